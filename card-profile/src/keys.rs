@@ -1,0 +1,172 @@
+//! Symmetric card management: the bureau master key, the per-card management key
+//! diversified from it, and the EXTERNAL AUTHENTICATE cryptogram.
+//!
+//! Diversification: `K_card = HKDF-SHA256(ikm = master key, salt = "ecard-mgmt-v1",
+//! info = card serial)`, 16 bytes, used as an AES-128 key. The cryptogram is the full
+//! AES-CMAC (NIST SP 800-38B) of `"ECARD-EXTAUTH" || serial || challenge`, as
+//! GlobalPlatform SCP03 authenticates the host with a CMAC over a card nonce.
+
+use crate::profile::{CHALLENGE_LEN, CRYPTOGRAM_LEN, SERIAL_LEN};
+use aes::Aes128;
+use cmac::{Cmac, Mac};
+use ring::hkdf;
+use thiserror::Error;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+pub type Serial = [u8; SERIAL_LEN];
+
+const DIVERSIFICATION_SALT: &[u8] = b"ecard-mgmt-v1";
+const EXTAUTH_LABEL: &[u8] = b"ECARD-EXTAUTH";
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum KeyError {
+    #[error("master key must be 16 or 32 bytes, got {0}")]
+    MasterKeyLength(usize),
+    #[error("management key must be 16 bytes, got {0}")]
+    ManagementKeyLength(usize),
+    #[error("key is not valid hex")]
+    NotHex,
+}
+
+/// The bureau master key from which every card's management key is derived.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct MasterKey(Vec<u8>);
+
+impl MasterKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        match bytes.len() {
+            16 | 32 => Ok(Self(bytes.to_vec())),
+            n => Err(KeyError::MasterKeyLength(n)),
+        }
+    }
+
+    pub fn from_hex(text: &str) -> Result<Self, KeyError> {
+        let bytes = hex::decode(text.trim()).map_err(|_| KeyError::NotHex)?;
+        Self::from_bytes(&bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn derive(&self, serial: &Serial) -> ManagementKey {
+        struct Len16;
+        impl hkdf::KeyType for Len16 {
+            fn len(&self) -> usize {
+                16
+            }
+        }
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, DIVERSIFICATION_SALT).extract(&self.0);
+        let mut out = [0u8; 16];
+        // HKDF-expand to 16 bytes cannot fail (limit is 255 * 32 bytes).
+        if let Ok(okm) = prk.expand(&[serial.as_slice()], Len16) {
+            let _ = okm.fill(&mut out);
+        }
+        ManagementKey(out)
+    }
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(..)")
+    }
+}
+
+/// One card's AES-128 management key.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct ManagementKey([u8; 16]);
+
+impl ManagementKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        bytes
+            .try_into()
+            .map(Self)
+            .map_err(|_| KeyError::ManagementKeyLength(bytes.len()))
+    }
+
+    pub fn expose(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// The EXTERNAL AUTHENTICATE cryptogram for this card's challenge.
+    pub fn cryptogram(
+        &self,
+        serial: &Serial,
+        challenge: &[u8; CHALLENGE_LEN],
+    ) -> [u8; CRYPTOGRAM_LEN] {
+        // A 16-byte key is always a valid AES-128 key.
+        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
+        mac.update(EXTAUTH_LABEL);
+        mac.update(serial);
+        mac.update(challenge);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Constant-time check of a cryptogram received by the card.
+    pub fn check_cryptogram(
+        &self,
+        serial: &Serial,
+        challenge: &[u8; CHALLENGE_LEN],
+        received: &[u8],
+    ) -> bool {
+        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
+        mac.update(EXTAUTH_LABEL);
+        mac.update(serial);
+        mac.update(challenge);
+        mac.verify_slice(received).is_ok()
+    }
+}
+
+impl std::fmt::Debug for ManagementKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ManagementKey(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmac_matches_the_nist_sp800_38b_aes128_example() {
+        // SP 800-38B D.1 example 2: K = 2b7e1516..., M = 6bc1bee2...(16 bytes).
+        let key = hex::decode("2b7e151628aed2a6abf7158809cf4f3c").unwrap();
+        let msg = hex::decode("6bc1bee22e409f96e93d7e117393172a").unwrap();
+        let mut mac = <Cmac<Aes128> as Mac>::new_from_slice(&key).unwrap();
+        mac.update(&msg);
+        assert_eq!(
+            hex::encode(mac.finalize().into_bytes()),
+            "070a16b46b4d4144f79bdd9dd04a287c"
+        );
+    }
+
+    #[test]
+    fn diversified_keys_differ_per_card_and_per_master() {
+        let m1 = MasterKey::from_bytes(&[1; 16]).unwrap();
+        let m2 = MasterKey::from_bytes(&[2; 16]).unwrap();
+        let a = m1.derive(&[0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(a, m1.derive(&[0, 0, 0, 0, 0, 0, 0, 1]));
+        assert_ne!(a, m1.derive(&[0, 0, 0, 0, 0, 0, 0, 2]));
+        assert_ne!(a, m2.derive(&[0, 0, 0, 0, 0, 0, 0, 1]));
+    }
+
+    #[test]
+    fn cryptogram_binds_key_serial_and_challenge() {
+        let serial = [9; 8];
+        let key = MasterKey::from_bytes(&[7; 32]).unwrap().derive(&serial);
+        let c = [3u8; 16];
+        let crypt = key.cryptogram(&serial, &c);
+        assert!(key.check_cryptogram(&serial, &c, &crypt));
+        assert!(!key.check_cryptogram(&serial, &[4u8; 16], &crypt));
+        assert!(!key.check_cryptogram(&[8; 8], &c, &crypt));
+        assert!(!key.check_cryptogram(&serial, &c, &crypt[..15]));
+    }
+
+    #[test]
+    fn master_key_length_is_checked() {
+        assert_eq!(
+            MasterKey::from_bytes(&[0; 15]).err(),
+            Some(KeyError::MasterKeyLength(15))
+        );
+    }
+}

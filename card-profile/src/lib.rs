@@ -1,0 +1,12 @@
+//! The ecard card profile: data model, byte format, crypto and command sequences.
+//!
+//! Invariant: this crate does no I/O. It talks to a card only through the
+//! [`transport::CardChannel`] trait that callers implement (PC/SC, the software card).
+
+pub mod apdu;
+pub mod chip_auth;
+pub mod keys;
+pub mod profile;
+pub mod status;
+pub mod tlv;
+pub mod transport;

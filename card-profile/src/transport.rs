@@ -1,0 +1,55 @@
+//! The transport trait every card backend implements: PC/SC (hardware-tests,
+//! ecardd), the in-process software card (card-sim) and anything else that can move
+//! APDU bytes. Kept deliberately tiny, like openpgp-card's `CardTransaction`: all
+//! command logic lives above it in [`crate::channel`] and [`crate::sequences`].
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransportError {
+    /// The card left the reader (pulled out, or the emulator went away).
+    #[error("card removed from the reader")]
+    CardRemoved,
+    /// Another host reset the card: volatile state (selection, write session) is gone.
+    #[error("card was reset")]
+    CardReset,
+    /// The reader holds no card.
+    #[error("no card in the reader")]
+    NoCard,
+    /// The reader or its service (pcscd) is not available.
+    #[error("reader unavailable: {0}")]
+    ReaderUnavailable(String),
+    /// Any other failure of the transport, kept as text from the backend.
+    #[error("transport failure: {0}")]
+    Other(String),
+}
+
+/// Moves one command APDU to the card and returns its raw response (data + SW).
+pub trait CardChannel {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError>;
+
+    /// Largest command APDU the reader can carry, when it is known to be limited.
+    fn max_command_len(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl<T: CardChannel + ?Sized> CardChannel for &mut T {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(command)
+    }
+
+    fn max_command_len(&self) -> Option<usize> {
+        (**self).max_command_len()
+    }
+}
+
+impl<T: CardChannel + ?Sized> CardChannel for Box<T> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        (**self).transmit(command)
+    }
+
+    fn max_command_len(&self) -> Option<usize> {
+        (**self).max_command_len()
+    }
+}
