@@ -6,3 +6,5 @@
 
 pub mod citizen_id;
 pub mod codes;
+pub mod numbering;
+pub mod validity;

@@ -1,0 +1,591 @@
+//! Certificate numbering (证件编号): a configurable rule per province, with the
+//! Sichuan rule (seed 002) shipped as the default (`config/numbering-sichuan.json`).
+//!
+//! A number is `region code + department code + serial`:
+//! - city level, 8 chars: `川X010099` = region `川X`, department `01`, serial `0099`;
+//! - county level, 10 chars: `川X06210010` = region `川X06`, department `21`, serial `0010`.
+//!
+//! Region and department codes come from fixed tables in the config; a code not in
+//! the table is refused. Serials start at 0001 and run in order; configured
+//! "unlucky" serials (suffixes such as `4`, `250`, or exact numbers) are skipped;
+//! nobody picks a number by hand: [`next_serial`] chooses it.
+//!
+//! # Allocation and concurrency
+//! [`next_serial`] is a pure function of the last serial ever allocated for a
+//! (region, department) pair. It is the daemon's job (issue 3) to make it safe
+//! under concurrency: call it inside one SQLite write transaction
+//! (`BEGIN IMMEDIATE`), read `MAX(serial)` for the pair over *all* numbers ever
+//! allocated (cancelled and voided ones included, so a number is never reused),
+//! call `next_serial`, insert the new row, and rely on a `UNIQUE(region,
+//! department, serial)` constraint as the last line of defence. Two readers
+//! issuing at the same moment are serialised by SQLite's write lock.
+
+use serde::{Deserialize, Serialize};
+
+/// The Sichuan default rule, embedded at build time.
+pub const SICHUAN_DEFAULT_JSON: &str = include_str!("../config/numbering-sichuan.json");
+
+/// Why a rule, number or allocation was refused. `Display` is the Chinese message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumberingError {
+    #[error("证件编号规则配置无效：{0}")]
+    Config(String),
+    #[error("证件编号“{0}”的地区代码不在地区代码表中")]
+    UnknownRegion(String),
+    #[error("部门代码“{0}”不在部门代码表中")]
+    UnknownDepartment(String),
+    #[error("证件编号“{number}”长度不对：市级应为{city_len}位，县级应为{county_len}位")]
+    Length {
+        number: String,
+        city_len: usize,
+        county_len: usize,
+    },
+    #[error("证件编号“{0}”的人员编码应为数字且不能为0000")]
+    BadSerial(String),
+    #[error("人员编码{0}属于跳过的号码，系统不会分配该编号")]
+    SkippedSerial(u32),
+    #[error("人员编码超出范围（最大{max}）")]
+    SerialOutOfRange { max: u32 },
+    #[error("人员编码已用尽：{max}以内已无可分配的号码")]
+    Exhausted { max: u32 },
+}
+
+/// Administrative level of a region code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    City,
+    County,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+}
+
+/// Serials that are never allocated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipRules {
+    /// A serial is skipped when its decimal form (without leading zeros) ends with
+    /// one of these, e.g. `"4"` skips 4, 14, 24 …; `"250"` skips 250, 1250 ….
+    #[serde(default)]
+    pub suffixes: Vec<String>,
+    /// Exact serials to skip.
+    #[serde(default)]
+    pub numbers: Vec<u32>,
+    /// "No large gaps" (seed 002): a config that skips more consecutive serials
+    /// than this is refused.
+    #[serde(default = "default_max_consecutive_skips")]
+    pub max_consecutive_skips: u32,
+    /// Largest serial (9999 for 4 digits); set from the rule's `serial_digits`.
+    #[serde(default = "default_max_serial")]
+    pub max_serial: u32,
+}
+
+fn default_max_consecutive_skips() -> u32 {
+    10
+}
+fn default_max_serial() -> u32 {
+    9999
+}
+
+impl Default for SkipRules {
+    fn default() -> Self {
+        SkipRules {
+            suffixes: Vec::new(),
+            numbers: Vec::new(),
+            max_consecutive_skips: default_max_consecutive_skips(),
+            max_serial: default_max_serial(),
+        }
+    }
+}
+
+impl SkipRules {
+    /// True when `serial` must never be allocated.
+    pub fn is_skipped(&self, serial: u32) -> bool {
+        if self.numbers.contains(&serial) {
+            return true;
+        }
+        let s = serial.to_string();
+        self.suffixes.iter().any(|suf| s.ends_with(suf.as_str()))
+    }
+
+    fn validate(&self) -> Result<(), NumberingError> {
+        if let Some(bad) = self
+            .suffixes
+            .iter()
+            .find(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(NumberingError::Config(format!(
+                "跳号后缀“{bad}”必须是非空数字"
+            )));
+        }
+        let mut run = 0u32;
+        for serial in 1..=self.max_serial {
+            if self.is_skipped(serial) {
+                run += 1;
+                if run > self.max_consecutive_skips {
+                    return Err(NumberingError::Config(format!(
+                        "跳号规则连续跳过超过{}个号码，编号间隔过大",
+                        self.max_consecutive_skips
+                    )));
+                }
+            } else {
+                run = 0;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Returns the serial to allocate after `last_used` (`None`: nothing allocated yet).
+///
+/// Strictly greater than `last_used`, never a skipped serial, and
+/// [`NumberingError::Exhausted`] when no serial up to `skip.max_serial` is left.
+pub fn next_serial(last_used: Option<u32>, skip: &SkipRules) -> Result<u32, NumberingError> {
+    let start = match last_used {
+        None => 1,
+        Some(n) => n.checked_add(1).ok_or(NumberingError::Exhausted {
+            max: skip.max_serial,
+        })?,
+    };
+    (start..=skip.max_serial)
+        .find(|s| !skip.is_skipped(*s))
+        .ok_or(NumberingError::Exhausted {
+            max: skip.max_serial,
+        })
+}
+
+/// A province's numbering rule (deserialised from JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberingRule {
+    pub province: String,
+    #[serde(default)]
+    pub description: String,
+    pub department_digits: usize,
+    pub serial_digits: usize,
+    pub regions: Vec<Region>,
+    pub departments: Vec<Department>,
+    #[serde(default)]
+    pub skip: SkipRules,
+}
+
+/// A certificate number split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CertificateNumber {
+    pub region: String,
+    pub department: String,
+    pub serial: u32,
+}
+
+impl NumberingRule {
+    /// The shipped Sichuan rule.
+    pub fn sichuan_default() -> Result<NumberingRule, NumberingError> {
+        Self::from_json(SICHUAN_DEFAULT_JSON)
+    }
+
+    /// Parses and validates a rule from JSON.
+    pub fn from_json(json: &str) -> Result<NumberingRule, NumberingError> {
+        let mut rule: NumberingRule =
+            serde_json::from_str(json).map_err(|e| NumberingError::Config(e.to_string()))?;
+        if !(1..=9).contains(&rule.serial_digits) || !(1..=6).contains(&rule.department_digits) {
+            return Err(NumberingError::Config("位数设置超出范围".into()));
+        }
+        rule.skip.max_serial = 10u32.pow(rule.serial_digits as u32) - 1;
+        rule.validate()?;
+        Ok(rule)
+    }
+
+    fn validate(&self) -> Result<(), NumberingError> {
+        if self.regions.is_empty() || self.departments.is_empty() {
+            return Err(NumberingError::Config(
+                "地区代码表和部门代码表不能为空".into(),
+            ));
+        }
+        for d in &self.departments {
+            if d.code.len() != self.department_digits || !d.code.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(NumberingError::Config(format!(
+                    "部门代码“{}”应为{}位数字",
+                    d.code, self.department_digits
+                )));
+            }
+        }
+        let mut codes: Vec<&str> = self.regions.iter().map(|r| r.code.as_str()).collect();
+        codes.sort();
+        if codes.windows(2).any(|w| w[0] == w[1]) {
+            return Err(NumberingError::Config("地区代码重复".into()));
+        }
+        if self.regions.iter().any(|r| r.code.trim().is_empty()) {
+            return Err(NumberingError::Config("地区代码不能为空".into()));
+        }
+        self.skip.validate()
+    }
+
+    fn region(&self, code: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.code == code)
+    }
+
+    fn department(&self, code: &str) -> Option<&Department> {
+        self.departments.iter().find(|d| d.code == code)
+    }
+
+    fn expected_len(&self, level: Level) -> usize {
+        self.regions
+            .iter()
+            .find(|r| r.level == level)
+            .map(|r| r.code.chars().count())
+            .unwrap_or(0)
+            + self.department_digits
+            + self.serial_digits
+    }
+
+    /// Formats a number; the codes must be in the tables and the serial allowed.
+    pub fn format(&self, n: &CertificateNumber) -> Result<String, NumberingError> {
+        if self.region(&n.region).is_none() {
+            return Err(NumberingError::UnknownRegion(n.region.clone()));
+        }
+        if self.department(&n.department).is_none() {
+            return Err(NumberingError::UnknownDepartment(n.department.clone()));
+        }
+        if n.serial == 0 || n.serial > self.skip.max_serial {
+            return Err(NumberingError::SerialOutOfRange {
+                max: self.skip.max_serial,
+            });
+        }
+        if self.skip.is_skipped(n.serial) {
+            return Err(NumberingError::SkippedSerial(n.serial));
+        }
+        Ok(format!(
+            "{}{}{:0width$}",
+            n.region,
+            n.department,
+            n.serial,
+            width = self.serial_digits
+        ))
+    }
+
+    /// Parses and validates a number against the rule.
+    pub fn parse(&self, input: &str) -> Result<CertificateNumber, NumberingError> {
+        let s = input.trim();
+        let tail_len = self.department_digits + self.serial_digits;
+        let total = s.chars().count();
+        // The region is the only variable-length part: try the codes that are a
+        // prefix of the number and leave exactly department + serial behind.
+        let region = self
+            .regions
+            .iter()
+            .filter(|r| s.starts_with(r.code.as_str()))
+            .find(|r| r.code.chars().count() + tail_len == total);
+        let Some(region) = region else {
+            let any_prefix = self.regions.iter().any(|r| s.starts_with(r.code.as_str()));
+            return Err(if any_prefix {
+                NumberingError::Length {
+                    number: s.to_string(),
+                    city_len: self.expected_len(Level::City),
+                    county_len: self.expected_len(Level::County),
+                }
+            } else {
+                NumberingError::UnknownRegion(s.to_string())
+            });
+        };
+        let rest = &s[region.code.len()..];
+        if !rest.is_ascii() {
+            return Err(NumberingError::BadSerial(s.to_string()));
+        }
+        let (dept, serial_str) = rest.split_at(self.department_digits.min(rest.len()));
+        if self.department(dept).is_none() {
+            return Err(NumberingError::UnknownDepartment(dept.to_string()));
+        }
+        if !serial_str.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(NumberingError::BadSerial(s.to_string()));
+        }
+        let serial: u32 = serial_str
+            .parse()
+            .map_err(|_| NumberingError::BadSerial(s.to_string()))?;
+        if serial == 0 {
+            return Err(NumberingError::BadSerial(s.to_string()));
+        }
+        if self.skip.is_skipped(serial) {
+            return Err(NumberingError::SkippedSerial(serial));
+        }
+        Ok(CertificateNumber {
+            region: region.code.clone(),
+            department: dept.to_string(),
+            serial,
+        })
+    }
+
+    /// The next number for a (region, department) pair; see [`next_serial`].
+    pub fn next_number(
+        &self,
+        region: &str,
+        department: &str,
+        last_used: Option<u32>,
+    ) -> Result<String, NumberingError> {
+        let serial = next_serial(last_used, &self.skip)?;
+        self.format(&CertificateNumber {
+            region: region.to_string(),
+            department: department.to_string(),
+            serial,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> NumberingRule {
+        NumberingRule::sichuan_default().expect("shipped config is valid")
+    }
+
+    #[test]
+    fn guide_examples_parse() {
+        let r = rule();
+        assert_eq!(
+            r.parse("川X010099"),
+            Ok(CertificateNumber {
+                region: "川X".into(),
+                department: "01".into(),
+                serial: 99
+            })
+        );
+        assert_eq!(
+            r.parse("川X06210010"),
+            Ok(CertificateNumber {
+                region: "川X06".into(),
+                department: "21".into(),
+                serial: 10
+            })
+        );
+    }
+
+    #[test]
+    fn wrong_codes_and_lengths_refused() {
+        let r = rule();
+        assert!(matches!(
+            r.parse("川Y010099"),
+            Err(NumberingError::UnknownRegion(_))
+        ));
+        assert!(matches!(
+            r.parse("川X990099"),
+            Err(NumberingError::UnknownDepartment(_))
+        ));
+        assert!(matches!(
+            r.parse("川X01009"),
+            Err(NumberingError::Length { .. })
+        ));
+        assert!(matches!(
+            r.parse("川X0621001"),
+            Err(NumberingError::Length { .. })
+        ));
+        assert!(matches!(
+            r.parse("川X010000"),
+            Err(NumberingError::BadSerial(_))
+        ));
+        assert!(matches!(
+            r.parse("川X0100a9"),
+            Err(NumberingError::BadSerial(_))
+        ));
+        assert_eq!(r.parse("川X010014"), Err(NumberingError::SkippedSerial(14)));
+        assert_eq!(
+            r.parse("川X011250"),
+            Err(NumberingError::SkippedSerial(1250))
+        );
+        // County 川X05 is not in the sample table.
+        assert!(r.parse("川X05210010").is_err());
+        // Non-ASCII in the tail must not panic.
+        assert!(r.parse("川X0川0099").is_err());
+        assert!(r.parse("川X01é099").is_err());
+    }
+
+    #[test]
+    fn first_numbers_skip_configured_suffixes() {
+        let r = rule();
+        let mut last = None;
+        let mut got = Vec::new();
+        for _ in 0..5 {
+            let s = next_serial(last, &r.skip).expect("serial");
+            got.push(s);
+            last = Some(s);
+        }
+        assert_eq!(got, vec![1, 2, 3, 5, 6]);
+        assert_eq!(next_serial(Some(249), &r.skip), Ok(251));
+        assert_eq!(next_serial(Some(13), &r.skip), Ok(15));
+        assert_eq!(
+            r.next_number("川X06", "21", Some(9)).as_deref(),
+            Ok("川X06210010")
+        );
+    }
+
+    #[test]
+    fn exhaustion_reported() {
+        let r = rule();
+        assert_eq!(
+            next_serial(Some(9999), &r.skip),
+            Err(NumberingError::Exhausted { max: 9999 })
+        );
+        // 9999 itself is fine, 9998 is the last before it; after 9998 comes 9999.
+        assert_eq!(next_serial(Some(9998), &r.skip), Ok(9999));
+        let mut two_digits = r.skip.clone();
+        two_digits.max_serial = 99;
+        assert_eq!(
+            next_serial(Some(u32::MAX), &two_digits),
+            Err(NumberingError::Exhausted { max: 99 })
+        );
+    }
+
+    #[test]
+    fn config_with_large_gaps_or_bad_codes_refused() {
+        let base: serde_json::Value = serde_json::from_str(SICHUAN_DEFAULT_JSON).expect("json");
+        let mut v = base.clone();
+        v["skip"]["suffixes"] = serde_json::json!(["0", "1", "2", "3", "4", "5", "6", "7", "8"]);
+        v["skip"]["max_consecutive_skips"] = serde_json::json!(3);
+        assert!(NumberingRule::from_json(&v.to_string()).is_err());
+        let mut v = base.clone();
+        v["departments"][0]["code"] = serde_json::json!("1");
+        assert!(NumberingRule::from_json(&v.to_string()).is_err());
+        let mut v = base;
+        v["skip"]["suffixes"] = serde_json::json!(["x"]);
+        assert!(NumberingRule::from_json(&v.to_string()).is_err());
+        assert!(NumberingRule::from_json("{").is_err());
+    }
+
+    #[test]
+    fn format_refuses_unknown_codes_and_skipped_serials() {
+        let r = rule();
+        let n = |reg: &str, d: &str, s| CertificateNumber {
+            region: reg.into(),
+            department: d.into(),
+            serial: s,
+        };
+        assert!(matches!(
+            r.format(&n("川Z", "01", 1)),
+            Err(NumberingError::UnknownRegion(_))
+        ));
+        assert!(matches!(
+            r.format(&n("川X", "99", 1)),
+            Err(NumberingError::UnknownDepartment(_))
+        ));
+        assert_eq!(
+            r.format(&n("川X", "01", 4)),
+            Err(NumberingError::SkippedSerial(4))
+        );
+        assert!(r.format(&n("川X", "01", 10000)).is_err());
+        assert!(r.format(&n("川X", "01", 0)).is_err());
+    }
+
+    #[test]
+    fn concurrent_issuers_behind_one_lock_never_share_a_number() {
+        // Models the daemon: the store's write transaction is the mutex.
+        use std::sync::{Arc, Mutex};
+        let r = Arc::new(rule());
+        let store: Arc<Mutex<(Option<u32>, Vec<String>)>> = Arc::new(Mutex::new((None, vec![])));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let r = Arc::clone(&r);
+                let store = Arc::clone(&store);
+                std::thread::spawn(move || {
+                    for _ in 0..100 {
+                        let mut tx = store.lock().expect("lock");
+                        let n = next_serial(tx.0, &r.skip).expect("serial");
+                        tx.0 = Some(n);
+                        let num = r
+                            .format(&CertificateNumber {
+                                region: "川X".into(),
+                                department: "01".into(),
+                                serial: n,
+                            })
+                            .expect("format");
+                        tx.1.push(num);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("thread");
+        }
+        let mut all = store.lock().expect("lock").1.clone();
+        let len = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), len);
+        assert_eq!(len, 800);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn next_serial_strictly_increasing_and_never_skipped(
+                last in proptest::option::of(0u32..9999),
+                suffixes in proptest::collection::vec("[1-9][0-9]{0,2}", 0..3),
+                numbers in proptest::collection::vec(1u32..9999, 0..5),
+            ) {
+                let skip = SkipRules { suffixes, numbers, ..SkipRules::default() };
+                match next_serial(last, &skip) {
+                    Ok(n) => {
+                        prop_assert!(n > last.unwrap_or(0));
+                        prop_assert!(!skip.is_skipped(n));
+                        prop_assert!(n <= skip.max_serial);
+                        // Nothing allowed was jumped over.
+                        for m in last.unwrap_or(0) + 1..n {
+                            prop_assert!(skip.is_skipped(m));
+                        }
+                    }
+                    Err(NumberingError::Exhausted { .. }) => {
+                        for m in last.unwrap_or(0) + 1..=skip.max_serial {
+                            prop_assert!(skip.is_skipped(m));
+                        }
+                    }
+                    Err(e) => prop_assert!(false, "unexpected {e:?}"),
+                }
+            }
+
+            #[test]
+            fn allocation_sequence_has_no_repeats(steps in 1usize..300) {
+                let r = rule();
+                let mut last = None;
+                let mut seen = std::collections::HashSet::new();
+                for _ in 0..steps {
+                    let n = next_serial(last, &r.skip).expect("serial");
+                    prop_assert!(seen.insert(n));
+                    last = Some(n);
+                }
+            }
+
+            #[test]
+            fn format_parse_round_trip(
+                region_i in 0usize..7, dept_i in 0usize..17, serial in 1u32..=9999
+            ) {
+                let r = rule();
+                let n = CertificateNumber {
+                    region: r.regions[region_i].code.clone(),
+                    department: r.departments[dept_i].code.clone(),
+                    serial,
+                };
+                match r.format(&n) {
+                    Ok(s) => {
+                        let len = s.chars().count();
+                        let expected = if r.regions[region_i].level == Level::City { 8 } else { 10 };
+                        prop_assert_eq!(len, expected);
+                        prop_assert_eq!(r.parse(&s), Ok(n));
+                    }
+                    Err(NumberingError::SkippedSerial(x)) => prop_assert!(r.skip.is_skipped(x)),
+                    Err(e) => prop_assert!(false, "unexpected {e:?}"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Certificate validity (有效期) and the annual review (年审) schedule.
+//!
+//! - Valid until = exam-pass announcement date + 5 years (same month and day;
+//!   an announcement on 29 February ends on 28 February, chrono's month
+//!   arithmetic clamps to the last day of the month), or the retirement date if
+//!   that comes first (seed 003, note ⑥).
+//! - The retirement date is either given or computed from birth date and gender
+//!   by a [`RetirementRule`]; the statutory ages are province/national policy, so
+//!   they are configuration (`config/retirement.json`), not code.
+//! - Annual review (seed 002): by 31 March (configurable) of year Y every
+//!   certificate issued on or before 31 December of Y-1 must be reviewed;
+//!   certificates issued in year Y are exempt; after the deadline an unreviewed
+//!   certificate is overdue.
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::citizen_id::Gender;
+
+/// Years of validity from the announcement date.
+pub const VALIDITY_YEARS: u32 = 5;
+
+/// The shipped retirement rule, embedded at build time.
+pub const RETIREMENT_DEFAULT_JSON: &str = include_str!("../config/retirement.json");
+
+/// `Display` is the Chinese message for users.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidityError {
+    #[error("退休日期{retirement}不晚于考试合格公告日期{announced}，不能发证")]
+    RetiredBeforeStart {
+        announced: NaiveDate,
+        retirement: NaiveDate,
+    },
+    #[error("日期超出可计算范围")]
+    OutOfRange,
+    #[error("退休年龄配置无效：{0}")]
+    Config(String),
+}
+
+/// Valid-until date: `announced` + 5 years, or `retirement` if earlier.
+pub fn valid_until(
+    announced: NaiveDate,
+    retirement: Option<NaiveDate>,
+) -> Result<NaiveDate, ValidityError> {
+    let full = announced
+        .checked_add_months(Months::new(12 * VALIDITY_YEARS))
+        .ok_or(ValidityError::OutOfRange)?;
+    match retirement {
+        Some(r) if r <= announced => Err(ValidityError::RetiredBeforeStart {
+            announced,
+            retirement: r,
+        }),
+        Some(r) if r < full => Ok(r),
+        _ => Ok(full),
+    }
+}
+
+/// Retirement age for one gender: `base_years`, plus (for people born in or after
+/// `reform_from_birth_month`) one extra month per `months_per_step` birth months,
+/// capped at `max_extra_months`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgeRule {
+    pub base_years: u32,
+    /// `YYYY-MM`; absent = no gradual increase.
+    #[serde(default)]
+    pub reform_from_birth_month: Option<String>,
+    #[serde(default = "one")]
+    pub months_per_step: u32,
+    #[serde(default)]
+    pub max_extra_months: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Configurable retirement rule (policy, not law of nature).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetirementRule {
+    #[serde(default)]
+    pub description: String,
+    pub male: AgeRule,
+    pub female: AgeRule,
+}
+
+fn parse_month(s: &str) -> Option<(i32, u32)> {
+    let (y, m) = s.trim().split_once('-')?;
+    let y: i32 = y.parse().ok()?;
+    let m: u32 = m.parse().ok()?;
+    (1..=12).contains(&m).then_some((y, m))
+}
+
+impl RetirementRule {
+    pub fn default_rule() -> Result<RetirementRule, ValidityError> {
+        Self::from_json(RETIREMENT_DEFAULT_JSON)
+    }
+
+    pub fn from_json(json: &str) -> Result<RetirementRule, ValidityError> {
+        let rule: RetirementRule =
+            serde_json::from_str(json).map_err(|e| ValidityError::Config(e.to_string()))?;
+        for r in [&rule.male, &rule.female] {
+            if r.months_per_step == 0 {
+                return Err(ValidityError::Config("months_per_step 不能为0".into()));
+            }
+            if let Some(m) = &r.reform_from_birth_month {
+                if parse_month(m).is_none() {
+                    return Err(ValidityError::Config(format!("月份“{m}”应为YYYY-MM")));
+                }
+            }
+        }
+        Ok(rule)
+    }
+
+    /// Extra months over the base age for someone born on `birth`.
+    pub fn extra_months(&self, birth: NaiveDate, gender: Gender) -> u32 {
+        let r = match gender {
+            Gender::Male => &self.male,
+            Gender::Female => &self.female,
+        };
+        let Some((fy, fm)) = r.reform_from_birth_month.as_deref().and_then(parse_month) else {
+            return 0;
+        };
+        let since = (birth.year() - fy) * 12 + birth.month() as i32 - fm as i32;
+        if since < 0 {
+            return 0;
+        }
+        (1 + since as u32 / r.months_per_step).min(r.max_extra_months)
+    }
+
+    /// The statutory retirement date (birthday at the retirement age, clamped
+    /// to the month's last day).
+    pub fn retirement_date(
+        &self,
+        birth: NaiveDate,
+        gender: Gender,
+    ) -> Result<NaiveDate, ValidityError> {
+        let base = match gender {
+            Gender::Male => self.male.base_years,
+            Gender::Female => self.female.base_years,
+        };
+        let months = base * 12 + self.extra_months(birth, gender);
+        birth
+            .checked_add_months(Months::new(months))
+            .ok_or(ValidityError::OutOfRange)
+    }
+}
+
+/// When the annual review is due each year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewPolicy {
+    pub deadline_month: u32,
+    pub deadline_day: u32,
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> Self {
+        ReviewPolicy {
+            deadline_month: 3,
+            deadline_day: 31,
+        }
+    }
+}
+
+impl ReviewPolicy {
+    /// The deadline in `year` (an impossible configured day is clamped to the
+    /// month's last day).
+    pub fn deadline(&self, year: i32) -> Option<NaiveDate> {
+        let first = NaiveDate::from_ymd_opt(year, self.deadline_month, 1)?;
+        let last_day = first.checked_add_months(Months::new(1))?.pred_opt()?.day();
+        NaiveDate::from_ymd_opt(year, self.deadline_month, self.deadline_day.min(last_day))
+    }
+}
+
+/// Annual review status of one certificate for one year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// Issued in the review year itself (or later): no review this year.
+    Exempt,
+    /// Must be reviewed, deadline not passed yet.
+    Due { deadline: NaiveDate },
+    /// Reviewed for this year.
+    Done { reviewed_on: NaiveDate },
+    /// Not reviewed and the deadline has passed.
+    Overdue { deadline: NaiveDate },
+}
+
+impl ReviewStatus {
+    pub fn label_zh(&self) -> &'static str {
+        match self {
+            ReviewStatus::Exempt => "当年发证免审",
+            ReviewStatus::Due { .. } => "待年审",
+            ReviewStatus::Done { .. } => "已年审",
+            ReviewStatus::Overdue { .. } => "逾期未年审",
+        }
+    }
+}
+
+/// True when a certificate issued on `issued_on` must be reviewed in `year`.
+pub fn must_review(issued_on: NaiveDate, year: i32) -> bool {
+    issued_on.year() < year
+}
+
+/// Review status for `year`, as of `today`. `reviewed_on` is the date the review
+/// for `year` was completed, if it was.
+pub fn review_status(
+    issued_on: NaiveDate,
+    year: i32,
+    reviewed_on: Option<NaiveDate>,
+    today: NaiveDate,
+    policy: &ReviewPolicy,
+) -> ReviewStatus {
+    if !must_review(issued_on, year) {
+        return ReviewStatus::Exempt;
+    }
+    if let Some(d) = reviewed_on {
+        return ReviewStatus::Done { reviewed_on: d };
+    }
+    // A policy whose deadline cannot exist in `year` falls back to 31 March.
+    let deadline = policy
+        .deadline(year)
+        .or_else(|| ReviewPolicy::default().deadline(year))
+        .unwrap_or(today);
+    if today > deadline {
+        ReviewStatus::Overdue { deadline }
+    } else {
+        ReviewStatus::Due { deadline }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    #[test]
+    fn five_years_from_announcement() {
+        assert_eq!(valid_until(d(2024, 7, 20), None), Ok(d(2029, 7, 20)));
+    }
+
+    #[test]
+    fn feb_29_announcement_ends_feb_28() {
+        assert_eq!(valid_until(d(2024, 2, 29), None), Ok(d(2029, 2, 28)));
+    }
+
+    #[test]
+    fn retirement_within_five_years_ends_earlier() {
+        assert_eq!(
+            valid_until(d(2024, 7, 20), Some(d(2027, 3, 1))),
+            Ok(d(2027, 3, 1))
+        );
+        assert_eq!(
+            valid_until(d(2024, 7, 20), Some(d(2035, 1, 1))),
+            Ok(d(2029, 7, 20))
+        );
+        assert!(matches!(
+            valid_until(d(2024, 7, 20), Some(d(2024, 7, 20))),
+            Err(ValidityError::RetiredBeforeStart { .. })
+        ));
+    }
+
+    #[test]
+    fn default_retirement_rule_matches_2025_reform() {
+        let r = RetirementRule::default_rule().expect("shipped config");
+        // Born before the reform: 60 / 55 exactly.
+        assert_eq!(
+            r.retirement_date(d(1964, 12, 15), Gender::Male),
+            Ok(d(2024, 12, 15))
+        );
+        // First affected men (born Jan-Apr 1965): one month later.
+        assert_eq!(
+            r.retirement_date(d(1965, 1, 10), Gender::Male),
+            Ok(d(2025, 2, 10))
+        );
+        assert_eq!(r.extra_months(d(1965, 4, 30), Gender::Male), 1);
+        assert_eq!(r.extra_months(d(1965, 5, 1), Gender::Male), 2);
+        // Capped at 3 years.
+        assert_eq!(
+            r.retirement_date(d(1980, 6, 1), Gender::Male),
+            Ok(d(2043, 6, 1))
+        );
+        assert_eq!(r.extra_months(d(1969, 12, 1), Gender::Female), 0);
+        assert_eq!(r.extra_months(d(1970, 1, 1), Gender::Female), 1);
+        assert_eq!(
+            r.retirement_date(d(1990, 1, 1), Gender::Female),
+            Ok(d(2048, 1, 1))
+        );
+    }
+
+    #[test]
+    fn leap_day_birthday_retires_feb_28() {
+        let r = RetirementRule::default_rule().expect("shipped config");
+        // Born 29 Feb 1960 (pre-reform), retires at 60 in 2020 (leap): 29 Feb.
+        assert_eq!(
+            r.retirement_date(d(1960, 2, 29), Gender::Male),
+            Ok(d(2020, 2, 29))
+        );
+        // Born 29 Feb 1964, female 55 -> 2019 (not leap): 28 Feb.
+        assert_eq!(
+            r.retirement_date(d(1964, 2, 29), Gender::Female),
+            Ok(d(2019, 2, 28))
+        );
+    }
+
+    #[test]
+    fn bad_retirement_config_refused() {
+        assert!(RetirementRule::from_json("{}").is_err());
+        let bad = r#"{"male":{"base_years":60,"months_per_step":0},"female":{"base_years":55}}"#;
+        assert!(RetirementRule::from_json(bad).is_err());
+        let bad = r#"{"male":{"base_years":60,"reform_from_birth_month":"1965/01"},"female":{"base_years":55}}"#;
+        assert!(RetirementRule::from_json(bad).is_err());
+    }
+
+    #[test]
+    fn review_schedule() {
+        let p = ReviewPolicy::default();
+        // Issued in 2025: must be reviewed in 2026.
+        assert_eq!(
+            review_status(d(2025, 12, 31), 2026, None, d(2026, 3, 31), &p),
+            ReviewStatus::Due {
+                deadline: d(2026, 3, 31)
+            }
+        );
+        assert_eq!(
+            review_status(d(2025, 12, 31), 2026, None, d(2026, 4, 1), &p),
+            ReviewStatus::Overdue {
+                deadline: d(2026, 3, 31)
+            }
+        );
+        // Issued in 2026: exempt in 2026.
+        assert_eq!(
+            review_status(d(2026, 1, 1), 2026, None, d(2026, 5, 1), &p),
+            ReviewStatus::Exempt
+        );
+        assert_eq!(
+            review_status(d(2020, 5, 5), 2026, Some(d(2026, 2, 1)), d(2026, 5, 1), &p),
+            ReviewStatus::Done {
+                reviewed_on: d(2026, 2, 1)
+            }
+        );
+    }
+
+    #[test]
+    fn review_deadline_configurable_and_clamped() {
+        let p = ReviewPolicy {
+            deadline_month: 2,
+            deadline_day: 30,
+        };
+        assert_eq!(p.deadline(2027), Some(d(2027, 2, 28)));
+        assert_eq!(p.deadline(2028), Some(d(2028, 2, 29)));
+        assert_eq!(
+            review_status(d(2020, 1, 1), 2027, None, d(2027, 3, 1), &p),
+            ReviewStatus::Overdue {
+                deadline: d(2027, 2, 28)
+            }
+        );
+    }
+}
