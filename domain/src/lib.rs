@@ -7,4 +7,5 @@
 pub mod citizen_id;
 pub mod codes;
 pub mod numbering;
+pub mod photo;
 pub mod validity;
