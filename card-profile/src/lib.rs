@@ -4,9 +4,14 @@
 //! [`transport::CardChannel`] trait that callers implement (PC/SC, the software card).
 
 pub mod apdu;
+pub mod channel;
 pub mod chip_auth;
+pub mod date;
 pub mod keys;
+pub mod pki;
 pub mod profile;
+pub mod records;
+pub mod sod;
 pub mod status;
 pub mod tlv;
 pub mod transport;

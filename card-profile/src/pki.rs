@@ -1,0 +1,420 @@
+//! Keys and certificates for passive authentication: a province root key signs
+//! document-signer certificates (compact CV-style TLV, docs/PROFILE.md §4); the
+//! document signer signs each card's security object, status and reviews; a verifier
+//! holds only the trust list of root public keys.
+
+use crate::date;
+use crate::profile::tags;
+use crate::tlv::{self, Builder, Fields, TlvError};
+use chrono::NaiveDate;
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, KeyPair, UnparsedPublicKey};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+/// An uncompressed P-256 point.
+pub type PublicKey = [u8; 65];
+/// A fixed-size ECDSA P-256 signature r ‖ s.
+pub type Signature = [u8; 64];
+/// First 8 bytes of SHA-256 over a public key.
+pub type KeyId = [u8; 8];
+
+const SIGNER_CERT_VERSION: u8 = 1;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum PkiError {
+    #[error("key material is not a valid P-256 PKCS#8 key")]
+    BadPrivateKey,
+    #[error("public key is not an uncompressed P-256 point")]
+    BadPublicKey,
+    #[error("random generator failed")]
+    Random,
+    #[error("signing failed")]
+    Signing,
+    #[error("malformed certificate: {0}")]
+    Format(#[from] TlvError),
+}
+
+/// SHA-256, as used for file hashes and key ids.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+pub fn key_id(public_key: &PublicKey) -> KeyId {
+    let h = sha256(public_key);
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&h[..8]);
+    id
+}
+
+/// Checks an ECDSA P-256 / SHA-256 fixed signature.
+pub fn verify_signature(public_key: &[u8], message: &[u8], sig: &[u8]) -> bool {
+    UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, public_key)
+        .verify(message, sig)
+        .is_ok()
+}
+
+/// A P-256 signing key kept as PKCS#8 (zeroized on drop) plus the parsed pair.
+pub struct SigningKey {
+    pkcs8: Zeroizing<Vec<u8>>,
+    pair: EcdsaKeyPair,
+}
+
+impl SigningKey {
+    pub fn generate() -> Result<Self, PkiError> {
+        let rng = SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| PkiError::Random)?;
+        Self::from_pkcs8(doc.as_ref())
+    }
+
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, PkiError> {
+        let rng = SystemRandom::new();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng)
+                .map_err(|_| PkiError::BadPrivateKey)?;
+        Ok(Self {
+            pkcs8: Zeroizing::new(pkcs8.to_vec()),
+            pair,
+        })
+    }
+
+    /// The PKCS#8 document, for encrypted storage by the caller.
+    pub fn pkcs8(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        let mut out = [0u8; 65];
+        out.copy_from_slice(self.pair.public_key().as_ref());
+        out
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Result<Signature, PkiError> {
+        let sig = self
+            .pair
+            .sign(&SystemRandom::new(), message)
+            .map_err(|_| PkiError::Signing)?;
+        sig.as_ref().try_into().map_err(|_| PkiError::Signing)
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({})", hex::encode(key_id(&self.public_key())))
+    }
+}
+
+/// A province root key (kept offline by the province; generated locally for demo and tests).
+#[derive(Debug)]
+pub struct RootKey {
+    pub name: String,
+    pub key: SigningKey,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+impl RootKey {
+    pub fn anchor(&self) -> TrustAnchor {
+        let public_key = self.key.public_key();
+        TrustAnchor {
+            name: self.name.clone(),
+            key_id: key_id(&public_key),
+            public_key,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+        }
+    }
+
+    /// Issues a document-signer certificate for `subject`'s public key.
+    pub fn issue_signer(
+        &self,
+        subject: &str,
+        signer_key: &PublicKey,
+        valid_from: NaiveDate,
+        valid_until: NaiveDate,
+    ) -> Result<SignerCertificate, PkiError> {
+        let body = Builder::new()
+            .field(tags::SIGNER_CERT_VERSION, &[SIGNER_CERT_VERSION])
+            .field(tags::SIGNER_CERT_ISSUER, &key_id(&self.key.public_key()))
+            .field(tags::SIGNER_CERT_SUBJECT, subject.as_bytes())
+            .field(tags::SIGNER_CERT_KEY, signer_key)
+            .field(tags::SIGNER_CERT_VALID_FROM, &date::encode(valid_from))
+            .field(tags::SIGNER_CERT_VALID_UNTIL, &date::encode(valid_until))
+            .wrap(tags::SIGNER_CERT_BODY);
+        let sig = self.key.sign(&body)?;
+        let raw = Builder::new()
+            .raw(&body)
+            .field(tags::SIGNATURE, &sig)
+            .wrap(tags::SIGNER_CERT);
+        SignerCertificate::from_tlv(&raw).map_err(PkiError::Format)
+    }
+}
+
+/// A document-signer certificate as carried on the card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerCertificate {
+    /// The whole encoding (7F21 …).
+    pub raw: Vec<u8>,
+    /// The signed body (7F4E …).
+    pub body: Vec<u8>,
+    pub issuer: KeyId,
+    pub subject: String,
+    pub public_key: PublicKey,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub signature: Signature,
+}
+
+impl SignerCertificate {
+    pub fn from_tlv(bytes: &[u8]) -> Result<Self, TlvError> {
+        Self::from_object(tlv::parse_exact(bytes)?)
+    }
+
+    pub fn from_object(obj: tlv::Tlv<'_>) -> Result<Self, TlvError> {
+        let outer = Fields::of(
+            obj,
+            tags::SIGNER_CERT,
+            &[tags::SIGNER_CERT_BODY, tags::SIGNATURE],
+        )?;
+        let body_tlv = outer.required(tags::SIGNER_CERT_BODY)?;
+        let f = Fields::of(
+            body_tlv,
+            tags::SIGNER_CERT_BODY,
+            &[
+                tags::SIGNER_CERT_VERSION,
+                tags::SIGNER_CERT_ISSUER,
+                tags::SIGNER_CERT_SUBJECT,
+                tags::SIGNER_CERT_KEY,
+                tags::SIGNER_CERT_VALID_FROM,
+                tags::SIGNER_CERT_VALID_UNTIL,
+            ],
+        )?;
+        if f.byte(tags::SIGNER_CERT_VERSION)? != SIGNER_CERT_VERSION {
+            return Err(TlvError::BadValue {
+                tag: tags::SIGNER_CERT_VERSION,
+                reason: "unsupported certificate version",
+            });
+        }
+        Ok(Self {
+            raw: obj.raw.to_vec(),
+            body: body_tlv.raw.to_vec(),
+            issuer: f.fixed(tags::SIGNER_CERT_ISSUER)?,
+            subject: f.text(tags::SIGNER_CERT_SUBJECT)?,
+            public_key: f.fixed(tags::SIGNER_CERT_KEY)?,
+            valid_from: f.date(tags::SIGNER_CERT_VALID_FROM)?,
+            valid_until: f.date(tags::SIGNER_CERT_VALID_UNTIL)?,
+            signature: outer.fixed(tags::SIGNATURE)?,
+        })
+    }
+}
+
+/// A document signer: the bureau's signing key with its certificate.
+#[derive(Debug)]
+pub struct DocumentSigner {
+    pub key: SigningKey,
+    pub certificate: SignerCertificate,
+}
+
+impl DocumentSigner {
+    /// Pairs a key with its certificate; refuses a certificate for another key.
+    pub fn new(key: SigningKey, certificate: SignerCertificate) -> Result<Self, PkiError> {
+        if key.public_key() != certificate.public_key {
+            return Err(PkiError::BadPublicKey);
+        }
+        Ok(Self { key, certificate })
+    }
+
+    /// Signs a content template and wraps it as `template { content, 7F21 cert, 5F37 sig }`.
+    pub fn sign_object(&self, template: tlv::Tag, content: &[u8]) -> Result<Vec<u8>, PkiError> {
+        let sig = self.key.sign(content)?;
+        Ok(Builder::new()
+            .raw(content)
+            .raw(&self.certificate.raw)
+            .field(tags::SIGNATURE, &sig)
+            .wrap(template))
+    }
+}
+
+/// One trusted root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustAnchor {
+    pub name: String,
+    #[serde(with = "hex::serde")]
+    pub key_id: KeyId,
+    #[serde(with = "hex_key")]
+    pub public_key: PublicKey,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+mod hex_key {
+    use super::PublicKey;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(key: &PublicKey, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(key))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PublicKey, D::Error> {
+        let bytes = hex::decode(String::deserialize(d)?).map_err(serde::de::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|_| serde::de::Error::custom("public key must be 65 bytes"))
+    }
+}
+
+/// Why a signer certificate does not chain to the trust list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChainError {
+    #[error("signer certificate issued by an unknown root")]
+    UnknownIssuer,
+    #[error("signer certificate signature is invalid")]
+    BadSignature,
+    #[error("signer certificate not valid on {on} (valid {from} to {until})")]
+    SignerOutOfValidity {
+        on: NaiveDate,
+        from: NaiveDate,
+        until: NaiveDate,
+    },
+    #[error("root {name} not valid on {on}")]
+    RootOutOfValidity { name: String, on: NaiveDate },
+}
+
+/// The roots a verifier trusts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustList {
+    pub anchors: Vec<TrustAnchor>,
+}
+
+impl TrustList {
+    pub fn new(anchors: Vec<TrustAnchor>) -> Self {
+        Self { anchors }
+    }
+
+    /// Checks that `cert` was signed by a trusted root and that both were valid on
+    /// `signed_on` (the day the signer used it: a card signed while the signer was
+    /// valid stays genuine after the signer's own period ends, as in ICAO 9303).
+    pub fn check_signer(
+        &self,
+        cert: &SignerCertificate,
+        signed_on: NaiveDate,
+    ) -> Result<&TrustAnchor, ChainError> {
+        let anchor = self
+            .anchors
+            .iter()
+            .find(|a| a.key_id == cert.issuer && key_id(&a.public_key) == a.key_id)
+            .ok_or(ChainError::UnknownIssuer)?;
+        if !verify_signature(&anchor.public_key, &cert.body, &cert.signature) {
+            return Err(ChainError::BadSignature);
+        }
+        if signed_on < cert.valid_from || signed_on > cert.valid_until {
+            return Err(ChainError::SignerOutOfValidity {
+                on: signed_on,
+                from: cert.valid_from,
+                until: cert.valid_until,
+            });
+        }
+        if signed_on < anchor.valid_from || signed_on > anchor.valid_until {
+            return Err(ChainError::RootOutOfValidity {
+                name: anchor.name.clone(),
+                on: signed_on,
+            });
+        }
+        Ok(anchor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn root(name: &str) -> RootKey {
+        RootKey {
+            name: name.into(),
+            key: SigningKey::generate().unwrap(),
+            valid_from: d(2020, 1, 1),
+            valid_until: d(2040, 1, 1),
+        }
+    }
+
+    #[test]
+    fn signer_chains_to_its_root_only() {
+        let r = root("四川省司法厅");
+        let other = root("其他省");
+        let signer = SigningKey::generate().unwrap();
+        let cert = r
+            .issue_signer(
+                "某市司法局",
+                &signer.public_key(),
+                d(2025, 1, 1),
+                d(2030, 1, 1),
+            )
+            .unwrap();
+        let trust = TrustList::new(vec![r.anchor()]);
+        assert_eq!(
+            trust.check_signer(&cert, d(2026, 1, 1)).unwrap().name,
+            "四川省司法厅"
+        );
+        assert_eq!(
+            TrustList::new(vec![other.anchor()]).check_signer(&cert, d(2026, 1, 1)),
+            Err(ChainError::UnknownIssuer)
+        );
+        assert!(matches!(
+            trust.check_signer(&cert, d(2031, 1, 1)),
+            Err(ChainError::SignerOutOfValidity { .. })
+        ));
+    }
+
+    #[test]
+    fn a_forged_anchor_with_the_right_key_id_but_another_key_is_refused() {
+        let r = root("真");
+        let signer = SigningKey::generate().unwrap();
+        let cert = r
+            .issue_signer("局", &signer.public_key(), d(2025, 1, 1), d(2030, 1, 1))
+            .unwrap();
+        let mut fake = root("假").anchor();
+        fake.key_id = r.anchor().key_id;
+        assert_eq!(
+            TrustList::new(vec![fake]).check_signer(&cert, d(2026, 1, 1)),
+            Err(ChainError::UnknownIssuer)
+        );
+    }
+
+    #[test]
+    fn tampered_certificate_fails_the_signature() {
+        let r = root("根");
+        let signer = SigningKey::generate().unwrap();
+        let mut cert = r
+            .issue_signer(
+                "某市司法局",
+                &signer.public_key(),
+                d(2025, 1, 1),
+                d(2030, 1, 1),
+            )
+            .unwrap();
+        let pos = cert.body.len() - 3;
+        cert.body[pos] ^= 1;
+        let trust = TrustList::new(vec![r.anchor()]);
+        assert_eq!(
+            trust.check_signer(&cert, d(2026, 1, 1)),
+            Err(ChainError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn trust_list_round_trips_as_json() {
+        let t = TrustList::new(vec![root("根").anchor()]);
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<TrustList>(&json).unwrap(), t);
+    }
+}
