@@ -191,20 +191,20 @@ pub const ETHNICITIES: [&str; 56] = [
 /// 民族: one of the 56 names, written in full (`汉族`, not `汉`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Ethnicity(&'static str);
+pub struct Ethnicity(u8);
 
 impl Ethnicity {
     pub fn parse(input: &str) -> Result<Ethnicity, CodeError> {
         let t = input.trim();
         ETHNICITIES
             .iter()
-            .find(|e| **e == t)
-            .map(|e| Ethnicity(e))
+            .position(|e| *e == t)
+            .map(|i| Ethnicity(i as u8))
             .ok_or_else(|| CodeError::Ethnicity(t.to_string()))
     }
 
     pub fn as_str(self) -> &'static str {
-        self.0
+        ETHNICITIES.get(usize::from(self.0)).copied().unwrap_or("")
     }
 }
 
@@ -217,7 +217,7 @@ impl TryFrom<String> for Ethnicity {
 
 impl From<Ethnicity> for String {
     fn from(e: Ethnicity) -> String {
-        e.0.to_string()
+        e.as_str().to_string()
     }
 }
 

@@ -6,6 +6,8 @@
 
 pub mod citizen_id;
 pub mod codes;
+pub mod forms;
 pub mod numbering;
 pub mod photo;
+pub mod roster;
 pub mod validity;
