@@ -1,0 +1,136 @@
+//! Starting, detecting and stopping pcscd, and waiting until vpcd is usable.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pcsc::Context;
+
+use super::process::{log_file, terminate, TERM_GRACE};
+use super::{HarnessError, VPCD_BASE_PORT, VPCD_READERS};
+use crate::pcsc_channel::{establish, list_readers};
+
+/// pcscd's client socket; its presence alone may be stale after a crash.
+pub const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+
+/// How long pcscd plus vpcd get to come up.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A pcscd that this harness started and therefore must stop.
+pub struct OwnedPcscd {
+    child: Child,
+    log: PathBuf,
+}
+
+impl OwnedPcscd {
+    /// `pcscd --foreground` (never `--auto-exit`: it would take the virtual readers
+    /// away 60 s after the last client). `ECARD_PCSCD_DEBUG=1` adds `--debug --apdu`.
+    pub fn spawn() -> Result<Self, HarnessError> {
+        let (log, out, err) = log_file("pcscd").map_err(HarnessError::Spawn)?;
+        let bin = std::env::var("ECARD_PCSCD_BIN").unwrap_or_else(|_| "pcscd".into());
+        let mut cmd = Command::new(bin);
+        cmd.arg("--foreground");
+        if std::env::var_os("ECARD_PCSCD_DEBUG").is_some() {
+            cmd.args(["--debug", "--apdu"]);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(HarnessError::Spawn)?;
+        Ok(Self { child, log })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    /// Fails early with the log's path when pcscd died during start-up (for example
+    /// because another pcscd owns /run/pcscd).
+    fn check_alive(&mut self) -> Result<(), HarnessError> {
+        match self.child.try_wait() {
+            Ok(None) => Ok(()),
+            Ok(Some(status)) => Err(HarnessError::PcscdExited {
+                status: status.to_string(),
+                log: self.log.clone(),
+            }),
+            Err(e) => Err(HarnessError::Spawn(e)),
+        }
+    }
+
+    pub fn stop(mut self) -> Result<(), HarnessError> {
+        terminate(&mut self.child, TERM_GRACE)
+            .map(|_| ())
+            .map_err(HarnessError::Spawn)
+    }
+}
+
+impl Drop for OwnedPcscd {
+    fn drop(&mut self) {
+        // Best effort on the panic path; `stop` reports errors on the normal one.
+        let _ = terminate(&mut self.child, TERM_GRACE);
+    }
+}
+
+/// A pcscd that already answers: reuse it and never stop it.
+pub fn running_service() -> Option<Context> {
+    if !Path::new(PCSCD_SOCKET).exists() {
+        return None;
+    }
+    establish().ok()
+}
+
+/// Whether vpcd listens on `port` (IPv4, any address), from /proc/net/tcp.
+/// Listening state is `0A`; local address `00000000:<PORT>`.
+pub fn vpcd_listening(port: u16) -> bool {
+    let needle = format!(":{port:04X} 00000000:0000 0A");
+    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| t.contains(&needle))
+}
+
+/// Waits until pcscd answers, lists both vpcd readers and vpcd listens on both ports.
+/// `owned` is polled so a pcscd that died at start fails fast instead of timing out.
+pub fn wait_ready(mut owned: Option<&mut OwnedPcscd>) -> Result<Context, HarnessError> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if let Some(p) = owned.as_deref_mut() {
+            p.check_alive()?;
+        }
+        let last = match readiness() {
+            Ok(ctx) => return Ok(ctx),
+            Err(why) => why,
+        };
+        if Instant::now() >= deadline {
+            return Err(HarnessError::NotReady {
+                waited: READY_TIMEOUT,
+                detail: last,
+                log: owned.map(|p| p.log().to_path_buf()),
+            });
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn readiness() -> Result<Context, String> {
+    let ctx = establish().map_err(|e| format!("pcscd: {e}"))?;
+    let readers = list_readers(&ctx).map_err(|e| format!("list_readers: {e}"))?;
+    for want in VPCD_READERS {
+        if !readers.iter().any(|r| r == want) {
+            return Err(format!(
+                "reader {want:?} not listed (have {readers:?}); is vsmartcard-vpcd installed?"
+            ));
+        }
+    }
+    for (slot, _) in VPCD_READERS.iter().enumerate() {
+        let port = VPCD_BASE_PORT + slot as u16;
+        if !vpcd_listening(port) {
+            return Err(format!("vpcd not listening on port {port}"));
+        }
+    }
+    Ok(ctx)
+}

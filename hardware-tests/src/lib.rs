@@ -1,0 +1,11 @@
+//! End-to-end tests through the real PC/SC stack: pcscd + vpcd + `ecard-sim`, or a
+//! physical reader when `ECARD_HW_READER` is set. See README.md.
+//!
+//! - [`pcsc_channel`]: `CardChannel` over PC/SC; the only module that calls `pcsc`.
+//! - [`harness`]: one `PcscHarness` per test — lock, pcscd, sims, channels.
+
+pub mod harness;
+pub mod pcsc_channel;
+
+pub use harness::{HarnessError, PcscHarness, PhysicalCard, SimProcess, SimSpec};
+pub use pcsc_channel::PcscChannel;
