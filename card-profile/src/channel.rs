@@ -75,6 +75,17 @@ pub struct Traffic {
     pub bytes_received: usize,
 }
 
+impl Traffic {
+    /// The traffic between an earlier reading and this one.
+    pub fn since(self, earlier: Traffic) -> Traffic {
+        Traffic {
+            apdus: self.apdus - earlier.apdus,
+            bytes_sent: self.bytes_sent - earlier.bytes_sent,
+            bytes_received: self.bytes_received - earlier.bytes_received,
+        }
+    }
+}
+
 /// A card channel plus the card's capabilities and traffic counters.
 pub struct Link<C> {
     channel: C,

@@ -22,7 +22,7 @@ pub type KeyId = [u8; 8];
 
 const SIGNER_CERT_VERSION: u8 = 1;
 
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum PkiError {
     #[error("key material is not a valid P-256 PKCS#8 key")]
     BadPrivateKey,

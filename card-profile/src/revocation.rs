@@ -1,0 +1,56 @@
+//! The verifier's view of the revocation list: a lookup by card serial and by
+//! certificate number. The registry's signed list (issue #6) feeds it; the station
+//! keeps it locally so that verification works offline.
+
+use crate::keys::Serial;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub reason: String,
+    pub since: NaiveDate,
+}
+
+pub trait RevocationLookup {
+    fn lookup(&self, serial: &Serial, certificate_number: &str) -> Option<Revocation>;
+}
+
+/// An in-memory revocation list, hashed both ways: a lookup is two hash probes.
+#[derive(Debug, Clone, Default)]
+pub struct RevocationSet {
+    by_serial: HashMap<Serial, Revocation>,
+    by_number: HashMap<String, Revocation>,
+}
+
+impl RevocationSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn revoke_serial(&mut self, serial: Serial, revocation: Revocation) {
+        self.by_serial.insert(serial, revocation);
+    }
+
+    pub fn revoke_number(&mut self, number: impl Into<String>, revocation: Revocation) {
+        self.by_number.insert(number.into(), revocation);
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_serial.len() + self.by_number.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl RevocationLookup for RevocationSet {
+    fn lookup(&self, serial: &Serial, certificate_number: &str) -> Option<Revocation> {
+        self.by_serial
+            .get(serial)
+            .or_else(|| self.by_number.get(certificate_number))
+            .cloned()
+    }
+}

@@ -1,0 +1,302 @@
+//! A selected ecard application: SELECT and its FCI, reading files and records, and
+//! the management-key authentication that opens a write session.
+
+use super::CardError;
+use crate::apdu::{Command, Ins, Response};
+use crate::channel::{Capabilities, Link};
+use crate::keys::{ManagementKey, Serial};
+use crate::profile::{
+    self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, MANAGEMENT_KEY_REF, MAX_RECORDS,
+};
+use crate::status::Status;
+use crate::tlv::{self, Fields};
+use crate::transport::CardChannel;
+
+/// What the FCI says about the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardInfo {
+    pub serial: Serial,
+    pub life_cycle: LifeCycle,
+    pub profile_version: u8,
+    pub capabilities: Capabilities,
+}
+
+impl CardInfo {
+    pub fn parse_fci(bytes: &[u8]) -> Result<Self, CardError> {
+        let malformed = |error| CardError::Malformed { what: "FCI", error };
+        let fci = Fields::of(
+            tlv::parse_exact(bytes).map_err(malformed)?,
+            tags::FCI,
+            &[tags::FCI_AID, tags::FCI_LIFE_CYCLE, tags::FCI_PROPRIETARY],
+        )
+        .map_err(malformed)?;
+        let prop = Fields::of(
+            fci.required(tags::FCI_PROPRIETARY).map_err(malformed)?,
+            tags::FCI_PROPRIETARY,
+            &[
+                tags::PROFILE_VERSION,
+                tags::CAPABILITIES,
+                tags::SERIAL,
+                tags::MAX_APDU_DATA,
+            ],
+        )
+        .map_err(malformed)?;
+        let lcs = fci.byte(tags::FCI_LIFE_CYCLE).map_err(malformed)?;
+        let life_cycle = LifeCycle::from_u8(lcs).ok_or(malformed(tlv::TlvError::BadValue {
+            tag: tags::FCI_LIFE_CYCLE,
+            reason: "unknown life-cycle state",
+        }))?;
+        let caps = prop.byte(tags::CAPABILITIES).map_err(malformed)?;
+        let max = u16::from_be_bytes(prop.fixed(tags::MAX_APDU_DATA).map_err(malformed)?);
+        Ok(Self {
+            serial: prop.fixed(tags::SERIAL).map_err(malformed)?,
+            life_cycle,
+            profile_version: prop.byte(tags::PROFILE_VERSION).map_err(malformed)?,
+            capabilities: Capabilities {
+                extended_length: caps & capability::EXTENDED_LENGTH != 0,
+                command_chaining: caps & capability::COMMAND_CHAINING != 0,
+                max_command_data: max as usize,
+            },
+        })
+    }
+}
+
+/// The ecard application, selected.
+pub struct Card<'l, C> {
+    link: &'l mut Link<C>,
+    info: CardInfo,
+}
+
+impl<'l, C: CardChannel> Card<'l, C> {
+    /// SELECTs the application by AID and adopts the capabilities its FCI announces.
+    pub fn select(link: &'l mut Link<C>) -> Result<Self, CardError> {
+        let cmd = Command::new(Ins::Select)
+            .p1(0x04)
+            .p2(0x00)
+            .data(profile::AID.to_vec())
+            .ne(256);
+        let resp = link.send(&cmd)?;
+        // A terminated application still answers, with a warning status.
+        if !resp.status.is_success() {
+            return Err(CardError::from_status("SELECT", resp.status));
+        }
+        let info = CardInfo::parse_fci(&resp.data)?;
+        if info.profile_version != profile::PROFILE_VERSION {
+            return Err(CardError::UnsupportedProfile(info.profile_version));
+        }
+        link.set_capabilities(info.capabilities);
+        Ok(Self { link, info })
+    }
+
+    pub fn info(&self) -> &CardInfo {
+        &self.info
+    }
+
+    pub fn serial(&self) -> Serial {
+        self.info.serial
+    }
+
+    pub fn link(&mut self) -> &mut Link<C> {
+        self.link
+    }
+
+    pub(crate) fn send(
+        &mut self,
+        command: &'static str,
+        cmd: &Command,
+    ) -> Result<Vec<u8>, CardError> {
+        let Response { data, status } = self.link.send(cmd)?;
+        if status == Status::Success {
+            Ok(data)
+        } else {
+            Err(CardError::from_status(command, status))
+        }
+    }
+
+    /// Reads a transparent file's TLV object exactly (an empty file gives an empty
+    /// vector). One READ BINARY when the card has extended length, otherwise one per
+    /// 256 bytes, never past the object.
+    pub fn read_file(&mut self, file: FileId) -> Result<Vec<u8>, CardError> {
+        let cap = file.capacity();
+        let max_ne = self.link.capabilities().max_ne();
+        let first = Command::new(Ins::ReadBinary)
+            .p1(0x80 | file.sfi())
+            .p2(0)
+            .ne(cap.min(max_ne));
+        let mut data = self.send("READ BINARY", &first)?;
+        if data.is_empty() {
+            return Ok(data);
+        }
+        let malformed = |error| CardError::Malformed {
+            what: file.name(),
+            error,
+        };
+        // The first read always covers the header (at most 7 bytes) of a real object.
+        let total = tlv::object_len_from_header(&data)
+            .map_err(malformed)?
+            .ok_or_else(|| malformed(tlv::TlvError::Truncated(data.len())))?;
+        if total > cap {
+            return Err(CardError::FileTooLarge { file, len: total });
+        }
+        while data.len() < total {
+            let offset = data.len();
+            let cmd = Command::new(Ins::ReadBinary)
+                .p1((offset >> 8) as u8 & 0x7F)
+                .p2(offset as u8)
+                .ne((total - offset).min(max_ne));
+            let more = self.send("READ BINARY", &cmd)?;
+            if more.is_empty() {
+                return Err(malformed(tlv::TlvError::Truncated(offset)));
+            }
+            data.extend_from_slice(&more);
+        }
+        data.truncate(total);
+        Ok(data)
+    }
+
+    /// Reads every record of EF.REVIEWS, in order.
+    pub fn read_records(&mut self, file: FileId) -> Result<Vec<Vec<u8>>, CardError> {
+        let mut out = Vec::new();
+        for n in 1..=MAX_RECORDS as u8 {
+            let cmd = Command::new(Ins::ReadRecord)
+                .p1(n)
+                .p2((file.sfi() << 3) | 0x04)
+                .ne(file.capacity().min(self.link.capabilities().max_ne()));
+            let resp = self.link.send(&cmd)?;
+            match resp.status {
+                Status::Success => out.push(resp.data),
+                Status::RecordNotFound => break,
+                status => return Err(CardError::from_status("READ RECORD", status)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// INTERNAL AUTHENTICATE: the chip's signature over the challenge.
+    pub fn internal_authenticate(&mut self, challenge: &[u8]) -> Result<Vec<u8>, CardError> {
+        let cmd = Command::new(Ins::InternalAuthenticate)
+            .p2(profile::CHIP_KEY_REF)
+            .data(challenge.to_vec())
+            .ne(256);
+        self.send("INTERNAL AUTHENTICATE", &cmd)
+    }
+
+    /// GET CHALLENGE + EXTERNAL AUTHENTICATE with this card's management key.
+    pub fn authenticate(mut self, key: &ManagementKey) -> Result<AdminCard<'l, C>, CardError> {
+        let nonce = self.send(
+            "GET CHALLENGE",
+            &Command::new(Ins::GetChallenge).ne(CHALLENGE_LEN),
+        )?;
+        let challenge: [u8; CHALLENGE_LEN] =
+            nonce
+                .as_slice()
+                .try_into()
+                .map_err(|_| CardError::Refused {
+                    command: "GET CHALLENGE",
+                    status: Status::WrongLength,
+                })?;
+        let cryptogram = key.cryptogram(&self.info.serial, &challenge);
+        let cmd = Command::new(Ins::ExternalAuthenticate)
+            .p2(MANAGEMENT_KEY_REF)
+            .data(cryptogram.to_vec());
+        self.send("EXTERNAL AUTHENTICATE", &cmd)?;
+        Ok(AdminCard { card: self })
+    }
+}
+
+/// A card with an open write session (the management key was proven).
+pub struct AdminCard<'l, C> {
+    card: Card<'l, C>,
+}
+
+impl<'l, C: CardChannel> AdminCard<'l, C> {
+    pub fn card(&mut self) -> &mut Card<'l, C> {
+        &mut self.card
+    }
+
+    pub fn info(&self) -> &CardInfo {
+        &self.card.info
+    }
+
+    /// GENERATE ASYMMETRIC KEY PAIR on the card; returns the chip public key.
+    pub fn generate_chip_key(&mut self) -> Result<[u8; 65], CardError> {
+        let cmd = Command::new(Ins::GenerateKeyPair)
+            .p1(0x80)
+            .p2(profile::CHIP_KEY_REF)
+            .ne(256);
+        let data = self.card.send("GENERATE KEY PAIR", &cmd)?;
+        parse_public_key(&data)
+    }
+
+    /// Writes a whole transparent file from offset 0: one command, chained or
+    /// extended when the card can; otherwise at increasing offsets.
+    pub fn write_file(&mut self, file: FileId, content: &[u8]) -> Result<(), CardError> {
+        if content.len() > file.capacity() {
+            return Err(CardError::FileTooLarge {
+                file,
+                len: content.len(),
+            });
+        }
+        let caps = self.card.link.capabilities();
+        if content.len() <= caps.max_data() || caps.command_chaining {
+            let cmd = Command::new(Ins::UpdateBinary)
+                .p1(0x80 | file.sfi())
+                .data(content.to_vec());
+            self.card.send("UPDATE BINARY", &cmd)?;
+            return Ok(());
+        }
+        for (i, chunk) in content.chunks(caps.max_data()).enumerate() {
+            let offset = i * caps.max_data();
+            let cmd = if i == 0 {
+                Command::new(Ins::UpdateBinary).p1(0x80 | file.sfi())
+            } else {
+                Command::new(Ins::UpdateBinary)
+                    .p1((offset >> 8) as u8 & 0x7F)
+                    .p2(offset as u8)
+            };
+            self.card.send("UPDATE BINARY", &cmd.data(chunk.to_vec()))?;
+        }
+        Ok(())
+    }
+
+    pub fn append_record(&mut self, file: FileId, record: &[u8]) -> Result<(), CardError> {
+        if record.len() > file.capacity() || record.is_empty() {
+            return Err(CardError::FileTooLarge {
+                file,
+                len: record.len(),
+            });
+        }
+        let cmd = Command::new(Ins::AppendRecord)
+            .p2(file.sfi() << 3)
+            .data(record.to_vec());
+        self.card.send("APPEND RECORD", &cmd).map(drop)
+    }
+
+    /// ACTIVATE FILE: the commit step of personalization.
+    pub fn activate(&mut self) -> Result<(), CardError> {
+        self.card
+            .send("ACTIVATE FILE", &Command::new(Ins::ActivateFile))
+            .map(drop)
+    }
+
+    pub fn terminate(&mut self) -> Result<(), CardError> {
+        self.card
+            .send("TERMINATE DF", &Command::new(Ins::TerminateDf))
+            .map(drop)
+    }
+
+    pub fn wipe(&mut self) -> Result<(), CardError> {
+        self.card.send("WIPE", &Command::new(Ins::Wipe)).map(drop)
+    }
+}
+
+/// Parses `7F49 { 86 <uncompressed P-256 point> }`.
+pub(crate) fn parse_public_key(data: &[u8]) -> Result<[u8; 65], CardError> {
+    let parsed = tlv::parse_exact(data)
+        .and_then(|t| Fields::of(t, tags::PUBLIC_KEY, &[tags::PUBLIC_KEY_POINT]))
+        .and_then(|f| f.fixed::<65>(tags::PUBLIC_KEY_POINT));
+    match parsed {
+        Ok(point) if point[0] == 0x04 => Ok(point),
+        _ => Err(CardError::BadChipKey),
+    }
+}

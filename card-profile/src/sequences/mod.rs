@@ -1,0 +1,83 @@
+//! Command sequences, written once over [`Link`] and used by the daemon, the tests and
+//! the benchmarks alike. [`Card`] is a selected application; [`AdminCard`] is one
+//! whose write session was opened with the management key, so a write cannot be
+//! called on an unauthenticated card (the types say so, as openpgp-card's do).
+
+mod card;
+mod maintenance;
+mod personalize;
+mod verify;
+
+pub use card::{AdminCard, Card, CardInfo};
+pub use maintenance::{append_review, set_status, terminate, wipe, StatusChange};
+pub use personalize::{personalize, IssueData, Issued};
+pub use verify::{verify, verify_without_photo, PendingPhoto, VerifyContext};
+
+use crate::channel::ChannelError;
+use crate::pki::PkiError;
+use crate::profile::{FileId, LifeCycle};
+use crate::status::Status;
+use crate::tlv::TlvError;
+use crate::transport::TransportError;
+use thiserror::Error;
+
+/// Why a command sequence stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CardError {
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
+    #[error("the card has no ecard application")]
+    NotAnEcard,
+    #[error("unsupported profile version {0}")]
+    UnsupportedProfile(u8),
+    #[error("malformed {what}: {error}")]
+    Malformed { what: &'static str, error: TlvError },
+    #[error("{command} refused by the card: {status}")]
+    Refused {
+        command: &'static str,
+        status: Status,
+    },
+    #[error("card is {found:?}, {command} needs {expected}")]
+    WrongLifeCycle {
+        command: &'static str,
+        expected: &'static str,
+        found: LifeCycle,
+    },
+    #[error("management key rejected, {tries_left} tries left")]
+    WrongManagementKey { tries_left: u8 },
+    #[error("management key blocked on this card")]
+    ManagementKeyBlocked,
+    #[error("write refused: no write session")]
+    NotAuthenticated,
+    #[error("{file:?} content of {len} bytes exceeds its capacity")]
+    FileTooLarge { file: FileId, len: usize },
+    #[error("card returned an invalid chip public key")]
+    BadChipKey,
+    #[error("signing failed: {0}")]
+    Signing(#[from] PkiError),
+    #[error("random generator failed")]
+    Random,
+}
+
+impl CardError {
+    /// The card left the reader during the sequence (as opposed to failing).
+    pub fn is_card_removed(&self) -> bool {
+        matches!(
+            self,
+            CardError::Channel(ChannelError::Transport(
+                TransportError::CardRemoved | TransportError::NoCard
+            ))
+        )
+    }
+
+    /// Maps a non-success status word of `command` to the error a caller can act on.
+    pub(crate) fn from_status(command: &'static str, status: Status) -> Self {
+        match status {
+            Status::SecurityStatusNotSatisfied => CardError::NotAuthenticated,
+            Status::RemainingRetries(n) => CardError::WrongManagementKey { tries_left: n },
+            Status::AuthenticationBlocked => CardError::ManagementKeyBlocked,
+            Status::FileNotFound if command == "SELECT" => CardError::NotAnEcard,
+            status => CardError::Refused { command, status },
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! Verification: read the small files, check the signer chain, the security object,
+//! the file hashes and the chip's signature over a fresh challenge, then dates, status,
+//! revocation list and annual review. The verdict is ready before the photo is read;
+//! the photo's hash is checked when it arrives ([`PendingPhoto::fetch`]).
+
+use super::{Card, CardError};
+use crate::channel::Link;
+use crate::chip_auth;
+use crate::pki::{self, TrustList};
+use crate::profile::{tags, FileId, LifeCycle};
+use crate::records::{self, CardState, Certificate, Holder, Review, ReviewResult, StatusRecord};
+use crate::revocation::RevocationLookup;
+use crate::sod::{SecurityObject, SignedObject};
+use crate::tlv::{self, Fields};
+use crate::transport::CardChannel;
+use crate::verdict::{
+    standing_of, CheckKind, Finding, Outcome, ReviewPolicy, ReviewStanding, Standing, Verdict,
+};
+use chrono::NaiveDate;
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// Length of the verifier's chip-authentication challenge.
+const CHIP_CHALLENGE_LEN: usize = 32;
+
+/// What a verifier knows besides the card: trust list, date, revocations, policy.
+pub struct VerifyContext<'a> {
+    pub trust: &'a TrustList,
+    pub today: NaiveDate,
+    pub revocations: &'a dyn RevocationLookup,
+    /// Date of the local revocation list; `None` when the station has none.
+    pub revocation_list_date: Option<NaiveDate>,
+    /// Older than this many days, the list is stale (a warning, not a failure).
+    pub max_revocation_age_days: i64,
+    pub review_policy: ReviewPolicy,
+}
+
+/// A verdict whose photo check is still pending.
+#[derive(Debug, Clone)]
+pub struct PendingPhoto {
+    pub verdict: Verdict,
+    expected_hash: Option<[u8; 32]>,
+}
+
+impl PendingPhoto {
+    /// Reads EF.PHOTO and settles its hash check. Returns the JPEG when the file parses.
+    pub fn fetch<C: CardChannel>(
+        mut self,
+        card: &mut Card<'_, C>,
+    ) -> Result<(Verdict, Option<Vec<u8>>), CardError> {
+        let check = CheckKind::FileHash(FileId::Photo);
+        let Some(expected) = self.expected_hash else {
+            return Ok((self.verdict, None));
+        };
+        let raw = match read_soft(card, FileId::Photo)? {
+            Ok(raw) => raw,
+            Err(finding) => {
+                self.verdict.set(check, failed(finding));
+                return Ok((self.verdict, None));
+            }
+        };
+        let outcome = if pki::sha256(&raw) == expected {
+            Outcome::Passed
+        } else {
+            failed(Finding::HashMismatch {
+                file: FileId::Photo,
+            })
+        };
+        let passed = outcome == Outcome::Passed;
+        self.verdict.set(check, outcome);
+        // Only a photo whose hash matched is handed out for display.
+        let jpeg = if passed {
+            records::photo_from_tlv(&raw).ok()
+        } else {
+            None
+        };
+        Ok((self.verdict, jpeg))
+    }
+}
+
+/// Full verification including the photo.
+pub fn verify<C: CardChannel>(
+    link: &mut Link<C>,
+    ctx: &VerifyContext<'_>,
+) -> Result<(Verdict, Option<Vec<u8>>), CardError> {
+    let (mut card, pending) = verify_without_photo(link, ctx)?;
+    pending.fetch(&mut card)
+}
+
+/// Everything but the photo: the verdict an inspector sees first.
+pub fn verify_without_photo<'l, C: CardChannel>(
+    link: &'l mut Link<C>,
+    ctx: &VerifyContext<'_>,
+) -> Result<(Card<'l, C>, PendingPhoto), CardError> {
+    let mut card = Card::select(link)?;
+    let pending = verify_selected(&mut card, ctx)?;
+    Ok((card, pending))
+}
+
+fn failed(finding: Finding) -> Outcome {
+    Outcome::Failed {
+        findings: vec![finding],
+    }
+}
+
+fn not_checked(because: CheckKind) -> Outcome {
+    failed(Finding::NotChecked { because })
+}
+
+/// Reads a file; a card-side problem with the data becomes a finding, a transport
+/// problem (card pulled out) aborts the verification.
+fn read_soft<C: CardChannel>(
+    card: &mut Card<'_, C>,
+    file: FileId,
+) -> Result<Result<Vec<u8>, Finding>, CardError> {
+    match card.read_file(file) {
+        Ok(raw) if raw.is_empty() => Ok(Err(Finding::FileMissing { file })),
+        Ok(raw) => Ok(Ok(raw)),
+        Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
+        Err(other) => Ok(Err(Finding::FileMalformed {
+            file,
+            detail: other.to_string(),
+        })),
+    }
+}
+
+fn parse_ver(raw: &[u8]) -> Result<[u8; 8], tlv::TlvError> {
+    let f = Fields::of(
+        tlv::parse_exact(raw)?,
+        tags::VER,
+        &[tags::PROFILE_VERSION, tags::CAPABILITIES, tags::SERIAL],
+    )?;
+    f.fixed(tags::SERIAL)
+}
+
+fn malformed(file: FileId, e: impl ToString) -> Finding {
+    Finding::FileMalformed {
+        file,
+        detail: e.to_string(),
+    }
+}
+
+fn verify_selected<C: CardChannel>(
+    card: &mut Card<'_, C>,
+    ctx: &VerifyContext<'_>,
+) -> Result<PendingPhoto, CardError> {
+    let info = *card.info();
+    let mut v = Verdict {
+        standing: Standing::Invalid,
+        checks: Vec::new(),
+        serial: info.serial,
+        life_cycle: info.life_cycle,
+        holder: None,
+        certificate: None,
+        status: None,
+        reviews: Vec::new(),
+        verified_on: ctx.today,
+    };
+    v.set(
+        CheckKind::LifeCycle,
+        match info.life_cycle {
+            LifeCycle::Activated => Outcome::Passed,
+            LifeCycle::Terminated => failed(Finding::Terminated),
+            other => failed(Finding::NotActivated { life_cycle: other }),
+        },
+    );
+
+    // Small files first; the photo comes after the verdict.
+    let ver = read_soft(card, FileId::Ver)?;
+    let holder_raw = read_soft(card, FileId::Holder)?;
+    let cert_raw = read_soft(card, FileId::Cert)?;
+    let sod_raw = read_soft(card, FileId::Sod)?;
+    let status_raw = read_soft(card, FileId::Status)?;
+    let review_records = card.read_records(FileId::Reviews)?;
+
+    let mut format = Vec::new();
+    let ver_serial = match &ver {
+        Ok(raw) => parse_ver(raw)
+            .map_err(|e| format.push(malformed(FileId::Ver, e)))
+            .ok(),
+        Err(f) => {
+            format.push(f.clone());
+            None
+        }
+    };
+    let holder = match &holder_raw {
+        Ok(raw) => Holder::from_tlv(raw)
+            .map_err(|e| format.push(malformed(FileId::Holder, e)))
+            .ok(),
+        Err(f) => {
+            format.push(f.clone());
+            None
+        }
+    };
+    let cert = match &cert_raw {
+        Ok(raw) => Certificate::from_tlv(raw)
+            .map_err(|e| format.push(malformed(FileId::Cert, e)))
+            .ok(),
+        Err(f) => {
+            format.push(f.clone());
+            None
+        }
+    };
+    let sod = match &sod_raw {
+        Ok(raw) => SecurityObject::parse(raw)
+            .map_err(|e| format.push(malformed(FileId::Sod, e)))
+            .ok(),
+        Err(f) => {
+            format.push(f.clone());
+            None
+        }
+    };
+    v.set(
+        CheckKind::FileFormat,
+        if format.is_empty() {
+            Outcome::Passed
+        } else {
+            Outcome::Failed { findings: format }
+        },
+    );
+    v.holder = holder;
+    v.certificate = cert.clone();
+
+    // Passive authentication.
+    let mut expected_photo = None;
+    match &sod {
+        Some(sod) => {
+            v.set(
+                CheckKind::SignerChain,
+                match ctx.trust.check_signer(&sod.signed.signer, sod.signed_on) {
+                    Ok(_) => Outcome::Passed,
+                    Err(error) => failed(Finding::Signer { error }),
+                },
+            );
+            v.set(
+                CheckKind::SodSignature,
+                if sod.signed.signature_valid() {
+                    Outcome::Passed
+                } else {
+                    failed(Finding::SodSignatureInvalid)
+                },
+            );
+            v.set(
+                CheckKind::SerialBinding,
+                if sod.serial == info.serial && ver_serial == Some(info.serial) {
+                    Outcome::Passed
+                } else {
+                    failed(Finding::SerialMismatch)
+                },
+            );
+            for (file, raw) in [
+                (FileId::Ver, &ver),
+                (FileId::Holder, &holder_raw),
+                (FileId::Cert, &cert_raw),
+            ] {
+                let outcome = match (sod.hash_of(file), raw) {
+                    (None, _) => failed(Finding::HashMissing { file }),
+                    (Some(_), Err(f)) => failed(f.clone()),
+                    (Some(h), Ok(raw)) if pki::sha256(raw) == *h => Outcome::Passed,
+                    (Some(_), Ok(_)) => failed(Finding::HashMismatch { file }),
+                };
+                v.set(CheckKind::FileHash(file), outcome);
+            }
+            match sod.hash_of(FileId::Photo) {
+                Some(h) => {
+                    expected_photo = Some(*h);
+                    v.set(CheckKind::FileHash(FileId::Photo), Outcome::Pending);
+                }
+                None => v.set(
+                    CheckKind::FileHash(FileId::Photo),
+                    failed(Finding::HashMissing {
+                        file: FileId::Photo,
+                    }),
+                ),
+            }
+            v.set(
+                CheckKind::ChipAuthentication,
+                chip_authenticate(card, &sod.chip_key)?,
+            );
+        }
+        None => {
+            for kind in [
+                CheckKind::SignerChain,
+                CheckKind::SodSignature,
+                CheckKind::SerialBinding,
+                CheckKind::FileHash(FileId::Ver),
+                CheckKind::FileHash(FileId::Holder),
+                CheckKind::FileHash(FileId::Cert),
+                CheckKind::FileHash(FileId::Photo),
+                CheckKind::ChipAuthentication,
+            ] {
+                v.set(kind, not_checked(CheckKind::FileFormat));
+            }
+        }
+    }
+
+    // Dates.
+    v.set(
+        CheckKind::ValidityDates,
+        match &cert {
+            Some(c) if ctx.today < c.valid_from => {
+                failed(Finding::NotYetValid { from: c.valid_from })
+            }
+            Some(c) if ctx.today > c.valid_until => failed(Finding::Expired {
+                until: c.valid_until,
+            }),
+            Some(_) => Outcome::Passed,
+            None => not_checked(CheckKind::FileFormat),
+        },
+    );
+
+    // Status on the card.
+    let (status_outcome, status) = check_status(&status_raw, ctx.trust, info.serial);
+    v.status = status;
+    v.set(CheckKind::CardStatus, status_outcome);
+
+    // Revocation list.
+    let number = cert.as_ref().map(|c| c.number.as_str()).unwrap_or("");
+    let mut warnings = Vec::new();
+    match ctx.revocation_list_date {
+        None => warnings.push(Finding::RevocationListMissing),
+        Some(date) => {
+            let age = (ctx.today - date).num_days();
+            if age > ctx.max_revocation_age_days {
+                warnings.push(Finding::RevocationListStale {
+                    age_days: age,
+                    max_days: ctx.max_revocation_age_days,
+                });
+            }
+        }
+    }
+    v.set(
+        CheckKind::RevocationList,
+        match ctx.revocations.lookup(&info.serial, number) {
+            Some(r) => failed(Finding::OnRevocationList {
+                reason: r.reason,
+                since: r.since,
+            }),
+            None if warnings.is_empty() => Outcome::Passed,
+            None => Outcome::Warning { findings: warnings },
+        },
+    );
+
+    // Annual review.
+    let mut review_findings = Vec::new();
+    for (index, raw) in review_records.iter().enumerate() {
+        match check_review(raw, ctx.trust, info.serial) {
+            Some(r) => v.reviews.push(r),
+            None => review_findings.push(Finding::ReviewRecordInvalid { index }),
+        }
+    }
+    v.set(
+        CheckKind::AnnualReview,
+        match &cert {
+            None => not_checked(CheckKind::FileFormat),
+            Some(c) => review_outcome(c, &v.reviews, review_findings, ctx),
+        },
+    );
+
+    v.standing = standing_of(&v.checks);
+    Ok(PendingPhoto {
+        verdict: v,
+        expected_hash: expected_photo,
+    })
+}
+
+fn chip_authenticate<C: CardChannel>(
+    card: &mut Card<'_, C>,
+    chip_key: &[u8; 65],
+) -> Result<Outcome, CardError> {
+    let mut challenge = [0u8; CHIP_CHALLENGE_LEN];
+    SystemRandom::new()
+        .fill(&mut challenge)
+        .map_err(|_| CardError::Random)?;
+    match card.internal_authenticate(&challenge) {
+        Ok(sig) if pki::verify_signature(chip_key, &chip_auth::message(&challenge), &sig) => {
+            Ok(Outcome::Passed)
+        }
+        Ok(_) => Ok(failed(Finding::ChipAuthenticationFailed)),
+        Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
+        Err(other) => Ok(failed(Finding::ChipAuthenticationRefused {
+            detail: other.to_string(),
+        })),
+    }
+}
+
+fn check_status(
+    raw: &Result<Vec<u8>, Finding>,
+    trust: &TrustList,
+    serial: [u8; 8],
+) -> (Outcome, Option<StatusRecord>) {
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(f) => return (failed(f.clone()), None),
+    };
+    let parsed = SignedObject::parse(raw, tags::STATUS, tags::STATUS_CONTENT).and_then(|s| {
+        let record = StatusRecord::from_content(s.content_tlv()?)?;
+        Ok((s, record))
+    });
+    let (signed, record) = match parsed {
+        Ok(p) => p,
+        Err(e) => return (failed(malformed(FileId::Status, e)), None),
+    };
+    if !signed.signature_valid() || trust.check_signer(&signed.signer, record.date).is_err() {
+        return (failed(Finding::StatusSignatureInvalid), Some(record));
+    }
+    if record.serial != serial {
+        return (failed(Finding::SerialMismatch), Some(record));
+    }
+    let outcome = match record.state {
+        CardState::Active => Outcome::Passed,
+        CardState::Suspended => failed(Finding::Suspended {
+            reason: record.reason.clone(),
+            since: record.date,
+        }),
+        CardState::Revoked => failed(Finding::Revoked {
+            reason: record.reason.clone(),
+            since: record.date,
+        }),
+    };
+    (outcome, Some(record))
+}
+
+/// A review record counts only when its signature, signer and serial check out.
+fn check_review(raw: &[u8], trust: &TrustList, serial: [u8; 8]) -> Option<Review> {
+    let signed = SignedObject::parse(raw, tags::REVIEW, tags::REVIEW_CONTENT).ok()?;
+    let review = Review::from_content(signed.content_tlv().ok()?).ok()?;
+    let genuine =
+        signed.signature_valid() && trust.check_signer(&signed.signer, review.date).is_ok();
+    (genuine && review.serial == serial).then_some(review)
+}
+
+fn review_outcome(
+    cert: &Certificate,
+    reviews: &[Review],
+    mut findings: Vec<Finding>,
+    ctx: &VerifyContext<'_>,
+) -> Outcome {
+    let passed: Vec<i32> = reviews
+        .iter()
+        .filter(|r| r.result == ReviewResult::Passed)
+        .map(|r| r.year as i32)
+        .collect();
+    if let Some(r) = reviews
+        .iter()
+        .filter(|r| r.result == ReviewResult::Failed && !passed.contains(&(r.year as i32)))
+        .max_by_key(|r| r.year)
+    {
+        findings.push(Finding::ReviewFailed {
+            year: r.year as i32,
+        });
+        return Outcome::Failed { findings };
+    }
+    match ctx
+        .review_policy
+        .standing(cert.issue_date, &passed, ctx.today)
+    {
+        ReviewStanding::Overdue { year } => {
+            findings.push(Finding::ReviewOverdue { year });
+            Outcome::Failed { findings }
+        }
+        ReviewStanding::Due { year, deadline } => {
+            findings.push(Finding::ReviewDue { year, deadline });
+            Outcome::Warning { findings }
+        }
+        ReviewStanding::Exempt | ReviewStanding::UpToDate { .. } if findings.is_empty() => {
+            Outcome::Passed
+        }
+        ReviewStanding::Exempt | ReviewStanding::UpToDate { .. } => Outcome::Warning { findings },
+    }
+}

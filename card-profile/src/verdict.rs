@@ -1,0 +1,450 @@
+//! The verification verdict: every check with its own outcome, and the standing that
+//! follows from them. Verification fails closed: a check that could not be made is a
+//! failure, never "data shown without a check".
+
+use crate::keys::Serial;
+use crate::pki::ChainError;
+use crate::profile::{FileId, LifeCycle};
+use crate::records::{Certificate, Holder, Review, StatusRecord};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// The checks a verifier makes, in the order it makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    /// The application is activated (not blank, torn or terminated).
+    LifeCycle,
+    /// Every file parses under the profile.
+    FileFormat,
+    /// The document signer chains to the trust list.
+    SignerChain,
+    /// The security object's signature.
+    SodSignature,
+    /// The security object, EF.VER and the FCI name the same card serial.
+    SerialBinding,
+    /// SHA-256 of each hashed file against the security object.
+    FileHash(FileId),
+    /// INTERNAL AUTHENTICATE against the chip key in the security object.
+    ChipAuthentication,
+    /// Today lies within valid-from .. valid-until.
+    ValidityDates,
+    /// EF.STATUS: signed, bound to this card, and active.
+    CardStatus,
+    /// The local revocation list does not name the card or its number.
+    RevocationList,
+    /// Annual review (年审) up to date.
+    AnnualReview,
+}
+
+/// Why a check did not pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finding {
+    NotActivated {
+        life_cycle: LifeCycle,
+    },
+    Terminated,
+    FileMissing {
+        file: FileId,
+    },
+    FileMalformed {
+        file: FileId,
+        detail: String,
+    },
+    Signer {
+        error: ChainError,
+    },
+    SodSignatureInvalid,
+    SerialMismatch,
+    HashMismatch {
+        file: FileId,
+    },
+    HashMissing {
+        file: FileId,
+    },
+    ChipAuthenticationFailed,
+    ChipAuthenticationRefused {
+        detail: String,
+    },
+    NotYetValid {
+        from: NaiveDate,
+    },
+    Expired {
+        until: NaiveDate,
+    },
+    StatusSignatureInvalid,
+    Suspended {
+        reason: String,
+        since: NaiveDate,
+    },
+    Revoked {
+        reason: String,
+        since: NaiveDate,
+    },
+    OnRevocationList {
+        reason: String,
+        since: NaiveDate,
+    },
+    RevocationListStale {
+        age_days: i64,
+        max_days: i64,
+    },
+    RevocationListMissing,
+    ReviewOverdue {
+        year: i32,
+    },
+    ReviewDue {
+        year: i32,
+        deadline: NaiveDate,
+    },
+    ReviewFailed {
+        year: i32,
+    },
+    ReviewRecordInvalid {
+        index: usize,
+    },
+    /// A check that depends on another that failed.
+    NotChecked {
+        because: CheckKind,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    /// Passed, but someone should know (a review due soon, a stale revocation list).
+    Warning {
+        findings: Vec<Finding>,
+    },
+    Failed {
+        findings: Vec<Finding>,
+    },
+    /// Not decided yet: the photo's hash is checked when the photo has arrived.
+    Pending,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub check: CheckKind,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The overall answer shown to the inspector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// 有效
+    Valid,
+    /// 无效: not genuine, tampered, torn or unreadable.
+    Invalid,
+    /// 已注销
+    Revoked,
+    /// 已暂停
+    Suspended,
+    /// 已过期
+    Expired,
+    /// 尚未生效
+    NotYetValid,
+    /// 年审逾期
+    ReviewOverdue,
+}
+
+impl Standing {
+    pub const fn label_zh(self) -> &'static str {
+        match self {
+            Standing::Valid => "有效",
+            Standing::Invalid => "无效",
+            Standing::Revoked => "已注销",
+            Standing::Suspended => "已暂停",
+            Standing::Expired => "已过期",
+            Standing::NotYetValid => "尚未生效",
+            Standing::ReviewOverdue => "年审逾期",
+        }
+    }
+}
+
+/// Everything a verification found, with the data it read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub standing: Standing,
+    pub checks: Vec<Check>,
+    #[serde(with = "crate::records::hex_serial")]
+    pub serial: Serial,
+    pub life_cycle: LifeCycle,
+    pub holder: Option<Holder>,
+    pub certificate: Option<Certificate>,
+    pub status: Option<StatusRecord>,
+    pub reviews: Vec<Review>,
+    pub verified_on: NaiveDate,
+}
+
+impl Verdict {
+    pub fn check(&self, kind: CheckKind) -> Option<&Outcome> {
+        self.checks
+            .iter()
+            .find(|c| c.check == kind)
+            .map(|c| &c.outcome)
+    }
+
+    pub fn failed(&self, kind: CheckKind) -> bool {
+        matches!(self.check(kind), Some(Outcome::Failed { .. }))
+    }
+
+    /// The findings of every failed check.
+    pub fn failures(&self) -> impl Iterator<Item = (CheckKind, &Finding)> {
+        self.checks.iter().flat_map(|c| match &c.outcome {
+            Outcome::Failed { findings } => {
+                findings.iter().map(|f| (c.check, f)).collect::<Vec<_>>()
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    pub(crate) fn set(&mut self, kind: CheckKind, outcome: Outcome) {
+        match self.checks.iter_mut().find(|c| c.check == kind) {
+            Some(c) => c.outcome = outcome,
+            None => self.checks.push(Check {
+                check: kind,
+                outcome,
+            }),
+        }
+        self.standing = standing_of(&self.checks);
+    }
+}
+
+/// The standing follows from the checks: any integrity failure makes the card invalid;
+/// then revocation, suspension, dates and review, in that order of precedence. A
+/// pending check (the photo) does not block the verdict; if it later fails, the
+/// standing becomes invalid.
+pub fn standing_of(checks: &[Check]) -> Standing {
+    let failed_with = |kind: CheckKind| {
+        checks
+            .iter()
+            .find_map(|c| match (&c.outcome, c.check == kind) {
+                (Outcome::Failed { findings }, true) => Some(findings.as_slice()),
+                _ => None,
+            })
+    };
+    let any = |kind, pred: &dyn Fn(&Finding) -> bool| {
+        failed_with(kind).is_some_and(|f| f.iter().any(pred))
+    };
+    // Revocation wins over "invalid" for a terminated card, which still reads fine.
+    if any(CheckKind::LifeCycle, &|f| matches!(f, Finding::Terminated)) {
+        let integrity_failed = checks.iter().any(|c| {
+            matches!(c.outcome, Outcome::Failed { .. })
+                && matches!(
+                    c.check,
+                    CheckKind::FileFormat
+                        | CheckKind::SignerChain
+                        | CheckKind::SodSignature
+                        | CheckKind::FileHash(_)
+                )
+        });
+        return if integrity_failed {
+            Standing::Invalid
+        } else {
+            Standing::Revoked
+        };
+    }
+    let integrity = checks.iter().any(|c| {
+        matches!(c.outcome, Outcome::Failed { .. })
+            && !matches!(
+                c.check,
+                CheckKind::ValidityDates
+                    | CheckKind::CardStatus
+                    | CheckKind::RevocationList
+                    | CheckKind::AnnualReview
+            )
+    });
+    if integrity
+        || any(CheckKind::CardStatus, &|f| {
+            matches!(
+                f,
+                Finding::StatusSignatureInvalid
+                    | Finding::SerialMismatch
+                    | Finding::FileMissing { .. }
+                    | Finding::FileMalformed { .. }
+                    | Finding::NotChecked { .. }
+            )
+        })
+    {
+        return Standing::Invalid;
+    }
+    if failed_with(CheckKind::RevocationList).is_some()
+        || any(CheckKind::CardStatus, &|f| {
+            matches!(f, Finding::Revoked { .. })
+        })
+    {
+        return Standing::Revoked;
+    }
+    if any(CheckKind::CardStatus, &|f| {
+        matches!(f, Finding::Suspended { .. })
+    }) {
+        return Standing::Suspended;
+    }
+    if any(CheckKind::ValidityDates, &|f| {
+        matches!(f, Finding::Expired { .. })
+    }) {
+        return Standing::Expired;
+    }
+    if any(CheckKind::ValidityDates, &|f| {
+        matches!(f, Finding::NotYetValid { .. })
+    }) {
+        return Standing::NotYetValid;
+    }
+    if failed_with(CheckKind::ValidityDates).is_some() {
+        return Standing::Invalid;
+    }
+    if failed_with(CheckKind::AnnualReview).is_some() {
+        return Standing::ReviewOverdue;
+    }
+    Standing::Valid
+}
+
+/// When the annual review is due. DOMAIN.md: by 31 March each year, every certificate
+/// issued before 31 December of the previous year must be reviewed; certificates
+/// issued in the current year are exempt. The deadline is configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewPolicy {
+    pub deadline_month: u32,
+    pub deadline_day: u32,
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> Self {
+        Self {
+            deadline_month: 3,
+            deadline_day: 31,
+        }
+    }
+}
+
+/// Where a certificate stands with its annual review on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReviewStanding {
+    /// Issued this year: nothing due.
+    Exempt,
+    /// This year's (or, before the deadline, last year's) review is on record.
+    UpToDate { year: i32 },
+    /// This year's review is not done yet but the deadline has not passed.
+    Due { year: i32, deadline: NaiveDate },
+    /// A required review is missing past its deadline.
+    Overdue { year: i32 },
+}
+
+impl ReviewPolicy {
+    pub fn deadline(&self, year: i32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, self.deadline_month, self.deadline_day)
+            .or_else(|| NaiveDate::from_ymd_opt(year, self.deadline_month, 28))
+            .unwrap_or(NaiveDate::MIN)
+    }
+
+    /// `reviewed_years` are the years of passed reviews on record.
+    pub fn standing(
+        &self,
+        issue_date: NaiveDate,
+        reviewed_years: &[i32],
+        today: NaiveDate,
+    ) -> ReviewStanding {
+        let year = today.year();
+        // A certificate issued in year Y first needs the review of year Y + 1.
+        if issue_date.year() >= year {
+            return ReviewStanding::Exempt;
+        }
+        if reviewed_years.contains(&year) {
+            return ReviewStanding::UpToDate { year };
+        }
+        let deadline = self.deadline(year);
+        if today > deadline {
+            return ReviewStanding::Overdue { year };
+        }
+        // Before this year's deadline the previous year's review must be on record,
+        // unless the certificate was issued that previous year.
+        let previous = year - 1;
+        if issue_date.year() < previous && !reviewed_years.contains(&previous) {
+            return ReviewStanding::Overdue { year: previous };
+        }
+        ReviewStanding::Due { year, deadline }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn review_schedule_follows_the_31_march_rule() {
+        let p = ReviewPolicy::default();
+        // Issued this year: exempt.
+        assert_eq!(
+            p.standing(d(2026, 2, 1), &[], d(2026, 11, 1)),
+            ReviewStanding::Exempt
+        );
+        // Issued last year, before the deadline: due, not overdue.
+        assert_eq!(
+            p.standing(d(2025, 6, 1), &[], d(2026, 3, 31)),
+            ReviewStanding::Due {
+                year: 2026,
+                deadline: d(2026, 3, 31)
+            }
+        );
+        // The day after the deadline without a review: overdue.
+        assert_eq!(
+            p.standing(d(2025, 6, 1), &[], d(2026, 4, 1)),
+            ReviewStanding::Overdue { year: 2026 }
+        );
+        assert_eq!(
+            p.standing(d(2025, 6, 1), &[2026], d(2026, 4, 1)),
+            ReviewStanding::UpToDate { year: 2026 }
+        );
+        // Issued two years ago, last year's review missing: overdue even in January.
+        assert_eq!(
+            p.standing(d(2024, 6, 1), &[], d(2026, 1, 10)),
+            ReviewStanding::Overdue { year: 2025 }
+        );
+        assert_eq!(
+            p.standing(d(2024, 6, 1), &[2025], d(2026, 1, 10)),
+            ReviewStanding::Due {
+                year: 2026,
+                deadline: d(2026, 3, 31)
+            }
+        );
+    }
+
+    #[test]
+    fn integrity_failures_outrank_everything_else() {
+        let failed = |check, findings| Check {
+            check,
+            outcome: Outcome::Failed { findings },
+        };
+        let checks = vec![
+            failed(
+                CheckKind::ValidityDates,
+                vec![Finding::Expired {
+                    until: d(2020, 1, 1),
+                }],
+            ),
+            failed(
+                CheckKind::FileHash(FileId::Holder),
+                vec![Finding::HashMismatch {
+                    file: FileId::Holder,
+                }],
+            ),
+        ];
+        assert_eq!(standing_of(&checks), Standing::Invalid);
+        assert_eq!(standing_of(&checks[..1]), Standing::Expired);
+        let pending = vec![Check {
+            check: CheckKind::FileHash(FileId::Photo),
+            outcome: Outcome::Pending,
+        }];
+        assert_eq!(standing_of(&pending), Standing::Valid);
+    }
+}
