@@ -732,7 +732,12 @@ pub fn import(
             };
             match parse_row(&cells, sheet.kind, &mut ctx, opts.today) {
                 Some(row) => rows.push(row),
-                None => report.issues.append(&mut ctx.issues),
+                None => {
+                    // Report a row's problems from left to right, as the user reads it.
+                    ctx.issues
+                        .sort_by_key(|i| COLUMNS.iter().position(|c| *c == i.column));
+                    report.issues.append(&mut ctx.issues)
+                }
             }
         }
     }

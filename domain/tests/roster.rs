@@ -1,0 +1,311 @@
+//! Roster import/export round trips through real xlsx bytes.
+
+mod common;
+
+use std::io::{Cursor, Write};
+
+use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use common::{id, row, today};
+use ecard_domain::codes::PoliticalStatus;
+use ecard_domain::forms::roster_xlsx;
+use ecard_domain::photo::synthetic::portrait_jpeg;
+use ecard_domain::roster::{import, ApplicationKind, ImportOptions, Photos, RosterRow, COLUMNS};
+use rust_xlsxwriter::{Format, Workbook};
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/political-status-as-number.xlsx"
+);
+
+fn opts() -> ImportOptions {
+    ImportOptions::new(today())
+}
+
+fn read_sheet(bytes: &[u8], sheet: &str) -> calamine::Range<Data> {
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("xlsx");
+    wb.worksheet_range(sheet).expect("sheet")
+}
+
+/// Writes a sheet with a title row, the header and the given raw rows.
+fn workbook(rows: &[Vec<Cell>]) -> Vec<u8> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Sheet1").expect("name");
+    ws.write_string(0, 0, "（盖章） 市(区)行政执法人员基本信息数据元采集表")
+        .expect("w");
+    for (c, h) in COLUMNS.iter().enumerate() {
+        ws.write_string(1, c as u16, *h).expect("w");
+    }
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    for (i, r) in rows.iter().enumerate() {
+        for (c, cell) in r.iter().enumerate() {
+            let (rr, cc) = (2 + i as u32, c as u16);
+            match cell {
+                Cell::S(s) => {
+                    ws.write_string(rr, cc, s).expect("w");
+                }
+                Cell::N(n) => {
+                    ws.write_number(rr, cc, *n).expect("w");
+                }
+                Cell::D(d) => {
+                    let dt = rust_xlsxwriter::ExcelDateTime::from_ymd(
+                        d.format("%Y").to_string().parse().expect("y"),
+                        d.format("%m").to_string().parse().expect("m"),
+                        d.format("%d").to_string().parse().expect("d"),
+                    )
+                    .expect("date");
+                    ws.write_datetime_with_format(rr, cc, &dt, &date_fmt)
+                        .expect("w");
+                }
+                Cell::E => {}
+            }
+        }
+    }
+    wb.save_to_buffer().expect("save")
+}
+
+#[derive(Clone)]
+enum Cell {
+    S(String),
+    N(f64),
+    D(NaiveDate),
+    E,
+}
+
+fn s(x: &str) -> Cell {
+    Cell::S(x.to_string())
+}
+
+/// A good row as cells; political status and posts as Excel numbers.
+fn number_row(n: u32) -> Vec<Cell> {
+    let id = id(n);
+    vec![
+        Cell::N(f64::from(n)),
+        s("福州市"),
+        s("蔡某"),
+        Cell::E,
+        s("福州市儿童公园管理处"),
+        Cell::E,
+        Cell::E,
+        s(id.as_str()),
+        s(id.gender().label_zh()),
+        s("汉族"),
+        Cell::D(id.birth_date()),
+        Cell::N(2.0),
+        Cell::E,
+        s("大学专科"),
+        s("法学"),
+        Cell::N(20201.0),
+        s("是"),
+        s("是"),
+        Cell::N(2.0),
+        s("综合法律知识考试"),
+    ]
+}
+
+#[test]
+#[ignore = "writes the committed fixture; run once by hand"]
+fn regenerate_number_fixture() {
+    std::fs::write(FIXTURE, workbook(&[number_row(42)])).expect("write fixture");
+}
+
+#[test]
+fn excel_number_2_comes_back_as_02() {
+    let bytes = std::fs::read(FIXTURE).expect("fixture committed");
+    // The fixture really holds numbers, as Excel would.
+    let range = read_sheet(&bytes, "Sheet1");
+    assert_eq!(range.get_value((2, 11)), Some(&Data::Float(2.0)));
+    let rows = import(&bytes, Photos::None, &opts()).expect("imports");
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(r.political_status.code(), "02");
+    assert_eq!(r.political_status, PoliticalStatus::CpcProbationary);
+    assert_eq!(r.posts.iter().map(|p| p.code()).collect::<Vec<_>>(), ["02"]);
+    assert_eq!(r.rank_code, "020201");
+    assert_eq!(r.birth_date, id(42).birth_date());
+    assert_eq!(r.excel_row, 3);
+}
+
+#[test]
+fn template_with_rows_round_trips_through_calamine() {
+    let mut rows: Vec<RosterRow> = (1..=20).map(|n| row(n, ApplicationKind::New)).collect();
+    rows.extend((100..105).map(|n| row(n, ApplicationKind::Replacement)));
+    let bytes = roster_xlsx(&rows).expect("write");
+    let back = import(&bytes, Photos::None, &opts()).expect("imports");
+    assert_eq!(back.len(), rows.len());
+    for (a, b) in rows.iter().zip(&back) {
+        let mut a = a.clone();
+        a.excel_row = b.excel_row;
+        assert_eq!(&a, b);
+    }
+    assert_eq!(
+        back[0].excel_row, 3,
+        "title row 1, header row 2, data from row 3"
+    );
+}
+
+#[test]
+fn empty_template_has_the_exact_columns() {
+    let bytes = ecard_domain::forms::roster_template().expect("template");
+    let range = read_sheet(&bytes, ecard_domain::roster::SHEET_NEW);
+    for (c, h) in COLUMNS.iter().enumerate() {
+        assert_eq!(
+            range.get_value((1, c as u32)),
+            Some(&Data::String(h.to_string()))
+        );
+    }
+    // An empty template imports as zero rows, not as an error.
+    assert_eq!(import(&bytes, Photos::None, &opts()), Ok(vec![]));
+}
+
+#[test]
+fn one_bad_row_returns_report_and_no_rows() {
+    let mut bad = number_row(7);
+    bad[7] = s("452122197502156642"); // the guide's sample ID: wrong check digit
+    bad[11] = Cell::N(14.0); // political status out of range
+    let bytes = workbook(&[number_row(5), bad, number_row(9)]);
+    let report = import(&bytes, Photos::None, &opts()).expect_err("must refuse");
+    assert_eq!(report.issues.len(), 2, "{:?}", report.issues);
+    let id_issue = &report.issues[0];
+    assert_eq!(id_issue.row, Some(4));
+    assert_eq!(id_issue.column, "持证人身份证号码");
+    assert!(id_issue.reason.contains("校验位"), "{}", id_issue.reason);
+    assert_eq!(report.issues[1].column, "政治面貌");
+    assert!(report.to_string().contains("未导入任何数据"));
+
+    let xlsx = report.to_xlsx().expect("report xlsx");
+    let range = read_sheet(&xlsx, "导入错误报告");
+    assert_eq!(range.get_value((0, 1)), Some(&Data::String("行号".into())));
+    assert_eq!(
+        range.get_value((1, 0)),
+        Some(&Data::String("Sheet1".into()))
+    );
+    assert_eq!(range.get_value((1, 1)), Some(&Data::Float(4.0)));
+    assert_eq!(
+        range.get_value((1, 2)),
+        Some(&Data::String("持证人身份证号码".into()))
+    );
+    match range.get_value((1, 3)) {
+        Some(Data::String(r)) => assert!(r.contains("校验位") && r.contains("应为“8”")),
+        other => panic!("reason cell: {other:?}"),
+    }
+}
+
+#[test]
+fn gender_and_birth_date_must_match_the_id() {
+    let mut r = number_row(3);
+    let wrong = if id(3).gender().label_zh() == "男" {
+        "女"
+    } else {
+        "男"
+    };
+    r[8] = s(wrong);
+    r[10] = s("1999-01-01");
+    let report = import(&workbook(&[r]), Photos::None, &opts()).expect_err("refused");
+    let cols: Vec<&str> = report.issues.iter().map(|i| i.column.as_str()).collect();
+    assert_eq!(cols, ["性别", "出生日期"]);
+}
+
+#[test]
+fn id_stored_as_number_is_explained() {
+    let mut r = number_row(3);
+    r[7] = Cell::N(510100197001040000.0);
+    let report = import(&workbook(&[r]), Photos::None, &opts()).expect_err("refused");
+    assert!(report.issues[0].reason.contains("文本格式"));
+}
+
+#[test]
+fn new_applicant_with_hand_picked_number_refused() {
+    let mut r = number_row(3);
+    r[5] = s("川X018888");
+    let report = import(&workbook(&[r]), Photos::None, &opts()).expect_err("refused");
+    assert_eq!(report.issues[0].column, "证编号");
+}
+
+#[test]
+fn reordered_or_missing_column_is_a_structural_error() {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let mut cols = COLUMNS.to_vec();
+    cols.swap(9, 10); // 民族 <-> 出生日期
+    for (c, h) in cols.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).expect("w");
+    }
+    ws.write_string(1, 2, "张三").expect("w");
+    let bytes = wb.save_to_buffer().expect("save");
+    let report = import(&bytes, Photos::None, &opts()).expect_err("refused");
+    assert_eq!(report.issues.len(), 2);
+    assert!(report.issues.iter().all(|i| i.row == Some(1)));
+    assert!(report.issues[0].reason.contains("不得增删或调整顺序"));
+
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in COLUMNS[..19].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).expect("w");
+    }
+    let report = import(&wb.save_to_buffer().expect("s"), Photos::None, &opts()).expect_err("x");
+    assert_eq!(report.issues.len(), 1);
+    assert_eq!(report.issues[0].column, "考试类别");
+}
+
+#[test]
+fn not_an_xlsx_is_reported_not_panicked() {
+    let report = import(b"not a spreadsheet", Photos::None, &opts()).expect_err("refused");
+    assert_eq!(report.issues.len(), 1);
+}
+
+#[test]
+fn duplicate_id_across_sheets_refused() {
+    let rows = vec![row(1, ApplicationKind::New), {
+        let mut r = row(1, ApplicationKind::Replacement);
+        r.certificate_number = Some("川X230001".into());
+        r
+    }];
+    let bytes = roster_xlsx(&rows).expect("write");
+    let report = import(&bytes, Photos::None, &opts()).expect_err("refused");
+    assert_eq!(report.issues.len(), 1);
+    assert!(report.issues[0].reason.contains("重复"));
+}
+
+fn good_photo(seed: u64) -> Vec<u8> {
+    portrait_jpeg(480, 560, 40, 90, seed)
+}
+
+#[test]
+fn photos_from_zip_are_matched_by_id() {
+    let rows: Vec<RosterRow> = (1..=2).map(|n| row(n, ApplicationKind::New)).collect();
+    let bytes = roster_xlsx(&rows).expect("write");
+    let mut zip_bytes = Vec::new();
+    {
+        let mut z = zip::ZipWriter::new(Cursor::new(&mut zip_bytes));
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for n in 1..=2 {
+            z.start_file(format!("照片/{}.jpg", id(n)), o)
+                .expect("start");
+            z.write_all(&good_photo(u64::from(n))).expect("write");
+        }
+        z.finish().expect("finish");
+    }
+    let back = import(&bytes, Photos::Zip(&zip_bytes), &opts()).expect("imports");
+    assert!(back.iter().all(|r| r.photo.is_some()));
+    assert_eq!(back[1].photo.as_deref(), Some(good_photo(2).as_slice()));
+}
+
+#[test]
+fn missing_extra_and_bad_photos_each_reported() {
+    let rows: Vec<RosterRow> = (1..=2).map(|n| row(n, ApplicationKind::New)).collect();
+    let bytes = roster_xlsx(&rows).expect("write");
+    let files = vec![
+        (format!("{}.jpg", id(1)), portrait_jpeg(200, 230, 0, 80, 1)), // too small
+        (format!("{}.jpg", id(77)), good_photo(3)),                    // nobody in the sheet
+    ];
+    let report = import(&bytes, Photos::Files(&files), &opts()).expect_err("refused");
+    let reasons: Vec<String> = report.issues.iter().map(|i| i.to_string()).collect();
+    assert_eq!(report.issues.len(), 5, "{reasons:#?}");
+    // id(1): too few bytes + too few pixels; then both rows lack an accepted
+    // photo; id(77) is an extra photo.
+    assert!(reasons.iter().filter(|r| r.contains("缺少照片")).count() == 2);
+    assert!(reasons.iter().any(|r| r.contains("没有对应的人员")));
+}
