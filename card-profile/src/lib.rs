@@ -7,6 +7,7 @@ pub mod apdu;
 pub mod channel;
 pub mod chip_auth;
 pub mod date;
+pub mod demo;
 pub mod keys;
 pub mod pki;
 pub mod profile;

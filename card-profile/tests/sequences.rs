@@ -1,0 +1,433 @@
+//! Every command sequence against the software card in-process, in its three
+//! transport personalities (extended length; short APDUs with chaining; T=0-style
+//! 61xx/6Cxx). The same sequences run through pcscd in hardware-tests.
+
+use card_profile::channel::Link;
+use card_profile::demo::{self, DemoPki};
+use card_profile::keys::MasterKey;
+use card_profile::profile::{FileId, LifeCycle};
+use card_profile::records::{CardState, Review, ReviewResult};
+use card_profile::revocation::RevocationSet;
+use card_profile::sequences::{self, CardError, IssueData, StatusChange, VerifyContext};
+use card_profile::verdict::{CheckKind, Finding, Outcome, ReviewPolicy, Standing, Verdict};
+use card_sim::{SimCard, SimChannel, SimOptions};
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+const TODAY: (i32, u32, u32) = (2026, 6, 1);
+
+fn today() -> NaiveDate {
+    d(TODAY.0, TODAY.1, TODAY.2)
+}
+
+fn modes() -> [(&'static str, SimOptions); 3] {
+    [
+        ("extended", SimOptions::default()),
+        (
+            "short+chaining",
+            SimOptions {
+                extended_length: false,
+                ..SimOptions::default()
+            },
+        ),
+        (
+            "t0",
+            SimOptions {
+                extended_length: false,
+                t0_style: true,
+                command_chaining: false,
+            },
+        ),
+    ]
+}
+
+fn blank_card(pki: &DemoPki, serial: u64, options: SimOptions) -> Link<SimChannel> {
+    Link::new(SimChannel::new(SimCard::from_master_key(
+        serial.to_be_bytes(),
+        &pki.master,
+        options,
+    )))
+}
+
+fn officer() -> IssueData {
+    demo::officers(d(2026, 1, 5)).swap_remove(0)
+}
+
+fn verify_on(link: &mut Link<SimChannel>, pki: &DemoPki, day: NaiveDate) -> Verdict {
+    let none = RevocationSet::new();
+    let ctx = VerifyContext {
+        trust: &pki.trust,
+        today: day,
+        revocations: &none,
+        revocation_list_date: Some(day),
+        max_revocation_age_days: 7,
+        review_policy: ReviewPolicy::default(),
+    };
+    sequences::verify(link, &ctx).expect("verify").0
+}
+
+#[test]
+fn personalize_then_verify_in_every_transport_mode() {
+    let pki = demo::pki(today()).unwrap();
+    for (name, options) in modes() {
+        let mut link = blank_card(&pki, 1, options);
+        let data = officer();
+        let issued =
+            sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(link.channel_mut().card().life_cycle(), LifeCycle::Activated);
+        let none = RevocationSet::new();
+        let ctx = VerifyContext {
+            trust: &pki.trust,
+            today: today(),
+            revocations: &none,
+            revocation_list_date: Some(today()),
+            max_revocation_age_days: 7,
+            review_policy: ReviewPolicy::default(),
+        };
+        let (verdict, photo) = sequences::verify(&mut link, &ctx).unwrap();
+        assert_eq!(
+            verdict.standing,
+            Standing::Valid,
+            "{name}: {:#?}",
+            verdict.checks
+        );
+        assert_eq!(photo.as_deref(), Some(data.photo_jpeg.as_slice()), "{name}");
+        assert_eq!(verdict.holder, Some(data.holder.clone()));
+        eprintln!("{name}: personalization {:?}", issued.traffic);
+    }
+}
+
+#[test]
+fn extended_length_writes_each_file_in_one_apdu() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 1, SimOptions::default());
+    let issued = sequences::personalize(
+        &mut link,
+        &officer(),
+        &pki.master,
+        &pki.signer,
+        d(2026, 1, 5),
+    )
+    .unwrap();
+    // SELECT, READ VER, GET CHALLENGE, EXT AUTH, GENERATE, 5 × UPDATE, ACTIVATE.
+    assert_eq!(issued.traffic.apdus, 11);
+}
+
+#[test]
+fn torn_card_never_verifies_and_wipe_then_rewrite_succeeds_in_every_mode() {
+    let pki = demo::pki(today()).unwrap();
+    let data = officer();
+    for (name, options) in modes() {
+        let total = {
+            let mut link = blank_card(&pki, 7, options);
+            sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5))
+                .unwrap()
+                .traffic
+                .apdus
+        };
+        for k in 0..total {
+            let mut link = blank_card(&pki, 7, options);
+            link.channel_mut().tear_at(k as u64);
+            let err =
+                sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5))
+                    .unwrap_err();
+            assert!(err.is_card_removed(), "{name} k={k}: {err:?}");
+            link.channel_mut().reinsert();
+            let verdict = verify_on(&mut link, &pki, today());
+            assert_ne!(verdict.standing, Standing::Valid, "{name} k={k}");
+            assert!(verdict.failed(CheckKind::LifeCycle), "{name} k={k}");
+            sequences::wipe(&mut link, &pki.master).unwrap_or_else(|e| panic!("{name} k={k}: {e}"));
+            sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5))
+                .unwrap();
+            assert_eq!(
+                verify_on(&mut link, &pki, today()).standing,
+                Standing::Valid,
+                "{name} k={k}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_management_key_is_refused_and_changes_nothing() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 3, SimOptions::default());
+    let wrong = MasterKey::from_bytes(&[0x55; 32]).unwrap();
+    let err = sequences::personalize(&mut link, &officer(), &wrong, &pki.signer, d(2026, 1, 5))
+        .unwrap_err();
+    assert_eq!(err, CardError::WrongManagementKey { tries_left: 9 });
+    let card = link.channel_mut().card();
+    assert_eq!(card.life_cycle(), LifeCycle::Blank);
+    assert!(card.file(FileId::Holder).is_empty());
+    assert!(!card.has_chip_key());
+}
+
+#[test]
+fn oversized_photo_is_refused_before_any_apdu() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 3, SimOptions::default());
+    let mut data = officer();
+    data.photo_jpeg = vec![0xFF; 21 * 1024];
+    let err = sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CardError::FileTooLarge {
+                file: FileId::Photo,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(link.traffic().apdus, 0);
+}
+
+#[test]
+fn activated_card_cannot_be_wiped() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 3, SimOptions::default());
+    sequences::personalize(
+        &mut link,
+        &officer(),
+        &pki.master,
+        &pki.signer,
+        d(2026, 1, 5),
+    )
+    .unwrap();
+    let err = sequences::wipe(&mut link, &pki.master).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CardError::WrongLifeCycle {
+                found: LifeCycle::Activated,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // And the card itself refuses, whatever the host believes.
+    let card = sequences::Card::select(&mut link).unwrap();
+    let serial = card.serial();
+    let mut admin = card.authenticate(&pki.master.derive(&serial)).unwrap();
+    assert!(matches!(
+        admin.wipe(),
+        Err(CardError::Refused {
+            command: "WIPE",
+            ..
+        })
+    ));
+    assert!(matches!(
+        admin.write_file(FileId::Holder, b"\x61\x00"),
+        Err(CardError::Refused {
+            command: "UPDATE BINARY",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn annual_review_turns_overdue_into_valid() {
+    // Keys that were already valid when the card was issued in March 2025.
+    let pki = demo::pki(d(2025, 3, 1)).unwrap();
+    let mut link = blank_card(&pki, 4, SimOptions::default());
+    let mut data = officer();
+    // Issued in 2025: the 2026 review was due by 31 March 2026.
+    data.certificate.issue_date = d(2025, 3, 1);
+    data.certificate.valid_from = d(2025, 3, 1);
+    let issued =
+        sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2025, 3, 1)).unwrap();
+    let verdict = verify_on(&mut link, &pki, today());
+    assert_eq!(verdict.standing, Standing::ReviewOverdue);
+    assert_eq!(
+        verdict.check(CheckKind::AnnualReview),
+        Some(&Outcome::Failed {
+            findings: vec![Finding::ReviewOverdue { year: 2026 }]
+        })
+    );
+    let review = Review {
+        year: 2026,
+        date: today(),
+        result: ReviewResult::Passed,
+        reviewer: "演示市司法局".into(),
+        serial: issued.serial,
+        remark: None,
+    };
+    sequences::append_review(&mut link, &review, &pki.master, &pki.signer).unwrap();
+    let verdict = verify_on(&mut link, &pki, today());
+    assert_eq!(verdict.standing, Standing::Valid, "{:#?}", verdict.checks);
+    assert_eq!(verdict.reviews, vec![review]);
+}
+
+#[test]
+fn suspension_lift_and_revocation_with_termination() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 5, SimOptions::default());
+    sequences::personalize(
+        &mut link,
+        &officer(),
+        &pki.master,
+        &pki.signer,
+        d(2026, 1, 5),
+    )
+    .unwrap();
+    let change = |state, reason: &str| StatusChange {
+        state,
+        reason: reason.into(),
+        date: today(),
+    };
+    let rec = sequences::set_status(
+        &mut link,
+        &change(CardState::Suspended, "暂停执法"),
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
+    assert_eq!(rec.sequence, 2);
+    assert_eq!(
+        verify_on(&mut link, &pki, today()).standing,
+        Standing::Suspended
+    );
+    sequences::set_status(
+        &mut link,
+        &change(CardState::Active, "恢复执法"),
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
+    assert_eq!(
+        verify_on(&mut link, &pki, today()).standing,
+        Standing::Valid
+    );
+    let rec = sequences::set_status(
+        &mut link,
+        &change(CardState::Revoked, "调离执法岗位"),
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
+    assert_eq!(rec.sequence, 4);
+    sequences::terminate(&mut link, &pki.master).unwrap();
+    let verdict = verify_on(&mut link, &pki, today());
+    assert_eq!(verdict.standing, Standing::Revoked);
+    assert_eq!(verdict.life_cycle, LifeCycle::Terminated);
+    assert!(verdict.failed(CheckKind::ChipAuthentication));
+    // A terminated card takes no more writes.
+    let err = sequences::set_status(
+        &mut link,
+        &change(CardState::Active, "x"),
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap_err();
+    assert!(matches!(err, CardError::WrongLifeCycle { .. }));
+}
+
+#[test]
+fn card_pulled_during_verification_is_an_error_not_a_verdict() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 6, SimOptions::default());
+    sequences::personalize(
+        &mut link,
+        &officer(),
+        &pki.master,
+        &pki.signer,
+        d(2026, 1, 5),
+    )
+    .unwrap();
+    for k in [0u64, 2, 5, 8] {
+        link.channel_mut().reinsert();
+        // The channel counts APDUs from its creation.
+        let seen = link.channel_mut().counters().apdus;
+        link.channel_mut().tear_at(seen + k);
+        let none = RevocationSet::new();
+        let ctx = VerifyContext {
+            trust: &pki.trust,
+            today: today(),
+            revocations: &none,
+            revocation_list_date: None,
+            max_revocation_age_days: 7,
+            review_policy: ReviewPolicy::default(),
+        };
+        match sequences::verify(&mut link, &ctx) {
+            Ok((verdict, _)) => panic!(
+                "k={k}: a verdict ({:?}) from a card that left",
+                verdict.standing
+            ),
+            Err(err) => assert!(err.is_card_removed(), "k={k}: {err:?}"),
+        }
+    }
+}
+
+#[test]
+fn missing_revocation_list_is_a_warning_not_a_pass() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 6, SimOptions::default());
+    sequences::personalize(
+        &mut link,
+        &officer(),
+        &pki.master,
+        &pki.signer,
+        d(2026, 1, 5),
+    )
+    .unwrap();
+    let none = RevocationSet::new();
+    let ctx = VerifyContext {
+        trust: &pki.trust,
+        today: today(),
+        revocations: &none,
+        revocation_list_date: Some(d(2026, 5, 1)),
+        max_revocation_age_days: 7,
+        review_policy: ReviewPolicy::default(),
+    };
+    let verdict = sequences::verify(&mut link, &ctx).unwrap().0;
+    assert_eq!(verdict.standing, Standing::Valid);
+    assert_eq!(
+        verdict.check(CheckKind::RevocationList),
+        Some(&Outcome::Warning {
+            findings: vec![Finding::RevocationListStale {
+                age_days: 31,
+                max_days: 7
+            }]
+        })
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// A card whose files hold random bytes gives a verdict (never a panic), and the
+    /// verdict is never "valid".
+    #[test]
+    fn random_file_contents_never_verify(
+        holder in prop::collection::vec(any::<u8>(), 0..300),
+        cert in prop::collection::vec(any::<u8>(), 0..300),
+        sod in prop::collection::vec(any::<u8>(), 0..600),
+        status in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let pki = demo::pki(today()).unwrap();
+        let mut state = SimCard::from_master_key([9; 8], &pki.master, SimOptions::default()).persistent().clone();
+        state.life_cycle = LifeCycle::Activated;
+        state.files.insert(FileId::Holder, holder);
+        state.files.insert(FileId::Cert, cert);
+        state.files.insert(FileId::Sod, sod);
+        state.files.insert(FileId::Status, status);
+        let mut link = Link::new(SimChannel::new(SimCard::from_state(state, SimOptions::default())));
+        let none = RevocationSet::new();
+        let ctx = VerifyContext {
+            trust: &pki.trust,
+            today: today(),
+            revocations: &none,
+            revocation_list_date: Some(today()),
+            max_revocation_age_days: 7,
+            review_policy: ReviewPolicy::default(),
+        };
+        let (verdict, _) = sequences::verify(&mut link, &ctx).unwrap();
+        prop_assert_ne!(verdict.standing, Standing::Valid);
+    }
+}
