@@ -34,8 +34,9 @@ pub fn sw(resp: &str) -> &str {
 }
 
 pub fn select(card: &mut SimCard) {
-    let resp = tx(card, "00A40400 07 F04543415244 01 00");
-    assert!(resp.ends_with("9000") || resp.ends_with("6285"), "{resp}");
+    // P2=0C: no FCI, so this works in T=0 style too.
+    let resp = tx(card, "00A4040C 07 F04543415244 01");
+    assert!(resp == "9000" || resp == "6285", "{resp}");
 }
 
 /// GET CHALLENGE + EXTERNAL AUTHENTICATE with the right cryptogram.
@@ -64,7 +65,8 @@ pub fn write_file(card: &mut SimCard, sfi: u8, data: &[u8]) -> String {
 pub fn personalize(card: &mut SimCard) {
     select(card);
     authenticate(card);
-    assert!(tx(card, "00478081 00").ends_with("9000"));
+    // Le = exact length (70), which a T=0-style card insists on.
+    assert!(tx(card, "00478081 46").ends_with("9000"));
     for sfi in [2u8, 3, 4, 5, 7] {
         let data = vec![0x60 + sfi, 0x02, 0xAA, sfi];
         assert_eq!(write_file(card, sfi, &data), "9000");
