@@ -1,0 +1,1 @@
+//! placeholder: the PC/SC backend moves here from hardware-tests.

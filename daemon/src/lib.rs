@@ -1,0 +1,6 @@
+//! ecardd, the station daemon. Module map in docs/ARCHITECTURE.md.
+
+pub mod auth;
+pub mod keystore;
+pub mod readers;
+pub mod store;

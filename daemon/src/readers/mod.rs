@@ -1,0 +1,136 @@
+//! Readers: the station's card slots, behind one facade. A backend is either PC/SC
+//! (pcscd; [`pcsc`]) or simulated in-process ([`sim`], for `ecardd demo` and tests).
+//! Card operations run as a closure over a [`CardChannel`] on a blocking thread,
+//! inside an exclusive transaction on that reader, so no other client can interleave
+//! APDUs with a command sequence.
+
+pub mod pcsc;
+pub mod sim;
+
+use card_profile::transport::{CardChannel, TransportError};
+use serde::Serialize;
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::sync::broadcast;
+
+/// What happens at the readers, for the UI (SSE) and the batch writer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ReaderEvent {
+    ReaderAdded {
+        reader: String,
+    },
+    ReaderRemoved {
+        reader: String,
+    },
+    CardInserted {
+        reader: String,
+    },
+    CardRemoved {
+        reader: String,
+    },
+    /// pcscd went away; the backend keeps trying to reconnect.
+    ServiceDown {
+        detail: String,
+    },
+    ServiceUp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReaderInfo {
+    pub name: String,
+    pub card_present: bool,
+    /// A command sequence is running on it.
+    pub busy: bool,
+    pub simulated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ReaderError {
+    #[error("unknown reader {0}")]
+    UnknownReader(String),
+    #[error("no card in reader {0}")]
+    NoCard(String),
+    #[error("reader {0} is busy with another operation")]
+    Busy(String),
+    #[error("card service unavailable: {0}")]
+    ServiceUnavailable(String),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("operation thread failed: {0}")]
+    Join(String),
+}
+
+/// A card operation: runs with exclusive use of one reader's card.
+pub type CardOp<R> = Box<dyn FnOnce(&mut dyn CardChannel) -> R + Send + 'static>;
+
+/// What a reader backend provides. Implementations block; the facade moves them off
+/// the async runtime.
+pub trait ReaderBackend: Send + Sync + 'static {
+    fn list(&self) -> Vec<ReaderInfo>;
+    fn subscribe(&self) -> broadcast::Receiver<ReaderEvent>;
+    /// Runs `op` on the card in `reader` inside an exclusive transaction.
+    fn run_blocking(&self, reader: &str, op: CardOp<()>) -> Result<(), ReaderError>;
+}
+
+/// The readers of this station.
+#[derive(Clone)]
+pub struct Readers {
+    backend: Arc<dyn ReaderBackend>,
+}
+
+impl Readers {
+    pub fn new(backend: Arc<dyn ReaderBackend>) -> Self {
+        Self { backend }
+    }
+
+    pub fn list(&self) -> Vec<ReaderInfo> {
+        self.backend.list()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ReaderEvent> {
+        self.backend.subscribe()
+    }
+
+    pub fn backend(&self) -> &Arc<dyn ReaderBackend> {
+        &self.backend
+    }
+
+    /// Runs a card operation on a blocking thread and returns its result.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        reader: &str,
+        op: impl FnOnce(&mut dyn CardChannel) -> R + Send + 'static,
+    ) -> Result<R, ReaderError> {
+        let backend = Arc::clone(&self.backend);
+        let reader = reader.to_owned();
+        tokio::task::spawn_blocking(move || Self::run_blocking_on(&*backend, &reader, op))
+            .await
+            .map_err(|e| ReaderError::Join(e.to_string()))?
+    }
+
+    /// The same, for callers that are already on a blocking thread (the CLI).
+    pub fn run_sync<R: Send + 'static>(
+        &self,
+        reader: &str,
+        op: impl FnOnce(&mut dyn CardChannel) -> R + Send + 'static,
+    ) -> Result<R, ReaderError> {
+        Self::run_blocking_on(&*self.backend, reader, op)
+    }
+
+    fn run_blocking_on<R: Send + 'static>(
+        backend: &dyn ReaderBackend,
+        reader: &str,
+        op: impl FnOnce(&mut dyn CardChannel) -> R + Send + 'static,
+    ) -> Result<R, ReaderError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        backend.run_blocking(
+            reader,
+            Box::new(move |channel| {
+                let _ = tx.send(op(channel));
+            }),
+        )?;
+        rx.recv()
+            .map_err(|_| ReaderError::Join("operation produced no result".into()))
+    }
+}

@@ -1,0 +1,224 @@
+//! Simulated readers for `ecardd demo` and the daemon's own tests: in-process
+//! card-sim cards, a stack of blank cards to draw from, and a tray where cards
+//! taken out of a reader wait to be put back (to verify a card written earlier).
+
+use super::{CardOp, ReaderBackend, ReaderError, ReaderEvent, ReaderInfo};
+use card_profile::keys::MasterKey;
+use card_profile::transport::{CardChannel, TransportError};
+use card_sim::{SimCard, SimOptions};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use tokio::sync::broadcast;
+
+struct Slot {
+    card: Option<SimCard>,
+    busy: bool,
+}
+
+struct State {
+    slots: BTreeMap<String, Slot>,
+    /// Cards taken out of a reader, by serial (hex).
+    tray: BTreeMap<String, SimCard>,
+    next_serial: u64,
+    blanks_left: u32,
+}
+
+/// A card on the tray, as the UI lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrayCard {
+    pub serial: String,
+    pub life_cycle: String,
+}
+
+pub struct SimReaders {
+    state: Mutex<State>,
+    master: MasterKey,
+    options: SimOptions,
+    events: broadcast::Sender<ReaderEvent>,
+}
+
+impl SimReaders {
+    /// `readers` named slots, `blanks` blank cards whose management keys derive from
+    /// `master` (the card supplier's key ceremony, simulated).
+    pub fn new(names: &[&str], blanks: u32, master: MasterKey, first_serial: u64) -> Self {
+        let slots = names
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    Slot {
+                        card: None,
+                        busy: false,
+                    },
+                )
+            })
+            .collect();
+        Self {
+            state: Mutex::new(State {
+                slots,
+                tray: BTreeMap::new(),
+                next_serial: first_serial,
+                blanks_left: blanks,
+            }),
+            master,
+            options: SimOptions::default(),
+            events: broadcast::channel(256).0,
+        }
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, ReaderError> {
+        self.state
+            .lock()
+            .map_err(|_| ReaderError::ServiceUnavailable("simulated readers poisoned".into()))
+    }
+
+    /// Takes a blank card from the stack and puts it in `reader`.
+    pub fn insert_blank(&self, reader: &str) -> Result<String, ReaderError> {
+        let mut st = self.lock()?;
+        if st.blanks_left == 0 {
+            return Err(ReaderError::NoCard("空白卡已用完".into()));
+        }
+        let serial = st.next_serial.to_be_bytes();
+        let card = SimCard::from_master_key(serial, &self.master, self.options);
+        let slot = st
+            .slots
+            .get_mut(reader)
+            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        if slot.card.is_some() {
+            return Err(ReaderError::Busy(reader.into()));
+        }
+        slot.card = Some(card);
+        st.next_serial += 1;
+        st.blanks_left -= 1;
+        let _ = self.events.send(ReaderEvent::CardInserted {
+            reader: reader.into(),
+        });
+        Ok(hex::encode_upper(serial))
+    }
+
+    /// Takes the card out of `reader` and lays it on the tray.
+    pub fn eject(&self, reader: &str) -> Result<Option<String>, ReaderError> {
+        let mut st = self.lock()?;
+        let slot = st
+            .slots
+            .get_mut(reader)
+            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        if slot.busy {
+            return Err(ReaderError::Busy(reader.into()));
+        }
+        let Some(mut card) = slot.card.take() else {
+            return Ok(None);
+        };
+        card.power_cycle();
+        let serial = hex::encode_upper(card.serial());
+        st.tray.insert(serial.clone(), card);
+        let _ = self.events.send(ReaderEvent::CardRemoved {
+            reader: reader.into(),
+        });
+        Ok(Some(serial))
+    }
+
+    /// Puts a card from the tray back into `reader`.
+    pub fn insert_from_tray(&self, reader: &str, serial: &str) -> Result<(), ReaderError> {
+        let mut st = self.lock()?;
+        let card = st
+            .tray
+            .remove(serial)
+            .ok_or_else(|| ReaderError::NoCard(format!("托盘中没有卡 {serial}")))?;
+        let slot = match st.slots.get_mut(reader) {
+            Some(s) if s.card.is_none() => s,
+            Some(_) => {
+                st.tray.insert(serial.into(), card);
+                return Err(ReaderError::Busy(reader.into()));
+            }
+            None => {
+                st.tray.insert(serial.into(), card);
+                return Err(ReaderError::UnknownReader(reader.into()));
+            }
+        };
+        slot.card = Some(card);
+        let _ = self.events.send(ReaderEvent::CardInserted {
+            reader: reader.into(),
+        });
+        Ok(())
+    }
+
+    pub fn tray(&self) -> Vec<TrayCard> {
+        self.lock()
+            .map(|st| {
+                st.tray
+                    .iter()
+                    .map(|(serial, card)| TrayCard {
+                        serial: serial.clone(),
+                        life_cycle: format!("{:?}", card.life_cycle()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn blanks_left(&self) -> u32 {
+        self.lock().map(|st| st.blanks_left).unwrap_or(0)
+    }
+}
+
+/// The channel handed to an operation: the card itself, moved out of its slot
+/// while the operation runs (that is the exclusive transaction).
+struct Borrowed<'a>(&'a mut SimCard);
+
+impl CardChannel for Borrowed<'_> {
+    fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        Ok(self.0.process(command))
+    }
+}
+
+impl ReaderBackend for SimReaders {
+    fn list(&self) -> Vec<ReaderInfo> {
+        self.lock()
+            .map(|st| {
+                st.slots
+                    .iter()
+                    .map(|(name, slot)| ReaderInfo {
+                        name: name.clone(),
+                        card_present: slot.card.is_some() || slot.busy,
+                        busy: slot.busy,
+                        simulated: true,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<ReaderEvent> {
+        self.events.subscribe()
+    }
+
+    fn run_blocking(&self, reader: &str, op: CardOp<()>) -> Result<(), ReaderError> {
+        let mut card = {
+            let mut st = self.lock()?;
+            let slot = st
+                .slots
+                .get_mut(reader)
+                .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+            if slot.busy {
+                return Err(ReaderError::Busy(reader.into()));
+            }
+            let card = slot
+                .card
+                .take()
+                .ok_or_else(|| ReaderError::NoCard(reader.into()))?;
+            slot.busy = true;
+            card
+        };
+        // A new session starts from reset, as a fresh PC/SC connection would see it.
+        card.power_cycle();
+        op(&mut Borrowed(&mut card));
+        let mut st = self.lock()?;
+        if let Some(slot) = st.slots.get_mut(reader) {
+            slot.card = Some(card);
+            slot.busy = false;
+        }
+        Ok(())
+    }
+}

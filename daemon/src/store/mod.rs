@@ -1,0 +1,155 @@
+//! The station's SQLite store. WAL mode, versioned migrations, and one rule: every
+//! change is one transaction together with its audit row and, where the registry
+//! must hear of it, its outbox row ([`Store::write`]).
+
+mod audit;
+mod records;
+mod schema;
+
+pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
+pub use records::*;
+
+use chrono::{SecondsFormat, Utc};
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored JSON is invalid: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("random generator failed")]
+    Random,
+    #[error("store lock poisoned")]
+    Poisoned,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn random_id() -> Result<String> {
+    let mut b = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| StoreError::Random)?;
+    Ok(hex::encode(b))
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::init(Connection::open(path)?)
+    }
+
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self> {
+        // WAL: readers never block the writer; synchronous=FULL: a committed
+        // transaction survives power loss, which is what "nothing lost" needs.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction; `f` records its audit (and outbox) rows
+    /// through the [`Tx`]. Nothing is committed if `f` fails.
+    pub fn write<T>(&self, actor: &str, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut wrapped = Tx {
+            tx,
+            actor: actor.to_owned(),
+        };
+        let out = f(&mut wrapped)?;
+        wrapped.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Read-only access.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.lock()?;
+        f(&conn)
+    }
+
+    pub fn verify_audit_chain(&self) -> Result<ChainReport> {
+        self.read(audit::verify_chain)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+    }
+}
+
+/// A write transaction that knows who acts, so audit rows cannot be forgotten.
+pub struct Tx<'c> {
+    pub(crate) tx: rusqlite::Transaction<'c>,
+    actor: String,
+}
+
+impl Tx<'_> {
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// Appends the hash-chained audit row of this change.
+    pub fn audit(&mut self, action: &str, subject: &str, detail: serde_json::Value) -> Result<i64> {
+        audit::append(&self.tx, &self.actor, action, subject, &detail)
+    }
+
+    /// Queues an event for the registry (delivered by the sync client, issue #6).
+    pub fn outbox(&mut self, kind: &str, payload: serde_json::Value) -> Result<String> {
+        let event_id = random_id()?;
+        self.tx.execute(
+            "INSERT INTO outbox (event_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![event_id, kind, payload.to_string(), now()],
+        )?;
+        Ok(event_id)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}

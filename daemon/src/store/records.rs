@@ -1,0 +1,518 @@
+//! Typed rows and the queries over them. Reads take a `&Connection`; writes take a
+//! [`Tx`] so that they run inside [`Store::write`](super::Store::write) with their audit row.
+
+use super::{now, Result, StoreError, Tx};
+use card_profile::records::{Certificate, Gender, Holder};
+use card_profile::sequences::IssueData;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+/// Text-backed enums for state columns.
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> rusqlite::Result<Self> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(rusqlite::Error::InvalidColumnType(
+                        0, format!("{}: {other}", stringify!($name)), rusqlite::types::Type::Text)),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a certificate stands in the station's records.
+    CertificateState {
+        Approved = "approved",
+        Issued = "issued",
+        Suspended = "suspended",
+        Cancelled = "cancelled",
+        Void = "void",
+        Replaced = "replaced",
+    }
+);
+
+text_enum!(
+    /// A physical card's state in the records.
+    CardState {
+        Live = "live",
+        Suspended = "suspended",
+        Cancelled = "cancelled",
+        Void = "void",
+        Replaced = "replaced",
+    }
+);
+
+text_enum!(
+    /// The issuance job state machine: queued → writing → written → verified → synced,
+    /// with interrupted (torn or pulled; resumable) and failed (needs a person).
+    JobState {
+        Queued = "queued",
+        Writing = "writing",
+        Written = "written",
+        Verified = "verified",
+        Synced = "synced",
+        Interrupted = "interrupted",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfficerRow {
+    pub id: i64,
+    pub holder: Holder,
+    pub has_photo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateRow {
+    pub id: i64,
+    pub officer_id: i64,
+    pub certificate: Certificate,
+    pub state: CertificateState,
+    pub replaces_id: Option<i64>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardRow {
+    pub id: i64,
+    pub serial: String,
+    pub certificate_id: i64,
+    pub chip_key: String,
+    pub state: CardState,
+    pub written_at: String,
+    pub terminated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub certificate_id: i64,
+    pub batch_id: Option<i64>,
+    pub state: JobState,
+    pub reader: Option<String>,
+    pub card_serial: Option<String>,
+    pub error: Option<String>,
+    pub attempts: i64,
+    pub updated_at: String,
+}
+
+fn gender_str(g: Gender) -> &'static str {
+    match g {
+        Gender::Male => "male",
+        Gender::Female => "female",
+    }
+}
+
+fn parse_date(text: &str) -> rusqlite::Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+        rusqlite::Error::InvalidColumnType(0, e.to_string(), rusqlite::types::Type::Text)
+    })
+}
+
+fn officer_from(r: &Row<'_>) -> rusqlite::Result<OfficerRow> {
+    let gender: String = r.get("gender")?;
+    let birth: String = r.get("birth_date")?;
+    Ok(OfficerRow {
+        id: r.get("id")?,
+        holder: Holder {
+            name: r.get("name")?,
+            gender: if gender == "male" {
+                Gender::Male
+            } else {
+                Gender::Female
+            },
+            ethnicity: r.get("ethnicity")?,
+            birth_date: parse_date(&birth)?,
+            id_number: r.get("id_number")?,
+        },
+        has_photo: r.get::<_, Option<i64>>("has_photo")?.unwrap_or(0) != 0,
+    })
+}
+
+fn certificate_from(r: &Row<'_>) -> rusqlite::Result<CertificateRow> {
+    let json: String = r.get("data_json")?;
+    let state: String = r.get("state")?;
+    Ok(CertificateRow {
+        id: r.get("id")?,
+        officer_id: r.get("officer_id")?,
+        certificate: serde_json::from_str(&json).map_err(|e| {
+            rusqlite::Error::InvalidColumnType(0, e.to_string(), rusqlite::types::Type::Text)
+        })?,
+        state: CertificateState::parse(&state)?,
+        replaces_id: r.get("replaces_id")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+fn card_from(r: &Row<'_>) -> rusqlite::Result<CardRow> {
+    let state: String = r.get("state")?;
+    Ok(CardRow {
+        id: r.get("id")?,
+        serial: r.get("serial")?,
+        certificate_id: r.get("certificate_id")?,
+        chip_key: r.get("chip_key")?,
+        state: CardState::parse(&state)?,
+        written_at: r.get("written_at")?,
+        terminated: r.get::<_, i64>("terminated")? != 0,
+    })
+}
+
+fn job_from(r: &Row<'_>) -> rusqlite::Result<JobRow> {
+    let state: String = r.get("state")?;
+    Ok(JobRow {
+        id: r.get("id")?,
+        certificate_id: r.get("certificate_id")?,
+        batch_id: r.get("batch_id")?,
+        state: JobState::parse(&state)?,
+        reader: r.get("reader")?,
+        card_serial: r.get("card_serial")?,
+        error: r.get("error")?,
+        attempts: r.get("attempts")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+const OFFICER_COLS: &str =
+    "id, id_number, name, gender, ethnicity, birth_date, photo_jpeg IS NOT NULL AS has_photo";
+
+// ---- officers ----
+
+/// Inserts the officer, or updates the record with the same ID number.
+pub fn upsert_officer(tx: &mut Tx<'_>, holder: &Holder, photo_jpeg: Option<&[u8]>) -> Result<i64> {
+    let id = tx.conn().query_row(
+        "INSERT INTO officers (id_number, name, gender, ethnicity, birth_date, photo_jpeg, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id_number) DO UPDATE SET name = excluded.name, gender = excluded.gender,
+             ethnicity = excluded.ethnicity, birth_date = excluded.birth_date,
+             photo_jpeg = COALESCE(excluded.photo_jpeg, officers.photo_jpeg)
+         RETURNING id",
+        params![
+            holder.id_number,
+            holder.name,
+            gender_str(holder.gender),
+            holder.ethnicity,
+            holder.birth_date.format("%Y-%m-%d").to_string(),
+            photo_jpeg,
+            now()
+        ],
+        |r| r.get(0),
+    )?;
+    Ok(id)
+}
+
+pub fn officer(conn: &Connection, id: i64) -> Result<OfficerRow> {
+    conn.query_row(
+        &format!("SELECT {OFFICER_COLS} FROM officers WHERE id = ?1"),
+        [id],
+        officer_from,
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound {
+        what: "officer",
+        id: id.to_string(),
+    })
+}
+
+pub fn officer_photo(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row("SELECT photo_jpeg FROM officers WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+pub fn search_officers(conn: &Connection, query: &str, limit: i64) -> Result<Vec<OfficerRow>> {
+    let like = format!("%{}%", query.replace('%', "").replace('_', ""));
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {OFFICER_COLS} FROM officers WHERE name LIKE ?1 OR id_number LIKE ?1 ORDER BY id LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![like, limit], officer_from)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+// ---- certificates ----
+
+pub fn insert_certificate(
+    tx: &mut Tx<'_>,
+    officer_id: i64,
+    certificate: &Certificate,
+    state: CertificateState,
+    replaces_id: Option<i64>,
+) -> Result<i64> {
+    let at = now();
+    let id = tx
+        .conn()
+        .query_row(
+            "INSERT INTO certificates (number, officer_id, data_json, state, replaces_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
+            params![
+                certificate.number,
+                officer_id,
+                serde_json::to_string(certificate)?,
+                state.as_str(),
+                replaces_id,
+                at
+            ],
+            |r| r.get(0),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(format!("certificate number {} already exists", certificate.number))
+            }
+            e => e.into(),
+        })?;
+    Ok(id)
+}
+
+pub fn set_certificate_state(tx: &mut Tx<'_>, id: i64, state: CertificateState) -> Result<()> {
+    let n = tx.conn().execute(
+        "UPDATE certificates SET state = ?1, updated_at = ?2 WHERE id = ?3",
+        params![state.as_str(), now(), id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound {
+            what: "certificate",
+            id: id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+pub fn certificate(conn: &Connection, id: i64) -> Result<CertificateRow> {
+    conn.query_row(
+        "SELECT * FROM certificates WHERE id = ?1",
+        [id],
+        certificate_from,
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound {
+        what: "certificate",
+        id: id.to_string(),
+    })
+}
+
+pub fn certificate_by_number(conn: &Connection, number: &str) -> Result<Option<CertificateRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT * FROM certificates WHERE number = ?1",
+            [number],
+            certificate_from,
+        )
+        .optional()?)
+}
+
+pub fn list_certificates(
+    conn: &Connection,
+    state: Option<CertificateState>,
+    limit: i64,
+) -> Result<Vec<CertificateRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT * FROM certificates WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![state.map(|s| s.as_str()), limit], certificate_from)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What personalization needs for a certificate: holder, certificate and chip photo.
+pub fn issue_data(conn: &Connection, certificate_id: i64) -> Result<IssueData> {
+    let cert = certificate(conn, certificate_id)?;
+    let officer = officer(conn, cert.officer_id)?;
+    let photo = officer_photo(conn, cert.officer_id)?.ok_or(StoreError::Conflict(format!(
+        "officer {} has no chip photo",
+        officer.holder.id_number
+    )))?;
+    Ok(IssueData {
+        holder: officer.holder,
+        certificate: cert.certificate,
+        photo_jpeg: photo,
+    })
+}
+
+// ---- cards ----
+
+pub fn insert_card(
+    tx: &mut Tx<'_>,
+    serial: &str,
+    certificate_id: i64,
+    chip_key: &str,
+    sod: &str,
+) -> Result<i64> {
+    tx.conn()
+        .query_row(
+            "INSERT INTO cards (serial, certificate_id, chip_key, sod, state, written_at)
+             VALUES (?1, ?2, ?3, ?4, 'live', ?5) RETURNING id",
+            params![serial, certificate_id, chip_key, sod, now()],
+            |r| r.get(0),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(format!(
+                    "certificate {certificate_id} is already on a live card, or card {serial} is already recorded"
+                ))
+            }
+            e => e.into(),
+        })
+}
+
+pub fn set_card_state(
+    tx: &mut Tx<'_>,
+    serial: &str,
+    state: CardState,
+    terminated: bool,
+) -> Result<()> {
+    tx.conn().execute(
+        "UPDATE cards SET state = ?1, terminated = terminated OR ?2 WHERE serial = ?3",
+        params![state.as_str(), terminated, serial],
+    )?;
+    Ok(())
+}
+
+pub fn card_by_serial(conn: &Connection, serial: &str) -> Result<Option<CardRow>> {
+    Ok(conn
+        .query_row("SELECT * FROM cards WHERE serial = ?1", [serial], card_from)
+        .optional()?)
+}
+
+pub fn cards_of_certificate(conn: &Connection, certificate_id: i64) -> Result<Vec<CardRow>> {
+    let mut stmt = conn.prepare("SELECT * FROM cards WHERE certificate_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([certificate_id], card_from)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn count_cards(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM cards", [], |r| r.get(0))?)
+}
+
+// ---- jobs ----
+
+pub fn insert_batch(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
+    let actor = tx.actor().to_owned();
+    Ok(tx.conn().query_row(
+        "INSERT INTO batches (name, created_by, created_at) VALUES (?1, ?2, ?3) RETURNING id",
+        params![name, actor, now()],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn insert_job(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -> Result<i64> {
+    let at = now();
+    tx.conn()
+        .query_row(
+            "INSERT INTO jobs (certificate_id, batch_id, state, created_at, updated_at)
+             VALUES (?1, ?2, 'queued', ?3, ?3) RETURNING id",
+            params![certificate_id, batch_id, at],
+            |r| r.get(0),
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                StoreError::Conflict(format!(
+                    "certificate {certificate_id} already has an open job"
+                ))
+            }
+            e => e.into(),
+        })
+}
+
+pub fn update_job(
+    tx: &mut Tx<'_>,
+    id: i64,
+    state: JobState,
+    reader: Option<&str>,
+    card_serial: Option<&str>,
+    error: Option<&str>,
+) -> Result<()> {
+    let bump = matches!(state, JobState::Writing) as i64;
+    let n = tx.conn().execute(
+        "UPDATE jobs SET state = ?1, reader = COALESCE(?2, reader), card_serial = COALESCE(?3, card_serial),
+                error = ?4, attempts = attempts + ?5, updated_at = ?6 WHERE id = ?7",
+        params![state.as_str(), reader, card_serial, error, bump, now(), id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound {
+            what: "job",
+            id: id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+pub fn job(conn: &Connection, id: i64) -> Result<JobRow> {
+    conn.query_row("SELECT * FROM jobs WHERE id = ?1", [id], job_from)
+        .optional()?
+        .ok_or(StoreError::NotFound {
+            what: "job",
+            id: id.to_string(),
+        })
+}
+
+pub fn jobs(conn: &Connection, batch_id: Option<i64>, states: &[JobState]) -> Result<Vec<JobRow>> {
+    let mut stmt =
+        conn.prepare("SELECT * FROM jobs WHERE (?1 IS NULL OR batch_id = ?1) ORDER BY id")?;
+    let rows = stmt.query_map(params![batch_id], job_from)?;
+    let all: Vec<JobRow> = rows.collect::<Result<_, _>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|j| states.is_empty() || states.contains(&j.state))
+        .collect())
+}
+
+// ---- revocations ----
+
+pub fn insert_revocation(
+    tx: &mut Tx<'_>,
+    serial: Option<&str>,
+    number: Option<&str>,
+    reason: &str,
+    since: NaiveDate,
+    source: &str,
+) -> Result<()> {
+    tx.conn().execute(
+        "INSERT OR IGNORE INTO revocations (serial, number, reason, since, source) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![serial, number, reason, since.format("%Y-%m-%d").to_string(), source],
+    )?;
+    Ok(())
+}
+
+/// The whole local revocation list as a lookup set.
+pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::RevocationSet> {
+    let mut set = card_profile::revocation::RevocationSet::new();
+    let mut stmt = conn.prepare("SELECT serial, number, reason, since FROM revocations")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let serial: Option<String> = r.get(0)?;
+        let number: Option<String> = r.get(1)?;
+        let since: String = r.get(3)?;
+        let rev = card_profile::revocation::Revocation {
+            reason: r.get(2)?,
+            since: parse_date(&since)?,
+        };
+        if let Some(bytes) = serial
+            .and_then(|s| hex::decode(s).ok())
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        {
+            set.revoke_serial(bytes, rev.clone());
+        }
+        if let Some(n) = number {
+            set.revoke_number(n, rev);
+        }
+    }
+    Ok(set)
+}

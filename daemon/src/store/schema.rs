@@ -1,0 +1,165 @@
+//! Versioned migrations (rusqlite_migration, tracked in `PRAGMA user_version`).
+//! Append new migrations; never edit one that has shipped.
+
+use rusqlite_migration::{Migrations, M};
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+const V1: &str = r#"
+CREATE TABLE operators (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('issuer','reviewer','inspector','admin')),
+    password_hash TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+    token_digest  TEXT PRIMARY KEY,
+    operator_id   INTEGER NOT NULL REFERENCES operators(id),
+    created_at    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL
+);
+
+CREATE TABLE officers (
+    id            INTEGER PRIMARY KEY,
+    id_number     TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    gender        TEXT NOT NULL CHECK (gender IN ('male','female')),
+    ethnicity     TEXT NOT NULL,
+    birth_date    TEXT NOT NULL,
+    photo_jpeg    BLOB,
+    created_at    TEXT NOT NULL
+);
+
+-- A certificate is approved (by the registry or locally), then issued on a card.
+CREATE TABLE certificates (
+    id            INTEGER PRIMARY KEY,
+    number        TEXT NOT NULL UNIQUE,
+    officer_id    INTEGER NOT NULL REFERENCES officers(id),
+    data_json     TEXT NOT NULL,            -- card_profile::records::Certificate
+    state         TEXT NOT NULL CHECK (state IN ('approved','issued','suspended','cancelled','void','replaced')),
+    replaces_id   INTEGER REFERENCES certificates(id),
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE cards (
+    id             INTEGER PRIMARY KEY,
+    serial         TEXT NOT NULL UNIQUE,    -- 16 hex digits
+    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+    chip_key       TEXT NOT NULL,
+    sod            TEXT NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('live','suspended','cancelled','void','replaced')),
+    written_at     TEXT NOT NULL,
+    terminated     INTEGER NOT NULL DEFAULT 0
+);
+-- The same certificate is never on two live cards.
+CREATE UNIQUE INDEX cards_one_live_per_certificate
+    ON cards(certificate_id) WHERE state IN ('live','suspended');
+
+CREATE TABLE batches (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE jobs (
+    id             INTEGER PRIMARY KEY,
+    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+    batch_id       INTEGER REFERENCES batches(id),
+    state          TEXT NOT NULL CHECK (state IN ('queued','writing','written','verified','synced','interrupted','failed','cancelled')),
+    reader         TEXT,
+    card_serial    TEXT,
+    error          TEXT,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+-- At most one open job per certificate.
+CREATE UNIQUE INDEX jobs_one_open_per_certificate
+    ON jobs(certificate_id) WHERE state IN ('queued','writing','interrupted');
+
+CREATE TABLE reviews (
+    id             INTEGER PRIMARY KEY,
+    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+    year           INTEGER NOT NULL,
+    review_date    TEXT NOT NULL,
+    result         TEXT NOT NULL CHECK (result IN ('passed','failed')),
+    reviewer       TEXT NOT NULL,
+    remark         TEXT,
+    card_serial    TEXT,                    -- set when written to the card
+    created_at     TEXT NOT NULL,
+    UNIQUE (certificate_id, year)
+);
+
+CREATE TABLE status_changes (
+    id             INTEGER PRIMARY KEY,
+    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+    kind           TEXT NOT NULL CHECK (kind IN ('suspend','lift','cancel','replace','reissue')),
+    reason         TEXT NOT NULL,
+    detail_json    TEXT NOT NULL,           -- destination, how/when declared void, ...
+    effective_on   TEXT NOT NULL,
+    card_serial    TEXT,                    -- set when written to the card
+    created_at     TEXT NOT NULL
+);
+
+CREATE TABLE revocations (
+    id         INTEGER PRIMARY KEY,
+    serial     TEXT,
+    number     TEXT,
+    reason     TEXT NOT NULL,
+    since      TEXT NOT NULL,
+    source     TEXT NOT NULL CHECK (source IN ('local','registry')),
+    CHECK (serial IS NOT NULL OR number IS NOT NULL)
+);
+CREATE UNIQUE INDEX revocations_serial ON revocations(serial) WHERE serial IS NOT NULL;
+CREATE UNIQUE INDEX revocations_number ON revocations(number) WHERE number IS NOT NULL;
+
+CREATE TABLE settings (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+
+CREATE TABLE trust_anchors (
+    key_id     TEXT PRIMARY KEY,
+    anchor_json TEXT NOT NULL
+);
+
+CREATE TABLE sealed_keys (
+    name        TEXT PRIMARY KEY CHECK (name IN ('master','signer','root')),
+    sealed_json TEXT NOT NULL,
+    public_json TEXT,                       -- signer certificate (hex) or root anchor
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE audit_log (
+    seq        INTEGER PRIMARY KEY,
+    at         TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    detail     TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL
+);
+
+CREATE TABLE outbox (
+    seq        INTEGER PRIMARY KEY,
+    event_id   TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at    TEXT
+);
+
+CREATE TABLE number_serials (
+    prefix     TEXT PRIMARY KEY,
+    last_serial INTEGER NOT NULL
+);
+"#;
