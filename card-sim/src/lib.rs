@@ -9,10 +9,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod atr;
 pub mod card;
 pub mod channel;
 pub mod fault;
 pub mod state;
+pub mod vpcd;
 
 pub use card::{SimCard, SimOptions};
 pub use channel::{Counters, SimChannel};

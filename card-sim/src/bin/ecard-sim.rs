@@ -1,0 +1,153 @@
+//! `ecard-sim`: the software ecard behind vpcd, so pcscd sees a reader with a card.
+//!
+//! Exit status: 0 when vpcd closes the connection or on SIGTERM/SIGINT; 3 when
+//! `--tear-at` pulled the card out; 1 on any error (2 for bad arguments). Only one
+//! line goes to stderr on connect; stdout stays quiet; key material is never printed.
+
+use card_profile::keys::{MasterKey, Serial};
+use card_sim::vpcd::{self, Ending, DEFAULT_VPCD};
+use card_sim::{SimCard, SimOptions, TearPlan};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Exit status when fault injection pulled the card out.
+const EXIT_TORN: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ecard-sim",
+    about = "Software ecard behind vpcd (virtual PC/SC reader)"
+)]
+struct Args {
+    /// vpcd address (slot 0 listens on 35963, slot 1 on 35964).
+    #[arg(long, default_value = DEFAULT_VPCD)]
+    vpcd: String,
+    /// Card state file: loaded when it exists, else a blank card is made and saved there.
+    #[arg(long)]
+    state: PathBuf,
+    /// Card serial, 16 hex digits (for a new card).
+    #[arg(long)]
+    serial: Option<String>,
+    /// Bureau master key, 32 or 64 hex digits (for a new card).
+    #[arg(long)]
+    master_key: Option<String>,
+    /// Short APDUs only: extended length is refused with 6700.
+    #[arg(long)]
+    short_only: bool,
+    /// T=0 behaviour: case-4 data through GET RESPONSE (61xx), wrong Le answered 6Cxx.
+    #[arg(long)]
+    t0: bool,
+    /// Refuse command chaining (6884).
+    #[arg(long)]
+    no_chaining: bool,
+    /// Pull the card out during APDU K (0-based, counted since start).
+    #[arg(long, value_name = "K")]
+    tear_at: Option<u64>,
+    /// Keep retrying the connection to vpcd for this many seconds.
+    #[arg(long, default_value_t = 5)]
+    wait: u64,
+}
+
+fn parse_serial(text: &str) -> Result<Serial, String> {
+    let bytes = hex::decode(text.trim()).map_err(|_| "--serial is not hex".to_owned())?;
+    bytes
+        .try_into()
+        .map_err(|_| "--serial must be 8 bytes (16 hex digits)".to_owned())
+}
+
+fn open_card(args: &Args, options: SimOptions) -> Result<SimCard, String> {
+    if args.state.exists() {
+        return SimCard::load(&args.state, options).map_err(|e| e.to_string());
+    }
+    let (Some(serial), Some(master)) = (&args.serial, &args.master_key) else {
+        return Err(format!(
+            "{} does not exist: --serial and --master-key are needed to make a new card",
+            args.state.display()
+        ));
+    };
+    let serial = parse_serial(serial)?;
+    // The key error never echoes the key.
+    let master = MasterKey::from_hex(master).map_err(|e| format!("--master-key: {e}"))?;
+    let mut card = SimCard::from_master_key(serial, &master, options);
+    card.attach_state_file(&args.state)
+        .map_err(|e| e.to_string())?;
+    Ok(card)
+}
+
+fn connect(addr: &str, wait: Duration) -> Result<std::net::TcpStream, vpcd::VpcdError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match vpcd::connect(addr) {
+            Ok(stream) => return Ok(stream),
+            Err(vpcd::VpcdError::Connect { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn run(args: Args) -> Result<Ending, String> {
+    let options = SimOptions {
+        extended_length: !args.short_only,
+        t0_style: args.t0,
+        command_chaining: !args.no_chaining,
+    };
+    let mut card = open_card(&args, options)?;
+    let mut stream =
+        connect(&args.vpcd, Duration::from_secs(args.wait)).map_err(|e| e.to_string())?;
+    eprintln!(
+        "ecard-sim: serial {} connected to {}",
+        hex::encode_upper(card.serial()),
+        args.vpcd
+    );
+
+    // On SIGTERM/SIGINT shut the socket down: the serve loop then sees a closed
+    // connection after the command in progress (already saved) and ends normally.
+    let stopping = Arc::new(AtomicBool::new(false));
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ])
+    .map_err(|e| format!("cannot install signal handler: {e}"))?;
+    let shutdown = stream
+        .try_clone()
+        .map_err(|e| format!("cannot clone socket: {e}"))?;
+    {
+        let stopping = Arc::clone(&stopping);
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                stopping.store(true, Ordering::SeqCst);
+                let _ = shutdown.shutdown(std::net::Shutdown::Both);
+            }
+        });
+    }
+
+    let mut tear = match args.tear_at {
+        Some(k) => TearPlan::at(k),
+        None => TearPlan::never(),
+    };
+    match vpcd::serve(&mut card, &mut stream, &mut tear) {
+        Ok(ending) => Ok(ending),
+        // A stop request can surface as any socket error; the state is saved anyway.
+        Err(_) if stopping.load(Ordering::SeqCst) => Ok(Ending::Closed),
+        Err(e) => Err(e.to_string()),
+    }
+    // Dropping the stream closes the socket: for a torn card, that is the removal.
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(Ending::Closed) => ExitCode::SUCCESS,
+        Ok(Ending::Torn) => ExitCode::from(EXIT_TORN),
+        Err(e) => {
+            eprintln!("ecard-sim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
