@@ -297,14 +297,14 @@ impl SimCard {
         if cmd.ins == Ins::GetResponse {
             return self.get_response(&cmd, pending);
         }
+        if cmd.ins != Ins::Select && !self.volatile.selected {
+            return Response::status(Status::ConditionsNotSatisfied);
+        }
         let cmd = match self.chain(cmd) {
             Ok(Some(cmd)) => cmd,
             Ok(None) => return Response::status(Status::Success),
             Err(status) => return Response::status(status),
         };
-        if cmd.ins != Ins::Select && !self.volatile.selected {
-            return Response::status(Status::ConditionsNotSatisfied);
-        }
         let resp = match cmd.ins {
             Ins::Select => self.select(&cmd),
             Ins::ReadBinary => self.read_binary(&cmd),

@@ -36,6 +36,7 @@ fn commands_before_select_are_refused() {
     assert_eq!(tx(&mut card, "00B08100 00"), "6985");
     assert_eq!(tx(&mut card, "0084000010"), "6985");
     assert_eq!(tx(&mut card, "00A4020C 02 0101"), "6985");
+    assert_eq!(tx(&mut card, "10D68300 02 0102"), "6985");
 }
 
 #[test]
