@@ -34,6 +34,12 @@ pub const VPCD_BASE_PORT: u16 = 35963;
 /// How long a card gets to appear in (or vanish from) a reader.
 pub const CARD_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a slot may take to be free again after the previous card left.
+pub const SLOT_FREE_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// One pcscd presence poll (400 ms) plus margin.
+const PCSCD_SETTLE: Duration = Duration::from_millis(450);
+
 /// Physical-reader opt-in (see README.md).
 pub const ENV_HW_READER: &str = "ECARD_HW_READER";
 pub const ENV_HW_MASTER_KEY: &str = "ECARD_HW_MASTER_KEY";
@@ -170,6 +176,37 @@ impl PcscHarness {
         };
         self.wait_card_or_exit(&sim, reader)?;
         Ok(sim)
+    }
+
+    /// Waits until `slot` can take a new card: pcscd reports it empty, vpcd has let
+    /// go of the previous emulator's socket, and both stayed so for one pcscd poll.
+    ///
+    /// Why the settle time: right after a removal pcscd can already report the reader
+    /// empty while its event thread has not polled the slot yet; an emulator that
+    /// connects in that window is never reported (measured: not within 10 s). Waiting
+    /// one poll (400 ms) after the slot looks free made 100% of re-insertions work.
+    /// A slot that stays occupied for [`SLOT_FREE_TIMEOUT`] holds someone else's
+    /// emulator: `SlotBusy`.
+    pub fn wait_slot_free(&self, slot: u8) -> Result<(), HarnessError> {
+        let reader = reader_for_slot(slot)?;
+        let port = VPCD_BASE_PORT + u16::from(slot);
+        let deadline = Instant::now() + SLOT_FREE_TIMEOUT;
+        let mut free_since: Option<Instant> = None;
+        loop {
+            let empty = wait_presence(self.ctx()?, reader, Presence::Absent, Duration::ZERO)?;
+            if empty && !pcscd::vpcd_has_client(port) {
+                let since = *free_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= PCSCD_SETTLE {
+                    return Ok(());
+                }
+            } else {
+                free_since = None;
+            }
+            if Instant::now() >= deadline {
+                return Err(HarnessError::SlotBusy { slot });
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// Polls presence in short slices so a sim that dies at start fails fast.

@@ -53,10 +53,8 @@ fn mini_card_select_and_removal_through_pcscd() {
     assert!(vpcd_listening(35963) && vpcd_listening(35964));
     let pcscd_pid = harness.pcscd_pid();
 
-    let card0 = mini_card::MiniCard::insert(0);
-    let card1 = mini_card::MiniCard::insert(1);
-    harness.wait_card_present(0).expect("slot 0 present");
-    harness.wait_card_present(1).expect("slot 1 present");
+    let card0 = mini_card::MiniCard::insert(&harness, 0);
+    let card1 = mini_card::MiniCard::insert(&harness, 1);
 
     let mut ch0 = harness.connect(0).expect("connect slot 0");
     let mut ch1 = harness.connect(1).expect("connect slot 1");
@@ -131,6 +129,57 @@ fn ecard_sim_select_and_removal_through_pcscd() {
 }
 
 #[test]
+fn restarted_pcscd_serves_cards_again() {
+    let mut harness = PcscHarness::start().expect("harness starts");
+    let Some(old_pid) = harness.pcscd_pid() else {
+        println!("skipped: pcscd was already running, the harness must not restart it");
+        assert!(matches!(
+            harness.restart_pcscd(),
+            Err(HarnessError::NotOwner)
+        ));
+        return;
+    };
+    let card = mini_card::MiniCard::insert(&harness, 0);
+
+    harness.restart_pcscd().expect("pcscd restarts");
+    assert!(!pid_alive(old_pid), "old pcscd {old_pid} still running");
+    // The emulator's vpcd connection died with the old pcscd.
+    drop(card);
+    let _card = mini_card::MiniCard::insert(&harness, 0);
+    assert_select_ok(&mut harness.connect(0).expect("connect after restart"));
+}
+
+#[test]
+fn sim_that_dies_at_start_fails_fast_with_its_log() {
+    let mut harness = PcscHarness::start().expect("harness starts");
+    let err = harness
+        .start_card_with(
+            std::path::Path::new("/bin/false"),
+            1,
+            SimSpec::new("/nonexistent"),
+        )
+        .expect_err("a sim that exits cannot produce a card");
+    assert!(
+        matches!(err, HarnessError::SimExited { slot: 1, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn occupied_slot_is_reported_not_overwritten() {
+    let mut harness = PcscHarness::start().expect("harness starts");
+    let _card = mini_card::MiniCard::insert(&harness, 1);
+    let err = harness
+        .start_card_with(
+            std::path::Path::new("/bin/false"),
+            1,
+            SimSpec::new("/nonexistent"),
+        )
+        .expect_err("slot 1 is taken");
+    assert!(matches!(err, HarnessError::SlotBusy { slot: 1 }), "{err}");
+}
+
+#[test]
 fn sim_spec_builds_the_documented_command_line() {
     let args = SimSpec::new("/tmp/s.json")
         .serial([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08])
@@ -156,7 +205,7 @@ mod mini_card {
     use std::net::{Shutdown, TcpStream};
     use std::thread::{self, JoinHandle};
 
-    use super::Duration;
+    use super::{Duration, PcscHarness};
 
     pub const ATR: [u8; 5] = [0x3B, 0x80, 0x80, 0x01, 0x01];
 
@@ -166,7 +215,16 @@ mod mini_card {
     }
 
     impl MiniCard {
-        pub fn insert(slot: u8) -> Self {
+        /// Plugs the card into `slot` once pcscd has seen the slot empty: a card that
+        /// connects before pcscd noticed the previous one leave is never reported.
+        pub fn insert(harness: &PcscHarness, slot: u8) -> Self {
+            harness.wait_slot_free(slot).expect("slot empties");
+            let card = Self::connect(slot);
+            harness.wait_card_present(slot).expect("card appears");
+            card
+        }
+
+        fn connect(slot: u8) -> Self {
             let port = 35963 + u16::from(slot);
             let stream = TcpStream::connect(("127.0.0.1", port)).expect("vpcd accepts");
             // vpcd writes length and payload separately: without NODELAY every APDU

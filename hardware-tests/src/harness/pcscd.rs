@@ -93,6 +93,24 @@ pub fn vpcd_listening(port: u16) -> bool {
     std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| t.contains(&needle))
 }
 
+/// Whether vpcd still holds a card connection on `port` (any state but LISTEN and
+/// TIME_WAIT). pcscd can report the reader empty while vpcd still holds the old
+/// emulator's half-closed socket; a new emulator that connects then is never seen.
+pub fn vpcd_has_client(port: u16) -> bool {
+    let local = format!(":{port:04X} ");
+    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
+        t.lines().skip(1).any(|line| {
+            let mut cols = line.split_whitespace().skip(1);
+            let (Some(local_addr), Some(_remote), Some(state)) =
+                (cols.next(), cols.next(), cols.next())
+            else {
+                return false;
+            };
+            format!("{local_addr} ").ends_with(&local) && state != "0A" && state != "06"
+        })
+    })
+}
+
 /// Waits until pcscd answers, lists both vpcd readers and vpcd listens on both ports.
 /// `owned` is polled so a pcscd that died at start fails fast instead of timing out.
 pub fn wait_ready(mut owned: Option<&mut OwnedPcscd>) -> Result<Context, HarnessError> {

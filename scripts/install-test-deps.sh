@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the PC/SC stack the tests need (pcscd + vpcd virtual reader, headers for
+# the pcsc crate, OpenSC as a third-party peer). Skips apt entirely when everything
+# is present, so local runs stay fast. Used by .ci/run and scripts/test.sh.
+set -euo pipefail
+
+PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+echo "installing test dependencies: ${missing[*]}" >&2
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+    SUDO=(sudo)
+fi
+"${SUDO[@]}" apt-get update
+# --no-install-recommends: pcsc-tools would otherwise pull in GTK.
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${PACKAGES[@]}"

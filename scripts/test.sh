@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's test command: PC/SC packages, all binaries (hardware-tests spawn
+# ecard-sim from target/<profile>/), then every test of the workspace.
+# Extra arguments go to `cargo test` (e.g. `scripts/test.sh -- --nocapture`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+cargo build --workspace --bins
+cargo test --workspace "$@"
