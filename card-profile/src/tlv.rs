@@ -85,7 +85,7 @@ fn read_tag(input: &[u8], at: usize) -> Result<(Tag, usize), TlvError> {
     loop {
         let b = *input.get(at + len).ok_or(TlvError::Truncated(at + len))?;
         // Shortest form: a two-byte tag's second byte is >= 0x1F; no leading 0x80.
-        if (len == 1 && b < 0x1F) || (len == 1 && b == 0x80) {
+        if len == 1 && (b < 0x1F || b == 0x80) {
             return Err(TlvError::BadTag(at));
         }
         value = (value << 8) | b as u32;

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Every command sequence against the software card in-process, in its three
 //! transport personalities (extended length; short APDUs with chaining; T=0-style
 //! 61xx/6Cxx). The same sequences run through pcscd in hardware-tests.

@@ -2,5 +2,6 @@
 
 pub mod auth;
 pub mod keystore;
+pub mod ops;
 pub mod readers;
 pub mod store;

@@ -3,10 +3,12 @@
 //! must hear of it, its outbox row ([`Store::write`]).
 
 mod audit;
+mod numbers;
 mod records;
 mod schema;
 
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
+pub use numbers::{allocate_number, note_number};
 pub use records::*;
 
 use chrono::{SecondsFormat, Utc};

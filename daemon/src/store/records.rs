@@ -238,7 +238,7 @@ pub fn officer_photo(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>> {
 }
 
 pub fn search_officers(conn: &Connection, query: &str, limit: i64) -> Result<Vec<OfficerRow>> {
-    let like = format!("%{}%", query.replace('%', "").replace('_', ""));
+    let like = format!("%{}%", query.replace(['%', '_'], ""));
     let mut stmt = conn.prepare(&format!(
         "SELECT {OFFICER_COLS} FROM officers WHERE name LIKE ?1 OR id_number LIKE ?1 ORDER BY id LIMIT ?2"
     ))?;

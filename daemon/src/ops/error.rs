@@ -1,0 +1,119 @@
+//! Operation errors, with a stable code and a Chinese message for users. The
+//! message is produced here, at the edge, from the error (STYLE: not scattered
+//! through the core).
+
+use crate::readers::ReaderError;
+use crate::store::StoreError;
+use card_profile::channel::ChannelError;
+use card_profile::sequences::CardError;
+use card_profile::transport::TransportError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum OpError {
+    #[error("reader: {0}")]
+    Reader(#[from] ReaderError),
+    #[error("card: {0}")]
+    Card(#[from] CardError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("card in the reader does not belong to this certificate")]
+    WrongCard,
+    #[error("card is not blank")]
+    CardNotBlank,
+    #[error("written card failed its verification")]
+    VerificationFailed(Box<card_profile::verdict::Verdict>),
+}
+
+impl OpError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpError::Reader(ReaderError::UnknownReader(_)) => "unknown_reader",
+            OpError::Reader(ReaderError::NoCard(_)) => "no_card",
+            OpError::Reader(ReaderError::Busy(_)) => "reader_busy",
+            OpError::Reader(ReaderError::ServiceUnavailable(_)) => "pcsc_unavailable",
+            OpError::Reader(_) => "reader_error",
+            OpError::Card(e) if e.is_card_removed() => "card_removed",
+            OpError::Card(CardError::WrongManagementKey { .. }) => "wrong_management_key",
+            OpError::Card(CardError::ManagementKeyBlocked) => "management_key_blocked",
+            OpError::Card(CardError::NotAnEcard) => "not_an_ecard",
+            OpError::Card(CardError::WrongLifeCycle { .. }) => "wrong_card_state",
+            OpError::Card(CardError::FileTooLarge { .. }) => "data_too_large",
+            OpError::Card(_) => "card_error",
+            OpError::Store(StoreError::NotFound { .. }) | OpError::NotFound(_) => "not_found",
+            OpError::Store(StoreError::Conflict(_)) | OpError::Conflict(_) => "conflict",
+            OpError::Store(_) => "store_error",
+            OpError::Invalid(_) => "invalid_request",
+            OpError::WrongCard => "wrong_card",
+            OpError::CardNotBlank => "card_not_blank",
+            OpError::VerificationFailed(_) => "verification_failed",
+        }
+    }
+
+    /// What the user reads.
+    pub fn message_zh(&self) -> String {
+        match self {
+            OpError::Reader(ReaderError::UnknownReader(r)) => format!("找不到读卡器「{r}」"),
+            OpError::Reader(ReaderError::NoCard(r)) => format!("读卡器「{r}」中没有卡片，请插卡"),
+            OpError::Reader(ReaderError::Busy(r)) => {
+                format!("读卡器「{r}」正在处理其他卡片，请稍候")
+            }
+            OpError::Reader(ReaderError::ServiceUnavailable(_)) => {
+                "智能卡服务（pcscd）不可用，正在重连".into()
+            }
+            OpError::Reader(ReaderError::Transport(t)) => transport_zh(t),
+            OpError::Reader(ReaderError::Join(_)) => "读卡操作异常中止".into(),
+            OpError::Card(e) => card_zh(e),
+            OpError::Store(StoreError::NotFound { what, id }) => format!("找不到记录：{what} {id}"),
+            OpError::Store(StoreError::Conflict(c)) | OpError::Conflict(c) => {
+                format!("操作冲突：{c}")
+            }
+            OpError::Store(_) => "数据库错误，操作未生效".into(),
+            OpError::Invalid(m) => format!("请求无效：{m}"),
+            OpError::NotFound(m) => format!("找不到：{m}"),
+            OpError::WrongCard => "读卡器中的卡片不属于该证件".into(),
+            OpError::CardNotBlank => "读卡器中的卡片不是空白卡，请换一张空白卡".into(),
+            OpError::VerificationFailed(_) => "写卡后核验未通过，卡片已作废处理".into(),
+        }
+    }
+}
+
+fn transport_zh(t: &TransportError) -> String {
+    match t {
+        TransportError::CardRemoved => "卡片被拔出，操作中断".into(),
+        TransportError::CardReset => "卡片被复位，请重试".into(),
+        TransportError::NoCard => "读卡器中没有卡片".into(),
+        TransportError::ReaderUnavailable(_) => "读卡器不可用".into(),
+        TransportError::Other(_) => "读卡器通信失败".into(),
+    }
+}
+
+fn card_zh(e: &CardError) -> String {
+    match e {
+        CardError::Channel(ChannelError::Transport(t)) => transport_zh(t),
+        CardError::Channel(_) => "卡片通信失败".into(),
+        CardError::NotAnEcard => "不是执法证卡片（未找到执法证应用）".into(),
+        CardError::UnsupportedProfile(v) => format!("卡片格式版本 {v} 不受支持"),
+        CardError::Malformed { .. } => "卡片数据格式错误".into(),
+        CardError::Refused { command, status } => {
+            format!("卡片拒绝了操作 {command}（{:04X}）", status.to_u16())
+        }
+        CardError::WrongLifeCycle { .. } => "卡片状态不允许该操作".into(),
+        CardError::WrongManagementKey { tries_left } => {
+            format!("卡片管理密钥不匹配（剩余 {tries_left} 次尝试），该卡可能不属于本局")
+        }
+        CardError::ManagementKeyBlocked => "卡片管理密钥已锁定，无法写卡".into(),
+        CardError::NotAuthenticated => "未通过卡片认证，写入被拒绝".into(),
+        CardError::FileTooLarge { .. } => "数据超出卡片容量（照片过大？）".into(),
+        CardError::BadChipKey => "卡片返回的芯片公钥无效".into(),
+        CardError::Signing(_) => "签名失败".into(),
+        CardError::Random => "随机数生成失败".into(),
+    }
+}

@@ -1,0 +1,557 @@
+//! Issuance: write an approved certificate onto a blank card, verify it, record it.
+//!
+//! Crash and tear safety: the job records the card's serial before the first write.
+//! After an interruption (card pulled, reader gone, pcscd or the process killed) the
+//! job is `interrupted`; resuming it with the same card wipes a half-written card and
+//! rewrites it, or, if activation had already completed, verifies and records it
+//! without writing twice. Resuming with another card voids the first card's serial on
+//! the revocation list, so a card whose fate is unknown can never pass a field check.
+
+use super::{OpError, Station};
+use crate::store::{self, CertificateState, JobState, Tx};
+use card_profile::channel::Link;
+use card_profile::pki::TrustList;
+use card_profile::profile::{FileId, LifeCycle};
+use card_profile::revocation::RevocationSet;
+use card_profile::sequences::{self, Card, IssueData, VerifyContext};
+use card_profile::sod::SecurityObject;
+use card_profile::verdict::{Standing, Verdict};
+use serde::Serialize;
+use serde_json::json;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueOutcome {
+    pub job_id: i64,
+    pub certificate_id: i64,
+    pub number: String,
+    pub serial: String,
+    pub verdict: Verdict,
+    /// True when an interrupted job found its card already complete.
+    pub resumed_without_rewrite: bool,
+    pub apdus: usize,
+}
+
+/// Progress of one job, broadcast to the UI (SSE) and the CLI.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobEvent {
+    pub job_id: i64,
+    pub batch_id: Option<i64>,
+    pub certificate_id: i64,
+    pub state: JobState,
+    pub reader: Option<String>,
+    pub serial: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BatchProgress {
+    pub batch_id: i64,
+    pub total: usize,
+    pub queued: usize,
+    pub writing: usize,
+    pub interrupted: usize,
+    pub done: usize,
+    pub failed: usize,
+}
+
+struct Written {
+    serial: String,
+    chip_key: String,
+    sod: String,
+    verdict: Verdict,
+    resumed: bool,
+    apdus: usize,
+}
+
+impl Station {
+    /// Issues one certificate at `reader` (an open job is resumed, or one is created).
+    pub async fn issue(
+        &self,
+        actor: &str,
+        certificate_id: i64,
+        reader: &str,
+    ) -> Result<IssueOutcome, OpError> {
+        let job_id = self.open_job(actor, certificate_id, None)?;
+        self.write_job(actor, job_id, reader).await
+    }
+
+    /// The certificate's open job, or a new one. Refuses certificates that are not
+    /// approved-and-unwritten: the same certificate never goes onto two live cards.
+    pub fn open_job(
+        &self,
+        actor: &str,
+        certificate_id: i64,
+        batch_id: Option<i64>,
+    ) -> Result<i64, OpError> {
+        Ok(self
+            .store
+            .write(actor, |tx| open_job_in(tx, certificate_id, batch_id))?)
+    }
+
+    /// Writes the job's certificate at `reader` and records the outcome.
+    pub async fn write_job(
+        &self,
+        actor: &str,
+        job_id: i64,
+        reader: &str,
+    ) -> Result<IssueOutcome, OpError> {
+        let job = self.store.read(|c| store::job(c, job_id))?;
+        let cert = self
+            .store
+            .read(|c| store::certificate(c, job.certificate_id))?;
+        if cert.state != CertificateState::Approved {
+            return Err(OpError::Conflict(format!(
+                "证件 {} 当前状态不可制证",
+                cert.certificate.number
+            )));
+        }
+        let data = self
+            .store
+            .read(|c| store::issue_data(c, job.certificate_id))?;
+        self.set_job(actor, &job, JobState::Writing, Some(reader), None, None)?;
+
+        let station = self.clone();
+        let actor_owned = actor.to_owned();
+        let previous_serial = job.card_serial.clone();
+        let result = self
+            .readers
+            .run(reader, move |chan| {
+                station.write_on_card(
+                    chan,
+                    &actor_owned,
+                    job_id,
+                    previous_serial.as_deref(),
+                    &data,
+                )
+            })
+            .await
+            .map_err(OpError::from)
+            .and_then(|r| r);
+
+        match result {
+            Ok(w) if w.verdict.standing == Standing::Valid => {
+                let outcome = IssueOutcome {
+                    job_id,
+                    certificate_id: job.certificate_id,
+                    number: cert.certificate.number.clone(),
+                    serial: w.serial.clone(),
+                    verdict: w.verdict.clone(),
+                    resumed_without_rewrite: w.resumed,
+                    apdus: w.apdus,
+                };
+                self.store.write(actor, |tx| {
+                    store::insert_card(tx, &w.serial, job.certificate_id, &w.chip_key, &w.sod)?;
+                    store::set_certificate_state(tx, job.certificate_id, CertificateState::Issued)?;
+                    store::update_job(tx, job_id, JobState::Verified, Some(reader), Some(&w.serial), None)?;
+                    let detail = json!({
+                        "job": job_id, "number": cert.certificate.number, "serial": w.serial,
+                        "reader": reader, "resumed": w.resumed,
+                    });
+                    tx.audit("card.issued", &cert.certificate.number, detail)?;
+                    tx.outbox(
+                        "card_issued",
+                        json!({
+                            "number": cert.certificate.number, "serial": w.serial, "chip_key": w.chip_key,
+                            "sod": w.sod, "issued_on": self.today(), "id_number": data_id(&self.store, job.certificate_id),
+                        }),
+                    )?;
+                    Ok(())
+                })?;
+                self.emit(
+                    &job,
+                    JobState::Verified,
+                    Some(reader),
+                    Some(&w.serial),
+                    None,
+                );
+                Ok(outcome)
+            }
+            Ok(w) => {
+                // Written but not valid (e.g. our signer is not in our own trust list):
+                // the card must never pass a field check.
+                let why = format!("写卡后核验结果：{}", w.verdict.standing.label_zh());
+                self.store.write(actor, |tx| {
+                    store::update_job(
+                        tx,
+                        job_id,
+                        JobState::Failed,
+                        Some(reader),
+                        Some(&w.serial),
+                        Some(&why),
+                    )?;
+                    void_serial(tx, &w.serial, "写卡后核验未通过，卡片作废", self.today())?;
+                    tx.audit(
+                        "job.failed",
+                        &cert.certificate.number,
+                        json!({ "job": job_id, "serial": w.serial, "why": why }),
+                    )?;
+                    Ok(())
+                })?;
+                self.emit(
+                    &job,
+                    JobState::Failed,
+                    Some(reader),
+                    Some(&w.serial),
+                    Some(why),
+                );
+                Err(OpError::VerificationFailed(Box::new(w.verdict)))
+            }
+            Err(e) => {
+                // An unsuitable card leaves the job queued for the next card; anything
+                // that may have left a half-written card makes it interrupted.
+                let unsuitable = matches!(
+                    e.code(),
+                    "card_not_blank"
+                        | "wrong_management_key"
+                        | "management_key_blocked"
+                        | "not_an_ecard"
+                        | "no_card"
+                        | "unknown_reader"
+                        | "reader_busy"
+                );
+                let state = if unsuitable {
+                    JobState::Queued
+                } else {
+                    JobState::Interrupted
+                };
+                let msg = e.message_zh();
+                let job_now = self.store.read(|c| store::job(c, job_id))?;
+                self.set_job(actor, &job_now, state, Some(reader), None, Some(&msg))?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The card side of issuance, on the reader's blocking thread.
+    fn write_on_card(
+        &self,
+        chan: &mut dyn card_profile::transport::CardChannel,
+        actor: &str,
+        job_id: i64,
+        previous_serial: Option<&str>,
+        data: &IssueData,
+    ) -> Result<Written, OpError> {
+        let mut link = Link::new(chan);
+        let info = *Card::select(&mut link)?.info();
+        let serial = hex::encode_upper(info.serial);
+        let resumed = match info.life_cycle {
+            LifeCycle::Blank | LifeCycle::Personalizing => false,
+            LifeCycle::Activated if previous_serial == Some(serial.as_str()) => true,
+            _ => return Err(OpError::CardNotBlank),
+        };
+        // Record which card this job is writing before the first write.
+        self.store.write(actor, |tx| {
+            if let Some(prev) = previous_serial.filter(|p| *p != serial) {
+                void_serial(tx, prev, "制证中断后改用新卡，原卡作废", self.today())?;
+            }
+            store::update_job(tx, job_id, JobState::Writing, None, Some(&serial), None)?;
+            tx.audit(
+                "job.card",
+                &serial,
+                json!({ "job": job_id, "life_cycle": format!("{:?}", info.life_cycle) }),
+            )?;
+            Ok(())
+        })?;
+        if info.life_cycle == LifeCycle::Personalizing {
+            sequences::wipe(&mut link, &self.keys.master)?;
+        }
+        let today = self.today();
+        let sod = if resumed {
+            Card::select(&mut link)?.read_file(FileId::Sod)?
+        } else {
+            sequences::personalize(&mut link, data, &self.keys.master, &self.keys.signer, today)?
+                .sod
+        };
+        let chip_key = SecurityObject::parse(&sod)
+            .map(|s| hex::encode(s.chip_key))
+            .map_err(|e| {
+                OpError::Card(sequences::CardError::Malformed {
+                    what: "EF.SOD",
+                    error: e,
+                })
+            })?;
+        // The freshly written card is checked against this station's own trust list.
+        let trust: TrustList = self.trust_list();
+        let none = RevocationSet::new();
+        let ctx = VerifyContext {
+            trust: &trust,
+            today,
+            revocations: &none,
+            revocation_list_date: Some(today),
+            max_revocation_age_days: self.config.max_revocation_age_days,
+            review_policy: self.config.review_policy,
+        };
+        let (verdict, _) = sequences::verify(&mut link, &ctx)?;
+        if resumed
+            && verdict.certificate.as_ref().map(|c| &c.number) != Some(&data.certificate.number)
+        {
+            return Err(OpError::WrongCard);
+        }
+        Ok(Written {
+            serial,
+            chip_key,
+            sod: hex::encode(sod),
+            verdict,
+            resumed,
+            apdus: link.traffic().apdus,
+        })
+    }
+
+    fn set_job(
+        &self,
+        actor: &str,
+        job: &store::JobRow,
+        state: JobState,
+        reader: Option<&str>,
+        serial: Option<&str>,
+        message: Option<&str>,
+    ) -> Result<(), OpError> {
+        self.store.write(actor, |tx| {
+            store::update_job(tx, job.id, state, reader, serial, message)?;
+            tx.audit(
+                &format!("job.{}", state.as_str()),
+                &job.id.to_string(),
+                json!({ "certificate": job.certificate_id, "reader": reader, "message": message }),
+            )?;
+            Ok(())
+        })?;
+        self.emit(job, state, reader, serial, message.map(str::to_owned));
+        Ok(())
+    }
+
+    fn emit(
+        &self,
+        job: &store::JobRow,
+        state: JobState,
+        reader: Option<&str>,
+        serial: Option<&str>,
+        message: Option<String>,
+    ) {
+        let _ = self.jobs.send(JobEvent {
+            job_id: job.id,
+            batch_id: job.batch_id,
+            certificate_id: job.certificate_id,
+            state,
+            reader: reader.map(str::to_owned),
+            serial: serial.map(str::to_owned),
+            message,
+        });
+    }
+
+    /// Queues a batch and starts one writer per reader: each blank card inserted gets
+    /// the next certificate. Returns the batch id at once; progress comes as
+    /// [`JobEvent`]s and from [`Station::batch_progress`].
+    pub fn start_batch(
+        &self,
+        actor: &str,
+        name: &str,
+        certificate_ids: &[i64],
+        readers: &[String],
+    ) -> Result<i64, OpError> {
+        if certificate_ids.is_empty() {
+            return Err(OpError::Invalid("批次中没有证件".into()));
+        }
+        if readers.is_empty() {
+            return Err(OpError::Invalid("未选择读卡器".into()));
+        }
+        let known: Vec<String> = self.readers.list().into_iter().map(|r| r.name).collect();
+        if let Some(r) = readers.iter().find(|r| !known.contains(r)) {
+            return Err(OpError::Reader(crate::readers::ReaderError::UnknownReader(
+                r.clone(),
+            )));
+        }
+        let batch_id = self.store.write(actor, |tx| {
+            let batch = store::insert_batch(tx, name)?;
+            for id in certificate_ids {
+                open_job_in(tx, *id, Some(batch))?;
+            }
+            tx.audit(
+                "batch.created",
+                &batch.to_string(),
+                json!({ "name": name, "certificates": certificate_ids }),
+            )?;
+            Ok(batch)
+        })?;
+        for reader in readers {
+            self.spawn_batch_worker(actor.to_owned(), batch_id, reader.clone());
+        }
+        Ok(batch_id)
+    }
+
+    /// Restarts the writers of a batch (after a restart of the daemon).
+    pub fn resume_batch(&self, actor: &str, batch_id: i64, readers: &[String]) {
+        for reader in readers {
+            self.spawn_batch_worker(actor.to_owned(), batch_id, reader.clone());
+        }
+    }
+
+    fn spawn_batch_worker(&self, actor: String, batch_id: i64, reader: String) {
+        let station = self.clone();
+        tokio::spawn(async move { station.batch_worker(&actor, batch_id, &reader).await });
+    }
+
+    async fn batch_worker(&self, actor: &str, batch_id: i64, reader: &str) {
+        let mut events = self.readers.subscribe();
+        loop {
+            if self
+                .batch_progress(batch_id)
+                .map(|p| p.queued + p.interrupted)
+                .unwrap_or(0)
+                == 0
+            {
+                return;
+            }
+            if !self.card_present(reader) {
+                wait_for(&mut events, reader, true).await;
+                continue;
+            }
+            let Ok(Some(job_id)) = self.claim_next(actor, batch_id, reader) else {
+                return;
+            };
+            let result = self.write_job(actor, job_id, reader).await;
+            tracing::info!(batch_id, job_id, reader, ok = result.is_ok(), "batch card");
+            if let Err(e) = &result {
+                if e.code() == "card_removed" {
+                    continue;
+                }
+            }
+            // The operator takes the card out before the next one goes in.
+            if self.card_present(reader) {
+                wait_for(&mut events, reader, false).await;
+            }
+        }
+    }
+
+    fn card_present(&self, reader: &str) -> bool {
+        self.readers
+            .list()
+            .iter()
+            .any(|r| r.name == reader && r.card_present && !r.busy)
+    }
+
+    /// Claims the next queued or interrupted job of the batch for `reader`; two
+    /// readers never claim the same job (one UPDATE … RETURNING in SQLite).
+    fn claim_next(&self, actor: &str, batch_id: i64, reader: &str) -> Result<Option<i64>, OpError> {
+        Ok(self.store.write(actor, |tx| {
+            let id: Option<i64> = tx
+                .conn()
+                .query_row(
+                    "UPDATE jobs SET state = 'writing', reader = ?2, updated_at = ?3
+                     WHERE id = (SELECT id FROM jobs WHERE batch_id = ?1 AND state IN ('queued','interrupted')
+                                 ORDER BY (reader IS ?2) DESC, id LIMIT 1)
+                     RETURNING id",
+                    rusqlite::params![batch_id, reader, store::now()],
+                    |r| r.get(0),
+                )
+                .map(Some)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    e => Err(e),
+                })?;
+            if let Some(id) = id {
+                tx.audit("job.claimed", &id.to_string(), json!({ "batch": batch_id, "reader": reader }))?;
+            }
+            Ok(id)
+        })?)
+    }
+
+    pub fn batch_progress(&self, batch_id: i64) -> Result<BatchProgress, OpError> {
+        let jobs = self.store.read(|c| store::jobs(c, Some(batch_id), &[]))?;
+        let mut p = BatchProgress {
+            batch_id,
+            total: jobs.len(),
+            ..BatchProgress::default()
+        };
+        for j in jobs {
+            match j.state {
+                JobState::Queued => p.queued += 1,
+                JobState::Writing => p.writing += 1,
+                JobState::Interrupted => p.interrupted += 1,
+                JobState::Written | JobState::Verified | JobState::Synced => p.done += 1,
+                JobState::Failed | JobState::Cancelled => p.failed += 1,
+            }
+        }
+        Ok(p)
+    }
+}
+
+fn data_id(store: &store::Store, certificate_id: i64) -> Option<String> {
+    store
+        .read(|c| store::issue_data(c, certificate_id))
+        .ok()
+        .map(|d| d.holder.id_number)
+}
+
+fn open_job_in(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -> store::Result<i64> {
+    let cert = store::certificate(tx.conn(), certificate_id)?;
+    if cert.state != CertificateState::Approved {
+        return Err(store::StoreError::Conflict(format!(
+            "证件 {} 状态为 {}，只有已批准未制证的证件可以制证",
+            cert.certificate.number,
+            cert.state.as_str()
+        )));
+    }
+    let open: Option<i64> = tx
+        .conn()
+        .query_row(
+            "SELECT id FROM jobs WHERE certificate_id = ?1 AND state IN ('queued','writing','interrupted')",
+            [certificate_id],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    if let Some(id) = open {
+        if batch_id.is_some() {
+            tx.conn().execute(
+                "UPDATE jobs SET batch_id = ?1 WHERE id = ?2",
+                rusqlite::params![batch_id, id],
+            )?;
+        }
+        return Ok(id);
+    }
+    let id = store::insert_job(tx, certificate_id, batch_id)?;
+    tx.audit(
+        "job.queued",
+        &id.to_string(),
+        json!({ "certificate": certificate_id, "batch": batch_id }),
+    )?;
+    Ok(id)
+}
+
+fn void_serial(
+    tx: &mut Tx<'_>,
+    serial: &str,
+    reason: &str,
+    today: chrono::NaiveDate,
+) -> store::Result<()> {
+    store::insert_revocation(tx, Some(serial), None, reason, today, "local")?;
+    tx.audit("card.voided", serial, json!({ "reason": reason }))?;
+    tx.outbox(
+        "card_voided",
+        json!({ "serial": serial, "reason": reason, "since": today }),
+    )?;
+    Ok(())
+}
+
+/// Waits until `reader` reports a card inserted (`present`) or removed.
+async fn wait_for(
+    events: &mut tokio::sync::broadcast::Receiver<crate::readers::ReaderEvent>,
+    reader: &str,
+    present: bool,
+) {
+    use crate::readers::ReaderEvent;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(2), events.recv()).await {
+            // Re-check state periodically: an event may have come before we subscribed.
+            Err(_) => return,
+            Ok(Ok(ReaderEvent::CardInserted { reader: r })) if present && r == reader => return,
+            Ok(Ok(ReaderEvent::CardRemoved { reader: r })) if !present && r == reader => return,
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return,
+            Ok(_) => {}
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The station's operations: one code path each, called by the HTTP API and the CLI
+//! alike. Each reads what it needs from the store, runs its card sequence on a reader
+//! (card_profile::sequences), and records the result in one store transaction with
+//! its audit and outbox rows.
+
+mod error;
+mod issue;
+mod review;
+mod verify;
+
+pub use error::OpError;
+pub use issue::{BatchProgress, IssueOutcome, JobEvent};
+pub use review::ReviewRequest;
+pub use verify::VerifyOutcome;
+
+use crate::readers::Readers;
+use crate::store::Store;
+use card_profile::keys::MasterKey;
+use card_profile::pki::{DocumentSigner, TrustList};
+use card_profile::verdict::ReviewPolicy;
+use chrono::NaiveDate;
+use std::sync::{Arc, RwLock};
+use tokio::sync::broadcast;
+
+/// The keys a station works with, unlocked for this process's lifetime.
+pub struct StationKeys {
+    pub master: MasterKey,
+    pub signer: DocumentSigner,
+}
+
+#[derive(Debug, Clone)]
+pub struct StationConfig {
+    /// Older than this, the revocation list draws a warning at every verification.
+    pub max_revocation_age_days: i64,
+    pub review_policy: ReviewPolicy,
+    /// The name written into review records (the reviewing justice bureau).
+    pub bureau_name: String,
+}
+
+impl Default for StationConfig {
+    fn default() -> Self {
+        Self {
+            max_revocation_age_days: 7,
+            review_policy: ReviewPolicy::default(),
+            bureau_name: "司法局".into(),
+        }
+    }
+}
+
+/// Everything an operation needs.
+#[derive(Clone)]
+pub struct Station {
+    pub store: Arc<Store>,
+    pub readers: Readers,
+    pub keys: Arc<StationKeys>,
+    pub trust: Arc<RwLock<TrustList>>,
+    pub config: StationConfig,
+    pub jobs: broadcast::Sender<JobEvent>,
+    /// The date operations use; a fixed one in tests.
+    pub clock: Clock,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(NaiveDate),
+}
+
+impl Clock {
+    pub fn today(self) -> NaiveDate {
+        match self {
+            Clock::System => chrono::Local::now().date_naive(),
+            Clock::Fixed(d) => d,
+        }
+    }
+}
+
+impl Station {
+    pub fn new(
+        store: Arc<Store>,
+        readers: Readers,
+        keys: StationKeys,
+        trust: TrustList,
+        config: StationConfig,
+    ) -> Self {
+        Self {
+            store,
+            readers,
+            keys: Arc::new(keys),
+            trust: Arc::new(RwLock::new(trust)),
+            config,
+            jobs: broadcast::channel(1024).0,
+            clock: Clock::System,
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    pub fn trust_list(&self) -> TrustList {
+        self.trust.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    /// Jobs left `writing` by a process that died are interrupted, not done: their
+    /// card may be half written. Called once at start.
+    pub fn recover_after_restart(&self) -> Result<usize, OpError> {
+        Ok(self.store.write("system", |tx| {
+            let n = tx.conn().execute(
+                "UPDATE jobs SET state = 'interrupted', error = '进程重启时写卡未完成', updated_at = ?1
+                 WHERE state = 'writing'",
+                [crate::store::now()],
+            )?;
+            if n > 0 {
+                tx.audit("jobs.recovered", "jobs", serde_json::json!({ "interrupted": n }))?;
+            }
+            Ok(n)
+        })?)
+    }
+}

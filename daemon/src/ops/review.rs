@@ -1,0 +1,125 @@
+//! Annual review (年审): recorded, and appended to the card when it is in a reader.
+//! The record is written first (with no card serial), then the card, then the record
+//! learns the serial: a crash in between leaves a record marked "not on the card yet",
+//! never a card review the records do not know.
+
+use super::{OpError, Station};
+use crate::store::{self, CardState, CertificateState};
+use card_profile::channel::Link;
+use card_profile::records::{Review, ReviewResult};
+use card_profile::sequences::{self, Card};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReviewRequest {
+    pub certificate_id: i64,
+    /// Defaults to this year.
+    pub year: Option<u16>,
+    pub result: ReviewResult,
+    pub remark: Option<String>,
+    /// The reader holding the card; `None` records the review only.
+    pub reader: Option<String>,
+}
+
+impl Station {
+    pub async fn review(&self, actor: &str, req: &ReviewRequest) -> Result<Review, OpError> {
+        let today = self.today();
+        let year = req.year.unwrap_or(chrono::Datelike::year(&today) as u16);
+        let cert = self
+            .store
+            .read(|c| store::certificate(c, req.certificate_id))?;
+        if cert.state != CertificateState::Issued {
+            return Err(OpError::Conflict(format!(
+                "证件 {} 状态为 {}，只有在用证件可以年审",
+                cert.certificate.number,
+                cert.state.as_str()
+            )));
+        }
+        let live = self
+            .store
+            .read(|c| store::cards_of_certificate(c, req.certificate_id))?
+            .into_iter()
+            .find(|c| c.state == CardState::Live)
+            .ok_or_else(|| OpError::Conflict("该证件没有在用卡片".into()))?;
+        let serial_bytes: [u8; 8] = hex::decode(&live.serial)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| OpError::Invalid("卡号格式错误".into()))?;
+        let review = Review {
+            year,
+            date: today,
+            result: req.result,
+            reviewer: self.config.bureau_name.clone(),
+            serial: serial_bytes,
+            remark: req.remark.clone().filter(|r| !r.trim().is_empty()),
+        };
+        let review_id = self.store.write(actor, |tx| {
+            let id: i64 = tx
+                .conn()
+                .query_row(
+                    "INSERT INTO reviews (certificate_id, year, review_date, result, reviewer, remark, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                    rusqlite::params![
+                        req.certificate_id,
+                        year,
+                        today.to_string(),
+                        match req.result {
+                            ReviewResult::Passed => "passed",
+                            ReviewResult::Failed => "failed",
+                        },
+                        review.reviewer,
+                        review.remark,
+                        store::now()
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                        store::StoreError::Conflict(format!("{year} 年度的年审已有记录"))
+                    }
+                    e => e.into(),
+                })?;
+            tx.audit("review.recorded", &cert.certificate.number, json!({ "year": year, "result": req.result }))?;
+            tx.outbox(
+                "review_recorded",
+                json!({ "number": cert.certificate.number, "year": year, "date": today, "result": req.result, "remark": review.remark }),
+            )?;
+            Ok(id)
+        })?;
+        if let Some(reader) = &req.reader {
+            let station = self.clone();
+            let card_review = review.clone();
+            let expected = live.serial.clone();
+            self.readers
+                .run(reader, move |chan| {
+                    let mut link = Link::new(chan);
+                    let serial = hex::encode_upper(Card::select(&mut link)?.serial());
+                    if serial != expected {
+                        return Err(OpError::WrongCard);
+                    }
+                    sequences::append_review(
+                        &mut link,
+                        &card_review,
+                        &station.keys.master,
+                        &station.keys.signer,
+                    )?;
+                    Ok(())
+                })
+                .await??;
+            self.store.write(actor, |tx| {
+                tx.conn().execute(
+                    "UPDATE reviews SET card_serial = ?1 WHERE id = ?2",
+                    rusqlite::params![live.serial, review_id],
+                )?;
+                tx.audit(
+                    "review.written",
+                    &live.serial,
+                    json!({ "review": review_id, "year": year }),
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(review)
+    }
+}

@@ -1,0 +1,60 @@
+//! Field verification: fully offline, against the local trust list and revocation
+//! list. Read-only: nothing is recorded.
+
+use super::{OpError, Station};
+use crate::store;
+use card_profile::channel::Link;
+use card_profile::sequences::{self, VerifyContext};
+use card_profile::verdict::Verdict;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyOutcome {
+    pub verdict: Verdict,
+    /// The chip photo (JPEG), only when its hash matched the security object.
+    #[serde(skip)]
+    pub photo: Option<Vec<u8>>,
+    /// What the station's own records say about this card, if it knows it.
+    pub record: Option<store::CardRow>,
+    pub apdus: usize,
+}
+
+pub const REVOCATION_LIST_DATE: &str = "revocation_list_date";
+
+impl Station {
+    pub async fn verify(&self, reader: &str) -> Result<VerifyOutcome, OpError> {
+        let trust = self.trust_list();
+        let revocations = self.store.read(store::revocation_set)?;
+        let list_date = self
+            .store
+            .setting(REVOCATION_LIST_DATE)?
+            .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+        let today = self.today();
+        let max_age = self.config.max_revocation_age_days;
+        let policy = self.config.review_policy;
+        let (verdict, photo, apdus) = self
+            .readers
+            .run(reader, move |chan| {
+                let mut link = Link::new(chan);
+                let ctx = VerifyContext {
+                    trust: &trust,
+                    today,
+                    revocations: &revocations,
+                    revocation_list_date: list_date,
+                    max_revocation_age_days: max_age,
+                    review_policy: policy,
+                };
+                sequences::verify(&mut link, &ctx).map(|(v, p)| (v, p, link.traffic().apdus))
+            })
+            .await??;
+        let serial = hex::encode_upper(verdict.serial);
+        let record = self.store.read(|c| store::card_by_serial(c, &serial))?;
+        Ok(VerifyOutcome {
+            verdict,
+            photo,
+            record,
+            apdus,
+        })
+    }
+}
