@@ -153,16 +153,8 @@ impl PcscHarness {
         spec: SimSpec,
     ) -> Result<SimProcess, HarnessError> {
         let reader = reader_for_slot(slot)?;
-        // The previous test's card may still be reported for one pcscd poll (400 ms);
-        // a card that stays is someone else's emulator on our slot.
-        if !wait_presence(
-            self.ctx()?,
-            reader,
-            Presence::Absent,
-            Duration::from_secs(2),
-        )? {
-            return Err(HarnessError::SlotBusy { slot });
-        }
+        // The previous card must be gone and pcscd settled (see `wait_slot_free`).
+        self.wait_slot_free(slot)?;
         let port = VPCD_BASE_PORT + u16::from(slot);
         let (child, log) = spawn_sim(bin, slot, port, &spec)?;
         let pid = child.id();
