@@ -1,6 +1,7 @@
 //! ecardd, the station daemon. Module map in docs/ARCHITECTURE.md.
 
 pub mod auth;
+pub mod demo;
 pub mod keystore;
 pub mod ops;
 pub mod readers;

@@ -109,6 +109,7 @@ impl Station {
         let data = self
             .store
             .read(|c| store::issue_data(c, job.certificate_id))?;
+        let id_number = data.holder.id_number.clone();
         self.set_job(actor, &job, JobState::Writing, Some(reader), None, None)?;
 
         let station = self.clone();
@@ -153,7 +154,7 @@ impl Station {
                         "card_issued",
                         json!({
                             "number": cert.certificate.number, "serial": w.serial, "chip_key": w.chip_key,
-                            "sod": w.sod, "issued_on": self.today(), "id_number": data_id(&self.store, job.certificate_id),
+                            "sod": w.sod, "issued_on": self.today(), "id_number": id_number,
                         }),
                     )?;
                     Ok(())
@@ -474,13 +475,6 @@ impl Station {
         }
         Ok(p)
     }
-}
-
-fn data_id(store: &store::Store, certificate_id: i64) -> Option<String> {
-    store
-        .read(|c| store::issue_data(c, certificate_id))
-        .ok()
-        .map(|d| d.holder.id_number)
 }
 
 fn open_job_in(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -> store::Result<i64> {
