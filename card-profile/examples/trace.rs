@@ -15,7 +15,12 @@ use card_sim::{SimCard, SimChannel, SimOptions};
 fn short(bytes: &[u8]) -> String {
     let h = hex::encode_upper(bytes);
     if h.len() > 72 {
-        format!("{}…{} ({} bytes)", &h[..48], &h[h.len() - 12..], bytes.len())
+        format!(
+            "{}…{} ({} bytes)",
+            &h[..48],
+            &h[h.len() - 12..],
+            bytes.len()
+        )
     } else {
         h
     }
@@ -25,7 +30,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?;
     let pki = demo::pki(today)?;
     let data = demo::officers(today).swap_remove(0);
-    let card = SimCard::from_master_key(0x0102_0304_0506_0708u64.to_be_bytes(), &pki.master, SimOptions::default());
+    let card = SimCard::from_master_key(
+        0x0102_0304_0506_0708u64.to_be_bytes(),
+        &pki.master,
+        SimOptions::default(),
+    );
     let mut link = Link::new(SimChannel::new(card)).with_trace();
     sequences::personalize(&mut link, &data, &pki.master, &pki.signer, today)?;
     let none = RevocationSet::new();

@@ -14,6 +14,8 @@ use tokio::sync::broadcast;
 struct Slot {
     card: Option<SimCard>,
     busy: bool,
+    /// Fault injection for tests: the next operation loses the card at this APDU.
+    tear_at: Option<u64>,
 }
 
 struct State {
@@ -50,6 +52,7 @@ impl SimReaders {
                     Slot {
                         card: None,
                         busy: false,
+                        tear_at: None,
                     },
                 )
             })
@@ -158,6 +161,36 @@ impl SimReaders {
             .unwrap_or_default()
     }
 
+    /// Test hook: the next operation on `reader` loses its card at APDU `k` (0-based);
+    /// the card stays in the reader, as if pulled out and put straight back.
+    pub fn tear_next(&self, reader: &str, k: u64) -> Result<(), ReaderError> {
+        let mut st = self.lock()?;
+        let slot = st
+            .slots
+            .get_mut(reader)
+            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        slot.tear_at = Some(k);
+        Ok(())
+    }
+
+    /// Test hook: puts an arbitrary card (e.g. from another bureau) into `reader`.
+    pub fn insert_card(&self, reader: &str, card: SimCard) -> Result<(), ReaderError> {
+        let mut st = self.lock()?;
+        let slot = st
+            .slots
+            .get_mut(reader)
+            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        if slot.card.is_some() {
+            return Err(ReaderError::Busy(reader.into()));
+        }
+        slot.card = Some(card);
+        drop(st);
+        let _ = self.events.send(ReaderEvent::CardInserted {
+            reader: reader.into(),
+        });
+        Ok(())
+    }
+
     pub fn blanks_left(&self) -> u32 {
         self.lock().map(|st| st.blanks_left).unwrap_or(0)
     }
@@ -165,11 +198,26 @@ impl SimReaders {
 
 /// The channel handed to an operation: the card itself, moved out of its slot
 /// while the operation runs (that is the exclusive transaction).
-struct Borrowed<'a>(&'a mut SimCard);
+struct Borrowed<'a> {
+    card: &'a mut SimCard,
+    sent: u64,
+    tear_at: Option<u64>,
+    torn: bool,
+}
 
 impl CardChannel for Borrowed<'_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        Ok(self.0.process(command))
+        if self.torn {
+            return Err(TransportError::CardRemoved);
+        }
+        if self.tear_at == Some(self.sent) {
+            // Power lost mid-command: the card keeps what a torn write leaves.
+            let _ = self.card.tear(command);
+            self.torn = true;
+            return Err(TransportError::CardRemoved);
+        }
+        self.sent += 1;
+        Ok(self.card.process(command))
     }
 }
 
@@ -195,7 +243,7 @@ impl ReaderBackend for SimReaders {
     }
 
     fn run_blocking(&self, reader: &str, op: CardOp<()>) -> Result<(), ReaderError> {
-        let mut card = {
+        let (mut card, tear_at) = {
             let mut st = self.lock()?;
             let slot = st
                 .slots
@@ -209,11 +257,16 @@ impl ReaderBackend for SimReaders {
                 .take()
                 .ok_or_else(|| ReaderError::NoCard(reader.into()))?;
             slot.busy = true;
-            card
+            (card, slot.tear_at.take())
         };
         // A new session starts from reset, as a fresh PC/SC connection would see it.
         card.power_cycle();
-        op(&mut Borrowed(&mut card));
+        op(&mut Borrowed {
+            card: &mut card,
+            sent: 0,
+            tear_at,
+            torn: false,
+        });
         let mut st = self.lock()?;
         if let Some(slot) = st.slots.get_mut(reader) {
             slot.card = Some(card);

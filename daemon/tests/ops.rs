@@ -1,0 +1,286 @@
+//! The station's operations end to end in-process: store + simulated readers +
+//! card-sim cards, through the same `Station` the CLI and API call. (The same
+//! operations through pcscd belong in hardware-tests; see the issue #3 notes.)
+#![allow(clippy::unwrap_used)]
+
+use card_profile::demo;
+use card_profile::keys::MasterKey;
+use card_profile::records::ReviewResult;
+use card_profile::verdict::Standing;
+use card_sim::{SimCard, SimOptions};
+use ecardd::ops::{Clock, ReviewRequest, Station, StationConfig, StationKeys};
+use ecardd::readers::sim::SimReaders;
+use ecardd::readers::Readers;
+use ecardd::store::{self, CertificateState, JobState, Store};
+use std::sync::Arc;
+
+const R: &str = "读卡器 1";
+
+struct Fixture {
+    station: Station,
+    sim: Arc<SimReaders>,
+    certs: Vec<i64>,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let pki = demo::pki(today).unwrap();
+    let sim = Arc::new(SimReaders::new(
+        &[R, "读卡器 2"],
+        10,
+        pki.master.clone(),
+        0x100,
+    ));
+    let officers = demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
+    let certs = officers
+        .iter()
+        .map(|o| {
+            store
+                .write("admin", |tx| {
+                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
+                    store::insert_certificate(
+                        tx,
+                        officer,
+                        &o.certificate,
+                        CertificateState::Approved,
+                        None,
+                    )
+                })
+                .unwrap()
+        })
+        .collect();
+    let trust = pki.trust.clone();
+    let mut station = Station::new(
+        store,
+        Readers::new(sim.clone()),
+        StationKeys {
+            master: pki.master,
+            signer: pki.signer,
+        },
+        trust,
+        StationConfig::default(),
+    );
+    station.clock = Clock::Fixed(today);
+    Fixture {
+        station,
+        sim,
+        certs,
+        _dir: dir,
+    }
+}
+
+fn count(station: &Station, sql: &str) -> i64 {
+    station
+        .store
+        .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn issue_records_card_audit_and_outbox_and_the_card_verifies() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    let out = f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    assert_eq!(out.verdict.standing, Standing::Valid);
+    let cert = f
+        .station
+        .store
+        .read(|c| store::certificate(c, f.certs[0]))
+        .unwrap();
+    assert_eq!(cert.state, CertificateState::Issued);
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM cards"), 1);
+    assert_eq!(
+        count(
+            &f.station,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'card_issued'"
+        ),
+        1
+    );
+    assert_eq!(
+        f.station.store.verify_audit_chain().unwrap().first_broken,
+        None
+    );
+
+    let verified = f.station.verify(R).await.unwrap();
+    assert_eq!(verified.verdict.standing, Standing::Valid);
+    assert_eq!(verified.record.map(|r| r.serial), Some(out.serial));
+    assert!(verified.photo.is_some());
+}
+
+#[tokio::test]
+async fn the_same_certificate_is_never_written_to_two_live_cards() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    f.sim.eject(R).unwrap();
+    f.sim.insert_blank(R).unwrap();
+    let err = f.station.issue("issuer", f.certs[0], R).await.unwrap_err();
+    assert_eq!(err.code(), "conflict", "{err}");
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM cards"), 1);
+}
+
+#[tokio::test]
+async fn card_pulled_mid_write_interrupts_the_job_and_resume_completes_it() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    f.sim.tear_next(R, 7).unwrap();
+    let err = f.station.issue("issuer", f.certs[1], R).await.unwrap_err();
+    assert_eq!(err.code(), "card_removed");
+    let jobs = f.station.store.read(|c| store::jobs(c, None, &[])).unwrap();
+    assert_eq!(jobs[0].state, JobState::Interrupted);
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM cards"), 0);
+    let cert = f
+        .station
+        .store
+        .read(|c| store::certificate(c, f.certs[1]))
+        .unwrap();
+    assert_eq!(cert.state, CertificateState::Approved);
+
+    // The same card, put back: wiped and rewritten by the same job.
+    let out = f.station.issue("issuer", f.certs[1], R).await.unwrap();
+    assert_eq!(out.job_id, jobs[0].id);
+    assert_eq!(out.verdict.standing, Standing::Valid);
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM cards"), 1);
+    // Nothing was voided: the card that was torn is the one now recorded.
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM revocations"), 0);
+}
+
+#[tokio::test]
+async fn resuming_on_another_card_voids_the_first_serial() {
+    let f = fixture();
+    let first = f.sim.insert_blank(R).unwrap();
+    f.sim.tear_next(R, 9).unwrap();
+    f.station.issue("issuer", f.certs[2], R).await.unwrap_err();
+    f.sim.eject(R).unwrap();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[2], R).await.unwrap();
+    let voided: String = f
+        .station
+        .store
+        .read(|c| Ok(c.query_row("SELECT serial FROM revocations", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(voided, first);
+}
+
+#[tokio::test]
+async fn wrong_management_key_changes_nothing_and_keeps_the_job_queued() {
+    let f = fixture();
+    let other = MasterKey::from_bytes(&[0x42; 32]).unwrap();
+    f.sim
+        .insert_card(
+            R,
+            SimCard::from_master_key([7; 8], &other, SimOptions::default()),
+        )
+        .unwrap();
+    let before = count(&f.station, "SELECT COUNT(*) FROM cards");
+    let err = f.station.issue("issuer", f.certs[0], R).await.unwrap_err();
+    assert_eq!(err.code(), "wrong_management_key");
+    assert!(err.message_zh().contains("管理密钥"));
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM cards"), before);
+    let jobs = f.station.store.read(|c| store::jobs(c, None, &[])).unwrap();
+    assert_eq!(jobs[0].state, JobState::Queued);
+}
+
+#[tokio::test]
+async fn review_is_recorded_and_written_and_not_twice_a_year() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    let req = ReviewRequest {
+        certificate_id: f.certs[0],
+        year: None,
+        result: ReviewResult::Passed,
+        remark: None,
+        reader: Some(R.into()),
+    };
+    let review = f.station.review("reviewer", &req).await.unwrap();
+    assert_eq!(review.year, 2026);
+    let verified = f.station.verify(R).await.unwrap();
+    assert_eq!(verified.verdict.reviews, vec![review]);
+    assert_eq!(
+        count(
+            &f.station,
+            "SELECT COUNT(*) FROM reviews WHERE card_serial IS NOT NULL"
+        ),
+        1
+    );
+    let err = f.station.review("reviewer", &req).await.unwrap_err();
+    assert_eq!(err.code(), "conflict");
+}
+
+#[tokio::test]
+async fn restart_turns_writing_jobs_into_interrupted() {
+    let f = fixture();
+    let job = f.station.open_job("issuer", f.certs[3], None).unwrap();
+    f.station
+        .store
+        .write("issuer", |tx| {
+            store::update_job(tx, job, JobState::Writing, Some(R), None, None)
+        })
+        .unwrap();
+    assert_eq!(f.station.recover_after_restart().unwrap(), 1);
+    let row = f.station.store.read(|c| store::job(c, job)).unwrap();
+    assert_eq!(row.state, JobState::Interrupted);
+}
+
+#[tokio::test]
+async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
+    let f = fixture();
+    let readers = vec![R.to_string(), "读卡器 2".to_string()];
+    let batch = f
+        .station
+        .start_batch("issuer", "第一批", &f.certs, &readers)
+        .unwrap();
+    // The operator keeps feeding blank cards and taking written ones out.
+    for _ in 0..200 {
+        let p = f.station.batch_progress(batch).unwrap();
+        if p.done == f.certs.len() {
+            break;
+        }
+        for r in &readers {
+            let info = f
+                .station
+                .readers
+                .list()
+                .into_iter()
+                .find(|i| &i.name == r)
+                .unwrap();
+            if !info.card_present && !info.busy {
+                let _ = f.sim.insert_blank(r);
+            } else if !info.busy {
+                let serial_written = f
+                    .station
+                    .store
+                    .read(|c| {
+                        Ok(c.query_row(
+                            "SELECT COUNT(*) FROM jobs WHERE reader = ?1 AND state = 'verified'",
+                            [r],
+                            |row| row.get::<_, i64>(0),
+                        )?)
+                    })
+                    .unwrap();
+                if serial_written > 0 {
+                    let _ = f.sim.eject(r);
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let p = f.station.batch_progress(batch).unwrap();
+    assert_eq!(p.done, f.certs.len(), "{p:?}");
+    assert_eq!(
+        count(&f.station, "SELECT COUNT(*) FROM cards"),
+        f.certs.len() as i64
+    );
+    assert_eq!(
+        count(&f.station, "SELECT COUNT(DISTINCT reader) FROM jobs"),
+        2
+    );
+    assert_eq!(
+        f.station.store.verify_audit_chain().unwrap().first_broken,
+        None
+    );
+}
