@@ -32,3 +32,48 @@ fn physical_card_selects_the_ecard_application() {
         card.reader
     );
 }
+
+/// The round trip of the pcscd suite on a physical blank card: personalize with the
+/// bureau master key from ECARD_HW_MASTER_KEY, then verify. This consumes the blank
+/// card (activation is final); tear and clone cases need the software card and run
+/// only through vpcd.
+#[test]
+fn physical_blank_card_personalizes_and_verifies() {
+    use card_profile::channel::Link;
+    use card_profile::keys::MasterKey;
+    use card_profile::revocation::RevocationSet;
+    use card_profile::sequences::{self, VerifyContext};
+    use card_profile::verdict::{ReviewPolicy, Standing};
+
+    let Some(mut card) = PcscHarness::physical().expect("physical reader usable") else {
+        println!("skipped: ECARD_HW_READER not set");
+        return;
+    };
+    let Some(master) = card.master_key.clone() else {
+        println!("skipped: ECARD_HW_MASTER_KEY not set (needed to write a blank card)");
+        return;
+    };
+    let master = MasterKey::from_bytes(&master).expect("master key is 16 or 32 bytes");
+    let today = chrono::Local::now().date_naive();
+    let pki = card_profile::demo::pki(today).expect("keys");
+    let data = card_profile::demo::officers(today).swap_remove(0);
+    let verdict = card
+        .channel
+        .transaction(|ch| {
+            let mut link = Link::new(ch);
+            sequences::personalize(&mut link, &data, &master, &pki.signer, today)?;
+            let none = RevocationSet::new();
+            let ctx = VerifyContext {
+                trust: &pki.trust,
+                today,
+                revocations: &none,
+                revocation_list_date: Some(today),
+                max_revocation_age_days: 7,
+                review_policy: ReviewPolicy::default(),
+            };
+            sequences::verify(&mut link, &ctx).map(|(v, _)| v)
+        })
+        .expect("transaction begins")
+        .expect("personalize and verify");
+    assert_eq!(verdict.standing, Standing::Valid, "{:#?}", verdict.checks);
+}
