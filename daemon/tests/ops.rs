@@ -284,3 +284,164 @@ async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
         None
     );
 }
+
+mod status_changes {
+    use super::*;
+    use ecardd::ops::StatusRequest;
+
+    async fn issued(f: &Fixture, i: usize) -> String {
+        f.sim.insert_blank(R).unwrap();
+        f.station
+            .issue("issuer", f.certs[i], R)
+            .await
+            .unwrap()
+            .serial
+    }
+
+    #[tokio::test]
+    async fn suspend_and_lift_are_written_to_the_card_and_the_verdict_follows() {
+        let f = fixture();
+        issued(&f, 0).await;
+        let suspend = StatusRequest::Suspend {
+            reason: "暂停执法".into(),
+        };
+        let out = f
+            .station
+            .change_status("issuer", f.certs[0], &suspend, Some(R))
+            .await
+            .unwrap();
+        assert_eq!(out.state, CertificateState::Suspended);
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Suspended
+        );
+        let lift = StatusRequest::Lift {
+            reason: "恢复执法".into(),
+        };
+        f.station
+            .change_status("issuer", f.certs[0], &lift, Some(R))
+            .await
+            .unwrap();
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Valid
+        );
+        // Lifting what is not suspended is refused and changes nothing.
+        let err = f
+            .station
+            .change_status("issuer", f.certs[0], &lift, Some(R))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "conflict");
+        assert_eq!(count(&f.station, "SELECT COUNT(*) FROM status_changes"), 2);
+    }
+
+    #[tokio::test]
+    async fn cancel_with_card_terminates_it_and_lists_number_and_serial() {
+        let f = fixture();
+        let serial = issued(&f, 1).await;
+        let cancel = StatusRequest::Cancel {
+            reason: "调离执法岗位".into(),
+            destination: "调往某县档案馆".into(),
+        };
+        let out = f
+            .station
+            .change_status("issuer", f.certs[1], &cancel, Some(R))
+            .await
+            .unwrap();
+        assert_eq!(out.written_to, Some(serial.clone()));
+        let v = f.station.verify(R).await.unwrap().verdict;
+        assert_eq!(v.standing, Standing::Revoked);
+        assert_eq!(v.life_cycle, card_profile::profile::LifeCycle::Terminated);
+        assert_eq!(count(&f.station, "SELECT COUNT(*) FROM revocations"), 2);
+        assert_eq!(
+            count(
+                &f.station,
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'status_changed'"
+            ),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn cancel_without_the_card_still_fails_the_next_field_check() {
+        let f = fixture();
+        issued(&f, 2).await;
+        let cancel = StatusRequest::Cancel {
+            reason: "退休".into(),
+            destination: "退休".into(),
+        };
+        f.station
+            .change_status("issuer", f.certs[2], &cancel, None)
+            .await
+            .unwrap();
+        // The card itself still says active; the revocation list decides.
+        let v = f.station.verify(R).await.unwrap().verdict;
+        assert_eq!(v.standing, Standing::Revoked);
+        assert!(v.failed(card_profile::verdict::CheckKind::RevocationList));
+    }
+
+    #[tokio::test]
+    async fn missing_destination_is_refused_and_changes_nothing() {
+        let f = fixture();
+        issued(&f, 0).await;
+        let audit_before = f.station.store.verify_audit_chain().unwrap().rows;
+        let cancel = StatusRequest::Cancel {
+            reason: "调离".into(),
+            destination: " ".into(),
+        };
+        let err = f
+            .station
+            .change_status("issuer", f.certs[0], &cancel, Some(R))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_request");
+        assert!(err.message_zh().contains("去向"));
+        assert_eq!(
+            f.station.store.verify_audit_chain().unwrap().rows,
+            audit_before
+        );
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Valid
+        );
+    }
+
+    #[tokio::test]
+    async fn reissue_voids_the_old_number_and_approves_a_new_one_to_write() {
+        let f = fixture();
+        issued(&f, 0).await;
+        f.sim.eject(R).unwrap();
+        let reissue = StatusRequest::Reissue {
+            lost_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 20).unwrap(),
+            void_declared_how: "《某市日报》遗失声明".into(),
+            void_declared_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
+        };
+        let out = f
+            .station
+            .change_status("issuer", f.certs[0], &reissue, None)
+            .await
+            .unwrap();
+        assert_eq!(out.state, CertificateState::Void);
+        let new_id = out.new_certificate_id.unwrap();
+        let new_number = out.new_number.unwrap();
+        assert_ne!(new_number, "川X010001");
+        assert!(new_number.starts_with("川X01"), "{new_number}");
+        // The replacement is written on a new card; the lost one fails a field check.
+        f.sim.insert_blank(R).unwrap();
+        let written = f.station.issue("issuer", new_id, R).await.unwrap();
+        assert_eq!(written.number, new_number);
+        f.sim.eject(R).unwrap();
+        let old = f
+            .sim
+            .tray()
+            .into_iter()
+            .find(|c| c.serial != written.serial)
+            .unwrap();
+        f.sim.insert_from_tray(R, &old.serial).unwrap();
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Revoked
+        );
+    }
+}

@@ -6,11 +6,13 @@
 mod error;
 mod issue;
 mod review;
+mod status;
 mod verify;
 
 pub use error::OpError;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use review::ReviewRequest;
+pub use status::{StatusOutcome, StatusRequest};
 pub use verify::VerifyOutcome;
 
 use crate::readers::Readers;

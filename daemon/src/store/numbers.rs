@@ -17,7 +17,7 @@ pub fn allocate_number(
     department: &str,
 ) -> Result<String> {
     let prefix = format!("{region}{department}");
-    let last: Option<u32> = tx
+    let stored: Option<u32> = tx
         .conn()
         .query_row(
             "SELECT last_serial FROM number_serials WHERE prefix = ?1",
@@ -25,6 +25,21 @@ pub fn allocate_number(
             |r| r.get(0),
         )
         .optional()?;
+    // Numbers that entered as data (registry orders, imports) count too.
+    let mut stmt = tx
+        .conn()
+        .prepare("SELECT number FROM certificates WHERE substr(number, 1, length(?1)) = ?1")?;
+    let existing = stmt
+        .query_map([&prefix], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(stmt);
+    let seen = existing
+        .iter()
+        .filter_map(|n| rule.parse(n).ok())
+        .filter(|p| p.region == region && p.department == department)
+        .map(|p| p.serial)
+        .max();
+    let last = stored.max(seen);
     let number = rule
         .next_number(region, department, last)
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
@@ -98,6 +113,35 @@ mod tests {
             let serial = rule.parse(number).unwrap().serial;
             assert!(!rule.skip.is_skipped(serial), "{number}");
         }
+    }
+
+    #[test]
+    fn numbers_already_on_certificates_are_not_reallocated() {
+        use card_profile::records::{Certificate, CertificateKind};
+        let store = Store::open_in_memory().unwrap();
+        let rule = NumberingRule::sichuan_default().unwrap();
+        let holder =
+            card_profile::demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap())
+                .swap_remove(0);
+        let mut cert: Certificate = holder.certificate.clone();
+        cert.kind = CertificateKind::Enforcement;
+        cert.number = "川X010007".into();
+        store
+            .write("t", |tx| {
+                let o = crate::store::upsert_officer(tx, &holder.holder, None)?;
+                crate::store::insert_certificate(
+                    tx,
+                    o,
+                    &cert,
+                    crate::store::CertificateState::Issued,
+                    None,
+                )
+            })
+            .unwrap();
+        let next = store
+            .write("t", |tx| allocate_number(tx, &rule, "川X", "01"))
+            .unwrap();
+        assert!(rule.parse(&next).unwrap().serial > 7, "{next}");
     }
 
     #[test]
