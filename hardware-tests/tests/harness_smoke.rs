@@ -96,7 +96,11 @@ fn mini_card_select_and_removal_through_pcscd() {
 fn ecard_sim_select_and_removal_through_pcscd() {
     let mut harness = PcscHarness::start().expect("harness starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    let spec = |n: u8| SimSpec::new(dir.path().join(format!("card{n}.json"))).serial([n; 8]);
+    let spec = |n: u8| {
+        SimSpec::new(dir.path().join(format!("card{n}.json")))
+            .serial([n; 8])
+            .master_key(vec![0x11; 16])
+    };
     let sim0 = match harness.start_card(0, spec(0)) {
         Ok(sim) => sim,
         Err(HarnessError::SimBuild(SimBuildError::NotDeclared)) => {
