@@ -1,1 +1,9 @@
-//! placeholder: the PC/SC backend moves here from hardware-tests.
+//! The PC/SC backend of ecard (as openpgp-card's card-backend-pcsc is to its card
+//! crate): a [`CardChannel`](card_profile::transport::CardChannel) over pcsc-lite,
+//! reader listing and presence waits. The only crate that calls `pcsc`; the daemon's
+//! reader manager and the hardware tests both use it.
+
+pub mod channel;
+
+pub use channel::{establish, list_readers, map_pcsc_error, wait_presence, PcscChannel, Presence};
+pub use pcsc;

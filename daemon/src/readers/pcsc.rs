@@ -1,1 +1,267 @@
-//! PC/SC readers through pcscd: built in the reader-manager work (see docs/ARCHITECTURE.md).
+//! PC/SC readers through pcscd: the daemon's only module that talks to pcsc-lite
+//! (through the `card-pcsc` crate). A monitor thread follows readers and cards with
+//! `SCardGetStatusChange` plus the PnP pseudo-reader (hotplug), and broadcasts
+//! events. When pcscd stops, the old context answers `NoService` forever, so the
+//! monitor drops it and establishes a new one until pcscd is back. One broken
+//! reader does not stop the others. Card operations connect with a fresh context
+//! and run inside one PC/SC transaction.
+
+use super::{CardOp, ReaderBackend, ReaderError, ReaderEvent, ReaderInfo};
+use card_pcsc::pcsc::{self, Context, ReaderState, State};
+use card_pcsc::{establish, PcscChannel};
+use card_profile::transport::TransportError;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::CString;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+const POLL: Duration = Duration::from_millis(500);
+const RETRY: Duration = Duration::from_millis(500);
+
+#[derive(Default)]
+struct Snapshot {
+    service_up: bool,
+    present: BTreeMap<String, bool>,
+    busy: BTreeSet<String>,
+}
+
+pub struct PcscReaders {
+    snapshot: Arc<Mutex<Snapshot>>,
+    events: broadcast::Sender<ReaderEvent>,
+    stop: Arc<AtomicBool>,
+}
+
+impl PcscReaders {
+    /// Starts the monitor thread. Works with pcscd absent: readers appear when it comes.
+    pub fn start() -> Arc<Self> {
+        let me = Arc::new(Self {
+            snapshot: Arc::new(Mutex::new(Snapshot::default())),
+            events: broadcast::channel(256).0,
+            stop: Arc::new(AtomicBool::new(false)),
+        });
+        let (snapshot, events, stop) = (
+            Arc::clone(&me.snapshot),
+            me.events.clone(),
+            Arc::clone(&me.stop),
+        );
+        std::thread::Builder::new()
+            .name("pcsc-monitor".into())
+            .spawn(move || monitor(&snapshot, &events, &stop))
+            .ok();
+        me
+    }
+
+    pub fn service_up(&self) -> bool {
+        self.snapshot.lock().map(|s| s.service_up).unwrap_or(false)
+    }
+}
+
+impl Drop for PcscReaders {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn monitor(snapshot: &Mutex<Snapshot>, events: &broadcast::Sender<ReaderEvent>, stop: &AtomicBool) {
+    let mut announced_down = false;
+    while !stop.load(Ordering::Relaxed) {
+        let ctx = match establish() {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                if !announced_down {
+                    let _ = events.send(ReaderEvent::ServiceDown {
+                        detail: e.to_string(),
+                    });
+                    announced_down = true;
+                }
+                set_down(snapshot, events);
+                std::thread::sleep(RETRY);
+                continue;
+            }
+        };
+        if let Ok(mut s) = snapshot.lock() {
+            s.service_up = true;
+        }
+        if announced_down {
+            let _ = events.send(ReaderEvent::ServiceUp);
+            announced_down = false;
+        }
+        if let Err(e) = watch(&ctx, snapshot, events, stop) {
+            tracing::warn!(error = %e, "pcscd connection lost; reconnecting");
+            let _ = events.send(ReaderEvent::ServiceDown {
+                detail: e.to_string(),
+            });
+            announced_down = true;
+            set_down(snapshot, events);
+            std::thread::sleep(RETRY);
+        }
+    }
+}
+
+/// Marks every reader gone (pcscd is down: nothing can be used).
+fn set_down(snapshot: &Mutex<Snapshot>, events: &broadcast::Sender<ReaderEvent>) {
+    if let Ok(mut s) = snapshot.lock() {
+        s.service_up = false;
+        for (name, _) in std::mem::take(&mut s.present) {
+            let _ = events.send(ReaderEvent::ReaderRemoved { reader: name });
+        }
+    }
+}
+
+/// Follows one context until pcscd goes away (`Err`) or the monitor stops.
+fn watch(
+    ctx: &Context,
+    snapshot: &Mutex<Snapshot>,
+    events: &broadcast::Sender<ReaderEvent>,
+    stop: &AtomicBool,
+) -> Result<(), pcsc::Error> {
+    let mut states: Vec<ReaderState> =
+        vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
+    while !stop.load(Ordering::Relaxed) {
+        // Drop readers that vanished, add new ones.
+        let names: Vec<CString> = match ctx.list_readers_owned() {
+            Ok(n) => n,
+            Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        states.retain(|rs| {
+            rs.name() == pcsc::PNP_NOTIFICATION() || names.iter().any(|n| n.as_c_str() == rs.name())
+        });
+        for name in &names {
+            if !states.iter().any(|rs| rs.name() == name.as_c_str()) {
+                states.push(ReaderState::new(name.clone(), State::UNAWARE));
+            }
+        }
+        publish(snapshot, events, &states);
+        for rs in &mut states {
+            rs.sync_current_state();
+        }
+        match ctx.get_status_change(POLL, &mut states) {
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            // A reader unplugged while waiting: the next listing sorts it out.
+            Err(pcsc::Error::UnknownReader) | Err(pcsc::Error::ReaderUnavailable) => {}
+            Err(e) => return Err(e),
+        }
+        publish(snapshot, events, &states);
+    }
+    Ok(())
+}
+
+/// Turns reader states into the snapshot and the insert/remove events.
+fn publish(
+    snapshot: &Mutex<Snapshot>,
+    events: &broadcast::Sender<ReaderEvent>,
+    states: &[ReaderState],
+) {
+    let Ok(mut s) = snapshot.lock() else {
+        return;
+    };
+    let mut seen = BTreeMap::new();
+    for rs in states
+        .iter()
+        .filter(|rs| rs.name() != pcsc::PNP_NOTIFICATION())
+    {
+        let name = rs.name().to_string_lossy().into_owned();
+        let ev = rs.event_state();
+        let present = ev.contains(State::PRESENT) && !ev.contains(State::MUTE);
+        // UNAWARE is the empty set: a reader not polled yet keeps what we knew.
+        let present = if ev.is_empty() {
+            s.present.get(&name).copied().unwrap_or(false)
+        } else {
+            present
+        };
+        seen.insert(name, present);
+    }
+    for (name, present) in &seen {
+        match s.present.get(name) {
+            None => {
+                let _ = events.send(ReaderEvent::ReaderAdded {
+                    reader: name.clone(),
+                });
+                if *present {
+                    let _ = events.send(ReaderEvent::CardInserted {
+                        reader: name.clone(),
+                    });
+                }
+            }
+            Some(was) if was != present => {
+                let _ = events.send(if *present {
+                    ReaderEvent::CardInserted {
+                        reader: name.clone(),
+                    }
+                } else {
+                    ReaderEvent::CardRemoved {
+                        reader: name.clone(),
+                    }
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for name in s.present.keys().filter(|n| !seen.contains_key(*n)) {
+        let _ = events.send(ReaderEvent::ReaderRemoved {
+            reader: name.clone(),
+        });
+    }
+    s.present = seen;
+}
+
+impl ReaderBackend for PcscReaders {
+    fn list(&self) -> Vec<ReaderInfo> {
+        self.snapshot
+            .lock()
+            .map(|s| {
+                s.present
+                    .iter()
+                    .map(|(name, present)| ReaderInfo {
+                        name: name.clone(),
+                        card_present: *present,
+                        busy: s.busy.contains(name),
+                        simulated: false,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<ReaderEvent> {
+        self.events.subscribe()
+    }
+
+    fn run_blocking(&self, reader: &str, op: CardOp<()>) -> Result<(), ReaderError> {
+        {
+            let mut s = self
+                .snapshot
+                .lock()
+                .map_err(|_| ReaderError::ServiceUnavailable("reader state poisoned".into()))?;
+            if !s.service_up {
+                return Err(ReaderError::ServiceUnavailable("pcscd".into()));
+            }
+            if !s.present.contains_key(reader) {
+                return Err(ReaderError::UnknownReader(reader.into()));
+            }
+            if !s.busy.insert(reader.to_owned()) {
+                return Err(ReaderError::Busy(reader.into()));
+            }
+        }
+        let result = run_on(reader, op);
+        if let Ok(mut s) = self.snapshot.lock() {
+            s.busy.remove(reader);
+        }
+        result
+    }
+}
+
+/// A fresh context per operation: a context made before a pcscd restart is dead.
+fn run_on(reader: &str, op: CardOp<()>) -> Result<(), ReaderError> {
+    let name = CString::new(reader).map_err(|_| ReaderError::UnknownReader(reader.into()))?;
+    let ctx = establish().map_err(|e| ReaderError::ServiceUnavailable(e.to_string()))?;
+    let mut channel = PcscChannel::connect(&ctx, &name).map_err(|e| match e {
+        TransportError::NoCard | TransportError::CardRemoved => ReaderError::NoCard(reader.into()),
+        TransportError::ReaderUnavailable(d) => ReaderError::ServiceUnavailable(d),
+        other => ReaderError::Transport(other),
+    })?;
+    channel.transaction(op).map_err(ReaderError::Transport)
+}
