@@ -1,5 +1,6 @@
 //! ecardd command line. Only what works is offered: the demo walk-through and the
-//! audit-chain check; serve/issue/verify/… arrive with the rest of issue #3.
+//! audit-chain check and the reader list; serve/issue/verify/… arrive with the rest
+//! of issue #3.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -16,6 +17,11 @@ struct Cli {
 enum Cmd {
     /// Run the station with no hardware: simulated readers, demo keys, sample officers.
     Demo,
+    /// List the PC/SC readers pcscd offers and whether a card is in each.
+    Readers {
+        #[arg(long)]
+        json: bool,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -52,6 +58,31 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+        Cmd::Readers { json } => {
+            use ecardd::readers::ReaderBackend;
+            let readers = ecardd::readers::pcsc::PcscReaders::start();
+            // One monitor round: readers are listed, then their cards polled.
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            if !readers.service_up() {
+                eprintln!("智能卡服务（pcscd）不可用");
+                return ExitCode::from(2);
+            }
+            let list = readers.list();
+            if json {
+                println!("{}", serde_json::to_string(&list).unwrap_or_default());
+            } else if list.is_empty() {
+                println!("没有读卡器");
+            } else {
+                for r in list {
+                    println!(
+                        "{}\t{}",
+                        r.name,
+                        if r.card_present { "有卡" } else { "无卡" }
+                    );
+                }
+            }
+            ExitCode::SUCCESS
         }
         Cmd::Audit {
             command: AuditCmd::Verify { db, json },
