@@ -74,12 +74,7 @@ impl Station {
                     ],
                     |r| r.get(0),
                 )
-                .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                        store::StoreError::Conflict(format!("{year} 年度的年审已有记录"))
-                    }
-                    e => e.into(),
-                })?;
+                .map_err(store::on_conflict(|| format!("{year} 年度的年审已有记录")))?;
             tx.audit("review.recorded", &cert.certificate.number, json!({ "year": year, "result": req.result }))?;
             tx.outbox(
                 "review_recorded",

@@ -271,12 +271,7 @@ pub fn insert_certificate(
             ],
             |r| r.get(0),
         )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                StoreError::Conflict(format!("certificate number {} already exists", certificate.number))
-            }
-            e => e.into(),
-        })?;
+        .map_err(super::on_conflict(|| format!("certificate number {} already exists", certificate.number)))?;
     Ok(id)
 }
 
@@ -360,14 +355,9 @@ pub fn insert_card(
             params![serial, certificate_id, chip_key, sod, now()],
             |r| r.get(0),
         )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                StoreError::Conflict(format!(
+        .map_err(super::on_conflict(|| format!(
                     "certificate {certificate_id} is already on a live card, or card {serial} is already recorded"
-                ))
-            }
-            e => e.into(),
-        })
+                )))
 }
 
 pub fn set_card_state(
@@ -419,16 +409,9 @@ pub fn insert_job(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -
             params![certificate_id, batch_id, at],
             |r| r.get(0),
         )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                StoreError::Conflict(format!(
-                    "certificate {certificate_id} already has an open job"
-                ))
-            }
-            e => e.into(),
-        })
+        .map_err(super::on_conflict(|| {
+            format!("certificate {certificate_id} already has an open job")
+        }))
 }
 
 pub fn update_job(
