@@ -9,7 +9,6 @@ use card_profile::channel::Link;
 use card_profile::demo;
 use card_profile::revocation::RevocationSet;
 use card_profile::sequences::{self, VerifyContext};
-use card_profile::verdict::ReviewPolicy;
 use card_sim::{SimCard, SimChannel, SimOptions};
 
 fn short(bytes: &[u8]) -> String {
@@ -38,14 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut link = Link::new(SimChannel::new(card)).with_trace();
     sequences::personalize(&mut link, &data, &pki.master, &pki.signer, today)?;
     let none = RevocationSet::new();
-    let ctx = VerifyContext {
-        trust: &pki.trust,
-        today,
-        revocations: &none,
-        revocation_list_date: Some(today),
-        max_revocation_age_days: 7,
-        review_policy: ReviewPolicy::default(),
-    };
+    let ctx = VerifyContext::new(&pki.trust, today, &none);
     let split = link.trace().len();
     sequences::verify(&mut link, &ctx)?;
     for (i, (cmd, resp)) in link.trace().iter().enumerate() {

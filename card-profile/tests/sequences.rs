@@ -60,14 +60,7 @@ fn officer() -> IssueData {
 
 fn verify_on(link: &mut Link<SimChannel>, pki: &DemoPki, day: NaiveDate) -> Verdict {
     let none = RevocationSet::new();
-    let ctx = VerifyContext {
-        trust: &pki.trust,
-        today: day,
-        revocations: &none,
-        revocation_list_date: Some(day),
-        max_revocation_age_days: 7,
-        review_policy: ReviewPolicy::default(),
-    };
+    let ctx = VerifyContext::new(&pki.trust, day, &none);
     sequences::verify(link, &ctx).expect("verify").0
 }
 
@@ -82,14 +75,7 @@ fn personalize_then_verify_in_every_transport_mode() {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(link.channel_mut().card().life_cycle(), LifeCycle::Activated);
         let none = RevocationSet::new();
-        let ctx = VerifyContext {
-            trust: &pki.trust,
-            today: today(),
-            revocations: &none,
-            revocation_list_date: Some(today()),
-            max_revocation_age_days: 7,
-            review_policy: ReviewPolicy::default(),
-        };
+        let ctx = VerifyContext::new(&pki.trust, today(), &none);
         let (verdict, photo) = sequences::verify(&mut link, &ctx).unwrap();
         assert_eq!(
             verdict.standing,
@@ -420,14 +406,7 @@ proptest! {
         state.files.insert(FileId::Status, status);
         let mut link = Link::new(SimChannel::new(SimCard::from_state(state, SimOptions::default())));
         let none = RevocationSet::new();
-        let ctx = VerifyContext {
-            trust: &pki.trust,
-            today: today(),
-            revocations: &none,
-            revocation_list_date: Some(today()),
-            max_revocation_age_days: 7,
-            review_policy: ReviewPolicy::default(),
-        };
+        let ctx = VerifyContext::new(&pki.trust, today(), &none);
         let (verdict, _) = sequences::verify(&mut link, &ctx).unwrap();
         prop_assert_ne!(verdict.standing, Standing::Valid);
     }

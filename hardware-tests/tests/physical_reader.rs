@@ -43,7 +43,7 @@ fn physical_blank_card_personalizes_and_verifies() {
     use card_profile::keys::MasterKey;
     use card_profile::revocation::RevocationSet;
     use card_profile::sequences::{self, VerifyContext};
-    use card_profile::verdict::{ReviewPolicy, Standing};
+    use card_profile::verdict::Standing;
 
     let Some(mut card) = PcscHarness::physical().expect("physical reader usable") else {
         println!("skipped: ECARD_HW_READER not set");
@@ -63,14 +63,7 @@ fn physical_blank_card_personalizes_and_verifies() {
             let mut link = Link::new(ch);
             sequences::personalize(&mut link, &data, &master, &pki.signer, today)?;
             let none = RevocationSet::new();
-            let ctx = VerifyContext {
-                trust: &pki.trust,
-                today,
-                revocations: &none,
-                revocation_list_date: Some(today),
-                max_revocation_age_days: 7,
-                review_policy: ReviewPolicy::default(),
-            };
+            let ctx = VerifyContext::new(&pki.trust, today, &none);
             sequences::verify(&mut link, &ctx).map(|(v, _)| v)
         })
         .expect("transaction begins")

@@ -34,6 +34,25 @@ pub struct VerifyContext<'a> {
     pub review_policy: ReviewPolicy,
 }
 
+impl<'a> VerifyContext<'a> {
+    /// A context whose revocation list is dated `today`, with a 7-day staleness
+    /// limit and the default annual-review deadline (31 March).
+    pub fn new(
+        trust: &'a TrustList,
+        today: NaiveDate,
+        revocations: &'a dyn RevocationLookup,
+    ) -> Self {
+        Self {
+            trust,
+            today,
+            revocations,
+            revocation_list_date: Some(today),
+            max_revocation_age_days: 7,
+            review_policy: ReviewPolicy::default(),
+        }
+    }
+}
+
 /// A verdict whose photo check is still pending.
 #[derive(Debug, Clone)]
 pub struct PendingPhoto {

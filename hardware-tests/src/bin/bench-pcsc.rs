@@ -13,7 +13,7 @@ use card_profile::demo;
 use card_profile::revocation::RevocationSet;
 use card_profile::sequences::{self, VerifyContext};
 use card_profile::transport::CardChannel;
-use card_profile::verdict::{ReviewPolicy, Standing};
+use card_profile::verdict::Standing;
 use hardware_tests::{PcscHarness, SimSpec};
 use std::time::{Duration, Instant};
 
@@ -107,14 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
             for _ in 0..2 {
                 let none = RevocationSet::new();
-                let ctx = VerifyContext {
-                    trust: &pki.trust,
-                    today,
-                    revocations: &none,
-                    revocation_list_date: Some(today),
-                    max_revocation_age_days: 7,
-                    review_policy: ReviewPolicy::default(),
-                };
+                let ctx = VerifyContext::new(&pki.trust, today, &none);
                 let (first, full) = channel.transaction(|c: &mut dyn CardChannel| {
                     let mut link = Link::new(c);
                     let start = Instant::now();

@@ -7,7 +7,7 @@ use card_profile::demo::{self, DemoPki};
 use card_profile::revocation::RevocationSet;
 use card_profile::sequences::{self, CardError, IssueData, Issued, VerifyContext};
 use card_profile::transport::CardChannel;
-use card_profile::verdict::{ReviewPolicy, Verdict};
+use card_profile::verdict::Verdict;
 use chrono::NaiveDate;
 use hardware_tests::{PcscChannel, PcscHarness, SimSpec};
 use std::path::PathBuf;
@@ -77,14 +77,7 @@ pub fn verify_with(
     revocations: &RevocationSet,
     day: NaiveDate,
 ) -> Result<(Verdict, Option<Vec<u8>>), CardError> {
-    let ctx = VerifyContext {
-        trust: &pki.trust,
-        today: day,
-        revocations,
-        revocation_list_date: Some(day),
-        max_revocation_age_days: 7,
-        review_policy: ReviewPolicy::default(),
-    };
+    let ctx = VerifyContext::new(&pki.trust, day, revocations);
     with_link(harness, slot, |link| sequences::verify(link, &ctx))
 }
 
