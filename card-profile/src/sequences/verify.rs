@@ -151,6 +151,24 @@ fn parse_ver(raw: &[u8]) -> Result<[u8; 8], tlv::TlvError> {
     f.fixed(tags::SERIAL)
 }
 
+/// Parses a file that was read, or records why it could not be read or parsed.
+fn parse_file<T, E: ToString>(
+    raw: &Result<Vec<u8>, Finding>,
+    file: FileId,
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+    findings: &mut Vec<Finding>,
+) -> Option<T> {
+    match raw {
+        Ok(raw) => parse(raw)
+            .map_err(|e| findings.push(malformed(file, e)))
+            .ok(),
+        Err(f) => {
+            findings.push(f.clone());
+            None
+        }
+    }
+}
+
 fn malformed(file: FileId, e: impl ToString) -> Finding {
     Finding::FileMalformed {
         file,
@@ -192,42 +210,10 @@ fn verify_selected<C: CardChannel>(
     let review_records = card.read_records(FileId::Reviews)?;
 
     let mut format = Vec::new();
-    let ver_serial = match &ver {
-        Ok(raw) => parse_ver(raw)
-            .map_err(|e| format.push(malformed(FileId::Ver, e)))
-            .ok(),
-        Err(f) => {
-            format.push(f.clone());
-            None
-        }
-    };
-    let holder = match &holder_raw {
-        Ok(raw) => Holder::from_tlv(raw)
-            .map_err(|e| format.push(malformed(FileId::Holder, e)))
-            .ok(),
-        Err(f) => {
-            format.push(f.clone());
-            None
-        }
-    };
-    let cert = match &cert_raw {
-        Ok(raw) => Certificate::from_tlv(raw)
-            .map_err(|e| format.push(malformed(FileId::Cert, e)))
-            .ok(),
-        Err(f) => {
-            format.push(f.clone());
-            None
-        }
-    };
-    let sod = match &sod_raw {
-        Ok(raw) => SecurityObject::parse(raw)
-            .map_err(|e| format.push(malformed(FileId::Sod, e)))
-            .ok(),
-        Err(f) => {
-            format.push(f.clone());
-            None
-        }
-    };
+    let ver_serial = parse_file(&ver, FileId::Ver, parse_ver, &mut format);
+    let holder = parse_file(&holder_raw, FileId::Holder, Holder::from_tlv, &mut format);
+    let cert = parse_file(&cert_raw, FileId::Cert, Certificate::from_tlv, &mut format);
+    let sod = parse_file(&sod_raw, FileId::Sod, SecurityObject::parse, &mut format);
     v.set(
         CheckKind::FileFormat,
         if format.is_empty() {

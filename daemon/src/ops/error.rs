@@ -32,6 +32,29 @@ pub enum OpError {
 }
 
 impl OpError {
+    /// The card was pulled (or vanished) during the operation.
+    pub fn is_card_removed(&self) -> bool {
+        matches!(self, OpError::Card(e) if e.is_card_removed())
+    }
+
+    /// The reader or card was unsuitable before anything was written to a card (not
+    /// blank, another bureau's key, no card): a job can wait for the next card.
+    /// Anything else may have left a half-written card.
+    pub fn card_untouched(&self) -> bool {
+        matches!(
+            self,
+            OpError::CardNotBlank
+                | OpError::Card(
+                    CardError::WrongManagementKey { .. }
+                        | CardError::ManagementKeyBlocked
+                        | CardError::NotAnEcard
+                )
+                | OpError::Reader(
+                    ReaderError::NoCard(_) | ReaderError::UnknownReader(_) | ReaderError::Busy(_)
+                )
+        )
+    }
+
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -40,7 +63,7 @@ impl OpError {
             OpError::Reader(ReaderError::Busy(_)) => "reader_busy",
             OpError::Reader(ReaderError::ServiceUnavailable(_)) => "pcsc_unavailable",
             OpError::Reader(_) => "reader_error",
-            OpError::Card(e) if e.is_card_removed() => "card_removed",
+            _ if self.is_card_removed() => "card_removed",
             OpError::Card(CardError::WrongManagementKey { .. }) => "wrong_management_key",
             OpError::Card(CardError::ManagementKeyBlocked) => "management_key_blocked",
             OpError::Card(CardError::NotAnEcard) => "not_an_ecard",

@@ -16,6 +16,7 @@ use card_profile::revocation::RevocationSet;
 use card_profile::sequences::{self, Card, IssueData, VerifyContext};
 use card_profile::sod::SecurityObject;
 use card_profile::verdict::{Standing, Verdict};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 use std::time::Duration;
@@ -201,16 +202,7 @@ impl Station {
             Err(e) => {
                 // An unsuitable card leaves the job queued for the next card; anything
                 // that may have left a half-written card makes it interrupted.
-                let unsuitable = matches!(
-                    e.code(),
-                    "card_not_blank"
-                        | "wrong_management_key"
-                        | "management_key_blocked"
-                        | "not_an_ecard"
-                        | "no_card"
-                        | "unknown_reader"
-                        | "reader_busy"
-                );
+                let unsuitable = e.card_untouched();
                 let state = if unsuitable {
                     JobState::Queued
                 } else {
@@ -412,10 +404,8 @@ impl Station {
             };
             let result = self.write_job(actor, job_id, reader).await;
             tracing::info!(batch_id, job_id, reader, ok = result.is_ok(), "batch card");
-            if let Err(e) = &result {
-                if e.code() == "card_removed" {
-                    continue;
-                }
+            if result.as_ref().is_err_and(OpError::is_card_removed) {
+                continue;
             }
             // The operator takes the card out before the next one goes in.
             if self.card_present(reader) {
@@ -445,11 +435,7 @@ impl Station {
                     rusqlite::params![batch_id, reader, store::now()],
                     |r| r.get(0),
                 )
-                .map(Some)
-                .or_else(|e| match e {
-                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                    e => Err(e),
-                })?;
+                .optional()?;
             if let Some(id) = id {
                 tx.audit("job.claimed", &id.to_string(), json!({ "batch": batch_id, "reader": reader }))?;
             }
@@ -493,11 +479,7 @@ fn open_job_in(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -> s
             [certificate_id],
             |r| r.get(0),
         )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
+        .optional()?;
     if let Some(id) = open {
         if batch_id.is_some() {
             tx.conn().execute(

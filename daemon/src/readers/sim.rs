@@ -26,6 +26,14 @@ struct State {
     blanks_left: u32,
 }
 
+impl State {
+    fn slot(&mut self, reader: &str) -> Result<&mut Slot, ReaderError> {
+        self.slots
+            .get_mut(reader)
+            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))
+    }
+}
+
 /// A card on the tray, as the UI lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrayCard {
@@ -84,10 +92,7 @@ impl SimReaders {
         }
         let serial = st.next_serial.to_be_bytes();
         let card = SimCard::from_master_key(serial, &self.master, self.options);
-        let slot = st
-            .slots
-            .get_mut(reader)
-            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        let slot = st.slot(reader)?;
         if slot.card.is_some() {
             return Err(ReaderError::Busy(reader.into()));
         }
@@ -103,10 +108,7 @@ impl SimReaders {
     /// Takes the card out of `reader` and lays it on the tray.
     pub fn eject(&self, reader: &str) -> Result<Option<String>, ReaderError> {
         let mut st = self.lock()?;
-        let slot = st
-            .slots
-            .get_mut(reader)
-            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        let slot = st.slot(reader)?;
         if slot.busy {
             return Err(ReaderError::Busy(reader.into()));
         }
@@ -165,10 +167,7 @@ impl SimReaders {
     /// the card stays in the reader, as if pulled out and put straight back.
     pub fn tear_next(&self, reader: &str, k: u64) -> Result<(), ReaderError> {
         let mut st = self.lock()?;
-        let slot = st
-            .slots
-            .get_mut(reader)
-            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        let slot = st.slot(reader)?;
         slot.tear_at = Some(k);
         Ok(())
     }
@@ -176,10 +175,7 @@ impl SimReaders {
     /// Test hook: puts an arbitrary card (e.g. from another bureau) into `reader`.
     pub fn insert_card(&self, reader: &str, card: SimCard) -> Result<(), ReaderError> {
         let mut st = self.lock()?;
-        let slot = st
-            .slots
-            .get_mut(reader)
-            .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+        let slot = st.slot(reader)?;
         if slot.card.is_some() {
             return Err(ReaderError::Busy(reader.into()));
         }
@@ -245,10 +241,7 @@ impl ReaderBackend for SimReaders {
     fn run_blocking(&self, reader: &str, op: CardOp<()>) -> Result<(), ReaderError> {
         let (mut card, tear_at) = {
             let mut st = self.lock()?;
-            let slot = st
-                .slots
-                .get_mut(reader)
-                .ok_or_else(|| ReaderError::UnknownReader(reader.into()))?;
+            let slot = st.slot(reader)?;
             if slot.busy {
                 return Err(ReaderError::Busy(reader.into()));
             }
