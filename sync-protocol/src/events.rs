@@ -1,0 +1,473 @@
+//! Station → registry: the outbox events (`POST /sync/v1/events`) and the answer.
+//!
+//! On the wire an event keeps the station's outbox row as it is (`kind` + raw JSON
+//! `payload`), so that a station never has to re-encode what it stored; the registry
+//! decodes each payload with [`StationEvent::body`] before applying anything.
+
+use crate::{check_version, ProtocolError, PROTOCOL_VERSION};
+use card_profile::records::ReviewResult;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Most events one batch may carry: keeps one registry transaction short.
+pub const MAX_BATCH_EVENTS: usize = 1000;
+/// Longest certificate number accepted anywhere in the protocol (bytes).
+pub const MAX_NUMBER_LEN: usize = 64;
+/// Longest free text (reasons, remarks) in bytes.
+pub const MAX_TEXT_LEN: usize = 2000;
+
+/// One outbox row of a station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationEvent {
+    /// Random id given by the station when the event was stored (idempotency key).
+    pub event_id: String,
+    /// The station's outbox sequence: contiguous from 1, per station.
+    pub seq: u64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// When the station stored it (RFC 3339), for the record only.
+    pub created_at: String,
+}
+
+/// The body of `POST /sync/v1/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventBatch {
+    pub version: u32,
+    pub events: Vec<StationEvent>,
+}
+
+/// The answer to a batch: everything up to `last_applied_seq` is durably applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventAck {
+    pub version: u32,
+    pub last_applied_seq: u64,
+    /// Events of this batch applied now.
+    pub applied: u64,
+    /// Events of this batch that were applied before (re-sent): acknowledged, skipped.
+    pub duplicates: u64,
+}
+
+impl EventBatch {
+    pub fn new(events: Vec<StationEvent>) -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            events,
+        }
+    }
+
+    /// Decodes and checks a batch from request bytes: version, size, ids, and
+    /// strictly increasing sequence numbers. Payloads are checked by [`StationEvent::body`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        let batch: EventBatch = serde_json::from_slice(bytes)?;
+        check_version(batch.version)?;
+        if batch.events.len() > MAX_BATCH_EVENTS {
+            return Err(ProtocolError::field(
+                "events",
+                format!("more than {MAX_BATCH_EVENTS} events"),
+            ));
+        }
+        for pair in batch.events.windows(2) {
+            if pair[1].seq != pair[0].seq + 1 {
+                return Err(ProtocolError::field(
+                    "seq",
+                    "sequence numbers in a batch must be contiguous and increasing",
+                ));
+            }
+        }
+        for e in &batch.events {
+            check_event_id(&e.event_id)?;
+            if e.seq == 0 {
+                return Err(ProtocolError::field("seq", "sequence numbers start at 1"));
+            }
+            check_text("created_at", &e.created_at, 64)?;
+        }
+        Ok(batch)
+    }
+}
+
+impl EventAck {
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        let ack: EventAck = serde_json::from_slice(bytes)?;
+        check_version(ack.version)?;
+        Ok(ack)
+    }
+}
+
+/// `card_issued`: a card was written and verified at the station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardIssued {
+    pub number: String,
+    /// Card serial, 16 hex digits.
+    pub serial: String,
+    /// The chip's public key (hex).
+    pub chip_key: String,
+    /// EF.SOD as written (hex).
+    pub sod: String,
+    pub issued_on: NaiveDate,
+    pub id_number: String,
+}
+
+/// `card_voided`: a card was given up (e.g. replaced by another card mid-job).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardVoided {
+    pub serial: String,
+    pub reason: String,
+    pub since: NaiveDate,
+}
+
+/// `review_recorded`: an annual review (年审).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRecorded {
+    pub number: String,
+    pub year: u16,
+    pub date: NaiveDate,
+    pub result: ReviewResult,
+    pub remark: Option<String>,
+}
+
+/// The kinds of status change (daemon/src/ops/status.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusKind {
+    /// 暂停执法 (reversible)
+    Suspend,
+    /// the suspension is lifted
+    Lift,
+    /// 注销
+    Cancel,
+    /// 换证: the old certificate is cancelled for a new one
+    Replace,
+    /// 补证: the old number is declared void after a loss
+    Reissue,
+}
+
+impl StatusKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StatusKind::Suspend => "suspend",
+            StatusKind::Lift => "lift",
+            StatusKind::Cancel => "cancel",
+            StatusKind::Replace => "replace",
+            StatusKind::Reissue => "reissue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            StatusKind::Suspend,
+            StatusKind::Lift,
+            StatusKind::Cancel,
+            StatusKind::Replace,
+            StatusKind::Reissue,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// True when the change ends the certificate: its number goes on the revocation list.
+    pub const fn revokes(self) -> bool {
+        matches!(
+            self,
+            StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue
+        )
+    }
+}
+
+/// `status_changed`: suspend, lift, cancel, replace or re-issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChanged {
+    pub number: String,
+    pub kind: StatusKind,
+    pub reason: String,
+    /// Kind-specific detail (destination, how/when declared void, ...).
+    #[serde(default)]
+    pub detail: serde_json::Value,
+    pub effective_on: NaiveDate,
+    /// Re-issue: the number of the new certificate.
+    pub new_number: Option<String>,
+}
+
+/// A decoded, checked event payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBody {
+    CardIssued(CardIssued),
+    CardVoided(CardVoided),
+    ReviewRecorded(ReviewRecorded),
+    StatusChanged(StatusChanged),
+}
+
+pub mod kinds {
+    pub const CARD_ISSUED: &str = "card_issued";
+    pub const CARD_VOIDED: &str = "card_voided";
+    pub const REVIEW_RECORDED: &str = "review_recorded";
+    pub const STATUS_CHANGED: &str = "status_changed";
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::CardIssued(_) => kinds::CARD_ISSUED,
+            EventBody::CardVoided(_) => kinds::CARD_VOIDED,
+            EventBody::ReviewRecorded(_) => kinds::REVIEW_RECORDED,
+            EventBody::StatusChanged(_) => kinds::STATUS_CHANGED,
+        }
+    }
+
+    pub fn payload(&self) -> serde_json::Value {
+        // Serialising these plain structs cannot fail; Null would be refused by decode.
+        match self {
+            EventBody::CardIssued(p) => serde_json::to_value(p),
+            EventBody::CardVoided(p) => serde_json::to_value(p),
+            EventBody::ReviewRecorded(p) => serde_json::to_value(p),
+            EventBody::StatusChanged(p) => serde_json::to_value(p),
+        }
+        .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Decodes a payload by kind and checks its fields; serials come back upper-case.
+    pub fn decode(kind: &str, payload: &serde_json::Value) -> Result<Self, ProtocolError> {
+        Ok(match kind {
+            kinds::CARD_ISSUED => {
+                let mut p = CardIssued::deserialize(payload)?;
+                check_number(&p.number)?;
+                p.serial = normalize_serial(&p.serial)?;
+                check_hex("chip_key", &p.chip_key)?;
+                check_hex("sod", &p.sod)?;
+                check_text("id_number", &p.id_number, 32)?;
+                EventBody::CardIssued(p)
+            }
+            kinds::CARD_VOIDED => {
+                let mut p = CardVoided::deserialize(payload)?;
+                p.serial = normalize_serial(&p.serial)?;
+                check_text("reason", &p.reason, MAX_TEXT_LEN)?;
+                EventBody::CardVoided(p)
+            }
+            kinds::REVIEW_RECORDED => {
+                let p = ReviewRecorded::deserialize(payload)?;
+                check_number(&p.number)?;
+                if let Some(r) = &p.remark {
+                    check_text("remark", r, MAX_TEXT_LEN)?;
+                }
+                EventBody::ReviewRecorded(p)
+            }
+            kinds::STATUS_CHANGED => {
+                let p = StatusChanged::deserialize(payload)?;
+                check_number(&p.number)?;
+                check_text("reason", &p.reason, MAX_TEXT_LEN)?;
+                if let Some(n) = &p.new_number {
+                    check_number(n)?;
+                }
+                EventBody::StatusChanged(p)
+            }
+            other => {
+                return Err(ProtocolError::UnknownEventKind(
+                    other.chars().take(64).collect(),
+                ))
+            }
+        })
+    }
+}
+
+impl StationEvent {
+    pub fn new(
+        event_id: impl Into<String>,
+        seq: u64,
+        body: &EventBody,
+        created_at: impl Into<String>,
+    ) -> Self {
+        Self {
+            event_id: event_id.into(),
+            seq,
+            kind: body.kind().to_owned(),
+            payload: body.payload(),
+            created_at: created_at.into(),
+        }
+    }
+
+    pub fn body(&self) -> Result<EventBody, ProtocolError> {
+        EventBody::decode(&self.kind, &self.payload)
+    }
+}
+
+/// An event id: 1–64 ASCII letters, digits, `-` or `_` (the daemon uses 32 hex).
+pub fn check_event_id(id: &str) -> Result<(), ProtocolError> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ProtocolError::field(
+            "event_id",
+            "1–64 letters, digits, - or _",
+        ));
+    }
+    Ok(())
+}
+
+/// A card serial: exactly 16 hex digits; returned upper-case (the daemon's form).
+pub fn normalize_serial(serial: &str) -> Result<String, ProtocolError> {
+    if serial.len() != 16 || !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ProtocolError::field(
+            "serial",
+            "card serial must be 16 hex digits",
+        ));
+    }
+    Ok(serial.to_ascii_uppercase())
+}
+
+/// A certificate number: non-empty, at most [`MAX_NUMBER_LEN`] bytes, no control
+/// characters or spaces (the numbering rule itself is the registry's business).
+pub fn check_number(number: &str) -> Result<(), ProtocolError> {
+    if number.is_empty()
+        || number.len() > MAX_NUMBER_LEN
+        || number.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(ProtocolError::field("number", "not a certificate number"));
+    }
+    Ok(())
+}
+
+fn check_hex(field: &'static str, s: &str) -> Result<(), ProtocolError> {
+    if !s.len().is_multiple_of(2) || s.len() > 16_384 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ProtocolError::field(field, "must be hex"));
+    }
+    Ok(())
+}
+
+fn check_text(field: &'static str, s: &str, max: usize) -> Result<(), ProtocolError> {
+    if s.len() > max {
+        return Err(ProtocolError::field(
+            field,
+            format!("longer than {max} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn issued() -> EventBody {
+        EventBody::CardIssued(CardIssued {
+            number: "川X010001".into(),
+            serial: "00112233AABBCCDD".into(),
+            chip_key: "04ab".into(),
+            sod: "77".into(),
+            issued_on: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+            id_number: "510102199001011234".into(),
+        })
+    }
+
+    #[test]
+    fn daemon_payloads_decode() {
+        // The exact shapes ecardd writes with tx.outbox(...).
+        let cases = [
+            (
+                "card_issued",
+                json!({"number": "川X010001", "serial": "00112233aabbccdd", "chip_key": "04ab", "sod": "77", "issued_on": "2026-11-23", "id_number": "510102199001011234"}),
+            ),
+            (
+                "card_voided",
+                json!({"serial": "00112233AABBCCDD", "reason": "换卡", "since": "2026-11-23"}),
+            ),
+            (
+                "review_recorded",
+                json!({"number": "川X010001", "year": 2027, "date": "2027-03-01", "result": "passed", "remark": null}),
+            ),
+            (
+                "status_changed",
+                json!({"number": "川X010001", "kind": "reissue", "reason": "证件遗失，声明作废", "detail": {"lost_on": "2026-11-01"}, "effective_on": "2026-11-23", "new_number": "川X010002"}),
+            ),
+            (
+                "status_changed",
+                json!({"number": "川X010001", "kind": "suspend", "reason": "调查", "detail": {}, "effective_on": "2026-11-23", "new_number": null}),
+            ),
+        ];
+        for (kind, payload) in cases {
+            let body = EventBody::decode(kind, &payload).expect(kind);
+            assert_eq!(body.kind(), kind);
+        }
+        match EventBody::decode("card_issued", &cases_serial_lower()) {
+            Ok(EventBody::CardIssued(p)) => assert_eq!(p.serial, "00112233AABBCCDD"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn cases_serial_lower() -> serde_json::Value {
+        json!({"number": "川X010001", "serial": "00112233aabbccdd", "chip_key": "04ab", "sod": "77", "issued_on": "2026-11-23", "id_number": "5101"})
+    }
+
+    #[test]
+    fn bad_payloads_refused() {
+        assert!(matches!(
+            EventBody::decode("card_exploded", &json!({})),
+            Err(ProtocolError::UnknownEventKind(_))
+        ));
+        assert!(EventBody::decode(
+            "card_voided",
+            &json!({"serial": "xyz", "reason": "", "since": "2026-11-23"})
+        )
+        .is_err());
+        assert!(EventBody::decode("status_changed", &json!({"number": "a b", "kind": "cancel", "reason": "", "effective_on": "2026-11-23", "new_number": null})).is_err());
+        assert!(EventBody::decode("status_changed", &json!({"number": "A1", "kind": "explode", "reason": "", "effective_on": "2026-11-23", "new_number": null})).is_err());
+    }
+
+    #[test]
+    fn batch_round_trip_and_checks() {
+        let events: Vec<_> = (1..=3)
+            .map(|i| StationEvent::new(format!("e{i}"), i, &issued(), "2026-11-23T10:00:00.000Z"))
+            .collect();
+        let batch = EventBatch::new(events);
+        let bytes = serde_json::to_vec(&batch).expect("encode");
+        assert_eq!(EventBatch::decode(&bytes), Ok(batch.clone()));
+
+        let mut gap = batch.clone();
+        gap.events[2].seq = 5;
+        let bytes = serde_json::to_vec(&gap).expect("encode");
+        assert!(EventBatch::decode(&bytes).is_err());
+
+        let mut v2 = batch;
+        v2.version = 2;
+        let bytes = serde_json::to_vec(&v2).expect("encode");
+        assert_eq!(EventBatch::decode(&bytes), Err(ProtocolError::Version(2)));
+    }
+
+    proptest! {
+        #[test]
+        fn batch_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = EventBatch::decode(&bytes);
+            let _ = EventAck::decode(&bytes);
+        }
+
+        #[test]
+        fn payload_decoder_never_panics(kind in "(card_issued|card_voided|review_recorded|status_changed|[a-z_]{0,12})", s in ".{0,200}") {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&s) {
+                let _ = EventBody::decode(&kind, &v);
+            }
+        }
+
+        #[test]
+        fn serials_normalize_or_refuse(s in "[0-9a-fA-F]{16}|.{0,20}") {
+            match normalize_serial(&s) {
+                Ok(n) => { prop_assert_eq!(n.len(), 16); prop_assert_eq!(n.to_ascii_uppercase(), n); }
+                Err(_) => prop_assert!(s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit())),
+            }
+        }
+
+        #[test]
+        fn decoded_batches_are_contiguous(seqs in proptest::collection::vec(0u64..10, 0..6)) {
+            let events: Vec<_> = seqs.iter().enumerate()
+                .map(|(i, s)| StationEvent::new(format!("e{i}"), *s, &issued(), "t"))
+                .collect();
+            let bytes = serde_json::to_vec(&EventBatch::new(events)).expect("encode");
+            if let Ok(b) = EventBatch::decode(&bytes) {
+                for w in b.events.windows(2) { prop_assert_eq!(w[1].seq, w[0].seq + 1); }
+                prop_assert!(b.events.iter().all(|e| e.seq >= 1));
+            }
+        }
+    }
+}
