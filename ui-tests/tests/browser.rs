@@ -1,0 +1,260 @@
+#![allow(clippy::unwrap_used)]
+//! The web UI in headless chromium against the real `ecardd demo`: an issuer writes
+//! a card and verifies it (有效), a reviewer records the annual review on the card,
+//! the issuer cancels the certificate with the card in the reader and the verdict
+//! becomes 已注销; an inspector does not see 制证 and is refused when opening it.
+//! Every page is screenshotted into target/ui-screenshots/ and checked for the basics
+//! of accessibility (lang, labels, alt text, accessible names).
+
+use std::time::Duration;
+use ui_tests::{Result, Ui};
+
+const READER: &str = "演示读卡器 1";
+const CARD_WAIT: Duration = Duration::from_secs(60);
+
+fn reader_css(reader: &str, inner: &str) -> String {
+    format!(".reader[data-reader=\"{reader}\"] {inner}")
+}
+
+/// Screenshot + accessibility check of the page as it is now.
+async fn page_done(ui: &Ui, name: &str) -> Result<()> {
+    ui.screenshot(name).await?;
+    let problems = ui.a11y_problems().await?;
+    assert!(
+        problems.is_empty(),
+        "accessibility problems on page {name}: {problems:#?}"
+    );
+    Ok(())
+}
+
+/// Chooses `READER` in the page's reader panel.
+async fn choose_reader(ui: &Ui) -> Result<()> {
+    ui.click(&reader_css(READER, "input[type=radio]")).await?;
+    Ok(())
+}
+
+async fn verify_at_reader(ui: &Ui) -> Result<String> {
+    ui.goto("verify").await?;
+    choose_reader(ui).await?;
+    // A verdict from an earlier visit must not be mistaken for this one.
+    assert!(!ui.exists("#verdict").await?);
+    ui.click("#verify-go").await?;
+    ui.wait_attr("#verdict", "data-standing", CARD_WAIT).await?;
+    Ok(ui.find("#verdict-label").await?.text().await?)
+}
+
+async fn walkthrough(ui: &Ui) -> Result<()> {
+    // 登录
+    ui.client.goto(&ui.base).await?;
+    ui.find("#login-username").await?;
+    page_done(ui, "01-login").await?;
+
+    // A wrong password is refused with the server's message and the username kept.
+    ui.fill("#login-username", "zhizheng").await?;
+    ui.fill("#login-password", "wrong").await?;
+    ui.click("#login-submit").await?;
+    ui.wait_text("#alert", "用户名或密码错误", Duration::from_secs(10))
+        .await?;
+    let kept = ui.find("#login-username").await?.prop("value").await?;
+    assert_eq!(kept.as_deref(), Some("zhizheng"), "form lost the username");
+
+    // 制证员: the navigation offers 制证 and not 设置.
+    ui.login("zhizheng").await?;
+    let nav = ui.nav_routes().await?;
+    assert!(nav.contains(&"issue".to_string()), "issuer nav: {nav:?}");
+    assert!(
+        !nav.contains(&"settings".to_string()),
+        "issuer nav: {nav:?}"
+    );
+    assert!(!nav.contains(&"review".to_string()), "issuer nav: {nav:?}");
+
+    // 读卡器: put a blank card into reader 1; the SSE stream updates the panel.
+    ui.goto("readers").await?;
+    ui.click(&reader_css(READER, "button[data-action=insert-blank]"))
+        .await?;
+    ui.wait_text(&reader_css(READER, ".state"), "有卡", CARD_WAIT)
+        .await?;
+    ui.wait_text(".event-log", "已插入卡片", Duration::from_secs(20))
+        .await?;
+    page_done(ui, "02-readers").await?;
+
+    // 制证: write the first approved certificate at reader 1.
+    ui.goto("issue").await?;
+    choose_reader(ui).await?;
+    let first = ui.find("#approved-table button[data-issue]").await?;
+    let cert_id = first.attr("data-issue").await?.unwrap();
+    first.click().await?;
+    let serial = ui
+        .wait_attr("#issue-result [data-serial]", "data-serial", CARD_WAIT)
+        .await?;
+    assert_eq!(serial.len(), 16, "card serial {serial:?}");
+    let written_for = ui
+        .find("#issue-result [data-certificate]")
+        .await?
+        .attr("data-certificate")
+        .await?;
+    assert_eq!(written_for.as_deref(), Some(cert_id.as_str()));
+    ui.wait_text("#issue-result", "有效", Duration::from_secs(5))
+        .await?;
+    // The certificate left the approved list.
+    let row = format!("#approved-table tr[data-cert-row=\"{cert_id}\"]");
+    for _ in 0..50 {
+        if !ui.exists(&row).await? {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!ui.exists(&row).await?, "written certificate still listed");
+    page_done(ui, "03-issue").await?;
+
+    // 验证: 有效, with photo, holder data and every check listed.
+    let label = verify_at_reader(ui).await?;
+    assert_eq!(label, "有效");
+    let checks = ui
+        .client
+        .find_all(fantoccini::Locator::Css("#checks tbody tr"))
+        .await?;
+    assert!(checks.len() >= 5, "only {} checks listed", checks.len());
+    let photo = ui.find(".verdict-result img.photo").await?;
+    assert!(photo
+        .attr("alt")
+        .await?
+        .unwrap_or_default()
+        .contains("照片"));
+    let result_text = ui.find("#verify-result").await?.text().await?;
+    assert!(result_text.contains(&serial), "serial not shown");
+    assert!(
+        result_text.contains("芯片"),
+        "chip authentication check missing"
+    );
+    page_done(ui, "04-verify").await?;
+
+    // 导入 and 记录 as the issuer (screenshots and accessibility).
+    ui.goto("import").await?;
+    ui.find("#import-roster").await?;
+    page_done(ui, "05-import").await?;
+    ui.goto(&format!("records?id={cert_id}")).await?;
+    ui.wait_text("#record-detail", &serial, Duration::from_secs(10))
+        .await?;
+    page_done(ui, "06-records").await?;
+    ui.logout().await?;
+
+    // 年审员: read the card, confirm, written to the card.
+    ui.login("nianshen").await?;
+    let nav = ui.nav_routes().await?;
+    assert!(nav.contains(&"review".to_string()), "reviewer nav: {nav:?}");
+    assert!(!nav.contains(&"issue".to_string()), "reviewer nav: {nav:?}");
+    ui.goto("review").await?;
+    choose_reader(ui).await?;
+    ui.click("#pick-read").await?;
+    let picked = ui
+        .wait_attr(
+            "#chosen-cert [data-certificate]",
+            "data-certificate",
+            CARD_WAIT,
+        )
+        .await?;
+    assert_eq!(picked, cert_id);
+    ui.fill("#review-remark", "界面测试年审").await?;
+    ui.click("#review-submit").await?;
+    let written_to = ui
+        .wait_attr(
+            "#review-done [data-written-to]",
+            "data-written-to",
+            CARD_WAIT,
+        )
+        .await?;
+    assert_eq!(written_to, serial, "review not written to the card");
+    page_done(ui, "07-review").await?;
+    ui.logout().await?;
+
+    // 制证员: cancel (注销) with the card in the reader.
+    ui.login("zhizheng").await?;
+    ui.goto("status").await?;
+    choose_reader(ui).await?;
+    ui.click("#pick-read").await?;
+    let picked = ui
+        .wait_attr(
+            "#chosen-cert [data-certificate]",
+            "data-certificate",
+            CARD_WAIT,
+        )
+        .await?;
+    assert_eq!(picked, cert_id);
+    ui.click("#status-kind input[value=cancel]").await?;
+    ui.fill("#status-reason", "调离执法岗位").await?;
+    ui.fill("#status-destination", "调往某区档案馆").await?;
+    // Submitting without the confirmation is refused and keeps what was typed.
+    ui.click("#status-submit").await?;
+    ui.wait_text("#alert", "我已核对", Duration::from_secs(5))
+        .await?;
+    let reason = ui.find("#status-reason").await?.prop("value").await?;
+    assert_eq!(reason.as_deref(), Some("调离执法岗位"));
+    ui.click("#status-confirm").await?;
+    ui.click("#status-submit").await?;
+    let state = ui
+        .wait_attr("#status-done [data-state]", "data-state", CARD_WAIT)
+        .await?;
+    assert_eq!(state, "cancelled");
+    ui.wait_text("#status-done", &serial, Duration::from_secs(5))
+        .await?;
+    page_done(ui, "08-status").await?;
+
+    // 验证 again: 已注销.
+    let label = verify_at_reader(ui).await?;
+    assert_eq!(label, "已注销");
+    page_done(ui, "09-verify-cancelled").await?;
+    ui.logout().await?;
+
+    // 管理员: records with the audit log, settings.
+    ui.login("guanli").await?;
+    ui.goto("records").await?;
+    ui.wait_text("#audit", "zhizheng", Duration::from_secs(10))
+        .await?;
+    page_done(ui, "10-records-audit").await?;
+    ui.goto("settings").await?;
+    ui.wait_text("#operators", "jiancha", Duration::from_secs(10))
+        .await?;
+    page_done(ui, "11-settings").await?;
+    ui.logout().await?;
+
+    // 检查员: no 制证 in the navigation; opening it directly is refused by the server.
+    ui.login("jiancha").await?;
+    let nav = ui.nav_routes().await?;
+    assert!(
+        !nav.contains(&"issue".to_string()),
+        "inspector nav: {nav:?}"
+    );
+    assert!(
+        nav.contains(&"verify".to_string()),
+        "inspector nav: {nav:?}"
+    );
+    ui.goto("issue").await?;
+    ui.wait_text("#refusal", "无权", Duration::from_secs(5))
+        .await?;
+    ui.wait_text("#alert", "无权", Duration::from_secs(10))
+        .await?;
+    assert!(!ui.exists("#approved-table").await?);
+    page_done(ui, "12-refused").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_verify_review_cancel_and_role_refusal() {
+    let ui = match Ui::start().await {
+        Ok(ui) => ui,
+        Err(e) => panic!("cannot start the browser test: {e}"),
+    };
+    let outcome = walkthrough(&ui).await;
+    if outcome.is_err() {
+        let _ = ui.screenshot("failure").await;
+    }
+    let log = ui.ecardd.log.clone();
+    let _ = ui.close().await;
+    if let Err(e) = outcome {
+        panic!(
+            "{e}\n(screenshot: target/ui-screenshots/failure.png; ecardd log: {})",
+            log.display()
+        );
+    }
+}

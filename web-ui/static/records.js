@@ -1,0 +1,189 @@
+// 记录: certificate search and detail, revocation list, audit log (admins).
+import { apiUrl, get } from "./api.js";
+import { busy, can, showError, showNotice } from "./core.js";
+import { holderFacts, certificateFacts } from "./verify.js";
+import {
+  h, clear, field, select, table, label,
+  CERT_STATE, KIND, REVIEW_RESULT, STATUS_KIND, JOB_STATE,
+} from "./dom.js";
+
+const CARD_STATE = { live: "在用", void: "已作废", revoked: "已注销", replaced: "已换补" };
+
+function renderDetail(box, id) {
+  clear(box);
+  box.append(h("p", { class: "muted" }, "正在加载…"));
+  return get(`certificates/${id}`).then((d) => {
+    clear(box);
+    const links = [];
+    if (can("change_status")) links.push(h("a", { href: `#/status?id=${d.id}` }, "注销 / 暂停 / 换补证"));
+    if (can("review")) links.push(h("a", { href: "#/review" }, "年审"));
+    box.append(
+      h("h2", { id: "detail-h", tabindex: "-1" }, `证件记录 #${d.id}：${d.holder.name}（${d.state_label || label(CERT_STATE, d.state)}）`),
+      links.length ? h("p", null, links.flatMap((a, i) => (i ? [" · ", a] : [a]))) : null,
+      h(
+        "div",
+        { class: "cols" },
+        h(
+          "section",
+          { class: "panel photo-box", "aria-label": "登记照片" },
+          h("img", { class: "photo", src: apiUrl(`officers/${d.officer_id}/photo`), alt: `登记照片：${d.holder.name}` }),
+        ),
+        h("section", { class: "panel", "aria-label": "持证人" }, h("h3", null, "持证人"), holderFacts(d.holder)),
+        h(
+          "section",
+          { class: "panel", "aria-label": "证件" },
+          h("h3", null, "证件"),
+          certificateFacts(d.certificate),
+          d.replaces_id ? h("p", null, "替代：", h("a", { href: `#/records?id=${d.replaces_id}` }, `证件记录 #${d.replaces_id}`)) : null,
+        ),
+      ),
+      h("h3", null, "卡片"),
+      d.cards && d.cards.length
+        ? table(null, ["卡号", "状态", "写卡时间"], d.cards.map((c) => h("tr", null, h("td", null, c.serial), h("td", null, CARD_STATE[c.state] || c.state), h("td", null, c.written_at || "—"))))
+        : h("p", { class: "muted" }, "尚未写卡"),
+      h("h3", null, "年审"),
+      d.reviews && d.reviews.length
+        ? table(null, ["年度", "日期", "结论", "备注", "已写卡"], d.reviews.map((r) => h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label(REVIEW_RESULT, r.result)), h("td", null, r.remark || "—"), h("td", null, r.on_card ? "✔ 是" : "✖ 否"))))
+        : h("p", { class: "muted" }, "尚无年审"),
+      h("h3", null, "状态变更"),
+      d.status_changes && d.status_changes.length
+        ? table(null, ["类型", "原因", "生效日期", "已写卡"], d.status_changes.map((s) => h("tr", null, h("td", null, label(STATUS_KIND, s.kind)), h("td", null, s.reason || "—"), h("td", null, s.effective_on || "—"), h("td", null, s.on_card ? "✔ 是" : "✖ 否"))))
+        : h("p", { class: "muted" }, "无"),
+      h("h3", null, "制证任务"),
+      d.jobs && d.jobs.length
+        ? table(null, ["任务", "状态", "读卡器", "卡号", "错误"], d.jobs.map((j) => h("tr", null, h("td", null, j.id), h("td", null, JOB_STATE[j.state] || j.state), h("td", null, j.reader || "—"), h("td", null, j.card_serial || "—"), h("td", null, j.error || "—"))))
+        : h("p", { class: "muted" }, "无"),
+    );
+    // A missing registered photo answers 404: say so instead of a broken image.
+    const img = box.querySelector("img.photo");
+    img.addEventListener("error", () => img.replaceWith(h("p", { class: "muted" }, "没有登记照片")));
+  });
+}
+
+export function renderRecords(page, { params }) {
+  page.append(h("h1", { tabindex: "-1" }, "记录"));
+  const detail = h("section", { class: "panel", id: "record-detail", hidden: true, "aria-labelledby": "detail-h" });
+
+  if (can("view_records")) {
+    const q = h("input", { type: "search", id: "records-q" });
+    const st = select([["", "全部状态"], ...Object.entries(CERT_STATE)], { id: "records-state" });
+    const go = h("button", { type: "submit", class: "btn" }, "查找");
+    const out = h("div", { id: "records-list" });
+    const form = h(
+      "form",
+      { class: "panel", role: "search", "aria-labelledby": "search-h" },
+      h("h2", { id: "search-h" }, "查找证件"),
+      h("div", { class: "cols" }, field("姓名、公民身份号码或证号", q), field("状态", st)),
+      h("div", { class: "actions" }, go),
+      out,
+    );
+    const search = () =>
+      busy(go, "正在查找…", async () => {
+        const p = new URLSearchParams();
+        if (q.value.trim()) p.set("q", q.value.trim());
+        if (st.value) p.set("state", st.value);
+        const list = await get(`certificates?${p}`);
+        clear(out);
+        out.append(
+          list.length
+            ? table(
+                `找到 ${list.length} 条`,
+                ["证号", "姓名", "公民身份号码", "执法单位", "证件类型", "状态", "有效期至", "卡号", "详情"],
+                list.map((c) =>
+                  h(
+                    "tr",
+                    null,
+                    h("td", null, c.number),
+                    h("td", null, c.name),
+                    h("td", null, c.id_number),
+                    h("td", null, c.unit),
+                    h("td", null, label(KIND, c.kind)),
+                    h("td", null, c.state_label || label(CERT_STATE, c.state)),
+                    h("td", null, c.valid_until),
+                    h("td", null, c.card_serial || "—"),
+                    h("td", null, h("a", { href: `#/records?id=${c.id}`, "aria-label": `查看 ${c.name} 的详情` }, "详情")),
+                  ),
+                ),
+              )
+            : h("p", null, "没有找到符合条件的证件。"),
+        );
+      });
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      search();
+    });
+    page.append(form, detail);
+    const id = Number(params.get("id"));
+    if (id) {
+      detail.hidden = false;
+      renderDetail(detail, id)
+        .then(() => document.getElementById("detail-h").focus())
+        .catch(showError);
+    }
+    search();
+
+    // Revocation list and sync state.
+    const rev = h("div", { id: "revocations" });
+    page.append(h("section", { class: "panel", "aria-labelledby": "rev-h" }, h("h2", { id: "rev-h" }, "注销名单"), rev));
+    get("revocations")
+      .then((r) => {
+        rev.append(
+          h("p", null, r.list_date ? `注销名单日期：${r.list_date}` : "尚未收到省级注销名单（只有本站记录）"),
+          r.entries.length
+            ? table(null, ["证号", "卡号", "原因", "自", "来源"], r.entries.map((x) => h("tr", null, h("td", null, x.number || "—"), h("td", null, x.serial || "—"), h("td", null, x.reason), h("td", null, x.since), h("td", null, x.source === "local" ? "本站" : x.source))))
+            : h("p", { class: "muted" }, "名单为空"),
+        );
+      })
+      .catch((e) => rev.append(h("p", null, `无法加载：${e.message}`)));
+  }
+
+  if (can("view_audit")) {
+    const body = h("tbody");
+    let oldest = null;
+    const more = h("button", { type: "button", class: "btn btn-secondary" }, "加载更早的记录");
+    const check = h("button", { type: "button", class: "btn btn-secondary" }, "校验审计链");
+    const checkOut = h("p", { id: "audit-verify", "aria-live": "polite" });
+    const load = () =>
+      busy(more, "正在加载…", async () => {
+        const rows = await get(`audit?limit=100${oldest !== null ? `&before=${oldest}` : ""}`);
+        for (const a of rows) {
+          body.append(
+            h(
+              "tr",
+              null,
+              h("td", null, a.seq),
+              h("td", { class: "nowrap" }, a.at),
+              h("td", null, a.actor),
+              h("td", null, a.action),
+              h("td", null, a.subject || "—"),
+              h("td", null, h("code", null, a.detail ? JSON.stringify(a.detail) : "")),
+            ),
+          );
+          oldest = a.seq;
+        }
+        more.hidden = rows.length < 100;
+      });
+    more.addEventListener("click", load);
+    check.addEventListener("click", () =>
+      busy(check, "正在校验…", async () => {
+        const r = await get("audit/verify");
+        checkOut.textContent = r.first_broken
+          ? `✖ 审计链在第 ${r.first_broken[0]} 条断开：${r.first_broken[1]}`
+          : `✔ 共 ${r.rows} 条，哈希链完整`;
+        if (!r.first_broken) showNotice(checkOut.textContent);
+      }),
+    );
+    page.append(
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "audit-h" },
+        h("h2", { id: "audit-h" }, "审计日志"),
+        h("div", { class: "actions" }, check),
+        checkOut,
+        h("div", { class: "table-wrap" }, h("table", { id: "audit" }, h("thead", null, h("tr", null, ["序号", "时间", "操作员", "操作", "对象", "详情"].map((t) => h("th", { scope: "col" }, t)))), body)),
+        h("div", { class: "actions" }, more),
+      ),
+    );
+    load();
+  }
+}

@@ -1,0 +1,145 @@
+// 年审: choose the certificate (read the card or search), confirm, write; the
+// year's schedule with its xlsx download.
+import { apiUrl, get, post } from "./api.js";
+import { busy, can, showNotice } from "./core.js";
+import { readerPanel } from "./readers.js";
+import { certificatePicker } from "./pick.js";
+import { h, clear, field, checkbox, radio, table, label, REVIEW_RESULT } from "./dom.js";
+
+export function renderReview(page, { signal }) {
+  const panel = readerPanel({ signal });
+  const thisYear = new Date().getFullYear();
+
+  const year = h("input", { type: "number", id: "review-year", value: String(thisYear), min: "2000", max: "2100", required: true });
+  const remark = h("textarea", { id: "review-remark", maxlength: "200" });
+  const results = h(
+    "fieldset",
+    { id: "review-result-choice" },
+    h("legend", null, "年审结论"),
+    radio("review-result", "passed", "合格", true),
+    radio("review-result", "failed", "不合格", false),
+  );
+  const toCard = checkbox("同时写入所选读卡器中的卡片", { id: "review-to-card", checked: true });
+  const submit = h("button", { type: "submit", class: "btn", id: "review-submit" }, "确认年审");
+  const summary = h("div", { id: "review-target" });
+  const done = h("div", { id: "review-done", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "panel", "aria-labelledby": "review-h", hidden: true, id: "review-form" },
+    h("h2", { id: "review-h" }, "确认年审"),
+    summary,
+    field("年审年度", year, "例如 2026 年度的年审在次年 3 月 31 日前完成"),
+    results,
+    field("备注（可选）", remark),
+    h("div", { class: "row inline" }, toCard.el),
+    h("div", { class: "actions" }, submit),
+  );
+
+  let lastPicked = null;
+  const picker = certificatePicker({
+    panel,
+    stateFilter: "issued",
+    onPick(detail) {
+      form.hidden = false;
+      clear(summary);
+      if (detail.id !== lastPicked) clear(done);
+      lastPicked = detail.id;
+      const reviews = detail.reviews || [];
+      summary.append(
+        h("p", null, `持证人 ${detail.holder.name}，证号 ${detail.certificate.number}，有效期至 ${detail.certificate.valid_until}。`),
+        reviews.length
+          ? h("p", null, "已有年审：", reviews.map((r) => `${r.year} 年度 ${label(REVIEW_RESULT, r.result)}${r.on_card ? "（已写卡）" : "（未写卡）"}`).join("；"))
+          : h("p", { class: "muted" }, "尚无年审记录。"),
+      );
+    },
+  });
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const writing = toCard.input.checked;
+    busy(submit, writing ? "正在写入卡片…" : "正在保存…", async () => {
+      const cert = picker.current();
+      if (!cert) throw new Error("请先选择证件");
+      const y = Number(year.value);
+      if (!Number.isInteger(y) || y < 2000 || y > 2100) throw new Error("请填写正确的年审年度");
+      const body = {
+        certificate_id: cert.id,
+        result: form.querySelector('input[name="review-result"]:checked').value,
+        year: y,
+      };
+      if (remark.value.trim()) body.remark = remark.value.trim();
+      if (writing) {
+        const reader = panel.selected();
+        if (!reader) throw new Error("请先选择读卡器，或取消勾选「同时写入卡片」");
+        body.reader = reader;
+      }
+      const r = await post("reviews", body);
+      clear(done);
+      done.append(
+        h(
+          "p",
+          { class: "panel", "data-year": r.year, "data-written-to": r.written_to || "" },
+          `✔ ${r.year} 年度年审已记录（${label(REVIEW_RESULT, r.result)}，${r.date}）`,
+          r.written_to ? `，已写入卡片 ${r.written_to}。` : "，未写入卡片。",
+        ),
+      );
+      await picker.reload();
+      showNotice(r.written_to ? `年审已写入卡片 ${r.written_to}` : "年审已记录");
+    });
+  });
+
+  // Schedule.
+  const sYear = h("input", { type: "number", id: "schedule-year", value: String(thisYear), min: "2000", max: "2100" });
+  const sBtn = h("button", { type: "submit", class: "btn btn-secondary" }, "查询");
+  const xlsx = h("a", { href: apiUrl(`reviews/schedule.xlsx?year=${thisYear}`), download: "" }, "下载年审名单（xlsx）");
+  sYear.addEventListener("input", () => {
+    xlsx.href = apiUrl(`reviews/schedule.xlsx?year=${encodeURIComponent(sYear.value)}`);
+  });
+  const sOut = h("div", { id: "schedule" });
+  const sForm = h(
+    "form",
+    { class: "panel", "aria-labelledby": "sched-h" },
+    h("h2", { id: "sched-h" }, "年审名单"),
+    field("年度", sYear),
+    h("div", { class: "actions" }, sBtn, xlsx),
+    sOut,
+  );
+  const loadSchedule = () =>
+    busy(sBtn, "正在查询…", async () => {
+      const s = await get(`reviews/schedule?year=${encodeURIComponent(sYear.value)}`);
+      clear(sOut);
+      sOut.append(
+        h("p", null, `${s.year} 年度，截止日期 ${s.deadline}。共 ${s.items.length} 人，已年审 ${s.items.filter((i) => i.reviewed).length} 人。`),
+        table(
+          null,
+          ["证号", "姓名", "执法单位", "发证日期", "已年审", "逾期"],
+          s.items.map((i) =>
+            h(
+              "tr",
+              null,
+              h("td", null, i.number),
+              h("td", null, i.name),
+              h("td", null, i.unit),
+              h("td", null, i.issue_date),
+              h("td", null, i.reviewed ? "✔ 是" : "✖ 否"),
+              h("td", null, i.overdue ? "⚠ 逾期" : "否"),
+            ),
+          ),
+        ),
+      );
+    });
+  sForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    loadSchedule();
+  });
+
+  page.append(
+    h("h1", { tabindex: "-1" }, "年审"),
+    h("p", null, "放入执法证并读卡，或查找证件；确认年审结论后写入卡片和记录。"),
+    h("div", { class: "panel" }, panel.el),
+    picker.el,
+    form,
+    done,
+    can("view_records") ? sForm : null,
+  );
+}

@@ -1,0 +1,168 @@
+// 设置: station settings, keys, trust list, sync/revocation-list age, operators.
+import { get, patch, post, put } from "./api.js";
+import { busy, can, showError, showNotice } from "./core.js";
+import { h, clear, field, select, table, facts } from "./dom.js";
+
+const ROLES = [
+  ["issuer", "制证员"],
+  ["reviewer", "年审员"],
+  ["inspector", "检查员"],
+  ["admin", "管理员"],
+];
+
+function settingsSection() {
+  const box = h("div", { id: "settings-box" }, h("p", { class: "muted" }, "正在加载…"));
+  const maxAge = h("input", { type: "number", id: "settings-max-age", min: "1", max: "365" });
+  const save = h("button", { type: "submit", class: "btn" }, "保存");
+  const form = h(
+    "form",
+    { "aria-labelledby": "age-h" },
+    h("h3", { id: "age-h" }, "注销名单时效"),
+    field("注销名单最长未更新天数", maxAge, "超过后核验时给出警告"),
+    h("div", { class: "actions" }, save),
+  );
+  function show(s) {
+    clear(box);
+    if (document.activeElement !== maxAge) maxAge.value = String(s.max_revocation_age_days);
+    const signer = s.keys && s.keys.signer;
+    box.append(
+      facts([
+        ["单位", s.bureau_name],
+        ["卡片主密钥", s.keys && s.keys.master ? "✔ 已配置" : "✖ 未配置"],
+        ["签发密钥", signer ? `✔ ${signer.key_id}，有效期至 ${signer.valid_until}` : "✖ 未配置"],
+      ]),
+      h("h3", null, "信任列表（根公钥）"),
+      s.trust && s.trust.length
+        ? table(null, ["密钥标识", "名称"], s.trust.map((t) => h("tr", null, h("td", null, h("code", null, t.key_id)), h("td", null, t.name))))
+        : h("p", null, "✖ 信任列表为空：无法核验任何卡片"),
+      form,
+    );
+  }
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(save, "正在保存…", async () => {
+      const n = Number(maxAge.value);
+      if (!Number.isInteger(n) || n < 1) throw new Error("请填写正整数天数");
+      show(await put("settings", { max_revocation_age_days: n }));
+      showNotice("设置已保存");
+    });
+  });
+  get("settings")
+    .then(show)
+    .catch((e) => {
+      clear(box);
+      box.append(h("p", null, `无法加载设置：${e.message}`));
+    });
+  return h("section", { class: "panel", "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, "本站设置与密钥"), box);
+}
+
+function syncSection() {
+  const box = h("div", null, h("p", { class: "muted" }, "正在加载…"));
+  get("sync/status")
+    .then((s) => {
+      clear(box);
+      box.append(
+        facts([
+          ["省级平台同步", s.configured ? "已配置" : "未配置"],
+          ["上次成功同步", s.last_success || "从未"],
+          ["待上传记录", String(s.backlog)],
+          ["注销名单编号", s.revocation_list_number === null ? "—" : String(s.revocation_list_number)],
+          ["注销名单已有", s.revocation_list_age_days === null ? "—" : `${s.revocation_list_age_days} 天未更新`],
+        ]),
+      );
+    })
+    .catch((e) => {
+      clear(box);
+      box.append(h("p", null, `无法加载同步状态：${e.message}`));
+    });
+  return h("section", { class: "panel", "aria-labelledby": "sync-h" }, h("h2", { id: "sync-h" }, "同步与注销名单"), box);
+}
+
+function operatorsSection() {
+  const list = h("div", { id: "operators" });
+  async function load() {
+    const ops = await get("operators");
+    clear(list);
+    list.append(
+      table(
+        null,
+        ["用户名", "姓名", "角色", "状态", "操作"],
+        ops.map((o) => {
+          const toggle = h(
+            "button",
+            { type: "button", class: "btn btn-small btn-secondary", "aria-label": `${o.disabled ? "启用" : "停用"} ${o.username}` },
+            o.disabled ? "启用" : "停用",
+          );
+          toggle.addEventListener("click", () =>
+            busy(toggle, "正在保存…", async () => {
+              await patch(`operators/${o.id}`, { disabled: !o.disabled });
+              showNotice(`${o.username} 已${o.disabled ? "启用" : "停用"}`);
+              await load();
+            }),
+          );
+          const pw = h("input", { type: "password", id: `op-pw-${o.id}`, autocomplete: "new-password" });
+          const setPw = h("button", { type: "button", class: "btn btn-small btn-secondary" }, "重设密码");
+          setPw.addEventListener("click", () =>
+            busy(setPw, "正在保存…", async () => {
+              if (!pw.value) throw new Error("请先填写新密码");
+              await patch(`operators/${o.id}`, { password: pw.value });
+              pw.value = "";
+              showNotice(`${o.username} 的密码已重设`);
+            }),
+          );
+          return h(
+            "tr",
+            null,
+            h("td", null, o.username),
+            h("td", null, o.display_name),
+            h("td", null, o.role_label),
+            h("td", null, o.disabled ? "✖ 已停用" : "✔ 在用"),
+            h(
+              "td",
+              null,
+              h("div", { class: "actions" }, toggle, h("label", { for: pw.id, class: "hint" }, `${o.username} 的新密码`), pw, setPw),
+            ),
+          );
+        }),
+      ),
+    );
+  }
+  const username = h("input", { type: "text", id: "new-op-username", autocomplete: "off", required: true });
+  const display = h("input", { type: "text", id: "new-op-display", required: true });
+  const role = select(ROLES, { id: "new-op-role" });
+  const password = h("input", { type: "password", id: "new-op-password", autocomplete: "new-password", required: true });
+  const add = h("button", { type: "submit", class: "btn" }, "添加操作员");
+  const form = h(
+    "form",
+    { "aria-labelledby": "newop-h" },
+    h("h3", { id: "newop-h" }, "添加操作员"),
+    h("div", { class: "cols" }, field("用户名", username), field("姓名", display), field("角色", role), field("初始密码", password)),
+    h("div", { class: "actions" }, add),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(add, "正在添加…", async () => {
+      const o = await post("operators", {
+        username: username.value.trim(),
+        display_name: display.value.trim(),
+        role: role.value,
+        password: password.value,
+      });
+      showNotice(`已添加操作员 ${o.username}（${o.role_label}）`);
+      form.reset();
+      await load();
+    });
+  });
+  load().catch((e) => {
+    list.append(h("p", null, `无法加载操作员：${e.message}`));
+    showError(e);
+  });
+  return h("section", { class: "panel", "aria-labelledby": "ops-h" }, h("h2", { id: "ops-h" }, "操作员"), list, form);
+}
+
+export function renderSettings(page) {
+  page.append(h("h1", { tabindex: "-1" }, "设置"));
+  if (can("manage_keys") || can("manage_trust")) page.append(settingsSection());
+  if (can("view_records") || can("sync")) page.append(syncSection());
+  if (can("manage_operators")) page.append(operatorsSection());
+}

@@ -1,0 +1,170 @@
+// 注销 / 暂停 / 恢复 / 换证 / 补证: POST /certificates/{id}/status.
+import { post } from "./api.js";
+import { busy, showError, showNotice } from "./core.js";
+import { readerPanel } from "./readers.js";
+import { certificatePicker } from "./pick.js";
+import { h, clear, field, checkbox, radio, STATUS_KIND } from "./dom.js";
+
+const SUBMIT = {
+  suspend: "提交暂停",
+  lift: "提交恢复",
+  cancel: "提交注销",
+  replace: "提交换证",
+  reissue: "提交补证",
+};
+
+export function renderStatus(page, { signal, params }) {
+  const panel = readerPanel({ signal });
+  const initialKind = STATUS_KIND[params.get("kind")] ? params.get("kind") : "cancel";
+
+  const kinds = h(
+    "fieldset",
+    { id: "status-kind" },
+    h("legend", null, "变更类型"),
+    Object.entries(STATUS_KIND).map(([k, t]) => radio("status-kind", k, t, k === initialKind)),
+  );
+  const reason = h("input", { type: "text", id: "status-reason", maxlength: "200" });
+  const destination = h("input", { type: "text", id: "status-destination", maxlength: "200" });
+  const unit = h("input", { type: "text", id: "status-unit" });
+  const posts = h("input", { type: "text", id: "status-posts" });
+  const category = h("input", { type: "text", id: "status-category" });
+  const area = h("input", { type: "text", id: "status-area" });
+  const lostOn = h("input", { type: "date", id: "status-lost-on" });
+  const declaredHow = h("input", { type: "text", id: "status-declared-how" });
+  const declaredOn = h("input", { type: "date", id: "status-declared-on" });
+  const toCard = checkbox("同时写入所选读卡器中的卡片", { id: "status-to-card", checked: true });
+  const confirmBox = checkbox("我已核对：此操作不可撤销", { id: "status-confirm" });
+
+  const reasonRow = field("原因", reason);
+  const destinationRow = field("去向（注销时填写）", destination, "例如：调往某区档案馆");
+  const replaceSet = h(
+    "fieldset",
+    null,
+    h("legend", null, "新证信息（换证）"),
+    field("执法单位", unit),
+    field("执法岗位（代码，逗号分隔）", posts),
+    field("执法类别", category),
+    field("执法区域", area),
+  );
+  const reissueSet = h(
+    "fieldset",
+    null,
+    h("legend", null, "遗失与作废声明（补证）"),
+    field("遗失日期", lostOn),
+    field("作废声明方式", declaredHow, "例如：四川日报遗失声明"),
+    field("声明日期", declaredOn),
+  );
+  const toCardRow = h("div", { class: "row inline" }, toCard.el);
+  const confirmRow = h("div", { class: "row inline" }, confirmBox.el);
+  const submit = h("button", { type: "submit", class: "btn btn-danger", id: "status-submit" }, SUBMIT[initialKind]);
+  const done = h("div", { id: "status-done", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "panel", id: "status-form", "aria-labelledby": "status-h", hidden: true },
+    h("h2", { id: "status-h" }, "状态变更"),
+    kinds,
+    reasonRow,
+    destinationRow,
+    replaceSet,
+    reissueSet,
+    toCardRow,
+    confirmRow,
+    h("div", { class: "actions" }, submit),
+  );
+
+  const kind = () => form.querySelector('input[name="status-kind"]:checked').value;
+  function showFields() {
+    const k = kind();
+    reasonRow.hidden = k === "reissue";
+    destinationRow.hidden = k !== "cancel";
+    replaceSet.hidden = k !== "replace";
+    reissueSet.hidden = k !== "reissue";
+    toCardRow.hidden = !["suspend", "lift", "cancel"].includes(k);
+    confirmRow.hidden = !["cancel", "replace", "reissue"].includes(k);
+    submit.textContent = SUBMIT[k];
+    submit.className = k === "lift" ? "btn" : "btn btn-danger";
+  }
+  kinds.addEventListener("change", showFields);
+
+  let lastPicked = null;
+  const picker = certificatePicker({
+    panel,
+    onPick(detail) {
+      form.hidden = false;
+      if (detail.id !== lastPicked) clear(done);
+      lastPicked = detail.id;
+      // Prefill the replacement's fields only where the user has typed nothing.
+      const c = detail.certificate;
+      if (!unit.value) unit.value = c.unit || "";
+      if (!posts.value) posts.value = c.posts || "";
+      if (!category.value) category.value = c.category || "";
+      if (!area.value) area.value = c.area || "";
+    },
+  });
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const k = kind();
+    const writing = !toCardRow.hidden && toCard.input.checked;
+    busy(submit, writing ? "正在写卡…" : "正在提交…", async () => {
+      const cert = picker.current();
+      if (!cert) throw new Error("请先选择证件");
+      if (!confirmRow.hidden && !confirmBox.input.checked) throw new Error("请勾选「我已核对」后再提交");
+      const body = { kind: k };
+      const need = (input, name) => {
+        const v = input.value.trim();
+        if (!v) {
+          input.focus();
+          throw new Error(`请填写「${name}」`);
+        }
+        return v;
+      };
+      if (k !== "reissue") body.reason = need(reason, "原因");
+      if (k === "cancel") body.destination = need(destination, "去向");
+      if (k === "replace") {
+        body.unit = need(unit, "执法单位");
+        body.posts = need(posts, "执法岗位");
+        body.category = need(category, "执法类别");
+        body.area = need(area, "执法区域");
+      }
+      if (k === "reissue") {
+        body.lost_on = need(lostOn, "遗失日期");
+        body.void_declared_how = need(declaredHow, "作废声明方式");
+        body.void_declared_on = need(declaredOn, "声明日期");
+      }
+      if (writing) {
+        const reader = panel.selected();
+        if (!reader) throw new Error("请先选择读卡器，或取消勾选「同时写入卡片」");
+        body.reader = reader;
+      }
+      const r = await post(`certificates/${cert.id}/status`, body);
+      clear(done);
+      done.append(
+        h(
+          "div",
+          { class: "panel", "data-state": r.state },
+          h("h2", null, `✔ ${STATUS_KIND[k]}已完成`),
+          h("p", null, `证件现为「${r.state_label || r.state}」`, r.written_to ? `，已写入卡片 ${r.written_to}。` : "，未写卡。"),
+          r.new_certificate_id
+            ? h("p", null, `新证号 ${r.new_number}，待制证：`, h("a", { href: "#/issue" }, "去制证"))
+            : null,
+        ),
+      );
+      confirmBox.input.checked = false;
+      await picker.reload();
+      showNotice(`${STATUS_KIND[k]}已完成：${r.state_label || r.state}`);
+    });
+  });
+
+  page.append(
+    h("h1", { tabindex: "-1" }, "注销 / 暂停 / 恢复 / 换证 / 补证"),
+    h("p", null, "选择证件和变更类型。卡片在读卡器中时，变更同时写入卡片。换证、补证生成新证件，待制证。"),
+    h("div", { class: "panel" }, panel.el),
+    picker.el,
+    form,
+    done,
+  );
+  showFields();
+  const id = Number(params.get("id"));
+  if (id) picker.pick(id).catch(showError);
+}

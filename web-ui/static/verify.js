@@ -1,0 +1,155 @@
+// 验证: read the card at a reader and show the verdict with everything it found.
+import { post } from "./api.js";
+import { busy, showError } from "./core.js";
+import { readerPanel } from "./readers.js";
+import {
+  h, clear, facts, table, label,
+  KIND, GENDER, REVIEW_RESULT, OUTCOME, STANDING, CARD_STATUS,
+} from "./dom.js";
+
+export function holderFacts(holder) {
+  if (!holder) return h("p", { class: "muted" }, "未读到持证人信息");
+  return facts([
+    ["姓名", holder.name],
+    ["性别", label(GENDER, holder.gender)],
+    ["民族", holder.ethnicity],
+    ["出生日期", holder.birth_date],
+    ["公民身份号码", holder.id_number],
+  ]);
+}
+
+export function certificateFacts(c) {
+  if (!c) return h("p", { class: "muted" }, "未读到证件信息");
+  return facts([
+    ["证号", c.number],
+    ["证件类型", label(KIND, c.kind)],
+    ["执法单位", c.unit],
+    ...(c.entrusting_authority ? [["委托机关", c.entrusting_authority], ["委托机关性质", c.entrusting_nature]] : []),
+    ["执法岗位", c.posts],
+    ["执法类别", c.category],
+    ["执法区域", c.area],
+    ["发证机关", c.issuer],
+    ["发证日期", c.issue_date],
+    ["有效期", `${c.valid_from || "—"} 至 ${c.valid_until || "—"}`],
+  ]);
+}
+
+/** The large verdict: icon + text + border style, never colour alone. */
+export function verdictBanner(standing, standingLabel, sub) {
+  const [icon, text, explain] = STANDING[standing] || ["?", standingLabel || standing, ""];
+  return h(
+    "div",
+    { class: `verdict verdict-${standing}`, id: "verdict", "data-standing": standing },
+    h("span", { class: "icon", "aria-hidden": "true" }, icon),
+    h(
+      "div",
+      null,
+      h("div", { class: "label", id: "verdict-label" }, standingLabel || text),
+      h("div", { class: "sub" }, explain, sub ? ` · ${sub}` : ""),
+    ),
+  );
+}
+
+function outcomeCell(outcome) {
+  const [icon, text] = OUTCOME[outcome] || ["?", outcome];
+  return h("span", { class: `outcome outcome-${outcome}` }, h("span", { "aria-hidden": "true" }, `${icon} `), text);
+}
+
+export function renderVerdict(v) {
+  const checks = (v.checks || []).map((c) =>
+    h(
+      "tr",
+      { "data-check": typeof c.check === "string" ? c.check : JSON.stringify(c.check) },
+      h("td", null, c.label || (typeof c.check === "string" ? c.check : JSON.stringify(c.check))),
+      h("td", null, outcomeCell(c.outcome)),
+      h(
+        "td",
+        null,
+        c.findings && c.findings.length
+          ? h("ul", { class: "findings" }, c.findings.map((f) => h("li", null, f.message || f.kind)))
+          : "—",
+      ),
+    ),
+  );
+  const status = v.status
+    ? `${label(CARD_STATUS, v.status.state)}${v.status.reason ? `（${v.status.reason}）` : ""}${v.status.since ? `，自 ${v.status.since}` : ""}`
+    : "—";
+  const reviews = (v.reviews || []).map((r) =>
+    h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label(REVIEW_RESULT, r.result)), h("td", null, r.reviewer || "—")),
+  );
+  return h(
+    "div",
+    { class: "verdict-result" },
+    verdictBanner(v.standing, v.standing_label, `卡号 ${v.serial || "—"} · 核验日期 ${v.verified_on || "—"}`),
+    v.warnings && v.warnings.length
+      ? h(
+          "section",
+          { class: "panel", "aria-labelledby": "warn-h" },
+          h("h2", { id: "warn-h" }, "⚠ 提示"),
+          h("ul", { class: "warnings" }, v.warnings.map((w) => h("li", null, w))),
+        )
+      : null,
+    h(
+      "div",
+      { class: "cols" },
+      h(
+        "section",
+        { class: "panel photo-box", "aria-labelledby": "photo-h" },
+        h("h2", { id: "photo-h" }, "照片"),
+        v.photo
+          ? h("img", { class: "photo", src: v.photo, alt: `持证人照片（卡内）：${v.holder ? v.holder.name : ""}` })
+          : h("p", { class: "muted" }, "卡内照片不可用"),
+      ),
+      h("section", { class: "panel", "aria-labelledby": "holder-h" }, h("h2", { id: "holder-h" }, "持证人"), holderFacts(v.holder)),
+      h(
+        "section",
+        { class: "panel", "aria-labelledby": "cert-h" },
+        h("h2", { id: "cert-h" }, "证件"),
+        certificateFacts(v.certificate),
+        h("h3", null, "卡内状态"),
+        h("p", { id: "card-status" }, status),
+        v.record
+          ? h("p", null, "本站记录：", h("a", { href: `#/records?id=${v.record.certificate_id}` }, `证件记录 #${v.record.certificate_id}`))
+          : h("p", { class: "muted" }, "本站没有这张卡的记录"),
+      ),
+    ),
+    h(
+      "section",
+      { class: "panel", "aria-labelledby": "checks-h" },
+      h("h2", { id: "checks-h" }, "逐项核验"),
+      table(null, ["核验项目", "结果", "发现"], checks, { id: "checks" }),
+      h("p", { class: "muted" }, `读卡指令 ${v.apdus ?? "—"} 条`),
+    ),
+    h(
+      "section",
+      { class: "panel", "aria-labelledby": "reviews-h" },
+      h("h2", { id: "reviews-h" }, "年审记录（卡内）"),
+      reviews.length ? table(null, ["年度", "日期", "结论", "年审人"], reviews) : h("p", { class: "muted" }, "卡内没有年审记录"),
+    ),
+  );
+}
+
+export function renderVerify(page, { signal }) {
+  const panel = readerPanel({ signal });
+  const result = h("div", { id: "verify-result", "aria-live": "polite" });
+  const go = h("button", { type: "submit", class: "btn", id: "verify-go" }, "验证卡片");
+  const form = h("form", { class: "panel" }, panel.el, h("div", { class: "actions" }, go));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(go, "正在读卡核验…", async () => {
+      const reader = panel.selected();
+      if (!reader) throw new Error("请先选择读卡器");
+      clear(result);
+      const v = await post("verify", { reader });
+      result.append(renderVerdict(v));
+      document.getElementById("verdict").setAttribute("tabindex", "-1");
+      document.getElementById("verdict").focus();
+    }).catch(showError);
+  });
+  page.append(
+    h("h1", { tabindex: "-1" }, "验证"),
+    h("p", null, "把执法证放入读卡器，选择读卡器后点击「验证卡片」。结论先于照片给出；每一项核验都列在下方。"),
+    form,
+    result,
+  );
+}
