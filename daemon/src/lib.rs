@@ -1,7 +1,9 @@
 //! ecardd, the station daemon. Module map in docs/ARCHITECTURE.md.
 
+pub mod api;
 pub mod auth;
 pub mod demo;
+pub mod keyring;
 pub mod keystore;
 pub mod ops;
 pub mod readers;

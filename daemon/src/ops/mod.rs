@@ -4,16 +4,18 @@
 //! its audit and outbox rows.
 
 mod error;
+mod import;
 mod issue;
 mod review;
 mod status;
 mod verify;
 
 pub use error::OpError;
+pub use import::{ImportError, ImportOutcome};
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use review::ReviewRequest;
 pub use status::{StatusOutcome, StatusRequest};
-pub use verify::VerifyOutcome;
+pub use verify::{VerifyOutcome, REVOCATION_LIST_DATE};
 
 use crate::readers::Readers;
 use crate::store::Store;
@@ -23,6 +25,9 @@ use card_profile::verdict::ReviewPolicy;
 use chrono::NaiveDate;
 use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
+
+/// Setting key of the admin's revocation-list age limit (days).
+pub const MAX_REVOCATION_AGE_SETTING: &str = "max_revocation_age_days";
 
 /// The keys a station works with, unlocked for this process's lifetime.
 pub struct StationKeys {
@@ -37,6 +42,16 @@ pub struct StationConfig {
     pub review_policy: ReviewPolicy,
     /// The name written into review records (the reviewing justice bureau).
     pub bureau_name: String,
+}
+
+impl StationConfig {
+    /// The same deadline in the domain crate's terms (review schedule, forms).
+    pub fn domain_review_policy(&self) -> ecard_domain::validity::ReviewPolicy {
+        ecard_domain::validity::ReviewPolicy {
+            deadline_month: self.review_policy.deadline_month,
+            deadline_day: self.review_policy.deadline_day,
+        }
+    }
 }
 
 impl Default for StationConfig {
@@ -98,6 +113,16 @@ impl Station {
 
     pub fn today(&self) -> NaiveDate {
         self.clock.today()
+    }
+
+    /// The revocation list's allowed age: the admin's setting, else the configured default.
+    pub fn max_revocation_age_days(&self) -> i64 {
+        self.store
+            .setting(MAX_REVOCATION_AGE_SETTING)
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(self.config.max_revocation_age_days)
     }
 
     pub fn trust_list(&self) -> TrustList {

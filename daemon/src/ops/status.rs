@@ -28,6 +28,19 @@ pub enum StatusRequest {
         reason: String,
         destination: String,
     },
+    /// 换证: the unit's name changed, or the holder moved unit or post. The old
+    /// certificate is cancelled and a new one, with the changed fields, approved.
+    Replace {
+        reason: String,
+        #[serde(default)]
+        unit: Option<String>,
+        #[serde(default)]
+        posts: Option<String>,
+        #[serde(default)]
+        category: Option<String>,
+        #[serde(default)]
+        area: Option<String>,
+    },
     /// 补证: lost card; the old number is declared void (声明作废).
     Reissue {
         lost_on: NaiveDate,
@@ -53,6 +66,7 @@ impl StatusRequest {
             StatusRequest::Suspend { .. } => "suspend",
             StatusRequest::Lift { .. } => "lift",
             StatusRequest::Cancel { .. } => "cancel",
+            StatusRequest::Replace { .. } => "replace",
             StatusRequest::Reissue { .. } => "reissue",
         }
     }
@@ -61,7 +75,8 @@ impl StatusRequest {
         match self {
             StatusRequest::Suspend { reason }
             | StatusRequest::Lift { reason }
-            | StatusRequest::Cancel { reason, .. } => reason.trim().to_owned(),
+            | StatusRequest::Cancel { reason, .. }
+            | StatusRequest::Replace { reason, .. } => reason.trim().to_owned(),
             StatusRequest::Reissue { .. } => "证件遗失，声明作废".to_owned(),
         }
     }
@@ -74,6 +89,7 @@ impl StatusRequest {
             (StatusRequest::Lift { .. }, Suspended) => Ok(Issued),
             (StatusRequest::Cancel { .. }, Issued | Suspended | Approved) => Ok(Cancelled),
             (StatusRequest::Reissue { .. }, Issued | Suspended) => Ok(Void),
+            (StatusRequest::Replace { .. }, Issued | Suspended) => Ok(Replaced),
             (req, state) => Err(format!(
                 "证件状态为 {}，不能执行 {}",
                 state.as_str(),
@@ -157,6 +173,7 @@ impl Station {
                 CertificateState::Suspended => CardState::Suspended,
                 CertificateState::Issued => CardState::Live,
                 CertificateState::Cancelled => CardState::Cancelled,
+                CertificateState::Replaced => CardState::Replaced,
                 _ => CardState::Void,
             };
             for card in &live {
@@ -177,12 +194,15 @@ impl Station {
                     store::now()
                 ],
             )?;
-            if matches!(new_state, CertificateState::Cancelled | CertificateState::Void) {
+            if matches!(
+                new_state,
+                CertificateState::Cancelled | CertificateState::Void | CertificateState::Replaced
+            ) {
                 revoke_all(tx, &cert.certificate.number, &live, &req.reason(), today)?;
             }
             let mut new = (None, None);
-            if let StatusRequest::Reissue { .. } = req {
-                new = reissue(tx, &rule, &cert)?;
+            if let StatusRequest::Reissue { .. } | StatusRequest::Replace { .. } = req {
+                new = successor(tx, &rule, &cert, req, today)?;
             }
             tx.audit(
                 &format!("certificate.{}", req.kind()),
@@ -218,6 +238,13 @@ fn detail_of(req: &StatusRequest) -> serde_json::Value {
         } => {
             json!({ "lost_on": lost_on, "void_declared_how": void_declared_how, "void_declared_on": void_declared_on })
         }
+        StatusRequest::Replace {
+            unit,
+            posts,
+            category,
+            area,
+            ..
+        } => json!({ "unit": unit, "posts": posts, "category": category, "area": area }),
         _ => json!({}),
     }
 }
@@ -236,12 +263,15 @@ fn revoke_all(
     Ok(())
 }
 
-/// A new certificate for the same holder and data, under the next number of the
-/// same region and department, approved and ready to write.
-fn reissue(
+/// The certificate that follows a re-issue or a replacement: the same holder and
+/// data (with a replacement's changed fields), issued today under the next number
+/// of the same region and department, approved and ready to write.
+fn successor(
     tx: &mut Tx<'_>,
     rule: &NumberingRule,
     old: &store::CertificateRow,
+    req: &StatusRequest,
+    today: NaiveDate,
 ) -> store::Result<(Option<i64>, Option<String>)> {
     let parsed = rule
         .parse(&old.certificate.number)
@@ -250,6 +280,25 @@ fn reissue(
     let number = store::allocate_number(tx, rule, &parsed.region, &parsed.department)?;
     let mut cert = old.certificate.clone();
     cert.number = number.clone();
+    cert.issue_date = today;
+    if let StatusRequest::Replace {
+        unit,
+        posts,
+        category,
+        area,
+        ..
+    } = req
+    {
+        let changed = |new: &Option<String>, old: &mut String| {
+            if let Some(v) = new.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                *old = v.to_owned();
+            }
+        };
+        changed(unit, &mut cert.unit);
+        changed(posts, &mut cert.posts);
+        changed(category, &mut cert.category);
+        changed(area, &mut cert.area);
+    }
     let id = store::insert_certificate(
         tx,
         old.officer_id,

@@ -31,7 +31,7 @@ impl Station {
             .setting(REVOCATION_LIST_DATE)?
             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
         let today = self.today();
-        let max_age = self.config.max_revocation_age_days;
+        let max_age = self.max_revocation_age_days();
         let policy = self.config.review_policy;
         let (verdict, photo, apdus) = self
             .readers

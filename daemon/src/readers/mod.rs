@@ -71,6 +71,10 @@ pub trait ReaderBackend: Send + Sync + 'static {
     fn subscribe(&self) -> broadcast::Receiver<ReaderEvent>;
     /// Runs `op` on the card in `reader` inside an exclusive transaction.
     fn run_blocking(&self, reader: &str, op: CardOp<()>) -> Result<(), ReaderError>;
+    /// Whether the smart-card service answers (pcscd); simulated readers always do.
+    fn service_up(&self) -> bool {
+        true
+    }
 }
 
 /// The readers of this station.
@@ -90,6 +94,10 @@ impl Readers {
 
     pub fn subscribe(&self) -> broadcast::Receiver<ReaderEvent> {
         self.backend.subscribe()
+    }
+
+    pub fn service_up(&self) -> bool {
+        self.backend.service_up()
     }
 
     pub fn backend(&self) -> &Arc<dyn ReaderBackend> {

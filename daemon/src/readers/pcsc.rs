@@ -53,7 +53,7 @@ impl PcscReaders {
         me
     }
 
-    pub fn service_up(&self) -> bool {
+    fn snapshot_service_up(&self) -> bool {
         self.snapshot.lock().map(|s| s.service_up).unwrap_or(false)
     }
 }
@@ -209,6 +209,10 @@ fn publish(
 }
 
 impl ReaderBackend for PcscReaders {
+    fn service_up(&self) -> bool {
+        self.snapshot_service_up()
+    }
+
     fn list(&self) -> Vec<ReaderInfo> {
         self.snapshot
             .lock()

@@ -4,12 +4,16 @@
 
 mod audit;
 mod numbers;
+mod operators;
 mod records;
 mod schema;
+mod views;
 
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
 pub use numbers::{allocate_number, note_number};
+pub use operators::*;
 pub use records::*;
+pub use views::*;
 
 use chrono::{SecondsFormat, Utc};
 use ring::rand::{SecureRandom, SystemRandom};

@@ -4,7 +4,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 const V1: &str = r#"
@@ -161,5 +161,19 @@ CREATE TABLE outbox (
 CREATE TABLE number_serials (
     prefix     TEXT PRIMARY KEY,
     last_serial INTEGER NOT NULL
+);
+"#;
+
+/// V2: roster imports become applications sent to the registry for approval
+/// (county first review, city decision); approved ones come back as certificates.
+const V2: &str = r#"
+CREATE TABLE applications (
+    id          INTEGER PRIMARY KEY,
+    officer_id  INTEGER NOT NULL REFERENCES officers(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('new','replacement')),
+    row_json    TEXT NOT NULL,              -- ecard_domain::roster::RosterRow
+    state       TEXT NOT NULL CHECK (state IN ('submitted','approved','rejected')),
+    event_id    TEXT NOT NULL,              -- the outbox event that carries it
+    created_at  TEXT NOT NULL
 );
 "#;

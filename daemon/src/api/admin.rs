@@ -1,0 +1,182 @@
+//! Administration: station settings, key and trust-list status (never the keys
+//! themselves), and operator accounts.
+
+use super::error::ApiError;
+use super::session::{OperatorView, Session};
+use super::{ApiJson, AppState};
+use crate::auth::{self, Permission, Role};
+use crate::keyring;
+use crate::ops::MAX_REVOCATION_AGE_SETTING;
+use crate::store;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn settings_view(state: &AppState) -> Result<Value, ApiError> {
+    let st = &state.station;
+    let keys = keyring::status(&st.store)?;
+    let trust: Vec<Value> = st
+        .trust_list()
+        .anchors
+        .iter()
+        .map(|a| json!({ "key_id": hex::encode(a.key_id), "name": a.name, "valid_from": a.valid_from, "valid_until": a.valid_until }))
+        .collect();
+    let signer = &st.keys.signer.certificate;
+    Ok(json!({
+        "bureau_name": st.config.bureau_name,
+        "max_revocation_age_days": st.max_revocation_age_days(),
+        "keys": {
+            "master": true,
+            "stored_sealed": keys.master,
+            "signer": { "subject": signer.subject, "issuer_key_id": hex::encode(signer.issuer),
+                        "valid_from": signer.valid_from, "valid_until": signer.valid_until },
+        },
+        "trust": trust,
+    }))
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ManageKeys)?;
+    Ok(Json(settings_view(&state)?))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsBody {
+    max_revocation_age_days: Option<i64>,
+}
+
+pub async fn update_settings(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<SettingsBody>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ManageKeys)?;
+    if let Some(days) = req.max_revocation_age_days {
+        if !(1..=365).contains(&days) {
+            return Err(ApiError::invalid("注销名单有效天数须在 1 到 365 之间"));
+        }
+        state.station.store.write(session.actor(), |tx| {
+            tx.set_setting(MAX_REVOCATION_AGE_SETTING, &days.to_string())?;
+            tx.audit(
+                "settings.changed",
+                MAX_REVOCATION_AGE_SETTING,
+                json!({ "value": days }),
+            )?;
+            Ok(())
+        })?;
+    }
+    Ok(Json(settings_view(&state)?))
+}
+
+pub async fn operators(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ManageOperators)?;
+    let list = state.station.store.read(store::list_operators)?;
+    Ok(Json(json!(list
+        .iter()
+        .map(OperatorView::from)
+        .collect::<Vec<_>>())))
+}
+
+#[derive(Deserialize)]
+pub struct NewOperator {
+    username: String,
+    display_name: String,
+    role: String,
+    password: String,
+}
+
+fn valid_username(u: &str) -> bool {
+    (2..=32).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+pub async fn create_operator(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<NewOperator>,
+) -> Result<(StatusCode, Json<OperatorView>), ApiError> {
+    session.require(Permission::ManageOperators)?;
+    let username = req.username.trim();
+    if !valid_username(username) {
+        return Err(ApiError::invalid(
+            "用户名须为 2–32 个字母、数字、下划线、连字符或点",
+        ));
+    }
+    let display = req.display_name.trim();
+    if display.is_empty() {
+        return Err(ApiError::invalid("请填写姓名"));
+    }
+    let role = Role::parse(&req.role)
+        .ok_or_else(|| ApiError::invalid(format!("未知的角色：{}", req.role)))?;
+    let password = req.password;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "密码处理失败",
+            )
+        })??;
+    let id = state.station.store.write(session.actor(), |tx| {
+        store::create_operator(tx, username, display, role, &hash)
+    })?;
+    let op = state.station.store.read(|c| store::operator(c, id))?;
+    Ok((StatusCode::CREATED, Json(OperatorView::from(&op))))
+}
+
+#[derive(Deserialize)]
+pub struct OperatorPatch {
+    disabled: Option<bool>,
+    password: Option<String>,
+}
+
+pub async fn update_operator(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<OperatorPatch>,
+) -> Result<Json<OperatorView>, ApiError> {
+    session.require(Permission::ManageOperators)?;
+    if req.disabled == Some(true) && id == session.operator.id {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "不能停用自己的账户",
+        ));
+    }
+    let hash = match req.password {
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || auth::hash_password(&p))
+                .await
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "密码处理失败",
+                    )
+                })??,
+        ),
+        None => None,
+    };
+    state.station.store.write(session.actor(), |tx| {
+        if let Some(d) = req.disabled {
+            store::set_operator_disabled(tx, id, d)?;
+        }
+        if let Some(h) = &hash {
+            store::set_operator_password(tx, id, h)?;
+        }
+        Ok(())
+    })?;
+    let op = state.station.store.read(|c| store::operator(c, id))?;
+    Ok(Json(OperatorView::from(&op)))
+}

@@ -1,0 +1,271 @@
+//! The card operations: issue (one card, batches, resuming jobs), verify, annual
+//! review and status changes. Each route checks its permission and calls the one
+//! operation in crate::ops that the CLI calls too.
+
+use super::error::ApiError;
+use super::labels;
+use super::records::state_zh;
+use super::session::Session;
+use super::{ApiJson, AppState};
+use crate::auth::Permission;
+use crate::ops::{IssueOutcome, ReviewRequest, StatusRequest, VerifyOutcome};
+use crate::store;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use base64::Engine;
+use card_profile::verdict::Outcome;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+pub struct IssueBody {
+    certificate_id: i64,
+    reader: String,
+}
+
+fn issue_view(out: &IssueOutcome) -> Value {
+    json!({
+        "job_id": out.job_id, "certificate_id": out.certificate_id, "number": out.number,
+        "serial": out.serial, "standing": out.verdict.standing, "standing_label": out.verdict.standing.label_zh(),
+        "resumed_without_rewrite": out.resumed_without_rewrite, "apdus": out.apdus,
+    })
+}
+
+pub async fn issue(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<IssueBody>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::Issue)?;
+    let out = state
+        .station
+        .issue(session.actor(), req.certificate_id, &req.reader)
+        .await?;
+    Ok(Json(issue_view(&out)))
+}
+
+#[derive(Deserialize)]
+pub struct BatchBody {
+    name: Option<String>,
+    certificate_ids: Vec<i64>,
+    readers: Vec<String>,
+}
+
+pub async fn start_batch(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<BatchBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(Permission::Issue)?;
+    let name = req
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("{} 批次", state.station.today()));
+    let id =
+        state
+            .station
+            .start_batch(session.actor(), &name, &req.certificate_ids, &req.readers)?;
+    Ok((StatusCode::CREATED, Json(json!({ "batch_id": id }))))
+}
+
+pub async fn batch(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::Issue)?;
+    let progress = state.station.batch_progress(id)?;
+    if progress.total == 0 {
+        return Err(ApiError::not_found(format!("找不到批次 {id}")));
+    }
+    let jobs = state
+        .station
+        .store
+        .read(|c| store::job_views(c, Some(id), None, None))?;
+    let mut v = json!(progress);
+    v["jobs"] = json!(jobs);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+pub struct ReadersBody {
+    readers: Vec<String>,
+}
+
+pub async fn resume_batch(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ReadersBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(Permission::Issue)?;
+    if state.station.batch_progress(id)?.total == 0 {
+        return Err(ApiError::not_found(format!("找不到批次 {id}")));
+    }
+    let known: Vec<String> = state
+        .station
+        .readers
+        .list()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    if let Some(r) = req.readers.iter().find(|r| !known.contains(r)) {
+        return Err(
+            crate::ops::OpError::Reader(crate::readers::ReaderError::UnknownReader(r.clone()))
+                .into(),
+        );
+    }
+    state
+        .station
+        .resume_batch(session.actor(), id, &req.readers);
+    Ok((StatusCode::ACCEPTED, Json(json!({ "batch_id": id }))))
+}
+
+#[derive(Deserialize)]
+pub struct JobsQuery {
+    state: Option<String>,
+}
+
+pub async fn jobs(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<JobsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::Issue)?;
+    if let Some(s) = q.state.as_deref() {
+        store::JobState::parse(s).map_err(|_| ApiError::invalid(format!("未知的任务状态：{s}")))?;
+    }
+    let jobs = state
+        .station
+        .store
+        .read(|c| store::job_views(c, None, None, q.state.as_deref()))?;
+    Ok(Json(json!(jobs)))
+}
+
+#[derive(Deserialize)]
+pub struct ReaderBody {
+    reader: String,
+}
+
+pub async fn resume_job(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ReaderBody>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::Issue)?;
+    let job = state.station.store.read(|c| store::job(c, id))?;
+    if !matches!(
+        job.state,
+        store::JobState::Interrupted | store::JobState::Queued
+    ) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("任务 {id} 的状态为 {}，无需续写", job.state.as_str()),
+        ));
+    }
+    let out = state
+        .station
+        .write_job(session.actor(), id, &req.reader)
+        .await?;
+    Ok(Json(issue_view(&out)))
+}
+
+/// The verdict as the inspector's screen shows it: every check with its Chinese
+/// label and findings, and the warnings gathered in one list.
+pub fn verdict_view(out: &VerifyOutcome) -> Value {
+    let v = &out.verdict;
+    let mut warnings = Vec::new();
+    let checks: Vec<Value> = v
+        .checks
+        .iter()
+        .map(|c| {
+            let (key, file) = labels::check_key(c.check);
+            let (outcome, findings) = match &c.outcome {
+                Outcome::Passed => ("passed", &[][..]),
+                Outcome::Warning { findings } => ("warning", findings.as_slice()),
+                Outcome::Failed { findings } => ("failed", findings.as_slice()),
+                Outcome::Pending => ("pending", &[][..]),
+            };
+            let findings: Vec<Value> = findings
+                .iter()
+                .map(|f| {
+                    let message = labels::finding_zh(f);
+                    if outcome == "warning" {
+                        warnings.push(message.clone());
+                    }
+                    let kind = serde_json::to_value(f)
+                        .ok()
+                        .and_then(|j| j.get("kind").cloned())
+                        .unwrap_or(Value::Null);
+                    json!({ "kind": kind, "message": message })
+                })
+                .collect();
+            json!({ "check": key, "file": file, "label": labels::check_zh(c.check), "outcome": outcome, "findings": findings })
+        })
+        .collect();
+    let photo = out.photo.as_ref().map(|p| {
+        format!(
+            "data:image/jpeg;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(p)
+        )
+    });
+    json!({
+        "standing": v.standing, "standing_label": v.standing.label_zh(),
+        "serial": hex::encode_upper(v.serial), "verified_on": v.verified_on,
+        "holder": v.holder, "certificate": v.certificate, "reviews": v.reviews, "status": v.status,
+        "checks": checks, "warnings": warnings, "photo": photo,
+        "record": out.record.as_ref().map(|r| json!({ "certificate_id": r.certificate_id, "state": r.state })),
+        "apdus": out.apdus,
+    })
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<ReaderBody>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::Verify)?;
+    let out = state.station.verify(&req.reader).await?;
+    Ok(Json(verdict_view(&out)))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<ReviewRequest>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::Review)?;
+    let review = state.station.review(session.actor(), &req).await?;
+    Ok(Json(json!({
+        "year": review.year, "date": review.date, "result": review.result, "remark": review.remark,
+        "written_to": req.reader.as_ref().map(|_| hex::encode_upper(review.serial)),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct StatusBody {
+    #[serde(flatten)]
+    request: StatusRequest,
+    reader: Option<String>,
+}
+
+pub async fn change_status(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<StatusBody>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ChangeStatus)?;
+    let reader = req.reader.as_deref().filter(|r| !r.is_empty());
+    let out = state
+        .station
+        .change_status(session.actor(), id, &req.request, reader)
+        .await?;
+    Ok(Json(json!({
+        "certificate_id": out.certificate_id, "state": out.state, "state_label": state_zh(out.state),
+        "written_to": out.written_to, "new_certificate_id": out.new_certificate_id, "new_number": out.new_number,
+    })))
+}

@@ -1,0 +1,190 @@
+//! The HTTP API (axum, under /api/v1) and the web UI on the same port. Routes are
+//! thin: they check the session's permission and call the operation in crate::ops
+//! that the CLI calls too. docs/API.md lists every route with an example.
+
+mod admin;
+mod cards;
+mod error;
+mod import;
+pub mod labels;
+mod readers;
+mod records;
+mod session;
+mod static_files;
+
+pub use cards::verdict_view;
+pub use error::ApiError;
+pub use session::COOKIE_NAME;
+
+use crate::ops::Station;
+use crate::readers::sim::SimReaders;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::Router;
+use std::sync::{Arc, Mutex};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub station: Station,
+    /// The simulated readers, in demo mode only (their insert/eject routes).
+    pub demo: Option<Arc<SimReaders>>,
+    /// Error reports of refused imports, kept for download: (id, xlsx).
+    pub import_reports: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    /// A valid argon2id hash checked when a login names an unknown user, so the
+    /// answer takes as long as for a known one.
+    pub dummy_hash: String,
+}
+
+impl AppState {
+    pub fn new(
+        station: Station,
+        demo: Option<Arc<SimReaders>>,
+    ) -> Result<Self, crate::auth::AuthError> {
+        Ok(Self {
+            station,
+            demo,
+            import_reports: Arc::default(),
+            dummy_hash: crate::auth::hash_password("not-a-real-password")?,
+        })
+    }
+}
+
+/// `Json<T>` whose rejection is our `{code, message}` in Chinese.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::invalid(format!("请求格式错误：{}", e.body_text()))
+    }
+}
+
+pub(crate) fn xlsx_response(filename: &str, bytes: Vec<u8>) -> Response {
+    // RFC 5987: the Chinese file name percent-encoded as UTF-8.
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (
+                CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Requests that change something must say `X-Requested-With: ecard`. A cross-site
+/// form cannot set that header, and a cross-site script cannot without a CORS
+/// preflight this server never grants: a guard beside SameSite=Strict cookies.
+async fn require_ajax_header(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let marked = req
+        .headers()
+        .get("x-requested-with")
+        .is_some_and(|v| v.as_bytes() == b"ecard");
+    if safe || marked || !req.uri().path().starts_with("/api/") {
+        next.run(req).await
+    } else {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_refused",
+            "请求缺少 X-Requested-With 标头，已拒绝",
+        )
+        .into_response()
+    }
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("没有这个接口")
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route(
+            "/session",
+            post(session::login)
+                .get(session::me)
+                .delete(session::logout),
+        )
+        .route("/readers", get(readers::list))
+        .route("/events", get(readers::events))
+        .route(
+            "/demo/readers/{name}/insert-blank",
+            post(readers::insert_blank),
+        )
+        .route("/demo/readers/{name}/eject", post(readers::eject))
+        .route(
+            "/demo/readers/{name}/insert",
+            post(readers::insert_from_tray),
+        )
+        .route("/demo/tray", get(readers::tray))
+        .route("/certificates", get(records::certificates))
+        .route("/certificates/{id}", get(records::certificate))
+        .route("/certificates/{id}/status", post(cards::change_status))
+        .route("/officers/{id}/photo", get(records::officer_photo))
+        .route("/revocations", get(records::revocations))
+        .route("/issue", post(cards::issue))
+        .route("/batches", post(cards::start_batch))
+        .route("/batches/{id}", get(cards::batch))
+        .route("/batches/{id}/resume", post(cards::resume_batch))
+        .route("/jobs", get(cards::jobs))
+        .route("/jobs/{id}/resume", post(cards::resume_job))
+        .route("/verify", post(cards::verify))
+        .route("/reviews", post(cards::review))
+        .route("/reviews/schedule", get(records::review_schedule))
+        .route("/reviews/schedule.xlsx", get(records::review_schedule_xlsx))
+        .route("/import", post(import::upload))
+        .route("/import/reports/{file}", get(import::report))
+        .route("/templates/roster.xlsx", get(import::template))
+        .route("/audit", get(records::audit))
+        .route("/audit/verify", get(records::audit_verify))
+        .route(
+            "/settings",
+            get(admin::settings).put(admin::update_settings),
+        )
+        .route(
+            "/operators",
+            get(admin::operators).post(admin::create_operator),
+        )
+        .route("/operators/{id}", patch(admin::update_operator))
+        .fallback(api_not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(static_files::serve)
+        .layer(middleware::from_fn(require_ajax_header))
+        // A roster with its photo archive; anything larger is refused before parsing.
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,263 @@
+//! Records: certificates and their history, officer photos, the revocation list,
+//! the annual-review schedule, the audit log.
+
+use super::error::ApiError;
+use super::session::Session;
+use super::{xlsx_response, AppState};
+use crate::auth::Permission;
+use crate::ops::REVOCATION_LIST_DATE;
+use crate::store::{self, CertificateState};
+use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Datelike;
+use ecard_domain::validity::{review_status, ReviewStatus};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn state_zh(s: CertificateState) -> &'static str {
+    match s {
+        CertificateState::Approved => "待制证",
+        CertificateState::Issued => "已制证",
+        CertificateState::Suspended => "已暂停",
+        CertificateState::Cancelled => "已注销",
+        CertificateState::Void => "已作废（补证）",
+        CertificateState::Replaced => "已换证",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+    q: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn certificates(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ViewRecords)?;
+    let filter = match query.state.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            CertificateState::parse(s)
+                .map_err(|_| ApiError::invalid(format!("未知的证件状态：{s}")))?,
+        ),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(500).clamp(1, 5000);
+    let rows = state
+        .station
+        .store
+        .read(|c| store::certificate_summaries(c, filter, query.q.as_deref(), limit))?;
+    let out: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            let mut v = json!(r);
+            v["state_label"] = json!(state_zh(r.state));
+            v
+        })
+        .collect();
+    Ok(Json(json!(out)))
+}
+
+pub async fn certificate(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ViewRecords)?;
+    let v = state.station.store.read(|c| {
+        let cert = store::certificate(c, id)?;
+        let officer = store::officer(c, cert.officer_id)?;
+        Ok(json!({
+            "id": cert.id,
+            "state": cert.state,
+            "state_label": state_zh(cert.state),
+            "holder": officer.holder,
+            "has_photo": officer.has_photo,
+            "certificate": cert.certificate,
+            "officer_id": cert.officer_id,
+            "replaces_id": cert.replaces_id,
+            "cards": store::cards_of_certificate(c, id)?,
+            "reviews": store::reviews_of(c, id)?,
+            "status_changes": store::status_changes_of(c, id)?,
+            "jobs": store::job_views(c, None, Some(id), None)?,
+        }))
+    })?;
+    Ok(Json(v))
+}
+
+pub async fn officer_photo(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    session.require(Permission::ViewRecords)?;
+    let photo = state
+        .station
+        .store
+        .read(|c| store::officer_photo(c, id))?
+        .ok_or_else(|| ApiError::not_found("该人员没有照片"))?;
+    Ok(([(CONTENT_TYPE, "image/jpeg")], photo).into_response())
+}
+
+pub async fn revocations(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ViewRecords)?;
+    let list_date = state.station.store.setting(REVOCATION_LIST_DATE)?;
+    let entries = state
+        .station
+        .store
+        .read(|c| store::revocation_entries(c, 10_000))?;
+    Ok(Json(json!({ "list_date": list_date, "entries": entries })))
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    limit: Option<i64>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ViewAudit)?;
+    let rows = state
+        .station
+        .store
+        .read(|c| store::recent_audit(c, q.limit.unwrap_or(100).clamp(1, 1000)))?;
+    let out: Vec<Value> = rows
+        .into_iter()
+        .map(|e| {
+            json!({
+                "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
+                "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone())),
+            })
+        })
+        .collect();
+    Ok(Json(json!(out)))
+}
+
+pub async fn audit_verify(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ViewAudit)?;
+    let r = state.station.store.verify_audit_chain()?;
+    Ok(Json(
+        json!({ "rows": r.rows, "first_broken": r.first_broken }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ScheduleQuery {
+    year: Option<i32>,
+}
+
+struct ScheduleItem {
+    subject: store::ReviewSubject,
+    status: ReviewStatus,
+}
+
+fn schedule(state: &AppState, year: Option<i32>) -> Result<(i32, Vec<ScheduleItem>), ApiError> {
+    let today = state.station.today();
+    let year = year.unwrap_or(today.year());
+    if !(2000..=2100).contains(&year) {
+        return Err(ApiError::invalid("年度超出范围"));
+    }
+    let policy = state.station.config.domain_review_policy();
+    let items = state
+        .station
+        .store
+        .read(|c| store::review_subjects(c, year))?
+        .into_iter()
+        .map(|subject| {
+            let status = review_status(
+                subject.issue_date,
+                year,
+                subject.reviewed_on,
+                today,
+                &policy,
+            );
+            ScheduleItem { subject, status }
+        })
+        .filter(|i| i.status != ReviewStatus::Exempt)
+        .collect();
+    Ok((year, items))
+}
+
+pub async fn review_schedule(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ScheduleQuery>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ViewRecords)?;
+    let (year, items) = schedule(&state, q.year)?;
+    let deadline = state.station.config.domain_review_policy().deadline(year);
+    let items: Vec<Value> = items
+        .iter()
+        .map(|i| {
+            let s = &i.subject;
+            json!({
+                "certificate_id": s.certificate_id, "number": s.number, "name": s.name, "unit": s.unit,
+                "issue_date": s.issue_date, "reviewed_on": s.reviewed_on,
+                "status": i.status, "status_label": i.status.label_zh(),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "year": year, "deadline": deadline, "items": items }),
+    ))
+}
+
+pub async fn review_schedule_xlsx(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ScheduleQuery>,
+) -> Result<Response, ApiError> {
+    session.require(Permission::ViewRecords)?;
+    let (year, items) = schedule(&state, q.year)?;
+    let today = state.station.today();
+    let list: Vec<_> = items
+        .into_iter()
+        .filter_map(|i| {
+            let s = i.subject;
+            // Records hold only IDs that passed the check at entry; one that no
+            // longer parses is left out of the sheet rather than failing it.
+            let citizen_id =
+                ecard_domain::citizen_id::CitizenId::parse(&s.id_number, today).ok()?;
+            Some((
+                ecard_domain::forms::ReviewCandidate {
+                    name: s.name,
+                    unit: s.unit,
+                    citizen_id,
+                    certificate_number: s.number,
+                    issued_on: s.issue_date,
+                    valid_until: s.valid_until,
+                    reviewed_on: s.reviewed_on,
+                },
+                i.status,
+            ))
+        })
+        .collect();
+    let header = ecard_domain::forms::FormHeader {
+        unit: state.station.config.bureau_name.clone(),
+        filled_by: session.operator.display_name.clone(),
+        phone: String::new(),
+        date: Some(today),
+    };
+    let bytes = ecard_domain::forms::review_list_xlsx(&header, year, &list).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "xlsx_failed",
+            e.to_string(),
+        )
+    })?;
+    Ok(xlsx_response(&format!("{year}年度年审名单.xlsx"), bytes))
+}

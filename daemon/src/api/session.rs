@@ -1,0 +1,197 @@
+//! Logins and the session extractor every protected route takes. A session is a
+//! random token in an HttpOnly, SameSite=Strict cookie; the store keeps only its
+//! SHA-256, so a copied database opens no sessions.
+
+use super::error::ApiError;
+use super::{ApiJson, AppState};
+use crate::auth::{self, Permission, Role, SessionToken};
+use crate::store::{self, OperatorRow};
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub const COOKIE_NAME: &str = "ecard_session";
+/// A working day and then some; a station left logged in overnight asks again.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The logged-in operator behind a request.
+pub struct Session {
+    pub operator: OperatorRow,
+    digest: String,
+}
+
+impl Session {
+    /// Refuses the request unless the operator's role has `p`.
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.operator.role.allows(p) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(self.operator.role))
+        }
+    }
+
+    /// The name audit rows carry.
+    pub fn actor(&self) -> &str {
+        &self.operator.username
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_owned())
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = cookie_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let token = SessionToken::parse(&token).map_err(|_| ApiError::unauthenticated())?;
+        let digest = hex::encode(token.digest());
+        let now = store::now();
+        let operator = state
+            .station
+            .store
+            .read(|c| store::session_operator(c, &digest, &now))?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "登录已过期，请重新登录",
+                )
+            })?;
+        Ok(Session { operator, digest })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OperatorView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub role_label: &'static str,
+    pub disabled: bool,
+    pub permissions: Vec<Permission>,
+}
+
+impl From<&OperatorRow> for OperatorView {
+    fn from(o: &OperatorRow) -> Self {
+        Self {
+            id: o.id,
+            username: o.username.clone(),
+            display_name: o.display_name.clone(),
+            role: o.role,
+            role_label: o.role.label_zh(),
+            disabled: o.disabled,
+            permissions: Permission::ALL
+                .into_iter()
+                .filter(|p| o.role.allows(*p))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    username: String,
+    password: String,
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "bad_credentials",
+        "用户名或密码错误",
+    )
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<Login>,
+) -> Result<Response, ApiError> {
+    let store = state.station.store.clone();
+    let username = req.username.trim().to_owned();
+    let found = store.read(|c| store::operator_for_login(c, &username))?;
+    // The hash is checked even for an unknown user, so timing does not tell
+    // which usernames exist.
+    let (operator, phc) = match found {
+        Some((o, phc)) => (Some(o), phc),
+        None => (None, state.dummy_hash.clone()),
+    };
+    let password = req.password;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&phc, &password))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "登录处理失败",
+            )
+        })??;
+    let Some(operator) = operator.filter(|_| ok) else {
+        tracing::info!(username = %username, "login refused");
+        return Err(bad_credentials());
+    };
+    if operator.disabled {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            "该账户已停用，请联系管理员",
+        ));
+    }
+    let (token, digest) = auth::new_session_token()?;
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    store.write(&operator.username, |tx| {
+        store::insert_session(tx, &hex::encode(digest), operator.id, &expires)?;
+        tx.audit("session.login", &operator.username, json!({}))?;
+        Ok(())
+    })?;
+    let cookie = format!(
+        "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        token.expose(),
+        SESSION_HOURS * 3600
+    );
+    let mut resp = Json(OperatorView::from(&operator)).into_response();
+    resp.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "登录处理失败",
+            )
+        })?,
+    );
+    Ok(resp)
+}
+
+pub async fn me(session: Session) -> Json<OperatorView> {
+    Json(OperatorView::from(&session.operator))
+}
+
+pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
+    state.station.store.write(session.actor(), |tx| {
+        store::delete_session(tx, &session.digest)?;
+        tx.audit("session.logout", &session.operator.username, json!({}))?;
+        Ok(())
+    })?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut().insert(
+        SET_COOKIE,
+        HeaderValue::from_static("ecard_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    Ok(resp)
+}

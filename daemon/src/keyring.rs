@@ -1,0 +1,320 @@
+//! The station's keys in the store: the bureau master key and the document-signer
+//! key, each sealed under the operator passphrase (crate::keystore), the signer's
+//! certificate beside them, and the trust anchors (province roots) verification uses.
+//!
+//! The province root key never enters a station database: `ecardd keys root init`
+//! writes it, sealed, to a file of its own, which a province keeps offline; the
+//! station only receives the anchor (public key) and its signer certificate.
+
+use crate::keystore::{self, KdfParams, KeystoreError, SealedKey, MASTER_KEY, SIGNER_KEY};
+use crate::ops::StationKeys;
+use crate::store::{self, Store, StoreError};
+use card_profile::keys::MasterKey;
+use card_profile::pki::{
+    DocumentSigner, PkiError, RootKey, SignerCertificate, SigningKey, TrustAnchor, TrustList,
+};
+use chrono::{Months, NaiveDate};
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error(transparent)]
+    Keystore(#[from] KeystoreError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("pki: {0}")]
+    Pki(#[from] PkiError),
+    #[error("station keys are not initialised")]
+    NotInitialised,
+    #[error("station keys already exist")]
+    AlreadyInitialised,
+    #[error("stored key material is malformed: {0}")]
+    Malformed(String),
+    #[error("random generator failed")]
+    Random,
+}
+
+impl KeyringError {
+    pub fn message_zh(&self) -> String {
+        match self {
+            KeyringError::Keystore(e) => e.message_zh().into(),
+            KeyringError::Store(_) => "数据库错误，密钥未改变".into(),
+            KeyringError::Pki(_) => "密钥或证书无效".into(),
+            KeyringError::NotInitialised => "本站尚未生成密钥，请先运行 `ecardd keys init`".into(),
+            KeyringError::AlreadyInitialised => "本站密钥已存在，未做任何改变".into(),
+            KeyringError::Malformed(_) => "存储的密钥数据已损坏".into(),
+            KeyringError::Random => "系统随机数生成失败".into(),
+        }
+    }
+}
+
+/// A province root key sealed in its own file, with its public anchor in the clear.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RootKeyFile {
+    pub anchor: TrustAnchor,
+    pub sealed: SealedKey,
+}
+
+const ROOT_KEY: &str = "province-root-key";
+
+/// Generates a province root key valid 20 years from `today`.
+pub fn init_root(
+    name: &str,
+    passphrase: &str,
+    today: NaiveDate,
+    kdf: KdfParams,
+) -> Result<RootKeyFile, KeyringError> {
+    let root = RootKey {
+        name: name.to_owned(),
+        key: SigningKey::generate()?,
+        valid_from: today,
+        valid_until: today + Months::new(12 * 20),
+    };
+    Ok(RootKeyFile {
+        anchor: root.anchor(),
+        sealed: keystore::seal_with(ROOT_KEY, root.key.pkcs8(), passphrase, kdf)?,
+    })
+}
+
+impl RootKeyFile {
+    pub fn unlock(&self, passphrase: &str) -> Result<RootKey, KeyringError> {
+        let pkcs8 = self.sealed.open(ROOT_KEY, passphrase)?;
+        let key = SigningKey::from_pkcs8(&pkcs8)?;
+        if key.public_key() != self.anchor.public_key {
+            return Err(KeyringError::Malformed(
+                "root key does not match its anchor".into(),
+            ));
+        }
+        Ok(RootKey {
+            name: self.anchor.name.clone(),
+            key,
+            valid_from: self.anchor.valid_from,
+            valid_until: self.anchor.valid_until,
+        })
+    }
+}
+
+/// What may be shown about the station's keys (never the secrets).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyStatus {
+    pub master: bool,
+    pub signer: Option<SignerInfo>,
+    pub trust: Vec<TrustAnchor>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerInfo {
+    pub subject: String,
+    pub issuer_key_id: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+/// Generates the bureau master key and a document-signer key certified by `root`,
+/// seals both under `passphrase`, and trusts the root. Refuses to replace existing keys.
+pub fn init_station(
+    store: &Store,
+    actor: &str,
+    bureau: &str,
+    root: &RootKey,
+    passphrase: &str,
+    today: NaiveDate,
+    kdf: KdfParams,
+) -> Result<KeyStatus, KeyringError> {
+    if status(store)?.master {
+        return Err(KeyringError::AlreadyInitialised);
+    }
+    let mut master = zeroize::Zeroizing::new([0u8; 32]);
+    SystemRandom::new()
+        .fill(master.as_mut())
+        .map_err(|_| KeyringError::Random)?;
+    let signer_key = SigningKey::generate()?;
+    let cert = root.issue_signer(
+        bureau,
+        &signer_key.public_key(),
+        today,
+        (today + Months::new(12 * 10)).min(root.valid_until),
+    )?;
+    let sealed_master = keystore::seal_with(MASTER_KEY, master.as_ref(), passphrase, kdf)?;
+    let sealed_signer = keystore::seal_with(SIGNER_KEY, signer_key.pkcs8(), passphrase, kdf)?;
+    let anchor = root.anchor();
+    store.write(actor, |tx| {
+        let now = store::now();
+        for (name, sealed, public) in [
+            ("master", &sealed_master, None),
+            ("signer", &sealed_signer, Some(hex::encode(&cert.raw))),
+        ] {
+            tx.conn()
+                .execute(
+                    "INSERT INTO sealed_keys (name, sealed_json, public_json, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![name, serde_json::to_string(sealed)?, public, now],
+                )
+                .map_err(store::on_conflict(|| "本站密钥已存在".into()))?;
+        }
+        add_anchor(tx, &anchor)?;
+        tx.audit(
+            "keys.initialised",
+            bureau,
+            json!({ "signer_subject": cert.subject, "root": hex::encode(anchor.key_id) }),
+        )?;
+        Ok(())
+    })?;
+    status(store)
+}
+
+/// Adds (or replaces) a trusted root.
+pub fn add_anchor(tx: &mut store::Tx<'_>, anchor: &TrustAnchor) -> store::Result<()> {
+    let key_id = hex::encode(anchor.key_id);
+    tx.conn().execute(
+        "INSERT INTO trust_anchors (key_id, anchor_json) VALUES (?1, ?2)
+         ON CONFLICT(key_id) DO UPDATE SET anchor_json = excluded.anchor_json",
+        rusqlite::params![key_id, serde_json::to_string(anchor)?],
+    )?;
+    tx.audit(
+        "trust.anchor_added",
+        &key_id,
+        json!({ "name": anchor.name }),
+    )?;
+    Ok(())
+}
+
+pub fn trust_list(store: &Store) -> Result<TrustList, KeyringError> {
+    Ok(TrustList::new(anchors(store)?))
+}
+
+fn anchors(store: &Store) -> Result<Vec<TrustAnchor>, KeyringError> {
+    let texts: Vec<String> = store.read(|c| {
+        let mut stmt = c.prepare("SELECT anchor_json FROM trust_anchors ORDER BY key_id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })?;
+    texts
+        .iter()
+        .map(|t| serde_json::from_str(t).map_err(|e| KeyringError::Malformed(e.to_string())))
+        .collect()
+}
+
+fn sealed(store: &Store, name: &str) -> Result<Option<(SealedKey, Option<String>)>, KeyringError> {
+    let row: Option<(String, Option<String>)> = store.read(|c| {
+        Ok(c.query_row(
+            "SELECT sealed_json, public_json FROM sealed_keys WHERE name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+    })?;
+    row.map(|(s, p)| Ok((SealedKey::from_json(&s)?, p)))
+        .transpose()
+}
+
+fn signer_certificate(public: Option<String>) -> Result<SignerCertificate, KeyringError> {
+    let raw = hex::decode(public.unwrap_or_default())
+        .map_err(|e| KeyringError::Malformed(e.to_string()))?;
+    SignerCertificate::from_tlv(&raw).map_err(|e| KeyringError::Malformed(e.to_string()))
+}
+
+pub fn status(store: &Store) -> Result<KeyStatus, KeyringError> {
+    let master = sealed(store, "master")?.is_some();
+    let signer = match sealed(store, "signer")? {
+        Some((_, public)) => {
+            let cert = signer_certificate(public)?;
+            Some(SignerInfo {
+                subject: cert.subject,
+                issuer_key_id: hex::encode(cert.issuer),
+                valid_from: cert.valid_from,
+                valid_until: cert.valid_until,
+            })
+        }
+        None => None,
+    };
+    Ok(KeyStatus {
+        master,
+        signer,
+        trust: anchors(store)?,
+    })
+}
+
+/// Opens the sealed keys with the passphrase, for this process's lifetime.
+pub fn unlock(store: &Store, passphrase: &str) -> Result<(StationKeys, TrustList), KeyringError> {
+    let (sealed_master, _) = sealed(store, "master")?.ok_or(KeyringError::NotInitialised)?;
+    let (sealed_signer, public) = sealed(store, "signer")?.ok_or(KeyringError::NotInitialised)?;
+    let master_bytes = sealed_master.open(MASTER_KEY, passphrase)?;
+    let master =
+        MasterKey::from_bytes(&master_bytes).map_err(|e| KeyringError::Malformed(e.to_string()))?;
+    let signer_pkcs8 = sealed_signer.open(SIGNER_KEY, passphrase)?;
+    let signer = DocumentSigner::new(
+        SigningKey::from_pkcs8(&signer_pkcs8)?,
+        signer_certificate(public)?,
+    )?;
+    Ok((StationKeys { master, signer }, trust_list(store)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> KdfParams {
+        KdfParams::new(256, 1, 1).unwrap()
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[test]
+    fn init_then_unlock_gives_a_signer_the_trust_list_accepts() {
+        let store = Store::open_in_memory().unwrap();
+        let root_file = init_root("测试省根", "root-pass", day(), cheap()).unwrap();
+        let root = root_file.unlock("root-pass").unwrap();
+        let st = init_station(
+            &store,
+            "t",
+            "测试市司法局",
+            &root,
+            "station-pass",
+            day(),
+            cheap(),
+        )
+        .unwrap();
+        assert!(st.master);
+        assert_eq!(st.signer.as_ref().unwrap().subject, "测试市司法局");
+        assert_eq!(st.trust.len(), 1);
+        let (keys, trust) = unlock(&store, "station-pass").unwrap();
+        assert!(trust.check_signer(&keys.signer.certificate, day()).is_ok());
+        assert_eq!(keys.master.expose().len(), 32);
+    }
+
+    #[test]
+    fn wrong_passphrase_and_second_init_are_refused() {
+        let store = Store::open_in_memory().unwrap();
+        let root = init_root("根", "root-pass", day(), cheap())
+            .unwrap()
+            .unlock("root-pass")
+            .unwrap();
+        init_station(&store, "t", "局", &root, "station-pass", day(), cheap()).unwrap();
+        assert!(matches!(
+            unlock(&store, "wrong-pass"),
+            Err(KeyringError::Keystore(KeystoreError::WrongPassphrase))
+        ));
+        assert!(matches!(
+            init_station(&store, "t", "局", &root, "station-pass", day(), cheap()),
+            Err(KeyringError::AlreadyInitialised)
+        ));
+        assert!(matches!(
+            init_root("根", "p", day(), cheap()).unwrap().unlock("q"),
+            Err(KeyringError::Keystore(KeystoreError::WrongPassphrase))
+        ));
+    }
+
+    #[test]
+    fn unlock_before_init_says_so() {
+        let store = Store::open_in_memory().unwrap();
+        assert!(matches!(
+            unlock(&store, "x"),
+            Err(KeyringError::NotInitialised)
+        ));
+    }
+}

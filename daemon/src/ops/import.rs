@@ -1,0 +1,109 @@
+//! Roster import (导入): the official xlsx and its photos, validated all-or-nothing by
+//! ecard_domain::roster, then recorded in one transaction: each person's record with
+//! the chip-sized photo, and one application per row queued for the registry, where
+//! the county and city bureaus decide. A refused import changes nothing.
+
+use super::{OpError, Station};
+use crate::store;
+use base64::Engine;
+use card_profile::records::{Gender, Holder};
+use ecard_domain::roster::{self, ApplicationKind, ImportOptions, ImportReport, Photos, RosterRow};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportOutcome {
+    pub imported: usize,
+    pub application_ids: Vec<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file itself: every problem, by sheet, row and column.
+    #[error("{0}")]
+    Rejected(ImportReport),
+    #[error(transparent)]
+    Op(#[from] OpError),
+}
+
+fn holder_of(row: &RosterRow) -> Holder {
+    Holder {
+        name: row.name.clone(),
+        gender: match row.gender {
+            ecard_domain::citizen_id::Gender::Male => Gender::Male,
+            ecard_domain::citizen_id::Gender::Female => Gender::Female,
+        },
+        ethnicity: row.ethnicity.as_str().to_owned(),
+        birth_date: row.birth_date,
+        id_number: row.citizen_id.to_string(),
+    }
+}
+
+impl Station {
+    pub fn import_roster(
+        &self,
+        actor: &str,
+        xlsx: &[u8],
+        photos: Photos<'_>,
+    ) -> Result<ImportOutcome, ImportError> {
+        let rows = roster::import(xlsx, photos, &ImportOptions::new(self.today()))
+            .map_err(ImportError::Rejected)?;
+        // Photos are downscaled for the chip before anything is written, so a photo
+        // that cannot be made small enough refuses the whole import.
+        let mut report = ImportReport::default();
+        let mut chip_photos = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match row
+                .photo
+                .as_deref()
+                .map(ecard_domain::photo::downscale_for_chip)
+                .transpose()
+            {
+                Ok(p) => chip_photos.push(p),
+                Err(e) => {
+                    report.issues.push(roster::ImportIssue {
+                        sheet: "照片".into(),
+                        row: Some(row.excel_row),
+                        column: row.citizen_id.to_string(),
+                        reason: e.to_string(),
+                    });
+                    chip_photos.push(None);
+                }
+            }
+        }
+        if !report.issues.is_empty() {
+            return Err(ImportError::Rejected(report));
+        }
+        let ids = self.store.write(actor, |tx| {
+            let mut ids = Vec::with_capacity(rows.len());
+            for (row, photo) in rows.iter().zip(&chip_photos) {
+                let officer = store::upsert_officer(tx, &holder_of(row), photo.as_deref())?;
+                let kind = match row.kind {
+                    ApplicationKind::New => "new",
+                    ApplicationKind::Replacement => "replacement",
+                };
+                let row_json = serde_json::to_value(row)?;
+                let event_id = tx.outbox(
+                    "application_submitted",
+                    json!({
+                        "kind": kind, "row": row_json,
+                        "photo_jpeg": photo.as_ref().map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+                    }),
+                )?;
+                let id: i64 = tx.conn().query_row(
+                    "INSERT INTO applications (officer_id, kind, row_json, state, event_id, created_at)
+                     VALUES (?1, ?2, ?3, 'submitted', ?4, ?5) RETURNING id",
+                    rusqlite::params![officer, kind, row_json.to_string(), event_id, store::now()],
+                    |r| r.get(0),
+                )?;
+                ids.push(id);
+            }
+            tx.audit("roster.imported", &format!("{} rows", rows.len()), json!({ "applications": ids }))?;
+            Ok(ids)
+        }).map_err(OpError::from)?;
+        Ok(ImportOutcome {
+            imported: ids.len(),
+            application_ids: ids,
+        })
+    }
+}

@@ -1,0 +1,234 @@
+//! Read-only views the API and the CLI list: joined rows shaped for people, not for
+//! the operations (those use records.rs).
+
+use super::{CertificateState, Result};
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateSummary {
+    pub id: i64,
+    pub number: String,
+    pub state: CertificateState,
+    pub officer_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub unit: String,
+    pub kind: String,
+    pub issue_date: String,
+    pub valid_until: String,
+    /// The live (or suspended) card, if any.
+    pub card_serial: Option<String>,
+}
+
+/// Certificates, newest first; `query` matches name, ID number or certificate number.
+pub fn certificate_summaries(
+    conn: &Connection,
+    state: Option<CertificateState>,
+    query: Option<&str>,
+    limit: i64,
+) -> Result<Vec<CertificateSummary>> {
+    let like = query
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.replace(['%', '_'], "")));
+    let mut stmt = conn.prepare(
+        "SELECT c.id, c.number, c.state, c.officer_id, o.name, o.id_number,
+                json_extract(c.data_json, '$.unit'), json_extract(c.data_json, '$.kind'),
+                json_extract(c.data_json, '$.issue_date'), json_extract(c.data_json, '$.valid_until'),
+                (SELECT serial FROM cards k WHERE k.certificate_id = c.id
+                   AND k.state IN ('live','suspended') ORDER BY k.id DESC LIMIT 1)
+         FROM certificates c JOIN officers o ON o.id = c.officer_id
+         WHERE (?1 IS NULL OR c.state = ?1)
+           AND (?2 IS NULL OR o.name LIKE ?2 OR o.id_number LIKE ?2 OR c.number LIKE ?2)
+         ORDER BY c.id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![state.map(|s| s.as_str()), like, limit], |r| {
+        let state: String = r.get(2)?;
+        Ok(CertificateSummary {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            state: CertificateState::parse(&state)?,
+            officer_id: r.get(3)?,
+            name: r.get(4)?,
+            id_number: r.get(5)?,
+            unit: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            kind: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+            issue_date: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+            valid_until: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+            card_serial: r.get(10)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewEntry {
+    pub year: i64,
+    pub date: String,
+    pub result: String,
+    pub reviewer: String,
+    pub remark: Option<String>,
+    pub card_serial: Option<String>,
+}
+
+pub fn reviews_of(conn: &Connection, certificate_id: i64) -> Result<Vec<ReviewEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT year, review_date, result, reviewer, remark, card_serial FROM reviews
+         WHERE certificate_id = ?1 ORDER BY year",
+    )?;
+    let rows = stmt.query_map([certificate_id], |r| {
+        Ok(ReviewEntry {
+            year: r.get(0)?,
+            date: r.get(1)?,
+            result: r.get(2)?,
+            reviewer: r.get(3)?,
+            remark: r.get(4)?,
+            card_serial: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusEntry {
+    pub kind: String,
+    pub reason: String,
+    pub detail: serde_json::Value,
+    pub effective_on: String,
+    pub card_serial: Option<String>,
+    pub created_at: String,
+}
+
+pub fn status_changes_of(conn: &Connection, certificate_id: i64) -> Result<Vec<StatusEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT kind, reason, detail_json, effective_on, card_serial, created_at FROM status_changes
+         WHERE certificate_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([certificate_id], |r| {
+        let detail: String = r.get(2)?;
+        Ok(StatusEntry {
+            kind: r.get(0)?,
+            reason: r.get(1)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            effective_on: r.get(3)?,
+            card_serial: r.get(4)?,
+            created_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub id: i64,
+    pub certificate_id: i64,
+    pub batch_id: Option<i64>,
+    pub number: String,
+    pub name: String,
+    pub state: String,
+    pub reader: Option<String>,
+    pub card_serial: Option<String>,
+    pub error: Option<String>,
+    pub updated_at: String,
+}
+
+/// Jobs filtered by batch, certificate and/or state, oldest first.
+pub fn job_views(
+    conn: &Connection,
+    batch_id: Option<i64>,
+    certificate_id: Option<i64>,
+    state: Option<&str>,
+) -> Result<Vec<JobView>> {
+    let mut stmt = conn.prepare(
+        "SELECT j.id, j.certificate_id, j.batch_id, c.number, o.name, j.state, j.reader,
+                j.card_serial, j.error, j.updated_at
+         FROM jobs j JOIN certificates c ON c.id = j.certificate_id JOIN officers o ON o.id = c.officer_id
+         WHERE (?1 IS NULL OR j.batch_id = ?1) AND (?2 IS NULL OR j.certificate_id = ?2)
+           AND (?3 IS NULL OR j.state = ?3)
+         ORDER BY j.id",
+    )?;
+    let rows = stmt.query_map(params![batch_id, certificate_id, state], |r| {
+        Ok(JobView {
+            id: r.get(0)?,
+            certificate_id: r.get(1)?,
+            batch_id: r.get(2)?,
+            number: r.get(3)?,
+            name: r.get(4)?,
+            state: r.get(5)?,
+            reader: r.get(6)?,
+            card_serial: r.get(7)?,
+            error: r.get(8)?,
+            updated_at: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevocationEntry {
+    pub serial: Option<String>,
+    pub number: Option<String>,
+    pub reason: String,
+    pub since: String,
+    pub source: String,
+}
+
+pub fn revocation_entries(conn: &Connection, limit: i64) -> Result<Vec<RevocationEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT serial, number, reason, since, source FROM revocations ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(RevocationEntry {
+            serial: r.get(0)?,
+            number: r.get(1)?,
+            reason: r.get(2)?,
+            since: r.get(3)?,
+            source: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A certificate the annual review concerns: issued (live) ones and the date
+/// they were reviewed for `year`, if they were.
+#[derive(Debug, Clone)]
+pub struct ReviewSubject {
+    pub certificate_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub unit: String,
+    pub number: String,
+    pub issue_date: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub reviewed_on: Option<NaiveDate>,
+}
+
+pub fn review_subjects(conn: &Connection, year: i32) -> Result<Vec<ReviewSubject>> {
+    let mut stmt = conn.prepare(
+        "SELECT c.id, o.name, o.id_number, c.data_json,
+                (SELECT review_date FROM reviews r WHERE r.certificate_id = c.id AND r.year = ?1 AND r.result = 'passed')
+         FROM certificates c JOIN officers o ON o.id = c.officer_id
+         WHERE c.state IN ('issued','suspended') ORDER BY c.id",
+    )?;
+    let rows = stmt.query_map([year], |r| {
+        let json: String = r.get(3)?;
+        let cert: card_profile::records::Certificate =
+            serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::InvalidColumnType(3, e.to_string(), rusqlite::types::Type::Text)
+            })?;
+        let reviewed: Option<String> = r.get(4)?;
+        Ok(ReviewSubject {
+            certificate_id: r.get(0)?,
+            name: r.get(1)?,
+            id_number: r.get(2)?,
+            unit: cert.unit,
+            number: cert.number,
+            issue_date: cert.issue_date,
+            valid_until: cert.valid_until,
+            reviewed_on: reviewed.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
