@@ -425,6 +425,18 @@ impl Ui {
         }
     }
 
+    /// Scrolls `css` into the middle of the viewport (before a screenshot).
+    pub async fn scroll_to(&self, css: &str) -> Result<()> {
+        self.find(css).await?;
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+                vec![serde_json::Value::String(css.to_string())],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Saves `target/ui-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let png = self.client.screenshot().await?;

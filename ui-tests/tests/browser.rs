@@ -105,6 +105,7 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(!ui.exists(&row).await?, "written certificate still listed");
+    ui.scroll_to("#issue-result").await?;
     page_done(ui, "03-issue").await?;
 
     // 验证: 有效, with photo, holder data and every check listed.
@@ -165,6 +166,7 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
         )
         .await?;
     assert_eq!(written_to, serial, "review not written to the card");
+    ui.scroll_to("#review-done").await?;
     page_done(ui, "07-review").await?;
     ui.logout().await?;
 
@@ -198,6 +200,7 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     assert_eq!(state, "cancelled");
     ui.wait_text("#status-done", &serial, Duration::from_secs(5))
         .await?;
+    ui.scroll_to("#status-done").await?;
     page_done(ui, "08-status").await?;
 
     // 验证 again: 已注销.

@@ -57,7 +57,9 @@ function renderShell() {
   clear(list);
   if (!logged) return;
   const s = state.session;
-  document.getElementById("session-user").textContent = `${s.display_name}（${s.role_label}）`;
+  document.getElementById("session-user").textContent = s.display_name.includes(s.role_label)
+    ? `${s.display_name} · ${s.username}`
+    : `${s.display_name} · ${s.role_label}`;
   for (const r of ROUTES.filter(allowed)) {
     list.append(h("li", null, h("a", { href: `#/${r.path}`, "data-route": r.path }, r.title)));
   }
