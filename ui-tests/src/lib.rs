@@ -469,6 +469,31 @@ impl Ui {
         Ok(())
     }
 
+    /// Logs in with the keyboard only: the login page focuses the user name, Tab
+    /// moves to the password, Enter submits.
+    pub async fn login_by_keyboard(&self, username: &str) -> Result<()> {
+        use fantoccini::key::Key;
+        self.goto("login").await?;
+        self.find("#login-username").await?;
+        let focused = self.client.active_element().await?;
+        if focused.attr("id").await?.as_deref() != Some("login-username") {
+            return Err(err("the login page does not focus the user name field"));
+        }
+        focused.clear().await?;
+        focused
+            .send_keys(&format!("{username}{}", char::from(Key::Tab)))
+            .await?;
+        let focused = self.client.active_element().await?;
+        if focused.attr("id").await?.as_deref() != Some("login-password") {
+            return Err(err("Tab from the user name does not reach the password"));
+        }
+        focused
+            .send_keys(&format!("demo-{username}{}", char::from(Key::Enter)))
+            .await?;
+        self.find("#nav-list a").await?;
+        Ok(())
+    }
+
     pub async fn logout(&self) -> Result<()> {
         self.click("#logout").await?;
         self.find("#login-username").await?;

@@ -58,8 +58,8 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     let kept = ui.find("#login-username").await?.prop("value").await?;
     assert_eq!(kept.as_deref(), Some("zhizheng"), "form lost the username");
 
-    // 制证员: the navigation offers 制证 and not 设置.
-    ui.login("zhizheng").await?;
+    // 制证员 (by keyboard only): the navigation offers 制证 and not 设置.
+    ui.login_by_keyboard("zhizheng").await?;
     let nav = ui.nav_routes().await?;
     assert!(nav.contains(&"issue".to_string()), "issuer nav: {nav:?}");
     assert!(

@@ -72,7 +72,7 @@ export function renderVerdict(v) {
     ),
   );
   const status = v.status
-    ? `${label(CARD_STATUS, v.status.state)}${v.status.reason ? `（${v.status.reason}）` : ""}${v.status.since ? `，自 ${v.status.since}` : ""}`
+    ? `${label(CARD_STATUS, v.status.state)}${v.status.reason ? `（${v.status.reason}）` : ""}${v.status.since || v.status.date ? `，自 ${v.status.since || v.status.date}` : ""}`
     : "—";
   const reviews = (v.reviews || []).map((r) =>
     h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label(REVIEW_RESULT, r.result)), h("td", null, r.reviewer || "—")),
