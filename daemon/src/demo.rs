@@ -1,60 +1,75 @@
 //! `ecardd demo`: the station with no hardware. A database in a temporary
-//! directory, simulated readers with a stack of blank cards, demo keys and sample
-//! officers; then one run of the real operations (issue → verify → annual review)
-//! through the same code the daemon uses, printed as it happens.
-//!
-//! The HTTP API and web UI are not built yet (issues #3 and #5); until they are,
-//! the demo is this walk-through on the terminal.
+//! directory, simulated readers with a stack of blank cards, demo keys, sample
+//! officers approved and waiting for their cards, and demo operator logins; then
+//! the same HTTP API and web UI `ecardd serve` offers. `--walkthrough` instead runs
+//! issue → verify → annual review once on the terminal.
 
-use crate::ops::{ReviewRequest, Station, StationConfig, StationKeys};
+use crate::api::AppState;
+use crate::auth::{self, Role};
+use crate::ops::{ReviewRequest, Station, StationConfig, StationKeys, REVOCATION_LIST_DATE};
 use crate::readers::sim::SimReaders;
 use crate::readers::Readers;
 use crate::store::{self, CertificateState, Store};
 use card_profile::demo;
 use card_profile::records::ReviewResult;
 use card_profile::verdict::Outcome;
+use chrono::NaiveDate;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-const READERS: [&str; 2] = ["演示读卡器 1", "演示读卡器 2"];
+pub const READERS: [&str; 2] = ["演示读卡器 1", "演示读卡器 2"];
 
-pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// The demo logins: (username, display name, role). The password is "demo-" + username.
+pub const LOGINS: [(&str, &str, Role); 4] = [
+    ("guanli", "演示管理员", Role::Admin),
+    ("zhizheng", "演示制证员", Role::Issuer),
+    ("nianshen", "演示年审员", Role::Reviewer),
+    ("jiancha", "演示检查员", Role::Inspector),
+];
+
+pub fn demo_password(username: &str) -> String {
+    format!("demo-{username}")
+}
+
+/// A demo station and what keeps it alive.
+pub struct DemoStation {
+    pub station: Station,
+    pub sim: Arc<SimReaders>,
+    pub db: PathBuf,
+    /// The certificates approved and waiting for a card.
+    pub approved: Vec<i64>,
+    _dir: tempfile::TempDir,
+}
+
+/// Builds the demo station as of `today`.
+pub fn build(today: NaiveDate) -> Result<DemoStation, Box<dyn std::error::Error + Send + Sync>> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("ecard-demo.db");
     let store = Arc::new(Store::open(&db)?);
-    let today = chrono::Local::now().date_naive();
     let pki = demo::pki(today)?;
     let sim = Arc::new(SimReaders::new(
         &READERS,
-        20,
+        50,
         pki.master.clone(),
         0xEC00_0000_0000_0001,
     ));
-    let readers = Readers::new(sim.clone());
-    let officers = demo::officers(today);
-    let trust = pki.trust.clone();
-    let station = Station::new(
+    let mut station = Station::new(
         Arc::clone(&store),
-        readers,
+        Readers::new(sim.clone()),
         StationKeys {
             master: pki.master,
             signer: pki.signer,
         },
-        trust,
+        pki.trust,
         StationConfig {
             bureau_name: "演示市司法局".into(),
             ..StationConfig::default()
         },
     );
-    println!("ecardd 演示模式（无硬件）");
-    println!("  数据库: {}", db.display());
-    println!(
-        "  读卡器: {}（模拟，{} 张空白卡）",
-        READERS.join("、"),
-        sim.blanks_left()
-    );
-
-    let mut ids = Vec::new();
-    for o in &officers {
+    station.clock = crate::ops::Clock::Fixed(today);
+    let mut approved = Vec::new();
+    for o in demo::officers(today) {
         let id = store.write("demo", |tx| {
             let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
             let cert = store::insert_certificate(
@@ -71,8 +86,75 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             Ok(cert)
         })?;
-        ids.push(id);
+        approved.push(id);
     }
+    for (username, display, role) in LOGINS {
+        let hash = auth::hash_password(&demo_password(username))?;
+        store.write("demo", |tx| {
+            store::create_operator(tx, username, display, role, &hash)
+        })?;
+    }
+    // The demo's revocation list is its own, current as of today.
+    store.write("demo", |tx| {
+        tx.set_setting(REVOCATION_LIST_DATE, &today.to_string())?;
+        tx.audit(
+            "revocations.dated",
+            "local",
+            serde_json::json!({ "date": today }),
+        )?;
+        Ok(())
+    })?;
+    Ok(DemoStation {
+        station,
+        sim,
+        db,
+        approved,
+        _dir: dir,
+    })
+}
+
+/// Serves the demo station's API and UI on `listen` until Ctrl-C or SIGTERM.
+pub async fn serve(listen: SocketAddr) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let today = chrono::Local::now().date_naive();
+    let demo = build(today)?;
+    let state = AppState::new(demo.station.clone(), Some(demo.sim.clone()))?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    println!("ecardd 演示模式（无硬件，数据在临时目录，退出即删除）");
+    println!("  数据库: {}", demo.db.display());
+    println!(
+        "  读卡器: {}（模拟，{} 张空白卡）",
+        READERS.join("、"),
+        demo.sim.blanks_left()
+    );
+    println!("  已批准待制证: {} 人", demo.approved.len());
+    println!("  演示账户（用户名 / 密码）:");
+    for (username, _, role) in LOGINS {
+        println!(
+            "    {:<8} {:<8} {}",
+            username,
+            demo_password(username),
+            role.label_zh()
+        );
+    }
+    println!("  在浏览器中打开: http://{addr}/");
+    println!("ecardd listening: http://{addr}/");
+    crate::server::flush_stdout();
+    crate::api::serve(listener, state, crate::server::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The terminal walk-through: issue → verify → annual review through the real operations.
+pub async fn walkthrough() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let demo = build(chrono::Local::now().date_naive())?;
+    let (station, sim, store, ids) = (
+        &demo.station,
+        &demo.sim,
+        &demo.station.store,
+        &demo.approved,
+    );
+    println!("ecardd 演示模式（无硬件，终端演示）");
+    println!("  数据库: {}", demo.db.display());
     println!("\n已批准待制证：{} 人", ids.len());
 
     for (i, id) in ids.iter().enumerate() {
@@ -138,6 +220,5 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "断裂"
         }
     );
-    println!("\n（Web 界面与 HTTP API 尚未完成：见 issue #3、#5）");
     Ok(())
 }

@@ -7,4 +7,5 @@ pub mod keyring;
 pub mod keystore;
 pub mod ops;
 pub mod readers;
+pub mod server;
 pub mod store;

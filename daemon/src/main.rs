@@ -1,10 +1,15 @@
-//! ecardd command line. Only what works is offered: the demo walk-through and the
-//! audit-chain check and the reader list; serve/issue/verify/… arrive with the rest
-//! of issue #3.
+//! ecardd command line. Every card command calls the same operation the HTTP API
+//! calls (crate::ops); `--json` prints the API's JSON shape for scripts.
 
-use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ecardd::ops::{ReviewRequest, Station, StationConfig, StatusRequest};
+use ecardd::store::{self, Store};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser)]
 #[command(name = "ecardd", about = "ecard station daemon")]
@@ -13,19 +18,207 @@ struct Cli {
     command: Cmd,
 }
 
+#[derive(Args, Clone)]
+struct StationArgs {
+    /// The station database.
+    #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+    db: PathBuf,
+    /// File holding the key passphrase; without it cards can be verified but not written.
+    #[arg(long, env = "ECARDD_PASSPHRASE_FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Name written into review records.
+    #[arg(long, default_value = "司法局")]
+    bureau: String,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// Serve the API and the web UI with the PC/SC readers.
+    Serve {
+        #[command(flatten)]
+        station: StationArgs,
+        /// Address to listen on; loopback unless configured otherwise.
+        #[arg(long, env = "ECARDD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
     /// Run the station with no hardware: simulated readers, demo keys, sample officers.
-    Demo,
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Run issue → verify → review once on the terminal instead of serving.
+        #[arg(long)]
+        walkthrough: bool,
+    },
     /// List the PC/SC readers pcscd offers and whether a card is in each.
     Readers {
         #[arg(long)]
         json: bool,
     },
+    /// Verify the card in a reader (offline: local trust and revocation lists).
+    Verify {
+        #[command(flatten)]
+        station: StationArgs,
+        #[arg(long)]
+        reader: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an approved certificate onto the blank card in a reader.
+    Issue {
+        #[command(flatten)]
+        station: StationArgs,
+        #[arg(long)]
+        reader: String,
+        /// Certificate number (or record id).
+        #[arg(long)]
+        certificate: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the annual review (年审), and write it to the card when --reader is given.
+    Review {
+        #[command(flatten)]
+        station: StationArgs,
+        #[arg(long)]
+        certificate: String,
+        #[arg(long, value_enum, default_value = "passed")]
+        result: ReviewOutcome,
+        #[arg(long)]
+        remark: Option<String>,
+        #[arg(long)]
+        reader: Option<String>,
+        #[arg(long)]
+        year: Option<u16>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend, lift, cancel (注销) or re-issue (补证) a certificate; written to the card with --reader.
+    Revoke {
+        #[command(flatten)]
+        station: StationArgs,
+        #[arg(long)]
+        certificate: String,
+        #[arg(long, value_enum)]
+        kind: RevokeKind,
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// 注销: where the person went.
+        #[arg(long)]
+        destination: Option<String>,
+        /// 补证: when the card was lost, and how/when it was declared void.
+        #[arg(long)]
+        lost_on: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        void_declared_how: Option<String>,
+        #[arg(long)]
+        void_declared_on: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        reader: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a roster (official xlsx, optional zip of photos) as applications.
+    Import {
+        #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+        db: PathBuf,
+        roster: PathBuf,
+        #[arg(long)]
+        photos: Option<PathBuf>,
+        /// Where to write the error report of a refused import.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keys: province root (demo/tests), station keys, status.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCmd,
+    },
+    /// Operator accounts.
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCmd,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
         command: AuditCmd,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReviewOutcome {
+    Passed,
+    Failed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RevokeKind {
+    Suspend,
+    Lift,
+    Cancel,
+    Reissue,
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Province root key (a province keeps its own offline; this is for demo and tests).
+    Root {
+        #[command(subcommand)]
+        command: RootCmd,
+    },
+    /// Generate the station's master and document-signer keys, certified by a root.
+    Init {
+        #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+        db: PathBuf,
+        #[arg(long)]
+        bureau: String,
+        /// Root key file from `ecardd keys root init`.
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        root_passphrase_file: PathBuf,
+        #[arg(long)]
+        passphrase_file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What keys the station has (never the secrets).
+    Status {
+        #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RootCmd {
+    Init {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        passphrase_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCmd {
+    Add {
+        #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// issuer, reviewer, inspector or admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        password_file: PathBuf,
     },
 }
 
@@ -40,81 +233,517 @@ enum AuditCmd {
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Cmd::Demo => {
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("ecardd: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(ecardd::demo::run()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("ecardd demo: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+/// A user-facing failure: the Chinese message, a stable code, an exit status.
+struct Failure {
+    code: String,
+    message: String,
+    exit: u8,
+}
+
+impl Failure {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            exit: 1,
         }
-        Cmd::Readers { json } => {
-            use ecardd::readers::ReaderBackend;
-            let readers = ecardd::readers::pcsc::PcscReaders::start();
-            // One monitor round: readers are listed, then their cards polled.
-            std::thread::sleep(std::time::Duration::from_millis(700));
-            if !readers.service_up() {
-                eprintln!("智能卡服务（pcscd）不可用");
-                return ExitCode::from(2);
-            }
-            let list = readers.list();
-            if json {
-                println!("{}", serde_json::to_string(&list).unwrap_or_default());
-            } else if list.is_empty() {
-                println!("没有读卡器");
+    }
+}
+
+impl From<ecardd::ops::OpError> for Failure {
+    fn from(e: ecardd::ops::OpError) -> Self {
+        Self {
+            code: e.code().into(),
+            message: e.message_zh(),
+            exit: 2,
+        }
+    }
+}
+
+impl From<BoxError> for Failure {
+    fn from(e: BoxError) -> Self {
+        Failure::new("error", e.to_string())
+    }
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(e: store::StoreError) -> Self {
+        ecardd::ops::OpError::Store(e).into()
+    }
+}
+
+impl From<ecardd::keyring::KeyringError> for Failure {
+    fn from(e: ecardd::keyring::KeyringError) -> Self {
+        Failure::new("keys_error", e.message_zh())
+    }
+}
+
+fn read_secret(path: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::new("io", format!("无法读取口令文件 {}：{e}", path.display())))?;
+    let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+    if secret.is_empty() {
+        return Err(Failure::new(
+            "io",
+            format!("口令文件 {} 为空", path.display()),
+        ));
+    }
+    Ok(secret)
+}
+
+fn open_station(args: &StationArgs) -> Result<Station, Failure> {
+    let passphrase = args
+        .passphrase_file
+        .as_deref()
+        .map(read_secret)
+        .transpose()?;
+    let config = StationConfig {
+        bureau_name: args.bureau.clone(),
+        ..StationConfig::default()
+    };
+    let station = ecardd::server::open_station(&args.db, passphrase.as_deref(), config)?;
+    // The monitor thread lists the readers and polls their cards once before a
+    // command runs.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    Ok(station)
+}
+
+fn certificate_id(station: &Station, key: &str) -> Result<i64, Failure> {
+    if let Some(row) = station
+        .store
+        .read(|c| store::certificate_by_number(c, key))?
+    {
+        return Ok(row.id);
+    }
+    key.parse::<i64>()
+        .ok()
+        .filter(|id| station.store.read(|c| store::certificate(c, *id)).is_ok())
+        .ok_or_else(|| Failure::new("not_found", format!("找不到证件 {key}")))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Runtime::new().map_err(|e| Failure::new("runtime", e.to_string()))
+}
+
+fn print(json_out: bool, value: &serde_json::Value, human: impl FnOnce() -> String) {
+    if json_out {
+        println!("{value}");
+    } else {
+        println!("{}", human());
+    }
+}
+
+fn run(cmd: Cmd) -> Result<(), Failure> {
+    match cmd {
+        Cmd::Serve { station, listen } => {
+            let passphrase = station
+                .passphrase_file
+                .as_deref()
+                .map(read_secret)
+                .transpose()?;
+            let opts = ecardd::server::ServeOptions {
+                db: station.db,
+                listen,
+                passphrase,
+                config: StationConfig {
+                    bureau_name: station.bureau,
+                    ..StationConfig::default()
+                },
+            };
+            runtime()?.block_on(ecardd::server::serve(opts))?;
+            Ok(())
+        }
+        Cmd::Demo {
+            listen,
+            walkthrough,
+        } => {
+            let rt = runtime()?;
+            if walkthrough {
+                rt.block_on(ecardd::demo::walkthrough())?;
             } else {
-                for r in list {
-                    println!(
-                        "{}\t{}",
-                        r.name,
-                        if r.card_present { "有卡" } else { "无卡" }
-                    );
-                }
+                rt.block_on(ecardd::demo::serve(listen))?;
             }
-            ExitCode::SUCCESS
+            Ok(())
+        }
+        Cmd::Readers { json } => readers(json),
+        Cmd::Verify {
+            station,
+            reader,
+            json,
+        } => {
+            let st = open_station(&station)?;
+            let out = runtime()?.block_on(st.verify(&reader))?;
+            let view = ecardd::api::verdict_view(&out);
+            print(json, &view, || {
+                let mut text = format!(
+                    "核验结果：{}（卡号 {}）",
+                    out.verdict.standing.label_zh(),
+                    view["serial"].as_str().unwrap_or("")
+                );
+                if let Some(h) = &out.verdict.holder {
+                    text.push_str(&format!("\n持证人：{}（{}）", h.name, h.id_number));
+                }
+                for c in view["checks"].as_array().into_iter().flatten() {
+                    let mark = match c["outcome"].as_str() {
+                        Some("passed") => "通过",
+                        Some("warning") => "提示",
+                        Some("failed") => "未通过",
+                        _ => "待定",
+                    };
+                    text.push_str(&format!(
+                        "\n  [{mark}] {}",
+                        c["label"].as_str().unwrap_or("")
+                    ));
+                    for f in c["findings"].as_array().into_iter().flatten() {
+                        text.push_str(&format!("：{}", f["message"].as_str().unwrap_or("")));
+                    }
+                }
+                text
+            });
+            Ok(())
+        }
+        Cmd::Issue {
+            station,
+            reader,
+            certificate,
+            json,
+        } => {
+            let st = open_station(&station)?;
+            let id = certificate_id(&st, &certificate)?;
+            let out = runtime()?.block_on(st.issue("cli", id, &reader))?;
+            let view = json!({ "job_id": out.job_id, "certificate_id": id, "number": out.number, "serial": out.serial,
+                "standing": out.verdict.standing, "standing_label": out.verdict.standing.label_zh(), "apdus": out.apdus });
+            print(json, &view, || {
+                format!(
+                    "已制证 {} → 卡号 {}，核验：{}",
+                    out.number,
+                    out.serial,
+                    out.verdict.standing.label_zh()
+                )
+            });
+            Ok(())
+        }
+        Cmd::Review {
+            station,
+            certificate,
+            result,
+            remark,
+            reader,
+            year,
+            json,
+        } => {
+            let st = open_station(&station)?;
+            let id = certificate_id(&st, &certificate)?;
+            let req = ReviewRequest {
+                certificate_id: id,
+                year,
+                result: match result {
+                    ReviewOutcome::Passed => card_profile::records::ReviewResult::Passed,
+                    ReviewOutcome::Failed => card_profile::records::ReviewResult::Failed,
+                },
+                remark,
+                reader: reader.clone(),
+            };
+            let r = runtime()?.block_on(st.review("cli", &req))?;
+            let view = json!({ "year": r.year, "date": r.date, "result": r.result, "written_to_card": reader.is_some() });
+            print(json, &view, || {
+                format!(
+                    "已记录 {} 年度年审（{}）{}",
+                    r.year,
+                    r.date,
+                    if reader.is_some() {
+                        "，已写入卡片"
+                    } else {
+                        ""
+                    }
+                )
+            });
+            Ok(())
+        }
+        Cmd::Revoke {
+            station,
+            certificate,
+            kind,
+            reason,
+            destination,
+            lost_on,
+            void_declared_how,
+            void_declared_on,
+            reader,
+            json,
+        } => {
+            let st = open_station(&station)?;
+            let id = certificate_id(&st, &certificate)?;
+            let req = match kind {
+                RevokeKind::Suspend => StatusRequest::Suspend { reason },
+                RevokeKind::Lift => StatusRequest::Lift { reason },
+                RevokeKind::Cancel => StatusRequest::Cancel {
+                    reason,
+                    destination: destination.unwrap_or_default(),
+                },
+                RevokeKind::Reissue => StatusRequest::Reissue {
+                    lost_on: lost_on
+                        .ok_or_else(|| Failure::new("invalid_request", "补证须填写 --lost-on"))?,
+                    void_declared_how: void_declared_how.ok_or_else(|| {
+                        Failure::new("invalid_request", "补证须填写 --void-declared-how")
+                    })?,
+                    void_declared_on: void_declared_on.ok_or_else(|| {
+                        Failure::new("invalid_request", "补证须填写 --void-declared-on")
+                    })?,
+                },
+            };
+            let out = runtime()?.block_on(st.change_status("cli", id, &req, reader.as_deref()))?;
+            let view = json!(out);
+            print(json, &view, || {
+                let mut t = format!("证件状态：{}", out.state.as_str());
+                if let Some(s) = &out.written_to {
+                    t.push_str(&format!("，已写入卡片 {s}"));
+                }
+                if let Some(n) = &out.new_number {
+                    t.push_str(&format!("，新证号 {n}（待制证）"));
+                }
+                t
+            });
+            Ok(())
+        }
+        Cmd::Import {
+            db,
+            roster,
+            photos,
+            report,
+            json,
+        } => import(&db, &roster, photos.as_deref(), report.as_deref(), json),
+        Cmd::Keys { command } => keys(command),
+        Cmd::Operator {
+            command:
+                OperatorCmd::Add {
+                    db,
+                    username,
+                    display_name,
+                    role,
+                    password_file,
+                },
+        } => {
+            let role = ecardd::auth::Role::parse(&role)
+                .ok_or_else(|| Failure::new("invalid_request", format!("未知的角色：{role}")))?;
+            let password = read_secret(&password_file)?;
+            let hash = ecardd::auth::hash_password(&password)
+                .map_err(|e| Failure::new(e.code(), e.message_zh()))?;
+            let store = Store::open(&db)?;
+            store.write("cli", |tx| {
+                store::create_operator(tx, &username, &display_name, role, &hash)
+            })?;
+            println!("已创建账户 {username}（{}）", role.label_zh());
+            Ok(())
         }
         Cmd::Audit {
             command: AuditCmd::Verify { db, json },
         } => {
-            let report = ecardd::store::Store::open(&db).and_then(|s| s.verify_audit_chain());
-            match report {
-                Ok(r) if json => {
-                    println!(
-                        "{}",
-                        serde_json::json!({ "rows": r.rows, "first_broken": r.first_broken })
-                    );
-                    if r.first_broken.is_none() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(3)
-                    }
-                }
-                Ok(r) => match r.first_broken {
-                    None => {
-                        println!("审计日志完整：{} 条", r.rows);
-                        ExitCode::SUCCESS
-                    }
-                    Some((seq, why)) => {
-                        println!("审计日志在第 {seq} 条断裂：{why}");
-                        ExitCode::from(3)
-                    }
+            let r = Store::open(&db).and_then(|s| s.verify_audit_chain())?;
+            print(
+                json,
+                &json!({ "rows": r.rows, "first_broken": r.first_broken }),
+                || match &r.first_broken {
+                    None => format!("审计日志完整：{} 条", r.rows),
+                    Some((seq, why)) => format!("审计日志在第 {seq} 条断裂：{why}"),
                 },
-                Err(e) => {
-                    eprintln!("ecardd audit verify: {e}");
-                    ExitCode::FAILURE
+            );
+            if r.first_broken.is_some() {
+                return Err(Failure {
+                    code: "audit_broken".into(),
+                    message: String::new(),
+                    exit: 3,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn readers(json: bool) -> Result<(), Failure> {
+    use ecardd::readers::ReaderBackend;
+    let readers = ecardd::readers::pcsc::PcscReaders::start();
+    // One monitor round: readers are listed, then their cards polled.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    if !readers.service_up() {
+        return Err(Failure {
+            code: "pcsc_unavailable".into(),
+            message: "智能卡服务（pcscd）不可用".into(),
+            exit: 2,
+        });
+    }
+    let list = readers.list();
+    if json {
+        println!("{}", json!(list));
+    } else if list.is_empty() {
+        println!("没有读卡器");
+    } else {
+        for r in list {
+            println!(
+                "{}\t{}",
+                r.name,
+                if r.card_present { "有卡" } else { "无卡" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn import(
+    db: &Path,
+    roster: &Path,
+    photos: Option<&Path>,
+    report: Option<&Path>,
+    json: bool,
+) -> Result<(), Failure> {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::new("io", format!("无法读取 {}：{e}", p.display())))
+    };
+    let xlsx = read(roster)?;
+    let zip = photos.map(read).transpose()?;
+    let store = std::sync::Arc::new(Store::open(db)?);
+    let station = Station::without_keys(
+        store,
+        ecardd::readers::Readers::none(),
+        card_profile::pki::TrustList::default(),
+        StationConfig::default(),
+    );
+    let photos = match &zip {
+        Some(z) => ecard_domain::roster::Photos::Zip(z),
+        None => ecard_domain::roster::Photos::None,
+    };
+    match station.import_roster("cli", &xlsx, photos) {
+        Ok(out) => {
+            print(json, &json!(out), || {
+                format!("已导入 {} 条申请，等待审批", out.imported)
+            });
+            Ok(())
+        }
+        Err(ecardd::ops::ImportError::Op(e)) => Err(e.into()),
+        Err(ecardd::ops::ImportError::Rejected(r)) => {
+            if let Some(path) = report {
+                let bytes = r
+                    .to_xlsx()
+                    .map_err(|e| Failure::new("xlsx", e.to_string()))?;
+                std::fs::write(path, bytes).map_err(|e| Failure::new("io", e.to_string()))?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    json!({ "code": "import_rejected", "message": r.to_string(), "errors": r.issues })
+                );
+            } else {
+                for i in &r.issues {
+                    eprintln!("{i}");
                 }
             }
+            Err(Failure {
+                code: "import_rejected".into(),
+                message: r.to_string(),
+                exit: 4,
+            })
+        }
+    }
+}
+
+fn keys(cmd: KeysCmd) -> Result<(), Failure> {
+    use ecardd::keyring;
+    use ecardd::keystore::KdfParams;
+    let today = chrono::Local::now().date_naive();
+    match cmd {
+        KeysCmd::Root {
+            command:
+                RootCmd::Init {
+                    out,
+                    name,
+                    passphrase_file,
+                },
+        } => {
+            if out.exists() {
+                return Err(Failure::new(
+                    "exists",
+                    format!("{} 已存在，未覆盖", out.display()),
+                ));
+            }
+            let file = keyring::init_root(
+                &name,
+                &read_secret(&passphrase_file)?,
+                today,
+                KdfParams::default(),
+            )?;
+            let text = serde_json::to_string_pretty(&file)
+                .map_err(|e| Failure::new("error", e.to_string()))?;
+            std::fs::write(&out, text).map_err(|e| Failure::new("io", e.to_string()))?;
+            println!(
+                "根密钥已写入 {}（加密保存）；公钥标识 {}",
+                out.display(),
+                hex::encode(file.anchor.key_id)
+            );
+            Ok(())
+        }
+        KeysCmd::Init {
+            db,
+            bureau,
+            root,
+            root_passphrase_file,
+            passphrase_file,
+            json,
+        } => {
+            let text =
+                std::fs::read_to_string(&root).map_err(|e| Failure::new("io", e.to_string()))?;
+            let file: keyring::RootKeyFile = serde_json::from_str(&text)
+                .map_err(|e| Failure::new("invalid_request", format!("根密钥文件格式错误：{e}")))?;
+            let root_key = file.unlock(&read_secret(&root_passphrase_file)?)?;
+            let store = Store::open(&db)?;
+            let status = keyring::init_station(
+                &store,
+                "cli",
+                &bureau,
+                &root_key,
+                &read_secret(&passphrase_file)?,
+                today,
+                KdfParams::default(),
+            )?;
+            print(json, &json!(status), || {
+                format!("本站密钥已生成并加密保存：{bureau}")
+            });
+            Ok(())
+        }
+        KeysCmd::Status { db, json } => {
+            let status = keyring::status(&Store::open(&db)?)?;
+            print(json, &json!(status), || {
+                let mut t = format!("主密钥：{}", if status.master { "已生成" } else { "无" });
+                match &status.signer {
+                    Some(s) => t.push_str(&format!(
+                        "\n签发密钥：{}（{} 至 {}）",
+                        s.subject, s.valid_from, s.valid_until
+                    )),
+                    None => t.push_str("\n签发密钥：无"),
+                }
+                t.push_str(&format!("\n信任根：{} 个", status.trust.len()));
+                t
+            });
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ECARDD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("ecardd: {}（{}）", f.message, f.code);
+            }
+            ExitCode::from(f.exit)
         }
     }
 }

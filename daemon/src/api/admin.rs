@@ -23,15 +23,15 @@ fn settings_view(state: &AppState) -> Result<Value, ApiError> {
         .iter()
         .map(|a| json!({ "key_id": hex::encode(a.key_id), "name": a.name, "valid_from": a.valid_from, "valid_until": a.valid_until }))
         .collect();
-    let signer = &st.keys.signer.certificate;
+    let signer = st.keys.as_ref().map(|k| &k.signer.certificate);
     Ok(json!({
         "bureau_name": st.config.bureau_name,
         "max_revocation_age_days": st.max_revocation_age_days(),
         "keys": {
-            "master": true,
+            "unlocked": st.keys.is_some(),
             "stored_sealed": keys.master,
-            "signer": { "subject": signer.subject, "issuer_key_id": hex::encode(signer.issuer),
-                        "valid_from": signer.valid_from, "valid_until": signer.valid_until },
+            "signer": signer.map(|c| json!({ "subject": c.subject, "issuer_key_id": hex::encode(c.issuer),
+                        "valid_from": c.valid_from, "valid_until": c.valid_until })),
         },
         "trust": trust,
     }))

@@ -78,7 +78,8 @@ impl From<OpError> for ApiError {
             | OpError::Conflict(_)
             | OpError::Reader(_)
             | OpError::WrongCard
-            | OpError::CardNotBlank => StatusCode::CONFLICT,
+            | OpError::CardNotBlank
+            | OpError::KeysLocked => StatusCode::CONFLICT,
             OpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             OpError::Card(_) | OpError::VerificationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };

@@ -27,6 +27,8 @@ pub enum OpError {
     WrongCard,
     #[error("card is not blank")]
     CardNotBlank,
+    #[error("station keys are locked")]
+    KeysLocked,
     #[error("written card failed its verification")]
     VerificationFailed(Box<card_profile::verdict::Verdict>),
 }
@@ -44,6 +46,7 @@ impl OpError {
         matches!(
             self,
             OpError::CardNotBlank
+                | OpError::KeysLocked
                 | OpError::Card(
                     CardError::WrongManagementKey { .. }
                         | CardError::ManagementKeyBlocked
@@ -77,6 +80,7 @@ impl OpError {
             OpError::WrongCard => "wrong_card",
             OpError::CardNotBlank => "card_not_blank",
             OpError::VerificationFailed(_) => "verification_failed",
+            OpError::KeysLocked => "keys_locked",
         }
     }
 
@@ -104,6 +108,7 @@ impl OpError {
             OpError::WrongCard => "读卡器中的卡片不属于该证件".into(),
             OpError::CardNotBlank => "读卡器中的卡片不是空白卡，请换一张空白卡".into(),
             OpError::VerificationFailed(_) => "写卡后核验未通过，卡片已作废处理".into(),
+            OpError::KeysLocked => "本站密钥未解锁（未提供口令），不能写卡".into(),
         }
     }
 }

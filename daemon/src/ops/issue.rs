@@ -247,14 +247,20 @@ impl Station {
             Ok(())
         })?;
         if info.life_cycle == LifeCycle::Personalizing {
-            sequences::wipe(&mut link, &self.keys.master)?;
+            sequences::wipe(&mut link, &self.keys()?.master)?;
         }
         let today = self.today();
         let sod = if resumed {
             Card::select(&mut link)?.read_file(FileId::Sod)?
         } else {
-            sequences::personalize(&mut link, data, &self.keys.master, &self.keys.signer, today)?
-                .sod
+            sequences::personalize(
+                &mut link,
+                data,
+                &self.keys()?.master,
+                &self.keys()?.signer,
+                today,
+            )?
+            .sod
         };
         let chip_key = SecurityObject::parse(&sod)
             .map(|s| hex::encode(s.chip_key))

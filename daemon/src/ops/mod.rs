@@ -69,7 +69,8 @@ impl Default for StationConfig {
 pub struct Station {
     pub store: Arc<Store>,
     pub readers: Readers,
-    pub keys: Arc<StationKeys>,
+    /// `None` on a verify-only station (no passphrase given): writing refuses.
+    pub keys: Option<Arc<StationKeys>>,
     pub trust: Arc<RwLock<TrustList>>,
     pub config: StationConfig,
     pub jobs: broadcast::Sender<JobEvent>,
@@ -103,12 +104,36 @@ impl Station {
         Self {
             store,
             readers,
-            keys: Arc::new(keys),
+            keys: Some(Arc::new(keys)),
             trust: Arc::new(RwLock::new(trust)),
             config,
             jobs: broadcast::channel(1024).0,
             clock: Clock::System,
         }
+    }
+
+    /// A station that verifies and records but holds no keys (an inspector's
+    /// station, or the CLI without a passphrase): card writes answer `KeysLocked`.
+    pub fn without_keys(
+        store: Arc<Store>,
+        readers: Readers,
+        trust: TrustList,
+        config: StationConfig,
+    ) -> Self {
+        Self {
+            store,
+            readers,
+            keys: None,
+            trust: Arc::new(RwLock::new(trust)),
+            config,
+            jobs: broadcast::channel(1024).0,
+            clock: Clock::System,
+        }
+    }
+
+    /// The unlocked keys, or why a card cannot be written.
+    pub fn keys(&self) -> Result<&StationKeys, OpError> {
+        self.keys.as_deref().ok_or(OpError::KeysLocked)
     }
 
     pub fn today(&self) -> NaiveDate {

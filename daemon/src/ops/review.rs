@@ -96,8 +96,8 @@ impl Station {
                     sequences::append_review(
                         &mut link,
                         &card_review,
-                        &station.keys.master,
-                        &station.keys.signer,
+                        &station.keys()?.master,
+                        &station.keys()?.signer,
                     )?;
                     Ok(())
                 })

@@ -154,11 +154,11 @@ impl Station {
                         sequences::set_status(
                             &mut link,
                             &change,
-                            &station.keys.master,
-                            &station.keys.signer,
+                            &station.keys()?.master,
+                            &station.keys()?.signer,
                         )?;
                         if terminate {
-                            sequences::terminate(&mut link, &station.keys.master)?;
+                            sequences::terminate(&mut link, &station.keys()?.master)?;
                         }
                         Ok(serial)
                     })

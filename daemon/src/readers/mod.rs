@@ -83,9 +83,28 @@ pub struct Readers {
     backend: Arc<dyn ReaderBackend>,
 }
 
+/// No readers at all: for commands that only touch the records (import).
+struct NoReaders(broadcast::Sender<ReaderEvent>);
+
+impl ReaderBackend for NoReaders {
+    fn list(&self) -> Vec<ReaderInfo> {
+        Vec::new()
+    }
+    fn subscribe(&self) -> broadcast::Receiver<ReaderEvent> {
+        self.0.subscribe()
+    }
+    fn run_blocking(&self, reader: &str, _op: CardOp<()>) -> Result<(), ReaderError> {
+        Err(ReaderError::UnknownReader(reader.to_owned()))
+    }
+}
+
 impl Readers {
     pub fn new(backend: Arc<dyn ReaderBackend>) -> Self {
         Self { backend }
+    }
+
+    pub fn none() -> Self {
+        Self::new(Arc::new(NoReaders(broadcast::channel(1).0)))
     }
 
     pub fn list(&self) -> Vec<ReaderInfo> {

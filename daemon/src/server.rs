@@ -1,0 +1,85 @@
+//! `ecardd serve`: the station with its real readers (PC/SC through pcscd), its
+//! database and its sealed keys, serving the API and the web UI.
+
+use crate::api::AppState;
+use crate::keyring;
+use crate::ops::{Station, StationConfig};
+use crate::readers::pcsc::PcscReaders;
+use crate::readers::Readers;
+use crate::store::Store;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub struct ServeOptions {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    /// Without it the station verifies and records but cannot write cards.
+    pub passphrase: Option<String>,
+    pub config: StationConfig,
+}
+
+pub fn flush_stdout() {
+    let _ = std::io::stdout().flush();
+}
+
+/// Completes on Ctrl-C or SIGTERM (systemd's stop).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Opens the station: store, keys (when a passphrase is given), PC/SC readers.
+pub fn open_station(
+    db: &std::path::Path,
+    passphrase: Option<&str>,
+    config: StationConfig,
+) -> Result<Station, Box<dyn std::error::Error + Send + Sync>> {
+    let store = Arc::new(Store::open(db)?);
+    let readers = Readers::new(PcscReaders::start());
+    Ok(match passphrase {
+        Some(p) => {
+            let (keys, trust) = keyring::unlock(&store, p).map_err(|e| e.message_zh())?;
+            Station::new(store, readers, keys, trust, config)
+        }
+        None => {
+            let trust = keyring::trust_list(&store).map_err(|e| e.message_zh())?;
+            Station::without_keys(store, readers, trust, config)
+        }
+    })
+}
+
+pub async fn serve(opts: ServeOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let station = open_station(&opts.db, opts.passphrase.as_deref(), opts.config)?;
+    let interrupted = station.recover_after_restart()?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "jobs left writing by a previous process are now interrupted"
+        );
+    }
+    let state = AppState::new(station, None)?;
+    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+    let addr = listener.local_addr()?;
+    println!("ecardd listening: http://{addr}/");
+    flush_stdout();
+    crate::api::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
