@@ -1,7 +1,210 @@
-//! Reference central registry: not built yet (issue #6). This binary only says so,
-//! so that nothing pretends to sync.
+//! `ecard-registry`: serve, enroll stations, create units and accounts.
 
-fn main() {
-    eprintln!("ecard-registry: not implemented yet (see issue #6)");
-    std::process::exit(2);
+use clap::{Parser, Subcommand};
+use ecard_registry::api::admin_cli;
+use ecard_registry::server::{serve, ServeConfig};
+use ecard_registry::storage::{NewUnit, Role, Storage};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ecard-registry", about = "ecard reference central registry")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the sync and workflow API.
+    Serve {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8600")]
+        listen: SocketAddr,
+        /// The registry's revocation-list signing key (PKCS#8); generated if missing.
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The admin bearer token; a random one is written here if missing.
+        /// Default: the database path with extension `admin-token`.
+        #[arg(long)]
+        admin_token_file: Option<PathBuf>,
+    },
+    /// Stations.
+    #[command(subcommand)]
+    Station(StationCmd),
+    /// Units and operator accounts.
+    #[command(subcommand)]
+    Admin(AdminCmd),
+}
+
+#[derive(Subcommand)]
+enum StationCmd {
+    /// Enroll a station with its public key.
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        /// Station id (letters, digits, - _ .), sent in every request.
+        #[arg(long)]
+        name: String,
+        /// Uncompressed P-256 public key, hex (130 digits).
+        #[arg(long)]
+        public_key: String,
+        /// Region code prefix whose issuance orders the station receives (e.g. 川X).
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// List enrolled stations.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Generate a station key pair: writes the PKCS#8 file, prints the public key.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Create a unit (its region and department codes make its certificate numbers).
+    AddUnit {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        department: String,
+        #[arg(long)]
+        province_level: bool,
+    },
+    /// Create an operator account; prints its bearer token once.
+    AddAccount {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// unit | county | city | province
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        org_name: String,
+        /// Unit accounts: the unit's name.
+        #[arg(long)]
+        unit: Option<String>,
+        /// County/city accounts: the region code reviewed.
+        #[arg(long)]
+        region: Option<String>,
+    },
+}
+
+fn open(db: &Path) -> Result<Storage, String> {
+    Storage::open(db).map_err(|e| format!("{}: {e}", db.display()))
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.cmd {
+        Cmd::Serve {
+            db,
+            listen,
+            key_file,
+            admin_token_file,
+        } => {
+            let admin_token_file =
+                admin_token_file.unwrap_or_else(|| db.with_extension("admin-token"));
+            let cfg = ServeConfig {
+                db,
+                listen,
+                key_file,
+                admin_token_file,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(serve(cfg)).map_err(|e| e.to_string())
+        }
+        Cmd::Station(StationCmd::Add {
+            db,
+            name,
+            public_key,
+            region,
+        }) => {
+            let st = admin_cli::add_station(&open(&db)?, &name, &public_key, region.as_deref())?;
+            println!("{}", serde_json::to_string(&st).map_err(|e| e.to_string())?);
+            Ok(())
+        }
+        Cmd::Station(StationCmd::List { db }) => {
+            let list = open(&db)?.stations().map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+        Cmd::Station(StationCmd::Keygen { out }) => {
+            let key = admin_cli::station_keygen(&out)?;
+            println!("{key}");
+            Ok(())
+        }
+        Cmd::Admin(AdminCmd::AddUnit {
+            db,
+            name,
+            region,
+            department,
+            province_level,
+        }) => {
+            let unit = open(&db)?
+                .add_unit(&NewUnit {
+                    name,
+                    region,
+                    department,
+                    province_level,
+                })
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string(&unit).map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+        Cmd::Admin(AdminCmd::AddAccount {
+            db,
+            username,
+            role,
+            org_name,
+            unit,
+            region,
+        }) => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| format!("unknown role {role}: unit, county, city or province"))?;
+            let created =
+                admin_cli::add_account(&open(&db)?, &username, role, &org_name, unit, region)?;
+            println!(
+                "{}",
+                serde_json::to_string(&created).map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ecard-registry: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

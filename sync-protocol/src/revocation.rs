@@ -71,6 +71,35 @@ pub struct SignedRevocationList {
     pub signature: String,
 }
 
+/// `GET /sync/v1/registry-key`: the key that signs revocation lists. A station pins
+/// it at enrollment after comparing `key_id` out of band.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryKey {
+    pub key_id: String,
+    /// Uncompressed P-256 point, hex.
+    pub public_key: String,
+}
+
+impl RegistryKey {
+    pub fn of(key: &PublicKey) -> Self {
+        Self {
+            key_id: hex::encode(key_id(key)),
+            public_key: hex::encode(key),
+        }
+    }
+
+    /// The public key, checked against its key id.
+    pub fn public_key(&self) -> Result<PublicKey, ProtocolError> {
+        let mut pk = [0u8; 65];
+        hex::decode_to_slice(&self.public_key, &mut pk)
+            .map_err(|_| ProtocolError::field("public_key", "not 65 bytes of hex"))?;
+        if hex::encode(key_id(&pk)) != self.key_id.to_ascii_lowercase() {
+            return Err(ProtocolError::field("key_id", "does not match the key"));
+        }
+        Ok(pk)
+    }
+}
+
 impl RevocationEntry {
     /// Checks the entry; serials come back upper-case.
     pub fn checked(mut self) -> Result<Self, ProtocolError> {

@@ -1,0 +1,270 @@
+//! Admin routes (`/api/v1/admin`, the admin bearer token): enroll stations, create
+//! units and operator accounts, publish the trust list, record a status change
+//! decided in the registry.
+
+use super::{bearer, ApiError, AppState};
+use crate::keys::{new_token, token_digest};
+use crate::storage::{Account, NewUnit, Role, Station, StorageError, Unit};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use card_profile::pki::TrustList;
+use ecard_sync_protocol::events::{check_number, StatusChanged};
+use ecard_sync_protocol::signing::is_valid_station_id;
+use serde::{Deserialize, Serialize};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/admin/stations",
+            post(add_station).get(list_stations),
+        )
+        .route("/api/v1/admin/units", post(add_unit))
+        .route("/api/v1/admin/accounts", post(add_account))
+        .route("/api/v1/admin/trust-list", put(set_trust_list))
+        .route("/api/v1/admin/status-changes", post(status_change))
+        .route("/api/v1/admin/revocation-list", get(revocation_number))
+}
+
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
+    // Digests of equal length compared in full: no early exit on the secret.
+    let given = token_digest(token);
+    let same = given
+        .bytes()
+        .zip(state.admin_digest.bytes())
+        .fold(given.len() == state.admin_digest.len(), |ok, (a, b)| {
+            ok & (a == b)
+        });
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewStation {
+    pub id: String,
+    /// Uncompressed P-256 point (65 bytes), hex.
+    pub public_key: String,
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// Checks a station id and key the same way for the API and the CLI.
+pub fn check_new_station(s: &NewStation) -> Result<String, ApiError> {
+    if !is_valid_station_id(&s.id) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "站点标识只能由1至64个英文字母、数字、“-”“_”“.”组成",
+        ));
+    }
+    let pk = hex::decode(s.public_key.trim()).unwrap_or_default();
+    // Form only: a point off the curve never verifies a signature, so it fails closed.
+    let point_ok = pk.len() == 65 && pk.first() == Some(&0x04);
+    if !point_ok {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "站点公钥应为65字节未压缩P-256公钥的十六进制",
+        ));
+    }
+    Ok(hex::encode(pk))
+}
+
+async fn add_station(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<NewStation>,
+) -> Result<(StatusCode, Json<Station>), ApiError> {
+    require_admin(&state, &headers)?;
+    let pk = check_new_station(&req)?;
+    let st = state
+        .db(move |s| s.add_station(&req.id, &pk, req.region.as_deref()))
+        .await?;
+    Ok((StatusCode::CREATED, Json(st)))
+}
+
+async fn list_stations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<Station>>, ApiError> {
+    require_admin(&state, &headers)?;
+    Ok(Json(state.db(|s| s.stations()).await?))
+}
+
+async fn add_unit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<NewUnit>,
+) -> Result<(StatusCode, Json<Unit>), ApiError> {
+    require_admin(&state, &headers)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.db(move |s| s.add_unit(&req)).await?),
+    ))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub username: String,
+    pub role: Role,
+    /// Unit accounts: the unit's name.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// County/city accounts: the region code reviewed.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The bureau's name (the issuer on approved certificates) or the unit's.
+    pub org_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedAccount {
+    pub account: Account,
+    /// Shown once; only its digest is stored.
+    pub token: String,
+}
+
+/// Creates an account and its token (shared by the API and the CLI).
+pub fn create_account(
+    storage: &crate::storage::Storage,
+    req: &NewAccount,
+) -> Result<CreatedAccount, StorageError> {
+    let unit_id = match &req.unit {
+        Some(name) => Some(
+            storage
+                .unit_by_name(name)?
+                .ok_or_else(|| StorageError::NotFound {
+                    what: "unit",
+                    id: name.clone(),
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let token = new_token().map_err(|e| StorageError::Invalid(e.to_string()))?;
+    let account = storage.add_account(
+        &req.username,
+        req.role,
+        unit_id,
+        req.region.as_deref(),
+        &req.org_name,
+        &token_digest(&token),
+    )?;
+    Ok(CreatedAccount { account, token })
+}
+
+async fn add_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<NewAccount>,
+) -> Result<(StatusCode, Json<CreatedAccount>), ApiError> {
+    require_admin(&state, &headers)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.db(move |s| create_account(s, &req)).await?),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+struct Cursor {
+    cursor: u64,
+}
+
+async fn set_trust_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(list): Json<TrustList>,
+) -> Result<Json<Cursor>, ApiError> {
+    require_admin(&state, &headers)?;
+    let cursor = state.db(move |s| s.set_trust_list(&list)).await?;
+    Ok(Json(Cursor { cursor }))
+}
+
+async fn status_change(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(change): Json<StatusChanged>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&state, &headers)?;
+    check_number(&change.number)?;
+    if change.reason.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "请填写状态变更原因",
+        ));
+    }
+    state.db(move |s| s.record_status_change(&change)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize)]
+struct ListNumber {
+    number: u64,
+}
+
+async fn revocation_number(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<ListNumber>, ApiError> {
+    require_admin(&state, &headers)?;
+    Ok(Json(ListNumber {
+        number: state.db(|s| s.revocation_list_number()).await?,
+    }))
+}
+
+/// The same checks and effects for the command line.
+pub mod cli {
+    use super::{check_new_station, create_account, CreatedAccount, NewAccount, NewStation};
+    use crate::storage::{Role, Station, Storage};
+    use std::path::Path;
+
+    pub fn add_station(
+        storage: &Storage,
+        id: &str,
+        public_key: &str,
+        region: Option<&str>,
+    ) -> Result<Station, String> {
+        let req = NewStation {
+            id: id.to_owned(),
+            public_key: public_key.to_owned(),
+            region: region.map(str::to_owned),
+        };
+        let pk = check_new_station(&req).map_err(|e| e.message)?;
+        storage
+            .add_station(id, &pk, region)
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn add_account(
+        storage: &Storage,
+        username: &str,
+        role: Role,
+        org_name: &str,
+        unit: Option<String>,
+        region: Option<String>,
+    ) -> Result<CreatedAccount, String> {
+        let req = NewAccount {
+            username: username.to_owned(),
+            role,
+            unit,
+            region,
+            org_name: org_name.to_owned(),
+        };
+        create_account(storage, &req).map_err(|e| e.to_string())
+    }
+
+    /// Writes a new station key (PKCS#8, 0600) and returns its public key, hex.
+    pub fn station_keygen(out: &Path) -> Result<String, String> {
+        if out.exists() {
+            return Err(format!("{} exists; not overwriting a key", out.display()));
+        }
+        let key = crate::keys::load_or_generate_key(out).map_err(|e| e.to_string())?;
+        Ok(hex::encode(key.public_key()))
+    }
+}

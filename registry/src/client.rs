@@ -1,0 +1,207 @@
+//! The station's client for a registry (for ecardd's sync client and the tests):
+//! every request signed with the station key, every answer decoded and checked,
+//! revocation lists verified against the pinned registry key before use.
+//!
+//! Exactly-once on the station side is the caller's part (docs/SYNC.md): mark
+//! outbox rows sent only up to the acknowledged `last_applied_seq`, and store the
+//! feed cursor in the same transaction as the applied items.
+
+use card_profile::pki::{PublicKey, SigningKey};
+use ecard_sync_protocol::events::{EventAck, EventBatch, StationEvent};
+use ecard_sync_protocol::feed::FeedPage;
+use ecard_sync_protocol::revocation::{RegistryKey, RevocationList, SignedRevocationList};
+use ecard_sync_protocol::signing::sign_request;
+use ecard_sync_protocol::{paths, ErrorBody, ProtocolError};
+use reqwest::Method;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// The registry could not be reached or the connection broke: retry later.
+    #[error("registry unreachable: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The registry answered with a refusal.
+    #[error("registry refused ({status}, {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        /// The registry's Chinese message, for people.
+        message: String,
+    },
+    /// The answer did not decode or verify: do not use it.
+    #[error("bad answer from the registry: {0}")]
+    Protocol(#[from] ProtocolError),
+    #[error("invalid registry URL {0}")]
+    Url(String),
+}
+
+impl ClientError {
+    /// Worth retrying with backoff (network trouble, server errors); a refusal of
+    /// the request itself (4xx) will not change by retrying.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ClientError::Transport(_) => true,
+            ClientError::Refused { status, code, .. } => {
+                *status >= 500 || code == "stale_timestamp"
+            }
+            ClientError::Protocol(_) | ClientError::Url(_) => false,
+        }
+    }
+}
+
+/// One station's connection to one registry.
+#[derive(Clone)]
+pub struct RegistryClient {
+    base: String,
+    station_id: String,
+    key: Arc<SigningKey>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("base", &self.base)
+            .field("station_id", &self.station_id)
+            .finish()
+    }
+}
+
+impl RegistryClient {
+    /// `base_url` like `http://127.0.0.1:8600` or `https://registry.example`.
+    pub fn new(
+        base_url: &str,
+        station_id: &str,
+        key: Arc<SigningKey>,
+    ) -> Result<Self, ClientError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(ClientError::Url(base));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()?;
+        Ok(Self {
+            base,
+            station_id: station_id.to_owned(),
+            key,
+            http,
+        })
+    }
+
+    pub fn station_id(&self) -> &str {
+        &self.station_id
+    }
+
+    /// Sends one signed request; returns the body of a 2xx answer.
+    async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, ClientError> {
+        let now = chrono::Utc::now().timestamp();
+        let auth = sign_request(
+            &self.key,
+            &self.station_id,
+            method.as_str(),
+            path_and_query,
+            &body,
+            now,
+        )?;
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base, path_and_query))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in auth.headers() {
+            req = req.header(name, value);
+        }
+        let resp = req.send().await?;
+        read(resp).await
+    }
+
+    /// Pushes events (at most `MAX_BATCH_EVENTS`, contiguous `seq`). On success,
+    /// every event up to `ack.last_applied_seq` is durably recorded.
+    pub async fn push_events(&self, events: Vec<StationEvent>) -> Result<EventAck, ClientError> {
+        let body = serde_json::to_vec(&EventBatch::new(events)).map_err(ProtocolError::from)?;
+        let bytes = self.send(Method::POST, paths::EVENTS, body).await?;
+        Ok(EventAck::decode(&bytes)?)
+    }
+
+    /// One page of the feed after `cursor`.
+    pub async fn feed(&self, after: u64, limit: u32) -> Result<FeedPage, ClientError> {
+        let path = format!("{}?after={after}&limit={limit}", paths::FEED);
+        let bytes = self.send(Method::GET, &path, Vec::new()).await?;
+        Ok(FeedPage::decode(&bytes)?)
+    }
+
+    /// The signed full revocation list, unverified (see [`Self::revocations_verified`]).
+    pub async fn revocations_full(&self) -> Result<SignedRevocationList, ClientError> {
+        let bytes = self
+            .send(Method::GET, paths::REVOCATIONS, Vec::new())
+            .await?;
+        Ok(SignedRevocationList::decode(&bytes)?)
+    }
+
+    /// The signed delta after list `since`, unverified.
+    pub async fn revocations_since(&self, since: u64) -> Result<SignedRevocationList, ClientError> {
+        let path = format!("{}?since={since}", paths::REVOCATIONS);
+        let bytes = self.send(Method::GET, &path, Vec::new()).await?;
+        Ok(SignedRevocationList::decode(&bytes)?)
+    }
+
+    /// Full list (`since` = None) or delta, verified with the pinned registry key.
+    pub async fn revocations_verified(
+        &self,
+        since: Option<u64>,
+        registry_key: &PublicKey,
+    ) -> Result<RevocationList, ClientError> {
+        let signed = match since {
+            Some(n) => self.revocations_since(n).await?,
+            None => self.revocations_full().await?,
+        };
+        Ok(signed.verify(registry_key)?)
+    }
+
+    /// The registry's list key (unauthenticated; pin it only after comparing the
+    /// key id with the one the registry operator gave out of band).
+    pub async fn registry_key(&self) -> Result<RegistryKey, ClientError> {
+        let resp = self
+            .http
+            .get(format!("{}{}", self.base, paths::REGISTRY_KEY))
+            .send()
+            .await?;
+        let bytes = read(resp).await?;
+        Ok(serde_json::from_slice(&bytes).map_err(ProtocolError::from)?)
+    }
+}
+
+async fn read(resp: reqwest::Response) -> Result<Vec<u8>, ClientError> {
+    let status = resp.status();
+    let bytes = resp.bytes().await?.to_vec();
+    if status.is_success() {
+        return Ok(bytes);
+    }
+    let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+    Err(match body {
+        Some(b) => ClientError::Refused {
+            status: status.as_u16(),
+            code: b.code,
+            message: b.message,
+        },
+        None => ClientError::Refused {
+            status: status.as_u16(),
+            code: "http_error".into(),
+            message: format!(
+                "登记中心返回错误{}",
+                status
+                    .canonical_reason()
+                    .map_or_else(|| status.as_u16().to_string(), str::to_owned)
+            ),
+        },
+    })
+}

@@ -1,0 +1,17 @@
+//! ecard's reference central registry (issue #6, docs/SYNC.md).
+//!
+//! - [`storage`]: everything persistent, behind one type (SQLite today).
+//! - [`api`]: the HTTP surface: `/sync/v1/*` for stations (signed requests),
+//!   `/api/v1/*` for registry operators (bearer tokens), `/api/v1/admin/*` for the admin.
+//! - [`workflow`] and [`form`]: the application rules, pure.
+//! - [`keys`]: the registry's signing key and the admin token on disk.
+//! - [`client`]: the HTTP client a station (ecardd) uses to talk to a registry.
+//! - [`server`]: binds and serves.
+
+pub mod api;
+pub mod client;
+pub mod form;
+pub mod keys;
+pub mod server;
+pub mod storage;
+pub mod workflow;

@@ -1,0 +1,385 @@
+//! Event ingest: a station's batch is applied in its outbox order, exactly once,
+//! in one transaction. The station's `last_applied_seq` moves in the same
+//! transaction as the events' effects, so a crash leaves either all of a batch
+//! or none of it, and a re-sent batch is recognised by its sequence numbers.
+
+use super::{feed, is_constraint, now, numbers, revocations, Result, Storage, StorageError, Tx};
+use card_profile::records::ReviewResult;
+use ecard_domain::numbering::NumberingRule;
+use ecard_sync_protocol::events::{
+    CardIssued, CardVoided, EventAck, EventBody, ReviewRecorded, StationEvent, StatusChanged,
+    StatusKind,
+};
+use ecard_sync_protocol::feed::{FeedBody, StatusChangeNotice};
+use ecard_sync_protocol::revocation::EntryKind;
+use ecard_sync_protocol::PROTOCOL_VERSION;
+use rusqlite::{params, OptionalExtension};
+
+impl Storage {
+    /// Applies a decoded batch from `station`. Events at or below the station's
+    /// last applied sequence are duplicates (checked to be the same events, then
+    /// skipped); the next one must be exactly last + 1, or the whole batch is
+    /// refused and nothing changes.
+    pub fn ingest(&self, station: &str, events: &[(StationEvent, EventBody)]) -> Result<EventAck> {
+        let rule = &self.rule;
+        self.write(|tx| {
+            let mut last: u64 = tx
+                .conn()
+                .query_row("SELECT last_applied_seq FROM stations WHERE id = ?1", [station], |r| r.get::<_, i64>(0))
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound { what: "station", id: station.to_owned() })?
+                .max(0) as u64;
+            let (mut applied, mut duplicates) = (0u64, 0u64);
+            let received_at = now();
+            for (ev, body) in events {
+                if ev.seq <= last {
+                    let stored: Option<String> = tx
+                        .conn()
+                        .prepare_cached("SELECT event_id FROM events WHERE station_id = ?1 AND seq = ?2")?
+                        .query_row(params![station, ev.seq as i64], |r| r.get(0))
+                        .optional()?;
+                    if stored.as_deref() != Some(ev.event_id.as_str()) {
+                        return Err(StorageError::SeqConflict { seq: ev.seq });
+                    }
+                    duplicates += 1;
+                    continue;
+                }
+                if ev.seq != last + 1 {
+                    return Err(StorageError::SequenceGap { expected: last + 1, got: ev.seq });
+                }
+                tx.conn()
+                    .prepare_cached(
+                        "INSERT INTO events (station_id, seq, event_id, kind, payload, created_at, received_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![
+                        station,
+                        ev.seq as i64,
+                        ev.event_id,
+                        ev.kind,
+                        ev.payload.to_string(),
+                        ev.created_at,
+                        received_at
+                    ])
+                    .map_err(|e| {
+                        if is_constraint(&e) {
+                            StorageError::EventIdReused(ev.event_id.clone())
+                        } else {
+                            e.into()
+                        }
+                    })?;
+                apply(tx, rule, station, body)?;
+                last = ev.seq;
+                applied += 1;
+            }
+            tx.conn().execute(
+                "UPDATE stations SET last_applied_seq = ?2 WHERE id = ?1",
+                params![station, last as i64],
+            )?;
+            Ok(EventAck { version: PROTOCOL_VERSION, last_applied_seq: last, applied, duplicates })
+        })
+    }
+
+    /// A status change decided in the registry itself (origin `registry`).
+    pub fn record_status_change(&self, change: &StatusChanged) -> Result<()> {
+        let rule = &self.rule;
+        self.write(|tx| {
+            let known: bool = tx.conn().query_row(
+                "SELECT EXISTS (SELECT 1 FROM certificates WHERE number = ?1)",
+                [&change.number],
+                |r| r.get(0),
+            )?;
+            if !known {
+                return Err(StorageError::NotFound {
+                    what: "certificate",
+                    id: change.number.clone(),
+                });
+            }
+            apply_status(tx, rule, "registry", change)
+        })
+    }
+}
+
+fn apply(tx: &mut Tx<'_>, rule: &NumberingRule, station: &str, body: &EventBody) -> Result<()> {
+    match body {
+        EventBody::CardIssued(p) => apply_issued(tx, rule, station, p),
+        EventBody::CardVoided(p) => apply_voided(tx, p),
+        EventBody::ReviewRecorded(p) => apply_review(tx, station, p),
+        EventBody::StatusChanged(p) => apply_status(tx, rule, station, p),
+    }
+}
+
+fn apply_issued(
+    tx: &mut Tx<'_>,
+    rule: &NumberingRule,
+    station: &str,
+    p: &CardIssued,
+) -> Result<()> {
+    let at = now();
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO cards (serial, number, chip_key, sod, issued_on, station_id, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'live')
+             ON CONFLICT (serial) DO UPDATE SET number = excluded.number, chip_key = excluded.chip_key,
+                 sod = excluded.sod, issued_on = excluded.issued_on, station_id = excluded.station_id,
+                 state = 'live'",
+        )?
+        .execute(params![p.serial, p.number, p.chip_key, p.sod, p.issued_on.to_string(), station])?;
+    // A certificate the registry approved becomes issued; one approved at the
+    // station is recorded here for the first time.
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO certificates (number, id_number, state, origin, created_at, updated_at)
+             VALUES (?1, ?2, 'issued', ?3, ?4, ?4)
+             ON CONFLICT (number) DO UPDATE SET
+                 state = CASE WHEN state = 'approved' THEN 'issued' ELSE state END,
+                 id_number = COALESCE(id_number, excluded.id_number),
+                 updated_at = excluded.updated_at",
+        )?
+        .execute(params![p.number, p.id_number, station, at])?;
+    numbers::note(tx, rule, &p.number)
+}
+
+fn apply_voided(tx: &mut Tx<'_>, p: &CardVoided) -> Result<()> {
+    tx.conn()
+        .prepare_cached("UPDATE cards SET state = 'void' WHERE serial = ?1")?
+        .execute([&p.serial])?;
+    revocations::add(tx, EntryKind::Serial, &p.serial, &p.reason, p.since)
+}
+
+fn apply_review(tx: &mut Tx<'_>, station: &str, p: &ReviewRecorded) -> Result<()> {
+    let result = match p.result {
+        ReviewResult::Passed => "passed",
+        ReviewResult::Failed => "failed",
+    };
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO reviews (number, year, review_date, result, remark, station_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (number, year) DO UPDATE SET review_date = excluded.review_date,
+                 result = excluded.result, remark = excluded.remark, station_id = excluded.station_id",
+        )?
+        .execute(params![p.number, p.year, p.date.to_string(), result, p.remark, station])?;
+    Ok(())
+}
+
+/// Records a status change made at `origin` (a station id or `registry`), updates
+/// the certificate and its cards, revokes what it ends, and tells every other
+/// station through the feed.
+pub(super) fn apply_status(
+    tx: &mut Tx<'_>,
+    rule: &NumberingRule,
+    origin: &str,
+    p: &StatusChanged,
+) -> Result<()> {
+    let at = now();
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO status_changes (number, kind, reason, detail_json, effective_on, new_number, origin, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            p.number,
+            p.kind.as_str(),
+            p.reason,
+            p.detail.to_string(),
+            p.effective_on.to_string(),
+            p.new_number,
+            origin,
+            at
+        ])?;
+    let state = match p.kind {
+        StatusKind::Suspend => "suspended",
+        StatusKind::Lift => "issued",
+        StatusKind::Cancel => "cancelled",
+        StatusKind::Replace => "replaced",
+        StatusKind::Reissue => "void",
+    };
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+             ON CONFLICT (number) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )?
+        .execute(params![p.number, state, origin, at])?;
+    match p.kind {
+        StatusKind::Suspend => {
+            tx.conn()
+                .prepare_cached(
+                    "UPDATE cards SET state = 'suspended' WHERE number = ?1 AND state = 'live'",
+                )?
+                .execute([&p.number])?;
+        }
+        StatusKind::Lift => {
+            tx.conn()
+                .prepare_cached(
+                    "UPDATE cards SET state = 'live' WHERE number = ?1 AND state = 'suspended'",
+                )?
+                .execute([&p.number])?;
+        }
+        StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue => {
+            let serials: Vec<String> = tx
+                .conn()
+                .prepare_cached(
+                    "SELECT serial FROM cards WHERE number = ?1 AND state IN ('live','suspended')",
+                )?
+                .query_map([&p.number], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            revocations::add(tx, EntryKind::Number, &p.number, &p.reason, p.effective_on)?;
+            for s in &serials {
+                revocations::add(tx, EntryKind::Serial, s, &p.reason, p.effective_on)?;
+            }
+            tx.conn()
+                .prepare_cached("UPDATE cards SET state = 'revoked' WHERE number = ?1 AND state IN ('live','suspended')")?
+                .execute([&p.number])?;
+        }
+    }
+    if let Some(new_number) = &p.new_number {
+        tx.conn()
+            .prepare_cached(
+                "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, 'approved', ?2, ?3, ?3)
+                 ON CONFLICT (number) DO NOTHING",
+            )?
+            .execute(params![new_number, origin, at])?;
+        numbers::note(tx, rule, new_number)?;
+    }
+    let notice = FeedBody::StatusChange(StatusChangeNotice {
+        number: p.number.clone(),
+        kind: p.kind,
+        reason: p.reason.clone(),
+        detail: p.detail.clone(),
+        effective_on: p.effective_on,
+        new_number: p.new_number.clone(),
+        origin: origin.to_owned(),
+    });
+    feed::push(tx, &notice, None, Some(origin))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(seq: u64, kind: &str, payload: serde_json::Value) -> (StationEvent, EventBody) {
+        let e = StationEvent {
+            event_id: format!("ev{seq:04}"),
+            seq,
+            kind: kind.into(),
+            payload,
+            created_at: "2026-11-23T00:00:00Z".into(),
+        };
+        let b = e.body().expect("valid event");
+        (e, b)
+    }
+
+    fn issued(seq: u64, number: &str, serial: &str) -> (StationEvent, EventBody) {
+        ev(
+            seq,
+            "card_issued",
+            json!({"number": number, "serial": serial, "chip_key": "04", "sod": "00", "issued_on": "2026-11-23", "id_number": "11010519491231002X"}),
+        )
+    }
+
+    fn count(s: &Storage, sql: &str) -> i64 {
+        s.read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+            .expect("count")
+    }
+
+    fn storage() -> Storage {
+        let s = Storage::open_in_memory().expect("db");
+        s.add_station("a", "04", Some("川X")).expect("a");
+        s.add_station("b", "04", Some("川X")).expect("b");
+        s
+    }
+
+    #[test]
+    fn a_batch_sent_twice_is_applied_once() {
+        let s = storage();
+        let batch = vec![
+            issued(1, "川X010001", "00000000000000A1"),
+            issued(2, "川X010002", "00000000000000A2"),
+        ];
+        let first = s.ingest("a", &batch).expect("first");
+        assert_eq!(
+            (first.last_applied_seq, first.applied, first.duplicates),
+            (2, 2, 0)
+        );
+        let again = s.ingest("a", &batch).expect("again");
+        assert_eq!(
+            (again.last_applied_seq, again.applied, again.duplicates),
+            (2, 0, 2)
+        );
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM cards"), 2);
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM events"), 2);
+    }
+
+    #[test]
+    fn a_gap_refuses_the_whole_batch() {
+        let s = storage();
+        let err = s
+            .ingest("a", &[issued(2, "川X010001", "00000000000000A1")])
+            .expect_err("gap");
+        assert!(matches!(
+            err,
+            StorageError::SequenceGap {
+                expected: 1,
+                got: 2
+            }
+        ));
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM cards"), 0);
+        assert_eq!(s.station("a").expect("st").expect("a").last_applied_seq, 0);
+    }
+
+    #[test]
+    fn a_different_event_under_an_applied_seq_is_a_conflict() {
+        let s = storage();
+        s.ingest("a", &[issued(1, "川X010001", "00000000000000A1")])
+            .expect("first");
+        let (mut e, b) = issued(1, "川X010009", "00000000000000A9");
+        e.event_id = "other".into();
+        assert!(matches!(
+            s.ingest("a", &[(e, b)]),
+            Err(StorageError::SeqConflict { seq: 1 })
+        ));
+    }
+
+    #[test]
+    fn cancel_revokes_number_and_card_and_reaches_other_stations_only() {
+        let s = storage();
+        s.ingest("a", &[
+            issued(1, "川X010001", "00000000000000A1"),
+            ev(2, "status_changed", json!({"number": "川X010001", "kind": "cancel", "reason": "调离", "detail": {"destination": "成都"}, "effective_on": "2026-11-24", "new_number": null})),
+        ])
+        .expect("ingest");
+        let list = s.revocation_list_full().expect("list");
+        let values: Vec<_> = list.entries.iter().map(|e| e.value.as_str()).collect();
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ["00000000000000A1", "川X010001"]);
+        assert_eq!(list.entries.len(), 2);
+        assert_eq!(list.number, 1);
+        let a = s.station("a").expect("st").expect("a");
+        let b = s.station("b").expect("st").expect("b");
+        assert!(s.feed_page(&a, 0, 10).expect("feed").items.is_empty());
+        let page = s.feed_page(&b, 0, 10).expect("feed");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(
+            count(
+                &s,
+                "SELECT COUNT(*) FROM certificates WHERE state = 'cancelled'"
+            ),
+            1
+        );
+        // Suspend/lift never touch the list.
+        s.ingest("a", &[
+            issued(3, "川X010002", "00000000000000A2"),
+            ev(4, "status_changed", json!({"number": "川X010002", "kind": "suspend", "reason": "调查", "effective_on": "2026-11-24", "new_number": null})),
+        ])
+        .expect("ingest");
+        assert_eq!(s.revocation_list_number().expect("n"), 1);
+        assert_eq!(
+            count(&s, "SELECT COUNT(*) FROM cards WHERE state = 'suspended'"),
+            1
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! All of the registry's storage, behind one type ([`Storage`]): SQLite in WAL mode
+//! with `synchronous=FULL` (a committed batch survives a crash or power loss).
+//! Nothing outside this module sees SQL, so a PostgreSQL back end would replace
+//! this module only.
+//!
+//! Every change runs in one IMMEDIATE transaction ([`Storage::write`]); the
+//! revocation entries a change adds get their list number when it commits.
+
+mod accounts;
+mod feed;
+mod ingest;
+mod numbers;
+mod revocations;
+mod schema;
+mod stations;
+mod trust;
+mod workflow;
+
+pub use accounts::{Account, Role, Unit};
+pub use stations::Station;
+pub use workflow::{ApplicationRow, NewUnit};
+
+use crate::workflow::TransitionError;
+use chrono::{SecondsFormat, Utc};
+use ecard_domain::numbering::NumberingRule;
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored JSON is invalid: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} {id} already exists")]
+    Exists { what: &'static str, id: String },
+    #[error("sequence gap: expected {expected}, got {got}")]
+    SequenceGap { expected: u64, got: u64 },
+    #[error("event {seq} was applied with another event id")]
+    SeqConflict { seq: u64 },
+    #[error("event id {0} already used by another event")]
+    EventIdReused(String),
+    #[error("nonce already used")]
+    Replayed,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("{0}")]
+    Numbering(#[from] ecard_domain::numbering::NumberingError),
+    /// Bad input from a user; the text is the Chinese message.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("storage lock poisoned")]
+    Poisoned,
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// RFC 3339 UTC with milliseconds: the registry's timestamps.
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// True when `e` is a UNIQUE / PRIMARY KEY / CHECK violation.
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+pub struct Storage {
+    conn: Mutex<Connection>,
+    /// The numbering rule for central allocation (the Sichuan default).
+    rule: NumberingRule,
+}
+
+/// A write transaction. Revocation entries added through it are numbered on commit.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    revocations_added: bool,
+}
+
+impl Tx<'_> {
+    fn conn(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl Storage {
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::init(Connection::open(path)?)
+    }
+
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrations().to_latest(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            rule: NumberingRule::sichuan_default()?,
+        })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| StorageError::Poisoned)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction; nothing is kept if `f` fails.
+    fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut wrapped = Tx {
+            tx,
+            revocations_added: false,
+        };
+        let out = f(&mut wrapped)?;
+        if wrapped.revocations_added {
+            revocations::number_pending(&wrapped)?;
+        }
+        wrapped.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Read access inside one transaction (a consistent snapshot under WAL).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,184 @@
+//! Versioned migrations (rusqlite_migration, tracked in `PRAGMA user_version`).
+//! Append new migrations; never edit one that has shipped. Plain SQL that
+//! PostgreSQL also accepts where it costs nothing (no SQLite-only types).
+
+use rusqlite_migration::{Migrations, M};
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+const V1: &str = r#"
+CREATE TABLE stations (
+    id               TEXT PRIMARY KEY,
+    public_key       TEXT NOT NULL,          -- uncompressed P-256 point, hex
+    region           TEXT,                   -- region code prefix it serves (issuance orders)
+    last_applied_seq INTEGER NOT NULL DEFAULT 0,
+    disabled         INTEGER NOT NULL DEFAULT 0,
+    created_at       TEXT NOT NULL
+);
+
+-- Nonces seen within the clock window, kept in the database so that a restart
+-- cannot be used to replay a request.
+CREATE TABLE nonces (
+    station_id TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    seen_at    INTEGER NOT NULL,             -- Unix seconds (request timestamp)
+    PRIMARY KEY (station_id, nonce)
+);
+CREATE INDEX nonces_seen_at ON nonces(seen_at);
+
+CREATE TABLE events (
+    station_id  TEXT NOT NULL REFERENCES stations(id),
+    seq         INTEGER NOT NULL,
+    event_id    TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (station_id, seq)
+);
+
+CREATE TABLE units (
+    id             INTEGER PRIMARY KEY,
+    name           TEXT NOT NULL UNIQUE,
+    region         TEXT NOT NULL,            -- numbering region code (川X, 川X01, ...)
+    department     TEXT NOT NULL,            -- numbering department code
+    province_level INTEGER NOT NULL DEFAULT 0,
+    created_at     TEXT NOT NULL
+);
+
+CREATE TABLE accounts (
+    id           INTEGER PRIMARY KEY,
+    username     TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL CHECK (role IN ('unit','county','city','province')),
+    unit_id      INTEGER REFERENCES units(id),
+    region       TEXT,                       -- county/city: the region it reviews
+    org_name     TEXT NOT NULL,              -- e.g. 广安市司法局 (the issuer on approval)
+    token_digest TEXT NOT NULL UNIQUE,       -- SHA-256 of the bearer token, hex
+    created_at   TEXT NOT NULL,
+    CHECK (role <> 'unit' OR unit_id IS NOT NULL),
+    CHECK (role NOT IN ('county','city') OR region IS NOT NULL)
+);
+
+CREATE TABLE officers (
+    id          INTEGER PRIMARY KEY,
+    id_number   TEXT NOT NULL UNIQUE,
+    holder_json TEXT,                        -- card_profile::records::Holder
+    photo_jpeg  BLOB,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE applications (
+    id            INTEGER PRIMARY KEY,
+    unit_id       INTEGER NOT NULL REFERENCES units(id),
+    form_json     TEXT NOT NULL,             -- ApplicationForm without the photo
+    photo_jpeg    BLOB,
+    state         TEXT NOT NULL CHECK (state IN ('submitted','county_approved','approved','rejected','returned')),
+    reason        TEXT,                      -- last rejection / send-back reason
+    sent_back     INTEGER NOT NULL DEFAULT 0,
+    round         INTEGER NOT NULL DEFAULT 0, -- approvals so far (order ids)
+    number        TEXT,                      -- allocated at first approval, kept after
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE decisions (
+    id             INTEGER PRIMARY KEY,
+    application_id INTEGER NOT NULL REFERENCES applications(id),
+    actor          TEXT NOT NULL,
+    action         TEXT NOT NULL,            -- submit, approve, reject, edit, resubmit, send_back
+    level          TEXT,
+    reason         TEXT,
+    at             TEXT NOT NULL
+);
+
+CREATE TABLE certificates (
+    id             INTEGER PRIMARY KEY,
+    number         TEXT NOT NULL UNIQUE,
+    id_number      TEXT,
+    application_id INTEGER REFERENCES applications(id),
+    data_json      TEXT,                     -- card_profile::records::Certificate when known
+    state          TEXT NOT NULL CHECK (state IN ('approved','issued','suspended','cancelled','void','replaced')),
+    origin         TEXT NOT NULL,            -- 'registry' or the station id
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+
+CREATE TABLE cards (
+    serial      TEXT PRIMARY KEY,            -- 16 hex digits, upper-case
+    number      TEXT NOT NULL,
+    chip_key    TEXT NOT NULL,
+    sod         TEXT NOT NULL,
+    issued_on   TEXT NOT NULL,
+    station_id  TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('live','suspended','void','revoked'))
+);
+CREATE INDEX cards_number ON cards(number);
+
+CREATE TABLE reviews (
+    number      TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    review_date TEXT NOT NULL,
+    result      TEXT NOT NULL CHECK (result IN ('passed','failed')),
+    remark      TEXT,
+    station_id  TEXT NOT NULL,
+    PRIMARY KEY (number, year)
+);
+
+CREATE TABLE status_changes (
+    id           INTEGER PRIMARY KEY,
+    number       TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('suspend','lift','cancel','replace','reissue')),
+    reason       TEXT NOT NULL,
+    detail_json  TEXT NOT NULL,
+    effective_on TEXT NOT NULL,
+    new_number   TEXT,
+    origin       TEXT NOT NULL,
+    created_at   TEXT NOT NULL
+);
+
+-- One row per list number: a change that adds entries makes a new number.
+CREATE TABLE revocation_lists (
+    number    INTEGER PRIMARY KEY,
+    issued_at TEXT NOT NULL
+);
+
+CREATE TABLE revocations (
+    kind     TEXT NOT NULL CHECK (kind IN ('serial','number')),
+    value    TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    since    TEXT NOT NULL,
+    added_in INTEGER,                        -- NULL only inside the adding transaction
+    PRIMARY KEY (kind, value)
+);
+CREATE INDEX revocations_added_in ON revocations(added_in);
+
+CREATE TABLE feed (
+    cursor     INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL,
+    region     TEXT,                         -- issuance orders: the unit's region; NULL: everyone
+    origin     TEXT,                         -- the station that caused it (not fed back to it)
+    body_json  TEXT NOT NULL,                -- sync_protocol::feed::FeedBody
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE trust_list (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    list_json TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE number_serials (
+    prefix      TEXT PRIMARY KEY,
+    last_serial INTEGER NOT NULL
+);
+"#;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+    }
+}
