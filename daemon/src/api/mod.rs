@@ -28,6 +28,9 @@ use axum::routing::{get, patch, post};
 use axum::Router;
 use std::sync::{Arc, Mutex};
 
+/// A refused import's error report: (id, xlsx bytes).
+pub type ImportReportFile = (String, Vec<u8>);
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -35,7 +38,7 @@ pub struct AppState {
     /// The simulated readers, in demo mode only (their insert/eject routes).
     pub demo: Option<Arc<SimReaders>>,
     /// Error reports of refused imports, kept for download: (id, xlsx).
-    pub import_reports: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    pub import_reports: Arc<Mutex<Vec<ImportReportFile>>>,
     /// A valid argon2id hash checked when a login names an unknown user, so the
     /// answer takes as long as for a known one.
     pub dummy_hash: String,
