@@ -115,22 +115,46 @@ pub struct SignerInfo {
 
 /// Generates the bureau master key and a document-signer key certified by `root`,
 /// seals both under `passphrase`, and trusts the root. Refuses to replace existing keys.
+/// What a station's keys are made from.
+pub struct NewStationKeys<'a> {
+    /// The bureau named as the signer certificate's subject.
+    pub bureau: &'a str,
+    pub root: &'a RootKey,
+    pub passphrase: &'a str,
+    pub today: NaiveDate,
+    pub kdf: KdfParams,
+    /// The bureau's master key when it already has one (a second station).
+    pub existing_master: Option<&'a MasterKey>,
+}
+
 pub fn init_station(
     store: &Store,
     actor: &str,
-    bureau: &str,
-    root: &RootKey,
-    passphrase: &str,
-    today: NaiveDate,
-    kdf: KdfParams,
+    new: NewStationKeys<'_>,
 ) -> Result<KeyStatus, KeyringError> {
+    let NewStationKeys {
+        bureau,
+        root,
+        passphrase,
+        today,
+        kdf,
+        existing_master,
+    } = new;
     if status(store)?.master {
         return Err(KeyringError::AlreadyInitialised);
     }
-    let mut master = zeroize::Zeroizing::new([0u8; 32]);
-    SystemRandom::new()
-        .fill(master.as_mut())
-        .map_err(|_| KeyringError::Random)?;
+    // A bureau has one master key for all its stations (its blank cards are
+    // ordered with management keys derived from it): the second station imports it.
+    let master: zeroize::Zeroizing<Vec<u8>> = match existing_master {
+        Some(m) => zeroize::Zeroizing::new(m.expose().to_vec()),
+        None => {
+            let mut fresh = zeroize::Zeroizing::new(vec![0u8; 32]);
+            SystemRandom::new()
+                .fill(fresh.as_mut_slice())
+                .map_err(|_| KeyringError::Random)?;
+            fresh
+        }
+    };
     let signer_key = SigningKey::generate()?;
     let cert = root.issue_signer(
         bureau,
@@ -138,7 +162,7 @@ pub fn init_station(
         today,
         (today + Months::new(12 * 10)).min(root.valid_until),
     )?;
-    let sealed_master = keystore::seal_with(MASTER_KEY, master.as_ref(), passphrase, kdf)?;
+    let sealed_master = keystore::seal_with(MASTER_KEY, master.as_slice(), passphrase, kdf)?;
     let sealed_signer = keystore::seal_with(SIGNER_KEY, signer_key.pkcs8(), passphrase, kdf)?;
     let anchor = root.anchor();
     store.write(actor, |tx| {
@@ -260,6 +284,17 @@ mod tests {
         KdfParams::new(256, 1, 1).unwrap()
     }
 
+    fn spec<'a>(bureau: &'a str, root: &'a RootKey) -> NewStationKeys<'a> {
+        NewStationKeys {
+            bureau,
+            root,
+            passphrase: "station-pass",
+            today: day(),
+            kdf: cheap(),
+            existing_master: None,
+        }
+    }
+
     fn day() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
     }
@@ -269,22 +304,21 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let root_file = init_root("测试省根", "root-pass", day(), cheap()).unwrap();
         let root = root_file.unlock("root-pass").unwrap();
-        let st = init_station(
-            &store,
-            "t",
-            "测试市司法局",
-            &root,
-            "station-pass",
-            day(),
-            cheap(),
-        )
-        .unwrap();
+        let st = init_station(&store, "t", spec("测试市司法局", &root)).unwrap();
         assert!(st.master);
         assert_eq!(st.signer.as_ref().unwrap().subject, "测试市司法局");
         assert_eq!(st.trust.len(), 1);
         let (keys, trust) = unlock(&store, "station-pass").unwrap();
         assert!(trust.check_signer(&keys.signer.certificate, day()).is_ok());
         assert_eq!(keys.master.expose().len(), 32);
+
+        // A second station of the same bureau imports the master key.
+        let second = Store::open_in_memory().unwrap();
+        let mut s2 = spec("测试市司法局", &root);
+        s2.existing_master = Some(&keys.master);
+        init_station(&second, "t", s2).unwrap();
+        let (keys2, _) = unlock(&second, "station-pass").unwrap();
+        assert_eq!(keys2.master.expose(), keys.master.expose());
     }
 
     #[test]
@@ -294,13 +328,13 @@ mod tests {
             .unwrap()
             .unlock("root-pass")
             .unwrap();
-        init_station(&store, "t", "局", &root, "station-pass", day(), cheap()).unwrap();
+        init_station(&store, "t", spec("局", &root)).unwrap();
         assert!(matches!(
             unlock(&store, "wrong-pass"),
             Err(KeyringError::Keystore(KeystoreError::WrongPassphrase))
         ));
         assert!(matches!(
-            init_station(&store, "t", "局", &root, "station-pass", day(), cheap()),
+            init_station(&store, "t", spec("局", &root)),
             Err(KeyringError::AlreadyInitialised)
         ));
         assert!(matches!(

@@ -181,6 +181,10 @@ enum KeysCmd {
         root_passphrase_file: PathBuf,
         #[arg(long)]
         passphrase_file: PathBuf,
+        /// The bureau's existing master key (hex, 16 or 32 bytes), for a second
+        /// station of the same bureau; without it a new one is generated.
+        #[arg(long)]
+        master_key_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -687,8 +691,17 @@ fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             root,
             root_passphrase_file,
             passphrase_file,
+            master_key_file,
             json,
         } => {
+            let master = match &master_key_file {
+                Some(p) => Some(
+                    card_profile::keys::MasterKey::from_hex(&read_secret(p)?).map_err(|e| {
+                        Failure::new("invalid_request", format!("主密钥文件格式错误：{e}"))
+                    })?,
+                ),
+                None => None,
+            };
             let text =
                 std::fs::read_to_string(&root).map_err(|e| Failure::new("io", e.to_string()))?;
             let file: keyring::RootKeyFile = serde_json::from_str(&text)
@@ -698,11 +711,14 @@ fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             let status = keyring::init_station(
                 &store,
                 "cli",
-                &bureau,
-                &root_key,
-                &read_secret(&passphrase_file)?,
-                today,
-                KdfParams::default(),
+                keyring::NewStationKeys {
+                    bureau: &bureau,
+                    root: &root_key,
+                    passphrase: &read_secret(&passphrase_file)?,
+                    today,
+                    kdf: KdfParams::default(),
+                    existing_master: master.as_ref(),
+                },
             )?;
             print(json, &json!(status), || {
                 format!("本站密钥已生成并加密保存：{bureau}")
