@@ -1,0 +1,186 @@
+//! Test harness: the real `ecard-registry` binary on loopback, enrolled stations
+//! with real keys, and a tiny JSON helper for the admin and workflow APIs.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use card_profile::pki::SigningKey;
+use ecard_registry::client::RegistryClient;
+use ecard_sync_protocol::events::{EventBody, StationEvent};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ecard-registry");
+
+/// A registry process with its files in a temporary directory.
+pub struct Registry {
+    child: Option<Child>,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub admin_token: String,
+}
+
+impl Registry {
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("registry.db")
+    }
+
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Registry {
+            child: None,
+            url: String::new(),
+            dir,
+            admin_token: String::new(),
+        };
+        r.spawn();
+        r.admin_token = std::fs::read_to_string(r.dir.path().join("admin.token"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        r
+    }
+
+    /// Starts the binary and waits for its announcement line.
+    pub fn spawn(&mut self) {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("--db")
+            .arg(self.db())
+            .arg("--key-file")
+            .arg(self.dir.path().join("registry.key"))
+            .arg("--admin-token-file")
+            .arg(self.dir.path().join("admin.token"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("ecard-registry listening: ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        self.url = url;
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown, no flush; only what SQLite committed survives.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// Runs the CLI against this registry's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .arg("--db")
+            .arg(self.db())
+            .output()
+            .unwrap()
+    }
+
+    /// Enrolls a station through the CLI; returns a client signing with its key.
+    pub fn enroll(&self, id: &str, region: Option<&str>) -> (RegistryClient, Arc<SigningKey>) {
+        let key = Arc::new(SigningKey::generate().unwrap());
+        let pk = hex::encode(key.public_key());
+        let mut args = vec!["station", "add", "--name", id, "--public-key", &pk];
+        if let Some(r) = region {
+            args.extend(["--region", r]);
+        }
+        let out = self.cli(&args);
+        assert!(
+            out.status.success(),
+            "station add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            RegistryClient::new(&self.url, id, key.clone()).unwrap(),
+            key,
+        )
+    }
+
+    /// Opens the database read-only (for content checks after the process stopped).
+    pub fn open_db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(self.db(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap()
+    }
+
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        call(&self.url, &self.admin_token, method, path, body).await
+    }
+
+    pub async fn last_applied(&self, station: &str) -> u64 {
+        let (status, list) = self
+            .admin(reqwest::Method::GET, "/api/v1/admin/stations", Value::Null)
+            .await;
+        assert_eq!(status, 200);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == station)
+            .map(|s| s["last_applied_seq"].as_u64().unwrap())
+            .unwrap()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One JSON call with a bearer token; returns (status, body).
+pub async fn call(
+    base: &str,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if !body.is_null() {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// A `card_issued` event as ecardd's outbox would hold it.
+pub fn issued_event(seq: u64, station: &str) -> StationEvent {
+    let payload = serde_json::json!({
+        "number": format!("川X01{:08}", seq), "serial": format!("{:016X}", seq),
+        "chip_key": "04".repeat(65), "sod": "30".repeat(200), "issued_on": "2026-11-23",
+        "id_number": "11010519491231002X",
+    });
+    let body = EventBody::decode("card_issued", &payload).unwrap();
+    StationEvent::new(
+        format!("{station}-{seq:08}"),
+        seq,
+        &body,
+        "2026-11-23T10:00:00.000Z",
+    )
+}
+
+pub fn events(from: u64, to: u64, station: &str) -> Vec<StationEvent> {
+    (from..=to).map(|s| issued_event(s, station)).collect()
+}
+
+pub fn path_exists(p: &Path) -> bool {
+    p.exists()
+}

@@ -1,0 +1,358 @@
+//! The station-facing protocol against the real registry binary on loopback.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use card_profile::pki::SigningKey;
+use common::{events, Registry};
+use ecard_registry::client::{ClientError, RegistryClient};
+use ecard_sync_protocol::events::{EventBatch, EventBody, StationEvent};
+use ecard_sync_protocol::feed::FeedBody;
+use ecard_sync_protocol::index::RevocationIndex;
+use ecard_sync_protocol::revocation::EntryKind;
+use ecard_sync_protocol::signing::{sign_request, sign_request_with_nonce};
+use ecard_sync_protocol::{paths, ProtocolError};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn refused_code(e: ClientError) -> (u16, String, String) {
+    match e {
+        ClientError::Refused {
+            status,
+            code,
+            message,
+        } => (status, code, message),
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn enrolled_station_pushes_and_a_resent_batch_is_applied_once() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", Some("川X"));
+    let batch = events(1, 5, "a");
+    let ack = a.push_events(batch.clone()).await.unwrap();
+    assert_eq!(
+        (ack.last_applied_seq, ack.applied, ack.duplicates),
+        (5, 5, 0)
+    );
+    // The same batch again (the ack was lost, say): acknowledged, not applied.
+    let ack = a.push_events(batch).await.unwrap();
+    assert_eq!(
+        (ack.last_applied_seq, ack.applied, ack.duplicates),
+        (5, 0, 5)
+    );
+    // Overlapping: 4..8 applies 6..8 only.
+    let ack = a.push_events(events(4, 8, "a")).await.unwrap();
+    assert_eq!(
+        (ack.last_applied_seq, ack.applied, ack.duplicates),
+        (8, 3, 2)
+    );
+    drop(a);
+    let mut reg = reg;
+    reg.kill();
+    let db = reg.open_db();
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM cards", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 8);
+}
+
+#[tokio::test]
+async fn out_of_order_batch_is_refused_and_changes_nothing() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", None);
+    a.push_events(events(1, 3, "a")).await.unwrap();
+    let (status, code, message) = refused_code(a.push_events(events(5, 6, "a")).await.unwrap_err());
+    assert_eq!((status, code.as_str()), (409, "sequence_gap"));
+    assert!(message.contains("应从第4号开始"), "{message}");
+    assert_eq!(reg.last_applied("station-a").await, 3);
+    // A malformed event refuses its batch too, with the event named.
+    let mut bad = events(4, 5, "a");
+    bad[1].payload = json!({"serial": "nonsense"});
+    let (status, code, message) = refused_code(a.push_events(bad).await.unwrap_err());
+    assert_eq!((status, code.as_str()), (422, "bad_event"));
+    assert!(message.contains("第5号事件"), "{message}");
+    assert_eq!(reg.last_applied("station-a").await, 3);
+}
+
+/// Sends a hand-signed request (to replay or forge).
+async fn raw_push(url: &str, headers: &[(&'static str, String)], body: &[u8]) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{url}{}", paths::EVENTS))
+        .body(body.to_vec());
+    for (n, v) in headers {
+        req = req.header(*n, v);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothing() {
+    let reg = Registry::start();
+    let (_, key) = reg.enroll("station-a", None);
+    let body = serde_json::to_vec(&EventBatch::new(events(1, 2, "a"))).unwrap();
+    let now = chrono::Utc::now().timestamp();
+
+    let auth = sign_request(&key, "station-a", "POST", paths::EVENTS, &body, now).unwrap();
+    let (status, ack) = raw_push(&reg.url, &auth.headers(), &body).await;
+    assert_eq!(status, 200, "{ack}");
+    assert_eq!(reg.last_applied("station-a").await, 2);
+
+    // Replay: the very same request again, also after a restart of the registry.
+    let (status, err) = raw_push(&reg.url, &auth.headers(), &body).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("replayed_request"))
+    );
+    assert!(err["message"].as_str().unwrap().contains("重复的请求"));
+    let mut reg = reg;
+    reg.kill();
+    reg.spawn();
+    let (status, err) = raw_push(&reg.url, &auth.headers(), &body).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("replayed_request"))
+    );
+
+    let body3 = serde_json::to_vec(&EventBatch::new(events(3, 3, "a"))).unwrap();
+    // Unknown station.
+    let stranger = SigningKey::generate().unwrap();
+    let auth = sign_request(&stranger, "station-x", "POST", paths::EVENTS, &body3, now).unwrap();
+    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("unknown_station"))
+    );
+    // Forged: station-a's id, another key.
+    let auth = sign_request(&stranger, "station-a", "POST", paths::EVENTS, &body3, now).unwrap();
+    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    assert_eq!((status, err["code"].as_str()), (401, Some("bad_signature")));
+    // Genuine signature, body swapped.
+    let auth = sign_request(&key, "station-a", "POST", paths::EVENTS, &body, now).unwrap();
+    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    assert_eq!((status, err["code"].as_str()), (401, Some("bad_signature")));
+    // Genuine but ten minutes old.
+    let auth = sign_request_with_nonce(
+        &key,
+        "station-a",
+        "POST",
+        paths::EVENTS,
+        &body3,
+        now - 600,
+        &"ab".repeat(16),
+    )
+    .unwrap();
+    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("stale_timestamp"))
+    );
+    // No headers at all.
+    let (status, err) = raw_push(&reg.url, &[], &body3).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("auth_missing_header"))
+    );
+
+    assert_eq!(reg.last_applied("station-a").await, 2);
+    reg.kill();
+    let n: i64 = reg
+        .open_db()
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[tokio::test]
+async fn registry_killed_mid_ingest_loses_and_doubles_nothing() {
+    const TOTAL: u64 = 6000;
+    const BATCH: u64 = 300;
+    let mut reg = Registry::start();
+    let (a, key) = reg.enroll("station-a", None);
+    let all = events(1, TOTAL, "a");
+
+    // Push in the background; SIGKILL the registry once a few batches are in,
+    // while the pusher keeps sending.
+    let pusher = {
+        let (a, all) = (a.clone(), all.clone());
+        tokio::spawn(async move {
+            for chunk in all.chunks(BATCH as usize) {
+                if a.push_events(chunk.to_vec()).await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    loop {
+        let done = reg.last_applied("station-a").await;
+        if done >= 3 * BATCH {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    reg.kill();
+    pusher.await.unwrap();
+
+    // Restart; the station resumes the way the sync client does: it does not know
+    // which batch made it, so it re-sends from its last acknowledged point (here:
+    // from the very start, the worst case) and the registry skips what it has.
+    reg.spawn();
+    let survived = reg.last_applied("station-a").await;
+    assert!(
+        (3 * BATCH..TOTAL).contains(&survived),
+        "killed at {survived}"
+    );
+    assert_eq!(survived % BATCH, 0, "a batch is all or nothing");
+    let a = RegistryClient::new(&reg.url, "station-a", key).unwrap();
+    let mut last = 0;
+    for chunk in all.chunks(BATCH as usize) {
+        last = a
+            .push_events(chunk.to_vec())
+            .await
+            .unwrap()
+            .last_applied_seq;
+    }
+    assert_eq!(last, TOTAL);
+    reg.kill();
+
+    let db = reg.open_db();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM events"), TOTAL as i64);
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT event_id) FROM events"),
+        TOTAL as i64
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM cards"), TOTAL as i64);
+    assert_eq!(count("SELECT MIN(seq) FROM events"), 1);
+    assert_eq!(count("SELECT MAX(seq) FROM events"), TOTAL as i64);
+    // Content: each stored event is the one sent under its sequence number.
+    let mut st = db
+        .prepare("SELECT seq, event_id, payload FROM events ORDER BY seq")
+        .unwrap();
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap();
+    for (row, sent) in rows.zip(all.iter()) {
+        let (seq, id, payload) = row.unwrap();
+        assert_eq!(seq as u64, sent.seq);
+        assert_eq!(id, sent.event_id);
+        assert_eq!(
+            serde_json::from_str::<Value>(&payload).unwrap(),
+            sent.payload
+        );
+    }
+}
+
+#[tokio::test]
+async fn revocation_list_full_delta_and_tampering() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", None);
+    let rk = a.registry_key().await.unwrap().public_key().unwrap();
+
+    // Empty list: number 0.
+    let full = a.revocations_verified(None, &rk).await.unwrap();
+    assert_eq!((full.number, full.entries.len()), (0, 0));
+    let mut index = RevocationIndex::from_full(&full).unwrap();
+
+    // A card voided and a certificate cancelled at the station.
+    let mut evs = events(1, 2, "a");
+    let voided = EventBody::decode(
+        "card_voided",
+        &json!({"serial": format!("{:016X}", 1), "reason": "换卡", "since": "2026-11-23"}),
+    )
+    .unwrap();
+    evs.push(StationEvent::new("a-void-3", 3, &voided, "t"));
+    let cancel = EventBody::decode("status_changed", &json!({"number": "川X0100000002", "kind": "cancel", "reason": "调离", "detail": {"destination": "成都"}, "effective_on": "2026-11-24", "new_number": null})).unwrap();
+    evs.push(StationEvent::new("a-cancel-4", 4, &cancel, "t"));
+    a.push_events(evs).await.unwrap();
+
+    let delta = a
+        .revocations_verified(Some(index.number()), &rk)
+        .await
+        .unwrap();
+    assert_eq!(delta.base, Some(0));
+    assert_eq!(delta.number, 1);
+    index.apply_delta(&delta).unwrap();
+    assert!(index.is_number_revoked("川X0100000002"));
+    assert!(index.is_serial_revoked(&[0, 0, 0, 0, 0, 0, 0, 1]));
+    assert!(
+        index.is_serial_revoked(&[0, 0, 0, 0, 0, 0, 0, 2]),
+        "the cancelled certificate's card too"
+    );
+    let full = a.revocations_verified(None, &rk).await.unwrap();
+    assert_eq!(full.entries.len(), 3);
+    assert!(full.entries.iter().any(|e| e.kind == EntryKind::Number));
+
+    // Tampered in transit: an entry dropped, or the number moved: refused.
+    let signed = a.revocations_full().await.unwrap();
+    let mut tampered = signed.clone();
+    tampered.body = tampered.body.replace("川X0100000002", "川X0100000009");
+    assert_eq!(tampered.verify(&rk), Err(ProtocolError::BadSignature));
+    let mut tampered = signed.clone();
+    tampered.signature = signed.signature.chars().rev().collect();
+    assert_eq!(tampered.verify(&rk), Err(ProtocolError::BadSignature));
+    // A list from another "registry" is refused by key.
+    let other = SigningKey::generate().unwrap();
+    assert!(matches!(
+        signed.verify(&other.public_key()),
+        Err(ProtocolError::WrongKey { .. })
+    ));
+    // The local index is unchanged by the refused lists.
+    assert_eq!(index.len(), 3);
+
+    // A delta from a future list number is refused.
+    let (status, code, _) = refused_code(a.revocations_since(99).await.unwrap_err());
+    assert_eq!((status, code.as_str()), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", Some("川X"));
+    let (b, _) = reg.enroll("station-b", Some("川X"));
+    let suspend = EventBody::decode("status_changed", &json!({"number": "川X0100000001", "kind": "suspend", "reason": "调查", "effective_on": "2026-11-24", "new_number": null})).unwrap();
+    let mut evs = events(1, 1, "a");
+    evs.push(StationEvent::new("a-susp-2", 2, &suspend, "t"));
+    a.push_events(evs).await.unwrap();
+
+    let root = card_profile::pki::SigningKey::generate().unwrap();
+    let pk = root.public_key();
+    let trust = json!({"anchors": [{"name": "四川省司法厅根证书", "key_id": hex::encode(card_profile::pki::key_id(&pk)), "public_key": hex::encode(pk), "valid_from": "2026-01-01", "valid_until": "2036-01-01"}]});
+    let (status, _) = reg
+        .admin(Method::PUT, "/api/v1/admin/trust-list", trust)
+        .await;
+    assert_eq!(status, 200);
+
+    let page = b.feed(0, 100).await.unwrap();
+    assert_eq!(page.items.len(), 2);
+    match &page.items[0].body {
+        FeedBody::StatusChange(s) => assert_eq!(
+            (s.number.as_str(), s.origin.as_str()),
+            ("川X0100000001", "station-a")
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(&page.items[1].body, FeedBody::TrustListUpdate(t) if t.trust_list.anchors.len() == 1)
+    );
+    // Polling again after the cursor: nothing new, cursor stays.
+    let again = b.feed(page.next_cursor, 100).await.unwrap();
+    assert!(again.items.is_empty());
+    assert_eq!(again.next_cursor, page.next_cursor);
+    // Station A does not get its own change back, only the trust list.
+    let page_a = a.feed(0, 100).await.unwrap();
+    assert_eq!(page_a.items.len(), 1);
+    // Paging: limit 1 pages through B's two items.
+    let p1 = b.feed(0, 1).await.unwrap();
+    assert!(p1.has_more);
+    let p2 = b.feed(p1.next_cursor, 1).await.unwrap();
+    assert_eq!(p2.items[0].cursor, page.items[1].cursor);
+}

@@ -1,0 +1,355 @@
+//! The application workflow through the registry's API (real binary, loopback):
+//! unit → county → city → issuance order in the right stations' feeds.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use base64::Engine;
+use chrono::NaiveDate;
+use common::Registry;
+use ecard_domain::citizen_id::CitizenId;
+use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
+use ecard_domain::roster::{ApplicationKind, RosterRow};
+use ecard_registry::client::RegistryClient;
+use ecard_sync_protocol::feed::{FeedBody, FeedItem};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+struct World {
+    reg: Registry,
+    unit: String,
+    county: String,
+    other_county: String,
+    city: String,
+    province: String,
+    province_unit: String,
+    county_station: RegistryClient,
+    other_station: RegistryClient,
+    city_station: RegistryClient,
+}
+
+async fn account(reg: &Registry, body: Value) -> String {
+    let (status, created) = reg
+        .admin(Method::POST, "/api/v1/admin/accounts", body)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    created["token"].as_str().unwrap().to_owned()
+}
+
+async fn world() -> World {
+    let reg = Registry::start();
+    for unit in [
+        json!({"name": "岳池县教育局", "region": "川X04", "department": "02"}),
+        json!({"name": "四川省司法厅执法监督局", "region": "川X", "department": "05", "province_level": true}),
+    ] {
+        let (status, body) = reg.admin(Method::POST, "/api/v1/admin/units", unit).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let unit = account(&reg, json!({"username": "yc-edu", "role": "unit", "unit": "岳池县教育局", "org_name": "岳池县教育局"})).await;
+    let county = account(&reg, json!({"username": "yc-justice", "role": "county", "region": "川X04", "org_name": "岳池县司法局"})).await;
+    let other_county = account(&reg, json!({"username": "ga-justice", "role": "county", "region": "川X01", "org_name": "广安区司法局"})).await;
+    let city = account(&reg, json!({"username": "gac-justice", "role": "city", "region": "川X", "org_name": "广安市司法局"})).await;
+    let province = account(
+        &reg,
+        json!({"username": "sc-justice", "role": "province", "org_name": "四川省司法厅"}),
+    )
+    .await;
+    let province_unit = account(&reg, json!({"username": "sc-unit", "role": "unit", "unit": "四川省司法厅执法监督局", "org_name": "四川省司法厅执法监督局"})).await;
+    let (county_station, _) = reg.enroll("yuechi", Some("川X04"));
+    let (other_station, _) = reg.enroll("guangan-qu", Some("川X01"));
+    let (city_station, _) = reg.enroll("guangan-shi", Some("川X"));
+    World {
+        reg,
+        unit,
+        county,
+        other_county,
+        city,
+        province,
+        province_unit,
+        county_station,
+        other_station,
+        city_station,
+    }
+}
+
+fn form(name: &str) -> Value {
+    let photo = base64::engine::general_purpose::STANDARD
+        .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']);
+    json!({
+        "name": name, "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
+        "photo_jpeg": photo,
+    })
+}
+
+impl World {
+    async fn call(&self, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+        common::call(&self.reg.url, token, method, path, body).await
+    }
+
+    async fn submit(&self, name: &str) -> i64 {
+        let (status, app) = self
+            .call(&self.unit, Method::POST, "/api/v1/applications", form(name))
+            .await;
+        assert_eq!(status, 201, "{app}");
+        assert_eq!(app["state"], "submitted");
+        app["id"].as_i64().unwrap()
+    }
+
+    async fn act(&self, token: &str, id: i64, action: &str, body: Value) -> (u16, Value) {
+        self.call(
+            token,
+            Method::POST,
+            &format!("/api/v1/applications/{id}/{action}"),
+            body,
+        )
+        .await
+    }
+
+    async fn approve_both(&self, id: i64) -> Value {
+        let (s, app) = self.act(&self.county, id, "approve", json!({})).await;
+        assert_eq!(
+            (s, app["state"].as_str()),
+            (200, Some("county_approved")),
+            "{app}"
+        );
+        let (s, app) = self.act(&self.city, id, "approve", json!({})).await;
+        assert_eq!((s, app["state"].as_str()), (200, Some("approved")), "{app}");
+        app
+    }
+}
+
+async fn feed(station: &RegistryClient) -> Vec<FeedItem> {
+    station.feed(0, 500).await.unwrap().items
+}
+
+#[tokio::test]
+async fn county_then_city_approval_orders_the_card_at_the_right_stations() {
+    let w = world().await;
+    let id = w.submit("张三").await;
+
+    // Out of turn or out of area: refused, nothing changes.
+    let (s, e) = w.act(&w.city, id, "approve", json!({})).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("not_your_turn")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("层级"));
+    let (s, _) = w.act(&w.other_county, id, "approve", json!({})).await;
+    assert_eq!(s, 404);
+    let (s, _) = w.act(&w.unit, id, "approve", json!({})).await;
+    assert_eq!(s, 409);
+    let (s, _) = w.act("no-such-token", id, "approve", json!({})).await;
+    assert_eq!(s, 401);
+
+    let app = w.approve_both(id).await;
+    let number = app["number"].as_str().unwrap().to_owned();
+    assert_eq!(
+        number, "川X04020001",
+        "first serial for 岳池县 + 教育局 under the Sichuan rule"
+    );
+
+    let items = feed(&w.county_station).await;
+    assert_eq!(items.len(), 1);
+    let FeedBody::IssuanceOrder(order) = &items[0].body else {
+        panic!("{:?}", items[0])
+    };
+    assert_eq!(order.certificate.number, number);
+    assert_eq!(order.certificate.unit, "岳池县教育局");
+    assert_eq!(order.certificate.issuer, "广安市司法局");
+    assert_eq!(order.holder.name, "张三");
+    assert_eq!(
+        order.holder.birth_date,
+        NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+    );
+    assert!(order.photo_jpeg.is_some());
+    assert_eq!(
+        feed(&w.city_station).await.len(),
+        1,
+        "the city station serves its counties"
+    );
+    assert!(
+        feed(&w.other_station).await.is_empty(),
+        "another county's station gets no order"
+    );
+
+    // The next approval gets the next number.
+    let id2 = w.submit("李四").await;
+    let app2 = w.approve_both(id2).await;
+    assert_eq!(app2["number"], "川X04020002");
+}
+
+#[tokio::test]
+async fn rejection_with_reason_goes_back_for_editing_and_resubmission() {
+    let w = world().await;
+    let id = w.submit("王五").await;
+    let (s, e) = w.act(&w.county, id, "reject", json!({"reason": " "})).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("reason_required")));
+    let (s, app) = w
+        .act(&w.county, id, "reject", json!({"reason": "照片不符合要求"}))
+        .await;
+    assert_eq!(
+        (s, app["state"].as_str(), app["reason"].as_str()),
+        (200, Some("rejected"), Some("照片不符合要求"))
+    );
+
+    // Not editable by anyone but the unit; the unit fixes and resubmits.
+    let (s, _) = w
+        .call(
+            &w.county,
+            Method::PUT,
+            &format!("/api/v1/applications/{id}"),
+            form("王五"),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let mut fixed = form("王五");
+    fixed["category"] = json!("教育执法");
+    let (s, app) = w
+        .call(
+            &w.unit,
+            Method::PUT,
+            &format!("/api/v1/applications/{id}"),
+            fixed,
+        )
+        .await;
+    assert_eq!((s, app["state"].as_str()), (200, Some("rejected")), "{app}");
+    assert_eq!(app["form"]["category"], "教育执法");
+    let (s, app) = w.act(&w.unit, id, "resubmit", json!({})).await;
+    assert_eq!((s, app["state"].as_str()), (200, Some("submitted")));
+    // A city rejection returns it to the unit as well.
+    let (s, _) = w.act(&w.county, id, "approve", json!({})).await;
+    assert_eq!(s, 200);
+    let (s, app) = w
+        .act(&w.city, id, "reject", json!({"reason": "执法类别填写有误"}))
+        .await;
+    assert_eq!((s, app["state"].as_str()), (200, Some("rejected")));
+    let (s, _) = w.act(&w.unit, id, "resubmit", json!({})).await;
+    assert_eq!(s, 200);
+    let app = w.approve_both(id).await;
+    assert_eq!(app["form"]["category"], "教育执法");
+    assert!(feed(&w.county_station).await.len() == 1);
+}
+
+#[tokio::test]
+async fn an_approved_record_can_be_sent_back_once() {
+    let w = world().await;
+    let id = w.submit("赵六").await;
+    let first = w.approve_both(id).await;
+    let number = first["number"].as_str().unwrap().to_owned();
+
+    let (s, e) = w.act(&w.unit, id, "send-back", json!({"reason": ""})).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("reason_required")));
+    let (s, app) = w
+        .act(
+            &w.unit,
+            id,
+            "send-back",
+            json!({"reason": "身份证号录入错误"}),
+        )
+        .await;
+    assert_eq!((s, app["state"].as_str()), (200, Some("returned")), "{app}");
+    let items = feed(&w.county_station).await;
+    assert!(
+        matches!(&items[1].body, FeedBody::OrderWithdrawn(wd) if wd.order_id == format!("{id}-1") && wd.number == number)
+    );
+
+    let (s, _) = w.act(&w.unit, id, "resubmit", json!({})).await;
+    assert_eq!(s, 200);
+    let again = w.approve_both(id).await;
+    assert_eq!(
+        again["number"],
+        number.as_str(),
+        "the number is kept, never reallocated"
+    );
+    let items = feed(&w.county_station).await;
+    assert!(
+        matches!(&items[2].body, FeedBody::IssuanceOrder(o) if o.order_id == format!("{id}-2"))
+    );
+
+    let (s, e) = w
+        .act(&w.unit, id, "send-back", json!({"reason": "再次修改"}))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("already_sent_back")),
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("只能")
+            || e["message"].as_str().unwrap().contains("不能再次")
+    );
+    let (_, app) = w
+        .call(
+            &w.unit,
+            Method::GET,
+            &format!("/api/v1/applications/{id}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(app["state"], "approved");
+}
+
+#[tokio::test]
+async fn province_level_units_have_one_level_and_rosters_submit_in_bulk() {
+    let w = world().await;
+    let (s, app) = w
+        .call(
+            &w.province_unit,
+            Method::POST,
+            "/api/v1/applications",
+            form("钱七"),
+        )
+        .await;
+    assert_eq!(s, 201, "{app}");
+    let id = app["id"].as_i64().unwrap();
+    let (s, _) = w.act(&w.county, id, "approve", json!({})).await;
+    assert_eq!(s, 404, "a county bureau does not see province-level units");
+    let (s, app) = w.act(&w.province, id, "approve", json!({})).await;
+    assert_eq!((s, app["state"].as_str()), (200, Some("approved")), "{app}");
+
+    // Bulk: rows as the roster import returns them.
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let row = |excel_row: u32, unit: &str| RosterRow {
+        kind: ApplicationKind::New,
+        excel_row,
+        county: "岳池县".into(),
+        name: format!("批量{excel_row}"),
+        unit: unit.into(),
+        certificate_number: None,
+        valid_until: None,
+        citizen_id: CitizenId::parse("11010519491231002X", today).unwrap(),
+        gender: ecard_domain::citizen_id::Gender::Female,
+        ethnicity: Ethnicity::parse("汉族").unwrap(),
+        birth_date: NaiveDate::from_ymd_opt(1949, 12, 31).unwrap(),
+        political_status: PoliticalStatus::ALL[0],
+        valid_from: None,
+        education: "本科".into(),
+        major: "法学".into(),
+        rank_code: "020201".into(),
+        law_major: true,
+        legal_qualification: false,
+        posts: vec![PostCode::ByAuthority],
+        exam_category: "综合".into(),
+        photo: None,
+    };
+    let defaults = json!({"certificate_kind": "enforcement", "category": "教育", "area": "岳池县"});
+    let bad = json!({"defaults": defaults, "rows": [row(3, "岳池县教育局"), row(4, "别的单位")]});
+    let (s, e) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications/bulk", bad)
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("第4行"));
+    let (_, list) = w
+        .call(&w.unit, Method::GET, "/api/v1/applications", Value::Null)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 0, "all or nothing");
+    let good =
+        json!({"defaults": defaults, "rows": [row(3, "岳池县教育局"), row(4, "岳池县教育局")]});
+    let (s, r) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications/bulk", good)
+        .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["ids"].as_array().unwrap().len(), 2);
+    let (_, list) = w
+        .call(&w.county, Method::GET, "/api/v1/applications", Value::Null)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
