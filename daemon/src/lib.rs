@@ -9,3 +9,4 @@ pub mod ops;
 pub mod readers;
 pub mod server;
 pub mod store;
+pub mod sync;

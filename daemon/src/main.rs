@@ -40,6 +40,9 @@ enum Cmd {
         /// Address to listen on; loopback unless configured otherwise.
         #[arg(long, env = "ECARDD_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Seconds between sync rounds (when enrolled with a registry).
+        #[arg(long, default_value_t = 60)]
+        sync_interval: u64,
     },
     /// Run the station with no hardware: simulated readers, demo keys, sample officers.
     Demo {
@@ -130,6 +133,18 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Sync with the registry: one round, the status, or enrollment.
+    Sync {
+        #[command(flatten)]
+        station: StationArgs,
+        /// Print the status (last success, backlog, revocation list) instead.
+        #[arg(long)]
+        status: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<SyncCmd>,
+    },
     /// Keys: province root (demo/tests), station keys, status.
     Keys {
         #[command(subcommand)]
@@ -194,6 +209,21 @@ enum KeysCmd {
         db: PathBuf,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCmd {
+    /// Generate this station's request key and pin the registry's list key; prints
+    /// the public key for `ecard-registry station add`.
+    Enroll {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        station_id: String,
+        /// The registry key id given out of band; enrollment stops if it differs.
+        #[arg(long)]
+        registry_key_id: Option<String>,
     },
 }
 
@@ -339,7 +369,11 @@ fn print(json_out: bool, value: &serde_json::Value, human: impl FnOnce() -> Stri
 
 fn run(cmd: Cmd) -> Result<(), Failure> {
     match cmd {
-        Cmd::Serve { station, listen } => {
+        Cmd::Serve {
+            station,
+            listen,
+            sync_interval,
+        } => {
             let passphrase = station
                 .passphrase_file
                 .as_deref()
@@ -353,6 +387,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
                     bureau_name: station.bureau,
                     ..StationConfig::default()
                 },
+                sync_interval_secs: sync_interval,
             };
             runtime()?.block_on(ecardd::server::serve(opts))?;
             Ok(())
@@ -518,6 +553,12 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             json,
         } => import(&db, &roster, photos.as_deref(), report.as_deref(), json),
         Cmd::Keys { command } => keys(command),
+        Cmd::Sync {
+            station,
+            status,
+            json,
+            command,
+        } => sync(station, status, json, command),
         Cmd::Operator {
             command:
                 OperatorCmd::Add {
@@ -648,6 +689,120 @@ fn import(
             })
         }
     }
+}
+
+impl From<ecardd::sync::SyncError> for Failure {
+    fn from(e: ecardd::sync::SyncError) -> Self {
+        Failure {
+            code: e.code().into(),
+            message: e.message_zh(),
+            exit: if e.is_retryable() { 5 } else { 2 },
+        }
+    }
+}
+
+fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Result<(), Failure> {
+    let store = std::sync::Arc::new(Store::open(&args.db)?);
+    let today = chrono::Local::now().date_naive();
+    if let Some(SyncCmd::Enroll {
+        registry,
+        station_id,
+        registry_key_id,
+    }) = cmd
+    {
+        let passphrase = read_secret(args.passphrase_file.as_deref().ok_or_else(|| {
+            Failure::new(
+                "invalid_request",
+                "登记本站须提供 --passphrase-file（用于加密本站密钥）",
+            )
+        })?)?;
+        let rt = runtime()?;
+        let fetch = ecard_registry::client::RegistryClient::new(
+            &registry,
+            &station_id,
+            std::sync::Arc::new(
+                card_profile::pki::SigningKey::generate()
+                    .map_err(|e| Failure::new("error", e.to_string()))?,
+            ),
+        )
+        .map_err(ecardd::sync::SyncError::from)?;
+        let key = rt
+            .block_on(fetch.registry_key())
+            .map_err(ecardd::sync::SyncError::from)?;
+        if let Some(expected) = registry_key_id {
+            if !expected.eq_ignore_ascii_case(&key.key_id) {
+                return Err(Failure::new(
+                    "registry_key_mismatch",
+                    format!(
+                        "登记中心密钥标识 {} 与给定的 {expected} 不符，未登记",
+                        key.key_id
+                    ),
+                ));
+            }
+        }
+        let public = ecardd::sync::enroll(
+            &store,
+            &registry,
+            &station_id,
+            &key,
+            &passphrase,
+            ecardd::keystore::KdfParams::default(),
+        )?;
+        print(
+            json,
+            &json!({ "station_id": station_id, "public_key": public, "registry_key_id": key.key_id }),
+            || {
+                format!(
+                "本站 {station_id} 已登记；登记中心密钥标识 {}\n请登记中心管理员执行：ecard-registry station add --name {station_id} --public-key {public}",
+                key.key_id
+            )
+            },
+        );
+        return Ok(());
+    }
+    if status {
+        let s = ecardd::sync::status(&store, today)?;
+        print(json, &json!(s), || {
+            format!(
+                "登记中心：{}\n上次成功：{}\n待上报：{} 条\n注销名单：第 {} 号，{}",
+                s.registry_url.as_deref().unwrap_or("未登记"),
+                s.last_success.as_deref().unwrap_or("从未"),
+                s.backlog,
+                s.revocation_list_number
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "—".into()),
+                s.revocation_list_age_days
+                    .map(|d| format!("{d} 天前"))
+                    .unwrap_or_else(|| "无".into())
+            )
+        });
+        return Ok(());
+    }
+    let passphrase = read_secret(args.passphrase_file.as_deref().ok_or_else(|| {
+        Failure::new(
+            "invalid_request",
+            "同步须提供 --passphrase-file（解锁本站密钥）",
+        )
+    })?)?;
+    let (client, registry_key) = ecardd::sync::open(&store, &passphrase)?;
+    let station = Station::without_keys(
+        store,
+        ecardd::readers::Readers::none(),
+        ecardd::keyring::trust_list(&Store::open(&args.db)?)?,
+        StationConfig::default(),
+    );
+    let report = runtime()?.block_on(ecardd::sync::round(&station, &client, &registry_key))?;
+    print(json, &json!(report), || {
+        format!(
+            "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}），注销名单新增 {} 条",
+            report.pushed,
+            report.feed_items,
+            report.orders,
+            report.status_changes,
+            report.revocations_added
+        )
+    });
+    Ok(())
 }
 
 fn keys(cmd: KeysCmd) -> Result<(), Failure> {

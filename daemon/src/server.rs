@@ -18,6 +18,8 @@ pub struct ServeOptions {
     /// Without it the station verifies and records but cannot write cards.
     pub passphrase: Option<String>,
     pub config: StationConfig,
+    /// Seconds between sync rounds when the station is enrolled with a registry.
+    pub sync_interval_secs: u64,
 }
 
 pub fn flush_stdout() {
@@ -74,6 +76,22 @@ pub async fn serve(opts: ServeOptions) -> Result<(), Box<dyn std::error::Error +
             interrupted,
             "jobs left writing by a previous process are now interrupted"
         );
+    }
+    // Sync runs beside the API when the station is enrolled and its keys unlocked;
+    // the station works the same without it (offline-first).
+    if let Some(p) = &opts.passphrase {
+        match crate::sync::open(&station.store, p) {
+            Ok((client, registry_key)) => {
+                tokio::spawn(crate::sync::run_forever(
+                    station.clone(),
+                    client,
+                    registry_key,
+                    std::time::Duration::from_secs(opts.sync_interval_secs.max(1)),
+                ));
+            }
+            Err(crate::sync::SyncError::NotEnrolled) => {}
+            Err(e) => tracing::warn!(error = %e, "sync not started"),
+        }
     }
     let state = AppState::new(station, None)?;
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;

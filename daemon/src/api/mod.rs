@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/import", post(import::upload))
         .route("/import/reports/{file}", get(import::report))
         .route("/templates/roster.xlsx", get(import::template))
+        .route("/sync/status", get(records::sync_status))
         .route("/audit", get(records::audit))
         .route("/audit/verify", get(records::audit_verify))
         .route(

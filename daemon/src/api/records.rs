@@ -261,3 +261,18 @@ pub async fn review_schedule_xlsx(
     })?;
     Ok(xlsx_response(&format!("{year}年度年审名单.xlsx"), bytes))
 }
+
+pub async fn sync_status(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ViewRecords)?;
+    let s = crate::sync::status(&state.station.store, state.station.today()).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            e.code(),
+            e.message_zh(),
+        )
+    })?;
+    Ok(Json(json!(s)))
+}

@@ -4,7 +4,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 const V1: &str = r#"
@@ -175,5 +175,24 @@ CREATE TABLE applications (
     state       TEXT NOT NULL CHECK (state IN ('submitted','approved','rejected')),
     event_id    TEXT NOT NULL,              -- the outbox event that carries it
     created_at  TEXT NOT NULL
+);
+"#;
+
+/// V3: the station's link to the registry (docs/SYNC.md): who it is, its sealed
+/// request-signing key, the pinned registry key, the feed cursor and the revocation
+/// list it holds. One row.
+const V3: &str = r#"
+CREATE TABLE sync_state (
+    id                    INTEGER PRIMARY KEY CHECK (id = 1),
+    registry_url          TEXT NOT NULL,
+    station_id            TEXT NOT NULL,
+    station_key_sealed    TEXT NOT NULL,
+    registry_key          TEXT NOT NULL,
+    feed_cursor           INTEGER NOT NULL DEFAULT 0,
+    revocation_number     INTEGER,
+    revocation_issued_at  TEXT,
+    last_attempt          TEXT,
+    last_success          TEXT,
+    last_error            TEXT
 );
 "#;

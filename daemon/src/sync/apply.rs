@@ -1,0 +1,199 @@
+//! Applying what the registry sends: feed pages (issuance orders, withdrawn orders,
+//! status changes made elsewhere, trust-list updates) and revocation lists. Each page
+//! or list is one transaction together with the cursor or list number that covers
+//! it, so a crash in between replays it — and every item applies idempotently.
+
+use super::SyncError;
+use crate::keyring;
+use crate::ops::{Station, REVOCATION_LIST_DATE};
+use crate::store::{self, CardState, CertificateState, Tx};
+use base64::Engine;
+use ecard_sync_protocol::events::StatusKind;
+use ecard_sync_protocol::feed::{FeedBody, FeedPage, IssuanceOrder, StatusChangeNotice};
+use ecard_sync_protocol::revocation::{EntryKind, RevocationList};
+use serde_json::json;
+
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub orders: usize,
+    pub status_changes: usize,
+}
+
+pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncError> {
+    let me = station.store.read(|c| {
+        Ok(
+            c.query_row("SELECT station_id FROM sync_state WHERE id = 1", [], |r| {
+                r.get::<_, String>(0)
+            })?,
+        )
+    })?;
+    let mut applied = Applied::default();
+    let mut new_trust = None;
+    station.store.write("sync", |tx| {
+        for item in &page.items {
+            match &item.body {
+                FeedBody::IssuanceOrder(order) => {
+                    if issuance_order(tx, order)? {
+                        applied.orders += 1;
+                    }
+                }
+                FeedBody::OrderWithdrawn(w) => {
+                    if let Some(cert) = store::certificate_by_number(tx.conn(), &w.number)? {
+                        let open_job: i64 = tx.conn().query_row(
+                            "SELECT COUNT(*) FROM jobs WHERE certificate_id = ?1 AND state IN ('writing','written','verified')",
+                            [cert.id],
+                            |r| r.get(0),
+                        )?;
+                        if cert.state == CertificateState::Approved && open_job == 0 {
+                            store::set_certificate_state(tx, cert.id, CertificateState::Void)?;
+                            tx.conn().execute(
+                                "UPDATE jobs SET state = 'cancelled', updated_at = ?2 WHERE certificate_id = ?1 AND state IN ('queued','interrupted')",
+                                rusqlite::params![cert.id, store::now()],
+                            )?;
+                            tx.audit("order.withdrawn", &w.number, json!({ "reason": w.reason }))?;
+                        }
+                    }
+                }
+                FeedBody::StatusChange(n) => {
+                    if n.origin != me {
+                        status_change(tx, n)?;
+                        applied.status_changes += 1;
+                    }
+                }
+                FeedBody::TrustListUpdate(t) => {
+                    tx.conn().execute("DELETE FROM trust_anchors", [])?;
+                    for anchor in &t.trust_list.anchors {
+                        keyring::add_anchor(tx, anchor)?;
+                    }
+                    new_trust = Some(t.trust_list.clone());
+                }
+            }
+        }
+        tx.conn().execute(
+            "UPDATE sync_state SET feed_cursor = MAX(feed_cursor, ?1) WHERE id = 1",
+            [page.next_cursor as i64],
+        )?;
+        Ok(())
+    })?;
+    if let Some(trust) = new_trust {
+        if let Ok(mut t) = station.trust.write() {
+            *t = trust;
+        }
+    }
+    Ok(applied)
+}
+
+/// An approved certificate to write here; known numbers are left alone.
+fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<bool> {
+    if store::certificate_by_number(tx.conn(), &order.certificate.number)?.is_some() {
+        return Ok(false);
+    }
+    let photo = order
+        .photo_jpeg
+        .as_deref()
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+    let officer = store::upsert_officer(tx, &order.holder, photo.as_deref())?;
+    let id = store::insert_certificate(
+        tx,
+        officer,
+        &order.certificate,
+        CertificateState::Approved,
+        None,
+    )?;
+    tx.conn().execute(
+        "UPDATE applications SET state = 'approved' WHERE officer_id = ?1 AND state = 'submitted'",
+        [officer],
+    )?;
+    tx.audit(
+        "certificate.approved",
+        &order.certificate.number,
+        json!({ "order": order.order_id, "certificate_id": id, "source": "registry" }),
+    )?;
+    Ok(true)
+}
+
+/// A status change made at another station or in the registry.
+fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
+    let revoking = matches!(
+        n.kind,
+        StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue
+    );
+    if revoking {
+        store::insert_revocation(
+            tx,
+            None,
+            Some(&n.number),
+            &n.reason,
+            n.effective_on,
+            "registry",
+        )?;
+    }
+    if let Some(cert) = store::certificate_by_number(tx.conn(), &n.number)? {
+        let (cert_state, card_state) = match n.kind {
+            StatusKind::Suspend => (CertificateState::Suspended, CardState::Suspended),
+            StatusKind::Lift => (CertificateState::Issued, CardState::Live),
+            StatusKind::Cancel => (CertificateState::Cancelled, CardState::Cancelled),
+            StatusKind::Replace => (CertificateState::Replaced, CardState::Replaced),
+            StatusKind::Reissue => (CertificateState::Void, CardState::Void),
+        };
+        store::set_certificate_state(tx, cert.id, cert_state)?;
+        for card in store::cards_of_certificate(tx.conn(), cert.id)? {
+            if matches!(card.state, CardState::Live | CardState::Suspended) {
+                store::set_card_state(tx, &card.serial, card_state, false)?;
+                if revoking {
+                    store::insert_revocation(
+                        tx,
+                        Some(&card.serial),
+                        None,
+                        &n.reason,
+                        n.effective_on,
+                        "registry",
+                    )?;
+                }
+            }
+        }
+    }
+    tx.audit(
+        &format!("certificate.{}", n.kind.as_str()),
+        &n.number,
+        json!({ "reason": n.reason, "origin": n.origin, "source": "registry" }),
+    )?;
+    Ok(())
+}
+
+/// Stores a verified full list or delta and its number and date; returns entries added.
+pub fn revocation_list(station: &Station, list: &RevocationList) -> Result<usize, SyncError> {
+    let date = list.issued_at.get(..10).unwrap_or_default().to_owned();
+    if chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err() {
+        return Err(SyncError::Malformed(format!(
+            "revocation list date {}",
+            list.issued_at
+        )));
+    }
+    Ok(station.store.write("sync", |tx| {
+        let before: i64 = tx
+            .conn()
+            .query_row("SELECT COUNT(*) FROM revocations", [], |r| r.get(0))?;
+        for e in &list.entries {
+            let (serial, number) = match e.kind {
+                EntryKind::Serial => (Some(e.value.as_str()), None),
+                EntryKind::Number => (None, Some(e.value.as_str())),
+            };
+            store::insert_revocation(tx, serial, number, &e.reason, e.since, "registry")?;
+        }
+        let after: i64 = tx
+            .conn()
+            .query_row("SELECT COUNT(*) FROM revocations", [], |r| r.get(0))?;
+        tx.conn().execute(
+            "UPDATE sync_state SET revocation_number = ?1, revocation_issued_at = ?2 WHERE id = 1",
+            rusqlite::params![list.number as i64, list.issued_at],
+        )?;
+        tx.set_setting(REVOCATION_LIST_DATE, &date)?;
+        tx.audit(
+            "revocations.updated",
+            &list.number.to_string(),
+            json!({ "kind": list.kind, "entries": list.entries.len(), "added": after - before }),
+        )?;
+        Ok((after - before) as usize)
+    })?)
+}

@@ -1,0 +1,204 @@
+//! The sync client (docs/SYNC.md): pushes the outbox to the registry in order,
+//! applies the registry's feed and revocation list, and keeps working offline —
+//! a failed round changes nothing and the next one catches up.
+//!
+//! Exactly-once on this side: outbox rows are marked sent only up to the
+//! registry's acknowledged sequence (a lost answer means the same events are sent
+//! again, and the registry skips them by event id); the feed cursor moves in the same
+//! transaction as the items it covers; the revocation list number moves with its
+//! entries.
+
+mod apply;
+mod state;
+
+pub use state::{enroll, open, status, SyncStatus};
+
+use crate::ops::{OpError, Station};
+use crate::store::{self, StoreError};
+use ecard_registry::client::{ClientError, RegistryClient};
+use ecard_sync_protocol::events::StationEvent;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Events per push; the registry's own limit is higher.
+pub const PUSH_BATCH: usize = 500;
+/// Feed items per page.
+pub const FEED_PAGE: u32 = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this station is not enrolled with a registry")]
+    NotEnrolled,
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Op(#[from] OpError),
+    #[error("stored sync state is malformed: {0}")]
+    Malformed(String),
+}
+
+impl SyncError {
+    /// Worth retrying later (network, registry down); anything else needs a person.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SyncError::Client(c) if c.is_retryable())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::NotEnrolled => "sync_not_enrolled",
+            SyncError::Client(e) if e.is_retryable() => "registry_unreachable",
+            SyncError::Client(_) => "registry_refused",
+            SyncError::Store(_) => "store_error",
+            SyncError::Op(e) => e.code(),
+            SyncError::Malformed(_) => "sync_state_malformed",
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        match self {
+            SyncError::NotEnrolled => "本站尚未登记到省级登记中心（ecardd sync enroll）".into(),
+            SyncError::Client(ClientError::Refused { message, .. }) => {
+                format!("登记中心拒绝：{message}")
+            }
+            SyncError::Client(e) if e.is_retryable() => {
+                "无法连接登记中心，本站继续离线工作，稍后自动重试".into()
+            }
+            SyncError::Client(_) => "登记中心的应答无法通过校验，已忽略".into(),
+            SyncError::Store(_) => "数据库错误，本轮同步未生效".into(),
+            SyncError::Op(e) => e.message_zh(),
+            SyncError::Malformed(_) => "同步设置已损坏".into(),
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RoundReport {
+    pub pushed: u64,
+    pub feed_items: usize,
+    pub orders: usize,
+    pub status_changes: usize,
+    pub revocations_added: usize,
+    pub revocation_number: Option<u64>,
+}
+
+/// One round: push everything unsent, pull the whole feed, refresh the revocation list.
+pub async fn round(
+    station: &Station,
+    client: &RegistryClient,
+    registry_key: &[u8; 65],
+) -> Result<RoundReport, SyncError> {
+    let mut report = RoundReport::default();
+    let result = async {
+        push(station, client, &mut report).await?;
+        pull_feed(station, client, &mut report).await?;
+        refresh_revocations(station, client, registry_key, &mut report).await?;
+        Ok::<_, SyncError>(())
+    }
+    .await;
+    state::record_attempt(&station.store, result.as_ref().err())?;
+    result.map(|()| report)
+}
+
+async fn push(
+    station: &Station,
+    client: &RegistryClient,
+    report: &mut RoundReport,
+) -> Result<(), SyncError> {
+    loop {
+        let events = station.store.read(|c| unsent(c, PUSH_BATCH))?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            return Ok(());
+        };
+        let ack = client.push_events(events).await?;
+        let acked = ack.last_applied_seq.min(last);
+        station.store.write("sync", |tx| {
+            tx.conn().execute(
+                "UPDATE outbox SET sent_at = ?1 WHERE seq <= ?2 AND sent_at IS NULL",
+                rusqlite::params![store::now(), acked as i64],
+            )?;
+            Ok(())
+        })?;
+        report.pushed += ack.applied;
+        if ack.last_applied_seq < last {
+            // The registry stopped short (it wants an earlier event first): the next
+            // round starts from what it acknowledged.
+            return Ok(());
+        }
+    }
+}
+
+fn unsent(conn: &rusqlite::Connection, limit: usize) -> store::Result<Vec<StationEvent>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, event_id, kind, payload, created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        let payload: String = r.get(3)?;
+        Ok(StationEvent {
+            seq: r.get::<_, i64>(0)? as u64,
+            event_id: r.get(1)?,
+            kind: r.get(2)?,
+            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+            created_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+async fn pull_feed(
+    station: &Station,
+    client: &RegistryClient,
+    report: &mut RoundReport,
+) -> Result<(), SyncError> {
+    loop {
+        let cursor = state::feed_cursor(&station.store)?;
+        let page = client.feed(cursor, FEED_PAGE).await?;
+        let counts = apply::feed_page(station, &page)?;
+        report.feed_items += page.items.len();
+        report.orders += counts.orders;
+        report.status_changes += counts.status_changes;
+        if !page.has_more || page.next_cursor <= cursor {
+            return Ok(());
+        }
+    }
+}
+
+async fn refresh_revocations(
+    station: &Station,
+    client: &RegistryClient,
+    registry_key: &[u8; 65],
+    report: &mut RoundReport,
+) -> Result<(), SyncError> {
+    let held = state::revocation_number(&station.store)?;
+    let list = client.revocations_verified(held, registry_key).await?;
+    report.revocations_added += apply::revocation_list(station, &list)?;
+    report.revocation_number = Some(list.number);
+    Ok(())
+}
+
+/// Runs rounds for as long as the process lives: every `interval` after a success,
+/// with exponential backoff (1 s doubling to `interval`) after retryable failures.
+pub async fn run_forever(
+    station: Station,
+    client: RegistryClient,
+    registry_key: [u8; 65],
+    interval: Duration,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match round(&station, &client, &registry_key).await {
+            Ok(r) => {
+                tracing::info!(pushed = r.pushed, feed = r.feed_items, "sync round");
+                backoff = Duration::from_secs(1);
+                tokio::time::sleep(interval).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retryable = e.is_retryable(), "sync round failed");
+                tokio::time::sleep(backoff.min(interval)).await;
+                backoff = (backoff * 2).min(interval);
+            }
+        }
+    }
+}

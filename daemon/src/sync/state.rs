@@ -1,0 +1,229 @@
+//! The station's sync settings and progress (table `sync_state`, one row): its
+//! identity and sealed request key, the pinned registry key, the feed cursor, the
+//! revocation list number, and the last attempt's outcome.
+
+use super::SyncError;
+use crate::keystore::{self, KdfParams, SealedKey};
+use crate::store::{self, Store};
+use card_profile::pki::SigningKey;
+use ecard_registry::client::RegistryClient;
+use ecard_sync_protocol::revocation::RegistryKey;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Name the station's request-signing key is sealed under.
+pub const STATION_KEY: &str = "station-sync-key";
+
+/// Enrolls this station: generates its request key (sealed under the passphrase),
+/// pins the registry's list key, and returns the public key (hex) for the registry
+/// administrator (`ecard-registry station add --public-key …`).
+pub fn enroll(
+    store: &Store,
+    registry_url: &str,
+    station_id: &str,
+    registry_key: &RegistryKey,
+    passphrase: &str,
+    kdf: KdfParams,
+) -> Result<String, SyncError> {
+    registry_key
+        .public_key()
+        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let key = SigningKey::generate().map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let sealed = keystore::seal_with(STATION_KEY, key.pkcs8(), passphrase, kdf)
+        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let sealed_json = sealed
+        .to_json()
+        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let registry_json = serde_json::to_string(registry_key).map_err(StoreErr)?;
+    store.write("sync", |tx| {
+        tx.conn().execute(
+            "INSERT INTO sync_state (id, registry_url, station_id, station_key_sealed, registry_key)
+             VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET registry_url = excluded.registry_url, station_id = excluded.station_id,
+               station_key_sealed = excluded.station_key_sealed, registry_key = excluded.registry_key",
+            rusqlite::params![registry_url, station_id, sealed_json, registry_json],
+        )?;
+        tx.audit(
+            "sync.enrolled",
+            station_id,
+            serde_json::json!({ "registry": registry_url, "registry_key_id": registry_key.key_id }),
+        )?;
+        Ok(())
+    })?;
+    Ok(hex::encode(key.public_key()))
+}
+
+struct StoreErr(serde_json::Error);
+impl From<StoreErr> for SyncError {
+    fn from(e: StoreErr) -> Self {
+        SyncError::Store(store::StoreError::Json(e.0))
+    }
+}
+
+struct Row {
+    url: String,
+    station_id: String,
+    sealed: String,
+    registry_key: String,
+}
+
+fn row(store: &Store) -> Result<Row, SyncError> {
+    store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT registry_url, station_id, station_key_sealed, registry_key FROM sync_state WHERE id = 1",
+                [],
+                |r| {
+                    Ok(Row {
+                        url: r.get(0)?,
+                        station_id: r.get(1)?,
+                        sealed: r.get(2)?,
+                        registry_key: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+        })?
+        .ok_or(SyncError::NotEnrolled)
+}
+
+/// The client and the pinned registry key, with the station key unsealed.
+pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]), SyncError> {
+    let r = row(store)?;
+    let sealed =
+        SealedKey::from_json(&r.sealed).map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let pkcs8 = sealed
+        .open(STATION_KEY, passphrase)
+        .map_err(|e| SyncError::Malformed(e.message_zh().into()))?;
+    let key = SigningKey::from_pkcs8(&pkcs8).map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let registry: RegistryKey = serde_json::from_str(&r.registry_key).map_err(StoreErr)?;
+    let registry_key = registry
+        .public_key()
+        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let client = RegistryClient::new(&r.url, &r.station_id, Arc::new(key))?;
+    Ok((client, registry_key))
+}
+
+pub fn feed_cursor(store: &Store) -> Result<u64, SyncError> {
+    Ok(store
+        .read(|c| {
+            Ok(
+                c.query_row("SELECT feed_cursor FROM sync_state WHERE id = 1", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?,
+            )
+        })?
+        .unwrap_or(0) as u64)
+}
+
+pub fn revocation_number(store: &Store) -> Result<Option<u64>, SyncError> {
+    Ok(store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT revocation_number FROM sync_state WHERE id = 1",
+                [],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .optional()?)
+        })?
+        .flatten()
+        .map(|n| n as u64))
+}
+
+pub fn record_attempt(store: &Store, error: Option<&SyncError>) -> Result<(), SyncError> {
+    let now = store::now();
+    store.write("sync", |tx| {
+        match error {
+            None => tx.conn().execute(
+                "UPDATE sync_state SET last_attempt = ?1, last_success = ?1, last_error = NULL WHERE id = 1",
+                [&now],
+            )?,
+            Some(e) => tx.conn().execute(
+                "UPDATE sync_state SET last_attempt = ?1, last_error = ?2 WHERE id = 1",
+                rusqlite::params![now, e.message_zh()],
+            )?,
+        };
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// What the UI and `ecardd sync --status` show.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatus {
+    pub configured: bool,
+    pub registry_url: Option<String>,
+    pub station_id: Option<String>,
+    pub last_attempt: Option<String>,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    /// Outbox events not yet acknowledged by the registry.
+    pub backlog: i64,
+    pub feed_cursor: u64,
+    pub revocation_list_number: Option<u64>,
+    pub revocation_list_date: Option<String>,
+    pub revocation_list_age_days: Option<i64>,
+}
+
+pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, SyncError> {
+    let backlog = store.read(|c| {
+        Ok(c.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    })?;
+    let list_date = store.setting(crate::ops::REVOCATION_LIST_DATE)?;
+    let age = list_date
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| (today - d).num_days());
+    type Settings = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<i64>,
+    );
+    let row: Option<Settings> = store.read(|c| {
+        Ok(c.query_row(
+            "SELECT registry_url, station_id, last_attempt, last_success, last_error, feed_cursor, revocation_number
+             FROM sync_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )
+        .optional()?)
+    })?;
+    Ok(match row {
+        Some((url, id, attempt, success, error, cursor, number)) => SyncStatus {
+            configured: true,
+            registry_url: Some(url),
+            station_id: Some(id),
+            last_attempt: attempt,
+            last_success: success,
+            last_error: error,
+            backlog,
+            feed_cursor: cursor as u64,
+            revocation_list_number: number.map(|n| n as u64),
+            revocation_list_date: list_date,
+            revocation_list_age_days: age,
+        },
+        None => SyncStatus {
+            configured: false,
+            registry_url: None,
+            station_id: None,
+            last_attempt: None,
+            last_success: None,
+            last_error: None,
+            backlog,
+            feed_cursor: 0,
+            revocation_list_number: None,
+            revocation_list_date: list_date,
+            revocation_list_age_days: age,
+        },
+    })
+}
