@@ -358,6 +358,12 @@ impl Ui {
 
     pub async fn click(&self, css: &str) -> Result<()> {
         let el = self.find(css).await?;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el)?],
+            )
+            .await?;
         el.click()
             .await
             .map_err(|e| err(format!("cannot click `{css}`: {e}")))?;
@@ -513,7 +519,8 @@ impl Ui {
 
     /// Basic accessibility check of the page as it is now: `lang` on the document,
     /// a label for every form control, `alt` on every image, an accessible name
-    /// for every button and link, unique ids. Returns the problems found.
+    /// for every button and link, unique ids; and no `null`/`undefined` printed
+    /// where text belongs. Returns the problems found.
     pub async fn a11y_problems(&self) -> Result<Vec<String>> {
         let v = self.client.execute(A11Y_SCRIPT, vec![]).await?;
         let list = v
@@ -546,6 +553,11 @@ for (const b of document.querySelectorAll('button, a[href], [role=button]')) {
   if (!visible(b)) continue;
   const name = (b.getAttribute('aria-label') || b.textContent || b.getAttribute('title') || '').trim();
   if (!name) problems.push('button or link without an accessible name: ' + short(b));
+}
+// Rendering slips: a JS value printed instead of text.
+const text = document.body.innerText;
+for (const bad of ['null', 'undefined', '[object Object]', 'NaN']) {
+  if (text.includes(bad)) problems.push('page shows the text ' + bad);
 }
 const seen = new Set();
 for (const el of document.querySelectorAll('[id]')) {

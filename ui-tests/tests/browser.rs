@@ -10,6 +10,7 @@ use std::time::Duration;
 use ui_tests::{Result, Ui};
 
 const READER: &str = "演示读卡器 1";
+const READER_2: &str = "演示读卡器 2";
 const CARD_WAIT: Duration = Duration::from_secs(60);
 
 fn reader_css(reader: &str, inner: &str) -> String {
@@ -130,14 +131,62 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     );
     page_done(ui, "04-verify").await?;
 
+    // 批量制证 of two more certificates at reader 2, fed card by card from the
+    // issue page's own reader panel; progress arrives through SSE `job` events.
+    ui.goto("issue").await?;
+    let boxes = ui
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#approved-table input[type=checkbox]",
+        ))
+        .await?;
+    assert!(boxes.len() >= 2, "approved list has {} rows", boxes.len());
+    boxes[0].click().await?;
+    boxes[1].click().await?;
+    // Only reader 2 writes this batch (reader 1 still holds the card written above).
+    ui.click(&format!("#batch-readers input[value=\"{READER_2}\"]"))
+        .await?;
+    if ui
+        .find(&format!("#batch-readers input[value=\"{READER}\"]"))
+        .await?
+        .is_selected()
+        .await?
+    {
+        ui.click(&format!("#batch-readers input[value=\"{READER}\"]"))
+            .await?;
+    }
+    ui.click("#batch-start").await?;
+    ui.wait_text("#bp-summary", "共 2 张", Duration::from_secs(10))
+        .await?;
+    for done in 1..=2 {
+        ui.click(&reader_css(READER_2, "button[data-action=insert-blank]"))
+            .await?;
+        ui.wait_text("#bp-summary", &format!("完成 {done}"), CARD_WAIT)
+            .await?;
+        ui.click(&reader_css(READER_2, "button[data-action=eject]"))
+            .await?;
+        ui.wait_text(&reader_css(READER_2, ".state"), "无卡", CARD_WAIT)
+            .await?;
+    }
+    let bar = ui
+        .client
+        .execute(
+            "const b = document.getElementById('batch-bar'); return [b.value, b.max];",
+            vec![],
+        )
+        .await?;
+    assert_eq!(bar, serde_json::json!([2, 2]), "batch progress bar");
+    ui.scroll_to("#batch-progress").await?;
+    page_done(ui, "05-batch").await?;
+
     // 导入 and 记录 as the issuer (screenshots and accessibility).
     ui.goto("import").await?;
     ui.find("#import-roster").await?;
-    page_done(ui, "05-import").await?;
+    page_done(ui, "06-import").await?;
     ui.goto(&format!("records?id={cert_id}")).await?;
     ui.wait_text("#record-detail", &serial, Duration::from_secs(10))
         .await?;
-    page_done(ui, "06-records").await?;
+    page_done(ui, "07-records").await?;
     ui.logout().await?;
 
     // 年审员: read the card, confirm, written to the card.
@@ -166,8 +215,12 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
         )
         .await?;
     assert_eq!(written_to, serial, "review not written to the card");
+    // The year's schedule loads (the certificate just issued is exempt this year).
+    ui.click("#schedule-form button[type=submit]").await?;
+    ui.wait_text("#schedule", "年度", Duration::from_secs(10))
+        .await?;
     ui.scroll_to("#review-done").await?;
-    page_done(ui, "07-review").await?;
+    page_done(ui, "08-review").await?;
     ui.logout().await?;
 
     // 制证员: cancel (注销) with the card in the reader.
@@ -201,12 +254,12 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     ui.wait_text("#status-done", &serial, Duration::from_secs(5))
         .await?;
     ui.scroll_to("#status-done").await?;
-    page_done(ui, "08-status").await?;
+    page_done(ui, "09-status").await?;
 
     // 验证 again: 已注销.
     let label = verify_at_reader(ui).await?;
     assert_eq!(label, "已注销");
-    page_done(ui, "09-verify-cancelled").await?;
+    page_done(ui, "10-verify-cancelled").await?;
     ui.logout().await?;
 
     // 管理员: records with the audit log, settings.
@@ -214,11 +267,11 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     ui.goto("records").await?;
     ui.wait_text("#audit", "zhizheng", Duration::from_secs(10))
         .await?;
-    page_done(ui, "10-records-audit").await?;
+    page_done(ui, "11-records-audit").await?;
     ui.goto("settings").await?;
     ui.wait_text("#operators", "jiancha", Duration::from_secs(10))
         .await?;
-    page_done(ui, "11-settings").await?;
+    page_done(ui, "12-settings").await?;
     ui.logout().await?;
 
     // 检查员: no 制证 in the navigation; opening it directly is refused by the server.
@@ -238,7 +291,7 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     ui.wait_text("#alert", "无权", Duration::from_secs(10))
         .await?;
     assert!(!ui.exists("#approved-table").await?);
-    page_done(ui, "12-refused").await?;
+    page_done(ui, "13-refused").await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 // The shell: session, navigation by role, hash routes (#/verify, #/records?id=3).
 import { ApiError, del, get, post, setUnauthenticatedHandler } from "./api.js";
 import { busy, can, clearMessages, connectEvents, disconnectEvents, showError, state } from "./core.js";
-import { h, clear, field } from "./dom.js";
+import { add, h, clear, field } from "./dom.js";
 import { renderReaders } from "./readers.js";
 import { renderIssue } from "./issue.js";
 import { renderVerify } from "./verify.js";
@@ -61,7 +61,7 @@ function renderShell() {
     ? `${s.display_name} · ${s.username}`
     : `${s.display_name} · ${s.role_label}`;
   for (const r of ROUTES.filter(allowed)) {
-    list.append(h("li", null, h("a", { href: `#/${r.path}`, "data-route": r.path }, r.title)));
+    add(list, h("li", null, h("a", { href: `#/${r.path}`, "data-route": r.path }, r.title)));
   }
 }
 
@@ -112,7 +112,7 @@ function renderLogin(message) {
       await startSession(s);
     });
   });
-  page.append(form);
+  add(page, form);
   if (message) showError(message);
   user.focus();
 }
@@ -140,7 +140,7 @@ function endSession(message) {
 }
 
 async function renderRefusal(r, page) {
-  page.append(
+  add(page, 
     h("h1", { tabindex: "-1" }, r.title),
     h(
       "div",
@@ -172,7 +172,7 @@ function route() {
   const r = ROUTES.find((x) => x.path === path);
   if (!r) {
     const { page } = startPage("未找到");
-    page.append(h("h1", { tabindex: "-1" }, "未找到页面"), h("p", null, h("a", { href: `#/${firstAllowed()}` }, "返回首页")));
+    add(page, h("h1", { tabindex: "-1" }, "未找到页面"), h("p", null, h("a", { href: `#/${firstAllowed()}` }, "返回首页")));
     focusHeading(page);
     return;
   }

@@ -25,6 +25,11 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** Element.append that skips null/undefined/false (native append prints "null"). */
+export function add(el, ...children) {
+  append(el, children);
+}
+
 function append(el, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;

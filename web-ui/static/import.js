@@ -1,7 +1,7 @@
 // 导入: the official roster xlsx (+ photos zip), all-or-nothing, with the error table.
 import { api, apiUrl } from "./api.js";
 import { busy, showNotice } from "./core.js";
-import { h, clear, field, table } from "./dom.js";
+import { add, h, clear, field, table } from "./dom.js";
 
 export function renderImport(page) {
   const roster = h("input", { type: "file", id: "import-roster", accept: ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", required: true });
@@ -26,25 +26,25 @@ export function renderImport(page) {
       clear(out);
       try {
         const r = await api("POST", "import", data);
-        out.append(
+        add(out, 
           h(
             "div",
             { class: "panel" },
-            h("h2", null, `✔ 已导入 ${r.imported} 条`),
-            h("p", null, "导入的证件已进入待制证列表：", h("a", { href: "#/issue" }, "去制证")),
+            h("h2", null, `✔ 已导入 ${r.imported} 条申领`),
+            h("p", null, "每一行已作为申领提交省级平台审批；批准后的证件同步回本站，出现在「制证」的待制证列表中。"),
           ),
         );
-        showNotice(`已导入 ${r.imported} 条`);
+        showNotice(`已导入 ${r.imported} 条申领，已提交审批`);
       } catch (err) {
         const errors = (err.body && err.body.errors) || [];
         if (errors.length || (err.body && err.body.report)) {
-          out.append(
+          add(out, 
             h(
               "section",
               { class: "panel", "aria-labelledby": "imp-err-h" },
               h("h2", { id: "imp-err-h" }, `✖ 未导入：${errors.length} 处错误`),
               err.body.report ? h("p", null, h("a", { href: err.body.report.replace(/^\//, ""), download: "" }, "下载错误报告（xlsx）")) : null,
-              table(null, ["行", "列", "原因"], errors.map((x) => h("tr", null, h("td", null, x.row ?? "—"), h("td", null, x.column || "—"), h("td", null, x.reason)))),
+              table(null, ["工作表", "行", "列", "原因"], errors.map((x) => h("tr", null, h("td", null, x.sheet || "—"), h("td", null, x.row ?? "—"), h("td", null, x.column || "—"), h("td", null, x.reason)))),
             ),
           );
         }
@@ -52,7 +52,7 @@ export function renderImport(page) {
       }
     });
   });
-  page.append(
+  add(page, 
     h("h1", { tabindex: "-1" }, "导入"),
     h("p", null, "导入已批准的执法人员花名册。整份文件全部通过校验才会导入；有任何错误时不导入任何数据，并列出每处错误。"),
     form,

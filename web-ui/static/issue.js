@@ -3,7 +3,7 @@
 import { get, post } from "./api.js";
 import { bus, busy, showError, showNotice, state } from "./core.js";
 import { readerPanel } from "./readers.js";
-import { h, clear, field, checkbox, table, label, today, KIND, JOB_STATE } from "./dom.js";
+import { add, h, clear, field, checkbox, table, label, today, KIND, JOB_STATE } from "./dom.js";
 
 const BATCH_KEY = "ecard.lastBatch";
 
@@ -17,7 +17,7 @@ export function renderIssue(page, { signal }) {
     const list = await get("certificates?state=approved");
     clear(listBox);
     if (!list.length) {
-      listBox.append(h("p", null, "没有待制证的证件。导入花名册或在「记录」中查看已制证件。"));
+      add(listBox, h("p", null, "没有待制证的证件。导入花名册或在「记录」中查看已制证件。"));
       return;
     }
     for (const id of [...picked]) if (!list.some((c) => c.id === id)) picked.delete(id);
@@ -47,12 +47,12 @@ export function renderIssue(page, { signal }) {
         h("td", null, write),
       );
     });
-    listBox.append(table(`待制证 ${list.length} 人`, ["批量", "证号", "姓名", "公民身份号码", "执法单位", "证件类型", "有效期至", "操作"], rows, { id: "approved-table" }));
+    add(listBox, table(`待制证 ${list.length} 人`, ["批量", "证号", "姓名", "公民身份号码", "执法单位", "证件类型", "有效期至", "操作"], rows, { id: "approved-table" }));
   }
 
   function showIssued(r, who) {
     clear(result);
-    result.append(
+    add(result, 
       h(
         "div",
         { class: "panel", "data-serial": r.serial, "data-number": r.number, "data-certificate": r.certificate_id },
@@ -89,7 +89,7 @@ export function renderIssue(page, { signal }) {
         if (b.input.checked) chosenForBatch.add(r.name);
         else chosenForBatch.delete(r.name);
       });
-      readerChecks.append(b.el);
+      add(readerChecks, b.el);
     }
   }
   bus.addEventListener("readers", () => {
@@ -144,7 +144,7 @@ export function renderIssue(page, { signal }) {
         await loadBatch(id);
       }),
     );
-    batchBox.append(
+    add(batchBox, 
       h("h2", { id: "bp-h" }, `批次 ${b.batch_id} 进度`),
       h("p", { id: "bp-summary" }, `共 ${b.total} 张：完成 ${b.done}，排队 ${b.queued}，写卡中 ${b.writing}，中断 ${b.interrupted}，失败 ${b.failed}`),
       progress,
@@ -183,10 +183,10 @@ export function renderIssue(page, { signal }) {
     const jobs = await get("jobs?state=interrupted");
     clear(interruptedBox);
     if (!jobs.length) {
-      interruptedBox.append(h("p", { class: "muted" }, "没有中断的任务。"));
+      add(interruptedBox, h("p", { class: "muted" }, "没有中断的任务。"));
       return;
     }
-    interruptedBox.append(
+    add(interruptedBox, 
       table(
         null,
         ["任务", "证号", "姓名", "读卡器", "卡号", "原因", "操作"],
@@ -218,7 +218,7 @@ export function renderIssue(page, { signal }) {
     );
   }
 
-  page.append(
+  add(page, 
     h("h1", { tabindex: "-1" }, "制证"),
     h("div", { class: "panel" }, panel.el),
     result,
@@ -230,12 +230,12 @@ export function renderIssue(page, { signal }) {
   fillReaderChecks();
   loadApproved().catch((e) => {
     clear(listBox);
-    listBox.append(h("p", null, `无法加载待制证列表：${e.message}`));
+    add(listBox, h("p", null, `无法加载待制证列表：${e.message}`));
     showError(e);
   });
   loadInterrupted().catch((e) => {
     clear(interruptedBox);
-    interruptedBox.append(h("p", null, `无法加载中断任务：${e.message}`));
+    add(interruptedBox, h("p", null, `无法加载中断任务：${e.message}`));
   });
   const last = Number(localStorage.getItem(BATCH_KEY));
   if (last) loadBatch(last).catch(() => localStorage.removeItem(BATCH_KEY));

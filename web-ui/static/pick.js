@@ -1,7 +1,7 @@
 // Choosing a certificate: read the card in the chosen reader, or search the records.
 import { get, post } from "./api.js";
 import { busy, showNotice } from "./core.js";
-import { h, clear, field, select, table, label, KIND, CERT_STATE } from "./dom.js";
+import { add, h, clear, field, select, table, label, KIND, CERT_STATE } from "./dom.js";
 
 /**
  * `panel` is a readerPanel; `onPick(detail)` receives GET /certificates/{id}.
@@ -15,7 +15,7 @@ export function certificatePicker({ panel, onPick, stateFilter = "" }) {
     const detail = await get(`certificates/${id}`);
     current = detail;
     clear(chosen);
-    chosen.append(
+    add(chosen, 
       h(
         "p",
         { "data-certificate": detail.id },
@@ -63,10 +63,10 @@ export function certificatePicker({ panel, onPick, stateFilter = "" }) {
       const list = await get(`certificates?${params}`);
       clear(results);
       if (!list.length) {
-        results.append(h("p", null, "没有找到符合条件的证件。"));
+        add(results, h("p", null, "没有找到符合条件的证件。"));
         return;
       }
-      results.append(
+      add(results, 
         table(
           `找到 ${list.length} 条`,
           ["证号", "姓名", "执法单位", "状态", "卡号", "操作"],

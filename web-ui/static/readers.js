@@ -1,7 +1,7 @@
 // The live reader panel (used on 读卡器, 制证, 验证, 年审 and 状态变更) and the 读卡器 page.
 import { enc, get, post } from "./api.js";
 import { bus, busy, can, refreshReaders, showNotice, state } from "./core.js";
-import { h, clear, uid, JOB_STATE } from "./dom.js";
+import { add, h, clear, uid, JOB_STATE } from "./dom.js";
 
 let tray = [];
 let trayInFlight = null;
@@ -21,6 +21,14 @@ function refreshTray() {
     });
   return trayInFlight;
 }
+
+/** The simulated card's life cycle as the tray reports it. */
+const LIFE_CYCLE = {
+  Activated: "已写卡",
+  Terminated: "已终止",
+  Personalizing: "未写完",
+  Blank: "空白",
+};
 
 export const READER_EVENT = {
   reader_added: "读卡器已接入",
@@ -62,7 +70,7 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
           markChosen();
         }
       });
-      card.append(h("div", null, h("label", { class: "choice", for: radioInput.id }, radioInput, `使用「${name}」`)));
+      add(card, h("div", null, h("label", { class: "choice", for: radioInput.id }, radioInput, `使用「${name}」`)));
     }
     let traySelect = null;
     if (reader.simulated && can("read_readers")) {
@@ -93,7 +101,7 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
           showNotice(`已将卡片 ${serial} 放回「${name}」`);
         }),
       );
-      card.append(
+      add(card, 
         h(
           "div",
           { class: "demo-controls" },
@@ -114,8 +122,8 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
     if (!sel) return;
     const keep = sel.value;
     clear(sel);
-    if (tray.length === 0) sel.append(h("option", { value: "" }, "（托盘为空）"));
-    for (const t of tray) sel.append(h("option", { value: t.serial }, t.serial));
+    if (tray.length === 0) add(sel, h("option", { value: "" }, "（托盘为空）"));
+    for (const t of tray) add(sel, h("option", { value: t.serial }, `${t.serial}${LIFE_CYCLE[t.life_cycle] ? `（${LIFE_CYCLE[t.life_cycle]}）` : ""}`));
     if (tray.some((t) => t.serial === keep)) sel.value = keep;
   }
 
@@ -137,7 +145,7 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
     }
     for (const r of state.readers) {
       const row = rows.get(r.name) || makeRow(r);
-      if (!row.card.isConnected) list.append(row.card);
+      if (!row.card.isConnected) add(list, row.card);
       row.cardTag.className = `tag ${r.card_present ? "tag-ok" : "tag-neutral"}`;
       row.cardTag.textContent = r.card_present ? "▣ 有卡" : "□ 无卡";
       row.busyTag.className = `tag ${r.busy ? "tag-warn" : "tag-neutral"}`;
@@ -181,13 +189,13 @@ export function renderReaders(page, { signal }) {
   const panel = readerPanel({ signal, selectable: false });
   const log = h("ol", { class: "event-log", role: "log", "aria-label": "读卡器事件", reversed: true });
   const noEvents = h("p", { class: "muted" }, "尚无事件。插入或取出卡片后会显示在这里。");
-  page.append(
+  add(page, 
     h("h1", { tabindex: "-1" }, "读卡器"),
     h("p", null, "读卡器和卡片的状态实时更新。模拟读卡器（演示模式）可以放入空白卡、取出卡片或放回已写的卡片。"),
     h("section", { class: "panel", "aria-labelledby": "readers-h" }, h("h2", { id: "readers-h" }, "读卡器状态"), panel.el),
     h("section", { class: "panel", "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "实时事件"), noEvents, log),
   );
-  const add = (text) => {
+  const logLine = (text) => {
     noEvents.hidden = true;
     const t = new Date().toLocaleTimeString("zh-CN", { hour12: false });
     log.prepend(h("li", null, `${t} ${text}`));
@@ -195,10 +203,10 @@ export function renderReaders(page, { signal }) {
   };
   bus.addEventListener("reader-event", (e) => {
     const d = e.detail;
-    add(`${d.reader ? `「${d.reader}」` : ""}${READER_EVENT[d.event] || d.event}`);
+    logLine(`${d.reader ? `「${d.reader}」` : ""}${READER_EVENT[d.event] || d.event}`);
   }, { signal });
   bus.addEventListener("job", (e) => {
     const d = e.detail;
-    add(`制证任务 ${d.job_id}${d.reader ? `（${d.reader}）` : ""}：${JOB_STATE[d.state] || d.state}${d.serial ? `，卡号 ${d.serial}` : ""}${d.message ? `，${d.message}` : ""}`);
+    logLine(`制证任务 ${d.job_id}${d.reader ? `（${d.reader}）` : ""}：${JOB_STATE[d.state] || d.state}${d.serial ? `，卡号 ${d.serial}` : ""}${d.message ? `，${d.message}` : ""}`);
   }, { signal });
 }

@@ -2,22 +2,30 @@
 import { apiUrl, get } from "./api.js";
 import { busy, can, showError, showNotice } from "./core.js";
 import { holderFacts, certificateFacts } from "./verify.js";
-import {
+import { add,
   h, clear, field, select, table, label,
   CERT_STATE, KIND, REVIEW_RESULT, STATUS_KIND, JOB_STATE,
 } from "./dom.js";
 
 const CARD_STATE = { live: "在用", void: "已作废", revoked: "已注销", replaced: "已换补" };
 
+/** An audit row's detail as "key: value; …" (null shown as —). */
+function detailText(detail) {
+  if (!detail || typeof detail !== "object") return detail ? String(detail) : "—";
+  const show = (v) => (v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v).replace(/null/g, "—") : String(v));
+  const parts = Object.entries(detail).map(([k, v]) => `${k}: ${show(v)}`);
+  return parts.length ? parts.join("；") : "—";
+}
+
 function renderDetail(box, id) {
   clear(box);
-  box.append(h("p", { class: "muted" }, "正在加载…"));
+  add(box, h("p", { class: "muted" }, "正在加载…"));
   return get(`certificates/${id}`).then((d) => {
     clear(box);
     const links = [];
     if (can("change_status")) links.push(h("a", { href: `#/status?id=${d.id}` }, "注销 / 暂停 / 换补证"));
     if (can("review")) links.push(h("a", { href: "#/review" }, "年审"));
-    box.append(
+    add(box, 
       h("h2", { id: "detail-h", tabindex: "-1" }, `证件记录 #${d.id}：${d.holder.name}（${d.state_label || label(CERT_STATE, d.state)}）`),
       links.length ? h("p", null, links.flatMap((a, i) => (i ? [" · ", a] : [a]))) : null,
       h(
@@ -61,7 +69,7 @@ function renderDetail(box, id) {
 }
 
 export function renderRecords(page, { params }) {
-  page.append(h("h1", { tabindex: "-1" }, "记录"));
+  add(page, h("h1", { tabindex: "-1" }, "记录"));
   const detail = h("section", { class: "panel", id: "record-detail", hidden: true, "aria-labelledby": "detail-h" });
 
   if (can("view_records")) {
@@ -84,7 +92,7 @@ export function renderRecords(page, { params }) {
         if (st.value) p.set("state", st.value);
         const list = await get(`certificates?${p}`);
         clear(out);
-        out.append(
+        add(out, 
           list.length
             ? table(
                 `找到 ${list.length} 条`,
@@ -112,7 +120,7 @@ export function renderRecords(page, { params }) {
       e.preventDefault();
       search();
     });
-    page.append(form, detail);
+    add(page, form, detail);
     const id = Number(params.get("id"));
     if (id) {
       detail.hidden = false;
@@ -124,17 +132,17 @@ export function renderRecords(page, { params }) {
 
     // Revocation list and sync state.
     const rev = h("div", { id: "revocations" });
-    page.append(h("section", { class: "panel", "aria-labelledby": "rev-h" }, h("h2", { id: "rev-h" }, "注销名单"), rev));
+    add(page, h("section", { class: "panel", "aria-labelledby": "rev-h" }, h("h2", { id: "rev-h" }, "注销名单"), rev));
     get("revocations")
       .then((r) => {
-        rev.append(
+        add(rev, 
           h("p", null, r.list_date ? `注销名单日期：${r.list_date}` : "尚未收到省级注销名单（只有本站记录）"),
           r.entries.length
             ? table(null, ["证号", "卡号", "原因", "自", "来源"], r.entries.map((x) => h("tr", null, h("td", null, x.number || "—"), h("td", null, x.serial || "—"), h("td", null, x.reason), h("td", null, x.since), h("td", null, x.source === "local" ? "本站" : x.source))))
             : h("p", { class: "muted" }, "名单为空"),
         );
       })
-      .catch((e) => rev.append(h("p", null, `无法加载：${e.message}`)));
+      .catch((e) => add(rev, h("p", null, `无法加载：${e.message}`)));
   }
 
   if (can("view_audit")) {
@@ -147,7 +155,7 @@ export function renderRecords(page, { params }) {
       busy(more, "正在加载…", async () => {
         const rows = await get(`audit?limit=100${oldest !== null ? `&before=${oldest}` : ""}`);
         for (const a of rows) {
-          body.append(
+          add(body, 
             h(
               "tr",
               null,
@@ -156,7 +164,7 @@ export function renderRecords(page, { params }) {
               h("td", null, a.actor),
               h("td", null, a.action),
               h("td", null, a.subject || "—"),
-              h("td", null, h("code", null, a.detail ? JSON.stringify(a.detail) : "")),
+              h("td", null, detailText(a.detail)),
             ),
           );
           oldest = a.seq;
@@ -173,7 +181,7 @@ export function renderRecords(page, { params }) {
         if (!r.first_broken) showNotice(checkOut.textContent);
       }),
     );
-    page.append(
+    add(page, 
       h(
         "section",
         { class: "panel", "aria-labelledby": "audit-h" },

@@ -4,7 +4,7 @@ import { apiUrl, get, post } from "./api.js";
 import { busy, can, showNotice } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { certificatePicker } from "./pick.js";
-import { h, clear, field, checkbox, radio, table, label, REVIEW_RESULT } from "./dom.js";
+import { add, h, clear, field, checkbox, radio, table, label, REVIEW_RESULT } from "./dom.js";
 
 export function renderReview(page, { signal }) {
   const panel = readerPanel({ signal });
@@ -45,7 +45,7 @@ export function renderReview(page, { signal }) {
       if (detail.id !== lastPicked) clear(done);
       lastPicked = detail.id;
       const reviews = detail.reviews || [];
-      summary.append(
+      add(summary, 
         h("p", null, `持证人 ${detail.holder.name}，证号 ${detail.certificate.number}，有效期至 ${detail.certificate.valid_until}。`),
         reviews.length
           ? h("p", null, "已有年审：", reviews.map((r) => `${r.year} 年度 ${label(REVIEW_RESULT, r.result)}${r.on_card ? "（已写卡）" : "（未写卡）"}`).join("；"))
@@ -75,7 +75,7 @@ export function renderReview(page, { signal }) {
       }
       const r = await post("reviews", body);
       clear(done);
-      done.append(
+      add(done, 
         h(
           "p",
           { class: "panel", "data-year": r.year, "data-written-to": r.written_to || "" },
@@ -98,7 +98,7 @@ export function renderReview(page, { signal }) {
   const sOut = h("div", { id: "schedule" });
   const sForm = h(
     "form",
-    { class: "panel", "aria-labelledby": "sched-h" },
+    { class: "panel", "aria-labelledby": "sched-h", id: "schedule-form" },
     h("h2", { id: "sched-h" }, "年审名单"),
     field("年度", sYear),
     h("div", { class: "actions" }, sBtn, xlsx),
@@ -108,24 +108,28 @@ export function renderReview(page, { signal }) {
     busy(sBtn, "正在查询…", async () => {
       const s = await get(`reviews/schedule?year=${encodeURIComponent(sYear.value)}`);
       clear(sOut);
-      sOut.append(
-        h("p", null, `${s.year} 年度，截止日期 ${s.deadline}。共 ${s.items.length} 人，已年审 ${s.items.filter((i) => i.reviewed).length} 人。`),
-        table(
-          null,
-          ["证号", "姓名", "执法单位", "发证日期", "已年审", "逾期"],
-          s.items.map((i) =>
-            h(
-              "tr",
+      add(sOut, 
+        h("p", null, `${s.year} 年度，截止日期 ${s.deadline}。需年审 ${s.items.length} 人，已年审 ${s.items.filter((i) => i.reviewed_on).length} 人。`),
+        s.items.length
+          ? table(
               null,
-              h("td", null, i.number),
-              h("td", null, i.name),
-              h("td", null, i.unit),
-              h("td", null, i.issue_date),
-              h("td", null, i.reviewed ? "✔ 是" : "✖ 否"),
-              h("td", null, i.overdue ? "⚠ 逾期" : "否"),
-            ),
-          ),
-        ),
+              ["证号", "姓名", "执法单位", "发证日期", "年审日期", "状态"],
+              s.items.map((i) => {
+                const st = i.status && i.status.status;
+                const icon = st === "done" ? "✔ " : st === "overdue" ? "⚠ " : "○ ";
+                return h(
+                  "tr",
+                  { "data-status": st || "" },
+                  h("td", null, i.number),
+                  h("td", null, i.name),
+                  h("td", null, i.unit),
+                  h("td", null, i.issue_date),
+                  h("td", null, i.reviewed_on || "—"),
+                  h("td", null, icon, i.status_label || st || "—"),
+                );
+              }),
+            )
+          : h("p", { class: "muted" }, "本年度没有需要年审的证件（当年发证的证件免于当年年审）。"),
       );
     });
   sForm.addEventListener("submit", (e) => {
@@ -133,7 +137,7 @@ export function renderReview(page, { signal }) {
     loadSchedule();
   });
 
-  page.append(
+  add(page, 
     h("h1", { tabindex: "-1" }, "年审"),
     h("p", null, "放入执法证并读卡，或查找证件；确认年审结论后写入卡片和记录。"),
     h("div", { class: "panel" }, panel.el),

@@ -1,7 +1,7 @@
 // 设置: station settings, keys, trust list, sync/revocation-list age, operators.
 import { get, patch, post, put } from "./api.js";
 import { busy, can, showError, showNotice } from "./core.js";
-import { h, clear, field, select, table, facts } from "./dom.js";
+import { add, h, clear, field, select, table, facts } from "./dom.js";
 
 const ROLES = [
   ["issuer", "制证员"],
@@ -24,16 +24,18 @@ function settingsSection() {
   function show(s) {
     clear(box);
     if (document.activeElement !== maxAge) maxAge.value = String(s.max_revocation_age_days);
-    const signer = s.keys && s.keys.signer;
-    box.append(
+    const keys = s.keys || {};
+    const signer = keys.signer;
+    add(box, 
       facts([
         ["单位", s.bureau_name],
-        ["卡片主密钥", s.keys && s.keys.master ? "✔ 已配置" : "✖ 未配置"],
-        ["签发密钥", signer ? `✔ ${signer.key_id}，有效期至 ${signer.valid_until}` : "✖ 未配置"],
+        ["本站密钥", keys.unlocked ? "✔ 已解锁，可以制证和写卡" : "✖ 未解锁：只能核验，不能制证或写卡"],
+        ["密钥存储", keys.stored_sealed ? "✔ 已加密保存在本站数据库" : "✖ 本站数据库中没有密钥"],
+        ["签发证书", signer ? `✔ ${signer.subject}（有效期 ${signer.valid_from} 至 ${signer.valid_until}，上级密钥 ${signer.issuer_key_id}）` : "✖ 未配置"],
       ]),
       h("h3", null, "信任列表（根公钥）"),
       s.trust && s.trust.length
-        ? table(null, ["密钥标识", "名称"], s.trust.map((t) => h("tr", null, h("td", null, h("code", null, t.key_id)), h("td", null, t.name))))
+        ? table(null, ["密钥标识", "名称", "有效期"], s.trust.map((t) => h("tr", null, h("td", null, h("code", null, t.key_id)), h("td", null, t.name), h("td", null, t.valid_from || t.valid_until ? `${t.valid_from || "—"} 至 ${t.valid_until || "—"}` : "—"))))
         : h("p", null, "✖ 信任列表为空：无法核验任何卡片"),
       form,
     );
@@ -51,7 +53,7 @@ function settingsSection() {
     .then(show)
     .catch((e) => {
       clear(box);
-      box.append(h("p", null, `无法加载设置：${e.message}`));
+      add(box, h("p", null, `无法加载设置：${e.message}`));
     });
   return h("section", { class: "panel", "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, "本站设置与密钥"), box);
 }
@@ -61,7 +63,7 @@ function syncSection() {
   get("sync/status")
     .then((s) => {
       clear(box);
-      box.append(
+      add(box, 
         facts([
           ["省级平台同步", s.configured ? "已配置" : "未配置"],
           ["上次成功同步", s.last_success || "从未"],
@@ -73,7 +75,7 @@ function syncSection() {
     })
     .catch((e) => {
       clear(box);
-      box.append(h("p", null, `无法加载同步状态：${e.message}`));
+      add(box, h("p", null, e.status === 404 ? "本版本尚未提供与省级平台的同步（同步状态接口未启用）。" : `无法加载同步状态：${e.message}`));
     });
   return h("section", { class: "panel", "aria-labelledby": "sync-h" }, h("h2", { id: "sync-h" }, "同步与注销名单"), box);
 }
@@ -83,7 +85,7 @@ function operatorsSection() {
   async function load() {
     const ops = await get("operators");
     clear(list);
-    list.append(
+    add(list, 
       table(
         null,
         ["用户名", "姓名", "角色", "状态", "操作"],
@@ -131,17 +133,17 @@ function operatorsSection() {
   const display = h("input", { type: "text", id: "new-op-display", required: true });
   const role = select(ROLES, { id: "new-op-role" });
   const password = h("input", { type: "password", id: "new-op-password", autocomplete: "new-password", required: true });
-  const add = h("button", { type: "submit", class: "btn" }, "添加操作员");
+  const addButton = h("button", { type: "submit", class: "btn" }, "添加操作员");
   const form = h(
     "form",
     { "aria-labelledby": "newop-h" },
     h("h3", { id: "newop-h" }, "添加操作员"),
     h("div", { class: "cols" }, field("用户名", username), field("姓名", display), field("角色", role), field("初始密码", password)),
-    h("div", { class: "actions" }, add),
+    h("div", { class: "actions" }, addButton),
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    busy(add, "正在添加…", async () => {
+    busy(addButton, "正在添加…", async () => {
       const o = await post("operators", {
         username: username.value.trim(),
         display_name: display.value.trim(),
@@ -154,15 +156,15 @@ function operatorsSection() {
     });
   });
   load().catch((e) => {
-    list.append(h("p", null, `无法加载操作员：${e.message}`));
+    add(list, h("p", null, `无法加载操作员：${e.message}`));
     showError(e);
   });
   return h("section", { class: "panel", "aria-labelledby": "ops-h" }, h("h2", { id: "ops-h" }, "操作员"), list, form);
 }
 
 export function renderSettings(page) {
-  page.append(h("h1", { tabindex: "-1" }, "设置"));
-  if (can("manage_keys") || can("manage_trust")) page.append(settingsSection());
-  if (can("view_records") || can("sync")) page.append(syncSection());
-  if (can("manage_operators")) page.append(operatorsSection());
+  add(page, h("h1", { tabindex: "-1" }, "设置"));
+  if (can("manage_keys") || can("manage_trust")) add(page, settingsSection());
+  if (can("view_records") || can("sync")) add(page, syncSection());
+  if (can("manage_operators")) add(page, operatorsSection());
 }

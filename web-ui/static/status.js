@@ -3,7 +3,7 @@ import { post } from "./api.js";
 import { busy, showError, showNotice } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { certificatePicker } from "./pick.js";
-import { h, clear, field, checkbox, radio, STATUS_KIND } from "./dom.js";
+import { add, h, clear, field, checkbox, radio, STATUS_KIND } from "./dom.js";
 
 const SUBMIT = {
   suspend: "提交暂停",
@@ -139,7 +139,7 @@ export function renderStatus(page, { signal, params }) {
       }
       const r = await post(`certificates/${cert.id}/status`, body);
       clear(done);
-      done.append(
+      add(done, 
         h(
           "div",
           { class: "panel", "data-state": r.state },
@@ -156,7 +156,7 @@ export function renderStatus(page, { signal, params }) {
     });
   });
 
-  page.append(
+  add(page, 
     h("h1", { tabindex: "-1" }, "注销 / 暂停 / 恢复 / 换证 / 补证"),
     h("p", null, "选择证件和变更类型。卡片在读卡器中时，变更同时写入卡片。换证、补证生成新证件，待制证。"),
     h("div", { class: "panel" }, panel.el),

@@ -2,7 +2,7 @@
 import { post } from "./api.js";
 import { busy, showError } from "./core.js";
 import { readerPanel } from "./readers.js";
-import {
+import { add,
   h, clear, facts, table, label,
   KIND, GENDER, REVIEW_RESULT, OUTCOME, STANDING, CARD_STATUS,
 } from "./dom.js";
@@ -141,12 +141,12 @@ export function renderVerify(page, { signal }) {
       if (!reader) throw new Error("请先选择读卡器");
       clear(result);
       const v = await post("verify", { reader });
-      result.append(renderVerdict(v));
+      add(result, renderVerdict(v));
       document.getElementById("verdict").setAttribute("tabindex", "-1");
       document.getElementById("verdict").focus();
     }).catch(showError);
   });
-  page.append(
+  add(page, 
     h("h1", { tabindex: "-1" }, "验证"),
     h("p", null, "把执法证放入读卡器，选择读卡器后点击「验证卡片」。结论先于照片给出；每一项核验都列在下方。"),
     form,
