@@ -268,7 +268,12 @@ fn routes() -> Vec<(Method, String, Option<Value>, Permission)> {
             None,
             Permission::Import,
         ),
-        (Method::GET, "/sync/status".into(), None, Permission::ViewRecords),
+        (
+            Method::GET,
+            "/sync/status".into(),
+            None,
+            Permission::ViewRecords,
+        ),
         (Method::GET, "/audit".into(), None, Permission::ViewAudit),
         (
             Method::GET,
