@@ -271,6 +271,10 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     ui.goto("settings").await?;
     ui.wait_text("#operators", "jiancha", Duration::from_secs(10))
         .await?;
+    ui.wait_text("#settings-box", "信任列表", Duration::from_secs(10))
+        .await?;
+    ui.wait_text("#sync-box", "待上传记录", Duration::from_secs(10))
+        .await?;
     page_done(ui, "12-settings").await?;
     ui.logout().await?;
 

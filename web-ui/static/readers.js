@@ -60,7 +60,7 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
     const cardTag = h("span", { class: "tag" });
     const busyTag = h("span", { class: "tag" });
     const title = h("h3", null, name, reader.simulated ? h("span", { class: "tag tag-neutral" }, "模拟") : null);
-    const card = h("div", { class: "reader", dataset: { reader: name } }, title, h("div", { class: "state" }, cardTag, busyTag));
+    const card = h("div", { class: "reader", dataset: { reader: name } }, h("div", { class: "reader-head" }, title, h("div", { class: "state" }, cardTag, busyTag)));
     let radioInput = null;
     if (selectable) {
       radioInput = h("input", { type: "radio", name: group, value: name, id: uid("pick") });

@@ -59,17 +59,20 @@ function settingsSection() {
 }
 
 function syncSection() {
-  const box = h("div", null, h("p", { class: "muted" }, "正在加载…"));
+  const box = h("div", { id: "sync-box" }, h("p", { class: "muted" }, "正在加载…"));
   get("sync/status")
     .then((s) => {
       clear(box);
       add(box, 
         facts([
-          ["省级平台同步", s.configured ? "已配置" : "未配置"],
+          ["省级平台同步", s.configured ? `✔ 已配置${s.registry_url ? `（${s.registry_url}）` : ""}` : "✖ 未配置（本站只保存本地记录）"],
+          ["本站标识", s.station_id || "—"],
+          ["上次尝试", s.last_attempt || "从未"],
           ["上次成功同步", s.last_success || "从未"],
-          ["待上传记录", String(s.backlog)],
-          ["注销名单编号", s.revocation_list_number === null ? "—" : String(s.revocation_list_number)],
-          ["注销名单已有", s.revocation_list_age_days === null ? "—" : `${s.revocation_list_age_days} 天未更新`],
+          ["上次错误", s.last_error || "无"],
+          ["待上传记录", `${s.backlog} 条`],
+          ["注销名单", s.revocation_list_number == null ? "尚未收到省级注销名单" : `第 ${s.revocation_list_number} 号，${s.revocation_list_date || "—"}`],
+          ["注销名单时效", s.revocation_list_age_days == null ? "—" : `已 ${s.revocation_list_age_days} 天未更新`],
         ]),
       );
     })

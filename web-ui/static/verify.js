@@ -142,8 +142,11 @@ export function renderVerify(page, { signal }) {
       clear(result);
       const v = await post("verify", { reader });
       add(result, renderVerdict(v));
-      document.getElementById("verdict").setAttribute("tabindex", "-1");
-      document.getElementById("verdict").focus();
+      const verdict = document.getElementById("verdict");
+      verdict.setAttribute("tabindex", "-1");
+      verdict.focus({ preventScroll: true });
+      // The verdict, photo and data fill the screen; the reader panel scrolls away.
+      verdict.scrollIntoView({ block: "start" });
     }).catch(showError);
   });
   add(page, 
