@@ -220,6 +220,12 @@ impl Chromedriver {
             None => find_in_path(&["chromedriver"])
                 .ok_or_else(|| err(format!("chromedriver not found in PATH: {INSTALL_HINT}")))?,
         };
+        if !bin.is_file() {
+            return Err(err(format!(
+                "chromedriver {} does not exist: {INSTALL_HINT}",
+                bin.display()
+            )));
+        }
         let port = free_port()?;
         let log = log_dir()?.join(format!("chromedriver-{}.log", std::process::id()));
         let mut guard = ChildGuard::spawn(

@@ -120,7 +120,8 @@ export function renderRecords(page, { params }) {
       e.preventDefault();
       search();
     });
-    add(page, form, detail);
+    // A record opened by link comes first; the search stays below it.
+    add(page, detail, form);
     const id = Number(params.get("id"));
     if (id) {
       detail.hidden = false;

@@ -30,7 +30,7 @@ function settingsSection() {
       facts([
         ["单位", s.bureau_name],
         ["本站密钥", keys.unlocked ? "✔ 已解锁，可以制证和写卡" : "✖ 未解锁：只能核验，不能制证或写卡"],
-        ["密钥存储", keys.stored_sealed ? "✔ 已加密保存在本站数据库" : "✖ 本站数据库中没有密钥"],
+        ["密钥存储", keys.stored_sealed ? "✔ 已加密保存在本站数据库" : "未保存在本站数据库（演示模式或外部密钥文件）"],
         ["签发证书", signer ? `✔ ${signer.subject}（有效期 ${signer.valid_from} 至 ${signer.valid_until}，上级密钥 ${signer.issuer_key_id}）` : "✖ 未配置"],
       ]),
       h("h3", null, "信任列表（根公钥）"),
