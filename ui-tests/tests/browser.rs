@@ -181,7 +181,45 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
 
     // 导入 and 记录 as the issuer (screenshots and accessibility).
     ui.goto("import").await?;
-    ui.find("#import-roster").await?;
+    // A file that is not a roster is refused with the server's message; the chosen
+    // file stays chosen.
+    let bogus = ui.shots.join("not-a-roster.xlsx");
+    std::fs::write(&bogus, b"this is not an xlsx file")?;
+    ui.find("#import-roster")
+        .await?
+        .send_keys(&bogus.to_string_lossy())
+        .await?;
+    ui.click("#import-submit").await?;
+    let mut alert = String::new();
+    for _ in 0..150 {
+        alert = ui.alert_text().await?;
+        if !alert.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        alert
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "import error not shown in Chinese: {alert:?}"
+    );
+    // The error table and the link to the xlsx error report.
+    ui.find("#import-errors table").await?;
+    ui.find("#import-errors a[href*='import/reports/']").await?;
+    let kept = ui
+        .client
+        .execute(
+            "return document.getElementById('import-roster').files.length;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        kept,
+        serde_json::json!(1),
+        "the chosen roster file was lost"
+    );
+    std::fs::remove_file(&bogus)?;
     page_done(ui, "06-import").await?;
     ui.goto(&format!("records?id={cert_id}")).await?;
     ui.wait_text("#record-detail", &serial, Duration::from_secs(10))

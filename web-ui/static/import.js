@@ -41,7 +41,7 @@ export function renderImport(page) {
           add(out, 
             h(
               "section",
-              { class: "panel", "aria-labelledby": "imp-err-h" },
+              { class: "panel", "aria-labelledby": "imp-err-h", id: "import-errors" },
               h("h2", { id: "imp-err-h" }, `✖ 未导入：${errors.length} 处错误`),
               err.body.report ? h("p", null, h("a", { href: err.body.report.replace(/^\//, ""), download: "" }, "下载错误报告（xlsx）")) : null,
               table(null, ["工作表", "行", "列", "原因"], errors.map((x) => h("tr", null, h("td", null, x.sheet || "—"), h("td", null, x.row ?? "—"), h("td", null, x.column || "—"), h("td", null, x.reason)))),
@@ -54,7 +54,7 @@ export function renderImport(page) {
   });
   add(page, 
     h("h1", { tabindex: "-1" }, "导入"),
-    h("p", null, "导入已批准的执法人员花名册。整份文件全部通过校验才会导入；有任何错误时不导入任何数据，并列出每处错误。"),
+    h("p", null, "用官方模板导入执法人员申领名单：每一行作为申领提交审批。整份文件全部通过校验才会导入；有任何错误时不导入任何数据，并列出每处错误。"),
     form,
     out,
   );
