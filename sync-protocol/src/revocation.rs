@@ -142,8 +142,9 @@ impl RevocationList {
         }
     }
 
-    /// Parses and checks list JSON (already signature-checked by the caller).
-    fn parse(body: &[u8]) -> Result<Self, ProtocolError> {
+    /// Parses and checks list JSON. Only for bytes whose signature was verified
+    /// ([`SignedRevocationList::verify`] calls it), and for fuzzing the parser.
+    pub fn decode_verified_body(body: &[u8]) -> Result<Self, ProtocolError> {
         let list: RevocationList = serde_json::from_slice(body)?;
         check_version(list.version)?;
         match (list.kind, list.base) {
@@ -214,7 +215,7 @@ impl SignedRevocationList {
         if !verify_signature(registry_key, &signed_bytes(self.body.as_bytes()), &sig) {
             return Err(ProtocolError::BadSignature);
         }
-        RevocationList::parse(self.body.as_bytes())
+        RevocationList::decode_verified_body(self.body.as_bytes())
     }
 }
 
@@ -303,7 +304,7 @@ mod tests {
         #[test]
         fn envelope_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = SignedRevocationList::decode(&bytes);
-            let _ = RevocationList::parse(&bytes);
+            let _ = RevocationList::decode_verified_body(&bytes);
         }
 
         #[test]
