@@ -88,3 +88,503 @@ pub fn verify(
 ) -> Result<(Verdict, Option<Vec<u8>>), CardError> {
     verify_with(harness, slot, pki, &RevocationSet::new(), today())
 }
+
+// ---- the `ecardd` process, seen from outside: CLI set-up, `serve`, HTTP ----
+//
+// Shared by tests/daemon_process_e2e.rs and src/bin/bench-daemon.rs (which includes
+// this file by path). A test fixture writes the seed certificates into the database
+// directly; everything else goes through the ecardd binary and its HTTP API.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const OPERATOR: &str = "zhizheng";
+pub const OPERATOR_PASSWORD: &str = "zhizheng-password-1";
+
+/// `ecardd` built by `cargo build --workspace --bins`: `ECARDD_BIN`, else next to the
+/// running executable (`target/<profile>/` for bins, one level up for tests).
+pub fn ecardd_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("ECARDD_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let mut dir = exe.parent().map(Path::to_path_buf);
+    while let Some(d) = dir {
+        let candidate = d.join("ecardd");
+        if candidate.is_file() {
+            return candidate;
+        }
+        if d.file_name().is_some_and(|n| n == "target") {
+            break;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+    panic!(
+        "ecardd binary not found beside {}: run `cargo build --workspace --bins` (or set ECARDD_BIN)",
+        exe.display()
+    );
+}
+
+/// Runs `ecardd args…` to completion; panics with its output when it fails.
+pub fn ecardd_cli(args: &[&str]) -> std::process::Output {
+    let out = Command::new(ecardd_binary())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ecardd");
+    assert!(
+        out.status.success(),
+        "ecardd {args:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A station made by the CLI in `dir`: root key, station keys (importing the demo
+/// master key so ecard-sim blanks fit), one issuer, and `certificates` approved
+/// certificates of the demo officers issued today.
+pub struct StationFiles {
+    pub db: PathBuf,
+    pub passphrase: PathBuf,
+    pub certificate_ids: Vec<i64>,
+}
+
+pub fn prepare_station(dir: &Path, certificates: usize) -> StationFiles {
+    let p = |name: &str| dir.join(name);
+    let s = |path: &Path| path.display().to_string();
+    std::fs::write(p("root.pass"), "root-passphrase-1\n").expect("write");
+    std::fs::write(p("station.pass"), "station-passphrase-1\n").expect("write");
+    std::fs::write(p("operator.pass"), format!("{OPERATOR_PASSWORD}\n")).expect("write");
+    std::fs::write(p("master.hex"), demo::DEMO_MASTER_KEY_HEX).expect("write");
+    let db = p("station.db");
+    ecardd_cli(&[
+        "keys",
+        "root",
+        "init",
+        "--out",
+        &s(&p("root.json")),
+        "--name",
+        "测试省根",
+        "--passphrase-file",
+        &s(&p("root.pass")),
+    ]);
+    ecardd_cli(&[
+        "keys",
+        "init",
+        "--db",
+        &s(&db),
+        "--bureau",
+        "测试市司法局",
+        "--root",
+        &s(&p("root.json")),
+        "--root-passphrase-file",
+        &s(&p("root.pass")),
+        "--passphrase-file",
+        &s(&p("station.pass")),
+        "--master-key-file",
+        &s(&p("master.hex")),
+    ]);
+    ecardd_cli(&[
+        "operator",
+        "add",
+        "--db",
+        &s(&db),
+        "--username",
+        OPERATOR,
+        "--display-name",
+        "制证员",
+        "--role",
+        "issuer",
+        "--password-file",
+        &s(&p("operator.pass")),
+    ]);
+    let certificate_ids = seed_certificates(&db, certificates);
+    StationFiles {
+        db,
+        passphrase: p("station.pass"),
+        certificate_ids,
+    }
+}
+
+/// Test fixture: approved certificates of the demo officers, issued today (the
+/// serving station runs on the system clock), written straight into the database.
+fn seed_certificates(db: &Path, n: usize) -> Vec<i64> {
+    use ecardd::store::{self, CertificateState, Store};
+    let store = Store::open(db).expect("open station.db");
+    let today = chrono::Local::now().date_naive();
+    demo::officers(today)
+        .iter()
+        .take(n)
+        .map(|o| {
+            store
+                .write("fixture", |tx| {
+                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
+                    store::insert_certificate(
+                        tx,
+                        officer,
+                        &o.certificate,
+                        CertificateState::Approved,
+                        None,
+                    )
+                })
+                .expect("seed certificate")
+        })
+        .collect()
+}
+
+/// One `ecardd serve` process; SIGKILLed on drop if still running.
+pub struct Daemon {
+    child: Child,
+    pub addr: SocketAddr,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `ecardd serve --listen 127.0.0.1:0` and waits for its
+    /// `ecardd listening: http://…/` line. stderr goes to a log under target/.
+    pub fn start(station: &StationFiles) -> Daemon {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = hardware_tests::harness::artifacts_dir()
+            .join(format!("ecardd-serve-{}-{n}.log", std::process::id()));
+        let err = std::fs::File::create(&log).expect("ecardd log");
+        let mut child = Command::new(ecardd_binary())
+            .args(["serve", "--db"])
+            .arg(&station.db)
+            .args(["--listen", "127.0.0.1:0", "--passphrase-file"])
+            .arg(&station.passphrase)
+            .env("ECARDD_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(err)
+            .spawn()
+            .expect("spawn ecardd serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the address line, then keeps draining stdout so ecardd never sees EPIPE.
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("ecardd listening: http://") {
+                    let _ = tx.send(rest.trim_end_matches('/').to_string());
+                    break;
+                }
+            }
+            for _ in lines {}
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(a) => a.parse().expect("listen address"),
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "ecardd serve did not report its address; log {}:\n{}",
+                    log.display(),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+        };
+        Daemon { child, addr, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL (what `Child::kill` sends on unix), then reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM (systemd's stop), wait up to 10 s, then SIGKILL.
+    pub fn stop(&mut self) {
+        use nix::sys::signal::{kill, Signal};
+        use nix::unistd::Pid;
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One HTTP/1.1 exchange (`Connection: close`, the whole response read).
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "HTTP {}: body is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+fn request_head(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> Vec<u8> {
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    if method != "GET" {
+        req.push_str("X-Requested-With: ecard\r\nContent-Type: application/json\r\n");
+        req.push_str(&format!("Content-Length: {}\r\n", payload.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(&payload);
+    req.into_bytes()
+}
+
+type Headers = Vec<(String, String)>;
+
+/// Splits a response into status, headers and the offset of the body.
+fn parse_head(raw: &[u8]) -> Option<(u16, Headers, usize)> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Some((status, headers, end + 4))
+}
+
+/// Decodes complete chunks of a chunked body; returns the data and the bytes used.
+fn dechunk(buf: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let Some(line_end) = buf[pos..].windows(2).position(|w| w == b"\r\n") {
+        let size_text = String::from_utf8_lossy(&buf[pos..pos + line_end]);
+        let Ok(size) = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+        else {
+            break;
+        };
+        let start = pos + line_end + 2;
+        if buf.len() < start + size + 2 {
+            break;
+        }
+        out.extend_from_slice(&buf[start..start + size]);
+        pos = start + size + 2;
+        if size == 0 {
+            break;
+        }
+    }
+    (out, pos)
+}
+
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> std::io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(&request_head(addr, method, path, cookie, body))?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let (status, headers, at) = parse_head(&raw).ok_or_else(|| {
+        std::io::Error::other(format!(
+            "malformed HTTP response: {}",
+            String::from_utf8_lossy(&raw)
+        ))
+    })?;
+    let mut resp = HttpResponse {
+        status,
+        headers,
+        body: raw[at..].to_vec(),
+    };
+    if resp
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        resp.body = dechunk(&resp.body).0;
+    }
+    Ok(resp)
+}
+
+/// A logged-in operator session against one daemon.
+pub struct Api {
+    pub addr: SocketAddr,
+    pub cookie: String,
+}
+
+impl Api {
+    pub fn login(addr: SocketAddr) -> Api {
+        let body = serde_json::json!({"username": OPERATOR, "password": OPERATOR_PASSWORD});
+        let resp = http(addr, "POST", "/api/v1/session", None, Some(&body)).expect("login");
+        assert_eq!(
+            resp.status,
+            200,
+            "login: {}",
+            String::from_utf8_lossy(&resp.body)
+        );
+        let cookie = resp
+            .header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .expect("session cookie")
+            .to_string();
+        assert!(cookie.starts_with("ecard_session="), "{cookie}");
+        Api { addr, cookie }
+    }
+
+    pub fn get(&self, path: &str) -> HttpResponse {
+        http(self.addr, "GET", path, Some(&self.cookie), None)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub fn post(&self, path: &str, body: &serde_json::Value) -> HttpResponse {
+        http(self.addr, "POST", path, Some(&self.cookie), Some(body))
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// Whether ecardd lists `reader` with a card in it (and not busy).
+    pub fn card_present(&self, reader: &str) -> Option<bool> {
+        let v = self.get("/api/v1/readers").json();
+        v["readers"]
+            .as_array()?
+            .iter()
+            .find(|r| r["name"] == reader)
+            .and_then(|r| r["card_present"].as_bool())
+    }
+
+    /// Polls GET /api/v1/readers until `reader` shows `present`.
+    pub fn wait_card(&self, reader: &str, present: bool, timeout: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            if self.card_present(reader) == Some(present) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "{reader}: card_present={present} not seen in {timeout:?}; readers: {}",
+                String::from_utf8_lossy(&self.get("/api/v1/readers").body)
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// `GET /api/v1/events` held open: yields `(event, data)` pairs.
+pub struct EventStream {
+    stream: TcpStream,
+    raw: Vec<u8>,
+    text: String,
+}
+
+impl EventStream {
+    pub fn open(api: &Api) -> EventStream {
+        let mut stream = TcpStream::connect(api.addr).expect("connect");
+        stream
+            .write_all(&request_head(
+                api.addr,
+                "GET",
+                "/api/v1/events",
+                Some(&api.cookie),
+                None,
+            ))
+            .expect("send");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut raw = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some((status, headers, at)) = parse_head(&raw) {
+                assert_eq!(status, 200, "events: {}", String::from_utf8_lossy(&raw));
+                let sse = headers.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case("content-type") && v.starts_with("text/event-stream")
+                });
+                assert!(sse, "events is not an event stream: {headers:?}");
+                return EventStream {
+                    stream,
+                    raw: raw[at..].to_vec(),
+                    text: String::new(),
+                };
+            }
+            assert!(Instant::now() < deadline, "no answer from /api/v1/events");
+            match stream.read(&mut chunk) {
+                Ok(0) => panic!("events closed: {}", String::from_utf8_lossy(&raw)),
+                Ok(n) => raw.extend_from_slice(&chunk[..n]),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// The next event within `timeout`; `None` when none came.
+    pub fn next(&mut self, timeout: Duration) -> Option<(String, String)> {
+        let deadline = Instant::now() + timeout;
+        let mut chunk = [0u8; 4096];
+        loop {
+            let (data, used) = dechunk(&self.raw);
+            self.raw.drain(..used);
+            self.text.push_str(&String::from_utf8_lossy(&data));
+            while let Some(end) = self.text.find("\n\n") {
+                let block: String = self.text.drain(..end + 2).collect();
+                let mut event = String::from("message");
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if !data.is_empty() {
+                    return Some((event, data));
+                }
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.raw.extend_from_slice(&chunk[..n]),
+                Err(_) => {}
+            }
+        }
+    }
+}
