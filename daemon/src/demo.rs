@@ -94,8 +94,12 @@ pub fn build(today: NaiveDate) -> Result<DemoStation, Box<dyn std::error::Error 
             store::create_operator(tx, username, display, role, &hash)
         })?;
     }
-    // The demo's revocation list is its own, current as of today.
+    // The demo's revocation list is its own, current as of today; its root is the
+    // one trust anchor, kept in the store like a real station's.
     store.write("demo", |tx| {
+        for anchor in &station.trust_list().anchors {
+            crate::keyring::add_anchor(tx, anchor)?;
+        }
         tx.set_setting(REVOCATION_LIST_DATE, &today.to_string())?;
         tx.audit(
             "revocations.dated",

@@ -149,6 +149,13 @@ fn username(role: Role) -> &'static str {
     demo::LOGINS.iter().find(|(_, _, r)| *r == role).unwrap().0
 }
 
+/// A well-formed trust anchor whose key id does not match its key (refused as invalid).
+fn bogus_anchor() -> Value {
+    let mut anchor = json!(card_profile::demo::pki(today()).unwrap().root.anchor());
+    anchor["key_id"] = json!("0000000000000000");
+    anchor
+}
+
 /// Every protected route, with a well-formed request and the permission it needs.
 fn routes() -> Vec<(Method, String, Option<Value>, Permission)> {
     let r = enc(R1);
@@ -232,6 +239,20 @@ fn routes() -> Vec<(Method, String, Option<Value>, Permission)> {
             Permission::Issue,
         ),
         (Method::GET, "/jobs".into(), None, Permission::Issue),
+        (Method::GET, "/batches".into(), None, Permission::Issue),
+        (Method::GET, "/trust".into(), None, Permission::ManageTrust),
+        (
+            Method::POST,
+            "/trust".into(),
+            Some(bogus_anchor()),
+            Permission::ManageTrust,
+        ),
+        (
+            Method::DELETE,
+            "/trust/00".into(),
+            None,
+            Permission::ManageTrust,
+        ),
         (
             Method::POST,
             "/jobs/999999/resume".into(),
@@ -1130,4 +1151,69 @@ async fn a_refused_import_changes_nothing_and_offers_its_report() {
         .unwrap();
     let (s, _, t) = a.raw(req).await;
     assert_eq!((s, &t[..2]), (StatusCode::OK, &b"PK"[..]));
+}
+
+#[tokio::test]
+async fn removing_a_root_from_the_trust_list_makes_its_cards_fail_and_adding_it_back_restores_them()
+{
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let admin = a.login("guanli").await;
+    a.insert_blank(&issuer, R1).await;
+    let (s, _) = a
+        .call(
+            Method::POST,
+            "/issue",
+            Some(&issuer),
+            Some(json!({ "certificate_id": a.demo.approved[0], "reader": R1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, trust) = a.call(Method::GET, "/trust", Some(&admin), None).await;
+    let anchor = trust[0].clone();
+    let key_id = anchor["key_id"].as_str().unwrap().to_owned();
+
+    let (s, left) = a
+        .call(
+            Method::DELETE,
+            &format!("/trust/{key_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(left.as_array().unwrap().len(), 0);
+    let (_, v) = a
+        .call(
+            Method::POST,
+            "/verify",
+            Some(&admin),
+            Some(json!({ "reader": R1 })),
+        )
+        .await;
+    assert_eq!(v["standing"], "invalid");
+
+    let (s, v) = a
+        .call(Method::POST, "/trust", Some(&admin), Some(bogus_anchor()))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    let (s, _) = a
+        .call(Method::POST, "/trust", Some(&admin), Some(anchor))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, v) = a
+        .call(
+            Method::POST,
+            "/verify",
+            Some(&admin),
+            Some(json!({ "reader": R1 })),
+        )
+        .await;
+    assert_eq!(v["standing"], "valid");
+
+    let (_, batches) = a.call(Method::GET, "/batches", Some(&issuer), None).await;
+    assert_eq!(batches, json!([]));
 }

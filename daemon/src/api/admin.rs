@@ -180,3 +180,66 @@ pub async fn update_operator(
     let op = state.station.store.read(|c| store::operator(c, id))?;
     Ok(Json(OperatorView::from(&op)))
 }
+
+pub async fn trust(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ManageTrust)?;
+    Ok(Json(json!(state.station.trust_list().anchors)))
+}
+
+/// Adds a province root (its public key only) to the trust list.
+pub async fn add_trust(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(anchor): ApiJson<card_profile::pki::TrustAnchor>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(Permission::ManageTrust)?;
+    if card_profile::pki::key_id(&anchor.public_key) != anchor.key_id {
+        return Err(ApiError::invalid("根证书公钥与其标识不符"));
+    }
+    if anchor.valid_until < anchor.valid_from || anchor.name.trim().is_empty() {
+        return Err(ApiError::invalid("根证书的名称或有效期无效"));
+    }
+    state
+        .station
+        .store
+        .write(session.actor(), |tx| keyring::add_anchor(tx, &anchor))?;
+    reload_trust(&state)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!(state.station.trust_list().anchors)),
+    ))
+}
+
+pub async fn remove_trust(
+    State(state): State<AppState>,
+    session: Session,
+    Path(key_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::ManageTrust)?;
+    let removed = state.station.store.write(session.actor(), |tx| {
+        let n = tx.conn().execute(
+            "DELETE FROM trust_anchors WHERE key_id = ?1",
+            [&key_id.to_ascii_lowercase()],
+        )?;
+        if n > 0 {
+            tx.audit("trust.anchor_removed", &key_id, json!({}))?;
+        }
+        Ok(n)
+    })?;
+    if removed == 0 {
+        return Err(ApiError::not_found(format!("信任列表中没有 {key_id}")));
+    }
+    reload_trust(&state)?;
+    Ok(Json(json!(state.station.trust_list().anchors)))
+}
+
+fn reload_trust(state: &AppState) -> Result<(), ApiError> {
+    let list = keyring::trust_list(&state.station.store)?;
+    if let Ok(mut t) = state.station.trust.write() {
+        *t = list;
+    }
+    Ok(())
+}

@@ -88,6 +88,18 @@ pub async fn batch(
     Ok(Json(v))
 }
 
+pub async fn batches(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    session.require(Permission::Issue)?;
+    let list = state
+        .station
+        .store
+        .read(|c| store::batch_summaries(c, 100))?;
+    Ok(Json(json!(list)))
+}
+
 #[derive(Deserialize)]
 pub struct ReadersBody {
     readers: Vec<String>,

@@ -148,7 +148,7 @@ pub fn router(state: AppState) -> Router {
         .route("/officers/{id}/photo", get(records::officer_photo))
         .route("/revocations", get(records::revocations))
         .route("/issue", post(cards::issue))
-        .route("/batches", post(cards::start_batch))
+        .route("/batches", post(cards::start_batch).get(cards::batches))
         .route("/batches/{id}", get(cards::batch))
         .route("/batches/{id}/resume", post(cards::resume_batch))
         .route("/jobs", get(cards::jobs))
@@ -172,6 +172,11 @@ pub fn router(state: AppState) -> Router {
             get(admin::operators).post(admin::create_operator),
         )
         .route("/operators/{id}", patch(admin::update_operator))
+        .route("/trust", get(admin::trust).post(admin::add_trust))
+        .route(
+            "/trust/{key_id}",
+            axum::routing::delete(admin::remove_trust),
+        )
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)

@@ -4,6 +4,7 @@
 
 use super::{CardOp, ReaderBackend, ReaderError, ReaderEvent, ReaderInfo};
 use card_profile::keys::MasterKey;
+use card_profile::profile::LifeCycle;
 use card_profile::transport::{CardChannel, TransportError};
 use card_sim::{SimCard, SimOptions};
 use serde::Serialize;
@@ -156,7 +157,13 @@ impl SimReaders {
                     .iter()
                     .map(|(serial, card)| TrayCard {
                         serial: serial.clone(),
-                        life_cycle: format!("{:?}", card.life_cycle()),
+                        life_cycle: match card.life_cycle() {
+                            LifeCycle::Activated => "已制证",
+                            LifeCycle::Terminated => "已终止",
+                            LifeCycle::Personalizing => "写卡未完成",
+                            _ => "空白卡",
+                        }
+                        .to_owned(),
                     })
                     .collect()
             })

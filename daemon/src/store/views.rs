@@ -232,3 +232,43 @@ pub fn review_subjects(conn: &Connection, year: i32) -> Result<Vec<ReviewSubject
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchSummary {
+    pub batch_id: i64,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub total: i64,
+    pub done: i64,
+    pub open: i64,
+    pub interrupted: i64,
+    pub failed: i64,
+}
+
+/// Batches, newest first, with their job counts.
+pub fn batch_summaries(conn: &Connection, limit: i64) -> Result<Vec<BatchSummary>> {
+    let mut stmt = conn.prepare(
+        "SELECT b.id, b.name, b.created_by, b.created_at, COUNT(j.id),
+                SUM(j.state IN ('written','verified','synced')),
+                SUM(j.state IN ('queued','writing','interrupted')),
+                SUM(j.state = 'interrupted'),
+                SUM(j.state IN ('failed','cancelled'))
+         FROM batches b LEFT JOIN jobs j ON j.batch_id = b.id
+         GROUP BY b.id ORDER BY b.id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(BatchSummary {
+            batch_id: r.get(0)?,
+            name: r.get(1)?,
+            created_by: r.get(2)?,
+            created_at: r.get(3)?,
+            total: r.get(4)?,
+            done: r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+            open: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+            interrupted: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+            failed: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
