@@ -5,7 +5,7 @@
 //! decodes each payload with [`StationEvent::body`] before applying anything.
 
 use crate::{check_version, ProtocolError, PROTOCOL_VERSION};
-use card_profile::records::ReviewResult;
+use card_profile::records::{CertificateKind, ReviewResult};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -187,6 +187,98 @@ pub struct StatusChanged {
     pub new_number: Option<String>,
 }
 
+/// Which roster sheet an application came from (`ecard_domain::roster::ApplicationKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationKind {
+    /// 新申领
+    New,
+    /// 换证: `row.certificate_number` is the holder's current certificate.
+    Replacement,
+}
+
+/// What the official roster template does not say, given by whoever imports it
+/// (the registry's `RosterDefaults`). Optional within v1: ecardd does not send it yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationDefaults {
+    pub certificate_kind: CertificateKind,
+    /// 执法类别
+    pub category: String,
+    /// 执法区域
+    pub area: String,
+}
+
+/// Longest unit name accepted in an application (bytes).
+pub const MAX_UNIT_LEN: usize = 400;
+/// Longest roster row accepted, as JSON (bytes).
+pub const MAX_ROW_LEN: usize = 16 * 1024;
+/// Longest photo accepted, base64 (a 512 KiB JPEG).
+pub const MAX_PHOTO_BASE64_LEN: usize = 512 * 1024 * 4 / 3 + 4;
+
+/// `application_submitted`: a roster row imported at the station (导入), to be
+/// decided by the bureaus in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationSubmitted {
+    pub kind: ApplicationKind,
+    /// The validated row as `ecard_domain::roster::RosterRow` serialises it. Kept as
+    /// JSON here (this crate does not depend on the domain crate); the protocol checks
+    /// only that it is an object with a non-empty string `unit`.
+    pub row: serde_json::Value,
+    /// The holder's photo as the station keeps it (chip-sized JPEG), base64, or null.
+    #[serde(default)]
+    pub photo_jpeg: Option<String>,
+    /// Added within v1 (optional): certificate kind, category and area for the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<ApplicationDefaults>,
+}
+
+impl ApplicationSubmitted {
+    /// The unit named in the row (所属执法主体), trimmed.
+    pub fn unit(&self) -> &str {
+        self.row
+            .get("unit")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .trim()
+    }
+
+    fn check(&self) -> Result<(), ProtocolError> {
+        if !self.row.is_object() {
+            return Err(ProtocolError::field("row", "must be an object"));
+        }
+        if self.row.to_string().len() > MAX_ROW_LEN {
+            return Err(ProtocolError::field(
+                "row",
+                format!("longer than {MAX_ROW_LEN} bytes"),
+            ));
+        }
+        let unit = self.unit();
+        if unit.is_empty() || unit.len() > MAX_UNIT_LEN {
+            return Err(ProtocolError::field(
+                "row.unit",
+                "the unit name must be a non-empty string",
+            ));
+        }
+        if let Some(p) = &self.photo_jpeg {
+            if p.len() > MAX_PHOTO_BASE64_LEN
+                || !p
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            {
+                return Err(ProtocolError::field(
+                    "photo_jpeg",
+                    "must be base64, at most 512 KiB decoded",
+                ));
+            }
+        }
+        if let Some(d) = &self.defaults {
+            check_text("defaults.category", &d.category, MAX_TEXT_LEN)?;
+            check_text("defaults.area", &d.area, MAX_TEXT_LEN)?;
+        }
+        Ok(())
+    }
+}
+
 /// A decoded, checked event payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventBody {
@@ -194,6 +286,7 @@ pub enum EventBody {
     CardVoided(CardVoided),
     ReviewRecorded(ReviewRecorded),
     StatusChanged(StatusChanged),
+    ApplicationSubmitted(ApplicationSubmitted),
 }
 
 pub mod kinds {
@@ -201,6 +294,7 @@ pub mod kinds {
     pub const CARD_VOIDED: &str = "card_voided";
     pub const REVIEW_RECORDED: &str = "review_recorded";
     pub const STATUS_CHANGED: &str = "status_changed";
+    pub const APPLICATION_SUBMITTED: &str = "application_submitted";
 }
 
 impl EventBody {
@@ -210,6 +304,7 @@ impl EventBody {
             EventBody::CardVoided(_) => kinds::CARD_VOIDED,
             EventBody::ReviewRecorded(_) => kinds::REVIEW_RECORDED,
             EventBody::StatusChanged(_) => kinds::STATUS_CHANGED,
+            EventBody::ApplicationSubmitted(_) => kinds::APPLICATION_SUBMITTED,
         }
     }
 
@@ -220,6 +315,7 @@ impl EventBody {
             EventBody::CardVoided(p) => serde_json::to_value(p),
             EventBody::ReviewRecorded(p) => serde_json::to_value(p),
             EventBody::StatusChanged(p) => serde_json::to_value(p),
+            EventBody::ApplicationSubmitted(p) => serde_json::to_value(p),
         }
         .unwrap_or(serde_json::Value::Null)
     }
@@ -258,6 +354,11 @@ impl EventBody {
                     check_number(n)?;
                 }
                 EventBody::StatusChanged(p)
+            }
+            kinds::APPLICATION_SUBMITTED => {
+                let p = ApplicationSubmitted::deserialize(payload)?;
+                p.check()?;
+                EventBody::ApplicationSubmitted(p)
             }
             other => {
                 return Err(ProtocolError::UnknownEventKind(
@@ -386,6 +487,14 @@ mod tests {
                 "status_changed",
                 json!({"number": "川X010001", "kind": "suspend", "reason": "调查", "detail": {}, "effective_on": "2026-11-23", "new_number": null}),
             ),
+            (
+                "application_submitted",
+                json!({"kind": "new", "row": {"kind": "New", "unit": "岳池县教育局", "name": "张三"}, "photo_jpeg": "/9j/4AAQ"}),
+            ),
+            (
+                "application_submitted",
+                json!({"kind": "replacement", "row": {"unit": "岳池县教育局"}, "photo_jpeg": null}),
+            ),
         ];
         for (kind, payload) in cases {
             let body = EventBody::decode(kind, &payload).expect(kind);
@@ -413,6 +522,18 @@ mod tests {
         )
         .is_err());
         assert!(EventBody::decode("status_changed", &json!({"number": "a b", "kind": "cancel", "reason": "", "effective_on": "2026-11-23", "new_number": null})).is_err());
+        for bad in [
+            json!({"kind": "new", "row": "not an object", "photo_jpeg": null}),
+            json!({"kind": "new", "row": {"unit": "  "}, "photo_jpeg": null}),
+            json!({"kind": "new", "row": {"name": "张三"}, "photo_jpeg": null}),
+            json!({"kind": "renew", "row": {"unit": "某局"}, "photo_jpeg": null}),
+            json!({"kind": "new", "row": {"unit": "某局"}, "photo_jpeg": "not base64!"}),
+        ] {
+            assert!(
+                EventBody::decode("application_submitted", &bad).is_err(),
+                "{bad}"
+            );
+        }
         assert!(EventBody::decode("status_changed", &json!({"number": "A1", "kind": "explode", "reason": "", "effective_on": "2026-11-23", "new_number": null})).is_err());
     }
 
@@ -444,7 +565,7 @@ mod tests {
         }
 
         #[test]
-        fn payload_decoder_never_panics(kind in "(card_issued|card_voided|review_recorded|status_changed|[a-z_]{0,12})", s in ".{0,200}") {
+        fn payload_decoder_never_panics(kind in "(card_issued|card_voided|review_recorded|status_changed|application_submitted|[a-z_]{0,12})", s in ".{0,200}") {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(&s) {
                 let _ = EventBody::decode(&kind, &v);
             }

@@ -4,8 +4,8 @@
 
 use super::{bearer, ApiError, AppState};
 use crate::keys::{new_token, token_digest};
-use crate::storage::{Account, NewUnit, Role, Station, StorageError, Unit};
-use axum::extract::State;
+use crate::storage::{Account, NewUnit, Role, Station, StationApplication, StorageError, Unit};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -25,6 +25,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/trust-list", put(set_trust_list))
         .route("/api/v1/admin/status-changes", post(status_change))
         .route("/api/v1/admin/revocation-list", get(revocation_number))
+        .route(
+            "/api/v1/admin/station-applications",
+            get(list_station_applications),
+        )
+        .route(
+            "/api/v1/admin/station-applications/{id}/attach",
+            post(attach_station_application),
+        )
 }
 
 fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -216,6 +224,47 @@ async fn revocation_number(
     Ok(Json(ListNumber {
         number: state.db(|s| s.revocation_list_number()).await?,
     }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StationApplicationsQuery {
+    /// `?all=true`: also those already filed.
+    #[serde(default)]
+    all: bool,
+}
+
+/// Applications imported at stations; by default only those waiting for the admin.
+async fn list_station_applications(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<StationApplicationsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<StationApplication>>, ApiError> {
+    require_admin(&state, &headers)?;
+    let Query(q) = query.map_err(ApiError::bad_request)?;
+    Ok(Json(
+        state.db(move |s| s.station_applications(!q.all)).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct AttachRequest {
+    /// The registered unit's name.
+    unit: String,
+}
+
+/// Files a waiting station application for a registered unit.
+async fn attach_station_application(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(req): Json<AttachRequest>,
+) -> Result<Json<StationApplication>, ApiError> {
+    require_admin(&state, &headers)?;
+    Ok(Json(
+        state
+            .db(move |s| s.attach_station_application(id, &req.unit))
+            .await?,
+    ))
 }
 
 /// The same checks and effects for the command line.

@@ -62,7 +62,7 @@ pub struct Account {
     pub org_name: String,
 }
 
-fn unit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unit> {
+pub(super) fn unit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unit> {
     Ok(Unit {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -124,7 +124,18 @@ impl Storage {
                         e.into()
                     }
                 })?;
-            Ok(tx.conn().last_insert_rowid())
+            let id = tx.conn().last_insert_rowid();
+            // Applications imported at stations that named this unit before it was
+            // registered are filed now (storage/intake.rs).
+            let created = Unit {
+                id,
+                name: unit.name.trim().to_owned(),
+                region: unit.region.clone(),
+                department: unit.department.clone(),
+                province_level: unit.province_level,
+            };
+            super::intake::attach_waiting_for(tx, &created)?;
+            Ok(id)
         })?;
         self.unit(id)
     }

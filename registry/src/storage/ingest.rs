@@ -3,7 +3,9 @@
 //! transaction as the events' effects, so a crash leaves either all of a batch
 //! or none of it, and a re-sent batch is recognised by its sequence numbers.
 
-use super::{feed, is_constraint, now, numbers, revocations, Result, Storage, StorageError, Tx};
+use super::{
+    feed, intake, is_constraint, now, numbers, revocations, Result, Storage, StorageError, Tx,
+};
 use card_profile::records::ReviewResult;
 use ecard_domain::numbering::NumberingRule;
 use ecard_sync_protocol::events::{
@@ -68,7 +70,7 @@ impl Storage {
                             e.into()
                         }
                     })?;
-                apply(tx, rule, station, body)?;
+                apply(tx, rule, station, &ev.event_id, body)?;
                 last = ev.seq;
                 applied += 1;
             }
@@ -100,8 +102,15 @@ impl Storage {
     }
 }
 
-fn apply(tx: &mut Tx<'_>, rule: &NumberingRule, station: &str, body: &EventBody) -> Result<()> {
+fn apply(
+    tx: &mut Tx<'_>,
+    rule: &NumberingRule,
+    station: &str,
+    event_id: &str,
+    body: &EventBody,
+) -> Result<()> {
     match body {
+        EventBody::ApplicationSubmitted(p) => intake::record(tx, station, event_id, p),
         EventBody::CardIssued(p) => apply_issued(tx, rule, station, p),
         EventBody::CardVoided(p) => apply_voided(tx, p),
         EventBody::ReviewRecorded(p) => apply_review(tx, station, p),

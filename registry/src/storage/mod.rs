@@ -9,6 +9,7 @@
 mod accounts;
 mod feed;
 mod ingest;
+mod intake;
 mod numbers;
 mod revocations;
 mod schema;
@@ -17,6 +18,7 @@ mod trust;
 mod workflow;
 
 pub use accounts::{Account, Role, Unit};
+pub use intake::StationApplication;
 pub use stations::Station;
 pub use workflow::{ApplicationRow, NewUnit};
 

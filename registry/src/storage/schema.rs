@@ -5,7 +5,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 const V1: &str = r#"
@@ -173,6 +173,28 @@ CREATE TABLE number_serials (
     prefix      TEXT PRIMARY KEY,
     last_serial INTEGER NOT NULL
 );
+"#;
+
+/// Applications imported at a station (`application_submitted` events): every one is
+/// kept here; `application_id` links the workflow application made from it, NULL
+/// while it waits for the admin (unit unknown to the registry, or a row the registry
+/// could not turn into a form: `problem` says why).
+const V2: &str = r#"
+CREATE TABLE station_applications (
+    id             INTEGER PRIMARY KEY,
+    station_id     TEXT NOT NULL REFERENCES stations(id),
+    event_id       TEXT NOT NULL UNIQUE,
+    kind           TEXT NOT NULL,            -- new / replacement
+    unit_name      TEXT NOT NULL,            -- as named in the row
+    row_json       TEXT NOT NULL,            -- ecard_domain::roster::RosterRow
+    defaults_json  TEXT,                     -- ApplicationDefaults when the station sent them
+    photo_base64   TEXT,
+    application_id INTEGER REFERENCES applications(id),
+    problem        TEXT,                     -- why it is not attached (Chinese)
+    created_at     TEXT NOT NULL,
+    attached_at    TEXT
+);
+CREATE INDEX station_applications_pending ON station_applications(unit_name) WHERE application_id IS NULL;
 "#;
 
 #[cfg(test)]

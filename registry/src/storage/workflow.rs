@@ -138,11 +138,41 @@ fn log(
     level: Option<Level>,
     reason: Option<&str>,
 ) -> Result<()> {
+    log_as(tx, app, &actor.username, action, level, reason)
+}
+
+fn log_as(
+    tx: &Tx<'_>,
+    app: i64,
+    actor: &str,
+    action: &str,
+    level: Option<Level>,
+    reason: Option<&str>,
+) -> Result<()> {
     tx.conn().execute(
         "INSERT INTO decisions (application_id, actor, action, level, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![app, actor.username, action, level.map(Level::as_str), reason, now()],
+        params![app, actor, action, level.map(Level::as_str), reason, now()],
     )?;
     Ok(())
+}
+
+/// Files one submitted application for `unit_id`; `actor` is logged as the submitter
+/// (an operator's username, or `station:<id>` for a station's roster import).
+pub(super) fn insert_submitted(
+    tx: &Tx<'_>,
+    unit_id: i64,
+    form: &CheckedForm,
+    actor: &str,
+) -> Result<i64> {
+    let at = now();
+    tx.conn().execute(
+        "INSERT INTO applications (unit_id, form_json, photo_jpeg, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'submitted', ?4, ?4)",
+        params![unit_id, serde_json::to_string(&form.form)?, form.photo, at],
+    )?;
+    let id = tx.conn().last_insert_rowid();
+    log_as(tx, id, actor, "submit", None, None)?;
+    Ok(id)
 }
 
 fn set_state(tx: &Tx<'_>, id: i64, state: AppState, reason: Option<&str>) -> Result<()> {
@@ -171,15 +201,7 @@ impl Storage {
         self.write(|tx| {
             let mut ids = Vec::with_capacity(forms.len());
             for f in forms {
-                let at = now();
-                tx.conn().execute(
-                    "INSERT INTO applications (unit_id, form_json, photo_jpeg, state, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'submitted', ?4, ?4)",
-                    params![unit.id, serde_json::to_string(&f.form)?, f.photo, at],
-                )?;
-                let id = tx.conn().last_insert_rowid();
-                log(tx, id, account, "submit", None, None)?;
-                ids.push(id);
+                ids.push(insert_submitted(tx, unit.id, &f, &account.username)?);
             }
             Ok(ids)
         })

@@ -1,0 +1,295 @@
+//! `application_submitted` events (a roster imported at a station) through the real
+//! registry binary: filed for the unit named in the row, reviewed county → city, the
+//! issuance order carries the photo; an unknown unit never stalls the station's
+//! outbox and waits for the admin.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use base64::Engine;
+use chrono::NaiveDate;
+use common::Registry;
+use ecard_domain::citizen_id::CitizenId;
+use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
+use ecard_domain::roster::{ApplicationKind, RosterRow};
+use ecard_sync_protocol::events::{EventBody, StationEvent};
+use ecard_sync_protocol::feed::FeedBody;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn row(name: &str, unit: &str, id: &str) -> RosterRow {
+    let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let citizen_id = CitizenId::parse(id, today).unwrap();
+    RosterRow {
+        kind: ApplicationKind::New,
+        excel_row: 3,
+        county: "岳池县".into(),
+        name: name.into(),
+        unit: unit.into(),
+        certificate_number: None,
+        valid_until: None,
+        gender: citizen_id.gender(),
+        birth_date: citizen_id.birth_date(),
+        citizen_id,
+        ethnicity: Ethnicity::parse("汉族").unwrap(),
+        political_status: PoliticalStatus::ALL[0],
+        valid_from: None,
+        education: "本科".into(),
+        major: "法学".into(),
+        rank_code: "020201".into(),
+        law_major: true,
+        legal_qualification: false,
+        posts: vec![PostCode::ByAuthority],
+        exam_category: "综合法律知识考试".into(),
+        photo: None,
+    }
+}
+
+/// The event exactly as `Station::import_roster` (daemon/src/ops/import.rs) writes it.
+fn submitted(seq: u64, row: &RosterRow, photo: Option<&[u8]>) -> StationEvent {
+    let payload = json!({
+        "kind": "new",
+        "row": serde_json::to_value(row).unwrap(),
+        "photo_jpeg": photo.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+    });
+    let body = EventBody::decode("application_submitted", &payload).unwrap();
+    StationEvent::new(
+        format!("import-{seq:04}"),
+        seq,
+        &body,
+        "2026-11-23T10:00:00.000Z",
+    )
+}
+
+async fn account(reg: &Registry, body: Value) -> String {
+    let (status, created) = reg
+        .admin(Method::POST, "/api/v1/admin/accounts", body)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    created["token"].as_str().unwrap().to_owned()
+}
+
+async fn apps(reg: &Registry, token: &str) -> Vec<Value> {
+    let (s, list) = common::call(
+        &reg.url,
+        token,
+        Method::GET,
+        "/api/v1/applications",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 200, "{list}");
+    list.as_array().unwrap().clone()
+}
+
+async fn act(reg: &Registry, token: &str, id: i64, action: &str) -> Value {
+    let (s, app) = common::call(
+        &reg.url,
+        token,
+        Method::POST,
+        &format!("/api/v1/applications/{id}/{action}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{app}");
+    app
+}
+
+#[tokio::test]
+async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo() {
+    let reg = Registry::start();
+    let (s, b) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/units",
+            json!({"name": "岳池县教育局", "region": "川X04", "department": "02"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let county = account(&reg, json!({"username": "yc-justice", "role": "county", "region": "川X04", "org_name": "岳池县司法局"})).await;
+    let city = account(&reg, json!({"username": "gac-justice", "role": "city", "region": "川X", "org_name": "广安市司法局"})).await;
+    let unit = account(&reg, json!({"username": "yc-edu", "role": "unit", "unit": "岳池县教育局", "org_name": "岳池县教育局"})).await;
+    let (station, _) = reg.enroll("yuechi", Some("川X04"));
+    let (other, _) = reg.enroll("wusheng", Some("川X06"));
+
+    let photo = ecard_domain::photo::synthetic::portrait_jpeg(120, 160, 8, 60, 7);
+    let zhang = row("张三", "岳池县教育局", "11010519491231002X");
+    let unknown = row("李四", " 华蓥市教育局 ", "110105198001010016");
+    let batch = vec![
+        submitted(1, &zhang, Some(&photo)),
+        submitted(2, &unknown, None),
+    ];
+    let ack = station.push_events(batch.clone()).await.unwrap();
+    assert_eq!(
+        (ack.last_applied_seq, ack.applied, ack.duplicates),
+        (2, 2, 0)
+    );
+    // Sent again (the station lost the answer): acknowledged, nothing doubled.
+    let again = station.push_events(batch).await.unwrap();
+    assert_eq!((again.last_applied_seq, again.duplicates), (2, 2));
+
+    // The known unit's row is a submitted application, for the county first.
+    let list = apps(&reg, &county).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    let app = &list[0];
+    assert_eq!(app["state"], "submitted");
+    assert_eq!(app["unit"], "岳池县教育局");
+    assert_eq!(app["form"]["name"], "张三");
+    assert_eq!(app["form"]["area"], "岳池县");
+    assert_eq!(app["has_photo"], true);
+    assert_eq!(apps(&reg, &unit).await.len(), 1, "the unit sees it too");
+    let id = app["id"].as_i64().unwrap();
+    let (s, e) = common::call(
+        &reg.url,
+        &city,
+        Method::POST,
+        &format!("/api/v1/applications/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("not_your_turn")), "{e}");
+
+    // The unknown unit's row waits for the admin, with the reason.
+    let (s, waiting) = reg
+        .admin(
+            Method::GET,
+            "/api/v1/admin/station-applications",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, 200, "{waiting}");
+    let waiting = waiting.as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["unit"], "华蓥市教育局");
+    assert_eq!(waiting[0]["name"], "李四");
+    assert_eq!(waiting[0]["station"], "yuechi");
+    assert!(waiting[0]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("未在中心登记"));
+    assert!(waiting[0]["application_id"].is_null());
+
+    // County, then city: the issuance order reaches the station with the photo.
+    assert_eq!(
+        act(&reg, &county, id, "approve").await["state"],
+        "county_approved"
+    );
+    let approved = act(&reg, &city, id, "approve").await;
+    assert_eq!(approved["state"], "approved");
+    let number = approved["number"].as_str().unwrap().to_owned();
+    assert!(number.starts_with("川X0402"), "{number}");
+    let page = station.feed(0, 100).await.unwrap();
+    let orders: Vec<_> = page
+        .items
+        .iter()
+        .filter_map(|i| match &i.body {
+            FeedBody::IssuanceOrder(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(orders.len(), 1);
+    let order = orders[0];
+    assert_eq!(order.application_id, id);
+    assert_eq!(order.holder.name, "张三");
+    assert_eq!(order.holder.id_number, "11010519491231002X");
+    assert_eq!(order.certificate.number, number);
+    assert_eq!(order.certificate.unit, "岳池县教育局");
+    assert_eq!(order.certificate.issuer, "广安市司法局");
+    let sent = base64::engine::general_purpose::STANDARD
+        .decode(order.photo_jpeg.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(sent, photo, "the photo imported at the station");
+    assert!(other.feed(0, 100).await.unwrap().items.is_empty());
+
+    // The admin registers the unit: its waiting row is filed at once.
+    let (s, b) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/units",
+            json!({"name": "华蓥市教育局", "region": "川X03", "department": "02"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (_, waiting) = reg
+        .admin(
+            Method::GET,
+            "/api/v1/admin/station-applications",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(waiting.as_array().unwrap().len(), 0, "{waiting}");
+    let (_, all) = reg
+        .admin(
+            Method::GET,
+            "/api/v1/admin/station-applications?all=true",
+            Value::Null,
+        )
+        .await;
+    let filed = all.as_array().unwrap()[1]["application_id"]
+        .as_i64()
+        .unwrap();
+    let hy_county = account(&reg, json!({"username": "hy-justice", "role": "county", "region": "川X03", "org_name": "华蓥市司法局"})).await;
+    let list = apps(&reg, &hy_county).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"].as_i64(), Some(filed));
+    assert_eq!(list[0]["state"], "submitted");
+    assert_eq!(list[0]["has_photo"], false);
+}
+
+#[tokio::test]
+async fn the_admin_attaches_a_row_whose_unit_is_spelled_differently() {
+    let reg = Registry::start();
+    let (s, b) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/units",
+            json!({"name": "岳池县教育局", "region": "川X04", "department": "02"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let county = account(&reg, json!({"username": "yc-justice", "role": "county", "region": "川X04", "org_name": "岳池县司法局"})).await;
+    let (station, _) = reg.enroll("yuechi", Some("川X04"));
+    let ack = station
+        .push_events(vec![submitted(
+            1,
+            &row("张三", "岳池教育局", "11010519491231002X"),
+            None,
+        )])
+        .await
+        .unwrap();
+    assert_eq!(
+        ack.last_applied_seq, 1,
+        "accepted although the unit is unknown"
+    );
+    assert!(apps(&reg, &county).await.is_empty());
+    let (_, waiting) = reg
+        .admin(
+            Method::GET,
+            "/api/v1/admin/station-applications",
+            Value::Null,
+        )
+        .await;
+    let sid = waiting[0]["id"].as_i64().unwrap();
+    let attach = |unit: &'static str| {
+        let reg = &reg;
+        async move {
+            reg.admin(
+                Method::POST,
+                &format!("/api/v1/admin/station-applications/{sid}/attach"),
+                json!({ "unit": unit }),
+            )
+            .await
+        }
+    };
+    let (s, e) = attach("没有这个单位").await;
+    assert_eq!(s, 404, "{e}");
+    let (s, filed) = attach("岳池县教育局").await;
+    assert_eq!(s, 200, "{filed}");
+    let app_id = filed["application_id"].as_i64().unwrap();
+    let list = apps(&reg, &county).await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["id"].as_i64(), Some(app_id));
+    assert_eq!(list[0]["unit"], "岳池县教育局");
+    let (s, e) = attach("岳池县教育局").await;
+    assert_eq!(s, 409, "attached once: {e}");
+}
