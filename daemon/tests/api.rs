@@ -718,6 +718,29 @@ async fn suspension_lift_replacement_and_reissue_through_the_api() {
         .await;
     assert_ne!(v["standing"], "valid", "{v}");
 
+    // The filing forms, filled from these records: read back with calamine.
+    for (file, expected) in [
+        (
+            "replacement.xlsx",
+            vec!["单位名称变更", "演示市市场监管综合执法支队"],
+        ),
+        ("reissue.xlsx", vec![old_number, "四川日报遗失声明"]),
+        ("filing.xlsx", vec!["录入归集"]),
+    ] {
+        let req = Request::get(format!(
+            "/api/v1/forms/{file}?from=2026-11-01&to=2026-11-30"
+        ))
+        .header(header::COOKIE, &issuer)
+        .body(Body::empty())
+        .unwrap();
+        let (s, _, bytes) = a.raw(req).await;
+        assert_eq!(s, StatusCode::OK, "{file}");
+        let text = sheet_text(&bytes);
+        for e in expected {
+            assert!(text.contains(e), "{file} lacks {e}: {text}");
+        }
+    }
+
     // A cancelled certificate cannot be suspended: refused, nothing changed.
     let before = a.snapshot();
     let (s, v) = status(c2, json!({ "kind": "suspend", "reason": "x" })).await;
@@ -734,6 +757,20 @@ async fn suspension_lift_replacement_and_reissue_through_the_api() {
         (StatusCode::BAD_REQUEST, Some("invalid_request"))
     );
     assert_eq!(a.snapshot(), before);
+}
+
+/// Every cell of the first sheet, joined.
+fn sheet_text(xlsx: &[u8]) -> String {
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let name = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .flatten()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// A card personalized with the demo keys, then changed by `tamper` before it goes

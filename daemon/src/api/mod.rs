@@ -5,6 +5,7 @@
 mod admin;
 mod cards;
 mod error;
+mod forms;
 mod import;
 pub mod labels;
 mod readers;
@@ -160,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .route("/import", post(import::upload))
         .route("/import/reports/{file}", get(import::report))
         .route("/templates/roster.xlsx", get(import::template))
+        .route("/forms/{file}", get(forms::form))
         .route("/sync/status", get(records::sync_status))
         .route("/audit", get(records::audit))
         .route("/audit/verify", get(records::audit_verify))

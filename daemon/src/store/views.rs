@@ -272,3 +272,74 @@ pub fn batch_summaries(conn: &Connection, limit: i64) -> Result<Vec<BatchSummary
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// A status change with what the filing forms need: the holder, the certificate
+/// before the change, and (for 换证/补证) the certificate that followed it.
+#[derive(Debug, Clone)]
+pub struct StatusChangeRow {
+    pub name: String,
+    pub id_number: String,
+    pub certificate: card_profile::records::Certificate,
+    pub successor: Option<card_profile::records::Certificate>,
+    pub reason: String,
+    pub detail: serde_json::Value,
+    pub effective_on: String,
+}
+
+fn cert_json(text: &str) -> rusqlite::Result<card_profile::records::Certificate> {
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::InvalidColumnType(0, e.to_string(), rusqlite::types::Type::Text)
+    })
+}
+
+/// Status changes of `kind` effective within `from ..= to`, oldest first.
+pub fn status_change_rows(
+    conn: &Connection,
+    kind: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<StatusChangeRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT o.name, o.id_number, c.data_json,
+                (SELECT n.data_json FROM certificates n WHERE n.replaces_id = c.id ORDER BY n.id DESC LIMIT 1),
+                s.reason, s.detail_json, s.effective_on
+         FROM status_changes s JOIN certificates c ON c.id = s.certificate_id JOIN officers o ON o.id = c.officer_id
+         WHERE s.kind = ?1 AND s.effective_on BETWEEN ?2 AND ?3 ORDER BY s.id",
+    )?;
+    let rows = stmt.query_map(params![kind, from, to], |r| {
+        let successor: Option<String> = r.get(3)?;
+        let detail: String = r.get(5)?;
+        Ok(StatusChangeRow {
+            name: r.get(0)?,
+            id_number: r.get(1)?,
+            certificate: cert_json(&r.get::<_, String>(2)?)?,
+            successor: successor.as_deref().map(cert_json).transpose()?,
+            reason: r.get(4)?,
+            detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            effective_on: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Cards written within `from ..= to` (by date of writing), with holder and certificate.
+pub fn issued_rows(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, String, card_profile::records::Certificate, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT o.name, o.id_number, c.data_json, substr(k.written_at, 1, 10)
+         FROM cards k JOIN certificates c ON c.id = k.certificate_id JOIN officers o ON o.id = c.officer_id
+         WHERE substr(k.written_at, 1, 10) BETWEEN ?1 AND ?2 ORDER BY k.id",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            cert_json(&r.get::<_, String>(2)?)?,
+            r.get(3)?,
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
