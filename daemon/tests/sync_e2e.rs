@@ -474,3 +474,317 @@ async fn ecardd_sync_killed_mid_push_loses_and_doubles_nothing() {
     // Not an assertion of timing: say whether this run caught the process mid-push.
     eprintln!("killed mid-push: {killed_mid} ({total} events)");
 }
+
+// ---- Issue #6: an officer approved in the registry is written at station B ----
+
+const UNIT: &str = "岳池县教育局";
+
+/// Runs an `ecard-registry` admin command against the registry's database; its
+/// stdout is one JSON object.
+fn registry_cli(registry: &Registry, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(registry_bin())
+        .args(args)
+        .arg("--db")
+        .arg(registry.db())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Bearer tokens of the unit, the county bureau and the city bureau.
+struct Bureaus {
+    unit: String,
+    county: String,
+    city: String,
+}
+
+/// A county-level unit of 川X (station B's region) and its three accounts, made
+/// with `ecard-registry admin add-unit / add-account`.
+fn bureaus(registry: &Registry) -> Bureaus {
+    registry_cli(
+        registry,
+        &[
+            "admin",
+            "add-unit",
+            "--name",
+            UNIT,
+            "--region",
+            "川X04",
+            "--department",
+            "02",
+        ],
+    );
+    let account = |args: &[&str]| {
+        let mut all = vec!["admin", "add-account"];
+        all.extend_from_slice(args);
+        registry_cli(registry, &all)["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    Bureaus {
+        unit: account(&[
+            "--username",
+            "yc-edu",
+            "--role",
+            "unit",
+            "--unit",
+            UNIT,
+            "--org-name",
+            UNIT,
+        ]),
+        county: account(&[
+            "--username",
+            "yc-justice",
+            "--role",
+            "county",
+            "--region",
+            "川X04",
+            "--org-name",
+            "岳池县司法局",
+        ]),
+        city: account(&[
+            "--username",
+            "gac-justice",
+            "--role",
+            "city",
+            "--region",
+            "川X",
+            "--org-name",
+            "广安市司法局",
+        ]),
+    }
+}
+
+/// One call to the registry's workflow API; returns (status, JSON body).
+async fn workflow(
+    registry: &Registry,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}{path}", registry.url))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+/// The county reviews, the city decides: returns the centrally allocated number.
+async fn county_then_city(registry: &Registry, b: &Bureaus, app: i64) -> String {
+    let path = format!("/api/v1/applications/{app}/approve");
+    let (s, a) = workflow(registry, &b.county, reqwest::Method::POST, &path, None).await;
+    assert_eq!(
+        (s, a["state"].as_str()),
+        (200, Some("county_approved")),
+        "{a}"
+    );
+    let (s, a) = workflow(registry, &b.city, reqwest::Method::POST, &path, None).await;
+    assert_eq!((s, a["state"].as_str()), (200, Some("approved")), "{a}");
+    a["number"].as_str().unwrap().to_owned()
+}
+
+/// B pulls the order, writes the card at the simulated reader, verifies it, and the
+/// next round tells the registry, which then shows the certificate issued.
+async fn written_at_b(
+    registry: &Registry,
+    b: &StationUnderTest,
+    desk: &SimReaders,
+    number: &str,
+    photo: &[u8],
+) {
+    let pulled = round(b).await.unwrap();
+    assert_eq!(pulled.orders, 1, "{pulled:?}");
+    let cert = b
+        .station
+        .store
+        .read(|c| store::certificate_by_number(c, number))
+        .unwrap()
+        .expect("the approved certificate at B");
+    assert_eq!(cert.state, CertificateState::Approved);
+    assert_eq!(cert.certificate.unit, UNIT);
+    assert_eq!(cert.certificate.issuer, "广安市司法局");
+    let stored_photo = b
+        .station
+        .store
+        .read(|c| store::officer_photo(c, cert.officer_id))
+        .unwrap();
+    assert_eq!(
+        stored_photo.as_deref(),
+        Some(photo),
+        "the photo came with it"
+    );
+
+    let serial = issue_one(b, desk, cert.id).await;
+    desk.insert_from_tray(R, &serial).unwrap();
+    let v = b.station.verify(R).await.unwrap().verdict;
+    assert_eq!(
+        v.standing.label_zh(),
+        "有效",
+        "{:?}",
+        v.failures().collect::<Vec<_>>()
+    );
+    desk.eject(R).unwrap();
+
+    let pushed = round(b).await.unwrap();
+    assert!(pushed.pushed >= 1, "{pushed:?}");
+    assert_eq!(
+        registry.query_i64(&format!(
+            "SELECT COUNT(*) FROM certificates WHERE number = '{number}' AND state = 'issued'"
+        )),
+        1,
+        "the registry shows the certificate issued"
+    );
+    assert_eq!(
+        registry.query_i64(&format!(
+            "SELECT COUNT(*) FROM cards WHERE number = '{number}' AND serial = '{serial}' AND station_id = '{}' AND state = 'live'",
+            b.id
+        )),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
+    let registry = Registry::start();
+    let bureaus = bureaus(&registry);
+    let pki = card_profile::demo::pki(today()).unwrap();
+    let desk = Arc::new(SimReaders::new(
+        &[R],
+        10,
+        pki.master.clone(),
+        0x5A00_0000_0000_0101,
+    ));
+    let a = station("station-a", &pki, &desk, &registry, false).await;
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+
+    // The official roster template with one new applicant and the photo archive's
+    // file (`<ID>.jpg`, ≥ 100 KB, ≥ 402×461), imported at A.
+    use ecard_domain::citizen_id::{first17, with_check_digit, CitizenId};
+    use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
+    use ecard_domain::roster::{ApplicationKind, Photos, RosterRow};
+    let birth = NaiveDate::from_ymd_opt(1985, 3, 14).unwrap();
+    let citizen_id = CitizenId::parse(
+        &with_check_digit(&first17("511621", birth, 35)).unwrap(),
+        today(),
+    )
+    .unwrap();
+    let id_number = citizen_id.to_string();
+    let row = RosterRow {
+        kind: ApplicationKind::New,
+        excel_row: 0,
+        county: "岳池县".into(),
+        name: "王五".into(),
+        unit: UNIT.into(),
+        certificate_number: None,
+        valid_until: None,
+        gender: citizen_id.gender(),
+        birth_date: citizen_id.birth_date(),
+        citizen_id,
+        ethnicity: Ethnicity::parse("汉族").unwrap(),
+        political_status: PoliticalStatus::ALL[0],
+        valid_from: None,
+        education: "大学本科".into(),
+        major: "法学".into(),
+        rank_code: "020201".into(),
+        law_major: true,
+        legal_qualification: false,
+        posts: vec![PostCode::ByAuthority],
+        exam_category: "综合法律知识考试".into(),
+        photo: None,
+    };
+    let xlsx = ecard_domain::forms::roster_xlsx(&[row]).unwrap();
+    let portrait = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 11);
+    assert!(portrait.len() >= 100 * 1024, "{} bytes", portrait.len());
+    let files = vec![(format!("{id_number}.jpg"), portrait)];
+    let imported = a
+        .station
+        .import_roster("clerk", &xlsx, Photos::Files(&files))
+        .unwrap();
+    assert_eq!(imported.imported, 1);
+    let chip_photo = a
+        .station
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT photo_jpeg FROM officers WHERE id_number = ?1",
+                [&id_number],
+                |r| r.get::<_, Vec<u8>>(0),
+            )?)
+        })
+        .unwrap();
+
+    // A's round pushes `application_submitted`; the registry files it for the unit.
+    let pushed = round(&a).await.unwrap();
+    assert_eq!(pushed.pushed, 1, "{pushed:?}");
+    assert_eq!(sync::status(&a.station.store, today()).unwrap().backlog, 0);
+    let (s, list) = workflow(
+        &registry,
+        &bureaus.county,
+        reqwest::Method::GET,
+        "/api/v1/applications",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{list}");
+    let apps = list.as_array().unwrap();
+    assert_eq!(apps.len(), 1, "{list}");
+    assert_eq!(apps[0]["state"], "submitted");
+    assert_eq!(apps[0]["unit"], UNIT);
+    assert_eq!(apps[0]["form"]["id_number"], id_number.as_str());
+    assert_eq!(apps[0]["has_photo"], true);
+    let number = county_then_city(&registry, &bureaus, apps[0]["id"].as_i64().unwrap()).await;
+
+    written_at_b(&registry, &b, &desk, &number, &chip_photo).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_filed_in_the_registry_is_written_at_b() {
+    use base64::Engine;
+    let registry = Registry::start();
+    let bureaus = bureaus(&registry);
+    let pki = card_profile::demo::pki(today()).unwrap();
+    let desk = Arc::new(SimReaders::new(
+        &[R],
+        10,
+        pki.master.clone(),
+        0x5A00_0000_0000_0201,
+    ));
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+
+    let photo = ecard_domain::photo::downscale_for_chip(
+        &ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 12),
+    )
+    .unwrap();
+    let form = serde_json::json!({
+        "name": "赵六", "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
+        "photo_jpeg": base64::engine::general_purpose::STANDARD.encode(&photo),
+    });
+    let (s, app) = workflow(
+        &registry,
+        &bureaus.unit,
+        reqwest::Method::POST,
+        "/api/v1/applications",
+        Some(form),
+    )
+    .await;
+    assert_eq!(
+        (s, app["state"].as_str()),
+        (201, Some("submitted")),
+        "{app}"
+    );
+    let number = county_then_city(&registry, &bureaus, app["id"].as_i64().unwrap()).await;
+
+    written_at_b(&registry, &b, &desk, &number, &photo).await;
+}
