@@ -165,6 +165,36 @@ async fn resuming_on_another_card_voids_the_first_serial() {
     assert_eq!(voided, first);
 }
 
+/// The voided first card turns up again (still half written): no job may write it,
+/// since it is on the revocation list and would fail every field check.
+#[tokio::test]
+async fn a_voided_card_is_never_written_again() {
+    let f = fixture();
+    let first = f.sim.insert_blank(R).unwrap();
+    f.sim.tear_next(R, 9).unwrap();
+    f.station.issue("issuer", f.certs[2], R).await.unwrap_err();
+    f.sim.eject(R).unwrap();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[2], R).await.unwrap();
+    f.sim.eject(R).unwrap();
+    f.sim.insert_from_tray(R, &first).unwrap();
+    let before = count(&f.station, "SELECT COUNT(*) FROM cards");
+    let err = f.station.issue("issuer", f.certs[3], R).await.unwrap_err();
+    assert_eq!(err.code(), "card_voided");
+    assert!(err.message_zh().contains("已作废"));
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM cards"), before);
+    let jobs = f.station.store.read(|c| store::jobs(c, None, &[])).unwrap();
+    let job = jobs
+        .iter()
+        .find(|j| j.certificate_id == f.certs[3])
+        .unwrap();
+    assert_eq!(
+        job.state,
+        JobState::Queued,
+        "the job waits for a usable card"
+    );
+}
+
 #[tokio::test]
 async fn wrong_management_key_changes_nothing_and_keeps_the_job_queued() {
     let f = fixture();

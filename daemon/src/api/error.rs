@@ -79,7 +79,8 @@ impl From<OpError> for ApiError {
             | OpError::Reader(_)
             | OpError::WrongCard
             | OpError::CardNotBlank
-            | OpError::KeysLocked => StatusCode::CONFLICT,
+            | OpError::KeysLocked
+            | OpError::CardVoided(_) => StatusCode::CONFLICT,
             OpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             OpError::Card(_) | OpError::VerificationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };

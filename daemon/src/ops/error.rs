@@ -27,6 +27,8 @@ pub enum OpError {
     WrongCard,
     #[error("card is not blank")]
     CardNotBlank,
+    #[error("card {0} is voided")]
+    CardVoided(String),
     #[error("station keys are locked")]
     KeysLocked,
     #[error("written card failed its verification")]
@@ -47,6 +49,7 @@ impl OpError {
             self,
             OpError::CardNotBlank
                 | OpError::KeysLocked
+                | OpError::CardVoided(_)
                 | OpError::Card(
                     CardError::WrongManagementKey { .. }
                         | CardError::ManagementKeyBlocked
@@ -81,6 +84,7 @@ impl OpError {
             OpError::CardNotBlank => "card_not_blank",
             OpError::VerificationFailed(_) => "verification_failed",
             OpError::KeysLocked => "keys_locked",
+            OpError::CardVoided(_) => "card_voided",
         }
     }
 
@@ -109,6 +113,9 @@ impl OpError {
             OpError::CardNotBlank => "读卡器中的卡片不是空白卡，请换一张空白卡".into(),
             OpError::VerificationFailed(_) => "写卡后核验未通过，卡片已作废处理".into(),
             OpError::KeysLocked => "本站密钥未解锁（未提供口令），不能写卡".into(),
+            OpError::CardVoided(s) => {
+                format!("卡片 {s} 已作废（在注销名单上），不能再写，请换一张空白卡")
+            }
         }
     }
 }

@@ -228,6 +228,11 @@ impl Station {
         let mut link = Link::new(chan);
         let info = *Card::select(&mut link)?.info();
         let serial = hex::encode_upper(info.serial);
+        // A voided card (a job moved on to another card) never becomes a live card
+        // again: it is on the revocation list and would fail every field check.
+        if self.store.read(|c| store::serial_revoked(c, &serial))? {
+            return Err(OpError::CardVoided(serial));
+        }
         let resumed = match info.life_cycle {
             LifeCycle::Blank | LifeCycle::Personalizing => false,
             LifeCycle::Activated if previous_serial == Some(serial.as_str()) => true,
@@ -435,7 +440,9 @@ impl Station {
                 .conn()
                 .query_row(
                     "UPDATE jobs SET state = 'writing', reader = ?2, updated_at = ?3
-                     WHERE id = (SELECT id FROM jobs WHERE batch_id = ?1 AND state IN ('queued','interrupted')
+                     WHERE id = (SELECT id FROM jobs WHERE batch_id = ?1
+                                   AND (state = 'queued'
+                                        OR (state = 'interrupted' AND (card_serial IS NULL OR reader IS ?2)))
                                  ORDER BY (reader IS ?2) DESC, id LIMIT 1)
                      RETURNING id",
                     rusqlite::params![batch_id, reader, store::now()],

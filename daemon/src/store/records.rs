@@ -475,6 +475,14 @@ pub fn insert_revocation(
 }
 
 /// The whole local revocation list as a lookup set.
+pub fn serial_revoked(conn: &Connection, serial: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM revocations WHERE serial = ?1)",
+        [serial],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::RevocationSet> {
     let mut set = card_profile::revocation::RevocationSet::new();
     let mut stmt = conn.prepare("SELECT serial, number, reason, since FROM revocations")?;
