@@ -176,6 +176,24 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
         )
         .await?;
     assert_eq!(bar, serde_json::json!([2, 2]), "batch progress bar");
+    // The batches list (GET /batches) shows the batch as complete, with nothing to resume.
+    let batch_id = ui
+        .wait_attr("#batch-progress", "data-batch", Duration::from_secs(5))
+        .await?;
+    let batch_row = format!("#batches-table tr[data-batch=\"{batch_id}\"]");
+    ui.wait_text(&batch_row, "完成 2/2", Duration::from_secs(10))
+        .await?;
+    ui.wait_text(&batch_row, "全部完成", Duration::from_secs(10))
+        .await?;
+    assert!(
+        !ui.exists(&format!("{batch_row} button[data-resume-batch]"))
+            .await?,
+        "a finished batch offers 继续写卡"
+    );
+    assert!(
+        ui.exists(&format!("{batch_row} button[data-view-batch]"))
+            .await?
+    );
     ui.scroll_to("#batch-progress").await?;
     page_done(ui, "05-batch").await?;
 
@@ -313,6 +331,54 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
         .await?;
     ui.wait_text("#sync-box", "待上传记录", Duration::from_secs(10))
         .await?;
+    // Trust list: one root. Removing it asks first and says every card would fail;
+    // 取消 keeps it (later steps verify cards).
+    ui.wait_text("#trust", "共 1 个根公钥", Duration::from_secs(10))
+        .await?;
+    let roots = ui
+        .client
+        .find_all(fantoccini::Locator::Css("#trust-table tbody tr"))
+        .await?;
+    assert_eq!(roots.len(), 1, "trust list rows");
+    ui.click("#trust-table button[data-remove-trust]").await?;
+    ui.wait_text("#trust-confirm", "每一张卡", Duration::from_secs(5))
+        .await?;
+    ui.screenshot("12-settings-trust-confirm").await?;
+    ui.click("#trust-remove-cancel").await?;
+    assert!(!ui.find("#trust-confirm").await?.is_displayed().await?);
+    assert!(ui.exists("#trust-table tbody tr").await?);
+    // Pasting something that is not JSON is refused; the text stays.
+    let not_json = "{\"name\": \"省级根\", \"key_id\": ";
+    ui.fill("#trust-anchor", not_json).await?;
+    ui.click("#trust-add").await?;
+    ui.wait_text("#alert", "不是有效的 JSON", Duration::from_secs(5))
+        .await?;
+    let kept = ui.find("#trust-anchor").await?.prop("value").await?;
+    assert_eq!(kept.as_deref(), Some(not_json), "the pasted text was lost");
+    // A well-formed anchor whose key id does not match its key: the server's message.
+    let forged = ui
+        .client
+        .execute(
+            "const x = new XMLHttpRequest(); x.open('GET', 'api/v1/trust', false); x.send();
+             const a = JSON.parse(x.responseText)[0]; a.key_id = '0'.repeat(a.key_id.length);
+             return JSON.stringify(a);",
+            vec![],
+        )
+        .await?;
+    let forged = forged.as_str().unwrap().to_string();
+    ui.fill("#trust-anchor", &forged).await?;
+    ui.click("#trust-add").await?;
+    ui.wait_text("#alert", "不符", Duration::from_secs(10))
+        .await?;
+    let kept = ui.find("#trust-anchor").await?.prop("value").await?;
+    assert_eq!(
+        kept.as_deref(),
+        Some(forged.as_str()),
+        "the pasted anchor was lost"
+    );
+    ui.wait_text("#trust", "共 1 个根公钥", Duration::from_secs(5))
+        .await?;
+    ui.scroll_to("#trust").await?;
     page_done(ui, "12-settings").await?;
     ui.logout().await?;
 

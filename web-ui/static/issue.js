@@ -1,11 +1,29 @@
 // 制证: the approved list, one card at a chosen reader, batches with per-card
-// progress (SSE `job` events + GET /batches/{id}), and resuming interrupted jobs.
+// progress (SSE `job` events + GET /batches/{id}), the list of open and recent batches
+// (GET /batches) with 查看 / 继续写卡, and resuming interrupted jobs.
 import { get, post } from "./api.js";
 import { bus, busy, showError, showNotice, state } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { add, h, clear, field, checkbox, table, label, today, KIND, JOB_STATE } from "./dom.js";
 
-const BATCH_KEY = "ecard.lastBatch";
+// Before GET /batches existed the page remembered the last batch in localStorage.
+const OLD_BATCH_KEY = "ecard.lastBatch";
+
+/** "2026-11-23T13:09:32.188Z" → local "2026-11-23 21:09" (as given when unparseable). */
+function localTime(at) {
+  if (!at) return "—";
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return String(at);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function batchReaders(chosen, panel) {
+  const readers = [...chosen];
+  if (!readers.length && panel.selected()) readers.push(panel.selected());
+  if (!readers.length) throw new Error("请在「使用的读卡器」中至少选择一台读卡器");
+  return readers;
+}
 
 export function renderIssue(page, { signal }) {
   const panel = readerPanel({ signal, legend: "写卡使用的读卡器" });
@@ -118,34 +136,34 @@ export function renderIssue(page, { signal }) {
       if (!readers.length) throw new Error("请至少选择一台读卡器");
       const r = await post("batches", { name: batchName.value.trim(), certificate_ids: ids, readers });
       picked.clear();
-      localStorage.setItem(BATCH_KEY, String(r.batch_id));
       showNotice(`批次 ${r.batch_id} 已开始，请向读卡器放入空白卡`);
       await loadBatch(r.batch_id);
-      await loadApproved();
+      await Promise.all([loadApproved(), loadBatches()]);
     });
   });
 
   const batchBox = h("section", { class: "panel", id: "batch-progress", "aria-labelledby": "bp-h", hidden: true });
   let currentBatch = null;
   let batchTimer = null;
+  async function resumeBatch(id, button) {
+    return busy(button, "正在继续…", async () => {
+      const readers = batchReaders(chosenForBatch, panel);
+      await post(`batches/${id}/resume`, { readers });
+      showNotice(`批次 ${id} 已继续，请向 ${readers.join("、")} 放入卡片`);
+      await Promise.all([loadBatch(id), loadBatches()]);
+    });
+  }
   async function loadBatch(id) {
     currentBatch = id;
     const b = await get(`batches/${id}`);
     clear(batchBox);
     batchBox.hidden = false;
+    batchBox.dataset.batch = String(b.batch_id);
     const progress = h("progress", { max: b.total, value: b.done, id: "batch-bar", "aria-labelledby": "bp-summary" });
-    const resume = h("button", { type: "button", class: "btn" }, "用所选读卡器继续批次");
-    resume.addEventListener("click", () =>
-      busy(resume, "正在继续…", async () => {
-        const readers = [...chosenForBatch];
-        if (!readers.length) throw new Error("请至少选择一台读卡器");
-        await post(`batches/${id}/resume`, { readers });
-        showNotice(`批次 ${id} 已继续，请放入卡片`);
-        await loadBatch(id);
-      }),
-    );
+    const resume = h("button", { type: "button", class: "btn" }, "用所选读卡器继续写卡");
+    resume.addEventListener("click", () => resumeBatch(id, resume));
     add(batchBox, 
-      h("h2", { id: "bp-h" }, `批次 ${b.batch_id} 进度`),
+      h("h2", { id: "bp-h", tabindex: "-1" }, `批次 ${b.batch_id} 进度`),
       h("p", { id: "bp-summary" }, `共 ${b.total} 张：完成 ${b.done}，排队 ${b.queued}，写卡中 ${b.writing}，中断 ${b.interrupted}，失败 ${b.failed}`),
       progress,
       table(
@@ -164,14 +182,80 @@ export function renderIssue(page, { signal }) {
           ),
         ),
       ),
-      b.interrupted > 0 || b.failed > 0 ? h("div", { class: "actions" }, resume) : null,
+      b.interrupted > 0 || b.failed > 0 || b.queued > 0 ? h("div", { class: "actions" }, resume) : null,
     );
   }
+
+  // Open and recent batches (newest first).
+  const batchesBox = h("div", { id: "batches" }, h("p", { class: "muted" }, "正在加载…"));
+  function batchState(b) {
+    const parts = [];
+    if (b.open > 0) parts.push(`未完成 ${b.open}`);
+    if (b.interrupted > 0) parts.push(`⚠ 中断 ${b.interrupted}`);
+    if (b.failed > 0) parts.push(`✖ 失败 ${b.failed}`);
+    if (!parts.length) return b.done === b.total ? "✔ 全部完成" : "已结束";
+    return parts.join("，");
+  }
+  async function loadBatches() {
+    const list = await get("batches");
+    clear(batchesBox);
+    if (!list.length) {
+      add(batchesBox, h("p", null, "还没有批次。在上表勾选人员后开始批量制证。"));
+      return list;
+    }
+    const rows = list.map((b) => {
+      const title = b.name || `批次 ${b.batch_id}`;
+      const view = h(
+        "button",
+        { type: "button", class: "btn btn-small btn-secondary", "data-view-batch": b.batch_id, "aria-label": `查看批次 ${b.batch_id}（${title}）的进度` },
+        "查看",
+      );
+      view.addEventListener("click", () =>
+        busy(view, "正在加载批次…", async () => {
+          await loadBatch(b.batch_id);
+          batchBox.scrollIntoView({ block: "start" });
+          document.getElementById("bp-h").focus();
+        }),
+      );
+      let resume = null;
+      if (b.open > 0 || b.interrupted > 0) {
+        resume = h(
+          "button",
+          { type: "button", class: "btn btn-small", "data-resume-batch": b.batch_id, "aria-label": `用所选读卡器继续写卡：批次 ${b.batch_id}（${title}）` },
+          "继续写卡",
+        );
+        resume.addEventListener("click", () => resumeBatch(b.batch_id, resume));
+      }
+      return h(
+        "tr",
+        { "data-batch": b.batch_id, "data-done": b.done, "data-total": b.total },
+        h("td", null, b.batch_id),
+        h("td", null, title),
+        h("td", null, b.created_by || "—"),
+        h("td", null, localTime(b.created_at)),
+        h("td", null, `完成 ${b.done}/${b.total}`),
+        h("td", null, batchState(b)),
+        h("td", null, h("div", { class: "actions" }, view, resume)),
+      );
+    });
+    add(
+      batchesBox,
+      table(`共 ${list.length} 个批次，最新的在前`, ["批次", "名称", "创建人", "创建时间", "进度", "状态", "操作"], rows, { id: "batches-table" }),
+      h("p", { class: "hint" }, "「继续写卡」使用上方「使用的读卡器」中勾选的读卡器（未勾选时用页首所选的读卡器）。"),
+    );
+    return list;
+  }
+
+  let listTimer = null;
   bus.addEventListener("job", (e) => {
     const d = e.detail;
     if (d.batch_id && d.batch_id === currentBatch) {
       window.clearTimeout(batchTimer);
       batchTimer = window.setTimeout(() => loadBatch(currentBatch).catch(showError), 250);
+    }
+    if (d.batch_id) {
+      window.clearTimeout(listTimer);
+      listTimer = window.setTimeout(() => loadBatches().catch(() => {}), 300);
     }
     if (d.state === "interrupted" || d.state === "verified") loadInterrupted().catch(() => {});
     if (d.state === "verified") loadApproved().catch(() => {});
@@ -224,6 +308,7 @@ export function renderIssue(page, { signal }) {
     result,
     h("section", { class: "panel", "aria-labelledby": "approved-h" }, h("h2", { id: "approved-h" }, "待制证"), listBox),
     batchForm,
+    h("section", { class: "panel", "aria-labelledby": "batches-h" }, h("h2", { id: "batches-h" }, "进行中与最近的批次"), batchesBox),
     batchBox,
     h("section", { class: "panel", "aria-labelledby": "int-h" }, h("h2", { id: "int-h" }, "中断的任务"), interruptedBox),
   );
@@ -237,6 +322,16 @@ export function renderIssue(page, { signal }) {
     clear(interruptedBox);
     add(interruptedBox, h("p", null, `无法加载中断任务：${e.message}`));
   });
-  const last = Number(localStorage.getItem(BATCH_KEY));
-  if (last) loadBatch(last).catch(() => localStorage.removeItem(BATCH_KEY));
+  localStorage.removeItem(OLD_BATCH_KEY);
+  // Coming back to the page shows the newest batch that still has cards to write.
+  loadBatches()
+    .then((list) => {
+      const open = list.find((b) => b.open > 0 || b.interrupted > 0);
+      if (open && currentBatch === null) return loadBatch(open.batch_id);
+      return undefined;
+    })
+    .catch((e) => {
+      clear(batchesBox);
+      add(batchesBox, h("p", null, `无法加载批次列表：${e.message}`));
+    });
 }

@@ -1,5 +1,5 @@
 // 设置: station settings, keys, trust list, sync/revocation-list age, operators.
-import { get, patch, post, put } from "./api.js";
+import { del, enc, get, patch, post, put } from "./api.js";
 import { busy, can, showError, showNotice } from "./core.js";
 import { add, h, clear, field, select, table, facts } from "./dom.js";
 
@@ -34,7 +34,9 @@ function settingsSection() {
         ["签发证书", signer ? `✔ ${signer.subject}（有效期 ${signer.valid_from} 至 ${signer.valid_until}，上级密钥 ${signer.issuer_key_id}）` : "✖ 未配置"],
       ]),
       h("h3", null, "信任列表（根公钥）"),
-      s.trust && s.trust.length
+      can("manage_trust")
+        ? h("p", null, `共 ${(s.trust || []).length} 个根公钥，在下方「信任列表」中添加或删除。`)
+        : s.trust && s.trust.length
         ? table(null, ["密钥标识", "名称", "有效期"], s.trust.map((t) => h("tr", null, h("td", null, h("code", null, t.key_id)), h("td", null, t.name), h("td", null, t.valid_from || t.valid_until ? `${t.valid_from || "—"} 至 ${t.valid_until || "—"}` : "—"))))
         : h("p", null, "✖ 信任列表为空：无法核验任何卡片"),
       form,
@@ -56,6 +58,142 @@ function settingsSection() {
       add(box, h("p", null, `无法加载设置：${e.message}`));
     });
   return h("section", { class: "panel", "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, "本站设置与密钥"), box);
+}
+
+const ANCHOR_HINT =
+  "粘贴省级平台下发的根公钥 JSON，含 name、key_id、public_key、valid_from、valid_until。只含公钥，不含私钥。";
+
+function period(t) {
+  return t.valid_from || t.valid_until ? `${t.valid_from || "—"} 至 ${t.valid_until || "—"}` : "—";
+}
+
+function trustSection() {
+  const list = h("div", { id: "trust" }, h("p", { class: "muted" }, "正在加载…"));
+  const confirmBox = h("div", { id: "trust-confirm", class: "panel", hidden: true });
+  let anchors = [];
+  let asking = null;
+  confirmBox.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && asking) closeConfirm(asking);
+  });
+
+  function closeConfirm(focusKey) {
+    clear(confirmBox);
+    confirmBox.hidden = true;
+    asking = null;
+    if (focusKey) {
+      const b = list.querySelector(`button[data-remove-trust="${CSS.escape(focusKey)}"]`);
+      if (b) b.focus();
+    }
+  }
+
+  function askRemove(t) {
+    clear(confirmBox);
+    confirmBox.hidden = false;
+    asking = t.key_id;
+    const only = anchors.length === 1;
+    const warning = only
+      ? `⚠ 「${t.name}」是信任列表中唯一的根公钥。删除后信任列表为空，本站核验的每一张卡都会失败（签发链无法验证），直到重新添加根公钥。`
+      : `⚠ 删除「${t.name}」后，由该根公钥签发的卡片核验将失败（签发链无法验证）。`;
+    const yes = h("button", { type: "button", class: "btn btn-danger", id: "trust-remove-confirm" }, "确认删除");
+    const no = h("button", { type: "button", class: "btn btn-secondary", id: "trust-remove-cancel" }, "取消");
+    no.addEventListener("click", () => closeConfirm(t.key_id));
+    yes.addEventListener("click", () =>
+      busy(yes, "正在删除…", async () => {
+        show(await del(`trust/${enc(t.key_id)}`));
+        closeConfirm();
+        showNotice(`已从信任列表删除「${t.name}」（${t.key_id}）`);
+        const heading = document.getElementById("trust-h");
+        if (heading) heading.focus();
+      }),
+    );
+    add(
+      confirmBox,
+      h("div", { role: "group", "aria-labelledby": "trust-confirm-text" },
+        h("p", { id: "trust-confirm-text" }, `确认删除根公钥 ${t.key_id}？ ${warning}`),
+        h("div", { class: "actions" }, yes, no),
+      ),
+    );
+    no.focus();
+  }
+
+  function show(items) {
+    anchors = items || [];
+    clear(list);
+    if (!anchors.length) {
+      add(list, h("p", null, "✖ 信任列表为空：本站无法核验任何卡片。请在下方粘贴省级根公钥。"));
+      return;
+    }
+    add(
+      list,
+      table(
+        `共 ${anchors.length} 个根公钥`,
+        ["名称", "密钥标识", "有效期", "操作"],
+        anchors.map((t) => {
+          const remove = h(
+            "button",
+            { type: "button", class: "btn btn-small btn-danger", "data-remove-trust": t.key_id, "aria-label": `删除根公钥 ${t.name}（${t.key_id}）` },
+            "删除",
+          );
+          remove.addEventListener("click", () => askRemove(t));
+          return h(
+            "tr",
+            { "data-key-id": t.key_id },
+            h("td", null, t.name),
+            h("td", null, h("code", null, t.key_id)),
+            h("td", null, period(t)),
+            h("td", null, remove),
+          );
+        }),
+        { id: "trust-table" },
+      ),
+    );
+  }
+
+  const anchorText = h("textarea", { id: "trust-anchor", rows: "6", spellcheck: "false", autocomplete: "off", required: true });
+  const addButton = h("button", { type: "submit", class: "btn", id: "trust-add" }, "添加到信任列表");
+  const form = h(
+    "form",
+    { "aria-labelledby": "trust-add-h" },
+    h("h3", { id: "trust-add-h" }, "添加根公钥"),
+    field("根公钥（JSON）", anchorText, ANCHOR_HINT),
+    h("div", { class: "actions" }, addButton),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(addButton, "正在添加…", async () => {
+      const text = anchorText.value.trim();
+      if (!text) throw new Error("请先粘贴根公钥 JSON");
+      let anchor;
+      try {
+        anchor = JSON.parse(text);
+      } catch (_e) {
+        throw new Error("粘贴的内容不是有效的 JSON，请检查是否完整复制（包括首尾的大括号）");
+      }
+      if (!anchor || typeof anchor !== "object" || Array.isArray(anchor)) {
+        throw new Error("根公钥应是一个 JSON 对象（{…}），含 name、key_id、public_key、valid_from、valid_until");
+      }
+      show(await post("trust", anchor));
+      anchorText.value = "";
+      showNotice(`已添加根公钥「${anchor.name}」（${anchor.key_id}）`);
+    });
+  });
+
+  get("trust")
+    .then(show)
+    .catch((e) => {
+      clear(list);
+      add(list, h("p", null, `无法加载信任列表：${e.message}`));
+      showError(e);
+    });
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "trust-h" },
+    h("h2", { id: "trust-h", tabindex: "-1" }, "信任列表"),
+    h("p", { class: "hint" }, "本站只信任这里列出的省级根公钥签发的卡片。"),
+    list,
+    confirmBox,
+    form,
+  );
 }
 
 function syncSection() {
@@ -168,6 +306,7 @@ function operatorsSection() {
 export function renderSettings(page) {
   add(page, h("h1", { tabindex: "-1" }, "设置"));
   if (can("manage_keys") || can("manage_trust")) add(page, settingsSection());
+  if (can("manage_trust")) add(page, trustSection());
   if (can("view_records") || can("sync")) add(page, syncSection());
   if (can("manage_operators")) add(page, operatorsSection());
 }
