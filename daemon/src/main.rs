@@ -450,8 +450,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             let st = open_station(&station)?;
             let id = certificate_id(&st, &certificate)?;
             let out = runtime()?.block_on(st.issue("cli", id, &reader))?;
-            let view = json!({ "job_id": out.job_id, "certificate_id": id, "number": out.number, "serial": out.serial,
-                "standing": out.verdict.standing, "standing_label": out.verdict.standing.label_zh(), "apdus": out.apdus });
+            let view = ecardd::api::issue_view(&out);
             print(json, &view, || {
                 format!(
                     "已制证 {} → 卡号 {}，核验：{}",
@@ -785,10 +784,11 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
         )
     })?)?;
     let (client, registry_key) = ecardd::sync::open(&store, &passphrase)?;
+    let trust = ecardd::keyring::trust_list(&store)?;
     let station = Station::without_keys(
         store,
         ecardd::readers::Readers::none(),
-        ecardd::keyring::trust_list(&Store::open(&args.db)?)?,
+        trust,
         StationConfig::default(),
     );
     let report = runtime()?.block_on(ecardd::sync::round(&station, &client, &registry_key))?;

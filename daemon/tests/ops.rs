@@ -148,15 +148,22 @@ async fn card_pulled_mid_write_interrupts_the_job_and_resume_completes_it() {
     assert_eq!(count(&f.station, "SELECT COUNT(*) FROM revocations"), 0);
 }
 
+/// Issues `cert` on a blank card torn mid-write, then on a second blank card; returns
+/// the first (half-written) card's serial.
+async fn torn_then_written_on_another_card(f: &Fixture, cert: i64) -> String {
+    let first = f.sim.insert_blank(R).unwrap();
+    f.sim.tear_next(R, 9).unwrap();
+    f.station.issue("issuer", cert, R).await.unwrap_err();
+    f.sim.eject(R).unwrap();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", cert, R).await.unwrap();
+    first
+}
+
 #[tokio::test]
 async fn resuming_on_another_card_voids_the_first_serial() {
     let f = fixture();
-    let first = f.sim.insert_blank(R).unwrap();
-    f.sim.tear_next(R, 9).unwrap();
-    f.station.issue("issuer", f.certs[2], R).await.unwrap_err();
-    f.sim.eject(R).unwrap();
-    f.sim.insert_blank(R).unwrap();
-    f.station.issue("issuer", f.certs[2], R).await.unwrap();
+    let first = torn_then_written_on_another_card(&f, f.certs[2]).await;
     let voided: String = f
         .station
         .store
@@ -170,12 +177,7 @@ async fn resuming_on_another_card_voids_the_first_serial() {
 #[tokio::test]
 async fn a_voided_card_is_never_written_again() {
     let f = fixture();
-    let first = f.sim.insert_blank(R).unwrap();
-    f.sim.tear_next(R, 9).unwrap();
-    f.station.issue("issuer", f.certs[2], R).await.unwrap_err();
-    f.sim.eject(R).unwrap();
-    f.sim.insert_blank(R).unwrap();
-    f.station.issue("issuer", f.certs[2], R).await.unwrap();
+    let first = torn_then_written_on_another_card(&f, f.certs[2]).await;
     f.sim.eject(R).unwrap();
     f.sim.insert_from_tray(R, &first).unwrap();
     let before = count(&f.station, "SELECT COUNT(*) FROM cards");

@@ -274,6 +274,15 @@ fn cert_ids(s: &StationUnderTest) -> Vec<i64> {
         .collect()
 }
 
+/// Carries the card with `serial` from the tray to the reader, verifies it at
+/// `station` and takes it out again: the standing's label.
+async fn standing_at(station: &Station, desk: &SimReaders, serial: &str) -> &'static str {
+    desk.insert_from_tray(R, serial).unwrap();
+    let standing = station.verify(R).await.unwrap().verdict.standing;
+    desk.eject(R).unwrap();
+    standing.label_zh()
+}
+
 async fn issue_one(s: &StationUnderTest, desk: &SimReaders, cert: i64) -> String {
     desk.insert_blank(R).unwrap();
     let out = s.station.issue("issuer", cert, R).await.unwrap();
@@ -300,18 +309,7 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
     round_process(&b).unwrap();
 
     // B sees the card as valid: same bureau keys, nothing revoked yet.
-    desk.insert_from_tray(R, &serial).unwrap();
-    assert_eq!(
-        b.station
-            .verify(R)
-            .await
-            .unwrap()
-            .verdict
-            .standing
-            .label_zh(),
-        "有效"
-    );
-    desk.eject(R).unwrap();
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "有效");
 
     // A cancels without the card at hand: only the records know.
     a.station
@@ -327,18 +325,7 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
         .await
         .unwrap();
     // Before B syncs, the card still passes B's field check (B cannot know yet).
-    desk.insert_from_tray(R, &serial).unwrap();
-    assert_eq!(
-        b.station
-            .verify(R)
-            .await
-            .unwrap()
-            .verdict
-            .standing
-            .label_zh(),
-        "有效"
-    );
-    desk.eject(R).unwrap();
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "有效");
 
     let pushed = round_process(&a).unwrap();
     assert!(pushed["pushed"].as_u64().unwrap() >= 1, "{pushed}");

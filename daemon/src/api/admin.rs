@@ -237,9 +237,8 @@ pub async fn remove_trust(
 }
 
 fn reload_trust(state: &AppState) -> Result<(), ApiError> {
-    let list = keyring::trust_list(&state.station.store)?;
-    if let Ok(mut t) = state.station.trust.write() {
-        *t = list;
-    }
+    state
+        .station
+        .set_trust_list(keyring::trust_list(&state.station.store)?);
     Ok(())
 }

@@ -24,7 +24,8 @@ pub struct IssueBody {
     reader: String,
 }
 
-fn issue_view(out: &IssueOutcome) -> Value {
+/// The issue outcome as the API and `ecardd issue --json` print it.
+pub fn issue_view(out: &IssueOutcome) -> Value {
     json!({
         "job_id": out.job_id, "certificate_id": out.certificate_id, "number": out.number,
         "serial": out.serial, "standing": out.verdict.standing, "standing_label": out.verdict.standing.label_zh(),
@@ -112,25 +113,9 @@ pub async fn resume_batch(
     ApiJson(req): ApiJson<ReadersBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(Permission::Issue)?;
-    if state.station.batch_progress(id)?.total == 0 {
-        return Err(ApiError::not_found(format!("找不到批次 {id}")));
-    }
-    let known: Vec<String> = state
-        .station
-        .readers
-        .list()
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-    if let Some(r) = req.readers.iter().find(|r| !known.contains(r)) {
-        return Err(
-            crate::ops::OpError::Reader(crate::readers::ReaderError::UnknownReader(r.clone()))
-                .into(),
-        );
-    }
     state
         .station
-        .resume_batch(session.actor(), id, &req.readers);
+        .resume_batch(session.actor(), id, &req.readers)?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "batch_id": id }))))
 }
 

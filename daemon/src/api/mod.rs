@@ -13,7 +13,7 @@ mod records;
 mod session;
 mod static_files;
 
-pub use cards::verdict_view;
+pub use cards::{issue_view, verdict_view};
 pub use error::ApiError;
 pub use session::COOKIE_NAME;
 

@@ -356,15 +356,7 @@ impl Station {
         if certificate_ids.is_empty() {
             return Err(OpError::Invalid("批次中没有证件".into()));
         }
-        if readers.is_empty() {
-            return Err(OpError::Invalid("未选择读卡器".into()));
-        }
-        let known: Vec<String> = self.readers.list().into_iter().map(|r| r.name).collect();
-        if let Some(r) = readers.iter().find(|r| !known.contains(r)) {
-            return Err(OpError::Reader(crate::readers::ReaderError::UnknownReader(
-                r.clone(),
-            )));
-        }
+        self.check_batch_readers(readers)?;
         let batch_id = self.store.write(actor, |tx| {
             let batch = store::insert_batch(tx, name)?;
             for id in certificate_ids {
@@ -383,10 +375,35 @@ impl Station {
         Ok(batch_id)
     }
 
-    /// Restarts the writers of a batch (after a restart of the daemon).
-    pub fn resume_batch(&self, actor: &str, batch_id: i64, readers: &[String]) {
+    /// Restarts the writers of a batch (after a restart of the daemon, or when a
+    /// reader's writer stopped on interrupted jobs).
+    pub fn resume_batch(
+        &self,
+        actor: &str,
+        batch_id: i64,
+        readers: &[String],
+    ) -> Result<(), OpError> {
+        if self.batch_progress(batch_id)?.total == 0 {
+            return Err(OpError::NotFound(format!("批次 {batch_id}")));
+        }
+        self.check_batch_readers(readers)?;
         for reader in readers {
             self.spawn_batch_worker(actor.to_owned(), batch_id, reader.clone());
+        }
+        Ok(())
+    }
+
+    /// A batch needs at least one reader, and only readers this station has.
+    fn check_batch_readers(&self, readers: &[String]) -> Result<(), OpError> {
+        if readers.is_empty() {
+            return Err(OpError::Invalid("未选择读卡器".into()));
+        }
+        let known: Vec<String> = self.readers.list().into_iter().map(|r| r.name).collect();
+        match readers.iter().find(|r| !known.contains(r)) {
+            Some(r) => Err(OpError::Reader(crate::readers::ReaderError::UnknownReader(
+                r.clone(),
+            ))),
+            None => Ok(()),
         }
     }
 

@@ -154,6 +154,13 @@ impl Station {
         self.trust.read().map(|t| t.clone()).unwrap_or_default()
     }
 
+    /// Replaces the trust list verification uses (after the store's anchors changed).
+    pub fn set_trust_list(&self, trust: TrustList) {
+        if let Ok(mut t) = self.trust.write() {
+            *t = trust;
+        }
+    }
+
     /// Jobs left `writing` by a process that died are interrupted, not done: their
     /// card may be half written. Called once at start.
     pub fn recover_after_restart(&self) -> Result<usize, OpError> {

@@ -76,9 +76,7 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
         Ok(())
     })?;
     if let Some(trust) = new_trust {
-        if let Ok(mut t) = station.trust.write() {
-            *t = trust;
-        }
+        station.set_trust_list(trust);
     }
     Ok(applied)
 }

@@ -35,7 +35,7 @@ pub fn enroll(
     let sealed_json = sealed
         .to_json()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
-    let registry_json = serde_json::to_string(registry_key).map_err(StoreErr)?;
+    let registry_json = serde_json::to_string(registry_key).map_err(store::StoreError::from)?;
     store.write("sync", |tx| {
         tx.conn().execute(
             "INSERT INTO sync_state (id, registry_url, station_id, station_key_sealed, registry_key)
@@ -52,13 +52,6 @@ pub fn enroll(
         Ok(())
     })?;
     Ok(hex::encode(key.public_key()))
-}
-
-struct StoreErr(serde_json::Error);
-impl From<StoreErr> for SyncError {
-    fn from(e: StoreErr) -> Self {
-        SyncError::Store(store::StoreError::Json(e.0))
-    }
 }
 
 struct Row {
@@ -97,7 +90,8 @@ pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]
         .open(STATION_KEY, passphrase)
         .map_err(|e| SyncError::Malformed(e.message_zh().into()))?;
     let key = SigningKey::from_pkcs8(&pkcs8).map_err(|e| SyncError::Malformed(e.to_string()))?;
-    let registry: RegistryKey = serde_json::from_str(&r.registry_key).map_err(StoreErr)?;
+    let registry: RegistryKey =
+        serde_json::from_str(&r.registry_key).map_err(store::StoreError::from)?;
     let registry_key = registry
         .public_key()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
@@ -198,32 +192,24 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
         )
         .optional()?)
     })?;
-    Ok(match row {
-        Some((url, id, attempt, success, error, cursor, number)) => SyncStatus {
-            configured: true,
-            registry_url: Some(url),
-            station_id: Some(id),
-            last_attempt: attempt,
-            last_success: success,
-            last_error: error,
-            backlog,
-            feed_cursor: cursor as u64,
-            revocation_list_number: number.map(|n| n as u64),
-            revocation_list_date: list_date,
-            revocation_list_age_days: age,
-        },
-        None => SyncStatus {
-            configured: false,
-            registry_url: None,
-            station_id: None,
-            last_attempt: None,
-            last_success: None,
-            last_error: None,
-            backlog,
-            feed_cursor: 0,
-            revocation_list_number: None,
-            revocation_list_date: list_date,
-            revocation_list_age_days: age,
-        },
+    let (registry_url, station_id, last_attempt, last_success, last_error, cursor, number) =
+        match row {
+            Some((url, id, attempt, success, error, cursor, number)) => {
+                (Some(url), Some(id), attempt, success, error, cursor, number)
+            }
+            None => (None, None, None, None, None, 0, None),
+        };
+    Ok(SyncStatus {
+        configured: registry_url.is_some(),
+        registry_url,
+        station_id,
+        last_attempt,
+        last_success,
+        last_error,
+        backlog,
+        feed_cursor: cursor as u64,
+        revocation_list_number: number.map(|n| n as u64),
+        revocation_list_date: list_date,
+        revocation_list_age_days: age,
     })
 }
