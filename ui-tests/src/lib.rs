@@ -412,6 +412,32 @@ impl Ui {
         }
     }
 
+    /// Waits until at least `n` elements match `css` (lists are filled after the
+    /// page's request returns); returns them. On timeout the error says how many
+    /// there were and what the alert region said.
+    pub async fn wait_count(
+        &self,
+        css: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<fantoccini::elements::Element>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found = self.client.find_all(Locator::Css(css)).await?;
+            if found.len() >= n {
+                return Ok(found);
+            }
+            if Instant::now() > deadline {
+                let alert = self.alert_text().await.unwrap_or_default();
+                return Err(err(format!(
+                    "`{css}`: {} found, {n} wanted within {timeout:?}; alert region: {alert:?}",
+                    found.len()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits for `css` to carry attribute `attr`; returns its value. Fails early
     /// with the alert region's text when the UI reports an error instead.
     pub async fn wait_attr(&self, css: &str, attr: &str, timeout: Duration) -> Result<String> {

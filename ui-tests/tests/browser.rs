@@ -135,10 +135,11 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     // issue page's own reader panel; progress arrives through SSE `job` events.
     ui.goto("issue").await?;
     let boxes = ui
-        .client
-        .find_all(fantoccini::Locator::Css(
+        .wait_count(
             "#approved-table input[type=checkbox]",
-        ))
+            2,
+            Duration::from_secs(10),
+        )
         .await?;
     assert!(boxes.len() >= 2, "approved list has {} rows", boxes.len());
     boxes[0].click().await?;
