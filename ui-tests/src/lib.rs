@@ -496,7 +496,10 @@ impl Ui {
         let deadline = Instant::now() + WAIT;
         while !self.exists("#nav-list a").await? {
             let alert = self.alert_text().await.unwrap_or_default();
-            if !alert.is_empty() {
+            // The alert is read after the navigation check: a message that appeared
+            // because the login succeeded meanwhile (on the first page) is not a
+            // failed login, so the navigation is checked once more.
+            if !alert.is_empty() && !self.exists("#nav-list a").await? {
                 return Err(err(format!("login as {username} failed: {alert}")));
             }
             if Instant::now() > deadline {

@@ -384,8 +384,22 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     ui.logout().await?;
 
     // 检查员: no 制证 in the navigation; opening it directly is refused by the server.
+    // The admin logged out on 设置; the inspector logging in at the same screen starts
+    // on their own first page, not on the admin's page (which would be refused).
     ui.login("jiancha").await?;
     let nav = ui.nav_routes().await?;
+    let landed = ui
+        .wait_attr(
+            "#nav-list a[aria-current=page]",
+            "data-route",
+            Duration::from_secs(5),
+        )
+        .await?;
+    assert_eq!(Some(&landed), nav.first(), "inspector landed on {landed}");
+    assert!(
+        !ui.exists("#refusal").await?,
+        "inspector landed on a refusal"
+    );
     assert!(
         !nav.contains(&"issue".to_string()),
         "inspector nav: {nav:?}"

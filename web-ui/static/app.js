@@ -117,23 +117,37 @@ function renderLogin(message) {
   user.focus();
 }
 
+/** Whether `hashPath` ("records?id=3") names a page the current session may open. */
+function mayReturnTo(hashPath) {
+  if (!hashPath) return false;
+  const r = ROUTES.find((x) => x.path === hashPath.split("?")[0]);
+  return Boolean(r && allowed(r));
+}
+
 async function startSession(session) {
   state.session = session;
   renderShell();
   connectEvents();
-  const target = returnTo && returnTo !== "login" ? returnTo : firstAllowed();
+  // Back to the page the session expired on, but only if this account may open it:
+  // a different operator logging in at the same screen starts on their own first page.
+  const target = mayReturnTo(returnTo) ? returnTo : firstAllowed();
   returnTo = null;
   go(target);
 }
 
-function endSession(message) {
+/**
+ * `keepPlace`: remember the current page to return to after the next login (the
+ * session expired under the user); an explicit logout forgets it.
+ */
+function endSession(message, { keepPlace = false } = {}) {
   state.session = null;
   state.readers = [];
+  returnTo = null;
   disconnectEvents();
   renderShell();
   if (location.hash !== "#/login") {
     const { path } = parseHash();
-    if (path && path !== "login") returnTo = location.hash.replace(/^#\/?/, "");
+    if (keepPlace && path && path !== "login") returnTo = location.hash.replace(/^#\/?/, "");
     history.replaceState(null, "", "#/login");
   }
   renderLogin(message);
@@ -193,7 +207,7 @@ function route() {
 
 async function boot() {
   setUnauthenticatedHandler(() => {
-    if (state.session) endSession("登录已过期或已退出，请重新登录");
+    if (state.session) endSession("登录已过期或已退出，请重新登录", { keepPlace: true });
   });
   document.getElementById("logout").addEventListener("click", (e) => {
     busy(e.currentTarget, "正在退出…", async () => {
