@@ -367,6 +367,24 @@ async fn every_role_is_refused_exactly_what_it_may_not_do() {
                 assert_eq!(s, StatusCode::FORBIDDEN, "{role} {method} {path}: {v}");
                 assert_eq!(v["code"], "forbidden");
                 assert!(v["message"].as_str().unwrap().contains(role.label_zh()));
+                // The permission is checked before the body is read: a refused
+                // role learns nothing about what the route would accept.
+                if method != Method::GET {
+                    let req = Request::builder()
+                        .method(method.clone())
+                        .uri(format!("/api/v1{path}"))
+                        .header("x-requested-with", "ecard")
+                        .header(header::COOKIE, &cookie)
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from("{not json"))
+                        .unwrap();
+                    let (s, _, _) = a.raw(req).await;
+                    assert_eq!(
+                        s,
+                        StatusCode::FORBIDDEN,
+                        "{role} {method} {path} (bad body)"
+                    );
+                }
             }
         }
     }

@@ -2,9 +2,10 @@
 //! themselves), and operator accounts.
 
 use super::error::ApiError;
-use super::session::{OperatorView, Session};
+use super::session::OperatorView;
+use super::session::{need, Granted};
 use super::{ApiJson, AppState};
-use crate::auth::{self, Permission, Role};
+use crate::auth::{self, Role};
 use crate::keyring;
 use crate::ops::MAX_REVOCATION_AGE_SETTING;
 use crate::store;
@@ -39,9 +40,8 @@ fn settings_view(state: &AppState) -> Result<Value, ApiError> {
 
 pub async fn settings(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ManageKeys>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ManageKeys)?;
     Ok(Json(settings_view(&state)?))
 }
 
@@ -52,10 +52,9 @@ pub struct SettingsBody {
 
 pub async fn update_settings(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ManageKeys>,
     ApiJson(req): ApiJson<SettingsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ManageKeys)?;
     if let Some(days) = req.max_revocation_age_days {
         if !(1..=365).contains(&days) {
             return Err(ApiError::invalid("注销名单有效天数须在 1 到 365 之间"));
@@ -75,9 +74,8 @@ pub async fn update_settings(
 
 pub async fn operators(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ManageOperators>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ManageOperators)?;
     let list = state.station.store.read(store::list_operators)?;
     Ok(Json(json!(list
         .iter()
@@ -101,10 +99,9 @@ fn valid_username(u: &str) -> bool {
 
 pub async fn create_operator(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ManageOperators>,
     ApiJson(req): ApiJson<NewOperator>,
 ) -> Result<(StatusCode, Json<OperatorView>), ApiError> {
-    session.require(Permission::ManageOperators)?;
     let username = req.username.trim();
     if !valid_username(username) {
         return Err(ApiError::invalid(
@@ -142,11 +139,10 @@ pub struct OperatorPatch {
 
 pub async fn update_operator(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ManageOperators>,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<OperatorPatch>,
 ) -> Result<Json<OperatorView>, ApiError> {
-    session.require(Permission::ManageOperators)?;
     if req.disabled == Some(true) && id == session.operator.id {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -183,19 +179,17 @@ pub async fn update_operator(
 
 pub async fn trust(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ManageTrust>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ManageTrust)?;
     Ok(Json(json!(state.station.trust_list().anchors)))
 }
 
 /// Adds a province root (its public key only) to the trust list.
 pub async fn add_trust(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ManageTrust>,
     ApiJson(anchor): ApiJson<card_profile::pki::TrustAnchor>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    session.require(Permission::ManageTrust)?;
     if card_profile::pki::key_id(&anchor.public_key) != anchor.key_id {
         return Err(ApiError::invalid("根证书公钥与其标识不符"));
     }
@@ -215,10 +209,9 @@ pub async fn add_trust(
 
 pub async fn remove_trust(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ManageTrust>,
     Path(key_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ManageTrust)?;
     let removed = state.station.store.write(session.actor(), |tx| {
         let n = tx.conn().execute(
             "DELETE FROM trust_anchors WHERE key_id = ?1",

@@ -5,9 +5,8 @@
 use super::error::ApiError;
 use super::labels;
 use super::records::state_zh;
-use super::session::Session;
+use super::session::{need, Granted};
 use super::{ApiJson, AppState};
-use crate::auth::Permission;
 use crate::ops::{IssueOutcome, ReviewRequest, StatusRequest, VerifyOutcome};
 use crate::store;
 use axum::extract::{Path, Query, State};
@@ -35,10 +34,9 @@ pub fn issue_view(out: &IssueOutcome) -> Value {
 
 pub async fn issue(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::Issue>,
     ApiJson(req): ApiJson<IssueBody>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Issue)?;
     let out = state
         .station
         .issue(session.actor(), req.certificate_id, &req.reader)
@@ -55,10 +53,9 @@ pub struct BatchBody {
 
 pub async fn start_batch(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::Issue>,
     ApiJson(req): ApiJson<BatchBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    session.require(Permission::Issue)?;
     let name = req
         .name
         .filter(|n| !n.trim().is_empty())
@@ -72,10 +69,9 @@ pub async fn start_batch(
 
 pub async fn batch(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::Issue>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Issue)?;
     let progress = state.station.batch_progress(id)?;
     if progress.total == 0 {
         return Err(ApiError::not_found(format!("找不到批次 {id}")));
@@ -91,9 +87,8 @@ pub async fn batch(
 
 pub async fn batches(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::Issue>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Issue)?;
     let list = state
         .station
         .store
@@ -108,11 +103,10 @@ pub struct ReadersBody {
 
 pub async fn resume_batch(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::Issue>,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<ReadersBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    session.require(Permission::Issue)?;
     state
         .station
         .resume_batch(session.actor(), id, &req.readers)?;
@@ -126,10 +120,9 @@ pub struct JobsQuery {
 
 pub async fn jobs(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::Issue>,
     Query(q): Query<JobsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Issue)?;
     if let Some(s) = q.state.as_deref() {
         store::JobState::parse(s).map_err(|_| ApiError::invalid(format!("未知的任务状态：{s}")))?;
     }
@@ -147,11 +140,10 @@ pub struct ReaderBody {
 
 pub async fn resume_job(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::Issue>,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<ReaderBody>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Issue)?;
     let job = state.station.store.read(|c| store::job(c, id))?;
     if !matches!(
         job.state,
@@ -221,20 +213,18 @@ pub fn verdict_view(out: &VerifyOutcome) -> Value {
 
 pub async fn verify(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::Verify>,
     ApiJson(req): ApiJson<ReaderBody>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Verify)?;
     let out = state.station.verify(&req.reader).await?;
     Ok(Json(verdict_view(&out)))
 }
 
 pub async fn review(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::Review>,
     ApiJson(req): ApiJson<ReviewRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Review)?;
     let review = state.station.review(session.actor(), &req).await?;
     Ok(Json(json!({
         "year": review.year, "date": review.date, "result": review.result, "remark": review.remark,
@@ -251,11 +241,10 @@ pub struct StatusBody {
 
 pub async fn change_status(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ChangeStatus>,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ChangeStatus)?;
     let reader = req.reader.as_deref().filter(|r| !r.is_empty());
     let out = state
         .station

@@ -3,9 +3,8 @@
 //! 证件换证表, 证件补发表.
 
 use super::error::ApiError;
-use super::session::Session;
+use super::session::{need, Granted};
 use super::{xlsx_response, AppState};
-use crate::auth::Permission;
 use crate::store;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -32,11 +31,10 @@ fn text(detail: &serde_json::Value, key: &str) -> String {
 
 pub async fn form(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ViewRecords>,
     Path(file): Path<String>,
     Query(range): Query<Range>,
 ) -> Result<Response, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let today = state.station.today();
     let to = range.to.unwrap_or(today);
     let from = range.from.unwrap_or(to - chrono::Days::new(31));

@@ -2,9 +2,8 @@
 //! downloadable error report of a refused import, and the empty template.
 
 use super::error::ApiError;
-use super::session::Session;
+use super::session::{need, Granted};
 use super::{xlsx_response, AppState};
-use crate::auth::Permission;
 use crate::ops::ImportError;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -26,10 +25,9 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 pub async fn upload(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::Import>,
     mut form: Multipart,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::Import)?;
     let mut roster = None;
     let mut photos = None;
     while let Some(field) = form
@@ -95,10 +93,9 @@ pub async fn upload(
 
 pub async fn report(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::Import>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
-    session.require(Permission::Import)?;
     let id = file.strip_suffix(".xlsx").unwrap_or(&file);
     let bytes = state
         .import_reports
@@ -111,8 +108,7 @@ pub async fn report(
     Ok(xlsx_response("导入错误报告.xlsx", bytes))
 }
 
-pub async fn template(session: Session) -> Result<Response, ApiError> {
-    session.require(Permission::Import)?;
+pub async fn template(_: Granted<need::Import>) -> Result<Response, ApiError> {
     let bytes = ecard_domain::forms::roster_template().map_err(internal)?;
     Ok(xlsx_response("人员数据录入模板.xlsx", bytes))
 }

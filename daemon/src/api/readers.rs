@@ -2,9 +2,8 @@
 //! Server-Sent Events), and in demo mode the hands that insert and eject cards.
 
 use super::error::ApiError;
-use super::session::Session;
+use super::session::{need, Granted};
 use super::{ApiJson, AppState};
-use crate::auth::Permission;
 use crate::readers::sim::SimReaders;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,9 +19,8 @@ use tokio_stream::wrappers::BroadcastStream;
 
 pub async fn list(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ReadReaders>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ReadReaders)?;
     let readers = &state.station.readers;
     Ok(Json(
         json!({ "service_up": readers.service_up(), "readers": readers.list() }),
@@ -31,9 +29,8 @@ pub async fn list(
 
 pub async fn events(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ReadReaders>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    session.require(Permission::ReadReaders)?;
     // A lagging client skips what it missed (it re-reads the lists); it never
     // blocks the readers or the writers.
     let readers =
@@ -62,10 +59,9 @@ fn demo(state: &AppState) -> Result<&Arc<SimReaders>, ApiError> {
 
 pub async fn insert_blank(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ReadReaders>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ReadReaders)?;
     let serial = demo(&state)?
         .insert_blank(&name)
         .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
@@ -74,10 +70,9 @@ pub async fn insert_blank(
 
 pub async fn eject(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ReadReaders>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ReadReaders)?;
     let serial = demo(&state)?
         .eject(&name)
         .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
@@ -91,11 +86,10 @@ pub struct FromTray {
 
 pub async fn insert_from_tray(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ReadReaders>,
     Path(name): Path<String>,
     ApiJson(req): ApiJson<FromTray>,
 ) -> Result<StatusCode, ApiError> {
-    session.require(Permission::ReadReaders)?;
     demo(&state)?
         .insert_from_tray(&name, &req.serial)
         .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
@@ -104,8 +98,7 @@ pub async fn insert_from_tray(
 
 pub async fn tray(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ReadReaders>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ReadReaders)?;
     Ok(Json(json!(demo(&state)?.tray())))
 }

@@ -2,9 +2,8 @@
 //! the annual-review schedule, the audit log.
 
 use super::error::ApiError;
-use super::session::Session;
+use super::session::{need, Granted};
 use super::{xlsx_response, AppState};
-use crate::auth::Permission;
 use crate::ops::REVOCATION_LIST_DATE;
 use crate::store::{self, CertificateState};
 use axum::extract::{Path, Query, State};
@@ -36,10 +35,9 @@ pub struct ListQuery {
 
 pub async fn certificates(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewRecords>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let filter = match query.state.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             CertificateState::parse(s)
@@ -65,10 +63,9 @@ pub async fn certificates(
 
 pub async fn certificate(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewRecords>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let v = state.station.store.read(|c| {
         let cert = store::certificate(c, id)?;
         let officer = store::officer(c, cert.officer_id)?;
@@ -92,10 +89,9 @@ pub async fn certificate(
 
 pub async fn officer_photo(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewRecords>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let photo = state
         .station
         .store
@@ -106,9 +102,8 @@ pub async fn officer_photo(
 
 pub async fn revocations(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewRecords>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let list_date = state.station.store.setting(REVOCATION_LIST_DATE)?;
     let entries = state
         .station
@@ -124,10 +119,9 @@ pub struct AuditQuery {
 
 pub async fn audit(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewAudit>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ViewAudit)?;
     let rows = state
         .station
         .store
@@ -146,9 +140,8 @@ pub async fn audit(
 
 pub async fn audit_verify(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewAudit>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ViewAudit)?;
     let r = state.station.store.verify_audit_chain()?;
     Ok(Json(
         json!({ "rows": r.rows, "first_broken": r.first_broken }),
@@ -194,10 +187,9 @@ fn schedule(state: &AppState, year: Option<i32>) -> Result<(i32, Vec<ScheduleIte
 
 pub async fn review_schedule(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewRecords>,
     Query(q): Query<ScheduleQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let (year, items) = schedule(&state, q.year)?;
     let deadline = state.station.config.domain_review_policy().deadline(year);
     let items: Vec<Value> = items
@@ -218,10 +210,9 @@ pub async fn review_schedule(
 
 pub async fn review_schedule_xlsx(
     State(state): State<AppState>,
-    session: Session,
+    session: Granted<need::ViewRecords>,
     Query(q): Query<ScheduleQuery>,
 ) -> Result<Response, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let (year, items) = schedule(&state, q.year)?;
     let today = state.station.today();
     let list: Vec<_> = items
@@ -264,9 +255,8 @@ pub async fn review_schedule_xlsx(
 
 pub async fn sync_status(
     State(state): State<AppState>,
-    session: Session,
+    _session: Granted<need::ViewRecords>,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Permission::ViewRecords)?;
     let s = crate::sync::status(&state.station.store, state.station.today()).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,

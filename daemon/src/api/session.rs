@@ -75,6 +75,67 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// A permission as a type, so that a route states what it needs in its signature.
+pub trait Needed {
+    const PERMISSION: Permission;
+}
+
+/// The permissions as types (`Granted<need::Issue>`).
+pub mod need {
+    use super::{Needed, Permission};
+
+    macro_rules! needs {
+        ($($name:ident),* $(,)?) => {$(
+            pub struct $name;
+            impl Needed for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+
+    needs!(
+        ReadReaders,
+        Issue,
+        Verify,
+        Review,
+        ChangeStatus,
+        Import,
+        ViewRecords,
+        ManageKeys,
+        ManageOperators,
+        ManageTrust,
+        ViewAudit,
+    );
+}
+
+/// A session whose role holds `P`. As an extractor it runs before the body is read
+/// (axum runs the parts extractors first), so a refused role gets 403 whatever it
+/// sent, and a handler cannot forget the check.
+pub struct Granted<P> {
+    pub session: Session,
+    needed: std::marker::PhantomData<P>,
+}
+
+impl<P> std::ops::Deref for Granted<P> {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl<P: Needed + Send + Sync> FromRequestParts<AppState> for Granted<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = Session::from_request_parts(parts, state).await?;
+        session.require(P::PERMISSION)?;
+        Ok(Granted {
+            session,
+            needed: std::marker::PhantomData,
+        })
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct OperatorView {
     pub id: i64,
