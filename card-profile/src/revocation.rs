@@ -15,6 +15,13 @@ pub struct Revocation {
 
 pub trait RevocationLookup {
     fn lookup(&self, serial: &Serial, certificate_number: &str) -> Option<Revocation>;
+
+    /// A suspension (暂停执法) in force for this certificate according to the
+    /// verifier's records. A card is often not at hand when its holder is suspended,
+    /// so its own EF.STATUS still says active; the verdict must not.
+    fn suspension(&self, _certificate_number: &str) -> Option<Revocation> {
+        None
+    }
 }
 
 /// An in-memory revocation list, hashed both ways: a lookup is two hash probes.
@@ -22,6 +29,8 @@ pub trait RevocationLookup {
 pub struct RevocationSet {
     by_serial: HashMap<Serial, Revocation>,
     by_number: HashMap<String, Revocation>,
+    /// Suspensions in force, by certificate number (reversible, so not revocations).
+    suspended: HashMap<String, Revocation>,
 }
 
 impl RevocationSet {
@@ -37,6 +46,11 @@ impl RevocationSet {
         self.by_number.insert(number.into(), revocation);
     }
 
+    pub fn suspend_number(&mut self, number: impl Into<String>, suspension: Revocation) {
+        self.suspended.insert(number.into(), suspension);
+    }
+
+    /// Revocations held (suspensions are not counted).
     pub fn len(&self) -> usize {
         self.by_serial.len() + self.by_number.len()
     }
@@ -52,5 +66,9 @@ impl RevocationLookup for RevocationSet {
             .get(serial)
             .or_else(|| self.by_number.get(certificate_number))
             .cloned()
+    }
+
+    fn suspension(&self, certificate_number: &str) -> Option<Revocation> {
+        self.suspended.get(certificate_number).cloned()
     }
 }

@@ -86,6 +86,12 @@ pub enum Finding {
         reason: String,
         since: NaiveDate,
     },
+    /// Suspended according to the verifier's records while the card itself does not
+    /// say so (the suspension was decided without the card at hand).
+    SuspensionListed {
+        reason: String,
+        since: NaiveDate,
+    },
     RevocationListStale {
         age_days: i64,
         max_days: i64,
@@ -273,15 +279,17 @@ pub fn standing_of(checks: &[Check]) -> Standing {
     {
         return Standing::Invalid;
     }
-    if failed_with(CheckKind::RevocationList).is_some()
-        || any(CheckKind::CardStatus, &|f| {
-            matches!(f, Finding::Revoked { .. })
-        })
-    {
+    if any(CheckKind::RevocationList, &|f| {
+        !matches!(f, Finding::SuspensionListed { .. })
+    }) || any(CheckKind::CardStatus, &|f| {
+        matches!(f, Finding::Revoked { .. })
+    }) {
         return Standing::Revoked;
     }
     if any(CheckKind::CardStatus, &|f| {
         matches!(f, Finding::Suspended { .. })
+    }) || any(CheckKind::RevocationList, &|f| {
+        matches!(f, Finding::SuspensionListed { .. })
     }) {
         return Standing::Suspended;
     }

@@ -385,6 +385,68 @@ fn missing_revocation_list_is_a_warning_not_a_pass() {
     );
 }
 
+/// A suspension the verifier's records hold, decided without the card at hand: the
+/// card still says active, the verdict says 已暂停; revocation still wins; a card that
+/// says suspended itself is reported once, by CardStatus.
+#[test]
+fn a_suspension_in_the_records_suspends_an_active_card() {
+    use card_profile::revocation::Revocation;
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 7, SimOptions::default());
+    let data = officer();
+    sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5)).unwrap();
+    let number = data.certificate.number.clone();
+    let suspension = Revocation {
+        reason: "立案调查".into(),
+        since: d(2026, 5, 20),
+    };
+    let mut lists = RevocationSet::new();
+    lists.suspend_number(number.clone(), suspension.clone());
+    assert_eq!(lists.len(), 0, "a suspension is not a revocation");
+    let verdict_with = |link: &mut Link<SimChannel>, lists: &RevocationSet| {
+        let ctx = VerifyContext::new(&pki.trust, today(), lists);
+        sequences::verify(link, &ctx).unwrap().0
+    };
+
+    let v = verdict_with(&mut link, &lists);
+    assert_eq!(v.standing, Standing::Suspended);
+    assert_eq!(
+        v.check(CheckKind::RevocationList),
+        Some(&Outcome::Failed {
+            findings: vec![Finding::SuspensionListed {
+                reason: suspension.reason.clone(),
+                since: suspension.since
+            }]
+        })
+    );
+    assert_eq!(v.check(CheckKind::CardStatus), Some(&Outcome::Passed));
+    // Another certificate's suspension changes nothing.
+    let mut other = RevocationSet::new();
+    other.suspend_number("川A019999", suspension.clone());
+    assert_eq!(verdict_with(&mut link, &other).standing, Standing::Valid);
+
+    // Revoked by number as well: 已注销 wins over 已暂停.
+    let mut both = lists.clone();
+    both.revoke_number(number.clone(), suspension.clone());
+    assert_eq!(verdict_with(&mut link, &both).standing, Standing::Revoked);
+
+    // Once the card says suspended, the list does not report it a second time.
+    sequences::set_status(
+        &mut link,
+        &StatusChange {
+            state: CardState::Suspended,
+            reason: "立案调查".into(),
+            date: today(),
+        },
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
+    let v = verdict_with(&mut link, &lists);
+    assert_eq!(v.standing, Standing::Suspended);
+    assert_eq!(v.check(CheckKind::RevocationList), Some(&Outcome::Passed));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 

@@ -414,6 +414,46 @@ mod status_changes {
     }
 
     #[tokio::test]
+    async fn suspend_without_the_card_still_suspends_the_next_field_check() {
+        use card_profile::verdict::{CheckKind, Finding, Outcome};
+        let f = fixture();
+        issued(&f, 2).await;
+        let suspend = StatusRequest::Suspend {
+            reason: "立案调查".into(),
+        };
+        let out = f
+            .station
+            .change_status("issuer", f.certs[2], &suspend, None)
+            .await
+            .unwrap();
+        assert_eq!(out.written_to, None);
+        // The card itself still says active; the station's suspension list decides.
+        let v = f.station.verify(R).await.unwrap().verdict;
+        assert_eq!(v.standing, Standing::Suspended);
+        assert_eq!(v.check(CheckKind::CardStatus), Some(&Outcome::Passed));
+        match v.check(CheckKind::RevocationList) {
+            Some(Outcome::Failed { findings }) => assert!(
+                matches!(&findings[..], [Finding::SuspensionListed { reason, .. }] if reason == "立案调查"),
+                "{findings:?}"
+            ),
+            other => panic!("revocation-list check: {other:?}"),
+        }
+        // Lifted, again without the card: valid again.
+        let lift = StatusRequest::Lift {
+            reason: "调查结束".into(),
+        };
+        f.station
+            .change_status("issuer", f.certs[2], &lift, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Valid
+        );
+        assert_eq!(count(&f.station, "SELECT COUNT(*) FROM suspensions"), 0);
+    }
+
+    #[tokio::test]
     async fn missing_destination_is_refused_and_changes_nothing() {
         let f = fixture();
         issued(&f, 0).await;

@@ -346,6 +346,49 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
     assert_eq!(status.revocation_list_age_days, Some(0));
 }
 
+/// A suspension is reversible, so it is not on the revocation list: it reaches B
+/// through the feed, B's field check says 已暂停 for a card that itself says active,
+/// and the lift reaches B the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_at_a_and_its_lift_reach_the_field_check_at_b() {
+    let registry = Registry::start();
+    let pki = card_profile::demo::pki(today()).unwrap();
+    let desk = Arc::new(SimReaders::new(
+        &[R],
+        10,
+        pki.master.clone(),
+        0x5A00_0000_0000_0101,
+    ));
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+    let cert = cert_ids(&a)[0];
+    let serial = issue_one(&a, &desk, cert).await;
+
+    for (request, expected) in [
+        (
+            StatusRequest::Suspend {
+                reason: "立案调查".into(),
+            },
+            "已暂停",
+        ),
+        (
+            StatusRequest::Lift {
+                reason: "调查结束".into(),
+            },
+            "有效",
+        ),
+    ] {
+        a.station
+            .change_status("issuer", cert, &request, None)
+            .await
+            .unwrap();
+        round_process(&a).unwrap();
+        let pulled = round_process(&b).unwrap();
+        assert_eq!(pulled["status_changes"], 1, "{pulled}");
+        assert_eq!(standing_at(&b.station, &desk, &serial).await, expected);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() {
     let mut registry = Registry::start();

@@ -315,6 +315,8 @@ fn verify_selected<C: CardChannel>(
 
     // Status on the card.
     let (status_outcome, status) = check_status(&status_raw, ctx.trust, info.serial);
+    let card_says_suspended = matches!(&status_outcome, Outcome::Failed { findings }
+        if findings.iter().any(|f| matches!(f, Finding::Suspended { .. })));
     v.status = status;
     v.set(CheckKind::CardStatus, status_outcome);
 
@@ -340,8 +342,15 @@ fn verify_selected<C: CardChannel>(
                 reason: r.reason,
                 since: r.since,
             }),
-            None if warnings.is_empty() => Outcome::Passed,
-            None => Outcome::Warning { findings: warnings },
+            None => match ctx.revocations.suspension(number) {
+                // Unless the card already says so: then CardStatus reports it.
+                Some(r) if !card_says_suspended => failed(Finding::SuspensionListed {
+                    reason: r.reason,
+                    since: r.since,
+                }),
+                _ if warnings.is_empty() => Outcome::Passed,
+                _ => Outcome::Warning { findings: warnings },
+            },
         },
     );
 

@@ -79,6 +79,9 @@ pub fn finding_zh(f: &Finding) -> String {
         Finding::Expired { until } => format!("证件已于 {until} 过期"),
         Finding::StatusSignatureInvalid => "卡内状态记录签名无效".into(),
         Finding::Suspended { reason, since } => format!("自 {since} 起暂停执法：{reason}"),
+        Finding::SuspensionListed { reason, since } => {
+            format!("本站记录：自 {since} 起暂停执法：{reason}（卡内尚未写入）")
+        }
         Finding::Revoked { reason, since } => format!("已于 {since} 注销：{reason}"),
         Finding::OnRevocationList { reason, since } => {
             format!("在注销名单上（{since}）：{reason}")

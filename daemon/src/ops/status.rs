@@ -200,6 +200,9 @@ impl Station {
             ) {
                 revoke_all(tx, &cert.certificate.number, &live, &req.reason(), today)?;
             }
+            let reason = req.reason();
+            let suspension = (new_state == CertificateState::Suspended).then_some((reason.as_str(), today));
+            store::set_suspension(tx, &cert.certificate.number, suspension, "local")?;
             let mut new = (None, None);
             if let StatusRequest::Reissue { .. } | StatusRequest::Replace { .. } = req {
                 new = successor(tx, &rule, &cert, req, today)?;

@@ -474,7 +474,27 @@ pub fn insert_revocation(
     Ok(())
 }
 
-/// The whole local revocation list as a lookup set.
+/// Records a suspension in force for `number` (`Some`), or ends it (`None`: lifted,
+/// or superseded by a cancellation, replacement or re-issue).
+pub fn set_suspension(
+    tx: &mut Tx<'_>,
+    number: &str,
+    suspension: Option<(&str, NaiveDate)>,
+    source: &str,
+) -> Result<()> {
+    match suspension {
+        Some((reason, since)) => tx.conn().execute(
+            "INSERT INTO suspensions (number, reason, since, source) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (number) DO UPDATE SET reason = ?2, since = ?3, source = ?4",
+            params![number, reason, since.format("%Y-%m-%d").to_string(), source],
+        )?,
+        None => tx
+            .conn()
+            .execute("DELETE FROM suspensions WHERE number = ?1", [number])?,
+    };
+    Ok(())
+}
+
 pub fn serial_revoked(conn: &Connection, serial: &str) -> Result<bool> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM revocations WHERE serial = ?1)",
@@ -483,6 +503,7 @@ pub fn serial_revoked(conn: &Connection, serial: &str) -> Result<bool> {
     )?)
 }
 
+/// The whole local revocation list, and the suspensions in force, as a lookup set.
 pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::RevocationSet> {
     let mut set = card_profile::revocation::RevocationSet::new();
     let mut stmt = conn.prepare("SELECT serial, number, reason, since FROM revocations")?;
@@ -504,6 +525,16 @@ pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::Rev
         if let Some(n) = number {
             set.revoke_number(n, rev);
         }
+    }
+    let mut stmt = conn.prepare("SELECT number, reason, since FROM suspensions")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let since: String = r.get(2)?;
+        let suspension = card_profile::revocation::Revocation {
+            reason: r.get(1)?,
+            since: parse_date(&since)?,
+        };
+        set.suspend_number(r.get::<_, String>(0)?, suspension);
     }
     Ok(set)
 }

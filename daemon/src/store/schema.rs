@@ -4,7 +4,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 const V1: &str = r#"
@@ -195,4 +195,25 @@ CREATE TABLE sync_state (
     last_success          TEXT,
     last_error            TEXT
 );
+"#;
+
+/// V4: suspensions in force by certificate number, whether or not this station holds
+/// the certificate (a suspension decided elsewhere arrives through the feed). Field
+/// checks read it beside the revocation list: a card suspended while it was not at
+/// hand still says active itself. Filled from the suspended certificates already here.
+const V4: &str = r#"
+CREATE TABLE suspensions (
+    number     TEXT PRIMARY KEY,
+    reason     TEXT NOT NULL,
+    since      TEXT NOT NULL,
+    source     TEXT NOT NULL CHECK (source IN ('local','registry'))
+);
+
+INSERT OR IGNORE INTO suspensions (number, reason, since, source)
+SELECT c.number, s.reason, s.effective_on, 'local'
+FROM certificates c
+JOIN status_changes s ON s.id = (
+    SELECT MAX(id) FROM status_changes WHERE certificate_id = c.id AND kind = 'suspend'
+)
+WHERE c.state = 'suspended';
 "#;

@@ -126,6 +126,10 @@ fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
             "registry",
         )?;
     }
+    // Kept whether or not this station holds the certificate: its card may be
+    // presented here.
+    let suspension = (n.kind == StatusKind::Suspend).then_some((n.reason.as_str(), n.effective_on));
+    store::set_suspension(tx, &n.number, suspension, "registry")?;
     if let Some(cert) = store::certificate_by_number(tx.conn(), &n.number)? {
         let (cert_state, card_state) = match n.kind {
             StatusKind::Suspend => (CertificateState::Suspended, CardState::Suspended),
