@@ -418,6 +418,12 @@ mod status_changes {
         use card_profile::verdict::{CheckKind, Finding, Outcome};
         let f = fixture();
         issued(&f, 2).await;
+        // A first field check fills the station's in-memory lists; the suspension
+        // below must still reach the next one.
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Valid
+        );
         let suspend = StatusRequest::Suspend {
             reason: "立案调查".into(),
         };

@@ -21,9 +21,10 @@ use crate::readers::Readers;
 use crate::store::Store;
 use card_profile::keys::MasterKey;
 use card_profile::pki::{DocumentSigner, TrustList};
+use card_profile::revocation::RevocationSet;
 use card_profile::verdict::ReviewPolicy;
 use chrono::NaiveDate;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
 
 /// Setting key of the admin's revocation-list age limit (days).
@@ -76,7 +77,13 @@ pub struct Station {
     pub jobs: broadcast::Sender<JobEvent>,
     /// The date operations use; a fixed one in tests.
     pub clock: Clock,
+    /// The revocation list and suspensions as a lookup set, with the store's list
+    /// generation it was built at (see `revocations`).
+    lists: Arc<Mutex<CachedLists>>,
 }
+
+/// The lists' lookup set and the list generation it was built at.
+type CachedLists = Option<(i64, Arc<RevocationSet>)>;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
@@ -94,6 +101,29 @@ impl Clock {
 }
 
 impl Station {
+    /// The local revocation list and the suspensions in force, for a field check.
+    /// Rebuilt only when the store's list generation moved (triggers on both tables
+    /// count every change), so a verification does not reload a long list, and no
+    /// change can be missed by forgetting to invalidate.
+    pub fn revocations(&self) -> Result<Arc<RevocationSet>, OpError> {
+        let mut cached = self
+            .lists
+            .lock()
+            .map_err(|_| OpError::Store(crate::store::StoreError::Poisoned))?;
+        let set = self.store.read(|c| {
+            let generation = crate::store::list_generation(c)?;
+            match cached.as_ref() {
+                Some((g, set)) if *g == generation => Ok(Arc::clone(set)),
+                _ => {
+                    let set = Arc::new(crate::store::revocation_set(c)?);
+                    *cached = Some((generation, Arc::clone(&set)));
+                    Ok(set)
+                }
+            }
+        })?;
+        Ok(set)
+    }
+
     pub fn new(
         store: Arc<Store>,
         readers: Readers,
@@ -109,6 +139,7 @@ impl Station {
             config,
             jobs: broadcast::channel(1024).0,
             clock: Clock::System,
+            lists: Arc::default(),
         }
     }
 
@@ -128,6 +159,7 @@ impl Station {
             config,
             jobs: broadcast::channel(1024).0,
             clock: Clock::System,
+            lists: Arc::default(),
         }
     }
 

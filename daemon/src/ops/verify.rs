@@ -25,7 +25,7 @@ pub const REVOCATION_LIST_DATE: &str = "revocation_list_date";
 impl Station {
     pub async fn verify(&self, reader: &str) -> Result<VerifyOutcome, OpError> {
         let trust = self.trust_list();
-        let revocations = self.store.read(store::revocation_set)?;
+        let revocations = self.revocations()?;
         let list_date = self
             .store
             .setting(REVOCATION_LIST_DATE)?
@@ -40,7 +40,7 @@ impl Station {
                 let ctx = VerifyContext {
                     trust: &trust,
                     today,
-                    revocations: &revocations,
+                    revocations: &*revocations,
                     revocation_list_date: list_date,
                     max_revocation_age_days: max_age,
                     review_policy: policy,

@@ -495,6 +495,15 @@ pub fn set_suspension(
     Ok(())
 }
 
+/// Moves whenever the revocation list or the suspensions change (schema V4 triggers).
+pub fn list_generation(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT generation FROM list_generation WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn serial_revoked(conn: &Connection, serial: &str) -> Result<bool> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM revocations WHERE serial = ?1)",

@@ -201,6 +201,8 @@ CREATE TABLE sync_state (
 /// the certificate (a suspension decided elsewhere arrives through the feed). Field
 /// checks read it beside the revocation list: a card suspended while it was not at
 /// hand still says active itself. Filled from the suspended certificates already here.
+/// `list_generation` counts every change to either table (triggers), so the daemon
+/// can keep both in memory and rebuild them only when they changed.
 const V4: &str = r#"
 CREATE TABLE suspensions (
     number     TEXT PRIMARY KEY,
@@ -216,4 +218,23 @@ JOIN status_changes s ON s.id = (
     SELECT MAX(id) FROM status_changes WHERE certificate_id = c.id AND kind = 'suspend'
 )
 WHERE c.state = 'suspended';
+
+CREATE TABLE list_generation (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    generation  INTEGER NOT NULL
+);
+INSERT INTO list_generation (id, generation) VALUES (1, 0);
+
+CREATE TRIGGER revocations_added AFTER INSERT ON revocations
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
+CREATE TRIGGER revocations_changed AFTER UPDATE ON revocations
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
+CREATE TRIGGER revocations_removed AFTER DELETE ON revocations
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
+CREATE TRIGGER suspensions_added AFTER INSERT ON suspensions
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
+CREATE TRIGGER suspensions_changed AFTER UPDATE ON suspensions
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
+CREATE TRIGGER suspensions_removed AFTER DELETE ON suspensions
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
 "#;
