@@ -174,6 +174,9 @@ enum RevokeKind {
     Lift,
     Cancel,
     Reissue,
+    /// Write the recorded status to the card at --reader (after a change recorded
+    /// without the card, or whose card write failed).
+    WriteCard,
 }
 
 #[derive(Subcommand)]
@@ -513,6 +516,19 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             let st = open_station(&station)?;
             let id = certificate_id(&st, &certificate)?;
             let req = match kind {
+                RevokeKind::WriteCard => {
+                    let reader = reader
+                        .ok_or_else(|| Failure::new("invalid_request", "写卡须指定 --reader"))?;
+                    let out = runtime()?.block_on(st.write_status_to_card("cli", id, &reader))?;
+                    print(json, &json!(out), || {
+                        format!(
+                            "证件状态：{}，已写入卡片 {}",
+                            out.state.as_str(),
+                            out.written_to.as_deref().unwrap_or("")
+                        )
+                    });
+                    return Ok(());
+                }
                 RevokeKind::Suspend => StatusRequest::Suspend { reason },
                 RevokeKind::Lift => StatusRequest::Lift { reason },
                 RevokeKind::Cancel => StatusRequest::Cancel {
@@ -542,7 +558,19 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
                 }
                 t
             });
-            Ok(())
+            match out.card_write_failed {
+                // Recorded, but the card still says what it said: its own exit status,
+                // so that a script knows to write the card later.
+                Some(f) => Err(Failure {
+                    code: f.code.into(),
+                    message: format!(
+                        "变更已记录，但未写入卡片：{}；插入该卡后运行 ecardd revoke --kind write-card",
+                        f.message
+                    ),
+                    exit: 6,
+                }),
+                None => Ok(()),
+            }
         }
         Cmd::Import {
             db,

@@ -278,6 +278,12 @@ fn routes() -> Vec<(Method, String, Option<Value>, Permission)> {
             Permission::ChangeStatus,
         ),
         (
+            Method::POST,
+            "/certificates/999999/status/write".into(),
+            Some(json!({ "reader": R1 })),
+            Permission::ChangeStatus,
+        ),
+        (
             Method::GET,
             "/templates/roster.xlsx".into(),
             None,
@@ -669,12 +675,33 @@ async fn suspension_lift_replacement_and_reissue_through_the_api() {
         )
         .await;
     assert_eq!(v["standing_label"], "已暂停");
-    let (s, v) = status(
-        c1,
-        json!({ "kind": "lift", "reason": "调查结束", "reader": R1 }),
-    )
-    .await;
+    // Lifted without the card: recorded; the card still says suspended until the
+    // recorded status is written to it.
+    let (s, v) = status(c1, json!({ "kind": "lift", "reason": "调查结束" })).await;
     assert_eq!((s, v["state"].as_str()), (StatusCode::OK, Some("issued")));
+    assert!(
+        v["written_to"].is_null() && v["card_write_failed"].is_null(),
+        "{v}"
+    );
+    let (_, v) = a
+        .call(
+            Method::POST,
+            "/verify",
+            Some(&inspector),
+            Some(json!({ "reader": R1 })),
+        )
+        .await;
+    assert_eq!(v["standing_label"], "已暂停");
+    let (s, v) = a
+        .call(
+            Method::POST,
+            &format!("/certificates/{c1}/status/write"),
+            Some(&issuer),
+            Some(json!({ "reader": R1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["written_to"].is_string(), "{v}");
     let (_, v) = a
         .call(
             Method::POST,

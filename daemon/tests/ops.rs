@@ -459,6 +459,128 @@ mod status_changes {
         assert_eq!(count(&f.station, "SELECT COUNT(*) FROM suspensions"), 0);
     }
 
+    /// Records first: a card pulled while the cancellation is written leaves the
+    /// cancellation recorded (and the field check refusing the card by the list);
+    /// writing the card later terminates it and the record learns its serial.
+    #[tokio::test]
+    async fn a_failed_card_write_leaves_the_change_recorded_and_write_card_finishes_it() {
+        let f = fixture();
+        let serial = issued(&f, 1).await;
+        let cancel = StatusRequest::Cancel {
+            reason: "调离执法岗位".into(),
+            destination: "调往某县档案馆".into(),
+        };
+        // Past the check that the card is this certificate's, inside the write.
+        f.sim.tear_next(R, 4).unwrap();
+        let out = f
+            .station
+            .change_status("issuer", f.certs[1], &cancel, Some(R))
+            .await
+            .unwrap();
+        assert_eq!(out.state, CertificateState::Cancelled);
+        assert_eq!(out.written_to, None);
+        assert_eq!(out.card_write_failed.as_ref().unwrap().code, "card_removed");
+        let unwritten = "SELECT COUNT(*) FROM status_changes WHERE card_serial IS NULL";
+        assert_eq!(count(&f.station, unwritten), 1);
+        assert_eq!(count(&f.station, "SELECT COUNT(*) FROM revocations"), 2);
+        let v = f.station.verify(R).await.unwrap().verdict;
+        assert_eq!(v.standing, Standing::Revoked);
+        assert_ne!(v.life_cycle, card_profile::profile::LifeCycle::Terminated);
+
+        let out = f
+            .station
+            .write_status_to_card("issuer", f.certs[1], R)
+            .await
+            .unwrap();
+        assert_eq!(out.written_to.as_deref(), Some(serial.as_str()));
+        assert_eq!(count(&f.station, unwritten), 0);
+        let v = f.station.verify(R).await.unwrap().verdict;
+        assert_eq!(v.standing, Standing::Revoked);
+        assert_eq!(v.life_cycle, card_profile::profile::LifeCycle::Terminated);
+        assert_eq!(
+            count(
+                &f.station,
+                "SELECT COUNT(*) FROM cards WHERE terminated = 1"
+            ),
+            1
+        );
+        // Nothing left to write.
+        let err = f
+            .station
+            .write_status_to_card("issuer", f.certs[1], R)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "conflict");
+        assert!(f
+            .station
+            .store
+            .verify_audit_chain()
+            .unwrap()
+            .first_broken
+            .is_none());
+    }
+
+    /// A lift recorded while the card could not be written: the card still says
+    /// suspended (and a field check believes the card); writing it makes it valid.
+    #[tokio::test]
+    async fn a_lift_recorded_without_the_card_is_written_later() {
+        let f = fixture();
+        issued(&f, 0).await;
+        let suspend = StatusRequest::Suspend {
+            reason: "立案调查".into(),
+        };
+        let out = f
+            .station
+            .change_status("issuer", f.certs[0], &suspend, Some(R))
+            .await
+            .unwrap();
+        assert!(out.written_to.is_some());
+        let lift = StatusRequest::Lift {
+            reason: "调查结束".into(),
+        };
+        f.station
+            .change_status("issuer", f.certs[0], &lift, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Suspended
+        );
+        f.station
+            .write_status_to_card("issuer", f.certs[0], R)
+            .await
+            .unwrap();
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Valid
+        );
+    }
+
+    /// Another certificate's card in the reader: refused before anything is recorded.
+    #[tokio::test]
+    async fn a_wrong_card_in_the_reader_changes_nothing() {
+        let f = fixture();
+        issued(&f, 0).await;
+        f.sim.eject(R).unwrap();
+        issued(&f, 1).await;
+        let audit_before = f.station.store.verify_audit_chain().unwrap().rows;
+        let suspend = StatusRequest::Suspend {
+            reason: "立案调查".into(),
+        };
+        let err = f
+            .station
+            .change_status("issuer", f.certs[0], &suspend, Some(R))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "wrong_card");
+        assert_eq!(count(&f.station, "SELECT COUNT(*) FROM status_changes"), 0);
+        assert_eq!(count(&f.station, "SELECT COUNT(*) FROM suspensions"), 0);
+        assert_eq!(
+            f.station.store.verify_audit_chain().unwrap().rows,
+            audit_before
+        );
+    }
+
     #[tokio::test]
     async fn missing_destination_is_refused_and_changes_nothing() {
         let f = fixture();

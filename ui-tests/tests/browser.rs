@@ -303,13 +303,28 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     let reason = ui.find("#status-reason").await?.prop("value").await?;
     assert_eq!(reason.as_deref(), Some("调离执法岗位"));
     ui.click("#status-confirm").await?;
+    // Recorded first without writing the card, then the recorded status written to
+    // the card with its own button.
+    ui.click("#status-to-card").await?;
     ui.click("#status-submit").await?;
     let state = ui
         .wait_attr("#status-done [data-state]", "data-state", CARD_WAIT)
         .await?;
     assert_eq!(state, "cancelled");
-    ui.wait_text("#status-done", &serial, Duration::from_secs(5))
+    let written = ui
+        .find("#status-done [data-state]")
+        .await?
+        .attr("data-card-written")
         .await?;
+    assert_eq!(written.as_deref(), Some("no"));
+    ui.click("#status-write-card").await?;
+    ui.wait_text("#status-done", &serial, CARD_WAIT).await?;
+    let written = ui
+        .find("#status-done [data-state]")
+        .await?
+        .attr("data-card-written")
+        .await?;
+    assert_eq!(written.as_deref(), Some("yes"));
     ui.scroll_to("#status-done").await?;
     page_done(ui, "09-status").await?;
 

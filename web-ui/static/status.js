@@ -1,4 +1,6 @@
-// 注销 / 暂停 / 恢复 / 换证 / 补证: POST /certificates/{id}/status.
+// 注销 / 暂停 / 恢复 / 换证 / 补证: POST /certificates/{id}/status. The change is
+// recorded first; when its card write fails (or no card was at hand) the recorded
+// status can be written later: POST /certificates/{id}/status/write.
 import { post } from "./api.js";
 import { busy, showError, showNotice } from "./core.js";
 import { readerPanel } from "./readers.js";
@@ -57,6 +59,11 @@ export function renderStatus(page, { signal, params }) {
   const toCardRow = h("div", { class: "row inline" }, toCard.el);
   const confirmRow = h("div", { class: "row inline" }, confirmBox.el);
   const submit = h("button", { type: "submit", class: "btn btn-danger", id: "status-submit" }, SUBMIT[initialKind]);
+  const writeCard = h(
+    "button",
+    { type: "button", class: "btn btn-secondary", id: "status-write-card" },
+    "将已记录的状态写入卡片",
+  );
   const done = h("div", { id: "status-done", "aria-live": "polite" });
   const form = h(
     "form",
@@ -69,7 +76,7 @@ export function renderStatus(page, { signal, params }) {
     reissueSet,
     toCardRow,
     confirmRow,
-    h("div", { class: "actions" }, submit),
+    h("div", { class: "actions" }, submit, writeCard),
   );
 
   const kind = () => form.querySelector('input[name="status-kind"]:checked').value;
@@ -138,21 +145,51 @@ export function renderStatus(page, { signal, params }) {
         body.reader = reader;
       }
       const r = await post(`certificates/${cert.id}/status`, body);
-      clear(done);
-      add(done, 
-        h(
-          "div",
-          { class: "panel", "data-state": r.state },
-          h("h2", null, `✔ ${STATUS_KIND[k]}已完成`),
-          h("p", null, `证件现为「${r.state_label || r.state}」`, r.written_to ? `，已写入卡片 ${r.written_to}。` : "，未写卡。"),
-          r.new_certificate_id
-            ? h("p", null, `新证号 ${r.new_number}，待制证：`, h("a", { href: "#/issue" }, "去制证"))
-            : null,
-        ),
-      );
+      showResult(`${STATUS_KIND[k]}已完成`, r);
       confirmBox.input.checked = false;
       await picker.reload();
-      showNotice(`${STATUS_KIND[k]}已完成：${r.state_label || r.state}`);
+      if (r.card_write_failed) {
+        showError(`${STATUS_KIND[k]}已记录，但未写入卡片：${r.card_write_failed.message}`);
+      } else {
+        showNotice(`${STATUS_KIND[k]}已完成：${r.state_label || r.state}`);
+      }
+    });
+  });
+
+  function showResult(title, r) {
+    clear(done);
+    const failed = r.card_write_failed;
+    add(done,
+      h(
+        "div",
+        { class: "panel", "data-state": r.state, "data-card-written": r.written_to ? "yes" : "no" },
+        h("h2", null, `✔ ${title}`),
+        h("p", null, `证件现为「${r.state_label || r.state}」`, r.written_to ? `，已写入卡片 ${r.written_to}。` : "，未写卡。"),
+        failed
+          ? h(
+              "p",
+              { class: "outcome-warning", id: "status-card-failed" },
+              h("strong", null, "⚠ 未写入卡片："),
+              `${failed.message}。变更已记录，核查时以记录为准；插好该卡后点「将已记录的状态写入卡片」。`,
+            )
+          : null,
+        r.new_certificate_id
+          ? h("p", null, `新证号 ${r.new_number}，待制证：`, h("a", { href: "#/issue" }, "去制证"))
+          : null,
+      ),
+    );
+  }
+
+  writeCard.addEventListener("click", () => {
+    busy(writeCard, "正在写卡…", async () => {
+      const cert = picker.current();
+      if (!cert) throw new Error("请先选择证件");
+      const reader = panel.selected();
+      if (!reader) throw new Error("请先选择放有该卡的读卡器");
+      const r = await post(`certificates/${cert.id}/status/write`, { reader });
+      showResult("已写入卡片", r);
+      await picker.reload();
+      showNotice(`已将「${r.state_label || r.state}」写入卡片 ${r.written_to}`);
     });
   });
 

@@ -7,7 +7,7 @@ use super::labels;
 use super::records::state_zh;
 use super::session::{need, Granted};
 use super::{ApiJson, AppState};
-use crate::ops::{IssueOutcome, ReviewRequest, StatusRequest, VerifyOutcome};
+use crate::ops::{IssueOutcome, ReviewRequest, StatusOutcome, StatusRequest, VerifyOutcome};
 use crate::store;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -250,8 +250,28 @@ pub async fn change_status(
         .station
         .change_status(session.actor(), id, &req.request, reader)
         .await?;
-    Ok(Json(json!({
+    Ok(Json(status_view(&out)))
+}
+
+/// Writes the recorded status to the certificate's card (after a change recorded
+/// without the card, or whose card write failed).
+pub async fn write_status_to_card(
+    State(state): State<AppState>,
+    session: Granted<need::ChangeStatus>,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ReaderBody>,
+) -> Result<Json<Value>, ApiError> {
+    let out = state
+        .station
+        .write_status_to_card(session.actor(), id, &req.reader)
+        .await?;
+    Ok(Json(status_view(&out)))
+}
+
+fn status_view(out: &StatusOutcome) -> Value {
+    json!({
         "certificate_id": out.certificate_id, "state": out.state, "state_label": state_zh(out.state),
-        "written_to": out.written_to, "new_certificate_id": out.new_certificate_id, "new_number": out.new_number,
-    })))
+        "written_to": out.written_to, "card_write_failed": out.card_write_failed,
+        "new_certificate_id": out.new_certificate_id, "new_number": out.new_number,
+    })
 }

@@ -146,6 +146,10 @@ pub fn router(state: AppState) -> Router {
         .route("/certificates", get(records::certificates))
         .route("/certificates/{id}", get(records::certificate))
         .route("/certificates/{id}/status", post(cards::change_status))
+        .route(
+            "/certificates/{id}/status/write",
+            post(cards::write_status_to_card),
+        )
         .route("/officers/{id}/photo", get(records::officer_photo))
         .route("/revocations", get(records::revocations))
         .route("/issue", post(cards::issue))

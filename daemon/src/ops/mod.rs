@@ -14,7 +14,7 @@ pub use error::OpError;
 pub use import::{ImportError, ImportOutcome};
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use review::ReviewRequest;
-pub use status::{StatusOutcome, StatusRequest};
+pub use status::{CardWriteFailure, StatusOutcome, StatusRequest};
 pub use verify::{VerifyOutcome, REVOCATION_LIST_DATE};
 
 use crate::readers::Readers;

@@ -55,6 +55,8 @@ pub struct StatusOutcome {
     pub state: CertificateState,
     /// Serial of the card the change was written to, when one was in the reader.
     pub written_to: Option<String>,
+    /// The change is recorded, but writing it to the card in the reader failed.
+    pub card_write_failed: Option<CardWriteFailure>,
     /// For a re-issue: the new certificate, approved and ready to write.
     pub new_certificate_id: Option<i64>,
     pub new_number: Option<String>,
@@ -99,8 +101,25 @@ impl StatusRequest {
     }
 }
 
+/// Why a change that was recorded did not reach the card (the records stand; the
+/// card can be written later with `Station::write_status_to_card`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CardWriteFailure {
+    pub code: &'static str,
+    pub message: String,
+}
+
 impl Station {
     /// Applies a status change; `reader` optionally holds the certificate's card.
+    ///
+    /// The records come first: the change, the certificate's and cards' states, the
+    /// revocation list or suspension, audit and outbox rows in one transaction. Then
+    /// the card, when one is at hand; a card write that fails (card pulled, reader
+    /// gone) leaves the change recorded and says so in `card_write_failed`; a
+    /// crash in between leaves the records ahead of the card, never the reverse.
+    /// Field checks follow the records either way (revocation list, suspensions).
+    /// Before anything is recorded, a card at `reader` must be this certificate's:
+    /// a wrong card changes nothing.
     pub async fn change_status(
         &self,
         actor: &str,
@@ -126,73 +145,32 @@ impl Station {
             .iter()
             .filter(|c| matches!(c.state, CardState::Live | CardState::Suspended))
             .collect();
-
-        // The card first, when it is at hand: a refused write changes nothing.
-        let mut written_to = None;
+        let serials: Vec<String> = live.iter().map(|c| c.serial.clone()).collect();
         if let Some(reader) = reader {
-            let serials: Vec<String> = live.iter().map(|c| c.serial.clone()).collect();
-            let on_card = match new_state {
-                CertificateState::Suspended => OnCard::Suspended,
-                CertificateState::Issued => OnCard::Active,
-                _ => OnCard::Revoked,
-            };
-            let change = StatusChange {
-                state: on_card,
-                reason: req.reason(),
-                date: today,
-            };
-            let terminate = on_card == OnCard::Revoked;
-            let station = self.clone();
-            written_to = Some(
-                self.readers
-                    .run(reader, move |chan| {
-                        let mut link = Link::new(chan);
-                        let serial = hex::encode_upper(Card::select(&mut link)?.serial());
-                        if !serials.contains(&serial) {
-                            return Err(OpError::WrongCard);
-                        }
-                        sequences::set_status(
-                            &mut link,
-                            &change,
-                            &station.keys()?.master,
-                            &station.keys()?.signer,
-                        )?;
-                        if terminate {
-                            sequences::terminate(&mut link, &station.keys()?.master)?;
-                        }
-                        Ok(serial)
-                    })
-                    .await??,
-            );
+            self.keys()?;
+            self.card_of(reader, &serials).await?;
         }
 
         let rule = NumberingRule::sichuan_default().map_err(|e| OpError::Invalid(e.to_string()))?;
-        let (new_id, new_number) = self.store.write(actor, |tx| {
+        let (change_id, new_id, new_number) = self.store.write(actor, |tx| {
             store::set_certificate_state(tx, certificate_id, new_state)?;
-            let card_state = match new_state {
-                CertificateState::Suspended => CardState::Suspended,
-                CertificateState::Issued => CardState::Live,
-                CertificateState::Cancelled => CardState::Cancelled,
-                CertificateState::Replaced => CardState::Replaced,
-                _ => CardState::Void,
-            };
+            let card_state = card_state_for(new_state);
             for card in &live {
-                let terminated = written_to.as_deref() == Some(card.serial.as_str()) && card_state != CardState::Live && card_state != CardState::Suspended;
-                store::set_card_state(tx, &card.serial, card_state, terminated)?;
+                store::set_card_state(tx, &card.serial, card_state, false)?;
             }
             let detail = detail_of(req);
-            tx.conn().execute(
+            let change_id: i64 = tx.conn().query_row(
                 "INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, card_serial, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
                 rusqlite::params![
                     certificate_id,
                     req.kind(),
                     req.reason(),
                     detail.to_string(),
                     today.to_string(),
-                    written_to,
                     store::now()
                 ],
+                |r| r.get(0),
             )?;
             if matches!(
                 new_state,
@@ -210,7 +188,7 @@ impl Station {
             tx.audit(
                 &format!("certificate.{}", req.kind()),
                 &cert.certificate.number,
-                json!({ "reason": req.reason(), "detail": detail, "card": written_to, "new_number": new.1 }),
+                json!({ "reason": req.reason(), "detail": detail, "new_number": new.1 }),
             )?;
             tx.outbox(
                 "status_changed",
@@ -219,15 +197,174 @@ impl Station {
                     "detail": detail, "effective_on": today, "new_number": new.1,
                 }),
             )?;
-            Ok(new)
+            Ok((change_id, new.0, new.1))
         })?;
-        Ok(StatusOutcome {
+
+        let mut outcome = StatusOutcome {
             certificate_id,
             state: new_state,
-            written_to,
+            written_to: None,
+            card_write_failed: None,
             new_certificate_id: new_id,
             new_number,
+        };
+        if let Some(reader) = reader {
+            let change = StatusChange {
+                state: on_card_state(new_state),
+                reason: req.reason(),
+                date: today,
+            };
+            match self
+                .write_change(actor, reader, &serials, change, change_id, new_state)
+                .await
+            {
+                Ok(serial) => outcome.written_to = Some(serial),
+                Err(OpError::Store(e)) => return Err(OpError::Store(e)),
+                Err(e) => {
+                    outcome.card_write_failed = Some(CardWriteFailure {
+                        code: e.code(),
+                        message: e.message_zh(),
+                    })
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Writes the certificate's recorded status to its card at `reader`: after a
+    /// change recorded without the card, or whose card write failed. The card must be
+    /// one of the certificate's cards that the change concerned and not yet
+    /// terminated; the latest status change learns the card's serial.
+    pub async fn write_status_to_card(
+        &self,
+        actor: &str,
+        certificate_id: i64,
+        reader: &str,
+    ) -> Result<StatusOutcome, OpError> {
+        let cert = self.store.read(|c| store::certificate(c, certificate_id))?;
+        let (change_id, reason, effective_on) = self
+            .store
+            .read(|c| store::latest_status_change(c, certificate_id))?
+            .ok_or_else(|| {
+                OpError::Conflict(format!("证件 {} 没有状态变更记录", cert.certificate.number))
+            })?;
+        let cards = self
+            .store
+            .read(|c| store::cards_of_certificate(c, certificate_id))?;
+        // The cards the change concerned: every card of the certificate that is
+        // not terminated, except one voided for another reason (a card torn during
+        // issuance belongs to a certificate that is itself still in use).
+        let serials: Vec<String> = cards
+            .iter()
+            .filter(|c| !c.terminated)
+            .filter(|c| c.state != CardState::Void || cert.state == CertificateState::Void)
+            .map(|c| c.serial.clone())
+            .collect();
+        if serials.is_empty() {
+            return Err(OpError::Conflict("该证件没有待写入状态的卡片".into()));
+        }
+        self.keys()?;
+        let change = StatusChange {
+            state: on_card_state(cert.state),
+            reason,
+            date: effective_on,
+        };
+        let serial = self
+            .write_change(actor, reader, &serials, change, change_id, cert.state)
+            .await?;
+        Ok(StatusOutcome {
+            certificate_id,
+            state: cert.state,
+            written_to: Some(serial),
+            card_write_failed: None,
+            new_certificate_id: None,
+            new_number: None,
         })
+    }
+
+    /// The serial of the card at `reader`, refused unless it is one of `serials`.
+    async fn card_of(&self, reader: &str, serials: &[String]) -> Result<String, OpError> {
+        let serials = serials.to_vec();
+        self.readers
+            .run(reader, move |chan| {
+                let mut link = Link::new(chan);
+                let serial = hex::encode_upper(Card::select(&mut link)?.serial());
+                if serials.contains(&serial) {
+                    Ok(serial)
+                } else {
+                    Err(OpError::WrongCard)
+                }
+            })
+            .await?
+    }
+
+    /// Writes `change` to the card at `reader` (terminating it for a revocation) and
+    /// records that status change `change_id` reached that card.
+    async fn write_change(
+        &self,
+        actor: &str,
+        reader: &str,
+        serials: &[String],
+        change: StatusChange,
+        change_id: i64,
+        state: CertificateState,
+    ) -> Result<String, OpError> {
+        if state == CertificateState::Approved {
+            return Err(OpError::Conflict("证件尚未制证，没有可写入的卡片".into()));
+        }
+        let terminate = change.state == OnCard::Revoked;
+        let serials = serials.to_vec();
+        let station = self.clone();
+        let serial = self
+            .readers
+            .run(reader, move |chan| {
+                let mut link = Link::new(chan);
+                let serial = hex::encode_upper(Card::select(&mut link)?.serial());
+                if !serials.contains(&serial) {
+                    return Err(OpError::WrongCard);
+                }
+                let keys = station.keys()?;
+                sequences::set_status(&mut link, &change, &keys.master, &keys.signer)?;
+                if terminate {
+                    sequences::terminate(&mut link, &keys.master)?;
+                }
+                Ok(serial)
+            })
+            .await??;
+        self.store.write(actor, |tx| {
+            tx.conn().execute(
+                "UPDATE status_changes SET card_serial = ?1 WHERE id = ?2",
+                rusqlite::params![serial, change_id],
+            )?;
+            store::set_card_state(tx, &serial, card_state_for(state), terminate)?;
+            tx.audit(
+                "certificate.status_written",
+                &serial,
+                json!({ "status_change": change_id, "state": state.as_str() }),
+            )?;
+            Ok(())
+        })?;
+        Ok(serial)
+    }
+}
+
+/// The records' card state for a certificate state.
+fn card_state_for(state: CertificateState) -> CardState {
+    match state {
+        CertificateState::Suspended => CardState::Suspended,
+        CertificateState::Issued | CertificateState::Approved => CardState::Live,
+        CertificateState::Cancelled => CardState::Cancelled,
+        CertificateState::Replaced => CardState::Replaced,
+        CertificateState::Void => CardState::Void,
+    }
+}
+
+/// What EF.STATUS says for a certificate state.
+fn on_card_state(state: CertificateState) -> OnCard {
+    match state {
+        CertificateState::Suspended => OnCard::Suspended,
+        CertificateState::Issued | CertificateState::Approved => OnCard::Active,
+        _ => OnCard::Revoked,
     }
 }
 

@@ -170,8 +170,9 @@ impl SimReaders {
             .unwrap_or_default()
     }
 
-    /// Test hook: the next operation on `reader` loses its card at APDU `k` (0-based);
-    /// the card stays in the reader, as if pulled out and put straight back.
+    /// Test hook: the card in `reader` is lost at the `k`-th APDU (0-based) from now,
+    /// counted across operations (one that ends earlier passes the rest on); the card
+    /// stays in the reader, as if pulled out and put straight back.
     pub fn tear_next(&self, reader: &str, k: u64) -> Result<(), ReaderError> {
         let mut st = self.lock()?;
         let slot = st.slot(reader)?;
@@ -261,16 +262,23 @@ impl ReaderBackend for SimReaders {
         };
         // A new session starts from reset, as a fresh PC/SC connection would see it.
         card.power_cycle();
-        op(&mut Borrowed {
+        let mut channel = Borrowed {
             card: &mut card,
             sent: 0,
             tear_at,
             torn: false,
-        });
+        };
+        op(&mut channel);
+        // A tear this operation did not reach waits for the next one, counted on.
+        let pending_tear = match (channel.tear_at, channel.torn) {
+            (Some(k), false) => Some(k.saturating_sub(channel.sent)),
+            _ => None,
+        };
         let mut st = self.lock()?;
         if let Some(slot) = st.slots.get_mut(reader) {
             slot.card = Some(card);
             slot.busy = false;
+            slot.tear_at = pending_tear;
         }
         Ok(())
     }

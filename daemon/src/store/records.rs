@@ -495,6 +495,23 @@ pub fn set_suspension(
     Ok(())
 }
 
+/// The latest status change of a certificate: (id, reason, effective date).
+pub fn latest_status_change(
+    conn: &Connection,
+    certificate_id: i64,
+) -> Result<Option<(i64, String, NaiveDate)>> {
+    let row: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT id, reason, effective_on FROM status_changes WHERE certificate_id = ?1
+             ORDER BY id DESC LIMIT 1",
+            [certificate_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(id, reason, on)| Ok((id, reason, parse_date(&on)?)))
+        .transpose()
+}
+
 /// Moves whenever the revocation list or the suspensions change (schema V4 triggers).
 pub fn list_generation(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row(
