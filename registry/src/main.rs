@@ -60,6 +60,21 @@ enum StationCmd {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Stop accepting a station's requests (a lost or retired machine, a leaked
+    /// key); its records stay. Takes effect at its next request, without a restart.
+    Disable {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// Accept a disabled station's requests again.
+    Enable {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
     /// Generate a station key pair: writes the PKCS#8 file, prints the public key.
     Keygen {
         #[arg(long)]
@@ -100,6 +115,17 @@ enum AdminCmd {
         #[arg(long)]
         region: Option<String>,
     },
+}
+
+fn set_disabled(db: &Path, name: &str, disabled: bool) -> Result<(), String> {
+    open(db)?
+        .set_station_disabled(name, disabled)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        serde_json::json!({ "station": name, "disabled": disabled })
+    );
+    Ok(())
 }
 
 fn open(db: &Path) -> Result<Storage, String> {
@@ -146,6 +172,8 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Cmd::Station(StationCmd::Disable { db, name }) => set_disabled(&db, &name, true),
+        Cmd::Station(StationCmd::Enable { db, name }) => set_disabled(&db, &name, false),
         Cmd::Station(StationCmd::Keygen { out }) => {
             let key = admin_cli::station_keygen(&out)?;
             println!("{key}");

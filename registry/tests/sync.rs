@@ -165,6 +165,32 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     assert_eq!(n, 2);
 }
 
+/// `ecard-registry station disable` on the running registry's database: the next
+/// genuine request of that station is refused and changes nothing; `enable` lets it
+/// in again. No restart in between.
+#[tokio::test]
+async fn a_disabled_station_is_refused_until_enabled_again() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", None);
+    a.push_events(events(1, 2, "a")).await.unwrap();
+
+    let out = reg.cli(&["station", "disable", "--name", "station-a"]);
+    assert!(out.status.success(), "{out:?}");
+    let (status, code, message) = refused_code(a.push_events(events(3, 4, "a")).await.unwrap_err());
+    assert_eq!((status, code.as_str()), (401, "unknown_station"));
+    assert!(message.contains("停用"), "{message}");
+    assert_eq!(reg.last_applied("station-a").await, 2);
+
+    // Unknown names are an error, not a silent success.
+    let out = reg.cli(&["station", "disable", "--name", "station-x"]);
+    assert!(!out.status.success());
+
+    let out = reg.cli(&["station", "enable", "--name", "station-a"]);
+    assert!(out.status.success(), "{out:?}");
+    let ack = a.push_events(events(3, 4, "a")).await.unwrap();
+    assert_eq!((ack.last_applied_seq, ack.applied), (4, 2));
+}
+
 #[tokio::test]
 async fn registry_killed_mid_ingest_loses_and_doubles_nothing() {
     const TOTAL: u64 = 6000;
