@@ -431,8 +431,38 @@ async fn login_sets_a_strict_http_only_cookie_and_refuses_bad_passwords() {
         assert_eq!(v["message"], "用户名或密码错误");
     }
 
+    // An expired session opens nothing, and the next login clears it out.
+    a.demo
+        .station
+        .store
+        .write("test", |tx| {
+            tx.conn().execute(
+                "INSERT INTO sessions (token_digest, operator_id, created_at, expires_at)
+                 SELECT 'expired', id, '2020-01-01T00:00:00.000Z', '2020-01-01T12:00:00.000Z'
+                 FROM operators WHERE username = 'jiancha'",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let expired = || {
+        a.demo
+            .station
+            .store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT COUNT(*) FROM sessions WHERE expires_at < '2026-01-01'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .unwrap()
+    };
+    assert_eq!(expired(), 1);
+
     // Logging out ends the session on the server, not only in the browser.
     let c = a.login("jiancha").await;
+    assert_eq!(expired(), 0, "login left an expired session behind");
     assert_eq!(
         a.call(Method::DELETE, "/session", Some(&c), None).await.0,
         StatusCode::NO_CONTENT

@@ -130,6 +130,10 @@ pub fn insert_session(
     operator_id: i64,
     expires_at: &str,
 ) -> Result<()> {
+    // Expired sessions open nothing (see session_operator); each login clears them
+    // out so the table holds only live ones.
+    tx.conn()
+        .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?;
     tx.conn().execute(
         "INSERT INTO sessions (token_digest, operator_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
         params![digest_hex, operator_id, now(), expires_at],
