@@ -791,10 +791,22 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
         let s = ecardd::sync::status(&store, today)?;
         print(json, &json!(s), || {
             format!(
-                "登记中心：{}\n上次成功：{}\n待上报：{} 条\n注销名单：第 {} 号，{}",
+                "登记中心：{}\n上次成功：{}\n待上报：{} 条{}\n注销名单：第 {} 号，{}",
                 s.registry_url.as_deref().unwrap_or("未登记"),
                 s.last_success.as_deref().unwrap_or("从未"),
                 s.backlog,
+                match (&s.oldest_unsent_on, s.oldest_unsent_working_days) {
+                    (Some(on), Some(days)) => format!(
+                        "，最早一条 {on}，已 {days} 个工作日（须在 {} 个工作日内报送）{}",
+                        s.deadline_working_days,
+                        if s.deadline_at_risk {
+                            " ⚠ 即将或已经超期"
+                        } else {
+                            ""
+                        }
+                    ),
+                    _ => String::new(),
+                },
                 s.revocation_list_number
                     .map(|n| n.to_string())
                     .unwrap_or_else(|| "—".into()),

@@ -389,6 +389,57 @@ async fn a_suspension_at_a_and_its_lift_reach_the_field_check_at_b() {
     }
 }
 
+/// Records must reach the provincial system within 10 working days: the sync status
+/// ages the oldest unsent record in working days and flags it near the deadline;
+/// once delivered, nothing is waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_unsent_record_is_aged_in_working_days() {
+    let registry = Registry::start();
+    let pki = card_profile::demo::pki(today()).unwrap();
+    let desk = Arc::new(SimReaders::new(
+        &[R],
+        10,
+        pki.master.clone(),
+        0x5A00_0000_0000_0201,
+    ));
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    issue_one(&a, &desk, cert_ids(&a)[0]).await;
+    // Made 7 calendar days before today (a Monday): 5 working days, not at risk.
+    let backdate = |days: i64| {
+        let on = today() - chrono::Duration::days(days);
+        a.station
+            .store
+            .write("test", |tx| {
+                tx.conn().execute(
+                    "UPDATE outbox SET created_at = ?1 WHERE sent_at IS NULL",
+                    [format!("{on}T09:00:00.000Z")],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        on
+    };
+    let on = backdate(7);
+    let s = sync::status(&a.station.store, today()).unwrap();
+    assert!(s.backlog >= 1);
+    assert_eq!(s.oldest_unsent_on, Some(on.to_string()));
+    assert_eq!(s.oldest_unsent_working_days, Some(5));
+    assert_eq!(s.deadline_working_days, 10);
+    assert!(!s.deadline_at_risk);
+    // Two weeks: 10 working days, the deadline.
+    backdate(14);
+    let s = sync::status(&a.station.store, today()).unwrap();
+    assert_eq!(s.oldest_unsent_working_days, Some(10));
+    assert!(s.deadline_at_risk);
+
+    round_process(&a).unwrap();
+    let s = sync::status(&a.station.store, today()).unwrap();
+    assert_eq!(
+        (s.backlog, s.oldest_unsent_on, s.deadline_at_risk),
+        (0, None, false)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() {
     let mut registry = Registry::start();

@@ -209,6 +209,17 @@ function syncSection() {
           ["上次成功同步", s.last_success || "从未"],
           ["上次错误", s.last_error || "无"],
           ["待上传记录", `${s.backlog} 条`],
+          [
+            "最早未上报记录",
+            s.oldest_unsent_on == null
+              ? "无"
+              : h(
+                  "span",
+                  { id: "sync-oldest", class: s.deadline_at_risk ? "outcome-warning" : null, "data-at-risk": String(s.deadline_at_risk) },
+                  `${s.oldest_unsent_on}，已 ${s.oldest_unsent_working_days} 个工作日（须在 ${s.deadline_working_days} 个工作日内报送省级平台）`,
+                  s.deadline_at_risk ? "　⚠ 即将或已经超期，请尽快同步" : "",
+                ),
+          ],
           ["注销名单", s.revocation_list_number == null ? "尚未收到省级注销名单" : `第 ${s.revocation_list_number} 号，${s.revocation_list_date || "—"}`],
           ["注销名单时效", s.revocation_list_age_days == null ? "—" : `已 ${s.revocation_list_age_days} 天未更新`],
         ]),

@@ -6,6 +6,7 @@ use super::SyncError;
 use crate::keystore::{self, KdfParams, SealedKey};
 use crate::store::{self, Store};
 use card_profile::pki::SigningKey;
+use ecard_domain::deadlines;
 use ecard_registry::client::RegistryClient;
 use ecard_sync_protocol::revocation::RegistryKey;
 use rusqlite::OptionalExtension;
@@ -159,6 +160,14 @@ pub struct SyncStatus {
     pub revocation_list_number: Option<u64>,
     pub revocation_list_date: Option<String>,
     pub revocation_list_age_days: Option<i64>,
+    /// Day the oldest record still waiting for the registry was made.
+    pub oldest_unsent_on: Option<String>,
+    /// Its age in working days (Monday–Friday; `ecard_domain::deadlines`).
+    pub oldest_unsent_working_days: Option<i64>,
+    /// Records must reach the provincial system within this many working days.
+    pub deadline_working_days: i64,
+    /// The oldest unsent record is 2 working days or less from the deadline, or past it.
+    pub deadline_at_risk: bool,
 }
 
 pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, SyncError> {
@@ -169,6 +178,18 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
             |r| r.get(0),
         )?)
     })?;
+    let oldest: Option<String> = store.read(|c| {
+        Ok(c.query_row(
+            "SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    })?;
+    let oldest_on = oldest
+        .as_deref()
+        .and_then(|t| t.get(..10))
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let oldest_age = oldest_on.map(|d| deadlines::working_days_between(d, today, &[]));
     let list_date = store.setting(crate::ops::REVOCATION_LIST_DATE)?;
     let age = list_date
         .as_deref()
@@ -211,5 +232,9 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
         revocation_list_number: number.map(|n| n as u64),
         revocation_list_date: list_date,
         revocation_list_age_days: age,
+        oldest_unsent_on: oldest_on.map(|d| d.to_string()),
+        oldest_unsent_working_days: oldest_age,
+        deadline_working_days: deadlines::RECORDS_WORKING_DAYS,
+        deadline_at_risk: oldest_age.is_some_and(|a| a >= deadlines::RECORDS_WORKING_DAYS - 2),
     })
 }
