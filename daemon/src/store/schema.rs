@@ -238,3 +238,54 @@ BEGIN UPDATE list_generation SET generation = generation + 1; END;
 CREATE TRIGGER suspensions_removed AFTER DELETE ON suspensions
 BEGIN UPDATE list_generation SET generation = generation + 1; END;
 "#;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rusqlite::Connection;
+
+    /// A station that suspended certificates before V4 keeps them suspended for
+    /// field checks after the upgrade: the latest suspension of each suspended
+    /// certificate is carried into `suspensions`, a lifted one is not.
+    #[test]
+    fn v4_carries_the_suspensions_already_recorded() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO officers (id, id_number, name, gender, ethnicity, birth_date, created_at)
+             VALUES (1, '11010519491231002X', '张三', 'female', '汉族', '1949-12-31', 't');
+             INSERT INTO certificates (id, number, officer_id, data_json, state, created_at, updated_at)
+             VALUES (1, '川X010001', 1, '{}', 'suspended', 't', 't'),
+                    (2, '川X010002', 1, '{}', 'issued', 't', 't');
+             INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, created_at)
+             VALUES (1, 'suspend', '旧的暂停', '{}', '2026-01-05', 't'),
+                    (1, 'lift', '恢复', '{}', '2026-02-01', 't'),
+                    (1, 'suspend', '立案调查', '{}', '2026-03-02', 't'),
+                    (2, 'suspend', '已恢复的暂停', '{}', '2026-01-05', 't'),
+                    (2, 'lift', '恢复', '{}', '2026-02-01', 't');",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let rows: Vec<(String, String, String)> = conn
+            .prepare("SELECT number, reason, since FROM suspensions")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![("川X010001".into(), "立案调查".into(), "2026-03-02".into())]
+        );
+        // The triggers count changes from now on.
+        let before: i64 = conn
+            .query_row("SELECT generation FROM list_generation", [], |r| r.get(0))
+            .unwrap();
+        conn.execute("DELETE FROM suspensions", []).unwrap();
+        let after: i64 = conn
+            .query_row("SELECT generation FROM list_generation", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(after, before + 1);
+    }
+}
