@@ -209,3 +209,18 @@ impl Station {
         })?)
     }
 }
+
+/// Selects the application on the card behind `link` and returns its serial (upper
+/// hex), refused as `WrongCard` unless it is one of `serials`: the check every write
+/// to an already issued card makes before touching it.
+fn select_one_of<C: card_profile::transport::CardChannel>(
+    link: &mut card_profile::channel::Link<C>,
+    serials: &[String],
+) -> Result<String, OpError> {
+    let serial = hex::encode_upper(card_profile::sequences::Card::select(link)?.serial());
+    if serials.contains(&serial) {
+        Ok(serial)
+    } else {
+        Err(OpError::WrongCard)
+    }
+}

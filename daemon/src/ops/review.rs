@@ -3,11 +3,11 @@
 //! learns the serial: a crash in between leaves a record marked "not on the card yet",
 //! never a card review the records do not know.
 
-use super::{OpError, Station};
+use super::{select_one_of, OpError, Station};
 use crate::store::{self, CardState, CertificateState};
 use card_profile::channel::Link;
 use card_profile::records::{Review, ReviewResult};
-use card_profile::sequences::{self, Card};
+use card_profile::sequences;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -89,17 +89,14 @@ impl Station {
             self.readers
                 .run(reader, move |chan| {
                     let mut link = Link::new(chan);
-                    let serial = hex::encode_upper(Card::select(&mut link)?.serial());
-                    if serial != expected {
-                        return Err(OpError::WrongCard);
-                    }
+                    select_one_of(&mut link, &[expected])?;
                     sequences::append_review(
                         &mut link,
                         &card_review,
                         &station.keys()?.master,
                         &station.keys()?.signer,
                     )?;
-                    Ok(())
+                    Ok::<(), OpError>(())
                 })
                 .await??;
             self.store.write(actor, |tx| {

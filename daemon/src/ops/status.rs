@@ -4,11 +4,11 @@
 //! number). Always recorded; written to the card when the card is in a reader;
 //! cancelled and voided numbers and serials go on the revocation list.
 
-use super::{OpError, Station};
+use super::{select_one_of, OpError, Station};
 use crate::store::{self, CardState, CertificateState, Tx};
 use card_profile::channel::Link;
 use card_profile::records::CardState as OnCard;
-use card_profile::sequences::{self, Card, StatusChange};
+use card_profile::sequences::{self, StatusChange};
 use chrono::NaiveDate;
 use ecard_domain::numbering::NumberingRule;
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,7 @@ impl Station {
         let rule = NumberingRule::sichuan_default().map_err(|e| OpError::Invalid(e.to_string()))?;
         let (change_id, new_id, new_number) = self.store.write(actor, |tx| {
             store::set_certificate_state(tx, certificate_id, new_state)?;
-            let card_state = card_state_for(new_state);
+            let card_state = new_state.card_state();
             for card in &live {
                 store::set_card_state(tx, &card.serial, card_state, false)?;
             }
@@ -287,13 +287,7 @@ impl Station {
         let serials = serials.to_vec();
         self.readers
             .run(reader, move |chan| {
-                let mut link = Link::new(chan);
-                let serial = hex::encode_upper(Card::select(&mut link)?.serial());
-                if serials.contains(&serial) {
-                    Ok(serial)
-                } else {
-                    Err(OpError::WrongCard)
-                }
+                select_one_of(&mut Link::new(chan), &serials)
             })
             .await?
     }
@@ -309,9 +303,6 @@ impl Station {
         change_id: i64,
         state: CertificateState,
     ) -> Result<String, OpError> {
-        if state == CertificateState::Approved {
-            return Err(OpError::Conflict("证件尚未制证，没有可写入的卡片".into()));
-        }
         let terminate = change.state == OnCard::Revoked;
         let serials = serials.to_vec();
         let station = self.clone();
@@ -319,16 +310,13 @@ impl Station {
             .readers
             .run(reader, move |chan| {
                 let mut link = Link::new(chan);
-                let serial = hex::encode_upper(Card::select(&mut link)?.serial());
-                if !serials.contains(&serial) {
-                    return Err(OpError::WrongCard);
-                }
+                let serial = select_one_of(&mut link, &serials)?;
                 let keys = station.keys()?;
                 sequences::set_status(&mut link, &change, &keys.master, &keys.signer)?;
                 if terminate {
                     sequences::terminate(&mut link, &keys.master)?;
                 }
-                Ok(serial)
+                Ok::<String, OpError>(serial)
             })
             .await??;
         self.store.write(actor, |tx| {
@@ -336,7 +324,7 @@ impl Station {
                 "UPDATE status_changes SET card_serial = ?1 WHERE id = ?2",
                 rusqlite::params![serial, change_id],
             )?;
-            store::set_card_state(tx, &serial, card_state_for(state), terminate)?;
+            store::set_card_state(tx, &serial, state.card_state(), terminate)?;
             tx.audit(
                 "certificate.status_written",
                 &serial,
@@ -345,17 +333,6 @@ impl Station {
             Ok(())
         })?;
         Ok(serial)
-    }
-}
-
-/// The records' card state for a certificate state.
-fn card_state_for(state: CertificateState) -> CardState {
-    match state {
-        CertificateState::Suspended => CardState::Suspended,
-        CertificateState::Issued | CertificateState::Approved => CardState::Live,
-        CertificateState::Cancelled => CardState::Cancelled,
-        CertificateState::Replaced => CardState::Replaced,
-        CertificateState::Void => CardState::Void,
     }
 }
 

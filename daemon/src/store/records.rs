@@ -55,6 +55,20 @@ text_enum!(
     }
 );
 
+impl CertificateState {
+    /// The state the certificate's live cards take with it. (An approved
+    /// certificate has no card; its mapping is never used.)
+    pub fn card_state(self) -> CardState {
+        match self {
+            CertificateState::Suspended => CardState::Suspended,
+            CertificateState::Issued | CertificateState::Approved => CardState::Live,
+            CertificateState::Cancelled => CardState::Cancelled,
+            CertificateState::Replaced => CardState::Replaced,
+            CertificateState::Void => CardState::Void,
+        }
+    }
+}
+
 text_enum!(
     /// The issuance job state machine: queued → writing → written → verified → synced,
     /// with interrupted (torn or pulled; resumable) and failed (needs a person).

@@ -131,13 +131,14 @@ fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
     let suspension = (n.kind == StatusKind::Suspend).then_some((n.reason.as_str(), n.effective_on));
     store::set_suspension(tx, &n.number, suspension, "registry")?;
     if let Some(cert) = store::certificate_by_number(tx.conn(), &n.number)? {
-        let (cert_state, card_state) = match n.kind {
-            StatusKind::Suspend => (CertificateState::Suspended, CardState::Suspended),
-            StatusKind::Lift => (CertificateState::Issued, CardState::Live),
-            StatusKind::Cancel => (CertificateState::Cancelled, CardState::Cancelled),
-            StatusKind::Replace => (CertificateState::Replaced, CardState::Replaced),
-            StatusKind::Reissue => (CertificateState::Void, CardState::Void),
+        let cert_state = match n.kind {
+            StatusKind::Suspend => CertificateState::Suspended,
+            StatusKind::Lift => CertificateState::Issued,
+            StatusKind::Cancel => CertificateState::Cancelled,
+            StatusKind::Replace => CertificateState::Replaced,
+            StatusKind::Reissue => CertificateState::Void,
         };
+        let card_state = cert_state.card_state();
         store::set_certificate_state(tx, cert.id, cert_state)?;
         for card in store::cards_of_certificate(tx.conn(), cert.id)? {
             if matches!(card.state, CardState::Live | CardState::Suspended) {
