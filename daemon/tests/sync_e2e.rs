@@ -274,6 +274,15 @@ fn cert_ids(s: &StationUnderTest) -> Vec<i64> {
         .collect()
 }
 
+/// A registry process, the demo bureau keys and a desk reader (shared by the test's
+/// stations) with 10 blank cards whose serials start at `first_serial`.
+fn setup(first_serial: u64) -> (Registry, card_profile::demo::DemoPki, Arc<SimReaders>) {
+    let registry = Registry::start();
+    let pki = card_profile::demo::pki(today()).unwrap();
+    let desk = Arc::new(SimReaders::new(&[R], 10, pki.master.clone(), first_serial));
+    (registry, pki, desk)
+}
+
 /// Carries the card with `serial` from the tray to the reader, verifies it at
 /// `station` and takes it out again: the standing's label.
 async fn standing_at(station: &Station, desk: &SimReaders, serial: &str) -> &'static str {
@@ -292,14 +301,7 @@ async fn issue_one(s: &StationUnderTest, desk: &SimReaders, cert: i64) -> String
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
-    let registry = Registry::start();
-    let pki = card_profile::demo::pki(today()).unwrap();
-    let desk = Arc::new(SimReaders::new(
-        &[R],
-        10,
-        pki.master.clone(),
-        0x5A00_0000_0000_0001,
-    ));
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0001);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     let b = station("station-b", &pki, &desk, &registry, false).await;
 
@@ -351,14 +353,7 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
 /// and the lift reaches B the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_at_a_and_its_lift_reach_the_field_check_at_b() {
-    let registry = Registry::start();
-    let pki = card_profile::demo::pki(today()).unwrap();
-    let desk = Arc::new(SimReaders::new(
-        &[R],
-        10,
-        pki.master.clone(),
-        0x5A00_0000_0000_0101,
-    ));
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0101);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     let b = station("station-b", &pki, &desk, &registry, false).await;
     let cert = cert_ids(&a)[0];
@@ -394,14 +389,7 @@ async fn a_suspension_at_a_and_its_lift_reach_the_field_check_at_b() {
 /// once delivered, nothing is waiting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_oldest_unsent_record_is_aged_in_working_days() {
-    let registry = Registry::start();
-    let pki = card_profile::demo::pki(today()).unwrap();
-    let desk = Arc::new(SimReaders::new(
-        &[R],
-        10,
-        pki.master.clone(),
-        0x5A00_0000_0000_0201,
-    ));
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0201);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     issue_one(&a, &desk, cert_ids(&a)[0]).await;
     // Made 7 calendar days before today (a Monday): 5 working days, not at risk.
@@ -442,14 +430,7 @@ async fn the_oldest_unsent_record_is_aged_in_working_days() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() {
-    let mut registry = Registry::start();
-    let pki = card_profile::demo::pki(today()).unwrap();
-    let desk = Arc::new(SimReaders::new(
-        &[R],
-        10,
-        pki.master.clone(),
-        0x5B00_0000_0000_0001,
-    ));
+    let (mut registry, pki, desk) = setup(0x5B00_0000_0000_0001);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     round(&a).await.unwrap();
 
@@ -528,14 +509,7 @@ async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ecardd_sync_killed_mid_push_loses_and_doubles_nothing() {
-    let registry = Registry::start();
-    let pki = card_profile::demo::pki(today()).unwrap();
-    let desk = Arc::new(SimReaders::new(
-        &[R],
-        10,
-        pki.master.clone(),
-        0x5C00_0000_0000_0001,
-    ));
+    let (registry, pki, desk) = setup(0x5C00_0000_0000_0001);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     let cert = cert_ids(&a)[0];
     issue_one(&a, &desk, cert).await;
@@ -764,15 +738,8 @@ async fn written_at_b(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
-    let registry = Registry::start();
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0101);
     let bureaus = bureaus(&registry);
-    let pki = card_profile::demo::pki(today()).unwrap();
-    let desk = Arc::new(SimReaders::new(
-        &[R],
-        10,
-        pki.master.clone(),
-        0x5A00_0000_0000_0101,
-    ));
     let a = station("station-a", &pki, &desk, &registry, false).await;
     let b = station("station-b", &pki, &desk, &registry, false).await;
 
@@ -859,15 +826,8 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_filed_in_the_registry_is_written_at_b() {
     use base64::Engine;
-    let registry = Registry::start();
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0201);
     let bureaus = bureaus(&registry);
-    let pki = card_profile::demo::pki(today()).unwrap();
-    let desk = Arc::new(SimReaders::new(
-        &[R],
-        10,
-        pki.master.clone(),
-        0x5A00_0000_0000_0201,
-    ));
     let b = station("station-b", &pki, &desk, &registry, false).await;
 
     let photo = ecard_domain::photo::downscale_for_chip(
