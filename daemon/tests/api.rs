@@ -654,6 +654,29 @@ async fn issue_verify_review_cancel_through_the_api() {
             "{expected} missing from {actions:?}"
         );
     }
+    // Paging back with `before`: the next page continues where the first ended.
+    let seqs = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect()
+    };
+    let all = seqs(&log);
+    let (_, first) = a
+        .call(Method::GET, "/audit?limit=3", Some(&admin), None)
+        .await;
+    let first = seqs(&first);
+    let (_, next) = a
+        .call(
+            Method::GET,
+            &format!("/audit?limit=3&before={}", first[2]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let next = seqs(&next);
+    assert_eq!([first, next].concat(), all[..6].to_vec());
 }
 
 #[tokio::test]

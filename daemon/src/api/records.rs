@@ -115,6 +115,8 @@ pub async fn revocations(
 #[derive(Deserialize)]
 pub struct AuditQuery {
     limit: Option<i64>,
+    /// A page further back: rows older than this seq.
+    before: Option<i64>,
 }
 
 pub async fn audit(
@@ -125,7 +127,7 @@ pub async fn audit(
     let rows = state
         .station
         .store
-        .read(|c| store::recent_audit(c, q.limit.unwrap_or(100).clamp(1, 1000)))?;
+        .read(|c| store::recent_audit(c, q.limit.unwrap_or(100).clamp(1, 1000), q.before))?;
     let out: Vec<Value> = rows
         .into_iter()
         .map(|e| {

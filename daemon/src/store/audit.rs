@@ -136,11 +136,14 @@ pub fn verify_chain(conn: &Connection) -> Result<ChainReport> {
     })
 }
 
-pub fn recent(conn: &Connection, limit: i64) -> Result<Vec<AuditEntry>> {
+/// The newest `limit` rows, or the newest `limit` older than `before` (a page further
+/// back), newest first.
+pub fn recent(conn: &Connection, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare(
-        "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT ?1",
+        "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log
+         WHERE ?2 IS NULL OR seq < ?2 ORDER BY seq DESC LIMIT ?1",
     )?;
-    let rows = stmt.query_map([limit], entry_from)?;
+    let rows = stmt.query_map(rusqlite::params![limit, before], entry_from)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
