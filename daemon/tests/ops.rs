@@ -174,6 +174,37 @@ async fn resuming_on_another_card_voids_the_first_serial() {
 
 /// The voided first card turns up again (still half written): no job may write it,
 /// since it is on the revocation list and would fail every field check.
+/// A job being written at one reader (a batch worker holds it) is not written a
+/// second time at another: the claim is one conditional UPDATE.
+#[tokio::test]
+async fn a_job_being_written_elsewhere_is_refused() {
+    let f = fixture();
+    let job = f.station.open_job("issuer", f.certs[0], None).unwrap();
+    f.station
+        .store
+        .write("test", |tx| {
+            tx.conn().execute(
+                "UPDATE jobs SET state = 'writing', reader = '读卡器 2' WHERE id = ?1",
+                [job],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    f.sim.insert_blank(R).unwrap();
+    let err = f.station.issue("issuer", f.certs[0], R).await.unwrap_err();
+    assert_eq!(err.code(), "conflict");
+    let err = f.station.write_job("issuer", job, R).await.unwrap_err();
+    assert_eq!(err.code(), "conflict");
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM cards"), 0);
+    assert_eq!(
+        count(
+            &f.station,
+            "SELECT COUNT(*) FROM jobs WHERE card_serial IS NOT NULL"
+        ),
+        0
+    );
+}
+
 #[tokio::test]
 async fn a_voided_card_is_never_written_again() {
     let f = fixture();

@@ -144,17 +144,6 @@ pub async fn resume_job(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<ReaderBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = state.station.store.read(|c| store::job(c, id))?;
-    if !matches!(
-        job.state,
-        store::JobState::Interrupted | store::JobState::Queued
-    ) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            format!("任务 {id} 的状态为 {}，无需续写", job.state.as_str()),
-        ));
-    }
     let out = state
         .station
         .write_job(session.actor(), id, &req.reader)

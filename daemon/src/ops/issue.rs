@@ -90,12 +90,26 @@ impl Station {
             .write(actor, |tx| open_job_in(tx, certificate_id, batch_id))?)
     }
 
-    /// Writes the job's certificate at `reader` and records the outcome.
+    /// Writes the job's certificate at `reader` and records the outcome. Refused
+    /// while the job is being written elsewhere (a batch worker, another clerk).
     pub async fn write_job(
         &self,
         actor: &str,
         job_id: i64,
         reader: &str,
+    ) -> Result<IssueOutcome, OpError> {
+        self.write_job_claimed(actor, job_id, reader, false).await
+    }
+
+    /// `claimed`: the caller (a batch worker's `claim_next`) has already moved the
+    /// job to `writing` for this reader; otherwise it is claimed here, atomically,
+    /// from `queued` or `interrupted` — never from another writer.
+    async fn write_job_claimed(
+        &self,
+        actor: &str,
+        job_id: i64,
+        reader: &str,
+        claimed: bool,
     ) -> Result<IssueOutcome, OpError> {
         let job = self.store.read(|c| store::job(c, job_id))?;
         let cert = self
@@ -111,6 +125,11 @@ impl Station {
             .store
             .read(|c| store::issue_data(c, job.certificate_id))?;
         let id_number = data.holder.id_number.clone();
+        if !claimed && !self.claim_job(actor, job_id, reader)? {
+            return Err(OpError::Conflict(format!(
+                "任务 {job_id} 正在写卡或已完成，无需续写"
+            )));
+        }
         self.set_job(actor, &job, JobState::Writing, Some(reader), None, None)?;
 
         let station = self.clone();
@@ -430,7 +449,7 @@ impl Station {
             let Ok(Some(job_id)) = self.claim_next(actor, batch_id, reader) else {
                 return;
             };
-            let result = self.write_job(actor, job_id, reader).await;
+            let result = self.write_job_claimed(actor, job_id, reader, true).await;
             tracing::info!(batch_id, job_id, reader, ok = result.is_ok(), "batch card");
             if result.as_ref().is_err_and(OpError::is_card_removed) {
                 continue;
@@ -451,6 +470,26 @@ impl Station {
 
     /// Claims the next queued or interrupted job of the batch for `reader`; two
     /// readers never claim the same job (one UPDATE … RETURNING in SQLite).
+    /// Moves one job from `queued` or `interrupted` to `writing` at `reader`; false
+    /// when it is in any other state (being written, done, failed).
+    fn claim_job(&self, actor: &str, job_id: i64, reader: &str) -> Result<bool, OpError> {
+        Ok(self.store.write(actor, |tx| {
+            let n = tx.conn().execute(
+                "UPDATE jobs SET state = 'writing', reader = ?2, updated_at = ?3
+                 WHERE id = ?1 AND state IN ('queued', 'interrupted')",
+                rusqlite::params![job_id, reader, store::now()],
+            )?;
+            if n == 1 {
+                tx.audit(
+                    "job.claimed",
+                    &job_id.to_string(),
+                    json!({ "reader": reader }),
+                )?;
+            }
+            Ok(n == 1)
+        })?)
+    }
+
     fn claim_next(&self, actor: &str, batch_id: i64, reader: &str) -> Result<Option<i64>, OpError> {
         Ok(self.store.write(actor, |tx| {
             let id: Option<i64> = tx
