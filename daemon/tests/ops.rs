@@ -174,6 +174,38 @@ async fn resuming_on_another_card_voids_the_first_serial() {
 
 /// The voided first card turns up again (still half written): no job may write it,
 /// since it is on the revocation list and would fail every field check.
+/// A verify-only station (keys locked) refuses to issue before touching the card:
+/// no serial is recorded, so no blank card is voided on the next try.
+#[tokio::test]
+async fn a_station_without_keys_refuses_to_issue_and_voids_no_card() {
+    let f = fixture();
+    let locked = Station::without_keys(
+        f.station.store.clone(),
+        Readers::new(f.sim.clone()),
+        f.station.trust_list(),
+        StationConfig::default(),
+    );
+    f.sim.insert_blank(R).unwrap();
+    for _ in 0..2 {
+        let err = locked.issue("issuer", f.certs[0], R).await.unwrap_err();
+        assert_eq!(err.code(), "keys_locked");
+    }
+    assert!(locked
+        .start_batch("issuer", "b", &[f.certs[1]], &[R.to_owned()])
+        .is_err_and(|e| e.code() == "keys_locked"));
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM revocations"), 0);
+    assert_eq!(
+        count(
+            &f.station,
+            "SELECT COUNT(*) FROM jobs WHERE card_serial IS NOT NULL"
+        ),
+        0
+    );
+    // The same card is still blank and is written once the keys are there.
+    let out = f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    assert_eq!(out.verdict.standing, Standing::Valid);
+}
+
 /// A job being written at one reader (a batch worker holds it) is not written a
 /// second time at another: the claim is one conditional UPDATE.
 #[tokio::test]

@@ -111,6 +111,9 @@ impl Station {
         reader: &str,
         claimed: bool,
     ) -> Result<IssueOutcome, OpError> {
+        // Before any card is touched or recorded: a verify-only station would record
+        // a blank card's serial, fail for want of keys and void that card next time.
+        self.keys()?;
         let job = self.store.read(|c| store::job(c, job_id))?;
         let cert = self
             .store
@@ -376,6 +379,7 @@ impl Station {
             return Err(OpError::Invalid("批次中没有证件".into()));
         }
         self.check_batch_readers(readers)?;
+        self.keys()?;
         let batch_id = self.store.write(actor, |tx| {
             let batch = store::insert_batch(tx, name)?;
             for id in certificate_ids {
@@ -406,6 +410,7 @@ impl Station {
             return Err(OpError::NotFound(format!("批次 {batch_id}")));
         }
         self.check_batch_readers(readers)?;
+        self.keys()?;
         for reader in readers {
             self.spawn_batch_worker(actor.to_owned(), batch_id, reader.clone());
         }
