@@ -619,6 +619,36 @@ mod status_changes {
         );
     }
 
+    /// Two re-issues of the same certificate at once (a double click): one is
+    /// recorded, the other refused; one successor, one new number.
+    #[tokio::test]
+    async fn two_status_changes_at_once_record_one() {
+        let f = fixture();
+        issued(&f, 0).await;
+        let reissue = StatusRequest::Reissue {
+            lost_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 20).unwrap(),
+            void_declared_how: "遗失声明".into(),
+            void_declared_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
+        };
+        // The first waits for its card check while the second (no card) runs.
+        let (first, second) = tokio::join!(
+            f.station
+                .change_status("issuer", f.certs[0], &reissue, Some(R)),
+            f.station
+                .change_status("issuer", f.certs[0], &reissue, None),
+        );
+        assert!(second.is_ok());
+        assert_eq!(first.unwrap_err().code(), "conflict");
+        assert_eq!(count(&f.station, "SELECT COUNT(*) FROM status_changes"), 1);
+        assert_eq!(
+            count(
+                &f.station,
+                "SELECT COUNT(*) FROM certificates WHERE replaces_id IS NOT NULL"
+            ),
+            1
+        );
+    }
+
     /// Another certificate's card in the reader: refused before anything is recorded.
     #[tokio::test]
     async fn a_wrong_card_in_the_reader_changes_nothing() {

@@ -153,6 +153,15 @@ impl Station {
 
         let rule = NumberingRule::sichuan_default().map_err(|e| OpError::Invalid(e.to_string()))?;
         let (change_id, new_id, new_number) = self.store.write(actor, |tx| {
+            // What was checked above may have changed while the card was checked (a
+            // double-clicked 补证 must not approve two successors).
+            let current = store::certificate(tx.conn(), certificate_id)?.state;
+            if current != cert.state {
+                return Err(store::StoreError::Conflict(format!(
+                    "证件状态已变为 {}，请刷新后重试",
+                    current.as_str()
+                )));
+            }
             store::set_certificate_state(tx, certificate_id, new_state)?;
             let card_state = new_state.card_state();
             for card in &live {
