@@ -94,18 +94,21 @@ export function renderStatus(page, { signal, params }) {
   kinds.addEventListener("change", showFields);
 
   let lastPicked = null;
+  const prefilled = {};
   const picker = certificatePicker({
     panel,
     onPick(detail) {
       form.hidden = false;
       if (detail.id !== lastPicked) clear(done);
       lastPicked = detail.id;
-      // Prefill the replacement's fields only where the user has typed nothing.
+      // Prefill the replacement's fields from the picked certificate, but never over
+      // what the user typed: a field still holding the previous prefill (another
+      // person's data) is refilled, one the user changed is kept.
       const c = detail.certificate;
-      if (!unit.value) unit.value = c.unit || "";
-      if (!posts.value) posts.value = c.posts || "";
-      if (!category.value) category.value = c.category || "";
-      if (!area.value) area.value = c.area || "";
+      for (const [input, key] of [[unit, "unit"], [posts, "posts"], [category, "category"], [area, "area"]]) {
+        if (!input.value || input.value === prefilled[key]) input.value = c[key] || "";
+        prefilled[key] = c[key] || "";
+      }
     },
   });
 
