@@ -384,6 +384,69 @@ async fn a_suspension_at_a_and_its_lift_reach_the_field_check_at_b() {
     }
 }
 
+/// A status change that arrives through the feed is recorded at the station that
+/// holds the card, so the card can be written there when it comes in; it does not go
+/// into that station's own filing forms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_from_the_feed_can_be_written_to_the_card_here() {
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0301);
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    let b = station("station-b", &pki, &desk, &registry, true).await;
+    let cert_a = cert_ids(&a)[0];
+    let serial = issue_one(&a, &desk, cert_a).await;
+    round_process(&a).unwrap();
+    // B cancels the same certificate number, without the card.
+    let number_of = |s: &StationUnderTest, id: i64| {
+        s.station
+            .store
+            .read(|c| store::certificate(c, id))
+            .unwrap()
+            .certificate
+            .number
+    };
+    let cert_b = cert_ids(&b)
+        .into_iter()
+        .find(|id| number_of(&b, *id) == number_of(&a, cert_a))
+        .unwrap();
+    b.station
+        .change_status(
+            "issuer",
+            cert_b,
+            &StatusRequest::Cancel {
+                reason: "调离执法岗位".into(),
+                destination: "调往档案馆".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    round_process(&b).unwrap();
+    round_process(&a).unwrap();
+
+    desk.insert_from_tray(R, &serial).unwrap();
+    let out = a
+        .station
+        .write_status_to_card("issuer", cert_a, R)
+        .await
+        .unwrap();
+    assert_eq!(out.written_to.as_deref(), Some(serial.as_str()));
+    let v = a.station.verify(R).await.unwrap().verdict;
+    assert_eq!(v.standing.label_zh(), "已注销");
+    assert_eq!(v.life_cycle, card_profile::profile::LifeCycle::Terminated);
+    let local: i64 = a
+        .station
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM status_changes WHERE origin = 'local'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(local, 0, "a change decided at B is not A's own filing");
+}
+
 /// Records must reach the provincial system within 10 working days: the sync status
 /// ages the oldest unsent record in working days and flags it near the deadline;
 /// once delivered, nothing is waiting.

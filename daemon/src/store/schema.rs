@@ -219,6 +219,11 @@ JOIN status_changes s ON s.id = (
 )
 WHERE c.state = 'suspended';
 
+-- Status changes that arrive through the feed are recorded too (their card can be
+-- written here later); `origin` tells them from this station's own decisions, which
+-- alone go into this station's filing forms.
+ALTER TABLE status_changes ADD COLUMN origin TEXT NOT NULL DEFAULT 'local';
+
 CREATE TABLE list_generation (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
     generation  INTEGER NOT NULL

@@ -304,7 +304,7 @@ pub fn status_change_rows(
                 (SELECT n.data_json FROM certificates n WHERE n.replaces_id = c.id ORDER BY n.id DESC LIMIT 1),
                 s.reason, s.detail_json, s.effective_on
          FROM status_changes s JOIN certificates c ON c.id = s.certificate_id JOIN officers o ON o.id = c.officer_id
-         WHERE s.kind = ?1 AND s.effective_on BETWEEN ?2 AND ?3 ORDER BY s.id",
+         WHERE s.kind = ?1 AND s.origin = 'local' AND s.effective_on BETWEEN ?2 AND ?3 ORDER BY s.id",
     )?;
     let rows = stmt.query_map(params![kind, from, to], |r| {
         let successor: Option<String> = r.get(3)?;

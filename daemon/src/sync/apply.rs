@@ -112,10 +112,7 @@ fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<bool>
 
 /// A status change made at another station or in the registry.
 fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
-    let revoking = matches!(
-        n.kind,
-        StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue
-    );
+    let revoking = n.kind.revokes();
     if revoking {
         store::insert_revocation(
             tx,
@@ -139,6 +136,21 @@ fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
             StatusKind::Reissue => CertificateState::Void,
         };
         let card_state = cert_state.card_state();
+        // Recorded like a local change (not yet on any card here), so that the card,
+        // if it is presented at this station, can be written with it.
+        tx.conn().execute(
+            "INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, card_serial, created_at, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
+            rusqlite::params![
+                cert.id,
+                n.kind.as_str(),
+                n.reason,
+                n.detail.to_string(),
+                n.effective_on.to_string(),
+                store::now(),
+                n.origin
+            ],
+        )?;
         store::set_certificate_state(tx, cert.id, cert_state)?;
         for card in store::cards_of_certificate(tx.conn(), cert.id)? {
             if matches!(card.state, CardState::Live | CardState::Suspended) {
