@@ -306,6 +306,60 @@ async fn review_is_recorded_and_written_and_not_twice_a_year() {
     assert_eq!(err.code(), "conflict");
 }
 
+/// Reviews are recorded first: a card pulled while the review is appended leaves it
+/// recorded, and asking again with the card writes that recorded review (not a
+/// second one, and not a refusal). A wrong card is refused before recording.
+#[tokio::test]
+async fn a_review_whose_card_write_failed_is_written_on_the_next_try() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    f.sim.eject(R).unwrap();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[1], R).await.unwrap();
+    let req = ReviewRequest {
+        certificate_id: f.certs[0],
+        year: None,
+        result: ReviewResult::Passed,
+        remark: Some("按期年审".into()),
+        reader: Some(R.into()),
+    };
+    // Another certificate's card in the reader: nothing recorded.
+    let err = f.station.review("reviewer", &req).await.unwrap_err();
+    assert_eq!(err.code(), "wrong_card");
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM reviews"), 0);
+
+    let other = f.sim.eject(R).unwrap().unwrap();
+    let ours = f
+        .station
+        .store
+        .read(|c| store::cards_of_certificate(c, f.certs[0]))
+        .unwrap()[0]
+        .serial
+        .clone();
+    assert_ne!(other, ours);
+    f.sim.insert_from_tray(R, &ours).unwrap();
+    f.sim.tear_next(R, 4).unwrap();
+    let err = f.station.review("reviewer", &req).await.unwrap_err();
+    assert_eq!(err.code(), "card_removed");
+    let unwritten = "SELECT COUNT(*) FROM reviews WHERE card_serial IS NULL";
+    assert_eq!(count(&f.station, unwritten), 1);
+
+    let review = f.station.review("reviewer", &req).await.unwrap();
+    assert_eq!(review.remark.as_deref(), Some("按期年审"));
+    assert_eq!(count(&f.station, "SELECT COUNT(*) FROM reviews"), 1);
+    assert_eq!(count(&f.station, unwritten), 0);
+    let verified = f.station.verify(R).await.unwrap();
+    assert_eq!(verified.verdict.reviews, vec![review]);
+    assert_eq!(
+        count(
+            &f.station,
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'review_recorded'"
+        ),
+        1
+    );
+}
+
 #[tokio::test]
 async fn restart_turns_writing_jobs_into_interrupted() {
     let f = fixture();

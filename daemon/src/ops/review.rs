@@ -46,42 +46,40 @@ impl Station {
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| OpError::Invalid("卡号格式错误".into()))?;
-        let review = Review {
-            year,
-            date: today,
-            result: req.result,
-            reviewer: self.config.bureau_name.clone(),
-            serial: serial_bytes,
-            remark: req.remark.clone().filter(|r| !r.trim().is_empty()),
+        if let Some(reader) = &req.reader {
+            // Before anything is recorded: keys to sign with, and this certificate's
+            // card in the reader.
+            self.keys()?;
+            let expected = [live.serial.clone()];
+            self.readers
+                .run(reader, move |chan| {
+                    select_one_of(&mut Link::new(chan), &expected)
+                })
+                .await??;
+        }
+        // A review recorded earlier whose card write failed (card pulled): written to
+        // the card now, as recorded, instead of refused as a second review.
+        let pending = match &req.reader {
+            Some(_) => self
+                .store
+                .read(|c| store::unwritten_review(c, req.certificate_id, year, serial_bytes))?,
+            None => None,
         };
-        let review_id = self.store.write(actor, |tx| {
-            let id: i64 = tx
-                .conn()
-                .query_row(
-                    "INSERT INTO reviews (certificate_id, year, review_date, result, reviewer, remark, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-                    rusqlite::params![
-                        req.certificate_id,
-                        year,
-                        today.to_string(),
-                        match req.result {
-                            ReviewResult::Passed => "passed",
-                            ReviewResult::Failed => "failed",
-                        },
-                        review.reviewer,
-                        review.remark,
-                        store::now()
-                    ],
-                    |r| r.get(0),
-                )
-                .map_err(store::on_conflict(|| format!("{year} 年度的年审已有记录")))?;
-            tx.audit("review.recorded", &cert.certificate.number, json!({ "year": year, "result": req.result }))?;
-            tx.outbox(
-                "review_recorded",
-                json!({ "number": cert.certificate.number, "year": year, "date": today, "result": req.result, "remark": review.remark }),
-            )?;
-            Ok(id)
-        })?;
+        let (review_id, review) = match pending {
+            Some(p) => p,
+            None => {
+                let review = Review {
+                    year,
+                    date: today,
+                    result: req.result,
+                    reviewer: self.config.bureau_name.clone(),
+                    serial: serial_bytes,
+                    remark: req.remark.clone().filter(|r| !r.trim().is_empty()),
+                };
+                let id = self.record_review(actor, &cert, req.certificate_id, &review)?;
+                (id, review)
+            }
+        };
         if let Some(reader) = &req.reader {
             let station = self.clone();
             let card_review = review.clone();
@@ -113,5 +111,43 @@ impl Station {
             })?;
         }
         Ok(review)
+    }
+}
+
+impl Station {
+    /// The review row with its audit and outbox rows, in one transaction.
+    fn record_review(
+        &self,
+        actor: &str,
+        cert: &store::CertificateRow,
+        certificate_id: i64,
+        review: &Review,
+    ) -> Result<i64, OpError> {
+        let year = review.year;
+        Ok(self.store.write(actor, |tx| {
+            let id: i64 = tx
+                .conn()
+                .query_row(
+                    "INSERT INTO reviews (certificate_id, year, review_date, result, reviewer, remark, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                    rusqlite::params![
+                        certificate_id,
+                        year,
+                        review.date.to_string(),
+                        store::review_result_text(review.result),
+                        review.reviewer,
+                        review.remark,
+                        store::now()
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(store::on_conflict(|| format!("{year} 年度的年审已有记录")))?;
+            tx.audit("review.recorded", &cert.certificate.number, json!({ "year": year, "result": review.result }))?;
+            tx.outbox(
+                "review_recorded",
+                json!({ "number": cert.certificate.number, "year": year, "date": review.date, "result": review.result, "remark": review.remark }),
+            )?;
+            Ok(id)
+        })?)
     }
 }

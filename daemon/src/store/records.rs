@@ -526,6 +526,50 @@ pub fn latest_status_change(
         .transpose()
 }
 
+/// How a review result is stored.
+pub fn review_result_text(result: card_profile::records::ReviewResult) -> &'static str {
+    match result {
+        card_profile::records::ReviewResult::Passed => "passed",
+        card_profile::records::ReviewResult::Failed => "failed",
+    }
+}
+
+/// The certificate's review of `year` if it is recorded but not yet on a card, as
+/// the record to append to the card with `serial`.
+pub fn unwritten_review(
+    conn: &Connection,
+    certificate_id: i64,
+    year: u16,
+    serial: [u8; 8],
+) -> Result<Option<(i64, card_profile::records::Review)>> {
+    let row: Option<(i64, String, String, String, Option<String>)> = conn
+        .query_row(
+            "SELECT id, review_date, result, reviewer, remark FROM reviews
+             WHERE certificate_id = ?1 AND year = ?2 AND card_serial IS NULL",
+            params![certificate_id, year],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    row.map(|(id, date, result, reviewer, remark)| {
+        let result = match result.as_str() {
+            "passed" => card_profile::records::ReviewResult::Passed,
+            _ => card_profile::records::ReviewResult::Failed,
+        };
+        Ok((
+            id,
+            card_profile::records::Review {
+                year,
+                date: parse_date(&date)?,
+                result,
+                reviewer,
+                serial,
+                remark,
+            },
+        ))
+    })
+    .transpose()
+}
+
 /// Moves whenever the revocation list or the suspensions change (schema V4 triggers).
 pub fn list_generation(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row(
