@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the PC/SC stack the tests need (pcscd + vpcd virtual reader, headers for
 # the pcsc crate, OpenSC as a third-party peer) and chromium + chromedriver for the
-# web UI's browser tests. Skips apt entirely when everything
+# web UI's browser tests, and faketime (libfaketime) for the moved-clock run. Skips apt entirely when everything
 # is present, so local runs stay fast. Used by .ci/run and scripts/test.sh.
 set -euo pipefail
 
 # chromium + chromium-driver: the web UI's browser tests (ui-tests/); a small CJK font
 # so that the screenshots they save show the Chinese text.
 PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
-    chromium chromium-driver fonts-wqy-microhei)
+    chromium chromium-driver fonts-wqy-microhei faketime)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -316,6 +316,43 @@ fn suspension_lift_and_revocation_with_termination() {
 }
 
 #[test]
+fn validity_ends_at_the_end_of_its_last_day_across_a_year_end() {
+    // Written on a leap day; valid to the last day of 2031: valid on 31 December,
+    // expired on 1 January, whatever day the test runs.
+    let pki = demo::pki(d(2028, 2, 29)).unwrap();
+    let mut link = blank_card(&pki, 7, SimOptions::default());
+    let mut data = demo::officers(d(2028, 2, 29)).swap_remove(0);
+    data.certificate.valid_from = d(2028, 2, 29);
+    data.certificate.valid_until = d(2031, 12, 31);
+    sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2028, 2, 29)).unwrap();
+    let on = |day: NaiveDate, link: &mut Link<SimChannel>| {
+        verify_on(link, &pki, day)
+            .check(CheckKind::ValidityDates)
+            .cloned()
+    };
+    assert_eq!(on(d(2028, 2, 29), &mut link), Some(Outcome::Passed));
+    assert_eq!(on(d(2031, 12, 31), &mut link), Some(Outcome::Passed));
+    match on(d(2032, 1, 1), &mut link) {
+        Some(Outcome::Failed { findings }) => assert!(
+            findings.contains(&Finding::Expired {
+                until: d(2031, 12, 31)
+            }),
+            "{findings:?}"
+        ),
+        other => panic!("1 January 2032: {other:?}"),
+    }
+    match on(d(2028, 2, 28), &mut link) {
+        Some(Outcome::Failed { findings }) => assert!(
+            findings.contains(&Finding::NotYetValid {
+                from: d(2028, 2, 29)
+            }),
+            "{findings:?}"
+        ),
+        other => panic!("the day before: {other:?}"),
+    }
+}
+
+#[test]
 fn card_pulled_during_verification_is_an_error_not_a_verdict() {
     let pki = demo::pki(today()).unwrap();
     let mut link = blank_card(&pki, 6, SimOptions::default());

@@ -31,8 +31,10 @@ async fn main() {
         .collect();
     let entries: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let runs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
-    let today = chrono::Local::now().date_naive();
-    let d = demo::build(today).unwrap();
+    // The bench's one clock (the system's unless ECARD_TODAY moves it).
+    let clock = ecard_clock::Clock::from_env().unwrap();
+    let today = clock.today();
+    let d = demo::build(clock).unwrap();
     d.sim.insert_blank(READER).unwrap();
     d.station
         .issue("bench", d.approved[0], READER)

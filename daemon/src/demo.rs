@@ -13,7 +13,7 @@ use crate::store::{self, CertificateState, Store};
 use card_profile::demo;
 use card_profile::records::ReviewResult;
 use card_profile::verdict::Outcome;
-use chrono::NaiveDate;
+use ecard_clock::Clock;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,11 +42,13 @@ pub struct DemoStation {
     _dir: tempfile::TempDir,
 }
 
-/// Builds the demo station as of `today`.
-pub fn build(today: NaiveDate) -> Result<DemoStation, Box<dyn std::error::Error + Send + Sync>> {
+/// Builds the demo station on `clock` (its keys, officers and dates start on the
+/// clock's today).
+pub fn build(clock: Clock) -> Result<DemoStation, Box<dyn std::error::Error + Send + Sync>> {
+    let today = clock.today();
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("ecard-demo.db");
-    let store = Arc::new(Store::open(&db)?);
+    let store = Arc::new(Store::open(&db, clock)?);
     let pki = demo::pki(today)?;
     let sim = Arc::new(SimReaders::new(
         &READERS,
@@ -54,7 +56,7 @@ pub fn build(today: NaiveDate) -> Result<DemoStation, Box<dyn std::error::Error 
         pki.master.clone(),
         0xEC00_0000_0000_0001,
     ));
-    let mut station = Station::new(
+    let station = Station::new(
         Arc::clone(&store),
         Readers::new(sim.clone()),
         StationKeys {
@@ -67,7 +69,6 @@ pub fn build(today: NaiveDate) -> Result<DemoStation, Box<dyn std::error::Error 
             ..StationConfig::default()
         },
     );
-    station.clock = crate::ops::Clock::Fixed(today);
     let mut approved = Vec::new();
     for o in demo::officers(today) {
         let id = store.write("demo", |tx| {
@@ -118,9 +119,11 @@ pub fn build(today: NaiveDate) -> Result<DemoStation, Box<dyn std::error::Error 
 }
 
 /// Serves the demo station's API and UI on `listen` until Ctrl-C or SIGTERM.
-pub async fn serve(listen: SocketAddr) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let today = chrono::Local::now().date_naive();
-    let demo = build(today)?;
+pub async fn serve(
+    listen: SocketAddr,
+    clock: Clock,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let demo = build(clock)?;
     let state = AppState::new(demo.station.clone(), Some(demo.sim.clone()))?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
@@ -149,8 +152,8 @@ pub async fn serve(listen: SocketAddr) -> Result<(), Box<dyn std::error::Error +
 }
 
 /// The terminal walk-through: issue → verify → annual review through the real operations.
-pub async fn walkthrough() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let demo = build(chrono::Local::now().date_naive())?;
+pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let demo = build(clock)?;
     let (station, sim, store, ids) = (
         &demo.station,
         &demo.sim,

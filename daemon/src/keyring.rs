@@ -166,7 +166,7 @@ pub fn init_station(
     let sealed_signer = keystore::seal_with(SIGNER_KEY, signer_key.pkcs8(), passphrase, kdf)?;
     let anchor = root.anchor();
     store.write(actor, |tx| {
-        let now = store::now();
+        let now = tx.now().to_owned();
         for (name, sealed, public) in [
             ("master", &sealed_master, None),
             ("signer", &sealed_signer, Some(hex::encode(&cert.raw))),
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn init_then_unlock_gives_a_signer_the_trust_list_accepts() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         let root_file = init_root("测试省根", "root-pass", day(), cheap()).unwrap();
         let root = root_file.unlock("root-pass").unwrap();
         let st = init_station(&store, "t", spec("测试市司法局", &root)).unwrap();
@@ -313,7 +313,7 @@ mod tests {
         assert_eq!(keys.master.expose().len(), 32);
 
         // A second station of the same bureau imports the master key.
-        let second = Store::open_in_memory().unwrap();
+        let second = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         let mut s2 = spec("测试市司法局", &root);
         s2.existing_master = Some(&keys.master);
         init_station(&second, "t", s2).unwrap();
@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn wrong_passphrase_and_second_init_are_refused() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         let root = init_root("根", "root-pass", day(), cheap())
             .unwrap()
             .unlock("root-pass")
@@ -345,7 +345,7 @@ mod tests {
 
     #[test]
     fn unlock_before_init_says_so() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         assert!(matches!(
             unlock(&store, "x"),
             Err(KeyringError::NotInitialised)

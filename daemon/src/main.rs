@@ -2,6 +2,7 @@
 //! calls (crate::ops); `--json` prints the API's JSON shape for scripts.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ecard_clock::Clock;
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StatusRequest};
 use ecardd::store::{self, Store};
 use serde_json::json;
@@ -338,7 +339,7 @@ fn open_station(args: &StationArgs) -> Result<Station, Failure> {
         bureau_name: args.bureau.clone(),
         ..StationConfig::default()
     };
-    let station = ecardd::server::open_station(&args.db, passphrase.as_deref(), config)?;
+    let station = ecardd::server::open_station(&args.db, passphrase.as_deref(), config, clock())?;
     // The monitor thread lists the readers and polls their cards once before a
     // command runs.
     std::thread::sleep(std::time::Duration::from_millis(700));
@@ -391,6 +392,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
                     ..StationConfig::default()
                 },
                 sync_interval_secs: sync_interval,
+                clock: clock(),
             };
             runtime()?.block_on(ecardd::server::serve(opts))?;
             Ok(())
@@ -401,9 +403,9 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
         } => {
             let rt = runtime()?;
             if walkthrough {
-                rt.block_on(ecardd::demo::walkthrough())?;
+                rt.block_on(ecardd::demo::walkthrough(clock()))?;
             } else {
-                rt.block_on(ecardd::demo::serve(listen))?;
+                rt.block_on(ecardd::demo::serve(listen, clock()))?;
             }
             Ok(())
         }
@@ -601,7 +603,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             let password = read_secret(&password_file)?;
             let hash = ecardd::auth::hash_password(&password)
                 .map_err(|e| Failure::new(e.code(), e.message_zh()))?;
-            let store = Store::open(&db)?;
+            let store = Store::open(&db, clock())?;
             store.write("cli", |tx| {
                 store::create_operator(tx, &username, &display_name, role, &hash)
             })?;
@@ -611,7 +613,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
         Cmd::Audit {
             command: AuditCmd::Verify { db, json },
         } => {
-            let r = Store::open(&db).and_then(|s| s.verify_audit_chain())?;
+            let r = Store::open(&db, clock()).and_then(|s| s.verify_audit_chain())?;
             print(
                 json,
                 &json!({ "rows": r.rows, "first_broken": r.first_broken }),
@@ -673,7 +675,7 @@ fn import(
     };
     let xlsx = read(roster)?;
     let zip = photos.map(read).transpose()?;
-    let store = std::sync::Arc::new(Store::open(db)?);
+    let store = std::sync::Arc::new(Store::open(db, clock())?);
     let station = Station::without_keys(
         store,
         ecardd::readers::Readers::none(),
@@ -729,8 +731,8 @@ impl From<ecardd::sync::SyncError> for Failure {
 }
 
 fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Result<(), Failure> {
-    let store = std::sync::Arc::new(Store::open(&args.db)?);
-    let today = chrono::Local::now().date_naive();
+    let store = std::sync::Arc::new(Store::open(&args.db, clock())?);
+    let today = clock().today();
     if let Some(SyncCmd::Enroll {
         registry,
         station_id,
@@ -751,6 +753,7 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
                 card_profile::pki::SigningKey::generate()
                     .map_err(|e| Failure::new("error", e.to_string()))?,
             ),
+            clock(),
         )
         .map_err(ecardd::sync::SyncError::from)?;
         let key = rt
@@ -848,7 +851,7 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
 fn keys(cmd: KeysCmd) -> Result<(), Failure> {
     use ecardd::keyring;
     use ecardd::keystore::KdfParams;
-    let today = chrono::Local::now().date_naive();
+    let today = clock().today();
     match cmd {
         KeysCmd::Root {
             command:
@@ -902,7 +905,7 @@ fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             let file: keyring::RootKeyFile = serde_json::from_str(&text)
                 .map_err(|e| Failure::new("invalid_request", format!("根密钥文件格式错误：{e}")))?;
             let root_key = file.unlock(&read_secret(&root_passphrase_file)?)?;
-            let store = Store::open(&db)?;
+            let store = Store::open(&db, clock())?;
             let status = keyring::init_station(
                 &store,
                 "cli",
@@ -921,7 +924,7 @@ fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             Ok(())
         }
         KeysCmd::Status { db, json } => {
-            let status = keyring::status(&Store::open(&db)?)?;
+            let status = keyring::status(&Store::open(&db, clock())?)?;
             print(json, &json!(status), || {
                 let mut t = format!("主密钥：{}", if status.master { "已生成" } else { "无" });
                 match &status.signer {
@@ -939,6 +942,14 @@ fn keys(cmd: KeysCmd) -> Result<(), Failure> {
     }
 }
 
+/// The process's one clock, set once in `main` (the only place ecardd reads the
+/// system clock; `ECARD_TODAY` moves it for tests) and handed to everything from there.
+static CLOCK: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
+
+fn clock() -> Clock {
+    CLOCK.get().copied().unwrap_or_default()
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -947,6 +958,18 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    match Clock::from_env() {
+        Ok(c) => {
+            if c.is_moved() {
+                tracing::warn!(today = %c.today(), "clock moved by {}", ecard_clock::TODAY_ENV);
+            }
+            let _ = CLOCK.set(c);
+        }
+        Err(e) => {
+            eprintln!("ecardd: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,8 @@ pub struct ServeOptions {
     pub config: StationConfig,
     /// Seconds between sync rounds when the station is enrolled with a registry.
     pub sync_interval_secs: u64,
+    /// The process's one clock.
+    pub clock: ecard_clock::Clock,
 }
 
 pub fn flush_stdout() {
@@ -53,8 +55,9 @@ pub fn open_station(
     db: &std::path::Path,
     passphrase: Option<&str>,
     config: StationConfig,
+    clock: ecard_clock::Clock,
 ) -> Result<Station, Box<dyn std::error::Error + Send + Sync>> {
-    let store = Arc::new(Store::open(db)?);
+    let store = Arc::new(Store::open(db, clock)?);
     let readers = Readers::new(PcscReaders::start());
     Ok(match passphrase {
         Some(p) => {
@@ -69,7 +72,12 @@ pub fn open_station(
 }
 
 pub async fn serve(opts: ServeOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let station = open_station(&opts.db, opts.passphrase.as_deref(), opts.config)?;
+    let station = open_station(
+        &opts.db,
+        opts.passphrase.as_deref(),
+        opts.config,
+        opts.clock,
+    )?;
     let interrupted = station.recover_after_restart()?;
     if interrupted > 0 {
         tracing::warn!(

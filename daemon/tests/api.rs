@@ -31,7 +31,7 @@ struct Api {
 }
 
 fn api() -> Api {
-    let demo = demo::build(today()).unwrap();
+    let demo = demo::build(ecard_clock::Clock::starting_on(today())).unwrap();
     let state = AppState::new(demo.station.clone(), Some(demo.sim.clone())).unwrap();
     Api {
         app: api::router(state),

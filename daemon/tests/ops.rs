@@ -8,7 +8,8 @@ use card_profile::keys::MasterKey;
 use card_profile::records::ReviewResult;
 use card_profile::verdict::Standing;
 use card_sim::{SimCard, SimOptions};
-use ecardd::ops::{Clock, ReviewRequest, Station, StationConfig, StationKeys};
+use ecard_clock::Clock;
+use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
 use ecardd::store::{self, CertificateState, JobState, Store};
@@ -25,8 +26,8 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("t.db")).unwrap());
     let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("t.db"), Clock::frozen_on(today)).unwrap());
     let pki = demo::pki(today).unwrap();
     let sim = Arc::new(SimReaders::new(
         &[R, "读卡器 2"],
@@ -53,7 +54,7 @@ fn fixture() -> Fixture {
         })
         .collect();
     let trust = pki.trust.clone();
-    let mut station = Station::new(
+    let station = Station::new(
         store,
         Readers::new(sim.clone()),
         StationKeys {
@@ -63,7 +64,6 @@ fn fixture() -> Fixture {
         trust,
         StationConfig::default(),
     );
-    station.clock = Clock::Fixed(today);
     Fixture {
         station,
         sim,

@@ -7,7 +7,8 @@
 
 use card_profile::records::ReviewResult;
 use chrono::NaiveDate;
-use ecardd::ops::{Clock, ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
+use ecard_clock::Clock;
+use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
 use ecardd::store::{self, CertificateState, Store};
@@ -23,6 +24,12 @@ const PASS: &str = "station-passphrase";
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+/// The one clock of this test: the stations in this process, and every registry and
+/// `ecardd sync` process it starts (through ECARD_TODAY), run on `today()`.
+fn clock() -> Clock {
+    Clock::starting_on(today())
 }
 
 fn cheap() -> ecardd::keystore::KdfParams {
@@ -66,6 +73,7 @@ impl Registry {
 
     fn spawn(&mut self, listen: &str) {
         let mut child = Command::new(registry_bin())
+            .env(ecard_clock::TODAY_ENV, clock().env_value())
             .args(["serve", "--db"])
             .arg(self.db())
             .args(["--listen", listen, "--key-file"])
@@ -117,6 +125,7 @@ impl Registry {
 
     fn add_station(&self, name: &str, public_key: &str) {
         let out = Command::new(registry_bin())
+            .env(ecard_clock::TODAY_ENV, clock().env_value())
             .args(["station", "add", "--db"])
             .arg(self.db())
             .args([
@@ -187,7 +196,7 @@ async fn station(
 ) -> StationUnderTest {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("station.db");
-    let store = Arc::new(Store::open(&db).unwrap());
+    let store = Arc::new(Store::open(&db, clock()).unwrap());
     if with_officers {
         for o in card_profile::demo::officers(today()) {
             store
@@ -209,7 +218,7 @@ async fn station(
         pki.signer.certificate.clone(),
     )
     .unwrap();
-    let mut station = Station::new(
+    let station = Station::new(
         store.clone(),
         Readers::new(desk.clone()),
         StationKeys {
@@ -219,11 +228,11 @@ async fn station(
         pki.trust.clone(),
         StationConfig::default(),
     );
-    station.clock = Clock::Fixed(today());
     let probe = ecard_registry::client::RegistryClient::new(
         &registry.url,
         id,
         Arc::new(card_profile::pki::SigningKey::generate().unwrap()),
+        clock(),
     )
     .unwrap();
     let registry_key = probe.registry_key().await.unwrap();
@@ -242,6 +251,7 @@ async fn station(
 /// the report as JSON, or (exit status, stderr).
 fn round_process(s: &StationUnderTest) -> Result<serde_json::Value, (i32, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_ecardd"))
+        .env(ecard_clock::TODAY_ENV, clock().env_value())
         .args(["sync", "--json", "--db"])
         .arg(&s.db)
         .arg("--passphrase-file")
@@ -592,6 +602,7 @@ async fn ecardd_sync_killed_mid_push_loses_and_doubles_nothing() {
     let total = outbox(&a).len();
     let sync_cmd = || {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ecardd"));
+        c.env(ecard_clock::TODAY_ENV, clock().env_value());
         c.args(["sync", "--db"])
             .arg(&a.db)
             .arg("--passphrase-file")
@@ -628,6 +639,7 @@ const UNIT: &str = "岳池县教育局";
 /// stdout is one JSON object.
 fn registry_cli(registry: &Registry, args: &[&str]) -> serde_json::Value {
     let out = Command::new(registry_bin())
+        .env(ecard_clock::TODAY_ENV, clock().env_value())
         .args(args)
         .arg("--db")
         .arg(registry.db())

@@ -242,6 +242,15 @@ mod tests {
     }
 
     #[test]
+    fn a_year_end_announcement_ends_on_a_year_end() {
+        assert_eq!(valid_until(d(2026, 12, 31), None), Ok(d(2031, 12, 31)));
+        assert_eq!(
+            valid_until(d(2026, 12, 31), Some(d(2031, 12, 30))),
+            Ok(d(2031, 12, 30))
+        );
+    }
+
+    #[test]
     fn feb_29_announcement_ends_feb_28() {
         assert_eq!(valid_until(d(2024, 2, 29), None), Ok(d(2029, 2, 28)));
     }

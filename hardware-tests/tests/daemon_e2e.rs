@@ -5,7 +5,7 @@ mod common;
 
 use card_profile::verdict::Standing;
 use common::*;
-use ecardd::ops::{Clock, Station, StationConfig, StationKeys};
+use ecardd::ops::{Station, StationConfig, StationKeys};
 use ecardd::readers::pcsc::PcscReaders;
 use ecardd::readers::Readers;
 use ecardd::store::{self, CertificateState, JobState, Store};
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
-    let store = Arc::new(Store::open(&dir.path().join("station.db")).expect("store"));
+    let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
     let pki = pki();
     let certs = card_profile::demo::officers(issued_on())
         .iter()
@@ -35,7 +35,7 @@ fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
         })
         .collect();
     let trust = pki.trust.clone();
-    let mut station = Station::new(
+    let station = Station::new(
         store,
         Readers::new(PcscReaders::start()),
         StationKeys {
@@ -45,7 +45,6 @@ fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
         trust,
         StationConfig::default(),
     );
-    station.clock = Clock::Fixed(today());
     (station, certs)
 }
 

@@ -238,7 +238,7 @@ fn sigkill_during_batch_then_restart_and_resume_loses_and_doubles_no_card() {
     // such card stays in its reader and its job resumes on it.)
     let mut lost: Option<String> = None;
     let open_at_kill = {
-        let store = Store::open(&station.db).expect("station.db");
+        let store = Store::open(&station.db, clock()).expect("station.db");
         let open = strings(
             &store,
             "SELECT state FROM jobs WHERE state IN ('writing', 'interrupted')",
@@ -339,7 +339,7 @@ fn sigkill_during_batch_then_restart_and_resume_loses_and_doubles_no_card() {
     daemon.stop();
 
     // The records: exactly five live cards, one per certificate, distinct serials.
-    let store = Store::open(&station.db).expect("station.db");
+    let store = Store::open(&station.db, clock()).expect("station.db");
     let all_cards = strings(&store, "SELECT serial FROM cards");
     let live = strings(&store, "SELECT serial FROM cards WHERE state = 'live'");
     assert_eq!(all_cards.len(), 5, "cards: {all_cards:?}");

@@ -54,7 +54,8 @@ fn physical_blank_card_personalizes_and_verifies() {
         return;
     };
     let master = MasterKey::from_bytes(&master).expect("master key is 16 or 32 bytes");
-    let today = chrono::Local::now().date_naive();
+    // A physical card lives in real time: the process's clock (ECARD_TODAY moves it).
+    let today = ecard_clock::Clock::from_env().expect("ECARD_TODAY").today();
     let pki = card_profile::demo::pki(today).expect("keys");
     let data = card_profile::demo::officers(today).swap_remove(0);
     let verdict = card

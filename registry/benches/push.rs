@@ -51,6 +51,8 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("registry.db");
     let key = Arc::new(SigningKey::generate().unwrap());
+    // The bench's one clock, handed to the registry it starts (ECARD_TODAY).
+    let clock = ecard_clock::Clock::from_env().unwrap();
     let out = Command::new(BIN)
         .args([
             "station",
@@ -76,6 +78,7 @@ fn main() {
         .arg("--key-file")
         .arg(dir.path().join("registry.key"))
         .env("RUST_LOG", "warn")
+        .env(ecard_clock::TODAY_ENV, clock.env_value())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -94,7 +97,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let client = RegistryClient::new(&url, "bench", key).unwrap();
+    let client = RegistryClient::new(&url, "bench", key, clock).unwrap();
     let t = Instant::now();
     let mut last = 0;
     rt.block_on(async {

@@ -58,6 +58,8 @@ pub struct RegistryClient {
     station_id: String,
     key: Arc<SigningKey>,
     http: reqwest::Client,
+    /// The station's one clock: request timestamps come from it.
+    clock: ecard_clock::Clock,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -75,6 +77,7 @@ impl RegistryClient {
         base_url: &str,
         station_id: &str,
         key: Arc<SigningKey>,
+        clock: ecard_clock::Clock,
     ) -> Result<Self, ClientError> {
         let base = base_url.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -89,6 +92,7 @@ impl RegistryClient {
             station_id: station_id.to_owned(),
             key,
             http,
+            clock,
         })
     }
 
@@ -103,7 +107,7 @@ impl RegistryClient {
         path_and_query: &str,
         body: Vec<u8>,
     ) -> Result<Vec<u8>, ClientError> {
-        let now = chrono::Utc::now().timestamp();
+        let now = self.clock.unix_seconds();
         let auth = sign_request(
             &self.key,
             &self.station_id,

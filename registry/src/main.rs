@@ -1,6 +1,7 @@
 //! `ecard-registry`: serve, enroll stations, create units and accounts.
 
 use clap::{Parser, Subcommand};
+use ecard_clock::Clock;
 use ecard_registry::api::admin_cli;
 use ecard_registry::server::{serve, ServeConfig};
 use ecard_registry::storage::{NewUnit, Role, Storage};
@@ -117,8 +118,8 @@ enum AdminCmd {
     },
 }
 
-fn set_disabled(db: &Path, name: &str, disabled: bool) -> Result<(), String> {
-    open(db)?
+fn set_disabled(db: &Path, clock: Clock, name: &str, disabled: bool) -> Result<(), String> {
+    open(db, clock)?
         .set_station_disabled(name, disabled)
         .map_err(|e| e.to_string())?;
     println!(
@@ -128,11 +129,11 @@ fn set_disabled(db: &Path, name: &str, disabled: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn open(db: &Path) -> Result<Storage, String> {
-    Storage::open(db).map_err(|e| format!("{}: {e}", db.display()))
+fn open(db: &Path, clock: Clock) -> Result<Storage, String> {
+    Storage::open(db, clock).map_err(|e| format!("{}: {e}", db.display()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli, clock: Clock) -> Result<(), String> {
     match cli.cmd {
         Cmd::Serve {
             db,
@@ -147,6 +148,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 listen,
                 key_file,
                 admin_token_file,
+                clock,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -160,20 +162,21 @@ fn run(cli: Cli) -> Result<(), String> {
             public_key,
             region,
         }) => {
-            let st = admin_cli::add_station(&open(&db)?, &name, &public_key, region.as_deref())?;
+            let st =
+                admin_cli::add_station(&open(&db, clock)?, &name, &public_key, region.as_deref())?;
             println!("{}", serde_json::to_string(&st).map_err(|e| e.to_string())?);
             Ok(())
         }
         Cmd::Station(StationCmd::List { db }) => {
-            let list = open(&db)?.stations().map_err(|e| e.to_string())?;
+            let list = open(&db, clock)?.stations().map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
             );
             Ok(())
         }
-        Cmd::Station(StationCmd::Disable { db, name }) => set_disabled(&db, &name, true),
-        Cmd::Station(StationCmd::Enable { db, name }) => set_disabled(&db, &name, false),
+        Cmd::Station(StationCmd::Disable { db, name }) => set_disabled(&db, clock, &name, true),
+        Cmd::Station(StationCmd::Enable { db, name }) => set_disabled(&db, clock, &name, false),
         Cmd::Station(StationCmd::Keygen { out }) => {
             let key = admin_cli::station_keygen(&out)?;
             println!("{key}");
@@ -186,7 +189,7 @@ fn run(cli: Cli) -> Result<(), String> {
             department,
             province_level,
         }) => {
-            let unit = open(&db)?
+            let unit = open(&db, clock)?
                 .add_unit(&NewUnit {
                     name,
                     region,
@@ -210,8 +213,14 @@ fn run(cli: Cli) -> Result<(), String> {
         }) => {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("unknown role {role}: unit, county, city or province"))?;
-            let created =
-                admin_cli::add_account(&open(&db)?, &username, role, &org_name, unit, region)?;
+            let created = admin_cli::add_account(
+                &open(&db, clock)?,
+                &username,
+                role,
+                &org_name,
+                unit,
+                region,
+            )?;
             println!(
                 "{}",
                 serde_json::to_string(&created).map_err(|e| e.to_string())?
@@ -228,7 +237,19 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()) {
+    // The one place the registry reads the system clock (ECARD_TODAY moves it for
+    // tests; see ecard_clock).
+    let clock = match Clock::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ecard-registry: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if clock.is_moved() {
+        tracing::warn!(today = %clock.today(), "clock moved by {}", ecard_clock::TODAY_ENV);
+    }
+    match run(Cli::parse(), clock) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ecard-registry: {e}");

@@ -16,6 +16,8 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub key_file: PathBuf,
     pub admin_token_file: PathBuf,
+    /// The process's one clock (`ecard_clock::Clock::from_env` in `main`).
+    pub clock: ecard_clock::Clock,
 }
 
 #[derive(Debug, Error)]
@@ -37,7 +39,7 @@ pub enum ServeError {
 pub const LISTENING_PREFIX: &str = "ecard-registry listening: ";
 
 pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
-    let storage = Storage::open(&cfg.db).map_err(|source| ServeError::Storage {
+    let storage = Storage::open(&cfg.db, cfg.clock).map_err(|source| ServeError::Storage {
         path: cfg.db.display().to_string(),
         source,
     })?;

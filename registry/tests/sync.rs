@@ -4,7 +4,7 @@
 mod common;
 
 use card_profile::pki::SigningKey;
-use common::{events, Registry};
+use common::{clock, events, Registry};
 use ecard_registry::client::{ClientError, RegistryClient};
 use ecard_sync_protocol::events::{EventBatch, EventBody, StationEvent};
 use ecard_sync_protocol::feed::FeedBody;
@@ -93,7 +93,7 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     let reg = Registry::start();
     let (_, key) = reg.enroll("station-a", None);
     let body = serde_json::to_vec(&EventBatch::new(events(1, 2, "a"))).unwrap();
-    let now = chrono::Utc::now().timestamp();
+    let now = clock().unix_seconds();
 
     let auth = sign_request(&key, "station-a", "POST", paths::EVENTS, &body, now).unwrap();
     let (status, ack) = raw_push(&reg.url, &auth.headers(), &body).await;
@@ -231,7 +231,7 @@ async fn registry_killed_mid_ingest_loses_and_doubles_nothing() {
         "killed at {survived}"
     );
     assert_eq!(survived % BATCH, 0, "a batch is all or nothing");
-    let a = RegistryClient::new(&reg.url, "station-a", key).unwrap();
+    let a = RegistryClient::new(&reg.url, "station-a", key, clock()).unwrap();
     let mut last = 0;
     for chunk in all.chunks(BATCH as usize) {
         last = a

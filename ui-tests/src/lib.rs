@@ -228,9 +228,16 @@ impl Chromedriver {
         }
         let port = free_port()?;
         let log = log_dir()?.join(format!("chromedriver-{}.log", std::process::id()));
+        // The browser keeps the real clock: chromium hangs on its first navigation
+        // under libfaketime (seen in the moved-clock CI run), so the preload is
+        // removed for chromedriver and chromium. The page's date comes from the
+        // station anyway (GET /api/v1/session → today), not from the browser's clock;
+        // ecardd itself still runs on the moved clock.
         let mut guard = ChildGuard::spawn(
             "chromedriver",
             Command::new(&bin)
+                .env_remove("LD_PRELOAD")
+                .env_remove("FAKETIME")
                 .arg(format!("--port={port}"))
                 .arg(format!("--log-path={}", log.display()))
                 .stdin(Stdio::null())

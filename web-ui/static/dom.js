@@ -1,4 +1,5 @@
 // Small DOM helpers and the labels every page shares.
+import { state } from "./core.js";
 
 /** h("button", {class: "btn", onclick: fn}, "文本", child…) */
 export function h(tag, attrs, ...children) {
@@ -103,7 +104,10 @@ export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
+/** The station's date (YYYY-MM-DD) from the session: the station's one clock
+ *  decides what "today" is, not the browser's. */
 export function today() {
+  if (state.session && state.session.today) return state.session.today;
   const d = new Date();
   const p = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;

@@ -4,11 +4,11 @@ import { apiUrl, get, post } from "./api.js";
 import { busy, can, showNotice } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { certificatePicker } from "./pick.js";
-import { add, h, clear, field, checkbox, radio, table, label, REVIEW_RESULT } from "./dom.js";
+import { add, h, clear, field, checkbox, radio, table, label, today, REVIEW_RESULT } from "./dom.js";
 
 export function renderReview(page, { signal }) {
   const panel = readerPanel({ signal });
-  const thisYear = new Date().getFullYear();
+  const thisYear = Number(today().slice(0, 4));
 
   const year = h("input", { type: "number", id: "review-year", value: String(thisYear), min: "2000", max: "2100", required: true });
   const remark = h("textarea", { id: "review-remark", maxlength: "200" });

@@ -59,7 +59,7 @@ impl FromRequestParts<AppState> for Session {
         let token = cookie_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let token = SessionToken::parse(&token).map_err(|_| ApiError::unauthenticated())?;
         let digest = hex::encode(token.digest());
-        let now = store::now();
+        let now = state.station.clock().stamp();
         let operator = state
             .station
             .store
@@ -147,6 +147,15 @@ pub struct OperatorView {
     pub permissions: Vec<Permission>,
 }
 
+/// The session's operator and the station's date: the UI takes "today" (default
+/// review year, batch names) from the station's one clock, never from the browser's.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    #[serde(flatten)]
+    pub operator: OperatorView,
+    pub today: chrono::NaiveDate,
+}
+
 impl From<&OperatorRow> for OperatorView {
     fn from(o: &OperatorRow) -> Self {
         Self {
@@ -213,7 +222,7 @@ pub async fn login(
         ));
     }
     let (token, digest) = auth::new_session_token()?;
-    let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
+    let expires = (state.station.clock().now() + chrono::Duration::hours(SESSION_HOURS))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     store.write(&operator.username, |tx| {
         store::insert_session(tx, &hex::encode(digest), operator.id, &expires)?;
@@ -225,7 +234,11 @@ pub async fn login(
         token.expose(),
         SESSION_HOURS * 3600
     );
-    let mut resp = Json(OperatorView::from(&operator)).into_response();
+    let mut resp = Json(SessionView {
+        operator: OperatorView::from(&operator),
+        today: state.station.today(),
+    })
+    .into_response();
     resp.headers_mut().insert(
         SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|_| {
@@ -239,8 +252,11 @@ pub async fn login(
     Ok(resp)
 }
 
-pub async fn me(session: Session) -> Json<OperatorView> {
-    Json(OperatorView::from(&session.operator))
+pub async fn me(State(state): State<AppState>, session: Session) -> Json<SessionView> {
+    Json(SessionView {
+        operator: OperatorView::from(&session.operator),
+        today: state.station.today(),
+    })
 }
 
 pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {

@@ -93,7 +93,7 @@ impl Station {
                 let id: i64 = tx.conn().query_row(
                     "INSERT INTO applications (officer_id, kind, row_json, state, event_id, created_at)
                      VALUES (?1, ?2, ?3, 'submitted', ?4, ?5) RETURNING id",
-                    rusqlite::params![officer, kind, row_json.to_string(), event_id, store::now()],
+                    rusqlite::params![officer, kind, row_json.to_string(), event_id, tx.now()],
                     |r| r.get(0),
                 )?;
                 ids.push(id);

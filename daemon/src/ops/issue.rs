@@ -482,7 +482,7 @@ impl Station {
             let n = tx.conn().execute(
                 "UPDATE jobs SET state = 'writing', reader = ?2, updated_at = ?3
                  WHERE id = ?1 AND state IN ('queued', 'interrupted')",
-                rusqlite::params![job_id, reader, store::now()],
+                rusqlite::params![job_id, reader, tx.now()],
             )?;
             if n == 1 {
                 tx.audit(
@@ -506,7 +506,7 @@ impl Station {
                                         OR (state = 'interrupted' AND (card_serial IS NULL OR reader IS ?2)))
                                  ORDER BY (reader IS ?2) DESC, id LIMIT 1)
                      RETURNING id",
-                    rusqlite::params![batch_id, reader, store::now()],
+                    rusqlite::params![batch_id, reader, tx.now()],
                     |r| r.get(0),
                 )
                 .optional()?;

@@ -75,8 +75,6 @@ pub struct Station {
     pub trust: Arc<RwLock<TrustList>>,
     pub config: StationConfig,
     pub jobs: broadcast::Sender<JobEvent>,
-    /// The date operations use; a fixed one in tests.
-    pub clock: Clock,
     /// The revocation list and suspensions as a lookup set, with the store's list
     /// generation it was built at (see `revocations`).
     lists: Arc<Mutex<CachedLists>>,
@@ -84,21 +82,6 @@ pub struct Station {
 
 /// The lists' lookup set and the list generation it was built at.
 type CachedLists = Option<(i64, Arc<RevocationSet>)>;
-
-#[derive(Debug, Clone, Copy)]
-pub enum Clock {
-    System,
-    Fixed(NaiveDate),
-}
-
-impl Clock {
-    pub fn today(self) -> NaiveDate {
-        match self {
-            Clock::System => chrono::Local::now().date_naive(),
-            Clock::Fixed(d) => d,
-        }
-    }
-}
 
 impl Station {
     /// The local revocation list and the suspensions in force, for a field check.
@@ -138,7 +121,6 @@ impl Station {
             trust: Arc::new(RwLock::new(trust)),
             config,
             jobs: broadcast::channel(1024).0,
-            clock: Clock::System,
             lists: Arc::default(),
         }
     }
@@ -158,7 +140,6 @@ impl Station {
             trust: Arc::new(RwLock::new(trust)),
             config,
             jobs: broadcast::channel(1024).0,
-            clock: Clock::System,
             lists: Arc::default(),
         }
     }
@@ -168,8 +149,14 @@ impl Station {
         self.keys.as_deref().ok_or(OpError::KeysLocked)
     }
 
+    /// Today, from the process's one clock (the store's: see `ecard_clock`).
     pub fn today(&self) -> NaiveDate {
-        self.clock.today()
+        self.store.clock().today()
+    }
+
+    /// The process's one clock.
+    pub fn clock(&self) -> ecard_clock::Clock {
+        self.store.clock()
     }
 
     /// The revocation list's allowed age: the admin's setting, else the configured default.
@@ -200,7 +187,7 @@ impl Station {
             let n = tx.conn().execute(
                 "UPDATE jobs SET state = 'interrupted', error = '进程重启时写卡未完成', updated_at = ?1
                  WHERE state = 'writing'",
-                [crate::store::now()],
+                [tx.now()],
             )?;
             if n > 0 {
                 tx.audit("jobs.recovered", "jobs", serde_json::json!({ "interrupted": n }))?;

@@ -137,7 +137,7 @@ impl Station {
                         store::review_result_text(review.result),
                         review.reviewer,
                         review.remark,
-                        store::now()
+                        tx.now()
                     ],
                     |r| r.get(0),
                 )

@@ -177,7 +177,7 @@ impl Station {
                     req.reason(),
                     detail.to_string(),
                     today.to_string(),
-                    store::now()
+                    tx.now()
                 ],
                 |r| r.get(0),
             )?;

@@ -2,7 +2,7 @@
 //! its own content, so deleting, reordering or editing a row breaks the chain from
 //! that row on. `ecardd audit verify` names the first broken row.
 
-use super::{now, Result};
+use super::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -41,6 +41,7 @@ fn row_hash(
 
 pub(super) fn append(
     conn: &Connection,
+    at: &str,
     actor: &str,
     action: &str,
     subject: &str,
@@ -57,9 +58,8 @@ pub(super) fn append(
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
-    let at = now();
     let detail = detail.to_string();
-    let hash = row_hash(&prev, seq, &at, actor, action, subject, &detail);
+    let hash = row_hash(&prev, seq, at, actor, action, subject, &detail);
     conn.execute(
         "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn chain_verifies_and_names_the_first_edited_or_removed_row() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         for i in 0..5 {
             store
                 .write("admin", |tx| {
@@ -174,7 +174,7 @@ mod tests {
         let report = store.verify_audit_chain().unwrap();
         assert_eq!(report.first_broken.map(|(seq, _)| seq), Some(3));
 
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         for i in 0..4 {
             store
                 .write("admin", |tx| tx.audit("test", "x", json!(i)))
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_failed_change_leaves_no_audit_row() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         let r: crate::store::Result<()> = store.write("admin", |tx| {
             tx.audit("test", "x", json!(1))?;
             Err(crate::store::StoreError::Conflict("no".into()))

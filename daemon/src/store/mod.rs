@@ -15,7 +15,7 @@ pub use operators::*;
 pub use records::*;
 pub use views::*;
 
-use chrono::{SecondsFormat, Utc};
+use ecard_clock::Clock;
 use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
@@ -55,10 +55,6 @@ pub fn on_conflict(what: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error
     }
 }
 
-pub fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 pub fn random_id() -> Result<String> {
     let mut b = [0u8; 16];
     SystemRandom::new()
@@ -69,18 +65,25 @@ pub fn random_id() -> Result<String> {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// The process's clock: every timestamp the store writes comes from it.
+    clock: Clock,
 }
 
 impl Store {
-    pub fn open(path: &Path) -> Result<Self> {
-        Self::init(Connection::open(path)?)
+    pub fn open(path: &Path, clock: Clock) -> Result<Self> {
+        Self::init(Connection::open(path)?, clock)
     }
 
-    pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
+    pub fn open_in_memory(clock: Clock) -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, clock)
     }
 
-    fn init(mut conn: Connection) -> Result<Self> {
+    /// The clock this store stamps its rows with: the process's one clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    fn init(mut conn: Connection, clock: Clock) -> Result<Self> {
         // WAL: readers never block the writer; synchronous=FULL: a committed
         // transaction survives power loss, which is what "nothing lost" needs.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -90,6 +93,7 @@ impl Store {
         schema::migrations().to_latest(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            clock,
         })
     }
 
@@ -105,6 +109,7 @@ impl Store {
         let mut wrapped = Tx {
             tx,
             actor: actor.to_owned(),
+            now: self.clock.stamp(),
         };
         let out = f(&mut wrapped)?;
         wrapped.tx.commit()?;
@@ -137,6 +142,9 @@ impl Store {
 pub struct Tx<'c> {
     pub(crate) tx: rusqlite::Transaction<'c>,
     actor: String,
+    /// The transaction's time (RFC 3339 UTC, ms), taken once from the store's clock:
+    /// every row of one change carries the same timestamp.
+    now: String,
 }
 
 impl Tx<'_> {
@@ -148,9 +156,14 @@ impl Tx<'_> {
         &self.actor
     }
 
+    /// This change's timestamp (see the field).
+    pub fn now(&self) -> &str {
+        &self.now
+    }
+
     /// Appends the hash-chained audit row of this change.
     pub fn audit(&mut self, action: &str, subject: &str, detail: serde_json::Value) -> Result<i64> {
-        audit::append(&self.tx, &self.actor, action, subject, &detail)
+        audit::append(&self.tx, &self.now, &self.actor, action, subject, &detail)
     }
 
     /// Queues an event for the registry (delivered by the sync client, issue #6).
@@ -158,7 +171,7 @@ impl Tx<'_> {
         let event_id = random_id()?;
         self.tx.execute(
             "INSERT INTO outbox (event_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![event_id, kind, payload.to_string(), now()],
+            rusqlite::params![event_id, kind, payload.to_string(), self.now],
         )?;
         Ok(event_id)
     }

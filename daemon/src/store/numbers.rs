@@ -84,7 +84,8 @@ mod tests {
     #[test]
     fn concurrent_issuers_never_get_the_same_number() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("n.db")).unwrap());
+        let store =
+            Arc::new(Store::open(&dir.path().join("n.db"), ecard_clock::Clock::system()).unwrap());
         let rule = Arc::new(NumberingRule::sichuan_default().unwrap());
         let threads: Vec<_> = (0..4)
             .map(|_| {
@@ -118,7 +119,7 @@ mod tests {
     #[test]
     fn numbers_already_on_certificates_are_not_reallocated() {
         use card_profile::records::{Certificate, CertificateKind};
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         let rule = NumberingRule::sichuan_default().unwrap();
         let holder =
             card_profile::demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap())
@@ -146,7 +147,7 @@ mod tests {
 
     #[test]
     fn numbers_noted_from_elsewhere_are_not_reallocated() {
-        let store = Store::open_in_memory().unwrap();
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         let rule = NumberingRule::sichuan_default().unwrap();
         store
             .write("t", |tx| note_number(tx, &rule, "川X010099"))

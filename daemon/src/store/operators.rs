@@ -2,7 +2,7 @@
 //! (crate::auth); sessions are stored as the SHA-256 of the token, so a copy of the
 //! database does not hand out live sessions.
 
-use super::{now, on_conflict, Result, StoreError, Tx};
+use super::{on_conflict, Result, StoreError, Tx};
 use crate::auth::Role;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -44,7 +44,13 @@ pub fn create_operator(
         .execute(
             "INSERT INTO operators (username, display_name, role, password_hash, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![username, display_name, role.as_str(), password_hash, now()],
+            params![
+                username,
+                display_name,
+                role.as_str(),
+                password_hash,
+                tx.now()
+            ],
         )
         .map_err(on_conflict(|| format!("用户名「{username}」已存在")))?;
     let id = tx.conn().last_insert_rowid();
@@ -133,10 +139,10 @@ pub fn insert_session(
     // Expired sessions open nothing (see session_operator); each login clears them
     // out so the table holds only live ones.
     tx.conn()
-        .execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?;
+        .execute("DELETE FROM sessions WHERE expires_at <= ?1", [tx.now()])?;
     tx.conn().execute(
         "INSERT INTO sessions (token_digest, operator_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![digest_hex, operator_id, now(), expires_at],
+        params![digest_hex, operator_id, tx.now(), expires_at],
     )?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Typed rows and the queries over them. Reads take a `&Connection`; writes take a
 //! [`Tx`] so that they run inside [`Store::write`](super::Store::write) with their audit row.
 
-use super::{now, Result, StoreError, Tx};
+use super::{Result, StoreError, Tx};
 use card_profile::records::{Certificate, Gender, Holder};
 use card_profile::sequences::IssueData;
 use chrono::NaiveDate;
@@ -222,7 +222,7 @@ pub fn upsert_officer(tx: &mut Tx<'_>, holder: &Holder, photo_jpeg: Option<&[u8]
             holder.ethnicity,
             holder.birth_date.format("%Y-%m-%d").to_string(),
             photo_jpeg,
-            now()
+            tx.now()
         ],
         |r| r.get(0),
     )?;
@@ -269,7 +269,7 @@ pub fn insert_certificate(
     state: CertificateState,
     replaces_id: Option<i64>,
 ) -> Result<i64> {
-    let at = now();
+    let at = tx.now().to_owned();
     let id = tx
         .conn()
         .query_row(
@@ -292,7 +292,7 @@ pub fn insert_certificate(
 pub fn set_certificate_state(tx: &mut Tx<'_>, id: i64, state: CertificateState) -> Result<()> {
     let n = tx.conn().execute(
         "UPDATE certificates SET state = ?1, updated_at = ?2 WHERE id = ?3",
-        params![state.as_str(), now(), id],
+        params![state.as_str(), tx.now(), id],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound {
@@ -366,7 +366,7 @@ pub fn insert_card(
         .query_row(
             "INSERT INTO cards (serial, certificate_id, chip_key, sod, state, written_at)
              VALUES (?1, ?2, ?3, ?4, 'live', ?5) RETURNING id",
-            params![serial, certificate_id, chip_key, sod, now()],
+            params![serial, certificate_id, chip_key, sod, tx.now()],
             |r| r.get(0),
         )
         .map_err(super::on_conflict(|| format!(
@@ -409,13 +409,13 @@ pub fn insert_batch(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
     let actor = tx.actor().to_owned();
     Ok(tx.conn().query_row(
         "INSERT INTO batches (name, created_by, created_at) VALUES (?1, ?2, ?3) RETURNING id",
-        params![name, actor, now()],
+        params![name, actor, tx.now()],
         |r| r.get(0),
     )?)
 }
 
 pub fn insert_job(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -> Result<i64> {
-    let at = now();
+    let at = tx.now().to_owned();
     tx.conn()
         .query_row(
             "INSERT INTO jobs (certificate_id, batch_id, state, created_at, updated_at)
@@ -440,7 +440,7 @@ pub fn update_job(
     let n = tx.conn().execute(
         "UPDATE jobs SET state = ?1, reader = COALESCE(?2, reader), card_serial = COALESCE(?3, card_serial),
                 error = ?4, attempts = attempts + ?5, updated_at = ?6 WHERE id = ?7",
-        params![state.as_str(), reader, card_serial, error, bump, now(), id],
+        params![state.as_str(), reader, card_serial, error, bump, tx.now(), id],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound {

@@ -48,7 +48,7 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                             store::set_certificate_state(tx, cert.id, CertificateState::Void)?;
                             tx.conn().execute(
                                 "UPDATE jobs SET state = 'cancelled', updated_at = ?2 WHERE certificate_id = ?1 AND state IN ('queued','interrupted')",
-                                rusqlite::params![cert.id, store::now()],
+                                rusqlite::params![cert.id, tx.now()],
                             )?;
                             tx.audit("order.withdrawn", &w.number, json!({ "reason": w.reason }))?;
                         }
@@ -147,7 +147,7 @@ fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
                 n.reason,
                 n.detail.to_string(),
                 n.effective_on.to_string(),
-                store::now(),
+                tx.now(),
                 n.origin
             ],
         )?;

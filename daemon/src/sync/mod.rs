@@ -117,7 +117,7 @@ async fn push(
         station.store.write("sync", |tx| {
             tx.conn().execute(
                 "UPDATE outbox SET sent_at = ?1 WHERE seq <= ?2 AND sent_at IS NULL",
-                rusqlite::params![store::now(), acked as i64],
+                rusqlite::params![tx.now(), acked as i64],
             )?;
             Ok(())
         })?;

@@ -96,7 +96,7 @@ pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]
     let registry_key = registry
         .public_key()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
-    let client = RegistryClient::new(&r.url, &r.station_id, Arc::new(key))?;
+    let client = RegistryClient::new(&r.url, &r.station_id, Arc::new(key), store.clock())?;
     Ok((client, registry_key))
 }
 
@@ -128,7 +128,7 @@ pub fn revocation_number(store: &Store) -> Result<Option<u64>, SyncError> {
 }
 
 pub fn record_attempt(store: &Store, error: Option<&SyncError>) -> Result<(), SyncError> {
-    let now = store::now();
+    let now = store.clock().stamp();
     store.write("sync", |tx| {
         match error {
             None => tx.conn().execute(

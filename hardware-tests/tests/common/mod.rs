@@ -17,6 +17,12 @@ pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 1).expect("valid date")
 }
 
+/// The one clock of these tests: the `ecardd` processes they start run on `today()`
+/// too (ECARD_TODAY), so that the station and the test agree on the date.
+pub fn clock() -> ecard_clock::Clock {
+    ecard_clock::Clock::starting_on(today())
+}
+
 pub fn issued_on() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 5).expect("valid date")
 }
@@ -131,6 +137,7 @@ pub fn ecardd_binary() -> PathBuf {
 /// Runs `ecardd args…` to completion; panics with its output when it fails.
 pub fn ecardd_cli(args: &[&str]) -> std::process::Output {
     let out = Command::new(ecardd_binary())
+        .env(ecard_clock::TODAY_ENV, clock().env_value())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -211,13 +218,12 @@ pub fn prepare_station(dir: &Path, certificates: usize) -> StationFiles {
     }
 }
 
-/// Test fixture: approved certificates of the demo officers, issued today (the
-/// serving station runs on the system clock), written straight into the database.
+/// Test fixture: approved certificates of the demo officers, issued on the tests'
+/// day (the serving station runs on it too), written straight into the database.
 fn seed_certificates(db: &Path, n: usize) -> Vec<i64> {
     use ecardd::store::{self, CertificateState, Store};
-    let store = Store::open(db).expect("open station.db");
-    let today = chrono::Local::now().date_naive();
-    demo::officers(today)
+    let store = Store::open(db, clock()).expect("open station.db");
+    demo::officers(today())
         .iter()
         .take(n)
         .map(|o| {
@@ -254,6 +260,7 @@ impl Daemon {
             .join(format!("ecardd-serve-{}-{n}.log", std::process::id()));
         let err = std::fs::File::create(&log).expect("ecardd log");
         let mut child = Command::new(ecardd_binary())
+            .env(ecard_clock::TODAY_ENV, clock().env_value())
             .args(["serve", "--db"])
             .arg(&station.db)
             .args(["--listen", "127.0.0.1:0", "--passphrase-file"])

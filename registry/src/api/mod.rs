@@ -31,6 +31,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Today, from the registry's one clock (the storage's).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.storage.clock().today()
+    }
+
     /// Runs a storage call off the async threads (SQLite blocks, fsync included).
     pub async fn db<T: Send + 'static>(
         &self,

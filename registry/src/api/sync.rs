@@ -41,7 +41,7 @@ async fn authenticate(
         .ok_or(AuthError::UnknownStation)?;
     let public_key = hex::decode(&station.public_key).map_err(|_| AuthError::UnknownStation)?;
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let now = chrono::Utc::now().timestamp();
+    let now = state.storage.clock().unix_seconds();
     verify_request(&auth, &public_key, method.as_str(), path, body, now)?;
     // Only a request with a valid signature may use up a nonce.
     let (sid, nonce, ts) = (station.id.clone(), auth.nonce.clone(), auth.timestamp);

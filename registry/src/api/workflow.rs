@@ -31,10 +31,6 @@ async fn account(state: &AppState, headers: &HeaderMap) -> Result<Account, ApiEr
         .ok_or_else(ApiError::unauthorized)
 }
 
-fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
 fn invalid(message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
 }
@@ -48,7 +44,7 @@ async fn submit(
     if acc.role != Role::Unit {
         return Err(ApiError::forbidden());
     }
-    let checked = form.check(today()).map_err(invalid)?;
+    let checked = form.check(state.today()).map_err(invalid)?;
     let row = state
         .db(move |s| {
             let ids = s.submit_applications(&acc, vec![checked])?;
@@ -89,6 +85,7 @@ async fn submit_bulk(
     }
     let unit_id = acc.unit_id.unwrap_or_default();
     let unit = state.db(move |s| s.unit(unit_id)).await?;
+    let today = state.today();
     let mut forms = Vec::with_capacity(req.rows.len());
     let mut issues = Vec::new();
     for row in &req.rows {
@@ -99,7 +96,7 @@ async fn submit_bulk(
             });
             continue;
         }
-        match ApplicationForm::from_roster(row, &req.defaults).check(today()) {
+        match ApplicationForm::from_roster(row, &req.defaults).check(today) {
             Ok(f) => forms.push(f),
             Err(message) => issues.push(BulkIssue {
                 excel_row: row.excel_row,
@@ -148,7 +145,7 @@ async fn edit(
     Json(form): Json<ApplicationForm>,
 ) -> Result<Json<ApplicationRow>, ApiError> {
     let acc = account(&state, &headers).await?;
-    let checked = form.check(today()).map_err(invalid)?;
+    let checked = form.check(state.today()).map_err(invalid)?;
     Ok(Json(
         state
             .db(move |s| s.edit_application(&acc, id, checked))
@@ -179,7 +176,7 @@ async fn approve(
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationRow>, ApiError> {
     let acc = account(&state, &headers).await?;
-    let day = today();
+    let day = state.today();
     Ok(Json(
         state
             .db(move |s| s.decide_application(&acc, id, true, None, day))
@@ -194,7 +191,7 @@ async fn reject(
     Json(r): Json<Reason>,
 ) -> Result<Json<ApplicationRow>, ApiError> {
     let acc = account(&state, &headers).await?;
-    let day = today();
+    let day = state.today();
     Ok(Json(
         state
             .db(move |s| s.decide_application(&acc, id, false, Some(&r.reason), day))

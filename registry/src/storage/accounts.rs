@@ -1,7 +1,7 @@
 //! Units (the bodies that apply) and registry operator accounts with bearer tokens.
 //! Only a token's SHA-256 is stored.
 
-use super::{is_constraint, now, Result, Storage, StorageError};
+use super::{is_constraint, Result, Storage, StorageError};
 use crate::workflow::{Level, ReviewPath};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ impl Storage {
             tx.conn()
                 .execute(
                     "INSERT INTO units (name, region, department, province_level, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![unit.name.trim(), unit.region, unit.department, unit.province_level, now()],
+                    params![unit.name.trim(), unit.region, unit.department, unit.province_level, tx.now()],
                 )
                 .map_err(|e| {
                     if is_constraint(&e) {
@@ -216,7 +216,7 @@ impl Storage {
                 .execute(
                     "INSERT INTO accounts (username, role, unit_id, region, org_name, token_digest, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![username, role.as_str(), unit_id, region, org_name, token_digest, now()],
+                    params![username, role.as_str(), unit_id, region, org_name, token_digest, tx.now()],
                 )
                 .map_err(|e| {
                     if is_constraint(&e) {

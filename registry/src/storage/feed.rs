@@ -1,7 +1,7 @@
 //! The feed: one global, strictly increasing cursor (SQLite AUTOINCREMENT; writers
 //! are serialised, so a reader never sees cursor n+1 committed before n).
 
-use super::{now, Result, Station, Storage, Tx};
+use super::{Result, Station, Storage, Tx};
 use ecard_sync_protocol::feed::{FeedBody, FeedItem, FeedPage};
 use rusqlite::params;
 
@@ -26,7 +26,7 @@ pub(super) fn push(
         .prepare_cached(
             "INSERT INTO feed (kind, region, origin, body_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![kind_of(body), region, origin, serde_json::to_string(body)?, now()])?;
+        .execute(params![kind_of(body), region, origin, serde_json::to_string(body)?, tx.now()])?;
     Ok(tx.conn().last_insert_rowid().max(0) as u64)
 }
 

@@ -3,9 +3,7 @@
 //! transaction as the events' effects, so a crash leaves either all of a batch
 //! or none of it, and a re-sent batch is recognised by its sequence numbers.
 
-use super::{
-    feed, intake, is_constraint, now, numbers, revocations, Result, Storage, StorageError, Tx,
-};
+use super::{feed, intake, is_constraint, numbers, revocations, Result, Storage, StorageError, Tx};
 use card_profile::records::ReviewResult;
 use ecard_domain::numbering::NumberingRule;
 use ecard_sync_protocol::events::{
@@ -32,7 +30,7 @@ impl Storage {
                 .ok_or_else(|| StorageError::NotFound { what: "station", id: station.to_owned() })?
                 .max(0) as u64;
             let (mut applied, mut duplicates) = (0u64, 0u64);
-            let received_at = now();
+            let received_at = tx.now().to_owned();
             for (ev, body) in events {
                 if ev.seq <= last {
                     let stored: Option<String> = tx
@@ -124,7 +122,7 @@ fn apply_issued(
     station: &str,
     p: &CardIssued,
 ) -> Result<()> {
-    let at = now();
+    let at = tx.now().to_owned();
     tx.conn()
         .prepare_cached(
             "INSERT INTO cards (serial, number, chip_key, sod, issued_on, station_id, state)
@@ -181,7 +179,7 @@ pub(super) fn apply_status(
     origin: &str,
     p: &StatusChanged,
 ) -> Result<()> {
-    let at = now();
+    let at = tx.now().to_owned();
     tx.conn()
         .prepare_cached(
             "INSERT INTO status_changes (number, kind, reason, detail_json, effective_on, new_number, origin, created_at)
@@ -295,7 +293,7 @@ mod tests {
     }
 
     fn storage() -> Storage {
-        let s = Storage::open_in_memory().expect("db");
+        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
         s.add_station("a", "04", Some("川X")).expect("a");
         s.add_station("b", "04", Some("川X")).expect("b");
         s

@@ -11,7 +11,7 @@
 
 use super::accounts::{unit_row, UNIT_COLUMNS};
 use super::workflow::insert_submitted;
-use super::{now, Result, Storage, StorageError, Tx, Unit};
+use super::{Result, Storage, StorageError, Tx, Unit};
 use crate::form::{ApplicationForm, RosterDefaults};
 use card_profile::records::CertificateKind;
 use ecard_domain::roster::RosterRow;
@@ -41,10 +41,6 @@ pub struct StationApplication {
     /// Why it waits (Chinese).
     pub problem: Option<String>,
     pub created_at: String,
-}
-
-fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
 }
 
 fn unit_named(tx: &Tx<'_>, name: &str) -> Result<Option<Unit>> {
@@ -83,7 +79,7 @@ pub(super) fn record(
             p.row.to_string(),
             defaults,
             p.photo_jpeg.as_deref().map(str::trim),
-            now()
+            tx.now()
         ],
     )?;
     let id = tx.conn().last_insert_rowid();
@@ -134,7 +130,7 @@ fn attach(tx: &Tx<'_>, id: i64, unit: &Unit) -> Result<Result<i64, String>> {
             };
             let mut form = ApplicationForm::from_roster(&row, &defaults);
             form.photo_jpeg = photo;
-            form.check(today())
+            form.check(tx.today())
         });
     let checked = match form {
         Ok(f) => f,
@@ -149,7 +145,7 @@ fn attach(tx: &Tx<'_>, id: i64, unit: &Unit) -> Result<Result<i64, String>> {
     let app = insert_submitted(tx, unit.id, &checked, &format!("station:{station}"))?;
     tx.conn().execute(
         "UPDATE station_applications SET application_id = ?2, problem = NULL, attached_at = ?3 WHERE id = ?1",
-        params![id, app, now()],
+        params![id, app, tx.now()],
     )?;
     Ok(Ok(app))
 }

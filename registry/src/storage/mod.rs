@@ -23,7 +23,7 @@ pub use stations::Station;
 pub use workflow::{ApplicationRow, NewUnit};
 
 use crate::workflow::TransitionError;
-use chrono::{SecondsFormat, Utc};
+use ecard_clock::Clock;
 use ecard_domain::numbering::NumberingRule;
 use rusqlite::Connection;
 use std::path::Path;
@@ -63,11 +63,6 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
-/// RFC 3339 UTC with milliseconds: the registry's timestamps.
-pub fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 /// True when `e` is a UNIQUE / PRIMARY KEY / CHECK violation.
 fn is_constraint(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
@@ -77,30 +72,48 @@ pub struct Storage {
     conn: Mutex<Connection>,
     /// The numbering rule for central allocation (the Sichuan default).
     rule: NumberingRule,
+    /// The process's one clock: every date and timestamp the registry writes.
+    clock: Clock,
 }
 
 /// A write transaction. Revocation entries added through it are numbered on commit.
 pub struct Tx<'c> {
     tx: rusqlite::Transaction<'c>,
     revocations_added: bool,
+    /// This change's time (RFC 3339 UTC, ms) and date, taken once from the clock.
+    now: String,
+    today: chrono::NaiveDate,
 }
 
 impl Tx<'_> {
     fn conn(&self) -> &Connection {
         &self.tx
     }
+
+    fn now(&self) -> &str {
+        &self.now
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        self.today
+    }
 }
 
 impl Storage {
-    pub fn open(path: &Path) -> Result<Self> {
-        Self::init(Connection::open(path)?)
+    pub fn open(path: &Path, clock: Clock) -> Result<Self> {
+        Self::init(Connection::open(path)?, clock)
     }
 
-    pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?)
+    pub fn open_in_memory(clock: Clock) -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, clock)
     }
 
-    fn init(mut conn: Connection) -> Result<Self> {
+    /// The registry's one clock.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    fn init(mut conn: Connection, clock: Clock) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -109,6 +122,7 @@ impl Storage {
         Ok(Self {
             conn: Mutex::new(conn),
             rule: NumberingRule::sichuan_default()?,
+            clock,
         })
     }
 
@@ -120,9 +134,12 @@ impl Storage {
     fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let now = self.clock.now();
         let mut wrapped = Tx {
             tx,
             revocations_added: false,
+            now: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            today: now.with_timezone(&chrono::Local).date_naive(),
         };
         let out = f(&mut wrapped)?;
         if wrapped.revocations_added {

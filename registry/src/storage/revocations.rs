@@ -1,7 +1,7 @@
 //! The revocation list: entries (card serials, certificate numbers) that only ever
 //! grow, each stamped with the list number of the change that added it.
 
-use super::{now, Result, Storage, StorageError, Tx};
+use super::{Result, Storage, StorageError, Tx};
 use chrono::NaiveDate;
 use ecard_sync_protocol::revocation::{EntryKind, RevocationEntry, RevocationList};
 use rusqlite::{params, Connection};
@@ -38,7 +38,7 @@ pub(super) fn add(
 pub(super) fn number_pending(tx: &Tx<'_>) -> Result<()> {
     tx.conn().execute(
         "INSERT INTO revocation_lists (issued_at) VALUES (?1)",
-        [now()],
+        [tx.now()],
     )?;
     let number = tx.conn().last_insert_rowid();
     tx.conn().execute(
@@ -103,7 +103,11 @@ impl Storage {
     pub fn revocation_list_full(&self) -> Result<RevocationList> {
         self.read(|c| {
             let number = current_number(c)?;
-            Ok(RevocationList::full(number, now(), entries_after(c, 0)?))
+            Ok(RevocationList::full(
+                number,
+                self.clock.stamp(),
+                entries_after(c, 0)?,
+            ))
         })
     }
 
@@ -121,7 +125,7 @@ impl Storage {
             Ok(RevocationList::delta(
                 since,
                 number,
-                now(),
+                self.clock.stamp(),
                 entries_after(c, since)?,
             ))
         })
@@ -149,7 +153,7 @@ mod tests {
 
     #[test]
     fn each_change_gets_a_number_and_deltas_follow() {
-        let s = Storage::open_in_memory().expect("db");
+        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
         assert_eq!(s.revocation_list_number().expect("n"), 0);
         s.revoke(&[(EntryKind::Number, "川X010001".into(), "注销".into(), day())])
             .expect("1");

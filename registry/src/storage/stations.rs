@@ -1,6 +1,6 @@
 //! Enrolled stations and the nonces they have used.
 
-use super::{is_constraint, now, Result, Storage, StorageError};
+use super::{is_constraint, Result, Storage, StorageError};
 use ecard_sync_protocol::signing::MAX_CLOCK_SKEW_SECS;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -41,7 +41,7 @@ impl Storage {
             tx.conn()
                 .execute(
                     "INSERT INTO stations (id, public_key, region, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, public_key_hex, region, now()],
+                    params![id, public_key_hex, region, tx.now()],
                 )
                 .map_err(|e| {
                     if is_constraint(&e) {
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn station_round_trip_and_duplicate_refused() {
-        let s = Storage::open_in_memory().expect("db");
+        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
         let st = s.add_station("st-a", "04ab", Some("川X")).expect("add");
         assert_eq!(st.last_applied_seq, 0);
         assert!(matches!(
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn a_nonce_is_accepted_once() {
-        let s = Storage::open_in_memory().expect("db");
+        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
         s.add_station("st-a", "04ab", None).expect("add");
         s.remember_nonce("st-a", "n1", 1000, 1000).expect("first");
         assert!(matches!(

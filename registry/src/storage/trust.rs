@@ -1,6 +1,6 @@
 //! The trust list (province root keys) the registry hands to every station.
 
-use super::{feed, now, Result, Storage};
+use super::{feed, Result, Storage};
 use card_profile::pki::TrustList;
 use ecard_sync_protocol::feed::{FeedBody, TrustListUpdate};
 use rusqlite::OptionalExtension;
@@ -12,7 +12,7 @@ impl Storage {
             tx.conn().execute(
                 "INSERT INTO trust_list (id, list_json, updated_at) VALUES (1, ?1, ?2)
                  ON CONFLICT (id) DO UPDATE SET list_json = excluded.list_json, updated_at = excluded.updated_at",
-                rusqlite::params![serde_json::to_string(list)?, now()],
+                rusqlite::params![serde_json::to_string(list)?, tx.now()],
             )?;
             let body = FeedBody::TrustListUpdate(TrustListUpdate { trust_list: list.clone() });
             feed::push(tx, &body, None, None)

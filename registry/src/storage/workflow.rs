@@ -2,7 +2,7 @@
 //! and the issuance order that approval puts in the feed.
 
 use super::accounts::UNIT_COLUMNS;
-use super::{feed, ingest, now, numbers, Account, Result, Role, Storage, StorageError, Tx, Unit};
+use super::{feed, ingest, numbers, Account, Result, Role, Storage, StorageError, Tx, Unit};
 use crate::form::{ApplicationForm, CheckedForm};
 use crate::workflow::{self as rules, AppState, Level, TransitionError};
 use base64::Engine;
@@ -151,7 +151,7 @@ fn log_as(
 ) -> Result<()> {
     tx.conn().execute(
         "INSERT INTO decisions (application_id, actor, action, level, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![app, actor, action, level.map(Level::as_str), reason, now()],
+        params![app, actor, action, level.map(Level::as_str), reason, tx.now()],
     )?;
     Ok(())
 }
@@ -164,7 +164,7 @@ pub(super) fn insert_submitted(
     form: &CheckedForm,
     actor: &str,
 ) -> Result<i64> {
-    let at = now();
+    let at = tx.now().to_owned();
     tx.conn().execute(
         "INSERT INTO applications (unit_id, form_json, photo_jpeg, state, created_at, updated_at)
          VALUES (?1, ?2, ?3, 'submitted', ?4, ?4)",
@@ -178,7 +178,7 @@ pub(super) fn insert_submitted(
 fn set_state(tx: &Tx<'_>, id: i64, state: AppState, reason: Option<&str>) -> Result<()> {
     tx.conn().execute(
         "UPDATE applications SET state = ?2, reason = COALESCE(?3, reason), updated_at = ?4 WHERE id = ?1",
-        params![id, state.as_str(), reason, now()],
+        params![id, state.as_str(), reason, tx.now()],
     )?;
     Ok(())
 }
@@ -254,7 +254,7 @@ impl Storage {
             }
             tx.conn().execute(
                 "UPDATE applications SET form_json = ?2, photo_jpeg = COALESCE(?3, photo_jpeg), updated_at = ?4 WHERE id = ?1",
-                params![id, serde_json::to_string(&form.form)?, form.photo, now()],
+                params![id, serde_json::to_string(&form.form)?, form.photo, tx.now()],
             )?;
             log(tx, id, account, "edit", None, None)?;
             Ok(load(tx, id)?.row)
@@ -316,7 +316,7 @@ impl Storage {
                 [id],
                 |r| r.get(0),
             )?;
-            let at = now();
+            let at = tx.now().to_owned();
             tx.conn().execute(
                 "INSERT INTO officers (id_number, holder_json, photo_jpeg, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (id_number) DO UPDATE SET holder_json = excluded.holder_json,

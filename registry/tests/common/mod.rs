@@ -13,6 +13,17 @@ use std::sync::Arc;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ecard-registry");
 
+/// The date these tests mean: the registry processes they start run on it
+/// (ECARD_TODAY), and so do the clients.
+pub fn test_day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+/// The clock of this test process's side (the stations): the same day as the registry.
+pub fn clock() -> ecard_clock::Clock {
+    ecard_clock::Clock::starting_on(test_day())
+}
+
 /// A registry process with its files in a temporary directory.
 pub struct Registry {
     child: Option<Child>,
@@ -53,6 +64,7 @@ impl Registry {
             .arg("--admin-token-file")
             .arg(self.dir.path().join("admin.token"))
             .env("RUST_LOG", "warn")
+            .env(ecard_clock::TODAY_ENV, clock().env_value())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -82,6 +94,7 @@ impl Registry {
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         Command::new(BIN)
             .args(args)
+            .env(ecard_clock::TODAY_ENV, clock().env_value())
             .arg("--db")
             .arg(self.db())
             .output()
@@ -103,7 +116,7 @@ impl Registry {
             String::from_utf8_lossy(&out.stderr)
         );
         (
-            RegistryClient::new(&self.url, id, key.clone()).unwrap(),
+            RegistryClient::new(&self.url, id, key.clone(), clock()).unwrap(),
             key,
         )
     }
