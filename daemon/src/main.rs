@@ -746,7 +746,7 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
             )
         })?)?;
         let rt = runtime()?;
-        let fetch = ecard_registry::client::RegistryClient::new(
+        let fetch = ecard_sync_protocol::client::RegistryClient::new(
             &registry,
             &station_id,
             std::sync::Arc::new(

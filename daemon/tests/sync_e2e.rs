@@ -8,6 +8,7 @@
 use card_profile::records::ReviewResult;
 use chrono::NaiveDate;
 use ecard_clock::Clock;
+use ecard_sync_protocol::events::{EventBody, ReviewRecorded};
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
@@ -228,7 +229,7 @@ async fn station(
         pki.trust.clone(),
         StationConfig::default(),
     );
-    let probe = ecard_registry::client::RegistryClient::new(
+    let probe = ecard_sync_protocol::client::RegistryClient::new(
         &registry.url,
         id,
         Arc::new(card_profile::pki::SigningKey::generate().unwrap()),
@@ -591,10 +592,13 @@ async fn ecardd_sync_killed_mid_push_loses_and_doubles_nothing() {
         .store
         .write("test", |tx| {
             for year in 0..3000 {
-                tx.outbox(
-                    "review_recorded",
-                    serde_json::json!({ "number": "川X010001", "year": 3000 + year, "date": today(), "result": "passed", "remark": null }),
-                )?;
+                tx.outbox(&EventBody::ReviewRecorded(ReviewRecorded {
+                    number: "川X010001".into(),
+                    year: 3000 + year,
+                    date: today(),
+                    result: ReviewResult::Passed,
+                    remark: None,
+                }))?;
             }
             Ok(())
         })

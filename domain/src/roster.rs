@@ -90,13 +90,28 @@ mod col {
     pub const EXAM: usize = 19;
 }
 
-/// Which sheet a row came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Which sheet a row came from. One type for the roster, the station's records and
+/// the sync protocol (`application_submitted.kind`); the capitalised spellings are
+/// what rows stored before this was unified say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ApplicationKind {
     /// 新申领
+    #[serde(alias = "New")]
     New,
-    /// 换证
+    /// 换证: `certificate_number` is the holder's current certificate.
+    #[serde(alias = "Replacement")]
     Replacement,
+}
+
+impl ApplicationKind {
+    /// The stable code (as stored and sent).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApplicationKind::New => "new",
+            ApplicationKind::Replacement => "replacement",
+        }
+    }
 }
 
 /// One validated row.

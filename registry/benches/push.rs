@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use card_profile::pki::SigningKey;
-use ecard_registry::client::RegistryClient;
+use ecard_sync_protocol::client::RegistryClient;
 use ecard_sync_protocol::events::{EventBody, StationEvent, MAX_BATCH_EVENTS};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

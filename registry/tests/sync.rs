@@ -5,7 +5,7 @@ mod common;
 
 use card_profile::pki::SigningKey;
 use common::{clock, events, Registry};
-use ecard_registry::client::{ClientError, RegistryClient};
+use ecard_sync_protocol::client::{ClientError, RegistryClient};
 use ecard_sync_protocol::events::{EventBatch, EventBody, StationEvent};
 use ecard_sync_protocol::feed::FeedBody;
 use ecard_sync_protocol::index::RevocationIndex;

@@ -10,7 +10,7 @@ use common::Registry;
 use ecard_domain::citizen_id::CitizenId;
 use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
 use ecard_domain::roster::{ApplicationKind, RosterRow};
-use ecard_registry::client::RegistryClient;
+use ecard_sync_protocol::client::RegistryClient;
 use ecard_sync_protocol::feed::{FeedBody, FeedItem};
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -187,15 +187,9 @@ pub struct StatusChanged {
     pub new_number: Option<String>,
 }
 
-/// Which roster sheet an application came from (`ecard_domain::roster::ApplicationKind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationKind {
-    /// 新申领
-    New,
-    /// 换证: `row.certificate_number` is the holder's current certificate.
-    Replacement,
-}
+/// Which roster sheet an application came from: the domain's one type.
+pub use ecard_domain::roster::ApplicationKind;
+use ecard_domain::roster::RosterRow;
 
 /// What the official roster template does not say, given by whoever imports it
 /// (the registry's `RosterDefaults`). Optional within v1: ecardd does not send it yet.
@@ -220,10 +214,9 @@ pub const MAX_PHOTO_BASE64_LEN: usize = 512 * 1024 * 4 / 3 + 4;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationSubmitted {
     pub kind: ApplicationKind,
-    /// The validated row as `ecard_domain::roster::RosterRow` serialises it. Kept as
-    /// JSON here (this crate does not depend on the domain crate); the protocol checks
-    /// only that it is an object with a non-empty string `unit`.
-    pub row: serde_json::Value,
+    /// The validated roster row: the domain's type on both sides (decoding it checks
+    /// the citizen ID, codes and dates again).
+    pub row: RosterRow,
     /// The holder's photo as the station keeps it (chip-sized JPEG), base64, or null.
     #[serde(default)]
     pub photo_jpeg: Option<String>,
@@ -235,18 +228,11 @@ pub struct ApplicationSubmitted {
 impl ApplicationSubmitted {
     /// The unit named in the row (所属执法主体), trimmed.
     pub fn unit(&self) -> &str {
-        self.row
-            .get("unit")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("")
-            .trim()
+        self.row.unit.trim()
     }
 
     fn check(&self) -> Result<(), ProtocolError> {
-        if !self.row.is_object() {
-            return Err(ProtocolError::field("row", "must be an object"));
-        }
-        if self.row.to_string().len() > MAX_ROW_LEN {
+        if serde_json::to_string(&self.row)?.len() > MAX_ROW_LEN {
             return Err(ProtocolError::field(
                 "row",
                 format!("longer than {MAX_ROW_LEN} bytes"),
@@ -489,11 +475,11 @@ mod tests {
             ),
             (
                 "application_submitted",
-                json!({"kind": "new", "row": {"kind": "New", "unit": "岳池县教育局", "name": "张三"}, "photo_jpeg": "/9j/4AAQ"}),
+                json!({"kind": "new", "row": roster_row("岳池县教育局"), "photo_jpeg": "/9j/4AAQ"}),
             ),
             (
                 "application_submitted",
-                json!({"kind": "replacement", "row": {"unit": "岳池县教育局"}, "photo_jpeg": null}),
+                json!({"kind": "replacement", "row": roster_row("岳池县教育局"), "photo_jpeg": null}),
             ),
         ];
         for (kind, payload) in cases {
@@ -504,6 +490,39 @@ mod tests {
             Ok(EventBody::CardIssued(p)) => assert_eq!(p.serial, "00112233AABBCCDD"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A roster row as the station encodes it (the domain's type, serialised).
+    fn roster_row(unit: &str) -> serde_json::Value {
+        use ecard_domain::citizen_id::CitizenId;
+        use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
+        use ecard_domain::roster::{ApplicationKind, RosterRow};
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let citizen_id = CitizenId::parse("11010519491231002X", day).expect("valid id");
+        let row = RosterRow {
+            kind: ApplicationKind::New,
+            excel_row: 2,
+            county: "岳池县".into(),
+            name: "张三".into(),
+            unit: unit.into(),
+            certificate_number: None,
+            valid_until: None,
+            gender: citizen_id.gender(),
+            birth_date: citizen_id.birth_date(),
+            citizen_id,
+            ethnicity: Ethnicity::parse("汉族").expect("ethnicity"),
+            political_status: PoliticalStatus::ALL[0],
+            valid_from: None,
+            education: "大学".into(),
+            major: "法学".into(),
+            rank_code: "01".into(),
+            law_major: true,
+            legal_qualification: false,
+            posts: vec![PostCode::ALL[0]],
+            exam_category: "通用法律知识".into(),
+            photo: None,
+        };
+        serde_json::to_value(row).expect("encode")
     }
 
     fn cases_serial_lower() -> serde_json::Value {
@@ -524,10 +543,10 @@ mod tests {
         assert!(EventBody::decode("status_changed", &json!({"number": "a b", "kind": "cancel", "reason": "", "effective_on": "2026-11-23", "new_number": null})).is_err());
         for bad in [
             json!({"kind": "new", "row": "not an object", "photo_jpeg": null}),
-            json!({"kind": "new", "row": {"unit": "  "}, "photo_jpeg": null}),
+            json!({"kind": "new", "row": roster_row("  "), "photo_jpeg": null}),
             json!({"kind": "new", "row": {"name": "张三"}, "photo_jpeg": null}),
-            json!({"kind": "renew", "row": {"unit": "某局"}, "photo_jpeg": null}),
-            json!({"kind": "new", "row": {"unit": "某局"}, "photo_jpeg": "not base64!"}),
+            json!({"kind": "renew", "row": roster_row("某局"), "photo_jpeg": null}),
+            json!({"kind": "new", "row": roster_row("某局"), "photo_jpeg": "not base64!"}),
         ] {
             assert!(
                 EventBody::decode("application_submitted", &bad).is_err(),

@@ -10,7 +10,11 @@
 //! - [`signing`]: per-request station signatures (ECDSA P-256 over method, path,
 //!   timestamp, nonce and body hash).
 //! - [`error`]: the error body every refusal carries, and this crate's error type.
+//! - `client` (feature `client`): the station's HTTP client for a registry — the one
+//!   piece with I/O, so that a station links the protocol, not the registry server.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod events;
 pub mod feed;

@@ -7,7 +7,8 @@ use super::{OpError, Station};
 use crate::store;
 use base64::Engine;
 use card_profile::records::{Gender, Holder};
-use ecard_domain::roster::{self, ApplicationKind, ImportOptions, ImportReport, Photos, RosterRow};
+use ecard_domain::roster::{self, ImportOptions, ImportReport, Photos, RosterRow};
+use ecard_sync_protocol::events::{ApplicationSubmitted, EventBody};
 use serde::Serialize;
 use serde_json::json;
 
@@ -78,18 +79,16 @@ impl Station {
             let mut ids = Vec::with_capacity(rows.len());
             for (row, photo) in rows.iter().zip(&chip_photos) {
                 let officer = store::upsert_officer(tx, &holder_of(row), photo.as_deref())?;
-                let kind = match row.kind {
-                    ApplicationKind::New => "new",
-                    ApplicationKind::Replacement => "replacement",
-                };
+                let kind = row.kind.as_str();
                 let row_json = serde_json::to_value(row)?;
-                let event_id = tx.outbox(
-                    "application_submitted",
-                    json!({
-                        "kind": kind, "row": row_json,
-                        "photo_jpeg": photo.as_ref().map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
-                    }),
-                )?;
+                let event_id = tx.outbox(&EventBody::ApplicationSubmitted(ApplicationSubmitted {
+                    kind: row.kind,
+                    row: row.clone(),
+                    photo_jpeg: photo
+                        .as_ref()
+                        .map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+                    defaults: None,
+                }))?;
                 let id: i64 = tx.conn().query_row(
                     "INSERT INTO applications (officer_id, kind, row_json, state, event_id, created_at)
                      VALUES (?1, ?2, ?3, 'submitted', ?4, ?5) RETURNING id",

@@ -16,6 +16,7 @@ use card_profile::revocation::RevocationSet;
 use card_profile::sequences::{self, Card, IssueData, VerifyContext};
 use card_profile::sod::SecurityObject;
 use card_profile::verdict::{Standing, Verdict};
+use ecard_sync_protocol::events::{CardIssued, CardVoided, EventBody};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
@@ -167,19 +168,27 @@ impl Station {
                 self.store.write(actor, |tx| {
                     store::insert_card(tx, &w.serial, job.certificate_id, &w.chip_key, &w.sod)?;
                     store::set_certificate_state(tx, job.certificate_id, CertificateState::Issued)?;
-                    store::update_job(tx, job_id, JobState::Verified, Some(reader), Some(&w.serial), None)?;
+                    store::update_job(
+                        tx,
+                        job_id,
+                        JobState::Verified,
+                        Some(reader),
+                        Some(&w.serial),
+                        None,
+                    )?;
                     let detail = json!({
                         "job": job_id, "number": cert.certificate.number, "serial": w.serial,
                         "reader": reader, "resumed": w.resumed,
                     });
                     tx.audit("card.issued", &cert.certificate.number, detail)?;
-                    tx.outbox(
-                        "card_issued",
-                        json!({
-                            "number": cert.certificate.number, "serial": w.serial, "chip_key": w.chip_key,
-                            "sod": w.sod, "issued_on": self.today(), "id_number": id_number,
-                        }),
-                    )?;
+                    tx.outbox(&EventBody::CardIssued(CardIssued {
+                        number: cert.certificate.number.clone(),
+                        serial: w.serial.clone(),
+                        chip_key: w.chip_key.clone(),
+                        sod: w.sod.clone(),
+                        issued_on: self.today(),
+                        id_number: id_number.clone(),
+                    }))?;
                     Ok(())
                 })?;
                 self.emit(
@@ -580,10 +589,11 @@ fn void_serial(
 ) -> store::Result<()> {
     store::insert_revocation(tx, Some(serial), None, reason, today, "local")?;
     tx.audit("card.voided", serial, json!({ "reason": reason }))?;
-    tx.outbox(
-        "card_voided",
-        json!({ "serial": serial, "reason": reason, "since": today }),
-    )?;
+    tx.outbox(&EventBody::CardVoided(CardVoided {
+        serial: serial.to_owned(),
+        reason: reason.to_owned(),
+        since: today,
+    }))?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use crate::store::{self, CardState, CertificateState};
 use card_profile::channel::Link;
 use card_profile::records::{Review, ReviewResult};
 use card_profile::sequences;
+use ecard_sync_protocol::events::{EventBody, ReviewRecorded};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -143,10 +144,13 @@ impl Station {
                 )
                 .map_err(store::on_conflict(|| format!("{year} 年度的年审已有记录")))?;
             tx.audit("review.recorded", &cert.certificate.number, json!({ "year": year, "result": review.result }))?;
-            tx.outbox(
-                "review_recorded",
-                json!({ "number": cert.certificate.number, "year": year, "date": review.date, "result": review.result, "remark": review.remark }),
-            )?;
+            tx.outbox(&EventBody::ReviewRecorded(ReviewRecorded {
+                number: cert.certificate.number.clone(),
+                year,
+                date: review.date,
+                result: review.result,
+                remark: review.remark.clone(),
+            }))?;
             Ok(id)
         })?)
     }

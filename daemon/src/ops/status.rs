@@ -11,6 +11,7 @@ use card_profile::records::CardState as OnCard;
 use card_profile::sequences::{self, StatusChange};
 use chrono::NaiveDate;
 use ecard_domain::numbering::NumberingRule;
+use ecard_sync_protocol::events::{EventBody, StatusChanged, StatusKind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -63,13 +64,13 @@ pub struct StatusOutcome {
 }
 
 impl StatusRequest {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> StatusKind {
         match self {
-            StatusRequest::Suspend { .. } => "suspend",
-            StatusRequest::Lift { .. } => "lift",
-            StatusRequest::Cancel { .. } => "cancel",
-            StatusRequest::Replace { .. } => "replace",
-            StatusRequest::Reissue { .. } => "reissue",
+            StatusRequest::Suspend { .. } => StatusKind::Suspend,
+            StatusRequest::Lift { .. } => StatusKind::Lift,
+            StatusRequest::Cancel { .. } => StatusKind::Cancel,
+            StatusRequest::Replace { .. } => StatusKind::Replace,
+            StatusRequest::Reissue { .. } => StatusKind::Reissue,
         }
     }
 
@@ -95,7 +96,7 @@ impl StatusRequest {
             (req, state) => Err(format!(
                 "证件状态为 {}，不能执行 {}",
                 state.as_str(),
-                req.kind()
+                req.kind().as_str()
             )),
         }
     }
@@ -173,7 +174,7 @@ impl Station {
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
                 rusqlite::params![
                     certificate_id,
-                    req.kind(),
+                    req.kind().as_str(),
                     req.reason(),
                     detail.to_string(),
                     today.to_string(),
@@ -195,17 +196,18 @@ impl Station {
                 new = successor(tx, &rule, &cert, req, today)?;
             }
             tx.audit(
-                &format!("certificate.{}", req.kind()),
+                &format!("certificate.{}", req.kind().as_str()),
                 &cert.certificate.number,
                 json!({ "reason": req.reason(), "detail": detail, "new_number": new.1 }),
             )?;
-            tx.outbox(
-                "status_changed",
-                json!({
-                    "number": cert.certificate.number, "kind": req.kind(), "reason": req.reason(),
-                    "detail": detail, "effective_on": today, "new_number": new.1,
-                }),
-            )?;
+            tx.outbox(&EventBody::StatusChanged(StatusChanged {
+                number: cert.certificate.number.clone(),
+                kind: req.kind(),
+                reason: req.reason(),
+                detail: detail.clone(),
+                effective_on: today,
+                new_number: new.1.clone(),
+            }))?;
             Ok((change_id, new.0, new.1))
         })?;
 

@@ -16,6 +16,7 @@ pub use records::*;
 pub use views::*;
 
 use ecard_clock::Clock;
+use ecard_sync_protocol::events::EventBody;
 use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
@@ -166,12 +167,13 @@ impl Tx<'_> {
         audit::append(&self.tx, &self.now, &self.actor, action, subject, &detail)
     }
 
-    /// Queues an event for the registry (delivered by the sync client, issue #6).
-    pub fn outbox(&mut self, kind: &str, payload: serde_json::Value) -> Result<String> {
+    /// Queues an event for the registry (delivered by the sync client): the
+    /// protocol's own type, encoded as the registry decodes it.
+    pub fn outbox(&mut self, body: &EventBody) -> Result<String> {
         let event_id = random_id()?;
         self.tx.execute(
             "INSERT INTO outbox (event_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![event_id, kind, payload.to_string(), self.now],
+            rusqlite::params![event_id, body.kind(), body.payload().to_string(), self.now],
         )?;
         Ok(event_id)
     }

@@ -15,7 +15,7 @@ pub use state::{enroll, open, status, SyncStatus};
 
 use crate::ops::{OpError, Station};
 use crate::store::{self, StoreError};
-use ecard_registry::client::{ClientError, RegistryClient};
+use ecard_sync_protocol::client::{ClientError, RegistryClient};
 use ecard_sync_protocol::events::StationEvent;
 use serde::Serialize;
 use std::time::Duration;

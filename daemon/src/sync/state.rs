@@ -7,7 +7,7 @@ use crate::keystore::{self, KdfParams, SealedKey};
 use crate::store::{self, Store};
 use card_profile::pki::SigningKey;
 use ecard_domain::deadlines;
-use ecard_registry::client::RegistryClient;
+use ecard_sync_protocol::client::RegistryClient;
 use ecard_sync_protocol::revocation::RegistryKey;
 use rusqlite::OptionalExtension;
 use serde::Serialize;

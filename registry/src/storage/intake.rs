@@ -62,10 +62,7 @@ pub(super) fn record(
     event_id: &str,
     p: &ApplicationSubmitted,
 ) -> Result<()> {
-    let kind = match p.kind {
-        ecard_sync_protocol::events::ApplicationKind::New => "new",
-        ecard_sync_protocol::events::ApplicationKind::Replacement => "replacement",
-    };
+    let kind = p.kind.as_str();
     let defaults = p.defaults.as_ref().map(serde_json::to_string).transpose()?;
     tx.conn().execute(
         "INSERT INTO station_applications (station_id, event_id, kind, unit_name, row_json, defaults_json,
@@ -76,7 +73,7 @@ pub(super) fn record(
             event_id,
             kind,
             p.unit(),
-            p.row.to_string(),
+            serde_json::to_string(&p.row)?,
             defaults,
             p.photo_jpeg.as_deref().map(str::trim),
             tx.now()

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use card_profile::pki::SigningKey;
-use ecard_registry::client::RegistryClient;
+use ecard_sync_protocol::client::RegistryClient;
 use ecard_sync_protocol::events::{EventBody, StationEvent};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

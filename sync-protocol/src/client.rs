@@ -1,4 +1,5 @@
-//! The station's client for a registry (for ecardd's sync client and the tests):
+//! The station's client for a registry (feature `client`; for ecardd's sync client
+//! and the tests), beside the types it sends and decodes:
 //! every request signed with the station key, every answer decoded and checked,
 //! revocation lists verified against the pinned registry key before use.
 //!
@@ -6,12 +7,12 @@
 //! outbox rows sent only up to the acknowledged `last_applied_seq`, and store the
 //! feed cursor in the same transaction as the applied items.
 
+use crate::events::{EventAck, EventBatch, StationEvent};
+use crate::feed::FeedPage;
+use crate::revocation::{RegistryKey, RevocationList, SignedRevocationList};
+use crate::signing::sign_request;
+use crate::{paths, ErrorBody, ProtocolError};
 use card_profile::pki::{PublicKey, SigningKey};
-use ecard_sync_protocol::events::{EventAck, EventBatch, StationEvent};
-use ecard_sync_protocol::feed::FeedPage;
-use ecard_sync_protocol::revocation::{RegistryKey, RevocationList, SignedRevocationList};
-use ecard_sync_protocol::signing::sign_request;
-use ecard_sync_protocol::{paths, ErrorBody, ProtocolError};
 use reqwest::Method;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,9 @@ pub enum ClientError {
     Protocol(#[from] ProtocolError),
     #[error("invalid registry URL {0}")]
     Url(String),
+    /// The answer was larger than [`MAX_ANSWER_BYTES`]: not read, not used.
+    #[error("answer from the registry larger than {MAX_ANSWER_BYTES} bytes")]
+    TooLarge,
 }
 
 impl ClientError {
@@ -46,7 +50,7 @@ impl ClientError {
             ClientError::Refused { status, code, .. } => {
                 *status >= 500 || code == "stale_timestamp"
             }
-            ClientError::Protocol(_) | ClientError::Url(_) => false,
+            ClientError::Protocol(_) | ClientError::Url(_) | ClientError::TooLarge => false,
         }
     }
 }
@@ -184,9 +188,26 @@ impl RegistryClient {
     }
 }
 
-async fn read(resp: reqwest::Response) -> Result<Vec<u8>, ClientError> {
+/// The largest answer read from a registry: a full revocation list of a whole
+/// country fits (about 3 million entries at ~60 bytes), a hostile endless answer
+/// does not exhaust the station's memory.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;
+
+async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, ClientError> {
     let status = resp.status();
-    let bytes = resp.bytes().await?.to_vec();
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(ClientError::TooLarge);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(ClientError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     if status.is_success() {
         return Ok(bytes);
     }
