@@ -141,7 +141,7 @@ pub async fn serve(
             "    {:<8} {:<8} {}",
             username,
             demo_password(username),
-            role.label_zh()
+            crate::labels::role_zh(role)
         );
     }
     println!("  在浏览器中打开: http://{addr}/");
@@ -173,7 +173,7 @@ pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error +
                 out.number,
                 out.serial,
                 out.apdus,
-                out.verdict.standing.label_zh()
+                crate::labels::standing_zh(out.verdict.standing)
             ),
             Err(e) => println!("  制证失败：{}", e.message_zh()),
         }
@@ -186,7 +186,7 @@ pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error +
     println!(
         "\n现场核验卡 {}：{}",
         first.serial,
-        out.verdict.standing.label_zh()
+        crate::labels::standing_zh(out.verdict.standing)
     );
     if let Some(h) = &out.verdict.holder {
         println!("  持证人：{}（{}）", h.name, h.id_number);

@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecard_clock::Clock;
+use ecardd::labels;
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StatusRequest};
 use ecardd::store::{self, Store};
 use serde_json::json;
@@ -421,7 +422,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             print(json, &view, || {
                 let mut text = format!(
                     "核验结果：{}（卡号 {}）",
-                    out.verdict.standing.label_zh(),
+                    labels::standing_zh(out.verdict.standing),
                     view["serial"].as_str().unwrap_or("")
                 );
                 if let Some(h) = &out.verdict.holder {
@@ -461,7 +462,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
                     "已制证 {} → 卡号 {}，核验：{}",
                     out.number,
                     out.serial,
-                    out.verdict.standing.label_zh()
+                    labels::standing_zh(out.verdict.standing)
                 )
             });
             Ok(())
@@ -607,7 +608,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             store.write("cli", |tx| {
                 store::create_operator(tx, &username, &display_name, role, &hash)
             })?;
-            println!("已创建账户 {username}（{}）", role.label_zh());
+            println!("已创建账户 {username}（{}）", labels::role_zh(role));
             Ok(())
         }
         Cmd::Audit {

@@ -47,7 +47,7 @@ impl ApiError {
         Self::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("当前账户（{}）无权执行此操作", role.label_zh()),
+            format!("当前账户（{}）无权执行此操作", crate::labels::role_zh(role)),
         )
     }
 

@@ -5,12 +5,13 @@
 //! cancelled and voided numbers and serials go on the revocation list.
 
 use super::{select_one_of, OpError, Station};
-use crate::store::{self, CardState, CertificateState, Tx};
+use crate::store::{self, CardState, CertificateState, Conflict, Tx};
 use card_profile::channel::Link;
 use card_profile::records::CardState as OnCard;
 use card_profile::sequences::{self, StatusChange};
 use chrono::NaiveDate;
 use ecard_domain::numbering::NumberingRule;
+use ecard_sync_protocol::events::StatusKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -63,13 +64,13 @@ pub struct StatusOutcome {
 }
 
 impl StatusRequest {
-    fn kind(&self) -> &'static str {
+    fn kind(&self) -> StatusKind {
         match self {
-            StatusRequest::Suspend { .. } => "suspend",
-            StatusRequest::Lift { .. } => "lift",
-            StatusRequest::Cancel { .. } => "cancel",
-            StatusRequest::Replace { .. } => "replace",
-            StatusRequest::Reissue { .. } => "reissue",
+            StatusRequest::Suspend { .. } => StatusKind::Suspend,
+            StatusRequest::Lift { .. } => StatusKind::Lift,
+            StatusRequest::Cancel { .. } => StatusKind::Cancel,
+            StatusRequest::Replace { .. } => StatusKind::Replace,
+            StatusRequest::Reissue { .. } => StatusKind::Reissue,
         }
     }
 
@@ -84,7 +85,7 @@ impl StatusRequest {
     }
 
     /// The certificate state before → after, or why the change does not apply.
-    fn transition(&self, from: CertificateState) -> Result<CertificateState, String> {
+    fn transition(&self, from: CertificateState) -> Result<CertificateState, Conflict> {
         use CertificateState::*;
         match (self, from) {
             (StatusRequest::Suspend { .. }, Issued) => Ok(Suspended),
@@ -92,11 +93,10 @@ impl StatusRequest {
             (StatusRequest::Cancel { .. }, Issued | Suspended | Approved) => Ok(Cancelled),
             (StatusRequest::Reissue { .. }, Issued | Suspended) => Ok(Void),
             (StatusRequest::Replace { .. }, Issued | Suspended) => Ok(Replaced),
-            (req, state) => Err(format!(
-                "证件状态为 {}，不能执行 {}",
-                state.as_str(),
-                req.kind()
-            )),
+            (req, state) => Err(Conflict::StatusChangeNotAllowed {
+                state,
+                kind: req.kind(),
+            }),
         }
     }
 }
@@ -157,10 +157,7 @@ impl Station {
             // double-clicked 补证 must not approve two successors).
             let current = store::certificate(tx.conn(), certificate_id)?.state;
             if current != cert.state {
-                return Err(store::StoreError::Conflict(format!(
-                    "证件状态已变为 {}，请刷新后重试",
-                    current.as_str()
-                )));
+                return Err(Conflict::StateChanged { state: current }.into());
             }
             store::set_certificate_state(tx, certificate_id, new_state)?;
             let card_state = new_state.card_state();
@@ -173,7 +170,7 @@ impl Station {
                  VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
                 rusqlite::params![
                     certificate_id,
-                    req.kind(),
+                    req.kind().as_str(),
                     req.reason(),
                     detail.to_string(),
                     today.to_string(),
@@ -195,7 +192,7 @@ impl Station {
                 new = successor(tx, &rule, &cert, req, today)?;
             }
             tx.audit(
-                &format!("certificate.{}", req.kind()),
+                &format!("certificate.{}", req.kind().as_str()),
                 &cert.certificate.number,
                 json!({ "reason": req.reason(), "detail": detail, "new_number": new.1 }),
             )?;
@@ -255,7 +252,9 @@ impl Station {
             .store
             .read(|c| store::latest_status_change(c, certificate_id))?
             .ok_or_else(|| {
-                OpError::Conflict(format!("证件 {} 没有状态变更记录", cert.certificate.number))
+                OpError::Conflict(Conflict::NoStatusChange {
+                    number: cert.certificate.number.clone(),
+                })
             })?;
         let cards = self
             .store
@@ -270,7 +269,9 @@ impl Station {
             .map(|c| c.serial.clone())
             .collect();
         if serials.is_empty() {
-            return Err(OpError::Conflict("该证件没有待写入状态的卡片".into()));
+            return Err(OpError::Conflict(Conflict::NoCardToWrite {
+                number: cert.certificate.number.clone(),
+            }));
         }
         self.keys()?;
         let change = StatusChange {
@@ -401,7 +402,7 @@ fn successor(
 ) -> store::Result<(Option<i64>, Option<String>)> {
     let parsed = rule
         .parse(&old.certificate.number)
-        .map_err(|e| store::StoreError::Conflict(e.to_string()))?;
+        .map_err(|error| Conflict::Numbering { error })?;
     store::note_number(tx, rule, &old.certificate.number)?;
     let number = store::allocate_number(tx, rule, &parsed.region, &parsed.department)?;
     let mut cert = old.certificate.clone();
