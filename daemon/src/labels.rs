@@ -95,6 +95,32 @@ fn outcomes() -> [Outcome; 4] {
     ]
 }
 
+/// A verdict as the CLI prints it: the standing, the holder, and each check with
+/// its outcome and findings, in words.
+pub fn verdict_text(v: &card_profile::verdict::Verdict) -> String {
+    let mut text = format!(
+        "核验结果：{}（卡号 {}）",
+        standing_zh(v.standing),
+        hex::encode_upper(v.serial)
+    );
+    if let Some(h) = &v.holder {
+        text.push_str(&format!("\n持证人：{}（{}）", h.name, h.id_number));
+    }
+    for c in &v.checks {
+        text.push_str(&format!(
+            "\n  [{}] {}",
+            outcome_zh(&c.outcome),
+            check_zh(c.check)
+        ));
+        if let Outcome::Warning { findings } | Outcome::Failed { findings } = &c.outcome {
+            for f in findings {
+                text.push_str(&format!("：{}", finding_zh(f)));
+            }
+        }
+    }
+    text
+}
+
 vocabulary!(
     /// The card's files, as findings name them.
     file_zh, FILES: FileId {
