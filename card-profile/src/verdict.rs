@@ -154,22 +154,10 @@ pub enum Standing {
     Expired,
     /// 尚未生效
     NotYetValid,
-    /// 年审逾期
+    /// 年审逾期: a required review is missing past its deadline.
     ReviewOverdue,
-}
-
-impl Standing {
-    pub const fn label_zh(self) -> &'static str {
-        match self {
-            Standing::Valid => "有效",
-            Standing::Invalid => "无效",
-            Standing::Revoked => "已注销",
-            Standing::Suspended => "已暂停",
-            Standing::Expired => "已过期",
-            Standing::NotYetValid => "尚未生效",
-            Standing::ReviewOverdue => "年审逾期",
-        }
-    }
+    /// 年审不合格: the latest review on the card was failed (and not passed since).
+    ReviewFailed,
 }
 
 /// Everything a verification found, with the data it read.
@@ -305,6 +293,11 @@ pub fn standing_of(checks: &[Check]) -> Standing {
     }
     if failed_with(CheckKind::ValidityDates).is_some() {
         return Standing::Invalid;
+    }
+    if any(CheckKind::AnnualReview, &|f| {
+        matches!(f, Finding::ReviewFailed { .. })
+    }) {
+        return Standing::ReviewFailed;
     }
     if failed_with(CheckKind::AnnualReview).is_some() {
         return Standing::ReviewOverdue;

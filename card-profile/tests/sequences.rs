@@ -316,6 +316,86 @@ fn suspension_lift_and_revocation_with_termination() {
 }
 
 #[test]
+fn a_failed_review_is_review_failed_not_overdue() {
+    let pki = demo::pki(d(2025, 3, 1)).unwrap();
+    let mut link = blank_card(&pki, 8, SimOptions::default());
+    let mut data = officer();
+    data.certificate.issue_date = d(2025, 3, 1);
+    data.certificate.valid_from = d(2025, 3, 1);
+    let issued =
+        sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2025, 3, 1)).unwrap();
+    let review = Review {
+        year: 2026,
+        date: d(2026, 3, 10),
+        result: ReviewResult::Failed,
+        reviewer: "演示市司法局".into(),
+        serial: issued.serial,
+        remark: None,
+    };
+    sequences::append_review(&mut link, &review, &pki.master, &pki.signer).unwrap();
+    // Before and after the deadline alike: failed, never "overdue".
+    for day in [d(2026, 3, 20), today()] {
+        let verdict = verify_on(&mut link, &pki, day);
+        assert_eq!(verdict.standing, Standing::ReviewFailed, "{day}");
+        assert_eq!(
+            verdict.check(CheckKind::AnnualReview),
+            Some(&Outcome::Failed {
+                findings: vec![Finding::ReviewFailed { year: 2026 }]
+            })
+        );
+    }
+}
+
+#[test]
+fn a_terminated_card_is_revoked_and_never_a_suspected_copy() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank_card(&pki, 9, SimOptions::default());
+    sequences::personalize(
+        &mut link,
+        &officer(),
+        &pki.master,
+        &pki.signer,
+        d(2026, 1, 5),
+    )
+    .unwrap();
+    sequences::set_status(
+        &mut link,
+        &StatusChange {
+            state: CardState::Revoked,
+            reason: "调离执法岗位".into(),
+            date: today(),
+        },
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
+    sequences::terminate(&mut link, &pki.master).unwrap();
+    let verdict = verify_on(&mut link, &pki, today());
+    assert_eq!(verdict.standing, Standing::Revoked);
+    let copy_findings: Vec<_> = verdict
+        .checks
+        .iter()
+        .flat_map(|c| match &c.outcome {
+            Outcome::Failed { findings } | Outcome::Warning { findings } => findings.clone(),
+            _ => Vec::new(),
+        })
+        .filter(|f| {
+            matches!(
+                f,
+                Finding::ChipAuthenticationFailed | Finding::ChipAuthenticationRefused { .. }
+            )
+        })
+        .collect();
+    assert!(copy_findings.is_empty(), "{copy_findings:?}");
+    assert_eq!(
+        verdict.check(CheckKind::ChipAuthentication),
+        Some(&Outcome::Failed {
+            findings: vec![Finding::Terminated]
+        })
+    );
+}
+
+#[test]
 fn validity_ends_at_the_end_of_its_last_day_across_a_year_end() {
     // Written on a leap day; valid to the last day of 2031: valid on 31 December,
     // expired on 1 January, whatever day the test runs.

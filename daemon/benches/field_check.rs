@@ -87,7 +87,7 @@ async fn main() {
         let t = Instant::now();
         let v = d.station.verify(READER).await.unwrap();
         first.push(t.elapsed());
-        assert_eq!(v.verdict.standing.label_zh(), "有效");
+        assert_eq!(ecardd::labels::standing_zh(v.verdict.standing), "有效");
         let t = Instant::now();
         d.station.verify(READER).await.unwrap();
         cached.push(t.elapsed());

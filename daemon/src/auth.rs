@@ -134,16 +134,6 @@ impl Permission {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Issuer, Role::Reviewer, Role::Inspector, Role::Admin];
 
-    /// The role's name in the UI.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Role::Issuer => "制证员",
-            Role::Reviewer => "年审员",
-            Role::Inspector => "检查员",
-            Role::Admin => "管理员",
-        }
-    }
-
     /// The snake_case name used in JSON and the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -362,7 +352,7 @@ mod tests {
         for (role, json, zh) in expect {
             assert_eq!(serde_json::to_string(&role).unwrap(), json);
             assert_eq!(serde_json::from_str::<Role>(json).unwrap(), role);
-            assert_eq!(role.label_zh(), zh);
+            assert_eq!(crate::labels::role_zh(role), zh);
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert!(serde_json::from_str::<Role>("\"Admin\"").is_err());

@@ -12,7 +12,6 @@ use crate::readers::Readers;
 use crate::store::{self, CertificateState, Store};
 use card_profile::demo;
 use card_profile::records::ReviewResult;
-use card_profile::verdict::Outcome;
 use ecard_clock::Clock;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -141,7 +140,7 @@ pub async fn serve(
             "    {:<8} {:<8} {}",
             username,
             demo_password(username),
-            role.label_zh()
+            crate::labels::role_zh(role)
         );
     }
     println!("  在浏览器中打开: http://{addr}/");
@@ -173,7 +172,7 @@ pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error +
                 out.number,
                 out.serial,
                 out.apdus,
-                out.verdict.standing.label_zh()
+                crate::labels::standing_zh(out.verdict.standing)
             ),
             Err(e) => println!("  制证失败：{}", e.message_zh()),
         }
@@ -183,23 +182,8 @@ pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error +
     let first = sim.tray().into_iter().next().ok_or("no card written")?;
     sim.insert_from_tray(READERS[0], &first.serial)?;
     let out = station.verify(READERS[0]).await?;
-    println!(
-        "\n现场核验卡 {}：{}",
-        first.serial,
-        out.verdict.standing.label_zh()
-    );
-    if let Some(h) = &out.verdict.holder {
-        println!("  持证人：{}（{}）", h.name, h.id_number);
-    }
-    for c in &out.verdict.checks {
-        let mark = match &c.outcome {
-            Outcome::Passed => "通过".to_string(),
-            Outcome::Warning { findings } => format!("提示 {findings:?}"),
-            Outcome::Failed { findings } => format!("未通过 {findings:?}"),
-            Outcome::Pending => "待定".to_string(),
-        };
-        println!("  - {:?}: {mark}", c.check);
-    }
+    println!("\n现场核验卡 {}：", first.serial);
+    println!("{}", crate::labels::verdict_text(&out.verdict));
 
     let review = station
         .review(

@@ -176,7 +176,7 @@ pub fn init_station(
                     "INSERT INTO sealed_keys (name, sealed_json, public_json, created_at) VALUES (?1, ?2, ?3, ?4)",
                     rusqlite::params![name, serde_json::to_string(sealed)?, public, now],
                 )
-                .map_err(store::on_conflict(|| "本站密钥已存在".into()))?;
+                .map_err(store::on_conflict(|| store::Conflict::KeysExist))?;
         }
         add_anchor(tx, &anchor)?;
         tx.audit(

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod demo;
 pub mod keyring;
 pub mod keystore;
+pub mod labels;
 pub mod ops;
 pub mod readers;
 pub mod server;

@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ecard_clock::Clock;
+use ecardd::labels;
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StatusRequest};
 use ecardd::store::{self, Store};
 use serde_json::json;
@@ -52,6 +53,12 @@ enum Cmd {
         /// Run issue → verify → review once on the terminal instead of serving.
         #[arg(long)]
         walkthrough: bool,
+    },
+    /// Print the vocabulary: every code a program reads beside the word a person
+    /// reads (the table GET /api/v1/labels serves).
+    Labels {
+        #[arg(long)]
+        json: bool,
     },
     /// List the PC/SC readers pcscd offers and whether a card is in each.
     Readers {
@@ -363,11 +370,39 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(|e| Failure::new("runtime", e.to_string()))
 }
 
+/// `println!` for the CLI's output. A closed stdout (`ecardd verify | head -1`)
+/// is met like a Unix tool meets it: the rest of the output is dropped quietly and
+/// the command ends with its own exit status (std's `println!` would panic).
+macro_rules! say {
+    ($($arg:tt)*) => { write_out(format_args!($($arg)*)) };
+}
+
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("ecardd: stdout: {e}");
+        }
+    }
+}
+
 fn print(json_out: bool, value: &serde_json::Value, human: impl FnOnce() -> String) {
     if json_out {
-        println!("{value}");
+        say!("{value}");
     } else {
-        println!("{}", human());
+        say!("{}", human());
     }
 }
 
@@ -410,6 +445,19 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             Ok(())
         }
         Cmd::Readers { json } => readers(json),
+        Cmd::Labels { json } => {
+            let table = labels::table();
+            if json {
+                say!("{table}");
+            } else {
+                for (group, entries) in table.as_object().into_iter().flatten() {
+                    for (code, word) in entries.as_object().into_iter().flatten() {
+                        say!("{group}\t{code}\t{}", word.as_str().unwrap_or_default());
+                    }
+                }
+            }
+            Ok(())
+        }
         Cmd::Verify {
             station,
             reader,
@@ -418,33 +466,16 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             let st = open_station(&station)?;
             let out = runtime()?.block_on(st.verify(&reader))?;
             let view = ecardd::api::verdict_view(&out);
-            print(json, &view, || {
-                let mut text = format!(
-                    "核验结果：{}（卡号 {}）",
-                    out.verdict.standing.label_zh(),
-                    view["serial"].as_str().unwrap_or("")
-                );
-                if let Some(h) = &out.verdict.holder {
-                    text.push_str(&format!("\n持证人：{}（{}）", h.name, h.id_number));
-                }
-                for c in view["checks"].as_array().into_iter().flatten() {
-                    let mark = match c["outcome"].as_str() {
-                        Some("passed") => "通过",
-                        Some("warning") => "提示",
-                        Some("failed") => "未通过",
-                        _ => "待定",
-                    };
-                    text.push_str(&format!(
-                        "\n  [{mark}] {}",
-                        c["label"].as_str().unwrap_or("")
-                    ));
-                    for f in c["findings"].as_array().into_iter().flatten() {
-                        text.push_str(&format!("：{}", f["message"].as_str().unwrap_or("")));
-                    }
-                }
-                text
-            });
-            Ok(())
+            print(json, &view, || labels::verdict_text(&out.verdict));
+            // The standing decides the exit status, so a script can act on it.
+            match ecardd::ops::verify_exit_status(out.verdict.standing) {
+                0 => Ok(()),
+                exit => Err(Failure {
+                    code: "standing".into(),
+                    message: String::new(),
+                    exit,
+                }),
+            }
         }
         Cmd::Issue {
             station,
@@ -461,7 +492,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
                     "已制证 {} → 卡号 {}，核验：{}",
                     out.number,
                     out.serial,
-                    out.verdict.standing.label_zh()
+                    labels::standing_zh(out.verdict.standing)
                 )
             });
             Ok(())
@@ -607,7 +638,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             store.write("cli", |tx| {
                 store::create_operator(tx, &username, &display_name, role, &hash)
             })?;
-            println!("已创建账户 {username}（{}）", role.label_zh());
+            say!("已创建账户 {username}（{}）", labels::role_zh(role));
             Ok(())
         }
         Cmd::Audit {
@@ -648,12 +679,12 @@ fn readers(json: bool) -> Result<(), Failure> {
     }
     let list = readers.list();
     if json {
-        println!("{}", json!(list));
+        say!("{}", json!(list));
     } else if list.is_empty() {
-        println!("没有读卡器");
+        say!("没有读卡器");
     } else {
         for r in list {
-            println!(
+            say!(
                 "{}\t{}",
                 r.name,
                 if r.card_present { "有卡" } else { "无卡" }
@@ -702,7 +733,7 @@ fn import(
                 std::fs::write(path, bytes).map_err(|e| Failure::new("io", e.to_string()))?;
             }
             if json {
-                println!(
+                say!(
                     "{}",
                     json!({ "code": "import_rejected", "message": r.to_string(), "errors": r.issues })
                 );
@@ -876,7 +907,7 @@ fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             let text = serde_json::to_string_pretty(&file)
                 .map_err(|e| Failure::new("error", e.to_string()))?;
             std::fs::write(&out, text).map_err(|e| Failure::new("io", e.to_string()))?;
-            println!(
+            say!(
                 "根密钥已写入 {}（加密保存）；公钥标识 {}",
                 out.display(),
                 hex::encode(file.anchor.key_id)

@@ -373,6 +373,43 @@ async fn restart_turns_writing_jobs_into_interrupted() {
     assert_eq!(f.station.recover_after_restart().unwrap(), 1);
     let row = f.station.store.read(|c| store::job(c, job)).unwrap();
     assert_eq!(row.state, JobState::Interrupted);
+    // The record keeps a code; the words are made at the edge.
+    assert_eq!(
+        row.error.as_deref(),
+        Some(ecardd::labels::PROCESS_RESTARTED)
+    );
+    assert_eq!(
+        ecardd::labels::reason_zh(row.error.as_deref().unwrap_or_default()),
+        "进程重启时写卡未完成"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_review_reads_review_failed_not_overdue() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    let req = ReviewRequest {
+        certificate_id: f.certs[0],
+        year: None,
+        result: ReviewResult::Failed,
+        remark: Some("考核不合格".into()),
+        reader: Some(R.into()),
+    };
+    f.station.review("reviewer", &req).await.unwrap();
+    let out = f.station.verify(R).await.unwrap();
+    assert_eq!(out.verdict.standing, Standing::ReviewFailed);
+    let view = ecardd::api::verdict_view(&out);
+    assert_eq!(view["standing_label"], "年审不合格");
+    assert_eq!(ecardd::ops::verify_exit_status(out.verdict.standing), 16);
+}
+
+/// Words a person reads never carry the programs' state names.
+fn assert_no_english(words: &str) {
+    assert!(
+        !words.chars().any(|c| c.is_ascii_alphabetic()),
+        "English inside Chinese: {words}"
+    );
 }
 
 #[tokio::test]
@@ -436,7 +473,101 @@ async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
 
 mod status_changes {
     use super::*;
+    use ecard_sync_protocol::events::StatusKind;
     use ecardd::ops::StatusRequest;
+    use ecardd::store::Conflict;
+
+    #[tokio::test]
+    async fn a_refused_change_names_states_in_words_and_carries_them_as_data() {
+        let f = fixture();
+        issued(&f, 0).await;
+        let lift = StatusRequest::Lift {
+            reason: "恢复执法".into(),
+        };
+        let err = f
+            .station
+            .change_status("issuer", f.certs[0], &lift, None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "conflict");
+        assert_eq!(
+            err.conflict(),
+            Some(&Conflict::StatusChangeNotAllowed {
+                state: CertificateState::Issued,
+                kind: StatusKind::Lift,
+            })
+        );
+        let words = err.message_zh();
+        assert!(
+            words.contains("已制证") && words.contains("恢复"),
+            "{words}"
+        );
+        assert_no_english(&words);
+
+        // Cancelled: neither a review nor another issue, and no English either.
+        let cancel = StatusRequest::Cancel {
+            reason: "调离".into(),
+            destination: "某县".into(),
+        };
+        f.station
+            .change_status("issuer", f.certs[0], &cancel, None)
+            .await
+            .unwrap();
+        let review = ReviewRequest {
+            certificate_id: f.certs[0],
+            year: None,
+            result: ReviewResult::Passed,
+            remark: None,
+            reader: None,
+        };
+        let err = f.station.review("reviewer", &review).await.unwrap_err();
+        assert!(matches!(
+            err.conflict(),
+            Some(Conflict::NotReviewable {
+                state: CertificateState::Cancelled,
+                ..
+            })
+        ));
+        let words = err.message_zh();
+        assert!(words.contains("已注销"), "{words}");
+        // The certificate number (川X…) is data, not a state name.
+        let number = f
+            .station
+            .store
+            .read(|c| store::certificate(c, f.certs[0]))
+            .unwrap()
+            .certificate
+            .number;
+        assert!(words.contains(&number), "{words}");
+        assert_no_english(&words.replace(&number, ""));
+        let err = f
+            .station
+            .change_status("issuer", f.certs[0], &lift, None)
+            .await
+            .unwrap_err();
+        assert_no_english(&err.message_zh());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_card_reads_revoked_and_never_a_suspected_copy() {
+        let f = fixture();
+        issued(&f, 1).await;
+        let cancel = StatusRequest::Cancel {
+            reason: "调离执法岗位".into(),
+            destination: "调往某县档案馆".into(),
+        };
+        f.station
+            .change_status("issuer", f.certs[1], &cancel, Some(R))
+            .await
+            .unwrap();
+        let out = f.station.verify(R).await.unwrap();
+        let view = ecardd::api::verdict_view(&out);
+        assert_eq!(view["standing_label"], "已注销");
+        let text = ecardd::labels::verdict_text(&out.verdict);
+        assert!(!text.contains("复制"), "{text}");
+        assert!(text.contains("卡片已注销"), "{text}");
+        assert_eq!(ecardd::ops::verify_exit_status(out.verdict.standing), 11);
+    }
 
     async fn issued(f: &Fixture, i: usize) -> String {
         f.sim.insert_blank(R).unwrap();

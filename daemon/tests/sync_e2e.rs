@@ -300,7 +300,7 @@ async fn standing_at(station: &Station, desk: &SimReaders, serial: &str) -> &'st
     desk.insert_from_tray(R, serial).unwrap();
     let standing = station.verify(R).await.unwrap().verdict.standing;
     desk.eject(R).unwrap();
-    standing.label_zh()
+    ecardd::labels::standing_zh(standing)
 }
 
 async fn issue_one(s: &StationUnderTest, desk: &SimReaders, cert: i64) -> String {
@@ -349,7 +349,7 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
     desk.insert_from_tray(R, &serial).unwrap();
     let v = b.station.verify(R).await.unwrap().verdict;
     assert_eq!(
-        v.standing.label_zh(),
+        ecardd::labels::standing_zh(v.standing),
         "已注销",
         "{:?}",
         v.failures().collect::<Vec<_>>()
@@ -442,7 +442,7 @@ async fn a_change_from_the_feed_can_be_written_to_the_card_here() {
         .unwrap();
     assert_eq!(out.written_to.as_deref(), Some(serial.as_str()));
     let v = a.station.verify(R).await.unwrap().verdict;
-    assert_eq!(v.standing.label_zh(), "已注销");
+    assert_eq!(ecardd::labels::standing_zh(v.standing), "已注销");
     assert_eq!(v.life_cycle, card_profile::profile::LifeCycle::Terminated);
     let local: i64 = a
         .station
@@ -529,13 +529,7 @@ async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() 
         .await
         .unwrap();
     assert_eq!(
-        a.station
-            .verify(R)
-            .await
-            .unwrap()
-            .verdict
-            .standing
-            .label_zh(),
+        ecardd::labels::standing_zh(a.station.verify(R).await.unwrap().verdict.standing),
         "有效"
     );
     desk.eject(R).unwrap();
@@ -790,7 +784,7 @@ async fn written_at_b(
     desk.insert_from_tray(R, &serial).unwrap();
     let v = b.station.verify(R).await.unwrap().verdict;
     assert_eq!(
-        v.standing.label_zh(),
+        ecardd::labels::standing_zh(v.standing),
         "有效",
         "{:?}",
         v.failures().collect::<Vec<_>>()

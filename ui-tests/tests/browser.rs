@@ -129,6 +129,18 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
         result_text.contains("芯片"),
         "chip authentication check missing"
     );
+    // One vocabulary: outcomes, posts and check names in words, no codes.
+    assert!(result_text.contains("通过"), "outcome word missing");
+    assert!(
+        result_text.contains("依职权") || result_text.contains("依申请"),
+        "posts shown as codes: {result_text}"
+    );
+    for code in ["passed", "LifeCycle", "01,02", "enforcement"] {
+        assert!(
+            !result_text.contains(code),
+            "code {code:?} shown: {result_text}"
+        );
+    }
     page_done(ui, "04-verify").await?;
 
     // 批量制证 of two more certificates at reader 2, fed card by card from the
@@ -243,6 +255,12 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     ui.goto(&format!("records?id={cert_id}")).await?;
     ui.wait_text("#record-detail", &serial, Duration::from_secs(10))
         .await?;
+    let detail = ui.find("#record-detail").await?.text().await?;
+    assert!(detail.contains("在用"), "card state word missing: {detail}");
+    assert!(
+        detail.contains("依职权") || detail.contains("依申请"),
+        "posts shown as codes: {detail}"
+    );
     page_done(ui, "07-records").await?;
     ui.logout().await?;
 
@@ -331,6 +349,11 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     // 验证 again: 已注销.
     let label = verify_at_reader(ui).await?;
     assert_eq!(label, "已注销");
+    let cancelled = ui.find("#verify-result").await?.text().await?;
+    assert!(
+        !cancelled.contains("复制卡"),
+        "a cancelled card read as a suspected copy: {cancelled}"
+    );
     page_done(ui, "10-verify-cancelled").await?;
     ui.logout().await?;
 
@@ -339,6 +362,13 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     ui.goto("records").await?;
     ui.wait_text("#audit", "zhizheng", Duration::from_secs(10))
         .await?;
+    // Actions and details in words, not codes.
+    ui.wait_text("#audit", "登录", Duration::from_secs(5))
+        .await?;
+    let audit = ui.find("#audit").await?.text().await?;
+    for code in ["session.login", "card.issued", "role: "] {
+        assert!(!audit.contains(code), "audit shows {code:?}");
+    }
     page_done(ui, "11-records-audit").await?;
     ui.goto("settings").await?;
     ui.wait_text("#operators", "jiancha", Duration::from_secs(10))

@@ -1,6 +1,6 @@
 // The shell: session, navigation by role, hash routes (#/verify, #/records?id=3).
 import { ApiError, del, get, post, setUnauthenticatedHandler } from "./api.js";
-import { busy, can, clearMessages, connectEvents, disconnectEvents, showError, state } from "./core.js";
+import { busy, can, clearMessages, connectEvents, disconnectEvents, loadLabels, showError, state } from "./core.js";
 import { add, h, clear, field } from "./dom.js";
 import { renderReaders } from "./readers.js";
 import { renderIssue } from "./issue.js";
@@ -126,6 +126,7 @@ function mayReturnTo(hashPath) {
 
 async function startSession(session) {
   state.session = session;
+  await loadLabels();
   renderShell();
   connectEvents();
   // Back to the page the session expired on, but only if this account may open it:
@@ -227,6 +228,13 @@ async function boot() {
       renderShell();
       renderLogin(e);
       return;
+    }
+  }
+  if (state.session) {
+    try {
+      await loadLabels();
+    } catch (e) {
+      showError(e);
     }
   }
   renderShell();

@@ -7,7 +7,15 @@ export const state = {
   serviceUp: true,
   /** The reader last chosen on any page; pages preselect it. */
   chosenReader: null,
+  /** The station's vocabulary: { group: { code: word } } (GET labels). */
+  labels: null,
 };
+
+/** Loads the vocabulary once per page load (after login: the route needs a session). */
+export async function loadLabels() {
+  if (!state.labels) state.labels = await get("labels");
+  return state.labels;
+}
 
 /** Events: "readers" (list refreshed), "reader-event" (SSE reader), "job" (SSE job). */
 export const bus = new EventTarget();

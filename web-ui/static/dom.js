@@ -113,63 +113,40 @@ export function today() {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
 }
 
-export const KIND = {
-  enforcement: "行政执法证",
-  entrusted: "委托行政执法证",
-  supervision: "行政执法监督证",
+// The words for every code come from the station (GET /api/v1/labels, loaded once
+// after login into state.labels): one vocabulary, made in ecardd's labels module.
+// Only symbols live here.
+export const STANDING_ICON = {
+  valid: "✔",
+  invalid: "✖",
+  revoked: "⊘",
+  suspended: "⏸",
+  expired: "⌛",
+  not_yet_valid: "◷",
+  review_overdue: "⚠",
+  review_failed: "✖",
 };
-export const GENDER = { male: "男", female: "女" };
-export const REVIEW_RESULT = { passed: "合格", failed: "不合格" };
-export const JOB_STATE = {
-  queued: "排队中",
-  writing: "正在写卡",
-  written: "已写入",
-  verified: "已写入并核验",
-  interrupted: "已中断",
-  failed: "失败",
-  cancelled: "已取消",
-};
-export const CERT_STATE = {
-  approved: "待制证",
-  issued: "已制证",
-  suspended: "已暂停",
-  cancelled: "已注销",
-  void: "已作废",
-  replaced: "已换补",
-};
-export const CARD_STATUS = {
-  active: "正常",
-  suspended: "已暂停",
-  revoked: "已注销",
-  cancelled: "已注销",
-  terminated: "已注销（应用已终止）",
-};
-export const STATUS_KIND = {
-  suspend: "暂停",
-  lift: "恢复",
-  cancel: "注销",
-  replace: "换证",
-  reissue: "补证",
-};
-export const OUTCOME = {
-  passed: ["✔", "通过"],
-  warning: ["⚠", "警告"],
-  failed: ["✖", "未通过"],
-  pending: ["…", "待完成"],
-};
-export const STANDING = {
-  valid: ["✔", "有效", "证件真实、有效"],
-  invalid: ["✖", "无效", "证件未通过真伪或完整性核验"],
-  revoked: ["⊘", "已注销", "证件已被注销，不得用于执法"],
-  suspended: ["⏸", "已暂停", "证件处于暂停状态，不得用于执法"],
-  expired: ["⌛", "已过期", "证件已超过有效期"],
-  not_yet_valid: ["◷", "尚未生效", "证件尚未到生效日期"],
-  review_overdue: ["⚠", "年审逾期", "证件未按期年审"],
-};
+export const OUTCOME_ICON = { passed: "✔", warning: "⚠", failed: "✖", pending: "…" };
 
-export function label(map, key) {
-  if (key === null || key === undefined) return "—";
-  const v = map[key];
-  if (v === undefined) return String(key);
-  return Array.isArray(v) ? v[1] : v;
+/** The word for `code` in the station's vocabulary group (e.g. "certificate_state"). */
+export function label(group, code) {
+  if (code === null || code === undefined || code === "") return "—";
+  const words = state.labels && state.labels[group];
+  const word = words ? words[code] : undefined;
+  return word === undefined ? String(code) : word;
+}
+
+/** A group's [code, word] pairs, in the station's order (for selects and radios). */
+export function labelEntries(group) {
+  return Object.entries((state.labels && state.labels[group]) || {});
+}
+
+/** Posts stored as codes ("01,02") in words: 依职权、依申请. */
+export function postsLabel(posts) {
+  if (!posts) return "—";
+  return String(posts)
+    .split(/[,，、;\s]+/)
+    .filter(Boolean)
+    .map((p) => label("post", p.padStart(2, "0")))
+    .join("、");
 }

@@ -4,7 +4,7 @@
 import { get, post } from "./api.js";
 import { bus, busy, showError, showNotice, state } from "./core.js";
 import { readerPanel } from "./readers.js";
-import { add, h, clear, field, checkbox, table, label, today, KIND, JOB_STATE } from "./dom.js";
+import { add, h, clear, field, checkbox, table, label, today } from "./dom.js";
 
 // Before GET /batches existed the page remembered the last batch in localStorage.
 const OLD_BATCH_KEY = "ecard.lastBatch";
@@ -60,7 +60,7 @@ export function renderIssue(page, { signal }) {
         h("td", null, c.name),
         h("td", null, c.id_number),
         h("td", null, c.unit),
-        h("td", null, label(KIND, c.kind)),
+        h("td", null, label("certificate_kind", c.kind)),
         h("td", null, c.valid_until),
         h("td", null, write),
       );
@@ -175,7 +175,7 @@ export function renderIssue(page, { signal }) {
             { "data-job": j.id, "data-state": j.state },
             h("td", null, j.number),
             h("td", null, j.name),
-            h("td", null, JOB_STATE[j.state] || j.state),
+            h("td", null, j.state_label || label("job_state", j.state)),
             h("td", null, j.reader || "—"),
             h("td", null, j.card_serial || "—"),
             h("td", null, j.error || "—"),

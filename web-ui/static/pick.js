@@ -1,7 +1,7 @@
 // Choosing a certificate: read the card in the chosen reader, or search the records.
 import { get, post } from "./api.js";
 import { busy, showNotice } from "./core.js";
-import { add, h, clear, field, select, table, label, KIND, CERT_STATE } from "./dom.js";
+import { add, h, clear, field, select, table, label, labelEntries } from "./dom.js";
 
 /**
  * `panel` is a readerPanel; `onPick(detail)` receives GET /certificates/{id}.
@@ -20,7 +20,7 @@ export function certificatePicker({ panel, onPick, stateFilter = "" }) {
         "p",
         { "data-certificate": detail.id },
         h("strong", null, "已选择："),
-        `${detail.holder.name}，证号 ${detail.certificate.number}（${label(KIND, detail.certificate.kind)}），${detail.state_label || label(CERT_STATE, detail.state)}`,
+        `${detail.holder.name}，证号 ${detail.certificate.number}（${label("certificate_kind", detail.certificate.kind)}），${detail.state_label || label("certificate_state", detail.state)}`,
         detail.cards && detail.cards.length ? `，卡号 ${detail.cards.map((c) => c.serial).join("、")}` : "",
       ),
     );
@@ -41,7 +41,7 @@ export function certificatePicker({ panel, onPick, stateFilter = "" }) {
 
   const q = h("input", { type: "search", id: "pick-q", autocomplete: "off" });
   const st = select(
-    [["", "全部状态"], ...Object.entries(CERT_STATE)],
+    [["", "全部状态"], ...labelEntries("certificate_state")],
     { id: "pick-state" },
   );
   st.value = stateFilter;
@@ -79,7 +79,7 @@ export function certificatePicker({ panel, onPick, stateFilter = "" }) {
               h("td", null, c.number),
               h("td", null, c.name),
               h("td", null, c.unit),
-              h("td", null, c.state_label || label(CERT_STATE, c.state)),
+              h("td", null, c.state_label || label("certificate_state", c.state)),
               h("td", null, c.card_serial || "—"),
               h("td", null, b),
             );

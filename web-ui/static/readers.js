@@ -1,7 +1,7 @@
 // The live reader panel (used on 读卡器, 制证, 验证, 年审 and 状态变更) and the 读卡器 page.
 import { enc, get, post } from "./api.js";
 import { bus, busy, can, refreshReaders, showNotice, state } from "./core.js";
-import { add, h, clear, uid, JOB_STATE } from "./dom.js";
+import { add, h, clear, uid, label } from "./dom.js";
 
 let tray = [];
 let trayInFlight = null;
@@ -207,6 +207,6 @@ export function renderReaders(page, { signal }) {
   }, { signal });
   bus.addEventListener("job", (e) => {
     const d = e.detail;
-    logLine(`制证任务 ${d.job_id}${d.reader ? `（${d.reader}）` : ""}：${JOB_STATE[d.state] || d.state}${d.serial ? `，卡号 ${d.serial}` : ""}${d.message ? `，${d.message}` : ""}`);
+    logLine(`制证任务 ${d.job_id}${d.reader ? `（${d.reader}）` : ""}：${label("job_state", d.state)}${d.serial ? `，卡号 ${d.serial}` : ""}${d.message ? `，${d.message}` : ""}`);
   }, { signal });
 }

@@ -2,20 +2,7 @@
 import { apiUrl, get } from "./api.js";
 import { busy, can, showError, showNotice } from "./core.js";
 import { holderFacts, certificateFacts } from "./verify.js";
-import { add,
-  h, clear, field, select, table, label,
-  CERT_STATE, KIND, REVIEW_RESULT, STATUS_KIND, JOB_STATE,
-} from "./dom.js";
-
-const CARD_STATE = { live: "在用", void: "已作废", revoked: "已注销", replaced: "已换补" };
-
-/** An audit row's detail as "key: value; …" (null shown as —). */
-function detailText(detail) {
-  if (!detail || typeof detail !== "object") return detail ? String(detail) : "—";
-  const show = (v) => (v === null || v === undefined ? "—" : typeof v === "object" ? JSON.stringify(v).replace(/null/g, "—") : String(v));
-  const parts = Object.entries(detail).map(([k, v]) => `${k}: ${show(v)}`);
-  return parts.length ? parts.join("；") : "—";
-}
+import { add, h, clear, field, select, table, label, labelEntries } from "./dom.js";
 
 function renderDetail(box, id) {
   clear(box);
@@ -26,7 +13,7 @@ function renderDetail(box, id) {
     if (can("change_status")) links.push(h("a", { href: `#/status?id=${d.id}` }, "注销 / 暂停 / 换补证"));
     if (can("review")) links.push(h("a", { href: "#/review" }, "年审"));
     add(box, 
-      h("h2", { id: "detail-h", tabindex: "-1" }, `证件记录 #${d.id}：${d.holder.name}（${d.state_label || label(CERT_STATE, d.state)}）`),
+      h("h2", { id: "detail-h", tabindex: "-1" }, `证件记录 #${d.id}：${d.holder.name}（${d.state_label || label("certificate_state", d.state)}）`),
       links.length ? h("p", null, links.flatMap((a, i) => (i ? [" · ", a] : [a]))) : null,
       h(
         "div",
@@ -47,19 +34,19 @@ function renderDetail(box, id) {
       ),
       h("h3", null, "卡片"),
       d.cards && d.cards.length
-        ? table(null, ["卡号", "状态", "写卡时间"], d.cards.map((c) => h("tr", null, h("td", null, c.serial), h("td", null, CARD_STATE[c.state] || c.state), h("td", null, c.written_at || "—"))))
+        ? table(null, ["卡号", "状态", "写卡时间"], d.cards.map((c) => h("tr", null, h("td", null, c.serial), h("td", null, label("card_state", c.state)), h("td", null, c.written_at || "—"))))
         : h("p", { class: "muted" }, "尚未写卡"),
       h("h3", null, "年审"),
       d.reviews && d.reviews.length
-        ? table(null, ["年度", "日期", "结论", "备注", "已写卡"], d.reviews.map((r) => h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label(REVIEW_RESULT, r.result)), h("td", null, r.remark || "—"), h("td", null, r.on_card ? "✔ 是" : "✖ 否"))))
+        ? table(null, ["年度", "日期", "结论", "备注", "已写卡"], d.reviews.map((r) => h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label("review_result", r.result)), h("td", null, r.remark || "—"), h("td", null, r.on_card ? "✔ 是" : "✖ 否"))))
         : h("p", { class: "muted" }, "尚无年审"),
       h("h3", null, "状态变更"),
       d.status_changes && d.status_changes.length
-        ? table(null, ["类型", "原因", "生效日期", "已写卡"], d.status_changes.map((s) => h("tr", null, h("td", null, label(STATUS_KIND, s.kind)), h("td", null, s.reason || "—"), h("td", null, s.effective_on || "—"), h("td", null, s.on_card ? "✔ 是" : "✖ 否"))))
+        ? table(null, ["类型", "原因", "生效日期", "已写卡"], d.status_changes.map((s) => h("tr", null, h("td", null, label("status_kind", s.kind)), h("td", null, s.reason || "—"), h("td", null, s.effective_on || "—"), h("td", null, s.on_card ? "✔ 是" : "✖ 否"))))
         : h("p", { class: "muted" }, "无"),
       h("h3", null, "制证任务"),
       d.jobs && d.jobs.length
-        ? table(null, ["任务", "状态", "读卡器", "卡号", "错误"], d.jobs.map((j) => h("tr", null, h("td", null, j.id), h("td", null, JOB_STATE[j.state] || j.state), h("td", null, j.reader || "—"), h("td", null, j.card_serial || "—"), h("td", null, j.error || "—"))))
+        ? table(null, ["任务", "状态", "读卡器", "卡号", "错误"], d.jobs.map((j) => h("tr", null, h("td", null, j.id), h("td", null, j.state_label || label("job_state", j.state)), h("td", null, j.reader || "—"), h("td", null, j.card_serial || "—"), h("td", null, j.error_label || j.error || "—"))))
         : h("p", { class: "muted" }, "无"),
     );
     // A missing registered photo answers 404: say so instead of a broken image.
@@ -74,7 +61,7 @@ export function renderRecords(page, { params }) {
 
   if (can("view_records")) {
     const q = h("input", { type: "search", id: "records-q" });
-    const st = select([["", "全部状态"], ...Object.entries(CERT_STATE)], { id: "records-state" });
+    const st = select([["", "全部状态"], ...labelEntries("certificate_state")], { id: "records-state" });
     const go = h("button", { type: "submit", class: "btn" }, "查找");
     const out = h("div", { id: "records-list" });
     const form = h(
@@ -105,8 +92,8 @@ export function renderRecords(page, { params }) {
                     h("td", null, c.name),
                     h("td", null, c.id_number),
                     h("td", null, c.unit),
-                    h("td", null, label(KIND, c.kind)),
-                    h("td", null, c.state_label || label(CERT_STATE, c.state)),
+                    h("td", null, label("certificate_kind", c.kind)),
+                    h("td", null, c.state_label || label("certificate_state", c.state)),
                     h("td", null, c.valid_until),
                     h("td", null, c.card_serial || "—"),
                     h("td", null, h("a", { href: `#/records?id=${c.id}`, "aria-label": `查看 ${c.name} 的详情` }, "详情")),
@@ -139,7 +126,7 @@ export function renderRecords(page, { params }) {
         add(rev, 
           h("p", null, r.list_date ? `注销名单日期：${r.list_date}` : "尚未收到省级注销名单（只有本站记录）"),
           r.entries.length
-            ? table(null, ["证号", "卡号", "原因", "自", "来源"], r.entries.map((x) => h("tr", null, h("td", null, x.number || "—"), h("td", null, x.serial || "—"), h("td", null, x.reason), h("td", null, x.since), h("td", null, x.source === "local" ? "本站" : x.source))))
+            ? table(null, ["证号", "卡号", "原因", "自", "来源"], r.entries.map((x) => h("tr", null, h("td", null, x.number || "—"), h("td", null, x.serial || "—"), h("td", null, x.reason_label || x.reason), h("td", null, x.since), h("td", null, x.source === "local" ? "本站" : x.source))))
             : h("p", { class: "muted" }, "名单为空"),
         );
       })
@@ -163,9 +150,9 @@ export function renderRecords(page, { params }) {
               h("td", null, a.seq),
               h("td", { class: "nowrap" }, a.at),
               h("td", null, a.actor),
-              h("td", null, a.action),
+              h("td", null, a.action_label || label("audit_action", a.action)),
               h("td", null, a.subject || "—"),
-              h("td", null, detailText(a.detail)),
+              h("td", null, a.detail_label || "—"),
             ),
           );
           oldest = a.seq;

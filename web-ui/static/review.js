@@ -4,7 +4,7 @@ import { apiUrl, get, post } from "./api.js";
 import { busy, can, showNotice } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { certificatePicker } from "./pick.js";
-import { add, h, clear, field, checkbox, radio, table, label, today, REVIEW_RESULT } from "./dom.js";
+import { add, h, clear, field, checkbox, radio, table, label, today } from "./dom.js";
 
 export function renderReview(page, { signal }) {
   const panel = readerPanel({ signal });
@@ -48,7 +48,7 @@ export function renderReview(page, { signal }) {
       add(summary, 
         h("p", null, `持证人 ${detail.holder.name}，证号 ${detail.certificate.number}，有效期至 ${detail.certificate.valid_until}。`),
         reviews.length
-          ? h("p", null, "已有年审：", reviews.map((r) => `${r.year} 年度 ${label(REVIEW_RESULT, r.result)}${r.on_card ? "（已写卡）" : "（未写卡）"}`).join("；"))
+          ? h("p", null, "已有年审：", reviews.map((r) => `${r.year} 年度 ${label("review_result", r.result)}${r.on_card ? "（已写卡）" : "（未写卡）"}`).join("；"))
           : h("p", { class: "muted" }, "尚无年审记录。"),
       );
     },
@@ -79,7 +79,7 @@ export function renderReview(page, { signal }) {
         h(
           "p",
           { class: "panel", "data-year": r.year, "data-written-to": r.written_to || "" },
-          `✔ ${r.year} 年度年审已记录（${label(REVIEW_RESULT, r.result)}，${r.date}）`,
+          `✔ ${r.year} 年度年审已记录（${label("review_result", r.result)}，${r.date}）`,
           r.written_to ? `，已写入卡片 ${r.written_to}。` : "，未写入卡片。",
         ),
       );

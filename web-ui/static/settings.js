@@ -1,14 +1,7 @@
 // 设置: station settings, keys, trust list, sync/revocation-list age, operators.
 import { del, enc, get, patch, post, put } from "./api.js";
 import { busy, can, showError, showNotice } from "./core.js";
-import { add, h, clear, field, select, table, facts } from "./dom.js";
-
-const ROLES = [
-  ["issuer", "制证员"],
-  ["reviewer", "年审员"],
-  ["inspector", "检查员"],
-  ["admin", "管理员"],
-];
+import { add, h, clear, field, select, table, facts, labelEntries } from "./dom.js";
 
 function settingsSection() {
   const box = h("div", { id: "settings-box" }, h("p", { class: "muted" }, "正在加载…"));
@@ -283,7 +276,7 @@ function operatorsSection() {
   }
   const username = h("input", { type: "text", id: "new-op-username", autocomplete: "off", required: true });
   const display = h("input", { type: "text", id: "new-op-display", required: true });
-  const role = select(ROLES, { id: "new-op-role" });
+  const role = select(labelEntries("role"), { id: "new-op-role" });
   const password = h("input", { type: "password", id: "new-op-password", autocomplete: "new-password", required: true });
   const addButton = h("button", { type: "submit", class: "btn" }, "添加操作员");
   const form = h(

@@ -5,7 +5,7 @@ import { post } from "./api.js";
 import { busy, showError, showNotice } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { certificatePicker } from "./pick.js";
-import { add, h, clear, field, checkbox, radio, STATUS_KIND } from "./dom.js";
+import { add, h, clear, field, checkbox, radio, label, labelEntries } from "./dom.js";
 
 const SUBMIT = {
   suspend: "提交暂停",
@@ -17,18 +17,27 @@ const SUBMIT = {
 
 export function renderStatus(page, { signal, params }) {
   const panel = readerPanel({ signal });
-  const initialKind = STATUS_KIND[params.get("kind")] ? params.get("kind") : "cancel";
+  const kindEntries = labelEntries("status_kind");
+  const initialKind = kindEntries.some(([k]) => k === params.get("kind")) ? params.get("kind") : "cancel";
 
   const kinds = h(
     "fieldset",
     { id: "status-kind" },
     h("legend", null, "变更类型"),
-    Object.entries(STATUS_KIND).map(([k, t]) => radio("status-kind", k, t, k === initialKind)),
+    kindEntries.map(([k, t]) => radio("status-kind", k, t, k === initialKind)),
   );
   const reason = h("input", { type: "text", id: "status-reason", maxlength: "200" });
   const destination = h("input", { type: "text", id: "status-destination", maxlength: "200" });
   const unit = h("input", { type: "text", id: "status-unit" });
-  const posts = h("input", { type: "text", id: "status-posts" });
+  // 执法岗位 as words (依职权、依申请), sent as their codes.
+  const postBoxes = labelEntries("post").map(([code, word]) => ({ code, ...checkbox(word, { value: code }) }));
+  const posts = h("fieldset", { id: "status-posts", class: "choices" }, h("legend", null, "执法岗位"), postBoxes.map((b) => b.el));
+  const postsValue = () => postBoxes.filter((b) => b.input.checked).map((b) => b.code).join(",");
+  const postCodes = (value) => String(value || "").split(/[,，、;\s]+/).filter(Boolean).map((c) => c.padStart(2, "0")).sort().join(",");
+  const setPosts = (value) => {
+    const codes = postCodes(value).split(",");
+    for (const b of postBoxes) b.input.checked = codes.includes(b.code);
+  };
   const category = h("input", { type: "text", id: "status-category" });
   const area = h("input", { type: "text", id: "status-area" });
   const lostOn = h("input", { type: "date", id: "status-lost-on" });
@@ -44,7 +53,7 @@ export function renderStatus(page, { signal, params }) {
     null,
     h("legend", null, "新证信息（换证）"),
     field("执法单位", unit),
-    field("执法岗位（代码，逗号分隔）", posts),
+    posts,
     field("执法类别", category),
     field("执法区域", area),
   );
@@ -105,10 +114,12 @@ export function renderStatus(page, { signal, params }) {
       // what the user typed: a field still holding the previous prefill (another
       // person's data) is refilled, one the user changed is kept.
       const c = detail.certificate;
-      for (const [input, key] of [[unit, "unit"], [posts, "posts"], [category, "category"], [area, "area"]]) {
+      for (const [input, key] of [[unit, "unit"], [category, "category"], [area, "area"]]) {
         if (!input.value || input.value === prefilled[key]) input.value = c[key] || "";
         prefilled[key] = c[key] || "";
       }
+      if (!postsValue() || postsValue() === prefilled.posts) setPosts(c.posts);
+      prefilled.posts = postCodes(c.posts);
     },
   });
 
@@ -133,7 +144,11 @@ export function renderStatus(page, { signal, params }) {
       if (k === "cancel") body.destination = need(destination, "去向");
       if (k === "replace") {
         body.unit = need(unit, "执法单位");
-        body.posts = need(posts, "执法岗位");
+        body.posts = postsValue();
+        if (!body.posts) {
+          postBoxes[0].input.focus();
+          throw new Error("请选择「执法岗位」");
+        }
         body.category = need(category, "执法类别");
         body.area = need(area, "执法区域");
       }
@@ -148,13 +163,13 @@ export function renderStatus(page, { signal, params }) {
         body.reader = reader;
       }
       const r = await post(`certificates/${cert.id}/status`, body);
-      showResult(`${STATUS_KIND[k]}已完成`, r);
+      showResult(`${label("status_kind", k)}已完成`, r);
       confirmBox.input.checked = false;
       await picker.reload();
       if (r.card_write_failed) {
-        showError(`${STATUS_KIND[k]}已记录，但未写入卡片：${r.card_write_failed.message}`);
+        showError(`${label("status_kind", k)}已记录，但未写入卡片：${r.card_write_failed.message}`);
       } else {
-        showNotice(`${STATUS_KIND[k]}已完成：${r.state_label || r.state}`);
+        showNotice(`${label("status_kind", k)}已完成：${r.state_label || r.state}`);
       }
     });
   });

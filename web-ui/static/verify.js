@@ -2,16 +2,13 @@
 import { post } from "./api.js";
 import { busy, showError } from "./core.js";
 import { readerPanel } from "./readers.js";
-import { add,
-  h, clear, facts, table, label,
-  KIND, GENDER, REVIEW_RESULT, OUTCOME, STANDING, CARD_STATUS,
-} from "./dom.js";
+import { add, h, clear, facts, table, label, postsLabel, STANDING_ICON, OUTCOME_ICON } from "./dom.js";
 
 export function holderFacts(holder) {
   if (!holder) return h("p", { class: "muted" }, "未读到持证人信息");
   return facts([
     ["姓名", holder.name],
-    ["性别", label(GENDER, holder.gender)],
+    ["性别", label("gender", holder.gender)],
     ["民族", holder.ethnicity],
     ["出生日期", holder.birth_date],
     ["公民身份号码", holder.id_number],
@@ -22,10 +19,10 @@ export function certificateFacts(c) {
   if (!c) return h("p", { class: "muted" }, "未读到证件信息");
   return facts([
     ["证号", c.number],
-    ["证件类型", label(KIND, c.kind)],
+    ["证件类型", label("certificate_kind", c.kind)],
     ["执法单位", c.unit],
     ...(c.entrusting_authority ? [["委托机关", c.entrusting_authority], ["委托机关性质", c.entrusting_nature]] : []),
-    ["执法岗位", c.posts],
+    ["执法岗位", postsLabel(c.posts)],
     ["执法类别", c.category],
     ["执法区域", c.area],
     ["发证机关", c.issuer],
@@ -36,7 +33,9 @@ export function certificateFacts(c) {
 
 /** The large verdict: icon + text + border style, never colour alone. */
 export function verdictBanner(standing, standingLabel, sub) {
-  const [icon, text, explain] = STANDING[standing] || ["?", standingLabel || standing, ""];
+  const icon = STANDING_ICON[standing] || "?";
+  const text = standingLabel || label("standing", standing);
+  const explain = label("standing_note", standing);
   return h(
     "div",
     { class: `verdict verdict-${standing}`, id: "verdict", "data-standing": standing },
@@ -44,14 +43,15 @@ export function verdictBanner(standing, standingLabel, sub) {
     h(
       "div",
       null,
-      h("div", { class: "label", id: "verdict-label" }, standingLabel || text),
+      h("div", { class: "label", id: "verdict-label" }, text),
       h("div", { class: "sub" }, explain, sub ? ` · ${sub}` : ""),
     ),
   );
 }
 
 function outcomeCell(outcome) {
-  const [icon, text] = OUTCOME[outcome] || ["?", outcome];
+  const icon = OUTCOME_ICON[outcome] || "?";
+  const text = label("outcome", outcome);
   return h("span", { class: `outcome outcome-${outcome}` }, h("span", { "aria-hidden": "true" }, `${icon} `), text);
 }
 
@@ -72,10 +72,10 @@ export function renderVerdict(v) {
     ),
   );
   const status = v.status
-    ? `${label(CARD_STATUS, v.status.state)}${v.status.reason ? `（${v.status.reason}）` : ""}${v.status.since || v.status.date ? `，自 ${v.status.since || v.status.date}` : ""}`
+    ? `${label("card_status", v.status.state)}${v.status.reason ? `（${v.status.reason}）` : ""}${v.status.since || v.status.date ? `，自 ${v.status.since || v.status.date}` : ""}`
     : "—";
   const reviews = (v.reviews || []).map((r) =>
-    h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label(REVIEW_RESULT, r.result)), h("td", null, r.reviewer || "—")),
+    h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label("review_result", r.result)), h("td", null, r.reviewer || "—")),
   );
   return h(
     "div",
@@ -85,7 +85,7 @@ export function renderVerdict(v) {
       ? h(
           "section",
           { class: "panel", "aria-labelledby": "warn-h" },
-          h("h2", { id: "warn-h" }, "⚠ 提示"),
+          h("h2", { id: "warn-h" }, `⚠ ${label("outcome", "warning")}`),
           h("ul", { class: "warnings" }, v.warnings.map((w) => h("li", null, w))),
         )
       : null,

@@ -277,9 +277,16 @@ fn verify_selected<C: CardChannel>(
                     }),
                 ),
             }
+            // A terminated application refuses INTERNAL AUTHENTICATE by design
+            // (PROFILE.md §1): that refusal says "revoked", not "copied", so the
+            // challenge is not sent and the check names the termination.
             v.set(
                 CheckKind::ChipAuthentication,
-                chip_authenticate(card, &sod.chip_key)?,
+                if info.life_cycle == LifeCycle::Terminated {
+                    failed(Finding::Terminated)
+                } else {
+                    chip_authenticate(card, &sod.chip_key)?
+                },
             );
         }
         None => {

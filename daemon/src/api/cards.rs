@@ -3,10 +3,10 @@
 //! operation in crate::ops that the CLI calls too.
 
 use super::error::ApiError;
-use super::labels;
-use super::records::state_zh;
+use super::records::jobs_view;
 use super::session::{need, Granted};
 use super::{ApiJson, AppState};
+use crate::labels;
 use crate::ops::{IssueOutcome, ReviewRequest, StatusOutcome, StatusRequest, VerifyOutcome};
 use crate::store;
 use axum::extract::{Path, Query, State};
@@ -27,7 +27,7 @@ pub struct IssueBody {
 pub fn issue_view(out: &IssueOutcome) -> Value {
     json!({
         "job_id": out.job_id, "certificate_id": out.certificate_id, "number": out.number,
-        "serial": out.serial, "standing": out.verdict.standing, "standing_label": out.verdict.standing.label_zh(),
+        "serial": out.serial, "standing": out.verdict.standing, "standing_label": labels::standing_zh(out.verdict.standing),
         "resumed_without_rewrite": out.resumed_without_rewrite, "apdus": out.apdus,
     })
 }
@@ -81,7 +81,7 @@ pub async fn batch(
         .store
         .read(|c| store::job_views(c, Some(id), None, None))?;
     let mut v = json!(progress);
-    v["jobs"] = json!(jobs);
+    v["jobs"] = jobs_view(&jobs);
     Ok(Json(v))
 }
 
@@ -130,7 +130,7 @@ pub async fn jobs(
         .station
         .store
         .read(|c| store::job_views(c, None, None, q.state.as_deref()))?;
-    Ok(Json(json!(jobs)))
+    Ok(Json(jobs_view(&jobs)))
 }
 
 #[derive(Deserialize)]
@@ -161,11 +161,10 @@ pub fn verdict_view(out: &VerifyOutcome) -> Value {
         .iter()
         .map(|c| {
             let (key, file) = labels::check_key(c.check);
-            let (outcome, findings) = match &c.outcome {
-                Outcome::Passed => ("passed", &[][..]),
-                Outcome::Warning { findings } => ("warning", findings.as_slice()),
-                Outcome::Failed { findings } => ("failed", findings.as_slice()),
-                Outcome::Pending => ("pending", &[][..]),
+            let outcome = labels::outcome_key(&c.outcome);
+            let findings = match &c.outcome {
+                Outcome::Warning { findings } | Outcome::Failed { findings } => findings.as_slice(),
+                Outcome::Passed | Outcome::Pending => &[][..],
             };
             let findings: Vec<Value> = findings
                 .iter()
@@ -181,7 +180,10 @@ pub fn verdict_view(out: &VerifyOutcome) -> Value {
                     json!({ "kind": kind, "message": message })
                 })
                 .collect();
-            json!({ "check": key, "file": file, "label": labels::check_zh(c.check), "outcome": outcome, "findings": findings })
+            json!({
+                "check": key, "file": file, "label": labels::check_zh(c.check),
+                "outcome": outcome, "outcome_label": labels::outcome_zh(&c.outcome), "findings": findings,
+            })
         })
         .collect();
     let photo = out.photo.as_ref().map(|p| {
@@ -191,7 +193,9 @@ pub fn verdict_view(out: &VerifyOutcome) -> Value {
         )
     });
     json!({
-        "standing": v.standing, "standing_label": v.standing.label_zh(),
+        "standing": v.standing, "standing_label": labels::standing_zh(v.standing),
+        "standing_note": labels::standing_note_zh(v.standing),
+        "posts_label": v.certificate.as_ref().map(|c| labels::posts_zh(&c.posts)),
         "serial": hex::encode_upper(v.serial), "verified_on": v.verified_on,
         "holder": v.holder, "certificate": v.certificate, "reviews": v.reviews, "status": v.status,
         "checks": checks, "warnings": warnings, "photo": photo,
@@ -259,7 +263,7 @@ pub async fn write_status_to_card(
 
 fn status_view(out: &StatusOutcome) -> Value {
     json!({
-        "certificate_id": out.certificate_id, "state": out.state, "state_label": state_zh(out.state),
+        "certificate_id": out.certificate_id, "state": out.state, "state_label": labels::certificate_state_zh(out.state),
         "written_to": out.written_to, "card_write_failed": out.card_write_failed,
         "new_certificate_id": out.new_certificate_id, "new_number": out.new_number,
     })

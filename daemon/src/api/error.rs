@@ -47,7 +47,7 @@ impl ApiError {
         Self::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("当前账户（{}）无权执行此操作", role.label_zh()),
+            format!("当前账户（{}）无权执行此操作", crate::labels::role_zh(role)),
         )
     }
 
@@ -87,7 +87,13 @@ impl From<OpError> for ApiError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "operation failed");
         }
-        Self::new(status, e.code(), e.message_zh())
+        let mut err = Self::new(status, e.code(), e.message_zh());
+        // What clashed, as data: `{"conflict": "status_change_not_allowed",
+        // "state": "cancelled", "kind": "lift"}` beside the code and the words.
+        if let Some(Value::Object(data)) = e.conflict().and_then(|c| serde_json::to_value(c).ok()) {
+            err.extra.extend(data);
+        }
+        err
     }
 }
 

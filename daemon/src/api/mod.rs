@@ -7,12 +7,12 @@ mod cards;
 mod error;
 mod forms;
 mod import;
-pub mod labels;
 mod readers;
 mod records;
 mod session;
 mod static_files;
 
+pub use crate::labels;
 pub use cards::{issue_view, verdict_view};
 pub use error::ApiError;
 pub use session::COOKIE_NAME;
@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
                 .get(session::me)
                 .delete(session::logout),
         )
+        .route("/labels", get(records::labels))
         .route("/readers", get(readers::list))
         .route("/events", get(readers::events))
         .route(

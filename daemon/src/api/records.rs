@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::session::{need, Granted};
 use super::{xlsx_response, AppState};
+use crate::labels;
 use crate::ops::REVOCATION_LIST_DATE;
 use crate::store::{self, CertificateState};
 use axum::extract::{Path, Query, State};
@@ -15,15 +16,26 @@ use ecard_domain::validity::{review_status, ReviewStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub fn state_zh(s: CertificateState) -> &'static str {
-    match s {
-        CertificateState::Approved => "待制证",
-        CertificateState::Issued => "已制证",
-        CertificateState::Suspended => "已暂停",
-        CertificateState::Cancelled => "已注销",
-        CertificateState::Void => "已作废（补证）",
-        CertificateState::Replaced => "已换证",
-    }
+/// The whole vocabulary (crate::labels): every enum value a person sees, by its
+/// stable code. Any logged-in role may read it; the web UI loads it after login.
+pub async fn labels(_session: super::session::Session) -> Json<Value> {
+    Json(labels::table())
+}
+
+/// Job rows with their state's and error's words beside the codes.
+pub fn jobs_view(jobs: &[store::JobView]) -> Value {
+    Value::Array(
+        jobs.iter()
+            .map(|j| {
+                let mut v = json!(j);
+                v["state_label"] = json!(store::JobState::parse(&j.state)
+                    .map(labels::job_state_zh)
+                    .unwrap_or(j.state.as_str()));
+                v["error_label"] = json!(j.error.as_deref().map(labels::reason_zh));
+                v
+            })
+            .collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -54,7 +66,7 @@ pub async fn certificates(
         .into_iter()
         .map(|r| {
             let mut v = json!(r);
-            v["state_label"] = json!(state_zh(r.state));
+            v["state_label"] = json!(labels::certificate_state_zh(r.state));
             v
         })
         .collect();
@@ -72,7 +84,8 @@ pub async fn certificate(
         Ok(json!({
             "id": cert.id,
             "state": cert.state,
-            "state_label": state_zh(cert.state),
+            "state_label": labels::certificate_state_zh(cert.state),
+            "posts_label": labels::posts_zh(&cert.certificate.posts),
             "holder": officer.holder,
             "has_photo": officer.has_photo,
             "certificate": cert.certificate,
@@ -81,7 +94,7 @@ pub async fn certificate(
             "cards": store::cards_of_certificate(c, id)?,
             "reviews": store::reviews_of(c, id)?,
             "status_changes": store::status_changes_of(c, id)?,
-            "jobs": store::job_views(c, None, Some(id), None)?,
+            "jobs": jobs_view(&store::job_views(c, None, Some(id), None)?),
         }))
     })?;
     Ok(Json(v))
@@ -109,6 +122,14 @@ pub async fn revocations(
         .station
         .store
         .read(|c| store::revocation_entries(c, 10_000))?;
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|e| {
+            let mut v = json!(e);
+            v["reason_label"] = json!(labels::reason_zh(&e.reason));
+            v
+        })
+        .collect();
     Ok(Json(json!({ "list_date": list_date, "entries": entries })))
 }
 
@@ -131,9 +152,12 @@ pub async fn audit(
     let out: Vec<Value> = rows
         .into_iter()
         .map(|e| {
+            let detail =
+                serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone()));
             json!({
-                "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
-                "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone())),
+                "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+                "action_label": labels::audit_action_zh(&e.action), "subject": e.subject,
+                "detail_label": labels::audit_detail_zh(&detail), "detail": detail,
             })
         })
         .collect();
@@ -201,7 +225,7 @@ pub async fn review_schedule(
             json!({
                 "certificate_id": s.certificate_id, "number": s.number, "name": s.name, "unit": s.unit,
                 "issue_date": s.issue_date, "reviewed_on": s.reviewed_on,
-                "status": i.status, "status_label": i.status.label_zh(),
+                "status": i.status, "status_label": labels::review_status_zh(&i.status),
             })
         })
         .collect();

@@ -163,7 +163,7 @@ impl From<&OperatorRow> for OperatorView {
             username: o.username.clone(),
             display_name: o.display_name.clone(),
             role: o.role,
-            role_label: o.role.label_zh(),
+            role_label: crate::labels::role_zh(o.role),
             disabled: o.disabled,
             permissions: Permission::ALL
                 .into_iter()

@@ -2,6 +2,7 @@
 //! message is produced here, at the edge, from the error (STYLE: not scattered
 //! through the core).
 
+use crate::labels;
 use crate::readers::ReaderError;
 use crate::store::StoreError;
 use card_profile::channel::ChannelError;
@@ -19,8 +20,8 @@ pub enum OpError {
     Store(#[from] StoreError),
     #[error("invalid request: {0}")]
     Invalid(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error("conflict: {0:?}")]
+    Conflict(crate::store::Conflict),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("card in the reader does not belong to this certificate")]
@@ -88,6 +89,14 @@ impl OpError {
         }
     }
 
+    /// What a refused change clashed with, when it was a conflict.
+    pub fn conflict(&self) -> Option<&crate::store::Conflict> {
+        match self {
+            OpError::Store(StoreError::Conflict(c)) | OpError::Conflict(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// What the user reads.
     pub fn message_zh(&self) -> String {
         match self {
@@ -102,9 +111,11 @@ impl OpError {
             OpError::Reader(ReaderError::Transport(t)) => transport_zh(t),
             OpError::Reader(ReaderError::Join(_)) => "读卡操作异常中止".into(),
             OpError::Card(e) => card_zh(e),
-            OpError::Store(StoreError::NotFound { what, id }) => format!("找不到记录：{what} {id}"),
+            OpError::Store(StoreError::NotFound { what, id }) => {
+                format!("找不到{}：{id}", labels::record_zh(what))
+            }
             OpError::Store(StoreError::Conflict(c)) | OpError::Conflict(c) => {
-                format!("操作冲突：{c}")
+                labels::conflict_zh(c)
             }
             OpError::Store(_) => "数据库错误，操作未生效".into(),
             OpError::Invalid(m) => format!("请求无效：{m}"),

@@ -8,7 +8,8 @@
 //! the revocation list, so a card whose fate is unknown can never pass a field check.
 
 use super::{OpError, Station};
-use crate::store::{self, CertificateState, JobState, Tx};
+use crate::labels;
+use crate::store::{self, CertificateState, Conflict, JobState, Tx};
 use card_profile::channel::Link;
 use card_profile::pki::TrustList;
 use card_profile::profile::{FileId, LifeCycle};
@@ -120,19 +121,17 @@ impl Station {
             .store
             .read(|c| store::certificate(c, job.certificate_id))?;
         if cert.state != CertificateState::Approved {
-            return Err(OpError::Conflict(format!(
-                "证件 {} 当前状态不可制证",
-                cert.certificate.number
-            )));
+            return Err(OpError::Conflict(Conflict::NotIssuable {
+                number: cert.certificate.number,
+                state: cert.state,
+            }));
         }
         let data = self
             .store
             .read(|c| store::issue_data(c, job.certificate_id))?;
         let id_number = data.holder.id_number.clone();
         if !claimed && !self.claim_job(actor, job_id, reader)? {
-            return Err(OpError::Conflict(format!(
-                "任务 {job_id} 正在写卡或已完成，无需续写"
-            )));
+            return Err(OpError::Conflict(Conflict::JobNotResumable { job_id }));
         }
         self.set_job(actor, &job, JobState::Writing, Some(reader), None, None)?;
 
@@ -203,7 +202,12 @@ impl Station {
             Ok(w) => {
                 // Written but not valid (e.g. our signer is not in our own trust list):
                 // the card must never pass a field check.
-                let why = format!("写卡后核验结果：{}", w.verdict.standing.label_zh());
+                // The records keep a code; the words are made at the edge.
+                let standing = serde_json::to_value(w.verdict.standing)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let why = format!("verification_failed.{standing}");
                 self.store.write(actor, |tx| {
                     store::update_job(
                         tx,
@@ -213,7 +217,12 @@ impl Station {
                         Some(&w.serial),
                         Some(&why),
                     )?;
-                    void_serial(tx, &w.serial, "写卡后核验未通过，卡片作废", self.today())?;
+                    void_serial(
+                        tx,
+                        &w.serial,
+                        labels::VOID_VERIFICATION_FAILED,
+                        self.today(),
+                    )?;
                     tx.audit(
                         "job.failed",
                         &cert.certificate.number,
@@ -226,7 +235,7 @@ impl Station {
                     JobState::Failed,
                     Some(reader),
                     Some(&w.serial),
-                    Some(why),
+                    Some(labels::reason_zh(&why).into_owned()),
                 );
                 Err(OpError::VerificationFailed(Box::new(w.verdict)))
             }
@@ -239,9 +248,8 @@ impl Station {
                 } else {
                     JobState::Interrupted
                 };
-                let msg = e.message_zh();
                 let job_now = self.store.read(|c| store::job(c, job_id))?;
-                self.set_job(actor, &job_now, state, Some(reader), None, Some(&msg))?;
+                self.set_job(actor, &job_now, state, Some(reader), None, Some(&e))?;
                 Err(e)
             }
         }
@@ -272,7 +280,12 @@ impl Station {
         // Record which card this job is writing before the first write.
         self.store.write(actor, |tx| {
             if let Some(prev) = previous_serial.filter(|p| *p != serial) {
-                void_serial(tx, prev, "制证中断后改用新卡，原卡作废", self.today())?;
+                void_serial(
+                    tx,
+                    prev,
+                    labels::VOID_REPLACED_BY_ANOTHER_CARD,
+                    self.today(),
+                )?;
             }
             store::update_job(tx, job_id, JobState::Writing, None, Some(&serial), None)?;
             tx.audit(
@@ -340,18 +353,21 @@ impl Station {
         state: JobState,
         reader: Option<&str>,
         serial: Option<&str>,
-        message: Option<&str>,
+        error: Option<&OpError>,
     ) -> Result<(), OpError> {
+        // The record keeps the error's code; the event carries its words for the
+        // screens that are open now.
+        let code = error.map(OpError::code);
         self.store.write(actor, |tx| {
-            store::update_job(tx, job.id, state, reader, serial, message)?;
+            store::update_job(tx, job.id, state, reader, serial, code)?;
             tx.audit(
                 &format!("job.{}", state.as_str()),
                 &job.id.to_string(),
-                json!({ "certificate": job.certificate_id, "reader": reader, "message": message }),
+                json!({ "certificate": job.certificate_id, "reader": reader, "message": code }),
             )?;
             Ok(())
         })?;
-        self.emit(job, state, reader, serial, message.map(str::to_owned));
+        self.emit(job, state, reader, serial, error.map(OpError::message_zh));
         Ok(())
     }
 
@@ -549,11 +565,11 @@ impl Station {
 fn open_job_in(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -> store::Result<i64> {
     let cert = store::certificate(tx.conn(), certificate_id)?;
     if cert.state != CertificateState::Approved {
-        return Err(store::StoreError::Conflict(format!(
-            "证件 {} 状态为 {}，只有已批准未制证的证件可以制证",
-            cert.certificate.number,
-            cert.state.as_str()
-        )));
+        return Err(Conflict::NotIssuable {
+            number: cert.certificate.number,
+            state: cert.state,
+        }
+        .into());
     }
     let open: Option<i64> = tx
         .conn()

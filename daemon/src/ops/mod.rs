@@ -15,7 +15,7 @@ pub use import::{ImportError, ImportOutcome};
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use review::ReviewRequest;
 pub use status::{CardWriteFailure, StatusOutcome, StatusRequest};
-pub use verify::{VerifyOutcome, REVOCATION_LIST_DATE};
+pub use verify::{verify_exit_status, VerifyOutcome, REVOCATION_LIST_DATE};
 
 use crate::readers::Readers;
 use crate::store::Store;
@@ -185,12 +185,16 @@ impl Station {
     pub fn recover_after_restart(&self) -> Result<usize, OpError> {
         Ok(self.store.write("system", |tx| {
             let n = tx.conn().execute(
-                "UPDATE jobs SET state = 'interrupted', error = '进程重启时写卡未完成', updated_at = ?1
+                "UPDATE jobs SET state = 'interrupted', error = ?2, updated_at = ?1
                  WHERE state = 'writing'",
-                [tx.now()],
+                rusqlite::params![tx.now(), crate::labels::PROCESS_RESTARTED],
             )?;
             if n > 0 {
-                tx.audit("jobs.recovered", "jobs", serde_json::json!({ "interrupted": n }))?;
+                tx.audit(
+                    "jobs.recovered",
+                    "jobs",
+                    serde_json::json!({ "interrupted": n }),
+                )?;
             }
             Ok(n)
         })?)

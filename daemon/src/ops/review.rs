@@ -4,7 +4,7 @@
 //! never a card review the records do not know.
 
 use super::{select_one_of, OpError, Station};
-use crate::store::{self, CardState, CertificateState};
+use crate::store::{self, CardState, CertificateState, Conflict};
 use card_profile::channel::Link;
 use card_profile::records::{Review, ReviewResult};
 use card_profile::sequences;
@@ -31,18 +31,21 @@ impl Station {
             .store
             .read(|c| store::certificate(c, req.certificate_id))?;
         if cert.state != CertificateState::Issued {
-            return Err(OpError::Conflict(format!(
-                "证件 {} 状态为 {}，只有在用证件可以年审",
-                cert.certificate.number,
-                cert.state.as_str()
-            )));
+            return Err(OpError::Conflict(Conflict::NotReviewable {
+                number: cert.certificate.number,
+                state: cert.state,
+            }));
         }
         let live = self
             .store
             .read(|c| store::cards_of_certificate(c, req.certificate_id))?
             .into_iter()
             .find(|c| c.state == CardState::Live)
-            .ok_or_else(|| OpError::Conflict("该证件没有在用卡片".into()))?;
+            .ok_or_else(|| {
+                OpError::Conflict(Conflict::NoLiveCard {
+                    number: cert.certificate.number.clone(),
+                })
+            })?;
         let serial_bytes: [u8; 8] = hex::decode(&live.serial)
             .ok()
             .and_then(|b| b.try_into().ok())
@@ -142,7 +145,7 @@ impl Station {
                     ],
                     |r| r.get(0),
                 )
-                .map_err(store::on_conflict(|| format!("{year} 年度的年审已有记录")))?;
+                .map_err(store::on_conflict(|| Conflict::ReviewExists { year: i32::from(year) }))?;
             tx.audit("review.recorded", &cert.certificate.number, json!({ "year": year, "result": review.result }))?;
             tx.outbox(&EventBody::ReviewRecorded(ReviewRecorded {
                 number: cert.certificate.number.clone(),

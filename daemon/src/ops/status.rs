@@ -5,7 +5,7 @@
 //! cancelled and voided numbers and serials go on the revocation list.
 
 use super::{select_one_of, OpError, Station};
-use crate::store::{self, CardState, CertificateState, Tx};
+use crate::store::{self, CardState, CertificateState, Conflict, Tx};
 use card_profile::channel::Link;
 use card_profile::records::CardState as OnCard;
 use card_profile::sequences::{self, StatusChange};
@@ -85,7 +85,7 @@ impl StatusRequest {
     }
 
     /// The certificate state before → after, or why the change does not apply.
-    fn transition(&self, from: CertificateState) -> Result<CertificateState, String> {
+    fn transition(&self, from: CertificateState) -> Result<CertificateState, Conflict> {
         use CertificateState::*;
         match (self, from) {
             (StatusRequest::Suspend { .. }, Issued) => Ok(Suspended),
@@ -93,11 +93,10 @@ impl StatusRequest {
             (StatusRequest::Cancel { .. }, Issued | Suspended | Approved) => Ok(Cancelled),
             (StatusRequest::Reissue { .. }, Issued | Suspended) => Ok(Void),
             (StatusRequest::Replace { .. }, Issued | Suspended) => Ok(Replaced),
-            (req, state) => Err(format!(
-                "证件状态为 {}，不能执行 {}",
-                state.as_str(),
-                req.kind().as_str()
-            )),
+            (req, state) => Err(Conflict::StatusChangeNotAllowed {
+                state,
+                kind: req.kind(),
+            }),
         }
     }
 }
@@ -158,10 +157,7 @@ impl Station {
             // double-clicked 补证 must not approve two successors).
             let current = store::certificate(tx.conn(), certificate_id)?.state;
             if current != cert.state {
-                return Err(store::StoreError::Conflict(format!(
-                    "证件状态已变为 {}，请刷新后重试",
-                    current.as_str()
-                )));
+                return Err(Conflict::StateChanged { state: current }.into());
             }
             store::set_certificate_state(tx, certificate_id, new_state)?;
             let card_state = new_state.card_state();
@@ -257,7 +253,9 @@ impl Station {
             .store
             .read(|c| store::latest_status_change(c, certificate_id))?
             .ok_or_else(|| {
-                OpError::Conflict(format!("证件 {} 没有状态变更记录", cert.certificate.number))
+                OpError::Conflict(Conflict::NoStatusChange {
+                    number: cert.certificate.number.clone(),
+                })
             })?;
         let cards = self
             .store
@@ -272,7 +270,9 @@ impl Station {
             .map(|c| c.serial.clone())
             .collect();
         if serials.is_empty() {
-            return Err(OpError::Conflict("该证件没有待写入状态的卡片".into()));
+            return Err(OpError::Conflict(Conflict::NoCardToWrite {
+                number: cert.certificate.number.clone(),
+            }));
         }
         self.keys()?;
         let change = StatusChange {
@@ -403,7 +403,7 @@ fn successor(
 ) -> store::Result<(Option<i64>, Option<String>)> {
     let parsed = rule
         .parse(&old.certificate.number)
-        .map_err(|e| store::StoreError::Conflict(e.to_string()))?;
+        .map_err(|error| Conflict::Numbering { error })?;
     store::note_number(tx, rule, &old.certificate.number)?;
     let number = store::allocate_number(tx, rule, &parsed.region, &parsed.department)?;
     let mut cert = old.certificate.clone();

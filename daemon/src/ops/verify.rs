@@ -5,7 +5,7 @@ use super::{OpError, Station};
 use crate::store;
 use card_profile::channel::Link;
 use card_profile::sequences::{self, VerifyContext};
-use card_profile::verdict::Verdict;
+use card_profile::verdict::{Standing, Verdict};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -21,6 +21,22 @@ pub struct VerifyOutcome {
 }
 
 pub const REVOCATION_LIST_DATE: &str = "revocation_list_date";
+
+/// `ecardd verify`'s exit status for a standing (docs/OPERATIONS.md): 0 only for a
+/// valid certificate; each other standing has its own status from 10 up, clear of
+/// the CLI's failure statuses 1–6.
+pub const fn verify_exit_status(standing: Standing) -> u8 {
+    match standing {
+        Standing::Valid => 0,
+        Standing::Invalid => 10,
+        Standing::Revoked => 11,
+        Standing::Suspended => 12,
+        Standing::Expired => 13,
+        Standing::NotYetValid => 14,
+        Standing::ReviewOverdue => 15,
+        Standing::ReviewFailed => 16,
+    }
+}
 
 impl Station {
     pub async fn verify(&self, reader: &str) -> Result<VerifyOutcome, OpError> {

@@ -198,7 +198,9 @@ mod tests {
         let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
         let r: crate::store::Result<()> = store.write("admin", |tx| {
             tx.audit("test", "x", json!(1))?;
-            Err(crate::store::StoreError::Conflict("no".into()))
+            Err(crate::store::StoreError::Conflict(
+                crate::store::Conflict::ReviewExists { year: 2026 },
+            ))
         });
         assert!(r.is_err());
         assert_eq!(store.verify_audit_chain().unwrap().rows, 0);

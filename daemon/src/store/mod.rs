@@ -33,8 +33,8 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
-    #[error("{0}")]
-    Conflict(String),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
     #[error("random generator failed")]
     Random,
     #[error("store lock poisoned")]
@@ -43,9 +43,91 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Maps a constraint violation (UNIQUE, CHECK) to [`StoreError::Conflict`] with a
-/// message saying what clashed; other errors pass through.
-pub fn on_conflict(what: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> StoreError {
+/// What a refused change clashed with, as data: states are enums, numbers and names
+/// are values. The words a person reads are made at the edge
+/// (`crate::labels::conflict_zh`); `code()` is the stable name a program reads.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "conflict", rename_all = "snake_case")]
+pub enum Conflict {
+    /// Only an approved certificate without a card can be issued.
+    NotIssuable {
+        number: String,
+        state: CertificateState,
+    },
+    /// The job is being written by another reader or is finished.
+    JobNotResumable { job_id: i64 },
+    /// Only a certificate in use (issued) can be reviewed.
+    NotReviewable {
+        number: String,
+        state: CertificateState,
+    },
+    /// The certificate has no card in use.
+    NoLiveCard { number: String },
+    /// The year's review is already on record.
+    ReviewExists { year: i32 },
+    /// The status change does not apply to the certificate's state.
+    StatusChangeNotAllowed {
+        state: CertificateState,
+        kind: ecard_sync_protocol::events::StatusKind,
+    },
+    /// The certificate's state changed while the change was prepared.
+    StateChanged { state: CertificateState },
+    /// No status change is on record to write to the card.
+    NoStatusChange { number: String },
+    /// None of the certificate's cards can take its status.
+    NoCardToWrite { number: String },
+    /// The officer has no photo for the chip.
+    NoChipPhoto { id_number: String },
+    /// The user name is taken.
+    UsernameTaken { username: String },
+    /// The certificate number is already on record.
+    NumberTaken { number: String },
+    /// The certificate already has a live card, or the card is already recorded.
+    CardAlreadyRecorded { certificate_id: i64, serial: String },
+    /// The certificate already has an open job.
+    JobOpen { certificate_id: i64 },
+    /// The station's keys are already initialised.
+    KeysExist,
+    /// The numbering rule refused (its message is the domain's Chinese text).
+    Numbering {
+        #[serde(skip)]
+        error: ecard_domain::numbering::NumberingError,
+    },
+}
+
+impl Conflict {
+    /// The stable snake_case name (the `conflict` field of an API error).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Conflict::NotIssuable { .. } => "not_issuable",
+            Conflict::JobNotResumable { .. } => "job_not_resumable",
+            Conflict::NotReviewable { .. } => "not_reviewable",
+            Conflict::NoLiveCard { .. } => "no_live_card",
+            Conflict::ReviewExists { .. } => "review_exists",
+            Conflict::StatusChangeNotAllowed { .. } => "status_change_not_allowed",
+            Conflict::StateChanged { .. } => "state_changed",
+            Conflict::NoStatusChange { .. } => "no_status_change",
+            Conflict::NoCardToWrite { .. } => "no_card_to_write",
+            Conflict::NoChipPhoto { .. } => "no_chip_photo",
+            Conflict::UsernameTaken { .. } => "username_taken",
+            Conflict::NumberTaken { .. } => "number_taken",
+            Conflict::CardAlreadyRecorded { .. } => "card_already_recorded",
+            Conflict::JobOpen { .. } => "job_open",
+            Conflict::KeysExist => "keys_exist",
+            Conflict::Numbering { .. } => "numbering",
+        }
+    }
+}
+
+impl From<Conflict> for StoreError {
+    fn from(c: Conflict) -> Self {
+        StoreError::Conflict(c)
+    }
+}
+
+/// Maps a constraint violation (UNIQUE, CHECK) to [`StoreError::Conflict`] saying
+/// what clashed; other errors pass through.
+pub fn on_conflict(what: impl FnOnce() -> Conflict) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| match e {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>

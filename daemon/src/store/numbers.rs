@@ -5,7 +5,7 @@
 //! same moment are serialised by SQLite's write lock and never get the same number;
 //! a number is never reused, also after cancellation.
 
-use super::{Result, StoreError, Tx};
+use super::{Conflict, Result, Tx};
 use ecard_domain::numbering::NumberingRule;
 use rusqlite::{params, OptionalExtension};
 
@@ -42,10 +42,10 @@ pub fn allocate_number(
     let last = stored.max(seen);
     let number = rule
         .next_number(region, department, last)
-        .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        .map_err(|error| Conflict::Numbering { error })?;
     let serial = rule
         .parse(&number)
-        .map_err(|e| StoreError::Conflict(e.to_string()))?
+        .map_err(|error| Conflict::Numbering { error })?
         .serial;
     tx.conn().execute(
         "INSERT INTO number_serials (prefix, last_serial) VALUES (?1, ?2)

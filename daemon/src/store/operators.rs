@@ -2,7 +2,7 @@
 //! (crate::auth); sessions are stored as the SHA-256 of the token, so a copy of the
 //! database does not hand out live sessions.
 
-use super::{on_conflict, Result, StoreError, Tx};
+use super::{on_conflict, Conflict, Result, StoreError, Tx};
 use crate::auth::Role;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -52,7 +52,9 @@ pub fn create_operator(
                 tx.now()
             ],
         )
-        .map_err(on_conflict(|| format!("用户名「{username}」已存在")))?;
+        .map_err(on_conflict(|| Conflict::UsernameTaken {
+            username: username.to_owned(),
+        }))?;
     let id = tx.conn().last_insert_rowid();
     tx.audit(
         "operator.created",

@@ -285,7 +285,9 @@ pub fn insert_certificate(
             ],
             |r| r.get(0),
         )
-        .map_err(super::on_conflict(|| format!("certificate number {} already exists", certificate.number)))?;
+        .map_err(super::on_conflict(|| super::Conflict::NumberTaken {
+            number: certificate.number.clone(),
+        }))?;
     Ok(id)
 }
 
@@ -342,10 +344,11 @@ pub fn list_certificates(
 pub fn issue_data(conn: &Connection, certificate_id: i64) -> Result<IssueData> {
     let cert = certificate(conn, certificate_id)?;
     let officer = officer(conn, cert.officer_id)?;
-    let photo = officer_photo(conn, cert.officer_id)?.ok_or(StoreError::Conflict(format!(
-        "officer {} has no chip photo",
-        officer.holder.id_number
-    )))?;
+    let photo = officer_photo(conn, cert.officer_id)?.ok_or_else(|| {
+        StoreError::Conflict(super::Conflict::NoChipPhoto {
+            id_number: officer.holder.id_number.clone(),
+        })
+    })?;
     Ok(IssueData {
         holder: officer.holder,
         certificate: cert.certificate,
@@ -369,9 +372,12 @@ pub fn insert_card(
             params![serial, certificate_id, chip_key, sod, tx.now()],
             |r| r.get(0),
         )
-        .map_err(super::on_conflict(|| format!(
-                    "certificate {certificate_id} is already on a live card, or card {serial} is already recorded"
-                )))
+        .map_err(super::on_conflict(|| {
+            super::Conflict::CardAlreadyRecorded {
+                certificate_id,
+                serial: serial.to_owned(),
+            }
+        }))
 }
 
 pub fn set_card_state(
@@ -423,8 +429,8 @@ pub fn insert_job(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -
             params![certificate_id, batch_id, at],
             |r| r.get(0),
         )
-        .map_err(super::on_conflict(|| {
-            format!("certificate {certificate_id} already has an open job")
+        .map_err(super::on_conflict(|| super::Conflict::JobOpen {
+            certificate_id,
         }))
 }
 

@@ -4,7 +4,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
 }
 
 const V1: &str = r#"
@@ -244,6 +244,24 @@ CREATE TRIGGER suspensions_removed AFTER DELETE ON suspensions
 BEGIN UPDATE list_generation SET generation = generation + 1; END;
 "#;
 
+/// V5: the station's own notes are stored as codes and put into words at the edge
+/// (crate::labels::reason_zh): the texts earlier versions wrote are turned into their
+/// codes. A job error written as a whole Chinese message by earlier versions stays
+/// as it is (it is shown as it is).
+const V5: &str = r#"
+UPDATE jobs SET error = 'process_restarted' WHERE error = '进程重启时写卡未完成';
+UPDATE jobs SET error = 'verification_failed.' || CASE substr(error, 9)
+        WHEN '有效' THEN 'valid' WHEN '无效' THEN 'invalid' WHEN '已注销' THEN 'revoked'
+        WHEN '已暂停' THEN 'suspended' WHEN '已过期' THEN 'expired'
+        WHEN '尚未生效' THEN 'not_yet_valid' WHEN '年审逾期' THEN 'review_overdue' END
+    WHERE error LIKE '写卡后核验结果：%'
+      AND substr(error, 9) IN ('有效','无效','已注销','已暂停','已过期','尚未生效','年审逾期');
+UPDATE revocations SET reason = 'card_voided.verification_failed'
+    WHERE source = 'local' AND reason = '写卡后核验未通过，卡片作废';
+UPDATE revocations SET reason = 'card_voided.replaced_by_another_card'
+    WHERE source = 'local' AND reason = '制证中断后改用新卡，原卡作废';
+"#;
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -292,5 +310,52 @@ mod tests {
             .query_row("SELECT generation FROM list_generation", [], |r| r.get(0))
             .unwrap();
         assert_eq!(after, before + 1);
+    }
+    /// Rows written as words by earlier versions read as codes after V5; text a
+    /// person typed is left alone.
+    #[test]
+    fn v5_turns_the_stations_own_notes_into_codes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO officers (id, id_number, name, gender, ethnicity, birth_date, created_at)
+             VALUES (1, '11010519491231002X', '张三', 'female', '汉族', '1949-12-31', 't');
+             INSERT INTO certificates (id, number, officer_id, data_json, state, created_at, updated_at)
+             VALUES (1, '川X010001', 1, '{}', 'approved', 't', 't');
+             INSERT INTO jobs (id, certificate_id, state, error, created_at, updated_at)
+             VALUES (1, 1, 'interrupted', '进程重启时写卡未完成', 't', 't'),
+                    (2, 1, 'failed', '写卡后核验结果：无效', 't', 't'),
+                    (3, 1, 'failed', '读卡器「A」中没有卡片，请插卡', 't', 't');
+             INSERT INTO revocations (serial, number, reason, since, source)
+             VALUES ('01', NULL, '写卡后核验未通过，卡片作废', '2026-01-01', 'local'),
+                    ('02', NULL, '制证中断后改用新卡，原卡作废', '2026-01-01', 'local'),
+                    (NULL, '川X010009', '调离执法岗位', '2026-01-01', 'registry');",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let col = |sql: &str| -> Vec<String> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(
+            col("SELECT error FROM jobs ORDER BY id"),
+            [
+                "process_restarted",
+                "verification_failed.invalid",
+                "读卡器「A」中没有卡片，请插卡"
+            ]
+        );
+        assert_eq!(
+            col("SELECT reason FROM revocations ORDER BY id"),
+            [
+                "card_voided.verification_failed",
+                "card_voided.replaced_by_another_card",
+                "调离执法岗位"
+            ]
+        );
     }
 }
