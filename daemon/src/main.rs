@@ -30,6 +30,10 @@ struct StationArgs {
     /// Name written into review records.
     #[arg(long, default_value = "司法局")]
     bureau: String,
+    /// Milliseconds a card gets to answer one command; then the operation fails with
+    /// card_timeout (卡片无响应) and the reader waits for the card to be pulled.
+    #[arg(long, env = "ECARDD_CARD_DEADLINE_MS", default_value_t = 5000)]
+    card_deadline_ms: u64,
 }
 
 #[derive(Subcommand)]
@@ -337,6 +341,7 @@ fn open_station(args: &StationArgs) -> Result<Station, Failure> {
         .transpose()?;
     let config = StationConfig {
         bureau_name: args.bureau.clone(),
+        card_deadline: std::time::Duration::from_millis(args.card_deadline_ms),
         ..StationConfig::default()
     };
     let station = ecardd::server::open_station(&args.db, passphrase.as_deref(), config, clock())?;
@@ -389,6 +394,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
                 passphrase,
                 config: StationConfig {
                     bureau_name: station.bureau,
+                    card_deadline: std::time::Duration::from_millis(station.card_deadline_ms),
                     ..StationConfig::default()
                 },
                 sync_interval_secs: sync_interval,
@@ -636,7 +642,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
 
 fn readers(json: bool) -> Result<(), Failure> {
     use ecardd::readers::ReaderBackend;
-    let readers = ecardd::readers::pcsc::PcscReaders::start();
+    let readers = ecardd::readers::pcsc::PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE);
     // One monitor round: readers are listed, then their cards polled.
     std::thread::sleep(std::time::Duration::from_millis(700));
     if !readers.service_up() {

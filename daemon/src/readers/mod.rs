@@ -53,6 +53,10 @@ pub enum ReaderError {
     NoCard(String),
     #[error("reader {0} is busy with another operation")]
     Busy(String),
+    /// The card in it stopped answering an earlier operation; the reader is held until
+    /// the card is taken out (see card_pcsc::deadline).
+    #[error("the card in reader {0} does not answer")]
+    CardHung(String),
     #[error("card service unavailable: {0}")]
     ServiceUnavailable(String),
     #[error(transparent)]
