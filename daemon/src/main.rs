@@ -368,6 +368,35 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Runtime::new().map_err(|e| Failure::new("runtime", e.to_string()))
 }
 
+/// The verdict on the terminal: standing, holder, every check.
+fn verdict_text(out: &ecardd::ops::VerifyOutcome) -> String {
+    let view = ecardd::api::verdict_view(out);
+    let mut text = format!(
+        "核验结果：{}（卡号 {}）",
+        out.verdict.standing.label_zh(),
+        view["serial"].as_str().unwrap_or("")
+    );
+    if let Some(h) = &out.verdict.holder {
+        text.push_str(&format!("\n持证人：{}（{}）", h.name, h.id_number));
+    }
+    for c in view["checks"].as_array().into_iter().flatten() {
+        let mark = match c["outcome"].as_str() {
+            Some("passed") => "通过",
+            Some("warning") => "提示",
+            Some("failed") => "未通过",
+            _ => "待定",
+        };
+        text.push_str(&format!(
+            "\n  [{mark}] {}",
+            c["label"].as_str().unwrap_or("")
+        ));
+        for f in c["findings"].as_array().into_iter().flatten() {
+            text.push_str(&format!("：{}", f["message"].as_str().unwrap_or("")));
+        }
+    }
+    text
+}
+
 fn print(json_out: bool, value: &serde_json::Value, human: impl FnOnce() -> String) {
     if json_out {
         println!("{value}");
@@ -422,34 +451,45 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             json,
         } => {
             let st = open_station(&station)?;
-            let out = runtime()?.block_on(st.verify(&reader))?;
-            let view = ecardd::api::verdict_view(&out);
-            print(json, &view, || {
-                let mut text = format!(
-                    "核验结果：{}（卡号 {}）",
-                    out.verdict.standing.label_zh(),
-                    view["serial"].as_str().unwrap_or("")
-                );
-                if let Some(h) = &out.verdict.holder {
-                    text.push_str(&format!("\n持证人：{}（{}）", h.name, h.id_number));
-                }
-                for c in view["checks"].as_array().into_iter().flatten() {
-                    let mark = match c["outcome"].as_str() {
-                        Some("passed") => "通过",
-                        Some("warning") => "提示",
-                        Some("failed") => "未通过",
-                        _ => "待定",
-                    };
-                    text.push_str(&format!(
-                        "\n  [{mark}] {}",
-                        c["label"].as_str().unwrap_or("")
-                    ));
-                    for f in c["findings"].as_array().into_iter().flatten() {
-                        text.push_str(&format!("：{}", f["message"].as_str().unwrap_or("")));
+            let rt = runtime()?;
+            let first = rt.block_on(st.verify_first(&reader))?;
+            if !json {
+                // The verdict first, as soon as it is decided; the photo after it.
+                println!("{}", verdict_text(&first.outcome));
+            }
+            let photo = rt.block_on(first.photo.wait())?;
+            if json {
+                let out = ecardd::ops::VerifyOutcome {
+                    verdict: photo.verdict,
+                    photo: photo.photo,
+                    record: first.outcome.record,
+                    apdus: photo.apdus,
+                };
+                println!("{}", ecardd::api::verdict_view(&out));
+            } else {
+                let view = ecardd::api::photo_view(&photo);
+                let check = &view["check"];
+                let mut text = match (check["outcome"].as_str(), &photo.photo) {
+                    (Some("passed"), Some(jpeg)) => {
+                        format!(
+                            "照片：{}通过（{} 字节）",
+                            check["label"].as_str().unwrap_or(""),
+                            jpeg.len()
+                        )
                     }
+                    _ => "照片：未通过校验，不予显示".to_string(),
+                };
+                for f in check["findings"].as_array().into_iter().flatten() {
+                    text.push_str(&format!("：{}", f["message"].as_str().unwrap_or("")));
                 }
-                text
-            });
+                if photo.verdict.standing != first.outcome.verdict.standing {
+                    text.push_str(&format!(
+                        "\n核验结果更正为：{}",
+                        photo.verdict.standing.label_zh()
+                    ));
+                }
+                println!("{text}");
+            }
             Ok(())
         }
         Cmd::Issue {

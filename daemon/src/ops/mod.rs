@@ -15,7 +15,7 @@ pub use import::{ImportError, ImportOutcome};
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use review::ReviewRequest;
 pub use status::{CardWriteFailure, StatusOutcome, StatusRequest};
-pub use verify::{VerifyOutcome, REVOCATION_LIST_DATE};
+pub use verify::{PhotoFollows, PhotoOutcome, VerdictFirst, VerifyOutcome, REVOCATION_LIST_DATE};
 
 use crate::readers::Readers;
 use crate::store::Store;
