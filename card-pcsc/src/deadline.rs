@@ -29,6 +29,10 @@ enum FromCard {
     Response(Result<Vec<u8>, TransportError>),
 }
 
+/// What the card thread's `hold` is given: serves the operation's commands on the
+/// channel to the card, and returns when the operation is over.
+pub type Serve<'s> = dyn FnMut(&mut dyn CardChannel) + 's;
+
 /// The result of an operation run by [`run_with_deadline`].
 #[derive(Debug)]
 pub struct Ran<R> {
@@ -136,7 +140,7 @@ pub fn run_on_reader<R>(
 ) -> Result<Ran<R>, TransportError> {
     let name = std::ffi::CString::new(reader)
         .map_err(|_| TransportError::Other(format!("reader name {reader:?} has a NUL")))?;
-    let hold = move |serve: &mut dyn FnMut(&mut dyn CardChannel)| {
+    let hold = move |serve: &mut Serve<'_>| {
         let ctx = crate::channel::establish()?;
         let mut channel = crate::PcscChannel::connect(&ctx, &name)?;
         channel.transaction(|chan| serve(chan))
@@ -210,8 +214,7 @@ mod tests {
     fn holder(
         mute_from: usize,
         pulled: Arc<AtomicBool>,
-    ) -> impl FnOnce(&mut dyn FnMut(&mut dyn CardChannel)) -> Result<(), TransportError> + Send
-    {
+    ) -> impl FnOnce(&mut Serve<'_>) -> Result<(), TransportError> + Send {
         move |serve| {
             let mut card = Scripted {
                 seen: 0,
@@ -279,7 +282,7 @@ mod tests {
         let r = Arc::clone(&released);
         let err = run_with_deadline(
             Duration::from_secs(5),
-            |_serve: &mut dyn FnMut(&mut dyn CardChannel)| Err(TransportError::NoCard),
+            |_serve: &mut Serve<'_>| Err(TransportError::NoCard),
             move || r.store(true, Ordering::SeqCst),
             |_chan| (),
         )
@@ -298,7 +301,7 @@ mod tests {
         let p = Arc::clone(&pulled);
         let err = run_with_deadline(
             Duration::from_millis(50),
-            move |_serve: &mut dyn FnMut(&mut dyn CardChannel)| {
+            move |_serve: &mut Serve<'_>| {
                 while !p.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(5));
                 }

@@ -214,7 +214,9 @@ fn main() -> Result<(), BoxError> {
         if resp.status != 200 || v["standing"] != "valid" {
             return Err(format!("run {run}: verify answered {} {v}", resp.status).into());
         }
-        let photo_url = v["photo_url"].as_str().ok_or("no photo_url in the verdict")?;
+        let photo_url = v["photo_url"]
+            .as_str()
+            .ok_or("no photo_url in the verdict")?;
         let photo = api.get(photo_url);
         let t3 = Instant::now();
         let p = photo.json();
