@@ -77,9 +77,10 @@ where
     std::thread::Builder::new()
         .name("card-io".into())
         .spawn(move || {
-            // Dropped last: `released` runs after the card has been let go.
-            let _released = released;
+            // Locals drop in reverse order: `released` runs after the card has been
+            // let go (end of `hold`), and before `done` tells the operation so.
             let _done = done_tx;
+            let _released = released;
             let answers = card_tx.clone();
             let mut serve = |chan: &mut dyn CardChannel| {
                 if answers.send(FromCard::Opened).is_err() {
