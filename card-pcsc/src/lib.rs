@@ -4,6 +4,8 @@
 //! reader manager and the hardware tests both use it.
 
 pub mod channel;
+pub mod deadline;
 
 pub use channel::{establish, list_readers, map_pcsc_error, wait_presence, PcscChannel, Presence};
+pub use deadline::{run_on_reader, run_with_deadline, Ran, Serve};
 pub use pcsc;

@@ -19,6 +19,10 @@ pub enum TransportError {
     /// The reader or its service (pcscd) is not available.
     #[error("reader unavailable: {0}")]
     ReaderUnavailable(String),
+    /// The card did not answer within the operation's deadline (a hung or mute card).
+    /// The connection is not used again; the card must be taken out.
+    #[error("card did not answer within {0:?}")]
+    Timeout(std::time::Duration),
     /// Any other failure of the transport, kept as text from the backend.
     #[error("transport failure: {0}")]
     Other(String),

@@ -18,5 +18,5 @@ pub mod vpcd;
 
 pub use card::{SimCard, SimOptions};
 pub use channel::{Counters, SimChannel};
-pub use fault::TearPlan;
+pub use fault::{Silence, SilencePlan, TearPlan};
 pub use state::{Persistent, StateError};

@@ -12,7 +12,7 @@
 
 use crate::atr::atr;
 use crate::card::SimCard;
-use crate::fault::TearPlan;
+use crate::fault::{Silence, SilencePlan, TearPlan};
 use crate::state::StateError;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -126,11 +126,15 @@ pub fn write_frame(stream: &mut TcpStream, payload: &[u8]) -> Result<(), VpcdErr
 
 /// Serves vpcd until it closes the connection, or until the APDU that `tear` names:
 /// that one is torn (see [`SimCard::tear`]), the state saved, and the session ends
-/// without a reply, as when the card is pulled out.
+/// without a reply, as when the card is pulled out. From the APDU that `silence`
+/// names on, commands are read but not answered ([`Silence::Mute`]: vpcd, and pcscd
+/// behind it, wait until the card is pulled) or answered with an empty frame
+/// ([`Silence::Empty`]); control bytes are still served.
 pub fn serve(
     card: &mut SimCard,
     stream: &mut TcpStream,
     tear: &mut TearPlan,
+    silence: &mut SilencePlan,
 ) -> Result<Ending, VpcdError> {
     loop {
         let Some(frame) = read_frame(stream)? else {
@@ -148,6 +152,16 @@ pub fn serve(
             // Unknown control bytes have no reply in the protocol: ignore them.
             [_] => {}
             apdu => {
+                match silence.next_silent() {
+                    Some(Silence::Mute) => continue,
+                    Some(Silence::Empty) => {
+                        if let Err(e) = write_frame(stream, &[]) {
+                            return disconnect_or(e);
+                        }
+                        continue;
+                    }
+                    None => {}
+                }
                 if tear.next_tears() {
                     card.tear(apdu)?;
                     return Ok(Ending::Torn);

@@ -7,7 +7,7 @@
 mod common;
 
 use card_sim::vpcd::{self, Ending};
-use card_sim::{atr::atr, SimOptions, TearPlan};
+use card_sim::{atr::atr, Silence, SilencePlan, SimOptions, TearPlan};
 use common::*;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -43,7 +43,13 @@ fn power_on_atr_and_select_are_framed() {
     let client = std::thread::spawn(move || {
         let mut card = card(SimOptions::default());
         let mut stream = vpcd::connect(&addr).unwrap();
-        let ending = vpcd::serve(&mut card, &mut stream, &mut TearPlan::never()).unwrap();
+        let ending = vpcd::serve(
+            &mut card,
+            &mut stream,
+            &mut TearPlan::never(),
+            &mut SilencePlan::never(),
+        )
+        .unwrap();
         (ending, card)
     });
     let (mut vpcd, _) = listener.accept().unwrap();
@@ -71,7 +77,13 @@ fn torn_apdu_gets_no_reply_and_the_card_leaves() {
     let client = std::thread::spawn(move || {
         let mut card = card(SimOptions::default());
         let mut stream = vpcd::connect(&addr).unwrap();
-        vpcd::serve(&mut card, &mut stream, &mut TearPlan::at(1)).unwrap()
+        vpcd::serve(
+            &mut card,
+            &mut stream,
+            &mut TearPlan::at(1),
+            &mut SilencePlan::never(),
+        )
+        .unwrap()
     });
     let (mut vpcd, _) = listener.accept().unwrap();
     vpcd.set_read_timeout(Some(Duration::from_secs(10)))
@@ -82,6 +94,48 @@ fn torn_apdu_gets_no_reply_and_the_card_leaves() {
     send(&mut vpcd, &hex::decode("00B0810000").unwrap());
     assert_eq!(client.join().unwrap(), Ending::Torn);
     assert_eq!(recv(&mut vpcd), None);
+}
+
+/// A silent card keeps the connection (it is still in the reader) but answers no
+/// command from APDU k on: `Mute` sends nothing, `Empty` a 0-byte frame. The ATR is
+/// still served.
+#[test]
+fn a_silent_card_stays_connected_and_answers_no_command_from_k_on() {
+    for how in [Silence::Mute, Silence::Empty] {
+        let (listener, addr) = fake_vpcd();
+        let client = std::thread::spawn(move || {
+            let mut card = card(SimOptions::default());
+            let mut stream = vpcd::connect(&addr).unwrap();
+            vpcd::serve(
+                &mut card,
+                &mut stream,
+                &mut TearPlan::never(),
+                &mut SilencePlan::from(1, how),
+            )
+            .unwrap()
+        });
+        let (mut vpcd, _) = listener.accept().unwrap();
+        vpcd.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        send(&mut vpcd, &[0x01]);
+        send(&mut vpcd, &hex::decode(SELECT_FCI).unwrap());
+        assert!(recv(&mut vpcd).is_some_and(|r| r.ends_with(&[0x90, 0x00])));
+        for _ in 0..2 {
+            send(&mut vpcd, &hex::decode("00B0810000").unwrap());
+            match how {
+                Silence::Mute => assert_eq!(recv(&mut vpcd), None, "{how:?}"),
+                Silence::Empty => assert_eq!(recv(&mut vpcd), Some(vec![]), "{how:?}"),
+            }
+        }
+        send(&mut vpcd, &[0x04]);
+        assert_eq!(
+            recv(&mut vpcd).unwrap(),
+            atr(&SimOptions::default()),
+            "{how:?}"
+        );
+        drop(vpcd);
+        assert_eq!(client.join().unwrap(), Ending::Closed);
+    }
 }
 
 fn ecard_sim(addr: &str, state: &std::path::Path, extra: &[&str]) -> std::process::Child {

@@ -4,7 +4,7 @@ use ecardd::readers::pcsc::PcscReaders;
 use ecardd::readers::ReaderBackend;
 
 fn main() {
-    let readers = PcscReaders::start();
+    let readers = PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE);
     let mut events = readers.subscribe();
     for _ in 0..40 {
         std::thread::sleep(std::time::Duration::from_millis(250));

@@ -31,6 +31,10 @@ struct StationArgs {
     /// Name written into review records.
     #[arg(long, default_value = "司法局")]
     bureau: String,
+    /// Milliseconds a card gets to answer one command; then the operation fails with
+    /// card_timeout (卡片无响应) and the reader waits for the card to be pulled.
+    #[arg(long, env = "ECARDD_CARD_DEADLINE_MS", default_value_t = 5000)]
+    card_deadline_ms: u64,
 }
 
 #[derive(Subcommand)]
@@ -344,6 +348,7 @@ fn open_station(args: &StationArgs) -> Result<Station, Failure> {
         .transpose()?;
     let config = StationConfig {
         bureau_name: args.bureau.clone(),
+        card_deadline: std::time::Duration::from_millis(args.card_deadline_ms),
         ..StationConfig::default()
     };
     let station = ecardd::server::open_station(&args.db, passphrase.as_deref(), config, clock())?;
@@ -424,6 +429,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
                 passphrase,
                 config: StationConfig {
                     bureau_name: station.bureau,
+                    card_deadline: std::time::Duration::from_millis(station.card_deadline_ms),
                     ..StationConfig::default()
                 },
                 sync_interval_secs: sync_interval,
@@ -464,11 +470,49 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
             json,
         } => {
             let st = open_station(&station)?;
-            let out = runtime()?.block_on(st.verify(&reader))?;
-            let view = ecardd::api::verdict_view(&out);
-            print(json, &view, || labels::verdict_text(&out.verdict));
-            // The standing decides the exit status, so a script can act on it.
-            match ecardd::ops::verify_exit_status(out.verdict.standing) {
+            let rt = runtime()?;
+            let first = rt.block_on(st.verify_first(&reader))?;
+            if !json {
+                // The verdict first, as soon as it is decided; the photo after it.
+                say!("{}", labels::verdict_text(&first.outcome.verdict));
+            }
+            let photo = rt.block_on(first.photo.wait())?;
+            let standing = photo.verdict.standing;
+            if json {
+                let out = ecardd::ops::VerifyOutcome {
+                    verdict: photo.verdict,
+                    photo: photo.photo,
+                    record: first.outcome.record,
+                    apdus: photo.apdus,
+                };
+                say!("{}", ecardd::api::verdict_view(&out));
+            } else {
+                let view = ecardd::api::photo_view(&photo);
+                let check = &view["check"];
+                let mut text = match (check["outcome"].as_str(), &photo.photo) {
+                    (Some("passed"), Some(jpeg)) => {
+                        format!(
+                            "照片：{}通过（{} 字节）",
+                            check["label"].as_str().unwrap_or(""),
+                            jpeg.len()
+                        )
+                    }
+                    _ => "照片：未通过校验，不予显示".to_string(),
+                };
+                for f in check["findings"].as_array().into_iter().flatten() {
+                    text.push_str(&format!("：{}", f["message"].as_str().unwrap_or("")));
+                }
+                if standing != first.outcome.verdict.standing {
+                    text.push_str(&format!(
+                        "\n核验结果更正为：{}",
+                        labels::standing_zh(standing)
+                    ));
+                }
+                say!("{text}");
+            }
+            // The standing (after the photo's check) decides the exit status, so a
+            // script can act on it.
+            match ecardd::ops::verify_exit_status(standing) {
                 0 => Ok(()),
                 exit => Err(Failure {
                     code: "standing".into(),
@@ -667,7 +711,7 @@ fn run(cmd: Cmd) -> Result<(), Failure> {
 
 fn readers(json: bool) -> Result<(), Failure> {
     use ecardd::readers::ReaderBackend;
-    let readers = ecardd::readers::pcsc::PcscReaders::start();
+    let readers = ecardd::readers::pcsc::PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE);
     // One monitor round: readers are listed, then their cards polled.
     std::thread::sleep(std::time::Duration::from_millis(700));
     if !readers.service_up() {

@@ -58,7 +58,7 @@ pub fn open_station(
     clock: ecard_clock::Clock,
 ) -> Result<Station, Box<dyn std::error::Error + Send + Sync>> {
     let store = Arc::new(Store::open(db, clock)?);
-    let readers = Readers::new(PcscReaders::start());
+    let readers = Readers::new(PcscReaders::start(config.card_deadline));
     Ok(match passphrase {
         Some(p) => {
             let (keys, trust) = keyring::unlock(&store, p).map_err(|e| e.message_zh())?;

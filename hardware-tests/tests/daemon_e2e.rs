@@ -37,7 +37,7 @@ fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
     let trust = pki.trust.clone();
     let station = Station::new(
         store,
-        Readers::new(PcscReaders::start()),
+        Readers::new(PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE)),
         StationKeys {
             master: pki.master,
             signer: pki.signer,

@@ -5,9 +5,10 @@
 //!   `/api/v1/*` for registry operators (bearer tokens), `/api/v1/admin/*` for the admin.
 //! - [`workflow`] and [`form`]: the application rules, pure.
 //! - [`keys`]: the registry's signing key and the admin token on disk.
+//! - [`server`]: binds and serves.
+//!
 //! The HTTP client a station uses lives in `ecard_sync_protocol::client` (feature
 //! `client`): stations do not link this crate.
-//! - [`server`]: binds and serves.
 
 pub mod api;
 pub mod form;

@@ -215,8 +215,9 @@ pub const MAX_PHOTO_BASE64_LEN: usize = 512 * 1024 * 4 / 3 + 4;
 pub struct ApplicationSubmitted {
     pub kind: ApplicationKind,
     /// The validated roster row: the domain's type on both sides (decoding it checks
-    /// the citizen ID, codes and dates again).
-    pub row: RosterRow,
+    /// the citizen ID, codes and dates again). Boxed: a row is far larger than the
+    /// other events.
+    pub row: Box<RosterRow>,
     /// The holder's photo as the station keeps it (chip-sized JPEG), base64, or null.
     #[serde(default)]
     pub photo_jpeg: Option<String>,

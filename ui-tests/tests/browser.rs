@@ -117,7 +117,10 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
         .find_all(fantoccini::Locator::Css("#checks tbody tr"))
         .await?;
     assert!(checks.len() >= 5, "only {} checks listed", checks.len());
-    let photo = ui.find(".verdict-result img.photo").await?;
+    // The photo follows the verdict; once it is in, its hash check row says passed.
+    let photo = ui.find("#photo-slot img.photo").await?;
+    ui.find("#checks tr[data-check=\"file_hash\"][data-file=\"Photo\"][data-outcome=\"passed\"]")
+        .await?;
     assert!(photo
         .attr("alt")
         .await?

@@ -1,5 +1,5 @@
 // 验证: read the card at a reader and show the verdict with everything it found.
-import { post } from "./api.js";
+import { get, post } from "./api.js";
 import { busy, showError } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { add, h, clear, facts, table, label, postsLabel, STANDING_ICON, OUTCOME_ICON } from "./dom.js";
@@ -55,22 +55,33 @@ function outcomeCell(outcome) {
   return h("span", { class: `outcome outcome-${outcome}` }, h("span", { "aria-hidden": "true" }, `${icon} `), text);
 }
 
-export function renderVerdict(v) {
-  const checks = (v.checks || []).map((c) =>
+function checkRow(c) {
+  const key = typeof c.check === "string" ? c.check : JSON.stringify(c.check);
+  return h(
+    "tr",
+    { "data-check": key, "data-file": c.file || "", "data-outcome": c.outcome },
+    h("td", null, c.label || key),
+    h("td", null, outcomeCell(c.outcome)),
     h(
-      "tr",
-      { "data-check": typeof c.check === "string" ? c.check : JSON.stringify(c.check) },
-      h("td", null, c.label || (typeof c.check === "string" ? c.check : JSON.stringify(c.check))),
-      h("td", null, outcomeCell(c.outcome)),
-      h(
-        "td",
-        null,
-        c.findings && c.findings.length
-          ? h("ul", { class: "findings" }, c.findings.map((f) => h("li", null, f.message || f.kind)))
-          : "—",
-      ),
+      "td",
+      null,
+      c.findings && c.findings.length
+        ? h("ul", { class: "findings" }, c.findings.map((f) => h("li", null, f.message || f.kind)))
+        : "—",
     ),
   );
+}
+
+function verdictSub(v) {
+  return `卡号 ${v.serial || "—"} · 核验日期 ${v.verified_on || "—"}`;
+}
+
+function photoImg(src, holder) {
+  return h("img", { class: "photo", src, alt: `持证人照片（卡内）：${holder ? holder.name : ""}` });
+}
+
+export function renderVerdict(v) {
+  const checks = (v.checks || []).map(checkRow);
   const status = v.status
     ? `${label("card_status", v.status.state)}${v.status.reason ? `（${v.status.reason}）` : ""}${v.status.since || v.status.date ? `，自 ${v.status.since || v.status.date}` : ""}`
     : "—";
@@ -80,7 +91,7 @@ export function renderVerdict(v) {
   return h(
     "div",
     { class: "verdict-result" },
-    verdictBanner(v.standing, v.standing_label, `卡号 ${v.serial || "—"} · 核验日期 ${v.verified_on || "—"}`),
+    verdictBanner(v.standing, v.standing_label, verdictSub(v)),
     v.warnings && v.warnings.length
       ? h(
           "section",
@@ -96,9 +107,15 @@ export function renderVerdict(v) {
         "section",
         { class: "panel photo-box", "aria-labelledby": "photo-h" },
         h("h2", { id: "photo-h" }, "照片"),
-        v.photo
-          ? h("img", { class: "photo", src: v.photo, alt: `持证人照片（卡内）：${v.holder ? v.holder.name : ""}` })
-          : h("p", { class: "muted" }, "卡内照片不可用"),
+        h(
+          "div",
+          { id: "photo-slot" },
+          v.photo
+            ? photoImg(v.photo, v.holder)
+            : v.photo_id
+              ? h("p", { class: "muted", id: "photo-wait" }, "正在读取卡内照片…")
+              : h("p", { class: "muted" }, "卡内照片不可用"),
+        ),
       ),
       h("section", { class: "panel", "aria-labelledby": "holder-h" }, h("h2", { id: "holder-h" }, "持证人"), holderFacts(v.holder)),
       h(
@@ -129,6 +146,51 @@ export function renderVerdict(v) {
   );
 }
 
+/**
+ * The photo follows the verdict: it is read while the verdict is already shown, and
+ * shown only when its hash matched the card's security object. A photo that fails
+ * is reported in its place, its check row updated, and the banner corrected.
+ */
+async function followPhoto(v, signal) {
+  let p;
+  try {
+    p = await get(`verify/${encodeURIComponent(v.photo_id)}/photo`);
+  } catch (e) {
+    if (signal.aborted) return;
+    const slot = document.getElementById("photo-slot");
+    if (slot) {
+      clear(slot);
+      add(slot, h("p", { class: "muted", id: "photo-failed" }, `照片读取失败：${e.message}`));
+    }
+    return;
+  }
+  if (signal.aborted) return;
+  const slot = document.getElementById("photo-slot");
+  if (!slot) return;
+  clear(slot);
+  if (p.photo) {
+    add(slot, photoImg(p.photo, v.holder));
+  } else {
+    const why = p.check && p.check.findings && p.check.findings.length ? p.check.findings.map((f) => f.message).join("；") : "";
+    add(
+      slot,
+      h("p", { class: "photo-refused", id: "photo-refused", role: "alert" }, `⚠ 卡内照片未通过完整性校验，不予显示${why ? `：${why}` : ""}`),
+    );
+  }
+  if (p.check) {
+    const row = document.querySelector(`#checks tr[data-check="${p.check.check}"][data-file="${p.check.file || ""}"]`);
+    if (row) row.replaceWith(checkRow(p.check));
+  }
+  if (p.standing !== v.standing) {
+    const banner = document.getElementById("verdict");
+    if (banner) {
+      const fresh = verdictBanner(p.standing, p.standing_label, verdictSub(v));
+      fresh.setAttribute("tabindex", "-1");
+      banner.replaceWith(fresh);
+    }
+  }
+}
+
 export function renderVerify(page, { signal }) {
   const panel = readerPanel({ signal });
   const result = h("div", { id: "verify-result", "aria-live": "polite" });
@@ -147,6 +209,8 @@ export function renderVerify(page, { signal }) {
       verdict.focus({ preventScroll: true });
       // The verdict, photo and data fill the screen; the reader panel scrolls away.
       verdict.scrollIntoView({ block: "start" });
+      // The photo follows; the verdict is already on screen.
+      if (v.photo_id) followPhoto(v, signal);
     }).catch(showError);
   });
   add(page, 

@@ -70,6 +70,14 @@ impl CardError {
         )
     }
 
+    /// The card stopped answering: a command got no answer within the deadline.
+    pub fn is_card_timeout(&self) -> bool {
+        matches!(
+            self,
+            CardError::Channel(ChannelError::Transport(TransportError::Timeout(_)))
+        )
+    }
+
     /// Maps a non-success status word of `command` to the error a caller can act on.
     pub(crate) fn from_status(command: &'static str, status: Status) -> Self {
         match status {

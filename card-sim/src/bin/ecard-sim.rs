@@ -6,7 +6,7 @@
 
 use card_profile::keys::{MasterKey, Serial};
 use card_sim::vpcd::{self, Ending, DEFAULT_VPCD};
-use card_sim::{SimCard, SimOptions, TearPlan};
+use card_sim::{Silence, SilencePlan, SimCard, SimOptions, TearPlan};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +47,13 @@ struct Args {
     /// Pull the card out during APDU K (0-based, counted since start).
     #[arg(long, value_name = "K")]
     tear_at: Option<u64>,
+    /// Stop answering from APDU K on (0-based, counted since start): commands are
+    /// read and never answered, as by a hung chip; the card stays in the reader.
+    #[arg(long, value_name = "K", conflicts_with = "empty_after")]
+    mute_after: Option<u64>,
+    /// Answer APDU K and every later one with an empty frame (no data, no status word).
+    #[arg(long, value_name = "K")]
+    empty_after: Option<u64>,
     /// Keep retrying the connection to vpcd for this many seconds.
     #[arg(long, default_value_t = 5)]
     wait: u64,
@@ -131,7 +138,12 @@ fn run(args: Args) -> Result<Ending, String> {
         Some(k) => TearPlan::at(k),
         None => TearPlan::never(),
     };
-    match vpcd::serve(&mut card, &mut stream, &mut tear) {
+    let mut silence = match (args.mute_after, args.empty_after) {
+        (Some(k), _) => SilencePlan::from(k, Silence::Mute),
+        (None, Some(k)) => SilencePlan::from(k, Silence::Empty),
+        (None, None) => SilencePlan::never(),
+    };
+    match vpcd::serve(&mut card, &mut stream, &mut tear, &mut silence) {
         Ok(ending) => Ok(ending),
         // A stop request can surface as any socket error; the state is saved anyway.
         Err(_) if stopping.load(Ordering::SeqCst) => Ok(Ending::Closed),

@@ -7,13 +7,16 @@ use super::records::jobs_view;
 use super::session::{need, Granted};
 use super::{ApiJson, AppState};
 use crate::labels;
-use crate::ops::{IssueOutcome, ReviewRequest, StatusOutcome, StatusRequest, VerifyOutcome};
+use crate::ops::{
+    IssueOutcome, PhotoOutcome, ReviewRequest, StatusOutcome, StatusRequest, VerifyOutcome,
+};
 use crate::store;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use base64::Engine;
-use card_profile::verdict::Outcome;
+use card_profile::profile::FileId;
+use card_profile::verdict::{Check, CheckKind, Outcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -151,6 +154,42 @@ pub async fn resume_job(
     Ok(Json(issue_view(&out)))
 }
 
+/// One check as the inspector's screen shows it: its Chinese label and findings.
+/// Warning messages are also gathered into `warnings`.
+fn check_view(c: &Check, warnings: &mut Vec<String>) -> Value {
+    let (key, file) = labels::check_key(c.check);
+    let outcome = labels::outcome_key(&c.outcome);
+    let findings = match &c.outcome {
+        Outcome::Warning { findings } | Outcome::Failed { findings } => findings.as_slice(),
+        Outcome::Passed | Outcome::Pending => &[][..],
+    };
+    let findings: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let message = labels::finding_zh(f);
+            if outcome == "warning" {
+                warnings.push(message.clone());
+            }
+            let kind = serde_json::to_value(f)
+                .ok()
+                .and_then(|j| j.get("kind").cloned())
+                .unwrap_or(Value::Null);
+            json!({ "kind": kind, "message": message })
+        })
+        .collect();
+    json!({
+        "check": key, "file": file, "label": labels::check_zh(c.check),
+        "outcome": outcome, "outcome_label": labels::outcome_zh(&c.outcome), "findings": findings,
+    })
+}
+
+fn photo_data_url(jpeg: &[u8]) -> String {
+    format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(jpeg)
+    )
+}
+
 /// The verdict as the inspector's screen shows it: every check with its Chinese
 /// label and findings, and the warnings gathered in one list.
 pub fn verdict_view(out: &VerifyOutcome) -> Value {
@@ -159,58 +198,58 @@ pub fn verdict_view(out: &VerifyOutcome) -> Value {
     let checks: Vec<Value> = v
         .checks
         .iter()
-        .map(|c| {
-            let (key, file) = labels::check_key(c.check);
-            let outcome = labels::outcome_key(&c.outcome);
-            let findings = match &c.outcome {
-                Outcome::Warning { findings } | Outcome::Failed { findings } => findings.as_slice(),
-                Outcome::Passed | Outcome::Pending => &[][..],
-            };
-            let findings: Vec<Value> = findings
-                .iter()
-                .map(|f| {
-                    let message = labels::finding_zh(f);
-                    if outcome == "warning" {
-                        warnings.push(message.clone());
-                    }
-                    let kind = serde_json::to_value(f)
-                        .ok()
-                        .and_then(|j| j.get("kind").cloned())
-                        .unwrap_or(Value::Null);
-                    json!({ "kind": kind, "message": message })
-                })
-                .collect();
-            json!({
-                "check": key, "file": file, "label": labels::check_zh(c.check),
-                "outcome": outcome, "outcome_label": labels::outcome_zh(&c.outcome), "findings": findings,
-            })
-        })
+        .map(|c| check_view(c, &mut warnings))
         .collect();
-    let photo = out.photo.as_ref().map(|p| {
-        format!(
-            "data:image/jpeg;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(p)
-        )
-    });
     json!({
         "standing": v.standing, "standing_label": labels::standing_zh(v.standing),
         "standing_note": labels::standing_note_zh(v.standing),
         "posts_label": v.certificate.as_ref().map(|c| labels::posts_zh(&c.posts)),
         "serial": hex::encode_upper(v.serial), "verified_on": v.verified_on,
         "holder": v.holder, "certificate": v.certificate, "reviews": v.reviews, "status": v.status,
-        "checks": checks, "warnings": warnings, "photo": photo,
+        "checks": checks, "warnings": warnings, "photo": out.photo.as_deref().map(photo_data_url),
         "record": out.record.as_ref().map(|r| json!({ "certificate_id": r.certificate_id, "state": r.state })),
         "apdus": out.apdus,
     })
 }
 
+/// The photo's answer: the settled standing, the photo's hash check and the photo
+/// itself — only when the hash matched (else `null`, and the check says why).
+pub fn photo_view(out: &PhotoOutcome) -> Value {
+    let v = &out.verdict;
+    let check = v
+        .checks
+        .iter()
+        .find(|c| c.check == CheckKind::FileHash(FileId::Photo))
+        .map(|c| check_view(c, &mut Vec::new()));
+    json!({
+        "standing": v.standing, "standing_label": labels::standing_zh(v.standing),
+        "serial": hex::encode_upper(v.serial),
+        "check": check, "photo": out.photo.as_deref().map(photo_data_url), "apdus": out.apdus,
+    })
+}
+
+/// The verdict as soon as it is decided (`photo` is `null`, the photo's check
+/// `pending`); the photo is read meanwhile and served by `GET /verify/{id}/photo`.
 pub async fn verify(
     State(state): State<AppState>,
     _session: Granted<need::Verify>,
     ApiJson(req): ApiJson<ReaderBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let out = state.station.verify(&req.reader).await?;
-    Ok(Json(verdict_view(&out)))
+    let first = state.station.verify_first(&req.reader).await?;
+    let id = state.photos.expect(first.photo)?;
+    let mut view = verdict_view(&first.outcome);
+    view["photo_id"] = json!(id);
+    view["photo_url"] = json!(format!("/api/v1/verify/{id}/photo"));
+    Ok(Json(view))
+}
+
+/// Waits for the photo of an earlier `POST /verify` and answers it.
+pub async fn verify_photo(
+    State(state): State<AppState>,
+    _session: Granted<need::Verify>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.photos.wait(&id).await.map(Json)
 }
 
 pub async fn review(

@@ -68,6 +68,7 @@ impl IntoResponse for ApiError {
 impl From<OpError> for ApiError {
     fn from(e: OpError) -> Self {
         let status = match &e {
+            _ if e.is_card_timeout() => StatusCode::GATEWAY_TIMEOUT,
             OpError::Reader(ReaderError::UnknownReader(_)) | OpError::NotFound(_) => {
                 StatusCode::NOT_FOUND
             }

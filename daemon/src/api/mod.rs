@@ -7,13 +7,14 @@ mod cards;
 mod error;
 mod forms;
 mod import;
+mod photos;
 mod readers;
 mod records;
 mod session;
 mod static_files;
 
 pub use crate::labels;
-pub use cards::{issue_view, verdict_view};
+pub use cards::{issue_view, photo_view, verdict_view};
 pub use error::ApiError;
 pub use session::COOKIE_NAME;
 
@@ -40,6 +41,8 @@ pub struct AppState {
     pub demo: Option<Arc<SimReaders>>,
     /// Error reports of refused imports, kept for download: (id, xlsx).
     pub import_reports: Arc<Mutex<Vec<ImportReportFile>>>,
+    /// Photos still being read after their verdict was answered (`POST /verify`).
+    pub photos: Arc<photos::PhotoSlots>,
     /// A valid argon2id hash checked when a login names an unknown user, so the
     /// answer takes as long as for a known one.
     pub dummy_hash: String,
@@ -54,6 +57,7 @@ impl AppState {
             station,
             demo,
             import_reports: Arc::default(),
+            photos: Arc::default(),
             dummy_hash: crate::auth::hash_password("not-a-real-password")?,
         })
     }
@@ -160,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs", get(cards::jobs))
         .route("/jobs/{id}/resume", post(cards::resume_job))
         .route("/verify", post(cards::verify))
+        .route("/verify/{id}/photo", get(cards::verify_photo))
         .route("/reviews", post(cards::review))
         .route("/reviews/schedule", get(records::review_schedule))
         .route("/reviews/schedule.xlsx", get(records::review_schedule_xlsx))

@@ -42,6 +42,17 @@ impl OpError {
         matches!(self, OpError::Card(e) if e.is_card_removed())
     }
 
+    /// The card did not answer within the deadline (or still hangs from an earlier
+    /// operation): the user must take it out.
+    pub fn is_card_timeout(&self) -> bool {
+        match self {
+            OpError::Card(e) => e.is_card_timeout(),
+            OpError::Reader(ReaderError::CardHung(_))
+            | OpError::Reader(ReaderError::Transport(TransportError::Timeout(_))) => true,
+            _ => false,
+        }
+    }
+
     /// The reader or card was unsuitable before anything was written to a card (not
     /// blank, another bureau's key, no card): a job can wait for the next card.
     /// Anything else may have left a half-written card.
@@ -57,7 +68,10 @@ impl OpError {
                         | CardError::NotAnEcard
                 )
                 | OpError::Reader(
-                    ReaderError::NoCard(_) | ReaderError::UnknownReader(_) | ReaderError::Busy(_)
+                    ReaderError::NoCard(_)
+                        | ReaderError::UnknownReader(_)
+                        | ReaderError::Busy(_)
+                        | ReaderError::CardHung(_)
                 )
         )
     }
@@ -69,6 +83,7 @@ impl OpError {
             OpError::Reader(ReaderError::NoCard(_)) => "no_card",
             OpError::Reader(ReaderError::Busy(_)) => "reader_busy",
             OpError::Reader(ReaderError::ServiceUnavailable(_)) => "pcsc_unavailable",
+            _ if self.is_card_timeout() => "card_timeout",
             OpError::Reader(_) => "reader_error",
             _ if self.is_card_removed() => "card_removed",
             OpError::Card(CardError::WrongManagementKey { .. }) => "wrong_management_key",
@@ -99,6 +114,9 @@ impl OpError {
 
     /// What the user reads.
     pub fn message_zh(&self) -> String {
+        if self.is_card_timeout() {
+            return CARD_TIMEOUT_ZH.into();
+        }
         match self {
             OpError::Reader(ReaderError::UnknownReader(r)) => format!("找不到读卡器「{r}」"),
             OpError::Reader(ReaderError::NoCard(r)) => format!("读卡器「{r}」中没有卡片，请插卡"),
@@ -110,6 +128,7 @@ impl OpError {
             }
             OpError::Reader(ReaderError::Transport(t)) => transport_zh(t),
             OpError::Reader(ReaderError::Join(_)) => "读卡操作异常中止".into(),
+            OpError::Reader(ReaderError::CardHung(_)) => CARD_TIMEOUT_ZH.into(),
             OpError::Card(e) => card_zh(e),
             OpError::Store(StoreError::NotFound { what, id }) => {
                 format!("找不到{}：{id}", labels::record_zh(what))
@@ -131,8 +150,12 @@ impl OpError {
     }
 }
 
+/// What the user reads when the card stopped answering.
+const CARD_TIMEOUT_ZH: &str = "卡片无响应，请取出后重新插入";
+
 fn transport_zh(t: &TransportError) -> String {
     match t {
+        TransportError::Timeout(_) => CARD_TIMEOUT_ZH.into(),
         TransportError::CardRemoved => "卡片被拔出，操作中断".into(),
         TransportError::CardReset => "卡片被复位，请重试".into(),
         TransportError::NoCard => "读卡器中没有卡片".into(),

@@ -83,7 +83,7 @@ impl Station {
                 let row_json = serde_json::to_value(row)?;
                 let event_id = tx.outbox(&EventBody::ApplicationSubmitted(ApplicationSubmitted {
                     kind: row.kind,
-                    row: row.clone(),
+                    row: Box::new(row.clone()),
                     photo_jpeg: photo
                         .as_ref()
                         .map(|p| base64::engine::general_purpose::STANDARD.encode(p)),

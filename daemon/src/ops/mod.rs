@@ -15,7 +15,10 @@ pub use import::{ImportError, ImportOutcome};
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use review::ReviewRequest;
 pub use status::{CardWriteFailure, StatusOutcome, StatusRequest};
-pub use verify::{verify_exit_status, VerifyOutcome, REVOCATION_LIST_DATE};
+pub use verify::{
+    verify_exit_status, PhotoFollows, PhotoOutcome, VerdictFirst, VerifyOutcome,
+    REVOCATION_LIST_DATE,
+};
 
 use crate::readers::Readers;
 use crate::store::Store;
@@ -30,6 +33,11 @@ use tokio::sync::broadcast;
 /// Setting key of the admin's revocation-list age limit (days).
 pub const MAX_REVOCATION_AGE_SETTING: &str = "max_revocation_age_days";
 
+/// A card command's deadline unless configured: a contact card at 115.2 kbit/s moves
+/// the largest command (the 7 kB photo in one extended APDU) in ~0.7 s, and on-card
+/// key generation takes about a second on common chips.
+pub const DEFAULT_CARD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The keys a station works with, unlocked for this process's lifetime.
 pub struct StationKeys {
     pub master: MasterKey,
@@ -43,6 +51,9 @@ pub struct StationConfig {
     pub review_policy: ReviewPolicy,
     /// The name written into review records (the reviewing justice bureau).
     pub bureau_name: String,
+    /// How long a card gets to answer one command before the operation fails with
+    /// `card_timeout` (PC/SC readers; docs/RELIABILITY.md).
+    pub card_deadline: std::time::Duration,
 }
 
 impl StationConfig {
@@ -61,6 +72,7 @@ impl Default for StationConfig {
             max_revocation_age_days: 7,
             review_policy: ReviewPolicy::default(),
             bureau_name: "司法局".into(),
+            card_deadline: DEFAULT_CARD_DEADLINE,
         }
     }
 }

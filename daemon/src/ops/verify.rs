@@ -1,13 +1,21 @@
 //! Field verification: fully offline, against the local trust list and revocation
 //! list. Read-only: nothing is recorded.
+//!
+//! The verdict comes first: [`Station::verify_first`] answers as soon as every check
+//! but the photo's hash is decided, while the reader thread, still holding the card,
+//! reads the photo ([`PhotoFollows`]). A photo whose hash does not match the security
+//! object is reported (its check fails, the standing becomes invalid) and never
+//! handed out for display.
 
 use super::{OpError, Station};
+use crate::readers::ReaderError;
 use crate::store;
 use card_profile::channel::Link;
-use card_profile::sequences::{self, VerifyContext};
+use card_profile::sequences::{self, CardError, VerifyContext};
 use card_profile::verdict::{Standing, Verdict};
 use chrono::NaiveDate;
 use serde::Serialize;
+use tokio::sync::mpsc;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyOutcome {
@@ -18,6 +26,49 @@ pub struct VerifyOutcome {
     /// What the station's own records say about this card, if it knows it.
     pub record: Option<store::CardRow>,
     pub apdus: usize,
+}
+
+/// The verdict, decided before the photo is read: its photo check is `Pending` and
+/// `outcome.photo` is `None`; the photo arrives through `photo`.
+#[derive(Debug)]
+pub struct VerdictFirst {
+    pub outcome: VerifyOutcome,
+    pub photo: PhotoFollows,
+}
+
+/// The settled verdict once the photo was read and its hash checked.
+#[derive(Debug, Clone)]
+pub struct PhotoOutcome {
+    /// The whole verdict with the photo check decided (the standing may have changed:
+    /// a photo that fails its hash check makes the card invalid).
+    pub verdict: Verdict,
+    /// The JPEG, only when its hash matched.
+    pub photo: Option<Vec<u8>>,
+    /// APDUs of the whole verification, photo included.
+    pub apdus: usize,
+}
+
+/// What the reader thread reports, in this order.
+#[derive(Debug)]
+enum Step {
+    Verdict { verdict: Verdict, apdus: usize },
+    Photo(Result<PhotoOutcome, OpError>),
+}
+
+/// The photo still being read on the reader thread.
+#[derive(Debug)]
+pub struct PhotoFollows(mpsc::UnboundedReceiver<Step>);
+
+impl PhotoFollows {
+    /// Waits for the photo read to end (it ends within the reader's card deadline).
+    pub async fn wait(mut self) -> Result<PhotoOutcome, OpError> {
+        match self.0.recv().await {
+            Some(Step::Photo(result)) => result,
+            Some(Step::Verdict { .. }) | None => Err(OpError::Reader(ReaderError::Join(
+                "photo read ended without a result".into(),
+            ))),
+        }
+    }
 }
 
 pub const REVOCATION_LIST_DATE: &str = "revocation_list_date";
@@ -39,7 +90,23 @@ pub const fn verify_exit_status(standing: Standing) -> u8 {
 }
 
 impl Station {
+    /// Verifies the card in `reader`, photo included (the CLI's and the tests' whole
+    /// answer). The same two steps as [`Station::verify_first`], awaited together.
     pub async fn verify(&self, reader: &str) -> Result<VerifyOutcome, OpError> {
+        let first = self.verify_first(reader).await?;
+        let photo = first.photo.wait().await?;
+        Ok(VerifyOutcome {
+            verdict: photo.verdict,
+            photo: photo.photo,
+            record: first.outcome.record,
+            apdus: photo.apdus,
+        })
+    }
+
+    /// Answers the verdict as soon as it is decided; the photo is read after it, on
+    /// the reader thread that still holds the card, and follows in
+    /// [`VerdictFirst::photo`]. The verdict never waits for the photo.
+    pub async fn verify_first(&self, reader: &str) -> Result<VerdictFirst, OpError> {
         let trust = self.trust_list();
         let revocations = self.revocations()?;
         let list_date = self
@@ -49,28 +116,62 @@ impl Station {
         let today = self.today();
         let max_age = self.max_revocation_age_days();
         let policy = self.config.review_policy;
-        let (verdict, photo, apdus) = self
-            .readers
-            .run(reader, move |chan| {
-                let mut link = Link::new(chan);
-                let ctx = VerifyContext {
-                    trust: &trust,
-                    today,
-                    revocations: &*revocations,
-                    revocation_list_date: list_date,
-                    max_revocation_age_days: max_age,
-                    review_policy: policy,
-                };
-                sequences::verify(&mut link, &ctx).map(|(v, p)| (v, p, link.traffic().apdus))
-            })
-            .await??;
+        let (steps, mut rx) = mpsc::unbounded_channel();
+        let photo_steps = steps.clone();
+        let readers = self.readers.clone();
+        let reader_name = reader.to_owned();
+        tokio::spawn(async move {
+            let read = readers
+                .run(&reader_name, move |chan| {
+                    let mut link = Link::new(chan);
+                    let ctx = VerifyContext {
+                        trust: &trust,
+                        today,
+                        revocations: &*revocations,
+                        revocation_list_date: list_date,
+                        max_revocation_age_days: max_age,
+                        review_policy: policy,
+                    };
+                    let (mut card, pending) = sequences::verify_without_photo(&mut link, &ctx)?;
+                    let _ = steps.send(Step::Verdict {
+                        verdict: pending.verdict.clone(),
+                        apdus: card.link().traffic().apdus,
+                    });
+                    let (verdict, photo) = pending.fetch(&mut card)?;
+                    Ok::<_, CardError>(PhotoOutcome {
+                        verdict,
+                        photo,
+                        apdus: link.traffic().apdus,
+                    })
+                })
+                .await;
+            let result = match read {
+                Ok(Ok(photo)) => Ok(photo),
+                Ok(Err(card)) => Err(OpError::Card(card)),
+                Err(reader) => Err(OpError::Reader(reader)),
+            };
+            let _ = photo_steps.send(Step::Photo(result));
+        });
+        let (verdict, apdus) = match rx.recv().await {
+            Some(Step::Verdict { verdict, apdus }) => (verdict, apdus),
+            // Failed before a verdict: no card, a card pulled, not an ecard.
+            Some(Step::Photo(Err(e))) => return Err(e),
+            Some(Step::Photo(Ok(_))) | None => {
+                return Err(OpError::Reader(ReaderError::Join(
+                    "verification ended without a verdict".into(),
+                )))
+            }
+        };
         let serial = hex::encode_upper(verdict.serial);
         let record = self.store.read(|c| store::card_by_serial(c, &serial))?;
-        Ok(VerifyOutcome {
-            verdict,
-            photo,
-            record,
-            apdus,
+        Ok(VerdictFirst {
+            outcome: VerifyOutcome {
+                verdict,
+                photo: None,
+                record,
+                apdus,
+            },
+            photo: PhotoFollows(rx),
         })
     }
 }

@@ -53,6 +53,10 @@ pub enum ReaderError {
     NoCard(String),
     #[error("reader {0} is busy with another operation")]
     Busy(String),
+    /// The card in it stopped answering an earlier operation; the reader is held until
+    /// the card is taken out (see card_pcsc::deadline).
+    #[error("the card in reader {0} does not answer")]
+    CardHung(String),
     #[error("card service unavailable: {0}")]
     ServiceUnavailable(String),
     #[error(transparent)]
@@ -151,13 +155,39 @@ impl Readers {
         op: impl FnOnce(&mut dyn CardChannel) -> R + Send + 'static,
     ) -> Result<R, ReaderError> {
         let (tx, rx) = std::sync::mpsc::channel();
-        backend.run_blocking(
-            reader,
-            Box::new(move |channel| {
-                let _ = tx.send(op(channel));
-            }),
-        )?;
+        // The op waits in a cell: a backend that refuses a busy reader drops the
+        // closure unrun, and the op is still there for the next try.
+        let op = Arc::new(std::sync::Mutex::new(Some(op)));
+        let deadline = std::time::Instant::now() + BUSY_GRACE;
+        loop {
+            let (cell, tx) = (Arc::clone(&op), tx.clone());
+            let started = backend.run_blocking(
+                reader,
+                Box::new(move |channel| {
+                    let f = cell.lock().ok().and_then(|mut o| o.take());
+                    if let Some(f) = f {
+                        let _ = tx.send(f(channel));
+                    }
+                }),
+            );
+            match started {
+                // A reader finishing the operation before (the photo read after a
+                // verdict): wait for it briefly rather than refuse.
+                Err(ReaderError::Busy(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(BUSY_RETRY);
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
+        drop(tx);
         rx.recv()
             .map_err(|_| ReaderError::Join("operation produced no result".into()))
     }
 }
+
+/// How long an operation waits for a busy reader before it answers `reader_busy`.
+const BUSY_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+const BUSY_RETRY: std::time::Duration = std::time::Duration::from_millis(10);

@@ -4,11 +4,14 @@
 //! events. When pcscd stops, the old context answers `NoService` forever, so the
 //! monitor drops it and establishes a new one until pcscd is back. One broken
 //! reader does not stop the others. Card operations connect with a fresh context
-//! and run inside one PC/SC transaction.
+//! and run inside one PC/SC transaction, on a card thread of their own so that
+//! every command has a deadline (card_pcsc::deadline): a card that stops answering
+//! fails the operation with a timeout, and its reader stays held (`CardHung`) until
+//! the card is pulled and the driver lets go.
 
 use super::{CardOp, ReaderBackend, ReaderError, ReaderEvent, ReaderInfo};
+use card_pcsc::establish;
 use card_pcsc::pcsc::{self, Context, ReaderState, State};
-use card_pcsc::{establish, PcscChannel};
 use card_profile::transport::TransportError;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CString;
@@ -25,19 +28,25 @@ struct Snapshot {
     service_up: bool,
     present: BTreeMap<String, bool>,
     busy: BTreeSet<String>,
+    /// Readers whose card stopped answering: busy until the card is taken out.
+    hung: BTreeSet<String>,
 }
 
 pub struct PcscReaders {
     snapshot: Arc<Mutex<Snapshot>>,
+    /// How long a card gets to answer one command (see card_pcsc::deadline).
+    deadline: Duration,
     events: broadcast::Sender<ReaderEvent>,
     stop: Arc<AtomicBool>,
 }
 
 impl PcscReaders {
     /// Starts the monitor thread. Works with pcscd absent: readers appear when it comes.
-    pub fn start() -> Arc<Self> {
+    /// Each card command has `deadline` to answer.
+    pub fn start(deadline: Duration) -> Arc<Self> {
         let me = Arc::new(Self {
             snapshot: Arc::new(Mutex::new(Snapshot::default())),
+            deadline,
             events: broadcast::channel(256).0,
             stop: Arc::new(AtomicBool::new(false)),
         });
@@ -246,26 +255,43 @@ impl ReaderBackend for PcscReaders {
             if !s.present.contains_key(reader) {
                 return Err(ReaderError::UnknownReader(reader.into()));
             }
+            if s.hung.contains(reader) {
+                return Err(ReaderError::CardHung(reader.into()));
+            }
             if !s.busy.insert(reader.to_owned()) {
                 return Err(ReaderError::Busy(reader.into()));
             }
         }
-        let result = run_on(reader, op);
-        if let Ok(mut s) = self.snapshot.lock() {
-            s.busy.remove(reader);
+        // The card thread frees the reader when it lets go of the card: at once
+        // normally, only when the card is pulled if it stopped answering.
+        let snapshot = Arc::clone(&self.snapshot);
+        let name = reader.to_owned();
+        let released = move || {
+            if let Ok(mut s) = snapshot.lock() {
+                s.busy.remove(&name);
+                s.hung.remove(&name);
+            }
+        };
+        let ran =
+            card_pcsc::run_on_reader(reader, self.deadline, released, op).map_err(|e| match e {
+                TransportError::NoCard | TransportError::CardRemoved => {
+                    ReaderError::NoCard(reader.into())
+                }
+                TransportError::ReaderUnavailable(d) => ReaderError::ServiceUnavailable(d),
+                other => ReaderError::Transport(other),
+            })?;
+        if ran.card_hung {
+            tracing::warn!(
+                reader,
+                "card stopped answering; reader held until it is pulled"
+            );
+            if let Ok(mut s) = self.snapshot.lock() {
+                // Unless the card thread already let go in the meantime.
+                if s.busy.contains(reader) {
+                    s.hung.insert(reader.to_owned());
+                }
+            }
         }
-        result
+        Ok(())
     }
-}
-
-/// A fresh context per operation: a context made before a pcscd restart is dead.
-fn run_on(reader: &str, op: CardOp<()>) -> Result<(), ReaderError> {
-    let name = CString::new(reader).map_err(|_| ReaderError::UnknownReader(reader.into()))?;
-    let ctx = establish().map_err(|e| ReaderError::ServiceUnavailable(e.to_string()))?;
-    let mut channel = PcscChannel::connect(&ctx, &name).map_err(|e| match e {
-        TransportError::NoCard | TransportError::CardRemoved => ReaderError::NoCard(reader.into()),
-        TransportError::ReaderUnavailable(d) => ReaderError::ServiceUnavailable(d),
-        other => ReaderError::Transport(other),
-    })?;
-    channel.transaction(op).map_err(ReaderError::Transport)
 }

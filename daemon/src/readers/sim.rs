@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use tokio::sync::broadcast;
 
+/// How long `eject` waits for an operation still running on the card.
+const EJECT_WAITS_FOR_BUSY: std::time::Duration = std::time::Duration::from_secs(2);
+
 struct Slot {
     card: Option<SimCard>,
     busy: bool,
@@ -106,9 +109,16 @@ impl SimReaders {
         Ok(hex::encode_upper(serial))
     }
 
-    /// Takes the card out of `reader` and lays it on the tray.
+    /// Takes the card out of `reader` and lays it on the tray. An operation still
+    /// finishing on it (the photo read after a verdict) is waited for briefly.
     pub fn eject(&self, reader: &str) -> Result<Option<String>, ReaderError> {
+        let waiting_since = std::time::Instant::now();
         let mut st = self.lock()?;
+        while st.slot(reader)?.busy && waiting_since.elapsed() < EJECT_WAITS_FOR_BUSY {
+            drop(st);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            st = self.lock()?;
+        }
         let slot = st.slot(reader)?;
         if slot.busy {
             return Err(ReaderError::Busy(reader.into()));

@@ -8,8 +8,10 @@
 //! Per run: the card (an `ecard-sim` process on a written card's state file) is
 //! plugged into vpcd slot 0; *detection* is until ecardd's SSE stream
 //! (`GET /api/v1/events`) delivers `card_inserted` for that reader; *verify* is the
-//! `POST /api/v1/verify` round trip; *total* is both, i.e. what a UI that verifies
-//! on the insert event shows. For the split, a second PC/SC client also times when
+//! `POST /api/v1/verify` round trip, which answers the verdict before the photo is
+//! read; *photo* is the `GET /api/v1/verify/{id}/photo` that follows it (it waits for
+//! the photo read and its hash check); *insert → verdict* and *insert → photo* are
+//! what a UI that verifies on the insert event shows, step by step. For the split, a second PC/SC client also times when
 //! pcscd itself reports the card. RSS is `VmRSS` of the ecardd process.
 
 #[path = "../../tests/common/mod.rs"]
@@ -170,6 +172,7 @@ fn main() -> Result<(), BoxError> {
 
     let mut events = EventStream::open(&api);
     let (mut detect, mut verify, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut photo_wait, mut to_photo) = (Vec::new(), Vec::new());
     let mut pcscd = Vec::new();
     let mut apdus = 0;
     for run in 0..runs {
@@ -211,17 +214,30 @@ fn main() -> Result<(), BoxError> {
         if resp.status != 200 || v["standing"] != "valid" {
             return Err(format!("run {run}: verify answered {} {v}", resp.status).into());
         }
-        apdus = v["apdus"].as_u64().unwrap_or(0);
+        let photo_url = v["photo_url"]
+            .as_str()
+            .ok_or("no photo_url in the verdict")?;
+        let photo = api.get(photo_url);
+        let t3 = Instant::now();
+        let p = photo.json();
+        if photo.status != 200 || p["check"]["outcome"] != "passed" || !p["photo"].is_string() {
+            return Err(format!("run {run}: photo answered {} {p}", photo.status).into());
+        }
+        apdus = p["apdus"].as_u64().unwrap_or(0);
         detect.push(t1 - t0);
         verify.push(t2 - t1);
         total.push(t2 - t0);
+        photo_wait.push(t3 - t2);
+        to_photo.push(t3 - t0);
     }
     let rss_after = vm_rss_kib(daemon.pid())?;
-    println!("runs: {runs}; verdict \"valid\", {apdus} APDUs per verify");
+    println!("runs: {runs}; verdict \"valid\", {apdus} APDUs per verify (photo included)");
     summary("insert → pcscd reports card", &pcscd);
     summary("insert → card_inserted (SSE)", &detect);
-    summary("POST /api/v1/verify", &verify);
+    summary("POST /api/v1/verify (verdict)", &verify);
+    summary("GET …/photo after verdict", &photo_wait);
     summary("insert → verdict", &total);
+    summary("insert → photo", &to_photo);
     println!("ecardd VmRSS after {runs} verifications: {rss_after} KiB");
     drop(card);
     daemon.stop();

@@ -26,6 +26,8 @@ pub struct SimSpec {
     pub t0: bool,
     /// Vanish in the middle of the k-th APDU (exit code 3).
     pub tear_at: Option<u32>,
+    /// Stay in the reader but stop answering from the k-th APDU on.
+    pub silent_from: Option<(u32, card_sim::Silence)>,
 }
 
 impl SimSpec {
@@ -37,6 +39,7 @@ impl SimSpec {
             short_only: false,
             t0: false,
             tear_at: None,
+            silent_from: None,
         }
     }
 
@@ -65,6 +68,18 @@ impl SimSpec {
         self
     }
 
+    /// From APDU `k` (0-based) on, commands are read and never answered.
+    pub fn mute_after(mut self, k: u32) -> Self {
+        self.silent_from = Some((k, card_sim::Silence::Mute));
+        self
+    }
+
+    /// From APDU `k` (0-based) on, commands are answered with an empty frame.
+    pub fn empty_after(mut self, k: u32) -> Self {
+        self.silent_from = Some((k, card_sim::Silence::Empty));
+        self
+    }
+
     /// The command-line arguments after the binary name.
     pub fn args(&self, vpcd: &str) -> Vec<String> {
         let mut args = vec![
@@ -87,6 +102,15 @@ impl SimSpec {
         }
         if let Some(k) = self.tear_at {
             args.extend(["--tear-at".to_string(), k.to_string()]);
+        }
+        match self.silent_from {
+            Some((k, card_sim::Silence::Mute)) => {
+                args.extend(["--mute-after".to_string(), k.to_string()]);
+            }
+            Some((k, card_sim::Silence::Empty)) => {
+                args.extend(["--empty-after".to_string(), k.to_string()]);
+            }
+            None => {}
         }
         args
     }

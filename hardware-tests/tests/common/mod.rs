@@ -254,6 +254,11 @@ impl Daemon {
     /// Starts `ecardd serve --listen 127.0.0.1:0` and waits for its
     /// `ecardd listening: http://…/` line. stderr goes to a log under target/.
     pub fn start(station: &StationFiles) -> Daemon {
+        Self::start_with_env(station, &[])
+    }
+
+    /// As [`Daemon::start`], with extra environment variables for the process.
+    pub fn start_with_env(station: &StationFiles, env: &[(&str, &str)]) -> Daemon {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let log = hardware_tests::harness::artifacts_dir()
@@ -266,6 +271,7 @@ impl Daemon {
             .args(["--listen", "127.0.0.1:0", "--passphrase-file"])
             .arg(&station.passphrase)
             .env("ECARDD_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(err)
