@@ -189,14 +189,16 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             department,
             province_level,
         }) => {
-            let unit = open(&db, clock)?
-                .add_unit(&NewUnit {
+            let unit = ecard_registry::workflow::service::add_unit(
+                &open(&db, clock)?,
+                &NewUnit {
                     name,
                     region,
                     department,
                     province_level,
-                })
-                .map_err(|e| e.to_string())?;
+                },
+            )
+            .map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 serde_json::to_string(&unit).map_err(|e| e.to_string())?

@@ -112,7 +112,11 @@ async fn add_unit(
     require_admin(&state, &headers)?;
     Ok((
         StatusCode::CREATED,
-        Json(state.db(move |s| s.add_unit(&req)).await?),
+        Json(
+            state
+                .db(move |s| crate::workflow::service::add_unit(s, &req))
+                .await?,
+        ),
     ))
 }
 
@@ -207,7 +211,9 @@ async fn status_change(
             "请填写状态变更原因",
         ));
     }
-    state.db(move |s| s.record_status_change(&change)).await?;
+    state
+        .db(move |s| crate::workflow::service::record_status_change(s, &change))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,7 +268,7 @@ async fn attach_station_application(
     require_admin(&state, &headers)?;
     Ok(Json(
         state
-            .db(move |s| s.attach_station_application(id, &req.unit))
+            .db(move |s| crate::workflow::service::attach_station_application(s, id, &req.unit))
             .await?,
     ))
 }

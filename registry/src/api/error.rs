@@ -2,6 +2,7 @@
 //! edge, from the error (STYLE: user-facing text is produced at the API).
 
 use crate::storage::StorageError;
+use crate::workflow::service::WorkflowError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -131,15 +132,24 @@ impl From<StorageError> for ApiError {
                 format!("事件编号{id}已被其他事件使用；本批未处理"),
             ),
             StorageError::Replayed => AuthError::Replayed.into(),
-            StorageError::Transition(t) => Self::new(S::CONFLICT, t.code(), t.message_zh()),
-            StorageError::Numbering(n) => {
-                Self::new(S::UNPROCESSABLE_ENTITY, "numbering", n.to_string())
-            }
             StorageError::Invalid(m) => Self::new(S::UNPROCESSABLE_ENTITY, "invalid", m),
             other @ (StorageError::Sql(_)
             | StorageError::Migration(_)
             | StorageError::Json(_)
             | StorageError::Poisoned) => Self::internal(other),
+        }
+    }
+}
+
+impl From<WorkflowError> for ApiError {
+    fn from(e: WorkflowError) -> Self {
+        use StatusCode as S;
+        match e {
+            WorkflowError::Storage(s) => s.into(),
+            WorkflowError::Transition(t) => Self::new(S::CONFLICT, t.code(), t.message_zh()),
+            WorkflowError::Numbering(n) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "numbering", n.to_string())
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ mod workflow;
 
 pub use error::ApiError;
 
-use crate::storage::{Storage, StorageError};
+use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
@@ -37,15 +37,15 @@ impl AppState {
     }
 
     /// Runs a storage call off the async threads (SQLite blocks, fsync included).
-    pub async fn db<T: Send + 'static>(
+    pub async fn db<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
         &self,
-        f: impl FnOnce(&Storage) -> Result<T, StorageError> + Send + 'static,
+        f: impl FnOnce(&Storage) -> Result<T, E> + Send + 'static,
     ) -> Result<T, ApiError> {
         let storage = self.storage.clone();
         tokio::task::spawn_blocking(move || f(&storage))
             .await
             .map_err(ApiError::internal)?
-            .map_err(ApiError::from)
+            .map_err(Into::into)
     }
 }
 

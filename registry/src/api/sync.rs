@@ -75,7 +75,9 @@ async fn push_events(
         decoded.push((ev, body));
     }
     let count = decoded.len();
-    let ack = state.db(move |s| s.ingest(&station.id, &decoded)).await?;
+    let ack = state
+        .db(move |s| crate::workflow::service::ingest(s, &station.id, &decoded))
+        .await?;
     tracing::debug!(count, last = ack.last_applied_seq, "ingested");
     Ok(Json(ack))
 }

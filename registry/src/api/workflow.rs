@@ -5,6 +5,7 @@ use super::{bearer, ApiError, AppState};
 use crate::form::{ApplicationForm, RosterDefaults};
 use crate::keys::token_digest;
 use crate::storage::{Account, ApplicationRow, Role};
+use crate::workflow::service;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -47,9 +48,9 @@ async fn submit(
     let checked = form.check(state.today()).map_err(invalid)?;
     let row = state
         .db(move |s| {
-            let ids = s.submit_applications(&acc, vec![checked])?;
+            let ids = service::submit_applications(s, &acc, vec![checked])?;
             let id = ids.first().copied().unwrap_or_default();
-            s.application(&acc, id)
+            service::application(s, &acc, id)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(row)))
@@ -116,7 +117,7 @@ async fn submit_bulk(
         )));
     }
     let ids = state
-        .db(move |s| s.submit_applications(&acc, forms))
+        .db(move |s| service::submit_applications(s, &acc, forms))
         .await?;
     Ok((StatusCode::CREATED, Json(BulkResult { ids })))
 }
@@ -126,7 +127,9 @@ async fn list(
     headers: HeaderMap,
 ) -> Result<Json<Vec<ApplicationRow>>, ApiError> {
     let acc = account(&state, &headers).await?;
-    Ok(Json(state.db(move |s| s.applications(&acc)).await?))
+    Ok(Json(
+        state.db(move |s| service::applications(s, &acc)).await?,
+    ))
 }
 
 async fn show(
@@ -135,7 +138,9 @@ async fn show(
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationRow>, ApiError> {
     let acc = account(&state, &headers).await?;
-    Ok(Json(state.db(move |s| s.application(&acc, id)).await?))
+    Ok(Json(
+        state.db(move |s| service::application(s, &acc, id)).await?,
+    ))
 }
 
 async fn edit(
@@ -148,7 +153,7 @@ async fn edit(
     let checked = form.check(state.today()).map_err(invalid)?;
     Ok(Json(
         state
-            .db(move |s| s.edit_application(&acc, id, checked))
+            .db(move |s| service::edit_application(s, &acc, id, checked))
             .await?,
     ))
 }
@@ -160,7 +165,9 @@ async fn resubmit(
 ) -> Result<Json<ApplicationRow>, ApiError> {
     let acc = account(&state, &headers).await?;
     Ok(Json(
-        state.db(move |s| s.resubmit_application(&acc, id)).await?,
+        state
+            .db(move |s| service::resubmit_application(s, &acc, id))
+            .await?,
     ))
 }
 
@@ -179,7 +186,7 @@ async fn approve(
     let day = state.today();
     Ok(Json(
         state
-            .db(move |s| s.decide_application(&acc, id, true, None, day))
+            .db(move |s| service::decide_application(s, &acc, id, true, None, day))
             .await?,
     ))
 }
@@ -194,7 +201,7 @@ async fn reject(
     let day = state.today();
     Ok(Json(
         state
-            .db(move |s| s.decide_application(&acc, id, false, Some(&r.reason), day))
+            .db(move |s| service::decide_application(s, &acc, id, false, Some(&r.reason), day))
             .await?,
     ))
 }
@@ -208,7 +215,7 @@ async fn send_back(
     let acc = account(&state, &headers).await?;
     Ok(Json(
         state
-            .db(move |s| s.send_back_application(&acc, id, &r.reason))
+            .db(move |s| service::send_back_application(s, &acc, id, &r.reason))
             .await?,
     ))
 }

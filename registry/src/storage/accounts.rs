@@ -1,8 +1,7 @@
 //! Units (the bodies that apply) and registry operator accounts with bearer tokens.
 //! Only a token's SHA-256 is stored.
 
-use super::{is_constraint, Result, Storage, StorageError};
-use crate::workflow::{Level, ReviewPath};
+use super::{is_constraint, NewUnit, Result, Storage, StorageError, Tx};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -30,16 +29,6 @@ impl Role {
         [Role::Unit, Role::County, Role::City, Role::Province]
             .into_iter()
             .find(|r| r.as_str() == s)
-    }
-
-    /// The review level of a bureau account (`None` for units).
-    pub fn level(self) -> Option<Level> {
-        match self {
-            Role::Unit => None,
-            Role::County => Some(Level::County),
-            Role::City => Some(Level::City),
-            Role::Province => Some(Level::Province),
-        }
     }
 }
 
@@ -87,59 +76,32 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 
 pub(super) const UNIT_COLUMNS: &str = "id, name, region, department, province_level";
 
-impl Storage {
-    /// Creates a unit. Its region and department must be in the numbering tables:
-    /// the unit's certificate numbers are made from them.
-    pub fn add_unit(&self, unit: &super::NewUnit) -> Result<Unit> {
-        if !self.rule.regions.iter().any(|r| r.code == unit.region) {
-            return Err(StorageError::Invalid(format!(
-                "地区代码“{}”不在地区代码表中",
-                unit.region
-            )));
-        }
-        if !self
-            .rule
-            .departments
-            .iter()
-            .any(|d| d.code == unit.department)
-        {
-            return Err(StorageError::Invalid(format!(
-                "部门代码“{}”不在部门代码表中",
-                unit.department
-            )));
-        }
-        if unit.name.trim().is_empty() {
-            return Err(StorageError::Invalid("单位名称不能为空".into()));
-        }
-        let id = self.write(|tx| {
-            tx.conn()
-                .execute(
-                    "INSERT INTO units (name, region, department, province_level, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![unit.name.trim(), unit.region, unit.department, unit.province_level, tx.now()],
-                )
-                .map_err(|e| {
-                    if is_constraint(&e) {
-                        StorageError::Exists { what: "unit", id: unit.name.clone() }
-                    } else {
-                        e.into()
-                    }
-                })?;
-            let id = tx.conn().last_insert_rowid();
-            // Applications imported at stations that named this unit before it was
-            // registered are filed now (storage/intake.rs).
-            let created = Unit {
-                id,
-                name: unit.name.trim().to_owned(),
-                region: unit.region.clone(),
-                department: unit.department.clone(),
-                province_level: unit.province_level,
-            };
-            super::intake::attach_waiting_for(tx, &created)?;
-            Ok(id)
-        })?;
-        self.unit(id)
+impl Tx<'_> {
+    /// Inserts a unit (its name trimmed); a taken name is `Exists`.
+    pub(crate) fn insert_unit(&self, unit: &NewUnit) -> Result<Unit> {
+        self.conn()
+            .execute(
+                "INSERT INTO units (name, region, department, province_level, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![unit.name.trim(), unit.region, unit.department, unit.province_level, self.now()],
+            )
+            .map_err(|e| {
+                if is_constraint(&e) {
+                    StorageError::Exists { what: "unit", id: unit.name.clone() }
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(Unit {
+            id: self.conn().last_insert_rowid(),
+            name: unit.name.trim().to_owned(),
+            region: unit.region.clone(),
+            department: unit.department.clone(),
+            province_level: unit.province_level,
+        })
     }
+}
 
+impl Storage {
     pub fn unit(&self, id: i64) -> Result<Unit> {
         self.read(|c| {
             c.query_row(
@@ -164,24 +126,6 @@ impl Storage {
             )
             .optional()?)
         })
-    }
-
-    /// How a unit's applications are reviewed: by its level in the numbering table.
-    pub fn review_path(&self, unit: &Unit) -> ReviewPath {
-        use ecard_domain::numbering::Level as RegionLevel;
-        if unit.province_level {
-            return ReviewPath::Province;
-        }
-        match self
-            .rule
-            .regions
-            .iter()
-            .find(|r| r.code == unit.region)
-            .map(|r| r.level)
-        {
-            Some(RegionLevel::County) => ReviewPath::CountyThenCity,
-            _ => ReviewPath::City,
-        }
     }
 
     /// Creates an account holding the token whose SHA-256 is `token_digest`.

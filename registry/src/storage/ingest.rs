@@ -3,9 +3,10 @@
 //! transaction as the events' effects, so a crash leaves either all of a batch
 //! or none of it, and a re-sent batch is recognised by its sequence numbers.
 
-use super::{feed, intake, is_constraint, numbers, revocations, Result, Storage, StorageError, Tx};
+use super::{
+    feed, intake, is_constraint, revocations, IngestHooks, Result, Storage, StorageError, Tx,
+};
 use card_profile::records::ReviewResult;
-use ecard_domain::numbering::NumberingRule;
 use ecard_sync_protocol::events::{
     CardIssued, CardVoided, EventAck, EventBody, ReviewRecorded, StationEvent, StatusChanged,
     StatusKind,
@@ -20,8 +21,13 @@ impl Storage {
     /// last applied sequence are duplicates (checked to be the same events, then
     /// skipped); the next one must be exactly last + 1, or the whole batch is
     /// refused and nothing changes.
-    pub fn ingest(&self, station: &str, events: &[(StationEvent, EventBody)]) -> Result<EventAck> {
-        let rule = &self.rule;
+    /// `hooks` files what the workflow decides (station applications, numbers seen).
+    pub fn ingest(
+        &self,
+        station: &str,
+        events: &[(StationEvent, EventBody)],
+        hooks: &dyn IngestHooks,
+    ) -> Result<EventAck> {
         self.write(|tx| {
             let mut last: u64 = tx
                 .conn()
@@ -68,7 +74,7 @@ impl Storage {
                             e.into()
                         }
                     })?;
-                apply(tx, rule, station, &ev.event_id, body)?;
+                apply(tx, hooks, station, &ev.event_id, body)?;
                 last = ev.seq;
                 applied += 1;
             }
@@ -81,8 +87,11 @@ impl Storage {
     }
 
     /// A status change decided in the registry itself (origin `registry`).
-    pub fn record_status_change(&self, change: &StatusChanged) -> Result<()> {
-        let rule = &self.rule;
+    pub fn record_status_change(
+        &self,
+        change: &StatusChanged,
+        hooks: &dyn IngestHooks,
+    ) -> Result<()> {
         self.write(|tx| {
             let known: bool = tx.conn().query_row(
                 "SELECT EXISTS (SELECT 1 FROM certificates WHERE number = ?1)",
@@ -95,30 +104,33 @@ impl Storage {
                     id: change.number.clone(),
                 });
             }
-            apply_status(tx, rule, "registry", change)
+            tx.apply_status(hooks, "registry", change)
         })
     }
 }
 
 fn apply(
     tx: &mut Tx<'_>,
-    rule: &NumberingRule,
+    hooks: &dyn IngestHooks,
     station: &str,
     event_id: &str,
     body: &EventBody,
 ) -> Result<()> {
     match body {
-        EventBody::ApplicationSubmitted(p) => intake::record(tx, station, event_id, p),
-        EventBody::CardIssued(p) => apply_issued(tx, rule, station, p),
+        EventBody::ApplicationSubmitted(p) => {
+            let id = intake::record(tx, station, event_id, p)?;
+            hooks.station_application(tx, id, p.unit())
+        }
+        EventBody::CardIssued(p) => apply_issued(tx, hooks, station, p),
         EventBody::CardVoided(p) => apply_voided(tx, p),
         EventBody::ReviewRecorded(p) => apply_review(tx, station, p),
-        EventBody::StatusChanged(p) => apply_status(tx, rule, station, p),
+        EventBody::StatusChanged(p) => tx.apply_status(hooks, station, p),
     }
 }
 
 fn apply_issued(
     tx: &mut Tx<'_>,
-    rule: &NumberingRule,
+    hooks: &dyn IngestHooks,
     station: &str,
     p: &CardIssued,
 ) -> Result<()> {
@@ -144,7 +156,7 @@ fn apply_issued(
                  updated_at = excluded.updated_at",
         )?
         .execute(params![p.number, p.id_number, station, at])?;
-    numbers::note(tx, rule, &p.number)
+    hooks.number_seen(tx, &p.number)
 }
 
 fn apply_voided(tx: &mut Tx<'_>, p: &CardVoided) -> Result<()> {
@@ -170,17 +182,19 @@ fn apply_review(tx: &mut Tx<'_>, station: &str, p: &ReviewRecorded) -> Result<()
     Ok(())
 }
 
-/// Records a status change made at `origin` (a station id or `registry`), updates
-/// the certificate and its cards, revokes what it ends, and tells every other
-/// station through the feed.
-pub(super) fn apply_status(
-    tx: &mut Tx<'_>,
-    rule: &NumberingRule,
-    origin: &str,
-    p: &StatusChanged,
-) -> Result<()> {
-    let at = tx.now().to_owned();
-    tx.conn()
+impl Tx<'_> {
+    /// Records a status change made at `origin` (a station id or `registry`), updates
+    /// the certificate and its cards, revokes what it ends, and tells every other
+    /// station through the feed.
+    pub(crate) fn apply_status(
+        &mut self,
+        hooks: &dyn IngestHooks,
+        origin: &str,
+        p: &StatusChanged,
+    ) -> Result<()> {
+        let tx = self;
+        let at = tx.now().to_owned();
+        tx.conn()
         .prepare_cached(
             "INSERT INTO status_changes (number, kind, reason, detail_json, effective_on, new_number, origin, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -195,77 +209,90 @@ pub(super) fn apply_status(
             origin,
             at
         ])?;
-    let state = match p.kind {
-        StatusKind::Suspend => "suspended",
-        StatusKind::Lift => "issued",
-        StatusKind::Cancel => "cancelled",
-        StatusKind::Replace => "replaced",
-        StatusKind::Reissue => "void",
-    };
-    tx.conn()
+        let state = match p.kind {
+            StatusKind::Suspend => "suspended",
+            StatusKind::Lift => "issued",
+            StatusKind::Cancel => "cancelled",
+            StatusKind::Replace => "replaced",
+            StatusKind::Reissue => "void",
+        };
+        tx.conn()
         .prepare_cached(
             "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
              ON CONFLICT (number) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
         )?
         .execute(params![p.number, state, origin, at])?;
-    match p.kind {
-        StatusKind::Suspend => {
-            tx.conn()
-                .prepare_cached(
-                    "UPDATE cards SET state = 'suspended' WHERE number = ?1 AND state = 'live'",
-                )?
-                .execute([&p.number])?;
-        }
-        StatusKind::Lift => {
-            tx.conn()
-                .prepare_cached(
-                    "UPDATE cards SET state = 'live' WHERE number = ?1 AND state = 'suspended'",
-                )?
-                .execute([&p.number])?;
-        }
-        StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue => {
-            let serials: Vec<String> = tx
+        match p.kind {
+            StatusKind::Suspend => {
+                tx.conn()
+                    .prepare_cached(
+                        "UPDATE cards SET state = 'suspended' WHERE number = ?1 AND state = 'live'",
+                    )?
+                    .execute([&p.number])?;
+            }
+            StatusKind::Lift => {
+                tx.conn()
+                    .prepare_cached(
+                        "UPDATE cards SET state = 'live' WHERE number = ?1 AND state = 'suspended'",
+                    )?
+                    .execute([&p.number])?;
+            }
+            StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue => {
+                let serials: Vec<String> = tx
                 .conn()
                 .prepare_cached(
                     "SELECT serial FROM cards WHERE number = ?1 AND state IN ('live','suspended')",
                 )?
                 .query_map([&p.number], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            revocations::add(tx, EntryKind::Number, &p.number, &p.reason, p.effective_on)?;
-            for s in &serials {
-                revocations::add(tx, EntryKind::Serial, s, &p.reason, p.effective_on)?;
-            }
-            tx.conn()
+                revocations::add(tx, EntryKind::Number, &p.number, &p.reason, p.effective_on)?;
+                for s in &serials {
+                    revocations::add(tx, EntryKind::Serial, s, &p.reason, p.effective_on)?;
+                }
+                tx.conn()
                 .prepare_cached("UPDATE cards SET state = 'revoked' WHERE number = ?1 AND state IN ('live','suspended')")?
                 .execute([&p.number])?;
+            }
         }
-    }
-    if let Some(new_number) = &p.new_number {
-        tx.conn()
+        if let Some(new_number) = &p.new_number {
+            tx.conn()
             .prepare_cached(
                 "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, 'approved', ?2, ?3, ?3)
                  ON CONFLICT (number) DO NOTHING",
             )?
             .execute(params![new_number, origin, at])?;
-        numbers::note(tx, rule, new_number)?;
+            hooks.number_seen(tx, new_number)?;
+        }
+        let notice = FeedBody::StatusChange(StatusChangeNotice {
+            number: p.number.clone(),
+            kind: p.kind,
+            reason: p.reason.clone(),
+            detail: p.detail.clone(),
+            effective_on: p.effective_on,
+            new_number: p.new_number.clone(),
+            origin: origin.to_owned(),
+        });
+        feed::push(tx, &notice, None, Some(origin))?;
+        Ok(())
     }
-    let notice = FeedBody::StatusChange(StatusChangeNotice {
-        number: p.number.clone(),
-        kind: p.kind,
-        reason: p.reason.clone(),
-        detail: p.detail.clone(),
-        effective_on: p.effective_on,
-        new_number: p.new_number.clone(),
-        origin: origin.to_owned(),
-    });
-    feed::push(tx, &notice, None, Some(origin))?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Storage alone: station applications stay recorded, numbers are not noted.
+    struct NoHooks;
+
+    impl IngestHooks for NoHooks {
+        fn station_application(&self, _: &mut Tx<'_>, _: i64, _: &str) -> Result<()> {
+            Ok(())
+        }
+        fn number_seen(&self, _: &Tx<'_>, _: &str) -> Result<()> {
+            Ok(())
+        }
+    }
 
     fn ev(seq: u64, kind: &str, payload: serde_json::Value) -> (StationEvent, EventBody) {
         let e = StationEvent {
@@ -306,12 +333,12 @@ mod tests {
             issued(1, "川X010001", "00000000000000A1"),
             issued(2, "川X010002", "00000000000000A2"),
         ];
-        let first = s.ingest("a", &batch).expect("first");
+        let first = s.ingest("a", &batch, &NoHooks).expect("first");
         assert_eq!(
             (first.last_applied_seq, first.applied, first.duplicates),
             (2, 2, 0)
         );
-        let again = s.ingest("a", &batch).expect("again");
+        let again = s.ingest("a", &batch, &NoHooks).expect("again");
         assert_eq!(
             (again.last_applied_seq, again.applied, again.duplicates),
             (2, 0, 2)
@@ -324,7 +351,7 @@ mod tests {
     fn a_gap_refuses_the_whole_batch() {
         let s = storage();
         let err = s
-            .ingest("a", &[issued(2, "川X010001", "00000000000000A1")])
+            .ingest("a", &[issued(2, "川X010001", "00000000000000A1")], &NoHooks)
             .expect_err("gap");
         assert!(matches!(
             err,
@@ -340,12 +367,12 @@ mod tests {
     #[test]
     fn a_different_event_under_an_applied_seq_is_a_conflict() {
         let s = storage();
-        s.ingest("a", &[issued(1, "川X010001", "00000000000000A1")])
+        s.ingest("a", &[issued(1, "川X010001", "00000000000000A1")], &NoHooks)
             .expect("first");
         let (mut e, b) = issued(1, "川X010009", "00000000000000A9");
         e.event_id = "other".into();
         assert!(matches!(
-            s.ingest("a", &[(e, b)]),
+            s.ingest("a", &[(e, b)], &NoHooks),
             Err(StorageError::SeqConflict { seq: 1 })
         ));
     }
@@ -356,7 +383,7 @@ mod tests {
         s.ingest("a", &[
             issued(1, "川X010001", "00000000000000A1"),
             ev(2, "status_changed", json!({"number": "川X010001", "kind": "cancel", "reason": "调离", "detail": {"destination": "成都"}, "effective_on": "2026-11-24", "new_number": null})),
-        ])
+        ], &NoHooks)
         .expect("ingest");
         let list = s.revocation_list_full().expect("list");
         let values: Vec<_> = list.entries.iter().map(|e| e.value.as_str()).collect();
@@ -381,7 +408,7 @@ mod tests {
         s.ingest("a", &[
             issued(3, "川X010002", "00000000000000A2"),
             ev(4, "status_changed", json!({"number": "川X010002", "kind": "suspend", "reason": "调查", "effective_on": "2026-11-24", "new_number": null})),
-        ])
+        ], &NoHooks)
         .expect("ingest");
         assert_eq!(s.revocation_list_number().expect("n"), 1);
         assert_eq!(

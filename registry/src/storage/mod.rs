@@ -7,6 +7,7 @@
 //! revocation entries a change adds get their list number when it commits.
 
 mod accounts;
+mod applications;
 mod feed;
 mod ingest;
 mod intake;
@@ -15,16 +16,14 @@ mod revocations;
 mod schema;
 mod stations;
 mod trust;
-mod workflow;
 
 pub use accounts::{Account, Role, Unit};
-pub use intake::StationApplication;
+pub use applications::{AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
+pub use intake::{StationApplication, StationRow};
 pub use stations::Station;
-pub use workflow::{ApplicationRow, NewUnit};
 
-use crate::workflow::TransitionError;
 use ecard_clock::Clock;
-use ecard_domain::numbering::NumberingRule;
+use ecard_sync_protocol::feed::FeedBody;
 use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -50,10 +49,6 @@ pub enum StorageError {
     EventIdReused(String),
     #[error("nonce already used")]
     Replayed,
-    #[error(transparent)]
-    Transition(#[from] TransitionError),
-    #[error("{0}")]
-    Numbering(#[from] ecard_domain::numbering::NumberingError),
     /// Bad input from a user; the text is the Chinese message.
     #[error("{0}")]
     Invalid(String),
@@ -70,8 +65,6 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
 
 pub struct Storage {
     conn: Mutex<Connection>,
-    /// The numbering rule for central allocation (the Sichuan default).
-    rule: NumberingRule,
     /// The process's one clock: every date and timestamp the registry writes.
     clock: Clock,
 }
@@ -94,9 +87,31 @@ impl Tx<'_> {
         &self.now
     }
 
-    fn today(&self) -> chrono::NaiveDate {
+    /// This change's date, from the registry's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
         self.today
     }
+
+    /// Puts `body` in the feed: for the stations serving `region` (all when
+    /// `None`), except `except`.
+    pub(crate) fn push_feed(
+        &self,
+        body: &FeedBody,
+        region: Option<&str>,
+        except: Option<&str>,
+    ) -> Result<()> {
+        feed::push(self, body, region, except).map(drop)
+    }
+}
+
+/// What ingest leaves to the workflow, called inside the ingest's transaction:
+/// the port through which storage reaches the rules without depending on them.
+pub trait IngestHooks {
+    /// A station's application was recorded as station application `id`, naming
+    /// the unit `unit`: file it, or note why it waits.
+    fn station_application(&self, tx: &mut Tx<'_>, id: i64, unit: &str) -> Result<()>;
+    /// A certificate number allocated elsewhere (a station, a replacement) was seen.
+    fn number_seen(&self, tx: &Tx<'_>, number: &str) -> Result<()>;
 }
 
 impl Storage {
@@ -121,7 +136,6 @@ impl Storage {
         schema::migrations().to_latest(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
-            rule: NumberingRule::sichuan_default()?,
             clock,
         })
     }
@@ -132,8 +146,19 @@ impl Storage {
 
     /// Runs `f` in one IMMEDIATE transaction; nothing is kept if `f` fails.
     fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        self.transaction(f)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction; nothing is kept if `f` fails. For the
+    /// workflow's orchestrations, whose errors wrap [`StorageError`].
+    pub fn transaction<T, E: From<StorageError>>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StorageError::from)?;
         let now = self.clock.now();
         let mut wrapped = Tx {
             tx,
@@ -145,7 +170,7 @@ impl Storage {
         if wrapped.revocations_added {
             revocations::number_pending(&wrapped)?;
         }
-        wrapped.tx.commit()?;
+        wrapped.tx.commit().map_err(StorageError::from)?;
         Ok(out)
     }
 

@@ -1,48 +1,44 @@
-//! Central certificate-number allocation (ecard_domain::numbering): the pure
-//! `next_number` runs inside the caller's IMMEDIATE transaction over the highest
-//! serial ever seen for the (region, department) prefix (allocated here or reported
-//! by a station); `certificates.number UNIQUE` is the last line of defence.
+//! The SQL adapter for central certificate numbering: the highest serial ever seen
+//! per (region, department) prefix (allocated here or reported by a station). The
+//! rule that makes a number from it is `ecard_domain::numbering`, applied by
+//! `crate::workflow::service` inside the same IMMEDIATE transaction;
+//! `certificates.number UNIQUE` is the last line of defence.
 
 use super::{Result, Tx};
-use ecard_domain::numbering::NumberingRule;
 use rusqlite::{params, OptionalExtension};
 
-pub(super) fn allocate(
-    tx: &Tx<'_>,
-    rule: &NumberingRule,
-    region: &str,
-    department: &str,
-) -> Result<String> {
-    let prefix = format!("{region}{department}");
-    let last: Option<u32> = tx
-        .conn()
-        .query_row(
-            "SELECT last_serial FROM number_serials WHERE prefix = ?1",
-            [&prefix],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let number = rule.next_number(region, department, last)?;
-    let serial = rule.parse(&number)?.serial;
-    tx.conn().execute(
-        "INSERT INTO number_serials (prefix, last_serial) VALUES (?1, ?2)
-         ON CONFLICT(prefix) DO UPDATE SET last_serial = excluded.last_serial",
-        params![prefix, serial],
-    )?;
-    Ok(number)
-}
+impl Tx<'_> {
+    /// The highest serial recorded for `prefix`.
+    pub(crate) fn last_serial(&self, prefix: &str) -> Result<Option<u32>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT last_serial FROM number_serials WHERE prefix = ?1",
+                [prefix],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
 
-/// Notes a number that a station allocated, so central allocation continues after it.
-pub(super) fn note(tx: &Tx<'_>, rule: &NumberingRule, number: &str) -> Result<()> {
-    let Ok(parsed) = rule.parse(number) else {
-        // Not a number of this rule (another province's, or free-form): nothing to avoid.
-        return Ok(());
-    };
-    tx.conn()
-        .prepare_cached(
+    /// Records `serial` as the last one allocated under `prefix`.
+    pub(crate) fn set_last_serial(&self, prefix: &str, serial: u32) -> Result<()> {
+        self.conn().execute(
             "INSERT INTO number_serials (prefix, last_serial) VALUES (?1, ?2)
-             ON CONFLICT(prefix) DO UPDATE SET last_serial = MAX(last_serial, excluded.last_serial)",
-        )?
-        .execute(params![format!("{}{}", parsed.region, parsed.department), parsed.serial])?;
-    Ok(())
+             ON CONFLICT(prefix) DO UPDATE SET last_serial = excluded.last_serial",
+            params![prefix, serial],
+        )?;
+        Ok(())
+    }
+
+    /// Raises the last serial under `prefix` to at least `serial` (a number seen
+    /// elsewhere, so central allocation continues after it).
+    pub(crate) fn raise_last_serial(&self, prefix: &str, serial: u32) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO number_serials (prefix, last_serial) VALUES (?1, ?2)
+                 ON CONFLICT(prefix) DO UPDATE SET last_serial = MAX(last_serial, excluded.last_serial)",
+            )?
+            .execute(params![prefix, serial])?;
+        Ok(())
+    }
 }

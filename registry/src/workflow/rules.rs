@@ -6,50 +6,9 @@
 //! approved application may be sent back for editing once, at the unit's request,
 //! while its card is not yet written.
 
-use serde::{Deserialize, Serialize};
+use crate::storage::{Account, Role, Unit};
+pub use crate::storage::{AppState, Level};
 use thiserror::Error;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AppState {
-    /// Waiting for the first (or only) review.
-    Submitted,
-    /// County approved; waiting for the city's decision.
-    CountyApproved,
-    Approved,
-    /// Back with the unit with a reason; editable.
-    Rejected,
-    /// Sent back after approval at the unit's request; editable.
-    Returned,
-}
-
-impl AppState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppState::Submitted => "submitted",
-            AppState::CountyApproved => "county_approved",
-            AppState::Approved => "approved",
-            AppState::Rejected => "rejected",
-            AppState::Returned => "returned",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            AppState::Submitted,
-            AppState::CountyApproved,
-            AppState::Approved,
-            AppState::Rejected,
-            AppState::Returned,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
-    }
-
-    pub fn editable(self) -> bool {
-        matches!(self, AppState::Rejected | AppState::Returned)
-    }
-}
 
 /// Who reviews a unit's applications, from the unit's level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,25 +19,6 @@ pub enum ReviewPath {
     City,
     /// Province-level unit: the province department alone.
     Province,
-}
-
-/// The level of a reviewing account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    County,
-    City,
-    Province,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::County => "county",
-            Level::City => "city",
-            Level::Province => "province",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -130,6 +70,32 @@ pub fn state_zh(s: AppState) -> &'static str {
     }
 }
 
+/// May a rejected or returned application be edited by its unit?
+pub fn editable(state: AppState) -> bool {
+    matches!(state, AppState::Rejected | AppState::Returned)
+}
+
+/// The review level of a bureau account (`None` for units).
+pub fn review_level(role: Role) -> Option<Level> {
+    match role {
+        Role::Unit => None,
+        Role::County => Some(Level::County),
+        Role::City => Some(Level::City),
+        Role::Province => Some(Level::Province),
+    }
+}
+
+/// May `account` see (and, for bureaus, review) applications of `unit`?
+pub fn oversees(account: &Account, unit: &Unit) -> bool {
+    let region = account.region.as_deref().unwrap_or("");
+    match account.role {
+        Role::Unit => account.unit_id == Some(unit.id),
+        Role::County => !unit.province_level && unit.region == region,
+        Role::City => !unit.province_level && unit.region.starts_with(region),
+        Role::Province => unit.province_level,
+    }
+}
+
 /// A reviewer's decision: approve, or reject with a reason.
 pub fn decide(
     state: AppState,
@@ -172,7 +138,7 @@ pub fn decide(
 
 /// The unit edits and resubmits a rejected or returned application.
 pub fn resubmit(state: AppState) -> Result<AppState, TransitionError> {
-    if state.editable() {
+    if editable(state) {
         Ok(AppState::Submitted)
     } else {
         Err(TransitionError::WrongState(state))
@@ -244,7 +210,7 @@ mod tests {
         );
         let s = decide(Submitted, p, Level::County, false, Some("照片不清晰")).expect("reject");
         assert_eq!(s, Rejected);
-        assert!(s.editable());
+        assert!(editable(s));
         assert_eq!(resubmit(s), Ok(Submitted));
         assert_eq!(
             resubmit(Approved),

@@ -1,0 +1,289 @@
+//! Applications as rows: their states, the decisions log, the certificates and
+//! officers an approval records. Only persistence: who may do what, and which
+//! state follows, is decided in `crate::workflow`.
+
+use super::accounts::{unit_row, UNIT_COLUMNS};
+use super::{Result, StorageError, Tx, Unit};
+use crate::form::{ApplicationForm, CheckedForm};
+use card_profile::records::{Certificate, Holder};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// Where an application stands (the transitions are `crate::workflow::rules`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppState {
+    /// Waiting for the first (or only) review.
+    Submitted,
+    /// County approved; waiting for the city's decision.
+    CountyApproved,
+    Approved,
+    /// Back with the unit with a reason; editable.
+    Rejected,
+    /// Sent back after approval at the unit's request; editable.
+    Returned,
+}
+
+impl AppState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppState::Submitted => "submitted",
+            AppState::CountyApproved => "county_approved",
+            AppState::Approved => "approved",
+            AppState::Rejected => "rejected",
+            AppState::Returned => "returned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            AppState::Submitted,
+            AppState::CountyApproved,
+            AppState::Approved,
+            AppState::Rejected,
+            AppState::Returned,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+/// The level of a reviewing account, as logged with its decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    County,
+    City,
+    Province,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::County => "county",
+            Level::City => "city",
+            Level::Province => "province",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUnit {
+    pub name: String,
+    pub region: String,
+    pub department: String,
+    #[serde(default)]
+    pub province_level: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub unit: String,
+    pub state: AppState,
+    /// Last rejection or send-back reason.
+    pub reason: Option<String>,
+    pub sent_back: u32,
+    pub number: Option<String>,
+    pub form: ApplicationForm,
+    pub has_photo: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An application with its unit and its approval round (the issuance order's id).
+pub struct ApplicationRecord {
+    pub row: ApplicationRow,
+    pub unit: Unit,
+    pub round: i64,
+}
+
+impl Tx<'_> {
+    pub(crate) fn application(&self, id: i64) -> Result<ApplicationRecord> {
+        let found = self
+            .conn()
+            .query_row(
+                "SELECT a.id, a.state, a.reason, a.sent_back, a.number, a.form_json, a.photo_jpeg IS NOT NULL,
+                        a.created_at, a.updated_at, a.round, a.unit_id
+                 FROM applications a WHERE a.id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, u32>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, bool>(6)?,
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                        r.get::<_, i64>(9)?,
+                        r.get::<_, i64>(10)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StorageError::NotFound { what: "application", id: id.to_string() })?;
+        let (
+            id,
+            state,
+            reason,
+            sent_back,
+            number,
+            form,
+            has_photo,
+            created_at,
+            updated_at,
+            round,
+            unit_id,
+        ) = found;
+        let unit = self.conn().query_row(
+            &format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = ?1"),
+            [unit_id],
+            unit_row,
+        )?;
+        Ok(ApplicationRecord {
+            row: ApplicationRow {
+                id,
+                unit: unit.name.clone(),
+                state: AppState::parse(&state).unwrap_or(AppState::Submitted),
+                reason,
+                sent_back,
+                number,
+                form: serde_json::from_str(&form)?,
+                has_photo,
+                created_at,
+                updated_at,
+            },
+            unit,
+            round,
+        })
+    }
+
+    /// Every application id, newest first.
+    pub(crate) fn application_ids(&self) -> Result<Vec<i64>> {
+        Ok(self
+            .conn()
+            .prepare("SELECT id FROM applications ORDER BY id DESC")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Logs a decision on application `app` by `actor` (an operator's username, or
+    /// `station:<id>` for a station's roster import).
+    pub(crate) fn log_decision(
+        &self,
+        app: i64,
+        actor: &str,
+        action: &str,
+        level: Option<Level>,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO decisions (application_id, actor, action, level, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![app, actor, action, level.map(Level::as_str), reason, self.now()],
+        )?;
+        Ok(())
+    }
+
+    /// Inserts one application in state `submitted` for `unit_id`.
+    pub(crate) fn insert_submitted(&self, unit_id: i64, form: &CheckedForm) -> Result<i64> {
+        let at = self.now().to_owned();
+        self.conn().execute(
+            "INSERT INTO applications (unit_id, form_json, photo_jpeg, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'submitted', ?4, ?4)",
+            params![unit_id, serde_json::to_string(&form.form)?, form.photo, at],
+        )?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// A new form; a new photo replaces the old, no photo keeps it.
+    pub(crate) fn update_application_form(&self, id: i64, form: &CheckedForm) -> Result<()> {
+        self.conn().execute(
+            "UPDATE applications SET form_json = ?2, photo_jpeg = COALESCE(?3, photo_jpeg), updated_at = ?4 WHERE id = ?1",
+            params![id, serde_json::to_string(&form.form)?, form.photo, self.now()],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the state; a `reason` replaces the last one, `None` keeps it.
+    pub(crate) fn set_application_state(
+        &self,
+        id: i64,
+        state: AppState,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE applications SET state = ?2, reason = COALESCE(?3, reason), updated_at = ?4 WHERE id = ?1",
+            params![id, state.as_str(), reason, self.now()],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn count_send_back(&self, id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE applications SET sent_back = sent_back + 1 WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn application_photo(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self.conn().query_row(
+            "SELECT photo_jpeg FROM applications WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub(crate) fn set_application_number(&self, id: i64, number: &str, round: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE applications SET number = ?2, round = ?3 WHERE id = ?1",
+            params![id, number, round],
+        )?;
+        Ok(())
+    }
+
+    /// Records the holder (a photo replaces the kept one, none keeps it).
+    pub(crate) fn upsert_officer(&self, holder: &Holder, photo: Option<&[u8]>) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO officers (id_number, holder_json, photo_jpeg, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id_number) DO UPDATE SET holder_json = excluded.holder_json,
+                 photo_jpeg = COALESCE(excluded.photo_jpeg, photo_jpeg), updated_at = excluded.updated_at",
+            params![holder.id_number, serde_json::to_string(holder)?, photo, self.now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records the certificate of an approved application (state `approved`, origin
+    /// `registry`); a re-approval updates its data.
+    pub(crate) fn upsert_approved_certificate(
+        &self,
+        number: &str,
+        id_number: &str,
+        application: i64,
+        certificate: &Certificate,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO certificates (number, id_number, application_id, data_json, state, origin, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'approved', 'registry', ?5, ?5)
+             ON CONFLICT (number) DO UPDATE SET data_json = excluded.data_json, updated_at = excluded.updated_at",
+            params![number, id_number, application, serde_json::to_string(certificate)?, self.now()],
+        )?;
+        Ok(())
+    }
+
+    /// Has the certificate `number` left the `approved` state (its card written)?
+    pub(crate) fn certificate_past_approval(&self, number: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT state <> 'approved' FROM certificates WHERE number = ?1",
+                [number],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+    }
+}

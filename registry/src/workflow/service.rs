@@ -1,0 +1,452 @@
+//! The workflow's orchestrations over storage, each one storage transaction: who may
+//! file and decide, which transition applies ([`super::rules`]), when a number is
+//! allocated (`ecard_domain::numbering`), how an approved form becomes a certificate
+//! and an issuance order, and how a station's roster row is filed.
+
+use super::rules::{self, ReviewPath, TransitionError};
+use crate::form::{ApplicationForm, CheckedForm, RosterDefaults};
+use crate::storage::{
+    Account, AppState, ApplicationRow, IngestHooks, NewUnit, Role, StationApplication, Storage,
+    StorageError, Tx, Unit,
+};
+use base64::Engine;
+use card_profile::records::CertificateKind;
+use chrono::NaiveDate;
+use ecard_domain::numbering::{NumberingError, NumberingRule};
+use ecard_domain::roster::RosterRow;
+use ecard_sync_protocol::events::{
+    ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
+};
+use ecard_sync_protocol::feed::{FeedBody, IssuanceOrder, OrderWithdrawn};
+use thiserror::Error;
+
+/// Category (执法类别) given to a station's row when the station sent no defaults:
+/// the roster template has no such column. Reviewers see it and may reject the
+/// application for the unit to correct.
+pub const FALLBACK_CATEGORY: &str = "行政执法";
+
+#[derive(Debug, Error)]
+pub enum WorkflowError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("{0}")]
+    Numbering(#[from] NumberingError),
+}
+
+pub type Result<T, E = WorkflowError> = std::result::Result<T, E>;
+
+/// The numbering rule for central allocation (the Sichuan default).
+fn rule() -> Result<NumberingRule> {
+    Ok(NumberingRule::sichuan_default()?)
+}
+
+fn forbidden() -> WorkflowError {
+    StorageError::NotFound {
+        what: "application",
+        id: "(not visible to this account)".into(),
+    }
+    .into()
+}
+
+fn invalid(message: String) -> WorkflowError {
+    StorageError::Invalid(message).into()
+}
+
+/// How a unit's applications are reviewed: by its level in the numbering table.
+pub fn review_path(rule: &NumberingRule, unit: &Unit) -> ReviewPath {
+    use ecard_domain::numbering::Level as RegionLevel;
+    if unit.province_level {
+        return ReviewPath::Province;
+    }
+    match rule
+        .regions
+        .iter()
+        .find(|r| r.code == unit.region)
+        .map(|r| r.level)
+    {
+        Some(RegionLevel::County) => ReviewPath::CountyThenCity,
+        _ => ReviewPath::City,
+    }
+}
+
+/// The next central number for `unit`, recorded as allocated.
+fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<String> {
+    let prefix = format!("{}{}", unit.region, unit.department);
+    let number = rule.next_number(&unit.region, &unit.department, tx.last_serial(&prefix)?)?;
+    tx.set_last_serial(&prefix, rule.parse(&number)?.serial)?;
+    Ok(number)
+}
+
+/// What ingest leaves to the workflow: station rows are filed, numbers seen elsewhere
+/// move central allocation past them.
+struct Hooks {
+    rule: NumberingRule,
+}
+
+impl IngestHooks for Hooks {
+    fn station_application(
+        &self,
+        tx: &mut Tx<'_>,
+        id: i64,
+        unit: &str,
+    ) -> Result<(), StorageError> {
+        match tx.unit_named(unit)? {
+            Some(unit) => {
+                // A row that cannot be filed keeps its problem and waits for the admin.
+                let _filed_or_waiting = file_station_row(tx, id, &unit)?;
+            }
+            None => tx.set_station_problem(
+                id,
+                &format!(
+                    "单位“{unit}”未在中心登记：请登记该单位（同名，登记后自动转入审核）或将申请指派给已登记的单位"
+                ),
+            )?,
+        }
+        Ok(())
+    }
+
+    fn number_seen(&self, tx: &Tx<'_>, number: &str) -> Result<(), StorageError> {
+        let Ok(parsed) = self.rule.parse(number) else {
+            // Not a number of this rule (another province's, or free-form): nothing to avoid.
+            return Ok(());
+        };
+        tx.raise_last_serial(
+            &format!("{}{}", parsed.region, parsed.department),
+            parsed.serial,
+        )
+    }
+}
+
+fn hooks() -> Result<Hooks> {
+    Ok(Hooks { rule: rule()? })
+}
+
+/// Applies a decoded batch from `station` (`Storage::ingest`), filing its
+/// applications and noting its numbers in the same transaction.
+pub fn ingest(
+    storage: &Storage,
+    station: &str,
+    events: &[(StationEvent, EventBody)],
+) -> Result<EventAck> {
+    Ok(storage.ingest(station, events, &hooks()?)?)
+}
+
+/// A status change decided in the registry itself (origin `registry`).
+pub fn record_status_change(storage: &Storage, change: &StatusChanged) -> Result<()> {
+    Ok(storage.record_status_change(change, &hooks()?)?)
+}
+
+/// Files station application `id` for `unit`, exactly as if the unit had submitted
+/// it: state `submitted`, logged as `station:<id>`. `Ok(Err(message))` when its row
+/// cannot be made into a valid form (the message is kept as the problem).
+fn file_station_row(
+    tx: &Tx<'_>,
+    id: i64,
+    unit: &Unit,
+) -> Result<Result<i64, String>, StorageError> {
+    let sent = tx.station_row(id)?;
+    let form = serde_json::from_str::<RosterRow>(&sent.row_json)
+        .map_err(|e| format!("站点提交的花名册行无法识别：{e}"))
+        .and_then(|row| {
+            let defaults = match sent.defaults_json {
+                Some(d) => serde_json::from_str::<ApplicationDefaults>(&d)
+                    .map(|d| RosterDefaults {
+                        certificate_kind: d.certificate_kind,
+                        category: d.category,
+                        area: d.area,
+                    })
+                    .map_err(|e| format!("站点提交的默认值无法识别：{e}"))?,
+                None => RosterDefaults {
+                    certificate_kind: CertificateKind::Enforcement,
+                    category: FALLBACK_CATEGORY.to_owned(),
+                    area: row.county.trim().to_owned(),
+                },
+            };
+            let mut form = ApplicationForm::from_roster(&row, &defaults);
+            form.photo_jpeg = sent.photo_base64;
+            form.check(tx.today())
+        });
+    let checked = match form {
+        Ok(f) => f,
+        Err(message) => {
+            tx.set_station_problem(id, &message)?;
+            return Ok(Err(message));
+        }
+    };
+    let app = tx.insert_submitted(unit.id, &checked)?;
+    tx.log_decision(
+        app,
+        &format!("station:{}", sent.station),
+        "submit",
+        None,
+        None,
+    )?;
+    tx.set_station_filed(id, app)?;
+    Ok(Ok(app))
+}
+
+/// Creates a unit. Its region and department must be in the numbering tables: the
+/// unit's certificate numbers are made from them. Applications imported at stations
+/// that named it before it was registered are filed at once.
+pub fn add_unit(storage: &Storage, unit: &NewUnit) -> Result<Unit> {
+    let rule = rule()?;
+    if !rule.regions.iter().any(|r| r.code == unit.region) {
+        return Err(invalid(format!(
+            "地区代码“{}”不在地区代码表中",
+            unit.region
+        )));
+    }
+    if !rule.departments.iter().any(|d| d.code == unit.department) {
+        return Err(invalid(format!(
+            "部门代码“{}”不在部门代码表中",
+            unit.department
+        )));
+    }
+    if unit.name.trim().is_empty() {
+        return Err(invalid("单位名称不能为空".into()));
+    }
+    let id = storage.transaction(|tx| {
+        let created = tx.insert_unit(unit)?;
+        for waiting in tx.waiting_station_applications(&created.name)? {
+            let _filed_or_waiting = file_station_row(tx, waiting, &created)?;
+        }
+        Ok::<_, StorageError>(created.id)
+    })?;
+    Ok(storage.unit(id)?)
+}
+
+/// The admin files a waiting station application for a registered unit (e.g. the
+/// row spelled the unit's name differently).
+pub fn attach_station_application(
+    storage: &Storage,
+    id: i64,
+    unit_name: &str,
+) -> Result<StationApplication> {
+    Ok(storage.transaction(|tx| {
+        match tx.station_application_filed(id)? {
+            None => {
+                return Err(StorageError::NotFound {
+                    what: "station application",
+                    id: id.to_string(),
+                })
+            }
+            Some(Some(app)) => {
+                return Err(StorageError::Exists {
+                    what: "application",
+                    id: app.to_string(),
+                })
+            }
+            Some(None) => {}
+        }
+        let unit = tx
+            .unit_named(unit_name.trim())?
+            .ok_or_else(|| StorageError::NotFound {
+                what: "unit",
+                id: unit_name.trim().to_owned(),
+            })?;
+        file_station_row(tx, id, &unit)?.map_err(StorageError::Invalid)?;
+        tx.station_application(id)
+    })?)
+}
+
+fn unit_of(storage: &Storage, account: &Account) -> Result<Unit> {
+    match (account.role, account.unit_id) {
+        (Role::Unit, Some(id)) => Ok(storage.unit(id)?),
+        _ => Err(TransitionError::NotYourTurn.into()),
+    }
+}
+
+/// A unit files applications (one or a whole roster): all or none.
+pub fn submit_applications(
+    storage: &Storage,
+    account: &Account,
+    forms: Vec<CheckedForm>,
+) -> Result<Vec<i64>> {
+    let unit = unit_of(storage, account)?;
+    Ok(storage.transaction(|tx| {
+        let mut ids = Vec::with_capacity(forms.len());
+        for f in forms {
+            let id = tx.insert_submitted(unit.id, &f)?;
+            tx.log_decision(id, &account.username, "submit", None, None)?;
+            ids.push(id);
+        }
+        Ok::<_, StorageError>(ids)
+    })?)
+}
+
+pub fn application(storage: &Storage, account: &Account, id: i64) -> Result<ApplicationRow> {
+    storage.transaction(|tx| {
+        let rec = tx.application(id)?;
+        if !rules::oversees(account, &rec.unit) {
+            return Err(forbidden());
+        }
+        Ok(rec.row)
+    })
+}
+
+/// The applications `account` may see, newest first.
+pub fn applications(storage: &Storage, account: &Account) -> Result<Vec<ApplicationRow>> {
+    Ok(storage.transaction(|tx| {
+        let mut out = Vec::new();
+        for id in tx.application_ids()? {
+            let rec = tx.application(id)?;
+            if rules::oversees(account, &rec.unit) {
+                out.push(rec.row);
+            }
+        }
+        Ok::<_, StorageError>(out)
+    })?)
+}
+
+/// The unit edits a rejected or returned application (it stays with the unit until
+/// resubmitted). A new photo replaces the old; no photo keeps it.
+pub fn edit_application(
+    storage: &Storage,
+    account: &Account,
+    id: i64,
+    form: CheckedForm,
+) -> Result<ApplicationRow> {
+    storage.transaction(|tx| {
+        let rec = tx.application(id)?;
+        if account.role != Role::Unit || !rules::oversees(account, &rec.unit) {
+            return Err(forbidden());
+        }
+        if !rules::editable(rec.row.state) {
+            return Err(TransitionError::WrongState(rec.row.state).into());
+        }
+        tx.update_application_form(id, &form)?;
+        tx.log_decision(id, &account.username, "edit", None, None)?;
+        Ok(tx.application(id)?.row)
+    })
+}
+
+pub fn resubmit_application(
+    storage: &Storage,
+    account: &Account,
+    id: i64,
+) -> Result<ApplicationRow> {
+    storage.transaction(|tx| {
+        let rec = tx.application(id)?;
+        if account.role != Role::Unit || !rules::oversees(account, &rec.unit) {
+            return Err(forbidden());
+        }
+        let next = rules::resubmit(rec.row.state)?;
+        tx.set_application_state(id, next, None)?;
+        tx.log_decision(id, &account.username, "resubmit", None, None)?;
+        Ok(tx.application(id)?.row)
+    })
+}
+
+/// A bureau approves or rejects. The final approval allocates the number (once: a
+/// re-approval after a send-back keeps it), records the certificate and puts the
+/// issuance order in the feed for the stations serving the unit's region.
+pub fn decide_application(
+    storage: &Storage,
+    account: &Account,
+    id: i64,
+    approve: bool,
+    reason: Option<&str>,
+    today: NaiveDate,
+) -> Result<ApplicationRow> {
+    let hooks = hooks()?;
+    let rule = &hooks.rule;
+    storage.transaction(|tx| {
+        let rec = tx.application(id)?;
+        let level = rules::review_level(account.role).ok_or(TransitionError::NotYourTurn)?;
+        if !rules::oversees(account, &rec.unit) {
+            return Err(forbidden());
+        }
+        let path = review_path(rule, &rec.unit);
+        let next = rules::decide(rec.row.state, path, level, approve, reason)?;
+        tx.set_application_state(id, next, if approve { None } else { reason.map(str::trim) })?;
+        tx.log_decision(
+            id,
+            &account.username,
+            if approve { "approve" } else { "reject" },
+            Some(level),
+            reason,
+        )?;
+        if next != AppState::Approved {
+            return Ok(tx.application(id)?.row);
+        }
+        let checked = rec.row.form.clone().check(today).map_err(invalid)?;
+        let number = match &rec.row.number {
+            Some(n) => n.clone(),
+            None => allocate_number(tx, rule, &rec.unit)?,
+        };
+        let holder = checked.holder();
+        let certificate = checked.certificate(&number, &rec.unit.name, &account.org_name, today);
+        let photo = tx.application_photo(id)?;
+        tx.upsert_officer(&holder, photo.as_deref())?;
+        tx.upsert_approved_certificate(&number, &holder.id_number, id, &certificate)?;
+        let round = rec.round + 1;
+        tx.set_application_number(id, &number, round)?;
+        // 换证: the old certificate is cancelled before the new one is issued.
+        if let Some(old) = &checked.form.replaces {
+            let change = StatusChanged {
+                number: old.clone(),
+                kind: StatusKind::Replace,
+                reason: "换证".into(),
+                detail: serde_json::json!({ "new_number": number, "application": id }),
+                effective_on: today,
+                new_number: Some(number.clone()),
+            };
+            tx.apply_status(&hooks, "registry", &change)?;
+        }
+        let order = FeedBody::IssuanceOrder(Box::new(IssuanceOrder {
+            order_id: format!("{id}-{round}"),
+            application_id: id,
+            holder,
+            certificate,
+            photo_jpeg: photo.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+        }));
+        tx.push_feed(&order, Some(&rec.unit.region), None)?;
+        Ok(tx.application(id)?.row)
+    })
+}
+
+/// Sends an approved application back for editing, at the unit's request: once,
+/// before its card is written. Stations are told to drop the order.
+pub fn send_back_application(
+    storage: &Storage,
+    account: &Account,
+    id: i64,
+    reason: &str,
+) -> Result<ApplicationRow> {
+    storage.transaction(|tx| {
+        let rec = tx.application(id)?;
+        let allowed = match account.role {
+            Role::Unit => rules::oversees(account, &rec.unit),
+            _ => rules::oversees(account, &rec.unit) && rules::review_level(account.role).is_some(),
+        };
+        if !allowed {
+            return Err(forbidden());
+        }
+        if reason.trim().is_empty() {
+            return Err(TransitionError::ReasonRequired.into());
+        }
+        let issued = match &rec.row.number {
+            Some(n) => tx.certificate_past_approval(n)?,
+            None => false,
+        };
+        let next = rules::send_back(rec.row.state, rec.row.sent_back, issued)?;
+        tx.count_send_back(id)?;
+        tx.set_application_state(id, next, Some(reason.trim()))?;
+        tx.log_decision(
+            id,
+            &account.username,
+            "send_back",
+            rules::review_level(account.role),
+            Some(reason),
+        )?;
+        let withdrawn = FeedBody::OrderWithdrawn(OrderWithdrawn {
+            order_id: format!("{id}-{}", rec.round),
+            number: rec.row.number.clone().unwrap_or_default(),
+            reason: reason.trim().to_owned(),
+        });
+        tx.push_feed(&withdrawn, Some(&rec.unit.region), None)?;
+        Ok(tx.application(id)?.row)
+    })
+}
