@@ -1,9 +1,12 @@
 //! ecard's reference central registry (issue #6, docs/SYNC.md).
 //!
-//! - [`storage`]: everything persistent, behind one type (SQLite today).
+//! - [`storage`]: everything persistent, behind one type (SQLite today): SQL, row
+//!   mapping, transactions; no workflow decisions.
 //! - [`api`]: the HTTP surface: `/sync/v1/*` for stations (signed requests),
 //!   `/api/v1/*` for registry operators (bearer tokens), `/api/v1/admin/*` for the admin.
-//! - [`workflow`] and [`form`]: the application rules, pure.
+//! - [`workflow`]: `rules` (pure transitions) and `service` (the orchestrations that
+//!   call storage: filing, deciding, numbering, station rows); [`form`]: the
+//!   application form, pure.
 //! - [`keys`]: the registry's signing key and the admin token on disk.
 //! - [`server`]: binds and serves.
 //!

@@ -1,7 +1,10 @@
 //! All of the registry's storage, behind one type ([`Storage`]): SQLite in WAL mode
 //! with `synchronous=FULL` (a committed batch survives a crash or power loss).
 //! Nothing outside this module sees SQL, so a PostgreSQL back end would replace
-//! this module only.
+//! this module only. It persists and queries; the decisions (who may file or
+//! decide, which transition, when a number is allocated) are `crate::workflow`'s,
+//! which calls in here ([`Storage::transaction`] and the `Tx` adapters) and which
+//! this module never imports: ingest reaches it only through [`IngestHooks`].
 //!
 //! Every change runs in one IMMEDIATE transaction ([`Storage::write`]); the
 //! revocation entries a change adds get their list number when it commits.
