@@ -4,37 +4,13 @@
 use crate::date;
 use crate::keys::Serial;
 use crate::profile::tags;
-use crate::tlv::{self, Builder, Fields, Tag, TlvError};
+use crate::tlv::{self, Builder, Fields, TlvError};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Gender {
-    Male,
-    Female,
-}
-
-impl Gender {
-    /// GB/T 2261.1 code.
-    pub const fn code(self) -> u8 {
-        match self {
-            Gender::Male => 1,
-            Gender::Female => 2,
-        }
-    }
-
-    pub fn from_code(tag: Tag, code: u8) -> Result<Self, TlvError> {
-        match code {
-            1 => Ok(Gender::Male),
-            2 => Ok(Gender::Female),
-            _ => Err(TlvError::BadValue {
-                tag,
-                reason: "gender code is not 1 or 2",
-            }),
-        }
-    }
-}
+/// The domain's one Gender and CertificateKind: the card writes their codes.
+pub use ecard_domain::citizen_id::Gender;
+pub use ecard_domain::codes::CertificateKind;
 
 /// EF.HOLDER: who the certificate belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,52 +47,14 @@ impl Holder {
         )?;
         Ok(Self {
             name: f.text(tags::HOLDER_NAME)?,
-            gender: Gender::from_code(tags::HOLDER_GENDER, f.byte(tags::HOLDER_GENDER)?)?,
+            gender: Gender::from_code(f.byte(tags::HOLDER_GENDER)?).ok_or(TlvError::BadValue {
+                tag: tags::HOLDER_GENDER,
+                reason: "gender code is not 1 or 2",
+            })?,
             ethnicity: f.text(tags::HOLDER_ETHNICITY)?,
             birth_date: f.date(tags::HOLDER_BIRTH_DATE)?,
             id_number: f.text(tags::HOLDER_ID_NUMBER)?,
         })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CertificateKind {
-    /// 行政执法证
-    Enforcement,
-    /// 委托行政执法证
-    Entrusted,
-    /// 行政执法监督证
-    Supervision,
-}
-
-impl CertificateKind {
-    pub const fn code(self) -> u8 {
-        match self {
-            CertificateKind::Enforcement => 1,
-            CertificateKind::Entrusted => 2,
-            CertificateKind::Supervision => 3,
-        }
-    }
-
-    pub fn from_code(code: u8) -> Result<Self, TlvError> {
-        match code {
-            1 => Ok(CertificateKind::Enforcement),
-            2 => Ok(CertificateKind::Entrusted),
-            3 => Ok(CertificateKind::Supervision),
-            _ => Err(TlvError::BadValue {
-                tag: tags::CERT_KIND,
-                reason: "unknown certificate kind",
-            }),
-        }
-    }
-
-    pub const fn name_zh(self) -> &'static str {
-        match self {
-            CertificateKind::Enforcement => "行政执法证",
-            CertificateKind::Entrusted => "委托行政执法证",
-            CertificateKind::Supervision => "行政执法监督证",
-        }
     }
 }
 
@@ -184,7 +122,12 @@ impl Certificate {
         )?;
         Ok(Self {
             number: f.text(tags::CERT_NUMBER)?,
-            kind: CertificateKind::from_code(f.byte(tags::CERT_KIND)?)?,
+            kind: CertificateKind::from_code(f.byte(tags::CERT_KIND)?).ok_or(
+                TlvError::BadValue {
+                    tag: tags::CERT_KIND,
+                    reason: "unknown certificate kind",
+                },
+            )?,
             unit: f.text(tags::CERT_UNIT)?,
             entrusting_authority: f.text_opt(tags::CERT_ENTRUSTING_AUTHORITY)?,
             entrusting_nature: f.text_opt(tags::CERT_ENTRUSTING_NATURE)?,

@@ -6,7 +6,7 @@ use crate::keys::Serial;
 use crate::pki::ChainError;
 use crate::profile::{FileId, LifeCycle};
 use crate::records::{Certificate, Holder, Review, StatusRecord};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// The checks a verifier makes, in the order it makes them.
@@ -305,73 +305,9 @@ pub fn standing_of(checks: &[Check]) -> Standing {
     Standing::Valid
 }
 
-/// When the annual review is due. DOMAIN.md: by 31 March each year, every certificate
-/// issued before 31 December of the previous year must be reviewed; certificates
-/// issued in the current year are exempt. The deadline is configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewPolicy {
-    pub deadline_month: u32,
-    pub deadline_day: u32,
-}
-
-impl Default for ReviewPolicy {
-    fn default() -> Self {
-        Self {
-            deadline_month: 3,
-            deadline_day: 31,
-        }
-    }
-}
-
-/// Where a certificate stands with its annual review on a given day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ReviewStanding {
-    /// Issued this year: nothing due.
-    Exempt,
-    /// This year's (or, before the deadline, last year's) review is on record.
-    UpToDate { year: i32 },
-    /// This year's review is not done yet but the deadline has not passed.
-    Due { year: i32, deadline: NaiveDate },
-    /// A required review is missing past its deadline.
-    Overdue { year: i32 },
-}
-
-impl ReviewPolicy {
-    pub fn deadline(&self, year: i32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(year, self.deadline_month, self.deadline_day)
-            .or_else(|| NaiveDate::from_ymd_opt(year, self.deadline_month, 28))
-            .unwrap_or(NaiveDate::MIN)
-    }
-
-    /// `reviewed_years` are the years of passed reviews on record.
-    pub fn standing(
-        &self,
-        issue_date: NaiveDate,
-        reviewed_years: &[i32],
-        today: NaiveDate,
-    ) -> ReviewStanding {
-        let year = today.year();
-        // A certificate issued in year Y first needs the review of year Y + 1.
-        if issue_date.year() >= year {
-            return ReviewStanding::Exempt;
-        }
-        if reviewed_years.contains(&year) {
-            return ReviewStanding::UpToDate { year };
-        }
-        let deadline = self.deadline(year);
-        if today > deadline {
-            return ReviewStanding::Overdue { year };
-        }
-        // Before this year's deadline the previous year's review must be on record,
-        // unless the certificate was issued that previous year.
-        let previous = year - 1;
-        if issue_date.year() < previous && !reviewed_years.contains(&previous) {
-            return ReviewStanding::Overdue { year: previous };
-        }
-        ReviewStanding::Due { year, deadline }
-    }
-}
+/// When the annual review is due and where a certificate stands with it: the
+/// domain's one rule (DOMAIN.md), used by the verdict and the review schedule alike.
+pub use ecard_domain::validity::{ReviewPolicy, ReviewStanding};
 
 #[cfg(test)]
 mod tests {

@@ -664,7 +664,6 @@ fn detail_value_zh(key: &str, v: &Value) -> String {
             .find(|r| code_of(*r) == s)
             .map(|r| review_result_zh(*r)),
         "state" => CertificateState::parse(s)
-            .ok()
             .map(certificate_state_zh)
             .or_else(|| {
                 CARD_STATUSES

@@ -36,14 +36,35 @@ pub enum CitizenIdError {
     Checksum { expected: char, actual: char },
 }
 
-/// Gender, always derived from the ID (never typed by hand).
+/// Gender, always derived from the ID (never typed by hand). One type for the roster,
+/// the card (EF.HOLDER) and the records; the capitalised spellings are what roster rows
+/// stored before this was unified say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Gender {
+    #[serde(alias = "Male")]
     Male,
+    #[serde(alias = "Female")]
     Female,
 }
 
 impl Gender {
+    /// GB/T 2261.1 code (as written on the card).
+    pub const fn code(self) -> u8 {
+        match self {
+            Gender::Male => 1,
+            Gender::Female => 2,
+        }
+    }
+
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Gender::Male),
+            2 => Some(Gender::Female),
+            _ => None,
+        }
+    }
+
     /// The label used on forms: 男 / 女.
     pub fn label_zh(self) -> &'static str {
         match self {

@@ -222,17 +222,41 @@ impl From<Ethnicity> for String {
 }
 
 /// 证件类型.
+/// One type for the forms, the card (EF.CERT) and the protocol; the capitalised
+/// spellings are what forms stored before this was unified say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CertificateKind {
     /// 行政执法证
+    #[serde(alias = "Enforcement")]
     Enforcement,
     /// 委托行政执法证 (records the entrusting authority and its nature)
+    #[serde(alias = "Entrusted")]
     Entrusted,
     /// 行政执法监督证
+    #[serde(alias = "Supervision")]
     Supervision,
 }
 
 impl CertificateKind {
+    /// The code written on the card (EF.CERT, docs/PROFILE.md).
+    pub const fn code(self) -> u8 {
+        match self {
+            CertificateKind::Enforcement => 1,
+            CertificateKind::Entrusted => 2,
+            CertificateKind::Supervision => 3,
+        }
+    }
+
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(CertificateKind::Enforcement),
+            2 => Some(CertificateKind::Entrusted),
+            3 => Some(CertificateKind::Supervision),
+            _ => None,
+        }
+    }
+
     pub const ALL: [CertificateKind; 3] = [
         CertificateKind::Enforcement,
         CertificateKind::Entrusted,

@@ -171,6 +171,54 @@ impl ReviewPolicy {
     }
 }
 
+/// Where a certificate stands with its annual review on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReviewStanding {
+    /// Issued this year: nothing due.
+    Exempt,
+    /// This year's (or, before the deadline, last year's) review is on record.
+    UpToDate { year: i32 },
+    /// This year's review is not done yet but the deadline has not passed.
+    Due { year: i32, deadline: NaiveDate },
+    /// A required review is missing past its deadline.
+    Overdue { year: i32 },
+}
+
+impl ReviewPolicy {
+    /// `reviewed_years` are the years of passed reviews on record.
+    pub fn standing(
+        &self,
+        issue_date: NaiveDate,
+        reviewed_years: &[i32],
+        today: NaiveDate,
+    ) -> ReviewStanding {
+        let year = today.year();
+        // A certificate issued in year Y first needs the review of year Y + 1.
+        if issue_date.year() >= year {
+            return ReviewStanding::Exempt;
+        }
+        if reviewed_years.contains(&year) {
+            return ReviewStanding::UpToDate { year };
+        }
+        // A policy whose deadline cannot exist in `year` falls back to 31 March.
+        let deadline = self
+            .deadline(year)
+            .or_else(|| ReviewPolicy::default().deadline(year))
+            .unwrap_or(NaiveDate::MIN);
+        if today > deadline {
+            return ReviewStanding::Overdue { year };
+        }
+        // Before this year's deadline the previous year's review must be on record,
+        // unless the certificate was issued that previous year.
+        let previous = year - 1;
+        if issue_date.year() < previous && !reviewed_years.contains(&previous) {
+            return ReviewStanding::Overdue { year: previous };
+        }
+        ReviewStanding::Due { year, deadline }
+    }
+}
+
 /// Annual review status of one certificate for one year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

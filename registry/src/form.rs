@@ -2,9 +2,9 @@
 //! with the domain rules (citizen ID, ethnicity, posts, photo) before it is stored.
 
 use base64::Engine;
-use card_profile::records::{Certificate, CertificateKind, Gender, Holder};
+use card_profile::records::{Certificate, CertificateKind, Holder};
 use chrono::{Months, NaiveDate};
-use ecard_domain::citizen_id::{self, CitizenId};
+use ecard_domain::citizen_id::CitizenId;
 use ecard_domain::codes::{parse_posts, Ethnicity};
 use ecard_domain::roster::{ApplicationKind, RosterRow};
 use serde::{Deserialize, Serialize};
@@ -151,10 +151,7 @@ impl CheckedForm {
     pub fn holder(&self) -> Holder {
         Holder {
             name: self.form.name.trim().to_owned(),
-            gender: match self.citizen_id.gender() {
-                citizen_id::Gender::Male => Gender::Male,
-                citizen_id::Gender::Female => Gender::Female,
-            },
+            gender: self.citizen_id.gender(),
             ethnicity: self.form.ethnicity.trim().to_owned(),
             birth_date: self.citizen_id.birth_date(),
             id_number: self.citizen_id.as_str().to_owned(),
@@ -196,6 +193,7 @@ impl CheckedForm {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use card_profile::records::Gender;
 
     pub fn form() -> ApplicationForm {
         ApplicationForm {

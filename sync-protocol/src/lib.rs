@@ -9,6 +9,7 @@
 //! - [`index`]: a compact in-memory lookup over a revocation list.
 //! - [`signing`]: per-request station signatures (ECDSA P-256 over method, path,
 //!   timestamp, nonce and body hash).
+//! - [`state`]: a certificate's lifecycle state, and what each status change makes of it.
 //! - [`error`]: the error body every refusal carries, and this crate's error type.
 //! - `client` (feature `client`): the station's HTTP client for a registry — the one
 //!   piece with I/O, so that a station links the protocol, not the registry server.
@@ -21,6 +22,7 @@ pub mod feed;
 pub mod index;
 pub mod revocation;
 pub mod signing;
+pub mod state;
 
 pub use card_profile::pki::{PublicKey, SigningKey};
 pub use error::{ErrorBody, ProtocolError};

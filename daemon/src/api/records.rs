@@ -53,7 +53,7 @@ pub async fn certificates(
     let filter = match query.state.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             CertificateState::parse(s)
-                .map_err(|_| ApiError::invalid(format!("未知的证件状态：{s}")))?,
+                .ok_or_else(|| ApiError::invalid(format!("未知的证件状态：{s}")))?,
         ),
         None => None,
     };
@@ -190,7 +190,7 @@ fn schedule(state: &AppState, year: Option<i32>) -> Result<(i32, Vec<ScheduleIte
     if !(2000..=2100).contains(&year) {
         return Err(ApiError::invalid("年度超出范围"));
     }
-    let policy = state.station.config.domain_review_policy();
+    let policy = state.station.config.review_policy;
     let items = state
         .station
         .store
@@ -217,7 +217,7 @@ pub async fn review_schedule(
     Query(q): Query<ScheduleQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (year, items) = schedule(&state, q.year)?;
-    let deadline = state.station.config.domain_review_policy().deadline(year);
+    let deadline = state.station.config.review_policy.deadline(year);
     let items: Vec<Value> = items
         .iter()
         .map(|i| {

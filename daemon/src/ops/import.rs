@@ -6,7 +6,7 @@
 use super::{OpError, Station};
 use crate::store;
 use base64::Engine;
-use card_profile::records::{Gender, Holder};
+use card_profile::records::Holder;
 use ecard_domain::roster::{self, ImportOptions, ImportReport, Photos, RosterRow};
 use ecard_sync_protocol::events::{ApplicationSubmitted, EventBody};
 use serde::Serialize;
@@ -30,10 +30,7 @@ pub enum ImportError {
 fn holder_of(row: &RosterRow) -> Holder {
     Holder {
         name: row.name.clone(),
-        gender: match row.gender {
-            ecard_domain::citizen_id::Gender::Male => Gender::Male,
-            ecard_domain::citizen_id::Gender::Female => Gender::Female,
-        },
+        gender: row.gender,
         ethnicity: row.ethnicity.as_str().to_owned(),
         birth_date: row.birth_date,
         id_number: row.citizen_id.to_string(),

@@ -56,16 +56,6 @@ pub struct StationConfig {
     pub card_deadline: std::time::Duration,
 }
 
-impl StationConfig {
-    /// The same deadline in the domain crate's terms (review schedule, forms).
-    pub fn domain_review_policy(&self) -> ecard_domain::validity::ReviewPolicy {
-        ecard_domain::validity::ReviewPolicy {
-            deadline_month: self.review_policy.deadline_month,
-            deadline_day: self.review_policy.deadline_day,
-        }
-    }
-}
-
 impl Default for StationConfig {
     fn default() -> Self {
         Self {

@@ -5,7 +5,7 @@
 //! cancelled and voided numbers and serials go on the revocation list.
 
 use super::{select_one_of, OpError, Station};
-use crate::store::{self, CardState, CertificateState, Conflict, Tx};
+use crate::store::{self, CardState, CardStateOf, CertificateState, Conflict, Tx};
 use card_profile::channel::Link;
 use card_profile::records::CardState as OnCard;
 use card_profile::sequences::{self, StatusChange};
@@ -85,18 +85,13 @@ impl StatusRequest {
     }
 
     /// The certificate state before → after, or why the change does not apply.
+    /// (The one rule and table: `StatusKind::applies_to` / `state_after`.)
     fn transition(&self, from: CertificateState) -> Result<CertificateState, Conflict> {
-        use CertificateState::*;
-        match (self, from) {
-            (StatusRequest::Suspend { .. }, Issued) => Ok(Suspended),
-            (StatusRequest::Lift { .. }, Suspended) => Ok(Issued),
-            (StatusRequest::Cancel { .. }, Issued | Suspended | Approved) => Ok(Cancelled),
-            (StatusRequest::Reissue { .. }, Issued | Suspended) => Ok(Void),
-            (StatusRequest::Replace { .. }, Issued | Suspended) => Ok(Replaced),
-            (req, state) => Err(Conflict::StatusChangeNotAllowed {
-                state,
-                kind: req.kind(),
-            }),
+        let kind = self.kind();
+        if kind.applies_to(from) {
+            Ok(kind.state_after())
+        } else {
+            Err(Conflict::StatusChangeNotAllowed { state: from, kind })
         }
     }
 }

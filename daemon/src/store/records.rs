@@ -32,17 +32,8 @@ macro_rules! text_enum {
     };
 }
 
-text_enum!(
-    /// Where a certificate stands in the station's records.
-    CertificateState {
-        Approved = "approved",
-        Issued = "issued",
-        Suspended = "suspended",
-        Cancelled = "cancelled",
-        Void = "void",
-        Replaced = "replaced",
-    }
-);
+/// Where a certificate stands: the protocol's one type (the registry stores the same).
+pub use ecard_sync_protocol::state::CertificateState;
 
 text_enum!(
     /// A physical card's state in the records.
@@ -55,10 +46,14 @@ text_enum!(
     }
 );
 
-impl CertificateState {
-    /// The state the certificate's live cards take with it. (An approved
-    /// certificate has no card; its mapping is never used.)
-    pub fn card_state(self) -> CardState {
+/// The state the certificate's live cards take with it. (An approved certificate has
+/// no card; its mapping is never used.)
+pub trait CardStateOf {
+    fn card_state(self) -> CardState;
+}
+
+impl CardStateOf for CertificateState {
+    fn card_state(self) -> CardState {
         match self {
             CertificateState::Suspended => CardState::Suspended,
             CertificateState::Issued | CertificateState::Approved => CardState::Live,
@@ -125,6 +120,17 @@ pub struct JobRow {
     pub updated_at: String,
 }
 
+/// A stored certificate state code, or a column error.
+pub fn parse_certificate_state(code: &str) -> rusqlite::Result<CertificateState> {
+    CertificateState::parse(code).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(
+            0,
+            format!("CertificateState: {code}"),
+            rusqlite::types::Type::Text,
+        )
+    })
+}
+
 fn gender_str(g: Gender) -> &'static str {
     match g {
         Gender::Male => "male",
@@ -167,7 +173,7 @@ fn certificate_from(r: &Row<'_>) -> rusqlite::Result<CertificateRow> {
         certificate: serde_json::from_str(&json).map_err(|e| {
             rusqlite::Error::InvalidColumnType(0, e.to_string(), rusqlite::types::Type::Text)
         })?,
-        state: CertificateState::parse(&state)?,
+        state: parse_certificate_state(&state)?,
         replaces_id: r.get("replaces_id")?,
         updated_at: r.get("updated_at")?,
     })

@@ -49,7 +49,7 @@ pub fn certificate_summaries(
         Ok(CertificateSummary {
             id: r.get(0)?,
             number: r.get(1)?,
-            state: CertificateState::parse(&state)?,
+            state: super::parse_certificate_state(&state)?,
             officer_id: r.get(3)?,
             name: r.get(4)?,
             id_number: r.get(5)?,

@@ -6,7 +6,7 @@
 use super::SyncError;
 use crate::keyring;
 use crate::ops::{Station, REVOCATION_LIST_DATE};
-use crate::store::{self, CardState, CertificateState, Tx};
+use crate::store::{self, CardState, CardStateOf, CertificateState, Tx};
 use base64::Engine;
 use ecard_sync_protocol::events::StatusKind;
 use ecard_sync_protocol::feed::{FeedBody, FeedPage, IssuanceOrder, StatusChangeNotice};
@@ -128,13 +128,7 @@ fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
     let suspension = (n.kind == StatusKind::Suspend).then_some((n.reason.as_str(), n.effective_on));
     store::set_suspension(tx, &n.number, suspension, "registry")?;
     if let Some(cert) = store::certificate_by_number(tx.conn(), &n.number)? {
-        let cert_state = match n.kind {
-            StatusKind::Suspend => CertificateState::Suspended,
-            StatusKind::Lift => CertificateState::Issued,
-            StatusKind::Cancel => CertificateState::Cancelled,
-            StatusKind::Replace => CertificateState::Replaced,
-            StatusKind::Reissue => CertificateState::Void,
-        };
+        let cert_state = n.kind.state_after();
         let card_state = cert_state.card_state();
         // Recorded like a local change (not yet on any card here), so that the card,
         // if it is presented at this station, can be written with it.
