@@ -209,13 +209,8 @@ impl Tx<'_> {
             origin,
             at
         ])?;
-        let state = match p.kind {
-            StatusKind::Suspend => "suspended",
-            StatusKind::Lift => "issued",
-            StatusKind::Cancel => "cancelled",
-            StatusKind::Replace => "replaced",
-            StatusKind::Reissue => "void",
-        };
+        // The one table of what a change makes of a certificate (the protocol's).
+        let state = p.kind.state_after().as_str();
         tx.conn()
         .prepare_cached(
             "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
