@@ -1066,6 +1066,14 @@ async fn bad_cards_and_readers_get_their_own_errors_and_change_nothing() {
     a.demo.sim.insert_card(R1, genuine).unwrap();
     let (_, v) = verify(R1).await;
     assert_eq!(v["standing_label"], "已注销", "{v}");
+    // The photo of that verification is read after the verdict: wait for it, so that
+    // the tear below lands in the next verification, not in this photo read.
+    let photo_url = v["photo_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/api/v1");
+    let (s, p) = a.call(Method::GET, photo_url, Some(&inspector), None).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
     assert_eq!(a.snapshot(), before_revoked);
 
     // Card pulled during verification: an error, not a verdict.
