@@ -105,6 +105,12 @@ impl Clock {
         self.source != Source::System
     }
 
+    /// This clock stopped at its current instant: one moment whose date and stamp
+    /// agree (a transaction's time).
+    pub fn frozen_now(&self) -> Self {
+        Self::frozen(self.now())
+    }
+
     /// Now, in UTC.
     pub fn now(&self) -> DateTime<Utc> {
         match self.source {
@@ -173,6 +179,15 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(2));
         assert_eq!(c.stamp(), a);
         assert!(c.is_moved());
+    }
+
+    #[test]
+    fn frozen_now_keeps_one_moment_on_the_same_day() {
+        let moment = Clock::starting_on(date(2026, 12, 31)).frozen_now();
+        let a = moment.stamp();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert_eq!(moment.stamp(), a);
+        assert_eq!(moment.today(), date(2026, 12, 31));
     }
 
     #[test]

@@ -152,16 +152,16 @@ impl StatusKind {
         }
     }
 
+    pub const ALL: [StatusKind; 5] = [
+        StatusKind::Suspend,
+        StatusKind::Lift,
+        StatusKind::Cancel,
+        StatusKind::Replace,
+        StatusKind::Reissue,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            StatusKind::Suspend,
-            StatusKind::Lift,
-            StatusKind::Cancel,
-            StatusKind::Replace,
-            StatusKind::Reissue,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// True when the change ends the certificate: its number goes on the revocation list.

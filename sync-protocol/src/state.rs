@@ -99,13 +99,7 @@ mod tests {
             CertificateState::Void,
             CertificateState::Replaced,
         ] {
-            for k in [
-                StatusKind::Suspend,
-                StatusKind::Lift,
-                StatusKind::Cancel,
-                StatusKind::Replace,
-                StatusKind::Reissue,
-            ] {
+            for k in StatusKind::ALL {
                 assert!(!k.applies_to(from), "{k:?} from {from:?}");
             }
         }
@@ -116,13 +110,7 @@ mod tests {
 
     #[test]
     fn a_change_that_revokes_leaves_a_state_that_is_not_in_force() {
-        for k in [
-            StatusKind::Suspend,
-            StatusKind::Lift,
-            StatusKind::Cancel,
-            StatusKind::Replace,
-            StatusKind::Reissue,
-        ] {
+        for k in StatusKind::ALL {
             let after = k.state_after();
             assert_eq!(
                 k.revokes(),

@@ -162,12 +162,12 @@ impl Storage {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StorageError::from)?;
-        let now = self.clock.now();
+        let moment = self.clock.frozen_now();
         let mut wrapped = Tx {
             tx,
             revocations_added: false,
-            now: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            today: now.with_timezone(&chrono::Local).date_naive(),
+            now: moment.stamp(),
+            today: moment.today(),
         };
         let out = f(&mut wrapped)?;
         if wrapped.revocations_added {
