@@ -399,8 +399,8 @@ async fn a_failed_review_reads_review_failed_not_overdue() {
     f.station.review("reviewer", &req).await.unwrap();
     let out = f.station.verify(R).await.unwrap();
     assert_eq!(out.verdict.standing, Standing::ReviewFailed);
-    let view = ecardd::api::verdict_view(&out);
-    assert_eq!(view["standing_label"], "年审不合格");
+    let view = ecardd::api::views::VerdictView::from(&out);
+    assert_eq!(view.standing_label, "年审不合格");
     assert_eq!(ecardd::ops::verify_exit_status(out.verdict.standing), 16);
 }
 
@@ -561,8 +561,8 @@ mod status_changes {
             .await
             .unwrap();
         let out = f.station.verify(R).await.unwrap();
-        let view = ecardd::api::verdict_view(&out);
-        assert_eq!(view["standing_label"], "已注销");
+        let view = ecardd::api::views::VerdictView::from(&out);
+        assert_eq!(view.standing_label, "已注销");
         let text = ecardd::labels::verdict_text(&out.verdict);
         assert!(!text.contains("复制"), "{text}");
         assert!(text.contains("卡片已注销"), "{text}");

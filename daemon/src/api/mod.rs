@@ -12,9 +12,9 @@ mod readers;
 mod records;
 mod session;
 mod static_files;
+pub mod views;
 
 pub use crate::labels;
-pub use cards::{issue_view, photo_view, verdict_view};
 pub use error::ApiError;
 pub use session::COOKIE_NAME;
 

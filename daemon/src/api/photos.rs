@@ -3,12 +3,11 @@
 //! id until `GET /verify/{id}/photo` asks for it (which waits for it if need be).
 //! The last [`KEEP`] verifications are kept; older ids answer 404.
 
-use super::cards::photo_view;
 use super::error::ApiError;
+use super::views::PhotoView;
 use crate::ops::PhotoFollows;
 use axum::http::StatusCode;
 use ring::rand::{SecureRandom, SystemRandom};
-use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -21,7 +20,7 @@ pub const KEEP: usize = 32;
 const WAIT_AT_MOST: Duration = Duration::from_secs(60);
 
 /// The photo's answer, or the error parts of `ApiError` (which is not `Clone`).
-type Answer = Result<Value, (StatusCode, &'static str, String)>;
+type Answer = Result<PhotoView, (StatusCode, &'static str, String)>;
 
 #[derive(Default)]
 pub struct PhotoSlots {
@@ -43,7 +42,7 @@ impl PhotoSlots {
         let (tx, rx) = watch::channel(None);
         tokio::spawn(async move {
             let answer = match photo.wait().await {
-                Ok(p) => Ok(photo_view(&p)),
+                Ok(p) => Ok(PhotoView::from(&p)),
                 Err(e) => {
                     let e = ApiError::from(e);
                     Err((e.status, e.code, e.message))
@@ -61,7 +60,7 @@ impl PhotoSlots {
     }
 
     /// The photo's answer; waits while it is still being read.
-    pub async fn wait(&self, id: &str) -> Result<Value, ApiError> {
+    pub async fn wait(&self, id: &str) -> Result<PhotoView, ApiError> {
         let mut rx = {
             let slots = self.slots.lock().map_err(|_| poisoned())?;
             slots

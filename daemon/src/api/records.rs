@@ -23,21 +23,6 @@ pub async fn labels(_session: super::session::Session) -> Json<Value> {
 }
 
 /// Job rows with their state's and error's words beside the codes.
-pub fn jobs_view(jobs: &[store::JobView]) -> Value {
-    Value::Array(
-        jobs.iter()
-            .map(|j| {
-                let mut v = json!(j);
-                v["state_label"] = json!(store::JobState::parse(&j.state)
-                    .map(labels::job_state_zh)
-                    .unwrap_or(j.state.as_str()));
-                v["error_label"] = json!(j.error.as_deref().map(labels::reason_zh));
-                v
-            })
-            .collect(),
-    )
-}
-
 #[derive(Deserialize)]
 pub struct ListQuery {
     state: Option<String>,
@@ -94,7 +79,7 @@ pub async fn certificate(
             "cards": store::cards_of_certificate(c, id)?,
             "reviews": store::reviews_of(c, id)?,
             "status_changes": store::status_changes_of(c, id)?,
-            "jobs": jobs_view(&store::job_views(c, None, Some(id), None)?),
+            "jobs": super::views::job_rows(&store::job_views(c, None, Some(id), None)?),
         }))
     })?;
     Ok(Json(v))

@@ -1,0 +1,98 @@
+//! `ecardd serve`, `ecardd demo`, and the two commands that only look around:
+//! `ecardd readers` and `ecardd labels`.
+
+use super::clock;
+use super::output::{print, say, Failure};
+use super::station::{runtime, StationArgs};
+use clap::Args;
+use ecardd::labels;
+use std::net::SocketAddr;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    station: StationArgs,
+    /// Address to listen on; loopback unless configured otherwise.
+    #[arg(long, env = "ECARDD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seconds between sync rounds (when enrolled with a registry).
+    #[arg(long, default_value_t = 60)]
+    sync_interval: u64,
+}
+
+pub fn serve(a: ServeArgs) -> Result<(), Failure> {
+    let opts = ecardd::server::ServeOptions {
+        passphrase: a.station.passphrase()?,
+        config: a.station.config(),
+        db: a.station.db,
+        listen: a.listen,
+        sync_interval_secs: a.sync_interval,
+        clock: clock(),
+    };
+    runtime()?.block_on(ecardd::server::serve(opts))?;
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[arg(long, env = "ECARDD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Run issue → verify → review once on the terminal instead of serving.
+    #[arg(long)]
+    walkthrough: bool,
+}
+
+pub fn demo(a: DemoArgs) -> Result<(), Failure> {
+    let rt = runtime()?;
+    if a.walkthrough {
+        rt.block_on(ecardd::demo::walkthrough(clock()))?;
+    } else {
+        rt.block_on(ecardd::demo::serve(a.listen, clock()))?;
+    }
+    Ok(())
+}
+
+pub fn labels(json: bool) -> Result<(), Failure> {
+    let table = labels::table();
+    if json {
+        say!("{table}");
+    } else {
+        for (group, entries) in table.as_object().into_iter().flatten() {
+            for (code, word) in entries.as_object().into_iter().flatten() {
+                say!("{group}\t{code}\t{}", word.as_str().unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn readers(json: bool) -> Result<(), Failure> {
+    use ecardd::readers::ReaderBackend;
+    let readers = ecardd::readers::pcsc::PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE);
+    // One monitor round: readers are listed, then their cards polled.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    if !readers.service_up() {
+        return Err(Failure {
+            code: "pcsc_unavailable".into(),
+            message: "智能卡服务（pcscd）不可用".into(),
+            exit: 2,
+        });
+    }
+    let list = readers.list();
+    print(json, &list, |list| {
+        if list.is_empty() {
+            return "没有读卡器".to_owned();
+        }
+        list.iter()
+            .map(|r| {
+                format!(
+                    "{}\t{}",
+                    r.name,
+                    if r.card_present { "有卡" } else { "无卡" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}

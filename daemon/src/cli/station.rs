@@ -1,0 +1,83 @@
+//! What the station commands share: the database and passphrase options, opening
+//! the station, finding a certificate by number or id, a runtime.
+
+use super::clock;
+use super::output::Failure;
+use clap::Args;
+use ecardd::ops::{Station, StationConfig};
+use ecardd::store;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Clone)]
+pub struct StationArgs {
+    /// The station database.
+    #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+    pub db: PathBuf,
+    /// File holding the key passphrase; without it cards can be verified but not written.
+    #[arg(long, env = "ECARDD_PASSPHRASE_FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Name written into review records.
+    #[arg(long, default_value = "司法局")]
+    pub bureau: String,
+    /// Milliseconds a card gets to answer one command; then the operation fails with
+    /// card_timeout (卡片无响应) and the reader waits for the card to be pulled.
+    #[arg(long, env = "ECARDD_CARD_DEADLINE_MS", default_value_t = 5000)]
+    pub card_deadline_ms: u64,
+}
+
+impl StationArgs {
+    pub fn config(&self) -> StationConfig {
+        StationConfig {
+            bureau_name: self.bureau.clone(),
+            card_deadline: std::time::Duration::from_millis(self.card_deadline_ms),
+            ..StationConfig::default()
+        }
+    }
+
+    pub fn passphrase(&self) -> Result<Option<String>, Failure> {
+        self.passphrase_file.as_deref().map(read_secret).transpose()
+    }
+}
+
+/// A secret from a file: one line, its line ending dropped, never empty.
+pub fn read_secret(path: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::new("io", format!("无法读取口令文件 {}：{e}", path.display())))?;
+    let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+    if secret.is_empty() {
+        return Err(Failure::new(
+            "io",
+            format!("口令文件 {} 为空", path.display()),
+        ));
+    }
+    Ok(secret)
+}
+
+/// The station with its PC/SC readers, for one card command.
+pub fn open_station(args: &StationArgs) -> Result<Station, Failure> {
+    let passphrase = args.passphrase()?;
+    let station =
+        ecardd::server::open_station(&args.db, passphrase.as_deref(), args.config(), clock())?;
+    // The monitor thread lists the readers and polls their cards once before a
+    // command runs.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    Ok(station)
+}
+
+/// A certificate named by its number, or by its record id.
+pub fn certificate_id(station: &Station, key: &str) -> Result<i64, Failure> {
+    if let Some(row) = station
+        .store
+        .read(|c| store::certificate_by_number(c, key))?
+    {
+        return Ok(row.id);
+    }
+    key.parse::<i64>()
+        .ok()
+        .filter(|id| station.store.read(|c| store::certificate(c, *id)).is_ok())
+        .ok_or_else(|| Failure::new("not_found", format!("找不到证件 {key}")))
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Runtime::new().map_err(|e| Failure::new("runtime", e.to_string()))
+}

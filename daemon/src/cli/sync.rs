@@ -1,0 +1,177 @@
+//! `ecardd sync`: one round with the registry, the sync status, or enrolment.
+
+use super::clock;
+use super::output::{print, Failure};
+use super::station::{read_secret, runtime, StationArgs};
+use clap::{Args, Subcommand};
+use ecardd::ops::{Station, StationConfig};
+use ecardd::store::Store;
+use ecardd::sync::SyncError;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    station: StationArgs,
+    /// Print the status (last success, backlog, revocation list) instead.
+    #[arg(long)]
+    status: bool,
+    #[arg(long)]
+    json: bool,
+    #[command(subcommand)]
+    command: Option<SyncCmd>,
+}
+
+#[derive(Subcommand)]
+enum SyncCmd {
+    /// Generate this station's request key and pin the registry's list key; prints
+    /// the public key for `ecard-registry station add`.
+    Enroll {
+        #[arg(long)]
+        registry: String,
+        #[arg(long)]
+        station_id: String,
+        /// The registry key id given out of band; enrollment stops if it differs.
+        #[arg(long)]
+        registry_key_id: Option<String>,
+    },
+}
+
+/// What enrolment prints.
+#[derive(Serialize)]
+struct Enrolled {
+    station_id: String,
+    public_key: String,
+    registry_key_id: String,
+}
+
+pub fn sync(a: SyncArgs) -> Result<(), Failure> {
+    let store = Arc::new(Store::open(&a.station.db, clock())?);
+    if let Some(SyncCmd::Enroll {
+        registry,
+        station_id,
+        registry_key_id,
+    }) = a.command
+    {
+        return enroll(
+            &a.station,
+            &store,
+            a.json,
+            registry,
+            station_id,
+            registry_key_id,
+        );
+    }
+    if a.status {
+        let s = ecardd::sync::status(&store, clock().today())?;
+        print(a.json, &s, |s| {
+            format!(
+                "登记中心：{}\n上次成功：{}\n待上报：{} 条{}\n注销名单：第 {} 号，{}",
+                s.registry_url.as_deref().unwrap_or("未登记"),
+                s.last_success.as_deref().unwrap_or("从未"),
+                s.backlog,
+                match (&s.oldest_unsent_on, s.oldest_unsent_working_days) {
+                    (Some(on), Some(days)) => format!(
+                        "，最早一条 {on}，已 {days} 个工作日（须在 {} 个工作日内报送）{}",
+                        s.deadline_working_days,
+                        if s.deadline_at_risk {
+                            " ⚠ 即将或已经超期"
+                        } else {
+                            ""
+                        }
+                    ),
+                    _ => String::new(),
+                },
+                s.revocation_list_number
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "—".into()),
+                s.revocation_list_age_days
+                    .map(|d| format!("{d} 天前"))
+                    .unwrap_or_else(|| "无".into())
+            )
+        });
+        return Ok(());
+    }
+    let passphrase = read_secret(a.station.passphrase_file.as_deref().ok_or_else(|| {
+        Failure::new(
+            "invalid_request",
+            "同步须提供 --passphrase-file（解锁本站密钥）",
+        )
+    })?)?;
+    let (client, registry_key) = ecardd::sync::open(&store, &passphrase)?;
+    let trust = ecardd::keyring::trust_list(&store)?;
+    let station = Station::without_keys(
+        store,
+        ecardd::readers::Readers::none(),
+        trust,
+        StationConfig::default(),
+    );
+    let report = runtime()?.block_on(ecardd::sync::round(&station, &client, &registry_key))?;
+    print(a.json, &report, |r| {
+        format!(
+            "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}），注销名单新增 {} 条",
+            r.pushed, r.feed_items, r.orders, r.status_changes, r.revocations_added
+        )
+    });
+    Ok(())
+}
+
+fn enroll(
+    station: &StationArgs,
+    store: &Arc<Store>,
+    json: bool,
+    registry: String,
+    station_id: String,
+    registry_key_id: Option<String>,
+) -> Result<(), Failure> {
+    let passphrase = read_secret(station.passphrase_file.as_deref().ok_or_else(|| {
+        Failure::new(
+            "invalid_request",
+            "登记本站须提供 --passphrase-file（用于加密本站密钥）",
+        )
+    })?)?;
+    let rt = runtime()?;
+    let fetch = ecard_sync_protocol::client::RegistryClient::new(
+        &registry,
+        &station_id,
+        Arc::new(
+            card_profile::pki::SigningKey::generate()
+                .map_err(|e| Failure::new("error", e.to_string()))?,
+        ),
+        clock(),
+    )
+    .map_err(SyncError::from)?;
+    let key = rt.block_on(fetch.registry_key()).map_err(SyncError::from)?;
+    if let Some(expected) = registry_key_id {
+        if !expected.eq_ignore_ascii_case(&key.key_id) {
+            return Err(Failure::new(
+                "registry_key_mismatch",
+                format!(
+                    "登记中心密钥标识 {} 与给定的 {expected} 不符，未登记",
+                    key.key_id
+                ),
+            ));
+        }
+    }
+    let public = ecardd::sync::enroll(
+        store,
+        &registry,
+        &station_id,
+        &key,
+        &passphrase,
+        ecardd::keystore::KdfParams::default(),
+    )?;
+    let out = Enrolled {
+        station_id,
+        public_key: public,
+        registry_key_id: key.key_id,
+    };
+    print(json, &out, |o| {
+        format!(
+            "本站 {} 已登记；登记中心密钥标识 {}\n请登记中心管理员执行：ecard-registry station add --name {} --public-key {}",
+            o.station_id, o.registry_key_id, o.station_id, o.public_key
+        )
+    });
+    Ok(())
+}
