@@ -205,6 +205,18 @@ pub fn add_anchor(tx: &mut store::Tx<'_>, anchor: &TrustAnchor) -> store::Result
     Ok(())
 }
 
+/// Removes a root from the trust list; false when it was not on it.
+pub fn remove_anchor(tx: &mut store::Tx<'_>, key_id: &str) -> store::Result<bool> {
+    let key_id = key_id.to_ascii_lowercase();
+    let n = tx
+        .conn()
+        .execute("DELETE FROM trust_anchors WHERE key_id = ?1", [&key_id])?;
+    if n > 0 {
+        tx.audit("trust.anchor_removed", &key_id, json!({}))?;
+    }
+    Ok(n > 0)
+}
+
 pub fn trust_list(store: &Store) -> Result<TrustList, KeyringError> {
     Ok(TrustList::new(anchors(store)?))
 }

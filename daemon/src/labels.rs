@@ -379,7 +379,9 @@ pub fn record_zh(what: &str) -> &str {
         "officer" => "人员",
         "certificate" => "证件",
         "job" => "制证任务",
-        other => other,
+        "batch" => "批次",
+        "trust_anchor" => "信任根",
+        _ => "记录",
     }
 }
 

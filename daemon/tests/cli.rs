@@ -69,3 +69,58 @@ fn verify_exit_status_follows_the_standing_and_clears_the_failure_statuses() {
     assert_eq!(verify_exit_status(Standing::Suspended), 12);
     assert_eq!(verify_exit_status(Standing::ReviewFailed), 16);
 }
+
+/// `ecardd operator add` goes through the station's checks, as the admin page does:
+/// a bad user name, an unknown role and a short password are refused with their
+/// codes, and nothing is created; a good account is created with its audit row.
+#[test]
+fn operator_add_checks_what_the_admin_page_checks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ecard.db");
+    let good = dir.path().join("good");
+    std::fs::write(&good, "a-long-enough-passphrase\n").expect("write");
+    let short = dir.path().join("short");
+    std::fs::write(&short, "abc\n").expect("write");
+    let add = |username: &str, role: &str, password: &std::path::Path| {
+        Command::new(BIN)
+            .args(["operator", "add", "--username", username])
+            .args(["--display-name", "张三", "--role", role])
+            .arg("--db")
+            .arg(&db)
+            .arg("--password-file")
+            .arg(password)
+            .output()
+            .expect("run ecardd")
+    };
+    for (username, role, password, code) in [
+        ("a b", "issuer", &good, "invalid_request"),
+        ("x", "issuer", &good, "invalid_request"),
+        ("zhangsan", "boss", &good, "invalid_request"),
+        ("zhangsan", "issuer", &short, "password_too_short"),
+    ] {
+        let out = add(username, role, password);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{username} {role}: {stderr}");
+        assert!(stderr.contains(&format!("（{code}）")), "{stderr}");
+    }
+    let out = add("zhangsan", "issuer", &good);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = ecardd::store::Store::open(
+        &db,
+        ecard_clock::Clock::frozen_on(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date")),
+    )
+    .expect("open");
+    let ops = store.read(ecardd::store::list_operators).expect("list");
+    assert_eq!(ops.len(), 1, "only the good account: {ops:?}");
+    let audit = store
+        .read(|c| ecardd::store::recent_audit(c, 10, None))
+        .expect("audit");
+    assert!(
+        audit.iter().any(|a| a.action == "operator.created"),
+        "{audit:?}"
+    );
+}

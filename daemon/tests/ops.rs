@@ -822,7 +822,7 @@ mod status_changes {
             f.station
                 .change_status("issuer", f.certs[0], &reissue, None),
         );
-        assert!(second.is_ok());
+        assert!(second.is_ok(), "{second:?} first={first:?}");
         assert_eq!(first.unwrap_err().code(), "conflict");
         assert_eq!(count(&f.station, "SELECT COUNT(*) FROM status_changes"), 1);
         assert_eq!(

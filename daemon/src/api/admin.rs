@@ -1,48 +1,24 @@
 //! Administration: station settings, key and trust-list status (never the keys
-//! themselves), and operator accounts.
+//! themselves), and operator accounts. The checks and the audit rows are the
+//! station's (crate::ops::admin); these routes only check the session's permission.
 
 use super::error::ApiError;
 use super::session::OperatorView;
 use super::session::{need, Granted};
 use super::{ApiJson, AppState};
-use crate::auth::{self, Role};
-use crate::keyring;
-use crate::ops::MAX_REVOCATION_AGE_SETTING;
+use crate::ops::{NewOperator, OpError, OperatorChange, SettingsView};
 use crate::store;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use card_profile::pki::TrustAnchor;
 use serde::Deserialize;
-use serde_json::{json, Value};
-
-fn settings_view(state: &AppState) -> Result<Value, ApiError> {
-    let st = &state.station;
-    let keys = keyring::status(&st.store)?;
-    let trust: Vec<Value> = st
-        .trust_list()
-        .anchors
-        .iter()
-        .map(|a| json!({ "key_id": hex::encode(a.key_id), "name": a.name, "valid_from": a.valid_from, "valid_until": a.valid_until }))
-        .collect();
-    let signer = st.keys.as_ref().map(|k| &k.signer.certificate);
-    Ok(json!({
-        "bureau_name": st.config.bureau_name,
-        "max_revocation_age_days": st.max_revocation_age_days(),
-        "keys": {
-            "unlocked": st.keys.is_some(),
-            "stored_sealed": keys.master,
-            "signer": signer.map(|c| json!({ "subject": c.subject, "issuer_key_id": hex::encode(c.issuer),
-                        "valid_from": c.valid_from, "valid_until": c.valid_until })),
-        },
-        "trust": trust,
-    }))
-}
 
 pub async fn settings(
     State(state): State<AppState>,
     _session: Granted<need::ManageKeys>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(settings_view(&state)?))
+) -> Result<Json<SettingsView>, ApiError> {
+    Ok(Json(state.station.settings()?))
 }
 
 #[derive(Deserialize)]
@@ -54,68 +30,28 @@ pub async fn update_settings(
     State(state): State<AppState>,
     session: Granted<need::ManageKeys>,
     ApiJson(req): ApiJson<SettingsBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SettingsView>, ApiError> {
     if let Some(days) = req.max_revocation_age_days {
-        if !(1..=365).contains(&days) {
-            return Err(ApiError::invalid("注销名单有效天数须在 1 到 365 之间"));
-        }
-        state.station.store.write(session.actor(), |tx| {
-            tx.set_setting(MAX_REVOCATION_AGE_SETTING, &days.to_string())?;
-            tx.audit(
-                "settings.changed",
-                MAX_REVOCATION_AGE_SETTING,
-                json!({ "value": days }),
-            )?;
-            Ok(())
-        })?;
+        state
+            .station
+            .set_max_revocation_age(session.actor(), days)?;
     }
-    Ok(Json(settings_view(&state)?))
+    Ok(Json(state.station.settings()?))
 }
 
 pub async fn operators(
     State(state): State<AppState>,
     _session: Granted<need::ManageOperators>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<OperatorView>>, ApiError> {
     let list = state.station.store.read(store::list_operators)?;
-    Ok(Json(json!(list
-        .iter()
-        .map(OperatorView::from)
-        .collect::<Vec<_>>())))
+    Ok(Json(list.iter().map(OperatorView::from).collect()))
 }
 
-#[derive(Deserialize)]
-pub struct NewOperator {
-    username: String,
-    display_name: String,
-    role: String,
-    password: String,
-}
-
-fn valid_username(u: &str) -> bool {
-    (2..=32).contains(&u.len())
-        && u.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-}
-
-pub async fn create_operator(
-    State(state): State<AppState>,
-    session: Granted<need::ManageOperators>,
-    ApiJson(req): ApiJson<NewOperator>,
-) -> Result<(StatusCode, Json<OperatorView>), ApiError> {
-    let username = req.username.trim();
-    if !valid_username(username) {
-        return Err(ApiError::invalid(
-            "用户名须为 2–32 个字母、数字、下划线、连字符或点",
-        ));
-    }
-    let display = req.display_name.trim();
-    if display.is_empty() {
-        return Err(ApiError::invalid("请填写姓名"));
-    }
-    let role = Role::parse(&req.role)
-        .ok_or_else(|| ApiError::invalid(format!("未知的角色：{}", req.role)))?;
-    let password = req.password;
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+/// Password hashing is slow by design: off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, OpError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(|_| {
             ApiError::new(
@@ -123,87 +59,51 @@ pub async fn create_operator(
                 "internal",
                 "密码处理失败",
             )
-        })??;
-    let id = state.station.store.write(session.actor(), |tx| {
-        store::create_operator(tx, username, display, role, &hash)
-    })?;
-    let op = state.station.store.read(|c| store::operator(c, id))?;
-    Ok((StatusCode::CREATED, Json(OperatorView::from(&op))))
+        })?
+        .map_err(ApiError::from)
 }
 
-#[derive(Deserialize)]
-pub struct OperatorPatch {
-    disabled: Option<bool>,
-    password: Option<String>,
+pub async fn create_operator(
+    State(state): State<AppState>,
+    session: Granted<need::ManageOperators>,
+    ApiJson(req): ApiJson<NewOperator>,
+) -> Result<(StatusCode, Json<OperatorView>), ApiError> {
+    let actor = session.actor().to_owned();
+    let station = state.station.clone();
+    let op = blocking(move || station.create_operator(&actor, &req)).await?;
+    Ok((StatusCode::CREATED, Json(OperatorView::from(&op))))
 }
 
 pub async fn update_operator(
     State(state): State<AppState>,
     session: Granted<need::ManageOperators>,
     Path(id): Path<i64>,
-    ApiJson(req): ApiJson<OperatorPatch>,
+    ApiJson(req): ApiJson<OperatorChange>,
 ) -> Result<Json<OperatorView>, ApiError> {
-    if req.disabled == Some(true) && id == session.operator.id {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "不能停用自己的账户",
-        ));
-    }
-    let hash = match req.password {
-        Some(p) => Some(
-            tokio::task::spawn_blocking(move || auth::hash_password(&p))
-                .await
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "密码处理失败",
-                    )
-                })??,
-        ),
-        None => None,
-    };
-    state.station.store.write(session.actor(), |tx| {
-        if let Some(d) = req.disabled {
-            store::set_operator_disabled(tx, id, d)?;
-        }
-        if let Some(h) = &hash {
-            store::set_operator_password(tx, id, h)?;
-        }
-        Ok(())
-    })?;
-    let op = state.station.store.read(|c| store::operator(c, id))?;
+    let actor = session.actor().to_owned();
+    let acting = session.operator.id;
+    let station = state.station.clone();
+    let op = blocking(move || station.change_operator(&actor, acting, id, &req)).await?;
     Ok(Json(OperatorView::from(&op)))
 }
 
 pub async fn trust(
     State(state): State<AppState>,
     _session: Granted<need::ManageTrust>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(state.station.trust_list().anchors)))
+) -> Result<Json<Vec<TrustAnchor>>, ApiError> {
+    Ok(Json(state.station.trust_list().anchors))
 }
 
 /// Adds a province root (its public key only) to the trust list.
 pub async fn add_trust(
     State(state): State<AppState>,
     session: Granted<need::ManageTrust>,
-    ApiJson(anchor): ApiJson<card_profile::pki::TrustAnchor>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if card_profile::pki::key_id(&anchor.public_key) != anchor.key_id {
-        return Err(ApiError::invalid("根证书公钥与其标识不符"));
-    }
-    if anchor.valid_until < anchor.valid_from || anchor.name.trim().is_empty() {
-        return Err(ApiError::invalid("根证书的名称或有效期无效"));
-    }
-    state
-        .station
-        .store
-        .write(session.actor(), |tx| keyring::add_anchor(tx, &anchor))?;
-    reload_trust(&state)?;
+    ApiJson(anchor): ApiJson<TrustAnchor>,
+) -> Result<(StatusCode, Json<Vec<TrustAnchor>>), ApiError> {
+    state.station.add_trust_anchor(session.actor(), &anchor)?;
     Ok((
         StatusCode::CREATED,
-        Json(json!(state.station.trust_list().anchors)),
+        Json(state.station.trust_list().anchors),
     ))
 }
 
@@ -211,27 +111,9 @@ pub async fn remove_trust(
     State(state): State<AppState>,
     session: Granted<need::ManageTrust>,
     Path(key_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let removed = state.station.store.write(session.actor(), |tx| {
-        let n = tx.conn().execute(
-            "DELETE FROM trust_anchors WHERE key_id = ?1",
-            [&key_id.to_ascii_lowercase()],
-        )?;
-        if n > 0 {
-            tx.audit("trust.anchor_removed", &key_id, json!({}))?;
-        }
-        Ok(n)
-    })?;
-    if removed == 0 {
-        return Err(ApiError::not_found(format!("信任列表中没有 {key_id}")));
-    }
-    reload_trust(&state)?;
-    Ok(Json(json!(state.station.trust_list().anchors)))
-}
-
-fn reload_trust(state: &AppState) -> Result<(), ApiError> {
+) -> Result<Json<Vec<TrustAnchor>>, ApiError> {
     state
         .station
-        .set_trust_list(keyring::trust_list(&state.station.store)?);
-    Ok(())
+        .remove_trust_anchor(session.actor(), &key_id)?;
+    Ok(Json(state.station.trust_list().anchors))
 }

@@ -69,12 +69,12 @@ impl From<OpError> for ApiError {
     fn from(e: OpError) -> Self {
         let status = match &e {
             _ if e.is_card_timeout() => StatusCode::GATEWAY_TIMEOUT,
-            OpError::Reader(ReaderError::UnknownReader(_)) | OpError::NotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            OpError::Reader(ReaderError::UnknownReader(_)) => StatusCode::NOT_FOUND,
             OpError::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
             OpError::Reader(ReaderError::ServiceUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            OpError::Invalid(_) => StatusCode::BAD_REQUEST,
+            OpError::Invalid(_) | OpError::Auth(AuthError::PasswordTooShort { .. }) => {
+                StatusCode::BAD_REQUEST
+            }
             OpError::Store(StoreError::Conflict(_))
             | OpError::Conflict(_)
             | OpError::Reader(_)
@@ -82,7 +82,9 @@ impl From<OpError> for ApiError {
             | OpError::CardNotBlank
             | OpError::KeysLocked
             | OpError::CardVoided(_) => StatusCode::CONFLICT,
-            OpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            OpError::Store(_) | OpError::Keys(_) | OpError::Auth(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             OpError::Card(_) | OpError::VerificationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

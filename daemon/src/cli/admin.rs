@@ -5,8 +5,10 @@ use super::output::{print, say, Failure};
 use super::station::read_secret;
 use clap::Subcommand;
 use ecardd::labels;
-use ecardd::store::{self, Store};
+use ecardd::ops::{NewOperator, Station, StationConfig};
+use ecardd::store::Store;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Subcommand)]
 pub enum OperatorCmd {
@@ -33,16 +35,23 @@ pub fn operator(cmd: OperatorCmd) -> Result<(), Failure> {
         role,
         password_file,
     } = cmd;
-    let role = ecardd::auth::Role::parse(&role)
-        .ok_or_else(|| Failure::new("invalid_request", format!("未知的角色：{role}")))?;
-    let password = read_secret(&password_file)?;
-    let hash = ecardd::auth::hash_password(&password)
-        .map_err(|e| Failure::new(e.code(), e.message_zh()))?;
-    let store = Store::open(&db, clock())?;
-    store.write("cli", |tx| {
-        store::create_operator(tx, &username, &display_name, role, &hash)
-    })?;
-    say!("已创建账户 {username}（{}）", labels::role_zh(role));
+    let station = Station::without_keys(
+        Arc::new(Store::open(&db, clock())?),
+        ecardd::readers::Readers::none(),
+        card_profile::pki::TrustList::default(),
+        StationConfig::default(),
+    );
+    // The same checks as the admin page: name, role, password policy.
+    let op = station.create_operator(
+        "cli",
+        &NewOperator {
+            username,
+            display_name,
+            role,
+            password: read_secret(&password_file)?,
+        },
+    )?;
+    say!("已创建账户 {}（{}）", op.username, labels::role_zh(op.role));
     Ok(())
 }
 

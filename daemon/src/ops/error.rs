@@ -19,17 +19,19 @@ pub enum OpError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("invalid request: {0}")]
-    Invalid(String),
+    Invalid(#[from] super::invalid::Invalid),
     #[error("conflict: {0:?}")]
     Conflict(crate::store::Conflict),
-    #[error("not found: {0}")]
-    NotFound(String),
     #[error("card in the reader does not belong to this certificate")]
     WrongCard,
     #[error("card is not blank")]
     CardNotBlank,
     #[error("card {0} is voided")]
     CardVoided(String),
+    #[error("keys: {0}")]
+    Keys(#[from] crate::keyring::KeyringError),
+    #[error("account: {0}")]
+    Auth(#[from] crate::auth::AuthError),
     #[error("station keys are locked")]
     KeysLocked,
     #[error("written card failed its verification")]
@@ -92,10 +94,12 @@ impl OpError {
             OpError::Card(CardError::WrongLifeCycle { .. }) => "wrong_card_state",
             OpError::Card(CardError::FileTooLarge { .. }) => "data_too_large",
             OpError::Card(_) => "card_error",
-            OpError::Store(StoreError::NotFound { .. }) | OpError::NotFound(_) => "not_found",
+            OpError::Store(StoreError::NotFound { .. }) => "not_found",
             OpError::Store(StoreError::Conflict(_)) | OpError::Conflict(_) => "conflict",
             OpError::Store(_) => "store_error",
             OpError::Invalid(_) => "invalid_request",
+            OpError::Keys(_) => "keys_error",
+            OpError::Auth(e) => e.code(),
             OpError::WrongCard => "wrong_card",
             OpError::CardNotBlank => "card_not_blank",
             OpError::VerificationFailed(_) => "verification_failed",
@@ -137,8 +141,9 @@ impl OpError {
                 labels::conflict_zh(c)
             }
             OpError::Store(_) => "数据库错误，操作未生效".into(),
-            OpError::Invalid(m) => format!("请求无效：{m}"),
-            OpError::NotFound(m) => format!("找不到：{m}"),
+            OpError::Invalid(i) => i.message_zh(),
+            OpError::Keys(e) => e.message_zh(),
+            OpError::Auth(e) => e.message_zh(),
             OpError::WrongCard => "读卡器中的卡片不属于该证件".into(),
             OpError::CardNotBlank => "读卡器中的卡片不是空白卡，请换一张空白卡".into(),
             OpError::VerificationFailed(_) => "写卡后核验未通过，卡片已作废处理".into(),

@@ -7,6 +7,7 @@
 //! without writing twice. Resuming with another card voids the first card's serial on
 //! the revocation list, so a card whose fate is unknown can never pass a field check.
 
+use super::invalid::Invalid;
 use super::{OpError, Station};
 use crate::labels;
 use crate::store::{self, CertificateState, Conflict, JobState, Tx};
@@ -401,7 +402,7 @@ impl Station {
         readers: &[String],
     ) -> Result<i64, OpError> {
         if certificate_ids.is_empty() {
-            return Err(OpError::Invalid("批次中没有证件".into()));
+            return Err(OpError::Invalid(Invalid::EmptyBatch));
         }
         self.check_batch_readers(readers)?;
         self.keys()?;
@@ -432,7 +433,10 @@ impl Station {
         readers: &[String],
     ) -> Result<(), OpError> {
         if self.batch_progress(batch_id)?.total == 0 {
-            return Err(OpError::NotFound(format!("批次 {batch_id}")));
+            return Err(OpError::Store(store::StoreError::NotFound {
+                what: "batch",
+                id: batch_id.to_string(),
+            }));
         }
         self.check_batch_readers(readers)?;
         self.keys()?;
@@ -445,7 +449,7 @@ impl Station {
     /// A batch needs at least one reader, and only readers this station has.
     fn check_batch_readers(&self, readers: &[String]) -> Result<(), OpError> {
         if readers.is_empty() {
-            return Err(OpError::Invalid("未选择读卡器".into()));
+            return Err(OpError::Invalid(Invalid::NoReader));
         }
         let known: Vec<String> = self.readers.list().into_iter().map(|r| r.name).collect();
         match readers.iter().find(|r| !known.contains(r)) {

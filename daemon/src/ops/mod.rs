@@ -3,15 +3,19 @@
 //! (card_profile::sequences), and records the result in one store transaction with
 //! its audit and outbox rows.
 
+mod admin;
 mod error;
 mod import;
+mod invalid;
 mod issue;
 mod review;
 mod status;
 mod verify;
 
+pub use admin::{NewOperator, OperatorChange, SettingsView, REVOCATION_AGE_LIMIT_DAYS};
 pub use error::OpError;
 pub use import::{ImportError, ImportOutcome};
+pub use invalid::Invalid;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use review::ReviewRequest;
 pub use status::{CardWriteFailure, StatusOutcome, StatusRequest};

@@ -3,6 +3,7 @@
 //! learns the serial: a crash in between leaves a record marked "not on the card yet",
 //! never a card review the records do not know.
 
+use super::invalid::Invalid;
 use super::{select_one_of, OpError, Station};
 use crate::store::{self, CardState, CertificateState, Conflict};
 use card_profile::channel::Link;
@@ -49,7 +50,7 @@ impl Station {
         let serial_bytes: [u8; 8] = hex::decode(&live.serial)
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| OpError::Invalid("卡号格式错误".into()))?;
+            .ok_or_else(|| OpError::Invalid(Invalid::StoredSerial))?;
         if let Some(reader) = &req.reader {
             // Before anything is recorded: keys to sign with, and this certificate's
             // card in the reader.

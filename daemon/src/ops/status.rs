@@ -4,6 +4,7 @@
 //! number). Always recorded; written to the card when the card is in a reader;
 //! cancelled and voided numbers and serials go on the revocation list.
 
+use super::invalid::Invalid;
 use super::{select_one_of, OpError, Station};
 use crate::store::{self, CardState, CardStateOf, CertificateState, Conflict, Tx};
 use card_profile::channel::Link;
@@ -123,11 +124,11 @@ impl Station {
         reader: Option<&str>,
     ) -> Result<StatusOutcome, OpError> {
         if req.reason().is_empty() {
-            return Err(OpError::Invalid("请填写原因".into()));
+            return Err(OpError::Invalid(Invalid::ReasonMissing));
         }
         if let StatusRequest::Cancel { destination, .. } = req {
             if destination.trim().is_empty() {
-                return Err(OpError::Invalid("请填写被注销人员去向".into()));
+                return Err(OpError::Invalid(Invalid::DestinationMissing));
             }
         }
         let cert = self.store.read(|c| store::certificate(c, certificate_id))?;
@@ -146,7 +147,8 @@ impl Station {
             self.card_of(reader, &serials).await?;
         }
 
-        let rule = NumberingRule::sichuan_default().map_err(|e| OpError::Invalid(e.to_string()))?;
+        let rule = NumberingRule::sichuan_default()
+            .map_err(|e| OpError::Invalid(Invalid::NumberingRule(e.to_string())))?;
         let (change_id, new_id, new_number) = self.store.write(actor, |tx| {
             // What was checked above may have changed while the card was checked (a
             // double-clicked 补证 must not approve two successors).

@@ -260,6 +260,17 @@ impl Tx<'_> {
         Ok(event_id)
     }
 
+    /// An admin's change of a setting, with its audit row.
+    pub fn change_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.set_setting(key, value)?;
+        self.audit(
+            "settings.changed",
+            key,
+            serde_json::json!({ "value": value }),
+        )?;
+        Ok(())
+    }
+
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
         self.tx.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)

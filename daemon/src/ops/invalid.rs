@@ -1,0 +1,59 @@
+//! Why a request was refused before anything was read or written: one variant per
+//! rule, so a program matches the rule and the words are made once, at the edge
+//! (`Invalid::message_zh`).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "invalid", rename_all = "snake_case")]
+pub enum Invalid {
+    #[error("a batch needs at least one certificate")]
+    EmptyBatch,
+    #[error("no reader chosen")]
+    NoReader,
+    #[error("stored card serial is malformed")]
+    StoredSerial,
+    #[error("a status change needs a reason")]
+    ReasonMissing,
+    #[error("a cancellation needs the person's destination")]
+    DestinationMissing,
+    #[error("numbering rule: {0}")]
+    NumberingRule(String),
+    #[error("user name must be 2-32 letters, digits, '_', '-' or '.'")]
+    Username,
+    #[error("display name is empty")]
+    DisplayNameMissing,
+    #[error("unknown role {0}")]
+    UnknownRole(String),
+    #[error("revocation list age limit out of range")]
+    RevocationAgeLimit { min: i64, max: i64 },
+    #[error("trust anchor key id does not match its key")]
+    AnchorKeyId,
+    #[error("trust anchor name or validity invalid")]
+    AnchorFields,
+    #[error("an operator cannot disable their own account")]
+    DisableSelf,
+}
+
+impl Invalid {
+    /// What the user reads.
+    pub fn message_zh(&self) -> String {
+        match self {
+            Invalid::EmptyBatch => "批次中没有证件".into(),
+            Invalid::NoReader => "未选择读卡器".into(),
+            Invalid::StoredSerial => "记录中的卡号格式错误".into(),
+            Invalid::ReasonMissing => "请填写原因".into(),
+            Invalid::DestinationMissing => "请填写被注销人员去向".into(),
+            Invalid::NumberingRule(m) => format!("编号规则无效：{m}"),
+            Invalid::Username => "用户名须为 2–32 个字母、数字、下划线、连字符或点".into(),
+            Invalid::DisplayNameMissing => "请填写姓名".into(),
+            Invalid::UnknownRole(r) => format!("未知的角色：{r}"),
+            Invalid::RevocationAgeLimit { min, max } => {
+                format!("注销名单有效天数须在 {min} 到 {max} 之间")
+            }
+            Invalid::AnchorKeyId => "根证书公钥与其标识不符".into(),
+            Invalid::AnchorFields => "根证书的名称或有效期无效".into(),
+            Invalid::DisableSelf => "不能停用自己的账户".into(),
+        }
+    }
+}
