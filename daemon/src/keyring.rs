@@ -15,7 +15,6 @@ use card_profile::pki::{
 };
 use chrono::{Months, NaiveDate};
 use ring::rand::{SecureRandom, SystemRandom};
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -166,17 +165,11 @@ pub fn init_station(
     let sealed_signer = keystore::seal_with(SIGNER_KEY, signer_key.pkcs8(), passphrase, kdf)?;
     let anchor = root.anchor();
     store.write(actor, |tx| {
-        let now = tx.now().to_owned();
         for (name, sealed, public) in [
             ("master", &sealed_master, None),
             ("signer", &sealed_signer, Some(hex::encode(&cert.raw))),
         ] {
-            tx.conn()
-                .execute(
-                    "INSERT INTO sealed_keys (name, sealed_json, public_json, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![name, serde_json::to_string(sealed)?, public, now],
-                )
-                .map_err(store::on_conflict(|| store::Conflict::KeysExist))?;
+            store::insert_sealed_key(tx, name, &serde_json::to_string(sealed)?, public.as_deref())?;
         }
         add_anchor(tx, &anchor)?;
         tx.audit(
@@ -191,30 +184,12 @@ pub fn init_station(
 
 /// Adds (or replaces) a trusted root.
 pub fn add_anchor(tx: &mut store::Tx<'_>, anchor: &TrustAnchor) -> store::Result<()> {
-    let key_id = hex::encode(anchor.key_id);
-    tx.conn().execute(
-        "INSERT INTO trust_anchors (key_id, anchor_json) VALUES (?1, ?2)
-         ON CONFLICT(key_id) DO UPDATE SET anchor_json = excluded.anchor_json",
-        rusqlite::params![key_id, serde_json::to_string(anchor)?],
-    )?;
-    tx.audit(
-        "trust.anchor_added",
-        &key_id,
-        json!({ "name": anchor.name }),
-    )?;
-    Ok(())
+    store::put_trust_anchor(tx, anchor)
 }
 
 /// Removes a root from the trust list; false when it was not on it.
 pub fn remove_anchor(tx: &mut store::Tx<'_>, key_id: &str) -> store::Result<bool> {
-    let key_id = key_id.to_ascii_lowercase();
-    let n = tx
-        .conn()
-        .execute("DELETE FROM trust_anchors WHERE key_id = ?1", [&key_id])?;
-    if n > 0 {
-        tx.audit("trust.anchor_removed", &key_id, json!({}))?;
-    }
-    Ok(n > 0)
+    store::delete_trust_anchor(tx, key_id)
 }
 
 pub fn trust_list(store: &Store) -> Result<TrustList, KeyringError> {
@@ -222,11 +197,7 @@ pub fn trust_list(store: &Store) -> Result<TrustList, KeyringError> {
 }
 
 fn anchors(store: &Store) -> Result<Vec<TrustAnchor>, KeyringError> {
-    let texts: Vec<String> = store.read(|c| {
-        let mut stmt = c.prepare("SELECT anchor_json FROM trust_anchors ORDER BY key_id")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })?;
+    let texts = store.read(store::trust_anchor_texts)?;
     texts
         .iter()
         .map(|t| serde_json::from_str(t).map_err(|e| KeyringError::Malformed(e.to_string())))
@@ -234,14 +205,7 @@ fn anchors(store: &Store) -> Result<Vec<TrustAnchor>, KeyringError> {
 }
 
 fn sealed(store: &Store, name: &str) -> Result<Option<(SealedKey, Option<String>)>, KeyringError> {
-    let row: Option<(String, Option<String>)> = store.read(|c| {
-        Ok(c.query_row(
-            "SELECT sealed_json, public_json FROM sealed_keys WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-    })?;
+    let row = store.read(|c| store::sealed_key(c, name))?;
     row.map(|(s, p)| Ok((SealedKey::from_json(&s)?, p)))
         .transpose()
 }

@@ -72,31 +72,31 @@ impl Station {
         if !report.issues.is_empty() {
             return Err(ImportError::Rejected(report));
         }
-        let ids = self.store.write(actor, |tx| {
-            let mut ids = Vec::with_capacity(rows.len());
-            for (row, photo) in rows.iter().zip(&chip_photos) {
-                let officer = store::upsert_officer(tx, &holder_of(row), photo.as_deref())?;
-                let kind = row.kind.as_str();
-                let row_json = serde_json::to_value(row)?;
-                let event_id = tx.outbox(&EventBody::ApplicationSubmitted(ApplicationSubmitted {
-                    kind: row.kind,
-                    row: Box::new(row.clone()),
-                    photo_jpeg: photo
-                        .as_ref()
-                        .map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
-                    defaults: None,
-                }))?;
-                let id: i64 = tx.conn().query_row(
-                    "INSERT INTO applications (officer_id, kind, row_json, state, event_id, created_at)
-                     VALUES (?1, ?2, ?3, 'submitted', ?4, ?5) RETURNING id",
-                    rusqlite::params![officer, kind, row_json.to_string(), event_id, tx.now()],
-                    |r| r.get(0),
+        let ids = self
+            .store
+            .write(actor, |tx| {
+                let mut ids = Vec::with_capacity(rows.len());
+                for (row, photo) in rows.iter().zip(&chip_photos) {
+                    let officer = store::upsert_officer(tx, &holder_of(row), photo.as_deref())?;
+                    let event_id =
+                        tx.outbox(&EventBody::ApplicationSubmitted(ApplicationSubmitted {
+                            kind: row.kind,
+                            row: Box::new(row.clone()),
+                            photo_jpeg: photo
+                                .as_ref()
+                                .map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+                            defaults: None,
+                        }))?;
+                    ids.push(store::insert_application(tx, officer, row, &event_id)?);
+                }
+                tx.audit(
+                    "roster.imported",
+                    &format!("{} rows", rows.len()),
+                    json!({ "applications": ids }),
                 )?;
-                ids.push(id);
-            }
-            tx.audit("roster.imported", &format!("{} rows", rows.len()), json!({ "applications": ids }))?;
-            Ok(ids)
-        }).map_err(OpError::from)?;
+                Ok(ids)
+            })
+            .map_err(OpError::from)?;
         Ok(ImportOutcome {
             imported: ids.len(),
             application_ids: ids,

@@ -19,7 +19,6 @@ use card_profile::sequences::{self, Card, IssueData, VerifyContext};
 use card_profile::sod::SecurityObject;
 use card_profile::verdict::{Standing, Verdict};
 use ecard_sync_protocol::events::{CardIssued, CardVoided, EventBody};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 use std::time::Duration;
@@ -90,7 +89,7 @@ impl Station {
     ) -> Result<i64, OpError> {
         Ok(self
             .store
-            .write(actor, |tx| open_job_in(tx, certificate_id, batch_id))?)
+            .write(actor, |tx| store::open_job(tx, certificate_id, batch_id))?)
     }
 
     /// Writes the job's certificate at `reader` and records the outcome. Refused
@@ -409,7 +408,7 @@ impl Station {
         let batch_id = self.store.write(actor, |tx| {
             let batch = store::insert_batch(tx, name)?;
             for id in certificate_ids {
-                open_job_in(tx, *id, Some(batch))?;
+                store::open_job(tx, *id, Some(batch))?;
             }
             tx.audit(
                 "batch.created",
@@ -507,43 +506,15 @@ impl Station {
     /// Moves one job from `queued` or `interrupted` to `writing` at `reader`; false
     /// when it is in any other state (being written, done, failed).
     fn claim_job(&self, actor: &str, job_id: i64, reader: &str) -> Result<bool, OpError> {
-        Ok(self.store.write(actor, |tx| {
-            let n = tx.conn().execute(
-                "UPDATE jobs SET state = 'writing', reader = ?2, updated_at = ?3
-                 WHERE id = ?1 AND state IN ('queued', 'interrupted')",
-                rusqlite::params![job_id, reader, tx.now()],
-            )?;
-            if n == 1 {
-                tx.audit(
-                    "job.claimed",
-                    &job_id.to_string(),
-                    json!({ "reader": reader }),
-                )?;
-            }
-            Ok(n == 1)
-        })?)
+        Ok(self
+            .store
+            .write(actor, |tx| store::claim_job(tx, job_id, reader))?)
     }
 
     fn claim_next(&self, actor: &str, batch_id: i64, reader: &str) -> Result<Option<i64>, OpError> {
-        Ok(self.store.write(actor, |tx| {
-            let id: Option<i64> = tx
-                .conn()
-                .query_row(
-                    "UPDATE jobs SET state = 'writing', reader = ?2, updated_at = ?3
-                     WHERE id = (SELECT id FROM jobs WHERE batch_id = ?1
-                                   AND (state = 'queued'
-                                        OR (state = 'interrupted' AND (card_serial IS NULL OR reader IS ?2)))
-                                 ORDER BY (reader IS ?2) DESC, id LIMIT 1)
-                     RETURNING id",
-                    rusqlite::params![batch_id, reader, tx.now()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(id) = id {
-                tx.audit("job.claimed", &id.to_string(), json!({ "batch": batch_id, "reader": reader }))?;
-            }
-            Ok(id)
-        })?)
+        Ok(self
+            .store
+            .write(actor, |tx| store::claim_next_in_batch(tx, batch_id, reader))?)
     }
 
     pub fn batch_progress(&self, batch_id: i64) -> Result<BatchProgress, OpError> {
@@ -564,41 +535,6 @@ impl Station {
         }
         Ok(p)
     }
-}
-
-fn open_job_in(tx: &mut Tx<'_>, certificate_id: i64, batch_id: Option<i64>) -> store::Result<i64> {
-    let cert = store::certificate(tx.conn(), certificate_id)?;
-    if cert.state != CertificateState::Approved {
-        return Err(Conflict::NotIssuable {
-            number: cert.certificate.number,
-            state: cert.state,
-        }
-        .into());
-    }
-    let open: Option<i64> = tx
-        .conn()
-        .query_row(
-            "SELECT id FROM jobs WHERE certificate_id = ?1 AND state IN ('queued','writing','interrupted')",
-            [certificate_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(id) = open {
-        if batch_id.is_some() {
-            tx.conn().execute(
-                "UPDATE jobs SET batch_id = ?1 WHERE id = ?2",
-                rusqlite::params![batch_id, id],
-            )?;
-        }
-        return Ok(id);
-    }
-    let id = store::insert_job(tx, certificate_id, batch_id)?;
-    tx.audit(
-        "job.queued",
-        &id.to_string(),
-        json!({ "certificate": certificate_id, "batch": batch_id }),
-    )?;
-    Ok(id)
 }
 
 fn void_serial(

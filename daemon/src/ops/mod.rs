@@ -190,19 +190,7 @@ impl Station {
     /// card may be half written. Called once at start.
     pub fn recover_after_restart(&self) -> Result<usize, OpError> {
         Ok(self.store.write("system", |tx| {
-            let n = tx.conn().execute(
-                "UPDATE jobs SET state = 'interrupted', error = ?2, updated_at = ?1
-                 WHERE state = 'writing'",
-                rusqlite::params![tx.now(), crate::labels::PROCESS_RESTARTED],
-            )?;
-            if n > 0 {
-                tx.audit(
-                    "jobs.recovered",
-                    "jobs",
-                    serde_json::json!({ "interrupted": n }),
-                )?;
-            }
-            Ok(n)
+            crate::store::interrupt_writing_jobs(tx, crate::labels::PROCESS_RESTARTED)
         })?)
     }
 }

@@ -103,16 +103,7 @@ impl Station {
                 })
                 .await??;
             self.store.write(actor, |tx| {
-                tx.conn().execute(
-                    "UPDATE reviews SET card_serial = ?1 WHERE id = ?2",
-                    rusqlite::params![live.serial, review_id],
-                )?;
-                tx.audit(
-                    "review.written",
-                    &live.serial,
-                    json!({ "review": review_id, "year": year }),
-                )?;
-                Ok(())
+                store::review_written(tx, review_id, year, &live.serial)
             })?;
         }
         Ok(review)
@@ -130,24 +121,12 @@ impl Station {
     ) -> Result<i64, OpError> {
         let year = review.year;
         Ok(self.store.write(actor, |tx| {
-            let id: i64 = tx
-                .conn()
-                .query_row(
-                    "INSERT INTO reviews (certificate_id, year, review_date, result, reviewer, remark, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-                    rusqlite::params![
-                        certificate_id,
-                        year,
-                        review.date.to_string(),
-                        store::review_result_text(review.result),
-                        review.reviewer,
-                        review.remark,
-                        tx.now()
-                    ],
-                    |r| r.get(0),
-                )
-                .map_err(store::on_conflict(|| Conflict::ReviewExists { year: i32::from(year) }))?;
-            tx.audit("review.recorded", &cert.certificate.number, json!({ "year": year, "result": review.result }))?;
+            let id = store::insert_review(tx, certificate_id, review)?;
+            tx.audit(
+                "review.recorded",
+                &cert.certificate.number,
+                json!({ "year": year, "result": review.result }),
+            )?;
             tx.outbox(&EventBody::ReviewRecorded(ReviewRecorded {
                 number: cert.certificate.number.clone(),
                 year,

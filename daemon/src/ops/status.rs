@@ -162,18 +162,13 @@ impl Station {
                 store::set_card_state(tx, &card.serial, card_state, false)?;
             }
             let detail = detail_of(req);
-            let change_id: i64 = tx.conn().query_row(
-                "INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, card_serial, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
-                rusqlite::params![
-                    certificate_id,
-                    req.kind().as_str(),
-                    req.reason(),
-                    detail.to_string(),
-                    today.to_string(),
-                    tx.now()
-                ],
-                |r| r.get(0),
+            let change_id = store::insert_status_change(
+                tx,
+                certificate_id,
+                req.kind(),
+                &req.reason(),
+                &detail,
+                today,
             )?;
             if matches!(
                 new_state,
@@ -182,7 +177,8 @@ impl Station {
                 revoke_all(tx, &cert.certificate.number, &live, &req.reason(), today)?;
             }
             let reason = req.reason();
-            let suspension = (new_state == CertificateState::Suspended).then_some((reason.as_str(), today));
+            let suspension =
+                (new_state == CertificateState::Suspended).then_some((reason.as_str(), today));
             store::set_suspension(tx, &cert.certificate.number, suspension, "local")?;
             let mut new = (None, None);
             if let StatusRequest::Reissue { .. } | StatusRequest::Replace { .. } = req {
@@ -328,17 +324,7 @@ impl Station {
             })
             .await??;
         self.store.write(actor, |tx| {
-            tx.conn().execute(
-                "UPDATE status_changes SET card_serial = ?1 WHERE id = ?2",
-                rusqlite::params![serial, change_id],
-            )?;
-            store::set_card_state(tx, &serial, state.card_state(), terminate)?;
-            tx.audit(
-                "certificate.status_written",
-                &serial,
-                json!({ "status_change": change_id, "state": state.as_str() }),
-            )?;
-            Ok(())
+            store::status_change_written(tx, change_id, &serial, state, terminate)
         })?;
         Ok(serial)
     }

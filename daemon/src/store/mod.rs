@@ -3,6 +3,9 @@
 //! must hear of it, its outbox row ([`Store::write`]).
 
 mod audit;
+mod changes;
+mod jobs;
+mod keys;
 mod numbers;
 mod operators;
 mod records;
@@ -10,6 +13,13 @@ mod schema;
 mod views;
 
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
+pub use changes::{
+    insert_application, insert_review, insert_status_change, review_written, status_change_written,
+};
+pub use jobs::{claim_job, claim_next_in_batch, interrupt_writing_jobs, open_job};
+pub use keys::{
+    delete_trust_anchor, insert_sealed_key, put_trust_anchor, sealed_key, trust_anchor_texts,
+};
 pub use numbers::{allocate_number, note_number};
 pub use operators::*;
 pub use records::*;

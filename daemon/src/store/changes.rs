@@ -1,0 +1,120 @@
+//! The rows that record a change to a certificate: reviews, status changes and
+//! roster applications, and the note that a change reached the card. A change that
+//! reached a card carries its audit row here, so no caller can forget it.
+
+use super::{
+    on_conflict, review_result_text, set_card_state, CardStateOf, CertificateState, Conflict,
+    Result, Tx,
+};
+use card_profile::records::Review;
+use chrono::NaiveDate;
+use ecard_sync_protocol::events::StatusKind;
+use rusqlite::params;
+use serde_json::json;
+
+/// A review of `certificate_id`, not yet on its card; refused when the year's
+/// review is already on record.
+pub fn insert_review(tx: &mut Tx<'_>, certificate_id: i64, review: &Review) -> Result<i64> {
+    let now = tx.now().to_owned();
+    tx.conn()
+        .query_row(
+            "INSERT INTO reviews (certificate_id, year, review_date, result, reviewer, remark, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            params![
+                certificate_id,
+                review.year,
+                review.date.to_string(),
+                review_result_text(review.result),
+                review.reviewer,
+                review.remark,
+                now
+            ],
+            |r| r.get(0),
+        )
+        .map_err(on_conflict(|| Conflict::ReviewExists {
+            year: i32::from(review.year),
+        }))
+}
+
+/// Review `review_id` (of `year`) is on the card `serial`.
+pub fn review_written(tx: &mut Tx<'_>, review_id: i64, year: u16, serial: &str) -> Result<()> {
+    tx.conn().execute(
+        "UPDATE reviews SET card_serial = ?1 WHERE id = ?2",
+        params![serial, review_id],
+    )?;
+    tx.audit(
+        "review.written",
+        serial,
+        json!({ "review": review_id, "year": year }),
+    )?;
+    Ok(())
+}
+
+/// A status change of `certificate_id`, effective `on`, not yet on a card.
+pub fn insert_status_change(
+    tx: &mut Tx<'_>,
+    certificate_id: i64,
+    kind: StatusKind,
+    reason: &str,
+    detail: &serde_json::Value,
+    on: NaiveDate,
+) -> Result<i64> {
+    let now = tx.now().to_owned();
+    Ok(tx.conn().query_row(
+        "INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, card_serial, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
+        params![
+            certificate_id,
+            kind.as_str(),
+            reason,
+            detail.to_string(),
+            on.to_string(),
+            now
+        ],
+        |r| r.get(0),
+    )?)
+}
+
+/// Status change `change_id` is on the card `serial` (terminated when it revoked),
+/// which now stands as the certificate's `state` says.
+pub fn status_change_written(
+    tx: &mut Tx<'_>,
+    change_id: i64,
+    serial: &str,
+    state: CertificateState,
+    terminated: bool,
+) -> Result<()> {
+    tx.conn().execute(
+        "UPDATE status_changes SET card_serial = ?1 WHERE id = ?2",
+        params![serial, change_id],
+    )?;
+    set_card_state(tx, serial, state.card_state(), terminated)?;
+    tx.audit(
+        "certificate.status_written",
+        serial,
+        json!({ "status_change": change_id, "state": state.as_str() }),
+    )?;
+    Ok(())
+}
+
+/// A submitted application from a roster row; `event_id` is its outbox event.
+pub fn insert_application(
+    tx: &mut Tx<'_>,
+    officer_id: i64,
+    row: &ecard_domain::roster::RosterRow,
+    event_id: &str,
+) -> Result<i64> {
+    let now = tx.now().to_owned();
+    Ok(tx.conn().query_row(
+        "INSERT INTO applications (officer_id, kind, row_json, state, event_id, created_at)
+         VALUES (?1, ?2, ?3, 'submitted', ?4, ?5) RETURNING id",
+        params![
+            officer_id,
+            row.kind.as_str(),
+            serde_json::to_string(row)?,
+            event_id,
+            now
+        ],
+        |r| r.get(0),
+    )?)
+}
