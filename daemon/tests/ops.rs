@@ -28,6 +28,13 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
     let store = Arc::new(Store::open(&dir.path().join("t.db"), Clock::frozen_on(today)).unwrap());
+    // A revocation list of today, as the first sync leaves: without one every
+    // field check is 无法确认 (ecard_domain::field_check).
+    store
+        .write("admin", |tx| {
+            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today.to_string())
+        })
+        .unwrap();
     let pki = demo::pki(today).unwrap();
     let sim = Arc::new(SimReaders::new(
         &[R, "读卡器 2"],

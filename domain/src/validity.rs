@@ -467,11 +467,17 @@ mod tests {
         assert_eq!(check_review_year(issued, 2026, today), Ok(()));
         assert_eq!(
             check_review_year(issued, 2027, today),
-            Err(ReviewYearError::InFuture { year: 2027, current: 2026 })
+            Err(ReviewYearError::InFuture {
+                year: 2027,
+                current: 2026
+            })
         );
         assert_eq!(
             check_review_year(issued, 2023, today),
-            Err(ReviewYearError::BeforeIssue { year: 2023, issued: 2024 })
+            Err(ReviewYearError::BeforeIssue {
+                year: 2023,
+                issued: 2024
+            })
         );
         assert_eq!(check_review_year(None, 1990, today), Ok(()));
         assert!(check_review_year(None, 2027, today).is_err());

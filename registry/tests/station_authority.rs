@@ -43,7 +43,13 @@ fn issued(station: &str, seq: u64, number: &str, serial: &str) -> StationEvent {
     )
 }
 
-fn status(station: &str, seq: u64, number: &str, kind: &str, new_number: Option<&str>) -> StationEvent {
+fn status(
+    station: &str,
+    seq: u64,
+    number: &str,
+    kind: &str,
+    new_number: Option<&str>,
+) -> StationEvent {
     ev(
         station,
         seq,

@@ -28,6 +28,7 @@ fn settings_view(state: &AppState) -> Result<Value, ApiError> {
     Ok(json!({
         "bureau_name": st.config.bureau_name,
         "max_revocation_age_days": st.max_revocation_age_days(),
+        "max_revocation_age_limit_days": ecard_domain::field_check::HARD_MAX_REVOCATION_AGE_DAYS,
         "keys": {
             "unlocked": st.keys.is_some(),
             "stored_sealed": keys.master,
@@ -56,9 +57,9 @@ pub async fn update_settings(
     ApiJson(req): ApiJson<SettingsBody>,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(days) = req.max_revocation_age_days {
-        if !(1..=365).contains(&days) {
-            return Err(ApiError::invalid("注销名单有效天数须在 1 到 365 之间"));
-        }
+        // The domain's hard maximum: no admin setting may allow an older list.
+        let days = ecard_domain::field_check::check_max_revocation_age(days)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
         state.station.store.write(session.actor(), |tx| {
             tx.set_setting(MAX_REVOCATION_AGE_SETTING, &days.to_string())?;
             tx.audit(

@@ -247,7 +247,10 @@ fn review(
     Ok(match by {
         Some(s) if s != sender.id => refuse(
             REVIEW_CLAIMED,
-            format!("证号{}的{}年度年审已由其他站点登记，不能覆盖", p.number, p.year),
+            format!(
+                "证号{}的{}年度年审已由其他站点登记，不能覆盖",
+                p.number, p.year
+            ),
         ),
         _ => None,
     })
@@ -291,7 +294,10 @@ fn status(
             if by.as_deref() != Some(sender.id) {
                 return Ok(refuse(
                     SUSPENSION_NOT_YOURS,
-                    format!("证号{}的暂停不是本站作出的，只能由作出暂停的一方解除", p.number),
+                    format!(
+                        "证号{}的暂停不是本站作出的，只能由作出暂停的一方解除",
+                        p.number
+                    ),
                 ));
             }
         }

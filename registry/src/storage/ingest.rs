@@ -183,7 +183,15 @@ fn record_refusal(
             "INSERT INTO refused_events (station_id, seq, event_id, kind, code, message, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
-        .execute(params![station, ev.seq as i64, ev.event_id, ev.kind, r.code, r.message, tx.now()])?;
+        .execute(params![
+            station,
+            ev.seq as i64,
+            ev.event_id,
+            ev.kind,
+            r.code,
+            r.message,
+            tx.now()
+        ])?;
     Ok(EventRefusal {
         seq: ev.seq,
         event_id: ev.event_id.clone(),
@@ -196,7 +204,9 @@ fn record_refusal(
 fn stored_refusal(tx: &Tx<'_>, station: &str, ev: &StationEvent) -> Result<Option<EventRefusal>> {
     Ok(tx
         .conn()
-        .prepare_cached("SELECT code, message FROM refused_events WHERE station_id = ?1 AND seq = ?2")?
+        .prepare_cached(
+            "SELECT code, message FROM refused_events WHERE station_id = ?1 AND seq = ?2",
+        )?
         .query_row(params![station, ev.seq as i64], |r| {
             Ok(EventRefusal {
                 seq: ev.seq,
@@ -243,7 +253,14 @@ fn apply_issued(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'live')
              ON CONFLICT (serial) DO NOTHING",
         )?
-        .execute(params![p.serial, p.number, p.chip_key, p.sod, p.issued_on.to_string(), station])?;
+        .execute(params![
+            p.serial,
+            p.number,
+            p.chip_key,
+            p.sod,
+            p.issued_on.to_string(),
+            station
+        ])?;
     // A certificate the registry approved becomes issued; one approved at the
     // station is recorded here for the first time.
     tx.conn()
