@@ -120,7 +120,7 @@ pub enum Finding {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Passed,
-    /// Passed, but someone should know (a review due soon, a stale revocation list).
+    /// Passed, but someone should know (a review due soon).
     Warning {
         findings: Vec<Finding>,
     },
@@ -158,6 +158,9 @@ pub enum Standing {
     ReviewOverdue,
     /// 年审不合格: the latest review on the card was failed (and not passed since).
     ReviewFailed,
+    /// 无法确认: every check on the card passed, but the verifier's revocation list
+    /// is missing or older than its limit, so a cancellation could go unseen.
+    Unconfirmed,
 }
 
 /// Everything a verification found, with the data it read.
@@ -267,8 +270,14 @@ pub fn standing_of(checks: &[Check]) -> Standing {
     {
         return Standing::Invalid;
     }
+    let list_unusable = |f: &Finding| {
+        matches!(
+            f,
+            Finding::RevocationListStale { .. } | Finding::RevocationListMissing
+        )
+    };
     if any(CheckKind::RevocationList, &|f| {
-        !matches!(f, Finding::SuspensionListed { .. })
+        !matches!(f, Finding::SuspensionListed { .. }) && !list_unusable(f)
     }) || any(CheckKind::CardStatus, &|f| {
         matches!(f, Finding::Revoked { .. })
     }) {
@@ -301,6 +310,11 @@ pub fn standing_of(checks: &[Check]) -> Standing {
     }
     if failed_with(CheckKind::AnnualReview).is_some() {
         return Standing::ReviewOverdue;
+    }
+    // Last: only a card that is otherwise valid is "unconfirmed" rather than valid;
+    // a definite answer (revoked, expired, ...) does not need the list's freshness.
+    if any(CheckKind::RevocationList, &list_unusable) {
+        return Standing::Unconfirmed;
     }
     Standing::Valid
 }

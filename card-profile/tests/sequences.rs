@@ -315,6 +315,44 @@ fn suspension_lift_and_revocation_with_termination() {
     assert!(matches!(err, CardError::WrongLifeCycle { .. }));
 }
 
+/// Review records of years that cannot exist (after this year, before the issue
+/// year) count neither way: a "2027" pass does not cover 2026, a "2024" failure on a
+/// card issued in 2025 does not fail it.
+#[test]
+fn reviews_of_impossible_years_are_not_counted() {
+    let pki = demo::pki(d(2025, 3, 1)).unwrap();
+    let mut link = blank_card(&pki, 9, SimOptions::default());
+    let mut data = officer();
+    data.certificate.issue_date = d(2025, 3, 1);
+    data.certificate.valid_from = d(2025, 3, 1);
+    let issued =
+        sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2025, 3, 1)).unwrap();
+    for (year, result) in [(2027, ReviewResult::Passed), (2024, ReviewResult::Failed)] {
+        let review = Review {
+            year,
+            date: d(2026, 3, 10),
+            result,
+            reviewer: "演示市司法局".into(),
+            serial: issued.serial,
+            remark: None,
+        };
+        sequences::append_review(&mut link, &review, &pki.master, &pki.signer).unwrap();
+    }
+    let verdict = verify_on(&mut link, &pki, today());
+    assert_eq!(
+        verdict.standing,
+        Standing::ReviewOverdue,
+        "{:#?}",
+        verdict.checks
+    );
+    assert_eq!(
+        verdict.check(CheckKind::AnnualReview),
+        Some(&Outcome::Failed {
+            findings: vec![Finding::ReviewOverdue { year: 2026 }]
+        })
+    );
+}
+
 #[test]
 fn a_failed_review_is_review_failed_not_overdue() {
     let pki = demo::pki(d(2025, 3, 1)).unwrap();
@@ -468,38 +506,66 @@ fn card_pulled_during_verification_is_an_error_not_a_verdict() {
     }
 }
 
+/// A stale or missing revocation list: everything on the card passes, yet the
+/// standing is 无法确认 (a cancelled card that still reads fine would pass too),
+/// with the reason. A definite answer (here: the number revoked) still wins.
 #[test]
-fn missing_revocation_list_is_a_warning_not_a_pass() {
+fn a_stale_or_missing_revocation_list_leaves_the_standing_unconfirmed() {
     let pki = demo::pki(today()).unwrap();
     let mut link = blank_card(&pki, 6, SimOptions::default());
-    sequences::personalize(
-        &mut link,
-        &officer(),
-        &pki.master,
-        &pki.signer,
-        d(2026, 1, 5),
-    )
-    .unwrap();
+    let data = officer();
+    sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5)).unwrap();
     let none = RevocationSet::new();
-    let ctx = VerifyContext {
-        trust: &pki.trust,
-        today: today(),
-        revocations: &none,
-        revocation_list_date: Some(d(2026, 5, 1)),
-        max_revocation_age_days: 7,
-        review_policy: ReviewPolicy::default(),
-    };
-    let verdict = sequences::verify(&mut link, &ctx).unwrap().0;
-    assert_eq!(verdict.standing, Standing::Valid);
+    let verdict_with =
+        |link: &mut Link<SimChannel>, lists: &RevocationSet, date: Option<NaiveDate>, max: i64| {
+            let ctx = VerifyContext {
+                trust: &pki.trust,
+                today: today(),
+                revocations: lists,
+                revocation_list_date: date,
+                max_revocation_age_days: max,
+                review_policy: ReviewPolicy::default(),
+            };
+            sequences::verify(link, &ctx).unwrap().0
+        };
+    // 31 days old, limit 7.
+    let verdict = verdict_with(&mut link, &none, Some(d(2026, 5, 1)), 7);
+    assert_eq!(verdict.standing, Standing::Unconfirmed);
     assert_eq!(
         verdict.check(CheckKind::RevocationList),
-        Some(&Outcome::Warning {
+        Some(&Outcome::Failed {
             findings: vec![Finding::RevocationListStale {
                 age_days: 31,
                 max_days: 7
             }]
         })
     );
+    // No list at all.
+    let verdict = verdict_with(&mut link, &none, None, 7);
+    assert_eq!(verdict.standing, Standing::Unconfirmed);
+    assert_eq!(
+        verdict.check(CheckKind::RevocationList),
+        Some(&Outcome::Failed {
+            findings: vec![Finding::RevocationListMissing]
+        })
+    );
+    // A limit above the hard maximum is held to it: 31 days is still too old.
+    let verdict = verdict_with(&mut link, &none, Some(d(2026, 5, 1)), 365);
+    assert_eq!(verdict.standing, Standing::Unconfirmed);
+    // Within the limit: valid.
+    let verdict = verdict_with(&mut link, &none, Some(d(2026, 5, 28)), 7);
+    assert_eq!(verdict.standing, Standing::Valid);
+    // On a stale list that names the number: revoked, not "unconfirmed".
+    let mut lists = RevocationSet::new();
+    lists.revoke_number(
+        &data.certificate.number,
+        card_profile::revocation::Revocation {
+            reason: "注销".into(),
+            since: d(2026, 5, 1),
+        },
+    );
+    let verdict = verdict_with(&mut link, &lists, Some(d(2026, 5, 1)), 7);
+    assert_eq!(verdict.standing, Standing::Revoked);
 }
 
 /// A suspension the verifier's records hold, decided without the card at hand: the

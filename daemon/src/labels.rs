@@ -46,6 +46,7 @@ vocabulary!(
         NotYetValid => "尚未生效",
         ReviewOverdue => "年审逾期",
         ReviewFailed => "年审不合格",
+        Unconfirmed => "无法确认",
     }
 );
 
@@ -60,6 +61,9 @@ pub fn standing_note_zh(s: Standing) -> &'static str {
         Standing::NotYetValid => "证件尚未到生效日期",
         Standing::ReviewOverdue => "证件未按期年审",
         Standing::ReviewFailed => "证件年审不合格",
+        Standing::Unconfirmed => {
+            "本机注销名单缺失或过旧，无法确认证件是否已被注销；请同步后重新核验"
+        }
     }
 }
 
@@ -234,7 +238,9 @@ pub fn finding_zh(f: &Finding) -> String {
             format!("在注销名单上（{since}）：{}", reason_zh(reason))
         }
         Finding::RevocationListStale { age_days, max_days } => {
-            format!("注销名单已 {age_days} 天未更新（上限 {max_days} 天）")
+            format!(
+                "注销名单已 {age_days} 天未更新（上限 {max_days} 天），无法确认证件是否已被注销"
+            )
         }
         Finding::RevocationListMissing => "本机没有注销名单，无法核对是否已注销".into(),
         Finding::ReviewOverdue { year } => format!("{year} 年度年审逾期未审"),
@@ -403,6 +409,7 @@ pub fn conflict_zh(c: &Conflict) -> String {
         ),
         Conflict::NoLiveCard { number } => format!("证件 {number} 没有在用的卡片"),
         Conflict::ReviewExists { year } => format!("{year} 年度的年审已有记录"),
+        Conflict::ReviewYear { error } => error.to_string(),
         Conflict::StatusChangeNotAllowed { state, kind } => format!(
             "证件状态为「{}」，不能{}",
             certificate_state_zh(*state),
@@ -788,8 +795,8 @@ mod tests {
     fn the_table_counts_every_variant() {
         let g = groups();
         let len = |k: &str| g[k].as_object().map(Map::len).unwrap_or(0);
-        assert_eq!(len("standing"), 8);
-        assert_eq!(len("standing_note"), 8);
+        assert_eq!(len("standing"), 9);
+        assert_eq!(len("standing_note"), 9);
         assert_eq!(len("outcome"), 4);
         assert_eq!(len("check"), 11);
         assert_eq!(len("certificate_state"), 6);

@@ -54,6 +54,7 @@ fn verify_exit_status_follows_the_standing_and_clears_the_failure_statuses() {
         Standing::NotYetValid,
         Standing::ReviewOverdue,
         Standing::ReviewFailed,
+        Standing::Unconfirmed,
     ];
     assert_eq!(all.len(), labels::STANDINGS.len());
     assert_eq!(verify_exit_status(Standing::Valid), 0);

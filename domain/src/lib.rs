@@ -7,6 +7,7 @@
 pub mod citizen_id;
 pub mod codes;
 pub mod deadlines;
+pub mod field_check;
 pub mod forms;
 pub mod numbering;
 pub mod photo;

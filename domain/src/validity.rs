@@ -171,6 +171,42 @@ impl ReviewPolicy {
     }
 }
 
+/// Why a review year can be neither recorded nor counted.
+/// `Display` is the Chinese message for users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewYearError {
+    /// A review of a year that has not begun: nobody can have reviewed it yet.
+    #[error("年审年度{year}晚于当前年度{current}，不能登记")]
+    InFuture { year: i32, current: i32 },
+    /// A review of a year before the certificate existed.
+    #[error("年审年度{year}早于发证年度{issued}，不能登记")]
+    BeforeIssue { year: i32, issued: i32 },
+}
+
+/// The one rule for which review years exist (seed 002): from the issue year to
+/// the current year. A station refuses to record any other year, the registry
+/// refuses to take one, and the verifier does not count one found on a card.
+/// `issue_date` is `None` when the issue date is not known (then only the upper
+/// bound applies).
+pub fn check_review_year(
+    issue_date: Option<NaiveDate>,
+    year: i32,
+    today: NaiveDate,
+) -> Result<(), ReviewYearError> {
+    if year > today.year() {
+        return Err(ReviewYearError::InFuture {
+            year,
+            current: today.year(),
+        });
+    }
+    if let Some(issued) = issue_date.map(|d| d.year()) {
+        if year < issued {
+            return Err(ReviewYearError::BeforeIssue { year, issued });
+        }
+    }
+    Ok(())
+}
+
 /// Where a certificate stands with its annual review on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -198,6 +234,13 @@ impl ReviewPolicy {
         if issue_date.year() >= year {
             return ReviewStanding::Exempt;
         }
+        // Years outside the issue year ..= this year do not count, whatever a card says.
+        let counted: Vec<i32> = reviewed_years
+            .iter()
+            .copied()
+            .filter(|y| check_review_year(Some(issue_date), *y, today).is_ok())
+            .collect();
+        let reviewed_years = counted.as_slice();
         if reviewed_years.contains(&year) {
             return ReviewStanding::UpToDate { year };
         }
@@ -414,5 +457,72 @@ mod tests {
                 deadline: d(2027, 2, 28)
             }
         );
+    }
+
+    #[test]
+    fn review_years_run_from_the_issue_year_to_this_year() {
+        let today = d(2026, 11, 23);
+        let issued = Some(d(2024, 6, 1));
+        assert_eq!(check_review_year(issued, 2024, today), Ok(()));
+        assert_eq!(check_review_year(issued, 2026, today), Ok(()));
+        assert_eq!(
+            check_review_year(issued, 2027, today),
+            Err(ReviewYearError::InFuture {
+                year: 2027,
+                current: 2026
+            })
+        );
+        assert_eq!(
+            check_review_year(issued, 2023, today),
+            Err(ReviewYearError::BeforeIssue {
+                year: 2023,
+                issued: 2024
+            })
+        );
+        assert_eq!(check_review_year(None, 1990, today), Ok(()));
+        assert!(check_review_year(None, 2027, today).is_err());
+    }
+
+    #[test]
+    fn a_review_year_out_of_range_is_not_counted() {
+        let p = ReviewPolicy::default();
+        // Issued 2024; on 1 May 2026 the 2026 review is overdue. A "2027" review
+        // (recorded ahead, or forged) does not make it up to date, nor does a
+        // review of a year before issue cover anything.
+        let today = d(2026, 5, 1);
+        assert_eq!(
+            p.standing(d(2024, 6, 1), &[2025, 2027], today),
+            ReviewStanding::Overdue { year: 2026 }
+        );
+        assert_eq!(
+            p.standing(d(2024, 6, 1), &[2025, 2026], today),
+            ReviewStanding::UpToDate { year: 2026 }
+        );
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Allowed exactly when issue year <= year <= this year.
+            #[test]
+            fn allowed_iff_between_issue_and_now(issue in 1990i32..2040, year in 1980i32..2050, now in 1990i32..2040) {
+                let today = d(now, 6, 15);
+                let ok = check_review_year(Some(d(issue, 3, 1)), year, today).is_ok();
+                prop_assert_eq!(ok, issue <= year && year <= now);
+            }
+
+            /// Years outside the range never change the standing.
+            #[test]
+            fn out_of_range_years_never_count(issue in 2000i32..2030, now in 2000i32..2035,
+                                              years in proptest::collection::vec(1990i32..2045, 0..6)) {
+                let p = ReviewPolicy::default();
+                let today = d(now, 4, 10);
+                let issued = d(issue, 2, 1);
+                let kept: Vec<i32> = years.iter().copied().filter(|y| *y >= issue && *y <= now).collect();
+                prop_assert_eq!(p.standing(issued, &years, today), p.standing(issued, &kept, today));
+            }
+        }
     }
 }

@@ -16,6 +16,13 @@ use std::time::{Duration, Instant};
 
 fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
     let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
+    // A revocation list of today, as the first sync leaves: without one every
+    // field check is 无法确认 (ecard_domain::field_check).
+    store
+        .write("admin", |tx| {
+            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today().to_string())
+        })
+        .expect("list date");
     let pki = pki();
     let certs = card_profile::demo::officers(issued_on())
         .iter()

@@ -45,6 +45,22 @@ pub struct EventAck {
     pub applied: u64,
     /// Events of this batch that were applied before (re-sent): acknowledged, skipped.
     pub duplicates: u64,
+    /// Events acknowledged (counted in `last_applied_seq`, never to be re-sent) but
+    /// refused: the station may not do what they say (another station's card or
+    /// certificate, a number outside its region, a second claim to a number or
+    /// serial, ...). They changed nothing at the registry and reached no other
+    /// station. Added within v1: absent (empty) from older registries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<EventRefusal>,
+}
+
+/// One refused event of a batch: a stable `code` for programs and a Chinese `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRefusal {
+    pub seq: u64,
+    pub event_id: String,
+    pub code: String,
+    pub message: String,
 }
 
 impl EventBatch {

@@ -125,6 +125,7 @@ export const STANDING_ICON = {
   not_yet_valid: "◷",
   review_overdue: "⚠",
   review_failed: "✖",
+  unconfirmed: "?",
 };
 export const OUTCOME_ICON = { passed: "✔", warning: "⚠", failed: "✖", pending: "…" };
 

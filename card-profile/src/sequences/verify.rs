@@ -29,7 +29,8 @@ pub struct VerifyContext<'a> {
     pub revocations: &'a dyn RevocationLookup,
     /// Date of the local revocation list; `None` when the station has none.
     pub revocation_list_date: Option<NaiveDate>,
-    /// Older than this many days, the list is stale (a warning, not a failure).
+    /// Older than this many days (held to the domain's hard maximum), the list is
+    /// stale: the card is then 无法确认, never 有效 (`ecard_domain::field_check`).
     pub max_revocation_age_days: i64,
     pub review_policy: ReviewPolicy,
 }
@@ -329,19 +330,20 @@ fn verify_selected<C: CardChannel>(
 
     // Revocation list.
     let number = cert.as_ref().map(|c| c.number.as_str()).unwrap_or("");
-    let mut warnings = Vec::new();
-    match ctx.revocation_list_date {
-        None => warnings.push(Finding::RevocationListMissing),
-        Some(date) => {
-            let age = (ctx.today - date).num_days();
-            if age > ctx.max_revocation_age_days {
-                warnings.push(Finding::RevocationListStale {
-                    age_days: age,
-                    max_days: ctx.max_revocation_age_days,
-                });
-            }
+    // No list, or one older than the limit: the card cannot be called valid
+    // (standing 无法确认), the domain's one rule decides which.
+    use ecard_domain::field_check::{revocation_list_age, ListAge};
+    let unconfirmed = match revocation_list_age(
+        ctx.revocation_list_date,
+        ctx.today,
+        ctx.max_revocation_age_days,
+    ) {
+        ListAge::Fresh => None,
+        ListAge::Missing => Some(Finding::RevocationListMissing),
+        ListAge::Stale { age_days, max_days } => {
+            Some(Finding::RevocationListStale { age_days, max_days })
         }
-    }
+    };
     v.set(
         CheckKind::RevocationList,
         match ctx.revocations.lookup(&info.serial, number) {
@@ -355,8 +357,10 @@ fn verify_selected<C: CardChannel>(
                     reason: r.reason,
                     since: r.since,
                 }),
-                _ if warnings.is_empty() => Outcome::Passed,
-                _ => Outcome::Warning { findings: warnings },
+                _ => match unconfirmed {
+                    None => Outcome::Passed,
+                    Some(f) => failed(f),
+                },
             },
         },
     );
@@ -456,6 +460,20 @@ fn review_outcome(
     mut findings: Vec<Finding>,
     ctx: &VerifyContext<'_>,
 ) -> Outcome {
+    // Only years from the issue year to this year exist (the domain's rule): a
+    // record of any other year counts neither way.
+    let counted: Vec<&Review> = reviews
+        .iter()
+        .filter(|r| {
+            ecard_domain::validity::check_review_year(
+                Some(cert.issue_date),
+                i32::from(r.year),
+                ctx.today,
+            )
+            .is_ok()
+        })
+        .collect();
+    let reviews = counted.as_slice();
     let passed: Vec<i32> = reviews
         .iter()
         .filter(|r| r.result == ReviewResult::Passed)

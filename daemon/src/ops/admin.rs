@@ -11,9 +11,6 @@ use card_profile::pki::TrustAnchor;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// The bounds an admin may set the revocation list's allowed age within.
-pub const REVOCATION_AGE_LIMIT_DAYS: std::ops::RangeInclusive<i64> = 1..=365;
-
 /// A new operator account as the form (or the CLI) gives it.
 #[derive(Debug, Deserialize)]
 pub struct NewOperator {
@@ -51,6 +48,8 @@ pub struct KeysView {
 pub struct SettingsView {
     pub bureau_name: String,
     pub max_revocation_age_days: i64,
+    /// The hard maximum of the setting (ecard_domain::field_check).
+    pub max_revocation_age_limit_days: i64,
     pub keys: KeysView,
     pub trust: Vec<TrustAnchor>,
 }
@@ -67,6 +66,7 @@ impl Station {
         Ok(SettingsView {
             bureau_name: self.config.bureau_name.clone(),
             max_revocation_age_days: self.max_revocation_age_days(),
+            max_revocation_age_limit_days: ecard_domain::field_check::HARD_MAX_REVOCATION_AGE_DAYS,
             keys: KeysView {
                 unlocked: self.keys.is_some(),
                 stored_sealed: keys.master,
@@ -86,13 +86,13 @@ impl Station {
 
     /// Sets how old the revocation list may grow before field checks warn.
     pub fn set_max_revocation_age(&self, actor: &str, days: i64) -> Result<(), OpError> {
-        if !REVOCATION_AGE_LIMIT_DAYS.contains(&days) {
-            return Err(Invalid::RevocationAgeLimit {
-                min: *REVOCATION_AGE_LIMIT_DAYS.start(),
-                max: *REVOCATION_AGE_LIMIT_DAYS.end(),
+        // The domain's hard maximum: no admin setting may allow an older list.
+        let days = ecard_domain::field_check::check_max_revocation_age(days).map_err(|_| {
+            Invalid::RevocationAgeLimit {
+                min: 1,
+                max: ecard_domain::field_check::HARD_MAX_REVOCATION_AGE_DAYS,
             }
-            .into());
-        }
+        })?;
         self.store.write(actor, |tx| {
             tx.change_setting(MAX_REVOCATION_AGE_SETTING, &days.to_string())
         })?;

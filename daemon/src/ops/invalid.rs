@@ -49,7 +49,7 @@ impl Invalid {
             Invalid::DisplayNameMissing => "请填写姓名".into(),
             Invalid::UnknownRole(r) => format!("未知的角色：{r}"),
             Invalid::RevocationAgeLimit { min, max } => {
-                format!("注销名单有效天数须在 {min} 到 {max} 之间")
+                format!("注销名单有效天数须在 {min} 到 {max} 之间（{max} 天为上限，不能调高）")
             }
             Invalid::AnchorKeyId => "根证书公钥与其标识不符".into(),
             Invalid::AnchorFields => "根证书的名称或有效期无效".into(),

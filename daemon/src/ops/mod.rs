@@ -12,7 +12,7 @@ mod review;
 mod status;
 mod verify;
 
-pub use admin::{NewOperator, OperatorChange, SettingsView, REVOCATION_AGE_LIMIT_DAYS};
+pub use admin::{NewOperator, OperatorChange, SettingsView};
 pub use error::OpError;
 pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;
@@ -63,7 +63,7 @@ pub struct StationConfig {
 impl Default for StationConfig {
     fn default() -> Self {
         Self {
-            max_revocation_age_days: 7,
+            max_revocation_age_days: ecard_domain::field_check::DEFAULT_MAX_REVOCATION_AGE_DAYS,
             review_policy: ReviewPolicy::default(),
             bureau_name: "司法局".into(),
             card_deadline: DEFAULT_CARD_DEADLINE,

@@ -37,6 +37,13 @@ impl Station {
                 state: cert.state,
             }));
         }
+        // Only issue year ..= this year exist; the verifier would not count another.
+        ecard_domain::validity::check_review_year(
+            Some(cert.certificate.issue_date),
+            i32::from(year),
+            today,
+        )
+        .map_err(|error| OpError::Conflict(Conflict::ReviewYear { error }))?;
         let live = self
             .store
             .read(|c| store::cards_of_certificate(c, req.certificate_id))?

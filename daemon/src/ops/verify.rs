@@ -86,6 +86,7 @@ pub const fn verify_exit_status(standing: Standing) -> u8 {
         Standing::NotYetValid => 14,
         Standing::ReviewOverdue => 15,
         Standing::ReviewFailed => 16,
+        Standing::Unconfirmed => 17,
     }
 }
 

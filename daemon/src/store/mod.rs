@@ -75,6 +75,11 @@ pub enum Conflict {
     NoLiveCard { number: String },
     /// The year's review is already on record.
     ReviewExists { year: i32 },
+    /// A review year outside issue year ..= this year (the domain's rule).
+    ReviewYear {
+        #[serde(skip)]
+        error: ecard_domain::validity::ReviewYearError,
+    },
     /// The status change does not apply to the certificate's state.
     StatusChangeNotAllowed {
         state: CertificateState,
@@ -114,6 +119,7 @@ impl Conflict {
             Conflict::NotReviewable { .. } => "not_reviewable",
             Conflict::NoLiveCard { .. } => "no_live_card",
             Conflict::ReviewExists { .. } => "review_exists",
+            Conflict::ReviewYear { .. } => "review_year_out_of_range",
             Conflict::StatusChangeNotAllowed { .. } => "status_change_not_allowed",
             Conflict::StateChanged { .. } => "state_changed",
             Conflict::NoStatusChange { .. } => "no_status_change",

@@ -82,6 +82,9 @@ pub struct RoundReport {
     pub status_changes: usize,
     pub revocations_added: usize,
     pub revocation_number: Option<u64>,
+    /// Events the registry acknowledged but refused (not this station's to do):
+    /// each is in the audit log as `sync.refused` with its code and message.
+    pub refused: usize,
 }
 
 /// One round: push everything unsent, pull the whole feed, refresh the revocation list.
@@ -115,6 +118,27 @@ async fn push(
         let ack = client.push_events(events).await?;
         let acked = ack.last_applied_seq.min(last);
         station.store.write("sync", |tx| {
+            // A refused event is acknowledged (the outbox moves on) but changed
+            // nothing at the registry: the operator must see that, once (a re-sent
+            // batch reports it again).
+            for r in ack.refused.iter().filter(|r| r.seq <= acked) {
+                let unsent: bool = tx
+                    .conn()
+                    .query_row(
+                        "SELECT sent_at IS NULL FROM outbox WHERE seq = ?1",
+                        [r.seq as i64],
+                        |row| row.get(0),
+                    )
+                    .unwrap_or(false);
+                if unsent {
+                    tracing::warn!(seq = r.seq, code = %r.code, "registry refused event: {}", r.message);
+                    tx.audit(
+                        "sync.refused",
+                        &r.event_id,
+                        serde_json::json!({ "seq": r.seq, "code": r.code, "message": r.message }),
+                    )?;
+                }
+            }
             tx.conn().execute(
                 "UPDATE outbox SET sent_at = ?1 WHERE seq <= ?2 AND sent_at IS NULL",
                 rusqlite::params![tx.now(), acked as i64],
@@ -122,6 +146,7 @@ async fn push(
             Ok(())
         })?;
         report.pushed += ack.applied;
+        report.refused += ack.refused.len();
         if ack.last_applied_seq < last {
             // The registry stopped short (it wants an earlier event first): the next
             // round starts from what it acknowledged.

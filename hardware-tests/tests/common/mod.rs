@@ -223,6 +223,13 @@ pub fn prepare_station(dir: &Path, certificates: usize) -> StationFiles {
 fn seed_certificates(db: &Path, n: usize) -> Vec<i64> {
     use ecardd::store::{self, CertificateState, Store};
     let store = Store::open(db, clock()).expect("open station.db");
+    // A revocation list of today, as the first sync leaves: without one every
+    // field check is 无法确认 (ecard_domain::field_check).
+    store
+        .write("fixture", |tx| {
+            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today().to_string())
+        })
+        .expect("list date");
     demo::officers(today())
         .iter()
         .take(n)

@@ -4,7 +4,9 @@
 
 use super::{bearer, ApiError, AppState};
 use crate::keys::{new_token, token_digest};
-use crate::storage::{Account, NewUnit, Role, Station, StationApplication, StorageError, Unit};
+use crate::storage::{
+    Account, NewUnit, RefusedEvent, Role, Station, StationApplication, StorageError, Unit,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
@@ -25,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/trust-list", put(set_trust_list))
         .route("/api/v1/admin/status-changes", post(status_change))
         .route("/api/v1/admin/revocation-list", get(revocation_number))
+        .route("/api/v1/admin/refused-events", get(list_refused_events))
         .route(
             "/api/v1/admin/station-applications",
             get(list_station_applications),
@@ -102,6 +105,15 @@ async fn list_stations(
 ) -> Result<Json<Vec<Station>>, ApiError> {
     require_admin(&state, &headers)?;
     Ok(Json(state.db(|s| s.stations()).await?))
+}
+
+/// The events stations sent that they may not do, newest first (the last 500).
+async fn list_refused_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<RefusedEvent>>, ApiError> {
+    require_admin(&state, &headers)?;
+    Ok(Json(state.db(|s| s.refused_events(500)).await?))
 }
 
 async fn add_unit(

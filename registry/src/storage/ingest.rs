@@ -3,13 +3,14 @@
 //! transaction as the events' effects, so a crash leaves either all of a batch
 //! or none of it, and a re-sent batch is recognised by its sequence numbers.
 
+use super::authority::{self, Refusal, Sender};
 use super::{
     feed, intake, is_constraint, revocations, IngestHooks, Result, Storage, StorageError, Tx,
 };
 use card_profile::records::ReviewResult;
 use ecard_sync_protocol::events::{
-    CardIssued, CardVoided, EventAck, EventBody, ReviewRecorded, StationEvent, StatusChanged,
-    StatusKind,
+    CardIssued, CardVoided, EventAck, EventBody, EventRefusal, ReviewRecorded, StationEvent,
+    StatusChanged, StatusKind,
 };
 use ecard_sync_protocol::feed::{FeedBody, StatusChangeNotice};
 use ecard_sync_protocol::revocation::EntryKind;
@@ -21,6 +22,12 @@ impl Storage {
     /// last applied sequence are duplicates (checked to be the same events, then
     /// skipped); the next one must be exactly last + 1, or the whole batch is
     /// refused and nothing changes.
+    ///
+    /// Each new event is first checked against what the station may do
+    /// (`authority`): one it may not do is acknowledged (its sequence counts, the
+    /// station's outbox moves on) but applied nowhere, recorded in `refused_events`
+    /// and returned in the answer's `refused`; a duplicate of a refused event is
+    /// reported again.
     /// `hooks` files what the workflow decides (station applications, numbers seen).
     pub fn ingest(
         &self,
@@ -29,13 +36,19 @@ impl Storage {
         hooks: &dyn IngestHooks,
     ) -> Result<EventAck> {
         self.write(|tx| {
-            let mut last: u64 = tx
+            let (last, region): (i64, Option<String>) = tx
                 .conn()
-                .query_row("SELECT last_applied_seq FROM stations WHERE id = ?1", [station], |r| r.get::<_, i64>(0))
+                .query_row(
+                    "SELECT last_applied_seq, region FROM stations WHERE id = ?1",
+                    [station],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
                 .optional()?
-                .ok_or_else(|| StorageError::NotFound { what: "station", id: station.to_owned() })?
-                .max(0) as u64;
+                .ok_or_else(|| StorageError::NotFound { what: "station", id: station.to_owned() })?;
+            let mut last = last.max(0) as u64;
+            let sender = Sender { id: station, region: region.as_deref() };
             let (mut applied, mut duplicates) = (0u64, 0u64);
+            let mut refused = Vec::new();
             let received_at = tx.now().to_owned();
             for (ev, body) in events {
                 if ev.seq <= last {
@@ -47,6 +60,7 @@ impl Storage {
                     if stored.as_deref() != Some(ev.event_id.as_str()) {
                         return Err(StorageError::SeqConflict { seq: ev.seq });
                     }
+                    refused.extend(stored_refusal(tx, station, ev)?);
                     duplicates += 1;
                     continue;
                 }
@@ -74,15 +88,50 @@ impl Storage {
                             e.into()
                         }
                     })?;
-                apply(tx, hooks, station, &ev.event_id, body)?;
+                match authority::check(tx, hooks, &sender, body)? {
+                    None => {
+                        apply(tx, hooks, station, &ev.event_id, body)?;
+                        applied += 1;
+                    }
+                    Some(r) => refused.push(record_refusal(tx, station, ev, &r)?),
+                }
                 last = ev.seq;
-                applied += 1;
             }
             tx.conn().execute(
                 "UPDATE stations SET last_applied_seq = ?2 WHERE id = ?1",
                 params![station, last as i64],
             )?;
-            Ok(EventAck { version: PROTOCOL_VERSION, last_applied_seq: last, applied, duplicates })
+            Ok(EventAck {
+                version: PROTOCOL_VERSION,
+                last_applied_seq: last,
+                applied,
+                duplicates,
+                refused,
+            })
+        })
+    }
+
+    /// The refused events, newest first (at most `limit`), for the registry admin.
+    pub fn refused_events(&self, limit: u32) -> Result<Vec<RefusedEvent>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT station_id, seq, event_id, kind, code, message, at FROM refused_events
+                 ORDER BY at DESC, station_id, seq DESC LIMIT ?1",
+            )?;
+            let rows = st
+                .query_map([i64::from(limit)], |r| {
+                    Ok(RefusedEvent {
+                        station: r.get(0)?,
+                        seq: r.get::<_, i64>(1)?.max(0) as u64,
+                        event_id: r.get(2)?,
+                        kind: r.get(3)?,
+                        code: r.get(4)?,
+                        message: r.get(5)?,
+                        at: r.get(6)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
     }
 
@@ -109,6 +158,66 @@ impl Storage {
     }
 }
 
+/// A refused event as the registry logged it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RefusedEvent {
+    pub station: String,
+    pub seq: u64,
+    pub event_id: String,
+    pub kind: String,
+    pub code: String,
+    pub message: String,
+    pub at: String,
+}
+
+/// Logs a refusal (the registry's record, and the operator log) and makes its answer.
+fn record_refusal(
+    tx: &Tx<'_>,
+    station: &str,
+    ev: &StationEvent,
+    r: &Refusal,
+) -> Result<EventRefusal> {
+    tracing::warn!(station, seq = ev.seq, kind = %ev.kind, code = r.code, "event refused: {}", r.message);
+    tx.conn()
+        .prepare_cached(
+            "INSERT INTO refused_events (station_id, seq, event_id, kind, code, message, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            station,
+            ev.seq as i64,
+            ev.event_id,
+            ev.kind,
+            r.code,
+            r.message,
+            tx.now()
+        ])?;
+    Ok(EventRefusal {
+        seq: ev.seq,
+        event_id: ev.event_id.clone(),
+        code: r.code.to_owned(),
+        message: r.message.clone(),
+    })
+}
+
+/// The refusal of an event applied before, to report it again on a re-sent batch.
+fn stored_refusal(tx: &Tx<'_>, station: &str, ev: &StationEvent) -> Result<Option<EventRefusal>> {
+    Ok(tx
+        .conn()
+        .prepare_cached(
+            "SELECT code, message FROM refused_events WHERE station_id = ?1 AND seq = ?2",
+        )?
+        .query_row(params![station, ev.seq as i64], |r| {
+            Ok(EventRefusal {
+                seq: ev.seq,
+                event_id: ev.event_id.clone(),
+                code: r.get(0)?,
+                message: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
 fn apply(
     tx: &mut Tx<'_>,
     hooks: &dyn IngestHooks,
@@ -122,7 +231,7 @@ fn apply(
             hooks.station_application(tx, id, p.unit())
         }
         EventBody::CardIssued(p) => apply_issued(tx, hooks, station, p),
-        EventBody::CardVoided(p) => apply_voided(tx, p),
+        EventBody::CardVoided(p) => apply_voided(tx, station, p),
         EventBody::ReviewRecorded(p) => apply_review(tx, station, p),
         EventBody::StatusChanged(p) => tx.apply_status(hooks, station, p),
     }
@@ -137,13 +246,21 @@ fn apply_issued(
     let at = tx.now().to_owned();
     tx.conn()
         .prepare_cached(
+            // `authority` refused every other claim to this serial: what is left is
+            // the same station re-reporting the same card, which changes nothing
+            // (never its state: a suspended card stays suspended).
             "INSERT INTO cards (serial, number, chip_key, sod, issued_on, station_id, state)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'live')
-             ON CONFLICT (serial) DO UPDATE SET number = excluded.number, chip_key = excluded.chip_key,
-                 sod = excluded.sod, issued_on = excluded.issued_on, station_id = excluded.station_id,
-                 state = 'live'",
+             ON CONFLICT (serial) DO NOTHING",
         )?
-        .execute(params![p.serial, p.number, p.chip_key, p.sod, p.issued_on.to_string(), station])?;
+        .execute(params![
+            p.serial,
+            p.number,
+            p.chip_key,
+            p.sod,
+            p.issued_on.to_string(),
+            station
+        ])?;
     // A certificate the registry approved becomes issued; one approved at the
     // station is recorded here for the first time.
     tx.conn()
@@ -159,10 +276,16 @@ fn apply_issued(
     hooks.number_seen(tx, &p.number)
 }
 
-fn apply_voided(tx: &mut Tx<'_>, p: &CardVoided) -> Result<()> {
+fn apply_voided(tx: &mut Tx<'_>, station: &str, p: &CardVoided) -> Result<()> {
+    // A serial never reported issued (a card given up mid-job) is claimed by the
+    // station voiding it, so that nobody else can report it live later.
     tx.conn()
-        .prepare_cached("UPDATE cards SET state = 'void' WHERE serial = ?1")?
-        .execute([&p.serial])?;
+        .prepare_cached(
+            "INSERT INTO cards (serial, number, chip_key, sod, issued_on, station_id, state)
+             VALUES (?1, '', '', '', '', ?2, 'void')
+             ON CONFLICT (serial) DO UPDATE SET state = 'void'",
+        )?
+        .execute(params![p.serial, station])?;
     revocations::add(tx, EntryKind::Serial, &p.serial, &p.reason, p.since)
 }
 
@@ -250,12 +373,20 @@ impl Tx<'_> {
             }
         }
         if let Some(new_number) = &p.new_number {
+            // A second claim to a number is refused loudly (`authority` for a
+            // station's change, this constraint for the registry's own).
             tx.conn()
-            .prepare_cached(
-                "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, 'approved', ?2, ?3, ?3)
-                 ON CONFLICT (number) DO NOTHING",
-            )?
-            .execute(params![new_number, origin, at])?;
+                .prepare_cached(
+                    "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, 'approved', ?2, ?3, ?3)",
+                )?
+                .execute(params![new_number, origin, at])
+                .map_err(|e| {
+                    if is_constraint(&e) {
+                        StorageError::Exists { what: "certificate", id: new_number.clone() }
+                    } else {
+                        e.into()
+                    }
+                })?;
             hooks.number_seen(tx, new_number)?;
         }
         let notice = FeedBody::StatusChange(StatusChangeNotice {
@@ -286,6 +417,13 @@ mod tests {
         }
         fn number_seen(&self, _: &Tx<'_>, _: &str) -> Result<()> {
             Ok(())
+        }
+        fn number_region(&self, number: &str) -> Option<String> {
+            ecard_domain::numbering::NumberingRule::sichuan_default()
+                .ok()?
+                .parse(number)
+                .ok()
+                .map(|p| p.region)
         }
     }
 

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod applications;
+mod authority;
 mod feed;
 mod ingest;
 mod intake;
@@ -22,6 +23,8 @@ mod trust;
 
 pub use accounts::{Account, Role, Unit};
 pub use applications::{AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
+pub use authority::codes as refusal_codes;
+pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
 pub use stations::Station;
 
@@ -115,6 +118,9 @@ pub trait IngestHooks {
     fn station_application(&self, tx: &mut Tx<'_>, id: i64, unit: &str) -> Result<()>;
     /// A certificate number allocated elsewhere (a station, a replacement) was seen.
     fn number_seen(&self, tx: &Tx<'_>, number: &str) -> Result<()>;
+    /// The region code a certificate number names under the numbering rule
+    /// (`None`: not a number of the rule): what a station may introduce.
+    fn number_region(&self, number: &str) -> Option<String>;
 }
 
 impl Storage {

@@ -5,7 +5,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 const V1: &str = r#"
@@ -195,6 +195,21 @@ CREATE TABLE station_applications (
     attached_at    TEXT
 );
 CREATE INDEX station_applications_pending ON station_applications(unit_name) WHERE application_id IS NULL;
+"#;
+
+/// Events a station sent that it may not do (docs/SYNC.md, refusal codes): kept
+/// for the operator, never applied.
+const V3: &str = r#"
+CREATE TABLE refused_events (
+    station_id TEXT NOT NULL REFERENCES stations(id),
+    seq        INTEGER NOT NULL,
+    event_id   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    code       TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (station_id, seq)
+);
 "#;
 
 #[cfg(test)]

@@ -117,6 +117,10 @@ impl IngestHooks for Hooks {
             parsed.serial,
         )
     }
+
+    fn number_region(&self, number: &str) -> Option<String> {
+        self.rule.parse(number).ok().map(|p| p.region)
+    }
 }
 
 fn hooks() -> Result<Hooks> {

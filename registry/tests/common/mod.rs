@@ -174,10 +174,28 @@ pub async fn call(
     )
 }
 
-/// A `card_issued` event as ecardd's outbox would hold it.
+/// The `n`th (from 1) valid number of the shipped rule in region 川X01,
+/// department 02: a number the registry can place in a region, as a station may
+/// only report numbers of its own region (storage/authority.rs).
+pub fn test_number(n: u64) -> String {
+    static NUMBERS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = NUMBERS.get_or_init(|| {
+        let rule = ecard_domain::numbering::NumberingRule::sichuan_default().unwrap();
+        let mut out = Vec::new();
+        let mut last = None;
+        while let Ok(number) = rule.next_number("川X01", "02", last) {
+            last = Some(rule.parse(&number).unwrap().serial);
+            out.push(number);
+        }
+        out
+    });
+    all[(n - 1) as usize].clone()
+}
+
+/// A `card_issued` event as ecardd's outbox would hold it (a number of 川X01).
 pub fn issued_event(seq: u64, station: &str) -> StationEvent {
     let payload = serde_json::json!({
-        "number": format!("川X01{:08}", seq), "serial": format!("{:016X}", seq),
+        "number": test_number(seq), "serial": format!("{:016X}", seq),
         "chip_key": "04".repeat(65), "sod": "30".repeat(200), "issued_on": "2026-11-23",
         "id_number": "11010519491231002X",
     });

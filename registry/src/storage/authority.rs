@@ -1,0 +1,325 @@
+//! What a station may do (docs/SECURITY.md "A station acts only for its own").
+//!
+//! A station key signs every event, so a stolen or hostile station could otherwise
+//! lift any suspension in the province, void any serial, cancel any number,
+//! overwrite reviews or mint approved certificates. Before an event is applied it is
+//! checked here against the sending station:
+//!
+//! - a certificate is the station's when the station wrote a card of it, when the
+//!   certificate came from that station, or when its unit's region (the unit of the
+//!   application it was approved from, else the region the number itself names)
+//!   lies within the station's region — the same rule that sends issuance orders;
+//! - a number the registry does not know yet may be introduced only within the
+//!   station's region, and a number or serial already claimed is never claimed again;
+//! - a serial is the station's when it wrote (or first voided) it;
+//! - an ended certificate (cancelled, void, replaced) or a voided or revoked card
+//!   never comes back; a suspension is lifted only by whoever decided it;
+//! - a review of a year is the station's that recorded it, and only the years
+//!   `ecard_domain::validity::check_review_year` allows exist.
+//!
+//! A refusal is a [`Refusal`] with a stable code; the caller records it and applies
+//! nothing of the event.
+
+use super::{IngestHooks, Result, Tx};
+use ecard_sync_protocol::events::{
+    CardIssued, CardVoided, EventBody, ReviewRecorded, StatusChanged, StatusKind,
+};
+use rusqlite::{params, OptionalExtension};
+
+/// Why an event was refused: `code` for programs (docs/SYNC.md), `message` in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refuse(code: &'static str, message: String) -> Option<Refusal> {
+    Some(Refusal { code, message })
+}
+
+/// The refusal codes, as in docs/SYNC.md.
+pub mod codes {
+    pub const NOT_YOUR_CERTIFICATE: &str = "not_your_certificate";
+    pub const NOT_YOUR_CARD: &str = "not_your_card";
+    pub const SERIAL_CLAIMED: &str = "serial_claimed";
+    pub const SERIAL_REVOKED: &str = "serial_revoked";
+    pub const CERTIFICATE_ENDED: &str = "certificate_ended";
+    pub const BAD_TRANSITION: &str = "bad_transition";
+    pub const SUSPENSION_NOT_YOURS: &str = "suspension_not_yours";
+    pub const NUMBER_CLAIMED: &str = "number_claimed";
+    pub const NUMBER_OUTSIDE_REGION: &str = "number_outside_region";
+    pub const REVIEW_CLAIMED: &str = "review_claimed";
+    pub const REVIEW_YEAR_OUT_OF_RANGE: &str = "review_year_out_of_range";
+}
+use codes::*;
+
+/// The sending station, as ingest knows it.
+pub(super) struct Sender<'a> {
+    pub id: &'a str,
+    /// The region code prefix it serves; `None`: no region (it acts only on what it
+    /// wrote or introduced itself).
+    pub region: Option<&'a str>,
+}
+
+impl Sender<'_> {
+    fn serves(&self, region: Option<&str>) -> bool {
+        matches!((self.region, region), (Some(mine), Some(r)) if !mine.is_empty() && r.starts_with(mine))
+    }
+}
+
+/// A certificate as far as authority needs it.
+struct Cert {
+    state: String,
+    origin: String,
+    unit_region: Option<String>,
+}
+
+fn cert(tx: &Tx<'_>, number: &str) -> Result<Option<Cert>> {
+    Ok(tx
+        .conn()
+        .prepare_cached(
+            "SELECT c.state, c.origin, u.region FROM certificates c
+             LEFT JOIN applications a ON a.id = c.application_id
+             LEFT JOIN units u ON u.id = a.unit_id
+             WHERE c.number = ?1",
+        )?
+        .query_row([number], |r| {
+            Ok(Cert {
+                state: r.get(0)?,
+                origin: r.get(1)?,
+                unit_region: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+const ENDED: [&str; 3] = ["cancelled", "void", "replaced"];
+
+/// Checks `body` from `sender`; `None` when it may be applied.
+pub(super) fn check(
+    tx: &Tx<'_>,
+    hooks: &dyn IngestHooks,
+    sender: &Sender<'_>,
+    body: &EventBody,
+) -> Result<Option<Refusal>> {
+    match body {
+        // Never refused for its content: the unit's bureaus decide it (docs/SYNC.md).
+        EventBody::ApplicationSubmitted(_) => Ok(None),
+        EventBody::CardIssued(p) => issued(tx, hooks, sender, p),
+        EventBody::CardVoided(p) => voided(tx, sender, p),
+        EventBody::ReviewRecorded(p) => review(tx, hooks, sender, p),
+        EventBody::StatusChanged(p) => status(tx, hooks, sender, p),
+    }
+}
+
+/// `None` when `number` is the sender's; the refusal otherwise. A number the
+/// registry does not know is the sender's when its region is within the sender's.
+fn owns_number(
+    tx: &Tx<'_>,
+    hooks: &dyn IngestHooks,
+    sender: &Sender<'_>,
+    number: &str,
+    known: Option<&Cert>,
+) -> Result<Option<Refusal>> {
+    let Some(c) = known else {
+        return Ok(if sender.serves(hooks.number_region(number).as_deref()) {
+            None
+        } else {
+            refuse(
+                NOT_YOUR_CERTIFICATE,
+                format!("证号{number}在登记中心没有记录，且不在本站服务的地区内，本站不能登记"),
+            )
+        });
+    };
+    let wrote_a_card: bool = tx
+        .conn()
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM cards WHERE number = ?1 AND station_id = ?2)",
+        )?
+        .query_row(params![number, sender.id], |r| r.get(0))?;
+    let region = c
+        .unit_region
+        .clone()
+        .or_else(|| hooks.number_region(number));
+    if wrote_a_card || c.origin == sender.id || sender.serves(region.as_deref()) {
+        return Ok(None);
+    }
+    Ok(refuse(
+        NOT_YOUR_CERTIFICATE,
+        format!("证号{number}不属于本站服务的单位，也不是发给本站或由本站制证的，本站无权处理"),
+    ))
+}
+
+fn issued(
+    tx: &Tx<'_>,
+    hooks: &dyn IngestHooks,
+    sender: &Sender<'_>,
+    p: &CardIssued,
+) -> Result<Option<Refusal>> {
+    let card: Option<(String, String, String)> = tx
+        .conn()
+        .prepare_cached("SELECT number, station_id, state FROM cards WHERE serial = ?1")?
+        .query_row([&p.serial], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    if let Some((number, station, state)) = card {
+        if station != sender.id || (number != p.number && !number.is_empty()) {
+            return Ok(refuse(
+                SERIAL_CLAIMED,
+                format!("卡号{}已由其他站点或为其他证号登记，不能再次登记", p.serial),
+            ));
+        }
+        if state == "void" || state == "revoked" {
+            return Ok(refuse(
+                SERIAL_REVOKED,
+                format!("卡{}已作废或注销，不能再登记为有效卡", p.serial),
+            ));
+        }
+    }
+    let known = cert(tx, &p.number)?;
+    if let Some(r) = owns_number(tx, hooks, sender, &p.number, known.as_ref())? {
+        return Ok(Some(r));
+    }
+    match known.as_ref().map(|c| c.state.as_str()) {
+        None | Some("approved") | Some("issued") => Ok(None),
+        Some(s) if ENDED.contains(&s) => Ok(ended(&p.number)),
+        Some(s) => Ok(refuse(
+            BAD_TRANSITION,
+            format!("证号{}当前状态为{s}，不能制发新卡", p.number),
+        )),
+    }
+}
+
+fn ended(number: &str) -> Option<Refusal> {
+    refuse(
+        CERTIFICATE_ENDED,
+        format!("证号{number}已注销、作废或换发，不能再变更"),
+    )
+}
+
+fn voided(tx: &Tx<'_>, sender: &Sender<'_>, p: &CardVoided) -> Result<Option<Refusal>> {
+    let station: Option<String> = tx
+        .conn()
+        .prepare_cached("SELECT station_id FROM cards WHERE serial = ?1")?
+        .query_row([&p.serial], |r| r.get(0))
+        .optional()?;
+    // An unknown serial is a card the station gave up before it was issued (a job
+    // moved on to another card): voiding it claims it for the sender.
+    Ok(match station {
+        Some(s) if s != sender.id => refuse(
+            NOT_YOUR_CARD,
+            format!("卡{}不是本站写入的，本站无权作废", p.serial),
+        ),
+        _ => None,
+    })
+}
+
+fn review(
+    tx: &Tx<'_>,
+    hooks: &dyn IngestHooks,
+    sender: &Sender<'_>,
+    p: &ReviewRecorded,
+) -> Result<Option<Refusal>> {
+    let known = cert(tx, &p.number)?;
+    if known.is_none() {
+        return Ok(refuse(
+            NOT_YOUR_CERTIFICATE,
+            format!("证号{}在登记中心没有记录，不能登记年审", p.number),
+        ));
+    }
+    if let Some(r) = owns_number(tx, hooks, sender, &p.number, known.as_ref())? {
+        return Ok(Some(r));
+    }
+    let issued_on: Option<String> = tx
+        .conn()
+        .prepare_cached("SELECT MIN(issued_on) FROM cards WHERE number = ?1 AND issued_on <> ''")?
+        .query_row([&p.number], |r| r.get(0))?;
+    let issued_on = issued_on.and_then(|d| d.parse().ok());
+    if let Err(e) =
+        ecard_domain::validity::check_review_year(issued_on, i32::from(p.year), tx.today())
+    {
+        return Ok(refuse(REVIEW_YEAR_OUT_OF_RANGE, e.to_string()));
+    }
+    let by: Option<String> = tx
+        .conn()
+        .prepare_cached("SELECT station_id FROM reviews WHERE number = ?1 AND year = ?2")?
+        .query_row(params![p.number, p.year], |r| r.get(0))
+        .optional()?;
+    Ok(match by {
+        Some(s) if s != sender.id => refuse(
+            REVIEW_CLAIMED,
+            format!(
+                "证号{}的{}年度年审已由其他站点登记，不能覆盖",
+                p.number, p.year
+            ),
+        ),
+        _ => None,
+    })
+}
+
+fn status(
+    tx: &Tx<'_>,
+    hooks: &dyn IngestHooks,
+    sender: &Sender<'_>,
+    p: &StatusChanged,
+) -> Result<Option<Refusal>> {
+    let known = cert(tx, &p.number)?;
+    if let Some(r) = owns_number(tx, hooks, sender, &p.number, known.as_ref())? {
+        return Ok(Some(r));
+    }
+    if let Some(c) = &known {
+        let state = c.state.as_str();
+        if ENDED.contains(&state) {
+            return Ok(ended(&p.number));
+        }
+        let allowed = match p.kind {
+            StatusKind::Suspend => matches!(state, "approved" | "issued"),
+            StatusKind::Lift => state == "suspended",
+            StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue => true,
+        };
+        if !allowed {
+            return Ok(refuse(
+                BAD_TRANSITION,
+                format!("证号{}当前状态为{state}，不能{}", p.number, p.kind.as_str()),
+            ));
+        }
+        if p.kind == StatusKind::Lift {
+            let by: Option<String> = tx
+                .conn()
+                .prepare_cached(
+                    "SELECT origin FROM status_changes WHERE number = ?1 AND kind = 'suspend'
+                     ORDER BY id DESC LIMIT 1",
+                )?
+                .query_row([&p.number], |r| r.get(0))
+                .optional()?;
+            if by.as_deref() != Some(sender.id) {
+                return Ok(refuse(
+                    SUSPENSION_NOT_YOURS,
+                    format!(
+                        "证号{}的暂停不是本站作出的，只能由作出暂停的一方解除",
+                        p.number
+                    ),
+                ));
+            }
+        }
+    } else if p.kind == StatusKind::Lift {
+        return Ok(refuse(
+            BAD_TRANSITION,
+            format!("证号{}在登记中心没有暂停记录，不能解除", p.number),
+        ));
+    }
+    if let Some(new) = &p.new_number {
+        if cert(tx, new)?.is_some() {
+            return Ok(refuse(
+                NUMBER_CLAIMED,
+                format!("新证号{new}已被登记，不能重复占用"),
+            ));
+        }
+        if !sender.serves(hooks.number_region(new).as_deref()) {
+            return Ok(refuse(
+                NUMBER_OUTSIDE_REGION,
+                format!("新证号{new}不在本站服务的地区内"),
+            ));
+        }
+    }
+    Ok(None)
+}
