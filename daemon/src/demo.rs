@@ -123,7 +123,7 @@ pub async fn serve(
     clock: Clock,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let demo = build(clock)?;
-    let state = AppState::new(demo.station.clone(), Some(demo.sim.clone()))?;
+    let state = AppState::with_demo(demo.station.clone(), demo.sim.clone())?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     println!("ecardd 演示模式（无硬件，数据在临时目录，退出即删除）");

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod keyring;
 pub mod keystore;

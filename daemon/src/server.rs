@@ -101,7 +101,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), Box<dyn std::error::Error +
             Err(e) => tracing::warn!(error = %e, "sync not started"),
         }
     }
-    let state = AppState::new(station, None)?;
+    let state = AppState::new(station)?;
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
     let addr = listener.local_addr()?;
     println!("ecardd listening: http://{addr}/");

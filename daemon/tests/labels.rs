@@ -20,7 +20,7 @@ struct Api {
 fn api() -> Api {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let demo = demo::build(ecard_clock::Clock::starting_on(today)).unwrap();
-    let state = AppState::new(demo.station.clone(), Some(demo.sim.clone())).unwrap();
+    let state = AppState::with_demo(demo.station.clone(), demo.sim.clone()).unwrap();
     Api {
         app: api::router(state),
         demo,

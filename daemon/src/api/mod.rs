@@ -4,6 +4,8 @@
 
 mod admin;
 mod cards;
+#[cfg(feature = "demo")]
+mod demo_hands;
 mod error;
 mod forms;
 mod import;
@@ -19,6 +21,7 @@ pub use error::ApiError;
 pub use session::COOKIE_NAME;
 
 use crate::ops::Station;
+#[cfg(feature = "demo")]
 use crate::readers::sim::SimReaders;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -38,6 +41,7 @@ pub type ImportReportFile = (String, Vec<u8>);
 pub struct AppState {
     pub station: Station,
     /// The simulated readers, in demo mode only (their insert/eject routes).
+    #[cfg(feature = "demo")]
     pub demo: Option<Arc<SimReaders>>,
     /// Error reports of refused imports, kept for download: (id, xlsx).
     pub import_reports: Arc<Mutex<Vec<ImportReportFile>>>,
@@ -49,16 +53,28 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(
-        station: Station,
-        demo: Option<Arc<SimReaders>>,
-    ) -> Result<Self, crate::auth::AuthError> {
+    pub fn new(station: Station) -> Result<Self, crate::auth::AuthError> {
         Ok(Self {
             station,
-            demo,
+            #[cfg(feature = "demo")]
+            demo: None,
             import_reports: Arc::default(),
             photos: Arc::default(),
             dummy_hash: crate::auth::hash_password("not-a-real-password")?,
+        })
+    }
+}
+
+#[cfg(feature = "demo")]
+impl AppState {
+    /// The demo's state: its simulated readers get their insert/eject routes.
+    pub fn with_demo(
+        station: Station,
+        sim: Arc<SimReaders>,
+    ) -> Result<Self, crate::auth::AuthError> {
+        Ok(Self {
+            demo: Some(sim),
+            ..Self::new(station)?
         })
     }
 }
@@ -138,16 +154,6 @@ pub fn router(state: AppState) -> Router {
         .route("/labels", get(records::labels))
         .route("/readers", get(readers::list))
         .route("/events", get(readers::events))
-        .route(
-            "/demo/readers/{name}/insert-blank",
-            post(readers::insert_blank),
-        )
-        .route("/demo/readers/{name}/eject", post(readers::eject))
-        .route(
-            "/demo/readers/{name}/insert",
-            post(readers::insert_from_tray),
-        )
-        .route("/demo/tray", get(readers::tray))
         .route("/certificates", get(records::certificates))
         .route("/certificates/{id}", get(records::certificate))
         .route("/certificates/{id}/status", post(cards::change_status))
@@ -190,6 +196,12 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(admin::remove_trust),
         )
         .fallback(api_not_found);
+    #[cfg(feature = "demo")]
+    let api = if state.demo.is_some() {
+        api.merge(demo_hands::routes())
+    } else {
+        api
+    };
     Router::new()
         .nest("/api/v1", api)
         .fallback(static_files::serve)

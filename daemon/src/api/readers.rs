@@ -1,19 +1,15 @@
 //! Readers: the list, the live event stream (reader events and job progress as
-//! Server-Sent Events), and in demo mode the hands that insert and eject cards.
+//! Server-Sent Events). The demo's hands that insert and eject cards: `demo_hands`.
 
 use super::error::ApiError;
 use super::session::{need, Granted};
-use super::{ApiJson, AppState};
-use crate::readers::sim::SimReaders;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use super::AppState;
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures_util::stream::{Stream, StreamExt};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::wrappers::BroadcastStream;
 
@@ -48,57 +44,4 @@ pub async fn events(
             .interval(Duration::from_secs(15))
             .text("ping"),
     ))
-}
-
-fn demo(state: &AppState) -> Result<&Arc<SimReaders>, ApiError> {
-    state
-        .demo
-        .as_ref()
-        .ok_or_else(|| ApiError::not_found("仅演示模式提供模拟插卡"))
-}
-
-pub async fn insert_blank(
-    State(state): State<AppState>,
-    _session: Granted<need::ReadReaders>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let serial = demo(&state)?
-        .insert_blank(&name)
-        .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
-    Ok(Json(json!({ "serial": serial })))
-}
-
-pub async fn eject(
-    State(state): State<AppState>,
-    _session: Granted<need::ReadReaders>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let serial = demo(&state)?
-        .eject(&name)
-        .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
-    Ok(Json(json!({ "serial": serial })))
-}
-
-#[derive(Deserialize)]
-pub struct FromTray {
-    serial: String,
-}
-
-pub async fn insert_from_tray(
-    State(state): State<AppState>,
-    _session: Granted<need::ReadReaders>,
-    Path(name): Path<String>,
-    ApiJson(req): ApiJson<FromTray>,
-) -> Result<StatusCode, ApiError> {
-    demo(&state)?
-        .insert_from_tray(&name, &req.serial)
-        .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn tray(
-    State(state): State<AppState>,
-    _session: Granted<need::ReadReaders>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(demo(&state)?.tray())))
 }

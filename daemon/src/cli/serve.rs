@@ -42,6 +42,7 @@ pub struct DemoArgs {
     walkthrough: bool,
 }
 
+#[cfg(feature = "demo")]
 pub fn demo(a: DemoArgs) -> Result<(), Failure> {
     let rt = runtime()?;
     if a.walkthrough {
@@ -50,6 +51,15 @@ pub fn demo(a: DemoArgs) -> Result<(), Failure> {
         rt.block_on(ecardd::demo::serve(a.listen, clock()))?;
     }
     Ok(())
+}
+
+/// A station built for real readers only: the demo's simulated cards are not in it.
+#[cfg(not(feature = "demo"))]
+pub fn demo(_: DemoArgs) -> Result<(), Failure> {
+    Err(Failure::new(
+        "demo_not_built",
+        "此版本未包含演示模式（构建时未启用 demo 功能）",
+    ))
 }
 
 pub fn labels(json: bool) -> Result<(), Failure> {

@@ -5,6 +5,7 @@
 //! APDUs with a command sequence.
 
 pub mod pcsc;
+#[cfg(feature = "demo")]
 pub mod sim;
 
 use card_profile::transport::{CardChannel, TransportError};

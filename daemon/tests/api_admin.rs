@@ -1,0 +1,203 @@
+//! Administration through the API: operator accounts, roster imports refused whole, and the trust list.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
+use support::*;
+
+#[tokio::test]
+async fn operators_are_managed_by_admins_and_disabled_accounts_lose_their_sessions() {
+    let a = api();
+    let admin = a.login("guanli").await;
+    let (s, v) = a
+        .call(Method::POST, "/operators", Some(&admin), Some(json!({ "username": "wang", "display_name": "王检查", "role": "inspector", "password": "short" })))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("password_too_short"))
+    );
+    let (s, v) = a
+        .call(Method::POST, "/operators", Some(&admin), Some(json!({ "username": "wang", "display_name": "王检查", "role": "inspector", "password": "long-enough-1" })))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (s, _) = a
+        .call(Method::POST, "/operators", Some(&admin), Some(json!({ "username": "wang", "display_name": "重复", "role": "admin", "password": "long-enough-1" })))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, me) = a
+        .call(
+            Method::POST,
+            "/session",
+            None,
+            Some(json!({ "username": "wang", "password": "long-enough-1" })),
+        )
+        .await;
+    assert_eq!(
+        (s, me["role"].as_str()),
+        (StatusCode::OK, Some("inspector"))
+    );
+
+    let (s, v) = a
+        .call(
+            Method::PATCH,
+            &format!("/operators/{id}"),
+            Some(&admin),
+            Some(json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!((s, v["disabled"].as_bool()), (StatusCode::OK, Some(true)));
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/session",
+            None,
+            Some(json!({ "username": "wang", "password": "long-enough-1" })),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("account_disabled"))
+    );
+
+    let (_, settings) = a.call(Method::GET, "/settings", Some(&admin), None).await;
+    assert_eq!(settings["keys"]["unlocked"], true);
+    assert!(settings.to_string().find("pkcs8").is_none());
+    let (s, v) = a
+        .call(
+            Method::PUT,
+            "/settings",
+            Some(&admin),
+            Some(json!({ "max_revocation_age_days": 0 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (_, v) = a
+        .call(
+            Method::PUT,
+            "/settings",
+            Some(&admin),
+            Some(json!({ "max_revocation_age_days": 14 })),
+        )
+        .await;
+    assert_eq!(v["max_revocation_age_days"], 14);
+}
+
+#[tokio::test]
+async fn a_refused_import_changes_nothing_and_offers_its_report() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let before = a.snapshot();
+    let boundary = "XBOUNDARY";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"r.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\nthis is not a spreadsheet\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post("/api/v1/import")
+        .header("x-requested-with", "ecard")
+        .header(header::COOKIE, &issuer)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let (s, _, body) = a.raw(req).await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("import_rejected")),
+        "{v}"
+    );
+    assert!(!v["errors"].as_array().unwrap().is_empty());
+    assert_eq!(a.snapshot(), before);
+    let report = v["report"].as_str().unwrap().trim_start_matches("/api/v1");
+    let req = Request::get(format!("/api/v1{report}"))
+        .header(header::COOKIE, &issuer)
+        .body(Body::empty())
+        .unwrap();
+    let (s, h, xlsx) = a.raw(req).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h
+        .get(header::CONTENT_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    assert_eq!(&xlsx[..2], b"PK");
+
+    // The template downloads, and the schedule lists nothing yet (issued this year are exempt).
+    let req = Request::get("/api/v1/templates/roster.xlsx")
+        .header(header::COOKIE, &issuer)
+        .body(Body::empty())
+        .unwrap();
+    let (s, _, t) = a.raw(req).await;
+    assert_eq!((s, &t[..2]), (StatusCode::OK, &b"PK"[..]));
+}
+
+#[tokio::test]
+async fn removing_a_root_from_the_trust_list_makes_its_cards_fail_and_adding_it_back_restores_them()
+{
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let admin = a.login("guanli").await;
+    a.insert_blank(&issuer, R1).await;
+    let (s, _) = a
+        .call(
+            Method::POST,
+            "/issue",
+            Some(&issuer),
+            Some(json!({ "certificate_id": a.demo.approved[0], "reader": R1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, trust) = a.call(Method::GET, "/trust", Some(&admin), None).await;
+    let anchor = trust[0].clone();
+    let key_id = anchor["key_id"].as_str().unwrap().to_owned();
+
+    let (s, left) = a
+        .call(
+            Method::DELETE,
+            &format!("/trust/{key_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(left.as_array().unwrap().len(), 0);
+    let (_, v) = a
+        .call(
+            Method::POST,
+            "/verify",
+            Some(&admin),
+            Some(json!({ "reader": R1 })),
+        )
+        .await;
+    assert_eq!(v["standing"], "invalid");
+
+    let (s, v) = a
+        .call(Method::POST, "/trust", Some(&admin), Some(bogus_anchor()))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    let (s, _) = a
+        .call(Method::POST, "/trust", Some(&admin), Some(anchor))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, v) = a
+        .call(
+            Method::POST,
+            "/verify",
+            Some(&admin),
+            Some(json!({ "reader": R1 })),
+        )
+        .await;
+    assert_eq!(v["standing"], "valid");
+
+    let (_, batches) = a.call(Method::GET, "/batches", Some(&issuer), None).await;
+    assert_eq!(batches, json!([]));
+}
