@@ -361,7 +361,7 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
     assert_eq!(page.items.len(), 2);
     match &page.items[0].body {
         FeedBody::StatusChange(s) => assert_eq!(
-            (s.number.as_str(), s.origin.as_str()),
+            (s.change.number.as_str(), s.origin.as_str()),
             (test_number(1).as_str(), "station-a")
         ),
         other => panic!("{other:?}"),

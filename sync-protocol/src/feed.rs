@@ -5,11 +5,10 @@
 //! asks for `after=<that cursor>`; items are therefore applied exactly once even
 //! when a page is fetched twice.
 
-use crate::events::{check_number, StatusKind};
+use crate::events::{check_number, StatusChanged};
 use crate::{check_version, ProtocolError, PROTOCOL_VERSION};
 use card_profile::pki::TrustList;
 use card_profile::records::{Certificate, Holder};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 /// Largest page the registry serves.
@@ -72,13 +71,10 @@ pub struct OrderWithdrawn {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChangeNotice {
-    pub number: String,
-    pub kind: StatusKind,
-    pub reason: String,
-    #[serde(default)]
-    pub detail: serde_json::Value,
-    pub effective_on: NaiveDate,
-    pub new_number: Option<String>,
+    /// The change as its station reported it (the same type, the same fields on the
+    /// wire).
+    #[serde(flatten)]
+    pub change: StatusChanged,
     /// The station id that made the change, or `registry`.
     pub origin: String,
 }
@@ -112,7 +108,7 @@ impl FeedPage {
             match &item.body {
                 FeedBody::IssuanceOrder(o) => check_number(&o.certificate.number)?,
                 FeedBody::OrderWithdrawn(w) => check_number(&w.number)?,
-                FeedBody::StatusChange(s) => check_number(&s.number)?,
+                FeedBody::StatusChange(s) => check_number(&s.change.number)?,
                 FeedBody::TrustListUpdate(_) => {}
             }
         }
@@ -129,7 +125,9 @@ impl FeedPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::StatusKind;
     use card_profile::records::{CertificateKind, Gender};
+    use chrono::NaiveDate;
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -178,12 +176,14 @@ mod tests {
                     cursor: 9,
                     created_at: "t".into(),
                     body: FeedBody::StatusChange(StatusChangeNotice {
-                        number: "川X010001".into(),
-                        kind: StatusKind::Cancel,
-                        reason: "调离".into(),
-                        detail: serde_json::json!({"destination": "成都"}),
-                        effective_on: d(2026, 11, 24),
-                        new_number: None,
+                        change: StatusChanged {
+                            number: "川X010001".into(),
+                            kind: StatusKind::Cancel,
+                            reason: "调离".into(),
+                            detail: serde_json::json!({"destination": "成都"}),
+                            effective_on: d(2026, 11, 24),
+                            new_number: None,
+                        },
                         origin: "station-a".into(),
                     }),
                 },

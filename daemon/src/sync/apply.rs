@@ -111,7 +111,8 @@ fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<bool>
 }
 
 /// A status change made at another station or in the registry.
-fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
+fn status_change(tx: &mut Tx<'_>, notice: &StatusChangeNotice) -> store::Result<()> {
+    let n = &notice.change;
     let revoking = n.kind.revokes();
     if revoking {
         store::insert_revocation(
@@ -142,7 +143,7 @@ fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
                 n.detail.to_string(),
                 n.effective_on.to_string(),
                 tx.now(),
-                n.origin
+                notice.origin
             ],
         )?;
         store::set_certificate_state(tx, cert.id, cert_state)?;
@@ -165,7 +166,7 @@ fn status_change(tx: &mut Tx<'_>, n: &StatusChangeNotice) -> store::Result<()> {
     tx.audit(
         &format!("certificate.{}", n.kind.as_str()),
         &n.number,
-        json!({ "reason": n.reason, "origin": n.origin, "source": "registry" }),
+        json!({ "reason": n.reason, "origin": notice.origin, "source": "registry" }),
     )?;
     Ok(())
 }

@@ -390,12 +390,7 @@ impl Tx<'_> {
             hooks.number_seen(tx, new_number)?;
         }
         let notice = FeedBody::StatusChange(StatusChangeNotice {
-            number: p.number.clone(),
-            kind: p.kind,
-            reason: p.reason.clone(),
-            detail: p.detail.clone(),
-            effective_on: p.effective_on,
-            new_number: p.new_number.clone(),
+            change: p.clone(),
             origin: origin.to_owned(),
         });
         feed::push(tx, &notice, None, Some(origin))?;
