@@ -4,11 +4,13 @@
 //! called on an unauthenticated card (the types say so, as openpgp-card's do).
 
 mod card;
+mod issue;
 mod maintenance;
 mod personalize;
 mod verify;
 
 pub use card::{AdminCard, Card, CardInfo};
+pub use issue::{issue, Found, IssueError, IssueJob, IssuedCard};
 pub use maintenance::{append_review, set_status, terminate, wipe, StatusChange};
 pub use personalize::{personalize, IssueData, Issued};
 pub use verify::{verify, verify_without_photo, PendingPhoto, VerifyContext};
