@@ -6,7 +6,9 @@ use card_profile::channel::Link;
 use card_profile::demo::{self, DemoPki};
 use card_profile::profile::LifeCycle;
 use card_profile::revocation::RevocationSet;
-use card_profile::sequences::{self, IssueData, IssueError, IssueJob, IssuedCard, VerifyContext};
+use card_profile::sequences::{
+    self, CardError, IssueData, IssueError, IssueJob, IssuedCard, VerifyContext,
+};
 use card_profile::verdict::Standing;
 use card_sim::{SimCard, SimChannel, SimOptions};
 use chrono::NaiveDate;
@@ -120,4 +122,19 @@ fn an_activated_card_that_is_not_the_jobs_own_is_refused_unclaimed() {
     // The job's own serial, but another certificate on it.
     let err = run(&mut link, &pki, &officer(1), Some([4; 8]), &mut claims).unwrap_err();
     assert!(matches!(err, IssueError::WrongCard));
+}
+
+#[test]
+fn a_copy_of_the_jobs_finished_card_is_refused_as_not_authentic() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank(&pki, [6; 8]);
+    let mut claims = Vec::new();
+    run(&mut link, &pki, &officer(0), None, &mut claims).unwrap();
+    let fake = SimCard::counterfeit_of(link.channel_mut().card(), true);
+    let mut fake = Link::new(SimChannel::new(fake));
+    let err = run(&mut fake, &pki, &officer(0), Some([6; 8]), &mut claims).unwrap_err();
+    assert!(
+        matches!(err, IssueError::Card(CardError::NotAuthentic)),
+        "{err:?}"
+    );
 }

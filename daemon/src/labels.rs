@@ -477,6 +477,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("wrong_management_key", "卡片管理密钥不匹配"),
     ("management_key_blocked", "卡片管理密钥已锁定"),
     ("not_an_ecard", "不是执法证卡片"),
+    (
+        "card_not_authentic",
+        "卡片未能证明登记的芯片密钥（疑似伪造或复制）",
+    ),
     ("wrong_card_state", "卡片状态不允许该操作"),
     ("data_too_large", "数据超出卡片容量"),
     ("card_error", "卡片操作失败"),

@@ -4,13 +4,19 @@
 use super::CardError;
 use crate::apdu::{Command, Ins, Response};
 use crate::channel::{Capabilities, Link};
+use crate::chip_auth;
 use crate::keys::{ManagementKey, Serial};
+use crate::pki::{self, PublicKey};
 use crate::profile::{
     self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, MANAGEMENT_KEY_REF, MAX_RECORDS,
 };
 use crate::status::Status;
 use crate::tlv::{self, Fields};
 use crate::transport::CardChannel;
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// Length of a chip-authentication challenge (PROFILE.md §6).
+pub(crate) const CHIP_CHALLENGE_LEN: usize = 32;
 
 /// What the FCI says about the card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +195,25 @@ impl<'l, C: CardChannel> Card<'l, C> {
             .data(challenge.to_vec())
             .ne(256);
         self.send("INTERNAL AUTHENTICATE", &cmd)
+    }
+
+    /// Proves that this card holds the private chip key `chip_key` (the one on
+    /// record for its serial): INTERNAL AUTHENTICATE over a fresh random challenge,
+    /// checked here. Run before anything is written to a card believed issued, so a
+    /// copy of its data on another chip gets nothing. A card that refuses or signs
+    /// wrongly is [`CardError::NotAuthentic`]; a transport failure stays what it is.
+    pub fn prove_chip(&mut self, chip_key: &PublicKey) -> Result<(), CardError> {
+        let mut challenge = [0u8; CHIP_CHALLENGE_LEN];
+        SystemRandom::new()
+            .fill(&mut challenge)
+            .map_err(|_| CardError::Random)?;
+        match self.internal_authenticate(&challenge) {
+            Ok(sig) if pki::verify_signature(chip_key, &chip_auth::message(&challenge), &sig) => {
+                Ok(())
+            }
+            Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
+            Ok(_) | Err(_) => Err(CardError::NotAuthentic),
+        }
     }
 
     /// GET CHALLENGE + EXTERNAL AUTHENTICATE with this card's management key.

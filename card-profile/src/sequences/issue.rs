@@ -93,6 +93,12 @@ pub fn issue<C: CardChannel, E>(
             error,
         })?
         .chip_key;
+    if resumed {
+        // A card that only copies the finished card's data is refused here, before
+        // anything is recorded of it (it would otherwise fail the check below and
+        // have the genuine card's serial voided).
+        Card::select(link)?.prove_chip(&chip_key)?;
+    }
     let (verdict, _) = verify(link, job.verify)?;
     if resumed
         && verdict.certificate.as_ref().map(|c| &c.number) != Some(&job.data.certificate.number)

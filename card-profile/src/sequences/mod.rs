@@ -55,6 +55,10 @@ pub enum CardError {
     FileTooLarge { file: FileId, len: usize },
     #[error("card returned an invalid chip public key")]
     BadChipKey,
+    /// The card could not prove the chip key on record (INTERNAL AUTHENTICATE over a
+    /// fresh challenge): a copy or a fake, never written to.
+    #[error("the card cannot prove the chip key on record")]
+    NotAuthentic,
     #[error("signing failed: {0}")]
     Signing(#[from] PkiError),
     #[error("random generator failed")]

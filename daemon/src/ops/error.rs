@@ -89,6 +89,7 @@ impl OpError {
             OpError::Card(CardError::WrongManagementKey { .. }) => "wrong_management_key",
             OpError::Card(CardError::ManagementKeyBlocked) => "management_key_blocked",
             OpError::Card(CardError::NotAnEcard) => "not_an_ecard",
+            OpError::Card(CardError::NotAuthentic) => "card_not_authentic",
             OpError::Card(CardError::WrongLifeCycle { .. }) => "wrong_card_state",
             OpError::Card(CardError::FileTooLarge { .. }) => "data_too_large",
             OpError::Card(_) => "card_error",
@@ -182,6 +183,9 @@ fn card_zh(e: &CardError) -> String {
         CardError::NotAuthenticated => "未通过卡片认证，写入被拒绝".into(),
         CardError::FileTooLarge { .. } => "数据超出卡片容量（照片过大？）".into(),
         CardError::BadChipKey => "卡片返回的芯片公钥无效".into(),
+        CardError::NotAuthentic => {
+            "卡片未能证明持有登记的芯片密钥（可能是复制或伪造的卡片），未写入任何内容".into()
+        }
         CardError::Signing(_) => "签名失败".into(),
         CardError::Random => "随机数生成失败".into(),
     }

@@ -203,17 +203,43 @@ impl Station {
     }
 }
 
-/// Selects the application on the card behind `link` and returns its serial (upper
-/// hex), refused as `WrongCard` unless it is one of `serials`: the check every write
-/// to an already issued card makes before touching it.
-fn select_one_of<C: card_profile::transport::CardChannel>(
-    link: &mut card_profile::channel::Link<C>,
-    serials: &[String],
-) -> Result<String, OpError> {
-    let serial = hex::encode_upper(card_profile::sequences::Card::select(link)?.serial());
-    if serials.contains(&serial) {
-        Ok(serial)
-    } else {
-        Err(OpError::WrongCard)
+/// A card the records say was issued: its serial (upper hex) and chip key (hex), as
+/// recorded when it was written.
+#[derive(Debug, Clone)]
+pub(crate) struct KnownCard {
+    pub serial: String,
+    pub chip_key: String,
+}
+
+impl From<&crate::store::CardRow> for KnownCard {
+    fn from(row: &crate::store::CardRow) -> Self {
+        Self {
+            serial: row.serial.clone(),
+            chip_key: row.chip_key.clone(),
+        }
     }
+}
+
+/// Selects the application on the card behind `link` and returns its serial (upper
+/// hex), refused as `WrongCard` unless it is one of `cards`, and as `NotAuthentic`
+/// unless it proves the chip key on record for that serial (INTERNAL AUTHENTICATE):
+/// the check every write to an already issued card makes before touching it, so a
+/// copy of a card's data on another chip is never written to or recorded as written.
+fn select_known<C: card_profile::transport::CardChannel>(
+    link: &mut card_profile::channel::Link<C>,
+    cards: &[KnownCard],
+) -> Result<String, OpError> {
+    use card_profile::sequences::{Card, CardError};
+    let mut card = Card::select(link)?;
+    let serial = hex::encode_upper(card.serial());
+    let known = cards
+        .iter()
+        .find(|c| c.serial == serial)
+        .ok_or(OpError::WrongCard)?;
+    let chip_key: card_profile::pki::PublicKey = hex::decode(&known.chip_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(OpError::Card(CardError::NotAuthentic))?;
+    card.prove_chip(&chip_key)?;
+    Ok(serial)
 }

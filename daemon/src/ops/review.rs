@@ -3,7 +3,7 @@
 //! learns the serial: a crash in between leaves a record marked "not on the card yet",
 //! never a card review the records do not know.
 
-use super::{select_one_of, OpError, Station};
+use super::{select_known, KnownCard, OpError, Station};
 use crate::store::{self, CardState, CertificateState, Conflict};
 use card_profile::channel::Link;
 use card_profile::records::{Review, ReviewResult};
@@ -54,10 +54,10 @@ impl Station {
             // Before anything is recorded: keys to sign with, and this certificate's
             // card in the reader.
             self.keys()?;
-            let expected = [live.serial.clone()];
+            let expected = [KnownCard::from(&live)];
             self.readers
                 .run(reader, move |chan| {
-                    select_one_of(&mut Link::new(chan), &expected)
+                    select_known(&mut Link::new(chan), &expected)
                 })
                 .await??;
         }
@@ -87,11 +87,11 @@ impl Station {
         if let Some(reader) = &req.reader {
             let station = self.clone();
             let card_review = review.clone();
-            let expected = live.serial.clone();
+            let expected = [KnownCard::from(&live)];
             self.readers
                 .run(reader, move |chan| {
                     let mut link = Link::new(chan);
-                    select_one_of(&mut link, &[expected])?;
+                    select_known(&mut link, &expected)?;
                     sequences::append_review(
                         &mut link,
                         &card_review,
