@@ -107,3 +107,25 @@ fn a_backend_that_cannot_reconnect_reports_the_reset() {
         .unwrap();
     assert!(is_reset(&err));
 }
+
+#[test]
+fn mutual_authentication_refuses_a_card_that_accepts_any_cryptogram() {
+    let pki = demo::pki(today()).unwrap();
+    let mut link = blank(&pki, SimOptions::default());
+    sequences::personalize(&mut link, &officer(), &pki.master, &pki.signer, today()).unwrap();
+    // A copy that accepts every cryptogram: the status write is refused before any
+    // UPDATE BINARY, and the copy's EF.STATUS is unchanged.
+    let fake = SimCard::counterfeit_of(link.channel_mut().card(), false);
+    let mut fake = Link::new(SimChannel::new(fake));
+    let before = fake.channel_mut().card().persistent().clone();
+    let change = sequences::StatusChange {
+        state: card_profile::records::CardState::Revoked,
+        reason: "test".into(),
+        date: today(),
+    };
+    let err = sequences::set_status(&mut fake, &change, &pki.master, &pki.signer).unwrap_err();
+    assert_eq!(err, CardError::ManagementKeyNotProven);
+    assert_eq!(&before, fake.channel_mut().card().persistent());
+    // The genuine card answers the host's challenge and is written.
+    sequences::set_status(&mut link, &change, &pki.master, &pki.signer).unwrap();
+}

@@ -138,3 +138,28 @@ fn a_copy_of_the_jobs_finished_card_is_refused_as_not_authentic() {
         "{err:?}"
     );
 }
+
+/// A fake blank card that says 9000 to any EXTERNAL AUTHENTICATE (it does not hold
+/// the management key): mutual authentication refuses it before anything is claimed
+/// or written.
+#[test]
+fn a_fake_that_accepts_any_cryptogram_is_refused_before_the_claim_and_any_write() {
+    let pki = demo::pki(today()).unwrap();
+    let other = card_profile::keys::MasterKey::from_bytes(&[0x42; 16]).unwrap();
+    let genuine = SimCard::from_master_key([7; 8], &other, SimOptions::default());
+    let mut fake = Link::new(SimChannel::new(SimCard::counterfeit_of(&genuine, false)));
+    let mut claims = Vec::new();
+    let err = run(&mut fake, &pki, &officer(0), None, &mut claims).unwrap_err();
+    assert!(
+        matches!(err, IssueError::Card(CardError::ManagementKeyNotProven)),
+        "{err:?}"
+    );
+    assert!(claims.is_empty(), "a fake's serial must not be recorded");
+    assert_eq!(fake.channel_mut().card().life_cycle(), LifeCycle::Blank);
+    // The maintenance writes refuse it the same way.
+    let err = sequences::terminate(&mut fake, &pki.master).unwrap_err();
+    assert!(matches!(
+        err,
+        CardError::ManagementKeyNotProven | CardError::WrongLifeCycle { .. }
+    ));
+}

@@ -493,6 +493,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("verification_failed", "写卡后核验未通过"),
     ("keys_locked", "本站密钥未解锁"),
     ("card_voided", "卡片已作废"),
+    ("card_serial_known", "卡号已登记过，不是新的空白卡"),
     ("unauthenticated", "请先登录"),
     ("forbidden", "无权执行此操作"),
     ("csrf_refused", "请求缺少 X-Requested-With 标头"),

@@ -177,3 +177,82 @@ async fn a_fake_card_is_not_terminated_and_the_cancellation_is_not_recorded_as_w
         Standing::Revoked
     );
 }
+
+/// Nothing the station records of a card at issuance: the job's serial, cards,
+/// revocations.
+fn issuance_records(f: &Fixture) -> (i64, i64, i64) {
+    (
+        count(
+            &f.station,
+            "SELECT COUNT(*) FROM jobs WHERE card_serial IS NOT NULL",
+        ),
+        count(&f.station, "SELECT COUNT(*) FROM cards"),
+        count(&f.station, "SELECT COUNT(*) FROM revocations"),
+    )
+}
+
+/// A blank fake presenting a serial of another bureau's card (or another station's)
+/// and saying 9000 to any EXTERNAL AUTHENTICATE: it cannot answer the station's
+/// challenge, so nothing is written and its serial is never recorded (it could not
+/// be voided later, taking the genuine card with it).
+#[tokio::test]
+async fn a_blank_fake_without_the_management_key_is_never_recorded() {
+    let f = fixture();
+    let other = card_profile::keys::MasterKey::from_bytes(&[0x42; 16]).unwrap();
+    let genuine = SimCard::from_master_key([0x77; 8], &other, card_sim::SimOptions::default());
+    f.sim
+        .insert_card(R, SimCard::counterfeit_of(&genuine, false))
+        .unwrap();
+    let err = f.station.issue("issuer", f.certs[0], R).await.unwrap_err();
+    assert_eq!(err.code(), "card_not_authentic");
+    assert!(
+        err.message_zh().contains("管理密钥"),
+        "{}",
+        err.message_zh()
+    );
+    assert_eq!(issuance_records(&f), (0, 0, 0));
+    let jobs = f.station.store.read(|c| store::jobs(c, None, &[])).unwrap();
+    assert_eq!(
+        jobs[0].state,
+        store::JobState::Queued,
+        "waits for a real card"
+    );
+}
+
+/// A "blank" card presenting the serial of a card this station issued (a clone made
+/// with a leaked key, or a supplier's duplicate): refused, nothing recorded.
+#[tokio::test]
+async fn a_blank_card_with_a_serial_the_station_knows_is_refused() {
+    let f = fixture();
+    let genuine = fake_in_reader(&f, 0, true).await;
+    f.sim.eject(R).unwrap();
+    let _ = f.sim.take_from_tray(&hex::encode_upper(genuine.serial()));
+    let master = f.station.keys().unwrap().master.clone();
+    f.sim
+        .insert_card(
+            R,
+            SimCard::from_master_key(genuine.serial(), &master, card_sim::SimOptions::default()),
+        )
+        .unwrap();
+    let before = issuance_records(&f);
+    let err = f.station.issue("issuer", f.certs[1], R).await.unwrap_err();
+    assert_eq!(err.code(), "card_serial_known");
+    assert_eq!(issuance_records(&f), before);
+}
+
+/// A job that recorded a serial and was interrupted meets another job's card with
+/// that serial half written: the second job refuses it, so the first job resuming on
+/// a new card cannot void a card the second one wrote.
+#[tokio::test]
+async fn a_card_recorded_by_another_job_is_refused() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    f.sim.tear_next(R, 12).unwrap();
+    let err = f.station.issue("issuer", f.certs[0], R).await.unwrap_err();
+    assert_eq!(err.code(), "card_removed");
+    let err = f.station.issue("issuer", f.certs[1], R).await.unwrap_err();
+    assert_eq!(err.code(), "card_serial_known");
+    // Its own job finishes it.
+    let out = f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    assert_eq!(out.verdict.standing, Standing::Valid);
+}

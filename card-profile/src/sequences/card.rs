@@ -8,7 +8,8 @@ use crate::chip_auth;
 use crate::keys::{ManagementKey, Serial};
 use crate::pki::{self, PublicKey};
 use crate::profile::{
-    self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, MANAGEMENT_KEY_REF, MAX_RECORDS,
+    self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, CRYPTOGRAM_LEN, HOST_CHALLENGE_LEN,
+    MANAGEMENT_KEY_REF, MAX_RECORDS,
 };
 use crate::status::Status;
 use crate::tlv::{self, Fields};
@@ -250,12 +251,24 @@ impl<'l, C: CardChannel> Card<'l, C> {
                     command: "GET CHALLENGE",
                     status: Status::WrongLength,
                 })?;
+        // Mutual: the host's cryptogram and a fresh host challenge; the card answers
+        // with its cryptogram over both challenges. A card that cannot (a fake that
+        // says 9000 to anything) gets no write and is recorded as nothing.
+        let mut host_challenge = [0u8; HOST_CHALLENGE_LEN];
+        SystemRandom::new()
+            .fill(&mut host_challenge)
+            .map_err(|_| CardError::Random)?;
         let cryptogram = key.cryptogram(&self.info.serial, &challenge);
         let cmd = Command::new(Ins::ExternalAuthenticate)
             .p2(MANAGEMENT_KEY_REF)
-            .data(cryptogram.to_vec());
-        self.send("EXTERNAL AUTHENTICATE", &cmd)?;
-        Ok(())
+            .data([cryptogram.as_slice(), host_challenge.as_slice()].concat())
+            .ne(CRYPTOGRAM_LEN);
+        let answer = self.send("EXTERNAL AUTHENTICATE", &cmd)?;
+        if key.check_card_cryptogram(&self.info.serial, &host_challenge, &challenge, &answer) {
+            Ok(())
+        } else {
+            Err(CardError::ManagementKeyNotProven)
+        }
     }
 }
 

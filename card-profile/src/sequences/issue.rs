@@ -4,7 +4,7 @@
 //! the `claim` step the caller supplies, so the card steps stay here and the records
 //! stay with the caller.
 
-use super::{personalize, verify, wipe, Card, CardError, CardInfo, IssueData, VerifyContext};
+use super::{personalize, verify, Card, CardError, CardInfo, IssueData, VerifyContext};
 use crate::channel::Link;
 use crate::keys::{MasterKey, Serial};
 use crate::pki::{DocumentSigner, PublicKey};
@@ -63,42 +63,44 @@ impl<E> From<CardError> for IssueError<E> {
     }
 }
 
-/// Selects the card, decides whether it is new or the job's own finished card, lets
-/// `claim` record it (nothing has been written yet), wipes a half-written card,
-/// personalizes, and reads the card back through `job.verify`.
+/// Selects the card, decides whether it is new or the job's own finished card, has
+/// it prove its keys, lets `claim` record it (nothing has been written yet), wipes a
+/// half-written card, personalizes, and reads the card back through `job.verify`.
 pub fn issue<C: CardChannel, E>(
     link: &mut Link<C>,
     job: &IssueJob<'_>,
     claim: impl FnOnce(&Found) -> Result<(), E>,
 ) -> Result<IssuedCard, IssueError<E>> {
-    let info = *Card::select(link)?.info();
+    let mut card = Card::select(link)?;
+    let info = *card.info();
     let resumed = match info.life_cycle {
         LifeCycle::Blank | LifeCycle::Personalizing => false,
         LifeCycle::Activated if job.previous_serial == Some(info.serial) => true,
         _ => return Err(IssueError::NotBlank),
     };
     let found = Found { info, resumed };
-    claim(&found).map_err(IssueError::Claim)?;
-    if info.life_cycle == LifeCycle::Personalizing {
-        wipe(link, job.master)?;
-    }
     let sod = if resumed {
-        Card::select(link)?.read_file(FileId::Sod)?
+        // The job's own card, finished before the interruption: it must hold the chip
+        // key its EF.SOD names. A card that only copies the data is refused before
+        // anything is recorded of it (else it would fail the check below and have the
+        // genuine card's serial voided).
+        let sod = card.read_file(FileId::Sod)?;
+        card.prove_chip(&chip_key_of(&sod)?)?;
+        claim(&found).map_err(IssueError::Claim)?;
+        sod
     } else {
+        // The card proves the management key of the serial it presents (mutual
+        // authentication) before that serial is recorded: a job records only a
+        // serial whose card is one of this bureau's, so a fake presenting another
+        // card's serial can never have that card voided.
+        let mut admin = card.authenticate(&job.master.derive(&info.serial))?;
+        claim(&found).map_err(IssueError::Claim)?;
+        if info.life_cycle == LifeCycle::Personalizing {
+            admin.wipe()?;
+        }
         personalize(link, job.data, job.master, job.signer, job.today)?.sod
     };
-    let chip_key = SecurityObject::parse(&sod)
-        .map_err(|error| CardError::Malformed {
-            what: "EF.SOD",
-            error,
-        })?
-        .chip_key;
-    if resumed {
-        // A card that only copies the finished card's data is refused here, before
-        // anything is recorded of it (it would otherwise fail the check below and
-        // have the genuine card's serial voided).
-        Card::select(link)?.prove_chip(&chip_key)?;
-    }
+    let chip_key = chip_key_of(&sod)?;
     let (verdict, _) = verify(link, job.verify)?;
     if resumed
         && verdict.certificate.as_ref().map(|c| &c.number) != Some(&job.data.certificate.number)
@@ -112,4 +114,13 @@ pub fn issue<C: CardChannel, E>(
         verdict,
         resumed,
     })
+}
+
+fn chip_key_of(sod: &[u8]) -> Result<PublicKey, CardError> {
+    SecurityObject::parse(sod)
+        .map(|s| s.chip_key)
+        .map_err(|error| CardError::Malformed {
+            what: "EF.SOD",
+            error,
+        })
 }

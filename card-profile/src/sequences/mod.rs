@@ -59,6 +59,10 @@ pub enum CardError {
     /// fresh challenge): a copy or a fake, never written to.
     #[error("the card cannot prove the chip key on record")]
     NotAuthentic,
+    /// The card accepted the management key but could not answer with its own
+    /// cryptogram (PROFILE.md §5, mutual authentication): not a card of this bureau.
+    #[error("the card cannot prove the management key")]
+    ManagementKeyNotProven,
     #[error("signing failed: {0}")]
     Signing(#[from] PkiError),
     #[error("random generator failed")]

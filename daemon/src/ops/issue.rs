@@ -320,6 +320,17 @@ impl Station {
         if self.store.read(|c| store::serial_revoked(c, &serial))? {
             return Err(OpError::CardVoided(serial));
         }
+        // A new card has a serial this station has never seen; the job's own card
+        // (resumed) is the one serial it may meet again. Anything else is a copy or
+        // a card another job holds, and is never recorded for this one.
+        let own = previous_serial == Some(serial.as_str());
+        if !own
+            && self
+                .store
+                .read(|c| store::serial_known_elsewhere(c, &serial, job_id))?
+        {
+            return Err(OpError::SerialKnown(serial));
+        }
         self.store.write(actor, |tx| {
             if let Some(prev) = previous_serial.filter(|p| *p != serial) {
                 void_serial(

@@ -599,6 +599,17 @@ pub fn serial_revoked(conn: &Connection, serial: &str) -> Result<bool> {
     )?)
 }
 
+/// Whether this station already knows `serial` from elsewhere than job `job_id`: a
+/// card on record, or another job's card. A "blank" card presenting it is not new.
+pub fn serial_known_elsewhere(conn: &Connection, serial: &str, job_id: i64) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM cards WHERE serial = ?1)
+             OR EXISTS (SELECT 1 FROM jobs WHERE card_serial = ?1 AND id <> ?2)",
+        rusqlite::params![serial, job_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// The whole local revocation list, and the suspensions in force, as a lookup set.
 pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::RevocationSet> {
     let mut set = card_profile::revocation::RevocationSet::new();
