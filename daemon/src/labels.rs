@@ -220,6 +220,10 @@ pub fn finding_zh(f: &Finding) -> String {
         Finding::NotYetValid { from } => format!("证件自 {from} 起生效"),
         Finding::Expired { until } => format!("证件已于 {until} 过期"),
         Finding::StatusSignatureInvalid => "卡内状态记录签名无效".into(),
+        Finding::StatusRolledBack { seen, found } => {
+            format!("卡内状态记录是旧的（序号 {found}，本站已见过序号 {seen}），状态可能被回退")
+                .into()
+        }
         Finding::Suspended { reason, since } => {
             format!("自 {since} 起暂停执法：{}", reason_zh(reason))
         }
@@ -513,6 +517,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("session.logout", "退出登录"),
     ("card.issued", "制证完成"),
     ("card.voided", "卡片作废"),
+    ("card.status_sequence", "记下卡内状态记录序号"),
     ("job.claimed", "领取制证任务"),
     ("job.card", "制证任务换卡"),
     ("jobs.recovered", "恢复中断的制证任务"),

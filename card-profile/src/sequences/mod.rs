@@ -11,7 +11,7 @@ mod verify;
 
 pub use card::{AdminCard, Card, CardInfo};
 pub use issue::{issue, Found, IssueError, IssueJob, IssuedCard};
-pub use maintenance::{append_review, set_status, terminate, wipe, StatusChange};
+pub use maintenance::{append_review, set_status, set_status_above, terminate, wipe, StatusChange};
 pub use personalize::{personalize, IssueData, Issued};
 pub use verify::{verify, verify_without_photo, PendingPhoto, VerifyContext};
 

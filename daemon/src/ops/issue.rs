@@ -164,6 +164,9 @@ impl Station {
                 };
                 self.store.write(actor, |tx| {
                     store::insert_card(tx, &w.serial, job.certificate_id, &w.chip_key, &w.sod)?;
+                    if let Some(sequence) = w.verdict.trusted_status_sequence() {
+                        store::note_status_sequence(tx, &w.serial, sequence)?;
+                    }
                     store::set_certificate_state(tx, job.certificate_id, CertificateState::Issued)?;
                     store::update_job(
                         tx,

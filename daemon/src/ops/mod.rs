@@ -182,6 +182,34 @@ impl Station {
         }
     }
 
+    /// Remembers the highest EF.STATUS sequence seen for a card, so that a later
+    /// verification refuses an older record put back on it (PROFILE.md §3). Written
+    /// only when it is higher than what is held.
+    pub fn remember_status_sequence(
+        &self,
+        actor: &str,
+        serial: &str,
+        sequence: u32,
+    ) -> Result<(), OpError> {
+        let held = self
+            .store
+            .read(|c| crate::store::status_sequence(c, serial))?;
+        if held.is_some_and(|h| h >= sequence) {
+            return Ok(());
+        }
+        self.store.write(actor, |tx| {
+            if crate::store::note_status_sequence(tx, serial, sequence)? {
+                tx.audit(
+                    "card.status_sequence",
+                    serial,
+                    serde_json::json!({ "sequence": sequence }),
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// Jobs left `writing` by a process that died are interrupted, not done: their
     /// card may be half written. Called once at start.
     pub fn recover_after_restart(&self) -> Result<usize, OpError> {

@@ -313,20 +313,33 @@ impl Station {
         let terminate = change.state == OnCard::Revoked;
         let cards = cards.to_vec();
         let station = self.clone();
-        let serial = self
+        let (serial, written) = self
             .readers
             .run(reader, move |chan| {
                 let mut link = Link::new(chan);
                 let serial = select_known(&mut link, &cards)?;
                 let keys = station.keys()?;
-                sequences::set_status(&mut link, &change, &keys.master, &keys.signer)?;
+                // Numbered above every sequence this station has seen for the card,
+                // not only above the card's own (which may have been rolled back).
+                let seen = station
+                    .store
+                    .read(|c| store::status_sequence(c, &serial))?
+                    .unwrap_or(0);
+                let written = sequences::set_status_above(
+                    &mut link,
+                    &change,
+                    seen,
+                    &keys.master,
+                    &keys.signer,
+                )?;
                 if terminate {
                     sequences::terminate(&mut link, &keys.master)?;
                 }
-                Ok::<String, OpError>(serial)
+                Ok::<_, OpError>((serial, written.sequence))
             })
             .await??;
         self.store.write(actor, |tx| {
+            store::note_status_sequence(tx, &serial, written)?;
             tx.conn().execute(
                 "UPDATE status_changes SET card_serial = ?1 WHERE id = ?2",
                 rusqlite::params![serial, change_id],
