@@ -222,7 +222,6 @@ pub fn finding_zh(f: &Finding) -> String {
         Finding::StatusSignatureInvalid => "卡内状态记录签名无效".into(),
         Finding::StatusRolledBack { seen, found } => {
             format!("卡内状态记录是旧的（序号 {found}，本站已见过序号 {seen}），状态可能被回退")
-                .into()
         }
         Finding::Suspended { reason, since } => {
             format!("自 {since} 起暂停执法：{}", reason_zh(reason))

@@ -39,7 +39,6 @@ fn one_reset_is_transparent_and_a_second_is_reported() {
         card.read_file(FileId::Cert).expect("cert"),
         data.certificate.to_tlv()
     );
-    drop(card);
     assert_eq!(link.resets(), 1);
 
     // A second reset in the same operation goes to the caller.
