@@ -197,6 +197,13 @@ impl SimCard {
         card
     }
 
+    /// From now on answers every EXTERNAL AUTHENTICATE with success, as a fake card
+    /// that does not hold the management key would (its own answer to a host
+    /// challenge is then made with whatever key it holds, and is wrong).
+    pub fn accept_any_cryptogram(&mut self) {
+        self.accepts_any_cryptogram = true;
+    }
+
     /// Loads a card from its state file; later changes are saved back to it.
     pub fn load(path: &Path, options: SimOptions) -> Result<SimCard, StateError> {
         let mut card = Self::from_state(Persistent::load(path)?, options);

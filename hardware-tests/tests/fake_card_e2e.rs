@@ -146,3 +146,62 @@ async fn a_fake_card_gets_nothing_written_through_pcscd() {
         1
     );
 }
+
+/// Nothing recorded of a card at issuance: jobs' serials, cards, revocations.
+fn issuance_records(station: &Station) -> (i64, i64, i64) {
+    (
+        count(
+            station,
+            "SELECT COUNT(*) FROM jobs WHERE card_serial IS NOT NULL",
+        ),
+        count(station, "SELECT COUNT(*) FROM cards"),
+        count(station, "SELECT COUNT(*) FROM revocations"),
+    )
+}
+
+/// Blank fakes at issuance through pcscd: one that says 9000 to any EXTERNAL
+/// AUTHENTICATE (mutual authentication refuses it), and one presenting the serial of
+/// a card the station issued (refused as known). Neither serial is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blank_fakes_are_refused_at_issuance_through_pcscd() {
+    let mut harness = PcscHarness::start().expect("harness");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (station, certs) = station(&dir);
+    let reader = VPCD_READERS[0];
+
+    let fake = harness
+        .start_card(
+            0,
+            SimSpec::new(state_path(&dir, "fake"))
+                .serial(0xF101u64.to_be_bytes())
+                .master_key(vec![0x42; 16])
+                .fake_authentication(),
+        )
+        .expect("fake");
+    wait_reader(&station, reader, true);
+    let err = station.issue("issuer", certs[0], reader).await.unwrap_err();
+    assert_eq!(err.code(), "card_not_authentic");
+    assert_eq!(issuance_records(&station), (0, 0, 0));
+    fake.remove().expect("remove");
+    wait_reader(&station, reader, false);
+
+    let genuine = harness
+        .start_card(0, blank(&dir, "genuine", 0xF102))
+        .expect("card");
+    wait_reader(&station, reader, true);
+    station
+        .issue("issuer", certs[0], reader)
+        .await
+        .expect("issue");
+    genuine.remove().expect("remove");
+    wait_reader(&station, reader, false);
+    let before = issuance_records(&station);
+
+    let _copy = harness
+        .start_card(0, blank(&dir, "copy", 0xF102))
+        .expect("blank copy");
+    wait_reader(&station, reader, true);
+    let err = station.issue("issuer", certs[1], reader).await.unwrap_err();
+    assert_eq!(err.code(), "card_serial_known");
+    assert_eq!(issuance_records(&station), before);
+}
