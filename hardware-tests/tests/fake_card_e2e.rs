@@ -6,6 +6,7 @@
 mod common;
 
 use card_profile::records::ReviewResult;
+use card_profile::verdict::{Finding, Standing};
 use card_sim::{Persistent, SimCard, SimOptions};
 use common::*;
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
@@ -204,4 +205,59 @@ async fn blank_fakes_are_refused_at_issuance_through_pcscd() {
     let err = station.issue("issuer", certs[1], reader).await.unwrap_err();
     assert_eq!(err.code(), "card_serial_known");
     assert_eq!(issuance_records(&station), before);
+}
+
+/// An older signed EF.STATUS put back on the genuine chip (its state file restored),
+/// through pcscd: an inspector's station that saw the newer record refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolled_back_status_fails_at_a_station_that_saw_a_newer_one_through_pcscd() {
+    let mut harness = PcscHarness::start().expect("harness");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inspector_dir = tempfile::tempdir().expect("tempdir");
+    let (station, certs) = station(&dir);
+    let inspector = Station::without_keys(
+        Arc::new(Store::open(&inspector_dir.path().join("i.db"), clock()).expect("store")),
+        Readers::new(PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE)),
+        station.trust_list(),
+        StationConfig::default(),
+    );
+    let reader = VPCD_READERS[0];
+
+    let card = harness
+        .start_card(0, blank(&dir, "card", 0xF201))
+        .expect("card");
+    wait_reader(&station, reader, true);
+    station
+        .issue("issuer", certs[0], reader)
+        .await
+        .expect("issue");
+    card.remove().expect("remove");
+    let active = std::fs::read(state_path(&dir, "card")).expect("state at sequence 1");
+    let _card = harness
+        .start_card(0, SimSpec::new(state_path(&dir, "card")))
+        .expect("card again");
+    wait_reader(&station, reader, true);
+    let suspend = StatusRequest::Suspend {
+        reason: "立案调查".into(),
+    };
+    station
+        .change_status("issuer", certs[0], &suspend, Some(reader))
+        .await
+        .expect("suspend");
+    wait_reader(&inspector, reader, true);
+    let seen = inspector.verify(reader).await.expect("verify").verdict;
+    assert_eq!(seen.standing, Standing::Suspended);
+
+    drop(_card);
+    wait_reader(&inspector, reader, false);
+    std::fs::write(state_path(&dir, "card"), active).expect("roll back");
+    let _rolled = harness
+        .start_card(0, SimSpec::new(state_path(&dir, "card")))
+        .expect("rolled back card");
+    wait_reader(&inspector, reader, true);
+    let verdict = inspector.verify(reader).await.expect("verify").verdict;
+    assert_eq!(verdict.standing, Standing::Invalid, "{:#?}", verdict.checks);
+    assert!(verdict
+        .failures()
+        .any(|(_, f)| *f == Finding::StatusRolledBack { seen: 2, found: 1 }));
 }
