@@ -112,9 +112,19 @@ impl PcscChannel {
         &mut self,
         f: impl FnOnce(&mut dyn CardChannel) -> R,
     ) -> Result<R, TransportError> {
-        let tx = self.card.transaction().map_err(map_pcsc_error)?;
+        // A card reset since the connection was made shows at the start of the
+        // transaction: reconnect once and begin again (openpgp-card does the same).
+        let mut tx = match self.card.transaction2() {
+            Ok(tx) => tx,
+            Err((card, pcsc::Error::ResetCard)) => {
+                card.reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard)
+                    .map_err(map_pcsc_error)?;
+                card.transaction().map_err(map_pcsc_error)?
+            }
+            Err((_, e)) => return Err(map_pcsc_error(e)),
+        };
         let mut inner = TxChannel {
-            card: &tx,
+            tx: &mut tx,
             recv: &mut self.recv,
         };
         let result = f(&mut inner);
@@ -129,17 +139,28 @@ impl CardChannel for PcscChannel {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         transmit_on(&self.card, &mut self.recv, command)
     }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        PcscChannel::reconnect(self)
+    }
 }
 
 /// The channel handed to a [`PcscChannel::transaction`] closure.
-struct TxChannel<'a> {
-    card: &'a Card,
+struct TxChannel<'a, 'tx> {
+    tx: &'a mut pcsc::Transaction<'tx>,
     recv: &'a mut Vec<u8>,
 }
 
-impl CardChannel for TxChannel<'_> {
+impl CardChannel for TxChannel<'_, '_> {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-        transmit_on(self.card, self.recv, command)
+        transmit_on(self.tx, self.recv, command)
+    }
+
+    /// Reconnects inside the transaction: pcsc-lite keeps the lock with the handle.
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        self.tx
+            .reconnect(ShareMode::Shared, PROTOCOLS, Disposition::LeaveCard)
+            .map_err(map_pcsc_error)
     }
 }
 

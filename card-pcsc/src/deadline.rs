@@ -29,6 +29,13 @@ enum FromCard {
     Response(Result<Vec<u8>, TransportError>),
 }
 
+/// What the operation asks of the card thread.
+enum ToCard {
+    Apdu(Vec<u8>),
+    /// Reconnect after a card reset (answered as a response with no bytes).
+    Reconnect,
+}
+
 /// What the card thread's `hold` is given: serves the operation's commands on the
 /// channel to the card, and returns when the operation is over.
 pub type Serve<'s> = dyn FnMut(&mut dyn CardChannel) + 's;
@@ -70,7 +77,7 @@ pub fn run_with_deadline<R, H>(
 where
     H: FnOnce(&mut dyn FnMut(&mut dyn CardChannel)) -> Result<(), TransportError> + Send + 'static,
 {
-    let (cmd_tx, cmd_rx) = mpsc::channel::<Vec<u8>>();
+    let (cmd_tx, cmd_rx) = mpsc::channel::<ToCard>();
     let (card_tx, card_rx) = mpsc::channel::<FromCard>();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let released = OnDrop(Some(Box::new(released)));
@@ -86,8 +93,11 @@ where
                 if answers.send(FromCard::Opened).is_err() {
                     return;
                 }
-                while let Ok(command) = cmd_rx.recv() {
-                    let response = chan.transmit(&command);
+                while let Ok(request) = cmd_rx.recv() {
+                    let response = match request {
+                        ToCard::Apdu(command) => chan.transmit(&command),
+                        ToCard::Reconnect => chan.reconnect().map(|()| Vec::new()),
+                    };
                     if answers.send(FromCard::Response(response)).is_err() {
                         return;
                     }
@@ -151,7 +161,7 @@ pub fn run_on_reader<R>(
 
 /// The operation's side of the card: each transmit waits at most `deadline`.
 struct DeadlineChannel {
-    commands: Option<Sender<Vec<u8>>>,
+    commands: Option<Sender<ToCard>>,
     answers: Receiver<FromCard>,
     deadline: Duration,
     hung: bool,
@@ -159,6 +169,17 @@ struct DeadlineChannel {
 
 impl CardChannel for DeadlineChannel {
     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.ask(ToCard::Apdu(command.to_vec()))
+    }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        self.ask(ToCard::Reconnect).map(drop)
+    }
+}
+
+impl DeadlineChannel {
+    /// Hands one request to the card thread and waits at most the deadline.
+    fn ask(&mut self, request: ToCard) -> Result<Vec<u8>, TransportError> {
         if self.hung {
             return Err(TransportError::Timeout(self.deadline));
         }
@@ -166,7 +187,7 @@ impl CardChannel for DeadlineChannel {
         self.commands
             .as_ref()
             .ok_or_else(gone)?
-            .send(command.to_vec())
+            .send(request)
             .map_err(|_| gone())?;
         match self.answers.recv_timeout(self.deadline) {
             Ok(FromCard::Response(response)) => response,

@@ -92,7 +92,16 @@ pub struct Link<C> {
     caps: Capabilities,
     traffic: Traffic,
     trace: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// The last successful SELECT by name: what a reset card is given again.
+    selected: Option<Command>,
+    /// Resets recovered from so far (at most [`RESETS_RECOVERED`]).
+    resets: u32,
 }
+
+/// How many card resets one link (one operation) recovers from by reconnecting and
+/// selecting again; the next one goes to the caller. As openpgp-card's PC/SC backend:
+/// a reset by another host is routine once, a card that keeps resetting is not.
+pub const RESETS_RECOVERED: u32 = 1;
 
 impl<C: CardChannel> Link<C> {
     pub fn new(channel: C) -> Self {
@@ -101,6 +110,8 @@ impl<C: CardChannel> Link<C> {
             caps: Capabilities::BASELINE,
             traffic: Traffic::default(),
             trace: None,
+            selected: None,
+            resets: 0,
         }
     }
 
@@ -143,9 +154,45 @@ impl<C: CardChannel> Link<C> {
         &mut self.channel
     }
 
+    /// Card resets this link recovered from (a write session opened before the
+    /// latest one is gone: see `AdminCard`).
+    pub fn resets(&self) -> u32 {
+        self.resets
+    }
+
     /// Sends one logical command and returns its complete response. Status words other
     /// than 61xx/6Cxx are returned to the caller, who knows what they mean for the command.
+    ///
+    /// A card reset (`CardReset`) is recovered from once per link: reconnect, SELECT
+    /// the application again as last selected, and send the command again. PC/SC
+    /// reports the reset before the command reaches the card, so nothing ran twice.
     pub fn send(&mut self, cmd: &Command) -> Result<Response, ChannelError> {
+        let result = match self.send_logical(cmd) {
+            Err(ChannelError::Transport(TransportError::CardReset))
+                if self.resets < RESETS_RECOVERED =>
+            {
+                self.resets += 1;
+                self.channel.reconnect()?;
+                if let Some(select) = self.selected.clone().filter(|s| s != cmd) {
+                    let resp = self.send_logical(&select)?;
+                    if !resp.status.is_success() {
+                        // The application is gone after the reset: report the reset.
+                        return Err(TransportError::CardReset.into());
+                    }
+                }
+                self.send_logical(cmd)
+            }
+            other => other,
+        };
+        if let Ok(resp) = &result {
+            if cmd.ins == Ins::Select && cmd.p1 == 0x04 && resp.status.is_success() {
+                self.selected = Some(cmd.clone());
+            }
+        }
+        result
+    }
+
+    fn send_logical(&mut self, cmd: &Command) -> Result<Response, ChannelError> {
         let mut cmd = cmd.clone();
         if let Some(ne) = cmd.ne {
             // Without extended length ask for what fits; 61xx brings the rest.

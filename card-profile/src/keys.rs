@@ -6,7 +6,7 @@
 //! AES-CMAC (NIST SP 800-38B) of `"ECARD-EXTAUTH" || serial || challenge`, as
 //! GlobalPlatform SCP03 authenticates the host with a CMAC over a card nonce.
 
-use crate::profile::{CHALLENGE_LEN, CRYPTOGRAM_LEN, SERIAL_LEN};
+use crate::profile::{CHALLENGE_LEN, CRYPTOGRAM_LEN, HOST_CHALLENGE_LEN, SERIAL_LEN};
 use aes::Aes128;
 use cmac::{Cmac, Mac};
 use ring::hkdf;
@@ -17,6 +17,9 @@ pub type Serial = [u8; SERIAL_LEN];
 
 const DIVERSIFICATION_SALT: &[u8] = b"ecard-mgmt-v1";
 const EXTAUTH_LABEL: &[u8] = b"ECARD-EXTAUTH";
+/// The card's answer in mutual authentication: another label, so that neither side's
+/// cryptogram can be replayed as the other's.
+const CARDAUTH_LABEL: &[u8] = b"ECARD-CARDAUTH";
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum KeyError {
@@ -102,6 +105,38 @@ impl ManagementKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// The card's cryptogram in mutual authentication: proves to the host that the
+    /// card holds this key, over the host's fresh challenge and the card's own.
+    pub fn card_cryptogram(
+        &self,
+        serial: &Serial,
+        host_challenge: &[u8; HOST_CHALLENGE_LEN],
+        card_challenge: &[u8; CHALLENGE_LEN],
+    ) -> [u8; CRYPTOGRAM_LEN] {
+        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
+        mac.update(CARDAUTH_LABEL);
+        mac.update(serial);
+        mac.update(host_challenge);
+        mac.update(card_challenge);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Constant-time check of the card's cryptogram by the host.
+    pub fn check_card_cryptogram(
+        &self,
+        serial: &Serial,
+        host_challenge: &[u8; HOST_CHALLENGE_LEN],
+        card_challenge: &[u8; CHALLENGE_LEN],
+        received: &[u8],
+    ) -> bool {
+        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
+        mac.update(CARDAUTH_LABEL);
+        mac.update(serial);
+        mac.update(host_challenge);
+        mac.update(card_challenge);
+        mac.verify_slice(received).is_ok()
+    }
+
     /// Constant-time check of a cryptogram received by the card.
     pub fn check_cryptogram(
         &self,
@@ -160,6 +195,20 @@ mod tests {
         assert!(!key.check_cryptogram(&serial, &[4u8; 16], &crypt));
         assert!(!key.check_cryptogram(&[8; 8], &c, &crypt));
         assert!(!key.check_cryptogram(&serial, &c, &crypt[..15]));
+    }
+
+    #[test]
+    fn the_cards_cryptogram_binds_both_challenges_and_is_not_the_hosts() {
+        let serial = [9; 8];
+        let key = MasterKey::from_bytes(&[7; 32]).unwrap().derive(&serial);
+        let (host, card) = ([1u8; 16], [2u8; 16]);
+        let answer = key.card_cryptogram(&serial, &host, &card);
+        assert!(key.check_card_cryptogram(&serial, &host, &card, &answer));
+        assert!(!key.check_card_cryptogram(&serial, &[3; 16], &card, &answer));
+        assert!(!key.check_card_cryptogram(&serial, &host, &[3; 16], &answer));
+        assert_ne!(answer, key.cryptogram(&serial, &card));
+        let other = MasterKey::from_bytes(&[8; 32]).unwrap().derive(&serial);
+        assert!(!other.check_card_cryptogram(&serial, &host, &card, &answer));
     }
 
     #[test]

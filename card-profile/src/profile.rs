@@ -163,6 +163,9 @@ pub mod capability {
 pub const CHALLENGE_LEN: usize = 16;
 /// Length of the EXTERNAL AUTHENTICATE cryptogram (a full AES-CMAC).
 pub const CRYPTOGRAM_LEN: usize = 16;
+/// The host's challenge in a mutual EXTERNAL AUTHENTICATE (PROFILE.md §5): the card
+/// answers it with its own cryptogram, so the host knows the card holds the key too.
+pub const HOST_CHALLENGE_LEN: usize = 16;
 /// Accepted INTERNAL AUTHENTICATE challenge lengths.
 pub const MIN_INTERNAL_CHALLENGE: usize = 16;
 pub const MAX_INTERNAL_CHALLENGE: usize = 64;

@@ -22,6 +22,13 @@ pub trait RevocationLookup {
     fn suspension(&self, _certificate_number: &str) -> Option<Revocation> {
         None
     }
+
+    /// The highest EF.STATUS sequence number the verifier has seen (or written) for
+    /// this card. A card whose status record is older than that had an old signed
+    /// record put back (e.g. "active" over a suspension): the verdict fails.
+    fn highest_status_sequence(&self, _serial: &Serial) -> Option<u32> {
+        None
+    }
 }
 
 /// An in-memory revocation list, hashed both ways: a lookup is two hash probes.
@@ -31,6 +38,8 @@ pub struct RevocationSet {
     by_number: HashMap<String, Revocation>,
     /// Suspensions in force, by certificate number (reversible, so not revocations).
     suspended: HashMap<String, Revocation>,
+    /// The highest status sequence seen per card.
+    status_sequences: HashMap<Serial, u32>,
 }
 
 impl RevocationSet {
@@ -48,6 +57,12 @@ impl RevocationSet {
 
     pub fn suspend_number(&mut self, number: impl Into<String>, suspension: Revocation) {
         self.suspended.insert(number.into(), suspension);
+    }
+
+    /// Notes a status sequence seen for `serial`; the highest one is kept.
+    pub fn note_status_sequence(&mut self, serial: Serial, sequence: u32) {
+        let seen = self.status_sequences.entry(serial).or_insert(sequence);
+        *seen = (*seen).max(sequence);
     }
 
     /// Revocations held (suspensions are not counted).
@@ -70,5 +85,9 @@ impl RevocationLookup for RevocationSet {
 
     fn suspension(&self, certificate_number: &str) -> Option<Revocation> {
         self.suspended.get(certificate_number).cloned()
+    }
+
+    fn highest_status_sequence(&self, serial: &Serial) -> Option<u32> {
+        self.status_sequences.get(serial).copied()
     }
 }

@@ -36,6 +36,13 @@ pub trait CardChannel {
     fn max_command_len(&self) -> Option<usize> {
         None
     }
+
+    /// Re-establishes the connection after [`TransportError::CardReset`]: the card's
+    /// RAM (selection, write session) is gone, the caller selects again. A backend
+    /// that cannot reconnect reports the reset again.
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        Err(TransportError::CardReset)
+    }
 }
 
 impl<T: CardChannel + ?Sized> CardChannel for &mut T {
@@ -46,6 +53,10 @@ impl<T: CardChannel + ?Sized> CardChannel for &mut T {
     fn max_command_len(&self) -> Option<usize> {
         (**self).max_command_len()
     }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        (**self).reconnect()
+    }
 }
 
 impl<T: CardChannel + ?Sized> CardChannel for Box<T> {
@@ -55,5 +66,9 @@ impl<T: CardChannel + ?Sized> CardChannel for Box<T> {
 
     fn max_command_len(&self) -> Option<usize> {
         (**self).max_command_len()
+    }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        (**self).reconnect()
     }
 }

@@ -74,6 +74,12 @@ pub enum Finding {
         until: NaiveDate,
     },
     StatusSignatureInvalid,
+    /// EF.STATUS carries a lower sequence number than the verifier has already seen
+    /// for this card: an older signed record was put back.
+    StatusRolledBack {
+        seen: u32,
+        found: u32,
+    },
     Suspended {
         reason: String,
         since: NaiveDate,
@@ -200,6 +206,28 @@ impl Verdict {
         })
     }
 
+    /// The card's status sequence when its record is one a verifier may remember:
+    /// signed by a trusted signer, bound to this card and not rolled back. (A
+    /// remembered forgery could lock a genuine card out.)
+    pub fn trusted_status_sequence(&self) -> Option<u32> {
+        let untrusted = self.failures().any(|(kind, f)| {
+            kind == CheckKind::CardStatus
+                && matches!(
+                    f,
+                    Finding::StatusSignatureInvalid
+                        | Finding::StatusRolledBack { .. }
+                        | Finding::SerialMismatch
+                        | Finding::FileMissing { .. }
+                        | Finding::FileMalformed { .. }
+                        | Finding::NotChecked { .. }
+                )
+        });
+        match (&self.status, untrusted) {
+            (Some(status), false) => Some(status.sequence),
+            _ => None,
+        }
+    }
+
     pub(crate) fn set(&mut self, kind: CheckKind, outcome: Outcome) {
         match self.checks.iter_mut().find(|c| c.check == kind) {
             Some(c) => c.outcome = outcome,
@@ -261,6 +289,7 @@ pub fn standing_of(checks: &[Check]) -> Standing {
             matches!(
                 f,
                 Finding::StatusSignatureInvalid
+                    | Finding::StatusRolledBack { .. }
                     | Finding::SerialMismatch
                     | Finding::FileMissing { .. }
                     | Finding::FileMalformed { .. }

@@ -105,6 +105,9 @@ pub struct SimCard {
     options: SimOptions,
     state_path: Option<PathBuf>,
     rng: SystemRandom,
+    /// A fake card that does not hold the management key and answers every EXTERNAL
+    /// AUTHENTICATE with success (tests of what a station must not trust).
+    accepts_any_cryptogram: bool,
 }
 
 impl std::fmt::Debug for SimCard {
@@ -167,7 +170,38 @@ impl SimCard {
             options,
             state_path: None,
             rng: SystemRandom::new(),
+            accepts_any_cryptogram: false,
         }
+    }
+
+    /// A fake of `genuine`: the same serial, files and records (all a reader can
+    /// copy) and a chip key of its own, since the genuine one never leaves its chip.
+    /// `knows_management_key`: it also holds the genuine card's management key (a
+    /// leaked master key); otherwise it holds none and answers every EXTERNAL
+    /// AUTHENTICATE with success, as a fake card would.
+    pub fn counterfeit_of(genuine: &SimCard, knows_management_key: bool) -> SimCard {
+        let mut state = genuine.state.clone();
+        let rng = SystemRandom::new();
+        state.chip_key = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .ok()
+        .map(|pkcs8| crate::state::ChipKey(pkcs8.as_ref().to_vec()));
+        if !knows_management_key {
+            state.management_key = ManagementKey::from_bytes(&[0; 16])
+                .unwrap_or_else(|_| genuine.state.management_key.clone());
+        }
+        let mut card = Self::from_state(state, genuine.options);
+        card.accepts_any_cryptogram = !knows_management_key;
+        card
+    }
+
+    /// From now on answers every EXTERNAL AUTHENTICATE with success, as a fake card
+    /// that does not hold the management key would (its own answer to a host
+    /// challenge is then made with whatever key it holds, and is wrong).
+    pub fn accept_any_cryptogram(&mut self) {
+        self.accepts_any_cryptogram = true;
     }
 
     /// Loads a card from its state file; later changes are saved back to it.

@@ -19,6 +19,10 @@ pub struct SimChannel {
     card: SimCard,
     tear: TearPlan,
     removed: bool,
+    /// APDU indices (as counted by `counters.apdus`) at which the card is reset.
+    resets: std::collections::BTreeSet<u64>,
+    /// The card was reset: every transmit reports it until `reconnect`, as PC/SC does.
+    reset_pending: bool,
     trace: Vec<(String, String)>,
     counters: Counters,
 }
@@ -29,6 +33,8 @@ impl SimChannel {
             card,
             tear: TearPlan::never(),
             removed: false,
+            resets: std::collections::BTreeSet::new(),
+            reset_pending: false,
             trace: Vec::new(),
             counters: Counters::default(),
         }
@@ -43,8 +49,19 @@ impl SimChannel {
         self
     }
 
+    /// Another host resets the card just before the `k`-th APDU that reaches it
+    /// (0-based, counted as [`Counters::apdus`]): RAM is gone (selection, write
+    /// session), and that transmit and every later one fail with
+    /// [`TransportError::CardReset`] until [`CardChannel::reconnect`], as pcsc-lite
+    /// answers `SCARD_W_RESET_CARD`. Nothing reaches the card meanwhile.
+    pub fn reset_at(&mut self, k: u64) -> &mut Self {
+        self.resets.insert(k);
+        self
+    }
+
     pub fn clear_fault(&mut self) -> &mut Self {
         self.tear.set(None);
+        self.resets.clear();
         self
     }
 
@@ -104,6 +121,13 @@ impl CardChannel for SimChannel {
         if self.removed {
             return Err(TransportError::CardRemoved);
         }
+        if self.resets.remove(&self.counters.apdus) {
+            self.card.power_cycle();
+            self.reset_pending = true;
+        }
+        if self.reset_pending {
+            return Err(TransportError::CardReset);
+        }
         self.counters.apdus += 1;
         self.counters.bytes_sent += command.len() as u64;
         if self.tear.next_tears() {
@@ -119,5 +143,13 @@ impl CardChannel for SimChannel {
         self.trace
             .push((hex::encode_upper(command), hex::encode_upper(&response)));
         Ok(response)
+    }
+
+    fn reconnect(&mut self) -> Result<(), TransportError> {
+        if self.removed {
+            return Err(TransportError::CardRemoved);
+        }
+        self.reset_pending = false;
+        Ok(())
     }
 }

@@ -224,6 +224,9 @@ pub fn finding_zh(f: &Finding) -> String {
         Finding::NotYetValid { from } => format!("证件自 {from} 起生效"),
         Finding::Expired { until } => format!("证件已于 {until} 过期"),
         Finding::StatusSignatureInvalid => "卡内状态记录签名无效".into(),
+        Finding::StatusRolledBack { seen, found } => {
+            format!("卡内状态记录是旧的（序号 {found}，本站已见过序号 {seen}），状态可能被回退")
+        }
         Finding::Suspended { reason, since } => {
             format!("自 {since} 起暂停执法：{}", reason_zh(reason))
         }
@@ -486,6 +489,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("wrong_management_key", "卡片管理密钥不匹配"),
     ("management_key_blocked", "卡片管理密钥已锁定"),
     ("not_an_ecard", "不是执法证卡片"),
+    (
+        "card_not_authentic",
+        "卡片未能证明登记的芯片密钥（疑似伪造或复制）",
+    ),
     ("wrong_card_state", "卡片状态不允许该操作"),
     ("data_too_large", "数据超出卡片容量"),
     ("card_error", "卡片操作失败"),
@@ -498,6 +505,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("verification_failed", "写卡后核验未通过"),
     ("keys_locked", "本站密钥未解锁"),
     ("card_voided", "卡片已作废"),
+    ("card_serial_known", "卡号已登记过，不是新的空白卡"),
     ("unauthenticated", "请先登录"),
     ("forbidden", "无权执行此操作"),
     ("csrf_refused", "请求缺少 X-Requested-With 标头"),
@@ -517,6 +525,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("session.logout", "退出登录"),
     ("card.issued", "制证完成"),
     ("card.voided", "卡片作废"),
+    ("card.status_sequence", "记下卡内状态记录序号"),
     ("job.claimed", "领取制证任务"),
     ("job.batched", "制证任务编入批次"),
     ("job.card", "制证任务换卡"),

@@ -822,18 +822,18 @@ mod status_changes {
             void_declared_how: "遗失声明".into(),
             void_declared_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
         };
-        // The first usually waits for its card check while the second (no card)
-        // runs; on a busy machine the card check can finish before the second
-        // starts. Either way exactly one is recorded and the other is a conflict.
+        // The first waits for its card check (select and chip authentication on a
+        // blocking thread) while the second (no card) runs; which one records first
+        // depends on that thread, and exactly one may.
         let (first, second) = tokio::join!(
             f.station
                 .change_status("issuer", f.certs[0], &reissue, Some(R)),
             f.station
                 .change_status("issuer", f.certs[0], &reissue, None),
         );
-        let refused = match (&first, &second) {
+        let refused = match (first, second) {
             (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
-            _ => panic!("exactly one must be recorded: {first:?} / {second:?}"),
+            other => panic!("exactly one must be recorded: {other:?}"),
         };
         assert_eq!(refused.code(), "conflict");
         assert_eq!(count(&f.station, "SELECT COUNT(*) FROM status_changes"), 1);

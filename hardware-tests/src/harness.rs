@@ -248,6 +248,20 @@ impl PcscHarness {
         Ok(PcscChannel::connect(self.ctx()?, &reader)?)
     }
 
+    /// Another PC/SC client resets the card in `slot` (connects and disconnects with
+    /// `SCARD_RESET_CARD`): every other connection to it gets `SCARD_W_RESET_CARD`
+    /// on its next call until it reconnects.
+    pub fn reset_card(&self, slot: u8) -> Result<(), HarnessError> {
+        let reader =
+            CString::new(reader_for_slot(slot)?).map_err(|_| HarnessError::BadSlot(slot))?;
+        let card = self
+            .ctx()?
+            .connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY)
+            .map_err(|e| HarnessError::Transport(card_pcsc::map_pcsc_error(e)))?;
+        card.disconnect(pcsc::Disposition::ResetCard)
+            .map_err(|(_, e)| HarnessError::Transport(card_pcsc::map_pcsc_error(e)))
+    }
+
     /// Stops the pcscd this harness started and starts a fresh one. Running sims lose
     /// their vpcd connection and exit; channels made before must be reconnected
     /// through a new context (an old one answers `NoService` forever).

@@ -4,13 +4,20 @@
 use super::CardError;
 use crate::apdu::{Command, Ins, Response};
 use crate::channel::{Capabilities, Link};
+use crate::chip_auth;
 use crate::keys::{ManagementKey, Serial};
+use crate::pki::{self, PublicKey};
 use crate::profile::{
-    self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, MANAGEMENT_KEY_REF, MAX_RECORDS,
+    self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, CRYPTOGRAM_LEN, HOST_CHALLENGE_LEN,
+    MANAGEMENT_KEY_REF, MAX_RECORDS,
 };
 use crate::status::Status;
 use crate::tlv::{self, Fields};
 use crate::transport::CardChannel;
+use ring::rand::{SecureRandom, SystemRandom};
+
+/// Length of a chip-authentication challenge (PROFILE.md §6).
+pub(crate) const CHIP_CHALLENGE_LEN: usize = 32;
 
 /// What the FCI says about the card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +124,16 @@ impl<'l, C: CardChannel> Card<'l, C> {
     /// vector). One READ BINARY when the card has extended length, otherwise one per
     /// 256 bytes, never past the object.
     pub fn read_file(&mut self, file: FileId) -> Result<Vec<u8>, CardError> {
+        // A read continued at an offset addresses the current EF, which a card reset
+        // forgets: after a recovered reset the file is read again from the start.
+        let epoch = self.link.resets();
+        match self.read_file_once(file) {
+            Err(_) if self.link.resets() != epoch => self.read_file_once(file),
+            other => other,
+        }
+    }
+
+    fn read_file_once(&mut self, file: FileId) -> Result<Vec<u8>, CardError> {
         let cap = file.capacity();
         let max_ne = self.link.capabilities().max_ne();
         let first = Command::new(Ins::ReadBinary)
@@ -181,8 +198,47 @@ impl<'l, C: CardChannel> Card<'l, C> {
         self.send("INTERNAL AUTHENTICATE", &cmd)
     }
 
+    /// Proves that this card holds the private chip key `chip_key` (the one on
+    /// record for its serial): INTERNAL AUTHENTICATE over a fresh random challenge,
+    /// checked here. Run before anything is written to a card believed issued, so a
+    /// copy of its data on another chip gets nothing. A card that refuses or signs
+    /// wrongly is [`CardError::NotAuthentic`]; a transport failure stays what it is.
+    pub fn prove_chip(&mut self, chip_key: &PublicKey) -> Result<(), CardError> {
+        let mut challenge = [0u8; CHIP_CHALLENGE_LEN];
+        SystemRandom::new()
+            .fill(&mut challenge)
+            .map_err(|_| CardError::Random)?;
+        match self.internal_authenticate(&challenge) {
+            Ok(sig) if pki::verify_signature(chip_key, &chip_auth::message(&challenge), &sig) => {
+                Ok(())
+            }
+            Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
+            Ok(_) | Err(_) => Err(CardError::NotAuthentic),
+        }
+    }
+
     /// GET CHALLENGE + EXTERNAL AUTHENTICATE with this card's management key.
     pub fn authenticate(mut self, key: &ManagementKey) -> Result<AdminCard<'l, C>, CardError> {
+        self.open_session(key)?;
+        let epoch = self.link.resets();
+        Ok(AdminCard {
+            card: self,
+            key: key.clone(),
+            epoch,
+        })
+    }
+
+    /// A reset between GET CHALLENGE and EXTERNAL AUTHENTICATE takes the challenge
+    /// with it (`6984`, no try spent): the pair is run again after a recovered reset.
+    fn open_session(&mut self, key: &ManagementKey) -> Result<(), CardError> {
+        let epoch = self.link.resets();
+        match self.open_session_once(key) {
+            Err(_) if self.link.resets() != epoch => self.open_session_once(key),
+            other => other,
+        }
+    }
+
+    fn open_session_once(&mut self, key: &ManagementKey) -> Result<(), CardError> {
         let nonce = self.send(
             "GET CHALLENGE",
             &Command::new(Ins::GetChallenge).ne(CHALLENGE_LEN),
@@ -195,21 +251,52 @@ impl<'l, C: CardChannel> Card<'l, C> {
                     command: "GET CHALLENGE",
                     status: Status::WrongLength,
                 })?;
+        // Mutual: the host's cryptogram and a fresh host challenge; the card answers
+        // with its cryptogram over both challenges. A card that cannot (a fake that
+        // says 9000 to anything) gets no write and is recorded as nothing.
+        let mut host_challenge = [0u8; HOST_CHALLENGE_LEN];
+        SystemRandom::new()
+            .fill(&mut host_challenge)
+            .map_err(|_| CardError::Random)?;
         let cryptogram = key.cryptogram(&self.info.serial, &challenge);
         let cmd = Command::new(Ins::ExternalAuthenticate)
             .p2(MANAGEMENT_KEY_REF)
-            .data(cryptogram.to_vec());
-        self.send("EXTERNAL AUTHENTICATE", &cmd)?;
-        Ok(AdminCard { card: self })
+            .data([cryptogram.as_slice(), host_challenge.as_slice()].concat())
+            .ne(CRYPTOGRAM_LEN);
+        let answer = self.send("EXTERNAL AUTHENTICATE", &cmd)?;
+        if key.check_card_cryptogram(&self.info.serial, &host_challenge, &challenge, &answer) {
+            Ok(())
+        } else {
+            Err(CardError::ManagementKeyNotProven)
+        }
     }
 }
 
 /// A card with an open write session (the management key was proven).
 pub struct AdminCard<'l, C> {
     card: Card<'l, C>,
+    /// Kept to open the session again after a card reset the link recovered from.
+    key: ManagementKey,
+    /// The link's reset count when the session was opened.
+    epoch: u32,
 }
 
 impl<'l, C: CardChannel> AdminCard<'l, C> {
+    /// Sends a command that needs the write session. A reset the link recovered
+    /// from during (or before) the command took the session with it: it is opened
+    /// again and the command sent once more.
+    fn send(&mut self, command: &'static str, cmd: &Command) -> Result<Vec<u8>, CardError> {
+        match self.card.send(command, cmd) {
+            Err(CardError::NotAuthenticated) if self.card.link.resets() != self.epoch => {
+                self.epoch = self.card.link.resets();
+                let key = self.key.clone();
+                self.card.open_session(&key)?;
+                self.card.send(command, cmd)
+            }
+            other => other,
+        }
+    }
+
     pub fn card(&mut self) -> &mut Card<'l, C> {
         &mut self.card
     }
@@ -224,13 +311,23 @@ impl<'l, C: CardChannel> AdminCard<'l, C> {
             .p1(0x80)
             .p2(profile::CHIP_KEY_REF)
             .ne(256);
-        let data = self.card.send("GENERATE KEY PAIR", &cmd)?;
+        let data = self.send("GENERATE KEY PAIR", &cmd)?;
         parse_public_key(&data)
     }
 
     /// Writes a whole transparent file from offset 0: one command, chained or
     /// extended when the card can; otherwise at increasing offsets.
     pub fn write_file(&mut self, file: FileId, content: &[u8]) -> Result<(), CardError> {
+        // As for reads: writes at offsets address the current EF, which a reset
+        // forgets, so a write interrupted by a recovered reset starts over.
+        let epoch = self.card.link.resets();
+        match self.write_file_once(file, content) {
+            Err(_) if self.card.link.resets() != epoch => self.write_file_once(file, content),
+            other => other,
+        }
+    }
+
+    fn write_file_once(&mut self, file: FileId, content: &[u8]) -> Result<(), CardError> {
         if content.len() > file.capacity() {
             return Err(CardError::FileTooLarge {
                 file,
@@ -242,7 +339,7 @@ impl<'l, C: CardChannel> AdminCard<'l, C> {
             let cmd = Command::new(Ins::UpdateBinary)
                 .p1(0x80 | file.sfi())
                 .data(content.to_vec());
-            self.card.send("UPDATE BINARY", &cmd)?;
+            self.send("UPDATE BINARY", &cmd)?;
             return Ok(());
         }
         for (i, chunk) in content.chunks(caps.max_data()).enumerate() {
@@ -254,7 +351,7 @@ impl<'l, C: CardChannel> AdminCard<'l, C> {
                     .p1((offset >> 8) as u8 & 0x7F)
                     .p2(offset as u8)
             };
-            self.card.send("UPDATE BINARY", &cmd.data(chunk.to_vec()))?;
+            self.send("UPDATE BINARY", &cmd.data(chunk.to_vec()))?;
         }
         Ok(())
     }
@@ -269,24 +366,22 @@ impl<'l, C: CardChannel> AdminCard<'l, C> {
         let cmd = Command::new(Ins::AppendRecord)
             .p2(file.sfi() << 3)
             .data(record.to_vec());
-        self.card.send("APPEND RECORD", &cmd).map(drop)
+        self.send("APPEND RECORD", &cmd).map(drop)
     }
 
     /// ACTIVATE FILE: the commit step of personalization.
     pub fn activate(&mut self) -> Result<(), CardError> {
-        self.card
-            .send("ACTIVATE FILE", &Command::new(Ins::ActivateFile))
+        self.send("ACTIVATE FILE", &Command::new(Ins::ActivateFile))
             .map(drop)
     }
 
     pub fn terminate(&mut self) -> Result<(), CardError> {
-        self.card
-            .send("TERMINATE DF", &Command::new(Ins::TerminateDf))
+        self.send("TERMINATE DF", &Command::new(Ins::TerminateDf))
             .map(drop)
     }
 
     pub fn wipe(&mut self) -> Result<(), CardError> {
-        self.card.send("WIPE", &Command::new(Ins::Wipe)).map(drop)
+        self.send("WIPE", &Command::new(Ins::Wipe)).map(drop)
     }
 }
 

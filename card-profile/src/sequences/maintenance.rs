@@ -69,6 +69,20 @@ pub fn set_status<C: CardChannel>(
     master: &MasterKey,
     signer: &DocumentSigner,
 ) -> Result<StatusRecord, CardError> {
+    set_status_above(link, change, 0, master, signer)
+}
+
+/// [`set_status`] by a writer that remembers the highest sequence it has seen for
+/// this card (`seen`): the record written is numbered above both that and the card's
+/// own, so a card whose status was rolled back never receives a number a verifier
+/// has already seen.
+pub fn set_status_above<C: CardChannel>(
+    link: &mut Link<C>,
+    change: &StatusChange,
+    seen: u32,
+    master: &MasterKey,
+    signer: &DocumentSigner,
+) -> Result<StatusRecord, CardError> {
     let mut card = Card::select(link)?;
     require(
         &card,
@@ -92,7 +106,7 @@ pub fn set_status<C: CardChannel>(
         state: change.state,
         reason: change.reason.clone(),
         date: change.date,
-        sequence: previous.saturating_add(1),
+        sequence: previous.max(seen).saturating_add(1),
         serial,
     };
     let bytes = signer.sign_object(tags::STATUS, &record.content_tlv())?;

@@ -4,12 +4,14 @@
 //! called on an unauthenticated card (the types say so, as openpgp-card's do).
 
 mod card;
+mod issue;
 mod maintenance;
 mod personalize;
 mod verify;
 
 pub use card::{AdminCard, Card, CardInfo};
-pub use maintenance::{append_review, set_status, terminate, wipe, StatusChange};
+pub use issue::{issue, Found, IssueError, IssueJob, IssuedCard};
+pub use maintenance::{append_review, set_status, set_status_above, terminate, wipe, StatusChange};
 pub use personalize::{personalize, IssueData, Issued};
 pub use verify::{verify, verify_without_photo, PendingPhoto, VerifyContext};
 
@@ -53,6 +55,14 @@ pub enum CardError {
     FileTooLarge { file: FileId, len: usize },
     #[error("card returned an invalid chip public key")]
     BadChipKey,
+    /// The card could not prove the chip key on record (INTERNAL AUTHENTICATE over a
+    /// fresh challenge): a copy or a fake, never written to.
+    #[error("the card cannot prove the chip key on record")]
+    NotAuthentic,
+    /// The card accepted the management key but could not answer with its own
+    /// cryptogram (PROFILE.md §5, mutual authentication): not a card of this bureau.
+    #[error("the card cannot prove the management key")]
+    ManagementKeyNotProven,
     #[error("signing failed: {0}")]
     Signing(#[from] PkiError),
     #[error("random generator failed")]

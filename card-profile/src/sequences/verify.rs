@@ -322,7 +322,7 @@ fn verify_selected<C: CardChannel>(
     );
 
     // Status on the card.
-    let (status_outcome, status) = check_status(&status_raw, ctx.trust, info.serial);
+    let (status_outcome, status) = check_status(&status_raw, ctx, info.serial);
     let card_says_suspended = matches!(&status_outcome, Outcome::Failed { findings }
         if findings.iter().any(|f| matches!(f, Finding::Suspended { .. })));
     v.status = status;
@@ -410,9 +410,10 @@ fn chip_authenticate<C: CardChannel>(
 
 fn check_status(
     raw: &Result<Vec<u8>, Finding>,
-    trust: &TrustList,
+    ctx: &VerifyContext<'_>,
     serial: [u8; 8],
 ) -> (Outcome, Option<StatusRecord>) {
+    let trust = ctx.trust;
     let raw = match raw {
         Ok(raw) => raw,
         Err(f) => return (failed(f.clone()), None),
@@ -430,6 +431,15 @@ fn check_status(
     }
     if record.serial != serial {
         return (failed(Finding::SerialMismatch), Some(record));
+    }
+    if let Some(seen) = ctx.revocations.highest_status_sequence(&serial) {
+        if record.sequence < seen {
+            let found = record.sequence;
+            return (
+                failed(Finding::StatusRolledBack { seen, found }),
+                Some(record),
+            );
+        }
     }
     let outcome = match record.state {
         CardState::Active => Outcome::Passed,

@@ -54,6 +54,10 @@ struct Args {
     /// Answer APDU K and every later one with an empty frame (no data, no status word).
     #[arg(long, value_name = "K")]
     empty_after: Option<u64>,
+    /// Play a fake card: answer every EXTERNAL AUTHENTICATE with success without
+    /// holding the management key (what a station must refuse to write to).
+    #[arg(long)]
+    fake_authentication: bool,
     /// Keep retrying the connection to vpcd for this many seconds.
     #[arg(long, default_value_t = 5)]
     wait: u64,
@@ -105,6 +109,9 @@ fn run(args: Args) -> Result<Ending, String> {
         command_chaining: !args.no_chaining,
     };
     let mut card = open_card(&args, options)?;
+    if args.fake_authentication {
+        card.accept_any_cryptogram();
+    }
     let mut stream =
         connect(&args.vpcd, Duration::from_secs(args.wait)).map_err(|e| e.to_string())?;
     eprintln!(

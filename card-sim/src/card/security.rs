@@ -6,8 +6,8 @@ use crate::state::ChipKey;
 use card_profile::apdu::{Command, Response};
 use card_profile::chip_auth;
 use card_profile::profile::{
-    tags, LifeCycle, CHALLENGE_LEN, CHIP_KEY_REF, CRYPTOGRAM_LEN, MANAGEMENT_KEY_REF,
-    MANAGEMENT_KEY_TRIES, MAX_INTERNAL_CHALLENGE, MIN_INTERNAL_CHALLENGE,
+    tags, LifeCycle, CHALLENGE_LEN, CHIP_KEY_REF, CRYPTOGRAM_LEN, HOST_CHALLENGE_LEN,
+    MANAGEMENT_KEY_REF, MANAGEMENT_KEY_TRIES, MAX_INTERNAL_CHALLENGE, MIN_INTERNAL_CHALLENGE,
 };
 use card_profile::status::Status;
 use card_profile::tlv::Builder;
@@ -57,17 +57,33 @@ impl SimCard {
             .challenge
             .take()
             .ok_or(Status::ReferenceDataNotUsable)?;
-        if cmd.data.len() != CRYPTOGRAM_LEN {
-            return Err(Status::WrongLength);
-        }
-        let good =
-            self.state
-                .management_key
-                .check_cryptogram(&self.state.serial, &challenge, &cmd.data);
+        // The host's cryptogram, optionally followed by its challenge (mutual
+        // authentication, which every ecard host uses): then the card answers with
+        // its own cryptogram over both challenges.
+        let (host_cryptogram, host_challenge) = match cmd.data.len() {
+            CRYPTOGRAM_LEN => (cmd.data.as_slice(), None),
+            n if n == CRYPTOGRAM_LEN + HOST_CHALLENGE_LEN => {
+                let (c, h) = cmd.data.split_at(CRYPTOGRAM_LEN);
+                (c, <[u8; HOST_CHALLENGE_LEN]>::try_from(h).ok())
+            }
+            _ => return Err(Status::WrongLength),
+        };
+        let good = self.accepts_any_cryptogram
+            || self.state.management_key.check_cryptogram(
+                &self.state.serial,
+                &challenge,
+                host_cryptogram,
+            );
         if good {
             self.state.tries_left = MANAGEMENT_KEY_TRIES;
             self.volatile.session = true;
-            Ok(Response::ok(Vec::new()))
+            let answer = host_challenge.map(|host| {
+                self.state
+                    .management_key
+                    .card_cryptogram(&self.state.serial, &host, &challenge)
+                    .to_vec()
+            });
+            Ok(Response::ok(answer.unwrap_or_default()))
         } else {
             self.state.tries_left -= 1;
             self.volatile.session = false;

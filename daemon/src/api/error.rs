@@ -81,7 +81,8 @@ impl From<OpError> for ApiError {
             | OpError::WrongCard
             | OpError::CardNotBlank
             | OpError::KeysLocked
-            | OpError::CardVoided(_) => StatusCode::CONFLICT,
+            | OpError::CardVoided(_)
+            | OpError::SerialKnown(_) => StatusCode::CONFLICT,
             OpError::Store(_) | OpError::Keys(_) | OpError::Auth(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

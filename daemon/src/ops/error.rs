@@ -32,6 +32,8 @@ pub enum OpError {
     Keys(#[from] crate::keyring::KeyringError),
     #[error("account: {0}")]
     Auth(#[from] crate::auth::AuthError),
+    #[error("a card with serial {0} is already known to this station")]
+    SerialKnown(String),
     #[error("station keys are locked")]
     KeysLocked,
     #[error("written card failed its verification")]
@@ -64,9 +66,11 @@ impl OpError {
             OpError::CardNotBlank
                 | OpError::KeysLocked
                 | OpError::CardVoided(_)
+                | OpError::SerialKnown(_)
                 | OpError::Card(
                     CardError::WrongManagementKey { .. }
                         | CardError::ManagementKeyBlocked
+                        | CardError::ManagementKeyNotProven
                         | CardError::NotAnEcard
                 )
                 | OpError::Reader(
@@ -91,6 +95,9 @@ impl OpError {
             OpError::Card(CardError::WrongManagementKey { .. }) => "wrong_management_key",
             OpError::Card(CardError::ManagementKeyBlocked) => "management_key_blocked",
             OpError::Card(CardError::NotAnEcard) => "not_an_ecard",
+            OpError::Card(CardError::NotAuthentic | CardError::ManagementKeyNotProven) => {
+                "card_not_authentic"
+            }
             OpError::Card(CardError::WrongLifeCycle { .. }) => "wrong_card_state",
             OpError::Card(CardError::FileTooLarge { .. }) => "data_too_large",
             OpError::Card(_) => "card_error",
@@ -105,6 +112,7 @@ impl OpError {
             OpError::VerificationFailed(_) => "verification_failed",
             OpError::KeysLocked => "keys_locked",
             OpError::CardVoided(_) => "card_voided",
+            OpError::SerialKnown(_) => "card_serial_known",
         }
     }
 
@@ -148,6 +156,9 @@ impl OpError {
             OpError::CardNotBlank => "读卡器中的卡片不是空白卡，请换一张空白卡".into(),
             OpError::VerificationFailed(_) => "写卡后核验未通过，卡片已作废处理".into(),
             OpError::KeysLocked => "本站密钥未解锁（未提供口令），不能写卡".into(),
+            OpError::SerialKnown(s) => format!(
+                "卡号 {s} 本站已登记过，这不是一张新的空白卡（可能是复制或伪造的卡片），已拒绝，未作任何记录"
+            ),
             OpError::CardVoided(s) => {
                 format!("卡片 {s} 已作废（在注销名单上），不能再写，请换一张空白卡")
             }
@@ -187,6 +198,12 @@ fn card_zh(e: &CardError) -> String {
         CardError::NotAuthenticated => "未通过卡片认证，写入被拒绝".into(),
         CardError::FileTooLarge { .. } => "数据超出卡片容量（照片过大？）".into(),
         CardError::BadChipKey => "卡片返回的芯片公钥无效".into(),
+        CardError::ManagementKeyNotProven => {
+            "卡片未能证明持有本局管理密钥（可能是伪造的卡片），未写入任何内容".into()
+        }
+        CardError::NotAuthentic => {
+            "卡片未能证明持有登记的芯片密钥（可能是复制或伪造的卡片），未写入任何内容".into()
+        }
         CardError::Signing(_) => "签名失败".into(),
         CardError::Random => "随机数生成失败".into(),
     }

@@ -13,10 +13,8 @@ use crate::labels;
 use crate::store::{self, CertificateState, Conflict, JobState, Tx};
 use card_profile::channel::Link;
 use card_profile::pki::TrustList;
-use card_profile::profile::{FileId, LifeCycle};
 use card_profile::revocation::RevocationSet;
-use card_profile::sequences::{self, Card, IssueData, VerifyContext};
-use card_profile::sod::SecurityObject;
+use card_profile::sequences::{self, Found, IssueData, IssueError, IssueJob, VerifyContext};
 use card_profile::verdict::{Standing, Verdict};
 use ecard_sync_protocol::events::{CardIssued, CardVoided, EventBody};
 use serde::Serialize;
@@ -166,6 +164,9 @@ impl Station {
                 };
                 self.store.write(actor, |tx| {
                     store::insert_card(tx, &w.serial, job.certificate_id, &w.chip_key, &w.sod)?;
+                    if let Some(sequence) = w.verdict.trusted_status_sequence() {
+                        store::note_status_sequence(tx, &w.serial, sequence)?;
+                    }
                     store::set_certificate_state(tx, job.certificate_id, CertificateState::Issued)?;
                     store::update_job(
                         tx,
@@ -255,7 +256,9 @@ impl Station {
         }
     }
 
-    /// The card side of issuance, on the reader's blocking thread.
+    /// The card side of issuance, on the reader's blocking thread: the sequence
+    /// (`card_profile::sequences::issue`) does the card steps; this records which
+    /// card the job writes before the first write.
     fn write_on_card(
         &self,
         chan: &mut dyn card_profile::transport::CardChannel,
@@ -265,19 +268,72 @@ impl Station {
         data: &IssueData,
     ) -> Result<Written, OpError> {
         let mut link = Link::new(chan);
-        let info = *Card::select(&mut link)?.info();
-        let serial = hex::encode_upper(info.serial);
-        // A voided card (a job moved on to another card) never becomes a live card
-        // again: it is on the revocation list and would fail every field check.
+        let keys = self.keys()?;
+        let today = self.today();
+        // The freshly written card is checked against this station's own trust list.
+        let trust: TrustList = self.trust_list();
+        let none = RevocationSet::new();
+        let ctx = VerifyContext {
+            trust: &trust,
+            today,
+            revocations: &none,
+            revocation_list_date: Some(today),
+            max_revocation_age_days: self.config.max_revocation_age_days,
+            review_policy: self.config.review_policy,
+        };
+        let job = IssueJob {
+            data,
+            master: &keys.master,
+            signer: &keys.signer,
+            today,
+            previous_serial: previous_serial.and_then(parse_serial),
+            verify: &ctx,
+        };
+        let issued = sequences::issue(&mut link, &job, |found| {
+            self.claim_card(actor, job_id, previous_serial, found)
+        })
+        .map_err(|e| match e {
+            IssueError::Card(e) => OpError::Card(e),
+            IssueError::NotBlank => OpError::CardNotBlank,
+            IssueError::WrongCard => OpError::WrongCard,
+            IssueError::Claim(e) => e,
+        })?;
+        Ok(Written {
+            serial: hex::encode_upper(issued.serial),
+            chip_key: hex::encode(issued.chip_key),
+            sod: hex::encode(issued.sod),
+            verdict: issued.verdict,
+            resumed: issued.resumed,
+            apdus: link.traffic().apdus,
+        })
+    }
+
+    /// Records which card this job is writing, before the first write (voiding the
+    /// card an interrupted job had started, when this is another one). A voided card
+    /// (a job moved on to another card) never becomes a live card again: it is on the
+    /// revocation list and would fail every field check.
+    fn claim_card(
+        &self,
+        actor: &str,
+        job_id: i64,
+        previous_serial: Option<&str>,
+        found: &Found,
+    ) -> Result<(), OpError> {
+        let serial = hex::encode_upper(found.info.serial);
         if self.store.read(|c| store::serial_revoked(c, &serial))? {
             return Err(OpError::CardVoided(serial));
         }
-        let resumed = match info.life_cycle {
-            LifeCycle::Blank | LifeCycle::Personalizing => false,
-            LifeCycle::Activated if previous_serial == Some(serial.as_str()) => true,
-            _ => return Err(OpError::CardNotBlank),
-        };
-        // Record which card this job is writing before the first write.
+        // A new card has a serial this station has never seen; the job's own card
+        // (resumed) is the one serial it may meet again. Anything else is a copy or
+        // a card another job holds, and is never recorded for this one.
+        let own = previous_serial == Some(serial.as_str());
+        if !own
+            && self
+                .store
+                .read(|c| store::serial_known_elsewhere(c, &serial, job_id))?
+        {
+            return Err(OpError::SerialKnown(serial));
+        }
         self.store.write(actor, |tx| {
             if let Some(prev) = previous_serial.filter(|p| *p != serial) {
                 void_serial(
@@ -291,59 +347,11 @@ impl Station {
             tx.audit(
                 "job.card",
                 &serial,
-                json!({ "job": job_id, "life_cycle": format!("{:?}", info.life_cycle) }),
+                json!({ "job": job_id, "life_cycle": format!("{:?}", found.info.life_cycle) }),
             )?;
             Ok(())
         })?;
-        if info.life_cycle == LifeCycle::Personalizing {
-            sequences::wipe(&mut link, &self.keys()?.master)?;
-        }
-        let today = self.today();
-        let sod = if resumed {
-            Card::select(&mut link)?.read_file(FileId::Sod)?
-        } else {
-            sequences::personalize(
-                &mut link,
-                data,
-                &self.keys()?.master,
-                &self.keys()?.signer,
-                today,
-            )?
-            .sod
-        };
-        let chip_key = SecurityObject::parse(&sod)
-            .map(|s| hex::encode(s.chip_key))
-            .map_err(|e| {
-                OpError::Card(sequences::CardError::Malformed {
-                    what: "EF.SOD",
-                    error: e,
-                })
-            })?;
-        // The freshly written card is checked against this station's own trust list.
-        let trust: TrustList = self.trust_list();
-        let none = RevocationSet::new();
-        let ctx = VerifyContext {
-            trust: &trust,
-            today,
-            revocations: &none,
-            revocation_list_date: Some(today),
-            max_revocation_age_days: self.config.max_revocation_age_days,
-            review_policy: self.config.review_policy,
-        };
-        let (verdict, _) = sequences::verify(&mut link, &ctx)?;
-        if resumed
-            && verdict.certificate.as_ref().map(|c| &c.number) != Some(&data.certificate.number)
-        {
-            return Err(OpError::WrongCard);
-        }
-        Ok(Written {
-            serial,
-            chip_key,
-            sod: hex::encode(sod),
-            verdict,
-            resumed,
-            apdus: link.traffic().apdus,
-        })
+        Ok(())
     }
 
     fn set_job(
@@ -551,6 +559,12 @@ fn void_serial(
         since: today,
     }))?;
     Ok(())
+}
+
+/// A serial as recorded (upper hex) back to its bytes; a record that does not parse
+/// matches no card.
+fn parse_serial(text: &str) -> Option<card_profile::keys::Serial> {
+    hex::decode(text).ok().and_then(|b| b.try_into().ok())
 }
 
 /// Waits until `reader` reports a card inserted (`present`) or removed.

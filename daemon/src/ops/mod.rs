@@ -186,6 +186,34 @@ impl Station {
         }
     }
 
+    /// Remembers the highest EF.STATUS sequence seen for a card, so that a later
+    /// verification refuses an older record put back on it (PROFILE.md §3). Written
+    /// only when it is higher than what is held.
+    pub fn remember_status_sequence(
+        &self,
+        actor: &str,
+        serial: &str,
+        sequence: u32,
+    ) -> Result<(), OpError> {
+        let held = self
+            .store
+            .read(|c| crate::store::status_sequence(c, serial))?;
+        if held.is_some_and(|h| h >= sequence) {
+            return Ok(());
+        }
+        self.store.write(actor, |tx| {
+            if crate::store::note_status_sequence(tx, serial, sequence)? {
+                tx.audit(
+                    "card.status_sequence",
+                    serial,
+                    serde_json::json!({ "sequence": sequence }),
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// Jobs left `writing` by a process that died are interrupted, not done: their
     /// card may be half written. Called once at start.
     pub fn recover_after_restart(&self) -> Result<usize, OpError> {
@@ -195,17 +223,43 @@ impl Station {
     }
 }
 
-/// Selects the application on the card behind `link` and returns its serial (upper
-/// hex), refused as `WrongCard` unless it is one of `serials`: the check every write
-/// to an already issued card makes before touching it.
-fn select_one_of<C: card_profile::transport::CardChannel>(
-    link: &mut card_profile::channel::Link<C>,
-    serials: &[String],
-) -> Result<String, OpError> {
-    let serial = hex::encode_upper(card_profile::sequences::Card::select(link)?.serial());
-    if serials.contains(&serial) {
-        Ok(serial)
-    } else {
-        Err(OpError::WrongCard)
+/// A card the records say was issued: its serial (upper hex) and chip key (hex), as
+/// recorded when it was written.
+#[derive(Debug, Clone)]
+pub(crate) struct KnownCard {
+    pub serial: String,
+    pub chip_key: String,
+}
+
+impl From<&crate::store::CardRow> for KnownCard {
+    fn from(row: &crate::store::CardRow) -> Self {
+        Self {
+            serial: row.serial.clone(),
+            chip_key: row.chip_key.clone(),
+        }
     }
+}
+
+/// Selects the application on the card behind `link` and returns its serial (upper
+/// hex), refused as `WrongCard` unless it is one of `cards`, and as `NotAuthentic`
+/// unless it proves the chip key on record for that serial (INTERNAL AUTHENTICATE):
+/// the check every write to an already issued card makes before touching it, so a
+/// copy of a card's data on another chip is never written to or recorded as written.
+fn select_known<C: card_profile::transport::CardChannel>(
+    link: &mut card_profile::channel::Link<C>,
+    cards: &[KnownCard],
+) -> Result<String, OpError> {
+    use card_profile::sequences::{Card, CardError};
+    let mut card = Card::select(link)?;
+    let serial = hex::encode_upper(card.serial());
+    let known = cards
+        .iter()
+        .find(|c| c.serial == serial)
+        .ok_or(OpError::WrongCard)?;
+    let chip_key: card_profile::pki::PublicKey = hex::decode(&known.chip_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(OpError::Card(CardError::NotAuthentic))?;
+    card.prove_chip(&chip_key)?;
+    Ok(serial)
 }

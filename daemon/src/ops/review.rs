@@ -4,7 +4,7 @@
 //! never a card review the records do not know.
 
 use super::invalid::Invalid;
-use super::{select_one_of, OpError, Station};
+use super::{select_known, KnownCard, OpError, Station};
 use crate::store::{self, CardState, CertificateState, Conflict};
 use card_profile::channel::Link;
 use card_profile::records::{Review, ReviewResult};
@@ -62,10 +62,10 @@ impl Station {
             // Before anything is recorded: keys to sign with, and this certificate's
             // card in the reader.
             self.keys()?;
-            let expected = [live.serial.clone()];
+            let expected = [KnownCard::from(&live)];
             self.readers
                 .run(reader, move |chan| {
-                    select_one_of(&mut Link::new(chan), &expected)
+                    select_known(&mut Link::new(chan), &expected)
                 })
                 .await??;
         }
@@ -95,11 +95,11 @@ impl Station {
         if let Some(reader) = &req.reader {
             let station = self.clone();
             let card_review = review.clone();
-            let expected = live.serial.clone();
+            let expected = [KnownCard::from(&live)];
             self.readers
                 .run(reader, move |chan| {
                     let mut link = Link::new(chan);
-                    select_one_of(&mut link, &[expected])?;
+                    select_known(&mut link, &expected)?;
                     sequences::append_review(
                         &mut link,
                         &card_review,

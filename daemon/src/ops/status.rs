@@ -5,7 +5,7 @@
 //! cancelled and voided numbers and serials go on the revocation list.
 
 use super::invalid::Invalid;
-use super::{select_one_of, OpError, Station};
+use super::{select_known, KnownCard, OpError, Station};
 use crate::store::{self, CardState, CardStateOf, CertificateState, Conflict, Tx};
 use card_profile::channel::Link;
 use card_profile::records::CardState as OnCard;
@@ -141,10 +141,10 @@ impl Station {
             .iter()
             .filter(|c| matches!(c.state, CardState::Live | CardState::Suspended))
             .collect();
-        let serials: Vec<String> = live.iter().map(|c| c.serial.clone()).collect();
+        let known: Vec<KnownCard> = live.iter().map(|c| KnownCard::from(*c)).collect();
         if let Some(reader) = reader {
             self.keys()?;
-            self.card_of(reader, &serials).await?;
+            self.card_of(reader, &known).await?;
         }
 
         let rule = NumberingRule::sichuan_default()
@@ -215,7 +215,7 @@ impl Station {
                 date: today,
             };
             match self
-                .write_change(actor, reader, &serials, change, change_id, new_state)
+                .write_change(actor, reader, &known, change, change_id, new_state)
                 .await
             {
                 Ok(serial) => outcome.written_to = Some(serial),
@@ -256,13 +256,13 @@ impl Station {
         // The cards the change concerned: every card of the certificate that is
         // not terminated, except one voided for another reason (a card torn during
         // issuance belongs to a certificate that is itself still in use).
-        let serials: Vec<String> = cards
+        let known: Vec<KnownCard> = cards
             .iter()
             .filter(|c| !c.terminated)
             .filter(|c| c.state != CardState::Void || cert.state == CertificateState::Void)
-            .map(|c| c.serial.clone())
+            .map(KnownCard::from)
             .collect();
-        if serials.is_empty() {
+        if known.is_empty() {
             return Err(OpError::Conflict(Conflict::NoCardToWrite {
                 number: cert.certificate.number.clone(),
             }));
@@ -274,7 +274,7 @@ impl Station {
             date: effective_on,
         };
         let serial = self
-            .write_change(actor, reader, &serials, change, change_id, cert.state)
+            .write_change(actor, reader, &known, change, change_id, cert.state)
             .await?;
         Ok(StatusOutcome {
             certificate_id,
@@ -286,12 +286,13 @@ impl Station {
         })
     }
 
-    /// The serial of the card at `reader`, refused unless it is one of `serials`.
-    async fn card_of(&self, reader: &str, serials: &[String]) -> Result<String, OpError> {
-        let serials = serials.to_vec();
+    /// The serial of the card at `reader`, refused unless it is one of `cards` and
+    /// proves that card's chip key.
+    async fn card_of(&self, reader: &str, cards: &[KnownCard]) -> Result<String, OpError> {
+        let cards = cards.to_vec();
         self.readers
             .run(reader, move |chan| {
-                select_one_of(&mut Link::new(chan), &serials)
+                select_known(&mut Link::new(chan), &cards)
             })
             .await?
     }
@@ -302,28 +303,41 @@ impl Station {
         &self,
         actor: &str,
         reader: &str,
-        serials: &[String],
+        cards: &[KnownCard],
         change: StatusChange,
         change_id: i64,
         state: CertificateState,
     ) -> Result<String, OpError> {
         let terminate = change.state == OnCard::Revoked;
-        let serials = serials.to_vec();
+        let cards = cards.to_vec();
         let station = self.clone();
-        let serial = self
+        let (serial, written) = self
             .readers
             .run(reader, move |chan| {
                 let mut link = Link::new(chan);
-                let serial = select_one_of(&mut link, &serials)?;
+                let serial = select_known(&mut link, &cards)?;
                 let keys = station.keys()?;
-                sequences::set_status(&mut link, &change, &keys.master, &keys.signer)?;
+                // Numbered above every sequence this station has seen for the card,
+                // not only above the card's own (which may have been rolled back).
+                let seen = station
+                    .store
+                    .read(|c| store::status_sequence(c, &serial))?
+                    .unwrap_or(0);
+                let written = sequences::set_status_above(
+                    &mut link,
+                    &change,
+                    seen,
+                    &keys.master,
+                    &keys.signer,
+                )?;
                 if terminate {
                     sequences::terminate(&mut link, &keys.master)?;
                 }
-                Ok::<String, OpError>(serial)
+                Ok::<_, OpError>((serial, written.sequence))
             })
             .await??;
         self.store.write(actor, |tx| {
+            store::note_status_sequence(tx, &serial, written)?;
             store::status_change_written(tx, change_id, &serial, state, terminate)
         })?;
         Ok(serial)

@@ -164,6 +164,9 @@ impl Station {
             }
         };
         let serial = hex::encode_upper(verdict.serial);
+        if let Some(sequence) = verdict.trusted_status_sequence() {
+            self.remember_status_sequence("system", &serial, sequence)?;
+        }
         let record = self.store.read(|c| store::card_by_serial(c, &serial))?;
         Ok(VerdictFirst {
             outcome: VerifyOutcome {

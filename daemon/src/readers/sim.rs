@@ -205,6 +205,15 @@ impl SimReaders {
         Ok(())
     }
 
+    /// Test hook: takes the card with `serial` off the tray (e.g. to make a fake of
+    /// it with `SimCard::counterfeit_of`, or to hand it to another reader set).
+    pub fn take_from_tray(&self, serial: &str) -> Result<SimCard, ReaderError> {
+        self.lock()?
+            .tray
+            .remove(serial)
+            .ok_or_else(|| ReaderError::NoCard(format!("托盘中没有卡 {serial}")))
+    }
+
     pub fn blanks_left(&self) -> u32 {
         self.lock().map(|st| st.blanks_left).unwrap_or(0)
     }

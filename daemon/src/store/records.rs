@@ -599,6 +599,17 @@ pub fn serial_revoked(conn: &Connection, serial: &str) -> Result<bool> {
     )?)
 }
 
+/// Whether this station already knows `serial` from elsewhere than job `job_id`: a
+/// card on record, or another job's card. A "blank" card presenting it is not new.
+pub fn serial_known_elsewhere(conn: &Connection, serial: &str, job_id: i64) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM cards WHERE serial = ?1)
+             OR EXISTS (SELECT 1 FROM jobs WHERE card_serial = ?1 AND id <> ?2)",
+        rusqlite::params![serial, job_id],
+        |r| r.get(0),
+    )?)
+}
+
 /// The whole local revocation list, and the suspensions in force, as a lookup set.
 pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::RevocationSet> {
     let mut set = card_profile::revocation::RevocationSet::new();
@@ -632,5 +643,40 @@ pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::Rev
         };
         set.suspend_number(r.get::<_, String>(0)?, suspension);
     }
+    let mut stmt = conn.prepare("SELECT serial, highest FROM status_sequences")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let serial: String = r.get(0)?;
+        if let Some(bytes) = hex::decode(serial)
+            .ok()
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        {
+            set.note_status_sequence(bytes, r.get(1)?);
+        }
+    }
     Ok(set)
+}
+
+/// The highest EF.STATUS sequence this station has seen or written for `serial`.
+pub fn status_sequence(conn: &Connection, serial: &str) -> Result<Option<u32>> {
+    Ok(conn
+        .query_row(
+            "SELECT highest FROM status_sequences WHERE serial = ?1",
+            [serial],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Remembers `sequence` for `serial` when it is higher than what is held (the row
+/// and the list generation change only then). True when it was higher.
+pub fn note_status_sequence(tx: &mut Tx<'_>, serial: &str, sequence: u32) -> Result<bool> {
+    let now = tx.now();
+    let n = tx.conn().execute(
+        "INSERT INTO status_sequences (serial, highest, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (serial) DO UPDATE SET highest = excluded.highest, updated_at = excluded.updated_at
+         WHERE excluded.highest > status_sequences.highest",
+        rusqlite::params![serial, sequence, now],
+    )?;
+    Ok(n == 1)
 }

@@ -4,7 +4,14 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6),
+    ])
 }
 
 const V1: &str = r#"
@@ -260,6 +267,22 @@ UPDATE revocations SET reason = 'card_voided.verification_failed'
     WHERE source = 'local' AND reason = '写卡后核验未通过，卡片作废';
 UPDATE revocations SET reason = 'card_voided.replaced_by_another_card'
     WHERE source = 'local' AND reason = '制证中断后改用新卡，原卡作废';
+"#;
+
+/// V6: the highest EF.STATUS sequence number seen or written per card serial
+/// (docs/PROFILE.md §3, EF.STATUS): a card showing a lower one had an old record put
+/// back and fails verification. Part of what the verifier knows about serials, so a
+/// change moves the list generation like the revocation list does.
+const V6: &str = r#"
+CREATE TABLE status_sequences (
+    serial     TEXT PRIMARY KEY,
+    highest    INTEGER NOT NULL CHECK (highest >= 0),
+    updated_at TEXT NOT NULL
+);
+CREATE TRIGGER status_sequences_added AFTER INSERT ON status_sequences
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
+CREATE TRIGGER status_sequences_changed AFTER UPDATE ON status_sequences
+BEGIN UPDATE list_generation SET generation = generation + 1; END;
 "#;
 
 #[cfg(test)]

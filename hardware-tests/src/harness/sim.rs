@@ -28,6 +28,7 @@ pub struct SimSpec {
     pub tear_at: Option<u32>,
     /// Stay in the reader but stop answering from the k-th APDU on.
     pub silent_from: Option<(u32, card_sim::Silence)>,
+    pub fake_authentication: bool,
 }
 
 impl SimSpec {
@@ -40,6 +41,7 @@ impl SimSpec {
             t0: false,
             tear_at: None,
             silent_from: None,
+            fake_authentication: false,
         }
     }
 
@@ -65,6 +67,12 @@ impl SimSpec {
 
     pub fn tear_at(mut self, k: u32) -> Self {
         self.tear_at = Some(k);
+        self
+    }
+
+    /// A fake card: every EXTERNAL AUTHENTICATE succeeds, no management key held.
+    pub fn fake_authentication(mut self) -> Self {
+        self.fake_authentication = true;
         self
     }
 
@@ -99,6 +107,9 @@ impl SimSpec {
         }
         if self.t0 {
             args.push("--t0".to_string());
+        }
+        if self.fake_authentication {
+            args.push("--fake-authentication".to_string());
         }
         if let Some(k) = self.tear_at {
             args.extend(["--tear-at".to_string(), k.to_string()]);
