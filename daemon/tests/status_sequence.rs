@@ -34,6 +34,13 @@ fn station(trust: &card_profile::pki::TrustList, keys: Option<StationKeys>) -> F
     let dir = tempfile::tempdir().unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
     let store = Arc::new(Store::open(&dir.path().join("t.db"), Clock::frozen_on(today)).unwrap());
+    // A revocation list of today, as the first sync leaves: without one every
+    // field check is 无法确认 (ecard_domain::field_check).
+    store
+        .write("admin", |tx| {
+            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today.to_string())
+        })
+        .unwrap();
     let master = card_profile::keys::MasterKey::from_hex(demo::DEMO_MASTER_KEY_HEX).unwrap();
     let sim = Arc::new(SimReaders::new(&[R], 10, master, 0x100));
     let officers = demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
