@@ -205,20 +205,44 @@ pub fn add_anchor(tx: &mut store::Tx<'_>, anchor: &TrustAnchor) -> store::Result
     Ok(())
 }
 
+/// Setting: the number of the root-signed trust list last applied from the feed
+/// (docs/SYNC.md); a list must carry a higher one.
+pub const TRUST_LIST_NUMBER: &str = "trust.list_number";
+/// Setting: the revoked document signers of that list (JSON, `[RevokedSigner]`).
+pub const REVOKED_SIGNERS: &str = "trust.revoked_signers";
+
 pub fn trust_list(store: &Store) -> Result<TrustList, KeyringError> {
-    Ok(TrustList::new(anchors(store)?))
+    Ok(store.read(trust_list_in)?)
+}
+
+/// The trust list as stored: the anchors and the revoked signers.
+pub fn trust_list_in(c: &rusqlite::Connection) -> store::Result<TrustList> {
+    let mut list = TrustList::new(anchors_in(c)?);
+    let revoked: Option<String> = c
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [REVOKED_SIGNERS],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(json) = revoked {
+        list.revoked_signers = serde_json::from_str(&json)?;
+    }
+    Ok(list)
+}
+
+fn anchors_in(c: &rusqlite::Connection) -> store::Result<Vec<TrustAnchor>> {
+    let mut stmt = c.prepare("SELECT anchor_json FROM trust_anchors ORDER BY key_id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let texts = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(texts
+        .iter()
+        .map(|t| serde_json::from_str(t))
+        .collect::<Result<_, _>>()?)
 }
 
 fn anchors(store: &Store) -> Result<Vec<TrustAnchor>, KeyringError> {
-    let texts: Vec<String> = store.read(|c| {
-        let mut stmt = c.prepare("SELECT anchor_json FROM trust_anchors ORDER BY key_id")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })?;
-    texts
-        .iter()
-        .map(|t| serde_json::from_str(t).map_err(|e| KeyringError::Malformed(e.to_string())))
-        .collect()
+    Ok(store.read(anchors_in)?)
 }
 
 fn sealed(store: &Store, name: &str) -> Result<Option<(SealedKey, Option<String>)>, KeyringError> {

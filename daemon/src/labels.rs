@@ -200,6 +200,9 @@ fn chain_zh(e: &ChainError) -> String {
             format!("签发机关证书在 {on} 不在有效期内（{from} 至 {until}）")
         }
         ChainError::RootOutOfValidity { name, on } => format!("根证书「{name}」在 {on} 已失效"),
+        ChainError::SignerRevoked { revoked_on, on } => {
+            format!("签发机关证书已于 {revoked_on} 被省级根证书机构撤销，本卡签于 {on}")
+        }
     }
 }
 

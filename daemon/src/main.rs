@@ -236,7 +236,8 @@ enum SyncCmd {
         registry: String,
         #[arg(long)]
         station_id: String,
-        /// The registry key id given out of band; enrollment stops if it differs.
+        /// The registry key id given out of band (in the registry's start-up log);
+        /// required: enrollment stops if the registry presents another key.
         #[arg(long)]
         registry_key_id: Option<String>,
     },
@@ -814,6 +815,14 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
         registry_key_id,
     }) = cmd
     {
+        // No trust on first use: the key id comes from the registry operator, not
+        // from whoever answers on the network.
+        let expected_key_id = registry_key_id.ok_or_else(|| {
+            Failure::new(
+                "registry_key_id_required",
+                "登记本站须提供 --registry-key-id（登记中心管理员线下提供的密钥标识，见登记中心启动日志），未登记",
+            )
+        })?;
         let passphrase = read_secret(args.passphrase_file.as_deref().ok_or_else(|| {
             Failure::new(
                 "invalid_request",
@@ -834,22 +843,12 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
         let key = rt
             .block_on(fetch.registry_key())
             .map_err(ecardd::sync::SyncError::from)?;
-        if let Some(expected) = registry_key_id {
-            if !expected.eq_ignore_ascii_case(&key.key_id) {
-                return Err(Failure::new(
-                    "registry_key_mismatch",
-                    format!(
-                        "登记中心密钥标识 {} 与给定的 {expected} 不符，未登记",
-                        key.key_id
-                    ),
-                ));
-            }
-        }
         let public = ecardd::sync::enroll(
             &store,
             &registry,
             &station_id,
             &key,
+            &expected_key_id,
             &passphrase,
             ecardd::keystore::KdfParams::default(),
         )?;

@@ -146,6 +146,14 @@ impl Registry {
         );
     }
 
+    /// The registry key id as its operator reads it off the registry's own key
+    /// file (out of band: what a station is given to enrol with).
+    fn key_id(&self) -> String {
+        let pkcs8 = std::fs::read(self.dir.path().join("registry-key.p8")).unwrap();
+        let key = card_profile::pki::SigningKey::from_pkcs8(&pkcs8).unwrap();
+        hex::encode(card_profile::pki::key_id(&key.public_key()))
+    }
+
     fn query_i64(&self, sql: &str) -> i64 {
         let c = rusqlite::Connection::open(self.db()).unwrap();
         c.query_row(sql, [], |r| r.get(0)).unwrap()
@@ -237,7 +245,16 @@ async fn station(
     )
     .unwrap();
     let registry_key = probe.registry_key().await.unwrap();
-    let public = sync::enroll(&store, &registry.url, id, &registry_key, PASS, cheap()).unwrap();
+    let public = sync::enroll(
+        &store,
+        &registry.url,
+        id,
+        &registry_key,
+        &registry.key_id(),
+        PASS,
+        cheap(),
+    )
+    .unwrap();
     registry.add_station(id, &public);
     std::fs::write(dir.path().join("pass"), PASS).unwrap();
     StationUnderTest {

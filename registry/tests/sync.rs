@@ -4,13 +4,14 @@
 mod common;
 
 use card_profile::pki::SigningKey;
-use common::{clock, events, Registry};
+use common::{clock, events, feed_of, Registry};
 use ecard_sync_protocol::client::{ClientError, RegistryClient};
 use ecard_sync_protocol::events::{EventBatch, EventBody, StationEvent};
 use ecard_sync_protocol::feed::FeedBody;
 use ecard_sync_protocol::index::RevocationIndex;
 use ecard_sync_protocol::revocation::EntryKind;
 use ecard_sync_protocol::signing::{sign_request, sign_request_with_nonce};
+use ecard_sync_protocol::trust::{NumberedTrustList, SignedTrustList};
 use ecard_sync_protocol::{paths, ProtocolError};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -352,12 +353,31 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
     let root = card_profile::pki::SigningKey::generate().unwrap();
     let pk = root.public_key();
     let trust = json!({"anchors": [{"name": "四川省司法厅根证书", "key_id": hex::encode(card_profile::pki::key_id(&pk)), "public_key": hex::encode(pk), "valid_from": "2026-01-01", "valid_until": "2036-01-01"}]});
-    let (status, _) = reg
+    let list: card_profile::pki::TrustList = serde_json::from_value(trust.clone()).unwrap();
+    // The admin token alone cannot publish a list: it must be signed by a root.
+    let (status, body) = reg
         .admin(Method::PUT, "/api/v1/admin/trust-list", trust)
         .await;
+    assert_eq!(status, 422, "{body}");
+    let stranger = card_profile::pki::SigningKey::generate().unwrap();
+    let by_stranger = NumberedTrustList::new(1, list.clone()).sign(&stranger).unwrap();
+    let (status, body) = reg
+        .admin(Method::PUT, "/api/v1/admin/trust-list", json!(by_stranger))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid")), "{body}");
+    let signed = NumberedTrustList::new(1, list.clone()).sign(&root).unwrap();
+    let (status, _) = reg
+        .admin(Method::PUT, "/api/v1/admin/trust-list", json!(signed))
+        .await;
     assert_eq!(status, 200);
+    // The same number again (or a lower one) is refused: stations would refuse it.
+    let again = NumberedTrustList::new(1, list).sign(&root).unwrap();
+    let (status, _) = reg
+        .admin(Method::PUT, "/api/v1/admin/trust-list", json!(again))
+        .await;
+    assert_eq!(status, 422);
 
-    let page = b.feed(0, 100).await.unwrap();
+    let page = feed_of(&b, 0, 100).await.unwrap();
     assert_eq!(page.items.len(), 2);
     match &page.items[0].body {
         FeedBody::StatusChange(s) => assert_eq!(
@@ -367,18 +387,91 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
         other => panic!("{other:?}"),
     }
     assert!(
-        matches!(&page.items[1].body, FeedBody::TrustListUpdate(t) if t.trust_list.anchors.len() == 1)
+        matches!(&page.items[1].body, FeedBody::TrustListUpdate(t) if t.signed == signed)
     );
     // Polling again after the cursor: nothing new, cursor stays.
-    let again = b.feed(page.next_cursor, 100).await.unwrap();
+    let again = feed_of(&b, page.next_cursor, 100).await.unwrap();
     assert!(again.items.is_empty());
     assert_eq!(again.next_cursor, page.next_cursor);
     // Station A does not get its own change back, only the trust list.
-    let page_a = a.feed(0, 100).await.unwrap();
+    let page_a = feed_of(&a, 0, 100).await.unwrap();
     assert_eq!(page_a.items.len(), 1);
     // Paging: limit 1 pages through B's two items.
-    let p1 = b.feed(0, 1).await.unwrap();
+    let p1 = feed_of(&b, 0, 1).await.unwrap();
     assert!(p1.has_more);
-    let p2 = b.feed(p1.next_cursor, 1).await.unwrap();
+    let p2 = feed_of(&b, p1.next_cursor, 1).await.unwrap();
     assert_eq!(p2.items[0].cursor, page.items[1].cursor);
+}
+
+#[tokio::test]
+async fn feed_pages_are_signed_for_the_asking_station_and_request() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", Some("川X"));
+    let (b, _) = reg.enroll("station-b", Some("川X"));
+    let suspend = EventBody::decode("status_changed", &json!({"number": "川X0100000001", "kind": "suspend", "reason": "调查", "effective_on": "2026-11-24", "new_number": null})).unwrap();
+    let mut evs = events(1, 1, "a");
+    evs.push(StationEvent::new("a-susp-2", 2, &suspend, "t"));
+    a.push_events(evs).await.unwrap();
+    let key = b.registry_key().await.unwrap().public_key().unwrap();
+    let signed = b.feed_signed(0, 100).await.unwrap();
+    let page = signed.verify(&key, "station-b", 0).unwrap();
+    assert_eq!(page.items.len(), 1);
+    // The same page is no answer to another station, nor to a later request.
+    assert_eq!(
+        signed.verify(&key, "station-a", 0).unwrap_err().code(),
+        "feed_wrong_station"
+    );
+    assert_eq!(
+        signed.verify(&key, "station-b", page.next_cursor).unwrap_err().code(),
+        "feed_page_replayed"
+    );
+    // Signed with the registry's key, not any other.
+    let other = SigningKey::generate().unwrap();
+    assert_eq!(
+        signed.verify(&other.public_key(), "station-b", 0).unwrap_err().code(),
+        "bad_feed_signature"
+    );
+}
+
+#[tokio::test]
+async fn a_trust_list_signed_offline_with_the_cli_is_published() {
+    let reg = Registry::start();
+    let (b, _) = reg.enroll("station-b", Some("川X"));
+    let root = SigningKey::generate().unwrap();
+    let root_file = reg.dir.path().join("root.p8");
+    std::fs::write(&root_file, root.pkcs8()).unwrap();
+    let pk = root.public_key();
+    let list = json!({"anchors": [{"name": "四川省司法厅根证书", "key_id": hex::encode(card_profile::pki::key_id(&pk)), "public_key": hex::encode(pk), "valid_from": "2026-01-01", "valid_until": "2036-01-01"}],
+                      "revoked_signers": [{"key_id": "0102030405060708", "revoked_on": "2026-11-01", "reason": "密钥泄露"}]});
+    let list_file = reg.dir.path().join("trust.json");
+    std::fs::write(&list_file, list.to_string()).unwrap();
+    let signed_file = reg.dir.path().join("trust.signed.json");
+    let out = std::process::Command::new(common::BIN)
+        .args(["trust-list", "sign", "--root-key"])
+        .arg(&root_file)
+        .arg("--list")
+        .arg(&list_file)
+        .args(["--number", "3", "--out"])
+        .arg(&signed_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = reg.cli(&["trust-list", "publish", "--file", signed_file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = feed_of(&b, 0, 100).await.unwrap();
+    let FeedBody::TrustListUpdate(update) = &page.items[0].body else {
+        panic!("{:?}", page.items)
+    };
+    let anchor: card_profile::pki::TrustAnchor =
+        serde_json::from_value(list["anchors"][0].clone()).unwrap();
+    let (got, _) = update
+        .signed
+        .verify(&[anchor], common::test_day())
+        .unwrap();
+    assert_eq!(got.number, 3);
+    assert_eq!(got.trust_list.revoked_signers.len(), 1);
+    // Publishing the same file again is refused (number not above the current one).
+    let out = reg.cli(&["trust-list", "publish", "--file", signed_file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let _ = SignedTrustList::decode(&std::fs::read(&signed_file).unwrap()).unwrap();
 }

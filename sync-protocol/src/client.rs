@@ -8,7 +8,7 @@
 //! feed cursor in the same transaction as the applied items.
 
 use crate::events::{EventAck, EventBatch, StationEvent};
-use crate::feed::FeedPage;
+use crate::feed::{FeedPage, SignedFeedPage};
 use crate::revocation::{RegistryKey, RevocationList, SignedRevocationList};
 use crate::signing::sign_request;
 use crate::{paths, ErrorBody, ProtocolError};
@@ -140,11 +140,23 @@ impl RegistryClient {
         Ok(EventAck::decode(&bytes)?)
     }
 
-    /// One page of the feed after `cursor`.
-    pub async fn feed(&self, after: u64, limit: u32) -> Result<FeedPage, ClientError> {
+    /// One page of the feed after `cursor`, signed, unverified (see [`Self::feed`]).
+    pub async fn feed_signed(&self, after: u64, limit: u32) -> Result<SignedFeedPage, ClientError> {
         let path = format!("{}?after={after}&limit={limit}", paths::FEED);
         let bytes = self.send(Method::GET, &path, Vec::new()).await?;
-        Ok(FeedPage::decode(&bytes)?)
+        Ok(SignedFeedPage::decode(&bytes)?)
+    }
+
+    /// One page of the feed after `cursor`, verified with the pinned registry key
+    /// before its items are parsed, and checked to answer this very request.
+    pub async fn feed(
+        &self,
+        after: u64,
+        limit: u32,
+        registry_key: &PublicKey,
+    ) -> Result<FeedPage, ClientError> {
+        let signed = self.feed_signed(after, limit).await?;
+        Ok(signed.verify(registry_key, &self.station_id, after)?)
     }
 
     /// The signed full revocation list, unverified (see [`Self::revocations_verified`]).
@@ -172,7 +184,12 @@ impl RegistryClient {
             Some(n) => self.revocations_since(n).await?,
             None => self.revocations_full().await?,
         };
-        Ok(signed.verify(registry_key)?)
+        let list = signed.verify(registry_key)?;
+        // The registry answers `since` with a delta from it; anything else (an older
+        // list, a delta from another base) is refused here, and again where it is
+        // stored against the number actually held.
+        list.check_succeeds(since)?;
+        Ok(list)
     }
 
     /// The registry's list key (unauthenticated; pin it only after comparing the

@@ -37,6 +37,8 @@ pub enum SyncError {
     Op(#[from] OpError),
     #[error("stored sync state is malformed: {0}")]
     Malformed(String),
+    #[error("registry key id {found} is not the expected {expected:?}")]
+    RegistryKeyMismatch { expected: String, found: String },
 }
 
 impl SyncError {
@@ -48,11 +50,15 @@ impl SyncError {
     pub fn code(&self) -> &'static str {
         match self {
             SyncError::NotEnrolled => "sync_not_enrolled",
+            // An answer that failed its signature or SYNC.md's rules: the precise code
+            // (bad_feed_signature, feed_page_replayed, revocation_list_older…).
+            SyncError::Client(ClientError::Protocol(p)) => p.code(),
             SyncError::Client(e) if e.is_retryable() => "registry_unreachable",
             SyncError::Client(_) => "registry_refused",
             SyncError::Store(_) => "store_error",
             SyncError::Op(e) => e.code(),
             SyncError::Malformed(_) => "sync_state_malformed",
+            SyncError::RegistryKeyMismatch { .. } => "registry_key_mismatch",
         }
     }
 
@@ -69,6 +75,9 @@ impl SyncError {
             SyncError::Store(_) => "数据库错误，本轮同步未生效".into(),
             SyncError::Op(e) => e.message_zh(),
             SyncError::Malformed(_) => "同步设置已损坏".into(),
+            SyncError::RegistryKeyMismatch { expected, found } => format!(
+                "登记中心密钥标识 {found} 与给定的 {expected} 不符，未登记"
+            ),
         }
     }
 }
@@ -82,6 +91,8 @@ pub struct RoundReport {
     pub status_changes: usize,
     pub revocations_added: usize,
     pub revocation_number: Option<u64>,
+    /// Trust-list updates from the feed that were not applied (see the audit log).
+    pub trust_lists_refused: usize,
 }
 
 /// One round: push everything unsent, pull the whole feed, refresh the revocation list.
@@ -93,7 +104,7 @@ pub async fn round(
     let mut report = RoundReport::default();
     let result = async {
         push(station, client, &mut report).await?;
-        pull_feed(station, client, &mut report).await?;
+        pull_feed(station, client, registry_key, &mut report).await?;
         refresh_revocations(station, client, registry_key, &mut report).await?;
         Ok::<_, SyncError>(())
     }
@@ -150,15 +161,19 @@ fn unsent(conn: &rusqlite::Connection, limit: usize) -> store::Result<Vec<Statio
 async fn pull_feed(
     station: &Station,
     client: &RegistryClient,
+    registry_key: &[u8; 65],
     report: &mut RoundReport,
 ) -> Result<(), SyncError> {
     loop {
         let cursor = state::feed_cursor(&station.store)?;
-        let page = client.feed(cursor, FEED_PAGE).await?;
+        // Verified with the pinned key and bound to (this station, this cursor)
+        // before any item is parsed.
+        let page = client.feed(cursor, FEED_PAGE, registry_key).await?;
         let counts = apply::feed_page(station, &page)?;
         report.feed_items += page.items.len();
         report.orders += counts.orders;
         report.status_changes += counts.status_changes;
+        report.trust_lists_refused += counts.trust_lists_refused;
         if !page.has_more || page.next_cursor <= cursor {
             return Ok(());
         }

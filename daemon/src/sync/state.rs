@@ -17,19 +17,32 @@ use std::sync::Arc;
 pub const STATION_KEY: &str = "station-sync-key";
 
 /// Enrolls this station: generates its request key (sealed under the passphrase),
-/// pins the registry's list key, and returns the public key (hex) for the registry
+/// pins the registry's key, and returns the public key (hex) for the registry
 /// administrator (`ecard-registry station add --public-key …`).
+///
+/// `expected_key_id` is the registry key id the registry operator gave out of band:
+/// the key fetched over the network is pinned only when it matches (no
+/// trust-on-first-use — whoever answered the first request would otherwise sign
+/// every feed page and revocation list this station believes).
 pub fn enroll(
     store: &Store,
     registry_url: &str,
     station_id: &str,
     registry_key: &RegistryKey,
+    expected_key_id: &str,
     passphrase: &str,
     kdf: KdfParams,
 ) -> Result<String, SyncError> {
     registry_key
         .public_key()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let expected = expected_key_id.trim();
+    if expected.is_empty() || !expected.eq_ignore_ascii_case(&registry_key.key_id) {
+        return Err(SyncError::RegistryKeyMismatch {
+            expected: expected.chars().take(32).collect(),
+            found: registry_key.key_id.clone(),
+        });
+    }
     let key = SigningKey::generate().map_err(|e| SyncError::Malformed(e.to_string()))?;
     let sealed = keystore::seal_with(STATION_KEY, key.pkcs8(), passphrase, kdf)
         .map_err(|e| SyncError::Malformed(e.to_string()))?;

@@ -1,5 +1,6 @@
 //! Station routes (`/sync/v1`). Every request but the key lookup is signed by the
-//! station (sync_protocol::signing); authentication refuses unknown stations, bad
+//! station (sync_protocol::signing), and every answer a station acts on (feed
+//! pages, revocation lists) is signed with the registry key; authentication refuses unknown stations, bad
 //! signatures, stale timestamps and reused nonces before anything is read or changed.
 
 use super::{ApiError, AppState};
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ecard_sync_protocol::events::{EventAck, EventBatch};
-use ecard_sync_protocol::feed::{FeedPage, DEFAULT_FEED_LIMIT, MAX_FEED_LIMIT};
+use ecard_sync_protocol::feed::{SignedFeedPage, DEFAULT_FEED_LIMIT, MAX_FEED_LIMIT};
 use ecard_sync_protocol::revocation::{RegistryKey, SignedRevocationList};
 use ecard_sync_protocol::signing::{verify_request, AuthError, RequestAuth};
 use ecard_sync_protocol::{paths, ProtocolError};
@@ -95,7 +96,7 @@ async fn feed(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<FeedPage>, ApiError> {
+) -> Result<Json<SignedFeedPage>, ApiError> {
     let station = authenticate(&state, &method, &uri, &headers, b"").await?;
     let Query(q) = query.map_err(ApiError::bad_request)?;
     let limit = q
@@ -105,7 +106,14 @@ async fn feed(
     let page = state
         .db(move |s| s.feed_page(&station, q.after, limit))
         .await?;
-    Ok(Json(page))
+    // Signed with the registry key: a station verifies the page before parsing its
+    // items, so nothing on the network path can add, drop or change one.
+    let key = state.key.clone();
+    let signed = tokio::task::spawn_blocking(move || page.sign(&key))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e: ProtocolError| ApiError::internal(e))?;
+    Ok(Json(signed))
 }
 
 #[derive(Debug, Deserialize)]

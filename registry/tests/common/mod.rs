@@ -197,3 +197,14 @@ pub fn events(from: u64, to: u64, station: &str) -> Vec<StationEvent> {
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// One feed page, verified with the registry key fetched from the registry itself
+/// (as a station pins it at enrolment).
+pub async fn feed_of(
+    client: &RegistryClient,
+    after: u64,
+    limit: u32,
+) -> Result<ecard_sync_protocol::feed::FeedPage, ecard_sync_protocol::client::ClientError> {
+    let key = client.registry_key().await?.public_key()?;
+    client.feed(after, limit, &key).await
+}
