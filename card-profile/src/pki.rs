@@ -287,7 +287,10 @@ pub enum ChainError {
     /// The province revoked this document signer (its key leaked, the bureau was
     /// dissolved): what it signed from `revoked_on` on is not genuine.
     #[error("document signer revoked on {revoked_on}, used on {on}")]
-    SignerRevoked { revoked_on: NaiveDate, on: NaiveDate },
+    SignerRevoked {
+        revoked_on: NaiveDate,
+        on: NaiveDate,
+    },
 }
 
 /// A document signer the province has revoked, named by the key id of its public
@@ -451,7 +454,12 @@ mod tests {
         let r = root("根");
         let signer = SigningKey::generate().unwrap();
         let cert = r
-            .issue_signer("某市司法局", &signer.public_key(), d(2025, 1, 1), d(2030, 1, 1))
+            .issue_signer(
+                "某市司法局",
+                &signer.public_key(),
+                d(2025, 1, 1),
+                d(2030, 1, 1),
+            )
             .unwrap();
         let mut trust = TrustList::new(vec![r.anchor()]);
         trust.revoked_signers.push(RevokedSigner {

@@ -163,8 +163,8 @@ fn sign_trust_list(root_key: &Path, list: &Path, number: u64) -> Result<String, 
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
     let root = card_profile::pki::SigningKey::from_pkcs8(&read(root_key)?)
         .map_err(|e| format!("{}: {e}", root_key.display()))?;
-    let trust: card_profile::pki::TrustList = serde_json::from_slice(&read(list)?)
-        .map_err(|e| format!("{}: {e}", list.display()))?;
+    let trust: card_profile::pki::TrustList =
+        serde_json::from_slice(&read(list)?).map_err(|e| format!("{}: {e}", list.display()))?;
     let signer = card_profile::pki::key_id(&root.public_key());
     if !trust.anchors.iter().any(|a| a.key_id == signer) {
         // Not an error (a retiring root may sign its successor's list without

@@ -360,11 +360,17 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
         .await;
     assert_eq!(status, 422, "{body}");
     let stranger = card_profile::pki::SigningKey::generate().unwrap();
-    let by_stranger = NumberedTrustList::new(1, list.clone()).sign(&stranger).unwrap();
+    let by_stranger = NumberedTrustList::new(1, list.clone())
+        .sign(&stranger)
+        .unwrap();
     let (status, body) = reg
         .admin(Method::PUT, "/api/v1/admin/trust-list", json!(by_stranger))
         .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("invalid")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid")),
+        "{body}"
+    );
     let signed = NumberedTrustList::new(1, list.clone()).sign(&root).unwrap();
     let (status, _) = reg
         .admin(Method::PUT, "/api/v1/admin/trust-list", json!(signed))
@@ -386,9 +392,7 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
         ),
         other => panic!("{other:?}"),
     }
-    assert!(
-        matches!(&page.items[1].body, FeedBody::TrustListUpdate(t) if t.signed == signed)
-    );
+    assert!(matches!(&page.items[1].body, FeedBody::TrustListUpdate(t) if t.signed == signed));
     // Polling again after the cursor: nothing new, cursor stays.
     let again = feed_of(&b, page.next_cursor, 100).await.unwrap();
     assert!(again.items.is_empty());
@@ -422,13 +426,19 @@ async fn feed_pages_are_signed_for_the_asking_station_and_request() {
         "feed_wrong_station"
     );
     assert_eq!(
-        signed.verify(&key, "station-b", page.next_cursor).unwrap_err().code(),
+        signed
+            .verify(&key, "station-b", page.next_cursor)
+            .unwrap_err()
+            .code(),
         "feed_page_replayed"
     );
     // Signed with the registry's key, not any other.
     let other = SigningKey::generate().unwrap();
     assert_eq!(
-        signed.verify(&other.public_key(), "station-b", 0).unwrap_err().code(),
+        signed
+            .verify(&other.public_key(), "station-b", 0)
+            .unwrap_err()
+            .code(),
         "bad_feed_signature"
     );
 }
@@ -455,23 +465,38 @@ async fn a_trust_list_signed_offline_with_the_cli_is_published() {
         .arg(&signed_file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = reg.cli(&["trust-list", "publish", "--file", signed_file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = reg.cli(&[
+        "trust-list",
+        "publish",
+        "--file",
+        signed_file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let page = feed_of(&b, 0, 100).await.unwrap();
     let FeedBody::TrustListUpdate(update) = &page.items[0].body else {
         panic!("{:?}", page.items)
     };
     let anchor: card_profile::pki::TrustAnchor =
         serde_json::from_value(list["anchors"][0].clone()).unwrap();
-    let (got, _) = update
-        .signed
-        .verify(&[anchor], common::test_day())
-        .unwrap();
+    let (got, _) = update.signed.verify(&[anchor], common::test_day()).unwrap();
     assert_eq!(got.number, 3);
     assert_eq!(got.trust_list.revoked_signers.len(), 1);
     // Publishing the same file again is refused (number not above the current one).
-    let out = reg.cli(&["trust-list", "publish", "--file", signed_file.to_str().unwrap()]);
+    let out = reg.cli(&[
+        "trust-list",
+        "publish",
+        "--file",
+        signed_file.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let _ = SignedTrustList::decode(&std::fs::read(&signed_file).unwrap()).unwrap();
 }

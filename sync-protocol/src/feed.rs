@@ -355,7 +355,9 @@ mod tests {
     fn a_signed_page_verifies_for_its_station_and_request() {
         let key = SigningKey::generate().expect("key");
         let signed = signed_page(&key, "station-b", 4);
-        let page = signed.verify(&key.public_key(), "station-b", 4).expect("verify");
+        let page = signed
+            .verify(&key.public_key(), "station-b", 4)
+            .expect("verify");
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.next_cursor, 5);
     }
@@ -366,30 +368,39 @@ mod tests {
         let signed = signed_page(&key, "station-b", 4);
         // A suspension turned into a lift.
         let mut lifted = signed.clone();
-        lifted.body = lifted.body.replace(r#""kind":"suspend""#, r#""kind":"lift""#);
+        lifted.body = lifted
+            .body
+            .replace(r#""kind":"suspend""#, r#""kind":"lift""#);
         assert_ne!(lifted.body, signed.body);
         assert_eq!(
-            lifted.verify(&key.public_key(), "station-b", 4).map_err(|e| e.code()),
+            lifted
+                .verify(&key.public_key(), "station-b", 4)
+                .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
         // Not even JSON any more: still the signature error, the parser never ran.
         let mut junk = signed.clone();
         junk.body.push('}');
         assert_eq!(
-            junk.verify(&key.public_key(), "station-b", 4).map_err(|e| e.code()),
+            junk.verify(&key.public_key(), "station-b", 4)
+                .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
         // Re-signed by another key.
         let other = SigningKey::generate().expect("key");
         let forged = signed_page(&other, "station-b", 4);
         assert_eq!(
-            forged.verify(&key.public_key(), "station-b", 4).map_err(|e| e.code()),
+            forged
+                .verify(&key.public_key(), "station-b", 4)
+                .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
         let mut forged_id = forged;
         forged_id.key_id = signed.key_id.clone();
         assert_eq!(
-            forged_id.verify(&key.public_key(), "station-b", 4).map_err(|e| e.code()),
+            forged_id
+                .verify(&key.public_key(), "station-b", 4)
+                .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
         // A revocation-list signature by the same key over the same text is not a
@@ -411,11 +422,13 @@ mod tests {
             Err(ProtocolError::FeedReplayed { asked: 9, page: 4 })
         );
         assert_eq!(
-            old.verify(&key.public_key(), "station-b", 9).map_err(|e| e.code()),
+            old.verify(&key.public_key(), "station-b", 9)
+                .map_err(|e| e.code()),
             Err("feed_page_replayed")
         );
         assert_eq!(
-            old.verify(&key.public_key(), "station-c", 4).map_err(|e| e.code()),
+            old.verify(&key.public_key(), "station-c", 4)
+                .map_err(|e| e.code()),
             Err("feed_wrong_station")
         );
     }

@@ -10,9 +10,9 @@
 //! change that adds entries makes a new list number; an entry records the number
 //! it was added in, so a delta since N is "every entry with `added_in` > N".
 
+use crate::envelope::{self, Fault};
 use crate::events::{check_number, normalize_serial, MAX_TEXT_LEN};
 use crate::{check_version, ProtocolError, PublicKey, SigningKey, PROTOCOL_VERSION};
-use crate::envelope::{self, Fault};
 use card_profile::pki::key_id;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

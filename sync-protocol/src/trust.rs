@@ -63,7 +63,10 @@ impl NumberedTrustList {
         check_version(list.version)?;
         for a in &list.trust_list.anchors {
             if card_profile::pki::key_id(&a.public_key) != a.key_id {
-                return Err(ProtocolError::field("anchors", "key id does not match its key"));
+                return Err(ProtocolError::field(
+                    "anchors",
+                    "key id does not match its key",
+                ));
             }
         }
         Ok(list)
@@ -152,7 +155,9 @@ mod tests {
         let new = root("新根");
         let list = NumberedTrustList::new(2, list_with(vec![old.anchor(), new.anchor()]));
         let signed = list.sign(&old.key).expect("sign");
-        let (got, by) = signed.verify(&[old.anchor()], d(2026, 11, 23)).expect("verify");
+        let (got, by) = signed
+            .verify(&[old.anchor()], d(2026, 11, 23))
+            .expect("verify");
         assert_eq!(got, list);
         assert_eq!(by.name, "旧根");
     }
@@ -164,13 +169,18 @@ mod tests {
         // Signed by the new root itself: a self-introduction proves nothing.
         let list = NumberedTrustList::new(2, list_with(vec![stranger.anchor()]));
         let signed = list.sign(&stranger.key).expect("sign");
-        let err = signed.verify(&[held.anchor()], d(2026, 11, 23)).unwrap_err();
+        let err = signed
+            .verify(&[held.anchor()], d(2026, 11, 23))
+            .unwrap_err();
         assert_eq!(err.code(), "bad_trust_list_signature");
         // The stranger claims the held root's key id.
         let mut forged = signed.clone();
         forged.key_id = hex::encode(held.anchor().key_id);
         assert_eq!(
-            forged.verify(&[held.anchor()], d(2026, 11, 23)).unwrap_err().code(),
+            forged
+                .verify(&[held.anchor()], d(2026, 11, 23))
+                .unwrap_err()
+                .code(),
             "bad_trust_list_signature"
         );
         // No roots held: nothing can be accepted.
@@ -191,7 +201,9 @@ mod tests {
     fn a_list_signature_is_not_a_revocation_list_signature() {
         // The same key signing a revocation list body does not make a trust list.
         let r = root("根");
-        let rl = crate::revocation::RevocationList::full(1, "t", vec![]).sign(&r.key).expect("sign");
+        let rl = crate::revocation::RevocationList::full(1, "t", vec![])
+            .sign(&r.key)
+            .expect("sign");
         let as_trust = SignedTrustList {
             body: rl.body,
             key_id: rl.key_id,

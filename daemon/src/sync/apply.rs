@@ -14,9 +14,9 @@ use crate::keyring;
 use crate::ops::{Station, REVOCATION_LIST_DATE};
 use crate::store::{self, CardState, CardStateOf, CertificateState, Tx};
 use base64::Engine;
-use ecard_sync_protocol::events::StatusKind;
 use card_profile::pki::TrustList;
 use ecard_sync_protocol::client::ClientError;
+use ecard_sync_protocol::events::StatusKind;
 use ecard_sync_protocol::feed::{FeedBody, FeedPage, IssuanceOrder, StatusChangeNotice};
 use ecard_sync_protocol::revocation::{EntryKind, RevocationList};
 use ecard_sync_protocol::trust::SignedTrustList;
@@ -138,16 +138,18 @@ fn trust_list_update(
         .optional()?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let checked = signed.verify(&held.anchors, today).and_then(|(list, root)| {
-        if list.number > held_number {
-            Ok((list, root))
-        } else {
-            Err(ProtocolError::TrustListOlder {
-                number: list.number,
-                held: held_number,
-            })
-        }
-    });
+    let checked = signed
+        .verify(&held.anchors, today)
+        .and_then(|(list, root)| {
+            if list.number > held_number {
+                Ok((list, root))
+            } else {
+                Err(ProtocolError::TrustListOlder {
+                    number: list.number,
+                    held: held_number,
+                })
+            }
+        });
     let (list, root) = match checked {
         Ok(ok) => ok,
         Err(e) => {

@@ -75,9 +75,9 @@ impl SyncError {
             SyncError::Store(_) => "数据库错误，本轮同步未生效".into(),
             SyncError::Op(e) => e.message_zh(),
             SyncError::Malformed(_) => "同步设置已损坏".into(),
-            SyncError::RegistryKeyMismatch { expected, found } => format!(
-                "登记中心密钥标识 {found} 与给定的 {expected} 不符，未登记"
-            ),
+            SyncError::RegistryKeyMismatch { expected, found } => {
+                format!("登记中心密钥标识 {found} 与给定的 {expected} 不符，未登记")
+            }
         }
     }
 }

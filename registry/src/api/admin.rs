@@ -9,9 +9,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use ecard_sync_protocol::trust::SignedTrustList;
 use ecard_sync_protocol::events::{check_number, StatusChanged};
 use ecard_sync_protocol::signing::is_valid_station_id;
+use ecard_sync_protocol::trust::SignedTrustList;
 use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
@@ -194,9 +194,7 @@ async fn set_trust_list(
 ) -> Result<Json<Cursor>, ApiError> {
     require_admin(&state, &headers)?;
     let today = state.storage.clock().today();
-    let cursor = state
-        .db(move |s| s.set_trust_list(&signed, today))
-        .await?;
+    let cursor = state.db(move |s| s.set_trust_list(&signed, today)).await?;
     Ok(Json(Cursor { cursor }))
 }
 

@@ -1,0 +1,501 @@
+//! The registry channel under attack (issue 11): a real `ecard-registry` process, a
+//! real `ecardd sync` process, and between them a tampering HTTP proxy in this test
+//! (what a hostile network path can do once it is inside the transport). Also what a
+//! hostile registry admin can do with the registry's own database: put a trust list
+//! no province root signed into the feed, or replay an older signed one.
+#![allow(clippy::unwrap_used)]
+
+mod registry_support;
+
+use card_profile::pki::{key_id, RevokedSigner, SigningKey, TrustList};
+use ecard_sync_protocol::feed::{FeedBody, TrustListUpdate};
+use ecard_sync_protocol::trust::{NumberedTrustList, SignedTrustList};
+use ecardd::keyring;
+use ecardd::ops::StatusRequest;
+use registry_support::*;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+/// Rewrites the body of one answer: `(request line, body)`.
+type Hook = Box<dyn FnMut(&str, &mut Vec<u8>) + Send>;
+
+/// A plain HTTP/1.1 forwarder: one request per connection (it answers
+/// `Connection: close`), the registry's answer read whole and handed to `hook`.
+struct Proxy {
+    url: String,
+    hook: Arc<Mutex<Hook>>,
+}
+
+impl Proxy {
+    fn start(upstream: &str) -> Self {
+        let upstream: SocketAddr = upstream.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let hook: Arc<Mutex<Hook>> = Arc::new(Mutex::new(Box::new(|_, _| {})));
+        let h = hook.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { return };
+                let h = h.clone();
+                std::thread::spawn(move || {
+                    let _ = forward(conn, upstream, &h);
+                });
+            }
+        });
+        Proxy { url, hook }
+    }
+
+    fn set(&self, hook: impl FnMut(&str, &mut Vec<u8>) + Send + 'static) {
+        *self.hook.lock().unwrap() = Box::new(hook);
+    }
+}
+
+/// Reads one HTTP message head (up to the blank line) and its Content-Length body.
+fn read_message(s: &mut TcpStream, to_eof: bool) -> std::io::Result<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let mut body = Vec::new();
+    if to_eof {
+        s.read_to_end(&mut body)?;
+    } else {
+        let len = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            })
+            .unwrap_or(0);
+        body.resize(len, 0);
+        s.read_exact(&mut body)?;
+    }
+    Ok((head, body))
+}
+
+/// The head without the framing headers, which are set anew.
+fn strip_framing(head: &str) -> Vec<&str> {
+    head.split("\r\n")
+        .filter(|l| !l.is_empty())
+        .filter(|l| {
+            let name = l.split(':').next().unwrap_or("").to_ascii_lowercase();
+            !matches!(
+                name.as_str(),
+                "connection" | "content-length" | "transfer-encoding" | "keep-alive"
+            )
+        })
+        .collect()
+}
+
+fn forward(mut client: TcpStream, upstream: SocketAddr, hook: &Mutex<Hook>) -> std::io::Result<()> {
+    let (head, body) = read_message(&mut client, false)?;
+    let request_line = head.lines().next().unwrap_or("").to_owned();
+    let mut up = TcpStream::connect(upstream)?;
+    let mut req = strip_framing(&head).join("\r\n");
+    req.push_str(&format!(
+        "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    up.write_all(req.as_bytes())?;
+    up.write_all(&body)?;
+    let (resp_head, mut resp_body) = read_message(&mut up, true)?;
+    assert!(
+        !resp_head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "the registry answers with Content-Length"
+    );
+    (hook.lock().unwrap())(&request_line, &mut resp_body);
+    let mut resp = strip_framing(&resp_head).join("\r\n");
+    resp.push_str(&format!(
+        "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        resp_body.len()
+    ));
+    client.write_all(resp.as_bytes())?;
+    client.write_all(&resp_body)?;
+    client.flush()
+}
+
+fn set_registry_url(s: &StationUnderTest, url: &str) {
+    s.station
+        .store
+        .write("test", |tx| {
+            tx.conn()
+                .execute("UPDATE sync_state SET registry_url = ?1", [url])?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// What a refused round must leave alone: the feed cursor, the revocation list
+/// number, the suspensions, the trust anchors, the audit chain's length.
+fn footprint(s: &StationUnderTest) -> (i64, Option<i64>, i64, i64, i64) {
+    s.station
+        .store
+        .read(|c| {
+            let one = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+            Ok((
+                one("SELECT feed_cursor FROM sync_state")?,
+                c.query_row("SELECT revocation_number FROM sync_state", [], |r| r.get(0))?,
+                one("SELECT COUNT(*) FROM suspensions")?,
+                one("SELECT COUNT(*) FROM trust_anchors")?,
+                one("SELECT COUNT(*) FROM audit_log")?,
+            ))
+        })
+        .unwrap()
+}
+
+fn refused_code(result: Result<serde_json::Value, (i32, String)>) -> String {
+    let (_, stderr) = result.expect_err("the round must be refused");
+    stderr
+}
+
+fn replace(body: &mut Vec<u8>, from: &str, to: &str) -> bool {
+    let text = String::from_utf8(body.clone()).unwrap();
+    if !text.contains(from) {
+        return false;
+    }
+    *body = text.replace(from, to).into_bytes();
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_page_changed_on_the_way_or_replayed_is_refused_and_changes_nothing() {
+    let (registry, pki, desk) = setup(0x5B00_0000_0000_0001);
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+    let certs = cert_ids(&a);
+    let serial = issue_one(&a, &desk, certs[0]).await;
+    a.station
+        .change_status(
+            "issuer",
+            certs[0],
+            &StatusRequest::Suspend {
+                reason: "立案调查".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    round_process(&a).unwrap();
+
+    let proxy = Proxy::start(&registry.url);
+    set_registry_url(&b, &proxy.url);
+
+    // 1. The path turns the suspension into a lift: the page's signature fails,
+    //    `ecardd sync` refuses the round and B's database is as it was.
+    let tampered = Arc::new(Mutex::new(0));
+    let t = tampered.clone();
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/feed")
+            && replace(body, r#"\"kind\":\"suspend\""#, r#"\"kind\":\"lift\""#)
+        {
+            *t.lock().unwrap() += 1;
+        }
+    });
+    let before = footprint(&b);
+    let stderr = refused_code(round_process(&b));
+    assert!(stderr.contains("bad_feed_signature"), "{stderr}");
+    assert_eq!(*tampered.lock().unwrap(), 1, "the proxy changed the page");
+    assert_eq!(footprint(&b), before);
+
+    // 2. Untouched, the same page is applied: B now holds the suspension. The proxy
+    //    keeps a copy of that page to replay.
+    let recorded = Arc::new(Mutex::new(None::<Vec<u8>>));
+    let rec = recorded.clone();
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/feed?after=0") {
+            *rec.lock().unwrap() = Some(body.clone());
+        }
+    });
+    let pulled = round_process(&b).unwrap();
+    assert_eq!(pulled["status_changes"], 1, "{pulled}");
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "已暂停");
+    let old_page = recorded.lock().unwrap().clone().unwrap();
+
+    // 3. A lifts the suspension; the path answers B's next request with the old
+    //    page (validly signed, but for another request): refused, nothing changes.
+    a.station
+        .change_status(
+            "issuer",
+            certs[0],
+            &StatusRequest::Lift {
+                reason: "调查结束".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    round_process(&a).unwrap();
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/feed") {
+            *body = old_page.clone();
+        }
+    });
+    let before = footprint(&b);
+    let stderr = refused_code(round_process(&b));
+    assert!(stderr.contains("feed_page_replayed"), "{stderr}");
+    assert_eq!(footprint(&b), before);
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "已暂停");
+
+    // 4. The path goes quiet: the lift arrives.
+    proxy.set(|_, _| {});
+    let pulled = round_process(&b).unwrap();
+    assert_eq!(pulled["status_changes"], 1, "{pulled}");
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "有效");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_revocation_list_replayed_on_the_way_is_refused() {
+    let (registry, pki, desk) = setup(0x5B00_0000_0000_0101);
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+    let proxy = Proxy::start(&registry.url);
+    set_registry_url(&b, &proxy.url);
+    // B's first round: the (empty) list number 0, kept by the path.
+    let recorded = Arc::new(Mutex::new(None::<Vec<u8>>));
+    let rec = recorded.clone();
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/revocations") {
+            *rec.lock().unwrap() = Some(body.clone());
+        }
+    });
+    let first = round_process(&b).unwrap();
+    assert_eq!(first["revocation_number"], 0, "{first}");
+    let old_list = recorded.lock().unwrap().clone().unwrap();
+
+    // A cancels a certificate: the list grows to number 1, and B takes it.
+    let certs = cert_ids(&a);
+    let serial = issue_one(&a, &desk, certs[0]).await;
+    a.station
+        .change_status(
+            "issuer",
+            certs[0],
+            &StatusRequest::Cancel {
+                reason: "调离执法岗位".into(),
+                destination: "成都市".into(),
+            },
+            None,
+        )
+        .await
+        .map(|_| ())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    round_process(&a).unwrap();
+    proxy.set(|_, _| {});
+    let second = round_process(&b).unwrap();
+    assert_eq!(second["revocation_number"], 1, "{second}");
+    assert_ne!(standing_at(&b.station, &desk, &serial).await, "有效");
+
+    // The path answers with the older list (genuinely signed): refused.
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/revocations") {
+            *body = old_list.clone();
+        }
+    });
+    let before = footprint(&b);
+    let stderr = refused_code(round_process(&b));
+    assert!(stderr.contains("revocation_list_older"), "{stderr}");
+    assert_eq!(footprint(&b), before);
+}
+
+/// Puts a feed item into the registry's database directly: what a registry admin
+/// (or anyone with the registry's database and key) can do without a root key.
+fn inject_feed_item(registry: &Registry, body: &FeedBody) {
+    let c = rusqlite::Connection::open(registry.db()).unwrap();
+    c.execute(
+        "INSERT INTO feed (kind, region, origin, body_json, created_at) VALUES ('trust_list_update', NULL, NULL, ?1, '2026-11-23T00:00:00.000Z')",
+        [serde_json::to_string(body).unwrap()],
+    )
+    .unwrap();
+}
+
+fn trust_update(signed: SignedTrustList) -> FeedBody {
+    FeedBody::TrustListUpdate(TrustListUpdate { signed })
+}
+
+/// Signs a list with the demo root the offline way: `ecard-registry trust-list
+/// sign` with the root's key file, then `trust-list publish`.
+fn sign_and_publish(registry: &Registry, root: &SigningKey, list: &TrustList, number: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("root.p8");
+    std::fs::write(&key, root.pkcs8()).unwrap();
+    let list_file = dir.path().join("trust.json");
+    std::fs::write(&list_file, serde_json::to_vec(list).unwrap()).unwrap();
+    let signed = dir.path().join("trust.signed.json");
+    let out = Command::new(registry_bin())
+        .args(["trust-list", "sign", "--root-key"])
+        .arg(&key)
+        .arg("--list")
+        .arg(&list_file)
+        .args(["--number", &number.to_string(), "--out"])
+        .arg(&signed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(registry_bin())
+        .env(ecard_clock::TODAY_ENV, clock().env_value())
+        .args(["trust-list", "publish", "--db"])
+        .arg(registry.db())
+        .arg("--file")
+        .arg(&signed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn anchors_of(s: &StationUnderTest) -> TrustList {
+    keyring::trust_list(&s.station.store).unwrap()
+}
+
+/// Trust anchors change only with a province root's signature; a revoked document
+/// signer then fails the signer chain at the station's verification.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_anchors_change_only_with_a_province_root_signature() {
+    let (registry, pki, desk) = setup(0x5B00_0000_0000_0201);
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+    // B trusts the province root (as `ecardd keys init` records it).
+    b.station
+        .store
+        .write("test", |tx| keyring::add_anchor(tx, &pki.root.anchor()))
+        .unwrap();
+    let held = anchors_of(&b);
+    assert_eq!(held.anchors, vec![pki.root.anchor()]);
+    let serial = issue_one(&a, &desk, cert_ids(&a)[0]).await;
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "有效");
+
+    // A hostile registry admin feeds a list naming its own root: signed by that
+    // root itself, and once with no valid signature at all.
+    let rogue = card_profile::pki::RootKey {
+        name: "四川省司法厅根证书".into(),
+        key: SigningKey::generate().unwrap(),
+        valid_from: today(),
+        valid_until: today() + chrono::Months::new(120),
+    };
+    let rogue_list = NumberedTrustList::new(99, TrustList::new(vec![rogue.anchor()]));
+    inject_feed_item(
+        &registry,
+        &trust_update(rogue_list.sign(&rogue.key).unwrap()),
+    );
+    let mut unsigned = rogue_list.sign(&rogue.key).unwrap();
+    unsigned.key_id = hex::encode(pki.root.anchor().key_id);
+    unsigned.signature = "00".repeat(64);
+    inject_feed_item(&registry, &trust_update(unsigned));
+    let report = round_process(&b).unwrap();
+    assert_eq!(report["trust_lists_refused"], 2, "{report}");
+    assert_eq!(anchors_of(&b), held, "the old anchors stay");
+    let refusals: i64 = b
+        .station
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'trust.list_refused'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(refusals, 2);
+
+    // The province revokes the bureau's document signer, from today, and signs the
+    // list offline with its root: B applies it, and A's card (signed today) fails.
+    let mut revoking = TrustList::new(vec![pki.root.anchor()]);
+    revoking.revoked_signers.push(RevokedSigner {
+        key_id: key_id(&pki.signer.certificate.public_key),
+        revoked_on: today(),
+        reason: "签发密钥泄露".into(),
+    });
+    sign_and_publish(&registry, &pki.root.key, &revoking, 2);
+    let report = round(&b).await.unwrap();
+    assert_eq!(report.trust_lists_refused, 0);
+    assert_eq!(anchors_of(&b), revoking);
+    desk.insert_from_tray(R, &serial).unwrap();
+    let verdict = b.station.verify(R).await.unwrap().verdict;
+    desk.eject(R).unwrap();
+    let chain = verdict
+        .checks
+        .iter()
+        .find(|c| c.check == card_profile::verdict::CheckKind::SignerChain)
+        .unwrap();
+    assert!(
+        matches!(
+            &chain.outcome,
+            card_profile::verdict::Outcome::Failed { findings }
+                if findings.iter().any(|f| matches!(f, card_profile::verdict::Finding::Signer { error: card_profile::pki::ChainError::SignerRevoked { .. } }))
+        ),
+        "{chain:?}"
+    );
+    assert_ne!(ecardd::labels::standing_zh(verdict.standing), "有效");
+
+    // The older list (no revocation), genuinely root-signed, fed again by the
+    // registry: refused, the signer stays revoked.
+    let older = NumberedTrustList::new(1, TrustList::new(vec![pki.root.anchor()]))
+        .sign(&pki.root.key)
+        .unwrap();
+    inject_feed_item(&registry, &trust_update(older));
+    let report = round(&b).await.unwrap();
+    assert_eq!(report.trust_lists_refused, 1);
+    assert_eq!(anchors_of(&b), revoking);
+}
+
+fn enroll_cli(db: &std::path::Path, url: &str, key_id: Option<&str>) -> (bool, String) {
+    let pass = db.with_file_name("pass");
+    std::fs::write(&pass, PASS).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecardd"));
+    cmd.env(ecard_clock::TODAY_ENV, clock().env_value())
+        .args(["sync", "--db"])
+        .arg(db)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .args(["enroll", "--registry", url, "--station-id", "station-x"]);
+    if let Some(k) = key_id {
+        cmd.args(["--registry-key-id", k]);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn enrolment_requires_the_registry_key_id_given_out_of_band() {
+    let registry = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("station.db");
+    let enrolled = || {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row("SELECT COUNT(*) FROM sync_state", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+    };
+    let (ok, stderr) = enroll_cli(&db, &registry.url, None);
+    assert!(!ok);
+    assert!(stderr.contains("registry_key_id_required"), "{stderr}");
+    assert!(stderr.contains("--registry-key-id"), "{stderr}");
+    assert_eq!(enrolled(), 0);
+    let (ok, stderr) = enroll_cli(&db, &registry.url, Some("0011223344556677"));
+    assert!(!ok);
+    assert!(stderr.contains("registry_key_mismatch"), "{stderr}");
+    assert_eq!(enrolled(), 0);
+    let (ok, stderr) = enroll_cli(&db, &registry.url, Some(&registry.key_id()));
+    assert!(ok, "{stderr}");
+    assert_eq!(enrolled(), 1);
+}
