@@ -120,7 +120,7 @@ impl World {
 }
 
 async fn feed(station: &RegistryClient) -> Vec<FeedItem> {
-    feed_of(&station, 0, 500).await.unwrap().items
+    feed_of(station, 0, 500).await.unwrap().items
 }
 
 #[tokio::test]
