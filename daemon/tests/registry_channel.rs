@@ -499,3 +499,76 @@ fn enrolment_requires_the_registry_key_id_given_out_of_band() {
     assert!(ok, "{stderr}");
     assert_eq!(enrolled(), 1);
 }
+
+/// A registry that answers at the station's registry address but does not hold the
+/// pinned key (a hijacked name, a copy of the registry's database without its key)
+/// cannot lift a suspension: its feed pages fail the signature, the field check
+/// still says 已暂停. Only the station's own operators (an authenticated, audited
+/// local status change) and the signed feed change a suspension.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lift_from_a_registry_without_the_pinned_key_never_reaches_the_field_check() {
+    let (registry, pki, desk) = setup(0x5B00_0000_0000_0301);
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+    let certs = cert_ids(&a);
+    let serial = issue_one(&a, &desk, certs[0]).await;
+    a.station
+        .change_status(
+            "issuer",
+            certs[0],
+            &StatusRequest::Suspend {
+                reason: "立案调查".into(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    round_process(&a).unwrap();
+    round_process(&b).unwrap();
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "已暂停");
+    let number: String = a
+        .station
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT number FROM certificates WHERE id = ?1",
+                [certs[0]],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+
+    // The impostor: its own key, B enrolled with B's (public) key, a lift in its feed.
+    let rogue = Registry::start();
+    // B's public key is no secret (B printed it at enrolment; the real registry has it).
+    let b_public: String = rusqlite::Connection::open(registry.db())
+        .unwrap()
+        .query_row(
+            "SELECT public_key FROM stations WHERE id = 'station-b'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    rogue.add_station("station-b", &b_public);
+    let lift = FeedBody::StatusChange(ecard_sync_protocol::feed::StatusChangeNotice {
+        number,
+        kind: ecard_sync_protocol::events::StatusKind::Lift,
+        reason: "调查结束".into(),
+        detail: serde_json::Value::Null,
+        effective_on: today(),
+        new_number: None,
+        origin: "registry".into(),
+    });
+    let c = rusqlite::Connection::open(rogue.db()).unwrap();
+    c.execute(
+        "INSERT INTO feed (kind, region, origin, body_json, created_at) VALUES ('status_change', NULL, NULL, ?1, '2026-11-23T00:00:00.000Z')",
+        [serde_json::to_string(&lift).unwrap()],
+    )
+    .unwrap();
+    set_registry_url(&b, &rogue.url);
+    let before = footprint(&b);
+    let stderr = refused_code(round_process(&b));
+    assert!(stderr.contains("bad_feed_signature"), "{stderr}");
+    assert_eq!(footprint(&b), before);
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "已暂停");
+}
