@@ -240,6 +240,14 @@ enum SyncCmd {
         /// required: enrollment stops if the registry presents another key.
         #[arg(long)]
         registry_key_id: Option<String>,
+        /// SHA-256 (hex) of the registry's TLS certificate, from its start-up
+        /// output: the only certificate this station will accept from it.
+        #[arg(long)]
+        registry_cert_sha256: Option<String>,
+        /// Plain http:// to a registry on this machine's loopback address (tests);
+        /// refused for any other address.
+        #[arg(long)]
+        insecure_loopback_http: bool,
     },
 }
 
@@ -813,6 +821,8 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
         registry,
         station_id,
         registry_key_id,
+        registry_cert_sha256,
+        insecure_loopback_http,
     }) = cmd
     {
         // No trust on first use: the key id comes from the registry operator, not
@@ -823,6 +833,21 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
                 "登记本站须提供 --registry-key-id（登记中心管理员线下提供的密钥标识，见登记中心启动日志），未登记",
             )
         })?;
+        let tls = match (registry_cert_sha256, insecure_loopback_http) {
+            (Some(pin), false) => ecard_sync_protocol::client::RegistryTls::from_setting(&pin).ok_or_else(|| {
+                Failure::new(
+                    "invalid_request",
+                    "--registry-cert-sha256 须为 64 位十六进制（登记中心启动时输出的证书指纹）",
+                )
+            })?,
+            (None, true) => ecard_sync_protocol::client::RegistryTls::InsecureLoopbackHttp,
+            _ => {
+                return Err(Failure::new(
+                    "registry_cert_required",
+                    "登记本站须提供 --registry-cert-sha256（登记中心证书指纹，见其启动输出）；仅本机测试可改用 --insecure-loopback-http",
+                ))
+            }
+        };
         let passphrase = read_secret(args.passphrase_file.as_deref().ok_or_else(|| {
             Failure::new(
                 "invalid_request",
@@ -838,6 +863,7 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
                     .map_err(|e| Failure::new("error", e.to_string()))?,
             ),
             clock(),
+            tls,
         )
         .map_err(ecardd::sync::SyncError::from)?;
         let key = rt
@@ -845,10 +871,13 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
             .map_err(ecardd::sync::SyncError::from)?;
         let public = ecardd::sync::enroll(
             &store,
-            &registry,
-            &station_id,
-            &key,
-            &expected_key_id,
+            &ecardd::sync::Enrolment {
+                registry_url: &registry,
+                station_id: &station_id,
+                registry_key: &key,
+                expected_key_id: &expected_key_id,
+                tls,
+            },
             &passphrase,
             ecardd::keystore::KdfParams::default(),
         )?;

@@ -169,7 +169,7 @@ fn replace(body: &mut Vec<u8>, from: &str, to: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_page_changed_on_the_way_or_replayed_is_refused_and_changes_nothing() {
-    let (registry, pki, desk) = setup(0x5B00_0000_0000_0001);
+    let (registry, pki, desk) = setup_plain(0x5B00_0000_0000_0001);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     let b = station("station-b", &pki, &desk, &registry, false).await;
     let certs = cert_ids(&a);
@@ -255,7 +255,7 @@ async fn a_feed_page_changed_on_the_way_or_replayed_is_refused_and_changes_nothi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_revocation_list_replayed_on_the_way_is_refused() {
-    let (registry, pki, desk) = setup(0x5B00_0000_0000_0101);
+    let (registry, pki, desk) = setup_plain(0x5B00_0000_0000_0101);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     let b = station("station-b", &pki, &desk, &registry, false).await;
     let proxy = Proxy::start(&registry.url);
@@ -454,7 +454,12 @@ async fn trust_anchors_change_only_with_a_province_root_signature() {
     assert_eq!(anchors_of(&b), revoking);
 }
 
-fn enroll_cli(db: &std::path::Path, url: &str, key_id: Option<&str>) -> (bool, String) {
+fn enroll_cli(
+    db: &std::path::Path,
+    url: &str,
+    key_id: Option<&str>,
+    transport: &[&str],
+) -> (bool, String) {
     let pass = db.with_file_name("pass");
     std::fs::write(&pass, PASS).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecardd"));
@@ -467,6 +472,7 @@ fn enroll_cli(db: &std::path::Path, url: &str, key_id: Option<&str>) -> (bool, S
     if let Some(k) = key_id {
         cmd.args(["--registry-key-id", k]);
     }
+    cmd.args(transport);
     let out = cmd.output().unwrap();
     (
         out.status.success(),
@@ -474,30 +480,98 @@ fn enroll_cli(db: &std::path::Path, url: &str, key_id: Option<&str>) -> (bool, S
     )
 }
 
+fn pin_args(registry: &Registry) -> Vec<String> {
+    match registry.tls {
+        ecard_sync_protocol::client::RegistryTls::Pinned(_) => {
+            vec!["--registry-cert-sha256".into(), registry.tls.to_setting()]
+        }
+        ecard_sync_protocol::client::RegistryTls::InsecureLoopbackHttp => {
+            vec!["--insecure-loopback-http".into()]
+        }
+    }
+}
+
+fn enrolled(db: &std::path::Path) -> i64 {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row("SELECT COUNT(*) FROM sync_state", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap()
+}
+
 #[test]
 fn enrolment_requires_the_registry_key_id_given_out_of_band() {
     let registry = Registry::start();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("station.db");
-    let enrolled = || {
-        let c = rusqlite::Connection::open(&db).unwrap();
-        c.query_row("SELECT COUNT(*) FROM sync_state", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .unwrap()
-    };
-    let (ok, stderr) = enroll_cli(&db, &registry.url, None);
+    let pin = pin_args(&registry);
+    let pin: Vec<&str> = pin.iter().map(String::as_str).collect();
+    let (ok, stderr) = enroll_cli(&db, &registry.url, None, &pin);
     assert!(!ok);
     assert!(stderr.contains("registry_key_id_required"), "{stderr}");
     assert!(stderr.contains("--registry-key-id"), "{stderr}");
-    assert_eq!(enrolled(), 0);
-    let (ok, stderr) = enroll_cli(&db, &registry.url, Some("0011223344556677"));
+    assert_eq!(enrolled(&db), 0);
+    let (ok, stderr) = enroll_cli(&db, &registry.url, Some("0011223344556677"), &pin);
     assert!(!ok);
     assert!(stderr.contains("registry_key_mismatch"), "{stderr}");
-    assert_eq!(enrolled(), 0);
-    let (ok, stderr) = enroll_cli(&db, &registry.url, Some(&registry.key_id()));
+    assert_eq!(enrolled(&db), 0);
+    let (ok, stderr) = enroll_cli(&db, &registry.url, Some(&registry.key_id()), &pin);
     assert!(ok, "{stderr}");
-    assert_eq!(enrolled(), 1);
+    assert_eq!(enrolled(&db), 1);
+}
+
+/// TLS with the certificate pinned at enrolment: another certificate at the
+/// registry's address is refused, and plain HTTP only to loopback, only when asked.
+#[test]
+fn enrolment_pins_the_registry_certificate_and_refuses_plain_http_across_a_network() {
+    let registry = Registry::start();
+    let other = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("station.db");
+    let key_id = registry.key_id();
+    // No pin, no flag: refused before any connection.
+    let (ok, stderr) = enroll_cli(&db, &registry.url, Some(&key_id), &[]);
+    assert!(!ok);
+    assert!(stderr.contains("registry_cert_required"), "{stderr}");
+    // Pinned to the other registry's certificate: refused in the handshake.
+    let wrong = other.tls.to_setting();
+    let (ok, stderr) = enroll_cli(
+        &db,
+        &registry.url,
+        Some(&key_id),
+        &["--registry-cert-sha256", &wrong],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("registry_certificate_mismatch"), "{stderr}");
+    // Plain HTTP to an address that is not loopback: refused even with the flag.
+    let (ok, stderr) = enroll_cli(
+        &db,
+        "http://192.0.2.7:8600",
+        Some(&key_id),
+        &["--insecure-loopback-http"],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("registry_insecure_transport"), "{stderr}");
+    // The flag does not turn https into http, and http needs the flag.
+    let (ok, stderr) = enroll_cli(
+        &db,
+        &registry.url.replace("https://", "http://"),
+        Some(&key_id),
+        &["--registry-cert-sha256", &registry.tls.to_setting()],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("registry_insecure_transport"), "{stderr}");
+    assert_eq!(enrolled(&db), 0);
+    // The right pin: enrolled.
+    let right = registry.tls.to_setting();
+    let (ok, stderr) = enroll_cli(
+        &db,
+        &registry.url,
+        Some(&key_id),
+        &["--registry-cert-sha256", &right],
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(enrolled(&db), 1);
 }
 
 /// A registry that answers at the station's registry address but does not hold the
@@ -507,7 +581,9 @@ fn enrolment_requires_the_registry_key_id_given_out_of_band() {
 /// local status change) and the signed feed change a suspension.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lift_from_a_registry_without_the_pinned_key_never_reaches_the_field_check() {
-    let (registry, pki, desk) = setup(0x5B00_0000_0000_0301);
+    // Plain HTTP on loopback, so that the feed signature alone is what is tested
+    // (over TLS the impostor fails earlier, at the pinned certificate).
+    let (registry, pki, desk) = setup_plain(0x5B00_0000_0000_0301);
     let a = station("station-a", &pki, &desk, &registry, true).await;
     let b = station("station-b", &pki, &desk, &registry, false).await;
     let certs = cert_ids(&a);
@@ -539,7 +615,7 @@ async fn a_lift_from_a_registry_without_the_pinned_key_never_reaches_the_field_c
         .unwrap();
 
     // The impostor: its own key, B enrolled with B's (public) key, a lift in its feed.
-    let rogue = Registry::start();
+    let rogue = Registry::start_plain();
     // B's public key is no secret (B printed it at enrolment; the real registry has it).
     let b_public: String = rusqlite::Connection::open(registry.db())
         .unwrap()

@@ -433,7 +433,8 @@ async fn workflow(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> (u16, serde_json::Value) {
-    let mut req = reqwest::Client::new()
+    let mut req = registry
+        .http()
         .request(method, format!("{}{path}", registry.url))
         .bearer_auth(token);
     if let Some(b) = body {

@@ -31,6 +31,19 @@ enum Cmd {
         /// Default: the database path with extension `admin-token`.
         #[arg(long)]
         admin_token_file: Option<PathBuf>,
+        /// TLS certificate (PEM); with --tls-key, generated self-signed on first
+        /// start when neither exists. Default: the database path with extension `tls.crt`.
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PKCS#8 PEM). Default: the database path with extension `tls.key`.
+        #[arg(long)]
+        tls_key: Option<PathBuf>,
+        /// Host names or addresses written into a generated certificate.
+        #[arg(long = "tls-name")]
+        tls_names: Vec<String>,
+        /// Serve plain HTTP instead of TLS; refused unless --listen is a loopback address.
+        #[arg(long)]
+        insecure_loopback_http: bool,
     },
     /// Stations.
     #[command(subcommand)]
@@ -191,14 +204,30 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             listen,
             key_file,
             admin_token_file,
+            tls_cert,
+            tls_key,
+            tls_names,
+            insecure_loopback_http,
         } => {
             let admin_token_file =
                 admin_token_file.unwrap_or_else(|| db.with_extension("admin-token"));
+            let tls = (!insecure_loopback_http).then(|| {
+                let mut names = tls_names;
+                if names.is_empty() {
+                    names = vec!["localhost".into(), listen.ip().to_string()];
+                }
+                ecard_registry::tls::TlsFiles {
+                    cert: tls_cert.unwrap_or_else(|| db.with_extension("tls.crt")),
+                    key: tls_key.unwrap_or_else(|| db.with_extension("tls.key")),
+                    names,
+                }
+            });
             let cfg = ServeConfig {
                 db,
                 listen,
                 key_file,
                 admin_token_file,
+                tls,
                 clock,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()

@@ -70,21 +70,15 @@ async fn account(reg: &Registry, body: Value) -> String {
 }
 
 async fn apps(reg: &Registry, token: &str) -> Vec<Value> {
-    let (s, list) = common::call(
-        &reg.url,
-        token,
-        Method::GET,
-        "/api/v1/applications",
-        Value::Null,
-    )
-    .await;
+    let (s, list) =
+        common::call(reg, token, Method::GET, "/api/v1/applications", Value::Null).await;
     assert_eq!(s, 200, "{list}");
     list.as_array().unwrap().clone()
 }
 
 async fn act(reg: &Registry, token: &str, id: i64, action: &str) -> Value {
     let (s, app) = common::call(
-        &reg.url,
+        reg,
         token,
         Method::POST,
         &format!("/api/v1/applications/{id}/{action}"),
@@ -140,7 +134,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
     assert_eq!(apps(&reg, &unit).await.len(), 1, "the unit sees it too");
     let id = app["id"].as_i64().unwrap();
     let (s, e) = common::call(
-        &reg.url,
+        &reg,
         &city,
         Method::POST,
         &format!("/api/v1/applications/{id}/approve"),

@@ -5,7 +5,7 @@ mod common;
 
 use card_profile::pki::SigningKey;
 use common::{clock, events, feed_of, Registry};
-use ecard_sync_protocol::client::{ClientError, RegistryClient};
+use ecard_sync_protocol::client::{ClientError, RegistryClient, RegistryTls};
 use ecard_sync_protocol::events::{EventBatch, EventBody, StationEvent};
 use ecard_sync_protocol::feed::FeedBody;
 use ecard_sync_protocol::index::RevocationIndex;
@@ -15,6 +15,7 @@ use ecard_sync_protocol::trust::{NumberedTrustList, SignedTrustList};
 use ecard_sync_protocol::{paths, ProtocolError};
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 fn refused_code(e: ClientError) -> (u16, String, String) {
     match e {
@@ -78,9 +79,10 @@ async fn out_of_order_batch_is_refused_and_changes_nothing() {
 }
 
 /// Sends a hand-signed request (to replay or forge).
-async fn raw_push(url: &str, headers: &[(&'static str, String)], body: &[u8]) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .post(format!("{url}{}", paths::EVENTS))
+async fn raw_push(reg: &Registry, headers: &[(&'static str, String)], body: &[u8]) -> (u16, Value) {
+    let mut req = ecard_sync_protocol::client::http_client(&reg.url, reg.tls)
+        .unwrap()
+        .post(format!("{}{}", reg.url, paths::EVENTS))
         .body(body.to_vec());
     for (n, v) in headers {
         req = req.header(*n, v);
@@ -97,12 +99,12 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     let now = clock().unix_seconds();
 
     let auth = sign_request(&key, "station-a", "POST", paths::EVENTS, &body, now).unwrap();
-    let (status, ack) = raw_push(&reg.url, &auth.headers(), &body).await;
+    let (status, ack) = raw_push(&reg, &auth.headers(), &body).await;
     assert_eq!(status, 200, "{ack}");
     assert_eq!(reg.last_applied("station-a").await, 2);
 
     // Replay: the very same request again, also after a restart of the registry.
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("replayed_request"))
@@ -111,7 +113,7 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     let mut reg = reg;
     reg.kill();
     reg.spawn();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("replayed_request"))
@@ -121,18 +123,18 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     // Unknown station.
     let stranger = SigningKey::generate().unwrap();
     let auth = sign_request(&stranger, "station-x", "POST", paths::EVENTS, &body3, now).unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("unknown_station"))
     );
     // Forged: station-a's id, another key.
     let auth = sign_request(&stranger, "station-a", "POST", paths::EVENTS, &body3, now).unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!((status, err["code"].as_str()), (401, Some("bad_signature")));
     // Genuine signature, body swapped.
     let auth = sign_request(&key, "station-a", "POST", paths::EVENTS, &body, now).unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!((status, err["code"].as_str()), (401, Some("bad_signature")));
     // Genuine but ten minutes old.
     let auth = sign_request_with_nonce(
@@ -145,13 +147,13 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
         &"ab".repeat(16),
     )
     .unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("stale_timestamp"))
     );
     // No headers at all.
-    let (status, err) = raw_push(&reg.url, &[], &body3).await;
+    let (status, err) = raw_push(&reg, &[], &body3).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("auth_missing_header"))
@@ -232,7 +234,7 @@ async fn registry_killed_mid_ingest_loses_and_doubles_nothing() {
         "killed at {survived}"
     );
     assert_eq!(survived % BATCH, 0, "a batch is all or nothing");
-    let a = RegistryClient::new(&reg.url, "station-a", key, clock()).unwrap();
+    let a = RegistryClient::new(&reg.url, "station-a", key, clock(), reg.tls).unwrap();
     let mut last = 0;
     for chunk in all.chunks(BATCH as usize) {
         last = a
@@ -499,4 +501,61 @@ async fn a_trust_list_signed_offline_with_the_cli_is_published() {
     ]);
     assert!(!out.status.success());
     let _ = SignedTrustList::decode(&std::fs::read(&signed_file).unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn a_station_pinned_to_one_certificate_refuses_a_registry_presenting_another() {
+    let a = Registry::start();
+    let b = Registry::start();
+    assert_ne!(a.tls, b.tls, "each registry made its own certificate");
+    let key = Arc::new(SigningKey::generate().unwrap());
+    // Pinned to A, talking to A: fine.
+    let to_a = RegistryClient::new(&a.url, "station-a", key.clone(), clock(), a.tls).unwrap();
+    to_a.registry_key().await.unwrap();
+    // Pinned to A, but B answers at the address: refused in the handshake, and
+    // not worth retrying.
+    let to_b = RegistryClient::new(&b.url, "station-a", key.clone(), clock(), a.tls).unwrap();
+    let err = to_b.registry_key().await.unwrap_err();
+    assert!(matches!(err, ClientError::CertificateMismatch), "{err:?}");
+    assert!(!err.is_retryable());
+    let err = to_b.feed(0, 10, &[4; 65]).await.unwrap_err();
+    assert!(matches!(err, ClientError::CertificateMismatch), "{err:?}");
+    // Plain HTTP to the registry's TLS port is not a way around the pin.
+    let plain = a.url.replace("https://", "http://");
+    assert!(matches!(
+        RegistryClient::new(&plain, "station-a", key.clone(), clock(), a.tls),
+        Err(ClientError::InsecureTransport(_))
+    ));
+    // Plain HTTP to an address that is not loopback is refused even when asked for.
+    assert!(matches!(
+        RegistryClient::new(
+            "http://192.0.2.7:8600",
+            "station-a",
+            key,
+            clock(),
+            RegistryTls::InsecureLoopbackHttp
+        ),
+        Err(ClientError::InsecureTransport(_))
+    ));
+}
+
+#[test]
+fn the_registry_serves_plain_http_only_on_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--insecure-loopback-http",
+            "--db",
+        ])
+        .arg(dir.path().join("r.db"))
+        .arg("--key-file")
+        .arg(dir.path().join("r.key"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("loopback"), "{stderr}");
 }

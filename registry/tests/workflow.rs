@@ -84,7 +84,7 @@ fn form(name: &str) -> Value {
 
 impl World {
     async fn call(&self, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
-        common::call(&self.reg.url, token, method, path, body).await
+        common::call(&self.reg, token, method, path, body).await
     }
 
     async fn submit(&self, name: &str) -> i64 {

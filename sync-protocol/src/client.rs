@@ -23,6 +23,11 @@ pub enum ClientError {
     /// The registry could not be reached or the connection broke: retry later.
     #[error("registry unreachable: {0}")]
     Transport(#[from] reqwest::Error),
+    /// The server presented another certificate than the pinned one: someone else
+    /// answers at the registry's address, or the registry's certificate changed
+    /// (then its operator gives stations the new pin). Not retried.
+    #[error("the registry's certificate is not the pinned one")]
+    CertificateMismatch,
     /// The registry answered with a refusal.
     #[error("registry refused ({status}, {code}): {message}")]
     Refused {
@@ -36,6 +41,10 @@ pub enum ClientError {
     Protocol(#[from] ProtocolError),
     #[error("invalid registry URL {0}")]
     Url(String),
+    /// `http://` without the explicit loopback flag, or to an address that is not
+    /// loopback; `https://` without a pinned certificate.
+    #[error("refused transport for {0}: https with a pinned certificate, or http to loopback with the explicit flag")]
+    InsecureTransport(String),
     /// The answer was larger than [`MAX_ANSWER_BYTES`]: not read, not used.
     #[error("answer from the registry larger than {MAX_ANSWER_BYTES} bytes")]
     TooLarge,
@@ -50,9 +59,189 @@ impl ClientError {
             ClientError::Refused { status, code, .. } => {
                 *status >= 500 || code == "stale_timestamp"
             }
-            ClientError::Protocol(_) | ClientError::Url(_) | ClientError::TooLarge => false,
+            ClientError::Protocol(_)
+            | ClientError::CertificateMismatch
+            | ClientError::Url(_)
+            | ClientError::InsecureTransport(_)
+            | ClientError::TooLarge => false,
         }
     }
+}
+
+/// How the station reaches its registry. There is no third way: no `https://`
+/// trusting the system's certificate authorities, no plain HTTP across a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryTls {
+    /// `https://`, and the registry must present exactly the certificate whose DER
+    /// has this SHA-256 (given at enrolment, from the registry's start-up output).
+    Pinned([u8; 32]),
+    /// `http://` to a loopback address only (`127.0.0.0/8`, `::1`): tests, and a
+    /// registry on the same machine. Chosen explicitly (`--insecure-loopback-http`).
+    InsecureLoopbackHttp,
+}
+
+impl RegistryTls {
+    /// The stored form: `sha256:<64 hex>` or `insecure-loopback-http`.
+    pub fn to_setting(&self) -> String {
+        match self {
+            RegistryTls::Pinned(h) => format!("sha256:{}", hex::encode(h)),
+            RegistryTls::InsecureLoopbackHttp => "insecure-loopback-http".into(),
+        }
+    }
+
+    pub fn from_setting(s: &str) -> Option<Self> {
+        if s == "insecure-loopback-http" {
+            return Some(RegistryTls::InsecureLoopbackHttp);
+        }
+        let hex_digits = s.strip_prefix("sha256:").unwrap_or(s);
+        let mut h = [0u8; 32];
+        hex::decode_to_slice(hex_digits.trim(), &mut h).ok()?;
+        Some(RegistryTls::Pinned(h))
+    }
+}
+
+/// True when `base` is `http://` to a loopback IP literal.
+fn is_loopback_http(base: &str) -> bool {
+    let Some(rest) = base.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A certificate verifier that accepts exactly one certificate, by its SHA-256, and
+/// checks the handshake signature with that certificate's key. Host names and CAs
+/// play no part: the pin is the trust.
+#[derive(Debug)]
+struct PinnedCertificate {
+    sha256: [u8; 32],
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if card_profile::pki::sha256(end_entity.as_ref()) == self.sha256 {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A transport error, or [`ClientError::CertificateMismatch`] when the TLS handshake
+/// failed on the pinned certificate (found in the error's sources; rustls's error
+/// sits inside an `io::Error`, whose `source` skips it, hence `get_ref`).
+fn transport(e: reqwest::Error) -> ClientError {
+    if pin_refused(&e, 0) {
+        ClientError::CertificateMismatch
+    } else {
+        ClientError::Transport(e)
+    }
+}
+
+/// True when `err` or what it wraps (sources, and the errors inside `io::Error`s,
+/// which may nest) is rustls refusing the certificate. Depth-bounded.
+fn pin_refused(err: &(dyn std::error::Error + 'static), depth: u8) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    if matches!(
+        err.downcast_ref::<rustls::Error>(),
+        Some(rustls::Error::InvalidCertificate(_))
+    ) {
+        return true;
+    }
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if pin_refused(inner, depth + 1) {
+            return true;
+        }
+    }
+    err.source().is_some_and(|s| pin_refused(s, depth + 1))
+}
+
+/// An HTTP client for `base` under the station's transport rules: `https://` with
+/// the pinned certificate, or `http://` to loopback when explicitly chosen; no
+/// redirects. [`RegistryClient`] uses it; so can an operator's tool for the
+/// registry's other APIs.
+pub fn http_client(base: &str, tls: RegistryTls) -> Result<reqwest::Client, ClientError> {
+    let builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        // A redirect could lead a pinned https request to plain http elsewhere.
+        .redirect(reqwest::redirect::Policy::none());
+    Ok(match tls {
+        RegistryTls::Pinned(sha256) if base.starts_with("https://") => builder
+            .use_preconfigured_tls(pinned_tls_config(sha256)?)
+            .https_only(true)
+            .build()?,
+        RegistryTls::InsecureLoopbackHttp if is_loopback_http(base) => builder.build()?,
+        _ => return Err(ClientError::InsecureTransport(base.to_owned())),
+    })
+}
+
+fn pinned_tls_config(sha256: [u8; 32]) -> Result<rustls::ClientConfig, ClientError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::InsecureTransport(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedCertificate { sha256, provider }))
+        .with_no_client_auth();
+    Ok(config)
 }
 
 /// One station's connection to one registry.
@@ -76,21 +265,20 @@ impl std::fmt::Debug for RegistryClient {
 }
 
 impl RegistryClient {
-    /// `base_url` like `http://127.0.0.1:8600` or `https://registry.example`.
+    /// `base_url` like `https://registry.example:8600` (with [`RegistryTls::Pinned`])
+    /// or `http://127.0.0.1:8600` (with [`RegistryTls::InsecureLoopbackHttp`]).
     pub fn new(
         base_url: &str,
         station_id: &str,
         key: Arc<SigningKey>,
         clock: ecard_clock::Clock,
+        tls: RegistryTls,
     ) -> Result<Self, ClientError> {
         let base = base_url.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(ClientError::Url(base));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .build()?;
+        let http = http_client(&base, tls)?;
         Ok(Self {
             base,
             station_id: station_id.to_owned(),
@@ -128,7 +316,7 @@ impl RegistryClient {
         for (name, value) in auth.headers() {
             req = req.header(name, value);
         }
-        let resp = req.send().await?;
+        let resp = req.send().await.map_err(transport)?;
         read(resp).await
     }
 
@@ -199,7 +387,8 @@ impl RegistryClient {
             .http
             .get(format!("{}{}", self.base, paths::REGISTRY_KEY))
             .send()
-            .await?;
+            .await
+            .map_err(transport)?;
         let bytes = read(resp).await?;
         Ok(serde_json::from_slice(&bytes).map_err(ProtocolError::from)?)
     }
@@ -246,4 +435,69 @@ async fn read(mut resp: reqwest::Response) -> Result<Vec<u8>, ClientError> {
             ),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(url: &str, tls: RegistryTls) -> Result<RegistryClient, ClientError> {
+        let key = Arc::new(SigningKey::generate().expect("key"));
+        RegistryClient::new(
+            url,
+            "s",
+            key,
+            ecard_clock::Clock::frozen_on(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+            ),
+            tls,
+        )
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_and_only_when_asked() {
+        let insecure = RegistryTls::InsecureLoopbackHttp;
+        let pinned = RegistryTls::Pinned([7; 32]);
+        for ok in [
+            "http://127.0.0.1:8600",
+            "http://127.1.2.3:1/",
+            "http://[::1]:8600",
+        ] {
+            assert!(client(ok, insecure).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5:8600",
+            "http://registry.example",
+            "http://localhost:8600",
+            "http://127.0.0.1.evil.example:80",
+            "http://user@127.0.0.1:8600",
+            "https://127.0.0.1:8600",
+        ] {
+            assert!(
+                matches!(
+                    client(bad, insecure),
+                    Err(ClientError::InsecureTransport(_))
+                ),
+                "{bad}"
+            );
+        }
+        // A pinned certificate needs https, and plain http is never "pinned".
+        assert!(client("https://registry.example", pinned).is_ok());
+        assert!(matches!(
+            client("http://127.0.0.1:8600", pinned),
+            Err(ClientError::InsecureTransport(_))
+        ));
+    }
+
+    #[test]
+    fn the_transport_setting_round_trips() {
+        for t in [
+            RegistryTls::InsecureLoopbackHttp,
+            RegistryTls::Pinned([0xab; 32]),
+        ] {
+            assert_eq!(RegistryTls::from_setting(&t.to_setting()), Some(t));
+        }
+        assert_eq!(RegistryTls::from_setting("sha256:zz"), None);
+        assert_eq!(RegistryTls::from_setting(""), None);
+    }
 }

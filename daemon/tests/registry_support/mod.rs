@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use ecard_clock::Clock;
+use ecard_sync_protocol::client::RegistryTls;
 use ecardd::ops::{Station, StationConfig, StationKeys};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
@@ -51,18 +52,38 @@ pub struct Registry {
     pub dir: tempfile::TempDir,
     pub child: Option<Child>,
     pub url: String,
+    /// How stations reach it: its certificate's pin (read from its start-up
+    /// output), or plain HTTP on loopback for the tests that put a proxy in between.
+    pub tls: RegistryTls,
 }
 
 impl Registry {
+    /// A registry serving TLS with the certificate it makes on first start.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// A registry serving plain HTTP on loopback (`--insecure-loopback-http`): for
+    /// tests that put a plain HTTP proxy between it and a station.
+    pub fn start_plain() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(plain: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut r = Registry {
             dir,
             child: None,
             url: String::new(),
+            tls: RegistryTls::InsecureLoopbackHttp,
         };
-        r.spawn("127.0.0.1:0");
+        r.spawn_with("127.0.0.1:0", plain);
         r
+    }
+
+    /// A client for the registry's operator APIs under the station's transport rules.
+    pub fn http(&self) -> reqwest::Client {
+        ecard_sync_protocol::client::http_client(&self.url, self.tls).unwrap()
     }
 
     pub fn db(&self) -> PathBuf {
@@ -70,16 +91,23 @@ impl Registry {
     }
 
     pub fn spawn(&mut self, listen: &str) {
-        let mut child = Command::new(registry_bin())
-            .env(ecard_clock::TODAY_ENV, clock().env_value())
+        let plain = self.tls == RegistryTls::InsecureLoopbackHttp;
+        self.spawn_with(listen, plain);
+    }
+
+    fn spawn_with(&mut self, listen: &str, plain: bool) {
+        let mut cmd = Command::new(registry_bin());
+        cmd.env(ecard_clock::TODAY_ENV, clock().env_value())
             .args(["serve", "--db"])
             .arg(self.db())
             .args(["--listen", listen, "--key-file"])
             .arg(self.dir.path().join("registry-key.p8"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        if plain {
+            cmd.arg("--insecure-loopback-http");
+        }
+        let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         let mut reader = BufReader::new(stdout);
@@ -89,6 +117,12 @@ impl Registry {
                 reader.read_line(&mut line).unwrap() > 0,
                 "registry exited before listening"
             );
+            if let Some(pin) = line
+                .trim()
+                .strip_prefix("ecard-registry tls certificate sha256: ")
+            {
+                self.tls = RegistryTls::from_setting(pin).unwrap();
+            }
             if let Some(url) = line.trim().strip_prefix("ecard-registry listening: ") {
                 self.url = url.trim_end_matches('/').to_owned();
                 break;
@@ -108,7 +142,11 @@ impl Registry {
 
     /// Starts it again on the same address (stations keep their URL).
     pub fn restart(&mut self) {
-        let addr = self.url.trim_start_matches("http://").to_owned();
+        let addr = self
+            .url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_owned();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             // The port is free again once the old process is gone.
@@ -239,15 +277,19 @@ pub async fn station(
         id,
         Arc::new(card_profile::pki::SigningKey::generate().unwrap()),
         clock(),
+        registry.tls,
     )
     .unwrap();
     let registry_key = probe.registry_key().await.unwrap();
     let public = sync::enroll(
         &store,
-        &registry.url,
-        id,
-        &registry_key,
-        &registry.key_id(),
+        &sync::Enrolment {
+            registry_url: &registry.url,
+            station_id: id,
+            registry_key: &registry_key,
+            expected_key_id: &registry.key_id(),
+            tls: registry.tls,
+        },
         PASS,
         cheap(),
     )
@@ -299,10 +341,21 @@ pub fn cert_ids(s: &StationUnderTest) -> Vec<i64> {
         .collect()
 }
 
-/// A registry process, the demo bureau keys and a desk reader (shared by the test's
-/// stations) with 10 blank cards whose serials start at `first_serial`.
+/// A registry process (TLS), the demo bureau keys and a desk reader (shared by the
+/// test's stations) with 10 blank cards whose serials start at `first_serial`.
 pub fn setup(first_serial: u64) -> (Registry, card_profile::demo::DemoPki, Arc<SimReaders>) {
-    let registry = Registry::start();
+    setup_with(Registry::start(), first_serial)
+}
+
+/// [`setup`] with a plain-HTTP loopback registry (for a proxy in between).
+pub fn setup_plain(first_serial: u64) -> (Registry, card_profile::demo::DemoPki, Arc<SimReaders>) {
+    setup_with(Registry::start_plain(), first_serial)
+}
+
+fn setup_with(
+    registry: Registry,
+    first_serial: u64,
+) -> (Registry, card_profile::demo::DemoPki, Arc<SimReaders>) {
     let pki = card_profile::demo::pki(today()).unwrap();
     let desk = Arc::new(SimReaders::new(&[R], 10, pki.master.clone(), first_serial));
     (registry, pki, desk)
