@@ -97,6 +97,21 @@ impl RootKeyFile {
     }
 }
 
+/// Signs a trust list with the province root, offline (`ecardd keys root
+/// sign-trust-list`): what a station needs before it changes its anchors or
+/// revokes a document signer from the feed (docs/SYNC.md, "Trust list").
+pub fn sign_trust_list(
+    root: &RootKeyFile,
+    passphrase: &str,
+    list: TrustList,
+    number: u64,
+) -> Result<ecard_sync_protocol::trust::SignedTrustList, KeyringError> {
+    let key = root.unlock(passphrase)?;
+    ecard_sync_protocol::trust::NumberedTrustList::new(number, list)
+        .sign(&key.key)
+        .map_err(|e| KeyringError::Malformed(e.to_string()))
+}
+
 /// What may be shown about the station's keys (never the secrets).
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyStatus {

@@ -261,6 +261,22 @@ enum RootCmd {
         #[arg(long)]
         passphrase_file: PathBuf,
     },
+    /// On the province's offline machine: sign a trust list (JSON `{"anchors": […],
+    /// "revoked_signers": […]}`) with the root, numbered above the stations' current
+    /// list; the registry admin publishes the output (`ecard-registry trust-list publish`).
+    SignTrustList {
+        /// The sealed root key file (`keys root init`).
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        passphrase_file: PathBuf,
+        #[arg(long)]
+        list: PathBuf,
+        #[arg(long)]
+        number: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -983,6 +999,36 @@ fn keys(cmd: KeysCmd) -> Result<(), Failure> {
                 "根密钥已写入 {}（加密保存）；公钥标识 {}",
                 out.display(),
                 hex::encode(file.anchor.key_id)
+            );
+            Ok(())
+        }
+        KeysCmd::Root {
+            command:
+                RootCmd::SignTrustList {
+                    root,
+                    passphrase_file,
+                    list,
+                    number,
+                    out,
+                },
+        } => {
+            let read = |p: &Path| {
+                std::fs::read(p).map_err(|e| Failure::new("io", format!("{}: {e}", p.display())))
+            };
+            let bad = |p: &Path, e: serde_json::Error| {
+                Failure::new("invalid_request", format!("{}: {e}", p.display()))
+            };
+            let file: keyring::RootKeyFile =
+                serde_json::from_slice(&read(&root)?).map_err(|e| bad(&root, e))?;
+            let trust = serde_json::from_slice(&read(&list)?).map_err(|e| bad(&list, e))?;
+            let signed =
+                keyring::sign_trust_list(&file, &read_secret(&passphrase_file)?, trust, number)?;
+            let text = serde_json::to_string_pretty(&signed)
+                .map_err(|e| Failure::new("error", e.to_string()))?;
+            std::fs::write(&out, text).map_err(|e| Failure::new("io", e.to_string()))?;
+            say!(
+                "第 {number} 号信任列表已由根密钥签名，写入 {}",
+                out.display()
             );
             Ok(())
         }

@@ -648,3 +648,67 @@ async fn a_lift_from_a_registry_without_the_pinned_key_never_reaches_the_field_c
     assert_eq!(footprint(&b), before);
     assert_eq!(standing_at(&b.station, &desk, &serial).await, "已暂停");
 }
+
+/// The province signs with the root file `ecardd keys root init` made (sealed),
+/// on its offline machine; a station holding that root accepts the result.
+#[test]
+fn the_province_signs_a_trust_list_with_its_sealed_root_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root.json");
+    let pass = dir.path().join("root-pass");
+    std::fs::write(&pass, "province-root-passphrase").unwrap();
+    let ecardd = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ecardd"))
+            .env(ecard_clock::TODAY_ENV, clock().env_value())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let p = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+    ecardd(&[
+        "keys",
+        "root",
+        "init",
+        "--out",
+        &p(&root),
+        "--name",
+        "四川省司法厅根证书",
+        "--passphrase-file",
+        &p(&pass),
+    ]);
+    let file: keyring::RootKeyFile =
+        serde_json::from_slice(&std::fs::read(&root).unwrap()).unwrap();
+    let mut list = TrustList::new(vec![file.anchor.clone()]);
+    list.revoked_signers.push(RevokedSigner {
+        key_id: [9; 8],
+        revoked_on: today(),
+        reason: "撤销".into(),
+    });
+    let list_file = dir.path().join("trust.json");
+    std::fs::write(&list_file, serde_json::to_vec(&list).unwrap()).unwrap();
+    let out = dir.path().join("signed.json");
+    ecardd(&[
+        "keys",
+        "root",
+        "sign-trust-list",
+        "--root",
+        &p(&root),
+        "--passphrase-file",
+        &p(&pass),
+        "--list",
+        &p(&list_file),
+        "--number",
+        "4",
+        "--out",
+        &p(&out),
+    ]);
+    let signed = SignedTrustList::decode(&std::fs::read(&out).unwrap()).unwrap();
+    let (got, by) = signed.verify(&[file.anchor.clone()], today()).unwrap();
+    assert_eq!((got.number, got.trust_list), (4, list));
+    assert_eq!(by, file.anchor);
+}
