@@ -708,7 +708,9 @@ fn the_province_signs_a_trust_list_with_its_sealed_root_file() {
         &p(&out),
     ]);
     let signed = SignedTrustList::decode(&std::fs::read(&out).unwrap()).unwrap();
-    let (got, by) = signed.verify(std::slice::from_ref(&file.anchor), today()).unwrap();
+    let (got, by) = signed
+        .verify(std::slice::from_ref(&file.anchor), today())
+        .unwrap();
     assert_eq!((got.number, got.trust_list), (4, list));
     assert_eq!(by, file.anchor);
 }
