@@ -54,6 +54,12 @@ enum Cmd {
     /// The trust list stations verify cards with: signed offline by a province root.
     #[command(subcommand)]
     TrustList(TrustListCmd),
+    /// Print the SHA-256 pin of a TLS certificate (PEM), as stations enrol with it
+    /// (`ecardd sync enroll --registry-cert-sha256 …`).
+    TlsPin {
+        #[arg(long)]
+        cert: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -260,6 +266,11 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
         Cmd::Station(StationCmd::Keygen { out }) => {
             let key = admin_cli::station_keygen(&out)?;
             println!("{key}");
+            Ok(())
+        }
+        Cmd::TlsPin { cert } => {
+            let pin = ecard_registry::tls::pin_of(&cert).map_err(|e| e.to_string())?;
+            println!("{}", hex::encode(pin));
             Ok(())
         }
         Cmd::TrustList(TrustListCmd::Sign {

@@ -79,6 +79,14 @@ fn write_private(path: &Path, bytes: &[u8], private: bool) -> Result<(), TlsErro
     f.sync_all().map_err(io(path))
 }
 
+/// The SHA-256 of a PEM certificate file's DER: the pin stations enrol with.
+pub fn pin_of(cert: &Path) -> Result<[u8; 32], TlsError> {
+    Ok(card_profile::pki::sha256(&pem_block(
+        cert,
+        &["CERTIFICATE"],
+    )?))
+}
+
 /// Loads the certificate and key, generating both when neither file exists.
 pub fn load_or_generate(files: &TlsFiles) -> Result<Loaded, TlsError> {
     if !files.cert.exists() && !files.key.exists() {
@@ -121,6 +129,7 @@ mod tests {
         let a = load_or_generate(&files).expect("generate");
         let b = load_or_generate(&files).expect("load");
         assert_eq!(a.fingerprint, b.fingerprint);
+        assert_eq!(pin_of(&files.cert).expect("pin"), a.fingerprint);
         std::fs::write(&files.cert, b"junk").expect("write");
         assert!(matches!(
             load_or_generate(&files),

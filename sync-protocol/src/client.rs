@@ -93,9 +93,16 @@ impl RegistryTls {
         if s == "insecure-loopback-http" {
             return Some(RegistryTls::InsecureLoopbackHttp);
         }
-        let hex_digits = s.strip_prefix("sha256:").unwrap_or(s);
+        // `sha256:` optional; colons between bytes (as other tools print) allowed.
+        let hex_digits: String = s
+            .trim()
+            .strip_prefix("sha256:")
+            .unwrap_or(s.trim())
+            .chars()
+            .filter(|c| *c != ':')
+            .collect();
         let mut h = [0u8; 32];
-        hex::decode_to_slice(hex_digits.trim(), &mut h).ok()?;
+        hex::decode_to_slice(&hex_digits, &mut h).ok()?;
         Some(RegistryTls::Pinned(h))
     }
 }
@@ -498,6 +505,11 @@ mod tests {
             assert_eq!(RegistryTls::from_setting(&t.to_setting()), Some(t));
         }
         assert_eq!(RegistryTls::from_setting("sha256:zz"), None);
+        let colons = ["AB"; 32].join(":");
+        assert_eq!(
+            RegistryTls::from_setting(&colons),
+            Some(RegistryTls::Pinned([0xab; 32]))
+        );
         assert_eq!(RegistryTls::from_setting(""), None);
     }
 }
