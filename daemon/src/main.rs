@@ -962,7 +962,14 @@ fn sync(args: StationArgs, status: bool, json: bool, cmd: Option<SyncCmd>) -> Re
             report.orders,
             report.status_changes,
             report.revocations_added
-        )
+        ) + &if report.trust_lists_refused > 0 {
+            format!(
+                "\n⚠ 拒绝了 {} 份信任列表（非本站信任根签名或不是更新的列表），原信任列表不变，详见审计日志",
+                report.trust_lists_refused
+            )
+        } else {
+            String::new()
+        }
     });
     Ok(())
 }

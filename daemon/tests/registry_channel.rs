@@ -425,6 +425,12 @@ async fn trust_anchors_change_only_with_a_province_root_signature() {
     let report = round(&b).await.unwrap();
     assert_eq!(report.trust_lists_refused, 0);
     assert_eq!(anchors_of(&b), revoking);
+    assert_eq!(
+        ecardd::sync::status(&b.station.store, today())
+            .unwrap()
+            .trust_list_number,
+        Some(2)
+    );
     desk.insert_from_tray(R, &serial).unwrap();
     let verdict = b.station.verify(R).await.unwrap().verdict;
     desk.eject(R).unwrap();

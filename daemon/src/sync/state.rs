@@ -198,6 +198,9 @@ pub struct SyncStatus {
     pub revocation_list_number: Option<u64>,
     pub revocation_list_date: Option<String>,
     pub revocation_list_age_days: Option<i64>,
+    /// Number of the root-signed trust list applied last from the feed (None: the
+    /// anchors installed at `keys init` only).
+    pub trust_list_number: Option<u64>,
     /// Day the oldest record still waiting for the registry was made.
     pub oldest_unsent_on: Option<String>,
     /// Its age in working days (Monday–Friday; `ecard_domain::deadlines`).
@@ -270,6 +273,9 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
         revocation_list_number: number.map(|n| n as u64),
         revocation_list_date: list_date,
         revocation_list_age_days: age,
+        trust_list_number: store
+            .setting(crate::keyring::TRUST_LIST_NUMBER)?
+            .and_then(|v| v.parse().ok()),
         oldest_unsent_on: oldest_on.map(|d| d.to_string()),
         oldest_unsent_working_days: oldest_age,
         deadline_working_days: deadlines::RECORDS_WORKING_DAYS,
