@@ -221,8 +221,20 @@ async fn a_feed_page_changed_on_the_way_or_replayed_is_refused_and_changes_nothi
     assert_eq!(standing_at(&b.station, &desk, &serial).await, "已暂停");
     let old_page = recorded.lock().unwrap().clone().unwrap();
 
-    // 3. A lifts the suspension; the path answers B's next request with the old
-    //    page (validly signed, but for another request): refused, nothing changes.
+    // The path also keeps B's next page (nothing new: an empty page for B's cursor).
+    let current = Arc::new(Mutex::new(None::<Vec<u8>>));
+    let cur = current.clone();
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/feed") {
+            *cur.lock().unwrap() = Some(body.clone());
+        }
+    });
+    let quiet = round_process(&b).unwrap();
+    assert_eq!(quiet["feed_items"], 0, "{quiet}");
+    let empty_page = current.lock().unwrap().clone().unwrap();
+
+    // 3. A lifts the suspension. The path answers B's next request with an older
+    //    page (validly signed, but for another cursor): refused, nothing changes.
     a.station
         .change_status(
             "issuer",
@@ -241,6 +253,19 @@ async fn a_feed_page_changed_on_the_way_or_replayed_is_refused_and_changes_nothi
         }
     });
     let before = footprint(&b);
+    let stderr = refused_code(round_process(&b));
+    assert!(stderr.contains("feed_page_replayed"), "{stderr}");
+    assert_eq!(footprint(&b), before);
+    assert_eq!(standing_at(&b.station, &desk, &serial).await, "已暂停");
+
+    //    Or freezes B's feed: the empty page recorded for this very cursor, played
+    //    back (genuine, same station, same cursor, but another request's nonce), so
+    //    that the lift never arrives: refused too.
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/feed") {
+            *body = empty_page.clone();
+        }
+    });
     let stderr = refused_code(round_process(&b));
     assert!(stderr.contains("feed_page_replayed"), "{stderr}");
     assert_eq!(footprint(&b), before);

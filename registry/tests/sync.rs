@@ -419,17 +419,31 @@ async fn feed_pages_are_signed_for_the_asking_station_and_request() {
     evs.push(StationEvent::new("a-susp-2", 2, &suspend, "t"));
     a.push_events(evs).await.unwrap();
     let key = b.registry_key().await.unwrap().public_key().unwrap();
-    let signed = b.feed_signed(0, 100).await.unwrap();
-    let page = signed.verify(&key, "station-b", 0).unwrap();
+    let (signed, nonce) = b.feed_signed(0, 100).await.unwrap();
+    let page = signed.verify(&key, "station-b", 0, &nonce).unwrap();
     assert_eq!(page.items.len(), 1);
-    // The same page is no answer to another station, nor to a later request.
+    // The same page is no answer to another station, nor to a later request: not
+    // for a later cursor, not for the same cursor asked again (another nonce).
     assert_eq!(
-        signed.verify(&key, "station-a", 0).unwrap_err().code(),
+        signed
+            .verify(&key, "station-a", 0, &nonce)
+            .unwrap_err()
+            .code(),
         "feed_wrong_station"
     );
     assert_eq!(
         signed
-            .verify(&key, "station-b", page.next_cursor)
+            .verify(&key, "station-b", page.next_cursor, &nonce)
+            .unwrap_err()
+            .code(),
+        "feed_page_replayed"
+    );
+    let (again, nonce2) = b.feed_signed(0, 100).await.unwrap();
+    assert_ne!(nonce, nonce2);
+    again.verify(&key, "station-b", 0, &nonce2).unwrap();
+    assert_eq!(
+        signed
+            .verify(&key, "station-b", 0, &nonce2)
             .unwrap_err()
             .code(),
         "feed_page_replayed"
@@ -438,7 +452,7 @@ async fn feed_pages_are_signed_for_the_asking_station_and_request() {
     let other = SigningKey::generate().unwrap();
     assert_eq!(
         signed
-            .verify(&other.public_key(), "station-b", 0)
+            .verify(&other.public_key(), "station-b", 0, &nonce)
             .unwrap_err()
             .code(),
         "bad_feed_signature"

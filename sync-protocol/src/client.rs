@@ -306,6 +306,17 @@ impl RegistryClient {
         path_and_query: &str,
         body: Vec<u8>,
     ) -> Result<Vec<u8>, ClientError> {
+        Ok(self.send_signed(method, path_and_query, body).await?.0)
+    }
+
+    /// Sends one signed request; returns the body of a 2xx answer and the
+    /// request's nonce (a feed page must echo it).
+    async fn send_signed(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> Result<(Vec<u8>, String), ClientError> {
         let now = self.clock.unix_seconds();
         let auth = sign_request(
             &self.key,
@@ -324,7 +335,7 @@ impl RegistryClient {
             req = req.header(name, value);
         }
         let resp = req.send().await.map_err(transport)?;
-        read(resp).await
+        Ok((read(resp).await?, auth.nonce))
     }
 
     /// Pushes events (at most `MAX_BATCH_EVENTS`, contiguous `seq`). On success,
@@ -335,23 +346,29 @@ impl RegistryClient {
         Ok(EventAck::decode(&bytes)?)
     }
 
-    /// One page of the feed after `cursor`, signed, unverified (see [`Self::feed`]).
-    pub async fn feed_signed(&self, after: u64, limit: u32) -> Result<SignedFeedPage, ClientError> {
+    /// One page of the feed after `cursor`, signed, unverified (see [`Self::feed`]),
+    /// with the nonce of the request it answers.
+    pub async fn feed_signed(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<(SignedFeedPage, String), ClientError> {
         let path = format!("{}?after={after}&limit={limit}", paths::FEED);
-        let bytes = self.send(Method::GET, &path, Vec::new()).await?;
-        Ok(SignedFeedPage::decode(&bytes)?)
+        let (bytes, nonce) = self.send_signed(Method::GET, &path, Vec::new()).await?;
+        Ok((SignedFeedPage::decode(&bytes)?, nonce))
     }
 
     /// One page of the feed after `cursor`, verified with the pinned registry key
-    /// before its items are parsed, and checked to answer this very request.
+    /// before its items are parsed, and checked to answer this very request
+    /// (this station, this cursor, this request's nonce).
     pub async fn feed(
         &self,
         after: u64,
         limit: u32,
         registry_key: &PublicKey,
     ) -> Result<FeedPage, ClientError> {
-        let signed = self.feed_signed(after, limit).await?;
-        Ok(signed.verify(registry_key, &self.station_id, after)?)
+        let (signed, nonce) = self.feed_signed(after, limit).await?;
+        Ok(signed.verify(registry_key, &self.station_id, after, &nonce)?)
     }
 
     /// The signed full revocation list, unverified (see [`Self::revocations_verified`]).

@@ -27,6 +27,8 @@ pub enum ProtocolError {
     FeedSignature(String),
     #[error("feed page answers another request (asked after {asked}, page is after {page})")]
     FeedReplayed { asked: u64, page: u64 },
+    #[error("feed page answers another request (nonce)")]
+    FeedNotFresh,
     #[error("feed page is for station {0:?}")]
     FeedWrongStation(String),
     #[error("trust list signature: {0}")]
@@ -60,7 +62,9 @@ impl ProtocolError {
             ProtocolError::ListKind { .. } => "wrong_list_kind",
             ProtocolError::ListOlder { .. } => "revocation_list_older",
             ProtocolError::FeedSignature(_) => "bad_feed_signature",
-            ProtocolError::FeedReplayed { .. } => "feed_page_replayed",
+            ProtocolError::FeedReplayed { .. } | ProtocolError::FeedNotFresh => {
+                "feed_page_replayed"
+            }
             ProtocolError::FeedWrongStation(_) => "feed_wrong_station",
             ProtocolError::TrustListSignature(_) => "bad_trust_list_signature",
             ProtocolError::TrustListOlder { .. } => "trust_list_older",

@@ -45,6 +45,10 @@ pub struct FeedPage {
     pub station: String,
     /// The `after` cursor of the request it answers.
     pub after: u64,
+    /// The nonce of the signed request it answers (`x-ecard-nonce`): a page is
+    /// valid for that one request only, so an earlier page cannot be played back
+    /// in place of the current one (which would freeze the station's feed).
+    pub nonce: String,
     pub items: Vec<FeedItem>,
     /// Ask for `after=next_cursor` next. It can be past the last item shown when
     /// the items in between were not for this station.
@@ -126,6 +130,8 @@ impl FeedPage {
             version: PROTOCOL_VERSION,
             station: station.to_owned(),
             after,
+            // Set by the registry's handler to the nonce of the request it answers.
+            nonce: String::new(),
             items,
             next_cursor,
             has_more,
@@ -185,13 +191,14 @@ impl SignedFeedPage {
     }
 
     /// Verifies the signature with the pinned registry key, then parses the page and
-    /// checks it answers this station's request for the items after `after`. Fails
-    /// closed: on any doubt, no item is returned.
+    /// checks it answers this station's request (with `nonce`) for the items after
+    /// `after`. Fails closed: on any doubt, no item is returned.
     pub fn verify(
         &self,
         registry_key: &PublicKey,
         station: &str,
         after: u64,
+        nonce: &str,
     ) -> Result<FeedPage, ProtocolError> {
         envelope::verify(
             FEED_SIGNING_CONTEXT,
@@ -219,6 +226,9 @@ impl SignedFeedPage {
                 asked: after,
                 page: page.after,
             });
+        }
+        if nonce.is_empty() || page.nonce != nonce {
+            return Err(ProtocolError::FeedNotFresh);
         }
         Ok(page)
     }
@@ -332,6 +342,8 @@ mod tests {
         assert!(FeedPage::decode(&bytes).is_err());
     }
 
+    const NONCE: &str = "00112233445566778899aabbccddeeff";
+
     fn signed_page(key: &SigningKey, station: &str, after: u64) -> SignedFeedPage {
         let items = vec![FeedItem {
             cursor: after + 1,
@@ -346,9 +358,9 @@ mod tests {
                 origin: "registry".into(),
             }),
         }];
-        FeedPage::new(station, after, items, after + 1, false)
-            .sign(key)
-            .expect("sign")
+        let mut page = FeedPage::new(station, after, items, after + 1, false);
+        page.nonce = NONCE.into();
+        page.sign(key).expect("sign")
     }
 
     #[test]
@@ -356,7 +368,7 @@ mod tests {
         let key = SigningKey::generate().expect("key");
         let signed = signed_page(&key, "station-b", 4);
         let page = signed
-            .verify(&key.public_key(), "station-b", 4)
+            .verify(&key.public_key(), "station-b", 4, NONCE)
             .expect("verify");
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.next_cursor, 5);
@@ -374,7 +386,7 @@ mod tests {
         assert_ne!(lifted.body, signed.body);
         assert_eq!(
             lifted
-                .verify(&key.public_key(), "station-b", 4)
+                .verify(&key.public_key(), "station-b", 4, NONCE)
                 .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
@@ -382,7 +394,7 @@ mod tests {
         let mut junk = signed.clone();
         junk.body.push('}');
         assert_eq!(
-            junk.verify(&key.public_key(), "station-b", 4)
+            junk.verify(&key.public_key(), "station-b", 4, NONCE)
                 .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
@@ -391,7 +403,7 @@ mod tests {
         let forged = signed_page(&other, "station-b", 4);
         assert_eq!(
             forged
-                .verify(&key.public_key(), "station-b", 4)
+                .verify(&key.public_key(), "station-b", 4, NONCE)
                 .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
@@ -399,7 +411,7 @@ mod tests {
         forged_id.key_id = signed.key_id.clone();
         assert_eq!(
             forged_id
-                .verify(&key.public_key(), "station-b", 4)
+                .verify(&key.public_key(), "station-b", 4, NONCE)
                 .map_err(|e| e.code()),
             Err("bad_feed_signature")
         );
@@ -418,16 +430,16 @@ mod tests {
         let key = SigningKey::generate().expect("key");
         let old = signed_page(&key, "station-b", 4);
         assert_eq!(
-            old.verify(&key.public_key(), "station-b", 9),
+            old.verify(&key.public_key(), "station-b", 9, NONCE),
             Err(ProtocolError::FeedReplayed { asked: 9, page: 4 })
         );
         assert_eq!(
-            old.verify(&key.public_key(), "station-b", 9)
+            old.verify(&key.public_key(), "station-b", 9, NONCE)
                 .map_err(|e| e.code()),
             Err("feed_page_replayed")
         );
         assert_eq!(
-            old.verify(&key.public_key(), "station-c", 4)
+            old.verify(&key.public_key(), "station-c", 4, NONCE)
                 .map_err(|e| e.code()),
             Err("feed_wrong_station")
         );
@@ -463,14 +475,14 @@ mod tests {
             prop_assume!(body[i] != byte);
             body[i] = byte;
             let tampered = SignedFeedPage { body: String::from_utf8_lossy(&body).into_owned(), ..signed };
-            prop_assert!(tampered.verify(&key.public_key(), "station-b", 4).is_err());
+            prop_assert!(tampered.verify(&key.public_key(), "station-b", 4, NONCE).is_err());
         }
 
         #[test]
         fn signed_page_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             if let Ok(s) = SignedFeedPage::decode(&bytes) {
                 let key = SigningKey::generate().expect("key");
-                prop_assert!(s.verify(&key.public_key(), "s", 0).is_err());
+                prop_assert!(s.verify(&key.public_key(), "s", 0, NONCE).is_err());
             }
         }
 

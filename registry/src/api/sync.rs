@@ -33,6 +33,19 @@ async fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Station, ApiError> {
+    Ok(authenticate_request(state, method, uri, headers, body)
+        .await?
+        .0)
+}
+
+/// [`authenticate`], also returning the request's nonce (a feed page echoes it).
+async fn authenticate_request(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Station, String), ApiError> {
     let auth = RequestAuth::from_headers(|n| headers.get(n).and_then(|v| v.to_str().ok()))?;
     let id = auth.station_id.clone();
     let station = state
@@ -46,10 +59,11 @@ async fn authenticate(
     verify_request(&auth, &public_key, method.as_str(), path, body, now)?;
     // Only a request with a valid signature may use up a nonce.
     let (sid, nonce, ts) = (station.id.clone(), auth.nonce.clone(), auth.timestamp);
+    let remembered = nonce.clone();
     state
-        .db(move |s| s.remember_nonce(&sid, &nonce, ts, now))
+        .db(move |s| s.remember_nonce(&sid, &remembered, ts, now))
         .await?;
-    Ok(station)
+    Ok((station, nonce))
 }
 
 async fn push_events(
@@ -97,15 +111,16 @@ async fn feed(
     headers: HeaderMap,
     query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<SignedFeedPage>, ApiError> {
-    let station = authenticate(&state, &method, &uri, &headers, b"").await?;
+    let (station, nonce) = authenticate_request(&state, &method, &uri, &headers, b"").await?;
     let Query(q) = query.map_err(ApiError::bad_request)?;
     let limit = q
         .limit
         .unwrap_or(DEFAULT_FEED_LIMIT)
         .clamp(1, MAX_FEED_LIMIT);
-    let page = state
+    let mut page = state
         .db(move |s| s.feed_page(&station, q.after, limit))
         .await?;
+    page.nonce = nonce;
     // Signed with the registry key: a station verifies the page before parsing its
     // items, so nothing on the network path can add, drop or change one.
     let key = state.key.clone();
