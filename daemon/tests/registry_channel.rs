@@ -314,10 +314,33 @@ async fn an_older_revocation_list_replayed_on_the_way_is_refused() {
         .map(|_| ())
         .unwrap_or_else(|e| panic!("{e:?}"));
     round_process(&a).unwrap();
-    proxy.set(|_, _| {});
+    let current = Arc::new(Mutex::new(None::<Vec<u8>>));
+    let cur = current.clone();
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/revocations") {
+            *cur.lock().unwrap() = Some(body.clone());
+        }
+    });
     let second = round_process(&b).unwrap();
     assert_eq!(second["revocation_number"], 1, "{second}");
     assert_ne!(standing_at(&b.station, &desk, &serial).await, "有效");
+    // One more round: the (empty) delta from list 1, kept by the path.
+    let third = round_process(&b).unwrap();
+    assert_eq!(third["revocation_number"], 1, "{third}");
+    let current_list = current.lock().unwrap().clone().unwrap();
+
+    // The path plays that answer back to B's next request (the right base and
+    // number, genuinely signed, but for an earlier request): refused, so a path
+    // cannot hold B at a list while the registry's grows.
+    proxy.set(move |line, body| {
+        if line.contains("/sync/v1/revocations") {
+            *body = current_list.clone();
+        }
+    });
+    let before = footprint(&b);
+    let stderr = refused_code(round_process(&b));
+    assert!(stderr.contains("revocation_list_replayed"), "{stderr}");
+    assert_eq!(footprint(&b), before);
 
     // The path answers with the older list (genuinely signed): refused.
     proxy.set(move |line, body| {

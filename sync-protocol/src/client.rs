@@ -386,21 +386,27 @@ impl RegistryClient {
         Ok(SignedRevocationList::decode(&bytes)?)
     }
 
-    /// Full list (`since` = None) or delta, verified with the pinned registry key.
+    /// Full list (`since` = None) or delta, verified with the pinned registry key,
+    /// checked against SYNC.md's number rules for a station holding `since`, and
+    /// checked to answer this very request (its nonce).
     pub async fn revocations_verified(
         &self,
         since: Option<u64>,
         registry_key: &PublicKey,
     ) -> Result<RevocationList, ClientError> {
-        let signed = match since {
-            Some(n) => self.revocations_since(n).await?,
-            None => self.revocations_full().await?,
+        let path = match since {
+            Some(n) => format!("{}?since={n}", paths::REVOCATIONS),
+            None => paths::REVOCATIONS.to_owned(),
         };
-        let list = signed.verify(registry_key)?;
+        let (bytes, nonce) = self.send_signed(Method::GET, &path, Vec::new()).await?;
+        let list = SignedRevocationList::decode(&bytes)?.verify(registry_key)?;
         // The registry answers `since` with a delta from it; anything else (an older
         // list, a delta from another base) is refused here, and again where it is
         // stored against the number actually held.
         list.check_succeeds(since)?;
+        if list.nonce.as_deref() != Some(nonce.as_str()) {
+            return Err(ProtocolError::ListNotFresh.into());
+        }
         Ok(list)
     }
 

@@ -27,6 +27,8 @@ pub enum ProtocolError {
     FeedSignature(String),
     #[error("feed page answers another request (asked after {asked}, page is after {page})")]
     FeedReplayed { asked: u64, page: u64 },
+    #[error("revocation list answers another request (nonce)")]
+    ListNotFresh,
     #[error("feed page answers another request (nonce)")]
     FeedNotFresh,
     #[error("feed page is for station {0:?}")]
@@ -61,6 +63,7 @@ impl ProtocolError {
             ProtocolError::DeltaBase { .. } => "delta_base_mismatch",
             ProtocolError::ListKind { .. } => "wrong_list_kind",
             ProtocolError::ListOlder { .. } => "revocation_list_older",
+            ProtocolError::ListNotFresh => "revocation_list_replayed",
             ProtocolError::FeedSignature(_) => "bad_feed_signature",
             ProtocolError::FeedReplayed { .. } | ProtocolError::FeedNotFresh => {
                 "feed_page_replayed"

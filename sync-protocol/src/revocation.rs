@@ -59,6 +59,12 @@ pub struct RevocationList {
     /// When the registry signed it (RFC 3339, UTC): a verifier's "as of" date.
     pub issued_at: String,
     pub entries: Vec<RevocationEntry>,
+    /// The `x-ecard-nonce` of the station request this answer was signed for (the
+    /// registry signs each answer): a station takes a list only as the answer to its
+    /// own request, so a recorded answer cannot be played back to hold it at an old
+    /// list. Absent in a list signed for no request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 /// What travels: the list as JSON text plus the registry's signature over it.
@@ -124,6 +130,7 @@ impl RevocationList {
             base: None,
             issued_at: issued_at.into(),
             entries,
+            nonce: None,
         }
     }
 
@@ -140,6 +147,7 @@ impl RevocationList {
             base: Some(base),
             issued_at: issued_at.into(),
             entries,
+            nonce: None,
         }
     }
 

@@ -143,12 +143,14 @@ async fn revocations(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<SignedRevocationList>, ApiError> {
-    authenticate(&state, &method, &uri, &headers, b"").await?;
+    let (_, nonce) = authenticate_request(&state, &method, &uri, &headers, b"").await?;
     let Query(q) = query.map_err(ApiError::bad_request)?;
-    let list = match q.since {
+    let mut list = match q.since {
         Some(n) => state.db(move |s| s.revocation_list_delta(n)).await?,
         None => state.db(|s| s.revocation_list_full()).await?,
     };
+    // Signed for this request only (see RevocationList::nonce).
+    list.nonce = Some(nonce);
     let key = state.key.clone();
     let signed = tokio::task::spawn_blocking(move || list.sign(&key))
         .await
