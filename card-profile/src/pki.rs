@@ -284,17 +284,47 @@ pub enum ChainError {
     },
     #[error("root {name} not valid on {on}")]
     RootOutOfValidity { name: String, on: NaiveDate },
+    /// The province revoked this document signer (its key leaked, the bureau was
+    /// dissolved): what it signed from `revoked_on` on is not genuine.
+    #[error("document signer revoked on {revoked_on}, used on {on}")]
+    SignerRevoked {
+        revoked_on: NaiveDate,
+        on: NaiveDate,
+    },
+}
+
+/// A document signer the province has revoked, named by the key id of its public
+/// key: objects it signed on or after `revoked_on` fail the chain; what it signed
+/// before stays genuine (cards already in officers' hands are not voided by it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedSigner {
+    #[serde(with = "hex::serde")]
+    pub key_id: KeyId,
+    pub revoked_on: NaiveDate,
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// The roots a verifier trusts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustList {
     pub anchors: Vec<TrustAnchor>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_signers: Vec<RevokedSigner>,
 }
 
 impl TrustList {
     pub fn new(anchors: Vec<TrustAnchor>) -> Self {
-        Self { anchors }
+        Self {
+            anchors,
+            revoked_signers: Vec::new(),
+        }
+    }
+
+    /// The revocation of the signer with this public key, if any.
+    pub fn signer_revocation(&self, signer_key: &PublicKey) -> Option<&RevokedSigner> {
+        let id = key_id(signer_key);
+        self.revoked_signers.iter().find(|r| r.key_id == id)
     }
 
     /// Checks that `cert` was signed by a trusted root and that both were valid on
@@ -325,6 +355,14 @@ impl TrustList {
                 name: anchor.name.clone(),
                 on: signed_on,
             });
+        }
+        if let Some(r) = self.signer_revocation(&cert.public_key) {
+            if signed_on >= r.revoked_on {
+                return Err(ChainError::SignerRevoked {
+                    revoked_on: r.revoked_on,
+                    on: signed_on,
+                });
+            }
         }
         Ok(anchor)
     }
@@ -412,8 +450,57 @@ mod tests {
     }
 
     #[test]
+    fn a_revoked_signer_fails_from_its_revocation_date_on() {
+        let r = root("根");
+        let signer = SigningKey::generate().unwrap();
+        let cert = r
+            .issue_signer(
+                "某市司法局",
+                &signer.public_key(),
+                d(2025, 1, 1),
+                d(2030, 1, 1),
+            )
+            .unwrap();
+        let mut trust = TrustList::new(vec![r.anchor()]);
+        trust.revoked_signers.push(RevokedSigner {
+            key_id: key_id(&signer.public_key()),
+            revoked_on: d(2026, 6, 1),
+            reason: "密钥泄露".into(),
+        });
+        assert!(trust.check_signer(&cert, d(2026, 5, 31)).is_ok());
+        assert_eq!(
+            trust.check_signer(&cert, d(2026, 6, 1)),
+            Err(ChainError::SignerRevoked {
+                revoked_on: d(2026, 6, 1),
+                on: d(2026, 6, 1)
+            })
+        );
+        assert!(matches!(
+            trust.check_signer(&cert, d(2027, 1, 1)),
+            Err(ChainError::SignerRevoked { .. })
+        ));
+        // Another signer of the same root is not touched.
+        let other = SigningKey::generate().unwrap();
+        let other_cert = r
+            .issue_signer("另一局", &other.public_key(), d(2025, 1, 1), d(2030, 1, 1))
+            .unwrap();
+        assert!(trust.check_signer(&other_cert, d(2027, 1, 1)).is_ok());
+    }
+
+    #[test]
+    fn a_trust_list_without_revoked_signers_still_decodes() {
+        let t: TrustList = serde_json::from_str(r#"{"anchors": []}"#).unwrap();
+        assert!(t.revoked_signers.is_empty());
+    }
+
+    #[test]
     fn trust_list_round_trips_as_json() {
-        let t = TrustList::new(vec![root("根").anchor()]);
+        let mut t = TrustList::new(vec![root("根").anchor()]);
+        t.revoked_signers.push(RevokedSigner {
+            key_id: [1; 8],
+            revoked_on: d(2026, 1, 1),
+            reason: String::new(),
+        });
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(serde_json::from_str::<TrustList>(&json).unwrap(), t);
     }

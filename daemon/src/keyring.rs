@@ -96,6 +96,21 @@ impl RootKeyFile {
     }
 }
 
+/// Signs a trust list with the province root, offline (`ecardd keys root
+/// sign-trust-list`): what a station needs before it changes its anchors or
+/// revokes a document signer from the feed (docs/SYNC.md, "Trust list").
+pub fn sign_trust_list(
+    root: &RootKeyFile,
+    passphrase: &str,
+    list: TrustList,
+    number: u64,
+) -> Result<ecard_sync_protocol::trust::SignedTrustList, KeyringError> {
+    let key = root.unlock(passphrase)?;
+    ecard_sync_protocol::trust::NumberedTrustList::new(number, list)
+        .sign(&key.key)
+        .map_err(|e| KeyringError::Malformed(e.to_string()))
+}
+
 /// What may be shown about the station's keys (never the secrets).
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyStatus {
@@ -192,16 +207,35 @@ pub fn remove_anchor(tx: &mut store::Tx<'_>, key_id: &str) -> store::Result<bool
     store::delete_trust_anchor(tx, key_id)
 }
 
+/// Setting: the number of the root-signed trust list last applied from the feed
+/// (docs/SYNC.md); a list must carry a higher one.
+pub const TRUST_LIST_NUMBER: &str = "trust.list_number";
+/// Setting: the revoked document signers of that list (JSON, `[RevokedSigner]`).
+pub const REVOKED_SIGNERS: &str = "trust.revoked_signers";
+
 pub fn trust_list(store: &Store) -> Result<TrustList, KeyringError> {
-    Ok(TrustList::new(anchors(store)?))
+    Ok(store.read(trust_list_in)?)
+}
+
+/// The trust list as stored: the anchors and the revoked signers.
+pub fn trust_list_in(c: &rusqlite::Connection) -> store::Result<TrustList> {
+    let mut list = TrustList::new(anchors_in(c)?);
+    if let Some(json) = store::setting_in(c, REVOKED_SIGNERS)? {
+        list.revoked_signers = serde_json::from_str(&json)?;
+    }
+    Ok(list)
+}
+
+fn anchors_in(c: &rusqlite::Connection) -> store::Result<Vec<TrustAnchor>> {
+    let texts = store::trust_anchor_texts(c)?;
+    Ok(texts
+        .iter()
+        .map(|t| serde_json::from_str(t))
+        .collect::<Result<_, _>>()?)
 }
 
 fn anchors(store: &Store) -> Result<Vec<TrustAnchor>, KeyringError> {
-    let texts = store.read(store::trust_anchor_texts)?;
-    texts
-        .iter()
-        .map(|t| serde_json::from_str(t).map_err(|e| KeyringError::Malformed(e.to_string())))
-        .collect()
+    Ok(store.read(anchors_in)?)
 }
 
 fn sealed(store: &Store, name: &str) -> Result<Option<(SealedKey, Option<String>)>, KeyringError> {

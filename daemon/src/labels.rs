@@ -204,6 +204,9 @@ fn chain_zh(e: &ChainError) -> String {
             format!("签发机关证书在 {on} 不在有效期内（{from} 至 {until}）")
         }
         ChainError::RootOutOfValidity { name, on } => format!("根证书「{name}」在 {on} 已失效"),
+        ChainError::SignerRevoked { revoked_on, on } => {
+            format!("签发机关证书已于 {revoked_on} 被省级根证书机构撤销，本卡签于 {on}")
+        }
     }
 }
 
@@ -546,6 +549,11 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("keys.sealed_stored", "保存加密密钥"),
     ("trust.anchor_added", "添加信任根"),
     ("trust.anchor_removed", "移除信任根"),
+    ("trust.list_applied", "应用省级根签名的信任列表"),
+    (
+        "trust.list_refused",
+        "拒绝信任列表（非本站信任根签名或非更新）",
+    ),
     ("sync.enrolled", "登记到登记中心"),
     ("order.withdrawn", "登记中心撤回批准"),
     ("revocations.updated", "更新注销名单"),
@@ -624,6 +632,11 @@ const DETAIL_KEYS: &[(&str, &str)] = &[
     ("root", "信任根"),
     ("registry", "登记中心"),
     ("registry_key_id", "登记中心密钥"),
+    ("transport", "连接方式"),
+    ("signed_by", "签名根"),
+    ("anchors", "信任根数"),
+    ("revoked_signers", "撤销的签发机关数"),
+    ("code", "代码"),
     ("source", "来源"),
     ("origin", "决定站点"),
     ("order", "批准单"),

@@ -72,7 +72,12 @@ fn main() {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--insecure-loopback-http",
+        ])
         .arg("--db")
         .arg(&db)
         .arg("--key-file")
@@ -97,7 +102,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let client = RegistryClient::new(&url, "bench", key, clock).unwrap();
+    let client = RegistryClient::new(
+        &url,
+        "bench",
+        key,
+        clock,
+        ecard_sync_protocol::client::RegistryTls::InsecureLoopbackHttp,
+    )
+    .unwrap();
     let t = Instant::now();
     let mut last = 0;
     rt.block_on(async {

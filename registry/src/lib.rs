@@ -8,7 +8,7 @@
 //!   call storage: filing, deciding, numbering, station rows); [`form`]: the
 //!   application form, pure.
 //! - [`keys`]: the registry's signing key and the admin token on disk.
-//! - [`server`]: binds and serves.
+//! - [`server`]: binds and serves (TLS, [`tls`]: the certificate stations pin).
 //!
 //! The HTTP client a station uses lives in `ecard_sync_protocol::client` (feature
 //! `client`): stations do not link this crate.
@@ -18,4 +18,5 @@ pub mod form;
 pub mod keys;
 pub mod server;
 pub mod storage;
+pub mod tls;
 pub mod workflow;

@@ -31,6 +31,19 @@ enum Cmd {
         /// Default: the database path with extension `admin-token`.
         #[arg(long)]
         admin_token_file: Option<PathBuf>,
+        /// TLS certificate (PEM); with --tls-key, generated self-signed on first
+        /// start when neither exists. Default: the database path with extension `tls.crt`.
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PKCS#8 PEM). Default: the database path with extension `tls.key`.
+        #[arg(long)]
+        tls_key: Option<PathBuf>,
+        /// Host names or addresses written into a generated certificate.
+        #[arg(long = "tls-name")]
+        tls_names: Vec<String>,
+        /// Serve plain HTTP instead of TLS; refused unless --listen is a loopback address.
+        #[arg(long)]
+        insecure_loopback_http: bool,
     },
     /// Stations.
     #[command(subcommand)]
@@ -38,6 +51,42 @@ enum Cmd {
     /// Units and operator accounts.
     #[command(subcommand)]
     Admin(AdminCmd),
+    /// The trust list stations verify cards with: signed offline by a province root.
+    #[command(subcommand)]
+    TrustList(TrustListCmd),
+    /// Print the SHA-256 pin of a TLS certificate (PEM), as stations enrol with it
+    /// (`ecardd sync enroll --registry-cert-sha256 …`).
+    TlsPin {
+        #[arg(long)]
+        cert: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrustListCmd {
+    /// The offline step, on the province's machine that holds the root key: signs a
+    /// trust list (JSON: `{"anchors": […], "revoked_signers": […]}`) with the root key
+    /// and a number above the stations' current one; prints the signed list, which
+    /// the registry admin publishes (`trust-list publish` or `PUT /api/v1/admin/trust-list`).
+    Sign {
+        /// The province root's private key (PKCS#8, P-256).
+        #[arg(long)]
+        root_key: PathBuf,
+        #[arg(long)]
+        list: PathBuf,
+        #[arg(long)]
+        number: u64,
+        /// Write the signed list here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Publishes a signed trust list to every station through the feed.
+    Publish {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +178,27 @@ fn set_disabled(db: &Path, clock: Clock, name: &str, disabled: bool) -> Result<(
     Ok(())
 }
 
+fn sign_trust_list(root_key: &Path, list: &Path, number: u64) -> Result<String, String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let root = card_profile::pki::SigningKey::from_pkcs8(&read(root_key)?)
+        .map_err(|e| format!("{}: {e}", root_key.display()))?;
+    let trust: card_profile::pki::TrustList =
+        serde_json::from_slice(&read(list)?).map_err(|e| format!("{}: {e}", list.display()))?;
+    let signer = card_profile::pki::key_id(&root.public_key());
+    if !trust.anchors.iter().any(|a| a.key_id == signer) {
+        // Not an error (a retiring root may sign its successor's list without
+        // staying in it), but worth saying: stations accept only a root they hold.
+        eprintln!(
+            "ecard-registry: note: the signing root {} is not in the list itself",
+            hex::encode(signer)
+        );
+    }
+    let signed = ecard_sync_protocol::trust::NumberedTrustList::new(number, trust)
+        .sign(&root)
+        .map_err(|e| e.to_string())?;
+    serde_json::to_string_pretty(&signed).map_err(|e| e.to_string())
+}
+
 fn open(db: &Path, clock: Clock) -> Result<Storage, String> {
     Storage::open(db, clock).map_err(|e| format!("{}: {e}", db.display()))
 }
@@ -140,14 +210,30 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             listen,
             key_file,
             admin_token_file,
+            tls_cert,
+            tls_key,
+            tls_names,
+            insecure_loopback_http,
         } => {
             let admin_token_file =
                 admin_token_file.unwrap_or_else(|| db.with_extension("admin-token"));
+            let tls = (!insecure_loopback_http).then(|| {
+                let mut names = tls_names;
+                if names.is_empty() {
+                    names = vec!["localhost".into(), listen.ip().to_string()];
+                }
+                ecard_registry::tls::TlsFiles {
+                    cert: tls_cert.unwrap_or_else(|| db.with_extension("tls.crt")),
+                    key: tls_key.unwrap_or_else(|| db.with_extension("tls.key")),
+                    names,
+                }
+            });
             let cfg = ServeConfig {
                 db,
                 listen,
                 key_file,
                 admin_token_file,
+                tls,
                 clock,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -180,6 +266,37 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
         Cmd::Station(StationCmd::Keygen { out }) => {
             let key = admin_cli::station_keygen(&out)?;
             println!("{key}");
+            Ok(())
+        }
+        Cmd::TlsPin { cert } => {
+            let pin = ecard_registry::tls::pin_of(&cert).map_err(|e| e.to_string())?;
+            println!("{}", hex::encode(pin));
+            Ok(())
+        }
+        Cmd::TrustList(TrustListCmd::Sign {
+            root_key,
+            list,
+            number,
+            out,
+        }) => {
+            let signed = sign_trust_list(&root_key, &list, number)?;
+            match out {
+                Some(p) => std::fs::write(&p, signed).map_err(|e| format!("{}: {e}", p.display())),
+                None => {
+                    println!("{signed}");
+                    Ok(())
+                }
+            }
+        }
+        Cmd::TrustList(TrustListCmd::Publish { db, file }) => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let signed = ecard_sync_protocol::trust::SignedTrustList::decode(&bytes)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let today = clock.today();
+            let cursor = open(&db, clock)?
+                .set_trust_list(&signed, today)
+                .map_err(|e| e.to_string())?;
+            println!("{}", serde_json::json!({ "cursor": cursor }));
             Ok(())
         }
         Cmd::Admin(AdminCmd::AddUnit {

@@ -1,9 +1,11 @@
-//! Opens the store and keys, binds, announces the address, serves until
-//! SIGINT/SIGTERM.
+//! Opens the store and keys, binds, announces the address (and the TLS
+//! certificate's pin), serves until SIGINT/SIGTERM. TLS unless told otherwise, and
+//! plain HTTP only on a loopback address.
 
 use crate::api::{router, AppState};
 use crate::keys::{load_or_create_admin_token, load_or_generate_key, token_digest, KeyError};
 use crate::storage::{Storage, StorageError};
+use crate::tls::{TlsError, TlsFiles};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,6 +18,8 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub key_file: PathBuf,
     pub admin_token_file: PathBuf,
+    /// TLS certificate and key; `None`: plain HTTP, allowed on loopback only.
+    pub tls: Option<TlsFiles>,
     /// The process's one clock (`ecard_clock::Clock::from_env` in `main`).
     pub clock: ecard_clock::Clock,
 }
@@ -33,12 +37,26 @@ pub enum ServeError {
     },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("plain HTTP is served on a loopback address only, not {0}")]
+    InsecureNotLoopback(SocketAddr),
 }
 
 /// The line tests and scripts wait for on stdout.
 pub const LISTENING_PREFIX: &str = "ecard-registry listening: ";
+/// Printed before it (TLS only): the certificate pin stations enrol with.
+pub const TLS_PIN_PREFIX: &str = "ecard-registry tls certificate sha256: ";
 
 pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
+    if cfg.tls.is_none() && !cfg.listen.ip().is_loopback() {
+        return Err(ServeError::InsecureNotLoopback(cfg.listen));
+    }
+    let tls = cfg
+        .tls
+        .as_ref()
+        .map(crate::tls::load_or_generate)
+        .transpose()?;
     let storage = Storage::open(&cfg.db, cfg.clock).map_err(|source| ServeError::Storage {
         path: cfg.db.display().to_string(),
         source,
@@ -64,12 +82,64 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     );
     let mut out = std::io::stdout();
     // The announcement is what spawners wait for; a closed stdout is no reason to stop.
-    let _ = writeln!(out, "{LISTENING_PREFIX}http://{addr}");
+    let Some(tls) = tls else {
+        tracing::warn!("serving plain HTTP on loopback (--insecure-loopback-http)");
+        let _ = writeln!(out, "{LISTENING_PREFIX}http://{addr}");
+        let _ = out.flush();
+        return axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .map_err(ServeError::Serve);
+    };
+    let pin = hex::encode(tls.fingerprint);
+    tracing::info!(tls_certificate_sha256 = %pin, "stations enrol with --registry-cert-sha256 {pin}");
+    let _ = writeln!(out, "{TLS_PIN_PREFIX}{pin}");
+    let _ = writeln!(out, "{LISTENING_PREFIX}https://{addr}");
     let _ = out.flush();
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(ServeError::Serve)
+    serve_tls(listener, tls.config, router(state)).await;
+    Ok(())
+}
+
+/// How long a client gets to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Accepts TLS connections until SIGINT/SIGTERM; each connection is served on its
+/// own task (HTTP/1.1). A failed or slow handshake costs that connection only.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: Arc<tokio_rustls::rustls::ServerConfig>,
+    app: axum::Router,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let stop = shutdown();
+    tokio::pin!(stop);
+    loop {
+        let tcp = tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of descriptors and the like: wait a little, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            let Ok(Ok(stream)) =
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+            else {
+                return;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
 }
 
 async fn shutdown() {

@@ -8,7 +8,7 @@ mod common;
 
 use base64::Engine;
 use chrono::NaiveDate;
-use common::Registry;
+use common::{feed_of, Registry};
 use ecard_domain::citizen_id::CitizenId;
 use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
 use ecard_domain::roster::{ApplicationKind, RosterRow};
@@ -70,21 +70,15 @@ async fn account(reg: &Registry, body: Value) -> String {
 }
 
 async fn apps(reg: &Registry, token: &str) -> Vec<Value> {
-    let (s, list) = common::call(
-        &reg.url,
-        token,
-        Method::GET,
-        "/api/v1/applications",
-        Value::Null,
-    )
-    .await;
+    let (s, list) =
+        common::call(reg, token, Method::GET, "/api/v1/applications", Value::Null).await;
     assert_eq!(s, 200, "{list}");
     list.as_array().unwrap().clone()
 }
 
 async fn act(reg: &Registry, token: &str, id: i64, action: &str) -> Value {
     let (s, app) = common::call(
-        &reg.url,
+        reg,
         token,
         Method::POST,
         &format!("/api/v1/applications/{id}/{action}"),
@@ -140,7 +134,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
     assert_eq!(apps(&reg, &unit).await.len(), 1, "the unit sees it too");
     let id = app["id"].as_i64().unwrap();
     let (s, e) = common::call(
-        &reg.url,
+        &reg,
         &city,
         Method::POST,
         &format!("/api/v1/applications/{id}/approve"),
@@ -178,7 +172,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
     assert_eq!(approved["state"], "approved");
     let number = approved["number"].as_str().unwrap().to_owned();
     assert!(number.starts_with("川X0402"), "{number}");
-    let page = station.feed(0, 100).await.unwrap();
+    let page = feed_of(&station, 0, 100).await.unwrap();
     let orders: Vec<_> = page
         .items
         .iter()
@@ -199,7 +193,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
         .decode(order.photo_jpeg.as_deref().unwrap())
         .unwrap();
     assert_eq!(sent, photo, "the photo imported at the station");
-    assert!(other.feed(0, 100).await.unwrap().items.is_empty());
+    assert!(feed_of(&other, 0, 100).await.unwrap().items.is_empty());
 
     // The admin registers the unit: its waiting row is filed at once.
     let (s, b) = reg

@@ -106,7 +106,7 @@ fn snapshot(reg: &Registry) -> Vec<Vec<String>> {
 }
 
 async fn feed_len(s: &RegistryClient) -> usize {
-    s.feed(0, 500).await.unwrap().items.len()
+    common::feed_of(s, 0, 500).await.unwrap().items.len()
 }
 
 #[tokio::test]

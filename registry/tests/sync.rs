@@ -4,16 +4,18 @@
 mod common;
 
 use card_profile::pki::SigningKey;
-use common::{clock, events, test_number, Registry};
-use ecard_sync_protocol::client::{ClientError, RegistryClient};
+use common::{clock, events, feed_of, test_number, Registry};
+use ecard_sync_protocol::client::{ClientError, RegistryClient, RegistryTls};
 use ecard_sync_protocol::events::{EventBatch, EventBody, StationEvent};
 use ecard_sync_protocol::feed::FeedBody;
 use ecard_sync_protocol::index::RevocationIndex;
 use ecard_sync_protocol::revocation::EntryKind;
 use ecard_sync_protocol::signing::{sign_request, sign_request_with_nonce};
+use ecard_sync_protocol::trust::{NumberedTrustList, SignedTrustList};
 use ecard_sync_protocol::{paths, ProtocolError};
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 fn refused_code(e: ClientError) -> (u16, String, String) {
     match e {
@@ -77,9 +79,10 @@ async fn out_of_order_batch_is_refused_and_changes_nothing() {
 }
 
 /// Sends a hand-signed request (to replay or forge).
-async fn raw_push(url: &str, headers: &[(&'static str, String)], body: &[u8]) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .post(format!("{url}{}", paths::EVENTS))
+async fn raw_push(reg: &Registry, headers: &[(&'static str, String)], body: &[u8]) -> (u16, Value) {
+    let mut req = ecard_sync_protocol::client::http_client(&reg.url, reg.tls)
+        .unwrap()
+        .post(format!("{}{}", reg.url, paths::EVENTS))
         .body(body.to_vec());
     for (n, v) in headers {
         req = req.header(*n, v);
@@ -96,12 +99,12 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     let now = clock().unix_seconds();
 
     let auth = sign_request(&key, "station-a", "POST", paths::EVENTS, &body, now).unwrap();
-    let (status, ack) = raw_push(&reg.url, &auth.headers(), &body).await;
+    let (status, ack) = raw_push(&reg, &auth.headers(), &body).await;
     assert_eq!(status, 200, "{ack}");
     assert_eq!(reg.last_applied("station-a").await, 2);
 
     // Replay: the very same request again, also after a restart of the registry.
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("replayed_request"))
@@ -110,7 +113,7 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     let mut reg = reg;
     reg.kill();
     reg.spawn();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("replayed_request"))
@@ -120,18 +123,18 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     // Unknown station.
     let stranger = SigningKey::generate().unwrap();
     let auth = sign_request(&stranger, "station-x", "POST", paths::EVENTS, &body3, now).unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("unknown_station"))
     );
     // Forged: station-a's id, another key.
     let auth = sign_request(&stranger, "station-a", "POST", paths::EVENTS, &body3, now).unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!((status, err["code"].as_str()), (401, Some("bad_signature")));
     // Genuine signature, body swapped.
     let auth = sign_request(&key, "station-a", "POST", paths::EVENTS, &body, now).unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!((status, err["code"].as_str()), (401, Some("bad_signature")));
     // Genuine but ten minutes old.
     let auth = sign_request_with_nonce(
@@ -144,13 +147,13 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
         &"ab".repeat(16),
     )
     .unwrap();
-    let (status, err) = raw_push(&reg.url, &auth.headers(), &body3).await;
+    let (status, err) = raw_push(&reg, &auth.headers(), &body3).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("stale_timestamp"))
     );
     // No headers at all.
-    let (status, err) = raw_push(&reg.url, &[], &body3).await;
+    let (status, err) = raw_push(&reg, &[], &body3).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (401, Some("auth_missing_header"))
@@ -231,7 +234,7 @@ async fn registry_killed_mid_ingest_loses_and_doubles_nothing() {
         "killed at {survived}"
     );
     assert_eq!(survived % BATCH, 0, "a batch is all or nothing");
-    let a = RegistryClient::new(&reg.url, "station-a", key, clock()).unwrap();
+    let a = RegistryClient::new(&reg.url, "station-a", key, clock(), reg.tls).unwrap();
     let mut last = 0;
     for chunk in all.chunks(BATCH as usize) {
         last = a
@@ -352,12 +355,37 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
     let root = card_profile::pki::SigningKey::generate().unwrap();
     let pk = root.public_key();
     let trust = json!({"anchors": [{"name": "四川省司法厅根证书", "key_id": hex::encode(card_profile::pki::key_id(&pk)), "public_key": hex::encode(pk), "valid_from": "2026-01-01", "valid_until": "2036-01-01"}]});
-    let (status, _) = reg
+    let list: card_profile::pki::TrustList = serde_json::from_value(trust.clone()).unwrap();
+    // The admin token alone cannot publish a list: it must be signed by a root.
+    let (status, body) = reg
         .admin(Method::PUT, "/api/v1/admin/trust-list", trust)
         .await;
+    assert_eq!(status, 422, "{body}");
+    let stranger = card_profile::pki::SigningKey::generate().unwrap();
+    let by_stranger = NumberedTrustList::new(1, list.clone())
+        .sign(&stranger)
+        .unwrap();
+    let (status, body) = reg
+        .admin(Method::PUT, "/api/v1/admin/trust-list", json!(by_stranger))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid")),
+        "{body}"
+    );
+    let signed = NumberedTrustList::new(1, list.clone()).sign(&root).unwrap();
+    let (status, _) = reg
+        .admin(Method::PUT, "/api/v1/admin/trust-list", json!(signed))
+        .await;
     assert_eq!(status, 200);
+    // The same number again (or a lower one) is refused: stations would refuse it.
+    let again = NumberedTrustList::new(1, list).sign(&root).unwrap();
+    let (status, _) = reg
+        .admin(Method::PUT, "/api/v1/admin/trust-list", json!(again))
+        .await;
+    assert_eq!(status, 422);
 
-    let page = b.feed(0, 100).await.unwrap();
+    let page = feed_of(&b, 0, 100).await.unwrap();
     assert_eq!(page.items.len(), 2);
     match &page.items[0].body {
         FeedBody::StatusChange(s) => assert_eq!(
@@ -366,19 +394,182 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
         ),
         other => panic!("{other:?}"),
     }
-    assert!(
-        matches!(&page.items[1].body, FeedBody::TrustListUpdate(t) if t.trust_list.anchors.len() == 1)
-    );
+    assert!(matches!(&page.items[1].body, FeedBody::TrustListUpdate(t) if t.signed == signed));
     // Polling again after the cursor: nothing new, cursor stays.
-    let again = b.feed(page.next_cursor, 100).await.unwrap();
+    let again = feed_of(&b, page.next_cursor, 100).await.unwrap();
     assert!(again.items.is_empty());
     assert_eq!(again.next_cursor, page.next_cursor);
     // Station A does not get its own change back, only the trust list.
-    let page_a = a.feed(0, 100).await.unwrap();
+    let page_a = feed_of(&a, 0, 100).await.unwrap();
     assert_eq!(page_a.items.len(), 1);
     // Paging: limit 1 pages through B's two items.
-    let p1 = b.feed(0, 1).await.unwrap();
+    let p1 = feed_of(&b, 0, 1).await.unwrap();
     assert!(p1.has_more);
-    let p2 = b.feed(p1.next_cursor, 1).await.unwrap();
+    let p2 = feed_of(&b, p1.next_cursor, 1).await.unwrap();
     assert_eq!(p2.items[0].cursor, page.items[1].cursor);
+}
+
+#[tokio::test]
+async fn feed_pages_are_signed_for_the_asking_station_and_request() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", Some("川X"));
+    let (b, _) = reg.enroll("station-b", Some("川X"));
+    let suspend = EventBody::decode("status_changed", &json!({"number": "川X0100000001", "kind": "suspend", "reason": "调查", "effective_on": "2026-11-24", "new_number": null})).unwrap();
+    let mut evs = events(1, 1, "a");
+    evs.push(StationEvent::new("a-susp-2", 2, &suspend, "t"));
+    a.push_events(evs).await.unwrap();
+    let key = b.registry_key().await.unwrap().public_key().unwrap();
+    let (signed, nonce) = b.feed_signed(0, 100).await.unwrap();
+    let page = signed.verify(&key, "station-b", 0, &nonce).unwrap();
+    assert_eq!(page.items.len(), 1);
+    // The same page is no answer to another station, nor to a later request: not
+    // for a later cursor, not for the same cursor asked again (another nonce).
+    assert_eq!(
+        signed
+            .verify(&key, "station-a", 0, &nonce)
+            .unwrap_err()
+            .code(),
+        "feed_wrong_station"
+    );
+    assert_eq!(
+        signed
+            .verify(&key, "station-b", page.next_cursor, &nonce)
+            .unwrap_err()
+            .code(),
+        "feed_page_replayed"
+    );
+    let (again, nonce2) = b.feed_signed(0, 100).await.unwrap();
+    assert_ne!(nonce, nonce2);
+    again.verify(&key, "station-b", 0, &nonce2).unwrap();
+    assert_eq!(
+        signed
+            .verify(&key, "station-b", 0, &nonce2)
+            .unwrap_err()
+            .code(),
+        "feed_page_replayed"
+    );
+    // Signed with the registry's key, not any other.
+    let other = SigningKey::generate().unwrap();
+    assert_eq!(
+        signed
+            .verify(&other.public_key(), "station-b", 0, &nonce)
+            .unwrap_err()
+            .code(),
+        "bad_feed_signature"
+    );
+}
+
+#[tokio::test]
+async fn a_trust_list_signed_offline_with_the_cli_is_published() {
+    let reg = Registry::start();
+    let (b, _) = reg.enroll("station-b", Some("川X"));
+    let root = SigningKey::generate().unwrap();
+    let root_file = reg.dir.path().join("root.p8");
+    std::fs::write(&root_file, root.pkcs8()).unwrap();
+    let pk = root.public_key();
+    let list = json!({"anchors": [{"name": "四川省司法厅根证书", "key_id": hex::encode(card_profile::pki::key_id(&pk)), "public_key": hex::encode(pk), "valid_from": "2026-01-01", "valid_until": "2036-01-01"}],
+                      "revoked_signers": [{"key_id": "0102030405060708", "revoked_on": "2026-11-01", "reason": "密钥泄露"}]});
+    let list_file = reg.dir.path().join("trust.json");
+    std::fs::write(&list_file, list.to_string()).unwrap();
+    let signed_file = reg.dir.path().join("trust.signed.json");
+    let out = std::process::Command::new(common::BIN)
+        .args(["trust-list", "sign", "--root-key"])
+        .arg(&root_file)
+        .arg("--list")
+        .arg(&list_file)
+        .args(["--number", "3", "--out"])
+        .arg(&signed_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = reg.cli(&[
+        "trust-list",
+        "publish",
+        "--file",
+        signed_file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = feed_of(&b, 0, 100).await.unwrap();
+    let FeedBody::TrustListUpdate(update) = &page.items[0].body else {
+        panic!("{:?}", page.items)
+    };
+    let anchor: card_profile::pki::TrustAnchor =
+        serde_json::from_value(list["anchors"][0].clone()).unwrap();
+    let (got, _) = update.signed.verify(&[anchor], common::test_day()).unwrap();
+    assert_eq!(got.number, 3);
+    assert_eq!(got.trust_list.revoked_signers.len(), 1);
+    // Publishing the same file again is refused (number not above the current one).
+    let out = reg.cli(&[
+        "trust-list",
+        "publish",
+        "--file",
+        signed_file.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let _ = SignedTrustList::decode(&std::fs::read(&signed_file).unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn a_station_pinned_to_one_certificate_refuses_a_registry_presenting_another() {
+    let a = Registry::start();
+    let b = Registry::start();
+    assert_ne!(a.tls, b.tls, "each registry made its own certificate");
+    let key = Arc::new(SigningKey::generate().unwrap());
+    // Pinned to A, talking to A: fine.
+    let to_a = RegistryClient::new(&a.url, "station-a", key.clone(), clock(), a.tls).unwrap();
+    to_a.registry_key().await.unwrap();
+    // Pinned to A, but B answers at the address: refused in the handshake, and
+    // not worth retrying.
+    let to_b = RegistryClient::new(&b.url, "station-a", key.clone(), clock(), a.tls).unwrap();
+    let err = to_b.registry_key().await.unwrap_err();
+    assert!(matches!(err, ClientError::CertificateMismatch), "{err:?}");
+    assert!(!err.is_retryable());
+    let err = to_b.feed(0, 10, &[4; 65]).await.unwrap_err();
+    assert!(matches!(err, ClientError::CertificateMismatch), "{err:?}");
+    // Plain HTTP to the registry's TLS port is not a way around the pin.
+    let plain = a.url.replace("https://", "http://");
+    assert!(matches!(
+        RegistryClient::new(&plain, "station-a", key.clone(), clock(), a.tls),
+        Err(ClientError::InsecureTransport(_))
+    ));
+    // Plain HTTP to an address that is not loopback is refused even when asked for.
+    assert!(matches!(
+        RegistryClient::new(
+            "http://192.0.2.7:8600",
+            "station-a",
+            key,
+            clock(),
+            RegistryTls::InsecureLoopbackHttp
+        ),
+        Err(ClientError::InsecureTransport(_))
+    ));
+}
+
+#[test]
+fn the_registry_serves_plain_http_only_on_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::BIN)
+        .args([
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--insecure-loopback-http",
+            "--db",
+        ])
+        .arg(dir.path().join("r.db"))
+        .arg("--key-file")
+        .arg(dir.path().join("r.key"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("loopback"), "{stderr}");
 }

@@ -6,7 +6,7 @@ mod common;
 
 use base64::Engine;
 use chrono::NaiveDate;
-use common::Registry;
+use common::{feed_of, Registry};
 use ecard_domain::citizen_id::CitizenId;
 use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
 use ecard_domain::roster::{ApplicationKind, RosterRow};
@@ -84,7 +84,7 @@ fn form(name: &str) -> Value {
 
 impl World {
     async fn call(&self, token: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
-        common::call(&self.reg.url, token, method, path, body).await
+        common::call(&self.reg, token, method, path, body).await
     }
 
     async fn submit(&self, name: &str) -> i64 {
@@ -120,7 +120,7 @@ impl World {
 }
 
 async fn feed(station: &RegistryClient) -> Vec<FeedItem> {
-    station.feed(0, 500).await.unwrap().items
+    feed_of(station, 0, 500).await.unwrap().items
 }
 
 #[tokio::test]

@@ -21,6 +21,22 @@ pub enum ProtocolError {
     WrongKey { expected: String, found: String },
     #[error("a delta from list {base} cannot be applied to list {have}")]
     DeltaBase { base: u64, have: u64 },
+    #[error("revocation list {number} is older than the held list {held}")]
+    ListOlder { number: u64, held: u64 },
+    #[error("feed page signature: {0}")]
+    FeedSignature(String),
+    #[error("feed page answers another request (asked after {asked}, page is after {page})")]
+    FeedReplayed { asked: u64, page: u64 },
+    #[error("revocation list answers another request (nonce)")]
+    ListNotFresh,
+    #[error("feed page answers another request (nonce)")]
+    FeedNotFresh,
+    #[error("feed page is for station {0:?}")]
+    FeedWrongStation(String),
+    #[error("trust list signature: {0}")]
+    TrustListSignature(String),
+    #[error("trust list {number} is not newer than the held list {held}")]
+    TrustListOlder { number: u64, held: u64 },
     #[error("expected a {expected} list")]
     ListKind { expected: &'static str },
     #[error("signing failed")]
@@ -46,6 +62,15 @@ impl ProtocolError {
             ProtocolError::WrongKey { .. } => "wrong_list_key",
             ProtocolError::DeltaBase { .. } => "delta_base_mismatch",
             ProtocolError::ListKind { .. } => "wrong_list_kind",
+            ProtocolError::ListOlder { .. } => "revocation_list_older",
+            ProtocolError::ListNotFresh => "revocation_list_replayed",
+            ProtocolError::FeedSignature(_) => "bad_feed_signature",
+            ProtocolError::FeedReplayed { .. } | ProtocolError::FeedNotFresh => {
+                "feed_page_replayed"
+            }
+            ProtocolError::FeedWrongStation(_) => "feed_wrong_station",
+            ProtocolError::TrustListSignature(_) => "bad_trust_list_signature",
+            ProtocolError::TrustListOlder { .. } => "trust_list_older",
             ProtocolError::Signing => "signing_failed",
         }
     }

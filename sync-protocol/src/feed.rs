@@ -4,10 +4,16 @@
 //! of the last item it applied *in the same transaction* as the item's effect, and
 //! asks for `after=<that cursor>`; items are therefore applied exactly once even
 //! when a page is fetched twice.
+//!
+//! Every page travels signed with the registry key ([`SignedFeedPage`], context
+//! [`FEED_SIGNING_CONTEXT`]) and names the station and the `after` it answers, so a
+//! station verifies it with the pinned key *before* parsing the items, and a page
+//! replayed from an earlier request, or meant for another station, is refused.
 
+use crate::envelope::{self, Fault};
 use crate::events::{check_number, StatusChanged};
-use crate::{check_version, ProtocolError, PROTOCOL_VERSION};
-use card_profile::pki::TrustList;
+use crate::trust::SignedTrustList;
+use crate::{check_version, ProtocolError, PublicKey, SigningKey, PROTOCOL_VERSION};
 use card_profile::records::{Certificate, Holder};
 use serde::{Deserialize, Serialize};
 
@@ -16,10 +22,32 @@ pub const MAX_FEED_LIMIT: u32 = 500;
 /// Page size when the request does not say.
 pub const DEFAULT_FEED_LIMIT: u32 = 100;
 
+/// Prefix of the signed bytes of a feed page (domain separation from the
+/// revocation list the same registry key signs).
+pub const FEED_SIGNING_CONTEXT: &[u8] = b"ecard-feed-page/v1\n";
+
+/// What travels: the page as JSON text and the registry's signature over it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedFeedPage {
+    /// The [`FeedPage`] as JSON text, signed exactly as it stands.
+    pub body: String,
+    pub key_id: String,
+    /// ECDSA P-256 r‖s (hex) over `FEED_SIGNING_CONTEXT ‖ body`.
+    pub signature: String,
+}
+
 /// One page of the feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedPage {
     pub version: u32,
+    /// The station this page was made for.
+    pub station: String,
+    /// The `after` cursor of the request it answers.
+    pub after: u64,
+    /// The nonce of the signed request it answers (`x-ecard-nonce`): a page is
+    /// valid for that one request only, so an earlier page cannot be played back
+    /// in place of the current one (which would freeze the station's feed).
+    pub nonce: String,
     pub items: Vec<FeedItem>,
     /// Ask for `after=next_cursor` next. It can be past the last item shown when
     /// the items in between were not for this station.
@@ -79,15 +107,27 @@ pub struct StatusChangeNotice {
     pub origin: String,
 }
 
+/// A new trust list, signed offline by a province root (see [`crate::trust`]); the
+/// registry's signature on the page does not make it trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustListUpdate {
-    pub trust_list: TrustList,
+    pub signed: SignedTrustList,
 }
 
 impl FeedPage {
-    pub fn new(items: Vec<FeedItem>, next_cursor: u64, has_more: bool) -> Self {
+    pub fn new(
+        station: &str,
+        after: u64,
+        items: Vec<FeedItem>,
+        next_cursor: u64,
+        has_more: bool,
+    ) -> Self {
         Self {
             version: PROTOCOL_VERSION,
+            station: station.to_owned(),
+            after,
+            // Set by the registry's handler to the nonce of the request it answers.
+            nonce: String::new(),
             items,
             next_cursor,
             has_more,
@@ -96,10 +136,17 @@ impl FeedPage {
 
     /// Decodes a page and checks what a client relies on: cursors strictly increase
     /// and none is past `next_cursor`; numbers are well-formed.
+    /// Only for verified bytes ([`SignedFeedPage::verify`]), and for fuzzing.
     pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
         let page: FeedPage = serde_json::from_slice(bytes)?;
         check_version(page.version)?;
-        let mut last = 0u64;
+        if page.next_cursor < page.after {
+            return Err(ProtocolError::field(
+                "next_cursor",
+                "next_cursor is before the page's after",
+            ));
+        }
+        let mut last = page.after;
         for item in &page.items {
             if item.cursor <= last {
                 return Err(ProtocolError::field("cursor", "cursors must increase"));
@@ -117,6 +164,67 @@ impl FeedPage {
                 "next_cursor",
                 "next_cursor is behind the last item",
             ));
+        }
+        Ok(page)
+    }
+
+    /// Signs the page with the registry key.
+    pub fn sign(&self, key: &SigningKey) -> Result<SignedFeedPage, ProtocolError> {
+        let body = serde_json::to_string(self)?;
+        let (key_id, signature) = envelope::sign(FEED_SIGNING_CONTEXT, &body, key)?;
+        Ok(SignedFeedPage {
+            body,
+            key_id,
+            signature,
+        })
+    }
+}
+
+impl SignedFeedPage {
+    /// Decodes the envelope (nothing in it is trusted yet).
+    pub fn decode(bytes: &[u8]) -> Result<Self, ProtocolError> {
+        Ok(serde_json::from_slice(bytes)?)
+    }
+
+    /// Verifies the signature with the pinned registry key, then parses the page and
+    /// checks it answers this station's request (with `nonce`) for the items after
+    /// `after`. Fails closed: on any doubt, no item is returned.
+    pub fn verify(
+        &self,
+        registry_key: &PublicKey,
+        station: &str,
+        after: u64,
+        nonce: &str,
+    ) -> Result<FeedPage, ProtocolError> {
+        envelope::verify(
+            FEED_SIGNING_CONTEXT,
+            &self.body,
+            &self.key_id,
+            &self.signature,
+            registry_key,
+        )
+        .map_err(|f| {
+            ProtocolError::FeedSignature(match f {
+                Fault::WrongKey { expected, found } => {
+                    format!("signed by key {found}, expected {expected}")
+                }
+                Fault::BadSignature => "signature does not verify".into(),
+            })
+        })?;
+        let page = FeedPage::decode(self.body.as_bytes())?;
+        if page.station != station {
+            return Err(ProtocolError::FeedWrongStation(
+                page.station.chars().take(64).collect(),
+            ));
+        }
+        if page.after != after {
+            return Err(ProtocolError::FeedReplayed {
+                asked: after,
+                page: page.after,
+            });
+        }
+        if nonce.is_empty() || page.nonce != nonce {
+            return Err(ProtocolError::FeedNotFresh);
         }
         Ok(page)
     }
@@ -166,6 +274,8 @@ mod tests {
     #[test]
     fn page_round_trip_with_type_tags() {
         let page = FeedPage::new(
+            "station-b",
+            0,
             vec![
                 FeedItem {
                     cursor: 3,
@@ -191,7 +301,11 @@ mod tests {
                     cursor: 10,
                     created_at: "t".into(),
                     body: FeedBody::TrustListUpdate(TrustListUpdate {
-                        trust_list: TrustList::default(),
+                        signed: crate::trust::SignedTrustList {
+                            body: "{}".into(),
+                            key_id: "00".into(),
+                            signature: "00".into(),
+                        },
                     }),
                 },
             ],
@@ -207,6 +321,8 @@ mod tests {
     #[test]
     fn decreasing_cursors_refused() {
         let page = FeedPage::new(
+            "station-b",
+            0,
             vec![
                 FeedItem {
                     cursor: 5,
@@ -226,7 +342,152 @@ mod tests {
         assert!(FeedPage::decode(&bytes).is_err());
     }
 
+    const NONCE: &str = "00112233445566778899aabbccddeeff";
+
+    fn signed_page(key: &SigningKey, station: &str, after: u64) -> SignedFeedPage {
+        let items = vec![FeedItem {
+            cursor: after + 1,
+            created_at: "t".into(),
+            body: FeedBody::StatusChange(StatusChangeNotice {
+                change: StatusChanged {
+                    number: "川X010001".into(),
+                    kind: StatusKind::Suspend,
+                    reason: "调查".into(),
+                    detail: serde_json::Value::Null,
+                    effective_on: d(2026, 11, 24),
+                    new_number: None,
+                },
+                origin: "registry".into(),
+            }),
+        }];
+        let mut page = FeedPage::new(station, after, items, after + 1, false);
+        page.nonce = NONCE.into();
+        page.sign(key).expect("sign")
+    }
+
+    #[test]
+    fn a_signed_page_verifies_for_its_station_and_request() {
+        let key = SigningKey::generate().expect("key");
+        let signed = signed_page(&key, "station-b", 4);
+        let page = signed
+            .verify(&key.public_key(), "station-b", 4, NONCE)
+            .expect("verify");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.next_cursor, 5);
+    }
+
+    #[test]
+    fn a_page_changed_on_the_way_is_refused_before_it_is_parsed() {
+        let key = SigningKey::generate().expect("key");
+        let signed = signed_page(&key, "station-b", 4);
+        // A suspension turned into a lift.
+        let mut lifted = signed.clone();
+        lifted.body = lifted
+            .body
+            .replace(r#""kind":"suspend""#, r#""kind":"lift""#);
+        assert_ne!(lifted.body, signed.body);
+        assert_eq!(
+            lifted
+                .verify(&key.public_key(), "station-b", 4, NONCE)
+                .map_err(|e| e.code()),
+            Err("bad_feed_signature")
+        );
+        // Not even JSON any more: still the signature error, the parser never ran.
+        let mut junk = signed.clone();
+        junk.body.push('}');
+        assert_eq!(
+            junk.verify(&key.public_key(), "station-b", 4, NONCE)
+                .map_err(|e| e.code()),
+            Err("bad_feed_signature")
+        );
+        // Re-signed by another key.
+        let other = SigningKey::generate().expect("key");
+        let forged = signed_page(&other, "station-b", 4);
+        assert_eq!(
+            forged
+                .verify(&key.public_key(), "station-b", 4, NONCE)
+                .map_err(|e| e.code()),
+            Err("bad_feed_signature")
+        );
+        let mut forged_id = forged;
+        forged_id.key_id = signed.key_id.clone();
+        assert_eq!(
+            forged_id
+                .verify(&key.public_key(), "station-b", 4, NONCE)
+                .map_err(|e| e.code()),
+            Err("bad_feed_signature")
+        );
+        // A revocation-list signature by the same key over the same text is not a
+        // feed page signature.
+        let as_list = crate::revocation::SignedRevocationList {
+            body: signed.body.clone(),
+            key_id: signed.key_id.clone(),
+            signature: signed.signature.clone(),
+        };
+        assert!(as_list.verify(&key.public_key()).is_err());
+    }
+
+    #[test]
+    fn a_replayed_or_misdirected_page_is_refused() {
+        let key = SigningKey::generate().expect("key");
+        let old = signed_page(&key, "station-b", 4);
+        assert_eq!(
+            old.verify(&key.public_key(), "station-b", 9, NONCE),
+            Err(ProtocolError::FeedReplayed { asked: 9, page: 4 })
+        );
+        assert_eq!(
+            old.verify(&key.public_key(), "station-b", 9, NONCE)
+                .map_err(|e| e.code()),
+            Err("feed_page_replayed")
+        );
+        assert_eq!(
+            old.verify(&key.public_key(), "station-c", 4, NONCE)
+                .map_err(|e| e.code()),
+            Err("feed_wrong_station")
+        );
+    }
+
+    #[test]
+    fn items_at_or_before_after_are_refused() {
+        let page = FeedPage::new(
+            "s",
+            5,
+            vec![FeedItem {
+                cursor: 5,
+                created_at: "t".into(),
+                body: order(),
+            }],
+            6,
+            false,
+        );
+        let bytes = serde_json::to_vec(&page).expect("encode");
+        assert!(FeedPage::decode(&bytes).is_err());
+        let back = FeedPage::new("s", 5, vec![], 4, false);
+        let bytes = serde_json::to_vec(&back).expect("encode");
+        assert!(FeedPage::decode(&bytes).is_err());
+    }
+
     proptest! {
+        #[test]
+        fn any_change_to_a_signed_page_is_refused(pos in 0usize..600, byte in any::<u8>()) {
+            let key = SigningKey::generate().expect("key");
+            let signed = signed_page(&key, "station-b", 4);
+            let mut body = signed.body.clone().into_bytes();
+            let i = pos % body.len();
+            prop_assume!(body[i] != byte);
+            body[i] = byte;
+            let tampered = SignedFeedPage { body: String::from_utf8_lossy(&body).into_owned(), ..signed };
+            prop_assert!(tampered.verify(&key.public_key(), "station-b", 4, NONCE).is_err());
+        }
+
+        #[test]
+        fn signed_page_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(s) = SignedFeedPage::decode(&bytes) {
+                let key = SigningKey::generate().expect("key");
+                prop_assert!(s.verify(&key.public_key(), "s", 0, NONCE).is_err());
+            }
+        }
+
         #[test]
         fn feed_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = FeedPage::decode(&bytes);
@@ -235,7 +496,7 @@ mod tests {
         #[test]
         fn decoded_pages_have_increasing_cursors(cursors in proptest::collection::vec(0u64..20, 0..5), next in 0u64..25) {
             let items = cursors.iter().map(|c| FeedItem { cursor: *c, created_at: "t".into(), body: order() }).collect();
-            let bytes = serde_json::to_vec(&FeedPage::new(items, next, false)).expect("encode");
+            let bytes = serde_json::to_vec(&FeedPage::new("s", 0, items, next, false)).expect("encode");
             if let Ok(p) = FeedPage::decode(&bytes) {
                 for w in p.items.windows(2) { prop_assert!(w[0].cursor < w[1].cursor); }
                 prop_assert!(p.items.iter().all(|i| i.cursor <= p.next_cursor && i.cursor > 0));

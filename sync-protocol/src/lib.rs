@@ -9,6 +9,8 @@
 //! - [`index`]: a compact in-memory lookup over a revocation list.
 //! - [`signing`]: per-request station signatures (ECDSA P-256 over method, path,
 //!   timestamp, nonce and body hash).
+//! - [`trust`]: the trust list (province roots, revoked document signers) signed by
+//!   a province root, offline: the registry carries it but cannot make one.
 //! - [`state`]: a certificate's lifecycle state, and what each status change makes of it.
 //! - [`error`]: the error body every refusal carries, and this crate's error type.
 //! - `client` (feature `client`): the station's HTTP client for a registry — the one
@@ -16,6 +18,7 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+mod envelope;
 pub mod error;
 pub mod events;
 pub mod feed;
@@ -23,6 +26,7 @@ pub mod index;
 pub mod revocation;
 pub mod signing;
 pub mod state;
+pub mod trust;
 
 pub use card_profile::pki::{PublicKey, SigningKey};
 pub use error::{ErrorBody, ProtocolError};

@@ -10,9 +10,10 @@
 //! change that adds entries makes a new list number; an entry records the number
 //! it was added in, so a delta since N is "every entry with `added_in` > N".
 
+use crate::envelope::{self, Fault};
 use crate::events::{check_number, normalize_serial, MAX_TEXT_LEN};
 use crate::{check_version, ProtocolError, PublicKey, SigningKey, PROTOCOL_VERSION};
-use card_profile::pki::{key_id, verify_signature};
+use card_profile::pki::key_id;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,12 @@ pub struct RevocationList {
     /// When the registry signed it (RFC 3339, UTC): a verifier's "as of" date.
     pub issued_at: String,
     pub entries: Vec<RevocationEntry>,
+    /// The `x-ecard-nonce` of the station request this answer was signed for (the
+    /// registry signs each answer): a station takes a list only as the answer to its
+    /// own request, so a recorded answer cannot be played back to hold it at an old
+    /// list. Absent in a list signed for no request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 /// What travels: the list as JSON text plus the registry's signature over it.
@@ -123,6 +130,7 @@ impl RevocationList {
             base: None,
             issued_at: issued_at.into(),
             entries,
+            nonce: None,
         }
     }
 
@@ -139,6 +147,7 @@ impl RevocationList {
             base: Some(base),
             issued_at: issued_at.into(),
             entries,
+            nonce: None,
         }
     }
 
@@ -177,22 +186,35 @@ impl RevocationList {
     /// Signs the list with the registry key.
     pub fn sign(&self, key: &SigningKey) -> Result<SignedRevocationList, ProtocolError> {
         let body = serde_json::to_string(self)?;
-        let signature = key
-            .sign(&signed_bytes(body.as_bytes()))
-            .map_err(|_| ProtocolError::Signing)?;
+        let (key_id, signature) = envelope::sign(LIST_SIGNING_CONTEXT, &body, key)?;
         Ok(SignedRevocationList {
             body,
-            key_id: hex::encode(key_id(&key.public_key())),
-            signature: hex::encode(signature),
+            key_id,
+            signature,
         })
     }
-}
 
-fn signed_bytes(body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(LIST_SIGNING_CONTEXT.len() + body.len());
-    m.extend_from_slice(LIST_SIGNING_CONTEXT);
-    m.extend_from_slice(body);
-    m
+    /// SYNC.md's rules for a station holding list `held` (None: no list yet): a list
+    /// is taken only when its number is at least the held one (an older list would
+    /// forget revocations), and a delta only when its base is exactly the held
+    /// number (else entries in between would be missed).
+    pub fn check_succeeds(&self, held: Option<u64>) -> Result<(), ProtocolError> {
+        let have = held.unwrap_or(0);
+        if held.is_some() && self.number < have {
+            return Err(ProtocolError::ListOlder {
+                number: self.number,
+                held: have,
+            });
+        }
+        match (self.kind, self.base) {
+            (ListKind::Full, _) => Ok(()),
+            (ListKind::Delta, Some(base)) if held == Some(base) => Ok(()),
+            (ListKind::Delta, base) => Err(ProtocolError::DeltaBase {
+                base: base.unwrap_or(0),
+                have,
+            }),
+        }
+    }
 }
 
 impl SignedRevocationList {
@@ -204,17 +226,17 @@ impl SignedRevocationList {
     /// Checks the signature with the registry's pinned public key, then parses the
     /// list. Fails closed: any doubt is an error, and no entry is returned.
     pub fn verify(&self, registry_key: &PublicKey) -> Result<RevocationList, ProtocolError> {
-        let expected = hex::encode(key_id(registry_key));
-        if !self.key_id.eq_ignore_ascii_case(&expected) {
-            return Err(ProtocolError::WrongKey {
-                expected,
-                found: self.key_id.chars().take(32).collect(),
-            });
-        }
-        let sig = hex::decode(&self.signature).map_err(|_| ProtocolError::BadSignature)?;
-        if !verify_signature(registry_key, &signed_bytes(self.body.as_bytes()), &sig) {
-            return Err(ProtocolError::BadSignature);
-        }
+        envelope::verify(
+            LIST_SIGNING_CONTEXT,
+            &self.body,
+            &self.key_id,
+            &self.signature,
+            registry_key,
+        )
+        .map_err(|f| match f {
+            Fault::WrongKey { expected, found } => ProtocolError::WrongKey { expected, found },
+            Fault::BadSignature => ProtocolError::BadSignature,
+        })?;
         RevocationList::decode_verified_body(self.body.as_bytes())
     }
 }
@@ -300,7 +322,54 @@ mod tests {
             .is_ok());
     }
 
+    #[test]
+    fn a_list_older_than_the_held_one_is_refused() {
+        let full = |n| RevocationList::full(n, "t", vec![]);
+        assert_eq!(full(5).check_succeeds(None), Ok(()));
+        assert_eq!(full(5).check_succeeds(Some(5)), Ok(()));
+        assert_eq!(full(6).check_succeeds(Some(5)), Ok(()));
+        assert_eq!(
+            full(4).check_succeeds(Some(5)),
+            Err(ProtocolError::ListOlder { number: 4, held: 5 })
+        );
+        assert_eq!(
+            full(0).check_succeeds(Some(1)).map_err(|e| e.code()),
+            Err("revocation_list_older")
+        );
+    }
+
+    #[test]
+    fn a_delta_applies_only_to_its_base() {
+        let delta = |base, n| RevocationList::delta(base, n, "t", vec![]);
+        assert_eq!(delta(5, 7).check_succeeds(Some(5)), Ok(()));
+        assert_eq!(delta(5, 5).check_succeeds(Some(5)), Ok(()));
+        assert_eq!(
+            delta(4, 7).check_succeeds(Some(5)),
+            Err(ProtocolError::DeltaBase { base: 4, have: 5 })
+        );
+        assert_eq!(
+            delta(6, 7).check_succeeds(Some(5)),
+            Err(ProtocolError::DeltaBase { base: 6, have: 5 })
+        );
+        // No list held: only a full list will do.
+        assert_eq!(
+            delta(0, 3).check_succeeds(None),
+            Err(ProtocolError::DeltaBase { base: 0, have: 0 })
+        );
+        // A delta from an older base than held is older news.
+        assert!(delta(3, 4).check_succeeds(Some(5)).is_err());
+    }
+
     proptest! {
+        #[test]
+        fn accepted_lists_never_go_backwards(held in proptest::option::of(0u64..20), base in 0u64..20, n in 0u64..25, full in any::<bool>()) {
+            let list = if full { RevocationList::full(n, "t", vec![]) } else { RevocationList::delta(base, n.max(base), "t", vec![]) };
+            if list.check_succeeds(held).is_ok() {
+                prop_assert!(list.number >= held.unwrap_or(0));
+                if !full { prop_assert_eq!(Some(base), held); }
+            }
+        }
+
         #[test]
         fn envelope_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = SignedRevocationList::decode(&bytes);

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use ecardd::keyring;
 use ecardd::keystore::KdfParams;
 use ecardd::store::Store;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub enum KeysCmd {
@@ -55,6 +55,22 @@ pub enum RootCmd {
         #[arg(long)]
         passphrase_file: PathBuf,
     },
+    /// On the province's offline machine: sign a trust list (JSON `{"anchors": […],
+    /// "revoked_signers": […]}`) with the root, numbered above the stations' current
+    /// list; the registry admin publishes the output (`ecard-registry trust-list publish`).
+    SignTrustList {
+        /// The sealed root key file (`keys root init`).
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        passphrase_file: PathBuf,
+        #[arg(long)]
+        list: PathBuf,
+        #[arg(long)]
+        number: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
@@ -67,6 +83,16 @@ pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
                     passphrase_file,
                 },
         } => root_init(out, &name, passphrase_file),
+        KeysCmd::Root {
+            command:
+                RootCmd::SignTrustList {
+                    root,
+                    passphrase_file,
+                    list,
+                    number,
+                    out,
+                },
+        } => sign_trust_list(&root, &passphrase_file, &list, number, &out),
         KeysCmd::Init {
             db,
             bureau,
@@ -146,6 +172,33 @@ fn root_init(out: PathBuf, name: &str, passphrase_file: PathBuf) -> Result<(), F
         "根密钥已写入 {}（加密保存）；公钥标识 {}",
         out.display(),
         hex::encode(file.anchor.key_id)
+    );
+    Ok(())
+}
+
+fn sign_trust_list(
+    root: &Path,
+    passphrase_file: &Path,
+    list: &Path,
+    number: u64,
+    out: &Path,
+) -> Result<(), Failure> {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::new("io", format!("{}: {e}", p.display())))
+    };
+    let bad = |p: &Path, e: serde_json::Error| {
+        Failure::new("invalid_request", format!("{}: {e}", p.display()))
+    };
+    let file: keyring::RootKeyFile =
+        serde_json::from_slice(&read(root)?).map_err(|e| bad(root, e))?;
+    let trust = serde_json::from_slice(&read(list)?).map_err(|e| bad(list, e))?;
+    let signed = keyring::sign_trust_list(&file, &read_secret(passphrase_file)?, trust, number)?;
+    let text =
+        serde_json::to_string_pretty(&signed).map_err(|e| Failure::new("error", e.to_string()))?;
+    std::fs::write(out, text).map_err(|e| Failure::new("io", e.to_string()))?;
+    say!(
+        "第 {number} 号信任列表已由根密钥签名，写入 {}",
+        out.display()
     );
     Ok(())
 }

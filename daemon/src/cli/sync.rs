@@ -4,6 +4,7 @@ use super::clock;
 use super::output::{print, Failure};
 use super::station::{read_secret, runtime, StationArgs};
 use clap::{Args, Subcommand};
+use ecard_sync_protocol::client::RegistryTls;
 use ecardd::ops::{Station, StationConfig};
 use ecardd::store::Store;
 use ecardd::sync::SyncError;
@@ -32,9 +33,18 @@ enum SyncCmd {
         registry: String,
         #[arg(long)]
         station_id: String,
-        /// The registry key id given out of band; enrollment stops if it differs.
+        /// The registry key id given out of band (in the registry's start-up log);
+        /// required: enrollment stops if the registry presents another key.
         #[arg(long)]
         registry_key_id: Option<String>,
+        /// SHA-256 (hex) of the registry's TLS certificate, from its start-up
+        /// output: the only certificate this station will accept from it.
+        #[arg(long)]
+        registry_cert_sha256: Option<String>,
+        /// Plain http:// to a registry on this machine's loopback address (tests);
+        /// refused for any other address.
+        #[arg(long)]
+        insecure_loopback_http: bool,
     },
 }
 
@@ -52,15 +62,21 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         registry,
         station_id,
         registry_key_id,
+        registry_cert_sha256,
+        insecure_loopback_http,
     }) = a.command
     {
+        let tls = registry_tls(registry_cert_sha256, insecure_loopback_http)?;
         return enroll(
             &a.station,
             &store,
             a.json,
-            registry,
-            station_id,
-            registry_key_id,
+            Target {
+                registry,
+                station_id,
+                registry_key_id,
+                tls,
+            },
         );
     }
     if a.status {
@@ -112,19 +128,53 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         format!(
             "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}），注销名单新增 {} 条",
             r.pushed, r.feed_items, r.orders, r.status_changes, r.revocations_added
-        )
+        ) + &if r.trust_lists_refused > 0 {
+            format!(
+                "\n⚠ 拒绝了 {} 份信任列表（非本站信任根签名或不是更新的列表），原信任列表不变，详见审计日志",
+                r.trust_lists_refused
+            )
+        } else {
+            String::new()
+        }
     });
     Ok(())
 }
 
-fn enroll(
-    station: &StationArgs,
-    store: &Arc<Store>,
-    json: bool,
+/// How the station reaches the registry: the pinned certificate, or plain HTTP on
+/// loopback for tests.
+fn registry_tls(pin: Option<String>, insecure_loopback_http: bool) -> Result<RegistryTls, Failure> {
+    match (pin, insecure_loopback_http) {
+        (Some(pin), false) => RegistryTls::from_setting(&pin).ok_or_else(|| {
+            Failure::new(
+                "invalid_request",
+                "--registry-cert-sha256 须为 64 位十六进制（登记中心启动时输出的证书指纹）",
+            )
+        }),
+        (None, true) => Ok(RegistryTls::InsecureLoopbackHttp),
+        _ => Err(Failure::new(
+            "registry_cert_required",
+            "登记本站须提供 --registry-cert-sha256（登记中心证书指纹，见其启动输出）；仅本机测试可改用 --insecure-loopback-http",
+        )),
+    }
+}
+
+/// The registry a station enrols with, as given out of band.
+struct Target {
     registry: String,
     station_id: String,
     registry_key_id: Option<String>,
-) -> Result<(), Failure> {
+    tls: RegistryTls,
+}
+
+fn enroll(station: &StationArgs, store: &Arc<Store>, json: bool, t: Target) -> Result<(), Failure> {
+    // No trust on first use: the key id comes from the registry operator, not from
+    // whoever answers on the network.
+    let expected_key_id = t.registry_key_id.ok_or_else(|| {
+        Failure::new(
+            "registry_key_id_required",
+            "登记本站须提供 --registry-key-id（登记中心管理员线下提供的密钥标识，见登记中心启动日志），未登记",
+        )
+    })?;
     let passphrase = read_secret(station.passphrase_file.as_deref().ok_or_else(|| {
         Failure::new(
             "invalid_request",
@@ -133,37 +183,31 @@ fn enroll(
     })?)?;
     let rt = runtime()?;
     let fetch = ecard_sync_protocol::client::RegistryClient::new(
-        &registry,
-        &station_id,
+        &t.registry,
+        &t.station_id,
         Arc::new(
             card_profile::pki::SigningKey::generate()
                 .map_err(|e| Failure::new("error", e.to_string()))?,
         ),
         clock(),
+        t.tls,
     )
     .map_err(SyncError::from)?;
     let key = rt.block_on(fetch.registry_key()).map_err(SyncError::from)?;
-    if let Some(expected) = registry_key_id {
-        if !expected.eq_ignore_ascii_case(&key.key_id) {
-            return Err(Failure::new(
-                "registry_key_mismatch",
-                format!(
-                    "登记中心密钥标识 {} 与给定的 {expected} 不符，未登记",
-                    key.key_id
-                ),
-            ));
-        }
-    }
     let public = ecardd::sync::enroll(
         store,
-        &registry,
-        &station_id,
-        &key,
+        &ecardd::sync::Enrolment {
+            registry_url: &t.registry,
+            station_id: &t.station_id,
+            registry_key: &key,
+            expected_key_id: &expected_key_id,
+            tls: t.tls,
+        },
         &passphrase,
         ecardd::keystore::KdfParams::default(),
     )?;
     let out = Enrolled {
-        station_id,
+        station_id: t.station_id,
         public_key: public,
         registry_key_id: key.key_id,
     };

@@ -226,15 +226,17 @@ impl Store {
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        self.read(|c| {
-            Ok(
-                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                    r.get(0)
-                })
-                .optional()?,
-            )
-        })
+        self.read(|c| setting_in(c, key))
     }
+}
+
+/// A setting's value, read inside a transaction or read.
+pub fn setting_in(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
 }
 
 /// A write transaction that knows who acts, so audit rows cannot be forgotten.

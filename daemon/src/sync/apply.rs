@@ -2,21 +2,48 @@
 //! status changes made elsewhere, trust-list updates) and revocation lists. Each page
 //! or list is one transaction together with the cursor or list number that covers
 //! it, so a crash in between replays it — and every item applies idempotently.
+//!
+//! Only what arrived verified reaches here (pages and lists signed with the pinned
+//! registry key, checked by the client), and each is checked again, inside its
+//! transaction, against what the store holds: a page must answer the stored cursor,
+//! a revocation list must not go back in number, a trust list must be signed by a
+//! root the station already trusts and be newer than its own.
 
 use super::SyncError;
 use crate::keyring;
 use crate::ops::{Station, REVOCATION_LIST_DATE};
 use crate::store::{self, CardState, CardStateOf, CertificateState, Tx};
 use base64::Engine;
+use card_profile::pki::TrustList;
+use ecard_sync_protocol::client::ClientError;
 use ecard_sync_protocol::events::StatusKind;
 use ecard_sync_protocol::feed::{FeedBody, FeedPage, IssuanceOrder, StatusChangeNotice};
 use ecard_sync_protocol::revocation::{EntryKind, RevocationList};
+use ecard_sync_protocol::trust::SignedTrustList;
+use ecard_sync_protocol::ProtocolError;
+use rusqlite::OptionalExtension;
 use serde_json::json;
 
 #[derive(Debug, Default)]
 pub struct Applied {
     pub orders: usize,
     pub status_changes: usize,
+    /// Trust-list updates not applied (not signed by a held root, or not newer).
+    pub trust_lists_refused: usize,
+}
+
+fn refused(e: ProtocolError) -> SyncError {
+    SyncError::Client(ClientError::Protocol(e))
+}
+
+fn held_feed_cursor(tx: &Tx<'_>) -> store::Result<u64> {
+    let c: Option<i64> = tx
+        .conn()
+        .query_row("SELECT feed_cursor FROM sync_state WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(c.unwrap_or(0).max(0) as u64)
 }
 
 pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncError> {
@@ -29,7 +56,14 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
     })?;
     let mut applied = Applied::default();
     let mut new_trust = None;
-    station.store.write("sync", |tx| {
+    let today = station.store.clock().today();
+    let held = station.store.write("sync", |tx| {
+        // The page must answer the cursor this transaction holds: a page replayed
+        // from an earlier request (or raced by another sync process) changes nothing.
+        let held = held_feed_cursor(tx)?;
+        if page.after != held {
+            return Ok(Some(held));
+        }
         for item in &page.items {
             match &item.body {
                 FeedBody::IssuanceOrder(order) => {
@@ -60,25 +94,94 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                         applied.status_changes += 1;
                     }
                 }
-                FeedBody::TrustListUpdate(t) => {
-                    tx.conn().execute("DELETE FROM trust_anchors", [])?;
-                    for anchor in &t.trust_list.anchors {
-                        keyring::add_anchor(tx, anchor)?;
-                    }
-                    new_trust = Some(t.trust_list.clone());
-                }
+                FeedBody::TrustListUpdate(t) => match trust_list_update(tx, &t.signed, today)? {
+                    Some(list) => new_trust = Some(list),
+                    None => applied.trust_lists_refused += 1,
+                },
             }
         }
         tx.conn().execute(
             "UPDATE sync_state SET feed_cursor = MAX(feed_cursor, ?1) WHERE id = 1",
             [page.next_cursor as i64],
         )?;
-        Ok(())
+        Ok(None)
     })?;
+    if let Some(held) = held {
+        return Err(refused(ProtocolError::FeedReplayed {
+            asked: held,
+            page: page.after,
+        }));
+    }
     if let Some(trust) = new_trust {
         station.set_trust_list(trust);
     }
     Ok(applied)
+}
+
+/// A new trust list from the feed, applied only when a root the station already
+/// trusts signed it (offline: the registry holds no root key) and it is newer than
+/// the one held; anything else is recorded as refused and the old anchors stay.
+/// The item is not a reason to stop the feed: the rest of the page still applies.
+fn trust_list_update(
+    tx: &mut Tx<'_>,
+    signed: &SignedTrustList,
+    today: chrono::NaiveDate,
+) -> store::Result<Option<TrustList>> {
+    let held = keyring::trust_list_in(tx.conn())?;
+    let held_number: u64 = tx
+        .conn()
+        .query_row(
+            "SELECT value FROM settings WHERE key = ?1",
+            [keyring::TRUST_LIST_NUMBER],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let checked = signed
+        .verify(&held.anchors, today)
+        .and_then(|(list, root)| {
+            if list.number > held_number {
+                Ok((list, root))
+            } else {
+                Err(ProtocolError::TrustListOlder {
+                    number: list.number,
+                    held: held_number,
+                })
+            }
+        });
+    let (list, root) = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            tracing::warn!(error = %e, "trust list from the registry refused");
+            let key_id: String = signed.key_id.chars().take(32).collect();
+            tx.audit(
+                "trust.list_refused",
+                &key_id,
+                json!({ "code": e.code(), "detail": e.to_string() }),
+            )?;
+            return Ok(None);
+        }
+    };
+    tx.conn().execute("DELETE FROM trust_anchors", [])?;
+    for anchor in &list.trust_list.anchors {
+        keyring::add_anchor(tx, anchor)?;
+    }
+    tx.set_setting(keyring::TRUST_LIST_NUMBER, &list.number.to_string())?;
+    tx.set_setting(
+        keyring::REVOKED_SIGNERS,
+        &serde_json::to_string(&list.trust_list.revoked_signers)?,
+    )?;
+    tx.audit(
+        "trust.list_applied",
+        &list.number.to_string(),
+        json!({
+            "signed_by": root.name,
+            "anchors": list.trust_list.anchors.len(),
+            "revoked_signers": list.trust_list.revoked_signers.len(),
+        }),
+    )?;
+    Ok(Some(list.trust_list))
 }
 
 /// An approved certificate to write here; known numbers are left alone.
@@ -180,7 +283,20 @@ pub fn revocation_list(station: &Station, list: &RevocationList) -> Result<usize
             list.issued_at
         )));
     }
-    Ok(station.store.write("sync", |tx| {
+    let outcome = station.store.write("sync", |tx| {
+        // SYNC.md: never back to an older list, and a delta only onto its base.
+        let held: Option<i64> = tx
+            .conn()
+            .query_row(
+                "SELECT revocation_number FROM sync_state WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        if let Err(e) = list.check_succeeds(held.map(|n| n.max(0) as u64)) {
+            return Ok(Err(e));
+        }
         let before: i64 = tx
             .conn()
             .query_row("SELECT COUNT(*) FROM revocations", [], |r| r.get(0))?;
@@ -204,6 +320,7 @@ pub fn revocation_list(station: &Station, list: &RevocationList) -> Result<usize
             &list.number.to_string(),
             json!({ "kind": list.kind, "entries": list.entries.len(), "added": after - before }),
         )?;
-        Ok((after - before) as usize)
-    })?)
+        Ok(Ok((after - before) as usize))
+    })?;
+    outcome.map_err(refused)
 }

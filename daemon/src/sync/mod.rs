@@ -11,7 +11,7 @@
 mod apply;
 mod state;
 
-pub use state::{enroll, open, status, SyncStatus};
+pub use state::{enroll, open, status, Enrolment, SyncStatus};
 
 use crate::ops::{OpError, Station};
 use crate::store::{self, StoreError};
@@ -37,6 +37,10 @@ pub enum SyncError {
     Op(#[from] OpError),
     #[error("stored sync state is malformed: {0}")]
     Malformed(String),
+    #[error("registry key id {found} is not the expected {expected:?}")]
+    RegistryKeyMismatch { expected: String, found: String },
+    #[error("the registry's transport (certificate pin) is not set: enrol again")]
+    TransportNotPinned,
 }
 
 impl SyncError {
@@ -48,11 +52,18 @@ impl SyncError {
     pub fn code(&self) -> &'static str {
         match self {
             SyncError::NotEnrolled => "sync_not_enrolled",
+            // An answer that failed its signature or SYNC.md's rules: the precise code
+            // (bad_feed_signature, feed_page_replayed, revocation_list_older…).
+            SyncError::Client(ClientError::Protocol(p)) => p.code(),
+            SyncError::Client(ClientError::CertificateMismatch) => "registry_certificate_mismatch",
+            SyncError::Client(ClientError::InsecureTransport(_)) => "registry_insecure_transport",
             SyncError::Client(e) if e.is_retryable() => "registry_unreachable",
             SyncError::Client(_) => "registry_refused",
             SyncError::Store(_) => "store_error",
             SyncError::Op(e) => e.code(),
             SyncError::Malformed(_) => "sync_state_malformed",
+            SyncError::RegistryKeyMismatch { .. } => "registry_key_mismatch",
+            SyncError::TransportNotPinned => "registry_transport_not_pinned",
         }
     }
 
@@ -62,6 +73,12 @@ impl SyncError {
             SyncError::Client(ClientError::Refused { message, .. }) => {
                 format!("登记中心拒绝：{message}")
             }
+            SyncError::Client(ClientError::CertificateMismatch) => {
+                "登记中心出示的证书与登记时固定的证书不符，已拒绝连接（可能有人冒充登记中心；如登记中心更换了证书，请重新登记）".into()
+            }
+            SyncError::Client(ClientError::InsecureTransport(url)) => format!(
+                "拒绝以明文连接 {url}：须使用 https 并固定登记中心证书（--registry-cert-sha256）；明文 http 仅限本机回环地址且须显式指定 --insecure-loopback-http"
+            ),
             SyncError::Client(e) if e.is_retryable() => {
                 "无法连接登记中心，本站继续离线工作，稍后自动重试".into()
             }
@@ -69,6 +86,12 @@ impl SyncError {
             SyncError::Store(_) => "数据库错误，本轮同步未生效".into(),
             SyncError::Op(e) => e.message_zh(),
             SyncError::Malformed(_) => "同步设置已损坏".into(),
+            SyncError::RegistryKeyMismatch { expected, found } => {
+                format!("登记中心密钥标识 {found} 与给定的 {expected} 不符，未登记")
+            }
+            SyncError::TransportNotPinned => {
+                "登记中心的连接方式（证书固定）未设置，请重新登记（ecardd sync enroll … --registry-cert-sha256 …）".into()
+            }
         }
     }
 }
@@ -85,6 +108,8 @@ pub struct RoundReport {
     /// Events the registry acknowledged but refused (not this station's to do):
     /// each is in the audit log as `sync.refused` with its code and message.
     pub refused: usize,
+    /// Trust-list updates from the feed that were not applied (see the audit log).
+    pub trust_lists_refused: usize,
 }
 
 /// One round: push everything unsent, pull the whole feed, refresh the revocation list.
@@ -96,7 +121,7 @@ pub async fn round(
     let mut report = RoundReport::default();
     let result = async {
         push(station, client, &mut report).await?;
-        pull_feed(station, client, &mut report).await?;
+        pull_feed(station, client, registry_key, &mut report).await?;
         refresh_revocations(station, client, registry_key, &mut report).await?;
         Ok::<_, SyncError>(())
     }
@@ -175,15 +200,19 @@ fn unsent(conn: &rusqlite::Connection, limit: usize) -> store::Result<Vec<Statio
 async fn pull_feed(
     station: &Station,
     client: &RegistryClient,
+    registry_key: &[u8; 65],
     report: &mut RoundReport,
 ) -> Result<(), SyncError> {
     loop {
         let cursor = state::feed_cursor(&station.store)?;
-        let page = client.feed(cursor, FEED_PAGE).await?;
+        // Verified with the pinned key and bound to (this station, this cursor)
+        // before any item is parsed.
+        let page = client.feed(cursor, FEED_PAGE, registry_key).await?;
         let counts = apply::feed_page(station, &page)?;
         report.feed_items += page.items.len();
         report.orders += counts.orders;
         report.status_changes += counts.status_changes;
+        report.trust_lists_refused += counts.trust_lists_refused;
         if !page.has_more || page.next_cursor <= cursor {
             return Ok(());
         }

@@ -7,7 +7,7 @@ use crate::keystore::{self, KdfParams, SealedKey};
 use crate::store::{self, Store};
 use card_profile::pki::SigningKey;
 use ecard_domain::deadlines;
-use ecard_sync_protocol::client::RegistryClient;
+use ecard_sync_protocol::client::{RegistryClient, RegistryTls};
 use ecard_sync_protocol::revocation::RegistryKey;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -15,21 +15,52 @@ use std::sync::Arc;
 
 /// Name the station's request-signing key is sealed under.
 pub const STATION_KEY: &str = "station-sync-key";
+/// Setting: how the registry is reached (`RegistryTls::to_setting`: the pinned
+/// certificate's SHA-256, or plain HTTP to loopback), fixed at enrolment.
+pub const REGISTRY_TLS: &str = "sync.registry_tls";
+
+/// What a station is enrolled with: the registry's address and transport, the
+/// station's id, the key the registry presented and the key id given out of band.
+pub struct Enrolment<'a> {
+    pub registry_url: &'a str,
+    pub station_id: &'a str,
+    /// As fetched from `GET /sync/v1/registry-key`.
+    pub registry_key: &'a RegistryKey,
+    /// The registry key id the registry operator gave out of band: the key fetched
+    /// over the network is pinned only when it matches (no trust-on-first-use —
+    /// whoever answered the first request would otherwise sign every feed page and
+    /// revocation list this station believes).
+    pub expected_key_id: &'a str,
+    /// The registry certificate's pin, or plain HTTP on loopback.
+    pub tls: RegistryTls,
+}
 
 /// Enrolls this station: generates its request key (sealed under the passphrase),
-/// pins the registry's list key, and returns the public key (hex) for the registry
-/// administrator (`ecard-registry station add --public-key …`).
+/// pins the registry's key and certificate, and returns the public key (hex) for
+/// the registry administrator (`ecard-registry station add --public-key …`).
 pub fn enroll(
     store: &Store,
-    registry_url: &str,
-    station_id: &str,
-    registry_key: &RegistryKey,
+    enrolment: &Enrolment<'_>,
     passphrase: &str,
     kdf: KdfParams,
 ) -> Result<String, SyncError> {
+    let Enrolment {
+        registry_url,
+        station_id,
+        registry_key,
+        expected_key_id,
+        tls,
+    } = *enrolment;
     registry_key
         .public_key()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let expected = expected_key_id.trim();
+    if expected.is_empty() || !expected.eq_ignore_ascii_case(&registry_key.key_id) {
+        return Err(SyncError::RegistryKeyMismatch {
+            expected: expected.chars().take(32).collect(),
+            found: registry_key.key_id.clone(),
+        });
+    }
     let key = SigningKey::generate().map_err(|e| SyncError::Malformed(e.to_string()))?;
     let sealed = keystore::seal_with(STATION_KEY, key.pkcs8(), passphrase, kdf)
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
@@ -45,10 +76,11 @@ pub fn enroll(
                station_key_sealed = excluded.station_key_sealed, registry_key = excluded.registry_key",
             rusqlite::params![registry_url, station_id, sealed_json, registry_json],
         )?;
+        tx.set_setting(REGISTRY_TLS, &tls.to_setting())?;
         tx.audit(
             "sync.enrolled",
             station_id,
-            serde_json::json!({ "registry": registry_url, "registry_key_id": registry_key.key_id }),
+            serde_json::json!({ "registry": registry_url, "registry_key_id": registry_key.key_id, "transport": tls.to_setting() }),
         )?;
         Ok(())
     })?;
@@ -96,7 +128,13 @@ pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]
     let registry_key = registry
         .public_key()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
-    let client = RegistryClient::new(&r.url, &r.station_id, Arc::new(key), store.clock())?;
+    // Enrolled before the transport was pinned: enrol again rather than guess.
+    let tls = store
+        .setting(REGISTRY_TLS)?
+        .as_deref()
+        .and_then(RegistryTls::from_setting)
+        .ok_or(SyncError::TransportNotPinned)?;
+    let client = RegistryClient::new(&r.url, &r.station_id, Arc::new(key), store.clock(), tls)?;
     Ok((client, registry_key))
 }
 
@@ -160,6 +198,9 @@ pub struct SyncStatus {
     pub revocation_list_number: Option<u64>,
     pub revocation_list_date: Option<String>,
     pub revocation_list_age_days: Option<i64>,
+    /// Number of the root-signed trust list applied last from the feed (None: the
+    /// anchors installed at `keys init` only).
+    pub trust_list_number: Option<u64>,
     /// Day the oldest record still waiting for the registry was made.
     pub oldest_unsent_on: Option<String>,
     /// Its age in working days (Monday–Friday; `ecard_domain::deadlines`).
@@ -232,6 +273,9 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
         revocation_list_number: number.map(|n| n as u64),
         revocation_list_date: list_date,
         revocation_list_age_days: age,
+        trust_list_number: store
+            .setting(crate::keyring::TRUST_LIST_NUMBER)?
+            .and_then(|v| v.parse().ok()),
         oldest_unsent_on: oldest_on.map(|d| d.to_string()),
         oldest_unsent_working_days: oldest_age,
         deadline_working_days: deadlines::RECORDS_WORKING_DAYS,

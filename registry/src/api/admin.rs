@@ -11,9 +11,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use card_profile::pki::TrustList;
 use ecard_sync_protocol::events::{check_number, StatusChanged};
 use ecard_sync_protocol::signing::is_valid_station_id;
+use ecard_sync_protocol::trust::SignedTrustList;
 use serde::{Deserialize, Serialize};
 
 pub fn routes() -> Router<AppState> {
@@ -202,10 +202,11 @@ struct Cursor {
 async fn set_trust_list(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Json(list): Json<TrustList>,
+    Json(signed): Json<SignedTrustList>,
 ) -> Result<Json<Cursor>, ApiError> {
     require_admin(&state, &headers)?;
-    let cursor = state.db(move |s| s.set_trust_list(&list)).await?;
+    let today = state.storage.clock().today();
+    let cursor = state.db(move |s| s.set_trust_list(&signed, today)).await?;
     Ok(Json(Cursor { cursor }))
 }
 

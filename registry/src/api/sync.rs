@@ -1,5 +1,6 @@
 //! Station routes (`/sync/v1`). Every request but the key lookup is signed by the
-//! station (sync_protocol::signing); authentication refuses unknown stations, bad
+//! station (sync_protocol::signing), and every answer a station acts on (feed
+//! pages, revocation lists) is signed with the registry key; authentication refuses unknown stations, bad
 //! signatures, stale timestamps and reused nonces before anything is read or changed.
 
 use super::{ApiError, AppState};
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ecard_sync_protocol::events::{EventAck, EventBatch};
-use ecard_sync_protocol::feed::{FeedPage, DEFAULT_FEED_LIMIT, MAX_FEED_LIMIT};
+use ecard_sync_protocol::feed::{SignedFeedPage, DEFAULT_FEED_LIMIT, MAX_FEED_LIMIT};
 use ecard_sync_protocol::revocation::{RegistryKey, SignedRevocationList};
 use ecard_sync_protocol::signing::{verify_request, AuthError, RequestAuth};
 use ecard_sync_protocol::{paths, ProtocolError};
@@ -32,6 +33,19 @@ async fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Station, ApiError> {
+    Ok(authenticate_request(state, method, uri, headers, body)
+        .await?
+        .0)
+}
+
+/// [`authenticate`], also returning the request's nonce (a feed page echoes it).
+async fn authenticate_request(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Station, String), ApiError> {
     let auth = RequestAuth::from_headers(|n| headers.get(n).and_then(|v| v.to_str().ok()))?;
     let id = auth.station_id.clone();
     let station = state
@@ -45,10 +59,11 @@ async fn authenticate(
     verify_request(&auth, &public_key, method.as_str(), path, body, now)?;
     // Only a request with a valid signature may use up a nonce.
     let (sid, nonce, ts) = (station.id.clone(), auth.nonce.clone(), auth.timestamp);
+    let remembered = nonce.clone();
     state
-        .db(move |s| s.remember_nonce(&sid, &nonce, ts, now))
+        .db(move |s| s.remember_nonce(&sid, &remembered, ts, now))
         .await?;
-    Ok(station)
+    Ok((station, nonce))
 }
 
 async fn push_events(
@@ -95,17 +110,25 @@ async fn feed(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<FeedPage>, ApiError> {
-    let station = authenticate(&state, &method, &uri, &headers, b"").await?;
+) -> Result<Json<SignedFeedPage>, ApiError> {
+    let (station, nonce) = authenticate_request(&state, &method, &uri, &headers, b"").await?;
     let Query(q) = query.map_err(ApiError::bad_request)?;
     let limit = q
         .limit
         .unwrap_or(DEFAULT_FEED_LIMIT)
         .clamp(1, MAX_FEED_LIMIT);
-    let page = state
+    let mut page = state
         .db(move |s| s.feed_page(&station, q.after, limit))
         .await?;
-    Ok(Json(page))
+    page.nonce = nonce;
+    // Signed with the registry key: a station verifies the page before parsing its
+    // items, so nothing on the network path can add, drop or change one.
+    let key = state.key.clone();
+    let signed = tokio::task::spawn_blocking(move || page.sign(&key))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e: ProtocolError| ApiError::internal(e))?;
+    Ok(Json(signed))
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,12 +143,14 @@ async fn revocations(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<SignedRevocationList>, ApiError> {
-    authenticate(&state, &method, &uri, &headers, b"").await?;
+    let (_, nonce) = authenticate_request(&state, &method, &uri, &headers, b"").await?;
     let Query(q) = query.map_err(ApiError::bad_request)?;
-    let list = match q.since {
+    let mut list = match q.since {
         Some(n) => state.db(move |s| s.revocation_list_delta(n)).await?,
         None => state.db(|s| s.revocation_list_full()).await?,
     };
+    // Signed for this request only (see RevocationList::nonce).
+    list.nonce = Some(nonce);
     let key = state.key.clone();
     let signed = tokio::task::spawn_blocking(move || list.sign(&key))
         .await

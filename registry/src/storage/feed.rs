@@ -75,7 +75,13 @@ impl Storage {
                     })?;
                 (top.max(0) as u64).max(after)
             };
-            Ok(FeedPage::new(items, next_cursor, has_more))
+            Ok(FeedPage::new(
+                &station.id,
+                after,
+                items,
+                next_cursor,
+                has_more,
+            ))
         })
     }
 }

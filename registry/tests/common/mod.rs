@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use card_profile::pki::SigningKey;
-use ecard_sync_protocol::client::RegistryClient;
+use ecard_sync_protocol::client::{http_client, RegistryClient, RegistryTls};
 use ecard_sync_protocol::events::{EventBody, StationEvent};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -30,6 +30,8 @@ pub struct Registry {
     pub url: String,
     pub dir: tempfile::TempDir,
     pub admin_token: String,
+    /// The registry certificate's pin, read from its start-up output.
+    pub tls: RegistryTls,
 }
 
 impl Registry {
@@ -44,6 +46,7 @@ impl Registry {
             url: String::new(),
             dir,
             admin_token: String::new(),
+            tls: RegistryTls::InsecureLoopbackHttp,
         };
         r.spawn();
         r.admin_token = std::fs::read_to_string(r.dir.path().join("admin.token"))
@@ -69,15 +72,25 @@ impl Registry {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
+        // TLS: the certificate pin comes first (what an operator hands to stations),
+        // then the address.
+        let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        out.read_line(&mut line).unwrap();
+        let pin = line
+            .trim()
+            .strip_prefix("ecard-registry tls certificate sha256: ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        self.tls = RegistryTls::from_setting(&pin).unwrap();
+        line.clear();
+        out.read_line(&mut line).unwrap();
         let url = line
             .trim()
             .strip_prefix("ecard-registry listening: ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
             .to_owned();
+        assert!(url.starts_with("https://"), "{url}");
         self.url = url;
         self.child = Some(child);
     }
@@ -116,7 +129,7 @@ impl Registry {
             String::from_utf8_lossy(&out.stderr)
         );
         (
-            RegistryClient::new(&self.url, id, key.clone(), clock()).unwrap(),
+            RegistryClient::new(&self.url, id, key.clone(), clock(), self.tls).unwrap(),
             key,
         )
     }
@@ -128,7 +141,7 @@ impl Registry {
     }
 
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
-        call(&self.url, &self.admin_token, method, path, body).await
+        call(self, &self.admin_token, method, path, body).await
     }
 
     pub async fn last_applied(&self, station: &str) -> u64 {
@@ -153,14 +166,15 @@ impl Drop for Registry {
 
 /// One JSON call with a bearer token; returns (status, body).
 pub async fn call(
-    base: &str,
+    reg: &Registry,
     token: &str,
     method: reqwest::Method,
     path: &str,
     body: Value,
 ) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method, format!("{base}{path}"))
+    let mut req = http_client(&reg.url, reg.tls)
+        .unwrap()
+        .request(method, format!("{}{path}", reg.url))
         .bearer_auth(token);
     if !body.is_null() {
         req = req.json(&body);
@@ -214,4 +228,15 @@ pub fn events(from: u64, to: u64, station: &str) -> Vec<StationEvent> {
 
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// One feed page, verified with the registry key fetched from the registry itself
+/// (as a station pins it at enrolment).
+pub async fn feed_of(
+    client: &RegistryClient,
+    after: u64,
+    limit: u32,
+) -> Result<ecard_sync_protocol::feed::FeedPage, ecard_sync_protocol::client::ClientError> {
+    let key = client.registry_key().await?.public_key()?;
+    client.feed(after, limit, &key).await
 }

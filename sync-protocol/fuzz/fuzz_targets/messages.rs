@@ -5,10 +5,20 @@
 #![no_main]
 
 use ecard_sync_protocol::events::{EventAck, EventBatch};
-use ecard_sync_protocol::feed::FeedPage;
+use ecard_sync_protocol::feed::{FeedPage, SignedFeedPage};
 use ecard_sync_protocol::revocation::SignedRevocationList;
 use ecard_sync_protocol::signing::RequestAuth;
+use ecard_sync_protocol::trust::{NumberedTrustList, SignedTrustList};
 use libfuzzer_sys::fuzz_target;
+
+/// The uncompressed P-256 base point.
+const P256_G: [u8; 65] = [
+    0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4,
+    0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8,
+    0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a,
+    0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40,
+    0x68, 0x37, 0xbf, 0x51, 0xf5,
+];
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(batch) = EventBatch::decode(data) {
@@ -32,7 +42,14 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(page.items.iter().all(|i| i.cursor <= page.next_cursor));
     }
+    // A signed page from the wire never verifies under a key it was not signed
+    // with (the fixed point below is the P-256 generator: nobody's registry key).
+    if let Ok(signed) = SignedFeedPage::decode(data) {
+        assert!(signed.verify(&P256_G, "s", 0).is_err());
+    }
     let _ = SignedRevocationList::decode(data);
+    let _ = SignedTrustList::decode(data);
+    let _ = NumberedTrustList::decode_verified_body(data);
     // Headers: split the input on newlines into the four header values.
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(4, '\n');
