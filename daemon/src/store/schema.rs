@@ -4,7 +4,14 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4), M::up(V5)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6),
+    ])
 }
 
 const V1: &str = r#"
@@ -260,6 +267,27 @@ UPDATE revocations SET reason = 'card_voided.verification_failed'
     WHERE source = 'local' AND reason = '写卡后核验未通过，卡片作废';
 UPDATE revocations SET reason = 'card_voided.replaced_by_another_card'
     WHERE source = 'local' AND reason = '制证中断后改用新卡，原卡作废';
+"#;
+
+/// V6: a roster import does not write over a certified officer's record; the change
+/// waits here as a correction (old and new values) for another operator to approve
+/// or reject (store::corrections). `new_photo` is NULL when the photo is unchanged.
+const V6: &str = r#"
+CREATE TABLE officer_corrections (
+    id            INTEGER PRIMARY KEY,
+    officer_id    INTEGER NOT NULL REFERENCES officers(id),
+    old_json      TEXT NOT NULL,            -- card_profile::records::Holder as recorded
+    new_json      TEXT NOT NULL,            -- the Holder the import brought
+    old_photo     BLOB,
+    new_photo     BLOB,
+    state         TEXT NOT NULL CHECK (state IN ('pending','approved','rejected')),
+    requested_by  TEXT NOT NULL,
+    requested_at  TEXT NOT NULL,
+    decided_by    TEXT,
+    decided_at    TEXT,
+    reason        TEXT
+);
+CREATE INDEX officer_corrections_state ON officer_corrections (state);
 "#;
 
 #[cfg(test)]
