@@ -99,7 +99,10 @@ impl FileLimit {
 /// reference of at most 3 letters and 7 digits (calamine's own parser would
 /// overflow on longer ones).
 fn parse_cell(reference: &[u8]) -> Option<(u32, u32)> {
-    let letters = reference.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let letters = reference
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
     let digits = &reference[letters..];
     if !(1..=3).contains(&letters)
         || !(1..=7).contains(&digits.len())
@@ -225,7 +228,8 @@ fn scan_part(reader: impl Read, totals: &mut Totals) -> Result<bool, FileLimit> 
                 }
                 "c" if in_sheet_data => {
                     if let Some(r) = attr(&e, "r")? {
-                        (row, col) = parse_cell(r.as_bytes()).ok_or_else(|| bad_ref(r.as_bytes()))?;
+                        (row, col) =
+                            parse_cell(r.as_bytes()).ok_or_else(|| bad_ref(r.as_bytes()))?;
                     }
                     check_position(row, col)?;
                     totals.cells += 1;

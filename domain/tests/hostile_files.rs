@@ -148,7 +148,9 @@ fn too_many_cells_are_refused() {
     let row_cells: String = (0..200).map(|_| "<c><v>1</v></c>").collect();
     let rows = (file_limits::MAX_CELLS / 200 + 1) as usize;
     assert!(rows < file_limits::MAX_ROWS as usize);
-    let body: String = (0..rows).map(|_| format!("<row>{row_cells}</row>")).collect();
+    let body: String = (0..rows)
+        .map(|_| format!("<row>{row_cells}</row>"))
+        .collect();
     let bytes = xlsx(&[sheet("A1", &body)], None);
     let limit = refused(import(&bytes, Photos::None, &opts()).expect_err("refused"));
     assert_eq!(limit.code(), "xlsx_too_many_cells");
@@ -172,7 +174,11 @@ fn a_shared_strings_part_over_its_size_is_refused() {
         r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{text}</t></si></sst>"#
     );
     let bytes = xlsx(&[sheet("A1", "")], Some(&sst));
-    assert!(bytes.len() < 1024 * 1024, "it deflates to {} bytes", bytes.len());
+    assert!(
+        bytes.len() < 1024 * 1024,
+        "it deflates to {} bytes",
+        bytes.len()
+    );
     let limit = refused(import(&bytes, Photos::None, &opts()).expect_err("refused"));
     assert_eq!(limit.code(), "xlsx_shared_strings_too_large");
 }
