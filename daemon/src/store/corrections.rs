@@ -113,20 +113,30 @@ fn correction_from(r: &Row<'_>) -> rusqlite::Result<CorrectionRow> {
     })
 }
 
+/// An officer's record as it stands: id, holder, photo.
+struct Recorded {
+    id: i64,
+    holder: Holder,
+    photo: Option<Vec<u8>>,
+}
+
 /// The officer with `id_number` as recorded, with the photo.
-fn recorded(conn: &Connection, id_number: &str) -> Result<Option<(i64, Holder, Option<Vec<u8>>)>> {
-    Ok(conn
+fn recorded(conn: &Connection, id_number: &str) -> Result<Option<Recorded>> {
+    let Some(id) = conn
         .query_row(
             "SELECT id FROM officers WHERE id_number = ?1",
             [id_number],
             |r| r.get::<_, i64>(0),
         )
         .optional()?
-        .map(|id| -> Result<_> {
-            let row = super::officer(conn, id)?;
-            Ok((id, row.holder, super::officer_photo(conn, id)?))
-        })
-        .transpose()?)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Recorded {
+        id,
+        holder: super::officer(conn, id)?.holder,
+        photo: super::officer_photo(conn, id)?,
+    }))
 }
 
 /// Does the officer hold a certificate (approved, issued or suspended) or have an
@@ -161,7 +171,12 @@ pub fn import_officer(
     holder: &Holder,
     photo_jpeg: Option<&[u8]>,
 ) -> Result<ImportedOfficer> {
-    let Some((officer_id, old, old_photo)) = recorded(tx.conn(), &holder.id_number)? else {
+    let Some(Recorded {
+        id: officer_id,
+        holder: old,
+        photo: old_photo,
+    }) = recorded(tx.conn(), &holder.id_number)?
+    else {
         let officer_id = super::upsert_officer(tx, holder, photo_jpeg)?;
         return Ok(ImportedOfficer {
             officer_id,
@@ -266,12 +281,11 @@ pub fn decide_correction(
     if approve {
         // The record as it is now must still be the one the correction was made
         // against: a second correction approved in between would be overwritten.
-        let (_, current, current_photo) =
-            recorded(tx.conn(), &c.old.id_number)?.ok_or(StoreError::NotFound {
-                what: "officer",
-                id: c.old.id_number.clone(),
-            })?;
-        if current != c.old || current_photo != old_photo {
+        let current = recorded(tx.conn(), &c.old.id_number)?.ok_or(StoreError::NotFound {
+            what: "officer",
+            id: c.old.id_number.clone(),
+        })?;
+        if current.holder != c.old || current.photo != old_photo {
             return Err(Conflict::CorrectionStale { id }.into());
         }
         tx.conn().execute(
