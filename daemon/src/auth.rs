@@ -28,9 +28,12 @@
 //! | ManageTrust     |   |   |   | ✓ |
 //! | Sync            |   |   |   | ✓ |
 //! | ViewAudit       |   |   |   | ✓ |
+//! | DecideCorrections |   | ✓ |   | ✓ |
 //!
 //! ChangeStatus covers suspend / lift / cancel / replace / re-issue; Import is the
-//! roster spreadsheet import; Sync is a manual push/pull with the registry.
+//! roster spreadsheet import; Sync is a manual push/pull with the registry;
+//! DecideCorrections approves or rejects a correction of a certified officer's
+//! record that an import brought (never the operator who imported it).
 
 use std::fmt;
 
@@ -112,10 +115,11 @@ pub enum Permission {
     ManageTrust,
     Sync,
     ViewAudit,
+    DecideCorrections,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ReadReaders,
         Permission::Issue,
         Permission::Verify,
@@ -128,6 +132,7 @@ impl Permission {
         Permission::ManageTrust,
         Permission::Sync,
         Permission::ViewAudit,
+        Permission::DecideCorrections,
     ];
 }
 
@@ -158,7 +163,10 @@ impl Role {
                 p,
                 ReadReaders | Issue | Verify | ChangeStatus | Import | ViewRecords
             ),
-            Role::Reviewer => matches!(p, ReadReaders | Verify | Review | ViewRecords),
+            Role::Reviewer => matches!(
+                p,
+                ReadReaders | Verify | Review | ViewRecords | DecideCorrections
+            ),
             Role::Inspector => matches!(p, ReadReaders | Verify),
         }
     }
@@ -290,7 +298,8 @@ mod tests {
             | Permission::ManageOperators
             | Permission::ManageTrust
             | Permission::Sync
-            | Permission::ViewAudit => {}
+            | Permission::ViewAudit
+            | Permission::DecideCorrections => {}
         }
     }
 
@@ -298,7 +307,7 @@ mod tests {
     // Columns: Issuer, Reviewer, Inspector, Admin.
     const Y: bool = true;
     const N: bool = false;
-    const TABLE: [(Permission, [bool; 4]); 12] = [
+    const TABLE: [(Permission, [bool; 4]); 13] = [
         (Permission::ReadReaders, [Y, Y, Y, Y]),
         (Permission::Issue, [Y, N, N, Y]),
         (Permission::Verify, [Y, Y, Y, Y]),
@@ -311,6 +320,7 @@ mod tests {
         (Permission::ManageTrust, [N, N, N, Y]),
         (Permission::Sync, [N, N, N, Y]),
         (Permission::ViewAudit, [N, N, N, Y]),
+        (Permission::DecideCorrections, [N, Y, N, Y]),
     ];
     const COLUMNS: [Role; 4] = [Role::Issuer, Role::Reviewer, Role::Inspector, Role::Admin];
 

@@ -9,7 +9,7 @@
 //! until it has its word, and then it is in the table by itself.
 
 use crate::auth::Role;
-use crate::store::{CardState, CertificateState, Conflict, JobState};
+use crate::store::{CardState, CertificateState, Conflict, CorrectionState, JobState};
 use card_profile::pki::ChainError;
 use card_profile::profile::FileId;
 use card_profile::records::{CardState as CardStatus, CertificateKind, Gender, ReviewResult};
@@ -393,6 +393,7 @@ pub fn record_zh(what: &str) -> &str {
         "job" => "制证任务",
         "batch" => "批次",
         "trust_anchor" => "信任根",
+        "correction" => "更正申请",
         _ => "记录",
     }
 }
@@ -440,6 +441,20 @@ pub fn conflict_zh(c: &Conflict) -> String {
             format!("证件记录 #{certificate_id} 已有未完成的制证任务")
         }
         Conflict::KeysExist => "本站密钥已存在".into(),
+        Conflict::CorrectionDecided { id, state } => format!(
+            "更正申请 {id} 已{}，不能再次处理",
+            match state {
+                CorrectionState::Pending => "提交",
+                CorrectionState::Approved => "批准",
+                CorrectionState::Rejected => "驳回",
+            }
+        ),
+        Conflict::CorrectionOwnRequest { id } => {
+            format!("更正申请 {id} 由您导入，须由其他有权限的操作员审核")
+        }
+        Conflict::CorrectionStale { id } => {
+            format!("人员信息在更正申请 {id} 提出后已有变更，请驳回后重新导入")
+        }
         Conflict::Numbering { error } => error.to_string(),
     }
 }
@@ -539,6 +554,9 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("review.recorded", "记录年审"),
     ("review.written", "年审写入卡片"),
     ("roster.imported", "导入花名册"),
+    ("correction.requested", "人员信息更正待审核"),
+    ("correction.approved", "批准人员信息更正"),
+    ("correction.rejected", "驳回人员信息更正"),
     ("number.allocated", "分配证号"),
     ("operator.created", "新增操作员"),
     ("operator.disabled", "停用操作员"),
@@ -623,6 +641,10 @@ const DETAIL_KEYS: &[(&str, &str)] = &[
     ("state", "状态"),
     ("kind", "类型"),
     ("detail", "详情"),
+    ("correction", "更正申请"),
+    ("old", "原值"),
+    ("new", "新值"),
+    ("photo_sha256", "照片摘要"),
     ("status_change", "状态变更记录"),
     ("interrupted", "中断的任务数"),
     ("applications", "申请"),

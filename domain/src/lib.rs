@@ -8,6 +8,7 @@ pub mod citizen_id;
 pub mod codes;
 pub mod deadlines;
 pub mod field_check;
+pub mod file_limits;
 pub mod forms;
 pub mod numbering;
 pub mod photo;

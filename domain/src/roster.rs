@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::citizen_id::{CitizenId, Gender};
 use crate::codes::{self, Ethnicity, PoliticalStatus, PostCode};
+use crate::file_limits::{self, FileLimit, PhotoBudget};
 use crate::photo::{self, PhotoRules};
 
 /// The template's columns, in order.
@@ -175,6 +176,10 @@ impl std::fmt::Display for ImportIssue {
 #[error("导入失败，共发现{}处问题，未导入任何数据", .issues.len())]
 pub struct ImportReport {
     pub issues: Vec<ImportIssue>,
+    /// Set when a file was refused unread for exceeding a limit
+    /// ([`crate::file_limits`]); its message is among `issues` too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<FileLimit>,
 }
 
 /// Headers of the downloadable error report.
@@ -193,6 +198,12 @@ impl ImportReport {
             column: column.to_string(),
             reason: reason.into(),
         });
+    }
+
+    /// A file refused unread: the limit, and its message as an issue.
+    fn refuse(&mut self, sheet: &str, limit: FileLimit) {
+        self.push(sheet, None, "", limit.to_string());
+        self.refused = Some(limit);
     }
 
     /// The report as an xlsx workbook (one sheet 导入错误报告).
@@ -658,6 +669,13 @@ fn collect_photos(
                 return Some(HashMap::new());
             }
             Ok(mut z) => {
+                let mut budget = match PhotoBudget::for_zip(&mut z) {
+                    Ok(b) => b,
+                    Err(limit) => {
+                        report.refuse(SHEET, limit);
+                        return Some(HashMap::new());
+                    }
+                };
                 for i in 0..z.len() {
                     let mut f = match z.by_index(i) {
                         Ok(f) => f,
@@ -675,10 +693,16 @@ fn collect_photos(
                         continue;
                     }
                     let name = f.name().map(|n| n.to_string()).unwrap_or_default();
-                    // Never read more than one byte past the size limit (zip bombs).
+                    // Never read more than one byte past the size limit (zip bombs),
+                    // nor past what is left of the whole import's budget.
                     let mut buf = Vec::new();
-                    let limit = opts.photo_rules.max_bytes as u64 + 1;
-                    if let Err(e) = (&mut f).take(limit).read_to_end(&mut buf) {
+                    let limit = budget.cap(opts.photo_rules.max_bytes as u64 + 1);
+                    let read = (&mut f).take(limit).read_to_end(&mut buf);
+                    if let Err(limit) = budget.spend(buf.len() as u64) {
+                        report.refuse(SHEET, limit);
+                        return Some(HashMap::new());
+                    }
+                    if let Err(e) = read {
                         report.push(SHEET, None, &name, format!("文件无法解压：{e}"));
                         continue;
                     }
@@ -722,6 +746,11 @@ pub fn import(
     opts: &ImportOptions,
 ) -> Result<Vec<RosterRow>, ImportReport> {
     let mut report = ImportReport::default();
+    // Sized up before calamine allocates anything for it.
+    if let Err(limit) = file_limits::check_xlsx(xlsx) {
+        report.refuse("", limit);
+        return Err(report);
+    }
     let sheets = read_sheets(xlsx, &mut report);
     let mut rows = Vec::new();
     let empty = Data::Empty;

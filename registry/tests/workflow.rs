@@ -353,3 +353,54 @@ async fn province_level_units_have_one_level_and_rosters_submit_in_bulk() {
         .await;
     assert_eq!(list.as_array().unwrap().len(), 2);
 }
+
+/// A second application for an officer who already holds a certificate, with another
+/// name and photo: the bureaus' approval is the review of that correction, and the
+/// decision log keeps the old and the new values; the first certificate's order is
+/// not rewritten.
+#[tokio::test]
+async fn approving_a_changed_record_of_a_certified_officer_logs_old_and_new() {
+    let w = world().await;
+    let first = w.submit("张三").await;
+    w.approve_both(first).await;
+
+    let mut changed = form("冒名者");
+    changed["photo_jpeg"] = json!(base64::engine::general_purpose::STANDARD
+        .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 1, 2, 3]));
+    let (status, app) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications", changed)
+        .await;
+    assert_eq!(status, 201, "{app}");
+    let second = app["id"].as_i64().unwrap();
+    let (s, _) = w.act(&w.county, second, "approve", json!({})).await;
+    assert_eq!(s, 200);
+    let logged = |action: &str| -> Vec<(String, Option<String>)> {
+        let db = w.reg.open_db();
+        let mut stmt = db
+            .prepare(
+                "SELECT actor, reason FROM decisions WHERE application_id = ?1 AND action = ?2",
+            )
+            .unwrap();
+        stmt.query_map(rusqlite::params![second, action], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    };
+    assert!(
+        logged("officer_corrected").is_empty(),
+        "nothing changes before the final approval"
+    );
+    let (s, app) = w.act(&w.city, second, "approve", json!({})).await;
+    assert_eq!((s, app["state"].as_str()), (200, Some("approved")), "{app}");
+
+    let rows = logged("officer_corrected");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, "gac-justice", "the deciding bureau");
+    let change: Value = serde_json::from_str(rows[0].1.as_deref().unwrap()).unwrap();
+    assert_eq!(change["old"]["name"], "张三");
+    assert_eq!(change["new"]["name"], "冒名者");
+    assert!(change["old"]["photo_sha256"].is_string());
+    assert_ne!(change["old"]["photo_sha256"], change["new"]["photo_sha256"]);
+}

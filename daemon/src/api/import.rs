@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use ecard_domain::roster::Photos;
+use ecard_domain::roster::{ImportReport, Photos};
 use serde_json::{json, Value};
 
 /// Reports kept for download, newest last; older ones are dropped.
@@ -63,6 +63,15 @@ pub async fn upload(
     match result {
         Ok(out) => Ok(Json(json!(out))),
         Err(ImportError::Op(e)) => Err(e.into()),
+        // A file refused unread (too large, too many cells…): its own code, no report.
+        Err(ImportError::Rejected(ImportReport {
+            refused: Some(limit),
+            ..
+        })) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            limit.code(),
+            limit.to_string(),
+        )),
         Err(ImportError::Rejected(report)) => {
             let xlsx = report.to_xlsx().map_err(internal)?;
             let id = crate::store::random_id()?;

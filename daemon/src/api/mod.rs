@@ -4,6 +4,7 @@
 
 mod admin;
 mod cards;
+mod corrections;
 #[cfg(feature = "demo")]
 mod demo_hands;
 mod error;
@@ -175,6 +176,9 @@ pub fn router(state: AppState) -> Router {
         .route("/reviews/schedule", get(records::review_schedule))
         .route("/reviews/schedule.xlsx", get(records::review_schedule_xlsx))
         .route("/import", post(import::upload))
+        .route("/corrections", get(corrections::list))
+        .route("/corrections/{id}/approve", post(corrections::approve))
+        .route("/corrections/{id}/reject", post(corrections::reject))
         .route("/import/reports/{file}", get(import::report))
         .route("/templates/roster.xlsx", get(import::template))
         .route("/forms/{file}", get(forms::form))

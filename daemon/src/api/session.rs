@@ -105,6 +105,7 @@ pub mod need {
         ManageOperators,
         ManageTrust,
         ViewAudit,
+        DecideCorrections,
     );
 }
 

@@ -65,7 +65,7 @@ pub fn import(a: ImportArgs) -> Result<(), Failure> {
             }
             if a.json {
                 let refused = Refused {
-                    code: "import_rejected",
+                    code: r.refused.as_ref().map_or("import_rejected", |l| l.code()),
                     message: r.to_string(),
                     errors: &r.issues,
                 };
@@ -76,7 +76,12 @@ pub fn import(a: ImportArgs) -> Result<(), Failure> {
                 }
             }
             Err(Failure {
-                code: "import_rejected".into(),
+                // A file refused unread names its limit (xlsx_range_too_large …).
+                code: r
+                    .refused
+                    .as_ref()
+                    .map_or("import_rejected", |l| l.code())
+                    .into(),
                 message: r.to_string(),
                 exit: 4,
             })

@@ -1,7 +1,10 @@
 //! Roster import (导入): the official xlsx and its photos, validated all-or-nothing by
 //! ecard_domain::roster, then recorded in one transaction: each person's record with
 //! the chip-sized photo, and one application per row queued for the registry, where
-//! the county and city bureaus decide. A refused import changes nothing.
+//! the county and city bureaus decide. A refused import changes nothing. A row that
+//! would change the name, ID-linked data or photo of an officer who holds a
+//! certificate (or has one pending) leaves the record as it is and becomes a pending
+//! correction (ops::corrections).
 
 use super::{OpError, Station};
 use crate::store;
@@ -16,6 +19,9 @@ use serde_json::json;
 pub struct ImportOutcome {
     pub imported: usize,
     pub application_ids: Vec<i64>,
+    /// Rows that would change a certified officer's record: the record is kept and
+    /// these corrections await review (store::corrections).
+    pub corrections: Vec<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +78,17 @@ impl Station {
         if !report.issues.is_empty() {
             return Err(ImportError::Rejected(report));
         }
-        let ids = self
+        let (ids, corrections) = self
             .store
             .write(actor, |tx| {
                 let mut ids = Vec::with_capacity(rows.len());
+                let mut corrections = Vec::new();
                 for (row, photo) in rows.iter().zip(&chip_photos) {
-                    let officer = store::upsert_officer(tx, &holder_of(row), photo.as_deref())?;
+                    // A certified officer's record is not written over: the change
+                    // becomes a correction that another operator decides.
+                    let recorded = store::import_officer(tx, &holder_of(row), photo.as_deref())?;
+                    corrections.extend(recorded.correction);
+                    let officer = recorded.officer_id;
                     let event_id =
                         tx.outbox(&EventBody::ApplicationSubmitted(ApplicationSubmitted {
                             kind: row.kind,
@@ -92,14 +103,15 @@ impl Station {
                 tx.audit(
                     "roster.imported",
                     &format!("{} rows", rows.len()),
-                    json!({ "applications": ids }),
+                    json!({ "applications": ids, "corrections": corrections }),
                 )?;
-                Ok(ids)
+                Ok((ids, corrections))
             })
             .map_err(OpError::from)?;
         Ok(ImportOutcome {
             imported: ids.len(),
             application_ids: ids,
+            corrections,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! its audit and outbox rows.
 
 mod admin;
+mod corrections;
 mod error;
 mod import;
 mod invalid;

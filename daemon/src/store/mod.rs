@@ -4,6 +4,7 @@
 
 mod audit;
 mod changes;
+mod corrections;
 mod jobs;
 mod keys;
 mod numbers;
@@ -15,6 +16,10 @@ mod views;
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
 pub use changes::{
     insert_application, insert_review, insert_status_change, review_written, status_change_written,
+};
+pub use corrections::{
+    correction, corrections, decide_correction, import_officer, CorrectionRow, CorrectionState,
+    ImportedOfficer,
 };
 pub use jobs::{claim_job, claim_next_in_batch, interrupt_writing_jobs, open_job};
 pub use keys::{
@@ -103,6 +108,12 @@ pub enum Conflict {
     JobOpen { certificate_id: i64 },
     /// The station's keys are already initialised.
     KeysExist,
+    /// The correction was already approved or rejected.
+    CorrectionDecided { id: i64, state: CorrectionState },
+    /// The operator who imported a correction cannot decide it.
+    CorrectionOwnRequest { id: i64 },
+    /// The officer's record changed since the correction was made.
+    CorrectionStale { id: i64 },
     /// The numbering rule refused (its message is the domain's Chinese text).
     Numbering {
         #[serde(skip)]
@@ -130,6 +141,9 @@ impl Conflict {
             Conflict::CardAlreadyRecorded { .. } => "card_already_recorded",
             Conflict::JobOpen { .. } => "job_open",
             Conflict::KeysExist => "keys_exist",
+            Conflict::CorrectionDecided { .. } => "correction_decided",
+            Conflict::CorrectionOwnRequest { .. } => "correction_own_request",
+            Conflict::CorrectionStale { .. } => "correction_stale",
             Conflict::Numbering { .. } => "numbering",
         }
     }

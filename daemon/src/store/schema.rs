@@ -11,6 +11,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V4),
         M::up(V5),
         M::up(V6),
+        M::up(V7),
     ])
 }
 
@@ -283,6 +284,27 @@ CREATE TRIGGER status_sequences_added AFTER INSERT ON status_sequences
 BEGIN UPDATE list_generation SET generation = generation + 1; END;
 CREATE TRIGGER status_sequences_changed AFTER UPDATE ON status_sequences
 BEGIN UPDATE list_generation SET generation = generation + 1; END;
+"#;
+
+/// V7: a roster import does not write over a certified officer's record; the change
+/// waits here as a correction (old and new values) for another operator to approve
+/// or reject (store::corrections). `new_photo` is NULL when the photo is unchanged.
+const V7: &str = r#"
+CREATE TABLE officer_corrections (
+    id            INTEGER PRIMARY KEY,
+    officer_id    INTEGER NOT NULL REFERENCES officers(id),
+    old_json      TEXT NOT NULL,            -- card_profile::records::Holder as recorded
+    new_json      TEXT NOT NULL,            -- the Holder the import brought
+    old_photo     BLOB,
+    new_photo     BLOB,
+    state         TEXT NOT NULL CHECK (state IN ('pending','approved','rejected')),
+    requested_by  TEXT NOT NULL,
+    requested_at  TEXT NOT NULL,
+    decided_by    TEXT,
+    decided_at    TEXT,
+    reason        TEXT
+);
+CREATE INDEX officer_corrections_state ON officer_corrections (state);
 "#;
 
 #[cfg(test)]

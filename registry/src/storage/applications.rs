@@ -245,6 +245,31 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The recorded holder and photo of `id_number` when that officer holds a
+    /// certificate other than `number` that is approved, issued or suspended: then an
+    /// approval that changes the record is a correction (logged with old and new).
+    pub(crate) fn certified_officer(
+        &self,
+        id_number: &str,
+        number: &str,
+    ) -> Result<Option<(Holder, Option<Vec<u8>>)>> {
+        let found: Option<(Option<String>, Option<Vec<u8>>)> = self
+            .conn()
+            .query_row(
+                "SELECT o.holder_json, o.photo_jpeg FROM officers o
+                 WHERE o.id_number = ?1 AND EXISTS (
+                     SELECT 1 FROM certificates c WHERE c.id_number = o.id_number
+                         AND c.number <> ?2 AND c.state IN ('approved', 'issued', 'suspended'))",
+                params![id_number, number],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((Some(holder), photo)) = found else {
+            return Ok(None);
+        };
+        Ok(Some((serde_json::from_str(&holder)?, photo)))
+    }
+
     /// Records the holder (a photo replaces the kept one, none keeps it).
     pub(crate) fn upsert_officer(&self, holder: &Holder, photo: Option<&[u8]>) -> Result<()> {
         self.conn().execute(

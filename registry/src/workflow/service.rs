@@ -383,6 +383,17 @@ pub fn decide_application(
         let holder = checked.holder();
         let certificate = checked.certificate(&number, &rec.unit.name, &account.org_name, today);
         let photo = tx.application_photo(id)?;
+        // The bureaus' approval is the review of a change to a certified officer's
+        // record: the decision log keeps what it replaced (old and new values).
+        if let Some(change) = officer_change(tx, &holder, photo.as_deref(), &number)? {
+            tx.log_decision(
+                id,
+                &account.username,
+                "officer_corrected",
+                Some(level),
+                Some(&change.to_string()),
+            )?;
+        }
         tx.upsert_officer(&holder, photo.as_deref())?;
         tx.upsert_approved_certificate(&number, &holder.id_number, id, &certificate)?;
         let round = rec.round + 1;
@@ -409,6 +420,37 @@ pub fn decide_application(
         tx.push_feed(&order, Some(&rec.unit.region), None)?;
         Ok(tx.application(id)?.row)
     })
+}
+
+/// What an approval changes in the record of an officer who already holds another
+/// certificate: `{old, new}` (name, gender, ethnicity, birth date, photo SHA-256),
+/// `None` when nothing changes or the officer holds no other certificate.
+fn officer_change(
+    tx: &Tx<'_>,
+    holder: &card_profile::records::Holder,
+    photo: Option<&[u8]>,
+    number: &str,
+) -> Result<Option<serde_json::Value>, StorageError> {
+    let Some((old, old_photo)) = tx.certified_officer(&holder.id_number, number)? else {
+        return Ok(None);
+    };
+    let new_photo = photo.filter(|p| old_photo.as_deref() != Some(*p));
+    if old == *holder && new_photo.is_none() {
+        return Ok(None);
+    }
+    let side = |h: &card_profile::records::Holder, p: Option<&[u8]>| {
+        serde_json::json!({
+            "name": h.name,
+            "gender": h.gender,
+            "ethnicity": h.ethnicity,
+            "birth_date": h.birth_date,
+            "photo_sha256": p.map(|p| hex::encode(ring::digest::digest(&ring::digest::SHA256, p))),
+        })
+    };
+    Ok(Some(serde_json::json!({
+        "old": side(&old, old_photo.as_deref()),
+        "new": side(holder, new_photo.or(old_photo.as_deref())),
+    })))
 }
 
 /// Sends an approved application back for editing, at the unit's request: once,
