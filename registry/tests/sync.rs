@@ -414,7 +414,7 @@ async fn feed_pages_are_signed_for_the_asking_station_and_request() {
     let reg = Registry::start();
     let (a, _) = reg.enroll("station-a", Some("川X"));
     let (b, _) = reg.enroll("station-b", Some("川X"));
-    let suspend = EventBody::decode("status_changed", &json!({"number": "川X0100000001", "kind": "suspend", "reason": "调查", "effective_on": "2026-11-24", "new_number": null})).unwrap();
+    let suspend = EventBody::decode("status_changed", &json!({"number": test_number(1), "kind": "suspend", "reason": "调查", "effective_on": "2026-11-24", "new_number": null})).unwrap();
     let mut evs = events(1, 1, "a");
     evs.push(StationEvent::new("a-susp-2", 2, &suspend, "t"));
     a.push_events(evs).await.unwrap();
