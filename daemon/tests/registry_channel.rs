@@ -147,7 +147,10 @@ fn footprint(s: &StationUnderTest) -> (i64, Option<i64>, i64, i64, i64) {
                 c.query_row("SELECT revocation_number FROM sync_state", [], |r| r.get(0))?,
                 one("SELECT COUNT(*) FROM suspensions")?,
                 one("SELECT COUNT(*) FROM trust_anchors")?,
-                one("SELECT COUNT(*) FROM audit_log")?,
+                // A refused round is itself audited (sync.failed, once per new
+                // failure; sync.recovered after it): that is the round's outcome,
+                // not a change the page made.
+                one("SELECT COUNT(*) FROM audit_log WHERE action NOT IN ('sync.failed', 'sync.recovered')")?,
             ))
         })
         .unwrap()
@@ -206,6 +209,18 @@ async fn a_feed_page_changed_on_the_way_or_replayed_is_refused_and_changes_nothi
     assert!(stderr.contains("bad_feed_signature"), "{stderr}");
     assert_eq!(*tampered.lock().unwrap(), 1, "the proxy changed the page");
     assert_eq!(footprint(&b), before);
+    let failure: String = b
+        .station
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT detail FROM audit_log WHERE action = 'sync.failed' ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert!(failure.contains("bad_feed_signature"), "{failure}");
 
     // 2. Untouched, the same page is applied: B now holds the suspension. The proxy
     //    keeps a copy of that page to replay.

@@ -169,6 +169,7 @@ impl Station {
                 &req.reason(),
                 &detail,
                 today,
+                None,
             )?;
             if matches!(
                 new_state,

@@ -50,7 +50,9 @@ pub fn review_written(tx: &mut Tx<'_>, review_id: i64, year: u16, serial: &str) 
     Ok(())
 }
 
-/// A status change of `certificate_id`, effective `on`, not yet on a card.
+/// A status change of `certificate_id`, effective `on`, not yet on a card; `origin`
+/// is the station or registry that made it when it came from the feed (None: this
+/// station, stored as `local`).
 pub fn insert_status_change(
     tx: &mut Tx<'_>,
     certificate_id: i64,
@@ -58,20 +60,31 @@ pub fn insert_status_change(
     reason: &str,
     detail: &serde_json::Value,
     on: NaiveDate,
+    origin: Option<&str>,
 ) -> Result<i64> {
     let now = tx.now().to_owned();
     Ok(tx.conn().query_row(
-        "INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, card_serial, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6) RETURNING id",
+        "INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, card_serial, created_at, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7) RETURNING id",
         params![
             certificate_id,
             kind.as_str(),
             reason,
             detail.to_string(),
             on.to_string(),
-            now
+            now,
+            origin.unwrap_or("local")
         ],
         |r| r.get(0),
+    )?)
+}
+
+/// The registry approved what this station submitted for `officer_id` (its
+/// issuance order arrived).
+pub fn applications_approved(tx: &mut Tx<'_>, officer_id: i64) -> Result<usize> {
+    Ok(tx.conn().execute(
+        "UPDATE applications SET state = 'approved' WHERE officer_id = ?1 AND state = 'submitted'",
+        [officer_id],
     )?)
 }
 

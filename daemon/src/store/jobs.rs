@@ -108,3 +108,41 @@ pub fn interrupt_writing_jobs(tx: &mut Tx<'_>, why: &str) -> Result<usize> {
     }
     Ok(n)
 }
+
+/// The registry withdrew its order for an approved certificate: unless a card is
+/// being or was written for it, the certificate is void and its waiting jobs are
+/// cancelled. Returns whether it was withdrawn.
+pub fn withdraw_order(tx: &mut Tx<'_>, certificate_id: i64, reason: &str) -> Result<bool> {
+    let cert = certificate(tx.conn(), certificate_id)?;
+    let writing: i64 = tx.conn().query_row(
+        "SELECT COUNT(*) FROM jobs WHERE certificate_id = ?1 AND state IN (?2, ?3, ?4)",
+        params![
+            certificate_id,
+            WRITING,
+            JobState::Written.as_str(),
+            JobState::Verified.as_str()
+        ],
+        |r| r.get(0),
+    )?;
+    if cert.state != CertificateState::Approved || writing > 0 {
+        return Ok(false);
+    }
+    super::set_certificate_state(tx, certificate_id, CertificateState::Void)?;
+    let now = tx.now().to_owned();
+    tx.conn().execute(
+        "UPDATE jobs SET state = ?3, updated_at = ?2 WHERE certificate_id = ?1 AND state IN (?4, ?5)",
+        params![
+            certificate_id,
+            now,
+            JobState::Cancelled.as_str(),
+            QUEUED,
+            INTERRUPTED
+        ],
+    )?;
+    tx.audit(
+        "order.withdrawn",
+        &cert.certificate.number,
+        json!({ "reason": reason }),
+    )?;
+    Ok(true)
+}

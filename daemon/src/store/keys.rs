@@ -70,3 +70,18 @@ pub fn trust_anchor_texts(conn: &Connection) -> Result<Vec<String>> {
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Replaces every trusted root with `anchors` (a root-signed trust list from the
+/// feed): each root added has its audit row, and the replacement one more.
+pub fn replace_trust_anchors(tx: &mut Tx<'_>, anchors: &[TrustAnchor]) -> Result<()> {
+    let removed = tx.conn().execute("DELETE FROM trust_anchors", [])?;
+    tx.audit(
+        "trust.anchors_replaced",
+        "trust_list",
+        json!({ "removed": removed, "added": anchors.len() }),
+    )?;
+    for anchor in anchors {
+        put_trust_anchor(tx, anchor)?;
+    }
+    Ok(())
+}

@@ -11,23 +11,31 @@ mod numbers;
 mod operators;
 mod records;
 mod schema;
+mod sync_state;
 mod views;
 
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
 pub use changes::{
-    insert_application, insert_review, insert_status_change, review_written, status_change_written,
+    applications_approved, insert_application, insert_review, insert_status_change, review_written,
+    status_change_written,
 };
 pub use corrections::{
     correction, corrections, decide_correction, import_officer, CorrectionRow, CorrectionState,
     ImportedOfficer,
 };
-pub use jobs::{claim_job, claim_next_in_batch, interrupt_writing_jobs, open_job};
+pub use jobs::{claim_job, claim_next_in_batch, interrupt_writing_jobs, open_job, withdraw_order};
 pub use keys::{
-    delete_trust_anchor, insert_sealed_key, put_trust_anchor, sealed_key, trust_anchor_texts,
+    delete_trust_anchor, insert_sealed_key, put_trust_anchor, replace_trust_anchors, sealed_key,
+    trust_anchor_texts,
 };
 pub use numbers::{allocate_number, note_number};
 pub use operators::*;
 pub use records::*;
+pub use sync_state::{
+    advance_feed_cursor, count_revocations, enrol, feed_cursor, is_unsent, mark_sent,
+    outbox_backlog, record_attempt, revocation_number, set_revocation_number, sync_identity,
+    sync_state_row, unsent_events, SyncIdentity, SyncStateRow,
+};
 pub use views::*;
 
 use ecard_clock::Clock;

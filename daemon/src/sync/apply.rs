@@ -21,7 +21,6 @@ use ecard_sync_protocol::feed::{FeedBody, FeedPage, IssuanceOrder, StatusChangeN
 use ecard_sync_protocol::revocation::{EntryKind, RevocationList};
 use ecard_sync_protocol::trust::SignedTrustList;
 use ecard_sync_protocol::ProtocolError;
-use rusqlite::OptionalExtension;
 use serde_json::json;
 
 #[derive(Debug, Default)]
@@ -36,31 +35,19 @@ fn refused(e: ProtocolError) -> SyncError {
     SyncError::Client(ClientError::Protocol(e))
 }
 
-fn held_feed_cursor(tx: &Tx<'_>) -> store::Result<u64> {
-    let c: Option<i64> = tx
-        .conn()
-        .query_row("SELECT feed_cursor FROM sync_state WHERE id = 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(c.unwrap_or(0).max(0) as u64)
-}
-
 pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncError> {
-    let me = station.store.read(|c| {
-        Ok(
-            c.query_row("SELECT station_id FROM sync_state WHERE id = 1", [], |r| {
-                r.get::<_, String>(0)
-            })?,
-        )
-    })?;
+    let me = station
+        .store
+        .read(store::sync_identity)?
+        .ok_or(SyncError::NotEnrolled)?
+        .station_id;
     let mut applied = Applied::default();
     let mut new_trust = None;
     let today = station.store.clock().today();
     let held = station.store.write("sync", |tx| {
         // The page must answer the cursor this transaction holds: a page replayed
         // from an earlier request (or raced by another sync process) changes nothing.
-        let held = held_feed_cursor(tx)?;
+        let held = store::feed_cursor(tx.conn())?;
         if page.after != held {
             return Ok(Some(held));
         }
@@ -73,19 +60,7 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                 }
                 FeedBody::OrderWithdrawn(w) => {
                     if let Some(cert) = store::certificate_by_number(tx.conn(), &w.number)? {
-                        let open_job: i64 = tx.conn().query_row(
-                            "SELECT COUNT(*) FROM jobs WHERE certificate_id = ?1 AND state IN ('writing','written','verified')",
-                            [cert.id],
-                            |r| r.get(0),
-                        )?;
-                        if cert.state == CertificateState::Approved && open_job == 0 {
-                            store::set_certificate_state(tx, cert.id, CertificateState::Void)?;
-                            tx.conn().execute(
-                                "UPDATE jobs SET state = 'cancelled', updated_at = ?2 WHERE certificate_id = ?1 AND state IN ('queued','interrupted')",
-                                rusqlite::params![cert.id, tx.now()],
-                            )?;
-                            tx.audit("order.withdrawn", &w.number, json!({ "reason": w.reason }))?;
-                        }
+                        store::withdraw_order(tx, cert.id, &w.reason)?;
                     }
                 }
                 FeedBody::StatusChange(n) => {
@@ -100,10 +75,7 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                 },
             }
         }
-        tx.conn().execute(
-            "UPDATE sync_state SET feed_cursor = MAX(feed_cursor, ?1) WHERE id = 1",
-            [page.next_cursor as i64],
-        )?;
+        store::advance_feed_cursor(tx, page.next_cursor)?;
         Ok(None)
     })?;
     if let Some(held) = held {
@@ -128,14 +100,7 @@ fn trust_list_update(
     today: chrono::NaiveDate,
 ) -> store::Result<Option<TrustList>> {
     let held = keyring::trust_list_in(tx.conn())?;
-    let held_number: u64 = tx
-        .conn()
-        .query_row(
-            "SELECT value FROM settings WHERE key = ?1",
-            [keyring::TRUST_LIST_NUMBER],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()?
+    let held_number: u64 = store::setting_in(tx.conn(), keyring::TRUST_LIST_NUMBER)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let checked = signed
@@ -163,10 +128,7 @@ fn trust_list_update(
             return Ok(None);
         }
     };
-    tx.conn().execute("DELETE FROM trust_anchors", [])?;
-    for anchor in &list.trust_list.anchors {
-        keyring::add_anchor(tx, anchor)?;
-    }
+    store::replace_trust_anchors(tx, &list.trust_list.anchors)?;
     tx.set_setting(keyring::TRUST_LIST_NUMBER, &list.number.to_string())?;
     tx.set_setting(
         keyring::REVOKED_SIGNERS,
@@ -201,10 +163,7 @@ fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<bool>
         CertificateState::Approved,
         None,
     )?;
-    tx.conn().execute(
-        "UPDATE applications SET state = 'approved' WHERE officer_id = ?1 AND state = 'submitted'",
-        [officer],
-    )?;
+    store::applications_approved(tx, officer)?;
     tx.audit(
         "certificate.approved",
         &order.certificate.number,
@@ -236,18 +195,14 @@ fn status_change(tx: &mut Tx<'_>, notice: &StatusChangeNotice) -> store::Result<
         let card_state = cert_state.card_state();
         // Recorded like a local change (not yet on any card here), so that the card,
         // if it is presented at this station, can be written with it.
-        tx.conn().execute(
-            "INSERT INTO status_changes (certificate_id, kind, reason, detail_json, effective_on, card_serial, created_at, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
-            rusqlite::params![
-                cert.id,
-                n.kind.as_str(),
-                n.reason,
-                n.detail.to_string(),
-                n.effective_on.to_string(),
-                tx.now(),
-                notice.origin
-            ],
+        store::insert_status_change(
+            tx,
+            cert.id,
+            n.kind,
+            &n.reason,
+            &n.detail,
+            n.effective_on,
+            Some(&notice.origin),
         )?;
         store::set_certificate_state(tx, cert.id, cert_state)?;
         for card in store::cards_of_certificate(tx.conn(), cert.id)? {
@@ -285,21 +240,11 @@ pub fn revocation_list(station: &Station, list: &RevocationList) -> Result<usize
     }
     let outcome = station.store.write("sync", |tx| {
         // SYNC.md: never back to an older list, and a delta only onto its base.
-        let held: Option<i64> = tx
-            .conn()
-            .query_row(
-                "SELECT revocation_number FROM sync_state WHERE id = 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten();
-        if let Err(e) = list.check_succeeds(held.map(|n| n.max(0) as u64)) {
+        let held = store::revocation_number(tx.conn())?;
+        if let Err(e) = list.check_succeeds(held) {
             return Ok(Err(e));
         }
-        let before: i64 = tx
-            .conn()
-            .query_row("SELECT COUNT(*) FROM revocations", [], |r| r.get(0))?;
+        let before = store::count_revocations(tx.conn())?;
         for e in &list.entries {
             let (serial, number) = match e.kind {
                 EntryKind::Serial => (Some(e.value.as_str()), None),
@@ -307,13 +252,8 @@ pub fn revocation_list(station: &Station, list: &RevocationList) -> Result<usize
             };
             store::insert_revocation(tx, serial, number, &e.reason, e.since, "registry")?;
         }
-        let after: i64 = tx
-            .conn()
-            .query_row("SELECT COUNT(*) FROM revocations", [], |r| r.get(0))?;
-        tx.conn().execute(
-            "UPDATE sync_state SET revocation_number = ?1, revocation_issued_at = ?2 WHERE id = 1",
-            rusqlite::params![list.number as i64, list.issued_at],
-        )?;
+        let after = store::count_revocations(tx.conn())?;
+        store::set_revocation_number(tx, list.number, &list.issued_at)?;
         tx.set_setting(REVOCATION_LIST_DATE, &date)?;
         tx.audit(
             "revocations.updated",

@@ -16,7 +16,6 @@ pub use state::{enroll, open, status, Enrolment, SyncStatus};
 use crate::ops::{OpError, Station};
 use crate::store::{self, StoreError};
 use ecard_sync_protocol::client::{ClientError, RegistryClient};
-use ecard_sync_protocol::events::StationEvent;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -136,7 +135,9 @@ async fn push(
     report: &mut RoundReport,
 ) -> Result<(), SyncError> {
     loop {
-        let events = station.store.read(|c| unsent(c, PUSH_BATCH))?;
+        let events = station
+            .store
+            .read(|c| store::unsent_events(c, PUSH_BATCH))?;
         let Some(last) = events.last().map(|e| e.seq) else {
             return Ok(());
         };
@@ -147,15 +148,7 @@ async fn push(
             // nothing at the registry: the operator must see that, once (a re-sent
             // batch reports it again).
             for r in ack.refused.iter().filter(|r| r.seq <= acked) {
-                let unsent: bool = tx
-                    .conn()
-                    .query_row(
-                        "SELECT sent_at IS NULL FROM outbox WHERE seq = ?1",
-                        [r.seq as i64],
-                        |row| row.get(0),
-                    )
-                    .unwrap_or(false);
-                if unsent {
+                if store::is_unsent(tx.conn(), r.seq)? {
                     tracing::warn!(seq = r.seq, code = %r.code, "registry refused event: {}", r.message);
                     tx.audit(
                         "sync.refused",
@@ -164,10 +157,7 @@ async fn push(
                     )?;
                 }
             }
-            tx.conn().execute(
-                "UPDATE outbox SET sent_at = ?1 WHERE seq <= ?2 AND sent_at IS NULL",
-                rusqlite::params![tx.now(), acked as i64],
-            )?;
+            store::mark_sent(tx, acked)?;
             Ok(())
         })?;
         report.pushed += ack.applied;
@@ -178,23 +168,6 @@ async fn push(
             return Ok(());
         }
     }
-}
-
-fn unsent(conn: &rusqlite::Connection, limit: usize) -> store::Result<Vec<StationEvent>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, event_id, kind, payload, created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit as i64], |r| {
-        let payload: String = r.get(3)?;
-        Ok(StationEvent {
-            seq: r.get::<_, i64>(0)? as u64,
-            event_id: r.get(1)?,
-            kind: r.get(2)?,
-            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-            created_at: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 async fn pull_feed(

@@ -9,7 +9,6 @@ use card_profile::pki::SigningKey;
 use ecard_domain::deadlines;
 use ecard_sync_protocol::client::{RegistryClient, RegistryTls};
 use ecard_sync_protocol::revocation::RegistryKey;
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -68,57 +67,26 @@ pub fn enroll(
         .to_json()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
     let registry_json = serde_json::to_string(registry_key).map_err(store::StoreError::from)?;
+    let identity = store::SyncIdentity {
+        registry_url: registry_url.to_owned(),
+        station_id: station_id.to_owned(),
+        station_key_sealed: sealed_json,
+        registry_key: registry_json,
+    };
     store.write("sync", |tx| {
-        tx.conn().execute(
-            "INSERT INTO sync_state (id, registry_url, station_id, station_key_sealed, registry_key)
-             VALUES (1, ?1, ?2, ?3, ?4)
-             ON CONFLICT(id) DO UPDATE SET registry_url = excluded.registry_url, station_id = excluded.station_id,
-               station_key_sealed = excluded.station_key_sealed, registry_key = excluded.registry_key",
-            rusqlite::params![registry_url, station_id, sealed_json, registry_json],
-        )?;
         tx.set_setting(REGISTRY_TLS, &tls.to_setting())?;
-        tx.audit(
-            "sync.enrolled",
-            station_id,
-            serde_json::json!({ "registry": registry_url, "registry_key_id": registry_key.key_id, "transport": tls.to_setting() }),
-        )?;
-        Ok(())
+        store::enrol(tx, &identity, &tls.to_setting(), &registry_key.key_id)
     })?;
     Ok(hex::encode(key.public_key()))
 }
 
-struct Row {
-    url: String,
-    station_id: String,
-    sealed: String,
-    registry_key: String,
-}
-
-fn row(store: &Store) -> Result<Row, SyncError> {
-    store
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT registry_url, station_id, station_key_sealed, registry_key FROM sync_state WHERE id = 1",
-                [],
-                |r| {
-                    Ok(Row {
-                        url: r.get(0)?,
-                        station_id: r.get(1)?,
-                        sealed: r.get(2)?,
-                        registry_key: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
-        })?
-        .ok_or(SyncError::NotEnrolled)
-}
-
 /// The client and the pinned registry key, with the station key unsealed.
 pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]), SyncError> {
-    let r = row(store)?;
-    let sealed =
-        SealedKey::from_json(&r.sealed).map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let r = store
+        .read(store::sync_identity)?
+        .ok_or(SyncError::NotEnrolled)?;
+    let sealed = SealedKey::from_json(&r.station_key_sealed)
+        .map_err(|e| SyncError::Malformed(e.to_string()))?;
     let pkcs8 = sealed
         .open(STATION_KEY, passphrase)
         .map_err(|e| SyncError::Malformed(e.message_zh().into()))?;
@@ -134,51 +102,29 @@ pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]
         .as_deref()
         .and_then(RegistryTls::from_setting)
         .ok_or(SyncError::TransportNotPinned)?;
-    let client = RegistryClient::new(&r.url, &r.station_id, Arc::new(key), store.clock(), tls)?;
+    let client = RegistryClient::new(
+        &r.registry_url,
+        &r.station_id,
+        Arc::new(key),
+        store.clock(),
+        tls,
+    )?;
     Ok((client, registry_key))
 }
 
 pub fn feed_cursor(store: &Store) -> Result<u64, SyncError> {
-    Ok(store
-        .read(|c| {
-            Ok(
-                c.query_row("SELECT feed_cursor FROM sync_state WHERE id = 1", [], |r| {
-                    r.get::<_, i64>(0)
-                })
-                .optional()?,
-            )
-        })?
-        .unwrap_or(0) as u64)
+    Ok(store.read(store::feed_cursor)?)
 }
 
 pub fn revocation_number(store: &Store) -> Result<Option<u64>, SyncError> {
-    Ok(store
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT revocation_number FROM sync_state WHERE id = 1",
-                [],
-                |r| r.get::<_, Option<i64>>(0),
-            )
-            .optional()?)
-        })?
-        .flatten()
-        .map(|n| n as u64))
+    Ok(store.read(store::revocation_number)?)
 }
 
+/// Stamps this attempt's outcome (audited when it changes: crate::store::record_attempt).
 pub fn record_attempt(store: &Store, error: Option<&SyncError>) -> Result<(), SyncError> {
-    let now = store.clock().stamp();
+    let words = error.map(|e| (e.code(), e.message_zh()));
     store.write("sync", |tx| {
-        match error {
-            None => tx.conn().execute(
-                "UPDATE sync_state SET last_attempt = ?1, last_success = ?1, last_error = NULL WHERE id = 1",
-                [&now],
-            )?,
-            Some(e) => tx.conn().execute(
-                "UPDATE sync_state SET last_attempt = ?1, last_error = ?2 WHERE id = 1",
-                rusqlite::params![now, e.message_zh()],
-            )?,
-        };
-        Ok(())
+        store::record_attempt(tx, words.as_ref().map(|(c, w)| (*c, w.as_str())))
     })?;
     Ok(())
 }
@@ -212,20 +158,7 @@ pub struct SyncStatus {
 }
 
 pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, SyncError> {
-    let backlog = store.read(|c| {
-        Ok(c.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
-            [],
-            |r| r.get(0),
-        )?)
-    })?;
-    let oldest: Option<String> = store.read(|c| {
-        Ok(c.query_row(
-            "SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL",
-            [],
-            |r| r.get(0),
-        )?)
-    })?;
+    let (backlog, oldest) = store.read(store::outbox_backlog)?;
     let oldest_on = oldest
         .as_deref()
         .and_then(|t| t.get(..10))
@@ -236,29 +169,18 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
         .as_deref()
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .map(|d| (today - d).num_days());
-    type Settings = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-        Option<i64>,
-    );
-    let row: Option<Settings> = store.read(|c| {
-        Ok(c.query_row(
-            "SELECT registry_url, station_id, last_attempt, last_success, last_error, feed_cursor, revocation_number
-             FROM sync_state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
-        )
-        .optional()?)
-    })?;
+    let row = store.read(store::sync_state_row)?;
     let (registry_url, station_id, last_attempt, last_success, last_error, cursor, number) =
         match row {
-            Some((url, id, attempt, success, error, cursor, number)) => {
-                (Some(url), Some(id), attempt, success, error, cursor, number)
-            }
+            Some(r) => (
+                Some(r.registry_url),
+                Some(r.station_id),
+                r.last_attempt,
+                r.last_success,
+                r.last_error,
+                r.feed_cursor,
+                r.revocation_number,
+            ),
             None => (None, None, None, None, None, 0, None),
         };
     Ok(SyncStatus {
@@ -269,8 +191,8 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
         last_success,
         last_error,
         backlog,
-        feed_cursor: cursor as u64,
-        revocation_list_number: number.map(|n| n as u64),
+        feed_cursor: cursor,
+        revocation_list_number: number,
         revocation_list_date: list_date,
         revocation_list_age_days: age,
         trust_list_number: store
