@@ -3,6 +3,10 @@
 
 use super::error::ApiError;
 use super::session::{need, Granted};
+use super::views::{
+    job_rows, AuditRow, CertificateListRow, CertificateView, RevocationRow, RevocationsView,
+    ScheduleRow, ScheduleView,
+};
 use super::{xlsx_response, AppState};
 use crate::labels;
 use crate::ops::REVOCATION_LIST_DATE;
@@ -14,7 +18,7 @@ use axum::Json;
 use chrono::Datelike;
 use ecard_domain::validity::{review_status, ReviewStatus};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The whole vocabulary (crate::labels): every enum value a person sees, by its
 /// stable code. Any logged-in role may read it; the web UI loads it after login.
@@ -34,7 +38,7 @@ pub async fn certificates(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<CertificateListRow>>, ApiError> {
     let filter = match query.state.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             CertificateState::parse(s)
@@ -47,40 +51,39 @@ pub async fn certificates(
         .station
         .store
         .read(|c| store::certificate_summaries(c, filter, query.q.as_deref(), limit))?;
-    let out: Vec<Value> = rows
-        .into_iter()
-        .map(|r| {
-            let mut v = json!(r);
-            v["state_label"] = json!(labels::certificate_state_zh(r.state));
-            v
-        })
-        .collect();
-    Ok(Json(json!(out)))
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| CertificateListRow {
+                state_label: labels::certificate_state_zh(row.state),
+                row,
+            })
+            .collect(),
+    ))
 }
 
 pub async fn certificate(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
     Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CertificateView>, ApiError> {
     let v = state.station.store.read(|c| {
         let cert = store::certificate(c, id)?;
         let officer = store::officer(c, cert.officer_id)?;
-        Ok(json!({
-            "id": cert.id,
-            "state": cert.state,
-            "state_label": labels::certificate_state_zh(cert.state),
-            "posts_label": labels::posts_zh(&cert.certificate.posts),
-            "holder": officer.holder,
-            "has_photo": officer.has_photo,
-            "certificate": cert.certificate,
-            "officer_id": cert.officer_id,
-            "replaces_id": cert.replaces_id,
-            "cards": store::cards_of_certificate(c, id)?,
-            "reviews": store::reviews_of(c, id)?,
-            "status_changes": store::status_changes_of(c, id)?,
-            "jobs": super::views::job_rows(&store::job_views(c, None, Some(id), None)?),
-        }))
+        Ok(CertificateView {
+            id: cert.id,
+            state: cert.state,
+            state_label: labels::certificate_state_zh(cert.state),
+            posts_label: labels::posts_zh(&cert.certificate.posts),
+            holder: officer.holder,
+            has_photo: officer.has_photo,
+            certificate: cert.certificate,
+            officer_id: cert.officer_id,
+            replaces_id: cert.replaces_id,
+            cards: store::cards_of_certificate(c, id)?,
+            reviews: store::reviews_of(c, id)?,
+            status_changes: store::status_changes_of(c, id)?,
+            jobs: job_rows(&store::job_views(c, None, Some(id), None)?),
+        })
     })?;
     Ok(Json(v))
 }
@@ -101,21 +104,20 @@ pub async fn officer_photo(
 pub async fn revocations(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RevocationsView>, ApiError> {
     let list_date = state.station.store.setting(REVOCATION_LIST_DATE)?;
     let entries = state
         .station
         .store
         .read(|c| store::revocation_entries(c, 10_000))?;
-    let entries: Vec<Value> = entries
+    let entries = entries
         .into_iter()
-        .map(|e| {
-            let mut v = json!(e);
-            v["reason_label"] = json!(labels::reason_zh(&e.reason));
-            v
+        .map(|entry| RevocationRow {
+            reason_label: labels::reason_zh(&entry.reason).into_owned(),
+            entry,
         })
         .collect();
-    Ok(Json(json!({ "list_date": list_date, "entries": entries })))
+    Ok(Json(RevocationsView { list_date, entries }))
 }
 
 #[derive(Deserialize)]
@@ -129,34 +131,19 @@ pub async fn audit(
     State(state): State<AppState>,
     _session: Granted<need::ViewAudit>,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<AuditRow>>, ApiError> {
     let rows = state
         .station
         .store
         .read(|c| store::recent_audit(c, q.limit.unwrap_or(100).clamp(1, 1000), q.before))?;
-    let out: Vec<Value> = rows
-        .into_iter()
-        .map(|e| {
-            let detail =
-                serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone()));
-            json!({
-                "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
-                "action_label": labels::audit_action_zh(&e.action), "subject": e.subject,
-                "detail_label": labels::audit_detail_zh(&detail), "detail": detail,
-            })
-        })
-        .collect();
-    Ok(Json(json!(out)))
+    Ok(Json(rows.into_iter().map(AuditRow::from).collect()))
 }
 
 pub async fn audit_verify(
     State(state): State<AppState>,
     _session: Granted<need::ViewAudit>,
-) -> Result<Json<Value>, ApiError> {
-    let r = state.station.store.verify_audit_chain()?;
-    Ok(Json(
-        json!({ "rows": r.rows, "first_broken": r.first_broken }),
-    ))
+) -> Result<Json<store::ChainReport>, ApiError> {
+    Ok(Json(state.station.store.verify_audit_chain()?))
 }
 
 #[derive(Deserialize)]
@@ -200,23 +187,30 @@ pub async fn review_schedule(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
     Query(q): Query<ScheduleQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScheduleView>, ApiError> {
     let (year, items) = schedule(&state, q.year)?;
     let deadline = state.station.config.review_policy.deadline(year);
-    let items: Vec<Value> = items
-        .iter()
+    let items = items
+        .into_iter()
         .map(|i| {
-            let s = &i.subject;
-            json!({
-                "certificate_id": s.certificate_id, "number": s.number, "name": s.name, "unit": s.unit,
-                "issue_date": s.issue_date, "reviewed_on": s.reviewed_on,
-                "status": i.status, "status_label": labels::review_status_zh(&i.status),
-            })
+            let s = i.subject;
+            ScheduleRow {
+                certificate_id: s.certificate_id,
+                number: s.number,
+                name: s.name,
+                unit: s.unit,
+                issue_date: s.issue_date,
+                reviewed_on: s.reviewed_on,
+                status_label: labels::review_status_zh(&i.status),
+                status: i.status,
+            }
         })
         .collect();
-    Ok(Json(
-        json!({ "year": year, "deadline": deadline, "items": items }),
-    ))
+    Ok(Json(ScheduleView {
+        year,
+        deadline,
+        items,
+    }))
 }
 
 pub async fn review_schedule_xlsx(
@@ -267,7 +261,7 @@ pub async fn review_schedule_xlsx(
 pub async fn sync_status(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::sync::SyncStatus>, ApiError> {
     let s = crate::sync::status(&state.station.store, state.station.today()).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -275,5 +269,5 @@ pub async fn sync_status(
             e.message_zh(),
         )
     })?;
-    Ok(Json(json!(s)))
+    Ok(Json(s))
 }

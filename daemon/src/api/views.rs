@@ -353,3 +353,96 @@ pub struct BatchView {
 pub struct BatchRef {
     pub batch_id: i64,
 }
+
+/// A certificate in the list, its state in words beside the code.
+#[derive(Debug, Serialize)]
+pub struct CertificateListRow {
+    #[serde(flatten)]
+    pub row: store::CertificateSummary,
+    pub state_label: &'static str,
+}
+
+/// One certificate's page: the record, its officer, cards, reviews, status changes
+/// and jobs (`GET /certificates/{id}`).
+#[derive(Debug, Serialize)]
+pub struct CertificateView {
+    pub id: i64,
+    pub state: CertificateState,
+    pub state_label: &'static str,
+    pub posts_label: String,
+    pub holder: Holder,
+    pub has_photo: bool,
+    pub certificate: Certificate,
+    pub officer_id: i64,
+    pub replaces_id: Option<i64>,
+    pub cards: Vec<store::CardRow>,
+    pub reviews: Vec<store::ReviewEntry>,
+    pub status_changes: Vec<store::StatusEntry>,
+    pub jobs: Vec<JobRowView>,
+}
+
+/// One revocation-list entry, its reason in words (a stored code, or typed text).
+#[derive(Debug, Serialize)]
+pub struct RevocationRow {
+    #[serde(flatten)]
+    pub entry: store::RevocationEntry,
+    pub reason_label: String,
+}
+
+/// The station's revocation list (`GET /revocations`).
+#[derive(Debug, Serialize)]
+pub struct RevocationsView {
+    pub list_date: Option<String>,
+    pub entries: Vec<RevocationRow>,
+}
+
+/// One audit row with its action and detail in words (`GET /audit`).
+#[derive(Debug, Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub action_label: String,
+    pub subject: String,
+    pub detail_label: String,
+    pub detail: serde_json::Value,
+}
+
+impl From<store::AuditEntry> for AuditRow {
+    fn from(e: store::AuditEntry) -> Self {
+        let detail = serde_json::from_str::<serde_json::Value>(&e.detail)
+            .unwrap_or(serde_json::Value::String(e.detail.clone()));
+        Self {
+            action_label: labels::audit_action_zh(&e.action).into_owned(),
+            detail_label: labels::audit_detail_zh(&detail),
+            detail,
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            subject: e.subject,
+        }
+    }
+}
+
+/// One officer due (or not) for the year's annual review.
+#[derive(Debug, Serialize)]
+pub struct ScheduleRow {
+    pub certificate_id: i64,
+    pub number: String,
+    pub name: String,
+    pub unit: String,
+    pub issue_date: NaiveDate,
+    pub reviewed_on: Option<NaiveDate>,
+    pub status: ecard_domain::validity::ReviewStatus,
+    pub status_label: &'static str,
+}
+
+/// The annual-review schedule of a year (`GET /reviews/schedule`).
+#[derive(Debug, Serialize)]
+pub struct ScheduleView {
+    pub year: i32,
+    pub deadline: Option<NaiveDate>,
+    pub items: Vec<ScheduleRow>,
+}
