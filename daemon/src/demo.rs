@@ -9,7 +9,7 @@ use crate::auth::{self, Role};
 use crate::ops::{ReviewRequest, Station, StationConfig, StationKeys, REVOCATION_LIST_DATE};
 use crate::readers::sim::SimReaders;
 use crate::readers::Readers;
-use crate::store::{self, CertificateState, Store};
+use crate::store::{self, Store};
 use card_profile::demo;
 use card_profile::records::ReviewResult;
 use ecard_clock::Clock;
@@ -70,22 +70,7 @@ pub fn build(clock: Clock) -> Result<DemoStation, Box<dyn std::error::Error + Se
     );
     let mut approved = Vec::new();
     for o in demo::officers(today) {
-        let id = store.write("demo", |tx| {
-            let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-            let cert = store::insert_certificate(
-                tx,
-                officer,
-                &o.certificate,
-                CertificateState::Approved,
-                None,
-            )?;
-            tx.audit(
-                "certificate.approved",
-                &o.certificate.number,
-                serde_json::json!({ "demo": true }),
-            )?;
-            Ok(cert)
-        })?;
+        let id = store.write("demo", |tx| store::record_approved(tx, &o))?;
         approved.push(id);
     }
     for (username, display, role) in LOGINS {

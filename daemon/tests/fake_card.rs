@@ -11,7 +11,7 @@ use ecard_clock::Clock;
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
-use ecardd::store::{self, CertificateState, Store};
+use ecardd::store::{self, Store};
 use std::sync::Arc;
 
 const R: &str = "读卡器 1";
@@ -30,23 +30,7 @@ fn fixture() -> Fixture {
     let pki = demo::pki(today).unwrap();
     let sim = Arc::new(SimReaders::new(&[R], 10, pki.master.clone(), 0x100));
     let officers = demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let certs = officers
-        .iter()
-        .map(|o| {
-            store
-                .write("admin", |tx| {
-                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-                    store::insert_certificate(
-                        tx,
-                        officer,
-                        &o.certificate,
-                        CertificateState::Approved,
-                        None,
-                    )
-                })
-                .unwrap()
-        })
-        .collect();
+    let certs = ecard_test_support::approve(&store, &officers[..]);
     let station = Station::new(
         store,
         Readers::new(sim.clone()),

@@ -12,7 +12,7 @@ use ecardd::labels;
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, REVOCATION_LIST_DATE};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
-use ecardd::store::{self, CertificateState, Store};
+use ecardd::store::{self, Store};
 use std::sync::Arc;
 
 const R: &str = "读卡器 1";
@@ -28,18 +28,7 @@ async fn station_with_card(dir: &tempfile::TempDir) -> (Station, Arc<SimReaders>
     let pki = demo::pki(today()).unwrap();
     let sim = Arc::new(SimReaders::new(&[R], 4, pki.master.clone(), 0x300));
     let o = &demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap())[0];
-    let cert = store
-        .write("admin", |tx| {
-            let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-            store::insert_certificate(
-                tx,
-                officer,
-                &o.certificate,
-                CertificateState::Approved,
-                None,
-            )
-        })
-        .unwrap();
+    let cert = ecard_test_support::approve(&store, std::slice::from_ref(o))[0];
     let station = Station::new(
         store,
         Readers::new(sim.clone()),

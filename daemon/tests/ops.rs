@@ -30,11 +30,7 @@ fn fixture() -> Fixture {
     let store = Arc::new(Store::open(&dir.path().join("t.db"), Clock::frozen_on(today)).unwrap());
     // A revocation list of today, as the first sync leaves: without one every
     // field check is 无法确认 (ecard_domain::field_check).
-    store
-        .write("admin", |tx| {
-            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today.to_string())
-        })
-        .unwrap();
+    ecard_test_support::revocation_list_of(&store, today);
     let pki = demo::pki(today).unwrap();
     let sim = Arc::new(SimReaders::new(
         &[R, "读卡器 2"],
@@ -43,23 +39,7 @@ fn fixture() -> Fixture {
         0x100,
     ));
     let officers = demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let certs = officers
-        .iter()
-        .map(|o| {
-            store
-                .write("admin", |tx| {
-                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-                    store::insert_certificate(
-                        tx,
-                        officer,
-                        &o.certificate,
-                        CertificateState::Approved,
-                        None,
-                    )
-                })
-                .unwrap()
-        })
-        .collect();
+    let certs = ecard_test_support::approve(&store, &officers[..]);
     let trust = pki.trust.clone();
     let station = Station::new(
         store,

@@ -14,7 +14,7 @@ use ecard_clock::Clock;
 use ecardd::ops::{Station, StationConfig, StationKeys, StatusRequest};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
-use ecardd::store::{self, CertificateState, Store};
+use ecardd::store::{self, Store};
 use std::sync::Arc;
 
 const R: &str = "读卡器 1";
@@ -36,32 +36,12 @@ fn station(trust: &card_profile::pki::TrustList, keys: Option<StationKeys>) -> F
     let store = Arc::new(Store::open(&dir.path().join("t.db"), Clock::frozen_on(today)).unwrap());
     // A revocation list of today, as the first sync leaves: without one every
     // field check is 无法确认 (ecard_domain::field_check).
-    store
-        .write("admin", |tx| {
-            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today.to_string())
-        })
-        .unwrap();
+    ecard_test_support::revocation_list_of(&store, today);
     let master = card_profile::keys::MasterKey::from_hex(demo::DEMO_MASTER_KEY_HEX).unwrap();
     let sim = Arc::new(SimReaders::new(&[R], 10, master, 0x100));
     let officers = demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
     let certs = if with_certificates {
-        officers
-            .iter()
-            .map(|o| {
-                store
-                    .write("admin", |tx| {
-                        let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-                        store::insert_certificate(
-                            tx,
-                            officer,
-                            &o.certificate,
-                            CertificateState::Approved,
-                            None,
-                        )
-                    })
-                    .unwrap()
-            })
-            .collect()
+        ecard_test_support::approve(&store, &officers[..])
     } else {
         Vec::new()
     };

@@ -8,7 +8,7 @@ use common::*;
 use ecardd::ops::{Station, StationConfig, StationKeys};
 use ecardd::readers::pcsc::PcscReaders;
 use ecardd::readers::Readers;
-use ecardd::store::{self, CertificateState, JobState, Store};
+use ecardd::store::{self, JobState, Store};
 use hardware_tests::harness::VPCD_READERS;
 use hardware_tests::{PcscHarness, SimProcess};
 use std::sync::Arc;
@@ -18,29 +18,9 @@ fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
     let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
     // A revocation list of today, as the first sync leaves: without one every
     // field check is 无法确认 (ecard_domain::field_check).
-    store
-        .write("admin", |tx| {
-            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today().to_string())
-        })
-        .expect("list date");
+    ecard_test_support::revocation_list_of(&store, today());
     let pki = pki();
-    let certs = card_profile::demo::officers(issued_on())
-        .iter()
-        .map(|o| {
-            store
-                .write("admin", |tx| {
-                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-                    store::insert_certificate(
-                        tx,
-                        officer,
-                        &o.certificate,
-                        CertificateState::Approved,
-                        None,
-                    )
-                })
-                .expect("certificate")
-        })
-        .collect();
+    let certs = ecard_test_support::approve(&store, &card_profile::demo::officers(issued_on())[..]);
     let trust = pki.trust.clone();
     let station = Station::new(
         store,

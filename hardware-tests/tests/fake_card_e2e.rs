@@ -12,7 +12,7 @@ use common::*;
 use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
 use ecardd::readers::pcsc::PcscReaders;
 use ecardd::readers::Readers;
-use ecardd::store::{self, CertificateState, Store};
+use ecardd::store::Store;
 use hardware_tests::harness::VPCD_READERS;
 use hardware_tests::{PcscHarness, SimSpec};
 use std::sync::Arc;
@@ -21,23 +21,7 @@ use std::time::{Duration, Instant};
 fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
     let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
     let pki = pki();
-    let certs = card_profile::demo::officers(issued_on())
-        .iter()
-        .map(|o| {
-            store
-                .write("admin", |tx| {
-                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-                    store::insert_certificate(
-                        tx,
-                        officer,
-                        &o.certificate,
-                        CertificateState::Approved,
-                        None,
-                    )
-                })
-                .expect("certificate")
-        })
-        .collect();
+    let certs = ecard_test_support::approve(&store, &card_profile::demo::officers(issued_on())[..]);
     let trust = pki.trust.clone();
     let station = Station::new(
         store,

@@ -268,6 +268,26 @@ pub fn search_officers(conn: &Connection, query: &str, limit: i64) -> Result<Vec
 
 // ---- certificates ----
 
+/// An officer with an approved certificate waiting for its card, recorded at once
+/// with its audit row: the demo's sample officers and the tests' fixtures (a
+/// station otherwise learns of approvals from the registry's issuance orders).
+pub fn record_approved(tx: &mut Tx<'_>, data: &IssueData) -> Result<i64> {
+    let officer = upsert_officer(tx, &data.holder, Some(&data.photo_jpeg))?;
+    let id = insert_certificate(
+        tx,
+        officer,
+        &data.certificate,
+        CertificateState::Approved,
+        None,
+    )?;
+    tx.audit(
+        "certificate.approved",
+        &data.certificate.number,
+        serde_json::json!({ "certificate_id": id, "source": "local" }),
+    )?;
+    Ok(id)
+}
+
 pub fn insert_certificate(
     tx: &mut Tx<'_>,
     officer_id: i64,

@@ -242,20 +242,7 @@ pub async fn station(
     let db = dir.path().join("station.db");
     let store = Arc::new(Store::open(&db, clock()).unwrap());
     if with_officers {
-        for o in card_profile::demo::officers(today()) {
-            store
-                .write("test", |tx| {
-                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-                    store::insert_certificate(
-                        tx,
-                        officer,
-                        &o.certificate,
-                        CertificateState::Approved,
-                        None,
-                    )
-                })
-                .unwrap();
-        }
+        ecard_test_support::approve(&store, &card_profile::demo::officers(today()));
     }
     let signer = card_profile::pki::DocumentSigner::new(
         card_profile::pki::SigningKey::from_pkcs8(pki.signer.key.pkcs8()).unwrap(),

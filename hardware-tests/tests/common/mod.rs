@@ -221,33 +221,12 @@ pub fn prepare_station(dir: &Path, certificates: usize) -> StationFiles {
 /// Test fixture: approved certificates of the demo officers, issued on the tests'
 /// day (the serving station runs on it too), written straight into the database.
 fn seed_certificates(db: &Path, n: usize) -> Vec<i64> {
-    use ecardd::store::{self, CertificateState, Store};
+    use ecardd::store::Store;
     let store = Store::open(db, clock()).expect("open station.db");
     // A revocation list of today, as the first sync leaves: without one every
     // field check is 无法确认 (ecard_domain::field_check).
-    store
-        .write("fixture", |tx| {
-            tx.set_setting(ecardd::ops::REVOCATION_LIST_DATE, &today().to_string())
-        })
-        .expect("list date");
-    demo::officers(today())
-        .iter()
-        .take(n)
-        .map(|o| {
-            store
-                .write("fixture", |tx| {
-                    let officer = store::upsert_officer(tx, &o.holder, Some(&o.photo_jpeg))?;
-                    store::insert_certificate(
-                        tx,
-                        officer,
-                        &o.certificate,
-                        CertificateState::Approved,
-                        None,
-                    )
-                })
-                .expect("seed certificate")
-        })
-        .collect()
+    ecard_test_support::revocation_list_of(&store, today());
+    ecard_test_support::approve(&store, &demo::officers(today())[..n])
 }
 
 /// One `ecardd serve` process; SIGKILLed on drop if still running.
