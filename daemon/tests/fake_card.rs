@@ -3,15 +3,12 @@
 //! station records nothing as written to it.
 #![allow(clippy::unwrap_used)]
 
-use card_profile::demo;
 use card_profile::records::ReviewResult;
 use card_profile::verdict::Standing;
 use card_sim::SimCard;
-use ecard_clock::Clock;
-use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
+use ecardd::ops::{ReviewRequest, Station, StatusRequest};
 use ecardd::readers::sim::SimReaders;
-use ecardd::readers::Readers;
-use ecardd::store::{self, Store};
+use ecardd::store::{self};
 use std::sync::Arc;
 
 const R: &str = "读卡器 1";
@@ -24,28 +21,16 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("t.db"), Clock::frozen_on(today)).unwrap());
-    let pki = demo::pki(today).unwrap();
-    let sim = Arc::new(SimReaders::new(&[R], 10, pki.master.clone(), 0x100));
-    let officers = demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let certs = ecard_test_support::approve(&store, &officers[..]);
-    let station = Station::new(
-        store,
-        Readers::new(sim.clone()),
-        StationKeys {
-            master: pki.master,
-            signer: pki.signer,
-        },
-        pki.trust.clone(),
-        StationConfig::default(),
+    let s = ecard_test_support::sim_station(
+        &[R],
+        chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+        0x100,
     );
     Fixture {
-        station,
-        sim,
-        certs,
-        _dir: dir,
+        station: s.station,
+        sim: s.sim,
+        certs: s.certs,
+        _dir: s.dir,
     }
 }
 

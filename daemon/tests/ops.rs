@@ -3,16 +3,14 @@
 //! operations through pcscd belong in hardware-tests; see the issue #3 notes.)
 #![allow(clippy::unwrap_used)]
 
-use card_profile::demo;
 use card_profile::keys::MasterKey;
 use card_profile::records::ReviewResult;
 use card_profile::verdict::Standing;
 use card_sim::{SimCard, SimOptions};
-use ecard_clock::Clock;
-use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys};
+use ecardd::ops::{ReviewRequest, Station, StationConfig};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
-use ecardd::store::{self, CertificateState, JobState, Store};
+use ecardd::store::{self, CertificateState, JobState};
 use std::sync::Arc;
 
 const R: &str = "读卡器 1";
@@ -25,37 +23,16 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("t.db"), Clock::frozen_on(today)).unwrap());
-    // A revocation list of today, as the first sync leaves: without one every
-    // field check is 无法确认 (ecard_domain::field_check).
-    ecard_test_support::revocation_list_of(&store, today);
-    let pki = demo::pki(today).unwrap();
-    let sim = Arc::new(SimReaders::new(
+    let s = ecard_test_support::sim_station(
         &[R, "读卡器 2"],
-        10,
-        pki.master.clone(),
+        chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
         0x100,
-    ));
-    let officers = demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
-    let certs = ecard_test_support::approve(&store, &officers[..]);
-    let trust = pki.trust.clone();
-    let station = Station::new(
-        store,
-        Readers::new(sim.clone()),
-        StationKeys {
-            master: pki.master,
-            signer: pki.signer,
-        },
-        trust,
-        StationConfig::default(),
     );
     Fixture {
-        station,
-        sim,
-        certs,
-        _dir: dir,
+        station: s.station,
+        sim: s.sim,
+        certs: s.certs,
+        _dir: s.dir,
     }
 }
 
