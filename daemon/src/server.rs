@@ -15,6 +15,9 @@ use std::sync::Arc;
 pub struct ServeOptions {
     pub db: PathBuf,
     pub listen: SocketAddr,
+    /// Host names (with or without a port) the web UI may be reached by besides the
+    /// listen address and the loopback names: the DNS-rebinding check.
+    pub allowed_hosts: Vec<String>,
     /// Without it the station verifies and records but cannot write cards.
     pub passphrase: Option<String>,
     pub config: StationConfig,
@@ -106,6 +109,6 @@ pub async fn serve(opts: ServeOptions) -> Result<(), Box<dyn std::error::Error +
     let addr = listener.local_addr()?;
     println!("ecardd listening: http://{addr}/");
     flush_stdout();
-    crate::api::serve(listener, state, shutdown_signal()).await?;
+    crate::api::serve(listener, state, &opts.allowed_hosts, shutdown_signal()).await?;
     Ok(())
 }

@@ -11,6 +11,15 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use serde_json::json;
 use support::*;
 
+/// One request to `app` (a router other than the support's own).
+async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    let resp = tower::ServiceExt::oneshot(app.clone(), req).await.unwrap();
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.unwrap().to_bytes().to_vec();
+    (parts.status, parts.headers, body)
+}
+
 fn assert_security_headers(what: &str, h: &HeaderMap) {
     for (name, value) in [
         (
@@ -71,4 +80,58 @@ async fn every_answer_carries_the_security_headers() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_security_headers("the event stream", resp.headers());
     let _ = (Method::GET, json!(null));
+}
+
+/// DNS rebinding: a page of `attacker.example`, its name now resolving to
+/// 127.0.0.1, sends requests naming its own host. They are refused before any
+/// handler runs (no login is even tried); the station's own names pass.
+#[tokio::test]
+async fn a_request_for_another_host_name_is_refused_before_any_handler() {
+    let a = api();
+    let hosts = ecardd::api::AllowedHosts::new(
+        "127.0.0.1:8080".parse().unwrap(),
+        &["station-7.local".to_owned()],
+    );
+    let app = ecardd::api::router_checking_hosts(
+        ecardd::api::AppState::with_demo(a.demo.station.clone(), a.demo.sim.clone()).unwrap(),
+        hosts,
+    );
+    let login = |host: Option<&str>| {
+        let mut r = Request::post("/api/v1/session")
+            .header("x-requested-with", "ecard")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(h) = host {
+            r = r.header(header::HOST, h);
+        }
+        r.body(Body::from(
+            json!({ "username": "guanli", "password": "demo-guanli" }).to_string(),
+        ))
+        .unwrap()
+    };
+    let logins = || a.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.login'");
+    let before = logins();
+    for host in [
+        Some("attacker.example:8080"),
+        Some("attacker.example"),
+        Some("127.0.0.1:9999"),
+        Some("localhost"),
+        None,
+    ] {
+        let (s, h, body) = send(&app, login(host)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{host:?}");
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "host_not_allowed", "{host:?}");
+        assert!(v["message"].as_str().unwrap().contains("主机名"), "{v}");
+        assert_security_headers("a refused host", &h);
+    }
+    assert_eq!(logins(), before, "a refused host reached the login handler");
+    for host in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "[::1]:8080",
+        "STATION-7.local:8080",
+    ] {
+        let (s, _, _) = send(&app, login(Some(host))).await;
+        assert_eq!(s, StatusCode::OK, "{host}");
+    }
 }

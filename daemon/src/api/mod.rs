@@ -9,6 +9,7 @@ mod corrections;
 mod demo_hands;
 mod error;
 mod forms;
+mod hosts;
 mod import;
 mod photos;
 mod readers;
@@ -19,6 +20,7 @@ pub mod views;
 
 pub use crate::labels;
 pub use error::ApiError;
+pub use hosts::AllowedHosts;
 pub use session::COOKIE_NAME;
 
 use crate::ops::Station;
@@ -168,7 +170,18 @@ async fn api_not_found() -> ApiError {
     ApiError::not_found("没有这个接口")
 }
 
+/// The routes without the Host check: for in-process callers, which name no host.
 pub fn router(state: AppState) -> Router {
+    build_router(state, None)
+}
+
+/// The routes as served: a request naming a host other than `hosts` is refused
+/// before anything else looks at it (docs/SECURITY.md "The web UI on localhost").
+pub fn router_checking_hosts(state: AppState, hosts: AllowedHosts) -> Router {
+    build_router(state, Some(hosts))
+}
+
+fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
     let api = Router::new()
         .route(
             "/session",
@@ -230,24 +243,33 @@ pub fn router(state: AppState) -> Router {
     } else {
         api
     };
-    Router::new()
+    let app = Router::new()
         .nest("/api/v1", api)
         .fallback(static_files::serve)
         .layer(middleware::from_fn(require_ajax_header))
         // A roster with its photo archive; anything larger is refused before parsing.
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
-        // Outermost, so that refusals by the layers above carry the headers too.
-        .layer(middleware::from_fn(security_headers))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
+    let app = match hosts {
+        Some(hosts) => app.layer(middleware::from_fn(move |req, next| {
+            hosts::check(hosts.clone(), req, next)
+        })),
+        None => app,
+    };
+    // Outermost, so that refusals by the layers above carry the headers too.
+    app.layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes.
+/// Serves until `shutdown` completes, to requests naming the listener's own address,
+/// the loopback names on its port, or one of `allowed_hosts`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    allowed_hosts: &[String],
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let hosts = AllowedHosts::new(listener.local_addr()?, allowed_hosts);
+    axum::serve(listener, router_checking_hosts(state, hosts))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -15,6 +15,11 @@ pub struct ServeArgs {
     /// Address to listen on; loopback unless configured otherwise.
     #[arg(long, env = "ECARDD_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// A host name the web UI is reached by besides the listen address and
+    /// localhost/127.0.0.1/[::1] on its port (repeat, or comma-separated in the
+    /// variable); `name` means `name:<listen port>`. Other Host headers are refused.
+    #[arg(long = "allowed-host", env = "ECARDD_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
     /// Seconds between sync rounds (when enrolled with a registry).
     #[arg(long, default_value_t = 60)]
     sync_interval: u64,
@@ -26,6 +31,7 @@ pub fn serve(a: ServeArgs) -> Result<(), Failure> {
         config: a.station.config(),
         db: a.station.db,
         listen: a.listen,
+        allowed_hosts: a.allowed_hosts,
         sync_interval_secs: a.sync_interval,
         clock: clock(),
     };
