@@ -135,3 +135,66 @@ async fn a_request_for_another_host_name_is_refused_before_any_handler() {
         assert_eq!(s, StatusCode::OK, "{host}");
     }
 }
+
+fn login_from(client: &str, username: &str, password: &str) -> Request<Body> {
+    let mut req = Request::post("/api/v1/session")
+        .header("x-requested-with", "ecard")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "username": username, "password": password }).to_string(),
+        ))
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+/// Five wrong passwords hold the account back (from any client) and the client
+/// (for any account): even the right password is then answered 429 without a
+/// login. Other accounts from other clients are not held back. The growth of the
+/// delay and its reset are unit tests of `api::login_guard` (instants given).
+#[tokio::test]
+async fn failed_logins_hold_back_the_account_and_the_client() {
+    let a = api();
+    let logins = || a.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.login'");
+    for _ in 0..5 {
+        let (s, _, _) = a.raw(login_from("10.0.0.1", "guanli", "wrong-password")).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let before = logins();
+    for (client, user, why) in [
+        ("10.0.0.1", "guanli", "the account from the guessing client"),
+        ("10.0.0.2", "guanli", "the account from another client"),
+        ("10.0.0.2", "GUANLI ", "the account spelt otherwise"),
+        ("10.0.0.1", "jiancha", "another account from the guessing client"),
+    ] {
+        let (s, _, body) = a
+            .raw(login_from(client, user, &ecardd::demo::demo_password(user.trim().to_lowercase().as_str())))
+            .await;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{why}: {v}");
+        assert_eq!(v["code"], "login_throttled", "{why}");
+        assert_eq!(v["message"], "登录失败次数过多，请在 1 秒后重试", "{why}");
+        assert_eq!(v["retry_after_secs"], 1, "{why}");
+    }
+    assert_eq!(logins(), before, "a throttled login was let in");
+    let (s, _, _) = a
+        .raw(login_from("10.0.0.2", "jiancha", &ecardd::demo::demo_password("jiancha")))
+        .await;
+    assert_eq!(s, StatusCode::OK, "an innocent account from an innocent client");
+}
+
+/// Password hashes run through a bounded gate: with no turn free, a login is
+/// answered 503 `busy` instead of queueing another 19 MiB argon2 run.
+#[tokio::test]
+async fn a_login_without_a_free_hashing_turn_is_answered_busy() {
+    let a = api();
+    let mut state =
+        ecardd::api::AppState::with_demo(a.demo.station.clone(), a.demo.sim.clone()).unwrap();
+    state.hashes = ecardd::api::login_guard::HashGate::new(0, std::time::Duration::ZERO);
+    let app = ecardd::api::router(state);
+    let (s, _, body) = send(&app, login_from("10.0.0.1", "guanli", "demo-guanli")).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["code"], "busy");
+}

@@ -11,6 +11,7 @@ mod error;
 mod forms;
 mod hosts;
 mod import;
+pub mod login_guard;
 mod photos;
 mod readers;
 mod records;
@@ -53,6 +54,10 @@ pub struct AppState {
     /// A valid argon2id hash checked when a login names an unknown user, so the
     /// answer takes as long as for a known one.
     pub dummy_hash: String,
+    /// Failed logins per account and client: the growing delay.
+    pub login_throttle: login_guard::LoginThrottle,
+    /// The password hashes allowed at once.
+    pub hashes: login_guard::HashGate,
 }
 
 impl AppState {
@@ -64,6 +69,8 @@ impl AppState {
             import_reports: Arc::default(),
             photos: Arc::default(),
             dummy_hash: crate::auth::hash_password("not-a-real-password")?,
+            login_throttle: Default::default(),
+            hashes: Default::default(),
         })
     }
 }
@@ -269,7 +276,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let hosts = AllowedHosts::new(listener.local_addr()?, allowed_hosts);
-    axum::serve(listener, router_checking_hosts(state, hosts))
+    // The client's address reaches the login throttle through ConnectInfo.
+    axum::serve(
+        listener,
+        router_checking_hosts(state, hosts)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown)
         .await
 }

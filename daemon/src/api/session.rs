@@ -3,6 +3,7 @@
 //! SHA-256, so a copied database opens no sessions.
 
 use super::error::ApiError;
+use super::login_guard::{GateError, Subject};
 use super::{ApiJson, AppState};
 use crate::auth::{self, Permission, Role, SessionToken};
 use crate::store::{self, OperatorRow};
@@ -188,12 +189,33 @@ fn bad_credentials() -> ApiError {
     )
 }
 
+fn login_throttled(seconds: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "login_throttled",
+        format!("登录失败次数过多，请在 {seconds} 秒后重试"),
+    )
+    .with("retry_after_secs", json!(seconds))
+}
+
 pub async fn login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     ApiJson(req): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let store = state.station.store.clone();
     let username = req.username.trim().to_owned();
+    let client = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let account = Subject::Account(username.to_lowercase());
+    let subjects = [account.clone(), Subject::Client(client)];
+    // A blocked login is answered before the password is looked at: no hash.
+    let now = state.station.clock().now();
+    if let Some(seconds) = state.login_throttle.wait(&subjects, now) {
+        tracing::info!(username = %username, ?client, "login throttled");
+        return Err(login_throttled(seconds));
+    }
     let found = store.read(|c| store::operator_for_login(c, &username))?;
     // The hash is checked even for an unknown user, so timing does not tell
     // which usernames exist.
@@ -202,19 +224,30 @@ pub async fn login(
         None => (None, state.dummy_hash.clone()),
     };
     let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&phc, &password))
+    let ok = state
+        .hashes
+        .run(move || auth::verify_password(&phc, &password))
         .await
-        .map_err(|_| {
-            ApiError::new(
+        .map_err(|e| match e {
+            GateError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "正在处理的登录过多，请稍后重试",
+            ),
+            GateError::Failed => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "登录处理失败",
-            )
+            ),
         })??;
     let Some(operator) = operator.filter(|_| ok) else {
-        tracing::info!(username = %username, "login refused");
+        tracing::info!(username = %username, ?client, "login refused");
+        state
+            .login_throttle
+            .failed(&subjects, state.station.clock().now());
         return Err(bad_credentials());
     };
+    state.login_throttle.succeeded(&account);
     if operator.disabled {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
