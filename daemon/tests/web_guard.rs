@@ -50,10 +50,18 @@ async fn every_answer_carries_the_security_headers() {
         r.body(Body::empty()).unwrap()
     };
     let cases = [
-        ("an API route", get("/api/v1/certificates", Some(&c)), StatusCode::OK),
+        (
+            "an API route",
+            get("/api/v1/certificates", Some(&c)),
+            StatusCode::OK,
+        ),
         ("the UI's page", get("/", None), StatusCode::OK),
         ("a UI file", get("/app.js", None), StatusCode::OK),
-        ("a missing file", get("/nope.js", None), StatusCode::NOT_FOUND),
+        (
+            "a missing file",
+            get("/nope.js", None),
+            StatusCode::NOT_FOUND,
+        ),
         (
             "an API error",
             get("/api/v1/certificates", None),
@@ -145,7 +153,8 @@ fn login_from(client: &str, username: &str, password: &str) -> Request<Body> {
         ))
         .unwrap();
     let addr: std::net::SocketAddr = format!("{client}:40000").parse().unwrap();
-    req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
     req
 }
 
@@ -158,7 +167,9 @@ async fn failed_logins_hold_back_the_account_and_the_client() {
     let a = api();
     let logins = || a.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.login'");
     for _ in 0..5 {
-        let (s, _, _) = a.raw(login_from("10.0.0.1", "guanli", "wrong-password")).await;
+        let (s, _, _) = a
+            .raw(login_from("10.0.0.1", "guanli", "wrong-password"))
+            .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
     let before = logins();
@@ -166,10 +177,18 @@ async fn failed_logins_hold_back_the_account_and_the_client() {
         ("10.0.0.1", "guanli", "the account from the guessing client"),
         ("10.0.0.2", "guanli", "the account from another client"),
         ("10.0.0.2", "GUANLI ", "the account spelt otherwise"),
-        ("10.0.0.1", "jiancha", "another account from the guessing client"),
+        (
+            "10.0.0.1",
+            "jiancha",
+            "another account from the guessing client",
+        ),
     ] {
         let (s, _, body) = a
-            .raw(login_from(client, user, &ecardd::demo::demo_password(user.trim().to_lowercase().as_str())))
+            .raw(login_from(
+                client,
+                user,
+                &ecardd::demo::demo_password(user.trim().to_lowercase().as_str()),
+            ))
             .await;
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{why}: {v}");
@@ -179,9 +198,17 @@ async fn failed_logins_hold_back_the_account_and_the_client() {
     }
     assert_eq!(logins(), before, "a throttled login was let in");
     let (s, _, _) = a
-        .raw(login_from("10.0.0.2", "jiancha", &ecardd::demo::demo_password("jiancha")))
+        .raw(login_from(
+            "10.0.0.2",
+            "jiancha",
+            &ecardd::demo::demo_password("jiancha"),
+        ))
         .await;
-    assert_eq!(s, StatusCode::OK, "an innocent account from an innocent client");
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "an innocent account from an innocent client"
+    );
 }
 
 /// Password hashes run through a bounded gate: with no turn free, a login is
@@ -197,4 +224,168 @@ async fn a_login_without_a_free_hashing_turn_is_answered_busy() {
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
     assert_eq!(v["code"], "busy");
+}
+
+/// The demo station's routes as they answer at instant `at`: the same database,
+/// opened with a clock stopped at `at` (the injected clock; nothing sleeps).
+fn station_at(demo: &ecardd::demo::DemoStation, at: chrono::DateTime<chrono::Utc>) -> axum::Router {
+    let store = std::sync::Arc::new(
+        ecardd::store::Store::open(&demo.db, ecard_clock::Clock::frozen(at)).unwrap(),
+    );
+    let trust = ecardd::keyring::trust_list(&store).unwrap();
+    let station = ecardd::ops::Station::without_keys(
+        store,
+        demo.station.readers.clone(),
+        trust,
+        demo.station.config.clone(),
+    );
+    ecardd::api::router(ecardd::api::AppState::with_demo(station, demo.sim.clone()).unwrap())
+}
+
+async fn me(app: &axum::Router, cookie: &str) -> StatusCode {
+    let req = Request::get("/api/v1/session")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    send(app, req).await.0
+}
+
+async fn login_at(app: &axum::Router, user: &str) -> String {
+    let (s, h, _) = send(
+        app,
+        login_from("10.0.0.1", user, &ecardd::demo::demo_password(user)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let cookie = h.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// A session ends after 30 minutes without a request; every request counts the
+/// 30 minutes again; and however busy, it ends 12 hours after login.
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes_and_twelve_hours_at_most() {
+    use chrono::TimeDelta;
+    let t0 = ecard_clock::Clock::frozen_on(today()).now();
+    let demo = ecardd::demo::build(ecard_clock::Clock::frozen(t0)).unwrap();
+    let at = |minutes: i64| station_at(&demo, t0 + TimeDelta::minutes(minutes));
+
+    let idle = login_at(&at(0), "jiancha").await;
+    assert_eq!(me(&at(29), &idle).await, StatusCode::OK);
+    // 29 + 30 minutes after the last request: still 29 idle minutes.
+    assert_eq!(me(&at(58), &idle).await, StatusCode::OK);
+    assert_eq!(me(&at(58 + 31), &idle).await, StatusCode::UNAUTHORIZED);
+
+    let busy = login_at(&at(0), "guanli").await;
+    let mut minute = 0;
+    while minute < 12 * 60 - 20 {
+        minute += 20;
+        assert_eq!(
+            me(&at(minute), &busy).await,
+            StatusCode::OK,
+            "minute {minute}"
+        );
+    }
+    assert_eq!(
+        me(&at(12 * 60 + 1), &busy).await,
+        StatusCode::UNAUTHORIZED,
+        "a busy session outlived its 12 hours"
+    );
+}
+
+/// Reads the event stream until it ends, or gives up after `limit`.
+async fn stream_ends_within(body: Body, limit: std::time::Duration) -> bool {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    tokio::time::timeout(limit, async {
+        while let Some(frame) = body.frame().await {
+            if frame.is_err() {
+                break;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+fn events_request(cookie: &str) -> Request<Body> {
+    Request::get("/api/v1/events")
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// An open event stream ends when its session is logged out, or when an admin
+/// disables its account; a stream of another session stays open.
+#[tokio::test]
+async fn an_event_stream_ends_with_its_session() {
+    let a = api();
+    let mine = a.login("jiancha").await;
+    let other = a.login("zhizheng").await;
+    let open = |c: String| {
+        let app = a.app.clone();
+        async move {
+            tower::ServiceExt::oneshot(app, events_request(&c))
+                .await
+                .unwrap()
+        }
+    };
+    let mine_stream = open(mine.clone()).await;
+    let other_stream = open(other.clone()).await;
+    assert_eq!(mine_stream.status(), StatusCode::OK);
+
+    assert_eq!(
+        a.call(Method::DELETE, "/session", Some(&mine), None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert!(
+        stream_ends_within(mine_stream.into_body(), std::time::Duration::from_secs(5)).await,
+        "the stream outlived its logged-out session"
+    );
+    let other_body = other_stream.into_body();
+    let (still_open, other_body) = {
+        let mut b = other_body;
+        let ended = tokio::time::timeout(std::time::Duration::from_millis(300), async {
+            use http_body_util::BodyExt;
+            loop {
+                match b.frame().await {
+                    None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await
+        .is_ok();
+        (!ended, b)
+    };
+    assert!(still_open, "another session's stream ended too");
+
+    // An admin disables the account behind the other stream: it ends.
+    let admin = a.login("guanli").await;
+    let id = a
+        .demo
+        .station
+        .store
+        .read(|c| {
+            Ok(ecardd::store::operator_for_login(c, "zhizheng")?
+                .unwrap()
+                .0
+                .id)
+        })
+        .unwrap();
+    let (s, v) = a
+        .call(
+            Method::PATCH,
+            &format!("/operators/{id}"),
+            Some(&admin),
+            Some(json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        stream_ends_within(other_body, std::time::Duration::from_secs(5)).await,
+        "the stream outlived its disabled account"
+    );
 }

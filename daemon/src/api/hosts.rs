@@ -30,7 +30,12 @@ impl AllowedHosts {
             "127.0.0.1".into(),
             "[::1]".into(),
         ];
-        names.extend(extra.iter().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()));
+        names.extend(
+            extra
+                .iter()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty()),
+        );
         let mut set = HashSet::new();
         for name in names {
             let name = name.to_ascii_lowercase();

@@ -224,7 +224,11 @@ mod tests {
         }
         let later = s(4 + FORGET_AFTER_SECS);
         th.failed(&who, later);
-        assert_eq!(th.wait(&who, later), None, "one failure after a quiet spell");
+        assert_eq!(
+            th.wait(&who, later),
+            None,
+            "one failure after a quiet spell"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]

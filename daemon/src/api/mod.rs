@@ -22,7 +22,7 @@ pub mod views;
 pub use crate::labels;
 pub use error::ApiError;
 pub use hosts::AllowedHosts;
-pub use session::COOKIE_NAME;
+pub use session::{COOKIE_NAME, DEFAULT_IDLE_MINUTES, SESSION_HOURS};
 
 use crate::ops::Station;
 #[cfg(feature = "demo")]
@@ -58,6 +58,11 @@ pub struct AppState {
     pub login_throttle: login_guard::LoginThrottle,
     /// The password hashes allowed at once.
     pub hashes: login_guard::HashGate,
+    /// A session unused this long ends (besides its absolute end, `SESSION_HOURS`).
+    pub session_idle: chrono::TimeDelta,
+    /// Bumped when sessions are ended (logout, an account disabled or its password
+    /// changed): open event streams check theirs at once.
+    pub sessions_ended: Arc<tokio::sync::watch::Sender<()>>,
 }
 
 impl AppState {
@@ -71,6 +76,8 @@ impl AppState {
             dummy_hash: crate::auth::hash_password("not-a-real-password")?,
             login_throttle: Default::default(),
             hashes: Default::default(),
+            session_idle: chrono::TimeDelta::minutes(session::DEFAULT_IDLE_MINUTES),
+            sessions_ended: Arc::new(tokio::sync::watch::channel(()).0),
         })
     }
 }
@@ -282,6 +289,6 @@ pub async fn serve(
         router_checking_hosts(state, hosts)
             .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-        .with_graceful_shutdown(shutdown)
-        .await
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -19,11 +19,13 @@ use serde_json::json;
 pub const COOKIE_NAME: &str = "ecard_session";
 /// A working day and then some; a station left logged in overnight asks again.
 pub const SESSION_HOURS: i64 = 12;
+/// A session nobody used for this long ends: a station left unattended asks again.
+pub const DEFAULT_IDLE_MINUTES: i64 = 30;
 
 /// The logged-in operator behind a request.
 pub struct Session {
     pub operator: OperatorRow,
-    digest: String,
+    pub(super) digest: String,
 }
 
 impl Session {
@@ -40,6 +42,10 @@ impl Session {
     pub fn actor(&self) -> &str {
         &self.operator.username
     }
+}
+
+fn stamp_of(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -60,11 +66,12 @@ impl FromRequestParts<AppState> for Session {
         let token = cookie_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let token = SessionToken::parse(&token).map_err(|_| ApiError::unauthenticated())?;
         let digest = hex::encode(token.digest());
-        let now = state.station.clock().stamp();
+        let now = state.station.clock().now();
+        let stamp = stamp_of(now);
         let operator = state
             .station
             .store
-            .read(|c| store::session_operator(c, &digest, &now))?
+            .read(|c| store::session_operator(c, &digest, &stamp))?
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -72,6 +79,18 @@ impl FromRequestParts<AppState> for Session {
                     "登录已过期，请重新登录",
                 )
             })?;
+        // A request is activity: the idle limit counts again from now.
+        let idle_until = now + state.session_idle;
+        let unless_after = idle_until - chrono::TimeDelta::minutes(1);
+        state.station.store.write(&operator.username, |tx| {
+            store::touch_session(
+                tx,
+                &digest,
+                &stamp_of(idle_until),
+                &stamp_of(unless_after),
+                SESSION_HOURS,
+            )
+        })?;
         Ok(Session { operator, digest })
     }
 }
@@ -256,8 +275,13 @@ pub async fn login(
         ));
     }
     let (token, digest) = auth::new_session_token()?;
-    let expires = (state.station.clock().now() + chrono::Duration::hours(SESSION_HOURS))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // The session ends when idle for `session_idle`, at most SESSION_HOURS after now.
+    let expires = stamp_of(
+        state.station.clock().now()
+            + state
+                .session_idle
+                .min(chrono::TimeDelta::hours(SESSION_HOURS)),
+    );
     store.write(&operator.username, |tx| {
         store::insert_session(tx, &hex::encode(digest), operator.id, &expires)?;
         tx.audit("session.login", &operator.username, json!({}))?;
@@ -299,6 +323,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Result<R
         tx.audit("session.logout", &session.operator.username, json!({}))?;
         Ok(())
     })?;
+    state.sessions_ended.send_replace(());
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
         SET_COOKIE,
