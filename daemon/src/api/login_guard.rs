@@ -208,8 +208,8 @@ mod tests {
             th.failed(&[account.clone(), client.clone()], t0());
         }
         th.succeeded(&account);
-        assert_eq!(th.wait(&[account.clone()], t0()), None);
-        assert_eq!(th.wait(&[client.clone()], t0()), Some(1));
+        assert_eq!(th.wait(std::slice::from_ref(&account), t0()), None);
+        assert_eq!(th.wait(std::slice::from_ref(&client), t0()), Some(1));
         // Another client is not held back for this one's guesses.
         let other = Subject::Client(Some("10.0.0.10".parse().unwrap()));
         assert_eq!(th.wait(&[account, other], t0()), None);
