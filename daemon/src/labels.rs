@@ -577,10 +577,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ),
     ("sync.enrolled", "登记到登记中心"),
     ("order.withdrawn", "登记中心撤回批准"),
-    (
-        "order.photo_refused",
-        "拒绝登记中心的批准（照片不是有效的JPG）",
-    ),
+    ("order.photo_refused", "拒绝登记中心的批准（照片无效）"),
     ("revocations.updated", "更新注销名单"),
     ("revocations.dated", "注销名单日期"),
 ];
