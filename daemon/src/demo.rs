@@ -131,7 +131,7 @@ pub async fn serve(
     println!("  在浏览器中打开: http://{addr}/");
     println!("ecardd listening: http://{addr}/");
     crate::server::flush_stdout();
-    crate::api::serve(listener, state, crate::server::shutdown_signal()).await?;
+    crate::api::serve(listener, state, &[], crate::server::shutdown_signal()).await?;
     Ok(())
 }
 

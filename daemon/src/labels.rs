@@ -527,6 +527,9 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("unauthenticated", "请先登录"),
     ("forbidden", "无权执行此操作"),
     ("csrf_refused", "请求缺少 X-Requested-With 标头"),
+    ("host_not_allowed", "请求的主机名不是本站的地址"),
+    ("login_throttled", "登录失败次数过多，请稍后重试"),
+    ("busy", "正在处理的登录过多，请稍后重试"),
 ];
 
 pub fn error_code_zh(code: &str) -> Option<&'static str> {
@@ -579,6 +582,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("sync.recovered", "与登记中心同步恢复"),
     ("sync.refused", "登记中心拒收记录"),
     ("order.withdrawn", "登记中心撤回批准"),
+    ("order.photo_refused", "拒绝登记中心的批准（照片无效）"),
     ("revocations.updated", "更新注销名单"),
     ("revocations.dated", "注销名单日期"),
 ];

@@ -15,6 +15,11 @@ use std::sync::Arc;
 pub struct ServeOptions {
     pub db: PathBuf,
     pub listen: SocketAddr,
+    /// Host names (with or without a port) the web UI may be reached by besides the
+    /// listen address and the loopback names: the DNS-rebinding check.
+    pub allowed_hosts: Vec<String>,
+    /// Minutes without a request after which a web UI session ends.
+    pub session_idle_minutes: i64,
     /// Without it the station verifies and records but cannot write cards.
     pub passphrase: Option<String>,
     pub config: StationConfig,
@@ -101,11 +106,12 @@ pub async fn serve(opts: ServeOptions) -> Result<(), Box<dyn std::error::Error +
             Err(e) => tracing::warn!(error = %e, "sync not started"),
         }
     }
-    let state = AppState::new(station)?;
+    let mut state = AppState::new(station)?;
+    state.session_idle = chrono::TimeDelta::minutes(opts.session_idle_minutes);
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
     let addr = listener.local_addr()?;
     println!("ecardd listening: http://{addr}/");
     flush_stdout();
-    crate::api::serve(listener, state, shutdown_signal()).await?;
+    crate::api::serve(listener, state, &opts.allowed_hosts, shutdown_signal()).await?;
     Ok(())
 }

@@ -26,6 +26,11 @@ pub const CHIP_PHOTO_TARGET_BYTES: usize = 8 * 1024;
 /// Smallest height that keeps a face legible on the chip copy.
 pub const CHIP_PHOTO_MIN_HEIGHT: u32 = 150;
 
+/// The largest side a photo from outside the station may declare: it bounds what
+/// decoding it allocates (an upload is 402×461 and up; a hostile header can claim
+/// 65535×65535, 12 GiB of pixels).
+pub const MAX_PHOTO_SIDE: u32 = 4096;
+
 /// Configurable upload limits; `Default` is the rule in DOMAIN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhotoRules {
@@ -61,6 +66,8 @@ pub enum PhotoViolation {
     TooFewBytes { bytes: usize, min: usize },
     #[error("照片太大：{bytes}字节，应不大于{max}字节（1MB）")]
     TooManyBytes { bytes: usize, max: usize },
+    #[error("照片尺寸过大：{width}×{height}，每边应不超过{max}")]
+    TooLarge { width: u32, height: u32, max: u32 },
     #[error("照片像素不足：{width}×{height}，应至少{min_width}×{min_height}")]
     TooFewPixels {
         width: u32,
@@ -92,6 +99,44 @@ pub struct CheckedPhoto {
 /// True when the bytes start like a JPEG (SOI marker followed by a marker).
 pub fn is_jpeg(bytes: &[u8]) -> bool {
     bytes.len() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF
+}
+
+/// Checks a photo that arrives already reviewed (the registry's issuance order)
+/// before it is stored or served: a JPEG by its bytes, at most `max_bytes`, its
+/// declared sides at most [`MAX_PHOTO_SIDE`] (read from the header before any pixel
+/// is decoded), and the whole image decodes. The upload rules (size floor, pixel
+/// minimum, file name) were the uploading station's; this is about hostile bytes.
+/// Returns the width and height.
+pub fn check_jpeg(bytes: &[u8], max_bytes: usize) -> Result<(u32, u32), PhotoViolation> {
+    if bytes.len() > max_bytes {
+        return Err(PhotoViolation::TooManyBytes {
+            bytes: bytes.len(),
+            max: max_bytes,
+        });
+    }
+    if !is_jpeg(bytes) {
+        return Err(PhotoViolation::NotJpeg);
+    }
+    // A whole JPEG ends with EOI (some writers pad after it with zeros); decoders
+    // fill a truncated one with grey rather than fail.
+    let end = bytes.iter().rposition(|b| *b != 0).unwrap_or(0);
+    if end < 1 || bytes[end - 1..=end] != [0xFF, 0xD9] {
+        return Err(PhotoViolation::Undecodable);
+    }
+    let reader = image::ImageReader::with_format(Cursor::new(bytes), ImageFormat::Jpeg);
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|_| PhotoViolation::Undecodable)?;
+    if width > MAX_PHOTO_SIDE || height > MAX_PHOTO_SIDE {
+        return Err(PhotoViolation::TooLarge {
+            width,
+            height,
+            max: MAX_PHOTO_SIDE,
+        });
+    }
+    image::load_from_memory_with_format(bytes, ImageFormat::Jpeg)
+        .map_err(|_| PhotoViolation::Undecodable)?;
+    Ok((width, height))
 }
 
 /// The citizen ID in a file name `<ID>.jpg` (`.jpg`/`.jpeg`, any case; a

@@ -84,6 +84,9 @@ pub async fn update_operator(
     let acting = session.operator.id;
     let station = state.station.clone();
     let op = blocking(move || station.change_operator(&actor, acting, id, &req)).await?;
+    // Disabling an account or setting its password ends its sessions: open event
+    // streams look again.
+    state.sessions_ended.send_replace(());
     Ok(Json(OperatorView::from(&op)))
 }
 

@@ -9,7 +9,9 @@ mod corrections;
 mod demo_hands;
 mod error;
 mod forms;
+mod hosts;
 mod import;
+pub mod login_guard;
 mod photos;
 mod readers;
 mod records;
@@ -19,7 +21,8 @@ pub mod views;
 
 pub use crate::labels;
 pub use error::ApiError;
-pub use session::COOKIE_NAME;
+pub use hosts::AllowedHosts;
+pub use session::{COOKIE_NAME, DEFAULT_IDLE_MINUTES, SESSION_HOURS};
 
 use crate::ops::Station;
 #[cfg(feature = "demo")]
@@ -51,6 +54,15 @@ pub struct AppState {
     /// A valid argon2id hash checked when a login names an unknown user, so the
     /// answer takes as long as for a known one.
     pub dummy_hash: String,
+    /// Failed logins per account and client: the growing delay.
+    pub login_throttle: login_guard::LoginThrottle,
+    /// The password hashes allowed at once.
+    pub hashes: login_guard::HashGate,
+    /// A session unused this long ends (besides its absolute end, `SESSION_HOURS`).
+    pub session_idle: chrono::TimeDelta,
+    /// Bumped when sessions are ended (logout, an account disabled or its password
+    /// changed): open event streams check theirs at once.
+    pub sessions_ended: Arc<tokio::sync::watch::Sender<()>>,
 }
 
 impl AppState {
@@ -62,6 +74,10 @@ impl AppState {
             import_reports: Arc::default(),
             photos: Arc::default(),
             dummy_hash: crate::auth::hash_password("not-a-real-password")?,
+            login_throttle: Default::default(),
+            hashes: Default::default(),
+            session_idle: chrono::TimeDelta::minutes(session::DEFAULT_IDLE_MINUTES),
+            sessions_ended: Arc::new(tokio::sync::watch::channel(()).0),
         })
     }
 }
@@ -140,11 +156,46 @@ async fn require_ajax_header(req: Request, next: Next) -> Response {
     }
 }
 
+/// Headers every answer carries (API, web UI files, errors, the event stream):
+/// the UI loads only its own files and is never framed, a browser never guesses a
+/// type (an uploaded photo is not run as a script), and no URL leaks in a Referer.
+/// The UI has no inline script or style (web-ui/static), so `default-src 'self'`
+/// costs it nothing.
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'self'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+];
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let headers = resp.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+    resp
+}
+
 async fn api_not_found() -> ApiError {
     ApiError::not_found("没有这个接口")
 }
 
+/// The routes without the Host check: for in-process callers, which name no host.
 pub fn router(state: AppState) -> Router {
+    build_router(state, None)
+}
+
+/// The routes as served: a request naming a host other than `hosts` is refused
+/// before anything else looks at it (docs/SECURITY.md "The web UI on localhost").
+pub fn router_checking_hosts(state: AppState, hosts: AllowedHosts) -> Router {
+    build_router(state, Some(hosts))
+}
+
+fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
     let api = Router::new()
         .route(
             "/session",
@@ -206,22 +257,38 @@ pub fn router(state: AppState) -> Router {
     } else {
         api
     };
-    Router::new()
+    let app = Router::new()
         .nest("/api/v1", api)
         .fallback(static_files::serve)
         .layer(middleware::from_fn(require_ajax_header))
         // A roster with its photo archive; anything larger is refused before parsing.
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
+    let app = match hosts {
+        Some(hosts) => app.layer(middleware::from_fn(move |req, next| {
+            hosts::check(hosts.clone(), req, next)
+        })),
+        None => app,
+    };
+    // Outermost, so that refusals by the layers above carry the headers too.
+    app.layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes.
+/// Serves until `shutdown` completes, to requests naming the listener's own address,
+/// the loopback names on its port, or one of `allowed_hosts`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    allowed_hosts: &[String],
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let hosts = AllowedHosts::new(listener.local_addr()?, allowed_hosts);
+    // The client's address reaches the login throttle through ConnectInfo.
+    axum::serve(
+        listener,
+        router_checking_hosts(state, hosts)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

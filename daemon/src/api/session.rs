@@ -3,6 +3,7 @@
 //! SHA-256, so a copied database opens no sessions.
 
 use super::error::ApiError;
+use super::login_guard::{GateError, Subject};
 use super::{ApiJson, AppState};
 use crate::auth::{self, Permission, Role, SessionToken};
 use crate::store::{self, OperatorRow};
@@ -18,11 +19,13 @@ use serde_json::json;
 pub const COOKIE_NAME: &str = "ecard_session";
 /// A working day and then some; a station left logged in overnight asks again.
 pub const SESSION_HOURS: i64 = 12;
+/// A session nobody used for this long ends: a station left unattended asks again.
+pub const DEFAULT_IDLE_MINUTES: i64 = 30;
 
 /// The logged-in operator behind a request.
 pub struct Session {
     pub operator: OperatorRow,
-    digest: String,
+    pub(super) digest: String,
 }
 
 impl Session {
@@ -39,6 +42,10 @@ impl Session {
     pub fn actor(&self) -> &str {
         &self.operator.username
     }
+}
+
+fn stamp_of(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -59,11 +66,12 @@ impl FromRequestParts<AppState> for Session {
         let token = cookie_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let token = SessionToken::parse(&token).map_err(|_| ApiError::unauthenticated())?;
         let digest = hex::encode(token.digest());
-        let now = state.station.clock().stamp();
+        let now = state.station.clock().now();
+        let stamp = stamp_of(now);
         let operator = state
             .station
             .store
-            .read(|c| store::session_operator(c, &digest, &now))?
+            .read(|c| store::session_operator(c, &digest, &stamp))?
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -71,6 +79,18 @@ impl FromRequestParts<AppState> for Session {
                     "登录已过期，请重新登录",
                 )
             })?;
+        // A request is activity: the idle limit counts again from now.
+        let idle_until = now + state.session_idle;
+        let unless_after = idle_until - chrono::TimeDelta::minutes(1);
+        state.station.store.write(&operator.username, |tx| {
+            store::touch_session(
+                tx,
+                &digest,
+                &stamp_of(idle_until),
+                &stamp_of(unless_after),
+                SESSION_HOURS,
+            )
+        })?;
         Ok(Session { operator, digest })
     }
 }
@@ -188,12 +208,33 @@ fn bad_credentials() -> ApiError {
     )
 }
 
+fn login_throttled(seconds: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "login_throttled",
+        format!("登录失败次数过多，请在 {seconds} 秒后重试"),
+    )
+    .with("retry_after_secs", json!(seconds))
+}
+
 pub async fn login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     ApiJson(req): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let store = state.station.store.clone();
     let username = req.username.trim().to_owned();
+    let client = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let account = Subject::Account(username.to_lowercase());
+    let subjects = [account.clone(), Subject::Client(client)];
+    // A blocked login is answered before the password is looked at: no hash.
+    let now = state.station.clock().now();
+    if let Some(seconds) = state.login_throttle.wait(&subjects, now) {
+        tracing::info!(username = %username, ?client, "login throttled");
+        return Err(login_throttled(seconds));
+    }
     let found = store.read(|c| store::operator_for_login(c, &username))?;
     // The hash is checked even for an unknown user, so timing does not tell
     // which usernames exist.
@@ -202,19 +243,30 @@ pub async fn login(
         None => (None, state.dummy_hash.clone()),
     };
     let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&phc, &password))
+    let ok = state
+        .hashes
+        .run(move || auth::verify_password(&phc, &password))
         .await
-        .map_err(|_| {
-            ApiError::new(
+        .map_err(|e| match e {
+            GateError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "正在处理的登录过多，请稍后重试",
+            ),
+            GateError::Failed => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "登录处理失败",
-            )
+            ),
         })??;
     let Some(operator) = operator.filter(|_| ok) else {
-        tracing::info!(username = %username, "login refused");
+        tracing::info!(username = %username, ?client, "login refused");
+        state
+            .login_throttle
+            .failed(&subjects, state.station.clock().now());
         return Err(bad_credentials());
     };
+    state.login_throttle.succeeded(&account);
     if operator.disabled {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -223,8 +275,13 @@ pub async fn login(
         ));
     }
     let (token, digest) = auth::new_session_token()?;
-    let expires = (state.station.clock().now() + chrono::Duration::hours(SESSION_HOURS))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // The session ends when idle for `session_idle`, at most SESSION_HOURS after now.
+    let expires = stamp_of(
+        state.station.clock().now()
+            + state
+                .session_idle
+                .min(chrono::TimeDelta::hours(SESSION_HOURS)),
+    );
     store.write(&operator.username, |tx| {
         store::insert_session(tx, &hex::encode(digest), operator.id, &expires)?;
         tx.audit("session.login", &operator.username, json!({}))?;
@@ -266,6 +323,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Result<R
         tx.audit("session.logout", &session.operator.username, json!({}))?;
         Ok(())
     })?;
+    state.sessions_ended.send_replace(());
     let mut resp = StatusCode::NO_CONTENT.into_response();
     resp.headers_mut().insert(
         SET_COOKIE,

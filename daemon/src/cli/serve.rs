@@ -15,6 +15,20 @@ pub struct ServeArgs {
     /// Address to listen on; loopback unless configured otherwise.
     #[arg(long, env = "ECARDD_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// A host name the web UI is reached by besides the listen address and
+    /// localhost/127.0.0.1/[::1] on its port (repeat, or comma-separated in the
+    /// variable); `name` means `name:<listen port>`. Other Host headers are refused.
+    #[arg(
+        long = "allowed-host",
+        env = "ECARDD_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_hosts: Vec<String>,
+    /// Minutes without a request after which a web UI session ends (it ends
+    /// 12 hours after login in any case); 1 to 720.
+    #[arg(long, env = "ECARDD_SESSION_IDLE_MINUTES", default_value_t = ecardd::api::DEFAULT_IDLE_MINUTES,
+          value_parser = clap::value_parser!(i64).range(1..=ecardd::api::SESSION_HOURS * 60))]
+    session_idle_minutes: i64,
     /// Seconds between sync rounds (when enrolled with a registry).
     #[arg(long, default_value_t = 60)]
     sync_interval: u64,
@@ -26,6 +40,8 @@ pub fn serve(a: ServeArgs) -> Result<(), Failure> {
         config: a.station.config(),
         db: a.station.db,
         listen: a.listen,
+        allowed_hosts: a.allowed_hosts,
+        session_idle_minutes: a.session_idle_minutes,
         sync_interval_secs: a.sync_interval,
         clock: clock(),
     };

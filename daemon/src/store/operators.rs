@@ -165,6 +165,32 @@ pub fn session_operator(
         .optional()?)
 }
 
+/// Moves a live session's end to `idle_until` (the idle limit from now), never past
+/// its creation + `max_hours` (the absolute limit). Rows whose end is already at or
+/// after `unless_after` are left alone, so a busy session is written about once a
+/// minute, not at every request.
+pub fn touch_session(
+    tx: &mut Tx<'_>,
+    digest_hex: &str,
+    idle_until: &str,
+    unless_after: &str,
+    max_hours: i64,
+) -> Result<()> {
+    tx.conn().execute(
+        "UPDATE sessions
+         SET expires_at = MIN(?2, strftime('%Y-%m-%dT%H:%M:%fZ', created_at, ?4))
+         WHERE token_digest = ?1 AND expires_at > ?5 AND expires_at < ?3",
+        params![
+            digest_hex,
+            idle_until,
+            unless_after,
+            format!("+{max_hours} hours"),
+            tx.now()
+        ],
+    )?;
+    Ok(())
+}
+
 pub fn delete_session(tx: &mut Tx<'_>, digest_hex: &str) -> Result<()> {
     tx.conn()
         .execute("DELETE FROM sessions WHERE token_digest = ?1", [digest_hex])?;

@@ -29,6 +29,8 @@ pub struct Applied {
     pub status_changes: usize,
     /// Trust-list updates not applied (not signed by a held root, or not newer).
     pub trust_lists_refused: usize,
+    /// Issuance orders not applied: their photo is not a JPEG that decodes.
+    pub orders_refused: usize,
 }
 
 fn refused(e: ProtocolError) -> SyncError {
@@ -53,11 +55,11 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
         }
         for item in &page.items {
             match &item.body {
-                FeedBody::IssuanceOrder(order) => {
-                    if issuance_order(tx, order)? {
-                        applied.orders += 1;
-                    }
-                }
+                FeedBody::IssuanceOrder(order) => match issuance_order(tx, order)? {
+                    Order::Applied => applied.orders += 1,
+                    Order::Known => {}
+                    Order::Refused => applied.orders_refused += 1,
+                },
                 FeedBody::OrderWithdrawn(w) => {
                     if let Some(cert) = store::certificate_by_number(tx.conn(), &w.number)? {
                         store::withdraw_order(tx, cert.id, &w.reason)?;
@@ -146,15 +148,46 @@ fn trust_list_update(
     Ok(Some(list.trust_list))
 }
 
-/// An approved certificate to write here; known numbers are left alone.
-fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<bool> {
+enum Order {
+    Applied,
+    /// The number is already here.
+    Known,
+    /// Its photo is not a JPEG that decodes: nothing stored, an audit row.
+    Refused,
+}
+
+/// The photo of an order, checked before it is stored (and so before the web UI
+/// serves it or a card carries it): `Err` says why not.
+fn order_photo(order: &IssuanceOrder) -> Result<Option<Vec<u8>>, String> {
+    let Some(b64) = order.photo_jpeg.as_deref() else {
+        return Ok(None);
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| "照片不是有效的 base64 编码".to_owned())?;
+    let max = ecard_domain::photo::PhotoRules::default().max_bytes;
+    ecard_domain::photo::check_jpeg(&bytes, max).map_err(|v| v.to_string())?;
+    Ok(Some(bytes))
+}
+
+/// An approved certificate to write here; known numbers are left alone, an order
+/// whose photo is not a JPEG is refused (audit row `order.photo_refused`).
+fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<Order> {
     if store::certificate_by_number(tx.conn(), &order.certificate.number)?.is_some() {
-        return Ok(false);
+        return Ok(Order::Known);
     }
-    let photo = order
-        .photo_jpeg
-        .as_deref()
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+    let photo = match order_photo(order) {
+        Ok(photo) => photo,
+        Err(why) => {
+            tracing::warn!(number = %order.certificate.number, %why, "issuance order refused: photo");
+            tx.audit(
+                "order.photo_refused",
+                &order.certificate.number,
+                json!({ "order": order.order_id, "code": "photo_not_jpeg", "detail": why }),
+            )?;
+            return Ok(Order::Refused);
+        }
+    };
     let officer = store::upsert_officer(tx, &order.holder, photo.as_deref())?;
     let id = store::insert_certificate(
         tx,
@@ -169,7 +202,7 @@ fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<bool>
         &order.certificate.number,
         json!({ "order": order.order_id, "certificate_id": id, "source": "registry" }),
     )?;
-    Ok(true)
+    Ok(Order::Applied)
 }
 
 /// A status change made at another station or in the registry.

@@ -109,6 +109,9 @@ pub struct RoundReport {
     pub refused: usize,
     /// Trust-list updates from the feed that were not applied (see the audit log).
     pub trust_lists_refused: usize,
+    /// Issuance orders refused because their photo is not a JPEG that decodes
+    /// (`order.photo_refused` in the audit log).
+    pub orders_refused: usize,
 }
 
 /// One round: push everything unsent, pull the whole feed, refresh the revocation list.
@@ -186,6 +189,7 @@ async fn pull_feed(
         report.orders += counts.orders;
         report.status_changes += counts.status_changes;
         report.trust_lists_refused += counts.trust_lists_refused;
+        report.orders_refused += counts.orders_refused;
         if !page.has_more || page.next_cursor <= cursor {
             return Ok(());
         }
