@@ -5,6 +5,8 @@
 //! one is 无法确认) changes every fixture at once.
 #![allow(clippy::expect_used)]
 
+pub mod registry;
+
 use card_profile::demo;
 use card_profile::sequences::IssueData;
 use chrono::NaiveDate;

@@ -6,17 +6,16 @@
 
 use chrono::NaiveDate;
 use ecard_clock::Clock;
-use ecard_sync_protocol::client::RegistryTls;
+use ecard_test_support::registry::{RegistryOptions, RegistryProcess};
 use ecardd::ops::{Station, StationConfig, StationKeys};
 use ecardd::readers::sim::SimReaders;
 use ecardd::readers::Readers;
 use ecardd::store::{self, CertificateState, Store};
 use ecardd::sync;
-use std::io::{BufRead, BufReader};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 pub const R: &str = "同步测试读卡器";
 pub const PASS: &str = "station-passphrase";
@@ -48,37 +47,44 @@ pub fn registry_bin() -> PathBuf {
     bin
 }
 
-pub struct Registry {
-    pub dir: tempfile::TempDir,
-    pub child: Option<Child>,
-    pub url: String,
-    /// How stations reach it: its certificate's pin (read from its start-up
-    /// output), or plain HTTP on loopback for the tests that put a proxy in between.
-    pub tls: RegistryTls,
+/// The registry process (ecard_test_support::registry) with what these tests ask of
+/// it: enrolling stations of the demo bureau, its key id, reads of its database.
+pub struct Registry(RegistryProcess);
+
+impl std::ops::Deref for Registry {
+    type Target = RegistryProcess;
+    fn deref(&self) -> &RegistryProcess {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Registry {
+    fn deref_mut(&mut self) -> &mut RegistryProcess {
+        &mut self.0
+    }
 }
 
 impl Registry {
     /// A registry serving TLS with the certificate it makes on first start.
     pub fn start() -> Self {
-        Self::start_with(false)
+        Self(RegistryProcess::start(
+            &registry_bin(),
+            clock(),
+            RegistryOptions::default(),
+        ))
     }
 
     /// A registry serving plain HTTP on loopback (`--insecure-loopback-http`): for
     /// tests that put a plain HTTP proxy between it and a station.
     pub fn start_plain() -> Self {
-        Self::start_with(true)
-    }
-
-    fn start_with(plain: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut r = Registry {
-            dir,
-            child: None,
-            url: String::new(),
-            tls: RegistryTls::InsecureLoopbackHttp,
-        };
-        r.spawn_with("127.0.0.1:0", plain);
-        r
+        Self(RegistryProcess::start(
+            &registry_bin(),
+            clock(),
+            RegistryOptions {
+                plain_http: true,
+                ..RegistryOptions::default()
+            },
+        ))
     }
 
     /// A client for the registry's operator APIs under the station's transport rules.
@@ -86,94 +92,17 @@ impl Registry {
         ecard_sync_protocol::client::http_client(&self.url, self.tls).unwrap()
     }
 
-    pub fn db(&self) -> PathBuf {
-        self.dir.path().join("registry.db")
-    }
-
-    pub fn spawn(&mut self, listen: &str) {
-        let plain = self.tls == RegistryTls::InsecureLoopbackHttp;
-        self.spawn_with(listen, plain);
-    }
-
-    fn spawn_with(&mut self, listen: &str, plain: bool) {
-        let mut cmd = Command::new(registry_bin());
-        cmd.env(ecard_clock::TODAY_ENV, clock().env_value())
-            .args(["serve", "--db"])
-            .arg(self.db())
-            .args(["--listen", listen, "--key-file"])
-            .arg(self.dir.path().join("registry-key.p8"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if plain {
-            cmd.arg("--insecure-loopback-http");
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        let mut reader = BufReader::new(stdout);
-        loop {
-            line.clear();
-            assert!(
-                reader.read_line(&mut line).unwrap() > 0,
-                "registry exited before listening"
-            );
-            if let Some(pin) = line
-                .trim()
-                .strip_prefix("ecard-registry tls certificate sha256: ")
-            {
-                self.tls = RegistryTls::from_setting(pin).unwrap();
-            }
-            if let Some(url) = line.trim().strip_prefix("ecard-registry listening: ") {
-                self.url = url.trim_end_matches('/').to_owned();
-                break;
-            }
-        }
-        // Keep draining its stdout so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in reader.lines() {});
-        self.child = Some(child);
-    }
-
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Starts it again on the same address (stations keep their URL).
-    pub fn restart(&mut self) {
-        let addr = self
-            .url
-            .trim_start_matches("http://")
-            .trim_start_matches("https://")
-            .to_owned();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            // The port is free again once the old process is gone.
-            if std::net::TcpListener::bind(&addr).is_ok() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "port {addr} not released");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.spawn(&addr);
-    }
-
     pub fn add_station(&self, name: &str, public_key: &str) {
-        let out = Command::new(registry_bin())
-            .env(ecard_clock::TODAY_ENV, clock().env_value())
-            .args(["station", "add", "--db"])
-            .arg(self.db())
-            .args([
-                "--name",
-                name,
-                "--public-key",
-                public_key,
-                "--region",
-                "川X",
-            ])
-            .output()
-            .unwrap();
+        let out = self.cli(&[
+            "station",
+            "add",
+            "--name",
+            name,
+            "--public-key",
+            public_key,
+            "--region",
+            "川X",
+        ]);
         assert!(
             out.status.success(),
             "station add: {}",
@@ -203,12 +132,6 @@ impl Registry {
             .query_map([station], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap();
         rows.map(Result::unwrap).collect()
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

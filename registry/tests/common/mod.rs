@@ -3,12 +3,11 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use card_profile::pki::SigningKey;
-use ecard_sync_protocol::client::{http_client, RegistryClient, RegistryTls};
+use ecard_sync_protocol::client::{http_client, RegistryClient};
 use ecard_sync_protocol::events::{EventBody, StationEvent};
+use ecard_test_support::registry::{RegistryOptions, RegistryProcess};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ecard-registry");
@@ -24,94 +23,45 @@ pub fn clock() -> ecard_clock::Clock {
     ecard_clock::Clock::starting_on(test_day())
 }
 
-/// A registry process with its files in a temporary directory.
+/// A registry process (ecard_test_support::registry) with its admin token.
 pub struct Registry {
-    child: Option<Child>,
-    pub url: String,
-    pub dir: tempfile::TempDir,
+    process: RegistryProcess,
     pub admin_token: String,
-    /// The registry certificate's pin, read from its start-up output.
-    pub tls: RegistryTls,
+}
+
+impl std::ops::Deref for Registry {
+    type Target = RegistryProcess;
+    fn deref(&self) -> &RegistryProcess {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for Registry {
+    fn deref_mut(&mut self) -> &mut RegistryProcess {
+        &mut self.process
+    }
 }
 
 impl Registry {
-    pub fn db(&self) -> PathBuf {
-        self.dir.path().join("registry.db")
-    }
-
     pub fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut r = Registry {
-            child: None,
-            url: String::new(),
-            dir,
-            admin_token: String::new(),
-            tls: RegistryTls::InsecureLoopbackHttp,
-        };
-        r.spawn();
-        r.admin_token = std::fs::read_to_string(r.dir.path().join("admin.token"))
-            .unwrap()
-            .trim()
-            .to_owned();
-        r
-    }
-
-    /// Starts the binary and waits for its announcement line.
-    pub fn spawn(&mut self) {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .arg("--db")
-            .arg(self.db())
-            .arg("--key-file")
-            .arg(self.dir.path().join("registry.key"))
-            .arg("--admin-token-file")
-            .arg(self.dir.path().join("admin.token"))
-            .env("RUST_LOG", "warn")
-            .env(ecard_clock::TODAY_ENV, clock().env_value())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        // TLS: the certificate pin comes first (what an operator hands to stations),
-        // then the address.
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        let pin = line
-            .trim()
-            .strip_prefix("ecard-registry tls certificate sha256: ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        self.tls = RegistryTls::from_setting(&pin).unwrap();
-        line.clear();
-        out.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("ecard-registry listening: ")
-            .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
-            .to_owned();
-        assert!(url.starts_with("https://"), "{url}");
-        self.url = url;
-        self.child = Some(child);
-    }
-
-    /// SIGKILL: no shutdown, no flush; only what SQLite committed survives.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().unwrap();
-            c.wait().unwrap();
+        let process = RegistryProcess::start(
+            Path::new(BIN),
+            clock(),
+            RegistryOptions {
+                admin_token: true,
+                ..RegistryOptions::default()
+            },
+        );
+        assert!(process.url.starts_with("https://"), "{}", process.url);
+        Self {
+            admin_token: process.admin_token(),
+            process,
         }
     }
 
-    /// Runs the CLI against this registry's database.
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
-            .args(args)
-            .env(ecard_clock::TODAY_ENV, clock().env_value())
-            .arg("--db")
-            .arg(self.db())
-            .output()
-            .unwrap()
+    /// Starts the binary again (after `kill`), on a new port, with the same files.
+    pub fn spawn(&mut self) {
+        self.process.spawn_on("127.0.0.1:0");
     }
 
     /// Enrolls a station through the CLI; returns a client signing with its key.
@@ -155,12 +105,6 @@ impl Registry {
             .find(|s| s["id"] == station)
             .map(|s| s["last_applied_seq"].as_u64().unwrap())
             .unwrap()
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

@@ -1,0 +1,150 @@
+//! A real `ecard-registry` process on loopback, for the tests that cross the
+//! station↔registry boundary (the registry's own tests and the station's sync
+//! tests): started in a temporary directory on the tests' day, its certificate pin
+//! and address read from its start-up lines, killed with SIGKILL (only what SQLite
+//! committed survives), started again on the same address, its CLI run against its
+//! database.
+
+use ecard_clock::Clock;
+use ecard_sync_protocol::client::RegistryTls;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How to start it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RegistryOptions {
+    /// Plain HTTP on loopback (`--insecure-loopback-http`), for tests that put a
+    /// plain proxy between it and a station; TLS otherwise.
+    pub plain_http: bool,
+    /// Write an admin token file (`admin.token` in its directory).
+    pub admin_token: bool,
+}
+
+pub struct RegistryProcess {
+    bin: PathBuf,
+    clock: Clock,
+    options: RegistryOptions,
+    child: Option<Child>,
+    /// `https://127.0.0.1:port` (or `http://` with `plain_http`).
+    pub url: String,
+    /// How stations reach it: the pin of the certificate it printed.
+    pub tls: RegistryTls,
+    /// Its database, key and token files.
+    pub dir: tempfile::TempDir,
+}
+
+impl RegistryProcess {
+    /// Starts `bin` on an ephemeral loopback port, on `clock`'s day (ECARD_TODAY).
+    pub fn start(bin: &Path, clock: Clock, options: RegistryOptions) -> Self {
+        let mut r = Self {
+            bin: bin.to_owned(),
+            clock,
+            options,
+            child: None,
+            url: String::new(),
+            tls: RegistryTls::InsecureLoopbackHttp,
+            dir: tempfile::tempdir().expect("temporary directory"),
+        };
+        r.spawn_on("127.0.0.1:0");
+        r
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("registry.db")
+    }
+
+    /// The admin token it wrote (with `admin_token`).
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("admin.token"))
+            .expect("admin token file")
+            .trim()
+            .to_owned()
+    }
+
+    /// Starts the process on `listen` and waits for its announcement lines.
+    pub fn spawn_on(&mut self, listen: &str) {
+        let mut cmd = Command::new(&self.bin);
+        cmd.env(ecard_clock::TODAY_ENV, self.clock.env_value())
+            .env("RUST_LOG", "warn")
+            .args(["serve", "--listen", listen, "--db"])
+            .arg(self.db())
+            .arg("--key-file")
+            .arg(self.dir.path().join("registry-key.p8"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if self.options.admin_token {
+            cmd.arg("--admin-token-file")
+                .arg(self.dir.path().join("admin.token"));
+        }
+        if self.options.plain_http {
+            cmd.arg("--insecure-loopback-http");
+        }
+        let mut child = cmd.spawn().expect("start ecard-registry");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).expect("read registry output");
+            assert!(n > 0, "registry exited before listening");
+            // TLS: the certificate pin comes first (what an operator hands to
+            // stations), then the address.
+            if let Some(pin) = line
+                .trim()
+                .strip_prefix("ecard-registry tls certificate sha256: ")
+            {
+                self.tls = RegistryTls::from_setting(pin).expect("pin line");
+            }
+            if let Some(url) = line.trim().strip_prefix("ecard-registry listening: ") {
+                self.url = url.trim_end_matches('/').to_owned();
+                break;
+            }
+        }
+        // Keep draining its stdout so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same address (stations keep their URL).
+    pub fn restart(&mut self) {
+        let addr = self
+            .url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .to_owned();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // The port is free again once the old process is gone.
+        while std::net::TcpListener::bind(&addr).is_err() {
+            assert!(Instant::now() < deadline, "port {addr} not released");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.spawn_on(&addr);
+    }
+
+    /// Runs its CLI against its database (`--db` appended), on the same day.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(&self.bin)
+            .args(args)
+            .env(ecard_clock::TODAY_ENV, self.clock.env_value())
+            .arg("--db")
+            .arg(self.db())
+            .output()
+            .expect("run ecard-registry")
+    }
+}
+
+impl Drop for RegistryProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
