@@ -210,18 +210,9 @@ impl Verdict {
     /// signed by a trusted signer, bound to this card and not rolled back. (A
     /// remembered forgery could lock a genuine card out.)
     pub fn trusted_status_sequence(&self) -> Option<u32> {
-        let untrusted = self.failures().any(|(kind, f)| {
-            kind == CheckKind::CardStatus
-                && matches!(
-                    f,
-                    Finding::StatusSignatureInvalid
-                        | Finding::StatusRolledBack { .. }
-                        | Finding::SerialMismatch
-                        | Finding::FileMissing { .. }
-                        | Finding::FileMalformed { .. }
-                        | Finding::NotChecked { .. }
-                )
-        });
+        let untrusted = self
+            .failures()
+            .any(|(kind, f)| kind == CheckKind::CardStatus && breaks_status_record(f));
         match (&self.status, untrusted) {
             (Some(status), false) => Some(status.sequence),
             _ => None,
@@ -284,19 +275,7 @@ pub fn standing_of(checks: &[Check]) -> Standing {
                     | CheckKind::AnnualReview
             )
     });
-    if integrity
-        || any(CheckKind::CardStatus, &|f| {
-            matches!(
-                f,
-                Finding::StatusSignatureInvalid
-                    | Finding::StatusRolledBack { .. }
-                    | Finding::SerialMismatch
-                    | Finding::FileMissing { .. }
-                    | Finding::FileMalformed { .. }
-                    | Finding::NotChecked { .. }
-            )
-        })
-    {
+    if integrity || any(CheckKind::CardStatus, &breaks_status_record) {
         return Standing::Invalid;
     }
     let list_unusable = |f: &Finding| {
@@ -351,6 +330,20 @@ pub fn standing_of(checks: &[Check]) -> Standing {
 /// When the annual review is due and where a certificate stands with it: the
 /// domain's one rule (DOMAIN.md), used by the verdict and the review schedule alike.
 pub use ecard_domain::validity::{ReviewPolicy, ReviewStanding};
+
+/// A card-status failure that leaves the on-card status record untrusted: it makes
+/// the card invalid, and its sequence number is not remembered.
+fn breaks_status_record(f: &Finding) -> bool {
+    matches!(
+        f,
+        Finding::StatusSignatureInvalid
+            | Finding::StatusRolledBack { .. }
+            | Finding::SerialMismatch
+            | Finding::FileMissing { .. }
+            | Finding::FileMalformed { .. }
+            | Finding::NotChecked { .. }
+    )
+}
 
 #[cfg(test)]
 mod tests {
