@@ -37,6 +37,14 @@ pub enum KeyringError {
 }
 
 impl KeyringError {
+    /// A stable code: the keystore's own for a sealing/unsealing refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyringError::Keystore(e) => e.code(),
+            _ => "keys_error",
+        }
+    }
+
     pub fn message_zh(&self) -> String {
         match self {
             KeyringError::Keystore(e) => e.message_zh().into(),
@@ -298,7 +306,7 @@ mod tests {
         NewStationKeys {
             bureau,
             root,
-            passphrase: "station-pass",
+            passphrase: "station-passphrase",
             today: day(),
             kdf: cheap(),
             existing_master: None,
@@ -312,13 +320,13 @@ mod tests {
     #[test]
     fn init_then_unlock_gives_a_signer_the_trust_list_accepts() {
         let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
-        let root_file = init_root("测试省根", "root-pass", day(), cheap()).unwrap();
-        let root = root_file.unlock("root-pass").unwrap();
+        let root_file = init_root("测试省根", "root-passphrase-1", day(), cheap()).unwrap();
+        let root = root_file.unlock("root-passphrase-1").unwrap();
         let st = init_station(&store, "t", spec("测试市司法局", &root)).unwrap();
         assert!(st.master);
         assert_eq!(st.signer.as_ref().unwrap().subject, "测试市司法局");
         assert_eq!(st.trust.len(), 1);
-        let (keys, trust) = unlock(&store, "station-pass").unwrap();
+        let (keys, trust) = unlock(&store, "station-passphrase").unwrap();
         assert!(trust.check_signer(&keys.signer.certificate, day()).is_ok());
         assert_eq!(keys.master.expose().len(), 32);
 
@@ -327,16 +335,16 @@ mod tests {
         let mut s2 = spec("测试市司法局", &root);
         s2.existing_master = Some(&keys.master);
         init_station(&second, "t", s2).unwrap();
-        let (keys2, _) = unlock(&second, "station-pass").unwrap();
+        let (keys2, _) = unlock(&second, "station-passphrase").unwrap();
         assert_eq!(keys2.master.expose(), keys.master.expose());
     }
 
     #[test]
     fn wrong_passphrase_and_second_init_are_refused() {
         let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
-        let root = init_root("根", "root-pass", day(), cheap())
+        let root = init_root("根", "root-passphrase-1", day(), cheap())
             .unwrap()
-            .unlock("root-pass")
+            .unlock("root-passphrase-1")
             .unwrap();
         init_station(&store, "t", spec("局", &root)).unwrap();
         assert!(matches!(

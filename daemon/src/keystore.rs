@@ -80,7 +80,14 @@ pub enum KeystoreError {
     /// Refused to seal under an empty passphrase.
     #[error("refusing to seal a key under an empty passphrase")]
     EmptyPassphrase,
+    /// Refused to seal under a passphrase shorter than [`MIN_PASSPHRASE_CHARS`].
+    #[error("refusing to seal a key under a passphrase shorter than {min} characters")]
+    PassphraseTooShort { min: usize },
 }
+
+/// The shortest passphrase a key is sealed under: whoever copies the database (or
+/// the root key file) can try passphrases offline, each costing one argon2id run.
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
 
 impl KeystoreError {
     /// Stable machine code for the API's `{code, message}`.
@@ -92,6 +99,7 @@ impl KeystoreError {
             KeystoreError::Kdf(_) => "keystore_kdf",
             KeystoreError::Random => "keystore_random",
             KeystoreError::EmptyPassphrase => "keystore_empty_passphrase",
+            KeystoreError::PassphraseTooShort { .. } => "passphrase_too_short",
         }
     }
 
@@ -104,6 +112,7 @@ impl KeystoreError {
             KeystoreError::Kdf(_) => "密钥派生失败",
             KeystoreError::Random => "系统随机数生成失败",
             KeystoreError::EmptyPassphrase => "密钥口令不能为空",
+            KeystoreError::PassphraseTooShort { .. } => "密钥口令至少 12 个字符",
         }
     }
 }
@@ -233,6 +242,11 @@ pub fn seal_with(
 ) -> Result<SealedKey, KeystoreError> {
     if passphrase.is_empty() {
         return Err(KeystoreError::EmptyPassphrase);
+    }
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(KeystoreError::PassphraseTooShort {
+            min: MIN_PASSPHRASE_CHARS,
+        });
     }
     params.check_bounds()?;
     let rng = SystemRandom::new();
@@ -473,6 +487,12 @@ mod tests {
             seal_with(MASTER_KEY, SECRET, "", cheap()),
             Err(KeystoreError::EmptyPassphrase)
         ));
+        // Eleven characters (Chinese ones count as one each) are too few; twelve do.
+        assert!(matches!(
+            seal_with(MASTER_KEY, SECRET, "十一个字符的口令abc", cheap()),
+            Err(KeystoreError::PassphraseTooShort { min: 12 })
+        ));
+        assert!(seal_with(MASTER_KEY, SECRET, "十二个字符的口令abcd", cheap()).is_ok());
     }
 
     #[test]

@@ -125,3 +125,26 @@ fn operator_add_checks_what_the_admin_page_checks() {
         "{audit:?}"
     );
 }
+
+/// A key is never sealed under a short passphrase: `keys root init` with an
+/// eleven-character passphrase is refused with its code and writes no file.
+#[test]
+fn a_short_passphrase_seals_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pass = dir.path().join("root.pass");
+    std::fs::write(&pass, "elevenchars\n").expect("write");
+    let out_file = dir.path().join("root.json");
+    let out = Command::new(BIN)
+        .args(["keys", "root", "init", "--name", "测试省根"])
+        .arg("--out")
+        .arg(&out_file)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .output()
+        .expect("run ecardd");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("（passphrase_too_short）"), "{stderr}");
+    assert!(stderr.contains("至少 12 个字符"), "{stderr}");
+    assert!(!out_file.exists());
+}

@@ -4,6 +4,7 @@
 
 use super::error::ApiError;
 use super::session::{need, Granted};
+use super::views::DemoCardView;
 use super::{ApiJson, AppState};
 use crate::readers::sim::SimReaders;
 use axum::extract::{Path, State};
@@ -11,7 +12,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// The routes, under /api/v1.
@@ -34,22 +34,24 @@ pub async fn insert_blank(
     State(state): State<AppState>,
     _session: Granted<need::ReadReaders>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DemoCardView>, ApiError> {
     let serial = demo(&state)?
         .insert_blank(&name)
         .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
-    Ok(Json(json!({ "serial": serial })))
+    Ok(Json(DemoCardView {
+        serial: Some(serial),
+    }))
 }
 
 pub async fn eject(
     State(state): State<AppState>,
     _session: Granted<need::ReadReaders>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DemoCardView>, ApiError> {
     let serial = demo(&state)?
         .eject(&name)
         .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
-    Ok(Json(json!({ "serial": serial })))
+    Ok(Json(DemoCardView { serial }))
 }
 
 #[derive(Deserialize)]
@@ -72,6 +74,6 @@ pub async fn insert_from_tray(
 pub async fn tray(
     State(state): State<AppState>,
     _session: Granted<need::ReadReaders>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(demo(&state)?.tray())))
+) -> Result<Json<Vec<crate::readers::sim::TrayCard>>, ApiError> {
+    Ok(Json(demo(&state)?.tray()))
 }

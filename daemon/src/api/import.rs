@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use ecard_domain::roster::{ImportReport, Photos};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Reports kept for download, newest last; older ones are dropped.
 const KEPT_REPORTS: usize = 32;
@@ -27,7 +27,7 @@ pub async fn upload(
     State(state): State<AppState>,
     session: Granted<need::Import>,
     mut form: Multipart,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::ops::ImportOutcome>, ApiError> {
     let mut roster = None;
     let mut photos = None;
     while let Some(field) = form
@@ -61,7 +61,7 @@ pub async fn upload(
     .await
     .map_err(internal)?;
     match result {
-        Ok(out) => Ok(Json(json!(out))),
+        Ok(out) => Ok(Json(out)),
         Err(ImportError::Op(e)) => Err(e.into()),
         // A file refused unread (too large, too many cells…): its own code, no report.
         Err(ImportError::Rejected(ImportReport {
@@ -81,11 +81,6 @@ pub async fn upload(
                 let excess = reports.len().saturating_sub(KEPT_REPORTS);
                 reports.drain(..excess);
             }
-            let errors: Vec<Value> = report
-                .issues
-                .iter()
-                .map(|i| json!({ "sheet": i.sheet, "row": i.row, "column": i.column, "reason": i.reason }))
-                .collect();
             Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "import_rejected",
@@ -94,7 +89,7 @@ pub async fn upload(
                     report.issues.len()
                 ),
             )
-            .with("errors", json!(errors))
+            .with("errors", json!(report.issues))
             .with("report", json!(format!("/api/v1/import/reports/{id}.xlsx"))))
         }
     }

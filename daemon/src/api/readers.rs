@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::session::{need, Granted};
+use super::views::ReadersView;
 use super::AppState;
 use crate::auth::Permission;
 use crate::store;
@@ -10,7 +11,6 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures_util::stream::{Stream, StreamExt};
-use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio_stream::wrappers::BroadcastStream;
@@ -18,11 +18,12 @@ use tokio_stream::wrappers::BroadcastStream;
 pub async fn list(
     State(state): State<AppState>,
     _session: Granted<need::ReadReaders>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReadersView>, ApiError> {
     let readers = &state.station.readers;
-    Ok(Json(
-        json!({ "service_up": readers.service_up(), "readers": readers.list() }),
-    ))
+    Ok(Json(ReadersView {
+        service_up: readers.service_up(),
+        readers: readers.list(),
+    }))
 }
 
 /// How often an open event stream looks at its session besides being told of ended

@@ -446,3 +446,16 @@ pub struct ScheduleView {
     pub deadline: Option<NaiveDate>,
     pub items: Vec<ScheduleRow>,
 }
+
+/// The readers and whether the smart-card service is up (`GET /readers`).
+#[derive(Debug, Serialize)]
+pub struct ReadersView {
+    pub service_up: bool,
+    pub readers: Vec<crate::readers::ReaderInfo>,
+}
+
+/// The card the demo's hands put in or took out (`POST /demo/readers/…`).
+#[derive(Debug, Serialize)]
+pub struct DemoCardView {
+    pub serial: Option<String>,
+}

@@ -97,7 +97,7 @@ impl From<ecardd::store::StoreError> for Failure {
 
 impl From<ecardd::keyring::KeyringError> for Failure {
     fn from(e: ecardd::keyring::KeyringError) -> Self {
-        Failure::new("keys_error", e.message_zh())
+        Failure::new(e.code(), e.message_zh())
     }
 }
 

@@ -40,6 +40,8 @@ pub enum SyncError {
     RegistryKeyMismatch { expected: String, found: String },
     #[error("the registry's transport (certificate pin) is not set: enrol again")]
     TransportNotPinned,
+    #[error(transparent)]
+    Keystore(#[from] crate::keystore::KeystoreError),
 }
 
 impl SyncError {
@@ -63,6 +65,7 @@ impl SyncError {
             SyncError::Malformed(_) => "sync_state_malformed",
             SyncError::RegistryKeyMismatch { .. } => "registry_key_mismatch",
             SyncError::TransportNotPinned => "registry_transport_not_pinned",
+            SyncError::Keystore(e) => e.code(),
         }
     }
 
@@ -91,6 +94,7 @@ impl SyncError {
             SyncError::TransportNotPinned => {
                 "登记中心的连接方式（证书固定）未设置，请重新登记（ecardd sync enroll … --registry-cert-sha256 …）".into()
             }
+            SyncError::Keystore(e) => e.message_zh().into(),
         }
     }
 }

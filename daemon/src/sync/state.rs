@@ -61,8 +61,7 @@ pub fn enroll(
         });
     }
     let key = SigningKey::generate().map_err(|e| SyncError::Malformed(e.to_string()))?;
-    let sealed = keystore::seal_with(STATION_KEY, key.pkcs8(), passphrase, kdf)
-        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let sealed = keystore::seal_with(STATION_KEY, key.pkcs8(), passphrase, kdf)?;
     let sealed_json = sealed
         .to_json()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
