@@ -356,7 +356,9 @@ mod tests {
             Err(KeyringError::AlreadyInitialised)
         ));
         assert!(matches!(
-            init_root("根", "p", day(), cheap()).unwrap().unlock("q"),
+            init_root("根", "a-long-passphrase", day(), cheap())
+                .unwrap()
+                .unlock("q"),
             Err(KeyringError::Keystore(KeystoreError::WrongPassphrase))
         ));
     }
