@@ -20,8 +20,9 @@ pub struct ServeOptions {
     pub allowed_hosts: Vec<String>,
     /// Minutes without a request after which a web UI session ends.
     pub session_idle_minutes: i64,
-    /// Without it the station verifies and records but cannot write cards.
-    pub passphrase: Option<String>,
+    /// Without it the station verifies and records but cannot write cards. Wiped
+    /// from memory when dropped.
+    pub passphrase: Option<zeroize::Zeroizing<String>>,
     pub config: StationConfig,
     /// Seconds between sync rounds when the station is enrolled with a registry.
     pub sync_interval_secs: u64,
@@ -79,7 +80,7 @@ pub fn open_station(
 pub async fn serve(opts: ServeOptions) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let station = open_station(
         &opts.db,
-        opts.passphrase.as_deref(),
+        opts.passphrase.as_deref().map(String::as_str),
         opts.config,
         opts.clock,
     )?;

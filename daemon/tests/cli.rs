@@ -148,3 +148,63 @@ fn a_short_passphrase_seals_nothing() {
     assert!(stderr.contains("至少 12 个字符"), "{stderr}");
     assert!(!out_file.exists());
 }
+
+/// The key passphrase comes from `--passphrase-file`, from standard input with `-`
+/// (an operator typing it), or from the systemd credential `ecardd-passphrase`
+/// (`LoadCredentialEncrypted=`): `ecardd sync` on a station not yet enrolled gets
+/// past the passphrase in the last two cases (and then says it is not enrolled),
+/// and asks for one when none is given.
+#[test]
+fn the_passphrase_comes_from_stdin_or_the_systemd_credential() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("ecard.db");
+    let creds = dir.path().join("credentials");
+    std::fs::create_dir(&creds).expect("mkdir");
+    let sync = |credentials: Option<&std::path::Path>, stdin: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["sync", "--db"])
+            .arg(&db)
+            .env_remove("CREDENTIALS_DIRECTORY");
+        if let Some(c) = credentials {
+            cmd.env("CREDENTIALS_DIRECTORY", c);
+        }
+        if stdin.is_some() {
+            cmd.args(["--passphrase-file", "-"]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run ecardd");
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(text.as_bytes())
+                .expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // No passphrase anywhere: asked for.
+    let none = sync(None, None);
+    assert!(none.contains("（invalid_request）"), "{none}");
+    // The credential directory without the credential: still none.
+    let empty = sync(Some(&creds), None);
+    assert!(empty.contains("（invalid_request）"), "{empty}");
+    // The credential, or a line on stdin: past the passphrase.
+    std::fs::write(creds.join("ecardd-passphrase"), "a-long-passphrase\n").expect("write");
+    let from_credential = sync(Some(&creds), None);
+    assert!(
+        from_credential.contains("（sync_not_enrolled）"),
+        "{from_credential}"
+    );
+    let from_stdin = sync(None, Some("a-long-passphrase\n"));
+    assert!(from_stdin.contains("（sync_not_enrolled）"), "{from_stdin}");
+    // An empty line on stdin is no passphrase.
+    let blank = sync(None, Some("\n"));
+    assert!(blank.contains("为空"), "{blank}");
+}

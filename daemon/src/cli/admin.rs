@@ -48,7 +48,7 @@ pub fn operator(cmd: OperatorCmd) -> Result<(), Failure> {
             username,
             display_name,
             role,
-            password: read_secret(&password_file)?,
+            password: read_secret(&password_file)?.to_string(),
         },
     )?;
     say!("已创建账户 {}（{}）", op.username, labels::role_zh(op.role));

@@ -6,7 +6,9 @@ use super::output::Failure;
 use clap::Args;
 use ecardd::ops::{Station, StationConfig};
 use ecardd::store;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 #[derive(Args, Clone)]
 pub struct StationArgs {
@@ -34,16 +36,42 @@ impl StationArgs {
         }
     }
 
-    pub fn passphrase(&self) -> Result<Option<String>, Failure> {
-        self.passphrase_file.as_deref().map(read_secret).transpose()
+    /// The key passphrase: from `--passphrase-file` (`-`: the first line of standard
+    /// input, for an operator typing it at start), else from the systemd credential
+    /// `ecardd-passphrase` (`LoadCredentialEncrypted=`, docs/OPERATIONS.md), else none.
+    pub fn passphrase(&self) -> Result<Option<Zeroizing<String>>, Failure> {
+        self.passphrase_path()
+            .as_deref()
+            .map(read_secret)
+            .transpose()
+    }
+
+    /// Where the passphrase comes from, when it comes from a file.
+    pub fn passphrase_path(&self) -> Option<PathBuf> {
+        self.passphrase_file.clone().or_else(|| {
+            let dir = std::env::var_os(CREDENTIALS_DIRECTORY)?;
+            let path = Path::new(&dir).join(PASSPHRASE_CREDENTIAL);
+            path.exists().then_some(path)
+        })
     }
 }
 
-/// A secret from a file: one line, its line ending dropped, never empty.
-pub fn read_secret(path: &Path) -> Result<String, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::new("io", format!("无法读取口令文件 {}：{e}", path.display())))?;
-    let secret = text.trim_end_matches(['\n', '\r']).to_owned();
+/// systemd's variable naming the directory of a unit's decrypted credentials.
+const CREDENTIALS_DIRECTORY: &str = "CREDENTIALS_DIRECTORY";
+/// The credential holding the key passphrase (`LoadCredentialEncrypted=ecardd-passphrase:…`).
+pub const PASSPHRASE_CREDENTIAL: &str = "ecardd-passphrase";
+
+/// A secret from a file (`-`: standard input): one line, its line ending dropped,
+/// never empty; wiped from memory when dropped, and so is the text it was read from.
+pub fn read_secret(path: &Path) -> Result<Zeroizing<String>, Failure> {
+    let mut text = Zeroizing::new(String::new());
+    let read = if path == Path::new("-") {
+        std::io::stdin().read_line(&mut text).map(|_| ())
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut text).map(|_| ()))
+    };
+    read.map_err(|e| Failure::new("io", format!("无法读取口令文件 {}：{e}", path.display())))?;
+    let secret = Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned());
     if secret.is_empty() {
         return Err(Failure::new(
             "io",
@@ -56,8 +84,12 @@ pub fn read_secret(path: &Path) -> Result<String, Failure> {
 /// The station with its PC/SC readers, for one card command.
 pub fn open_station(args: &StationArgs) -> Result<Station, Failure> {
     let passphrase = args.passphrase()?;
-    let station =
-        ecardd::server::open_station(&args.db, passphrase.as_deref(), args.config(), clock())?;
+    let station = ecardd::server::open_station(
+        &args.db,
+        passphrase.as_deref().map(String::as_str),
+        args.config(),
+        clock(),
+    )?;
     // The monitor thread lists the readers and polls their cards once before a
     // command runs.
     std::thread::sleep(std::time::Duration::from_millis(700));

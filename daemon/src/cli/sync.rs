@@ -109,7 +109,7 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         });
         return Ok(());
     }
-    let passphrase = read_secret(a.station.passphrase_file.as_deref().ok_or_else(|| {
+    let passphrase = read_secret(&a.station.passphrase_path().ok_or_else(|| {
         Failure::new(
             "invalid_request",
             "同步须提供 --passphrase-file（解锁本站密钥）",
@@ -175,7 +175,7 @@ fn enroll(station: &StationArgs, store: &Arc<Store>, json: bool, t: Target) -> R
             "登记本站须提供 --registry-key-id（登记中心管理员线下提供的密钥标识，见登记中心启动日志），未登记",
         )
     })?;
-    let passphrase = read_secret(station.passphrase_file.as_deref().ok_or_else(|| {
+    let passphrase = read_secret(&station.passphrase_path().ok_or_else(|| {
         Failure::new(
             "invalid_request",
             "登记本站须提供 --passphrase-file（用于加密本站密钥）",
