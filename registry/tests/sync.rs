@@ -573,3 +573,22 @@ fn the_registry_serves_plain_http_only_on_loopback() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("loopback"), "{stderr}");
 }
+
+/// A body over the limit is refused before it is read whole, answered as every
+/// refusal is: `{code, message}` (axum's own rejection is plain text).
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_code_and_message() {
+    let reg = Registry::start();
+    let client = ecard_sync_protocol::client::http_client(&reg.url, reg.tls).unwrap();
+    let resp = client
+        .post(format!("{}/sync/v1/events", reg.url))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 33 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 413);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "body_too_large", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("上限"), "{body}");
+}

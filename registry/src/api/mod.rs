@@ -56,7 +56,41 @@ pub fn router(state: AppState) -> Router {
         .merge(workflow::routes())
         .merge(admin::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(refusals_as_json))
         .with_state(state)
+}
+
+/// Refusals made before a handler runs (axum's extractors: a body over the limit,
+/// a body that is not the JSON a route takes, a wrong content type) are plain text;
+/// every answer of this API is `{code, message}`, so they are answered as such.
+async fn refusals_as_json(response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header::CONTENT_TYPE, StatusCode};
+    use axum::response::IntoResponse;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            format!("请求体超过 {} MiB 上限，未处理", BODY_LIMIT / (1024 * 1024)),
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "没有这个接口".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "该接口不接受这种请求方法".to_owned())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "请求须为 JSON（Content-Type: application/json）".to_owned(),
+        ),
+        _ => ("bad_request", "请求格式错误，未处理".to_owned()),
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 /// The bearer token of a request, if any.
