@@ -484,6 +484,58 @@ mod tests {
         )
     }
 
+    /// A one-shot HTTP server on loopback that answers every connection with `head`
+    /// and then, when `endless`, a body that never ends.
+    fn hostile_registry(head: &'static str, endless: bool) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { return };
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                if s.write_all(head.as_bytes()).is_err() {
+                    continue;
+                }
+                let chunk = [b'x'; 64 * 1024];
+                let framed =
+                    [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                // Until the client hangs up.
+                while endless && s.write_all(&framed).is_ok() {}
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// A registry answer larger than MAX_ANSWER_BYTES is refused, whether it says so
+    /// up front (Content-Length) or just keeps sending: bounded memory either way.
+    #[test]
+    fn an_answer_too_large_is_refused_declared_or_endless() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let declared = hostile_registry(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 300000000\r\n\r\n",
+            false,
+        );
+        let c = client(&declared, RegistryTls::InsecureLoopbackHttp).expect("client");
+        assert!(matches!(
+            rt.block_on(c.registry_key()),
+            Err(ClientError::TooLarge)
+        ));
+        let endless = hostile_registry(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+            true,
+        );
+        let c = client(&endless, RegistryTls::InsecureLoopbackHttp).expect("client");
+        assert!(matches!(
+            rt.block_on(c.registry_key()),
+            Err(ClientError::TooLarge)
+        ));
+    }
+
     #[test]
     fn plain_http_only_to_loopback_and_only_when_asked() {
         let insecure = RegistryTls::InsecureLoopbackHttp;
