@@ -406,4 +406,23 @@ mod tests {
         assert_eq!(cell_name(1_048_575, 16_383), "XFD1048576");
         assert_eq!(cell_name(0, 26), "AA1");
     }
+
+    /// The photos' total is counted on bytes actually inflated, whatever the zip
+    /// declared: reads are capped one byte past what is left, and the total may
+    /// reach the limit but not pass it.
+    #[test]
+    fn the_photo_budget_counts_what_is_inflated_and_stops_at_the_limit() {
+        let mut budget = PhotoBudget {
+            left: MAX_PHOTOS_TOTAL_BYTES,
+        };
+        assert_eq!(budget.cap(2 * MIB), 2 * MIB);
+        assert!(budget.spend(MAX_PHOTOS_TOTAL_BYTES - 10).is_ok());
+        // Ten bytes left: the next entry is read up to eleven, so going over shows.
+        assert_eq!(budget.cap(2 * MIB), 11);
+        assert!(budget.spend(10).is_ok());
+        assert!(matches!(
+            budget.spend(1),
+            Err(FileLimit::PhotosTooLarge { max_mib: 256 })
+        ));
+    }
 }
