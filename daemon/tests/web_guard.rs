@@ -226,6 +226,41 @@ async fn a_login_without_a_free_hashing_turn_is_answered_busy() {
     assert_eq!(v["code"], "busy");
 }
 
+/// Creating an account or setting a password hashes too: through the same gate as
+/// logins, so an admin cannot add to the hashes running at once.
+#[tokio::test]
+async fn an_account_change_without_a_free_hashing_turn_is_answered_busy() {
+    let a = api();
+    let admin = login_at(&a.app, "guanli").await;
+    let mut state =
+        ecardd::api::AppState::with_demo(a.demo.station.clone(), a.demo.sim.clone()).unwrap();
+    state.hashes = ecardd::api::login_guard::HashGate::new(0, std::time::Duration::ZERO);
+    let app = ecardd::api::router(state);
+    let req = Request::post("/api/v1/operators")
+        .header(header::COOKIE, &admin)
+        .header("x-requested-with", "ecard")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({
+                "username": "xinren", "display_name": "新人", "role": "inspector",
+                "password": "a-long-enough-password"
+            })
+            .to_string(),
+        ))
+        .unwrap();
+    let (s, _, body) = send(&app, req).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["code"], "busy");
+    let operators = a
+        .demo
+        .station
+        .store
+        .read(ecardd::store::list_operators)
+        .unwrap();
+    assert!(operators.iter().all(|o| o.username != "xinren"));
+}
+
 /// The demo station's routes as they answer at instant `at`: the same database,
 /// opened with a clock stopped at `at` (the injected clock; nothing sleeps).
 fn station_at(demo: &ecardd::demo::DemoStation, at: chrono::DateTime<chrono::Utc>) -> axum::Router {
