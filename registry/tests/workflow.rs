@@ -404,3 +404,30 @@ async fn approving_a_changed_record_of_a_certified_officer_logs_old_and_new() {
     assert!(change["old"]["photo_sha256"].is_string());
     assert_ne!(change["old"]["photo_sha256"], change["new"]["photo_sha256"]);
 }
+
+/// 换证: an application replacing an approved certificate is approved with a new
+/// number, and the old one is reported replaced by it (the registry recorded the
+/// successor itself before reporting the change — not a second claim).
+#[tokio::test]
+async fn a_replacement_application_is_approved_and_replaces_the_old_number() {
+    let w = world().await;
+    let first = w.submit("张三").await;
+    let old = w.approve_both(first).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut body = form("张三");
+    body["replaces"] = json!(old);
+    let (status, app) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications", body)
+        .await;
+    assert_eq!(status, 201, "{app}");
+    let app = w.approve_both(app["id"].as_i64().unwrap()).await;
+    let new = app["number"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    let replaced = feed(&w.county_station).await.into_iter().any(|i| {
+        matches!(&i.body, FeedBody::StatusChange(n)
+            if n.change.number == old && n.change.new_number.as_deref() == Some(new.as_str()))
+    });
+    assert!(replaced, "the old number is reported replaced by {new}");
+}

@@ -374,19 +374,30 @@ impl Tx<'_> {
         }
         if let Some(new_number) = &p.new_number {
             // A second claim to a number is refused loudly (`authority` for a
-            // station's change, this constraint for the registry's own).
-            tx.conn()
-                .prepare_cached(
-                    "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, 'approved', ?2, ?3, ?3)",
-                )?
-                .execute(params![new_number, origin, at])
-                .map_err(|e| {
-                    if is_constraint(&e) {
-                        StorageError::Exists { what: "certificate", id: new_number.clone() }
-                    } else {
-                        e.into()
-                    }
-                })?;
+            // station's change, this check for the registry's own); the successor
+            // its own decision has just recorded (换证 approval records the new
+            // certificate first) is that same claim, not a second one.
+            let holder: Option<String> = tx
+                .conn()
+                .prepare_cached("SELECT origin FROM certificates WHERE number = ?1")?
+                .query_row([new_number], |r| r.get(0))
+                .optional()?;
+            match holder {
+                Some(o) if o == origin => {}
+                Some(_) => {
+                    return Err(StorageError::Exists {
+                        what: "certificate",
+                        id: new_number.clone(),
+                    })
+                }
+                None => {
+                    tx.conn()
+                        .prepare_cached(
+                            "INSERT INTO certificates (number, state, origin, created_at, updated_at) VALUES (?1, 'approved', ?2, ?3, ?3)",
+                        )?
+                        .execute(params![new_number, origin, at])?;
+                }
+            }
             hooks.number_seen(tx, new_number)?;
         }
         let notice = FeedBody::StatusChange(StatusChangeNotice {
