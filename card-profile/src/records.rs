@@ -253,6 +253,17 @@ pub enum CardState {
     Revoked,
 }
 
+/// The sequence number of the status record a card is personalized with; every
+/// later record is numbered above it.
+pub const FIRST_STATUS_SEQUENCE: u32 = 1;
+
+/// Whether a verifier gains anything by remembering `sequence` for a serial: no
+/// genuine record is numbered below the first, so remembering the first protects
+/// nothing (and would write a row for every card ever seen).
+pub fn status_sequence_worth_keeping(sequence: u32) -> bool {
+    sequence > FIRST_STATUS_SEQUENCE
+}
+
 /// EF.STATUS content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusRecord {

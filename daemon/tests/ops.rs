@@ -892,3 +892,24 @@ mod status_changes {
         );
     }
 }
+
+/// Issuing and verifying a card that never changed status writes no sequence row
+/// and leaves the cached revocation lists valid (the list generation does not move),
+/// so an inspector's verifications do not rebuild the lists one after another.
+#[tokio::test]
+async fn verifying_an_unchanged_card_leaves_the_cached_lists_valid() {
+    let f = fixture();
+    f.sim.insert_blank(R).unwrap();
+    f.station.issue("issuer", f.certs[0], R).await.unwrap();
+    let generation = || f.station.store.read(store::list_generation).unwrap();
+    let before = generation();
+    for _ in 0..2 {
+        let out = f.station.verify(R).await.unwrap();
+        assert_eq!(out.verdict.standing, Standing::Valid);
+    }
+    assert_eq!(generation(), before);
+    assert_eq!(
+        count(&f.station, "SELECT COUNT(*) FROM status_sequences"),
+        0
+    );
+}

@@ -70,7 +70,7 @@ pub fn personalize<C: CardChannel>(
         state: CardState::Active,
         reason: String::new(),
         date: today,
-        sequence: 1,
+        sequence: crate::records::FIRST_STATUS_SEQUENCE,
         serial,
     };
     let status = signer.sign_object(tags::STATUS, &status.content_tlv())?;

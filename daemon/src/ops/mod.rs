@@ -196,6 +196,9 @@ impl Station {
         serial: &str,
         sequence: u32,
     ) -> Result<(), OpError> {
+        if !card_profile::records::status_sequence_worth_keeping(sequence) {
+            return Ok(());
+        }
         let held = self
             .store
             .read(|c| crate::store::status_sequence(c, serial))?;

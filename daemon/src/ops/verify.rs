@@ -165,7 +165,11 @@ impl Station {
         };
         let serial = hex::encode_upper(verdict.serial);
         if let Some(sequence) = verdict.trusted_status_sequence() {
-            self.remember_status_sequence("system", &serial, sequence)?;
+            // Bookkeeping for later checks: a busy database must not cost this
+            // inspector the verdict already decided.
+            if let Err(e) = self.remember_status_sequence("system", &serial, sequence) {
+                tracing::warn!(serial, error = %e, "status sequence not remembered");
+            }
         }
         let record = self.store.read(|c| store::card_by_serial(c, &serial))?;
         Ok(VerdictFirst {

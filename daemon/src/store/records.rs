@@ -689,8 +689,13 @@ pub fn status_sequence(conn: &Connection, serial: &str) -> Result<Option<u32>> {
 }
 
 /// Remembers `sequence` for `serial` when it is higher than what is held (the row
-/// and the list generation change only then). True when it was higher.
+/// and the list generation change only then). True when it was higher. The first
+/// sequence is never kept (`status_sequence_worth_keeping`): issuing or verifying a
+/// card that never changed writes nothing and leaves the cached lists as they are.
 pub fn note_status_sequence(tx: &mut Tx<'_>, serial: &str, sequence: u32) -> Result<bool> {
+    if !card_profile::records::status_sequence_worth_keeping(sequence) {
+        return Ok(false);
+    }
     let now = tx.now();
     let n = tx.conn().execute(
         "INSERT INTO status_sequences (serial, highest, updated_at) VALUES (?1, ?2, ?3)
