@@ -68,10 +68,14 @@ impl FromRequestParts<AppState> for Session {
         let digest = hex::encode(token.digest());
         let now = state.station.clock().now();
         let stamp = stamp_of(now);
-        let operator = state
+        let (operator, ends) = state
             .station
             .store
-            .read(|c| store::session_operator(c, &digest, &stamp))?
+            .read(|c| {
+                let operator = store::session_operator(c, &digest, &stamp)?;
+                let ends = store::session_ends(c, &digest, SESSION_HOURS)?;
+                Ok(operator.map(|o| (o, ends)))
+            })?
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
@@ -81,16 +85,21 @@ impl FromRequestParts<AppState> for Session {
             })?;
         // A request is activity: the idle limit counts again from now.
         let idle_until = now + state.session_idle;
-        let unless_after = idle_until - chrono::TimeDelta::minutes(1);
-        state.station.store.write(&operator.username, |tx| {
-            store::touch_session(
-                tx,
-                &digest,
-                &stamp_of(idle_until),
-                &stamp_of(unless_after),
-                SESSION_HOURS,
-            )
-        })?;
+        let unless_after = stamp_of(idle_until - chrono::TimeDelta::minutes(1));
+        // Only when there is something to move: a write transaction per request
+        // would take the database's write lock for every page and verification.
+        let stale = ends.is_some_and(|(end, cap)| end < unless_after && end < cap);
+        if stale {
+            state.station.store.write(&operator.username, |tx| {
+                store::touch_session(
+                    tx,
+                    &digest,
+                    &stamp_of(idle_until),
+                    &unless_after,
+                    SESSION_HOURS,
+                )
+            })?;
+        }
         Ok(Session { operator, digest })
     }
 }

@@ -165,6 +165,23 @@ pub fn session_operator(
         .optional()?)
 }
 
+/// A live session's end as stored, and the latest end it may ever have (its
+/// creation + `max_hours`): whether a request has anything to move.
+pub fn session_ends(
+    conn: &Connection,
+    digest_hex: &str,
+    max_hours: i64,
+) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT expires_at, strftime('%Y-%m-%dT%H:%M:%fZ', created_at, ?2) FROM sessions
+             WHERE token_digest = ?1",
+            params![digest_hex, format!("+{max_hours} hours")],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
 /// Moves a live session's end to `idle_until` (the idle limit from now), never past
 /// its creation + `max_hours` (the absolute limit). Rows whose end is already at or
 /// after `unless_after` are left alone, so a busy session is written about once a
