@@ -530,6 +530,23 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("host_not_allowed", "请求的主机名不是本站的地址"),
     ("login_throttled", "登录失败次数过多，请稍后重试"),
     ("busy", "正在处理的登录过多，请稍后重试"),
+    ("card_timeout", "卡片无响应，请取出后重新插入"),
+    ("keys_error", "本站密钥处理失败"),
+    (
+        "keystore_wrong_passphrase",
+        "密钥口令错误，或密钥文件已被篡改",
+    ),
+    ("keystore_malformed", "密钥文件格式错误"),
+    ("keystore_unsupported_version", "密钥文件版本不受支持"),
+    ("keystore_kdf", "密钥派生失败"),
+    ("keystore_random", "系统随机数生成失败"),
+    ("keystore_empty_passphrase", "密钥口令不能为空"),
+    ("passphrase_too_short", "密钥口令至少 12 个字符"),
+    ("password_too_short", "密码过短"),
+    ("password_hash_malformed", "存储的密码格式错误"),
+    ("password_hash_failed", "密码处理失败"),
+    ("random_failed", "系统随机数生成失败"),
+    ("session_invalid", "登录凭据无效，请重新登录"),
 ];
 
 pub fn error_code_zh(code: &str) -> Option<&'static str> {
@@ -817,6 +834,52 @@ mod tests {
         match table() {
             Value::Object(m) => m,
             other => panic!("table is not an object: {other}"),
+        }
+    }
+
+    /// Every code an operation can fail with has its words: a job's stored error
+    /// (`reason_zh`) never shows a bare code.
+    #[test]
+    fn every_error_code_a_job_can_store_has_words() {
+        use crate::auth::AuthError;
+        use crate::keystore::KeystoreError;
+        use crate::ops::{Invalid, OpError};
+        use card_profile::sequences::CardError;
+        let keystore = [
+            KeystoreError::WrongPassphrase,
+            KeystoreError::Malformed("x"),
+            KeystoreError::UnsupportedVersion(9),
+            KeystoreError::Kdf("x".into()),
+            KeystoreError::Random,
+            KeystoreError::EmptyPassphrase,
+            KeystoreError::PassphraseTooShort { min: 12 },
+        ];
+        let auth = [
+            AuthError::PasswordTooShort { min: 8 },
+            AuthError::MalformedHash,
+            AuthError::Hash("x".into()),
+            AuthError::Random,
+            AuthError::MalformedToken,
+        ];
+        let mut ops: Vec<OpError> = vec![
+            OpError::Invalid(Invalid::NoReader),
+            OpError::WrongCard,
+            OpError::CardNotBlank,
+            OpError::KeysLocked,
+            OpError::CardVoided("x".into()),
+            OpError::Card(CardError::NotAnEcard),
+            OpError::Card(CardError::NotAuthentic),
+            OpError::Card(CardError::ManagementKeyBlocked),
+            OpError::Keys(crate::keyring::KeyringError::NotInitialised),
+        ];
+        ops.extend(keystore.into_iter().map(|e| OpError::Keys(e.into())));
+        ops.extend(auth.into_iter().map(OpError::Auth));
+        for e in &ops {
+            assert!(
+                error_code_zh(e.code()).is_some(),
+                "no words for {}",
+                e.code()
+            );
         }
     }
 

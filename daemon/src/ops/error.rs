@@ -105,7 +105,7 @@ impl OpError {
             OpError::Store(StoreError::Conflict(_)) | OpError::Conflict(_) => "conflict",
             OpError::Store(_) => "store_error",
             OpError::Invalid(_) => "invalid_request",
-            OpError::Keys(_) => "keys_error",
+            OpError::Keys(e) => e.code(),
             OpError::Auth(e) => e.code(),
             OpError::WrongCard => "wrong_card",
             OpError::CardNotBlank => "card_not_blank",

@@ -86,9 +86,8 @@ pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]
         .ok_or(SyncError::NotEnrolled)?;
     let sealed = SealedKey::from_json(&r.station_key_sealed)
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
-    let pkcs8 = sealed
-        .open(STATION_KEY, passphrase)
-        .map_err(|e| SyncError::Malformed(e.message_zh().into()))?;
+    // A wrong passphrase is the keystore's refusal, not damaged sync settings.
+    let pkcs8 = sealed.open(STATION_KEY, passphrase)?;
     let key = SigningKey::from_pkcs8(&pkcs8).map_err(|e| SyncError::Malformed(e.to_string()))?;
     let registry: RegistryKey =
         serde_json::from_str(&r.registry_key).map_err(store::StoreError::from)?;
