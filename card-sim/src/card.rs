@@ -182,15 +182,19 @@ impl SimCard {
     pub fn counterfeit_of(genuine: &SimCard, knows_management_key: bool) -> SimCard {
         let mut state = genuine.state.clone();
         let rng = SystemRandom::new();
-        state.chip_key = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        // A fake that silently kept the genuine chip key or management key would
+        // turn the tests that prove refusal into tests of the opposite.
+        #[allow(clippy::expect_used)]
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
             &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
             &rng,
         )
-        .ok()
-        .map(|pkcs8| crate::state::ChipKey(pkcs8.as_ref().to_vec()));
+        .expect("the system random number generator works");
+        state.chip_key = Some(crate::state::ChipKey(pkcs8.as_ref().to_vec()));
         if !knows_management_key {
-            state.management_key = ManagementKey::from_bytes(&[0; 16])
-                .unwrap_or_else(|_| genuine.state.management_key.clone());
+            #[allow(clippy::expect_used)]
+            let key = ManagementKey::from_bytes(&[0; 16]).expect("16 bytes is a management key");
+            state.management_key = key;
         }
         let mut card = Self::from_state(state, genuine.options);
         card.accepts_any_cryptogram = !knows_management_key;

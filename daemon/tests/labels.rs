@@ -100,16 +100,9 @@ async fn the_vocabulary_names_every_value_once_in_chinese() {
     let (_, _, body) = a.call(Method::GET, "/labels", Some(&cookie), None).await;
     let group = |g: &str| body[g].as_object().cloned().unwrap_or_default();
     let standing = group("standing");
-    for code in [
-        "valid",
-        "invalid",
-        "revoked",
-        "suspended",
-        "expired",
-        "not_yet_valid",
-        "review_overdue",
-        "review_failed",
-    ] {
+    for s in ecardd::labels::STANDINGS {
+        let code = serde_json::to_value(s).unwrap();
+        let code = code.as_str().unwrap();
         assert!(standing.contains_key(code), "standing {code} missing");
     }
     assert_eq!(body["standing"]["review_failed"], "年审不合格");

@@ -209,7 +209,15 @@ mod tests {
             key_id: rl.key_id,
             signature: rl.signature,
         };
-        assert!(as_trust.verify(&[r.anchor()], d(2026, 11, 23)).is_err());
+        // Refused for its signature (the context differs), not merely because the
+        // body is not a trust list.
+        assert_eq!(
+            as_trust
+                .verify(&[r.anchor()], d(2026, 11, 23))
+                .map(|_| ())
+                .map_err(|e| e.code()),
+            Err("bad_trust_list_signature")
+        );
     }
 
     proptest! {
