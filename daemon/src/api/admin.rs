@@ -93,10 +93,16 @@ pub async fn update_operator(
     let actor = session.actor().to_owned();
     let acting = session.operator.id;
     let station = state.station.clone();
-    let op = blocking(&state, move || {
-        station.change_operator(&actor, acting, id, &req)
-    })
-    .await?;
+    // Only a new password is hashed: enabling or disabling an account waits for no
+    // hashing turn (and is never answered busy).
+    let op = if req.password.is_some() {
+        blocking(&state, move || {
+            station.change_operator(&actor, acting, id, &req)
+        })
+        .await?
+    } else {
+        station.change_operator(&actor, acting, id, &req)?
+    };
     // Disabling an account or setting its password ends its sessions: open event
     // streams look again.
     state.sessions_ended.send_replace(());

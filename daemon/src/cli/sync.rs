@@ -144,7 +144,10 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
 /// loopback for tests.
 fn registry_tls(pin: Option<String>, insecure_loopback_http: bool) -> Result<RegistryTls, Failure> {
     match (pin, insecure_loopback_http) {
-        (Some(pin), false) => RegistryTls::from_setting(&pin).ok_or_else(|| {
+        // Only a pin: the settings' other form (plain HTTP) has its own flag.
+        (Some(pin), false) => RegistryTls::from_setting(&pin)
+            .filter(|t| matches!(t, RegistryTls::Pinned(_)))
+            .ok_or_else(|| {
             Failure::new(
                 "invalid_request",
                 "--registry-cert-sha256 须为 64 位十六进制（登记中心启动时输出的证书指纹）",

@@ -13,6 +13,8 @@ pub enum Invalid {
     NoReader,
     #[error("stored card serial is malformed")]
     StoredSerial,
+    #[error("stored chip key is malformed")]
+    StoredChipKey,
     #[error("a status change needs a reason")]
     ReasonMissing,
     #[error("a cancellation needs the person's destination")]
@@ -42,6 +44,7 @@ impl Invalid {
             Invalid::EmptyBatch => "批次中没有证件".into(),
             Invalid::NoReader => "未选择读卡器".into(),
             Invalid::StoredSerial => "记录中的卡号格式错误".into(),
+            Invalid::StoredChipKey => "记录中的芯片公钥格式错误，无法核对卡片".into(),
             Invalid::ReasonMissing => "请填写原因".into(),
             Invalid::DestinationMissing => "请填写被注销人员去向".into(),
             Invalid::NumberingRule(m) => format!("编号规则无效：{m}"),

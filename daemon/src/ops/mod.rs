@@ -253,17 +253,18 @@ fn select_known<C: card_profile::transport::CardChannel>(
     link: &mut card_profile::channel::Link<C>,
     cards: &[KnownCard],
 ) -> Result<String, OpError> {
-    use card_profile::sequences::{Card, CardError};
+    use card_profile::sequences::Card;
     let mut card = Card::select(link)?;
     let serial = hex::encode_upper(card.serial());
     let known = cards
         .iter()
         .find(|c| c.serial == serial)
         .ok_or(OpError::WrongCard)?;
+    // The station's own record unreadable is not the card's fault: not "a fake".
     let chip_key: card_profile::pki::PublicKey = hex::decode(&known.chip_key)
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or(OpError::Card(CardError::NotAuthentic))?;
+        .ok_or(OpError::Invalid(Invalid::StoredChipKey))?;
     card.prove_chip(&chip_key)?;
     Ok(serial)
 }
