@@ -38,6 +38,19 @@ pub struct SignedTrustList {
 }
 
 impl NumberedTrustList {
+    /// The one rule for taking a list, at the registry that publishes it and at the
+    /// station that applies it: its number is above the one `held`.
+    pub fn check_succeeds(&self, held: u64) -> Result<(), ProtocolError> {
+        if self.number > held {
+            Ok(())
+        } else {
+            Err(ProtocolError::TrustListOlder {
+                number: self.number,
+                held,
+            })
+        }
+    }
+
     pub fn new(number: u64, trust_list: TrustList) -> Self {
         Self {
             version: PROTOCOL_VERSION,

@@ -19,7 +19,6 @@ mod session;
 mod static_files;
 pub mod views;
 
-pub use crate::labels;
 pub use error::ApiError;
 pub use hosts::AllowedHosts;
 pub use session::{COOKIE_NAME, DEFAULT_IDLE_MINUTES, SESSION_HOURS};

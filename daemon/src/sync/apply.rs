@@ -107,16 +107,7 @@ fn trust_list_update(
         .unwrap_or(0);
     let checked = signed
         .verify(&held.anchors, today)
-        .and_then(|(list, root)| {
-            if list.number > held_number {
-                Ok((list, root))
-            } else {
-                Err(ProtocolError::TrustListOlder {
-                    number: list.number,
-                    held: held_number,
-                })
-            }
-        });
+        .and_then(|(list, root)| list.check_succeeds(held_number).map(|()| (list, root)));
     let (list, root) = match checked {
         Ok(ok) => ok,
         Err(e) => {

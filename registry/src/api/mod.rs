@@ -66,6 +66,9 @@ pub fn router(state: AppState) -> Router {
 async fn refusals_as_json(response: axum::response::Response) -> axum::response::Response {
     use axum::http::{header::CONTENT_TYPE, StatusCode};
     use axum::response::IntoResponse;
+    /// axum's rejection texts are one line ("missing field `region` at line 1
+    /// column 20"); more than this is not one of them.
+    const REASON_BYTES: usize = 1024;
     let status = response.status();
     let is_json = response
         .headers()
@@ -88,7 +91,20 @@ async fn refusals_as_json(response: axum::response::Response) -> axum::response:
             "unsupported_media_type",
             "请求须为 JSON（Content-Type: application/json）".to_owned(),
         ),
-        _ => ("bad_request", "请求格式错误，未处理".to_owned()),
+        _ => {
+            // Keep what was wrong with the request: the extractor's own reason.
+            let body = axum::body::to_bytes(response.into_body(), REASON_BYTES)
+                .await
+                .unwrap_or_default();
+            let reason = String::from_utf8_lossy(&body);
+            let reason = reason.trim();
+            let message = if reason.is_empty() {
+                "请求格式错误，未处理".to_owned()
+            } else {
+                format!("请求格式错误，未处理：{reason}")
+            };
+            ("bad_request", message)
+        }
     };
     ApiError::new(status, code, message).into_response()
 }

@@ -23,7 +23,6 @@ mod trust;
 
 pub use accounts::{Account, Role, Unit};
 pub use applications::{AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
-pub use authority::codes as refusal_codes;
 pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
 pub use stations::Station;

@@ -37,6 +37,9 @@ impl Storage {
         public_key_hex: &str,
         region: Option<&str>,
     ) -> Result<Station> {
+        // An empty region is no region: the feed's prefix match would otherwise
+        // send such a station every region's orders, which it may not act on.
+        let region = region.map(str::trim).filter(|r| !r.is_empty());
         self.write(|tx| {
             tx.conn()
                 .execute(

@@ -30,7 +30,7 @@ impl Storage {
                     let held = c
                         .peek()
                         .map_err(|e| StorageError::Invalid(format!("现有信任列表已损坏：{e}")))?;
-                    if new.number <= held.number {
+                    if new.check_succeeds(held.number).is_err() {
                         return Err(StorageError::Invalid(format!(
                             "信任列表编号 {} 不大于现有的 {}，未发布",
                             new.number, held.number
@@ -52,18 +52,6 @@ impl Storage {
                 signed: signed.clone(),
             });
             feed::push(tx, &body, None, None)
-        })
-    }
-
-    /// The signed trust list last published, if any.
-    pub fn trust_list(&self) -> Result<Option<SignedTrustList>> {
-        self.read(|c| {
-            let json: Option<String> = c
-                .query_row("SELECT list_json FROM trust_list WHERE id = 1", [], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
         })
     }
 }
