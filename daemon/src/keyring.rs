@@ -218,6 +218,12 @@ pub fn remove_anchor(tx: &mut store::Tx<'_>, key_id: &str) -> store::Result<bool
 /// Setting: the number of the root-signed trust list last applied from the feed
 /// (docs/SYNC.md); a list must carry a higher one.
 pub const TRUST_LIST_NUMBER: &str = "trust.list_number";
+
+/// The number of the root-signed trust list applied last (None: only the anchors
+/// installed at `keys init`).
+pub fn trust_list_number(conn: &rusqlite::Connection) -> store::Result<Option<u64>> {
+    Ok(store::setting_in(conn, TRUST_LIST_NUMBER)?.and_then(|v| v.parse().ok()))
+}
 /// Setting: the revoked document signers of that list (JSON, `[RevokedSigner]`).
 pub const REVOKED_SIGNERS: &str = "trust.revoked_signers";
 

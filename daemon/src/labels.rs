@@ -529,7 +529,7 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("csrf_refused", "请求缺少 X-Requested-With 标头"),
     ("host_not_allowed", "请求的主机名不是本站的地址"),
     ("login_throttled", "登录失败次数过多，请稍后重试"),
-    ("busy", "正在处理的登录过多，请稍后重试"),
+    ("busy", "正在处理的登录或口令运算过多，请稍后重试"),
     ("card_timeout", "卡片无响应，请取出后重新插入"),
     ("keys_error", "本站密钥处理失败"),
     (

@@ -79,15 +79,16 @@ pub fn issue<C: CardChannel, E>(
         _ => return Err(IssueError::NotBlank),
     };
     let found = Found { info, resumed };
-    let sod = if resumed {
+    let (sod, chip_key) = if resumed {
         // The job's own card, finished before the interruption: it must hold the chip
         // key its EF.SOD names. A card that only copies the data is refused before
         // anything is recorded of it (else it would fail the check below and have the
         // genuine card's serial voided).
         let sod = card.read_file(FileId::Sod)?;
-        card.prove_chip(&chip_key_of(&sod)?)?;
+        let chip_key = chip_key_of(&sod)?;
+        card.prove_chip(&chip_key)?;
         claim(&found).map_err(IssueError::Claim)?;
-        sod
+        (sod, chip_key)
     } else {
         // The card proves the management key of the serial it presents (mutual
         // authentication) before that serial is recorded: a job records only a
@@ -98,9 +99,11 @@ pub fn issue<C: CardChannel, E>(
         if info.life_cycle == LifeCycle::Personalizing {
             admin.wipe()?;
         }
-        personalize(link, job.data, job.master, job.signer, job.today)?.sod
+        // Personalization returns the chip key it generated: no need to parse it
+        // back out of the security object it just signed.
+        let issued = personalize(link, job.data, job.master, job.signer, job.today)?;
+        (issued.sod, issued.chip_key)
     };
-    let chip_key = chip_key_of(&sod)?;
     let (verdict, _) = verify(link, job.verify)?;
     if resumed
         && verdict.certificate.as_ref().map(|c| &c.number) != Some(&job.data.certificate.number)

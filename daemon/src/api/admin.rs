@@ -58,18 +58,7 @@ async fn blocking<T: Send + 'static>(
         .hashes
         .run(f)
         .await
-        .map_err(|e| match e {
-            super::login_guard::GateError::Busy => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "正在处理的口令运算过多，请稍后重试",
-            ),
-            super::login_guard::GateError::Failed => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "密码处理失败",
-            ),
-        })?
+        .map_err(ApiError::from)?
         .map_err(ApiError::from)
 }
 

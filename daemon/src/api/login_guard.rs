@@ -160,6 +160,24 @@ impl HashGate {
     }
 }
 
+impl From<GateError> for super::ApiError {
+    fn from(e: GateError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            GateError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "正在处理的登录或口令运算过多，请稍后重试",
+            ),
+            GateError::Failed => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "口令处理失败",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! SHA-256, so a copied database opens no sessions.
 
 use super::error::ApiError;
-use super::login_guard::{GateError, Subject};
+use super::login_guard::Subject;
 use super::{ApiJson, AppState};
 use crate::auth::{self, Permission, Role, SessionToken};
 use crate::store::{self, OperatorRow};
@@ -256,18 +256,7 @@ pub async fn login(
         .hashes
         .run(move || auth::verify_password(&phc, &password))
         .await
-        .map_err(|e| match e {
-            GateError::Busy => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "正在处理的登录过多，请稍后重试",
-            ),
-            GateError::Failed => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "登录处理失败",
-            ),
-        })??;
+        .map_err(ApiError::from)??;
     let Some(operator) = operator.filter(|_| ok) else {
         tracing::info!(username = %username, ?client, "login refused");
         state

@@ -87,12 +87,8 @@ impl Station {
     /// Sets how old the revocation list may grow before field checks warn.
     pub fn set_max_revocation_age(&self, actor: &str, days: i64) -> Result<(), OpError> {
         // The domain's hard maximum: no admin setting may allow an older list.
-        let days = ecard_domain::field_check::check_max_revocation_age(days).map_err(|_| {
-            Invalid::RevocationAgeLimit {
-                min: 1,
-                max: ecard_domain::field_check::HARD_MAX_REVOCATION_AGE_DAYS,
-            }
-        })?;
+        let days = ecard_domain::field_check::check_max_revocation_age(days)
+            .map_err(Invalid::RevocationAgeLimit)?;
         self.store.write(actor, |tx| {
             tx.change_setting(MAX_REVOCATION_AGE_SETTING, &days.to_string())
         })?;

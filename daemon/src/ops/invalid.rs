@@ -2,10 +2,7 @@
 //! rule, so a program matches the rule and the words are made once, at the edge
 //! (`Invalid::message_zh`).
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(tag = "invalid", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
     #[error("a batch needs at least one certificate")]
     EmptyBatch,
@@ -27,8 +24,8 @@ pub enum Invalid {
     DisplayNameMissing,
     #[error("unknown role {0}")]
     UnknownRole(String),
-    #[error("revocation list age limit out of range")]
-    RevocationAgeLimit { min: i64, max: i64 },
+    #[error("revocation list age limit: {0}")]
+    RevocationAgeLimit(ecard_domain::field_check::RevocationAgeError),
     #[error("trust anchor key id does not match its key")]
     AnchorKeyId,
     #[error("trust anchor name or validity invalid")]
@@ -51,9 +48,8 @@ impl Invalid {
             Invalid::Username => "用户名须为 2–32 个字母、数字、下划线、连字符或点".into(),
             Invalid::DisplayNameMissing => "请填写姓名".into(),
             Invalid::UnknownRole(r) => format!("未知的角色：{r}"),
-            Invalid::RevocationAgeLimit { min, max } => {
-                format!("注销名单有效天数须在 {min} 到 {max} 之间（{max} 天为上限，不能调高）")
-            }
+            // The domain's words: the bound and the day count the admin gave.
+            Invalid::RevocationAgeLimit(e) => e.to_string(),
             Invalid::AnchorKeyId => "根证书公钥与其标识不符".into(),
             Invalid::AnchorFields => "根证书的名称或有效期无效".into(),
             Invalid::DisableSelf => "不能停用自己的账户".into(),

@@ -288,22 +288,9 @@ pub fn decide_correction(
         if current.holder != c.old || current.photo != old_photo {
             return Err(Conflict::CorrectionStale { id }.into());
         }
-        tx.conn().execute(
-            "UPDATE officers SET name = ?2, gender = ?3, ethnicity = ?4, birth_date = ?5,
-                 photo_jpeg = COALESCE(?6, photo_jpeg)
-             WHERE id = ?1",
-            params![
-                c.officer_id,
-                c.new.name,
-                match c.new.gender {
-                    card_profile::records::Gender::Male => "male",
-                    card_profile::records::Gender::Female => "female",
-                },
-                c.new.ethnicity,
-                c.new.birth_date.format("%Y-%m-%d").to_string(),
-                new_photo,
-            ],
-        )?;
+        // The same officer (a correction keeps the ID number): the one write of an
+        // officer's record, its gender mapping included.
+        super::upsert_officer(tx, &c.new, new_photo.as_deref())?;
     }
     tx.conn().execute(
         "UPDATE officer_corrections SET state = ?2, decided_by = ?3, decided_at = ?4, reason = ?5

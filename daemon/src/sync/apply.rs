@@ -102,9 +102,7 @@ fn trust_list_update(
     today: chrono::NaiveDate,
 ) -> store::Result<Option<TrustList>> {
     let held = keyring::trust_list_in(tx.conn())?;
-    let held_number: u64 = store::setting_in(tx.conn(), keyring::TRUST_LIST_NUMBER)?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let held_number = keyring::trust_list_number(tx.conn())?.unwrap_or(0);
     let checked = signed
         .verify(&held.anchors, today)
         .and_then(|(list, root)| list.check_succeeds(held_number).map(|()| (list, root)));

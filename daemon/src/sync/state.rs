@@ -193,9 +193,7 @@ pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, Syn
         revocation_list_number: number,
         revocation_list_date: list_date,
         revocation_list_age_days: age,
-        trust_list_number: store
-            .setting(crate::keyring::TRUST_LIST_NUMBER)?
-            .and_then(|v| v.parse().ok()),
+        trust_list_number: store.read(crate::keyring::trust_list_number)?,
         oldest_unsent_on: oldest_on.map(|d| d.to_string()),
         oldest_unsent_working_days: oldest_age,
         deadline_working_days: deadlines::RECORDS_WORKING_DAYS,
