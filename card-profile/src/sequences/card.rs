@@ -19,6 +19,16 @@ use ring::rand::{SecureRandom, SystemRandom};
 /// Length of a chip-authentication challenge (PROFILE.md §6).
 pub(crate) const CHIP_CHALLENGE_LEN: usize = 32;
 
+/// What a chip check found (a transport failure is not among them).
+#[derive(Debug)]
+pub(crate) enum ChipCheck {
+    Passed,
+    /// The card answered, but not with a signature by the chip key on record.
+    BadSignature,
+    /// The card refused INTERNAL AUTHENTICATE (or answered malformed).
+    Refused(CardError),
+}
+
 /// What the FCI says about the card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CardInfo {
@@ -204,16 +214,28 @@ impl<'l, C: CardChannel> Card<'l, C> {
     /// copy of its data on another chip gets nothing. A card that refuses or signs
     /// wrongly is [`CardError::NotAuthentic`]; a transport failure stays what it is.
     pub fn prove_chip(&mut self, chip_key: &PublicKey) -> Result<(), CardError> {
+        match self.chip_check(chip_key)? {
+            ChipCheck::Passed => Ok(()),
+            ChipCheck::BadSignature | ChipCheck::Refused(_) => Err(CardError::NotAuthentic),
+        }
+    }
+
+    /// INTERNAL AUTHENTICATE over a fresh random challenge, checked against
+    /// `chip_key`: the one chip check, which a write turns into a refusal
+    /// ([`Self::prove_chip`]) and a verification into a finding. Only a transport
+    /// failure is an `Err`.
+    pub(crate) fn chip_check(&mut self, chip_key: &PublicKey) -> Result<ChipCheck, CardError> {
         let mut challenge = [0u8; CHIP_CHALLENGE_LEN];
         SystemRandom::new()
             .fill(&mut challenge)
             .map_err(|_| CardError::Random)?;
         match self.internal_authenticate(&challenge) {
             Ok(sig) if pki::verify_signature(chip_key, &chip_auth::message(&challenge), &sig) => {
-                Ok(())
+                Ok(ChipCheck::Passed)
             }
+            Ok(_) => Ok(ChipCheck::BadSignature),
             Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
-            Ok(_) | Err(_) => Err(CardError::NotAuthentic),
+            Err(other) => Ok(ChipCheck::Refused(other)),
         }
     }
 

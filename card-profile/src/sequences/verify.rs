@@ -5,11 +5,11 @@
 
 use super::{Card, CardError};
 use crate::channel::Link;
-use crate::chip_auth;
 use crate::pki::{self, TrustList};
 use crate::profile::{tags, FileId, LifeCycle};
 use crate::records::{self, CardState, Certificate, Holder, Review, ReviewResult, StatusRecord};
 use crate::revocation::RevocationLookup;
+use crate::sequences::card::ChipCheck;
 use crate::sod::{SecurityObject, SignedObject};
 use crate::tlv::{self, Fields};
 use crate::transport::CardChannel;
@@ -17,10 +17,6 @@ use crate::verdict::{
     standing_of, CheckKind, Finding, Outcome, ReviewPolicy, ReviewStanding, Standing, Verdict,
 };
 use chrono::NaiveDate;
-use ring::rand::{SecureRandom, SystemRandom};
-
-/// Length of the verifier's chip-authentication challenge.
-const CHIP_CHALLENGE_LEN: usize = 32;
 
 /// What a verifier knows besides the card: trust list, date, revocations, policy.
 pub struct VerifyContext<'a> {
@@ -392,20 +388,13 @@ fn chip_authenticate<C: CardChannel>(
     card: &mut Card<'_, C>,
     chip_key: &[u8; 65],
 ) -> Result<Outcome, CardError> {
-    let mut challenge = [0u8; CHIP_CHALLENGE_LEN];
-    SystemRandom::new()
-        .fill(&mut challenge)
-        .map_err(|_| CardError::Random)?;
-    match card.internal_authenticate(&challenge) {
-        Ok(sig) if pki::verify_signature(chip_key, &chip_auth::message(&challenge), &sig) => {
-            Ok(Outcome::Passed)
-        }
-        Ok(_) => Ok(failed(Finding::ChipAuthenticationFailed)),
-        Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
-        Err(other) => Ok(failed(Finding::ChipAuthenticationRefused {
-            detail: other.to_string(),
-        })),
-    }
+    Ok(match card.chip_check(chip_key)? {
+        ChipCheck::Passed => Outcome::Passed,
+        ChipCheck::BadSignature => failed(Finding::ChipAuthenticationFailed),
+        ChipCheck::Refused(e) => failed(Finding::ChipAuthenticationRefused {
+            detail: e.to_string(),
+        }),
+    })
 }
 
 fn check_status(
