@@ -44,7 +44,7 @@ impl<'a> VerifyContext<'a> {
             today,
             revocations,
             revocation_list_date: Some(today),
-            max_revocation_age_days: 7,
+            max_revocation_age_days: ecard_domain::field_check::DEFAULT_MAX_REVOCATION_AGE_DAYS,
             review_policy: ReviewPolicy::default(),
         }
     }
