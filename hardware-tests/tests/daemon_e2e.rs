@@ -5,55 +5,10 @@ mod common;
 
 use card_profile::verdict::Standing;
 use common::*;
-use ecardd::ops::{Station, StationConfig, StationKeys};
-use ecardd::readers::pcsc::PcscReaders;
-use ecardd::readers::Readers;
-use ecardd::store::{self, JobState, Store};
+use ecardd::store::{self, JobState};
 use hardware_tests::harness::VPCD_READERS;
 use hardware_tests::{PcscHarness, SimProcess};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
-    let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
-    // A revocation list of today, as the first sync leaves: without one every
-    // field check is 无法确认 (ecard_domain::field_check).
-    ecard_test_support::revocation_list_of(&store, today());
-    let pki = pki();
-    let certs = ecard_test_support::approve(&store, &card_profile::demo::officers(issued_on())[..]);
-    let trust = pki.trust.clone();
-    let station = Station::new(
-        store,
-        Readers::new(PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE)),
-        StationKeys {
-            master: pki.master,
-            signer: pki.signer,
-        },
-        trust,
-        StationConfig::default(),
-    );
-    (station, certs)
-}
-
-/// Waits until the station's reader list shows `reader` with or without a card.
-fn wait_reader(station: &Station, reader: &str, card: bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if station
-            .readers
-            .list()
-            .iter()
-            .any(|r| r.name == reader && r.card_present == card && !r.busy)
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!(
-        "{reader}: card_present={card} not seen; readers: {:?}",
-        station.readers.list()
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_of_five_at_two_readers_through_pcscd() {

@@ -9,48 +9,13 @@ use card_profile::records::ReviewResult;
 use card_profile::verdict::{Finding, Standing};
 use card_sim::{Persistent, SimCard, SimOptions};
 use common::*;
-use ecardd::ops::{ReviewRequest, Station, StationConfig, StationKeys, StatusRequest};
+use ecardd::ops::{ReviewRequest, Station, StationConfig, StatusRequest};
 use ecardd::readers::pcsc::PcscReaders;
 use ecardd::readers::Readers;
 use ecardd::store::Store;
 use hardware_tests::harness::VPCD_READERS;
 use hardware_tests::{PcscHarness, SimSpec};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
-    let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
-    let pki = pki();
-    let certs = ecard_test_support::approve(&store, &card_profile::demo::officers(issued_on())[..]);
-    let trust = pki.trust.clone();
-    let station = Station::new(
-        store,
-        Readers::new(PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE)),
-        StationKeys {
-            master: pki.master,
-            signer: pki.signer,
-        },
-        trust,
-        StationConfig::default(),
-    );
-    (station, certs)
-}
-
-fn wait_reader(station: &Station, reader: &str, card: bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if station
-            .readers
-            .list()
-            .iter()
-            .any(|r| r.name == reader && r.card_present == card && !r.busy)
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{reader}: card_present={card} not seen");
-}
 
 fn count(station: &Station, sql: &str) -> i64 {
     station

@@ -9,8 +9,14 @@ use card_profile::sequences::{self, CardError, IssueData, Issued, VerifyContext}
 use card_profile::transport::CardChannel;
 use card_profile::verdict::Verdict;
 use chrono::NaiveDate;
+use ecardd::ops::{Station, StationConfig, StationKeys};
+use ecardd::readers::pcsc::PcscReaders;
+use ecardd::readers::Readers;
+use ecardd::store::Store;
 use hardware_tests::{PcscChannel, PcscHarness, SimSpec};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Tests run on a fixed day so that dates in verdicts are deterministic.
 pub fn today() -> NaiveDate {
@@ -105,7 +111,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 pub const OPERATOR: &str = "zhizheng";
 pub const OPERATOR_PASSWORD: &str = "zhizheng-password-1";
@@ -586,4 +591,47 @@ impl EventStream {
             }
         }
     }
+}
+
+/// A station of the demo bureau over ecardd's PC/SC readers: its keys, the demo
+/// officers approved, a revocation list of the tests' day.
+pub fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
+    let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
+    // A revocation list of today, as the first sync leaves: without one every
+    // field check is 无法确认 (ecard_domain::field_check).
+    ecard_test_support::revocation_list_of(&store, today());
+    let pki = pki();
+    let certs = ecard_test_support::approve(&store, &card_profile::demo::officers(issued_on())[..]);
+    let trust = pki.trust.clone();
+    let station = Station::new(
+        store,
+        Readers::new(PcscReaders::start(ecardd::ops::DEFAULT_CARD_DEADLINE)),
+        StationKeys {
+            master: pki.master,
+            signer: pki.signer,
+        },
+        trust,
+        StationConfig::default(),
+    );
+    (station, certs)
+}
+
+/// Waits until the station's reader list shows `reader` with or without a card.
+pub fn wait_reader(station: &Station, reader: &str, card: bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if station
+            .readers
+            .list()
+            .iter()
+            .any(|r| r.name == reader && r.card_present == card && !r.busy)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "{reader}: card_present={card} not seen; readers: {:?}",
+        station.readers.list()
+    );
 }
