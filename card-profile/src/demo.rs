@@ -147,6 +147,89 @@ pub fn officers(issued: NaiveDate) -> Vec<IssueData> {
         .collect()
 }
 
+/// The example card of docs/PROFILE-EXAMPLE.md: its fixed inputs, in one place for
+/// the program that writes the document (`examples/example_card.rs`) and the test
+/// that checks the document against the code (`tests/example_card.rs`).
+pub mod example {
+    use crate::keys::Serial;
+    use crate::records::{
+        CardState, Certificate, CertificateKind, Gender, Holder, Review, ReviewResult,
+    };
+    use crate::sequences::{IssueData, StatusChange};
+    use chrono::NaiveDate;
+
+    pub const SERIAL: Serial = [0x45, 0x43, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A];
+    /// A public key for a public example: never on a real card.
+    pub const MASTER_KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f";
+    pub const CARD_CHALLENGE_HEX: &str = "00112233445566778899aabbccddeeff";
+    pub const HOST_CHALLENGE_HEX: &str = "f0e1d2c3b4a5968778695a4b3c2d1e0f";
+    pub const CHIP_CHALLENGE_HEX: &str =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    pub const PHOTO_JPEG: &[u8] = include_bytes!("../assets/example-photo.jpg");
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The day the card was personalized (EF.SOD's signing date).
+    pub fn personalized_on() -> NaiveDate {
+        d(2025, 6, 2)
+    }
+
+    /// The day the test verifies the card on.
+    pub fn verified_on() -> NaiveDate {
+        d(2026, 3, 20)
+    }
+
+    pub fn issue_data() -> IssueData {
+        IssueData {
+            holder: Holder {
+                name: "张三".into(),
+                gender: Gender::Male,
+                ethnicity: "汉族".into(),
+                birth_date: d(1985, 6, 15),
+                id_number: "110105198506151236".into(),
+            },
+            certificate: Certificate {
+                number: "川X010099".into(),
+                kind: CertificateKind::Enforcement,
+                unit: "演示市市场监督管理局".into(),
+                entrusting_authority: None,
+                entrusting_nature: None,
+                posts: "01,02".into(),
+                category: "市场监管".into(),
+                area: "演示市".into(),
+                issuer: "演示市司法局".into(),
+                issue_date: personalized_on(),
+                valid_from: personalized_on(),
+                valid_until: d(2030, 5, 27),
+            },
+            photo_jpeg: PHOTO_JPEG.to_vec(),
+        }
+    }
+
+    /// The one review record on the example card (the review of 2025, done in March 2026).
+    pub fn review() -> Review {
+        Review {
+            year: 2025,
+            date: d(2026, 3, 10),
+            result: ReviewResult::Passed,
+            reviewer: "演示市司法局".into(),
+            serial: SERIAL,
+            remark: None,
+        }
+    }
+
+    /// The status written after personalization (sequence 2).
+    pub fn status_change() -> StatusChange {
+        StatusChange {
+            state: CardState::Active,
+            reason: String::new(),
+            date: d(2026, 3, 10),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
