@@ -1,0 +1,136 @@
+//! What an application looks like on a page: its row with the words (state, kind),
+//! its review deadline while it waits, and the photo checks' results.
+
+use super::deadline::{review_deadline, ReviewDeadline};
+use super::labels;
+use crate::storage::{AppState, ApplicationRow, Unit};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// 新申领 / 换证 / 补证 / 年审, as the queue filters them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    New,
+    Replacement,
+    Reissue,
+    Review,
+}
+
+impl Kind {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Kind::New => "新申领",
+            Kind::Replacement => "换证",
+            Kind::Reissue => "补证",
+            Kind::Review => "年审",
+        }
+    }
+
+    /// The kind of a filed form. Today's forms say 换证 by naming the certificate
+    /// they replace; everything else is a new application.
+    pub fn of(row: &ApplicationRow) -> Kind {
+        if row.form.replaces.is_some() {
+            Kind::Replacement
+        } else {
+            Kind::New
+        }
+    }
+}
+
+/// An application in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    #[serde(flatten)]
+    pub row: ApplicationRow,
+    pub unit_id: i64,
+    pub region: String,
+    pub state_label: &'static str,
+    pub kind: Kind,
+    pub kind_label: &'static str,
+    /// While it waits for a review: the 3-working-day deadline.
+    pub deadline: Option<ReviewDeadline>,
+}
+
+/// The date part of a stored RFC 3339 stamp.
+pub fn date_of(stamp: &str) -> Option<NaiveDate> {
+    stamp.get(..10).and_then(|d| d.parse().ok())
+}
+
+pub fn listed(
+    row: ApplicationRow,
+    unit: &Unit,
+    waiting_since: Option<&str>,
+    today: NaiveDate,
+) -> Listed {
+    let waiting = matches!(row.state, AppState::Submitted | AppState::CountyApproved);
+    let deadline = waiting
+        .then(|| {
+            waiting_since
+                .and_then(date_of)
+                .or_else(|| date_of(&row.updated_at))
+        })
+        .flatten()
+        .map(|since| review_deadline(since, today, &[]));
+    let kind = Kind::of(&row);
+    Listed {
+        state_label: labels::state_zh(row.state),
+        kind,
+        kind_label: kind.zh(),
+        unit_id: unit.id,
+        region: unit.region.clone(),
+        deadline,
+        row,
+    }
+}
+
+/// The photo checks' results, as the reviewer sees them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoCheck {
+    pub bytes: usize,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Each problem in Chinese; empty when the photo passes.
+    pub problems: Vec<String>,
+}
+
+pub fn photo_check(bytes: &[u8]) -> PhotoCheck {
+    use ecard_domain::photo::{check_jpeg, PhotoRules, PhotoViolation};
+    let rules = PhotoRules::default();
+    let mut problems = Vec::new();
+    let dims = match check_jpeg(bytes, rules.max_bytes) {
+        Ok(d) => Some(d),
+        Err(v) => {
+            problems.push(v.to_string());
+            None
+        }
+    };
+    if bytes.len() < rules.min_bytes {
+        problems.push(
+            PhotoViolation::TooFewBytes {
+                bytes: bytes.len(),
+                min: rules.min_bytes,
+            }
+            .to_string(),
+        );
+    }
+    if let Some((w, h)) = dims {
+        if w < rules.min_width || h < rules.min_height {
+            problems.push(
+                PhotoViolation::TooFewPixels {
+                    width: w,
+                    height: h,
+                    min_width: rules.min_width,
+                    min_height: rules.min_height,
+                }
+                .to_string(),
+            );
+        }
+    }
+    PhotoCheck {
+        bytes: bytes.len(),
+        width: dims.map(|d| d.0),
+        height: dims.map(|d| d.1),
+        problems,
+    }
+}
