@@ -229,6 +229,7 @@ struct Detail {
     unit_name: String,
     /// The form's fields as filed (eligibility data included, whatever the form
     /// holds): shown by the page, unknown fields too.
+    fields: Vec<views::Field>,
     history: Vec<HistoryEntry>,
     photo: Option<PhotoCheck>,
     /// What this account may do with it now.
@@ -274,6 +275,7 @@ async fn detail(
             let can_send_back = rules::send_back(row.state, row.sent_back, false).is_ok();
             Ok::<_, WorkflowError>(Detail {
                 unit_name: unit.name.clone(),
+                fields: views::form_fields(&row.form),
                 listed: views::listed(row, &unit, since.as_deref(), today),
                 history,
                 photo,

@@ -134,3 +134,89 @@ pub fn photo_check(bytes: &[u8]) -> PhotoCheck {
         problems,
     }
 }
+
+/// One filed field as a page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+}
+
+fn field_label(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "name" => "姓名",
+        "id_number" => "公民身份号码",
+        "ethnicity" => "民族",
+        "certificate_kind" => "证件类型",
+        "posts" => "执法岗位",
+        "category" => "执法类别",
+        "area" => "执法区域",
+        "entrusting_authority" => "委托机关",
+        "entrusting_nature" => "委托机关性质",
+        "valid_from" => "有效期起",
+        "valid_until" => "有效期至",
+        "replaces" => "原证件编号（换证）",
+        _ => return None,
+    })
+}
+
+fn kind_zh(kind: card_profile::records::CertificateKind) -> &'static str {
+    use card_profile::records::CertificateKind as K;
+    match kind {
+        K::Enforcement => "行政执法证",
+        K::Entrusted => "委托行政执法证",
+        K::Supervision => "行政执法监督证",
+    }
+}
+
+/// The form's fields, every one the form holds (eligibility data a newer form
+/// carries included: an unknown field is shown under its own name), empty ones left out.
+pub fn form_fields(form: &crate::form::ApplicationForm) -> Vec<Field> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(form) else {
+        return Vec::new();
+    };
+    let text = |v: &serde_json::Value| -> Option<String> {
+        match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.trim().is_empty() => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Bool(b) => Some(if *b { "是" } else { "否" }.to_owned()),
+            other => Some(other.to_string()),
+        }
+    };
+    const ORDER: [&str; 12] = [
+        "name",
+        "id_number",
+        "ethnicity",
+        "certificate_kind",
+        "posts",
+        "category",
+        "area",
+        "entrusting_authority",
+        "entrusting_nature",
+        "valid_from",
+        "valid_until",
+        "replaces",
+    ];
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|k| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
+    keys.into_iter()
+        .filter_map(|k| map.get(k).map(|v| (k, v)))
+        .filter(|(k, _)| k.as_str() != "photo_jpeg")
+        .filter_map(|(k, v)| {
+            let value = if k == "certificate_kind" {
+                kind_zh(form.certificate_kind).to_owned()
+            } else {
+                text(v)?
+            };
+            Some(Field {
+                key: k.clone(),
+                label: field_label(k)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| k.clone()),
+                value,
+            })
+        })
+        .collect()
+}
