@@ -36,10 +36,20 @@ function clearMessages() {
   document.getElementById("notice").textContent = "";
 }
 
-export function go(path) {
+/** A message to show once the next page is drawn (navigation clears messages). */
+let pending = null;
+
+export function go(path, message) {
   const target = `#/${path}`;
-  if (location.hash === target) route();
+  pending = message || null;
+  if (location.hash === target) routeThenNotice();
   else location.hash = target;
+}
+
+async function routeThenNotice() {
+  await route();
+  if (pending) notice(pending);
+  pending = null;
 }
 
 function parseHash() {
@@ -69,8 +79,8 @@ function renderShell() {
 }
 
 function renderLogin(page) {
-  const user = h("input", { type: "text", autocomplete: "username", required: true });
-  const pass = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const user = h("input", { type: "text", id: "login-username", autocomplete: "username", required: true });
+  const pass = h("input", { type: "password", id: "login-password", autocomplete: "current-password", required: true });
   const form = h(
     "form",
     {
@@ -90,7 +100,7 @@ function renderLogin(page) {
     h("h1", null, "登录"),
     field("用户名", user),
     field("密码", pass),
-    h("div", { class: "actions" }, h("button", { class: "btn", type: "submit" }, "登录")),
+    h("div", { class: "actions" }, h("button", { class: "btn", type: "submit", id: "login-submit" }, "登录")),
   );
   page.append(form);
   user.focus();
@@ -140,7 +150,7 @@ setUnauthenticatedHandler(() => {
 
 window.addEventListener("hashchange", () => {
   clearMessages();
-  route();
+  routeThenNotice();
 });
 
 document.getElementById("logout").addEventListener("click", async () => {

@@ -199,7 +199,7 @@ export async function renderApplication(page, params) {
       null,
       ["时间", "操作人", "操作", "层级", "原因"],
       a.history.map((d) =>
-        h("tr", null, h("td", null, when(d.at)), h("td", null, d.actor), h("td", null, d.action_label), h("td", null, d.level_label || "—"), h("td", null, d.reason || "—")),
+        h("tr", null, h("td", null, when(d.at)), h("td", null, d.actor), h("td", null, d.action_label), h("td", null, d.level_label || "—"), h("td", null, d.reason_text || "—")),
       ),
       { id: "history" },
     ),

@@ -1,7 +1,7 @@
 // A unit's application form: a new application (#/new) or a returned one (#/edit?id=3).
 import { enc, get, post, put } from "./api.js";
 import { field, h, select } from "./dom.js";
-import { go, notice, showError } from "./app.js";
+import { go, showError } from "./app.js";
 
 const CERT_KINDS = [["enforcement", "行政执法证"], ["entrusted", "委托行政执法证"], ["supervision", "行政执法监督证"]];
 
@@ -53,8 +53,7 @@ export async function renderForm(page, params) {
           };
           if (c.photo.files.length) body.photo_jpeg = await readBase64(c.photo.files[0]);
           const saved = existing ? await put(`applications/${enc(existing.id)}`, body) : await post("applications", body);
-          go(`app?id=${saved.id}`);
-          notice(existing ? "已保存修改，请核对后重新提交。" : "申请已提交，等待审核。");
+          go(`app?id=${saved.id}`, existing ? "已保存修改，请核对后重新提交。" : "申请已提交，等待审核。");
         } catch (e) {
           showError(e);
         }

@@ -219,6 +219,8 @@ struct HistoryEntry {
     decision: Decision,
     action_label: String,
     level_label: Option<String>,
+    /// The reason as a person reads it (a correction's old and new values in words).
+    reason_text: Option<String>,
 }
 
 /// One application as its page shows it.
@@ -264,6 +266,13 @@ async fn detail(
                 .decisions(id)?
                 .into_iter()
                 .map(|d| HistoryEntry {
+                    reason_text: d.reason.as_deref().map(|r| {
+                        if d.action == "officer_corrected" {
+                            labels::correction_zh(r)
+                        } else {
+                            r.to_owned()
+                        }
+                    }),
                     action_label: labels::action_zh(&d.action).to_owned(),
                     level_label: d.level.as_deref().map(|l| labels::level_zh(l).to_owned()),
                     decision: d,
