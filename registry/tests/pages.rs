@@ -279,7 +279,7 @@ async fn a_unit_files_the_county_rejects_the_unit_resubmits_both_bureaus_approve
     let order = order.expect("the issuance order in the station's feed");
     assert_eq!(order.holder.name, "张三");
 
-    // Send-back on the unit's request: once.
+    // Send-back on the unit's request: once, and only before the card is written.
     let (s, r) = unit
         .post(
             &format!("applications/{id}/send-back"),
@@ -287,6 +287,66 @@ async fn a_unit_files_the_county_rejects_the_unit_resubmits_both_bureaus_approve
         )
         .await;
     assert_eq!((s, r["state"].as_str()), (200, Some("returned")), "{r}");
+    let (s, r) = unit
+        .post(&format!("applications/{id}/resubmit"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    county
+        .post(&format!("applications/{id}/approve"), json!({}))
+        .await;
+    let (_, r) = city
+        .post(&format!("applications/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(r["state"], "approved", "{r}");
+    let (s, e) = unit
+        .post(
+            &format!("applications/{id}/send-back"),
+            json!({"reason": "再改"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("already_sent_back")),
+        "{e}"
+    );
+
+    // The station writes the card and reports it: the statistics count it.
+    let payload = json!({
+        "number": order.certificate.number, "serial": "00000000000000A1", "chip_key": "04".repeat(65),
+        "sod": "30".repeat(200), "issued_on": "2026-11-23", "id_number": "11010519491231002X",
+    });
+    let body = ecard_sync_protocol::events::EventBody::decode("card_issued", &payload).unwrap();
+    let event = ecard_sync_protocol::events::StationEvent::new(
+        "yuechi-00000001",
+        1,
+        &body,
+        "2026-11-23T10:00:00.000Z",
+    );
+    station.push_events(vec![event]).await.unwrap();
+    let province = login(&reg, "sc-justice").await;
+    let (s, stats) = province.get("stats").await;
+    assert_eq!(s, 200, "{stats}");
+    let row = &stats["per_unit_month"][0];
+    assert_eq!(
+        (
+            row["unit"].as_str(),
+            row["month"].as_str(),
+            row["issued"].as_u64()
+        ),
+        (Some("岳池县教育局"), Some("2026-11"), Some(1)),
+        "{stats}"
+    );
+    let svg = raw(
+        &reg,
+        Some(&province.cookie),
+        Method::GET,
+        "/web/v1/stats/chart.svg",
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains("2026-11"));
     let _ = feed_of(&station, 0, 10).await.unwrap();
 }
 

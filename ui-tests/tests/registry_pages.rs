@@ -45,14 +45,21 @@ impl Browser {
                          "--window-size=1366,900", "--lang=zh-CN", "--no-first-run", "--disable-extensions"],
             },
         });
-        let serde_json::Value::Object(caps) = caps else { unreachable!() };
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
             .connect(&driver.url)
             .await?;
         let shots = target_dir()?.join("ui-screenshots");
         std::fs::create_dir_all(&shots)?;
-        Ok(Self { client, base, shots, _driver: driver })
+        Ok(Self {
+            client,
+            base,
+            shots,
+            _driver: driver,
+        })
     }
 
     async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
@@ -68,16 +75,25 @@ impl Browser {
     async fn click(&self, css: &str) -> Result<()> {
         let el = self.find(css).await?;
         self.client
-            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![serde_json::to_value(&el)?])
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el)?],
+            )
             .await?;
-        el.click().await.map_err(|e| format!("cannot click `{css}`: {e}"))?;
+        el.click()
+            .await
+            .map_err(|e| format!("cannot click `{css}`: {e}"))?;
         Ok(())
     }
 
     async fn fill(&self, css: &str, text: &str) -> Result<()> {
         let el = self.find(css).await?;
-        el.clear().await.map_err(|e| format!("cannot clear `{css}`: {e}"))?;
-        el.send_keys(text).await.map_err(|e| format!("cannot type into `{css}`: {e}"))?;
+        el.clear()
+            .await
+            .map_err(|e| format!("cannot clear `{css}`: {e}"))?;
+        el.send_keys(text)
+            .await
+            .map_err(|e| format!("cannot type into `{css}`: {e}"))?;
         Ok(())
     }
 
@@ -95,7 +111,10 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 let alert = self.text("#alert").await.unwrap_or_default();
-                return Err(format!("`{css}` never contained {needle:?}; it read {last:?}; alert: {alert:?}").into());
+                return Err(format!(
+                    "`{css}` never contained {needle:?}; it read {last:?}; alert: {alert:?}"
+                )
+                .into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -106,7 +125,9 @@ impl Browser {
     }
 
     async fn goto(&self, route: &str) -> Result<()> {
-        self.client.goto(&format!("{}/web/#/{route}", self.base)).await?;
+        self.client
+            .goto(&format!("{}/web/#/{route}", self.base))
+            .await?;
         Ok(())
     }
 
@@ -146,15 +167,28 @@ impl Browser {
 
     async fn file(&self, name: &str) -> Result<String> {
         self.goto("new").await?;
-        self.fill("#application-form input[name=name]", name).await?;
-        self.fill("#application-form input[name=id_number]", "11010519491231002X").await?;
-        self.fill("#application-form input[name=posts]", "01").await?;
-        self.fill("#application-form input[name=category]", "教育").await?;
-        self.fill("#application-form input[name=area]", "岳池县").await?;
+        self.fill("#application-form input[name=name]", name)
+            .await?;
+        self.fill(
+            "#application-form input[name=id_number]",
+            "11010519491231002X",
+        )
+        .await?;
+        self.fill("#application-form input[name=posts]", "01")
+            .await?;
+        self.fill("#application-form input[name=category]", "教育")
+            .await?;
+        self.fill("#application-form input[name=area]", "岳池县")
+            .await?;
         self.click("#save").await?;
         let h1 = self.wait_text("h1", name).await?;
         // "申请 3：张三"
-        let id = h1.trim_start_matches("申请 ").split('：').next().unwrap_or_default().to_owned();
+        let id = h1
+            .trim_start_matches("申请 ")
+            .split('：')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         assert!(id.parse::<i64>().is_ok(), "{h1}");
         Ok(id)
     }
@@ -166,15 +200,43 @@ fn registry_bin() -> PathBuf {
 
 fn cli(reg: &RegistryProcess, args: &[&str]) -> String {
     let out = reg.cli(args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Two county-level units in two counties, their bureaus, the city, the province,
 /// each with a page password; the unit's station enrolled.
 fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
-    cli(reg, &["admin", "add-unit", "--name", "岳池县教育局", "--region", "川X04", "--department", "02"]);
-    cli(reg, &["admin", "add-unit", "--name", "广安区交通局", "--region", "川X01", "--department", "02"]);
+    cli(
+        reg,
+        &[
+            "admin",
+            "add-unit",
+            "--name",
+            "岳池县教育局",
+            "--region",
+            "川X04",
+            "--department",
+            "02",
+        ],
+    );
+    cli(
+        reg,
+        &[
+            "admin",
+            "add-unit",
+            "--name",
+            "广安区交通局",
+            "--region",
+            "川X01",
+            "--department",
+            "02",
+        ],
+    );
     let pw = reg.dir.path().join("pw");
     std::fs::write(&pw, PASSWORD).unwrap();
     for (user, role, org, unit, region) in [
@@ -185,7 +247,16 @@ fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
         ("gac-justice", "city", "广安市司法局", None, Some("川X")),
         ("sc-justice", "province", "四川省司法厅", None, None),
     ] {
-        let mut args = vec!["admin", "add-account", "--username", user, "--role", role, "--org-name", org];
+        let mut args = vec![
+            "admin",
+            "add-account",
+            "--username",
+            user,
+            "--role",
+            role,
+            "--org-name",
+            org,
+        ];
         if let Some(u) = unit {
             args.extend(["--unit", u]);
         }
@@ -193,11 +264,33 @@ fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
             args.extend(["--region", r]);
         }
         cli(reg, &args);
-        cli(reg, &["admin", "set-password", "--username", user, "--password-file", pw.to_str().unwrap()]);
+        cli(
+            reg,
+            &[
+                "admin",
+                "set-password",
+                "--username",
+                user,
+                "--password-file",
+                pw.to_str().unwrap(),
+            ],
+        );
     }
     let key = Arc::new(SigningKey::generate().unwrap());
     let pk = hex_upper(&key.public_key());
-    cli(reg, &["station", "add", "--name", "yuechi", "--public-key", &pk, "--region", "川X04"]);
+    cli(
+        reg,
+        &[
+            "station",
+            "add",
+            "--name",
+            "yuechi",
+            "--public-key",
+            &pk,
+            "--region",
+            "川X04",
+        ],
+    );
     key
 }
 
@@ -234,9 +327,17 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     let first = b.find("#queue tbody tr:first-child").await?;
     assert_eq!(first.attr("data-id").await?.as_deref(), Some(old.as_str()));
     assert_eq!(first.attr("class").await?.as_deref(), Some("overdue"));
-    assert!(first.text().await?.contains("已超期 1 个工作日"), "{}", first.text().await?);
-    b.wait_text(&format!("#queue tr[data-id=\"{id}\"]"), "剩余 3 个工作日").await?;
-    assert!(!b.text("#queue").await?.contains("孙八"), "another county's application in the queue");
+    assert!(
+        first.text().await?.contains("已超期 1 个工作日"),
+        "{}",
+        first.text().await?
+    );
+    b.wait_text(&format!("#queue tr[data-id=\"{id}\"]"), "剩余 3 个工作日")
+        .await?;
+    assert!(
+        !b.text("#queue").await?.contains("孙八"),
+        "another county's application in the queue"
+    );
     b.page_done("04-county-queue").await?;
 
     // The county rejects 张三: without a reason refused, with one it goes back.
@@ -245,7 +346,8 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     b.page_done("05-application").await?;
     b.click("#reject").await?;
     b.wait_text("#alert", "须填写原因").await?;
-    b.fill("#reject-reason", "执法类别填写有误，应为教育行政执法").await?;
+    b.fill("#reject-reason", "执法类别填写有误，应为教育行政执法")
+        .await?;
     b.click("#reject").await?;
     b.wait_text("#notice", "已退回").await?;
     b.wait_text("#history", "执法类别填写有误").await?;
@@ -259,7 +361,10 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     b.goto("queue").await?;
     b.find("#queue").await?;
     let q = b.text("#queue").await?;
-    assert!(q.contains("孙八") && !q.contains("张三") && !q.contains("钱七"), "{q}");
+    assert!(
+        q.contains("孙八") && !q.contains("张三") && !q.contains("钱七"),
+        "{q}"
+    );
     b.goto(&format!("app?id={id}")).await?;
     b.wait_text("#alert", "未找到").await?;
     assert!(b.client.find(Locator::Css("#approve")).await.is_err());
@@ -268,13 +373,18 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     // The unit sees the reason, edits and resubmits.
     b.login("yc-edu").await?;
     b.goto("list").await?;
-    b.wait_text(&format!("#applications tr[data-id=\"{id}\"]"), "执法类别填写有误").await?;
+    b.wait_text(
+        &format!("#applications tr[data-id=\"{id}\"]"),
+        "执法类别填写有误",
+    )
+    .await?;
     assert!(!b.text("#applications").await?.contains("孙八"));
     b.page_done("07-unit-list").await?;
     b.open_application(&id).await?;
     b.click("#edit").await?;
     b.wait_text(".refusal", "执法类别填写有误").await?;
-    b.fill("#application-form input[name=category]", "教育行政执法").await?;
+    b.fill("#application-form input[name=category]", "教育行政执法")
+        .await?;
     b.page_done("08-unit-edit").await?;
     b.click("#save").await?;
     b.wait_text("#notice", "已保存修改").await?;
@@ -284,7 +394,8 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     // County approves from its queue (selected, 通过所选).
     b.login("yc-justice").await?;
     b.goto("queue").await?;
-    b.click(&format!("#queue tr[data-id=\"{id}\"] input[type=checkbox]")).await?;
+    b.click(&format!("#queue tr[data-id=\"{id}\"] input[type=checkbox]"))
+        .await?;
     b.click("#approve-selected").await?;
     b.wait_text("#notice", "已通过 1 件").await?;
 
@@ -294,7 +405,10 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     b.wait_text("#queue", "张三").await?;
     b.page_done("09-city-queue").await?;
     for row in [&id, &old] {
-        b.click(&format!("#queue tr[data-id=\"{row}\"] input[type=checkbox]")).await?;
+        b.click(&format!(
+            "#queue tr[data-id=\"{row}\"] input[type=checkbox]"
+        ))
+        .await?;
     }
     b.click("#approve-selected").await?;
     b.wait_text("#notice", "已通过 2 件").await?;
@@ -304,7 +418,13 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     b.page_done("10-approved").await?;
 
     // The orders reach the unit's station through the sync channel.
-    let station = RegistryClient::new(&reg.url, "yuechi", key, ecard_clock::Clock::starting_on(day(25)), reg.tls)?;
+    let station = RegistryClient::new(
+        &reg.url,
+        "yuechi",
+        key,
+        ecard_clock::Clock::starting_on(day(25)),
+        reg.tls,
+    )?;
     let registry_key = station.registry_key().await?.public_key()?;
     let items = station.feed(0, 100, &registry_key).await?.items;
     let ordered: Vec<i64> = items
@@ -315,7 +435,10 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
         })
         .collect();
     for want in [&id, &old] {
-        assert!(ordered.contains(&want.parse::<i64>()?), "order for {want} not in the feed: {ordered:?}");
+        assert!(
+            ordered.contains(&want.parse::<i64>()?),
+            "order for {want} not in the feed: {ordered:?}"
+        );
     }
 
     // The province: 系统管理 (stations can be disabled and enabled) and 统计.
@@ -333,9 +456,16 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     let chart = b.find("img.chart").await?;
     let loaded = b
         .client
-        .execute("return arguments[0].complete && arguments[0].naturalWidth > 0;", vec![serde_json::to_value(&chart)?])
+        .execute(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0;",
+            vec![serde_json::to_value(&chart)?],
+        )
         .await?;
-    assert_eq!(loaded, serde_json::Value::Bool(true), "the SVG chart did not load");
+    assert_eq!(
+        loaded,
+        serde_json::Value::Bool(true),
+        "the SVG chart did not load"
+    );
     b.page_done("12-stats").await?;
     let _ = other;
     Ok(())
@@ -346,7 +476,10 @@ async fn a_unit_files_the_bureaus_review_and_the_station_gets_the_order() {
     let mut reg = RegistryProcess::start(
         &registry_bin(),
         ecard_clock::Clock::starting_on(day(19)),
-        RegistryOptions { plain_http: true, admin_token: false },
+        RegistryOptions {
+            plain_http: true,
+            admin_token: false,
+        },
     );
     let key = world(&reg);
     let b = match Browser::start(reg.url.clone()).await {

@@ -37,4 +37,3 @@ pub async fn check(hosts: AllowedHosts, req: Request, next: Next) -> Response {
         }
     }
 }
-

@@ -21,4 +21,3 @@ impl From<GateError> for super::ApiError {
         }
     }
 }
-

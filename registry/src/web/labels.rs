@@ -89,7 +89,10 @@ mod tests {
     #[test]
     fn a_logged_correction_reads_as_words_not_json() {
         let logged = r#"{"new":{"birth_date":"1949-12-31","gender":"female","name":"张三","photo_sha256":"ab"},"old":{"birth_date":"1949-12-31","gender":"male","name":"钱七","photo_sha256":null}}"#;
-        assert_eq!(correction_zh(logged), "姓名：钱七 → 张三；性别：男 → 女；照片已更换");
+        assert_eq!(
+            correction_zh(logged),
+            "姓名：钱七 → 张三；性别：男 → 女；照片已更换"
+        );
         assert_eq!(correction_zh("not json"), "not json");
     }
 }

@@ -6,7 +6,7 @@ use super::session::{who, As};
 use super::views::Listed;
 use super::{WebError, WebState};
 use crate::form::ApplicationForm;
-use crate::workflow::service::{self, WorkflowError};
+use crate::workflow::service;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{post, put};
@@ -74,7 +74,7 @@ async fn resubmit(
     let account = who.account;
     let row = state
         .api
-        .db(move |s| Ok::<_, WorkflowError>(service::resubmit_application(s, &account, id)?))
+        .db(move |s| service::resubmit_application(s, &account, id))
         .await?;
     Ok(Json(listed(&state, row).await?))
 }
