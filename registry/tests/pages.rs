@@ -182,6 +182,22 @@ async fn a_unit_files_the_county_rejects_the_unit_resubmits_both_bureaus_approve
     assert_eq!(s, 200, "{q}");
     assert_eq!(q["items"][0]["id"], id);
     assert_eq!(q["items"][0]["deadline"]["working_days_left"], 3);
+    // The filters: unit, kind, submission date; a filter that is not one is refused.
+    let unit_id = q["items"][0]["unit_id"].as_i64().unwrap();
+    let count = |v: &Value| v["items"].as_array().unwrap().len();
+    for (filter, want) in [
+        (format!("unit={unit_id}"), 1),
+        (format!("unit={}", unit_id + 100), 0),
+        ("kind=new".to_owned(), 1),
+        ("kind=replacement".to_owned(), 0),
+        ("from=2026-11-23&to=2026-11-23".to_owned(), 1),
+        ("from=2026-11-24".to_owned(), 0),
+    ] {
+        let (s, v) = county.get(&format!("queue?{filter}")).await;
+        assert_eq!((s, count(&v)), (200, want), "{filter}: {v}");
+    }
+    let (s, e) = county.get("queue?kind=card&from=yesterday").await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("bad_filter")), "{e}");
     // The city does not: not its turn yet.
     let (_, q) = city.get("queue").await;
     assert_eq!(q["items"].as_array().unwrap().len(), 0, "{q}");
