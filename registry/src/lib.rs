@@ -8,6 +8,8 @@
 //!   call storage: filing, deciding, numbering, station rows); [`form`]: the
 //!   application form, pure.
 //! - [`keys`]: the registry's signing key and the admin token on disk.
+//! - [`web`]: the reviewers' Chinese pages (session login, queue, decisions,
+//!   unit pages, province admin, statistics), docs/REGISTRY.md.
 //! - [`server`]: binds and serves (TLS, [`tls`]: the certificate stations pin).
 //!
 //! The HTTP client a station uses lives in `ecard_sync_protocol::client` (feature
@@ -19,4 +21,5 @@ pub mod keys;
 pub mod server;
 pub mod storage;
 pub mod tls;
+pub mod web;
 pub mod workflow;

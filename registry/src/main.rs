@@ -44,6 +44,10 @@ enum Cmd {
         /// Serve plain HTTP instead of TLS; refused unless --listen is a loopback address.
         #[arg(long)]
         insecure_loopback_http: bool,
+        /// A host name the reviewers' pages may be reached by, besides the listen
+        /// address, the loopback names and the TLS names (DNS-rebinding guard).
+        #[arg(long = "allowed-host")]
+        allowed_hosts: Vec<String>,
     },
     /// Stations.
     #[command(subcommand)]
@@ -165,6 +169,17 @@ enum AdminCmd {
         #[arg(long)]
         region: Option<String>,
     },
+    /// Set an account's password for the reviewers' pages (its bearer token stays
+    /// for programs). The password is read from --password-file or from stdin,
+    /// never from the command line.
+    SetPassword {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
 }
 
 fn set_disabled(db: &Path, clock: Clock, name: &str, disabled: bool) -> Result<(), String> {
@@ -214,6 +229,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             tls_key,
             tls_names,
             insecure_loopback_http,
+            allowed_hosts,
         } => {
             let admin_token_file =
                 admin_token_file.unwrap_or_else(|| db.with_extension("admin-token"));
@@ -234,6 +250,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
                 key_file,
                 admin_token_file,
                 tls,
+                allowed_hosts,
                 clock,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -320,6 +337,35 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
                 "{}",
                 serde_json::to_string(&unit).map_err(|e| e.to_string())?
             );
+            Ok(())
+        }
+        Cmd::Admin(AdminCmd::SetPassword {
+            db,
+            username,
+            password_file,
+        }) => {
+            let password = match password_file {
+                Some(p) => {
+                    std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?
+                }
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|e| e.to_string())?;
+                    line
+                }
+            };
+            let password = password.trim_end_matches(['\r', '\n']);
+            let phc = ecard_registry::web::password::hash_password(password)
+                .map_err(|e| e.message_zh())?;
+            if !open(&db, clock)?
+                .set_account_password(&username, &phc)
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("没有账号“{username}”"));
+            }
+            println!("已设置“{username}”的页面登录口令");
             Ok(())
         }
         Cmd::Admin(AdminCmd::AddAccount {

@@ -2,7 +2,7 @@
 //! certificate's pin), serves until SIGINT/SIGTERM. TLS unless told otherwise, and
 //! plain HTTP only on a loopback address.
 
-use crate::api::{router, AppState};
+use crate::api::{router_with_pages, AppState};
 use crate::keys::{load_or_create_admin_token, load_or_generate_key, token_digest, KeyError};
 use crate::storage::{Storage, StorageError};
 use crate::tls::{TlsError, TlsFiles};
@@ -20,6 +20,9 @@ pub struct ServeConfig {
     pub admin_token_file: PathBuf,
     /// TLS certificate and key; `None`: plain HTTP, allowed on loopback only.
     pub tls: Option<TlsFiles>,
+    /// Names the reviewers' pages answer to besides the listen address and the
+    /// loopback names (`--allowed-host`; a TLS certificate's names count too).
+    pub allowed_hosts: Vec<String>,
     /// The process's one clock (`ecard_clock::Clock::from_env` in `main`).
     pub clock: ecard_clock::Clock,
 }
@@ -39,6 +42,8 @@ pub enum ServeError {
     Serve(std::io::Error),
     #[error(transparent)]
     Tls(#[from] TlsError),
+    #[error("pages: {0}")]
+    Pages(crate::web::password::PasswordError),
     #[error("plain HTTP is served on a loopback address only, not {0}")]
     InsecureNotLoopback(SocketAddr),
 }
@@ -75,6 +80,16 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(ServeError::Serve)?;
+    let mut names = cfg.allowed_hosts.clone();
+    if let Some(t) = &cfg.tls {
+        names.extend(t.names.iter().cloned());
+    }
+    let guards = crate::web::WebGuards::new(
+        Some(ecard_web_guard::hosts::AllowedHosts::new(addr, &names)),
+        tls.is_some(),
+    )
+    .map_err(ServeError::Pages)?;
+    let app = router_with_pages(state.clone(), Arc::new(guards));
     tracing::info!(
         key_id = %hex::encode(card_profile::pki::key_id(&state.key.public_key())),
         admin_token_file = %cfg.admin_token_file.display(),
@@ -86,17 +101,21 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         tracing::warn!("serving plain HTTP on loopback (--insecure-loopback-http)");
         let _ = writeln!(out, "{LISTENING_PREFIX}http://{addr}");
         let _ = out.flush();
-        return axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(ServeError::Serve);
+        // The client's address reaches the login throttle through ConnectInfo.
+        return axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(ServeError::Serve);
     };
     let pin = hex::encode(tls.fingerprint);
     tracing::info!(tls_certificate_sha256 = %pin, "stations enrol with --registry-cert-sha256 {pin}");
     let _ = writeln!(out, "{TLS_PIN_PREFIX}{pin}");
     let _ = writeln!(out, "{LISTENING_PREFIX}https://{addr}");
     let _ = out.flush();
-    serve_tls(listener, tls.config, router(state)).await;
+    serve_tls(listener, tls.config, app).await;
     Ok(())
 }
 
@@ -114,10 +133,10 @@ async fn serve_tls(
     let stop = shutdown();
     tokio::pin!(stop);
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             _ = &mut stop => return,
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(pair) => pair,
                 Err(e) => {
                     // Out of descriptors and the like: wait a little, keep serving.
                     tracing::warn!(error = %e, "accept failed");
@@ -127,7 +146,10 @@ async fn serve_tls(
             },
         };
         let acceptor = acceptor.clone();
-        let app = app.clone();
+        // The client's address for the pages' login throttle, as axum::serve gives it.
+        let app = app
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
         tokio::spawn(async move {
             let Ok(Ok(stream)) =
                 tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await

@@ -107,6 +107,12 @@ impl RegistryProcess {
         self.child = Some(child);
     }
 
+    /// The day it runs on from its next start (`restart`): for deadlines that
+    /// take days to pass.
+    pub fn move_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
     /// SIGKILL: no shutdown, no flush.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -10,59 +10,7 @@ use axum::http::header::HOST;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashSet;
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-/// The `Host` values (name and port, lower case) this server answers to.
-#[derive(Debug, Clone)]
-pub struct AllowedHosts(Arc<HashSet<String>>);
-
-impl AllowedHosts {
-    /// The listen address itself, `localhost`, `127.0.0.1` and `[::1]` on its port,
-    /// and `extra` names: with a port as given, without one on the listen port.
-    /// On port 80 a browser sends the bare name, so bare names count too.
-    pub fn new(listen: SocketAddr, extra: &[String]) -> Self {
-        let port = listen.port();
-        let mut names: Vec<String> = vec![
-            listen.to_string(),
-            "localhost".into(),
-            "127.0.0.1".into(),
-            "[::1]".into(),
-        ];
-        names.extend(
-            extra
-                .iter()
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty()),
-        );
-        let mut set = HashSet::new();
-        for name in names {
-            let name = name.to_ascii_lowercase();
-            if has_port(&name) {
-                set.insert(name);
-            } else {
-                set.insert(format!("{name}:{port}"));
-                if port == 80 {
-                    set.insert(name);
-                }
-            }
-        }
-        Self(Arc::new(set))
-    }
-
-    pub fn allows(&self, host: &str) -> bool {
-        self.0.contains(&host.to_ascii_lowercase())
-    }
-}
-
-/// `name:port` or `[v6]:port`, not a bare name or a bare `[v6]`.
-fn has_port(host: &str) -> bool {
-    match host.rfind(']') {
-        Some(end) => host[end..].contains(':'),
-        None => host.contains(':'),
-    }
-}
+pub use ecard_web_guard::hosts::AllowedHosts;
 
 /// The host a request names: the URI's authority (HTTP/2, absolute-form) or `Host`.
 fn requested_host(req: &Request) -> Option<String> {
@@ -87,46 +35,5 @@ pub async fn check(hosts: AllowedHosts, req: Request, next: Next) -> Response {
             )
             .into_response()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_listen_address_loopback_names_and_configured_names_are_allowed() {
-        let h = AllowedHosts::new(
-            "127.0.0.1:8080".parse().unwrap(),
-            &["station-7.local".into(), "ecard.example:443".into()],
-        );
-        for ok in [
-            "127.0.0.1:8080",
-            "localhost:8080",
-            "LOCALHOST:8080",
-            "[::1]:8080",
-            "station-7.local:8080",
-            "ecard.example:443",
-        ] {
-            assert!(h.allows(ok), "{ok}");
-        }
-        for refused in [
-            "attacker.example:8080",
-            "localhost",
-            "localhost:8081",
-            "127.0.0.1",
-            "station-7.local",
-            "ecard.example:8080",
-            "",
-        ] {
-            assert!(!h.allows(refused), "{refused}");
-        }
-    }
-
-    #[test]
-    fn on_port_80_bare_names_are_allowed() {
-        let h = AllowedHosts::new("[::1]:80".parse().unwrap(), &[]);
-        assert!(h.allows("localhost") && h.allows("[::1]") && h.allows("[::1]:80"));
-        assert!(!h.allows("evil.example"));
     }
 }

@@ -50,14 +50,28 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    build_router(state, None)
+}
+
+/// The API and the reviewers' pages (`crate::web`) behind their guards.
+pub fn router_with_pages(state: AppState, guards: Arc<crate::web::WebGuards>) -> Router {
+    build_router(state, Some(guards))
+}
+
+fn build_router(state: AppState, pages: Option<Arc<crate::web::WebGuards>>) -> Router {
+    let pages = match pages {
+        Some(guards) => crate::web::routes(state.clone(), guards),
+        None => Router::new(),
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(sync::routes())
         .merge(workflow::routes())
         .merge(admin::routes())
+        .with_state(state)
+        .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(refusals_as_json))
-        .with_state(state)
 }
 
 /// Refusals made before a handler runs (axum's extractors: a body over the limit,

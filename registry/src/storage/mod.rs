@@ -20,12 +20,14 @@ mod revocations;
 mod schema;
 mod stations;
 mod trust;
+mod web;
 
 pub use accounts::{Account, Role, Unit};
 pub use applications::{AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
 pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
 pub use stations::Station;
+pub use web::{AccountListing, Decision, MonthCount, WebSession};
 
 use ecard_clock::Clock;
 use ecard_sync_protocol::feed::FeedBody;

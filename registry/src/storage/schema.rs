@@ -5,7 +5,7 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 const V1: &str = r#"
@@ -210,6 +210,24 @@ CREATE TABLE refused_events (
     at         TEXT NOT NULL,
     PRIMARY KEY (station_id, seq)
 );
+"#;
+
+/// The reviewers' pages (crate::web): a page password per account (argon2id PHC;
+/// the bearer token stays for programs) and page sessions, kept as the token's
+/// SHA-256 only.
+const V4: &str = r#"
+CREATE TABLE account_passwords (
+    account_id INTEGER PRIMARY KEY REFERENCES accounts(id),
+    phc        TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE web_sessions (
+    digest     TEXT PRIMARY KEY,                 -- SHA-256 of the cookie's token, hex
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL                     -- moves with use (idle limit)
+);
+CREATE INDEX web_sessions_account ON web_sessions(account_id);
 "#;
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! The Chinese words of the pages: one edge module makes them from the enums
+//! (STYLE: one label table), the JavaScript shows what it is given.
+
+use crate::storage::{AppState, Role};
+
+pub fn role_zh(role: Role) -> &'static str {
+    match role {
+        Role::Unit => "单位管理员",
+        Role::County => "县级司法局",
+        Role::City => "市级司法局",
+        Role::Province => "省司法厅",
+    }
+}
+
+/// The state as a unit reads it (the three states the guides name, and where in
+/// the review an application waits).
+pub fn state_zh(state: AppState) -> &'static str {
+    match state {
+        AppState::Submitted => "待审核",
+        AppState::CountyApproved => "待审核（县级已初审，待市级复审）",
+        AppState::Approved => "已通过",
+        AppState::Rejected => "退回（审核未通过）",
+        AppState::Returned => "退回（应单位申请退回修改）",
+    }
+}
+
+pub fn action_zh(action: &str) -> &str {
+    match action {
+        "submit" => "提交申请",
+        "resubmit" => "修改后重新提交",
+        "edit" => "修改申请",
+        "approve" => "审核通过",
+        "reject" => "审核不通过，退回",
+        "send_back" => "已通过的申请退回修改",
+        "officer_corrected" => "更正人员信息",
+        other => other,
+    }
+}
+
+pub fn level_zh(level: &str) -> &str {
+    match level {
+        "county" => "县级初审",
+        "city" => "市级复审",
+        "province" => "省级审核",
+        other => other,
+    }
+}
+
+/// A correction logged on approval (`{old, new}` of name, gender, ethnicity, birth
+/// date, photo digest) in words: 「姓名：钱七 → 张三；照片已更换」.
+pub fn correction_zh(logged: &str) -> String {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(logged) else {
+        return logged.to_owned();
+    };
+    let word = |key: &str, x: &serde_json::Value| -> String {
+        match (key, x.as_str()) {
+            ("gender", Some("male")) => "男".into(),
+            ("gender", Some("female")) => "女".into(),
+            (_, Some(s)) => s.to_owned(),
+            _ => "（无）".into(),
+        }
+    };
+    let mut parts = Vec::new();
+    for (key, label) in [
+        ("name", "姓名"),
+        ("gender", "性别"),
+        ("ethnicity", "民族"),
+        ("birth_date", "出生日期"),
+    ] {
+        let (old, new) = (&v["old"][key], &v["new"][key]);
+        if old != new {
+            parts.push(format!("{label}：{} → {}", word(key, old), word(key, new)));
+        }
+    }
+    if v["old"]["photo_sha256"] != v["new"]["photo_sha256"] {
+        parts.push("照片已更换".into());
+    }
+    if parts.is_empty() {
+        "人员信息已更新".into()
+    } else {
+        parts.join("；")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_correction_reads_as_words_not_json() {
+        let logged = r#"{"new":{"birth_date":"1949-12-31","gender":"female","name":"张三","photo_sha256":"ab"},"old":{"birth_date":"1949-12-31","gender":"male","name":"钱七","photo_sha256":null}}"#;
+        assert_eq!(
+            correction_zh(logged),
+            "姓名：钱七 → 张三；性别：男 → 女；照片已更换"
+        );
+        assert_eq!(correction_zh("not json"), "not json");
+    }
+}

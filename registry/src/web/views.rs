@@ -1,0 +1,222 @@
+//! What an application looks like on a page: its row with the words (state, kind),
+//! its review deadline while it waits, and the photo checks' results.
+
+use super::deadline::{review_deadline, ReviewDeadline};
+use super::labels;
+use crate::storage::{AppState, ApplicationRow, Unit};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// 新申领 / 换证 / 补证 / 年审, as the queue filters them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    New,
+    Replacement,
+    Reissue,
+    Review,
+}
+
+impl Kind {
+    pub fn zh(self) -> &'static str {
+        match self {
+            Kind::New => "新申领",
+            Kind::Replacement => "换证",
+            Kind::Reissue => "补证",
+            Kind::Review => "年审",
+        }
+    }
+
+    /// The kind of a filed form. Today's forms say 换证 by naming the certificate
+    /// they replace; everything else is a new application.
+    pub fn of(row: &ApplicationRow) -> Kind {
+        if row.form.replaces.is_some() {
+            Kind::Replacement
+        } else {
+            Kind::New
+        }
+    }
+}
+
+/// An application in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    #[serde(flatten)]
+    pub row: ApplicationRow,
+    pub unit_id: i64,
+    pub region: String,
+    pub state_label: &'static str,
+    pub kind: Kind,
+    pub kind_label: &'static str,
+    /// While it waits for a review: the 3-working-day deadline.
+    pub deadline: Option<ReviewDeadline>,
+}
+
+/// The date part of a stored RFC 3339 stamp.
+pub fn date_of(stamp: &str) -> Option<NaiveDate> {
+    stamp.get(..10).and_then(|d| d.parse().ok())
+}
+
+pub fn listed(
+    row: ApplicationRow,
+    unit: &Unit,
+    waiting_since: Option<&str>,
+    today: NaiveDate,
+) -> Listed {
+    let waiting = matches!(row.state, AppState::Submitted | AppState::CountyApproved);
+    let deadline = waiting
+        .then(|| {
+            waiting_since
+                .and_then(date_of)
+                .or_else(|| date_of(&row.updated_at))
+        })
+        .flatten()
+        .map(|since| review_deadline(since, today, &[]));
+    let kind = Kind::of(&row);
+    Listed {
+        state_label: labels::state_zh(row.state),
+        kind,
+        kind_label: kind.zh(),
+        unit_id: unit.id,
+        region: unit.region.clone(),
+        deadline,
+        row,
+    }
+}
+
+/// The photo checks' results, as the reviewer sees them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoCheck {
+    pub bytes: usize,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Each problem in Chinese; empty when the photo passes.
+    pub problems: Vec<String>,
+}
+
+pub fn photo_check(bytes: &[u8]) -> PhotoCheck {
+    use ecard_domain::photo::{check_jpeg, PhotoRules, PhotoViolation};
+    let rules = PhotoRules::default();
+    let mut problems = Vec::new();
+    let dims = match check_jpeg(bytes, rules.max_bytes) {
+        Ok(d) => Some(d),
+        Err(v) => {
+            problems.push(v.to_string());
+            None
+        }
+    };
+    if bytes.len() < rules.min_bytes {
+        problems.push(
+            PhotoViolation::TooFewBytes {
+                bytes: bytes.len(),
+                min: rules.min_bytes,
+            }
+            .to_string(),
+        );
+    }
+    if let Some((w, h)) = dims {
+        if w < rules.min_width || h < rules.min_height {
+            problems.push(
+                PhotoViolation::TooFewPixels {
+                    width: w,
+                    height: h,
+                    min_width: rules.min_width,
+                    min_height: rules.min_height,
+                }
+                .to_string(),
+            );
+        }
+    }
+    PhotoCheck {
+        bytes: bytes.len(),
+        width: dims.map(|d| d.0),
+        height: dims.map(|d| d.1),
+        problems,
+    }
+}
+
+/// One filed field as a page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub key: String,
+    pub label: String,
+    pub value: String,
+}
+
+fn field_label(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "name" => "姓名",
+        "id_number" => "公民身份号码",
+        "ethnicity" => "民族",
+        "certificate_kind" => "证件类型",
+        "posts" => "执法岗位",
+        "category" => "执法类别",
+        "area" => "执法区域",
+        "entrusting_authority" => "委托机关",
+        "entrusting_nature" => "委托机关性质",
+        "valid_from" => "有效期起",
+        "valid_until" => "有效期至",
+        "replaces" => "原证件编号（换证）",
+        _ => return None,
+    })
+}
+
+fn kind_zh(kind: card_profile::records::CertificateKind) -> &'static str {
+    use card_profile::records::CertificateKind as K;
+    match kind {
+        K::Enforcement => "行政执法证",
+        K::Entrusted => "委托行政执法证",
+        K::Supervision => "行政执法监督证",
+    }
+}
+
+/// The form's fields, every one the form holds (eligibility data a newer form
+/// carries included: an unknown field is shown under its own name), empty ones left out.
+pub fn form_fields(form: &crate::form::ApplicationForm) -> Vec<Field> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(form) else {
+        return Vec::new();
+    };
+    let text = |v: &serde_json::Value| -> Option<String> {
+        match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.trim().is_empty() => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Bool(b) => Some(if *b { "是" } else { "否" }.to_owned()),
+            other => Some(other.to_string()),
+        }
+    };
+    const ORDER: [&str; 12] = [
+        "name",
+        "id_number",
+        "ethnicity",
+        "certificate_kind",
+        "posts",
+        "category",
+        "area",
+        "entrusting_authority",
+        "entrusting_nature",
+        "valid_from",
+        "valid_until",
+        "replaces",
+    ];
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|k| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
+    keys.into_iter()
+        .filter_map(|k| map.get(k).map(|v| (k, v)))
+        .filter(|(k, _)| k.as_str() != "photo_jpeg")
+        .filter_map(|(k, v)| {
+            let value = if k == "certificate_kind" {
+                kind_zh(form.certificate_kind).to_owned()
+            } else {
+                text(v)?
+            };
+            Some(Field {
+                key: k.clone(),
+                label: field_label(k)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| k.clone()),
+                value,
+            })
+        })
+        .collect()
+}

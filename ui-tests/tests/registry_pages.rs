@@ -1,0 +1,499 @@
+#![allow(clippy::unwrap_used)]
+//! The registry's reviewers' pages in headless chromium against the real
+//! `ecard-registry` (docs/REGISTRY.md): a unit files through the form, its county
+//! bureau rejects with a reason, the unit edits and resubmits, county and city
+//! approve (the city several at once), the issuance orders reach the unit's station
+//! through the sync channel; an application that waited past three working days
+//! is marked overdue; another county's reviewer sees none of it and is refused its
+//! page; the province opens 系统管理 and 统计. Every page is screenshotted into
+//! target/ui-screenshots/registry-*.png and checked for "null"/"undefined".
+//! Run under the hardware lock (`flock /tmp/ecard-hw.lock`), as every browser test.
+
+use card_profile::pki::SigningKey;
+use ecard_sync_protocol::client::RegistryClient;
+use ecard_sync_protocol::feed::FeedBody;
+use ecard_test_support::registry::{RegistryOptions, RegistryProcess};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ui_tests::{chromium_binary, profile_dir, target_dir, Chromedriver, Result};
+
+const PASSWORD: &str = "correct horse 7";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn day(d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+struct Browser {
+    client: Client,
+    base: String,
+    shots: PathBuf,
+    _driver: Chromedriver,
+}
+
+impl Browser {
+    async fn start(base: String) -> Result<Self> {
+        let chromium = chromium_binary()?;
+        let driver = Chromedriver::start()?;
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                         "--window-size=1366,900", "--lang=zh-CN", "--no-first-run", "--disable-extensions"],
+            },
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await?;
+        let shots = target_dir()?.join("ui-screenshots");
+        std::fs::create_dir_all(&shots)?;
+        Ok(Self {
+            client,
+            base,
+            shots,
+            _driver: driver,
+        })
+    }
+
+    async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        Ok(self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("element `{css}` did not appear: {e}"))?)
+    }
+
+    async fn click(&self, css: &str) -> Result<()> {
+        let el = self.find(css).await?;
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el)?],
+            )
+            .await?;
+        el.click()
+            .await
+            .map_err(|e| format!("cannot click `{css}`: {e}"))?;
+        Ok(())
+    }
+
+    async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let el = self.find(css).await?;
+        el.clear()
+            .await
+            .map_err(|e| format!("cannot clear `{css}`: {e}"))?;
+        el.send_keys(text)
+            .await
+            .map_err(|e| format!("cannot type into `{css}`: {e}"))?;
+        Ok(())
+    }
+
+    async fn wait_text(&self, css: &str, needle: &str) -> Result<String> {
+        let deadline = Instant::now() + WAIT;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if let Ok(t) = el.text().await {
+                    if t.contains(needle) {
+                        return Ok(t);
+                    }
+                    last = t;
+                }
+            }
+            if Instant::now() > deadline {
+                let alert = self.text("#alert").await.unwrap_or_default();
+                return Err(format!(
+                    "`{css}` never contained {needle:?}; it read {last:?}; alert: {alert:?}"
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
+    async fn goto(&self, route: &str) -> Result<()> {
+        self.client
+            .goto(&format!("{}/web/#/{route}", self.base))
+            .await?;
+        Ok(())
+    }
+
+    /// Screenshot, and the page must not show "null" or "undefined" anywhere.
+    async fn page_done(&self, name: &str) -> Result<()> {
+        let png = self.client.screenshot().await?;
+        std::fs::write(self.shots.join(format!("registry-{name}.png")), png)?;
+        let body = self.text("body").await?;
+        for bad in ["null", "undefined", "NaN", "[object Object]"] {
+            assert!(!body.contains(bad), "page {name} shows {bad:?}:\n{body}");
+        }
+        Ok(())
+    }
+
+    async fn login(&self, username: &str) -> Result<()> {
+        // End the last account's session (as 退出登录 does), then load the page afresh.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; fetch('/web/v1/session', {method: 'DELETE', headers: {'X-Requested-With': 'ecard'}}).then(() => done(), () => done());",
+                vec![],
+            )
+            .await?;
+        self.goto("login").await?;
+        self.client.refresh().await?;
+        self.fill("#login-username", username).await?;
+        self.fill("#login-password", PASSWORD).await?;
+        self.click("#login-submit").await?;
+        self.wait_text("#session-user", username).await?;
+        Ok(())
+    }
+
+    async fn open_application(&self, id: &str) -> Result<()> {
+        self.goto(&format!("app?id={id}")).await?;
+        self.wait_text("h1", &format!("申请 {id}")).await?;
+        Ok(())
+    }
+
+    async fn file(&self, name: &str) -> Result<String> {
+        self.goto("new").await?;
+        self.fill("#application-form input[name=name]", name)
+            .await?;
+        self.fill(
+            "#application-form input[name=id_number]",
+            "11010519491231002X",
+        )
+        .await?;
+        self.fill("#application-form input[name=posts]", "01")
+            .await?;
+        self.fill("#application-form input[name=category]", "教育")
+            .await?;
+        self.fill("#application-form input[name=area]", "岳池县")
+            .await?;
+        self.click("#save").await?;
+        let h1 = self.wait_text("h1", name).await?;
+        // "申请 3：张三"
+        let id = h1
+            .trim_start_matches("申请 ")
+            .split('：')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(id.parse::<i64>().is_ok(), "{h1}");
+        Ok(id)
+    }
+}
+
+fn registry_bin() -> PathBuf {
+    profile_dir().unwrap().join("ecard-registry")
+}
+
+fn cli(reg: &RegistryProcess, args: &[&str]) -> String {
+    let out = reg.cli(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Two county-level units in two counties, their bureaus, the city, the province,
+/// each with a page password; the unit's station enrolled.
+fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
+    cli(
+        reg,
+        &[
+            "admin",
+            "add-unit",
+            "--name",
+            "岳池县教育局",
+            "--region",
+            "川X04",
+            "--department",
+            "02",
+        ],
+    );
+    cli(
+        reg,
+        &[
+            "admin",
+            "add-unit",
+            "--name",
+            "广安区交通局",
+            "--region",
+            "川X01",
+            "--department",
+            "02",
+        ],
+    );
+    let pw = reg.dir.path().join("pw");
+    std::fs::write(&pw, PASSWORD).unwrap();
+    for (user, role, org, unit, region) in [
+        ("yc-edu", "unit", "岳池县教育局", Some("岳池县教育局"), None),
+        ("ga-jt", "unit", "广安区交通局", Some("广安区交通局"), None),
+        ("yc-justice", "county", "岳池县司法局", None, Some("川X04")),
+        ("ga-justice", "county", "广安区司法局", None, Some("川X01")),
+        ("gac-justice", "city", "广安市司法局", None, Some("川X")),
+        ("sc-justice", "province", "四川省司法厅", None, None),
+    ] {
+        let mut args = vec![
+            "admin",
+            "add-account",
+            "--username",
+            user,
+            "--role",
+            role,
+            "--org-name",
+            org,
+        ];
+        if let Some(u) = unit {
+            args.extend(["--unit", u]);
+        }
+        if let Some(r) = region {
+            args.extend(["--region", r]);
+        }
+        cli(reg, &args);
+        cli(
+            reg,
+            &[
+                "admin",
+                "set-password",
+                "--username",
+                user,
+                "--password-file",
+                pw.to_str().unwrap(),
+            ],
+        );
+    }
+    let key = Arc::new(SigningKey::generate().unwrap());
+    let pk = hex_upper(&key.public_key());
+    cli(
+        reg,
+        &[
+            "station",
+            "add",
+            "--name",
+            "yuechi",
+            "--public-key",
+            &pk,
+            "--region",
+            "川X04",
+        ],
+    );
+    key
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey>) -> Result<()> {
+    // Thursday 19th: the unit files one application (it will wait too long).
+    b.client.goto(&format!("{}/web/", b.base)).await?;
+    b.find("#login-username").await?;
+    b.page_done("01-login").await?;
+    b.login("yc-edu").await?;
+    b.goto("new").await?;
+    b.find("#application-form").await?;
+    b.page_done("02-unit-form").await?;
+    let old = b.file("钱七").await?;
+    // 广安区's unit files one in its own county.
+    b.login("ga-jt").await?;
+    let other = b.file("孙八").await?;
+
+    // Wednesday 25th: three working days (Fri, Mon, Tue) have passed.
+    reg.kill();
+    reg.move_clock(ecard_clock::Clock::starting_on(day(25)));
+    reg.restart();
+    b.login("yc-edu").await?;
+    let id = b.file("张三").await?;
+    b.page_done("03-unit-filed").await?;
+
+    // The county's queue: the old one first and marked overdue, the new one due in 3.
+    b.login("yc-justice").await?;
+    b.goto("queue").await?;
+    b.find("#queue").await?;
+    let first = b.find("#queue tbody tr:first-child").await?;
+    assert_eq!(first.attr("data-id").await?.as_deref(), Some(old.as_str()));
+    assert_eq!(first.attr("class").await?.as_deref(), Some("overdue"));
+    assert!(
+        first.text().await?.contains("已超期 1 个工作日"),
+        "{}",
+        first.text().await?
+    );
+    b.wait_text(&format!("#queue tr[data-id=\"{id}\"]"), "剩余 3 个工作日")
+        .await?;
+    assert!(
+        !b.text("#queue").await?.contains("孙八"),
+        "another county's application in the queue"
+    );
+    b.page_done("04-county-queue").await?;
+
+    // The county rejects 张三: without a reason refused, with one it goes back.
+    b.open_application(&id).await?;
+    b.wait_text("#history", "提交申请").await?;
+    b.page_done("05-application").await?;
+    b.click("#reject").await?;
+    b.wait_text("#alert", "须填写原因").await?;
+    b.fill("#reject-reason", "执法类别填写有误，应为教育行政执法")
+        .await?;
+    b.click("#reject").await?;
+    b.wait_text("#notice", "已退回").await?;
+    b.wait_text("#history", "执法类别填写有误").await?;
+    // The old one is approved at county level.
+    b.open_application(&old).await?;
+    b.click("#approve").await?;
+    b.wait_text("#notice", "已审核通过").await?;
+
+    // Another county's reviewer: nothing in its queue, and 张三's page refused.
+    b.login("ga-justice").await?;
+    b.goto("queue").await?;
+    b.find("#queue").await?;
+    let q = b.text("#queue").await?;
+    assert!(
+        q.contains("孙八") && !q.contains("张三") && !q.contains("钱七"),
+        "{q}"
+    );
+    b.goto(&format!("app?id={id}")).await?;
+    b.wait_text("#alert", "未找到").await?;
+    assert!(b.client.find(Locator::Css("#approve")).await.is_err());
+    b.page_done("06-other-county-refused").await?;
+
+    // The unit sees the reason, edits and resubmits.
+    b.login("yc-edu").await?;
+    b.goto("list").await?;
+    b.wait_text(
+        &format!("#applications tr[data-id=\"{id}\"]"),
+        "执法类别填写有误",
+    )
+    .await?;
+    assert!(!b.text("#applications").await?.contains("孙八"));
+    b.page_done("07-unit-list").await?;
+    b.open_application(&id).await?;
+    b.click("#edit").await?;
+    b.wait_text(".refusal", "执法类别填写有误").await?;
+    b.fill("#application-form input[name=category]", "教育行政执法")
+        .await?;
+    b.page_done("08-unit-edit").await?;
+    b.click("#save").await?;
+    b.wait_text("#notice", "已保存修改").await?;
+    b.click("#resubmit").await?;
+    b.wait_text("#notice", "已重新提交").await?;
+
+    // County approves from its queue (selected, 通过所选).
+    b.login("yc-justice").await?;
+    b.goto("queue").await?;
+    b.click(&format!("#queue tr[data-id=\"{id}\"] input[type=checkbox]"))
+        .await?;
+    b.click("#approve-selected").await?;
+    b.wait_text("#notice", "已通过 1 件").await?;
+
+    // The city approves both at once.
+    b.login("gac-justice").await?;
+    b.goto("queue").await?;
+    b.wait_text("#queue", "张三").await?;
+    b.page_done("09-city-queue").await?;
+    for row in [&id, &old] {
+        b.click(&format!(
+            "#queue tr[data-id=\"{row}\"] input[type=checkbox]"
+        ))
+        .await?;
+    }
+    b.click("#approve-selected").await?;
+    b.wait_text("#notice", "已通过 2 件").await?;
+    b.open_application(&id).await?;
+    b.wait_text("dl.facts", "已通过").await?;
+    b.wait_text("#history", "市级复审").await?;
+    b.page_done("10-approved").await?;
+
+    // The orders reach the unit's station through the sync channel.
+    let station = RegistryClient::new(
+        &reg.url,
+        "yuechi",
+        key,
+        ecard_clock::Clock::starting_on(day(25)),
+        reg.tls,
+    )?;
+    let registry_key = station.registry_key().await?.public_key()?;
+    let items = station.feed(0, 100, &registry_key).await?.items;
+    let ordered: Vec<i64> = items
+        .iter()
+        .filter_map(|i| match &i.body {
+            FeedBody::IssuanceOrder(o) => Some(o.application_id),
+            _ => None,
+        })
+        .collect();
+    for want in [&id, &old] {
+        assert!(
+            ordered.contains(&want.parse::<i64>()?),
+            "order for {want} not in the feed: {ordered:?}"
+        );
+    }
+
+    // The province: 系统管理 (stations can be disabled and enabled) and 统计.
+    b.login("sc-justice").await?;
+    b.goto("admin").await?;
+    b.wait_text("#stations", "yuechi").await?;
+    b.wait_text("#units", "县级初审、市级复审").await?;
+    b.page_done("11-admin").await?;
+    b.click("#stations tr[data-station=yuechi] button").await?;
+    b.wait_text("#notice", "已停用站点 yuechi").await?;
+    b.click("#stations tr[data-station=yuechi] button").await?;
+    b.wait_text("#notice", "已启用站点 yuechi").await?;
+    b.goto("stats").await?;
+    b.wait_text("#by-state", "已通过").await?;
+    let chart = b.find("img.chart").await?;
+    let loaded = b
+        .client
+        .execute(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0;",
+            vec![serde_json::to_value(&chart)?],
+        )
+        .await?;
+    assert_eq!(
+        loaded,
+        serde_json::Value::Bool(true),
+        "the SVG chart did not load"
+    );
+    b.page_done("12-stats").await?;
+    let _ = other;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_files_the_bureaus_review_and_the_station_gets_the_order() {
+    let mut reg = RegistryProcess::start(
+        &registry_bin(),
+        ecard_clock::Clock::starting_on(day(19)),
+        RegistryOptions {
+            plain_http: true,
+            admin_token: false,
+        },
+    );
+    let key = world(&reg);
+    let b = match Browser::start(reg.url.clone()).await {
+        Ok(b) => b,
+        Err(e) => panic!("cannot start the browser test: {e}"),
+    };
+    let outcome = walkthrough(&b, &mut reg, key).await;
+    if outcome.is_err() {
+        if let Ok(png) = b.client.screenshot().await {
+            let _ = std::fs::write(b.shots.join("registry-failure.png"), png);
+        }
+    }
+    let _ = b.client.clone().close().await;
+    if let Err(e) = outcome {
+        panic!("{e}\n(screenshot: target/ui-screenshots/registry-failure.png)");
+    }
+}
