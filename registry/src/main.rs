@@ -64,6 +64,14 @@ enum Cmd {
         #[arg(long)]
         cert: PathBuf,
     },
+    /// Print the registry's signing key as stations pin it at enrolment
+    /// (`ecardd sync enroll --registry-key-id …`): `{"key_id", "public_key"}`. The key
+    /// file is the one `serve --key-file` uses; it is made here when missing, so the
+    /// pin can be given out before the first start.
+    Key {
+        #[arg(long)]
+        key_file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -283,6 +291,19 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
         Cmd::Station(StationCmd::Keygen { out }) => {
             let key = admin_cli::station_keygen(&out)?;
             println!("{key}");
+            Ok(())
+        }
+        Cmd::Key { key_file } => {
+            let key = ecard_registry::keys::load_or_generate_key(&key_file)
+                .map_err(|e| e.to_string())?;
+            let public = key.public_key();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "key_id": hex::encode(card_profile::pki::key_id(&public)),
+                    "public_key": hex::encode(public),
+                })
+            );
             Ok(())
         }
         Cmd::TlsPin { cert } => {
