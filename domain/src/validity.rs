@@ -35,6 +35,72 @@ pub enum ValidityError {
     OutOfRange,
     #[error("退休年龄配置无效：{0}")]
     Config(String),
+    /// The dates given with an application or a roster row are not the rule's.
+    #[error("证有效期截止日{given}与规定不符：应为{expected}（自考试合格公告日{announced}起5年，5年内退休的以退休日期为止）")]
+    Disagrees {
+        announced: NaiveDate,
+        given: NaiveDate,
+        expected: NaiveDate,
+    },
+}
+
+impl ValidityError {
+    /// Stable code for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ValidityError::RetiredBeforeStart { .. } => "validity_retired_before_start",
+            ValidityError::OutOfRange => "validity_out_of_range",
+            ValidityError::Config(_) => "validity_config_invalid",
+            ValidityError::Disagrees { .. } => "validity_dates_disagree",
+        }
+    }
+}
+
+/// A certificate's dates by the one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidityPeriod {
+    /// The exam-pass announcement date (公告日): validity counts from it.
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+/// The one source of certificate dates (seed 003 note ⑥): from the announcement
+/// date `announced` for five years, ended by the holder's statutory retirement date
+/// (from `birth` and `gender` under `rule`) when that comes first. Every path that
+/// makes or takes certificate dates calls this: the registry's approval and the
+/// station's roster import.
+pub fn period_for(
+    announced: NaiveDate,
+    birth: NaiveDate,
+    gender: Gender,
+    rule: &RetirementRule,
+) -> Result<ValidityPeriod, ValidityError> {
+    let retirement = rule.retirement_date(birth, gender)?;
+    Ok(ValidityPeriod {
+        valid_from: announced,
+        valid_until: valid_until(announced, Some(retirement))?,
+    })
+}
+
+/// [`period_for`], and a `given` end date (typed into a form or a roster) must be
+/// the rule's: a date that disagrees is refused with the date it should be, never
+/// silently replaced (the unit must see its record was wrong).
+pub fn check_period(
+    announced: NaiveDate,
+    given: Option<NaiveDate>,
+    birth: NaiveDate,
+    gender: Gender,
+    rule: &RetirementRule,
+) -> Result<ValidityPeriod, ValidityError> {
+    let period = period_for(announced, birth, gender, rule)?;
+    match given {
+        Some(given) if given != period.valid_until => Err(ValidityError::Disagrees {
+            announced,
+            given,
+            expected: period.valid_until,
+        }),
+        _ => Ok(period),
+    }
 }
 
 /// Valid-until date: `announced` + 5 years, or `retirement` if earlier.
@@ -91,6 +157,11 @@ fn parse_month(s: &str) -> Option<(i32, u32)> {
 }
 
 impl RetirementRule {
+    /// The shipped rule (`config/retirement.json`, embedded and tested).
+    pub fn shipped() -> RetirementRule {
+        Self::default_rule().expect("the shipped retirement.json is valid (tested)")
+    }
+
     pub fn default_rule() -> Result<RetirementRule, ValidityError> {
         Self::from_json(RETIREMENT_DEFAULT_JSON)
     }
@@ -500,9 +571,83 @@ mod tests {
         );
     }
 
+    #[test]
+    fn period_is_capped_by_the_statutory_retirement_date() {
+        let r = RetirementRule::shipped();
+        // A man born 1968-09-15 (reform: +12 months) retires 2029-09-15: a
+        // 2025-07-20 announcement ends there, not on 2030-07-20.
+        let p = period_for(d(2025, 7, 20), d(1968, 9, 15), Gender::Male, &r).expect("period");
+        assert_eq!(
+            r.retirement_date(d(1968, 9, 15), Gender::Male),
+            Ok(d(2029, 9, 15))
+        );
+        assert_eq!(p.valid_from, d(2025, 7, 20));
+        assert_eq!(p.valid_until, d(2029, 9, 15));
+        // Young holder: the full five years.
+        let p = period_for(d(2025, 7, 20), d(1990, 1, 1), Gender::Female, &r).expect("period");
+        assert_eq!(p.valid_until, d(2030, 7, 20));
+        // Already retired: no certificate.
+        assert!(matches!(
+            period_for(d(2025, 7, 20), d(1949, 12, 31), Gender::Female, &r),
+            Err(ValidityError::RetiredBeforeStart { .. })
+        ));
+    }
+
+    #[test]
+    fn a_given_end_date_must_be_the_rules() {
+        let r = RetirementRule::shipped();
+        let birth = d(1990, 1, 1);
+        assert!(check_period(
+            d(2025, 7, 20),
+            Some(d(2030, 7, 20)),
+            birth,
+            Gender::Male,
+            &r
+        )
+        .is_ok());
+        assert!(check_period(d(2025, 7, 20), None, birth, Gender::Male, &r).is_ok());
+        let e = check_period(
+            d(2025, 7, 20),
+            Some(d(2030, 7, 19)),
+            birth,
+            Gender::Male,
+            &r,
+        )
+        .expect_err("the old 60 months - 1 day");
+        assert_eq!(e.code(), "validity_dates_disagree");
+        assert!(e.to_string().contains("应为2030-07-20"), "{e}");
+    }
+
     mod props {
         use super::*;
         use proptest::prelude::*;
+
+        proptest! {
+            /// Never past five years, never past retirement, never before the start.
+            #[test]
+            fn period_never_outlasts_five_years_or_retirement(
+                ann in 0i64..15000, birth in 0i64..25000, male in any::<bool>()
+            ) {
+                let r = RetirementRule::shipped();
+                let announced = d(2000, 1, 1) + chrono::Duration::days(ann);
+                let birth = d(1940, 1, 1) + chrono::Duration::days(birth);
+                let gender = if male { Gender::Male } else { Gender::Female };
+                let retire = r.retirement_date(birth, gender).expect("in range");
+                match period_for(announced, birth, gender, &r) {
+                    Ok(p) => {
+                        prop_assert_eq!(p.valid_from, announced);
+                        prop_assert!(p.valid_until > announced);
+                        prop_assert!(p.valid_until <= retire);
+                        prop_assert!(p.valid_until <= announced.checked_add_months(Months::new(60)).expect("range"));
+                        prop_assert!(p.valid_until == retire
+                            || p.valid_until == announced.checked_add_months(Months::new(60)).expect("range"));
+                    }
+                    Err(e) => {
+                        prop_assert!(retire <= announced, "{}", e);
+                    }
+                }
+            }
+        }
 
         proptest! {
             /// Allowed exactly when issue year <= year <= this year.

@@ -150,6 +150,19 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Numbering(n) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "numbering", n.to_string())
             }
+            WorkflowError::Validity(v) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, v.code(), v.to_string())
+            }
+            // The first reason's code; the message lists them all.
+            e @ WorkflowError::Ineligible(_) => {
+                let code = match &e {
+                    WorkflowError::Ineligible(list) => {
+                        list.first().map(|i| i.code()).unwrap_or("ineligible")
+                    }
+                    _ => "ineligible",
+                };
+                Self::new(S::UNPROCESSABLE_ENTITY, code, e.to_string())
+            }
         }
     }
 }

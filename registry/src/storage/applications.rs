@@ -311,4 +311,24 @@ impl Tx<'_> {
             .optional()?
             .unwrap_or(false))
     }
+
+    /// Numbers of the live (approved, issued or suspended) certificates of the
+    /// person `id_number`, leaving out `except`.
+    pub(crate) fn other_live_certificates(
+        &self,
+        id_number: &str,
+        except: &[&str],
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT number FROM certificates WHERE id_number = ?1
+             AND state IN ('approved', 'issued', 'suspended') ORDER BY number",
+        )?;
+        let numbers = stmt
+            .query_map([id_number], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(numbers
+            .into_iter()
+            .filter(|n| !except.contains(&n.as_str()))
+            .collect())
+    }
 }
