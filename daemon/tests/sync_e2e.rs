@@ -562,8 +562,9 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
         photo: None,
     };
     let xlsx = ecard_domain::forms::roster_xlsx(&[row]).unwrap();
-    let portrait = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 11);
-    assert!(portrait.len() >= 100 * 1024, "{} bytes", portrait.len());
+    let portrait = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 12, 80, 11);
+    // Within the shipped (Sichuan) limit: 「100KB以内」.
+    assert!(portrait.len() <= 100 * 1024, "{} bytes", portrait.len());
     let files = vec![(format!("{id_number}.jpg"), portrait)];
     let imported = a
         .station
@@ -614,11 +615,11 @@ async fn an_application_filed_in_the_registry_is_written_at_b() {
     let b = station("station-b", &pki, &desk, &registry, false).await;
 
     let photo = ecard_domain::photo::downscale_for_chip(
-        &ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 12),
+        &ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 12, 80, 12),
     )
     .unwrap();
     let form = serde_json::json!({
-        "name": "赵六", "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "name": "赵六", "id_number": "11010519850601002X", "ethnicity": "汉族",
         "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
         "photo_jpeg": base64::engine::general_purpose::STANDARD.encode(&photo),
     });

@@ -368,3 +368,36 @@ fn import_checks_validity_dates_against_the_rule() {
     let report = import(&workbook(&[r]), Photos::None, &opts()).expect_err("refused");
     assert_eq!(report.issues[0].column, "证有效期起始日");
 }
+
+/// The station's import takes the photo limits of the province configuration:
+/// Sichuan's 「100KB以内」 refuses a photo Guangxi's 100 KB–1 MB accepts.
+#[test]
+fn photo_limits_come_from_the_province_configuration() {
+    use ecard_domain::province::{ProvinceConfig, GUANGXI_JSON};
+    let rows: Vec<RosterRow> = vec![row(1, ApplicationKind::New)];
+    let bytes = roster_xlsx(&rows).expect("write");
+    let photo = good_photo(1);
+    assert!(photo.len() > 100 * 1024, "fixture is {} bytes", photo.len());
+    let files = vec![(format!("{}.jpg", id(1)), photo)];
+    let guangxi = ProvinceConfig::from_json(GUANGXI_JSON).expect("guangxi");
+    let ok = import(
+        &bytes,
+        Photos::Files(&files),
+        &ImportOptions::for_province(today(), &guangxi),
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+    let report = import(
+        &bytes,
+        Photos::Files(&files),
+        &ImportOptions::for_province(today(), &ProvinceConfig::sichuan()),
+    )
+    .expect_err("too large for Sichuan");
+    // The photo is reported, and the row that needed it.
+    assert!(
+        report.issues[0]
+            .reason
+            .contains("应不大于102400字节（100KB）"),
+        "{:?}",
+        report.issues
+    );
+}

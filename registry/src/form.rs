@@ -157,19 +157,19 @@ impl ApplicationForm {
                 ));
             }
         }
-        // The one validity rule, now when the dates are known.
-        if let Some(announced) = self.announced() {
-            validity::check_period(
-                announced,
-                self.valid_until,
-                citizen_id.birth_date(),
-                citizen_id.gender(),
-                &province.retirement,
-            )
-            .map_err(|e| e.to_string())?;
-        } else if self.valid_until.is_some() {
+        // The one validity rule, now: with the announcement date when known, else
+        // as if approved today (someone already retired is refused at filing).
+        if self.announced().is_none() && self.valid_until.is_some() {
             return Err("填写了证件有效期截止日时须填写考试合格公告日，截止日由它计算".into());
         }
+        validity::check_period(
+            self.announced().unwrap_or(today),
+            self.valid_until,
+            citizen_id.birth_date(),
+            citizen_id.gender(),
+            &province.retirement,
+        )
+        .map_err(|e| e.to_string())?;
         if let Some(r) = &self.replaces {
             required("原证件编号", r, 64)?;
         }

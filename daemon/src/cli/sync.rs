@@ -5,7 +5,7 @@ use super::output::{print, Failure};
 use super::station::{read_secret, runtime, StationArgs};
 use clap::{Args, Subcommand};
 use ecard_sync_protocol::client::RegistryTls;
-use ecardd::ops::{Station, StationConfig};
+use ecardd::ops::Station;
 use ecardd::store::Store;
 use ecardd::sync::SyncError;
 use serde::Serialize;
@@ -121,7 +121,7 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         store,
         ecardd::readers::Readers::none(),
         trust,
-        StationConfig::default(),
+        a.station.config()?,
     );
     let report = runtime()?.block_on(ecardd::sync::round(&station, &client, &registry_key))?;
     print(a.json, &report, |r| {
