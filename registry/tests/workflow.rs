@@ -586,6 +586,9 @@ async fn approval_refuses_an_ineligible_person_with_the_reason() {
         .call(&w.unit, Method::POST, "/api/v1/applications", body)
         .await;
     assert_eq!(status, 201, "{app}");
+    // Each level decides within 3 working days: filed Monday 2026-11-23, due Thursday.
+    assert_eq!(app["decide_by"], "2026-11-26", "{app}");
+    assert_eq!(app["overdue"], false);
     let id = app["id"].as_i64().unwrap();
     let (_, findings) = w
         .call(

@@ -263,7 +263,12 @@ pub async fn sync_status(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
 ) -> Result<Json<crate::sync::SyncStatus>, ApiError> {
-    let s = crate::sync::status(&state.station.store, state.station.today()).map_err(|e| {
+    let s = crate::sync::status(
+        &state.station.store,
+        state.station.today(),
+        &state.station.config.province.holidays,
+    )
+    .map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             e.code(),

@@ -80,7 +80,8 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         );
     }
     if a.status {
-        let s = ecardd::sync::status(&store, clock().today())?;
+        let holidays = a.station.config()?.province.holidays.clone();
+        let s = ecardd::sync::status(&store, clock().today(), &holidays)?;
         print(a.json, &s, |s| {
             format!(
                 "登记中心：{}\n上次成功：{}\n待上报：{} 条{}\n注销名单：第 {} 号，{}",

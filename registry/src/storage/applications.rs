@@ -89,6 +89,14 @@ pub struct ApplicationRow {
     pub has_photo: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// While waiting for a bureau (submitted, county-approved): the last day of its
+    /// 3 working days to decide (`deadlines::add_working_days` from the day it
+    /// entered that state, the province's holidays left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decide_by: Option<chrono::NaiveDate>,
+    /// `decide_by` has passed.
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 /// An application with its unit and its approval round (the issuance order's id).
@@ -143,11 +151,24 @@ impl Tx<'_> {
             [unit_id],
             unit_row,
         )?;
+        let state = AppState::parse(&state).unwrap_or(AppState::Submitted);
+        // The state's start: the last change (a pending application is not edited).
+        let decide_by = matches!(state, AppState::Submitted | AppState::CountyApproved)
+            .then(|| updated_at.get(..10))
+            .flatten()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|since| {
+                ecard_domain::deadlines::add_working_days(
+                    since,
+                    ecard_domain::deadlines::DECISION_WORKING_DAYS,
+                    &self.province().holidays,
+                )
+            });
         Ok(ApplicationRecord {
             row: ApplicationRow {
                 id,
                 unit: unit.name.clone(),
-                state: AppState::parse(&state).unwrap_or(AppState::Submitted),
+                state,
                 reason,
                 sent_back,
                 number,
@@ -155,6 +176,8 @@ impl Tx<'_> {
                 has_photo,
                 created_at,
                 updated_at,
+                overdue: decide_by.is_some_and(|d| self.today() > d),
+                decide_by,
             },
             unit,
             round,
