@@ -154,14 +154,14 @@ impl From<WorkflowError> for ApiError {
                 Self::new(S::UNPROCESSABLE_ENTITY, v.code(), v.to_string())
             }
             // The first reason's code; the message lists them all.
-            e @ WorkflowError::Ineligible(_) => {
-                let code = match &e {
-                    WorkflowError::Ineligible(list) => {
-                        list.first().map(|i| i.code()).unwrap_or("ineligible")
-                    }
-                    _ => "ineligible",
-                };
-                Self::new(S::UNPROCESSABLE_ENTITY, code, e.to_string())
+            WorkflowError::Ineligible(list) => {
+                let code = list.first().map(|i| i.code()).unwrap_or("ineligible");
+                let message = list
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join("；");
+                Self::new(S::UNPROCESSABLE_ENTITY, code, message)
             }
         }
     }

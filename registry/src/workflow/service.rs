@@ -353,18 +353,18 @@ pub fn resubmit_application(
     })
 }
 
-/// Why the person of application `row` may not hold a certificate today: the
-/// form's facts and the registry's record of the person's other live certificates
-/// (the one a 换证 replaces and the application's own do not count).
-fn eligibility_of(tx: &Tx<'_>, row: &ApplicationRow) -> Result<Vec<Ineligible>> {
+/// The eligibility check of application `row` today: the form's facts and the
+/// registry's record of the person's other live certificates (the one a 换证
+/// replaces and the application's own do not count).
+fn eligibility_of(tx: &Tx<'_>, row: &ApplicationRow) -> Result<eligibility::Verdict> {
     let mut except: Vec<&str> = Vec::new();
     except.extend(row.form.replaces.as_deref());
     except.extend(row.number.as_deref());
     let others = tx.other_live_certificates(&row.form.id_number, &except)?;
-    Ok(eligibility::check(&row.form.facts(others), tx.today()).ineligible)
+    Ok(eligibility::check(&row.form.facts(others), tx.today()))
 }
 
-/// What a reviewer should know about application `row` before deciding: the
+/// What a reviewer should know about application `id` before deciding: the
 /// definite eligibility failures and the facts it does not carry.
 pub fn eligibility_findings(
     storage: &Storage,
@@ -376,11 +376,7 @@ pub fn eligibility_findings(
         if !rules::oversees(account, &rec.unit) {
             return Err(forbidden());
         }
-        let mut except: Vec<&str> = Vec::new();
-        except.extend(rec.row.form.replaces.as_deref());
-        except.extend(rec.row.number.as_deref());
-        let others = tx.other_live_certificates(&rec.row.form.id_number, &except)?;
-        Ok(eligibility::check(&rec.row.form.facts(others), tx.today()))
+        eligibility_of(tx, &rec.row)
     })
 }
 
@@ -408,7 +404,7 @@ pub fn decide_application(
         // Eligibility is checked at every approving decision, on the day it is made
         // (an exam can age past three years while the application waits).
         if approve {
-            let ineligible = eligibility_of(tx, &rec.row)?;
+            let ineligible = eligibility_of(tx, &rec.row)?.ineligible;
             if !ineligible.is_empty() {
                 return Err(WorkflowError::Ineligible(ineligible));
             }
