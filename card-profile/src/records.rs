@@ -166,7 +166,8 @@ pub enum ReviewResult {
 /// One annual review (年审) as recorded on the card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
-    /// The review campaign's year: a review done by 31 March 2027 has year 2027.
+    /// The year the review covers (DOMAIN.md): the review done by 31 March 2027
+    /// has year 2026 (`ecard_domain::validity::review_deadline`).
     pub year: u16,
     pub date: NaiveDate,
     pub result: ReviewResult,

@@ -355,6 +355,8 @@ mod tests {
 
     #[test]
     fn review_schedule_follows_the_31_march_rule() {
+        // Reviews are named by the year they cover: the 2025 review is due by
+        // 31 March 2026 (DOMAIN.md).
         let p = ReviewPolicy::default();
         // Issued this year: exempt.
         assert_eq!(
@@ -365,28 +367,28 @@ mod tests {
         assert_eq!(
             p.standing(d(2025, 6, 1), &[], d(2026, 3, 31)),
             ReviewStanding::Due {
-                year: 2026,
+                year: 2025,
                 deadline: d(2026, 3, 31)
             }
         );
         // The day after the deadline without a review: overdue.
         assert_eq!(
             p.standing(d(2025, 6, 1), &[], d(2026, 4, 1)),
-            ReviewStanding::Overdue { year: 2026 }
-        );
-        assert_eq!(
-            p.standing(d(2025, 6, 1), &[2026], d(2026, 4, 1)),
-            ReviewStanding::UpToDate { year: 2026 }
-        );
-        // Issued two years ago, last year's review missing: overdue even in January.
-        assert_eq!(
-            p.standing(d(2024, 6, 1), &[], d(2026, 1, 10)),
             ReviewStanding::Overdue { year: 2025 }
         );
         assert_eq!(
-            p.standing(d(2024, 6, 1), &[2025], d(2026, 1, 10)),
+            p.standing(d(2025, 6, 1), &[2025], d(2026, 4, 1)),
+            ReviewStanding::UpToDate { year: 2025 }
+        );
+        // The review of the year before missing: overdue even in January.
+        assert_eq!(
+            p.standing(d(2024, 6, 1), &[], d(2026, 1, 10)),
+            ReviewStanding::Overdue { year: 2024 }
+        );
+        assert_eq!(
+            p.standing(d(2024, 6, 1), &[2024], d(2026, 1, 10)),
             ReviewStanding::Due {
-                year: 2026,
+                year: 2025,
                 deadline: d(2026, 3, 31)
             }
         );

@@ -224,7 +224,8 @@ fn annual_review_turns_overdue_into_valid() {
     let pki = demo::pki(d(2025, 3, 1)).unwrap();
     let mut link = blank_card(&pki, 4, SimOptions::default());
     let mut data = officer();
-    // Issued in 2025: the 2026 review was due by 31 March 2026.
+    // Issued in 2025: the 2025 review (named by the year it covers) was due by
+    // 31 March 2026.
     data.certificate.issue_date = d(2025, 3, 1);
     data.certificate.valid_from = d(2025, 3, 1);
     let issued =
@@ -234,11 +235,11 @@ fn annual_review_turns_overdue_into_valid() {
     assert_eq!(
         verdict.check(CheckKind::AnnualReview),
         Some(&Outcome::Failed {
-            findings: vec![Finding::ReviewOverdue { year: 2026 }]
+            findings: vec![Finding::ReviewOverdue { year: 2025 }]
         })
     );
     let review = Review {
-        year: 2026,
+        year: 2025,
         date: today(),
         result: ReviewResult::Passed,
         reviewer: "演示市司法局".into(),
@@ -316,7 +317,7 @@ fn suspension_lift_and_revocation_with_termination() {
 }
 
 /// Review records of years that cannot exist (after this year, before the issue
-/// year) count neither way: a "2027" pass does not cover 2026, a "2024" failure on a
+/// year) count neither way: a "2027" pass does not cover 2025, a "2024" failure on a
 /// card issued in 2025 does not fail it.
 #[test]
 fn reviews_of_impossible_years_are_not_counted() {
@@ -348,7 +349,7 @@ fn reviews_of_impossible_years_are_not_counted() {
     assert_eq!(
         verdict.check(CheckKind::AnnualReview),
         Some(&Outcome::Failed {
-            findings: vec![Finding::ReviewOverdue { year: 2026 }]
+            findings: vec![Finding::ReviewOverdue { year: 2025 }]
         })
     );
 }
@@ -363,7 +364,7 @@ fn a_failed_review_is_review_failed_not_overdue() {
     let issued =
         sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2025, 3, 1)).unwrap();
     let review = Review {
-        year: 2026,
+        year: 2025,
         date: d(2026, 3, 10),
         result: ReviewResult::Failed,
         reviewer: "演示市司法局".into(),
@@ -378,7 +379,7 @@ fn a_failed_review_is_review_failed_not_overdue() {
         assert_eq!(
             verdict.check(CheckKind::AnnualReview),
             Some(&Outcome::Failed {
-                findings: vec![Finding::ReviewFailed { year: 2026 }]
+                findings: vec![Finding::ReviewFailed { year: 2025 }]
             })
         );
     }

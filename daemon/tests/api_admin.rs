@@ -66,6 +66,10 @@ async fn operators_are_managed_by_admins_and_disabled_accounts_lose_their_sessio
     let (_, settings) = a.call(Method::GET, "/settings", Some(&admin), None).await;
     assert_eq!(settings["keys"]["unlocked"], true);
     assert!(settings.to_string().find("pkcs8").is_none());
+    // The province rules the station was started with, shown read-only on 设置.
+    assert_eq!(settings["province"]["province"], "四川省", "{settings}");
+    assert_eq!(settings["province"]["photo"]["max_bytes"], 100 * 1024);
+    assert_eq!(settings["province"]["review_deadline_month"], 3);
     let (s, v) = a
         .call(
             Method::PUT,

@@ -208,3 +208,28 @@ fn the_passphrase_comes_from_stdin_or_the_systemd_credential() {
     let blank = sync(None, Some("\n"));
     assert!(blank.contains("为空"), "{blank}");
 }
+
+/// A province configuration that cannot be used stops the start, naming the file
+/// and the field; a good one is taken.
+#[test]
+fn a_bad_province_configuration_stops_the_start_naming_the_field() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(ecard_domain::province::SICHUAN_JSON).expect("json");
+    cfg["photo"]["min_bytes"] = serde_json::json!(500_000);
+    let bad = dir.path().join("province.json");
+    std::fs::write(&bad, cfg.to_string()).expect("write");
+    let out = Command::new(BIN)
+        .args(["serve", "--db"])
+        .arg(dir.path().join("station.db"))
+        .arg("--province-config")
+        .arg(&bad)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("ECARD_PROVINCE_CONFIG")
+        .output()
+        .expect("run ecardd");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("photo.min_bytes"), "{stderr}");
+    assert!(stderr.contains("province.json"), "{stderr}");
+}

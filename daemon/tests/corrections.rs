@@ -91,7 +91,7 @@ fn roster_of(holder: &Holder, name: &str) -> Vec<u8> {
 
 /// Imports `holder` under `name` with an impostor's photo, as `clerk`.
 fn import_impostor(f: &Fixture, name: &str) -> ecardd::ops::ImportOutcome {
-    let impostor = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 77);
+    let impostor = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 12, 80, 77);
     let files = vec![(format!("{}.jpg", f.officer.id_number), impostor)];
     f.station
         .import_roster("clerk", &roster_of(&f.officer, name), Photos::Files(&files))

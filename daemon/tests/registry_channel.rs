@@ -492,7 +492,7 @@ async fn trust_anchors_change_only_with_a_province_root_signature() {
     assert_eq!(report.trust_lists_refused, 0);
     assert_eq!(anchors_of(&b), revoking);
     assert_eq!(
-        ecardd::sync::status(&b.station.store, today())
+        ecardd::sync::status(&b.station.store, today(), &[])
             .unwrap()
             .trust_list_number,
         Some(2)

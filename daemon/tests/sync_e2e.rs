@@ -63,7 +63,7 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
         "{:?}",
         v.failures().collect::<Vec<_>>()
     );
-    let status = sync::status(&b.station.store, today()).unwrap();
+    let status = sync::status(&b.station.store, today(), &[]).unwrap();
     assert!(status.configured && status.last_success.is_some() && status.backlog == 0);
     assert_eq!(status.revocation_list_age_days, Some(0));
 }
@@ -191,20 +191,28 @@ async fn the_oldest_unsent_record_is_aged_in_working_days() {
         on
     };
     let on = backdate(7);
-    let s = sync::status(&a.station.store, today()).unwrap();
+    let s = sync::status(&a.station.store, today(), &[]).unwrap();
     assert!(s.backlog >= 1);
     assert_eq!(s.oldest_unsent_on, Some(on.to_string()));
     assert_eq!(s.oldest_unsent_working_days, Some(5));
+    // A configured weekday holiday (province configuration) is not a working day.
+    let holidays = [on + chrono::Days::new(2)];
+    assert!(!matches!(
+        chrono::Datelike::weekday(&holidays[0]),
+        chrono::Weekday::Sat | chrono::Weekday::Sun
+    ));
+    let with_holiday = sync::status(&a.station.store, today(), &holidays).unwrap();
+    assert_eq!(with_holiday.oldest_unsent_working_days, Some(4));
     assert_eq!(s.deadline_working_days, 10);
     assert!(!s.deadline_at_risk);
     // Two weeks: 10 working days, the deadline.
     backdate(14);
-    let s = sync::status(&a.station.store, today()).unwrap();
+    let s = sync::status(&a.station.store, today(), &[]).unwrap();
     assert_eq!(s.oldest_unsent_working_days, Some(10));
     assert!(s.deadline_at_risk);
 
     round_process(&a).unwrap();
-    let s = sync::status(&a.station.store, today()).unwrap();
+    let s = sync::status(&a.station.store, today(), &[]).unwrap();
     assert_eq!(
         (s.backlog, s.oldest_unsent_on, s.deadline_at_risk),
         (0, None, false)
@@ -263,7 +271,7 @@ async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() 
     );
     let err = round(&a).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    let st = sync::status(&a.station.store, today()).unwrap();
+    let st = sync::status(&a.station.store, today(), &[]).unwrap();
     assert!(st.backlog >= 5 && st.last_error.is_some(), "{st:?}");
 
     registry.restart();
@@ -281,7 +289,12 @@ async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() 
         registry.query_i64("SELECT COUNT(*) FROM certificates WHERE state = 'suspended'"),
         1
     );
-    assert_eq!(sync::status(&a.station.store, today()).unwrap().backlog, 0);
+    assert_eq!(
+        sync::status(&a.station.store, today(), &[])
+            .unwrap()
+            .backlog,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,7 +346,12 @@ async fn ecardd_sync_killed_mid_push_loses_and_doubles_nothing() {
     let status = sync_cmd().status().unwrap();
     assert!(status.success(), "ecardd sync after the kill");
     assert_eq!(outbox(&a), registry.event_ids(&a.id));
-    assert_eq!(sync::status(&a.station.store, today()).unwrap().backlog, 0);
+    assert_eq!(
+        sync::status(&a.station.store, today(), &[])
+            .unwrap()
+            .backlog,
+        0
+    );
     // Not an assertion of timing: say whether this run caught the process mid-push.
     eprintln!("killed mid-push: {killed_mid} ({total} events)");
 }
@@ -562,8 +580,9 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
         photo: None,
     };
     let xlsx = ecard_domain::forms::roster_xlsx(&[row]).unwrap();
-    let portrait = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 11);
-    assert!(portrait.len() >= 100 * 1024, "{} bytes", portrait.len());
+    let portrait = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 12, 80, 11);
+    // Within the shipped (Sichuan) limit: 「100KB以内」.
+    assert!(portrait.len() <= 100 * 1024, "{} bytes", portrait.len());
     let files = vec![(format!("{id_number}.jpg"), portrait)];
     let imported = a
         .station
@@ -585,7 +604,12 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
     // A's round pushes `application_submitted`; the registry files it for the unit.
     let pushed = round(&a).await.unwrap();
     assert_eq!(pushed.pushed, 1, "{pushed:?}");
-    assert_eq!(sync::status(&a.station.store, today()).unwrap().backlog, 0);
+    assert_eq!(
+        sync::status(&a.station.store, today(), &[])
+            .unwrap()
+            .backlog,
+        0
+    );
     let (s, list) = workflow(
         &registry,
         &bureaus.county,
@@ -614,11 +638,11 @@ async fn an_application_filed_in_the_registry_is_written_at_b() {
     let b = station("station-b", &pki, &desk, &registry, false).await;
 
     let photo = ecard_domain::photo::downscale_for_chip(
-        &ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 12),
+        &ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 12, 80, 12),
     )
     .unwrap();
     let form = serde_json::json!({
-        "name": "赵六", "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "name": "赵六", "id_number": "11010519850601002X", "ethnicity": "汉族",
         "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
         "photo_jpeg": base64::engine::general_purpose::STANDARD.encode(&photo),
     });

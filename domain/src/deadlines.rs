@@ -1,6 +1,7 @@
 //! Working-day deadlines from the guides: records reach the provincial system within
-//! 10 working days of issue, recall or replacement [004]. (换证 and 补证 within 3 is
-//! not tracked yet.)
+//! 10 working days of issue, recall or replacement [004]; each review level decides
+//! within 3 working days [000] (「各级司法行政机关在申请信息提交之日起3个工作日内完成审核工作」); 注销/换发/补发 within 3 working days [004]
+//! (「在 3 个工作日内向市司法局办理注销、换发、补发手续」).
 //!
 //! Working days are Monday to Friday. China's public holidays and the weekend days
 //! worked in exchange (调休) are set each year by the State Council; a station that
@@ -12,6 +13,27 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 /// Records must reach the provincial system within this many working days.
 pub const RECORDS_WORKING_DAYS: i64 = 10;
+
+/// Each review level decides, and 注销/换发/补发 are done, within this many working days.
+pub const DECISION_WORKING_DAYS: u32 = 3;
+
+/// The `n`-th working day after `from` (the last day of an `n`-working-day
+/// deadline that starts on `from`): weekends and the listed weekday `holidays` do
+/// not count.
+pub fn add_working_days(from: NaiveDate, n: u32, holidays: &[NaiveDate]) -> NaiveDate {
+    let mut day = from;
+    let mut left = n;
+    while left > 0 {
+        let Some(next) = day.succ_opt() else {
+            return day;
+        };
+        day = next;
+        if is_weekday(day) && !holidays.contains(&day) {
+            left -= 1;
+        }
+    }
+    day
+}
 
 /// Working days after `from` up to and including `to` (0 when `to` ≤ `from`): a
 /// record made on Friday is 1 working day old on Monday.
@@ -74,7 +96,34 @@ mod tests {
         assert_eq!(working_days_between(before, d(2026, 10, 8), &holidays), 1);
     }
 
+    #[test]
+    fn three_working_days_skip_weekends_and_holidays() {
+        // Friday 2026-11-20 + 3 working days = Wednesday 2026-11-25.
+        assert_eq!(add_working_days(d(2026, 11, 20), 3, &[]), d(2026, 11, 25));
+        // Filed 2026-09-30 before National Day: the days off do not count.
+        let holidays: Vec<NaiveDate> = (1..=7).map(|day| d(2026, 10, day)).collect();
+        assert_eq!(
+            add_working_days(d(2026, 9, 30), 3, &holidays),
+            d(2026, 10, 12)
+        );
+    }
+
     proptest! {
+        /// `add_working_days` lands on a working day exactly `n` working days on.
+        #[test]
+        fn adding_agrees_with_counting(start in 0i64..3000, n in 0u32..40, hol in proptest::collection::vec(0i64..60, 0..8)) {
+            let from = d(2020, 1, 1) + chrono::Duration::days(start);
+            let mut holidays: Vec<NaiveDate> = hol.iter().map(|h| from + chrono::Duration::days(*h)).collect();
+            // As the province configuration holds them: sorted, no duplicates.
+            holidays.sort();
+            holidays.dedup();
+            let due = add_working_days(from, n, &holidays);
+            prop_assert_eq!(working_days_between(from, due, &holidays), i64::from(n));
+            if n > 0 {
+                prop_assert!(is_weekday(due) && !holidays.contains(&due));
+            }
+        }
+
         /// The whole-week shortcut agrees with counting every day.
         #[test]
         fn agrees_with_counting_each_day(start in 0i64..3000, len in 0i64..400) {

@@ -7,10 +7,12 @@
 pub mod citizen_id;
 pub mod codes;
 pub mod deadlines;
+pub mod eligibility;
 pub mod field_check;
 pub mod file_limits;
 pub mod forms;
 pub mod numbering;
 pub mod photo;
+pub mod province;
 pub mod roster;
 pub mod validity;

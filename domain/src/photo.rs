@@ -62,9 +62,9 @@ pub enum PhotoViolation {
     NotJpeg,
     #[error("照片无法解码，文件可能已损坏")]
     Undecodable,
-    #[error("照片太小：{bytes}字节，应不小于{min}字节（100KB）")]
+    #[error("照片太小：{bytes}字节，应不小于{min}字节（{}KB）", .min.div_ceil(1024))]
     TooFewBytes { bytes: usize, min: usize },
-    #[error("照片太大：{bytes}字节，应不大于{max}字节（1MB）")]
+    #[error("照片太大：{bytes}字节，应不大于{max}字节（{}KB）", .max.div_ceil(1024))]
     TooManyBytes { bytes: usize, max: usize },
     #[error("照片尺寸过大：{width}×{height}，每边应不超过{max}")]
     TooLarge { width: u32, height: u32, max: u32 },

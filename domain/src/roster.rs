@@ -28,6 +28,7 @@ use crate::citizen_id::{CitizenId, Gender};
 use crate::codes::{self, Ethnicity, PoliticalStatus, PostCode};
 use crate::file_limits::{self, FileLimit, PhotoBudget};
 use crate::photo::{self, PhotoRules};
+use crate::validity::{self, RetirementRule, ValidityError};
 
 /// The template's columns, in order.
 pub const COLUMNS: [&str; 20] = [
@@ -244,11 +245,14 @@ pub enum Photos<'a> {
 }
 
 /// Import settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Birth dates after this day are refused.
     pub today: NaiveDate,
     pub photo_rules: PhotoRules,
+    /// The province's retirement rule: it ends a certificate's validity
+    /// (`validity::period_for`).
+    pub retirement: RetirementRule,
 }
 
 impl ImportOptions {
@@ -256,6 +260,16 @@ impl ImportOptions {
         ImportOptions {
             today,
             photo_rules: PhotoRules::default(),
+            retirement: RetirementRule::shipped(),
+        }
+    }
+
+    /// The settings of a province's configuration (photo limits, retirement rule).
+    pub fn for_province(today: NaiveDate, province: &crate::province::ProvinceConfig) -> Self {
+        ImportOptions {
+            today,
+            photo_rules: province.photo,
+            retirement: province.retirement.clone(),
         }
     }
 }
@@ -457,6 +471,7 @@ struct RowCtx<'a> {
     sheet: &'a str,
     row: u32,
     issues: Vec<ImportIssue>,
+    retirement: &'a RetirementRule,
 }
 
 impl RowCtx<'_> {
@@ -532,13 +547,29 @@ fn parse_row(
     let valid_until = date(ctx, col::VALID_UNTIL);
     let valid_from = date(ctx, col::VALID_FROM);
     let birth_cell = date(ctx, col::BIRTH);
-    if let (Some(f), Some(u)) = (valid_from, valid_until) {
-        if u <= f {
-            ctx.bad(
-                col::VALID_UNTIL,
-                format!("证有效期截止日{u}应晚于起始日{f}"),
-            );
-        }
+    // The one validity rule: 证有效期起始日 is the exam-pass announcement date
+    // (公告日); the end date is the rule's, filled in when left empty, refused with
+    // the date it should be when it disagrees.
+    let mut valid_until = valid_until;
+    match (valid_from, &citizen_id) {
+        (Some(f), Some(id)) => match validity::check_period(
+            f,
+            valid_until,
+            id.birth_date(),
+            id.gender(),
+            ctx.retirement,
+        ) {
+            Ok(p) => valid_until = Some(p.valid_until),
+            Err(e @ ValidityError::RetiredBeforeStart { .. }) => {
+                ctx.bad(col::VALID_FROM, e.to_string())
+            }
+            Err(e) => ctx.bad(col::VALID_UNTIL, e.to_string()),
+        },
+        (None, _) if valid_until.is_some() => ctx.bad(
+            col::VALID_FROM,
+            "填写了证有效期截止日时须同时填写起始日（考试合格公告日），截止日由它计算",
+        ),
+        _ => {}
     }
 
     if let (Some(id), Some(b)) = (&citizen_id, birth_cell) {
@@ -773,6 +804,7 @@ pub fn import(
                 sheet: &sheet.name,
                 row: r + 1,
                 issues: Vec::new(),
+                retirement: &opts.retirement,
             };
             match parse_row(&cells, sheet.kind, &mut ctx, opts.today) {
                 Some(row) => rows.push(row),

@@ -7,10 +7,14 @@
 //! - The retirement date is either given or computed from birth date and gender
 //!   by a [`RetirementRule`]; the statutory ages are province/national policy, so
 //!   they are configuration (`config/retirement.json`), not code.
-//! - Annual review (seed 002): by 31 March (configurable) of year Y every
-//!   certificate issued on or before 31 December of Y-1 must be reviewed;
-//!   certificates issued in year Y are exempt; after the deadline an unreviewed
-//!   certificate is overdue.
+//! - Annual review (seed 002: 「每年3月31日前，要把去年12月31日之前办理的所有行政执法证
+//!   （当年办的证不用年审），在证件管理系统内发起年审请求」). Naming, one convention
+//!   everywhere (engine, card, UI, forms; DOMAIN.md): a review is named by the
+//!   year it covers. The review of year R is due by 31 March (configurable) of
+//!   R + 1 and is required of every certificate issued in R or before; one issued
+//!   after R is exempt from it. The review done by 31 March 2027 is the 2026
+//!   review. [`review_deadline`] is the one deadline; [`review_status`] (the
+//!   schedule) and [`ReviewPolicy::standing`] (the field-check verdict) both use it.
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -35,6 +39,72 @@ pub enum ValidityError {
     OutOfRange,
     #[error("退休年龄配置无效：{0}")]
     Config(String),
+    /// The dates given with an application or a roster row are not the rule's.
+    #[error("证有效期截止日{given}与规定不符：应为{expected}（自考试合格公告日{announced}起5年，5年内退休的以退休日期为止）")]
+    Disagrees {
+        announced: NaiveDate,
+        given: NaiveDate,
+        expected: NaiveDate,
+    },
+}
+
+impl ValidityError {
+    /// Stable code for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ValidityError::RetiredBeforeStart { .. } => "validity_retired_before_start",
+            ValidityError::OutOfRange => "validity_out_of_range",
+            ValidityError::Config(_) => "validity_config_invalid",
+            ValidityError::Disagrees { .. } => "validity_dates_disagree",
+        }
+    }
+}
+
+/// A certificate's dates by the one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidityPeriod {
+    /// The exam-pass announcement date (公告日): validity counts from it.
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+/// The one source of certificate dates (seed 003 note ⑥): from the announcement
+/// date `announced` for five years, ended by the holder's statutory retirement date
+/// (from `birth` and `gender` under `rule`) when that comes first. Every path that
+/// makes or takes certificate dates calls this: the registry's approval and the
+/// station's roster import.
+pub fn period_for(
+    announced: NaiveDate,
+    birth: NaiveDate,
+    gender: Gender,
+    rule: &RetirementRule,
+) -> Result<ValidityPeriod, ValidityError> {
+    let retirement = rule.retirement_date(birth, gender)?;
+    Ok(ValidityPeriod {
+        valid_from: announced,
+        valid_until: valid_until(announced, Some(retirement))?,
+    })
+}
+
+/// [`period_for`], and a `given` end date (typed into a form or a roster) must be
+/// the rule's: a date that disagrees is refused with the date it should be, never
+/// silently replaced (the unit must see its record was wrong).
+pub fn check_period(
+    announced: NaiveDate,
+    given: Option<NaiveDate>,
+    birth: NaiveDate,
+    gender: Gender,
+    rule: &RetirementRule,
+) -> Result<ValidityPeriod, ValidityError> {
+    let period = period_for(announced, birth, gender, rule)?;
+    match given {
+        Some(given) if given != period.valid_until => Err(ValidityError::Disagrees {
+            announced,
+            given,
+            expected: period.valid_until,
+        }),
+        _ => Ok(period),
+    }
 }
 
 /// Valid-until date: `announced` + 5 years, or `retirement` if earlier.
@@ -91,6 +161,11 @@ fn parse_month(s: &str) -> Option<(i32, u32)> {
 }
 
 impl RetirementRule {
+    /// The shipped rule (`config/retirement.json`, embedded and tested).
+    pub fn shipped() -> RetirementRule {
+        Self::default_rule().expect("the shipped retirement.json is valid (tested)")
+    }
+
     pub fn default_rule() -> Result<RetirementRule, ValidityError> {
         Self::from_json(RETIREMENT_DEFAULT_JSON)
     }
@@ -171,6 +246,33 @@ impl ReviewPolicy {
     }
 }
 
+/// The one deadline of the review of `year` (the year it covers): the configured
+/// day in `year + 1`. A configured day that cannot exist is clamped to the month's
+/// end by [`ReviewPolicy::deadline`]; a date out of chrono's range (years beyond
+/// ±262,000) falls back to the default 31 March, then to the last representable day.
+pub fn review_deadline(policy: &ReviewPolicy, year: i32) -> NaiveDate {
+    let next = year.saturating_add(1);
+    policy
+        .deadline(next)
+        .or_else(|| ReviewPolicy::default().deadline(next))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+impl ReviewPolicy {
+    /// The review year being worked on `today`: the one whose deadline is the next
+    /// not yet passed (on 1 February 2027 the 2026 review, due 31 March 2027; on
+    /// 1 May 2027 the 2027 review, due 31 March 2028). The schedule's and the
+    /// review form's default year.
+    pub fn campaign_year(&self, today: NaiveDate) -> i32 {
+        let last = today.year() - 1;
+        if today <= review_deadline(self, last) {
+            last
+        } else {
+            today.year()
+        }
+    }
+}
+
 /// Why a review year can be neither recorded nor counted.
 /// `Display` is the Chinese message for users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -183,8 +285,9 @@ pub enum ReviewYearError {
     BeforeIssue { year: i32, issued: i32 },
 }
 
-/// The one rule for which review years exist (seed 002): from the issue year to
-/// the current year. A station refuses to record any other year, the registry
+/// The one rule for which review years exist (seed 002): from the issue year (a
+/// certificate issued in R is reviewed for R by 31 March of R + 1) to the current
+/// year (a review of the year under way may be done early, none of a later one). A station refuses to record any other year, the registry
 /// refuses to take one, and the verifier does not count one found on a card.
 /// `issue_date` is `None` when the issue date is not known (then only the upper
 /// bound applies).
@@ -213,52 +316,50 @@ pub fn check_review_year(
 pub enum ReviewStanding {
     /// Issued this year: nothing due.
     Exempt,
-    /// This year's (or, before the deadline, last year's) review is on record.
+    /// Last year's review (due this year) is on record.
     UpToDate { year: i32 },
-    /// This year's review is not done yet but the deadline has not passed.
+    /// The review of `year` is not done yet but its deadline has not passed.
     Due { year: i32, deadline: NaiveDate },
     /// A required review is missing past its deadline.
     Overdue { year: i32 },
 }
 
 impl ReviewPolicy {
-    /// `reviewed_years` are the years of passed reviews on record.
+    /// Where a certificate stands on `today` (the field check). `reviewed_years`
+    /// are the years of passed reviews on record. The schedule's rule
+    /// ([`review_status`]: the review of year R, deadline [`review_deadline`],
+    /// required when issued in R or before) applied to last year's review (due
+    /// this year) and, while that one is not yet due, to the one before it.
     pub fn standing(
         &self,
         issue_date: NaiveDate,
         reviewed_years: &[i32],
         today: NaiveDate,
     ) -> ReviewStanding {
-        let year = today.year();
-        // A certificate issued in year Y first needs the review of year Y + 1.
-        if issue_date.year() >= year {
-            return ReviewStanding::Exempt;
-        }
         // Years outside the issue year ..= this year do not count, whatever a card says.
         let counted: Vec<i32> = reviewed_years
             .iter()
             .copied()
             .filter(|y| check_review_year(Some(issue_date), *y, today).is_ok())
             .collect();
-        let reviewed_years = counted.as_slice();
-        if reviewed_years.contains(&year) {
-            return ReviewStanding::UpToDate { year };
+        let status = |year: i32| {
+            let on_record = counted.contains(&year).then_some(today);
+            review_status(issue_date, year, on_record, today, self)
+        };
+        // The review whose deadline falls in this calendar year (last year's): the
+        // latest one a card can be held to. The review of this year is not due
+        // before next year's deadline.
+        let year = today.year() - 1;
+        match status(year) {
+            // Issued this year: nothing due yet.
+            ReviewStatus::Exempt => ReviewStanding::Exempt,
+            ReviewStatus::Done { .. } => ReviewStanding::UpToDate { year },
+            ReviewStatus::Overdue { .. } => ReviewStanding::Overdue { year },
+            ReviewStatus::Due { deadline } => match status(year - 1) {
+                ReviewStatus::Overdue { .. } => ReviewStanding::Overdue { year: year - 1 },
+                _ => ReviewStanding::Due { year, deadline },
+            },
         }
-        // A policy whose deadline cannot exist in `year` falls back to 31 March.
-        let deadline = self
-            .deadline(year)
-            .or_else(|| ReviewPolicy::default().deadline(year))
-            .unwrap_or(NaiveDate::MIN);
-        if today > deadline {
-            return ReviewStanding::Overdue { year };
-        }
-        // Before this year's deadline the previous year's review must be on record,
-        // unless the certificate was issued that previous year.
-        let previous = year - 1;
-        if issue_date.year() < previous && !reviewed_years.contains(&previous) {
-            return ReviewStanding::Overdue { year: previous };
-        }
-        ReviewStanding::Due { year, deadline }
     }
 }
 
@@ -266,7 +367,7 @@ impl ReviewPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ReviewStatus {
-    /// Issued in the review year itself (or later): no review this year.
+    /// Issued after the review year: not covered by it.
     Exempt,
     /// Must be reviewed, deadline not passed yet.
     Due { deadline: NaiveDate },
@@ -279,7 +380,7 @@ pub enum ReviewStatus {
 impl ReviewStatus {
     pub fn label_zh(&self) -> &'static str {
         match self {
-            ReviewStatus::Exempt => "当年发证免审",
+            ReviewStatus::Exempt => "该年度后发证免审",
             ReviewStatus::Due { .. } => "待年审",
             ReviewStatus::Done { .. } => "已年审",
             ReviewStatus::Overdue { .. } => "逾期未年审",
@@ -287,13 +388,15 @@ impl ReviewStatus {
     }
 }
 
-/// True when a certificate issued on `issued_on` must be reviewed in `year`.
+/// True when a certificate issued on `issued_on` must have the review of `year`:
+/// issued in that year or before (「去年12月31日之前办理的所有行政执法证」).
 pub fn must_review(issued_on: NaiveDate, year: i32) -> bool {
-    issued_on.year() < year
+    issued_on.year() <= year
 }
 
-/// Review status for `year`, as of `today`. `reviewed_on` is the date the review
-/// for `year` was completed, if it was.
+/// Review status of the review of `year` (the year it covers), as of `today`: the
+/// schedule's rule, and the field check's ([`ReviewPolicy::standing`]).
+/// `reviewed_on` is the date the review of `year` was completed, if it was.
 pub fn review_status(
     issued_on: NaiveDate,
     year: i32,
@@ -307,11 +410,7 @@ pub fn review_status(
     if let Some(d) = reviewed_on {
         return ReviewStatus::Done { reviewed_on: d };
     }
-    // A policy whose deadline cannot exist in `year` falls back to 31 March.
-    let deadline = policy
-        .deadline(year)
-        .or_else(|| ReviewPolicy::default().deadline(year))
-        .unwrap_or(today);
+    let deadline = review_deadline(policy, year);
     if today > deadline {
         ReviewStatus::Overdue { deadline }
     } else {
@@ -415,28 +514,38 @@ mod tests {
     }
 
     #[test]
+    fn a_review_is_named_by_the_year_it_covers() {
+        // DOMAIN.md: the review done by 31 March 2027 covers 2026.
+        let p = ReviewPolicy::default();
+        assert_eq!(review_deadline(&p, 2026), d(2027, 3, 31));
+        assert_eq!(p.campaign_year(d(2027, 3, 31)), 2026);
+        assert_eq!(p.campaign_year(d(2027, 4, 1)), 2027);
+        assert_eq!(p.campaign_year(d(2026, 11, 23)), 2026);
+    }
+
+    #[test]
     fn review_schedule() {
         let p = ReviewPolicy::default();
-        // Issued in 2025: must be reviewed in 2026.
+        // Issued in 2025 (even on 31 December): the 2025 review, due 31 March 2026.
         assert_eq!(
-            review_status(d(2025, 12, 31), 2026, None, d(2026, 3, 31), &p),
+            review_status(d(2025, 12, 31), 2025, None, d(2026, 3, 31), &p),
             ReviewStatus::Due {
                 deadline: d(2026, 3, 31)
             }
         );
         assert_eq!(
-            review_status(d(2025, 12, 31), 2026, None, d(2026, 4, 1), &p),
+            review_status(d(2025, 12, 31), 2025, None, d(2026, 4, 1), &p),
             ReviewStatus::Overdue {
                 deadline: d(2026, 3, 31)
             }
         );
-        // Issued in 2026: exempt in 2026.
+        // Issued in 2026: exempt from the 2025 review.
         assert_eq!(
-            review_status(d(2026, 1, 1), 2026, None, d(2026, 5, 1), &p),
+            review_status(d(2026, 1, 1), 2025, None, d(2026, 3, 1), &p),
             ReviewStatus::Exempt
         );
         assert_eq!(
-            review_status(d(2020, 5, 5), 2026, Some(d(2026, 2, 1)), d(2026, 5, 1), &p),
+            review_status(d(2020, 5, 5), 2025, Some(d(2026, 2, 1)), d(2026, 5, 1), &p),
             ReviewStatus::Done {
                 reviewed_on: d(2026, 2, 1)
             }
@@ -451,11 +560,70 @@ mod tests {
         };
         assert_eq!(p.deadline(2027), Some(d(2027, 2, 28)));
         assert_eq!(p.deadline(2028), Some(d(2028, 2, 29)));
+        assert_eq!(review_deadline(&p, 2026), d(2027, 2, 28));
         assert_eq!(
-            review_status(d(2020, 1, 1), 2027, None, d(2027, 3, 1), &p),
+            review_status(d(2020, 1, 1), 2026, None, d(2027, 3, 1), &p),
             ReviewStatus::Overdue {
                 deadline: d(2027, 2, 28)
             }
+        );
+        // The field check uses the same configured deadline.
+        assert_eq!(
+            p.standing(d(2020, 1, 1), &[2025], d(2027, 3, 1)),
+            ReviewStanding::Overdue { year: 2026 }
+        );
+        assert_eq!(
+            p.standing(d(2020, 1, 1), &[2025], d(2027, 2, 28)),
+            ReviewStanding::Due {
+                year: 2026,
+                deadline: d(2027, 2, 28)
+            }
+        );
+    }
+
+    #[test]
+    fn field_check_standing_follows_the_31_march_rule() {
+        let p = ReviewPolicy::default();
+        // Issued this year: exempt.
+        assert_eq!(
+            p.standing(d(2026, 2, 1), &[], d(2026, 11, 1)),
+            ReviewStanding::Exempt
+        );
+        // Issued last year, before the deadline: last year's review is due.
+        assert_eq!(
+            p.standing(d(2025, 6, 1), &[], d(2026, 3, 31)),
+            ReviewStanding::Due {
+                year: 2025,
+                deadline: d(2026, 3, 31)
+            }
+        );
+        // The day after the deadline without it: overdue.
+        assert_eq!(
+            p.standing(d(2025, 6, 1), &[], d(2026, 4, 1)),
+            ReviewStanding::Overdue { year: 2025 }
+        );
+        // A reviewer who followed the hint ("the 2025 review by 31 March 2026").
+        assert_eq!(
+            p.standing(d(2025, 6, 1), &[2025], d(2026, 4, 1)),
+            ReviewStanding::UpToDate { year: 2025 }
+        );
+        // Issued two years ago, the review of the year before missing: overdue even
+        // in January.
+        assert_eq!(
+            p.standing(d(2023, 6, 1), &[], d(2026, 1, 10)),
+            ReviewStanding::Overdue { year: 2024 }
+        );
+        assert_eq!(
+            p.standing(d(2023, 6, 1), &[2024], d(2026, 1, 10)),
+            ReviewStanding::Due {
+                year: 2025,
+                deadline: d(2026, 3, 31)
+            }
+        );
+        // Issued in 2024: the 2024 review (by 31 March 2025) was required too.
+        assert_eq!(
+            p.standing(d(2024, 6, 1), &[], d(2026, 1, 10)),
+            ReviewStanding::Overdue { year: 2024 }
         );
     }
 
@@ -486,18 +654,65 @@ mod tests {
     #[test]
     fn a_review_year_out_of_range_is_not_counted() {
         let p = ReviewPolicy::default();
-        // Issued 2024; on 1 May 2026 the 2026 review is overdue. A "2027" review
-        // (recorded ahead, or forged) does not make it up to date, nor does a
-        // review of a year before issue cover anything.
+        // Issued 2024; on 1 May 2026 the 2025 review (due 31 March 2026) is
+        // overdue. A "2027" review (recorded ahead, or forged) does not make it up
+        // to date, nor does a review of a year before issue cover anything.
         let today = d(2026, 5, 1);
         assert_eq!(
-            p.standing(d(2024, 6, 1), &[2025, 2027], today),
-            ReviewStanding::Overdue { year: 2026 }
+            p.standing(d(2024, 6, 1), &[2024, 2027, 2023], today),
+            ReviewStanding::Overdue { year: 2025 }
         );
         assert_eq!(
-            p.standing(d(2024, 6, 1), &[2025, 2026], today),
-            ReviewStanding::UpToDate { year: 2026 }
+            p.standing(d(2024, 6, 1), &[2024, 2025], today),
+            ReviewStanding::UpToDate { year: 2025 }
         );
+    }
+
+    #[test]
+    fn period_is_capped_by_the_statutory_retirement_date() {
+        let r = RetirementRule::shipped();
+        // A man born 1968-09-15 (reform: +12 months) retires 2029-09-15: a
+        // 2025-07-20 announcement ends there, not on 2030-07-20.
+        let p = period_for(d(2025, 7, 20), d(1968, 9, 15), Gender::Male, &r).expect("period");
+        assert_eq!(
+            r.retirement_date(d(1968, 9, 15), Gender::Male),
+            Ok(d(2029, 9, 15))
+        );
+        assert_eq!(p.valid_from, d(2025, 7, 20));
+        assert_eq!(p.valid_until, d(2029, 9, 15));
+        // Young holder: the full five years.
+        let p = period_for(d(2025, 7, 20), d(1990, 1, 1), Gender::Female, &r).expect("period");
+        assert_eq!(p.valid_until, d(2030, 7, 20));
+        // Already retired: no certificate.
+        assert!(matches!(
+            period_for(d(2025, 7, 20), d(1949, 12, 31), Gender::Female, &r),
+            Err(ValidityError::RetiredBeforeStart { .. })
+        ));
+    }
+
+    #[test]
+    fn a_given_end_date_must_be_the_rules() {
+        let r = RetirementRule::shipped();
+        let birth = d(1990, 1, 1);
+        assert!(check_period(
+            d(2025, 7, 20),
+            Some(d(2030, 7, 20)),
+            birth,
+            Gender::Male,
+            &r
+        )
+        .is_ok());
+        assert!(check_period(d(2025, 7, 20), None, birth, Gender::Male, &r).is_ok());
+        let e = check_period(
+            d(2025, 7, 20),
+            Some(d(2030, 7, 19)),
+            birth,
+            Gender::Male,
+            &r,
+        )
+        .expect_err("the old 60 months - 1 day");
+        assert_eq!(e.code(), "validity_dates_disagree");
+        assert!(e.to_string().contains("应为2030-07-20"), "{e}");
     }
 
     mod props {
@@ -505,6 +720,63 @@ mod tests {
         use proptest::prelude::*;
 
         proptest! {
+            /// Never past five years, never past retirement, never before the start.
+            #[test]
+            fn period_never_outlasts_five_years_or_retirement(
+                ann in 0i64..15000, birth in 0i64..25000, male in any::<bool>()
+            ) {
+                let r = RetirementRule::shipped();
+                let announced = d(2000, 1, 1) + chrono::Duration::days(ann);
+                let birth = d(1940, 1, 1) + chrono::Duration::days(birth);
+                let gender = if male { Gender::Male } else { Gender::Female };
+                let retire = r.retirement_date(birth, gender).expect("in range");
+                match period_for(announced, birth, gender, &r) {
+                    Ok(p) => {
+                        prop_assert_eq!(p.valid_from, announced);
+                        prop_assert!(p.valid_until > announced);
+                        prop_assert!(p.valid_until <= retire);
+                        prop_assert!(p.valid_until <= announced.checked_add_months(Months::new(60)).expect("range"));
+                        prop_assert!(p.valid_until == retire
+                            || p.valid_until == announced.checked_add_months(Months::new(60)).expect("range"));
+                    }
+                    Err(e) => {
+                        prop_assert!(retire <= announced, "{}", e);
+                    }
+                }
+            }
+        }
+
+        proptest! {
+            /// One review rule: whatever the field check says about a year, the
+            /// schedule says the same of that year.
+            #[test]
+            fn standing_agrees_with_the_schedule(
+                issue in 0i64..4000, now in 0i64..4000,
+                years in proptest::collection::vec(2015i32..2030, 0..6),
+                month in 1u32..=12, day in 1u32..=31,
+            ) {
+                let p = ReviewPolicy { deadline_month: month, deadline_day: day };
+                let issued = d(2016, 1, 1) + chrono::Duration::days(issue);
+                let today = d(2016, 1, 1) + chrono::Duration::days(now);
+                let on = |y: i32| years.contains(&y).then_some(today);
+                let sched = |y: i32| review_status(issued, y, on(y), today, &p);
+                match p.standing(issued, &years, today) {
+                    ReviewStanding::Exempt => prop_assert_eq!(sched(today.year() - 1), ReviewStatus::Exempt),
+                    ReviewStanding::UpToDate { year } => {
+                        let done = matches!(sched(year), ReviewStatus::Done { .. });
+                        prop_assert!(done);
+                    }
+                    ReviewStanding::Due { year, deadline } => {
+                        prop_assert_eq!(sched(year), ReviewStatus::Due { deadline });
+                        prop_assert_eq!(deadline, review_deadline(&p, year));
+                    }
+                    ReviewStanding::Overdue { year } => {
+                        let overdue = matches!(sched(year), ReviewStatus::Overdue { .. });
+                        prop_assert!(overdue || years.contains(&year) && year > today.year());
+                    }
+                }
+            }
+
             /// Allowed exactly when issue year <= year <= this year.
             #[test]
             fn allowed_iff_between_issue_and_now(issue in 1990i32..2040, year in 1980i32..2050, now in 1990i32..2040) {

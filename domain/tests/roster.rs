@@ -123,7 +123,11 @@ fn excel_number_2_comes_back_as_02() {
     assert_eq!(r.political_status, PoliticalStatus::CpcProbationary);
     assert_eq!(r.posts.iter().map(|p| p.code()).collect::<Vec<_>>(), ["02"]);
     assert_eq!(r.rank_code, "020201");
-    assert_eq!(r.birth_date, id(42).birth_date());
+    // The committed fixture was written when the test IDs were born from 1970.
+    assert_eq!(
+        r.birth_date,
+        NaiveDate::from_ymd_opt(1970, 2, 12).expect("d")
+    );
     assert_eq!(r.excel_row, 3);
 }
 
@@ -308,4 +312,92 @@ fn missing_extra_and_bad_photos_each_reported() {
     // photo; id(77) is an extra photo.
     assert!(reasons.iter().filter(|r| r.contains("缺少照片")).count() == 2);
     assert!(reasons.iter().any(|r| r.contains("没有对应的人员")));
+}
+
+/// The one validity rule at import: 起始日 is the announcement date; the end date is
+/// filled in when empty and refused (with the right date) when it disagrees.
+#[test]
+fn import_checks_validity_dates_against_the_rule() {
+    let ann = NaiveDate::from_ymd_opt(2025, 7, 20).expect("d");
+    // Filled in.
+    let mut r = number_row(3);
+    r[12] = Cell::D(ann);
+    let rows = import(&workbook(&[r]), Photos::None, &opts()).expect("imports");
+    assert_eq!(rows[0].valid_until, NaiveDate::from_ymd_opt(2030, 7, 20));
+
+    // The old "60 months - 1 day": refused, with the right date in the reason.
+    let mut r = number_row(3);
+    r[12] = Cell::D(ann);
+    r[6] = Cell::D(NaiveDate::from_ymd_opt(2030, 7, 19).expect("d"));
+    let report = import(&workbook(&[r]), Photos::None, &opts()).expect_err("refused");
+    assert_eq!(report.issues.len(), 1, "{:?}", report.issues);
+    assert_eq!(report.issues[0].column, "证有效期截止日");
+    assert!(
+        report.issues[0].reason.contains("应为2030-07-20"),
+        "{:?}",
+        report.issues
+    );
+
+    // Someone retiring within the five years: the retirement date, not five years.
+    // A man born 1968-09-15 retires on 2029-09-15 (2025 reform: +12 months).
+    let old = ecard_domain::citizen_id::with_check_digit(&ecard_domain::citizen_id::first17(
+        "510100",
+        NaiveDate::from_ymd_opt(1968, 9, 15).expect("d"),
+        11,
+    ))
+    .expect("id");
+    let mut r = number_row(3);
+    r[7] = s(&old);
+    r[8] = Cell::E;
+    r[10] = Cell::E;
+    r[12] = Cell::D(ann);
+    r[6] = Cell::D(NaiveDate::from_ymd_opt(2030, 7, 20).expect("d"));
+    let report = import(&workbook(&[r.clone()]), Photos::None, &opts()).expect_err("refused");
+    assert!(
+        report.issues[0].reason.contains("应为2029-09-15"),
+        "{:?}",
+        report.issues
+    );
+    r[6] = Cell::E;
+    let rows = import(&workbook(&[r]), Photos::None, &opts()).expect("imports");
+    assert_eq!(rows[0].valid_until, NaiveDate::from_ymd_opt(2029, 9, 15));
+
+    // An end date without the announcement date cannot be checked: refused.
+    let mut r = number_row(3);
+    r[6] = Cell::D(NaiveDate::from_ymd_opt(2030, 7, 20).expect("d"));
+    let report = import(&workbook(&[r]), Photos::None, &opts()).expect_err("refused");
+    assert_eq!(report.issues[0].column, "证有效期起始日");
+}
+
+/// The station's import takes the photo limits of the province configuration:
+/// Sichuan's 「100KB以内」 refuses a photo Guangxi's 100 KB–1 MB accepts.
+#[test]
+fn photo_limits_come_from_the_province_configuration() {
+    use ecard_domain::province::{ProvinceConfig, GUANGXI_JSON};
+    let rows: Vec<RosterRow> = vec![row(1, ApplicationKind::New)];
+    let bytes = roster_xlsx(&rows).expect("write");
+    let photo = good_photo(1);
+    assert!(photo.len() > 100 * 1024, "fixture is {} bytes", photo.len());
+    let files = vec![(format!("{}.jpg", id(1)), photo)];
+    let guangxi = ProvinceConfig::from_json(GUANGXI_JSON).expect("guangxi");
+    let ok = import(
+        &bytes,
+        Photos::Files(&files),
+        &ImportOptions::for_province(today(), &guangxi),
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+    let report = import(
+        &bytes,
+        Photos::Files(&files),
+        &ImportOptions::for_province(today(), &ProvinceConfig::sichuan()),
+    )
+    .expect_err("too large for Sichuan");
+    // The photo is reported, and the row that needed it.
+    assert!(
+        report.issues[0]
+            .reason
+            .contains("应不大于102400字节（100KB）"),
+        "{:?}",
+        report.issues
+    );
 }

@@ -8,10 +8,17 @@ use ecard_registry::storage::{NewUnit, Role, Storage};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use ecard_domain::province::ProvinceConfig;
 
 #[derive(Parser)]
 #[command(name = "ecard-registry", about = "ecard reference central registry")]
 struct Cli {
+    /// The province configuration file (numbering tables, photo limits, review
+    /// deadline, retirement rule, holidays); the shipped Sichuan one when absent.
+    #[arg(long, global = true, env = "ECARD_PROVINCE_CONFIG")]
+    province_config: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -190,8 +197,14 @@ enum AdminCmd {
     },
 }
 
-fn set_disabled(db: &Path, clock: Clock, name: &str, disabled: bool) -> Result<(), String> {
-    open(db, clock)?
+fn set_disabled(
+    db: &Path,
+    clock: Clock,
+    province: &Arc<ProvinceConfig>,
+    name: &str,
+    disabled: bool,
+) -> Result<(), String> {
+    open(db, clock, province)?
         .set_station_disabled(name, disabled)
         .map_err(|e| e.to_string())?;
     println!(
@@ -222,11 +235,26 @@ fn sign_trust_list(root_key: &Path, list: &Path, number: u64) -> Result<String, 
     serde_json::to_string_pretty(&signed).map_err(|e| e.to_string())
 }
 
-fn open(db: &Path, clock: Clock) -> Result<Storage, String> {
-    Storage::open(db, clock).map_err(|e| format!("{}: {e}", db.display()))
+fn open(db: &Path, clock: Clock, province: &Arc<ProvinceConfig>) -> Result<Storage, String> {
+    Storage::open(db, clock)
+        .map(|s| s.with_province(Arc::clone(province)))
+        .map_err(|e| format!("{}: {e}", db.display()))
+}
+
+/// Reads and checks the province configuration; the error names the file and field.
+fn load_province(path: Option<&Path>) -> Result<Arc<ProvinceConfig>, String> {
+    let Some(path) = path else {
+        return Ok(Arc::new(ProvinceConfig::sichuan()));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    ProvinceConfig::from_json(&text)
+        .map(Arc::new)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn run(cli: Cli, clock: Clock) -> Result<(), String> {
+    let province = load_province(cli.province_config.as_deref())?;
+    tracing::info!(province = %province.province, "province configuration loaded");
     match cli.cmd {
         Cmd::Serve {
             db,
@@ -260,6 +288,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
                 tls,
                 allowed_hosts,
                 clock,
+                province,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -273,21 +302,31 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             public_key,
             region,
         }) => {
-            let st =
-                admin_cli::add_station(&open(&db, clock)?, &name, &public_key, region.as_deref())?;
+            let st = admin_cli::add_station(
+                &open(&db, clock, &province)?,
+                &name,
+                &public_key,
+                region.as_deref(),
+            )?;
             println!("{}", serde_json::to_string(&st).map_err(|e| e.to_string())?);
             Ok(())
         }
         Cmd::Station(StationCmd::List { db }) => {
-            let list = open(&db, clock)?.stations().map_err(|e| e.to_string())?;
+            let list = open(&db, clock, &province)?
+                .stations()
+                .map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
             );
             Ok(())
         }
-        Cmd::Station(StationCmd::Disable { db, name }) => set_disabled(&db, clock, &name, true),
-        Cmd::Station(StationCmd::Enable { db, name }) => set_disabled(&db, clock, &name, false),
+        Cmd::Station(StationCmd::Disable { db, name }) => {
+            set_disabled(&db, clock, &province, &name, true)
+        }
+        Cmd::Station(StationCmd::Enable { db, name }) => {
+            set_disabled(&db, clock, &province, &name, false)
+        }
         Cmd::Station(StationCmd::Keygen { out }) => {
             let key = admin_cli::station_keygen(&out)?;
             println!("{key}");
@@ -331,7 +370,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             let signed = ecard_sync_protocol::trust::SignedTrustList::decode(&bytes)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
             let today = clock.today();
-            let cursor = open(&db, clock)?
+            let cursor = open(&db, clock, &province)?
                 .set_trust_list(&signed, today)
                 .map_err(|e| e.to_string())?;
             println!("{}", serde_json::json!({ "cursor": cursor }));
@@ -345,7 +384,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             province_level,
         }) => {
             let unit = ecard_registry::workflow::service::add_unit(
-                &open(&db, clock)?,
+                &open(&db, clock, &province)?,
                 &NewUnit {
                     name,
                     region,
@@ -400,7 +439,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("unknown role {role}: unit, county, city or province"))?;
             let created = admin_cli::add_account(
-                &open(&db, clock)?,
+                &open(&db, clock, &province)?,
                 &username,
                 role,
                 &org_name,

@@ -25,6 +25,8 @@ pub struct ServeConfig {
     pub allowed_hosts: Vec<String>,
     /// The process's one clock (`ecard_clock::Clock::from_env` in `main`).
     pub clock: ecard_clock::Clock,
+    /// The province's rules, loaded at start (`--province-config`).
+    pub province: Arc<ecard_domain::province::ProvinceConfig>,
 }
 
 #[derive(Debug, Error)]
@@ -62,10 +64,12 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         .as_ref()
         .map(crate::tls::load_or_generate)
         .transpose()?;
-    let storage = Storage::open(&cfg.db, cfg.clock).map_err(|source| ServeError::Storage {
-        path: cfg.db.display().to_string(),
-        source,
-    })?;
+    let storage = Storage::open(&cfg.db, cfg.clock)
+        .map_err(|source| ServeError::Storage {
+            path: cfg.db.display().to_string(),
+            source,
+        })?
+        .with_province(Arc::clone(&cfg.province));
     let key = load_or_generate_key(&cfg.key_file)?;
     let admin = load_or_create_admin_token(&cfg.admin_token_file)?;
     let state = AppState {

@@ -107,7 +107,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
     let (other, _) = reg.enroll("wusheng", Some("川X06"));
 
     let photo = ecard_domain::photo::synthetic::portrait_jpeg(120, 160, 8, 60, 7);
-    let zhang = row("张三", "岳池县教育局", "11010519491231002X");
+    let zhang = row("张三", "岳池县教育局", "11010519850601002X");
     let unknown = row("李四", " 华蓥市教育局 ", "110105198001010016");
     let batch = vec![
         submitted(1, &zhang, Some(&photo)),
@@ -185,7 +185,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
     let order = orders[0];
     assert_eq!(order.application_id, id);
     assert_eq!(order.holder.name, "张三");
-    assert_eq!(order.holder.id_number, "11010519491231002X");
+    assert_eq!(order.holder.id_number, "11010519850601002X");
     assert_eq!(order.certificate.number, number);
     assert_eq!(order.certificate.unit, "岳池县教育局");
     assert_eq!(order.certificate.issuer, "广安市司法局");
@@ -246,7 +246,7 @@ async fn the_admin_attaches_a_row_whose_unit_is_spelled_differently() {
     let ack = station
         .push_events(vec![submitted(
             1,
-            &row("张三", "岳池教育局", "11010519491231002X"),
+            &row("张三", "岳池教育局", "11010519850601002X"),
             None,
         )])
         .await

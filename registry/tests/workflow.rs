@@ -72,12 +72,30 @@ async fn world() -> World {
     }
 }
 
+/// One person per name (one live certificate per person); 冒名者 claims 张三's ID.
+/// All born in 1985: nobody retires within five years.
+fn id_for(name: &str) -> &'static str {
+    match name {
+        "李四" => "110105198506020041",
+        "王五" => "110105198506030127",
+        "赵六" => "110105198506040229",
+        "钱七" => "110105198506050320",
+        _ => "11010519850601002X",
+    }
+}
+
+/// Born 1968-09-15, male: retires on 2029-09-15 (the 2025 reform adds 12 months).
+const RETIRING_ID: &str = "110105196809150012";
+
 fn form(name: &str) -> Value {
     let photo = base64::engine::general_purpose::STANDARD
         .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']);
     json!({
-        "name": name, "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "name": name, "id_number": id_for(name), "ethnicity": "汉族",
         "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
+        "announced_on": "2025-09-01", "exam_category": "综合法律知识考试",
+        "law_exam_on": "2025-07-20", "law_exam_score": 81,
+        "org_nature": "行政机关", "staffing": "civil_servant", "position": "科员",
         "photo_jpeg": photo,
     })
 }
@@ -119,6 +137,21 @@ impl World {
     }
 }
 
+impl World {
+    async fn number_of(&self, id: i64) -> String {
+        let (s, app) = self
+            .call(
+                &self.unit,
+                Method::GET,
+                &format!("/api/v1/applications/{id}"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(s, 200, "{app}");
+        app["number"].as_str().unwrap().to_owned()
+    }
+}
+
 async fn feed(station: &RegistryClient) -> Vec<FeedItem> {
     feed_of(station, 0, 500).await.unwrap().items
 }
@@ -157,7 +190,7 @@ async fn county_then_city_approval_orders_the_card_at_the_right_stations() {
     assert_eq!(order.holder.name, "张三");
     assert_eq!(
         order.holder.birth_date,
-        NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        NaiveDate::from_ymd_opt(1985, 6, 1).unwrap()
     );
     assert!(order.photo_jpeg.is_some());
     assert_eq!(
@@ -315,10 +348,10 @@ async fn province_level_units_have_one_level_and_rosters_submit_in_bulk() {
         unit: unit.into(),
         certificate_number: None,
         valid_until: None,
-        citizen_id: CitizenId::parse("11010519491231002X", today).unwrap(),
+        citizen_id: CitizenId::parse("11010519850601002X", today).unwrap(),
         gender: ecard_domain::citizen_id::Gender::Female,
         ethnicity: Ethnicity::parse("汉族").unwrap(),
-        birth_date: NaiveDate::from_ymd_opt(1949, 12, 31).unwrap(),
+        birth_date: NaiveDate::from_ymd_opt(1985, 6, 1).unwrap(),
         political_status: PoliticalStatus::ALL[0],
         valid_from: None,
         education: "本科".into(),
@@ -365,6 +398,8 @@ async fn approving_a_changed_record_of_a_certified_officer_logs_old_and_new() {
     w.approve_both(first).await;
 
     let mut changed = form("冒名者");
+    // One live certificate per person: a changed record comes as 换证.
+    changed["replaces"] = json!(w.number_of(first).await);
     changed["photo_jpeg"] = json!(base64::engine::general_purpose::STANDARD
         .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 1, 2, 3]));
     let (status, app) = w
@@ -430,4 +465,145 @@ async fn a_replacement_application_is_approved_and_replaces_the_old_number() {
             if n.change.number == old && n.change.new_number.as_deref() == Some(new.as_str()))
     });
     assert!(replaced, "the old number is reported replaced by {new}");
+}
+
+/// The one validity rule at the registry's approval: five years from the
+/// announcement date, ended by the statutory retirement date when earlier.
+#[tokio::test]
+async fn approval_dates_the_certificate_by_the_validity_rule() {
+    let w = world().await;
+    let id = w.submit("张三").await;
+    w.approve_both(id).await;
+    let mut body = form("李四");
+    body["id_number"] = json!(RETIRING_ID);
+    let (status, app) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications", body)
+        .await;
+    assert_eq!(status, 201, "{app}");
+    w.approve_both(app["id"].as_i64().unwrap()).await;
+    let orders: Vec<_> = feed(&w.county_station)
+        .await
+        .into_iter()
+        .filter_map(|i| match i.body {
+            FeedBody::IssuanceOrder(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    assert_eq!(orders.len(), 2);
+    // Five years, same month and day (not "60 months - 1 day" from the approval).
+    assert_eq!(orders[0].certificate.valid_from, d(2025, 9, 1));
+    assert_eq!(orders[0].certificate.valid_until, d(2030, 9, 1));
+    // Retiring within the five years: the retirement date ends it.
+    assert_eq!(orders[1].certificate.valid_from, d(2025, 9, 1));
+    assert_eq!(orders[1].certificate.valid_until, d(2029, 9, 15));
+
+    // An end date that is not the rule's is refused when filed, with the right date.
+    let mut body = form("王五");
+    body["valid_until"] = json!("2030-08-31");
+    let (status, e) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications", body)
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("应为2030-09-01"),
+        "{e}"
+    );
+}
+
+/// Eligibility where the application is decided: a second live certificate for one
+/// person is refused at approval (its own code); an exam that failed is refused at
+/// filing; missing facts are shown to the reviewer.
+#[tokio::test]
+async fn approval_refuses_an_ineligible_person_with_the_reason() {
+    let w = world().await;
+    let first = w.submit("张三").await;
+    w.approve_both(first).await;
+
+    // The same person again, not as 换证: refused at the first approving level.
+    let second = w.submit("张三").await;
+    let (s, e) = w.act(&w.county, second, "approve", json!({})).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (422, Some("ineligible_already_certified")),
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("一人只能持有一个证件"),
+        "{e}"
+    );
+    let (_, findings) = w
+        .call(
+            &w.county,
+            Method::GET,
+            &format!("/api/v1/applications/{second}/eligibility"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        findings["ineligible"][0]["code"], "ineligible_already_certified",
+        "{findings}"
+    );
+    // Nothing changed: still waiting for the county.
+    let (_, app) = w
+        .call(
+            &w.unit,
+            Method::GET,
+            &format!("/api/v1/applications/{second}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(app["state"], "submitted");
+
+    // Data already wrong at filing: refused there.
+    for (field, value, words) in [
+        ("law_exam_score", json!(59), "未达到60分"),
+        ("staffing", json!("worker"), "机关工勤人员"),
+        ("law_exam_on", json!("2023-07-20"), "超过三年"),
+        ("holds_national_certificate", json!(true), "国家部委"),
+    ] {
+        let mut body = form("王五");
+        body[field] = value;
+        let (status, e) = w
+            .call(&w.unit, Method::POST, "/api/v1/applications", body)
+            .await;
+        assert_eq!(status, 422, "{field}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains(words),
+            "{field}: {e}"
+        );
+    }
+
+    // Facts missing (as from a station's roster): filed, and the reviewer sees them.
+    let mut body = form("赵六");
+    for k in ["law_exam_on", "law_exam_score", "staffing"] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    let (status, app) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications", body)
+        .await;
+    assert_eq!(status, 201, "{app}");
+    // Each level decides within 3 working days: filed Monday 2026-11-23, due Thursday.
+    assert_eq!(app["decide_by"], "2026-11-26", "{app}");
+    assert_eq!(app["overdue"], false);
+    let id = app["id"].as_i64().unwrap();
+    let (_, findings) = w
+        .call(
+            &w.county,
+            Method::GET,
+            &format!("/api/v1/applications/{id}/eligibility"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(findings["ineligible"], json!([]), "{findings}");
+    let codes: Vec<&str> = findings["unverified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["unverified_law_exam", "unverified_staffing"]);
 }

@@ -1,7 +1,7 @@
 // 年审: choose the certificate (read the card or search), confirm, write; the
 // year's schedule with its xlsx download.
 import { apiUrl, get, post } from "./api.js";
-import { busy, can, showNotice } from "./core.js";
+import { busy, can, showNotice, state } from "./core.js";
 import { readerPanel } from "./readers.js";
 import { certificatePicker } from "./pick.js";
 import { add, h, clear, field, checkbox, radio, table, label, today } from "./dom.js";
@@ -9,8 +9,11 @@ import { add, h, clear, field, checkbox, radio, table, label, today } from "./do
 export function renderReview(page, { signal }) {
   const panel = readerPanel({ signal });
   const thisYear = Number(today().slice(0, 4));
+  // Reviews are named by the year they cover (the 2026 review is done by 31 March
+  // 2027); the station says which one is being worked on.
+  const reviewYear = reviewYearNow(thisYear);
 
-  const year = h("input", { type: "number", id: "review-year", value: String(thisYear), min: "2000", max: "2100", required: true });
+  const year = h("input", { type: "number", id: "review-year", value: String(reviewYear), min: "2000", max: "2100", required: true });
   const remark = h("textarea", { id: "review-remark", maxlength: "200" });
   const results = h(
     "fieldset",
@@ -44,6 +47,10 @@ export function renderReview(page, { signal }) {
       clear(summary);
       if (detail.id !== lastPicked) clear(done);
       lastPicked = detail.id;
+      // A certificate issued after the year being worked on is first reviewed for
+      // its issue year.
+      const issued = Number(String(detail.certificate.issue_date || "").slice(0, 4));
+      year.value = String(Math.max(reviewYear, Number.isInteger(issued) ? issued : 0));
       const reviews = detail.reviews || [];
       add(summary, 
         h("p", null, `持证人 ${detail.holder.name}，证号 ${detail.certificate.number}，有效期至 ${detail.certificate.valid_until}。`),
@@ -89,9 +96,9 @@ export function renderReview(page, { signal }) {
   });
 
   // Schedule.
-  const sYear = h("input", { type: "number", id: "schedule-year", value: String(thisYear), min: "2000", max: "2100" });
+  const sYear = h("input", { type: "number", id: "schedule-year", value: String(reviewYear), min: "2000", max: "2100" });
   const sBtn = h("button", { type: "submit", class: "btn btn-secondary" }, "查询");
-  const xlsx = h("a", { href: apiUrl(`reviews/schedule.xlsx?year=${thisYear}`), download: "" }, "下载年审名单（xlsx）");
+  const xlsx = h("a", { href: apiUrl(`reviews/schedule.xlsx?year=${reviewYear}`), download: "" }, "下载年审名单（xlsx）");
   sYear.addEventListener("input", () => {
     xlsx.href = apiUrl(`reviews/schedule.xlsx?year=${encodeURIComponent(sYear.value)}`);
   });
@@ -109,7 +116,7 @@ export function renderReview(page, { signal }) {
       const s = await get(`reviews/schedule?year=${encodeURIComponent(sYear.value)}`);
       clear(sOut);
       add(sOut, 
-        h("p", null, `${s.year} 年度，截止日期 ${s.deadline}。需年审 ${s.items.length} 人，已年审 ${s.items.filter((i) => i.reviewed_on).length} 人。`),
+        h("p", null, `${s.year} 年度年审，截止日期 ${s.deadline}。需年审 ${s.items.length} 人，已年审 ${s.items.filter((i) => i.reviewed_on).length} 人。`),
         s.items.length
           ? table(
               null,
@@ -129,7 +136,7 @@ export function renderReview(page, { signal }) {
                 );
               }),
             )
-          : h("p", { class: "muted" }, "本年度没有需要年审的证件（当年发证的证件免于当年年审）。"),
+          : h("p", { class: "muted" }, "该年度没有需要年审的证件（该年度之后发证的证件不参加该年度年审）。"),
       );
     });
   sForm.addEventListener("submit", (e) => {
@@ -146,4 +153,11 @@ export function renderReview(page, { signal }) {
     done,
     can("view_records") ? sForm : null,
   );
+}
+
+// The review year the station works on now (its session says; this year if an
+// older station does not).
+function reviewYearNow(thisYear) {
+  const y = state.session && Number(state.session.review_year);
+  return Number.isInteger(y) && y > 0 ? y : thisYear;
 }

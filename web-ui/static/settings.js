@@ -32,6 +32,7 @@ function settingsSection() {
         : s.trust && s.trust.length
         ? table(null, ["密钥标识", "名称", "有效期"], s.trust.map((t) => h("tr", null, h("td", null, h("code", null, t.key_id)), h("td", null, t.name), h("td", null, t.valid_from || t.valid_until ? `${t.valid_from || "—"} 至 ${t.valid_until || "—"}` : "—"))))
         : h("p", null, "✖ 信任列表为空：无法核验任何卡片"),
+      provinceFacts(s.province),
       form,
     );
   }
@@ -51,6 +52,30 @@ function settingsSection() {
       add(box, h("p", null, `无法加载设置：${e.message}`));
     });
   return h("section", { class: "panel", "aria-labelledby": "keys-h" }, h("h2", { id: "keys-h" }, "本站设置与密钥"), box);
+}
+
+// The province configuration the station was started with (read-only: the
+// deployment edits its file, docs/OPERATIONS.md).
+function provinceFacts(p) {
+  if (!p) return null;
+  const kb = (n) => Math.ceil(n / 1024);
+  const photo = p.photo.min_bytes > 0
+    ? `${kb(p.photo.min_bytes)}KB 至 ${kb(p.photo.max_bytes)}KB`
+    : `不超过 ${kb(p.photo.max_bytes)}KB`;
+  return h(
+    "div",
+    { id: "province-config" },
+    h("h3", null, "省份规则（启动时从配置文件载入，只读）"),
+    facts([
+      ["省份", p.province],
+      ["证件编号规则", `${p.numbering_province}：地区代码 ${p.regions} 个，部门代码 ${p.departments} 个（${p.department_digits} 位），序号 ${p.serial_digits} 位`],
+      ["编号由单位预填", p.units_prefill_numbers ? "是" : "否（由中心统一编号）"],
+      ["照片", `JPG，${photo}，至少 ${p.photo.min_width}×${p.photo.min_height} 像素`],
+      ["年审截止日", `次年 ${p.review_deadline_month} 月 ${p.review_deadline_day} 日（如 2026 年度年审在 2027 年该日前完成）`],
+      ["退休年龄（起算）", `男 ${p.retirement_male_years} 岁，女 ${p.retirement_female_years} 岁（按渐进式延迟退休规则递增）`],
+      ["节假日（工作日计算）", p.holidays.length ? p.holidays.join("、") : "未配置（周一至周五均按工作日计算）"],
+    ]),
+  );
 }
 
 const ANCHOR_HINT =

@@ -15,8 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Datelike;
-use ecard_domain::validity::{review_status, ReviewStatus};
+use ecard_domain::validity::{review_deadline, review_status, ReviewStatus};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -158,11 +157,13 @@ struct ScheduleItem {
 
 fn schedule(state: &AppState, year: Option<i32>) -> Result<(i32, Vec<ScheduleItem>), ApiError> {
     let today = state.station.today();
-    let year = year.unwrap_or(today.year());
+    let policy = state.station.config.review_policy;
+    // Reviews are named by the year they cover; by default the one being worked
+    // on (the 2026 review until its deadline, 31 March 2027).
+    let year = year.unwrap_or(policy.campaign_year(today));
     if !(2000..=2100).contains(&year) {
         return Err(ApiError::invalid("年度超出范围"));
     }
-    let policy = state.station.config.review_policy;
     let items = state
         .station
         .store
@@ -189,7 +190,7 @@ pub async fn review_schedule(
     Query(q): Query<ScheduleQuery>,
 ) -> Result<Json<ScheduleView>, ApiError> {
     let (year, items) = schedule(&state, q.year)?;
-    let deadline = state.station.config.review_policy.deadline(year);
+    let deadline = Some(review_deadline(&state.station.config.review_policy, year));
     let items = items
         .into_iter()
         .map(|i| {
@@ -262,7 +263,12 @@ pub async fn sync_status(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
 ) -> Result<Json<crate::sync::SyncStatus>, ApiError> {
-    let s = crate::sync::status(&state.station.store, state.station.today()).map_err(|e| {
+    let s = crate::sync::status(
+        &state.station.store,
+        state.station.today(),
+        &state.station.config.province.holidays,
+    )
+    .map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             e.code(),

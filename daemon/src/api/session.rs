@@ -184,6 +184,20 @@ pub struct SessionView {
     #[serde(flatten)]
     pub operator: OperatorView,
     pub today: chrono::NaiveDate,
+    /// The annual review being worked on (named by the year it covers:
+    /// `ReviewPolicy::campaign_year`), the review form's default.
+    pub review_year: i32,
+}
+
+impl SessionView {
+    fn new(state: &AppState, operator: &OperatorRow) -> Self {
+        let today = state.station.today();
+        SessionView {
+            operator: OperatorView::from(operator),
+            today,
+            review_year: state.station.config.review_policy.campaign_year(today),
+        }
+    }
 }
 
 impl From<&OperatorRow> for OperatorView {
@@ -290,11 +304,7 @@ pub async fn login(
         token.expose(),
         SESSION_HOURS * 3600
     );
-    let mut resp = Json(SessionView {
-        operator: OperatorView::from(&operator),
-        today: state.station.today(),
-    })
-    .into_response();
+    let mut resp = Json(SessionView::new(&state, &operator)).into_response();
     resp.headers_mut().insert(
         SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|_| {
@@ -309,10 +319,7 @@ pub async fn login(
 }
 
 pub async fn me(State(state): State<AppState>, session: Session) -> Json<SessionView> {
-    Json(SessionView {
-        operator: OperatorView::from(&session.operator),
-        today: state.station.today(),
-    })
+    Json(SessionView::new(&state, &session.operator))
 }
 
 pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {

@@ -37,7 +37,7 @@ pub struct ServeArgs {
 pub fn serve(a: ServeArgs) -> Result<(), Failure> {
     let opts = ecardd::server::ServeOptions {
         passphrase: a.station.passphrase()?,
-        config: a.station.config(),
+        config: a.station.config()?,
         db: a.station.db,
         listen: a.listen,
         allowed_hosts: a.allowed_hosts,

@@ -25,15 +25,22 @@ pub struct StationArgs {
     /// card_timeout (卡片无响应) and the reader waits for the card to be pulled.
     #[arg(long, env = "ECARDD_CARD_DEADLINE_MS", default_value_t = 5000)]
     pub card_deadline_ms: u64,
+    /// The province configuration file (numbering tables, photo limits, review
+    /// deadline, retirement rule, holidays); the shipped Sichuan one when absent.
+    #[arg(long, env = "ECARD_PROVINCE_CONFIG")]
+    pub province_config: Option<PathBuf>,
 }
 
 impl StationArgs {
-    pub fn config(&self) -> StationConfig {
-        StationConfig {
+    /// The station's configuration; a province file that cannot be used stops the
+    /// start with a message naming the file and the field.
+    pub fn config(&self) -> Result<StationConfig, Failure> {
+        Ok(StationConfig {
             bureau_name: self.bureau.clone(),
             card_deadline: std::time::Duration::from_millis(self.card_deadline_ms),
             ..StationConfig::default()
         }
+        .with_province(load_province(self.province_config.as_deref())?))
     }
 
     /// The key passphrase: from `--passphrase-file` (`-`: the first line of standard
@@ -54,6 +61,25 @@ impl StationArgs {
             path.exists().then_some(path)
         })
     }
+}
+
+/// Reads and checks a province configuration file (none: the shipped Sichuan one).
+pub fn load_province(
+    path: Option<&Path>,
+) -> Result<std::sync::Arc<ecard_domain::province::ProvinceConfig>, Failure> {
+    use ecard_domain::province::ProvinceConfig;
+    let Some(path) = path else {
+        return Ok(std::sync::Arc::new(ProvinceConfig::sichuan()));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            "io",
+            format!("无法读取省份配置文件 {}：{e}", path.display()),
+        )
+    })?;
+    ProvinceConfig::from_json(&text)
+        .map(std::sync::Arc::new)
+        .map_err(|e| Failure::new(e.code(), format!("{}：{e}", path.display())))
 }
 
 /// systemd's variable naming the directory of a unit's decrypted credentials.
@@ -87,7 +113,7 @@ pub fn open_station(args: &StationArgs) -> Result<Station, Failure> {
     let station = ecardd::server::open_station(
         &args.db,
         passphrase.as_deref().map(String::as_str),
-        args.config(),
+        args.config()?,
         clock(),
     )?;
     // The monitor thread lists the readers and polls their cards once before a

@@ -5,7 +5,7 @@ use super::output::{print, Failure};
 use super::station::{read_secret, runtime, StationArgs};
 use clap::{Args, Subcommand};
 use ecard_sync_protocol::client::RegistryTls;
-use ecardd::ops::{Station, StationConfig};
+use ecardd::ops::Station;
 use ecardd::store::Store;
 use ecardd::sync::SyncError;
 use serde::Serialize;
@@ -80,7 +80,8 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         );
     }
     if a.status {
-        let s = ecardd::sync::status(&store, clock().today())?;
+        let holidays = a.station.config()?.province.holidays.clone();
+        let s = ecardd::sync::status(&store, clock().today(), &holidays)?;
         print(a.json, &s, |s| {
             format!(
                 "登记中心：{}\n上次成功：{}\n待上报：{} 条{}\n注销名单：第 {} 号，{}",
@@ -121,7 +122,7 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         store,
         ecardd::readers::Readers::none(),
         trust,
-        StationConfig::default(),
+        a.station.config()?,
     );
     let report = runtime()?.block_on(ecardd::sync::round(&station, &client, &registry_key))?;
     print(a.json, &report, |r| {

@@ -52,6 +52,47 @@ pub struct SettingsView {
     pub max_revocation_age_limit_days: i64,
     pub keys: KeysView,
     pub trust: Vec<TrustAnchor>,
+    /// The province configuration loaded at start (read-only here).
+    pub province: ProvinceView,
+}
+
+/// What 设置 shows of the province configuration: enough to see which rules the
+/// station runs under.
+#[derive(Debug, Serialize)]
+pub struct ProvinceView {
+    pub province: String,
+    pub numbering_province: String,
+    pub regions: usize,
+    pub departments: usize,
+    pub department_digits: usize,
+    pub serial_digits: usize,
+    pub photo: ecard_domain::photo::PhotoRules,
+    pub review_deadline_month: u32,
+    pub review_deadline_day: u32,
+    pub retirement_male_years: u32,
+    pub retirement_female_years: u32,
+    pub holidays: Vec<NaiveDate>,
+    pub units_prefill_numbers: bool,
+}
+
+impl From<&ecard_domain::province::ProvinceConfig> for ProvinceView {
+    fn from(p: &ecard_domain::province::ProvinceConfig) -> Self {
+        ProvinceView {
+            province: p.province.clone(),
+            numbering_province: p.numbering.province.clone(),
+            regions: p.numbering.regions.len(),
+            departments: p.numbering.departments.len(),
+            department_digits: p.numbering.department_digits,
+            serial_digits: p.numbering.serial_digits,
+            photo: p.photo,
+            review_deadline_month: p.review.deadline_month,
+            review_deadline_day: p.review.deadline_day,
+            retirement_male_years: p.retirement.male.base_years,
+            retirement_female_years: p.retirement.female.base_years,
+            holidays: p.holidays.clone(),
+            units_prefill_numbers: p.units_prefill_numbers,
+        }
+    }
 }
 
 fn valid_username(u: &str) -> bool {
@@ -81,6 +122,7 @@ impl Station {
                 }),
             },
             trust: self.trust_list().anchors,
+            province: ProvinceView::from(self.config.province.as_ref()),
         })
     }
 

@@ -50,8 +50,12 @@ impl Station {
         xlsx: &[u8],
         photos: Photos<'_>,
     ) -> Result<ImportOutcome, ImportError> {
-        let rows = roster::import(xlsx, photos, &ImportOptions::new(self.today()))
-            .map_err(ImportError::Rejected)?;
+        let rows = roster::import(
+            xlsx,
+            photos,
+            &ImportOptions::for_province(self.today(), &self.config.province),
+        )
+        .map_err(ImportError::Rejected)?;
         // Photos are downscaled for the chip before anything is written, so a photo
         // that cannot be made small enough refuses the whole import.
         let mut report = ImportReport::default();

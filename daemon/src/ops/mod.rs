@@ -32,6 +32,7 @@ use card_profile::pki::{DocumentSigner, TrustList};
 use card_profile::revocation::RevocationSet;
 use card_profile::verdict::ReviewPolicy;
 use chrono::NaiveDate;
+use ecard_domain::province::ProvinceConfig;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
 
@@ -59,6 +60,19 @@ pub struct StationConfig {
     /// How long a card gets to answer one command before the operation fails with
     /// `card_timeout` (PC/SC readers; docs/RELIABILITY.md).
     pub card_deadline: std::time::Duration,
+    /// The province's rules (numbering, photo limits, review deadline, retirement,
+    /// holidays), loaded at start (`--province-config`); shown on 设置.
+    /// `review_policy` is its review deadline.
+    pub province: Arc<ProvinceConfig>,
+}
+
+impl StationConfig {
+    /// A configuration under `province`'s rules (its review deadline included).
+    pub fn with_province(mut self, province: Arc<ProvinceConfig>) -> Self {
+        self.review_policy = province.review;
+        self.province = province;
+        self
+    }
 }
 
 impl Default for StationConfig {
@@ -68,7 +82,9 @@ impl Default for StationConfig {
             review_policy: ReviewPolicy::default(),
             bureau_name: "司法局".into(),
             card_deadline: DEFAULT_CARD_DEADLINE,
+            province: Arc::new(ProvinceConfig::sichuan()),
         }
+        .with_province(Arc::new(ProvinceConfig::sichuan()))
     }
 }
 

@@ -16,7 +16,8 @@ use serde_json::json;
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReviewRequest {
     pub certificate_id: i64,
-    /// Defaults to this year.
+    /// Defaults to the review being worked on (`ReviewPolicy::campaign_year`), or
+    /// the issue year when the certificate was issued after it.
     pub year: Option<u16>,
     pub result: ReviewResult,
     pub remark: Option<String>,
@@ -27,10 +28,16 @@ pub struct ReviewRequest {
 impl Station {
     pub async fn review(&self, actor: &str, req: &ReviewRequest) -> Result<Review, OpError> {
         let today = self.today();
-        let year = req.year.unwrap_or(chrono::Datelike::year(&today) as u16);
         let cert = self
             .store
             .read(|c| store::certificate(c, req.certificate_id))?;
+        // By default the review being worked on (named by the year it covers), or
+        // the issue year for a certificate issued after it (its first review).
+        let year = req.year.unwrap_or_else(|| {
+            let campaign = self.config.review_policy.campaign_year(today);
+            let issued = chrono::Datelike::year(&cert.certificate.issue_date);
+            u16::try_from(campaign.max(issued)).unwrap_or(u16::MAX)
+        });
         if cert.state != CertificateState::Issued {
             return Err(OpError::Conflict(Conflict::NotReviewable {
                 number: cert.certificate.number,

@@ -147,8 +147,8 @@ impl Station {
             self.card_of(reader, &known).await?;
         }
 
-        let rule = NumberingRule::sichuan_default()
-            .map_err(|e| OpError::Invalid(Invalid::NumberingRule(e.to_string())))?;
+        // The province configuration's rule, loaded at start.
+        let rule = self.config.province.numbering.clone();
         let (change_id, new_id, new_number) = self.store.write(actor, |tx| {
             // What was checked above may have changed while the card was checked (a
             // double-clicked 补证 must not approve two successors).

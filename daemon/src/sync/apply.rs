@@ -46,6 +46,7 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
     let mut applied = Applied::default();
     let mut new_trust = None;
     let today = station.store.clock().today();
+    let max_photo = station.config.province.photo.max_bytes;
     let held = station.store.write("sync", |tx| {
         // The page must answer the cursor this transaction holds: a page replayed
         // from an earlier request (or raced by another sync process) changes nothing.
@@ -55,7 +56,7 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
         }
         for item in &page.items {
             match &item.body {
-                FeedBody::IssuanceOrder(order) => match issuance_order(tx, order)? {
+                FeedBody::IssuanceOrder(order) => match issuance_order(tx, order, max_photo)? {
                     Order::Applied => applied.orders += 1,
                     Order::Known => {}
                     Order::Refused => applied.orders_refused += 1,
@@ -147,25 +148,29 @@ enum Order {
 
 /// The photo of an order, checked before it is stored (and so before the web UI
 /// serves it or a card carries it): `Err` says why not.
-fn order_photo(order: &IssuanceOrder) -> Result<Option<Vec<u8>>, String> {
+/// `max_bytes` is the province configuration's photo limit.
+fn order_photo(order: &IssuanceOrder, max_bytes: usize) -> Result<Option<Vec<u8>>, String> {
     let Some(b64) = order.photo_jpeg.as_deref() else {
         return Ok(None);
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|_| "照片不是有效的 base64 编码".to_owned())?;
-    let max = ecard_domain::photo::PhotoRules::default().max_bytes;
-    ecard_domain::photo::check_jpeg(&bytes, max).map_err(|v| v.to_string())?;
+    ecard_domain::photo::check_jpeg(&bytes, max_bytes).map_err(|v| v.to_string())?;
     Ok(Some(bytes))
 }
 
 /// An approved certificate to write here; known numbers are left alone, an order
 /// whose photo is not a JPEG is refused (audit row `order.photo_refused`).
-fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<Order> {
+fn issuance_order(
+    tx: &mut Tx<'_>,
+    order: &IssuanceOrder,
+    max_photo: usize,
+) -> store::Result<Order> {
     if store::certificate_by_number(tx.conn(), &order.certificate.number)?.is_some() {
         return Ok(Order::Known);
     }
-    let photo = match order_photo(order) {
+    let photo = match order_photo(order, max_photo) {
         Ok(photo) => photo,
         Err(why) => {
             tracing::warn!(number = %order.certificate.number, %why, "issuance order refused: photo");

@@ -147,7 +147,8 @@ pub struct SyncStatus {
     pub trust_list_number: Option<u64>,
     /// Day the oldest record still waiting for the registry was made.
     pub oldest_unsent_on: Option<String>,
-    /// Its age in working days (Monday–Friday; `ecard_domain::deadlines`).
+    /// Its age in working days (Monday–Friday less the configured holidays;
+    /// `ecard_domain::deadlines`).
     pub oldest_unsent_working_days: Option<i64>,
     /// Records must reach the provincial system within this many working days.
     pub deadline_working_days: i64,
@@ -155,13 +156,18 @@ pub struct SyncStatus {
     pub deadline_at_risk: bool,
 }
 
-pub fn status(store: &Store, today: chrono::NaiveDate) -> Result<SyncStatus, SyncError> {
+/// `holidays`: the province configuration's weekday days off (not working days).
+pub fn status(
+    store: &Store,
+    today: chrono::NaiveDate,
+    holidays: &[chrono::NaiveDate],
+) -> Result<SyncStatus, SyncError> {
     let (backlog, oldest) = store.read(store::outbox_backlog)?;
     let oldest_on = oldest
         .as_deref()
         .and_then(|t| t.get(..10))
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let oldest_age = oldest_on.map(|d| deadlines::working_days_between(d, today, &[]));
+    let oldest_age = oldest_on.map(|d| deadlines::working_days_between(d, today, holidays));
     let list_date = store.setting(crate::ops::REVOCATION_LIST_DATE)?;
     let age = list_date
         .as_deref()

@@ -12,7 +12,8 @@ pub fn today() -> NaiveDate {
 }
 
 pub fn id(n: u32) -> CitizenId {
-    let birth = NaiveDate::from_ymd_opt(1970, 1, 1).expect("d")
+    // Born 1980 or later: nobody retires within the five years of a 2025 announcement.
+    let birth = NaiveDate::from_ymd_opt(1980, 1, 1).expect("d")
         + chrono::Duration::days(i64::from(n % 9000));
     let s = with_check_digit(&first17("510100", birth, (n % 1000) as u16)).expect("17 digits");
     CitizenId::parse(&s, today()).expect("computed ID is valid")
@@ -30,7 +31,8 @@ pub fn row(n: u32, kind: ApplicationKind) -> RosterRow {
             ApplicationKind::New => None,
             ApplicationKind::Replacement => Some(format!("川X23{:04}", n % 9000 + 1)),
         },
-        valid_until: None,
+        // The one validity rule's end date (the import fills it in when empty).
+        valid_until: Some(NaiveDate::from_ymd_opt(2030, 7, 20).expect("d")),
         gender: citizen_id.gender(),
         birth_date: citizen_id.birth_date(),
         citizen_id,

@@ -150,6 +150,19 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Numbering(n) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "numbering", n.to_string())
             }
+            WorkflowError::Validity(v) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, v.code(), v.to_string())
+            }
+            // The first reason's code; the message lists them all.
+            WorkflowError::Ineligible(list) => {
+                let code = list.first().map(|i| i.code()).unwrap_or("ineligible");
+                let message = list
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join("；");
+                Self::new(S::UNPROCESSABLE_ENTITY, code, message)
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/applications", post(submit).get(list))
         .route("/api/v1/applications/bulk", post(submit_bulk))
         .route("/api/v1/applications/{id}", get(show).put(edit))
+        .route("/api/v1/applications/{id}/eligibility", get(eligibility))
         .route("/api/v1/applications/{id}/resubmit", post(resubmit))
         .route("/api/v1/applications/{id}/approve", post(approve))
         .route("/api/v1/applications/{id}/reject", post(reject))
@@ -45,7 +46,9 @@ async fn submit(
     if acc.role != Role::Unit {
         return Err(ApiError::forbidden());
     }
-    let checked = form.check(state.today()).map_err(invalid)?;
+    let checked = form
+        .check(state.today(), state.storage.province())
+        .map_err(invalid)?;
     let row = state
         .db(move |s| {
             let ids = service::submit_applications(s, &acc, vec![checked])?;
@@ -97,7 +100,9 @@ async fn submit_bulk(
             });
             continue;
         }
-        match ApplicationForm::from_roster(row, &req.defaults).check(today) {
+        match ApplicationForm::from_roster(row, &req.defaults)
+            .check(today, state.storage.province())
+        {
             Ok(f) => forms.push(f),
             Err(message) => issues.push(BulkIssue {
                 excel_row: row.excel_row,
@@ -143,6 +148,51 @@ async fn show(
     ))
 }
 
+/// One finding of the eligibility check, as programs and people read it.
+#[derive(Debug, Serialize)]
+struct Finding {
+    code: &'static str,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct EligibilityView {
+    /// Definite reasons the person may not hold a certificate: approval is refused.
+    ineligible: Vec<Finding>,
+    /// Facts the application does not carry: for the reviewer to check.
+    unverified: Vec<Finding>,
+}
+
+/// The eligibility check of application `id` as of today (DOMAIN.md "Who and what").
+async fn eligibility(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<EligibilityView>, ApiError> {
+    let acc = account(&state, &headers).await?;
+    let v = state
+        .db(move |s| service::eligibility_findings(s, &acc, id))
+        .await?;
+    Ok(Json(EligibilityView {
+        ineligible: v
+            .ineligible
+            .iter()
+            .map(|i| Finding {
+                code: i.code(),
+                message: i.to_string(),
+            })
+            .collect(),
+        unverified: v
+            .unverified
+            .iter()
+            .map(|i| Finding {
+                code: i.code(),
+                message: i.to_string(),
+            })
+            .collect(),
+    }))
+}
+
 async fn edit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -150,7 +200,9 @@ async fn edit(
     Json(form): Json<ApplicationForm>,
 ) -> Result<Json<ApplicationRow>, ApiError> {
     let acc = account(&state, &headers).await?;
-    let checked = form.check(state.today()).map_err(invalid)?;
+    let checked = form
+        .check(state.today(), state.storage.province())
+        .map_err(invalid)?;
     Ok(Json(
         state
             .db(move |s| service::edit_application(s, &acc, id, checked))

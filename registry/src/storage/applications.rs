@@ -89,6 +89,14 @@ pub struct ApplicationRow {
     pub has_photo: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// While waiting for a bureau (submitted, county-approved): the last day of its
+    /// 3 working days to decide (`deadlines::add_working_days` from the day it
+    /// entered that state, the province's holidays left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decide_by: Option<chrono::NaiveDate>,
+    /// `decide_by` has passed.
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 /// An application with its unit and its approval round (the issuance order's id).
@@ -143,11 +151,24 @@ impl Tx<'_> {
             [unit_id],
             unit_row,
         )?;
+        let state = AppState::parse(&state).unwrap_or(AppState::Submitted);
+        // The state's start: the last change (a pending application is not edited).
+        let decide_by = matches!(state, AppState::Submitted | AppState::CountyApproved)
+            .then(|| updated_at.get(..10))
+            .flatten()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|since| {
+                ecard_domain::deadlines::add_working_days(
+                    since,
+                    ecard_domain::deadlines::DECISION_WORKING_DAYS,
+                    &self.province().holidays,
+                )
+            });
         Ok(ApplicationRecord {
             row: ApplicationRow {
                 id,
                 unit: unit.name.clone(),
-                state: AppState::parse(&state).unwrap_or(AppState::Submitted),
+                state,
                 reason,
                 sent_back,
                 number,
@@ -155,6 +176,8 @@ impl Tx<'_> {
                 has_photo,
                 created_at,
                 updated_at,
+                overdue: decide_by.is_some_and(|d| self.today() > d),
+                decide_by,
             },
             unit,
             round,
@@ -310,5 +333,25 @@ impl Tx<'_> {
             )
             .optional()?
             .unwrap_or(false))
+    }
+
+    /// Numbers of the live (approved, issued or suspended) certificates of the
+    /// person `id_number`, leaving out `except`.
+    pub(crate) fn other_live_certificates(
+        &self,
+        id_number: &str,
+        except: &[&str],
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT number FROM certificates WHERE id_number = ?1
+             AND state IN ('approved', 'issued', 'suspended') ORDER BY number",
+        )?;
+        let numbers = stmt
+            .query_map([id_number], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(numbers
+            .into_iter()
+            .filter(|n| !except.contains(&n.as_str()))
+            .collect())
     }
 }

@@ -30,10 +30,11 @@ pub use stations::Station;
 pub use web::{AccountListing, Decision, MonthCount, WebSession};
 
 use ecard_clock::Clock;
+use ecard_domain::province::ProvinceConfig;
 use ecard_sync_protocol::feed::FeedBody;
 use rusqlite::Connection;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -74,6 +75,9 @@ pub struct Storage {
     conn: Mutex<Connection>,
     /// The process's one clock: every date and timestamp the registry writes.
     clock: Clock,
+    /// The province's rules (numbering, photos, retirement, review deadline),
+    /// loaded at start (`--province-config`); the shipped Sichuan ones by default.
+    province: Arc<ProvinceConfig>,
 }
 
 /// A write transaction. Revocation entries added through it are numbered on commit.
@@ -83,6 +87,7 @@ pub struct Tx<'c> {
     /// This change's time (RFC 3339 UTC, ms) and date, taken once from the clock.
     now: String,
     today: chrono::NaiveDate,
+    province: Arc<ProvinceConfig>,
 }
 
 impl Tx<'_> {
@@ -97,6 +102,11 @@ impl Tx<'_> {
     /// This change's date, from the registry's clock.
     pub fn today(&self) -> chrono::NaiveDate {
         self.today
+    }
+
+    /// The province's rules this registry was started with.
+    pub fn province(&self) -> &ProvinceConfig {
+        &self.province
     }
 
     /// Puts `body` in the feed: for the stations serving `region` (all when
@@ -138,6 +148,17 @@ impl Storage {
         self.clock
     }
 
+    /// Uses `province`'s rules instead of the shipped Sichuan ones.
+    pub fn with_province(mut self, province: Arc<ProvinceConfig>) -> Self {
+        self.province = province;
+        self
+    }
+
+    /// The province's rules this registry was started with.
+    pub fn province(&self) -> &Arc<ProvinceConfig> {
+        &self.province
+    }
+
     fn init(mut conn: Connection, clock: Clock) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -147,6 +168,7 @@ impl Storage {
         Ok(Self {
             conn: Mutex::new(conn),
             clock,
+            province: Arc::new(ProvinceConfig::sichuan()),
         })
     }
 
@@ -175,6 +197,7 @@ impl Storage {
             revocations_added: false,
             now: moment.stamp(),
             today: moment.today(),
+            province: Arc::clone(&self.province),
         };
         let out = f(&mut wrapped)?;
         if wrapped.revocations_added {

@@ -12,8 +12,10 @@ use crate::storage::{
 use base64::Engine;
 use card_profile::records::CertificateKind;
 use chrono::NaiveDate;
+use ecard_domain::eligibility::{self, Ineligible};
 use ecard_domain::numbering::{NumberingError, NumberingRule};
 use ecard_domain::roster::RosterRow;
+use ecard_domain::validity::ValidityError;
 use ecard_sync_protocol::events::{
     ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
 };
@@ -33,13 +35,19 @@ pub enum WorkflowError {
     Transition(#[from] TransitionError),
     #[error("{0}")]
     Numbering(#[from] NumberingError),
+    /// The certificate's dates cannot be made by the validity rule.
+    #[error("{0}")]
+    Validity(#[from] ValidityError),
+    /// The person may not hold a certificate (every reason, never empty).
+    #[error("{}", .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("；"))]
+    Ineligible(Vec<Ineligible>),
 }
 
 pub type Result<T, E = WorkflowError> = std::result::Result<T, E>;
 
-/// The numbering rule for central allocation (the Sichuan default).
-fn rule() -> Result<NumberingRule> {
-    Ok(NumberingRule::sichuan_default()?)
+/// The numbering rule for central allocation: the province configuration's.
+fn rule(storage: &Storage) -> NumberingRule {
+    storage.province().numbering.clone()
 }
 
 fn forbidden() -> WorkflowError {
@@ -123,8 +131,10 @@ impl IngestHooks for Hooks {
     }
 }
 
-fn hooks() -> Result<Hooks> {
-    Ok(Hooks { rule: rule()? })
+fn hooks(storage: &Storage) -> Hooks {
+    Hooks {
+        rule: rule(storage),
+    }
 }
 
 /// Applies a decoded batch from `station` (`Storage::ingest`), filing its
@@ -134,12 +144,12 @@ pub fn ingest(
     station: &str,
     events: &[(StationEvent, EventBody)],
 ) -> Result<EventAck> {
-    Ok(storage.ingest(station, events, &hooks()?)?)
+    Ok(storage.ingest(station, events, &hooks(storage))?)
 }
 
 /// A status change decided in the registry itself (origin `registry`).
 pub fn record_status_change(storage: &Storage, change: &StatusChanged) -> Result<()> {
-    Ok(storage.record_status_change(change, &hooks()?)?)
+    Ok(storage.record_status_change(change, &hooks(storage))?)
 }
 
 /// Files station application `id` for `unit`, exactly as if the unit had submitted
@@ -170,7 +180,7 @@ fn file_station_row(
             };
             let mut form = ApplicationForm::from_roster(&row, &defaults);
             form.photo_jpeg = sent.photo_base64;
-            form.check(tx.today())
+            form.check(tx.today(), tx.province())
         });
     let checked = match form {
         Ok(f) => f,
@@ -195,7 +205,7 @@ fn file_station_row(
 /// unit's certificate numbers are made from them. Applications imported at stations
 /// that named it before it was registered are filed at once.
 pub fn add_unit(storage: &Storage, unit: &NewUnit) -> Result<Unit> {
-    let rule = rule()?;
+    let rule = rule(storage);
     if !rule.regions.iter().any(|r| r.code == unit.region) {
         return Err(invalid(format!(
             "地区代码“{}”不在地区代码表中",
@@ -343,6 +353,33 @@ pub fn resubmit_application(
     })
 }
 
+/// The eligibility check of application `row` today: the form's facts and the
+/// registry's record of the person's other live certificates (the one a 换证
+/// replaces and the application's own do not count).
+fn eligibility_of(tx: &Tx<'_>, row: &ApplicationRow) -> Result<eligibility::Verdict> {
+    let mut except: Vec<&str> = Vec::new();
+    except.extend(row.form.replaces.as_deref());
+    except.extend(row.number.as_deref());
+    let others = tx.other_live_certificates(&row.form.id_number, &except)?;
+    Ok(eligibility::check(&row.form.facts(others), tx.today()))
+}
+
+/// What a reviewer should know about application `id` before deciding: the
+/// definite eligibility failures and the facts it does not carry.
+pub fn eligibility_findings(
+    storage: &Storage,
+    account: &Account,
+    id: i64,
+) -> Result<eligibility::Verdict> {
+    storage.transaction(|tx| {
+        let rec = tx.application(id)?;
+        if !rules::oversees(account, &rec.unit) {
+            return Err(forbidden());
+        }
+        eligibility_of(tx, &rec.row)
+    })
+}
+
 /// A bureau approves or rejects. The final approval allocates the number (once: a
 /// re-approval after a send-back keeps it), records the certificate and puts the
 /// issuance order in the feed for the stations serving the unit's region.
@@ -354,7 +391,7 @@ pub fn decide_application(
     reason: Option<&str>,
     today: NaiveDate,
 ) -> Result<ApplicationRow> {
-    let hooks = hooks()?;
+    let hooks = hooks(storage);
     let rule = &hooks.rule;
     storage.transaction(|tx| {
         let rec = tx.application(id)?;
@@ -364,6 +401,14 @@ pub fn decide_application(
         }
         let path = review_path(rule, &rec.unit);
         let next = rules::decide(rec.row.state, path, level, approve, reason)?;
+        // Eligibility is checked at every approving decision, on the day it is made
+        // (an exam can age past three years while the application waits).
+        if approve {
+            let ineligible = eligibility_of(tx, &rec.row)?.ineligible;
+            if !ineligible.is_empty() {
+                return Err(WorkflowError::Ineligible(ineligible));
+            }
+        }
         tx.set_application_state(id, next, if approve { None } else { reason.map(str::trim) })?;
         tx.log_decision(
             id,
@@ -375,13 +420,22 @@ pub fn decide_application(
         if next != AppState::Approved {
             return Ok(tx.application(id)?.row);
         }
-        let checked = rec.row.form.clone().check(today).map_err(invalid)?;
+        let province = storage.province();
+        let checked = rec
+            .row
+            .form
+            .clone()
+            .check(today, province)
+            .map_err(invalid)?;
+        // The one validity rule (before a number is taken: a refusal allocates nothing).
+        let period = checked.validity(today, province)?;
         let number = match &rec.row.number {
             Some(n) => n.clone(),
             None => allocate_number(tx, rule, &rec.unit)?,
         };
         let holder = checked.holder();
-        let certificate = checked.certificate(&number, &rec.unit.name, &account.org_name, today);
+        let certificate =
+            checked.certificate(&number, &rec.unit.name, &account.org_name, today, period);
         let photo = tx.application_photo(id)?;
         // The bureaus' approval is the review of a change to a certified officer's
         // record: the decision log keeps what it replaced (old and new values).
