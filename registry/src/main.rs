@@ -419,7 +419,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             let password = password.trim_end_matches(['\r', '\n']);
             let phc = ecard_registry::web::password::hash_password(password)
                 .map_err(|e| e.message_zh())?;
-            if !open(&db, clock)?
+            if !open(&db, clock, &province)?
                 .set_account_password(&username, &phc)
                 .map_err(|e| e.to_string())?
             {

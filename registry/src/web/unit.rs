@@ -38,7 +38,9 @@ pub async fn file(
     who: As<who::Unit>,
     Json(form): Json<ApplicationForm>,
 ) -> Result<(StatusCode, Json<Listed>), WebError> {
-    let checked = form.check(state.api.today()).map_err(invalid)?;
+    let checked = form
+        .check(state.api.today(), state.api.storage.province())
+        .map_err(invalid)?;
     let account = who.account;
     let row = state
         .api
@@ -57,7 +59,9 @@ async fn edit(
     Path(id): Path<i64>,
     Json(form): Json<ApplicationForm>,
 ) -> Result<Json<Listed>, WebError> {
-    let checked = form.check(state.api.today()).map_err(invalid)?;
+    let checked = form
+        .check(state.api.today(), state.api.storage.province())
+        .map_err(invalid)?;
     let account = who.account;
     let row = state
         .api
