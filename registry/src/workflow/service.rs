@@ -12,7 +12,7 @@ use crate::storage::{
 use base64::Engine;
 use card_profile::records::CertificateKind;
 use chrono::NaiveDate;
-use ecard_domain::numbering::{NumberingError, NumberingRule};
+use ecard_domain::numbering::{self, CertificateNumber, NumberingError, NumberingRule};
 use ecard_domain::roster::RosterRow;
 use ecard_sync_protocol::events::{
     ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
@@ -71,11 +71,13 @@ pub fn review_path(rule: &NumberingRule, unit: &Unit) -> ReviewPath {
     }
 }
 
-/// The next central number for `unit`, recorded as allocated.
-fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<String> {
-    let prefix = format!("{}{}", unit.region, unit.department);
-    let number = rule.next_number(&unit.region, &unit.department, tx.last_serial(&prefix)?)?;
-    tx.set_last_serial(&prefix, rule.parse(&number)?.serial)?;
+/// The next central number for `unit`, recorded as allocated: the domain's one
+/// allocator, under the region and department codes of the unit the certificate is
+/// for (for a 换证, the holder's new unit).
+fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<CertificateNumber> {
+    let last = tx.last_serial(&unit.region, &unit.department)?;
+    let number = numbering::allocate(rule, &unit.region, &unit.department, last)?;
+    tx.note_allocated(&number)?;
     Ok(number)
 }
 
@@ -112,10 +114,7 @@ impl IngestHooks for Hooks {
             // Not a number of this rule (another province's, or free-form): nothing to avoid.
             return Ok(());
         };
-        tx.raise_last_serial(
-            &format!("{}{}", parsed.region, parsed.department),
-            parsed.serial,
-        )
+        tx.note_allocated(&parsed)
     }
 
     fn number_region(&self, number: &str) -> Option<String> {
@@ -378,7 +377,7 @@ pub fn decide_application(
         let checked = rec.row.form.clone().check(today).map_err(invalid)?;
         let number = match &rec.row.number {
             Some(n) => n.clone(),
-            None => allocate_number(tx, rule, &rec.unit)?,
+            None => rule.format(&allocate_number(tx, rule, &rec.unit)?)?,
         };
         let holder = checked.holder();
         let certificate = checked.certificate(&number, &rec.unit.name, &account.org_name, today);
