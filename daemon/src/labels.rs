@@ -455,7 +455,6 @@ pub fn conflict_zh(c: &Conflict) -> String {
         Conflict::CorrectionStale { id } => {
             format!("人员信息在更正申请 {id} 提出后已有变更，请驳回后重新导入")
         }
-        Conflict::Numbering { error } => error.to_string(),
     }
 }
 

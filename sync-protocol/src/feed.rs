@@ -88,6 +88,10 @@ pub struct IssuanceOrder {
     pub certificate: Certificate,
     /// The registered photo, base64 (standard alphabet) JPEG; absent when none was filed.
     pub photo_jpeg: Option<String>,
+    /// 换证/补证 (added within v1, optional): the number of the certificate this one
+    /// follows, so that the station links the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +272,7 @@ mod tests {
                 valid_until: d(2031, 11, 22),
             },
             photo_jpeg: Some("/9j/4AAQ".into()),
+            follows: None,
         }))
     }
 

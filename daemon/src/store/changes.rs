@@ -131,3 +131,30 @@ pub fn insert_application(
         |r| r.get(0),
     )?)
 }
+
+/// A submitted 换证/补证 application for the certificate `old` (its payload is the
+/// outbox event `event_id`).
+pub fn insert_succession(
+    tx: &mut Tx<'_>,
+    old: &super::CertificateRow,
+    application: &ecard_sync_protocol::events::SuccessionSubmitted,
+    event_id: &str,
+) -> Result<i64> {
+    let now = tx.now().to_owned();
+    let mut row = application.clone();
+    // The photo is the officer's, kept once in `officers`.
+    row.photo_jpeg = None;
+    Ok(tx.conn().query_row(
+        "INSERT INTO applications (officer_id, kind, row_json, state, event_id, created_at, follows_id)
+         VALUES (?1, ?2, ?3, 'submitted', ?4, ?5, ?6) RETURNING id",
+        params![
+            old.officer_id,
+            application.kind.as_str(),
+            serde_json::to_string(&row)?,
+            event_id,
+            now,
+            old.id
+        ],
+        |r| r.get(0),
+    )?)
+}

@@ -178,12 +178,19 @@ fn issuance_order(tx: &mut Tx<'_>, order: &IssuanceOrder) -> store::Result<Order
         }
     };
     let officer = store::upsert_officer(tx, &order.holder, photo.as_deref())?;
+    // 换证/补证: linked to the certificate it follows when that one is known here.
+    let follows = match order.follows.as_deref() {
+        Some(old) => store::certificate_by_number(tx.conn(), old)?
+            .filter(|c| c.officer_id == officer)
+            .map(|c| c.id),
+        None => None,
+    };
     let id = store::insert_certificate(
         tx,
         officer,
         &order.certificate,
         CertificateState::Approved,
-        None,
+        follows,
     )?;
     store::applications_approved(tx, officer)?;
     tx.audit(

@@ -111,7 +111,7 @@ pub(super) fn check(
 ) -> Result<Option<Refusal>> {
     match body {
         // Never refused for its content: the unit's bureaus decide it (docs/SYNC.md).
-        EventBody::ApplicationSubmitted(_) => Ok(None),
+        EventBody::ApplicationSubmitted(_) | EventBody::SuccessionSubmitted(_) => Ok(None),
         EventBody::CardIssued(p) => issued(tx, hooks, sender, p),
         EventBody::CardVoided(p) => voided(tx, sender, p),
         EventBody::ReviewRecorded(p) => review(tx, hooks, sender, p),

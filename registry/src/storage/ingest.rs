@@ -230,6 +230,10 @@ fn apply(
             let id = intake::record(tx, station, event_id, p)?;
             hooks.station_application(tx, id, p.unit())
         }
+        EventBody::SuccessionSubmitted(p) => {
+            let id = intake::record_succession(tx, station, event_id, p)?;
+            hooks.station_application(tx, id, p.unit.trim())
+        }
         EventBody::CardIssued(p) => apply_issued(tx, hooks, station, p),
         EventBody::CardVoided(p) => apply_voided(tx, station, p),
         EventBody::ReviewRecorded(p) => apply_review(tx, station, p),

@@ -6,8 +6,8 @@
 use super::rules::{self, ReviewPath, TransitionError};
 use crate::form::{ApplicationForm, CheckedForm, RosterDefaults};
 use crate::storage::{
-    Account, AppState, ApplicationRow, IngestHooks, NewUnit, Role, StationApplication, Storage,
-    StorageError, Tx, Unit,
+    Account, AppState, ApplicationRow, IngestHooks, NewUnit, Role, StationApplication, StationRow,
+    Storage, StorageError, Tx, Unit,
 };
 use base64::Engine;
 use card_profile::records::CertificateKind;
@@ -15,7 +15,8 @@ use chrono::NaiveDate;
 use ecard_domain::numbering::{self, CertificateNumber, NumberingError, NumberingRule};
 use ecard_domain::roster::RosterRow;
 use ecard_sync_protocol::events::{
-    ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
+    kinds, ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
+    SuccessionSubmitted,
 };
 use ecard_sync_protocol::feed::{FeedBody, IssuanceOrder, OrderWithdrawn};
 use thiserror::Error;
@@ -141,6 +142,38 @@ pub fn record_status_change(storage: &Storage, change: &StatusChanged) -> Result
     Ok(storage.record_status_change(change, &hooks()?)?)
 }
 
+/// The form of a roster row a station imported.
+fn roster_form(sent: &StationRow) -> Result<ApplicationForm, String> {
+    let row = serde_json::from_str::<RosterRow>(&sent.row_json)
+        .map_err(|e| format!("站点提交的花名册行无法识别：{e}"))?;
+    let defaults = match &sent.defaults_json {
+        Some(d) => serde_json::from_str::<ApplicationDefaults>(d)
+            .map(|d| RosterDefaults {
+                certificate_kind: d.certificate_kind,
+                category: d.category,
+                area: d.area,
+            })
+            .map_err(|e| format!("站点提交的默认值无法识别：{e}"))?,
+        None => RosterDefaults {
+            certificate_kind: CertificateKind::Enforcement,
+            category: FALLBACK_CATEGORY.to_owned(),
+            area: row.county.trim().to_owned(),
+        },
+    };
+    let mut form = ApplicationForm::from_roster(&row, &defaults);
+    form.photo_jpeg = sent.photo_base64.clone();
+    Ok(form)
+}
+
+/// The form of a 换证/补证 a station made.
+fn succession_form(sent: &StationRow) -> Result<ApplicationForm, String> {
+    let s = serde_json::from_str::<SuccessionSubmitted>(&sent.row_json)
+        .map_err(|e| format!("站点提交的换证/补证申请无法识别：{e}"))?;
+    let mut form = ApplicationForm::from_succession(&s);
+    form.photo_jpeg = sent.photo_base64.clone();
+    Ok(form)
+}
+
 /// Files station application `id` for `unit`, exactly as if the unit had submitted
 /// it: state `submitted`, logged as `station:<id>`. `Ok(Err(message))` when its row
 /// cannot be made into a valid form (the message is kept as the problem).
@@ -150,27 +183,12 @@ fn file_station_row(
     unit: &Unit,
 ) -> Result<Result<i64, String>, StorageError> {
     let sent = tx.station_row(id)?;
-    let form = serde_json::from_str::<RosterRow>(&sent.row_json)
-        .map_err(|e| format!("站点提交的花名册行无法识别：{e}"))
-        .and_then(|row| {
-            let defaults = match sent.defaults_json {
-                Some(d) => serde_json::from_str::<ApplicationDefaults>(&d)
-                    .map(|d| RosterDefaults {
-                        certificate_kind: d.certificate_kind,
-                        category: d.category,
-                        area: d.area,
-                    })
-                    .map_err(|e| format!("站点提交的默认值无法识别：{e}"))?,
-                None => RosterDefaults {
-                    certificate_kind: CertificateKind::Enforcement,
-                    category: FALLBACK_CATEGORY.to_owned(),
-                    area: row.county.trim().to_owned(),
-                },
-            };
-            let mut form = ApplicationForm::from_roster(&row, &defaults);
-            form.photo_jpeg = sent.photo_base64;
-            form.check(tx.today())
-        });
+    let form = if sent.event_kind == kinds::SUCCESSION_SUBMITTED {
+        succession_form(&sent)
+    } else {
+        roster_form(&sent)
+    }
+    .and_then(|form| form.check(tx.today()));
     let checked = match form {
         Ok(f) => f,
         Err(message) => {
@@ -397,17 +415,32 @@ pub fn decide_application(
         tx.upsert_approved_certificate(&number, &holder.id_number, id, &certificate)?;
         let round = rec.round + 1;
         tx.set_application_number(id, &number, round)?;
-        // 换证: the old certificate is cancelled before the new one is issued.
-        if let Some(old) = &checked.form.replaces {
-            let change = StatusChanged {
-                number: old.clone(),
-                kind: StatusKind::Replace,
-                reason: "换证".into(),
-                detail: serde_json::json!({ "new_number": number, "application": id }),
-                effective_on: today,
-                new_number: Some(number.clone()),
+        // 换证/补证: the old certificate ends before the new one is issued. A
+        // station that made the 换证/补证 ended it already (cancel first, then
+        // apply); one filed here ends now.
+        let follows = checked.form.follows().map(str::to_owned);
+        if let Some(old) = &follows {
+            let kind = if checked.form.replaces.is_some() {
+                StatusKind::Replace
+            } else {
+                StatusKind::Reissue
             };
-            tx.apply_status(&hooks, "registry", &change)?;
+            if !tx.certificate_ended(old)? {
+                let change = StatusChanged {
+                    number: old.clone(),
+                    kind,
+                    reason: if kind == StatusKind::Replace {
+                        "换证"
+                    } else {
+                        "补证"
+                    }
+                    .into(),
+                    detail: serde_json::json!({ "new_number": number, "application": id }),
+                    effective_on: today,
+                    new_number: Some(number.clone()),
+                };
+                tx.apply_status(&hooks, "registry", &change)?;
+            }
         }
         let order = FeedBody::IssuanceOrder(Box::new(IssuanceOrder {
             order_id: format!("{id}-{round}"),
@@ -415,6 +448,7 @@ pub fn decide_application(
             holder,
             certificate,
             photo_jpeg: photo.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+            follows,
         }));
         tx.push_feed(&order, Some(&rec.unit.region), None)?;
         Ok(tx.application(id)?.row)
