@@ -641,3 +641,85 @@ async fn a_batch_writes_each_blank_card_inserted_and_reports_progress() {
         .all(|j| j["state"] == "verified" && j["card_serial"].is_string()));
     assert_eq!(a.count("SELECT COUNT(DISTINCT serial) FROM cards"), 3);
 }
+
+/// Bulk 换证 for a renamed unit: every issued certificate of the old name gets its
+/// own 换证 (cancelled first) and its own application to the registry, under the
+/// new name; a list that names a certificate a 换证 does not apply to records
+/// nothing.
+#[tokio::test]
+async fn a_renamed_unit_files_one_replacement_per_holder() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let (c1, c2, c3) = (a.demo.approved[0], a.demo.approved[1], a.demo.approved[2]);
+    for cert in [c1, c2, c3] {
+        a.insert_blank(&issuer, R1).await;
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/issue",
+                Some(&issuer),
+                Some(json!({ "certificate_id": cert, "reader": R1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        a.demo.sim.eject(R1).unwrap();
+    }
+    let bulk = |body: Value| {
+        let a = &a;
+        let c = issuer.clone();
+        async move {
+            a.call(
+                Method::POST,
+                "/certificates/bulk-replace",
+                Some(&c),
+                Some(body),
+            )
+            .await
+        }
+    };
+    // A list naming a certificate not yet issued: refused whole.
+    let before = a.snapshot();
+    let (s, v) = bulk(json!({ "certificate_ids": [c1, a.demo.approved[4]], "reason": "单位名称变更", "unit": "演示市市场监管局" })).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(a.snapshot(), before, "nothing recorded");
+    let (s, v) = bulk(
+        json!({ "from_unit": "演示市市场监督管理局", "reason": " ", "unit": "演示市市场监管局" }),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "{v}"
+    );
+
+    // By the old name: the two holders of 演示市市场监督管理局, not the third.
+    let (s, v) = bulk(json!({ "from_unit": "演示市市场监督管理局", "reason": "单位名称变更", "unit": "演示市市场监管局" })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["filed"], 2, "{v}");
+    let ids: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["certificate_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![c1, c2]);
+    for id in [c1, c2] {
+        let (_, cert) = a
+            .call(
+                Method::GET,
+                &format!("/certificates/{id}"),
+                Some(&issuer),
+                None,
+            )
+            .await;
+        assert_eq!(cert["state"], "replaced", "{cert}");
+    }
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM applications WHERE kind = 'replacement' AND json_extract(row_json, '$.unit') = '演示市市场监管局'"),
+        2
+    );
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM outbox WHERE kind = 'succession_submitted'"),
+        2
+    );
+}

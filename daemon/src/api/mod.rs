@@ -208,6 +208,7 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/certificates", get(records::certificates))
         .route("/certificates/{id}", get(records::certificate))
         .route("/certificates/{id}/status", post(cards::change_status))
+        .route("/certificates/bulk-replace", post(cards::bulk_replace))
         .route(
             "/certificates/{id}/status/write",
             post(cards::write_status_to_card),

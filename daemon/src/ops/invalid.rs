@@ -18,6 +18,8 @@ pub enum Invalid {
     DestinationMissing,
     #[error("a re-issue needs how the old number was declared void and the 凭证 reference")]
     VoidDeclarationMissing,
+    #[error("bulk replacement: {0}")]
+    BulkReplace(String),
     #[error("user name must be 2-32 letters, digits, '_', '-' or '.'")]
     Username,
     #[error("display name is empty")]
@@ -44,6 +46,7 @@ impl Invalid {
             Invalid::StoredChipKey => "记录中的芯片公钥格式错误，无法核对卡片".into(),
             Invalid::ReasonMissing => "请填写原因".into(),
             Invalid::DestinationMissing => "请填写被注销人员去向".into(),
+            Invalid::BulkReplace(m) => m.clone(),
             Invalid::VoidDeclarationMissing => {
                 "请填写声明作废的方式和凭证（如刊登声明的报纸及日期版次）".into()
             }
