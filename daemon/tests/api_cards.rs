@@ -722,4 +722,21 @@ async fn a_renamed_unit_files_one_replacement_per_holder() {
         a.count("SELECT COUNT(*) FROM outbox WHERE kind = 'succession_submitted'"),
         2
     );
+    // The station's view of its applications: both 换证, 待审核, for the new name,
+    // each naming the certificate it follows.
+    let (s, list) = a
+        .call(Method::GET, "/applications", Some(&issuer), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    for app in list {
+        assert_eq!(app["kind_label"], "换证", "{app}");
+        assert_eq!(app["state_label"], "待审核", "{app}");
+        assert_eq!(app["unit"], "演示市市场监管局", "{app}");
+        assert!(
+            app["follows_number"].as_str().unwrap().starts_with("川X01"),
+            "{app}"
+        );
+    }
 }

@@ -274,6 +274,10 @@ fn a_reissue_and_a_replacement_go_through_county_and_city_review_to_new_cards_at
     let n2 = county_then_city(&reg, &county, &city, &app);
     assert_eq!(n2, "川X06210002", "numbered by the registry");
     let new = arrived(&api, &n2);
+    let apps = api.get("/api/v1/applications").json();
+    assert_eq!(apps[0]["kind_label"], "补证", "{apps}");
+    assert_eq!(apps[0]["state_label"], "已批准", "{apps}");
+    assert_eq!(apps[0]["follows_number"], "川X06210001", "{apps}");
     let second = blank(&mut harness, dir.path(), 0xEC00_0000_0000_2002);
     let reissued = issue(&api, new["id"].as_i64().unwrap());
     let reissued_serial = reissued["serial"].as_str().unwrap().to_owned();

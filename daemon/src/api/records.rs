@@ -34,6 +34,32 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
+/// The station's applications to the registry, newest first, with their kind and
+/// state in words (待审核 until the registry's approved order arrives, then 已批准).
+pub async fn applications(
+    State(state): State<AppState>,
+    _session: Granted<need::ViewRecords>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let limit = query.limit.unwrap_or(500).clamp(1, 5000);
+    let rows = state
+        .station
+        .store
+        .read(|c| store::application_entries(c, limit))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| {
+                let mut v = serde_json::json!(row);
+                v["kind_label"] =
+                    labels::application_word(labels::APPLICATION_KINDS, &row.kind).into();
+                v["state_label"] =
+                    labels::application_word(labels::APPLICATION_STATES, &row.state).into();
+                v
+            })
+            .collect(),
+    ))
+}
+
 pub async fn certificates(
     State(state): State<AppState>,
     _session: Granted<need::ViewRecords>,
