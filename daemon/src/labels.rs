@@ -599,6 +599,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("sync.refused", "登记中心拒收记录"),
     ("order.withdrawn", "登记中心撤回批准"),
     ("application.submitted", "提交换证/补证申请"),
+    ("application.decided", "登记中心审核结果"),
     ("order.photo_refused", "拒绝登记中心的批准（照片无效）"),
     ("revocations.updated", "更新注销名单"),
     ("revocations.dated", "注销名单日期"),

@@ -845,3 +845,77 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
         "nothing A sent was refused"
     );
 }
+
+/// The station sees what the bureaus did with its application: a 补证 made at A is
+/// rejected by the county with a reason (退回 at A, with the reason), resubmitted by
+/// the unit (待审核 again), then approved (已批准, the order arrives).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_sees_its_application_returned_with_the_reason_then_approved() {
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0401);
+    let bureaus = bureaus(&registry);
+    let a = station("station-a", &pki, &desk, &registry, false).await;
+    let (n1, _) = first_card(&registry, &bureaus, &a, &desk).await;
+    let old = a
+        .station
+        .store
+        .read(|c| store::certificate_by_number(c, &n1))
+        .unwrap()
+        .unwrap();
+    let reissue = StatusRequest::Reissue {
+        lost_on: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        void_declared_how: "四川日报遗失声明".into(),
+        void_declared_on: NaiveDate::from_ymd_opt(2026, 11, 12).unwrap(),
+        void_reference: "四川日报 2026-11-12 第4版".into(),
+        card_returned: false,
+    };
+    a.station
+        .change_status("issuer", old.id, &reissue, None)
+        .await
+        .unwrap();
+    round(&a).await.unwrap();
+    let entry = |a: &StationUnderTest| {
+        a.station
+            .store
+            .read(|c| store::application_entries(c, 10))
+            .unwrap()
+            .into_iter()
+            .find(|e| e.kind == "reissue")
+            .unwrap()
+    };
+    assert_eq!(entry(&a).state, "submitted");
+
+    let app = application_following(&registry, &bureaus, &n1).await;
+    let id = app["id"].as_i64().unwrap();
+    let (s, r) = workflow(
+        &registry,
+        &bureaus.county,
+        reqwest::Method::POST,
+        &format!("/api/v1/applications/{id}/reject"),
+        Some(serde_json::json!({"reason": "遗失声明凭证不清晰"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    round(&a).await.unwrap();
+    let e = entry(&a);
+    assert_eq!(
+        (e.state.as_str(), e.reason.as_deref()),
+        ("rejected", Some("遗失声明凭证不清晰"))
+    );
+
+    let (s, r) = workflow(
+        &registry,
+        &bureaus.unit,
+        reqwest::Method::POST,
+        &format!("/api/v1/applications/{id}/resubmit"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    round(&a).await.unwrap();
+    assert_eq!(entry(&a).state, "submitted");
+
+    county_then_city(&registry, &bureaus, id).await;
+    assert_eq!(round(&a).await.unwrap().orders, 1);
+    let e = entry(&a);
+    assert_eq!((e.state.as_str(), e.reason), ("approved", None));
+}

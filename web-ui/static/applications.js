@@ -29,7 +29,7 @@ export function renderApplications(page) {
             h("td", null, r.name),
             h("td", null, r.unit),
             h("td", null, r.follows_number || "—"),
-            h("td", null, r.state_label),
+            h("td", null, r.state_label, r.reason ? h("div", { class: "muted" }, `原因：${r.reason}`) : null),
             h("td", null, r.created_at.slice(0, 16).replace("T", " ")),
           ),
         ),

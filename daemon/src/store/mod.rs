@@ -15,8 +15,8 @@ mod views;
 
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
 pub use changes::{
-    applications_approved, insert_application, insert_review, insert_status_change,
-    insert_succession, review_written, status_change_written,
+    application_decided, applications_approved, insert_application, insert_review,
+    insert_status_change, insert_succession, review_written, status_change_written,
 };
 pub use corrections::{
     correction, corrections, decide_correction, import_officer, CorrectionRow, CorrectionState,

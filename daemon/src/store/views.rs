@@ -358,6 +358,8 @@ pub struct ApplicationEntry {
     pub unit: String,
     /// 换证/补证: the number of the certificate it follows.
     pub follows_number: Option<String>,
+    /// The bureau's reason when it was 退回.
+    pub reason: Option<String>,
     pub created_at: String,
 }
 
@@ -367,7 +369,7 @@ pub fn application_entries(conn: &Connection, limit: i64) -> Result<Vec<Applicat
         "SELECT a.id, a.kind, a.state, o.name, o.id_number,
                 COALESCE(json_extract(a.row_json, '$.unit'), ''),
                 COALESCE(c.number, json_extract(a.row_json, '$.certificate_number')),
-                a.created_at
+                a.created_at, a.reason
          FROM applications a
          JOIN officers o ON o.id = a.officer_id
          LEFT JOIN certificates c ON c.id = a.follows_id
@@ -383,6 +385,7 @@ pub fn application_entries(conn: &Connection, limit: i64) -> Result<Vec<Applicat
             unit: r.get(5)?,
             follows_number: r.get(6)?,
             created_at: r.get(7)?,
+            reason: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -71,6 +71,9 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                         applied.status_changes += 1;
                     }
                 }
+                FeedBody::ApplicationDecision(d) => {
+                    store::application_decided(tx, &d.event_id, &d.state, d.reason.as_deref())?;
+                }
                 FeedBody::TrustListUpdate(t) => match trust_list_update(tx, &t.signed, today)? {
                     Some(list) => new_trust = Some(list),
                     None => applied.trust_lists_refused += 1,

@@ -138,6 +138,19 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The station event that carried workflow application `app`, when a station
+    /// sent it.
+    pub(crate) fn station_event_of(&self, app: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT event_id FROM station_applications WHERE application_id = ?1",
+                [app],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Station application `id` was filed as workflow application `app`.
     pub(crate) fn set_station_filed(&self, id: i64, app: i64) -> Result<()> {
         self.conn().execute(

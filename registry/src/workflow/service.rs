@@ -18,7 +18,7 @@ use ecard_sync_protocol::events::{
     kinds, ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
     SuccessionSubmitted,
 };
-use ecard_sync_protocol::feed::{FeedBody, IssuanceOrder, OrderWithdrawn};
+use ecard_sync_protocol::feed::{ApplicationDecision, FeedBody, IssuanceOrder, OrderWithdrawn};
 use thiserror::Error;
 
 /// Category (执法类别) given to a station's row when the station sent no defaults:
@@ -208,6 +208,34 @@ fn file_station_row(
     Ok(Ok(app))
 }
 
+/// Tells the station an application came from what the bureaus did with it (the
+/// approval itself reaches it as the issuance order): only that station holds the
+/// event id, the others of the region skip the item.
+fn tell_station(
+    tx: &Tx<'_>,
+    id: i64,
+    unit: &Unit,
+    state: AppState,
+    reason: Option<&str>,
+) -> Result<(), StorageError> {
+    let Some(event_id) = tx.station_event_of(id)? else {
+        return Ok(());
+    };
+    let state = match state {
+        AppState::Rejected => "rejected",
+        AppState::Returned => "returned",
+        AppState::Submitted => "submitted",
+        AppState::CountyApproved | AppState::Approved => return Ok(()),
+    };
+    let notice = FeedBody::ApplicationDecision(ApplicationDecision {
+        event_id,
+        application_id: id,
+        state: state.to_owned(),
+        reason: reason.map(|r| r.trim().to_owned()),
+    });
+    tx.push_feed(&notice, Some(&unit.region), None)
+}
+
 /// Creates a unit. Its region and department must be in the numbering tables: the
 /// unit's certificate numbers are made from them. Applications imported at stations
 /// that named it before it was registered are filed at once.
@@ -355,6 +383,7 @@ pub fn resubmit_application(
         }
         let next = rules::resubmit(rec.row.state)?;
         tx.set_application_state(id, next, None)?;
+        tell_station(tx, id, &rec.unit, next, None)?;
         tx.log_decision(id, &account.username, "resubmit", None, None)?;
         Ok(tx.application(id)?.row)
     })
@@ -390,6 +419,7 @@ pub fn decide_application(
             reason,
         )?;
         if next != AppState::Approved {
+            tell_station(tx, id, &rec.unit, next, reason)?;
             return Ok(tx.application(id)?.row);
         }
         let checked = rec.row.form.clone().check(today).map_err(invalid)?;
@@ -526,6 +556,7 @@ pub fn send_back_application(
             reason: reason.trim().to_owned(),
         });
         tx.push_feed(&withdrawn, Some(&rec.unit.region), None)?;
+        tell_station(tx, id, &rec.unit, next, Some(reason))?;
         Ok(tx.application(id)?.row)
     })
 }
