@@ -740,3 +740,93 @@ async fn a_renamed_unit_files_one_replacement_per_holder() {
         );
     }
 }
+
+/// One person by form (not only by spreadsheet): the roster's row type, filed as an
+/// application to the registry like an imported row; a 换证 row is not accepted
+/// here (换证/补证 have their own path) and changes nothing.
+#[tokio::test]
+async fn one_person_is_added_by_form_as_an_application() {
+    use ecard_domain::citizen_id::CitizenId;
+    use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
+    use ecard_domain::roster::{ApplicationKind, RosterRow};
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let citizen_id = CitizenId::parse("110105198001010016", today).unwrap();
+    let mut row = RosterRow {
+        kind: ApplicationKind::New,
+        excel_row: 0,
+        county: "演示县".into(),
+        name: "孙八".into(),
+        unit: "演示县农业农村局".into(),
+        certificate_number: None,
+        valid_until: None,
+        gender: citizen_id.gender(),
+        birth_date: citizen_id.birth_date(),
+        citizen_id,
+        ethnicity: Ethnicity::parse("汉族").unwrap(),
+        political_status: PoliticalStatus::ALL[0],
+        valid_from: None,
+        education: "大学本科".into(),
+        major: "法学".into(),
+        rank_code: "020201".into(),
+        law_major: true,
+        legal_qualification: false,
+        posts: vec![PostCode::ByAuthority],
+        exam_category: "综合法律知识考试".into(),
+        photo: None,
+    };
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/applications",
+            Some(&issuer),
+            Some(json!({ "row": row })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["imported"], 1, "{v}");
+    let (_, list) = a
+        .call(Method::GET, "/applications", Some(&issuer), None)
+        .await;
+    assert_eq!(list[0]["name"], "孙八", "{list}");
+    assert_eq!(list[0]["kind_label"], "新申领");
+    assert_eq!(list[0]["state_label"], "待审核");
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM outbox WHERE kind = 'application_submitted'"),
+        1
+    );
+
+    let before = a.snapshot();
+    row.kind = ApplicationKind::Replacement;
+    row.certificate_number = Some("川X06210001".into());
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/applications",
+            Some(&issuer),
+            Some(json!({ "row": row })),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "{v}"
+    );
+    assert_eq!(a.snapshot(), before);
+    // A citizen ID that fails its check digit is refused as the row is decoded.
+    let mut bad = serde_json::to_value(&row).unwrap();
+    bad["kind"] = json!("new");
+    bad["certificate_number"] = Value::Null;
+    bad["citizen_id"] = json!("110105198001010017");
+    let (s, _) = a
+        .call(
+            Method::POST,
+            "/applications",
+            Some(&issuer),
+            Some(json!({ "row": bad })),
+        )
+        .await;
+    assert!(s.is_client_error(), "{s}");
+    assert_eq!(a.snapshot(), before);
+}
