@@ -455,7 +455,6 @@ pub fn conflict_zh(c: &Conflict) -> String {
         Conflict::CorrectionStale { id } => {
             format!("人员信息在更正申请 {id} 提出后已有变更，请驳回后重新导入")
         }
-        Conflict::Numbering { error } => error.to_string(),
     }
 }
 
@@ -599,10 +598,34 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("sync.recovered", "与登记中心同步恢复"),
     ("sync.refused", "登记中心拒收记录"),
     ("order.withdrawn", "登记中心撤回批准"),
+    ("application.submitted", "提交换证/补证申请"),
+    ("application.decided", "登记中心审核结果"),
     ("order.photo_refused", "拒绝登记中心的批准（照片无效）"),
     ("revocations.updated", "更新注销名单"),
     ("revocations.dated", "注销名单日期"),
 ];
+
+/// The station's applications to the registry: kinds and the states it knows.
+pub const APPLICATION_KINDS: &[(&str, &str)] = &[
+    ("new", "新申领"),
+    ("replacement", "换证"),
+    ("reissue", "补证"),
+];
+pub const APPLICATION_STATES: &[(&str, &str)] = &[
+    ("submitted", "待审核"),
+    ("approved", "已批准"),
+    ("rejected", "退回"),
+    ("returned", "退回"),
+];
+
+/// Words for an application kind or state code (the code itself when unknown).
+pub fn application_word<'a>(table: &'static [(&str, &str)], code: &'a str) -> &'a str {
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, w)| *w)
+        .unwrap_or(code)
+}
 
 /// Every audit action with its words (the fixed ones and those made from enums).
 pub fn audit_actions() -> Vec<(String, String)> {
@@ -822,6 +845,8 @@ pub fn table() -> Value {
         "post": pairs(PostCode::ALL.iter().map(|p| (p.code().to_owned(), post_zh(*p).to_owned())).collect()),
         "audit_action": pairs(audit_actions()),
         "error": pairs(ERROR_CODES.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect()),
+        "application_kind": pairs(APPLICATION_KINDS.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect()),
+        "application_state": pairs(APPLICATION_STATES.iter().map(|(c, w)| ((*c).to_owned(), (*w).to_owned())).collect()),
         "note": pairs(NOTE_CODES.iter().map(|c| ((*c).to_owned(), reason_zh(c).into_owned())).collect()),
     })
 }

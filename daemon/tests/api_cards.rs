@@ -295,26 +295,16 @@ async fn suspension_lift_replacement_and_reissue_through_the_api() {
         .await;
     assert_eq!(v["standing_label"], "有效");
 
-    // 换证: a new certificate with the new unit, under a new number; the old one revoked.
-    let (s, v) = status(c1, json!({ "kind": "replace", "reason": "单位名称变更", "unit": "演示市市场监管综合执法支队", "reader": R1 })).await;
+    // 换证: the old certificate is cancelled at once (its handed-back card
+    // terminated); the new one is an application to the registry, no number here.
+    let (s, v) = status(c1, json!({ "kind": "replace", "reason": "单位名称变更", "unit": "演示市市场监管综合执法支队", "card_returned": true, "reader": R1 })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "replaced");
-    let new_id = v["new_certificate_id"].as_i64().unwrap();
-    let (_, new) = a
-        .call(
-            Method::GET,
-            &format!("/certificates/{new_id}"),
-            Some(&issuer),
-            None,
-        )
-        .await;
-    assert_eq!(new["certificate"]["unit"], "演示市市场监管综合执法支队");
-    assert_eq!(new["state"], "approved");
-    assert_eq!(new["replaces_id"], c1);
-    assert_ne!(new["certificate"]["number"], v["certificate_id"]);
+    assert!(v["application_id"].as_i64().is_some(), "{v}");
+    assert!(v.get("new_number").is_none(), "{v}");
 
-    // 补证 without the card: recorded, old number declared void, a new one allocated.
-    let (s, v) = status(c2, json!({ "kind": "reissue", "lost_on": "2026-11-01", "void_declared_how": "四川日报遗失声明", "void_declared_on": "2026-11-05" })).await;
+    // 补证 without the card: recorded, old number declared void, an application filed.
+    let (s, v) = status(c2, json!({ "kind": "reissue", "lost_on": "2026-11-01", "void_declared_how": "四川日报遗失声明", "void_declared_on": "2026-11-05", "void_reference": "四川日报 2026-11-05 第4版" })).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["state"], "void");
     assert!(v["written_to"].is_null());
@@ -376,7 +366,7 @@ async fn suspension_lift_replacement_and_reissue_through_the_api() {
     assert_eq!(a.snapshot(), before);
     // A cancel without the destination is refused.
     let (s, v) = status(
-        new_id,
+        c1,
         json!({ "kind": "cancel", "reason": "离职", "destination": " " }),
     )
     .await;
@@ -650,4 +640,193 @@ async fn a_batch_writes_each_blank_card_inserted_and_reports_progress() {
         .iter()
         .all(|j| j["state"] == "verified" && j["card_serial"].is_string()));
     assert_eq!(a.count("SELECT COUNT(DISTINCT serial) FROM cards"), 3);
+}
+
+/// Bulk 换证 for a renamed unit: every issued certificate of the old name gets its
+/// own 换证 (cancelled first) and its own application to the registry, under the
+/// new name; a list that names a certificate a 换证 does not apply to records
+/// nothing.
+#[tokio::test]
+async fn a_renamed_unit_files_one_replacement_per_holder() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let (c1, c2, c3) = (a.demo.approved[0], a.demo.approved[1], a.demo.approved[2]);
+    for cert in [c1, c2, c3] {
+        a.insert_blank(&issuer, R1).await;
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/issue",
+                Some(&issuer),
+                Some(json!({ "certificate_id": cert, "reader": R1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        a.demo.sim.eject(R1).unwrap();
+    }
+    let bulk = |body: Value| {
+        let a = &a;
+        let c = issuer.clone();
+        async move {
+            a.call(
+                Method::POST,
+                "/certificates/bulk-replace",
+                Some(&c),
+                Some(body),
+            )
+            .await
+        }
+    };
+    // A list naming a certificate not yet issued: refused whole.
+    let before = a.snapshot();
+    let (s, v) = bulk(json!({ "certificate_ids": [c1, a.demo.approved[4]], "reason": "单位名称变更", "unit": "演示市市场监管局" })).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(a.snapshot(), before, "nothing recorded");
+    let (s, v) = bulk(
+        json!({ "from_unit": "演示市市场监督管理局", "reason": " ", "unit": "演示市市场监管局" }),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "{v}"
+    );
+
+    // By the old name: the two holders of 演示市市场监督管理局, not the third.
+    let (s, v) = bulk(json!({ "from_unit": "演示市市场监督管理局", "reason": "单位名称变更", "unit": "演示市市场监管局" })).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["filed"], 2, "{v}");
+    let ids: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["certificate_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![c1, c2]);
+    for id in [c1, c2] {
+        let (_, cert) = a
+            .call(
+                Method::GET,
+                &format!("/certificates/{id}"),
+                Some(&issuer),
+                None,
+            )
+            .await;
+        assert_eq!(cert["state"], "replaced", "{cert}");
+    }
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM applications WHERE kind = 'replacement' AND json_extract(row_json, '$.unit') = '演示市市场监管局'"),
+        2
+    );
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM outbox WHERE kind = 'succession_submitted'"),
+        2
+    );
+    // The station's view of its applications: both 换证, 待审核, for the new name,
+    // each naming the certificate it follows.
+    let (s, list) = a
+        .call(Method::GET, "/applications", Some(&issuer), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    for app in list {
+        assert_eq!(app["kind_label"], "换证", "{app}");
+        assert_eq!(app["state_label"], "待审核", "{app}");
+        assert_eq!(app["unit"], "演示市市场监管局", "{app}");
+        assert!(
+            app["follows_number"].as_str().unwrap().starts_with("川X01"),
+            "{app}"
+        );
+    }
+}
+
+/// One person by form (not only by spreadsheet): the roster's row type, filed as an
+/// application to the registry like an imported row; a 换证 row is not accepted
+/// here (换证/补证 have their own path) and changes nothing.
+#[tokio::test]
+async fn one_person_is_added_by_form_as_an_application() {
+    use ecard_domain::citizen_id::CitizenId;
+    use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
+    use ecard_domain::roster::{ApplicationKind, RosterRow};
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let citizen_id = CitizenId::parse("110105198001010016", today).unwrap();
+    let mut row = RosterRow {
+        kind: ApplicationKind::New,
+        excel_row: 0,
+        county: "演示县".into(),
+        name: "孙八".into(),
+        unit: "演示县农业农村局".into(),
+        certificate_number: None,
+        valid_until: None,
+        gender: citizen_id.gender(),
+        birth_date: citizen_id.birth_date(),
+        citizen_id,
+        ethnicity: Ethnicity::parse("汉族").unwrap(),
+        political_status: PoliticalStatus::ALL[0],
+        valid_from: None,
+        education: "大学本科".into(),
+        major: "法学".into(),
+        rank_code: "020201".into(),
+        law_major: true,
+        legal_qualification: false,
+        posts: vec![PostCode::ByAuthority],
+        exam_category: "综合法律知识考试".into(),
+        photo: None,
+    };
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/applications",
+            Some(&issuer),
+            Some(json!({ "row": row })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["imported"], 1, "{v}");
+    let (_, list) = a
+        .call(Method::GET, "/applications", Some(&issuer), None)
+        .await;
+    assert_eq!(list[0]["name"], "孙八", "{list}");
+    assert_eq!(list[0]["kind_label"], "新申领");
+    assert_eq!(list[0]["state_label"], "待审核");
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM outbox WHERE kind = 'application_submitted'"),
+        1
+    );
+
+    let before = a.snapshot();
+    row.kind = ApplicationKind::Replacement;
+    row.certificate_number = Some("川X06210001".into());
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/applications",
+            Some(&issuer),
+            Some(json!({ "row": row })),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "{v}"
+    );
+    assert_eq!(a.snapshot(), before);
+    // A citizen ID that fails its check digit is refused as the row is decoded.
+    let mut bad = serde_json::to_value(&row).unwrap();
+    bad["kind"] = json!("new");
+    bad["certificate_number"] = Value::Null;
+    bad["citizen_id"] = json!("110105198001010017");
+    let (s, _) = a
+        .call(
+            Method::POST,
+            "/applications",
+            Some(&issuer),
+            Some(json!({ "row": bad })),
+        )
+        .await;
+    assert!(s.is_client_error(), "{s}");
+    assert_eq!(a.snapshot(), before);
 }

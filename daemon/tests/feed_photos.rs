@@ -55,6 +55,7 @@ async fn an_order_whose_photo_is_not_a_jpeg_is_refused_and_the_feed_goes_on() {
                 holder: officer.holder.clone(),
                 certificate: officer.certificate.clone(),
                 photo_jpeg: photo,
+                follows: None,
             },
         );
     }

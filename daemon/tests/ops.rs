@@ -769,7 +769,7 @@ mod status_changes {
     }
 
     /// Two re-issues of the same certificate at once (a double click): one is
-    /// recorded, the other refused; one successor, one new number.
+    /// recorded, the other refused; one application to the registry.
     #[tokio::test]
     async fn two_status_changes_at_once_record_one() {
         let f = fixture();
@@ -778,6 +778,8 @@ mod status_changes {
             lost_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 20).unwrap(),
             void_declared_how: "遗失声明".into(),
             void_declared_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
+            void_reference: "声明编号 2026-17".into(),
+            card_returned: false,
         };
         // The first waits for its card check (select and chip authentication on a
         // blocking thread) while the second (no card) runs; which one records first
@@ -797,7 +799,14 @@ mod status_changes {
         assert_eq!(
             count(
                 &f.station,
-                "SELECT COUNT(*) FROM certificates WHERE replaces_id IS NOT NULL"
+                "SELECT COUNT(*) FROM applications WHERE kind = 'reissue'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &f.station,
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'succession_submitted'"
             ),
             1
         );
@@ -854,38 +863,134 @@ mod status_changes {
         );
     }
 
+    /// 补证: the old number is void at once (with how, when and the 凭证), the lost
+    /// card fails a field check, and the new certificate is an application to the
+    /// registry: the station numbers nothing and approves nothing itself.
     #[tokio::test]
-    async fn reissue_voids_the_old_number_and_approves_a_new_one_to_write() {
+    async fn reissue_voids_the_old_number_and_files_an_application_without_a_number() {
         let f = fixture();
         issued(&f, 0).await;
         f.sim.eject(R).unwrap();
-        let reissue = StatusRequest::Reissue {
+        let certificates_before = count(&f.station, "SELECT COUNT(*) FROM certificates");
+        let mut reissue = StatusRequest::Reissue {
             lost_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 20).unwrap(),
             void_declared_how: "《某市日报》遗失声明".into(),
             void_declared_on: chrono::NaiveDate::from_ymd_opt(2026, 5, 25).unwrap(),
+            void_reference: String::new(),
+            card_returned: false,
         };
+        let err = f
+            .station
+            .change_status("issuer", f.certs[0], &reissue, None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_request");
+        assert!(err.message_zh().contains("凭证"), "{}", err.message_zh());
+        if let StatusRequest::Reissue { void_reference, .. } = &mut reissue {
+            *void_reference = "《某市日报》2026-05-25 第4版".into();
+        }
         let out = f
             .station
             .change_status("issuer", f.certs[0], &reissue, None)
             .await
             .unwrap();
         assert_eq!(out.state, CertificateState::Void);
-        let new_id = out.new_certificate_id.unwrap();
-        let new_number = out.new_number.unwrap();
-        assert_ne!(new_number, "川X010001");
-        assert!(new_number.starts_with("川X01"), "{new_number}");
-        // The replacement is written on a new card; the lost one fails a field check.
-        f.sim.insert_blank(R).unwrap();
-        let written = f.station.issue("issuer", new_id, R).await.unwrap();
-        assert_eq!(written.number, new_number);
-        f.sim.eject(R).unwrap();
-        let old = f
-            .sim
-            .tray()
-            .into_iter()
-            .find(|c| c.serial != written.serial)
+        let application = out.application_id.expect("an application to the registry");
+        assert_eq!(
+            count(&f.station, "SELECT COUNT(*) FROM certificates"),
+            certificates_before,
+            "no certificate is made here before the registry approves"
+        );
+        let (kind, state, follows): (String, String, i64) = f
+            .station
+            .store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT kind, state, follows_id FROM applications WHERE id = ?1",
+                    [application],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?)
+            })
             .unwrap();
+        assert_eq!(
+            (kind.as_str(), state.as_str(), follows),
+            ("reissue", "submitted", f.certs[0])
+        );
+        // The outbox: the void (no number of the station's own), then the application.
+        let events: Vec<(String, serde_json::Value)> = f
+            .station
+            .store
+            .read(|c| {
+                let mut st = c.prepare("SELECT kind, payload FROM outbox ORDER BY seq")?;
+                let rows = st
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(k, p)| (k, serde_json::from_str(&p).unwrap()))
+                    .collect())
+            })
+            .unwrap();
+        let n = events.len();
+        assert_eq!(events[n - 2].0, "status_changed");
+        assert_eq!(events[n - 2].1["kind"], "reissue");
+        assert_eq!(events[n - 2].1["new_number"], serde_json::Value::Null);
+        assert_eq!(
+            events[n - 2].1["detail"]["void_reference"],
+            "《某市日报》2026-05-25 第4版"
+        );
+        assert_eq!(events[n - 2].1["detail"]["card_returned"], false);
+        assert_eq!(events[n - 1].0, "succession_submitted");
+        assert_eq!(events[n - 1].1["kind"], "reissue");
+        assert_eq!(events[n - 1].1["old_number"], "川X010001");
+        // The lost card fails a field check.
+        let old = f.sim.tray().into_iter().next().unwrap();
         f.sim.insert_from_tray(R, &old.serial).unwrap();
+        assert_eq!(
+            f.station.verify(R).await.unwrap().verdict.standing,
+            Standing::Revoked
+        );
+    }
+
+    /// 换证 for a holder who moved: the old certificate is cancelled first, the
+    /// application names the new unit and the changed fields.
+    #[tokio::test]
+    async fn replacement_cancels_first_and_files_for_the_new_unit() {
+        let f = fixture();
+        issued(&f, 0).await;
+        let replace = StatusRequest::Replace {
+            reason: "调入新单位".into(),
+            unit: Some("岳池县卫生健康局".into()),
+            posts: Some("01".into()),
+            category: Some("卫生".into()),
+            area: None,
+            card_returned: true,
+        };
+        let out = f
+            .station
+            .change_status("issuer", f.certs[0], &replace, Some(R))
+            .await
+            .unwrap();
+        assert_eq!(out.state, CertificateState::Replaced);
+        assert!(
+            out.written_to.is_some(),
+            "the handed-back card is terminated"
+        );
+        let row: String = f
+            .station
+            .store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT row_json FROM applications WHERE id = ?1 AND kind = 'replacement'",
+                    [out.application_id.unwrap()],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        let row: serde_json::Value = serde_json::from_str(&row).unwrap();
+        assert_eq!(row["unit"], "岳池县卫生健康局");
+        assert_eq!(row["category"], "卫生");
+        assert_eq!(row["old_number"], "川X010001");
         assert_eq!(
             f.station.verify(R).await.unwrap().verdict.standing,
             Standing::Revoked

@@ -663,3 +663,283 @@ async fn an_application_filed_in_the_registry_is_written_at_b() {
 
     written_at_b(&registry, &b, &desk, &number, &photo).await;
 }
+
+// ---- Issue #12: 换证 and 补证 go through review; the registry numbers them ----
+
+/// The registry's application that follows `old` (its `form.replaces` or
+/// `form.reissues`), as the county bureau sees it.
+async fn application_following(registry: &Registry, b: &Bureaus, old: &str) -> serde_json::Value {
+    let (s, list) = workflow(
+        registry,
+        &b.county,
+        reqwest::Method::GET,
+        "/api/v1/applications",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["form"]["replaces"] == old || a["form"]["reissues"] == old)
+        .cloned()
+        .unwrap_or_else(|| panic!("no application follows {old}: {list}"))
+}
+
+/// A certificate of the registry's, written at A: the unit files, county and city
+/// approve, A pulls the order and writes the card.
+async fn first_card(
+    registry: &Registry,
+    b: &Bureaus,
+    a: &StationUnderTest,
+    desk: &SimReaders,
+) -> (String, String) {
+    use base64::Engine;
+    let photo = ecard_domain::photo::downscale_for_chip(
+        &ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 13),
+    )
+    .unwrap();
+    let form = serde_json::json!({
+        "name": "钱七", "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
+        "photo_jpeg": base64::engine::general_purpose::STANDARD.encode(&photo),
+    });
+    let (s, app) = workflow(
+        registry,
+        &b.unit,
+        reqwest::Method::POST,
+        "/api/v1/applications",
+        Some(form),
+    )
+    .await;
+    assert_eq!(s, 201, "{app}");
+    let number = county_then_city(registry, b, app["id"].as_i64().unwrap()).await;
+    assert_eq!(round(a).await.unwrap().orders, 1);
+    let cert = a
+        .station
+        .store
+        .read(|c| store::certificate_by_number(c, &number))
+        .unwrap()
+        .unwrap();
+    let serial = issue_one(a, desk, cert.id).await;
+    round(a).await.unwrap();
+    (number, serial)
+}
+
+/// 补证 then 换证, each made at station A and decided in the registry: A records the
+/// old card's end at once and numbers nothing; the county reviews first and the
+/// city decides; the registry numbers the new certificate (for the 换证, under the
+/// new unit's region and department codes); the approved order comes back to A,
+/// linked to the certificate it follows, and the new card is written there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_and_written_at_a() {
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0301);
+    let bureaus = bureaus(&registry);
+    let new_unit = "岳池县卫生健康局";
+    registry_cli(
+        &registry,
+        &[
+            "admin",
+            "add-unit",
+            "--name",
+            new_unit,
+            "--region",
+            "川X04",
+            "--department",
+            "21",
+        ],
+    );
+    let a = station("station-a", &pki, &desk, &registry, false).await;
+    let (n1, lost_serial) = first_card(&registry, &bureaus, &a, &desk).await;
+    assert_eq!(n1, "川X04020001");
+
+    // 补证 at A: the number declared void now, with how, when and the 凭证.
+    let old = a
+        .station
+        .store
+        .read(|c| store::certificate_by_number(c, &n1))
+        .unwrap()
+        .unwrap();
+    let reissue = StatusRequest::Reissue {
+        lost_on: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        void_declared_how: "四川日报遗失声明".into(),
+        void_declared_on: NaiveDate::from_ymd_opt(2026, 11, 12).unwrap(),
+        void_reference: "四川日报 2026-11-12 第4版".into(),
+        card_returned: false,
+    };
+    let out = a
+        .station
+        .change_status("issuer", old.id, &reissue, None)
+        .await
+        .unwrap();
+    assert_eq!(out.state, CertificateState::Void);
+    assert!(out.application_id.is_some());
+    assert_eq!(standing_at(&a.station, &desk, &lost_serial).await, "已注销");
+    let pushed = round(&a).await.unwrap();
+    assert_eq!(
+        pushed.pushed, 2,
+        "the void, then the application: {pushed:?}"
+    );
+    assert_eq!(
+        registry.query_i64(&format!(
+            "SELECT COUNT(*) FROM certificates WHERE number = '{n1}' AND state = 'void'"
+        )),
+        1
+    );
+    let app = application_following(&registry, &bureaus, &n1).await;
+    assert_eq!(app["state"], "submitted");
+    assert_eq!(app["unit"], UNIT);
+    let n2 = county_then_city(&registry, &bureaus, app["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        n2, "川X04020002",
+        "numbered by the registry, after the old one"
+    );
+
+    let pulled = round(&a).await.unwrap();
+    assert_eq!(pulled.orders, 1, "{pulled:?}");
+    let new = a
+        .station
+        .store
+        .read(|c| store::certificate_by_number(c, &n2))
+        .unwrap()
+        .expect("the approved 补证 at A");
+    assert_eq!(new.state, CertificateState::Approved);
+    assert_eq!(new.replaces_id, Some(old.id), "linked to the voided one");
+    let reissued_serial = issue_one(&a, &desk, new.id).await;
+    assert_eq!(
+        standing_at(&a.station, &desk, &reissued_serial).await,
+        "有效"
+    );
+
+    // 换证 at A: the holder moved to the health bureau; the card is handed back
+    // and terminated, the certificate cancelled first, then the application.
+    desk.insert_from_tray(R, &reissued_serial).unwrap();
+    let replace = StatusRequest::Replace {
+        reason: "调入岳池县卫生健康局".into(),
+        unit: Some(new_unit.into()),
+        posts: None,
+        category: Some("卫生".into()),
+        area: None,
+        card_returned: true,
+    };
+    let out = a
+        .station
+        .change_status("issuer", new.id, &replace, Some(R))
+        .await
+        .unwrap();
+    desk.eject(R).unwrap();
+    assert_eq!(out.state, CertificateState::Replaced);
+    assert_eq!(out.written_to.as_deref(), Some(reissued_serial.as_str()));
+    round(&a).await.unwrap();
+    let app = application_following(&registry, &bureaus, &n2).await;
+    assert_eq!(app["unit"], new_unit);
+    let n3 = county_then_city(&registry, &bureaus, app["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        n3, "川X04210001",
+        "the new unit's region and department codes"
+    );
+
+    assert_eq!(round(&a).await.unwrap().orders, 1);
+    let moved = a
+        .station
+        .store
+        .read(|c| store::certificate_by_number(c, &n3))
+        .unwrap()
+        .expect("the approved 换证 at A");
+    assert_eq!(moved.certificate.unit, new_unit);
+    assert_eq!(moved.certificate.category, "卫生");
+    assert_eq!(moved.replaces_id, Some(new.id));
+    let serial = issue_one(&a, &desk, moved.id).await;
+    assert_eq!(standing_at(&a.station, &desk, &serial).await, "有效");
+    assert_eq!(
+        standing_at(&a.station, &desk, &reissued_serial).await,
+        "已注销"
+    );
+    round(&a).await.unwrap();
+    assert_eq!(
+        registry.query_i64(&format!(
+            "SELECT COUNT(*) FROM certificates WHERE number = '{n3}' AND state = 'issued'"
+        )),
+        1
+    );
+    // The station numbered nothing: every number A holds came from the registry.
+    assert_eq!(
+        registry.query_i64("SELECT COUNT(*) FROM refused_events"),
+        0,
+        "nothing A sent was refused"
+    );
+}
+
+/// The station sees what the bureaus did with its application: a 补证 made at A is
+/// rejected by the county with a reason (退回 at A, with the reason), resubmitted by
+/// the unit (待审核 again), then approved (已批准, the order arrives).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_station_sees_its_application_returned_with_the_reason_then_approved() {
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0401);
+    let bureaus = bureaus(&registry);
+    let a = station("station-a", &pki, &desk, &registry, false).await;
+    let (n1, _) = first_card(&registry, &bureaus, &a, &desk).await;
+    let old = a
+        .station
+        .store
+        .read(|c| store::certificate_by_number(c, &n1))
+        .unwrap()
+        .unwrap();
+    let reissue = StatusRequest::Reissue {
+        lost_on: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+        void_declared_how: "四川日报遗失声明".into(),
+        void_declared_on: NaiveDate::from_ymd_opt(2026, 11, 12).unwrap(),
+        void_reference: "四川日报 2026-11-12 第4版".into(),
+        card_returned: false,
+    };
+    a.station
+        .change_status("issuer", old.id, &reissue, None)
+        .await
+        .unwrap();
+    round(&a).await.unwrap();
+    let entry = |a: &StationUnderTest| {
+        a.station
+            .store
+            .read(|c| store::application_entries(c, 10))
+            .unwrap()
+            .into_iter()
+            .find(|e| e.kind == "reissue")
+            .unwrap()
+    };
+    assert_eq!(entry(&a).state, "submitted");
+
+    let app = application_following(&registry, &bureaus, &n1).await;
+    let id = app["id"].as_i64().unwrap();
+    let (s, r) = workflow(
+        &registry,
+        &bureaus.county,
+        reqwest::Method::POST,
+        &format!("/api/v1/applications/{id}/reject"),
+        Some(serde_json::json!({"reason": "遗失声明凭证不清晰"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    round(&a).await.unwrap();
+    let e = entry(&a);
+    assert_eq!(
+        (e.state.as_str(), e.reason.as_deref()),
+        ("rejected", Some("遗失声明凭证不清晰"))
+    );
+
+    let (s, r) = workflow(
+        &registry,
+        &bureaus.unit,
+        reqwest::Method::POST,
+        &format!("/api/v1/applications/{id}/resubmit"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    round(&a).await.unwrap();
+    assert_eq!(entry(&a).state, "submitted");
+
+    county_then_city(&registry, &bureaus, id).await;
+    assert_eq!(round(&a).await.unwrap().orders, 1);
+    let e = entry(&a);
+    assert_eq!((e.state.as_str(), e.reason), ("approved", None));
+}

@@ -6,19 +6,18 @@
 //! - county level, 10 chars: `川X06210010` = region `川X06`, department `21`, serial `0010`.
 //!
 //! Region and department codes come from fixed tables in the config; a code not in
-//! the table is refused. Serials start at 0001 and run in order; configured
-//! "unlucky" serials (suffixes such as `4`, `250`, or exact numbers) are skipped;
-//! nobody picks a number by hand: [`next_serial`] chooses it.
+//! the table is refused. Serials start at 0001 and run in order; the configured
+//! list of whole serials to skip (empty by default) is skipped; nobody picks a
+//! number by hand: [`allocate`] chooses it, at the registry only.
 //!
 //! # Allocation and concurrency
-//! [`next_serial`] is a pure function of the last serial ever allocated for a
-//! (region, department) pair. It is the daemon's job (issue 3) to make it safe
-//! under concurrency: call it inside one SQLite write transaction
-//! (`BEGIN IMMEDIATE`), read `MAX(serial)` for the pair over *all* numbers ever
-//! allocated (cancelled and voided ones included, so a number is never reused),
-//! call `next_serial`, insert the new row, and rely on a `UNIQUE(region,
-//! department, serial)` constraint as the last line of defence. Two readers
-//! issuing at the same moment are serialised by SQLite's write lock.
+//! [`allocate`] is a pure function of the last serial ever allocated for a
+//! (region, department) pair. The registry makes it safe under concurrency: it
+//! calls it inside one SQLite write transaction (`BEGIN IMMEDIATE`) over the
+//! highest serial ever recorded for the pair (cancelled and voided numbers
+//! included, so a number is never reused), records the new serial, and relies on
+//! `certificates.number UNIQUE` as the last line of defence. Stations never
+//! allocate: a 换证 or 补证 is an application the registry numbers on approval.
 
 use serde::{Deserialize, Serialize};
 
@@ -71,14 +70,15 @@ pub struct Department {
     pub name: String,
 }
 
-/// Serials that are never allocated.
+/// Serials that are never allocated: a configured list of whole serials, empty by
+/// default. The guide allows skipping serials "such as 4, 14, 250"
+/// (「可以跳过“4”“14”“250”之类的号码」): those serials themselves, not every serial
+/// that ends in 4. A config that still names the old `suffixes` is refused, not
+/// silently read with a different meaning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SkipRules {
-    /// A serial is skipped when its decimal form (without leading zeros) ends with
-    /// one of these, e.g. `"4"` skips 4, 14, 24 …; `"250"` skips 250, 1250 ….
-    #[serde(default)]
-    pub suffixes: Vec<String>,
-    /// Exact serials to skip.
+    /// Whole serials to skip, e.g. `[4, 14, 250]`.
     #[serde(default)]
     pub numbers: Vec<u32>,
     /// "No large gaps" (seed 002): a config that skips more consecutive serials
@@ -100,7 +100,6 @@ fn default_max_serial() -> u32 {
 impl Default for SkipRules {
     fn default() -> Self {
         SkipRules {
-            suffixes: Vec::new(),
             numbers: Vec::new(),
             max_consecutive_skips: default_max_consecutive_skips(),
             max_serial: default_max_serial(),
@@ -111,36 +110,38 @@ impl Default for SkipRules {
 impl SkipRules {
     /// True when `serial` must never be allocated.
     pub fn is_skipped(&self, serial: u32) -> bool {
-        if self.numbers.contains(&serial) {
-            return true;
-        }
-        let s = serial.to_string();
-        self.suffixes.iter().any(|suf| s.ends_with(suf.as_str()))
+        self.numbers.contains(&serial)
     }
 
     fn validate(&self) -> Result<(), NumberingError> {
         if let Some(bad) = self
-            .suffixes
+            .numbers
             .iter()
-            .find(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()))
+            .find(|n| **n == 0 || **n > self.max_serial)
         {
             return Err(NumberingError::Config(format!(
-                "跳号后缀“{bad}”必须是非空数字"
+                "跳过的号码{bad}超出人员编码范围（1–{}）",
+                self.max_serial
             )));
         }
+        let mut skipped: Vec<u32> = self.numbers.clone();
+        skipped.sort_unstable();
+        skipped.dedup();
         let mut run = 0u32;
-        for serial in 1..=self.max_serial {
-            if self.is_skipped(serial) {
-                run += 1;
-                if run > self.max_consecutive_skips {
-                    return Err(NumberingError::Config(format!(
-                        "跳号规则连续跳过超过{}个号码，编号间隔过大",
-                        self.max_consecutive_skips
-                    )));
-                }
+        let mut prev = None;
+        for n in skipped {
+            run = if prev.is_some_and(|p: u32| p + 1 == n) {
+                run + 1
             } else {
-                run = 0;
+                1
+            };
+            if run > self.max_consecutive_skips {
+                return Err(NumberingError::Config(format!(
+                    "跳号规则连续跳过超过{}个号码，编号间隔过大",
+                    self.max_consecutive_skips
+                )));
             }
+            prev = Some(n);
         }
         Ok(())
     }
@@ -164,6 +165,28 @@ pub fn next_serial(last_used: Option<u32>, skip: &SkipRules) -> Result<u32, Numb
         })
 }
 
+/// The one allocator of certificate numbers (the registry is its only caller:
+/// numbers have one owner). Pure: given the rule (its tables and skip list), the
+/// region and department codes of the unit the certificate is for, and the last
+/// serial ever used under them, the next number. For a 换证 the unit is the
+/// holder's new unit: 「地区代码和部门代码是固定的」, the codes belong to the unit,
+/// not to the person.
+pub fn allocate(
+    rule: &NumberingRule,
+    region: &str,
+    department: &str,
+    last_used: Option<u32>,
+) -> Result<CertificateNumber, NumberingError> {
+    let number = CertificateNumber {
+        region: region.to_string(),
+        department: department.to_string(),
+        serial: next_serial(last_used, &rule.skip)?,
+    };
+    // Refuses codes outside the tables (and checks the serial once more).
+    rule.format(&number)?;
+    Ok(number)
+}
+
 /// A province's numbering rule (deserialised from JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NumberingRule {
@@ -184,6 +207,13 @@ pub struct CertificateNumber {
     pub region: String,
     pub department: String,
     pub serial: u32,
+}
+
+impl CertificateNumber {
+    /// Region code + department code: the pair a serial counts under.
+    pub fn prefix(&self) -> String {
+        format!("{}{}", self.region, self.department)
+    }
 }
 
 impl NumberingRule {
@@ -324,19 +354,14 @@ impl NumberingRule {
         })
     }
 
-    /// The next number for a (region, department) pair; see [`next_serial`].
+    /// The text of the next number for a (region, department) pair; see [`allocate`].
     pub fn next_number(
         &self,
         region: &str,
         department: &str,
         last_used: Option<u32>,
     ) -> Result<String, NumberingError> {
-        let serial = next_serial(last_used, &self.skip)?;
-        self.format(&CertificateNumber {
-            region: region.to_string(),
-            department: department.to_string(),
-            serial,
-        })
+        self.format(&allocate(self, region, department, last_used)?)
     }
 }
 
@@ -396,11 +421,9 @@ mod tests {
             r.parse("川X0100a9"),
             Err(NumberingError::BadSerial(_))
         ));
-        assert_eq!(r.parse("川X010014"), Err(NumberingError::SkippedSerial(14)));
-        assert_eq!(
-            r.parse("川X011250"),
-            Err(NumberingError::SkippedSerial(1250))
-        );
+        // Nothing is skipped by default: serials ending in 4 are ordinary numbers.
+        assert_eq!(r.parse("川X010014").map(|n| n.serial), Ok(14));
+        assert_eq!(r.parse("川X011250").map(|n| n.serial), Ok(1250));
         // County 川X05 is not in the sample table.
         assert!(r.parse("川X05210010").is_err());
         // Non-ASCII in the tail must not panic.
@@ -409,22 +432,66 @@ mod tests {
     }
 
     #[test]
-    fn first_numbers_skip_configured_suffixes() {
+    fn nothing_is_skipped_by_default() {
         let r = rule();
+        assert!(r.skip.numbers.is_empty());
         let mut last = None;
         let mut got = Vec::new();
-        for _ in 0..5 {
-            let s = next_serial(last, &r.skip).expect("serial");
-            got.push(s);
-            last = Some(s);
+        for _ in 0..15 {
+            let n = allocate(&r, "川X", "01", last).expect("number");
+            got.push(n.serial);
+            last = Some(n.serial);
         }
-        assert_eq!(got, vec![1, 2, 3, 5, 6]);
-        assert_eq!(next_serial(Some(249), &r.skip), Ok(251));
-        assert_eq!(next_serial(Some(13), &r.skip), Ok(15));
+        assert_eq!(got, (1..=15).collect::<Vec<_>>());
         assert_eq!(
             r.next_number("川X06", "21", Some(9)).as_deref(),
             Ok("川X06210010")
         );
+    }
+
+    #[test]
+    fn configured_whole_serials_are_skipped_and_nothing_else() {
+        let mut r = rule();
+        r.skip.numbers = vec![4, 14, 250];
+        assert_eq!(next_serial(Some(3), &r.skip), Ok(5));
+        assert_eq!(next_serial(Some(13), &r.skip), Ok(15));
+        assert_eq!(next_serial(Some(249), &r.skip), Ok(251));
+        // 24, 34, 1250: not in the list, so allocated like any other serial.
+        assert_eq!(next_serial(Some(23), &r.skip), Ok(24));
+        assert_eq!(next_serial(Some(1249), &r.skip), Ok(1250));
+        assert_eq!(r.parse("川X010014"), Err(NumberingError::SkippedSerial(14)));
+        assert_eq!(r.parse("川X010024").map(|n| n.serial), Ok(24));
+    }
+
+    #[test]
+    fn allocate_refuses_codes_outside_the_tables() {
+        let r = rule();
+        assert!(matches!(
+            allocate(&r, "川Z", "01", None),
+            Err(NumberingError::UnknownRegion(_))
+        ));
+        assert!(matches!(
+            allocate(&r, "川X", "99", None),
+            Err(NumberingError::UnknownDepartment(_))
+        ));
+        assert_eq!(
+            allocate(&r, "川X", "01", Some(9999)),
+            Err(NumberingError::Exhausted { max: 9999 })
+        );
+    }
+
+    #[test]
+    fn a_config_with_the_old_suffix_rule_is_refused() {
+        let mut v: serde_json::Value = serde_json::from_str(SICHUAN_DEFAULT_JSON).expect("json");
+        v["skip"] = serde_json::json!({ "suffixes": ["4"] });
+        assert!(matches!(
+            NumberingRule::from_json(&v.to_string()),
+            Err(NumberingError::Config(_))
+        ));
+        v["skip"] = serde_json::json!({ "numbers": [0] });
+        assert!(NumberingRule::from_json(&v.to_string()).is_err());
+        v["skip"] = serde_json::json!({ "numbers": [10000] });
+        assert!(NumberingRule::from_json(&v.to_string()).is_err());
     }
 
     #[test]
@@ -448,14 +515,16 @@ mod tests {
     fn config_with_large_gaps_or_bad_codes_refused() {
         let base: serde_json::Value = serde_json::from_str(SICHUAN_DEFAULT_JSON).expect("json");
         let mut v = base.clone();
-        v["skip"]["suffixes"] = serde_json::json!(["0", "1", "2", "3", "4", "5", "6", "7", "8"]);
+        v["skip"]["numbers"] = serde_json::json!([7, 8, 9, 10, 12]);
         v["skip"]["max_consecutive_skips"] = serde_json::json!(3);
         assert!(NumberingRule::from_json(&v.to_string()).is_err());
+        v["skip"]["numbers"] = serde_json::json!([7, 8, 9, 11, 12]);
+        assert!(NumberingRule::from_json(&v.to_string()).is_ok());
         let mut v = base.clone();
         v["departments"][0]["code"] = serde_json::json!("1");
         assert!(NumberingRule::from_json(&v.to_string()).is_err());
         let mut v = base;
-        v["skip"]["suffixes"] = serde_json::json!(["x"]);
+        v["skip"]["numbers"] = serde_json::json!(["x"]);
         assert!(NumberingRule::from_json(&v.to_string()).is_err());
         assert!(NumberingRule::from_json("{").is_err());
     }
@@ -476,8 +545,11 @@ mod tests {
             r.format(&n("川X", "99", 1)),
             Err(NumberingError::UnknownDepartment(_))
         ));
+        assert_eq!(r.format(&n("川X", "01", 4)).as_deref(), Ok("川X010004"));
+        let mut skipping = r.clone();
+        skipping.skip.numbers = vec![4];
         assert_eq!(
-            r.format(&n("川X", "01", 4)),
+            skipping.format(&n("川X", "01", 4)),
             Err(NumberingError::SkippedSerial(4))
         );
         assert!(r.format(&n("川X", "01", 10000)).is_err());
@@ -530,10 +602,9 @@ mod tests {
             #[test]
             fn next_serial_strictly_increasing_and_never_skipped(
                 last in proptest::option::of(0u32..9999),
-                suffixes in proptest::collection::vec("[1-9][0-9]{0,2}", 0..3),
-                numbers in proptest::collection::vec(1u32..9999, 0..5),
+                numbers in proptest::collection::vec(1u32..9999, 0..8),
             ) {
-                let skip = SkipRules { suffixes, numbers, ..SkipRules::default() };
+                let skip = SkipRules { numbers, ..SkipRules::default() };
                 match next_serial(last, &skip) {
                     Ok(n) => {
                         prop_assert!(n > last.unwrap_or(0));
@@ -550,6 +621,27 @@ mod tests {
                         }
                     }
                     Err(e) => prop_assert!(false, "unexpected {e:?}"),
+                }
+            }
+
+            #[test]
+            fn allocate_is_the_next_allowed_serial_under_the_given_codes(
+                region_i in 0usize..7, dept_i in 0usize..17,
+                last in proptest::option::of(0u32..9999),
+                numbers in proptest::collection::vec(1u32..9999, 0..8),
+            ) {
+                let mut r = rule();
+                r.skip.numbers = numbers;
+                let (region, dept) = (r.regions[region_i].code.clone(), r.departments[dept_i].code.clone());
+                match allocate(&r, &region, &dept, last) {
+                    Ok(n) => {
+                        prop_assert_eq!(&n.region, &region);
+                        prop_assert_eq!(&n.department, &dept);
+                        prop_assert_eq!(Ok(n.serial), next_serial(last, &r.skip));
+                        let text = r.format(&n).expect("allocated numbers format");
+                        prop_assert_eq!(r.parse(&text), Ok(n));
+                    }
+                    Err(e) => prop_assert_eq!(Err(e), next_serial(last, &r.skip)),
                 }
             }
 

@@ -12,13 +12,19 @@ use ecard_domain::eligibility::{self, ExamResult, Facts, Staffing};
 use ecard_domain::province::ProvinceConfig;
 use ecard_domain::roster::{ApplicationKind, RosterRow};
 use ecard_domain::validity::{self, ValidityError, ValidityPeriod};
+use ecard_sync_protocol::events::{SuccessionKind, SuccessionSubmitted};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationForm {
-    /// 换证: the holder's current certificate number, cancelled when this is approved.
+    /// 换证: the holder's current certificate number, cancelled when this is approved
+    /// (already cancelled when the 换证 was made at a station).
     #[serde(default)]
     pub replaces: Option<String>,
+    /// 补证: the number declared void after a loss (voided at the station that made
+    /// the 补证, or when this is approved).
+    #[serde(default)]
+    pub reissues: Option<String>,
     pub name: String,
     pub id_number: String,
     pub ethnicity: String,
@@ -173,6 +179,12 @@ impl ApplicationForm {
         if let Some(r) = &self.replaces {
             required("原证件编号", r, 64)?;
         }
+        if let Some(r) = &self.reissues {
+            required("原证件编号", r, 64)?;
+            if self.replaces.is_some() {
+                return Err("一份申请不能既是换证又是补证".into());
+            }
+        }
         let verdict = eligibility::check(&self.facts_with(&posts, Vec::new()), today);
         if let Some(first) = verdict.ineligible.first() {
             return Err(first.to_string());
@@ -229,6 +241,47 @@ impl ApplicationForm {
         }
     }
 
+    /// The certificate this one follows (换证 or 补证), if any.
+    pub fn follows(&self) -> Option<&str> {
+        self.replaces.as_deref().or(self.reissues.as_deref())
+    }
+
+    /// A form from a 换证/补证 made at a station: the old certificate's data with the
+    /// changes the station recorded, for the unit named in it.
+    pub fn from_succession(s: &SuccessionSubmitted) -> Self {
+        let old = Some(s.old_number.trim().to_owned());
+        ApplicationForm {
+            replaces: old
+                .clone()
+                .filter(|_| s.kind == SuccessionKind::Replacement),
+            reissues: old.filter(|_| s.kind == SuccessionKind::Reissue),
+            name: s.holder.name.clone(),
+            id_number: s.holder.id_number.clone(),
+            ethnicity: s.holder.ethnicity.clone(),
+            certificate_kind: s.certificate_kind,
+            posts: s.posts.clone(),
+            category: s.category.clone(),
+            area: s.area.clone(),
+            entrusting_authority: s.entrusting_authority.clone(),
+            entrusting_nature: s.entrusting_nature.clone(),
+            valid_from: None,
+            valid_until: None,
+            // A 换证/补证 keeps the person's eligibility (the old certificate was
+            // granted on it); the new dates come from the validity rule at approval.
+            announced_on: None,
+            exam_category: None,
+            law_exam_on: None,
+            law_exam_score: None,
+            specialty_exam_on: None,
+            specialty_exam_score: None,
+            org_nature: None,
+            staffing: None,
+            position: None,
+            holds_national_certificate: false,
+            photo_jpeg: s.photo_jpeg.clone(),
+        }
+    }
+
     /// A form from one roster row (domain/src/roster.rs) and the batch's defaults.
     pub fn from_roster(row: &RosterRow, defaults: &RosterDefaults) -> Self {
         ApplicationForm {
@@ -236,6 +289,7 @@ impl ApplicationForm {
                 ApplicationKind::Replacement => row.certificate_number.clone(),
                 ApplicationKind::New => None,
             },
+            reissues: None,
             name: row.name.clone(),
             id_number: row.citizen_id.as_str().to_owned(),
             ethnicity: row.ethnicity.as_str().to_owned(),
@@ -355,6 +409,7 @@ pub(crate) mod tests {
     pub fn form() -> ApplicationForm {
         ApplicationForm {
             replaces: None,
+            reissues: None,
             name: "张三".into(),
             id_number: YOUNG_ID.into(),
             ethnicity: "汉族".into(),

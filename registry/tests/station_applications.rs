@@ -287,3 +287,108 @@ async fn the_admin_attaches_a_row_whose_unit_is_spelled_differently() {
     let (s, e) = attach("岳池县教育局").await;
     assert_eq!(s, 409, "attached once: {e}");
 }
+
+fn event(seq: u64, kind: &str, payload: Value) -> StationEvent {
+    let body = EventBody::decode(kind, &payload).unwrap();
+    StationEvent::new(
+        format!("ev-{seq:04}"),
+        seq,
+        &body,
+        "2026-11-23T10:00:00.000Z",
+    )
+}
+
+/// A 补证 made at a station: the station voids the old number at once
+/// (`status_changed`, no new number of its own) and files the application
+/// (`succession_submitted`); the registry reviews it county → city like a new one,
+/// numbers it, and the issuance order says which certificate it follows.
+#[tokio::test]
+async fn a_reissue_made_at_a_station_is_reviewed_and_numbered_by_the_registry() {
+    let reg = Registry::start();
+    let (s, b) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/units",
+            json!({"name": "岳池县教育局", "region": "川X04", "department": "02"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let county = account(&reg, json!({"username": "yc-justice", "role": "county", "region": "川X04", "org_name": "岳池县司法局"})).await;
+    let city = account(&reg, json!({"username": "gac-justice", "role": "city", "region": "川X", "org_name": "广安市司法局"})).await;
+    let (station, _) = reg.enroll("yuechi", Some("川X04"));
+    let old = "川X04020007";
+    let ack = station
+        .push_events(vec![
+            event(1, "card_issued", json!({"number": old, "serial": "00000000000000A1", "chip_key": "04", "sod": "30",
+                "issued_on": "2026-11-23", "id_number": "11010519491231002X"})),
+            event(2, "status_changed", json!({"number": old, "kind": "reissue", "reason": "证件遗失，声明作废",
+                "detail": {"lost_on": "2026-11-01", "void_declared_how": "报纸声明", "void_declared_on": "2026-11-03",
+                           "void_reference": "广安日报2026-11-03第4版", "card_returned": false},
+                "effective_on": "2026-11-23", "new_number": null})),
+            event(3, "succession_submitted", json!({"kind": "reissue", "old_number": old, "unit": "岳池县教育局",
+                "holder": {"name": "张三", "gender": "female", "ethnicity": "汉族", "birth_date": "1949-12-31",
+                           "id_number": "11010519491231002X"},
+                "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
+                "reason": "证件遗失，声明作废", "photo_jpeg": null})),
+        ])
+        .await
+        .unwrap();
+    assert_eq!((ack.applied, ack.refused.len()), (3, 0), "{ack:?}");
+    let state: String = reg
+        .open_db()
+        .query_row(
+            "SELECT state FROM certificates WHERE number = ?1",
+            [old],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(state, "void", "voided at once, before any review");
+
+    let list = apps(&reg, &county).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["form"]["reissues"], old);
+    let id = list[0]["id"].as_i64().unwrap();
+    // The city cannot decide before the county has reviewed it.
+    let (s, _) = common::call(
+        &reg,
+        &city,
+        Method::POST,
+        &format!("/api/v1/applications/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_ne!(s, 200);
+    assert_eq!(
+        act(&reg, &county, id, "approve").await["state"],
+        "county_approved"
+    );
+    let app = act(&reg, &city, id, "approve").await;
+    assert_eq!(app["state"], "approved");
+    let new = app["number"].as_str().unwrap();
+    assert_eq!(
+        new, "川X04020008",
+        "the registry numbers it, after the old one"
+    );
+
+    let order = feed_of(&station, 0, 100)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find_map(|i| match i.body {
+            FeedBody::IssuanceOrder(o) => Some(o),
+            _ => None,
+        })
+        .expect("an issuance order for the station");
+    assert_eq!(order.certificate.number, new);
+    assert_eq!(order.follows.as_deref(), Some(old));
+    let state: String = reg
+        .open_db()
+        .query_row(
+            "SELECT state FROM certificates WHERE number = ?1",
+            [old],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(state, "void", "left as the station recorded it");
+}

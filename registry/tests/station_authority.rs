@@ -143,10 +143,10 @@ async fn a_station_cannot_act_on_another_stations_certificates_cards_or_reviews(
         voided("b", 3, S1),
         status("b", 4, N2, "cancel", None),
         review("b", 5, N2, 2026, "failed"),
-        // A certificate in A's county created through B's re-issue, or through a card.
+        // A number of B's own making (stations never allocate), or a card of one.
         status("b", 6, NB, "reissue", Some(N5)),
         issued("b", 7, N5, "00000000000000B5"),
-        // A second claim to a number and to a serial.
+        // A second claim to a number (made up by the station) and to a serial.
         status("b", 8, NB, "reissue", Some(N2)),
         issued("b", 9, NB, S1),
         // A revoked card back to live.
@@ -162,9 +162,9 @@ async fn a_station_cannot_act_on_another_stations_certificates_cards_or_reviews(
             (3, "not_your_card"),
             (4, "not_your_certificate"),
             (5, "not_your_certificate"),
-            (6, "number_outside_region"),
+            (6, "number_not_allocated"),
             (7, "not_your_certificate"),
-            (8, "number_claimed"),
+            (8, "number_not_allocated"),
             (9, "serial_claimed"),
             (10, "not_your_certificate"),
         ]
@@ -271,4 +271,58 @@ async fn a_station_without_a_region_acts_only_on_what_it_wrote() {
         .await
         .unwrap();
     assert_eq!(codes(&ack), vec![(2, "serial_claimed")]);
+}
+
+/// Numbers have one owner, the registry: a station's change that names a successor
+/// number of its own making is refused even inside its own region, and a card for a
+/// number the registry holds for another person is refused; both loudly (a code in
+/// the answer, a row in the operator's refused-events list), neither recorded.
+#[tokio::test]
+async fn a_second_claim_to_a_number_is_refused_loudly() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("yuechi", Some("川X04"));
+    let (a2, _) = reg.enroll("yuechi-2", Some("川X04"));
+    a.push_events(vec![issued("a", 1, N1, S1)]).await.unwrap();
+    let before = snapshot(&reg);
+
+    // A 补证 of A's own certificate, with a successor number A made up itself.
+    let ack = a
+        .push_events(vec![status("a", 2, N1, "reissue", Some(N2))])
+        .await
+        .unwrap();
+    assert_eq!(codes(&ack), vec![(2, "number_not_allocated")]);
+    assert!(ack.refused[0].message.contains("登记中心"), "{ack:?}");
+    // A second station of the same county writes a card of N1 for someone else.
+    let other = ev(
+        "a2",
+        1,
+        "card_issued",
+        json!({"number": N1, "serial": "00000000000000A9", "chip_key": "04", "sod": "30",
+               "issued_on": "2026-11-23", "id_number": "110105194912310101"}),
+    );
+    let ack = a2.push_events(vec![other]).await.unwrap();
+    assert_eq!(codes(&ack), vec![(1, "number_claimed")]);
+
+    assert_eq!(snapshot(&reg), before, "neither claim changed anything");
+    let n2: i64 = reg
+        .open_db()
+        .query_row(
+            "SELECT COUNT(*) FROM certificates WHERE number = ?1",
+            [N2],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n2, 0, "the made-up number is not recorded");
+    let (status_code, list) = reg
+        .admin(Method::GET, "/api/v1/admin/refused-events", Value::Null)
+        .await;
+    assert_eq!(status_code, 200);
+    let codes_logged: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert!(codes_logged.contains(&"number_not_allocated"), "{list}");
+    assert!(codes_logged.contains(&"number_claimed"), "{list}");
 }

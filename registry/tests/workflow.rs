@@ -607,3 +607,56 @@ async fn approval_refuses_an_ineligible_person_with_the_reason() {
         .collect();
     assert_eq!(codes, ["unverified_law_exam", "unverified_staffing"]);
 }
+
+/// 换证 after a move: the new number is made from the region and department codes of
+/// the holder's NEW unit (「地区代码和部门代码是固定的」: the codes are the unit's),
+/// reviewed by the new unit's county and the city; and central numbering skips
+/// nothing by default (the 4th number of a pair ends in 0004).
+#[tokio::test]
+async fn a_replacement_for_a_new_unit_is_numbered_under_the_new_units_codes() {
+    let w = world().await;
+    let mut numbers = Vec::new();
+    for name in ["张一", "张二", "张三", "张四"] {
+        let id = w.submit(name).await;
+        numbers.push(
+            w.approve_both(id).await["number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        numbers,
+        ["川X04020001", "川X04020002", "川X04020003", "川X04020004"]
+    );
+    let (status, body) = w
+        .reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/units",
+            json!({"name": "广安区卫生健康局", "region": "川X01", "department": "21"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let new_unit = account(&w.reg, json!({"username": "ga-health", "role": "unit", "unit": "广安区卫生健康局", "org_name": "广安区卫生健康局"})).await;
+
+    let mut body = form("张三");
+    body["replaces"] = json!(numbers[2]);
+    let (status, app) = w
+        .call(&new_unit, Method::POST, "/api/v1/applications", body)
+        .await;
+    assert_eq!(status, 201, "{app}");
+    let id = app["id"].as_i64().unwrap();
+    // The old unit's county does not review it; the new unit's county does.
+    let (s, _) = w.act(&w.county, id, "approve", json!({})).await;
+    assert_ne!(s, 200);
+    let (s, app) = w.act(&w.other_county, id, "approve", json!({})).await;
+    assert_eq!(
+        (s, app["state"].as_str()),
+        (200, Some("county_approved")),
+        "{app}"
+    );
+    let (s, app) = w.act(&w.city, id, "approve", json!({})).await;
+    assert_eq!((s, app["state"].as_str()), (200, Some("approved")), "{app}");
+    assert_eq!(app["number"], "川X01210001", "{app}");
+}

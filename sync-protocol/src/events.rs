@@ -262,24 +262,111 @@ impl ApplicationSubmitted {
                 "the unit name must be a non-empty string",
             ));
         }
-        if let Some(p) = &self.photo_jpeg {
-            if p.len() > MAX_PHOTO_BASE64_LEN
-                || !p
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-            {
-                return Err(ProtocolError::field(
-                    "photo_jpeg",
-                    "must be base64, at most 512 KiB decoded",
-                ));
-            }
-        }
+        check_photo(self.photo_jpeg.as_deref())?;
         if let Some(d) = &self.defaults {
             check_text("defaults.category", &d.category, MAX_TEXT_LEN)?;
             check_text("defaults.area", &d.area, MAX_TEXT_LEN)?;
         }
         Ok(())
     }
+}
+
+/// Which application follows a certificate the station has just ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuccessionKind {
+    /// 换证: the old certificate was cancelled first (「换证的要先注销再点"申领"」).
+    Replacement,
+    /// 补证: the old number was declared void after a loss.
+    Reissue,
+}
+
+impl SuccessionKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SuccessionKind::Replacement => "replacement",
+            SuccessionKind::Reissue => "reissue",
+        }
+    }
+}
+
+/// `succession_submitted`: a 换证 or 补证 application made at the station for a
+/// certificate it has just ended (the `status_changed` event before it). The
+/// registry files it for `unit` (the holder's unit now: for a 换证 after a move, the
+/// new one) and reviews it like a new application (county, then city:
+/// 「换证补证的信息由县（市、区）司法局进行初审，设区的市司法局进行复审」); the
+/// approval gives the new number, the issuance order brings it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccessionSubmitted {
+    pub kind: SuccessionKind,
+    /// The certificate it follows.
+    pub old_number: String,
+    /// The unit the new certificate is for (所属执法主体).
+    pub unit: String,
+    pub holder: card_profile::records::Holder,
+    pub certificate_kind: CertificateKind,
+    /// Post codes, e.g. "01,02".
+    pub posts: String,
+    /// 执法类别
+    pub category: String,
+    /// 执法区域
+    pub area: String,
+    #[serde(default)]
+    pub entrusting_authority: Option<String>,
+    #[serde(default)]
+    pub entrusting_nature: Option<String>,
+    /// 换证原因, or the loss for a 补证.
+    pub reason: String,
+    /// The holder's photo as the station keeps it, base64, or null.
+    #[serde(default)]
+    pub photo_jpeg: Option<String>,
+}
+
+impl SuccessionSubmitted {
+    fn check(&self) -> Result<(), ProtocolError> {
+        check_number(&self.old_number)?;
+        let unit = self.unit.trim();
+        if unit.is_empty() || unit.len() > MAX_UNIT_LEN {
+            return Err(ProtocolError::field(
+                "unit",
+                "the unit name must be a non-empty string",
+            ));
+        }
+        for (field, text) in [
+            ("holder.name", self.holder.name.as_str()),
+            ("holder.id_number", self.holder.id_number.as_str()),
+            ("holder.ethnicity", self.holder.ethnicity.as_str()),
+            ("posts", self.posts.as_str()),
+            ("category", self.category.as_str()),
+            ("area", self.area.as_str()),
+            ("reason", self.reason.as_str()),
+        ] {
+            check_text(field, text, MAX_TEXT_LEN)?;
+        }
+        for (field, text) in [
+            ("entrusting_authority", self.entrusting_authority.as_deref()),
+            ("entrusting_nature", self.entrusting_nature.as_deref()),
+        ] {
+            check_text(field, text.unwrap_or(""), MAX_TEXT_LEN)?;
+        }
+        check_photo(self.photo_jpeg.as_deref())
+    }
+}
+
+fn check_photo(photo: Option<&str>) -> Result<(), ProtocolError> {
+    if let Some(p) = photo {
+        if p.len() > MAX_PHOTO_BASE64_LEN
+            || !p
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        {
+            return Err(ProtocolError::field(
+                "photo_jpeg",
+                "must be base64, at most 512 KiB decoded",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A decoded, checked event payload.
@@ -290,6 +377,7 @@ pub enum EventBody {
     ReviewRecorded(ReviewRecorded),
     StatusChanged(StatusChanged),
     ApplicationSubmitted(ApplicationSubmitted),
+    SuccessionSubmitted(Box<SuccessionSubmitted>),
 }
 
 pub mod kinds {
@@ -298,6 +386,7 @@ pub mod kinds {
     pub const REVIEW_RECORDED: &str = "review_recorded";
     pub const STATUS_CHANGED: &str = "status_changed";
     pub const APPLICATION_SUBMITTED: &str = "application_submitted";
+    pub const SUCCESSION_SUBMITTED: &str = "succession_submitted";
 }
 
 impl EventBody {
@@ -308,6 +397,7 @@ impl EventBody {
             EventBody::ReviewRecorded(_) => kinds::REVIEW_RECORDED,
             EventBody::StatusChanged(_) => kinds::STATUS_CHANGED,
             EventBody::ApplicationSubmitted(_) => kinds::APPLICATION_SUBMITTED,
+            EventBody::SuccessionSubmitted(_) => kinds::SUCCESSION_SUBMITTED,
         }
     }
 
@@ -319,6 +409,7 @@ impl EventBody {
             EventBody::ReviewRecorded(p) => serde_json::to_value(p),
             EventBody::StatusChanged(p) => serde_json::to_value(p),
             EventBody::ApplicationSubmitted(p) => serde_json::to_value(p),
+            EventBody::SuccessionSubmitted(p) => serde_json::to_value(p),
         }
         .unwrap_or(serde_json::Value::Null)
     }
@@ -362,6 +453,11 @@ impl EventBody {
                 let p = ApplicationSubmitted::deserialize(payload)?;
                 p.check()?;
                 EventBody::ApplicationSubmitted(p)
+            }
+            kinds::SUCCESSION_SUBMITTED => {
+                let p = SuccessionSubmitted::deserialize(payload)?;
+                p.check()?;
+                EventBody::SuccessionSubmitted(Box::new(p))
             }
             other => {
                 return Err(ProtocolError::UnknownEventKind(

@@ -77,6 +77,27 @@ pub enum FeedBody {
     StatusChange(StatusChangeNotice),
     /// The trust list (all roots) replaces the station's.
     TrustListUpdate(TrustListUpdate),
+    /// What the bureaus decided on an application a station sent (added within v1):
+    /// returned to the unit with the reason, or resubmitted.
+    ApplicationDecision(ApplicationDecision),
+}
+
+/// States of a station's application the station is told about (its approval
+/// arrives as the issuance order itself).
+pub const APPLICATION_DECISION_STATES: [&str; 3] = ["rejected", "returned", "submitted"];
+
+/// A decision on an application that came from a station's outbox event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationDecision {
+    /// The station's event that carried the application (only that station holds it).
+    pub event_id: String,
+    /// The registry's application id.
+    pub application_id: i64,
+    /// `rejected` (退回 by a reviewer), `returned` (sent back after approval) or
+    /// `submitted` (resubmitted by the unit).
+    pub state: String,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +109,10 @@ pub struct IssuanceOrder {
     pub certificate: Certificate,
     /// The registered photo, base64 (standard alphabet) JPEG; absent when none was filed.
     pub photo_jpeg: Option<String>,
+    /// 换证/补证 (added within v1, optional): the number of the certificate this one
+    /// follows, so that the station links the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +182,18 @@ impl FeedPage {
                 FeedBody::OrderWithdrawn(w) => check_number(&w.number)?,
                 FeedBody::StatusChange(s) => check_number(&s.change.number)?,
                 FeedBody::TrustListUpdate(_) => {}
+                FeedBody::ApplicationDecision(d) => {
+                    crate::events::check_event_id(&d.event_id)?;
+                    if !APPLICATION_DECISION_STATES.contains(&d.state.as_str()) {
+                        return Err(ProtocolError::field("state", "unknown application state"));
+                    }
+                    if d.reason
+                        .as_deref()
+                        .is_some_and(|r| r.len() > crate::events::MAX_TEXT_LEN)
+                    {
+                        return Err(ProtocolError::field("reason", "too long"));
+                    }
+                }
             }
         }
         if last > page.next_cursor {
@@ -268,6 +305,7 @@ mod tests {
                 valid_until: d(2031, 11, 22),
             },
             photo_jpeg: Some("/9j/4AAQ".into()),
+            follows: None,
         }))
     }
 

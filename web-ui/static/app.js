@@ -9,6 +9,7 @@ import { renderReview } from "./review.js";
 import { renderStatus } from "./status.js";
 import { renderImport } from "./import.js";
 import { renderRecords } from "./records.js";
+import { renderApplications } from "./applications.js";
 import { renderSettings } from "./settings.js";
 
 /**
@@ -23,6 +24,7 @@ const ROUTES = [
   { path: "review", title: "年审", perms: ["review"], render: renderReview },
   { path: "status", title: "注销/暂停/换补证", perms: ["change_status"], render: renderStatus },
   { path: "import", title: "导入", perms: ["import"], render: renderImport },
+  { path: "applications", title: "本站申请", perms: ["view_records"], render: renderApplications, probe: "applications" },
   { path: "records", title: "记录", perms: ["view_records", "view_audit"], render: renderRecords, probe: "certificates" },
   { path: "settings", title: "设置", perms: ["manage_keys", "manage_operators", "manage_trust"], render: renderSettings, probe: "settings" },
 ];

@@ -43,6 +43,8 @@ export function renderStatus(page, { signal, params }) {
   const lostOn = h("input", { type: "date", id: "status-lost-on" });
   const declaredHow = h("input", { type: "text", id: "status-declared-how" });
   const declaredOn = h("input", { type: "date", id: "status-declared-on" });
+  const voidReference = h("input", { type: "text", id: "status-void-reference" });
+  const cardReturned = checkbox("原卡片已交回", { id: "status-card-returned" });
   const toCard = checkbox("同时写入所选读卡器中的卡片", { id: "status-to-card", checked: true });
   const confirmBox = checkbox("我已核对：此操作不可撤销", { id: "status-confirm" });
 
@@ -64,7 +66,9 @@ export function renderStatus(page, { signal, params }) {
     field("遗失日期", lostOn),
     field("作废声明方式", declaredHow, "例如：四川日报遗失声明"),
     field("声明日期", declaredOn),
+    field("声明凭证", voidReference, "例如：四川日报 2026-11-05 第4版"),
   );
+  const cardReturnedRow = h("div", { class: "row inline" }, cardReturned.el);
   const toCardRow = h("div", { class: "row inline" }, toCard.el);
   const confirmRow = h("div", { class: "row inline" }, confirmBox.el);
   const submit = h("button", { type: "submit", class: "btn btn-danger", id: "status-submit" }, SUBMIT[initialKind]);
@@ -83,6 +87,7 @@ export function renderStatus(page, { signal, params }) {
     destinationRow,
     replaceSet,
     reissueSet,
+    cardReturnedRow,
     toCardRow,
     confirmRow,
     h("div", { class: "actions" }, submit, writeCard),
@@ -95,7 +100,9 @@ export function renderStatus(page, { signal, params }) {
     destinationRow.hidden = k !== "cancel";
     replaceSet.hidden = k !== "replace";
     reissueSet.hidden = k !== "reissue";
-    toCardRow.hidden = !["suspend", "lift", "cancel"].includes(k);
+    cardReturnedRow.hidden = !["replace", "reissue"].includes(k);
+    // A 换证's handed-back card can be terminated at once; a lost card is not here.
+    toCardRow.hidden = !["suspend", "lift", "cancel", "replace"].includes(k);
     confirmRow.hidden = !["cancel", "replace", "reissue"].includes(k);
     submit.textContent = SUBMIT[k];
     submit.className = k === "lift" ? "btn" : "btn btn-danger";
@@ -156,7 +163,9 @@ export function renderStatus(page, { signal, params }) {
         body.lost_on = need(lostOn, "遗失日期");
         body.void_declared_how = need(declaredHow, "作废声明方式");
         body.void_declared_on = need(declaredOn, "声明日期");
+        body.void_reference = need(voidReference, "声明凭证");
       }
+      if (k === "replace" || k === "reissue") body.card_returned = cardReturned.input.checked;
       if (writing) {
         const reader = panel.selected();
         if (!reader) throw new Error("请先选择读卡器，或取消勾选「同时写入卡片」");
@@ -191,8 +200,13 @@ export function renderStatus(page, { signal, params }) {
               `${failed.message}。变更已记录，核查时以记录为准；插好该卡后点「将已记录的状态写入卡片」。`,
             )
           : null,
-        r.new_certificate_id
-          ? h("p", null, `新证号 ${r.new_number}，待制证：`, h("a", { href: "#/issue" }, "去制证"))
+        r.application_id
+          ? h(
+              "p",
+              { id: "status-application" },
+              `已向登记中心提交申请 #${r.application_id}：县级初审、市级复审通过后由登记中心编号，新证随审批结果下发，到达后在「制证」中写卡。`,
+              h("a", { href: "#/applications" }, "查看本站申请"),
+            )
           : null,
       ),
     );
@@ -213,7 +227,7 @@ export function renderStatus(page, { signal, params }) {
 
   add(page, 
     h("h1", { tabindex: "-1" }, "注销 / 暂停 / 恢复 / 换证 / 补证"),
-    h("p", null, "选择证件和变更类型。卡片在读卡器中时，变更同时写入卡片。换证、补证生成新证件，待制证。"),
+    h("p", null, "选择证件和变更类型。卡片在读卡器中时，变更同时写入卡片。换证、补证先注销或声明作废原证，再向登记中心提交申请，经县级初审、市级复审后由登记中心编号下发，到达后制证。"),
     h("div", { class: "panel" }, panel.el),
     picker.el,
     form,

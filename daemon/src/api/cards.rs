@@ -9,7 +9,7 @@ use super::views::{
     VerdictView,
 };
 use super::{ApiJson, AppState};
-use crate::ops::{ReviewRequest, StatusRequest};
+use crate::ops::{BulkReplaceRequest, ReviewRequest, StatusRequest};
 use crate::store;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -194,6 +194,17 @@ pub async fn change_status(
         .change_status(session.actor(), id, &req.request, reader)
         .await?;
     Ok(Json(StatusView::from(&out)))
+}
+
+/// Bulk 换证 for a renamed or merged unit: one application per holder.
+pub async fn bulk_replace(
+    State(state): State<AppState>,
+    session: Granted<need::ChangeStatus>,
+    ApiJson(req): ApiJson<BulkReplaceRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let items = state.station.bulk_replace(session.actor(), &req).await?;
+    let filed = items.iter().filter(|i| i.application_id.is_some()).count();
+    Ok(Json(serde_json::json!({ "filed": filed, "items": items })))
 }
 
 /// Writes the recorded status to the certificate's card (after a change recorded

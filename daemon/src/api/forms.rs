@@ -122,7 +122,28 @@ pub async fn form(
                 .read(|c| store::status_change_rows(c, "replace", &f, &t))?
                 .into_iter()
                 .filter_map(|r| {
-                    let new = r.successor.clone().unwrap_or_else(|| r.certificate.clone());
+                    // Before the registry's approval arrives, the new certificate is
+                    // what the 换证 asked for (its detail); the number comes later.
+                    let (new, remark) = match r.successor.clone() {
+                        Some(n) => {
+                            let remark = format!("新证号 {}", n.number);
+                            (n, remark)
+                        }
+                        None => {
+                            let mut asked = r.certificate.clone();
+                            for (field, key) in [
+                                (&mut asked.unit, "unit"),
+                                (&mut asked.posts, "posts"),
+                                (&mut asked.category, "category"),
+                            ] {
+                                let v = text(&r.detail, key);
+                                if !v.trim().is_empty() {
+                                    *field = v;
+                                }
+                            }
+                            (asked, "新证待登记中心审批编号".to_owned())
+                        }
+                    };
                     Some(forms::ReplacementRecord {
                         name: r.name,
                         citizen_id: id(&r.id_number)?,
@@ -132,7 +153,7 @@ pub async fn form(
                         current_unit: new.unit,
                         post_and_title: new.posts,
                         enforcement_kind: new.category,
-                        remark: format!("新证号 {}", new.number),
+                        remark,
                     })
                 })
                 .collect();
@@ -154,9 +175,10 @@ pub async fn form(
                         lost_on: NaiveDate::parse_from_str(&text(&r.detail, "lost_on"), "%Y-%m-%d")
                             .ok()?,
                         void_declaration: format!(
-                            "{}（{}）",
+                            "{}（{}）{}",
                             text(&r.detail, "void_declared_how"),
-                            text(&r.detail, "void_declared_on")
+                            text(&r.detail, "void_declared_on"),
+                            text(&r.detail, "void_reference")
                         ),
                         remark: r
                             .successor

@@ -206,8 +206,13 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/readers", get(readers::list))
         .route("/events", get(readers::events))
         .route("/certificates", get(records::certificates))
+        .route(
+            "/applications",
+            get(records::applications).post(records::add_application),
+        )
         .route("/certificates/{id}", get(records::certificate))
         .route("/certificates/{id}/status", post(cards::change_status))
+        .route("/certificates/bulk-replace", post(cards::bulk_replace))
         .route(
             "/certificates/{id}/status/write",
             post(cards::write_status_to_card),

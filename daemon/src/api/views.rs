@@ -280,8 +280,8 @@ pub struct StatusView {
     pub state_label: &'static str,
     pub written_to: Option<String>,
     pub card_write_failed: Option<CardWriteFailure>,
-    pub new_certificate_id: Option<i64>,
-    pub new_number: Option<String>,
+    /// 换证/补证: the application sent to the registry for review.
+    pub application_id: Option<i64>,
 }
 
 impl From<&StatusOutcome> for StatusView {
@@ -292,8 +292,7 @@ impl From<&StatusOutcome> for StatusView {
             state_label: labels::certificate_state_zh(out.state),
             written_to: out.written_to.clone(),
             card_write_failed: out.card_write_failed.clone(),
-            new_certificate_id: out.new_certificate_id,
-            new_number: out.new_number.clone(),
+            application_id: out.application_id,
         }
     }
 }
@@ -304,8 +303,10 @@ impl StatusView {
         if let Some(s) = &self.written_to {
             t.push_str(&format!("，已写入卡片 {s}"));
         }
-        if let Some(n) = &self.new_number {
-            t.push_str(&format!("，新证号 {n}（待制证）"));
+        if let Some(n) = &self.application_id {
+            t.push_str(&format!(
+                "，已提交申请 #{n}，待县级初审、市级复审后由登记中心编号并下发制证"
+            ));
         }
         t
     }

@@ -147,6 +147,12 @@ pub struct RevokeArgs {
     void_declared_how: Option<String>,
     #[arg(long)]
     void_declared_on: Option<chrono::NaiveDate>,
+    /// 补证: the 凭证 of the void declaration (e.g. the newspaper, date and page).
+    #[arg(long)]
+    void_reference: Option<String>,
+    /// The old card was handed back.
+    #[arg(long)]
+    card_returned: bool,
     #[arg(long)]
     reader: Option<String>,
     #[arg(long)]
@@ -180,6 +186,10 @@ pub fn revoke(a: RevokeArgs) -> Result<(), Failure> {
                 .void_declared_how
                 .ok_or_else(|| Failure::new("invalid_request", "补证须填写 --void-declared-how"))?,
             void_declared_on: required(a.void_declared_on, "--void-declared-on")?,
+            void_reference: a
+                .void_reference
+                .ok_or_else(|| Failure::new("invalid_request", "补证须填写 --void-reference"))?,
+            card_returned: a.card_returned,
         },
     };
     let out = runtime()?.block_on(st.change_status("cli", id, &req, a.reader.as_deref()))?;

@@ -82,12 +82,70 @@ impl Station {
         if !report.issues.is_empty() {
             return Err(ImportError::Rejected(report));
         }
+        self.file_rows(actor, &rows, &chip_photos)
+    }
+
+    /// One person by form (not only by spreadsheet): the same row type as the
+    /// roster, checked again as it is decoded (citizen ID, codes, dates), filed the
+    /// same way as an imported row.
+    pub fn file_application(
+        &self,
+        actor: &str,
+        row: RosterRow,
+        photo: Option<&[u8]>,
+    ) -> Result<ImportOutcome, ImportError> {
+        let mut report = ImportReport::default();
+        if row.kind != roster::ApplicationKind::New || row.certificate_number.is_some() {
+            report.issues.push(roster::ImportIssue {
+                sheet: "表单".into(),
+                row: None,
+                column: "证编号".into(),
+                reason: "逐人填报只用于新申领；换证、补证请在「注销/暂停/换补证」中办理".into(),
+            });
+        }
+        if row.name.trim().is_empty() || row.unit.trim().is_empty() {
+            report.issues.push(roster::ImportIssue {
+                sheet: "表单".into(),
+                row: None,
+                column: "姓名/所属执法主体".into(),
+                reason: "姓名和所属执法主体不能为空".into(),
+            });
+        }
+        let chip = match photo
+            .map(ecard_domain::photo::downscale_for_chip)
+            .transpose()
+        {
+            Ok(p) => p,
+            Err(e) => {
+                report.issues.push(roster::ImportIssue {
+                    sheet: "照片".into(),
+                    row: None,
+                    column: row.citizen_id.to_string(),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        };
+        if !report.issues.is_empty() {
+            return Err(ImportError::Rejected(report));
+        }
+        self.file_rows(actor, &[row], &[chip])
+    }
+
+    /// Records checked rows: each person's record (or a correction), one
+    /// application per row queued for the registry, one transaction.
+    fn file_rows(
+        &self,
+        actor: &str,
+        rows: &[RosterRow],
+        chip_photos: &[Option<Vec<u8>>],
+    ) -> Result<ImportOutcome, ImportError> {
         let (ids, corrections) = self
             .store
             .write(actor, |tx| {
                 let mut ids = Vec::with_capacity(rows.len());
                 let mut corrections = Vec::new();
-                for (row, photo) in rows.iter().zip(&chip_photos) {
+                for (row, photo) in rows.iter().zip(chip_photos) {
                     // A certified officer's record is not written over: the change
                     // becomes a correction that another operator decides.
                     let recorded = store::import_officer(tx, &holder_of(row), photo.as_deref())?;

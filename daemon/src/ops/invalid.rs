@@ -16,8 +16,10 @@ pub enum Invalid {
     ReasonMissing,
     #[error("a cancellation needs the person's destination")]
     DestinationMissing,
-    #[error("numbering rule: {0}")]
-    NumberingRule(String),
+    #[error("a re-issue needs how the old number was declared void and the 凭证 reference")]
+    VoidDeclarationMissing,
+    #[error("bulk replacement: {0}")]
+    BulkReplace(String),
     #[error("user name must be 2-32 letters, digits, '_', '-' or '.'")]
     Username,
     #[error("display name is empty")]
@@ -44,7 +46,10 @@ impl Invalid {
             Invalid::StoredChipKey => "记录中的芯片公钥格式错误，无法核对卡片".into(),
             Invalid::ReasonMissing => "请填写原因".into(),
             Invalid::DestinationMissing => "请填写被注销人员去向".into(),
-            Invalid::NumberingRule(m) => format!("编号规则无效：{m}"),
+            Invalid::BulkReplace(m) => m.clone(),
+            Invalid::VoidDeclarationMissing => {
+                "请填写声明作废的方式和凭证（如刊登声明的报纸及日期版次）".into()
+            }
             Invalid::Username => "用户名须为 2–32 个字母、数字、下划线、连字符或点".into(),
             Invalid::DisplayNameMissing => "请填写姓名".into(),
             Invalid::UnknownRole(r) => format!("未知的角色：{r}"),

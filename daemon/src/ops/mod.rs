@@ -4,6 +4,7 @@
 //! its audit and outbox rows.
 
 mod admin;
+mod bulk_replace;
 mod corrections;
 mod error;
 mod import;
@@ -14,6 +15,7 @@ mod status;
 mod verify;
 
 pub use admin::{NewOperator, OperatorChange, SettingsView};
+pub use bulk_replace::{BulkReplaceItem, BulkReplaceRequest, MAX_BULK_REPLACE};
 pub use error::OpError;
 pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;

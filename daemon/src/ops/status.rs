@@ -1,18 +1,27 @@
 //! Status changes: suspension (暂停执法) and its lifting, cancellation (注销, with
-//! reason and where the person went), and re-issue after loss (补证: the old number
-//! is declared void, with how and when, and a new certificate is approved under a new
-//! number). Always recorded; written to the card when the card is in a reader;
-//! cancelled and voided numbers and serials go on the revocation list.
+//! reason and where the person went), 换证 and 补证. Always recorded; written to the
+//! card when the card is in a reader; cancelled and voided numbers and serials go on
+//! the revocation list.
+//!
+//! 换证 and 补证 are applications, not local decisions: the old certificate's state
+//! is recorded at once (换证: cancelled first, 「换证的要先注销再点"申领"」; 补证: the
+//! number declared void, with how, when and the 凭证 reference), and a
+//! `succession_submitted` application goes to the registry, where the county and the
+//! city review it (「换证补证的信息由县（市、区）司法局进行初审，设区的市司法局进行复审」)
+//! and the registry, the one owner of numbers, numbers it. The approved order comes
+//! back through the feed and the new card is written here like any other.
 
 use super::invalid::Invalid;
 use super::{select_known, KnownCard, OpError, Station};
 use crate::store::{self, CardState, CardStateOf, CertificateState, Conflict, Tx};
+use base64::Engine;
 use card_profile::channel::Link;
 use card_profile::records::CardState as OnCard;
 use card_profile::sequences::{self, StatusChange};
 use chrono::NaiveDate;
-use ecard_domain::numbering::NumberingRule;
-use ecard_sync_protocol::events::{EventBody, StatusChanged, StatusKind};
+use ecard_sync_protocol::events::{
+    EventBody, StatusChanged, StatusKind, SuccessionKind, SuccessionSubmitted,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -31,7 +40,8 @@ pub enum StatusRequest {
         destination: String,
     },
     /// 换证: the unit's name changed, or the holder moved unit or post. The old
-    /// certificate is cancelled and a new one, with the changed fields, approved.
+    /// certificate is cancelled now; an application for the new one, with the
+    /// changed fields (`unit`: the holder's unit now), goes to the registry.
     Replace {
         reason: String,
         #[serde(default)]
@@ -42,12 +52,22 @@ pub enum StatusRequest {
         category: Option<String>,
         #[serde(default)]
         area: Option<String>,
+        /// The old card was handed back (the guides ask for it on 换证).
+        #[serde(default)]
+        card_returned: bool,
     },
-    /// 补证: lost card; the old number is declared void (声明作废).
+    /// 补证: lost card; the old number is declared void (声明作废) now, with how,
+    /// when and the 凭证 reference (e.g. the newspaper and issue); an application
+    /// for the new certificate goes to the registry.
     Reissue {
         lost_on: NaiveDate,
         void_declared_how: String,
         void_declared_on: NaiveDate,
+        #[serde(default)]
+        void_reference: String,
+        /// The lost card turned up and was handed back.
+        #[serde(default)]
+        card_returned: bool,
     },
 }
 
@@ -59,9 +79,9 @@ pub struct StatusOutcome {
     pub written_to: Option<String>,
     /// The change is recorded, but writing it to the card in the reader failed.
     pub card_write_failed: Option<CardWriteFailure>,
-    /// For a re-issue: the new certificate, approved and ready to write.
-    pub new_certificate_id: Option<i64>,
-    pub new_number: Option<String>,
+    /// For a 换证/补证: the station's application sent to the registry (the new
+    /// certificate arrives with its approval).
+    pub application_id: Option<i64>,
 }
 
 impl StatusRequest {
@@ -131,6 +151,16 @@ impl Station {
                 return Err(OpError::Invalid(Invalid::DestinationMissing));
             }
         }
+        if let StatusRequest::Reissue {
+            void_declared_how,
+            void_reference,
+            ..
+        } = req
+        {
+            if void_declared_how.trim().is_empty() || void_reference.trim().is_empty() {
+                return Err(OpError::Invalid(Invalid::VoidDeclarationMissing));
+            }
+        }
         let cert = self.store.read(|c| store::certificate(c, certificate_id))?;
         let new_state = req.transition(cert.state).map_err(OpError::Conflict)?;
         let today = self.today();
@@ -147,9 +177,7 @@ impl Station {
             self.card_of(reader, &known).await?;
         }
 
-        // The province configuration's rule, loaded at start.
-        let rule = self.config.province.numbering.clone();
-        let (change_id, new_id, new_number) = self.store.write(actor, |tx| {
+        let (change_id, application_id) = self.store.write(actor, |tx| {
             // What was checked above may have changed while the card was checked (a
             // double-clicked 补证 must not approve two successors).
             let current = store::certificate(tx.conn(), certificate_id)?.state;
@@ -181,24 +209,28 @@ impl Station {
             let suspension =
                 (new_state == CertificateState::Suspended).then_some((reason.as_str(), today));
             store::set_suspension(tx, &cert.certificate.number, suspension, "local")?;
-            let mut new = (None, None);
-            if let StatusRequest::Reissue { .. } | StatusRequest::Replace { .. } = req {
-                new = successor(tx, &rule, &cert, req, today)?;
-            }
             tx.audit(
                 &format!("certificate.{}", req.kind().as_str()),
                 &cert.certificate.number,
-                json!({ "reason": req.reason(), "detail": detail, "new_number": new.1 }),
+                json!({ "reason": req.reason(), "detail": detail }),
             )?;
+            // The old certificate's end goes first: the registry records it before
+            // it files the application that follows it.
             tx.outbox(&EventBody::StatusChanged(StatusChanged {
                 number: cert.certificate.number.clone(),
                 kind: req.kind(),
                 reason: req.reason(),
                 detail: detail.clone(),
                 effective_on: today,
-                new_number: new.1.clone(),
+                new_number: None,
             }))?;
-            Ok((change_id, new.0, new.1))
+            let application = match req {
+                StatusRequest::Reissue { .. } | StatusRequest::Replace { .. } => {
+                    Some(file_succession(tx, &cert, req)?)
+                }
+                _ => None,
+            };
+            Ok((change_id, application))
         })?;
 
         let mut outcome = StatusOutcome {
@@ -206,8 +238,7 @@ impl Station {
             state: new_state,
             written_to: None,
             card_write_failed: None,
-            new_certificate_id: new_id,
-            new_number,
+            application_id,
         };
         if let Some(reader) = reader {
             let change = StatusChange {
@@ -282,8 +313,7 @@ impl Station {
             state: cert.state,
             written_to: Some(serial),
             card_write_failed: None,
-            new_certificate_id: None,
-            new_number: None,
+            application_id: None,
         })
     }
 
@@ -361,16 +391,29 @@ fn detail_of(req: &StatusRequest) -> serde_json::Value {
             lost_on,
             void_declared_how,
             void_declared_on,
-        } => {
-            json!({ "lost_on": lost_on, "void_declared_how": void_declared_how, "void_declared_on": void_declared_on })
-        }
+            void_reference,
+            card_returned,
+        } => json!({
+            "lost_on": lost_on,
+            "void_declared_how": void_declared_how.trim(),
+            "void_declared_on": void_declared_on,
+            "void_reference": void_reference.trim(),
+            "card_returned": card_returned,
+        }),
         StatusRequest::Replace {
             unit,
             posts,
             category,
             area,
+            card_returned,
             ..
-        } => json!({ "unit": unit, "posts": posts, "category": category, "area": area }),
+        } => json!({
+            "unit": unit,
+            "posts": posts,
+            "category": category,
+            "area": area,
+            "card_returned": card_returned,
+        }),
         _ => json!({}),
     }
 }
@@ -389,48 +432,61 @@ fn revoke_all(
     Ok(())
 }
 
-/// The certificate that follows a re-issue or a replacement: the same holder and
-/// data (with a replacement's changed fields), issued today under the next number
-/// of the same region and department, approved and ready to write.
-fn successor(
+/// Files the application for the certificate that follows a 换证 or 补证: the same
+/// holder and data (with a 换证's changed fields), for the unit the holder belongs
+/// to now, sent to the registry (`succession_submitted`) and kept here as one of
+/// the station's applications. No number: the registry gives it on approval.
+fn file_succession(
     tx: &mut Tx<'_>,
-    rule: &NumberingRule,
     old: &store::CertificateRow,
     req: &StatusRequest,
-    today: NaiveDate,
-) -> store::Result<(Option<i64>, Option<String>)> {
-    let parsed = rule
-        .parse(&old.certificate.number)
-        .map_err(|error| Conflict::Numbering { error })?;
-    store::note_number(tx, rule, &old.certificate.number)?;
-    let number = store::allocate_number(tx, rule, &parsed.region, &parsed.department)?;
+) -> store::Result<i64> {
     let mut cert = old.certificate.clone();
-    cert.number = number.clone();
-    cert.issue_date = today;
-    if let StatusRequest::Replace {
-        unit,
-        posts,
-        category,
-        area,
-        ..
-    } = req
-    {
-        let changed = |new: &Option<String>, old: &mut String| {
-            if let Some(v) = new.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                *old = v.to_owned();
-            }
-        };
-        changed(unit, &mut cert.unit);
-        changed(posts, &mut cert.posts);
-        changed(category, &mut cert.category);
-        changed(area, &mut cert.area);
-    }
-    let id = store::insert_certificate(
-        tx,
-        old.officer_id,
-        &cert,
-        CertificateState::Approved,
-        Some(old.id),
+    let kind = match req {
+        StatusRequest::Replace {
+            unit,
+            posts,
+            category,
+            area,
+            ..
+        } => {
+            let changed = |new: &Option<String>, old: &mut String| {
+                if let Some(v) = new.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                    *old = v.to_owned();
+                }
+            };
+            changed(unit, &mut cert.unit);
+            changed(posts, &mut cert.posts);
+            changed(category, &mut cert.category);
+            changed(area, &mut cert.area);
+            SuccessionKind::Replacement
+        }
+        _ => SuccessionKind::Reissue,
+    };
+    let holder = store::officer(tx.conn(), old.officer_id)?.holder;
+    let photo = store::officer_photo(tx.conn(), old.officer_id)?;
+    let application = SuccessionSubmitted {
+        kind,
+        old_number: old.certificate.number.clone(),
+        unit: cert.unit.clone(),
+        holder,
+        certificate_kind: cert.kind,
+        posts: cert.posts.clone(),
+        category: cert.category.clone(),
+        area: cert.area.clone(),
+        entrusting_authority: cert.entrusting_authority.clone(),
+        entrusting_nature: cert.entrusting_nature.clone(),
+        reason: req.reason(),
+        photo_jpeg: photo.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+    };
+    let event_id = tx.outbox(&EventBody::SuccessionSubmitted(Box::new(
+        application.clone(),
+    )))?;
+    let id = store::insert_succession(tx, old, &application, &event_id)?;
+    tx.audit(
+        "application.submitted",
+        &old.certificate.number,
+        json!({ "application": id, "kind": kind.as_str(), "unit": application.unit }),
     )?;
-    Ok((Some(id), Some(number)))
+    Ok(id)
 }

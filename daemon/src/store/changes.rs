@@ -83,9 +83,33 @@ pub fn insert_status_change(
 /// issuance order arrived).
 pub fn applications_approved(tx: &mut Tx<'_>, officer_id: i64) -> Result<usize> {
     Ok(tx.conn().execute(
-        "UPDATE applications SET state = 'approved' WHERE officer_id = ?1 AND state = 'submitted'",
+        "UPDATE applications SET state = 'approved', reason = NULL
+         WHERE officer_id = ?1 AND state IN ('submitted','rejected','returned')",
         [officer_id],
     )?)
+}
+
+/// The registry's decision on the application carried by this station's outbox
+/// event `event_id` (退回 with the reason, or resubmitted); `false` when the event
+/// is not this station's (the item was for another station of the region).
+pub fn application_decided(
+    tx: &mut Tx<'_>,
+    event_id: &str,
+    state: &str,
+    reason: Option<&str>,
+) -> Result<bool> {
+    let changed = tx.conn().execute(
+        "UPDATE applications SET state = ?2, reason = ?3 WHERE event_id = ?1",
+        params![event_id, state, reason],
+    )?;
+    if changed > 0 {
+        tx.audit(
+            "application.decided",
+            event_id,
+            json!({ "state": state, "reason": reason }),
+        )?;
+    }
+    Ok(changed > 0)
 }
 
 /// Status change `change_id` is on the card `serial` (terminated when it revoked),
@@ -127,6 +151,33 @@ pub fn insert_application(
             serde_json::to_string(row)?,
             event_id,
             now
+        ],
+        |r| r.get(0),
+    )?)
+}
+
+/// A submitted 换证/补证 application for the certificate `old` (its payload is the
+/// outbox event `event_id`).
+pub fn insert_succession(
+    tx: &mut Tx<'_>,
+    old: &super::CertificateRow,
+    application: &ecard_sync_protocol::events::SuccessionSubmitted,
+    event_id: &str,
+) -> Result<i64> {
+    let now = tx.now().to_owned();
+    let mut row = application.clone();
+    // The photo is the officer's, kept once in `officers`.
+    row.photo_jpeg = None;
+    Ok(tx.conn().query_row(
+        "INSERT INTO applications (officer_id, kind, row_json, state, event_id, created_at, follows_id)
+         VALUES (?1, ?2, ?3, 'submitted', ?4, ?5, ?6) RETURNING id",
+        params![
+            old.officer_id,
+            application.kind.as_str(),
+            serde_json::to_string(&row)?,
+            event_id,
+            now,
+            old.id
         ],
         |r| r.get(0),
     )?)

@@ -7,7 +7,6 @@ mod changes;
 mod corrections;
 mod jobs;
 mod keys;
-mod numbers;
 mod operators;
 mod records;
 mod schema;
@@ -16,8 +15,8 @@ mod views;
 
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
 pub use changes::{
-    applications_approved, insert_application, insert_review, insert_status_change, review_written,
-    status_change_written,
+    application_decided, applications_approved, insert_application, insert_review,
+    insert_status_change, insert_succession, review_written, status_change_written,
 };
 pub use corrections::{
     correction, corrections, decide_correction, import_officer, CorrectionRow, CorrectionState,
@@ -28,7 +27,6 @@ pub use keys::{
     delete_trust_anchor, insert_sealed_key, put_trust_anchor, replace_trust_anchors, sealed_key,
     trust_anchor_texts,
 };
-pub use numbers::{allocate_number, note_number};
 pub use operators::*;
 pub use records::*;
 pub use sync_state::{
@@ -122,11 +120,6 @@ pub enum Conflict {
     CorrectionOwnRequest { id: i64 },
     /// The officer's record changed since the correction was made.
     CorrectionStale { id: i64 },
-    /// The numbering rule refused (its message is the domain's Chinese text).
-    Numbering {
-        #[serde(skip)]
-        error: ecard_domain::numbering::NumberingError,
-    },
 }
 
 impl Conflict {
@@ -152,7 +145,6 @@ impl Conflict {
             Conflict::CorrectionDecided { .. } => "correction_decided",
             Conflict::CorrectionOwnRequest { .. } => "correction_own_request",
             Conflict::CorrectionStale { .. } => "correction_stale",
-            Conflict::Numbering { .. } => "numbering",
         }
     }
 }

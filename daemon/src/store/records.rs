@@ -366,6 +366,17 @@ pub fn list_certificates(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The certificates of `unit` (as printed on them) that a 换证 applies to (issued
+/// or suspended), oldest first: the holders of a renamed or merged unit.
+pub fn replaceable_certificates_of_unit(conn: &Connection, unit: &str) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM certificates WHERE json_extract(data_json, '$.unit') = ?1
+         AND state IN ('issued','suspended') ORDER BY id",
+    )?;
+    let rows = stmt.query_map([unit], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// What personalization needs for a certificate: holder, certificate and chip photo.
 pub fn issue_data(conn: &Connection, certificate_id: i64) -> Result<IssueData> {
     let cert = certificate(conn, certificate_id)?;

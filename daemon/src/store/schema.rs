@@ -12,6 +12,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V5),
         M::up(V6),
         M::up(V7),
+        M::up(V8),
     ])
 }
 
@@ -305,6 +306,29 @@ CREATE TABLE officer_corrections (
     reason        TEXT
 );
 CREATE INDEX officer_corrections_state ON officer_corrections (state);
+"#;
+
+/// V8: 换证 and 补证 become applications to the registry (the station no longer
+/// numbers anything; `number_serials` is left unused): an application may be a
+/// 补证 (`reissue`), names the certificate it follows, and may come back 退回 with
+/// the bureau's reason (the registry's `application_decision` feed items).
+/// SQLite cannot widen a CHECK, so the table is rebuilt with its rows.
+const V8: &str = r#"
+CREATE TABLE applications_v8 (
+    id           INTEGER PRIMARY KEY,
+    officer_id   INTEGER NOT NULL REFERENCES officers(id),
+    kind         TEXT NOT NULL CHECK (kind IN ('new','replacement','reissue')),
+    row_json     TEXT NOT NULL,              -- roster row, or the succession_submitted payload
+    state        TEXT NOT NULL CHECK (state IN ('submitted','approved','rejected','returned')),
+    event_id     TEXT NOT NULL,              -- the outbox event that carries it
+    created_at   TEXT NOT NULL,
+    follows_id   INTEGER REFERENCES certificates(id), -- 换证/补证: the certificate it follows
+    reason       TEXT                                  -- the bureau's reason when 退回
+);
+INSERT INTO applications_v8 (id, officer_id, kind, row_json, state, event_id, created_at)
+    SELECT id, officer_id, kind, row_json, state, event_id, created_at FROM applications;
+DROP TABLE applications;
+ALTER TABLE applications_v8 RENAME TO applications;
 "#;
 
 #[cfg(test)]

@@ -343,3 +343,50 @@ pub fn issued_rows(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// One of the station's applications to the registry (roster rows, 换证, 补证), as
+/// the station knows it: `submitted` until the registry's approved order arrives.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationEntry {
+    pub id: i64,
+    /// `new`, `replacement` (换证) or `reissue` (补证).
+    pub kind: String,
+    pub state: String,
+    pub name: String,
+    pub id_number: String,
+    /// The unit the application is for.
+    pub unit: String,
+    /// 换证/补证: the number of the certificate it follows.
+    pub follows_number: Option<String>,
+    /// The bureau's reason when it was 退回.
+    pub reason: Option<String>,
+    pub created_at: String,
+}
+
+/// The station's applications, newest first (at most `limit`).
+pub fn application_entries(conn: &Connection, limit: i64) -> Result<Vec<ApplicationEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT a.id, a.kind, a.state, o.name, o.id_number,
+                COALESCE(json_extract(a.row_json, '$.unit'), ''),
+                COALESCE(c.number, json_extract(a.row_json, '$.certificate_number')),
+                a.created_at, a.reason
+         FROM applications a
+         JOIN officers o ON o.id = a.officer_id
+         LEFT JOIN certificates c ON c.id = a.follows_id
+         ORDER BY a.id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(ApplicationEntry {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            state: r.get(2)?,
+            name: r.get(3)?,
+            id_number: r.get(4)?,
+            unit: r.get(5)?,
+            follows_number: r.get(6)?,
+            created_at: r.get(7)?,
+            reason: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

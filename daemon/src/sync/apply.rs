@@ -72,6 +72,9 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                         applied.status_changes += 1;
                     }
                 }
+                FeedBody::ApplicationDecision(d) => {
+                    store::application_decided(tx, &d.event_id, &d.state, d.reason.as_deref())?;
+                }
                 FeedBody::TrustListUpdate(t) => match trust_list_update(tx, &t.signed, today)? {
                     Some(list) => new_trust = Some(list),
                     None => applied.trust_lists_refused += 1,
@@ -183,12 +186,19 @@ fn issuance_order(
         }
     };
     let officer = store::upsert_officer(tx, &order.holder, photo.as_deref())?;
+    // 换证/补证: linked to the certificate it follows when that one is known here.
+    let follows = match order.follows.as_deref() {
+        Some(old) => store::certificate_by_number(tx.conn(), old)?
+            .filter(|c| c.officer_id == officer)
+            .map(|c| c.id),
+        None => None,
+    };
     let id = store::insert_certificate(
         tx,
         officer,
         &order.certificate,
         CertificateState::Approved,
-        None,
+        follows,
     )?;
     store::applications_approved(tx, officer)?;
     tx.audit(

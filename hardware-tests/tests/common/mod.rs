@@ -250,6 +250,11 @@ impl Daemon {
 
     /// As [`Daemon::start`], with extra environment variables for the process.
     pub fn start_with_env(station: &StationFiles, env: &[(&str, &str)]) -> Daemon {
+        Self::start_with(station, env, &[])
+    }
+
+    /// As [`Daemon::start`], with extra environment variables and `serve` arguments.
+    pub fn start_with(station: &StationFiles, env: &[(&str, &str)], args: &[&str]) -> Daemon {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let log = hardware_tests::harness::artifacts_dir()
@@ -261,6 +266,7 @@ impl Daemon {
             .arg(&station.db)
             .args(["--listen", "127.0.0.1:0", "--passphrase-file"])
             .arg(&station.passphrase)
+            .args(args)
             .env("ECARDD_LOG", "info")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -424,9 +430,34 @@ pub fn http(
     cookie: Option<&str>,
     body: Option<&serde_json::Value>,
 ) -> std::io::Result<HttpResponse> {
+    let head = request_head(addr, method, path, cookie, body);
+    exchange(addr, &head)
+}
+
+/// One HTTP exchange with a bearer token (the registry's operator API, served as
+/// plain HTTP on loopback in these tests).
+pub fn http_bearer(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> std::io::Result<HttpResponse> {
+    let mut head = request_head(addr, method, path, None, body);
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let at = head
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|i| i + 2)
+        .unwrap_or(0);
+    head.splice(at..at, auth.into_bytes());
+    exchange(addr, &head)
+}
+
+fn exchange(addr: SocketAddr, head: &[u8]) -> std::io::Result<HttpResponse> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    stream.write_all(&request_head(addr, method, path, cookie, body))?;
+    stream.write_all(head)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let (status, headers, at) = parse_head(&raw).ok_or_else(|| {

@@ -354,4 +354,18 @@ impl Tx<'_> {
             .filter(|n| !except.contains(&n.as_str()))
             .collect())
     }
+
+    /// Has certificate `number` ended (cancelled, void, replaced)? An unknown
+    /// number has not.
+    pub(crate) fn certificate_ended(&self, number: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT state IN ('cancelled','void','replaced') FROM certificates WHERE number = ?1",
+                [number],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+    }
 }

@@ -10,7 +10,11 @@
 //!   application it was approved from, else the region the number itself names)
 //!   lies within the station's region — the same rule that sends issuance orders;
 //! - a number the registry does not know yet may be introduced only within the
-//!   station's region, and a number or serial already claimed is never claimed again;
+//!   station's region, and a number or serial already claimed is never claimed again
+//!   (a card of a number the registry holds for another person is refused);
+//! - a station never allocates a number: a change that names a new number of its own
+//!   making (`new_number`) is refused — 换证/补证 are applications, numbered by the
+//!   registry when approved;
 //! - a serial is the station's when it wrote (or first voided) it;
 //! - an ended certificate (cancelled, void, replaced) or a voided or revoked card
 //!   never comes back; a suspension is lifted only by whoever decided it;
@@ -47,7 +51,7 @@ pub mod codes {
     pub const BAD_TRANSITION: &str = "bad_transition";
     pub const SUSPENSION_NOT_YOURS: &str = "suspension_not_yours";
     pub const NUMBER_CLAIMED: &str = "number_claimed";
-    pub const NUMBER_OUTSIDE_REGION: &str = "number_outside_region";
+    pub const NUMBER_NOT_ALLOCATED: &str = "number_not_allocated";
     pub const REVIEW_CLAIMED: &str = "review_claimed";
     pub const REVIEW_YEAR_OUT_OF_RANGE: &str = "review_year_out_of_range";
 }
@@ -72,13 +76,15 @@ struct Cert {
     state: String,
     origin: String,
     unit_region: Option<String>,
+    /// The person the number is held for, when known.
+    id_number: Option<String>,
 }
 
 fn cert(tx: &Tx<'_>, number: &str) -> Result<Option<Cert>> {
     Ok(tx
         .conn()
         .prepare_cached(
-            "SELECT c.state, c.origin, u.region FROM certificates c
+            "SELECT c.state, c.origin, u.region, c.id_number FROM certificates c
              LEFT JOIN applications a ON a.id = c.application_id
              LEFT JOIN units u ON u.id = a.unit_id
              WHERE c.number = ?1",
@@ -88,6 +94,7 @@ fn cert(tx: &Tx<'_>, number: &str) -> Result<Option<Cert>> {
                 state: r.get(0)?,
                 origin: r.get(1)?,
                 unit_region: r.get(2)?,
+                id_number: r.get(3)?,
             })
         })
         .optional()?)
@@ -104,7 +111,7 @@ pub(super) fn check(
 ) -> Result<Option<Refusal>> {
     match body {
         // Never refused for its content: the unit's bureaus decide it (docs/SYNC.md).
-        EventBody::ApplicationSubmitted(_) => Ok(None),
+        EventBody::ApplicationSubmitted(_) | EventBody::SuccessionSubmitted(_) => Ok(None),
         EventBody::CardIssued(p) => issued(tx, hooks, sender, p),
         EventBody::CardVoided(p) => voided(tx, sender, p),
         EventBody::ReviewRecorded(p) => review(tx, hooks, sender, p),
@@ -178,6 +185,14 @@ fn issued(
     let known = cert(tx, &p.number)?;
     if let Some(r) = owns_number(tx, hooks, sender, &p.number, known.as_ref())? {
         return Ok(Some(r));
+    }
+    if let Some(held_for) = known.as_ref().and_then(|c| c.id_number.as_deref()) {
+        if !held_for.eq_ignore_ascii_case(p.id_number.trim()) {
+            return Ok(refuse(
+                NUMBER_CLAIMED,
+                format!("证号{}已登记给另一人，不能再为他人制卡", p.number),
+            ));
+        }
     }
     match known.as_ref().map(|c| c.state.as_str()) {
         None | Some("approved") | Some("issued") => Ok(None),
@@ -262,6 +277,16 @@ fn status(
     sender: &Sender<'_>,
     p: &StatusChanged,
 ) -> Result<Option<Refusal>> {
+    if let Some(new) = &p.new_number {
+        // Numbers have one owner: a station that names a successor number made it
+        // up itself (an older ecardd did), and two stations could make the same one.
+        return Ok(refuse(
+            NUMBER_NOT_ALLOCATED,
+            format!(
+                "证件编号只由登记中心分配：站点自行编出的新证号{new}不予登记（换证、补证应提交申请，审核通过后由登记中心编号）"
+            ),
+        ));
+    }
     let known = cert(tx, &p.number)?;
     if let Some(r) = owns_number(tx, hooks, sender, &p.number, known.as_ref())? {
         return Ok(Some(r));
@@ -306,20 +331,6 @@ fn status(
             BAD_TRANSITION,
             format!("证号{}在登记中心没有暂停记录，不能解除", p.number),
         ));
-    }
-    if let Some(new) = &p.new_number {
-        if cert(tx, new)?.is_some() {
-            return Ok(refuse(
-                NUMBER_CLAIMED,
-                format!("新证号{new}已被登记，不能重复占用"),
-            ));
-        }
-        if !sender.serves(hooks.number_region(new).as_deref()) {
-            return Ok(refuse(
-                NUMBER_OUTSIDE_REGION,
-                format!("新证号{new}不在本站服务的地区内"),
-            ));
-        }
     }
     Ok(None)
 }

@@ -11,6 +11,7 @@ fn kind_of(body: &FeedBody) -> &'static str {
         FeedBody::OrderWithdrawn(_) => "order_withdrawn",
         FeedBody::StatusChange(_) => "status_change",
         FeedBody::TrustListUpdate(_) => "trust_list_update",
+        FeedBody::ApplicationDecision(_) => "application_decision",
     }
 }
 

@@ -230,6 +230,10 @@ fn apply(
             let id = intake::record(tx, station, event_id, p)?;
             hooks.station_application(tx, id, p.unit())
         }
+        EventBody::SuccessionSubmitted(p) => {
+            let id = intake::record_succession(tx, station, event_id, p)?;
+            hooks.station_application(tx, id, p.unit.trim())
+        }
         EventBody::CardIssued(p) => apply_issued(tx, hooks, station, p),
         EventBody::CardVoided(p) => apply_voided(tx, station, p),
         EventBody::ReviewRecorded(p) => apply_review(tx, station, p),
@@ -373,10 +377,11 @@ impl Tx<'_> {
             }
         }
         if let Some(new_number) = &p.new_number {
-            // A second claim to a number is refused loudly (`authority` for a
-            // station's change, this check for the registry's own); the successor
-            // its own decision has just recorded (换证 approval records the new
-            // certificate first) is that same claim, not a second one.
+            // Only the registry's own decisions name a successor (`authority`
+            // refuses a station's: stations never allocate). A second claim to a
+            // number is refused loudly; the successor the decision has just
+            // recorded (换证 approval records the new certificate first) is that
+            // same claim, not a second one.
             let holder: Option<String> = tx
                 .conn()
                 .prepare_cached("SELECT origin FROM certificates WHERE number = ?1")?

@@ -6,7 +6,7 @@
 
 use super::accounts::{unit_row, UNIT_COLUMNS};
 use super::{Result, Storage, Tx, Unit};
-use ecard_sync_protocol::events::ApplicationSubmitted;
+use ecard_sync_protocol::events::{ApplicationSubmitted, SuccessionSubmitted};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +16,7 @@ pub struct StationApplication {
     pub id: i64,
     pub station: String,
     pub event_id: String,
-    /// `new` or `replacement`.
+    /// `new`, `replacement` (换证) or `reissue` (补证).
     pub kind: String,
     /// The unit as named in the row.
     pub unit: String,
@@ -68,9 +68,39 @@ pub(super) fn record(
     Ok(tx.conn().last_insert_rowid())
 }
 
+/// Records one `succession_submitted` event (a 换证/补证 made at the station) the
+/// same way: `row_json` is the event's payload without the photo.
+pub(super) fn record_succession(
+    tx: &Tx<'_>,
+    station: &str,
+    event_id: &str,
+    p: &SuccessionSubmitted,
+) -> Result<i64> {
+    let mut row = p.clone();
+    let photo = row.photo_jpeg.take();
+    tx.conn().execute(
+        "INSERT INTO station_applications (station_id, event_id, kind, unit_name, row_json, defaults_json,
+             photo_base64, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
+        params![
+            station,
+            event_id,
+            p.kind.as_str(),
+            p.unit.trim(),
+            serde_json::to_string(&row)?,
+            photo.as_deref().map(str::trim),
+            tx.now()
+        ],
+    )?;
+    Ok(tx.conn().last_insert_rowid())
+}
+
 /// What a station sent for one application, as recorded.
 pub struct StationRow {
     pub station: String,
+    /// The event kind it came as: `application_submitted` (`row_json` is a roster
+    /// row) or `succession_submitted` (`row_json` is that payload).
+    pub event_kind: String,
     pub row_json: String,
     pub defaults_json: Option<String>,
     pub photo_base64: Option<String>,
@@ -83,7 +113,9 @@ impl Tx<'_> {
 
     pub(crate) fn station_row(&self, id: i64) -> Result<StationRow> {
         Ok(self.conn().query_row(
-            "SELECT station_id, row_json, defaults_json, photo_base64 FROM station_applications WHERE id = ?1",
+            "SELECT s.station_id, s.row_json, s.defaults_json, s.photo_base64, e.kind
+             FROM station_applications s JOIN events e ON e.event_id = s.event_id
+             WHERE s.id = ?1",
             [id],
             |r| {
                 Ok(StationRow {
@@ -91,6 +123,7 @@ impl Tx<'_> {
                     row_json: r.get(1)?,
                     defaults_json: r.get(2)?,
                     photo_base64: r.get(3)?,
+                    event_kind: r.get(4)?,
                 })
             },
         )?)
@@ -103,6 +136,19 @@ impl Tx<'_> {
             params![id, problem],
         )?;
         Ok(())
+    }
+
+    /// The station event that carried workflow application `app`, when a station
+    /// sent it.
+    pub(crate) fn station_event_of(&self, app: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT event_id FROM station_applications WHERE application_id = ?1",
+                [app],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Station application `id` was filed as workflow application `app`.
@@ -149,7 +195,13 @@ impl Tx<'_> {
 fn station_application_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StationApplication> {
     let row_json: String = r.get(5)?;
     let row: serde_json::Value = serde_json::from_str(&row_json).unwrap_or_default();
-    let text = |k: &str| row.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    // A roster row names the person at the top; a 换证/补证 in its `holder`.
+    let text = |k: &str| {
+        row.get(k)
+            .or_else(|| row.get("holder").and_then(|h| h.get(k)))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     Ok(StationApplication {
         id: r.get(0)?,
         station: r.get(1)?,
@@ -157,7 +209,7 @@ fn station_application_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StationApp
         kind: r.get(3)?,
         unit: r.get(4)?,
         name: text("name"),
-        id_number: text("citizen_id"),
+        id_number: text("citizen_id").or_else(|| text("id_number")),
         application_id: r.get(6)?,
         problem: r.get(7)?,
         created_at: r.get(8)?,

@@ -6,20 +6,21 @@
 use super::rules::{self, ReviewPath, TransitionError};
 use crate::form::{ApplicationForm, CheckedForm, RosterDefaults};
 use crate::storage::{
-    Account, AppState, ApplicationRow, IngestHooks, NewUnit, Role, StationApplication, Storage,
-    StorageError, Tx, Unit,
+    Account, AppState, ApplicationRow, IngestHooks, NewUnit, Role, StationApplication, StationRow,
+    Storage, StorageError, Tx, Unit,
 };
 use base64::Engine;
 use card_profile::records::CertificateKind;
 use chrono::NaiveDate;
 use ecard_domain::eligibility::{self, Ineligible};
-use ecard_domain::numbering::{NumberingError, NumberingRule};
+use ecard_domain::numbering::{self, CertificateNumber, NumberingError, NumberingRule};
 use ecard_domain::roster::RosterRow;
 use ecard_domain::validity::ValidityError;
 use ecard_sync_protocol::events::{
-    ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
+    kinds, ApplicationDefaults, EventAck, EventBody, StationEvent, StatusChanged, StatusKind,
+    SuccessionSubmitted,
 };
-use ecard_sync_protocol::feed::{FeedBody, IssuanceOrder, OrderWithdrawn};
+use ecard_sync_protocol::feed::{ApplicationDecision, FeedBody, IssuanceOrder, OrderWithdrawn};
 use thiserror::Error;
 
 /// Category (执法类别) given to a station's row when the station sent no defaults:
@@ -79,11 +80,13 @@ pub fn review_path(rule: &NumberingRule, unit: &Unit) -> ReviewPath {
     }
 }
 
-/// The next central number for `unit`, recorded as allocated.
-fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<String> {
-    let prefix = format!("{}{}", unit.region, unit.department);
-    let number = rule.next_number(&unit.region, &unit.department, tx.last_serial(&prefix)?)?;
-    tx.set_last_serial(&prefix, rule.parse(&number)?.serial)?;
+/// The next central number for `unit`, recorded as allocated: the domain's one
+/// allocator, under the region and department codes of the unit the certificate is
+/// for (for a 换证, the holder's new unit).
+fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<CertificateNumber> {
+    let last = tx.last_serial(&unit.region, &unit.department)?;
+    let number = numbering::allocate(rule, &unit.region, &unit.department, last)?;
+    tx.note_allocated(&number)?;
     Ok(number)
 }
 
@@ -120,10 +123,7 @@ impl IngestHooks for Hooks {
             // Not a number of this rule (another province's, or free-form): nothing to avoid.
             return Ok(());
         };
-        tx.raise_last_serial(
-            &format!("{}{}", parsed.region, parsed.department),
-            parsed.serial,
-        )
+        tx.note_allocated(&parsed)
     }
 
     fn number_region(&self, number: &str) -> Option<String> {
@@ -152,6 +152,38 @@ pub fn record_status_change(storage: &Storage, change: &StatusChanged) -> Result
     Ok(storage.record_status_change(change, &hooks(storage))?)
 }
 
+/// The form of a roster row a station imported.
+fn roster_form(sent: &StationRow) -> Result<ApplicationForm, String> {
+    let row = serde_json::from_str::<RosterRow>(&sent.row_json)
+        .map_err(|e| format!("站点提交的花名册行无法识别：{e}"))?;
+    let defaults = match &sent.defaults_json {
+        Some(d) => serde_json::from_str::<ApplicationDefaults>(d)
+            .map(|d| RosterDefaults {
+                certificate_kind: d.certificate_kind,
+                category: d.category,
+                area: d.area,
+            })
+            .map_err(|e| format!("站点提交的默认值无法识别：{e}"))?,
+        None => RosterDefaults {
+            certificate_kind: CertificateKind::Enforcement,
+            category: FALLBACK_CATEGORY.to_owned(),
+            area: row.county.trim().to_owned(),
+        },
+    };
+    let mut form = ApplicationForm::from_roster(&row, &defaults);
+    form.photo_jpeg = sent.photo_base64.clone();
+    Ok(form)
+}
+
+/// The form of a 换证/补证 a station made.
+fn succession_form(sent: &StationRow) -> Result<ApplicationForm, String> {
+    let s = serde_json::from_str::<SuccessionSubmitted>(&sent.row_json)
+        .map_err(|e| format!("站点提交的换证/补证申请无法识别：{e}"))?;
+    let mut form = ApplicationForm::from_succession(&s);
+    form.photo_jpeg = sent.photo_base64.clone();
+    Ok(form)
+}
+
 /// Files station application `id` for `unit`, exactly as if the unit had submitted
 /// it: state `submitted`, logged as `station:<id>`. `Ok(Err(message))` when its row
 /// cannot be made into a valid form (the message is kept as the problem).
@@ -161,27 +193,12 @@ fn file_station_row(
     unit: &Unit,
 ) -> Result<Result<i64, String>, StorageError> {
     let sent = tx.station_row(id)?;
-    let form = serde_json::from_str::<RosterRow>(&sent.row_json)
-        .map_err(|e| format!("站点提交的花名册行无法识别：{e}"))
-        .and_then(|row| {
-            let defaults = match sent.defaults_json {
-                Some(d) => serde_json::from_str::<ApplicationDefaults>(&d)
-                    .map(|d| RosterDefaults {
-                        certificate_kind: d.certificate_kind,
-                        category: d.category,
-                        area: d.area,
-                    })
-                    .map_err(|e| format!("站点提交的默认值无法识别：{e}"))?,
-                None => RosterDefaults {
-                    certificate_kind: CertificateKind::Enforcement,
-                    category: FALLBACK_CATEGORY.to_owned(),
-                    area: row.county.trim().to_owned(),
-                },
-            };
-            let mut form = ApplicationForm::from_roster(&row, &defaults);
-            form.photo_jpeg = sent.photo_base64;
-            form.check(tx.today(), tx.province())
-        });
+    let form = if sent.event_kind == kinds::SUCCESSION_SUBMITTED {
+        succession_form(&sent)
+    } else {
+        roster_form(&sent)
+    }
+    .and_then(|form| form.check(tx.today(), tx.province()));
     let checked = match form {
         Ok(f) => f,
         Err(message) => {
@@ -199,6 +216,34 @@ fn file_station_row(
     )?;
     tx.set_station_filed(id, app)?;
     Ok(Ok(app))
+}
+
+/// Tells the station an application came from what the bureaus did with it (the
+/// approval itself reaches it as the issuance order): only that station holds the
+/// event id, the others of the region skip the item.
+fn tell_station(
+    tx: &Tx<'_>,
+    id: i64,
+    unit: &Unit,
+    state: AppState,
+    reason: Option<&str>,
+) -> Result<(), StorageError> {
+    let Some(event_id) = tx.station_event_of(id)? else {
+        return Ok(());
+    };
+    let state = match state {
+        AppState::Rejected => "rejected",
+        AppState::Returned => "returned",
+        AppState::Submitted => "submitted",
+        AppState::CountyApproved | AppState::Approved => return Ok(()),
+    };
+    let notice = FeedBody::ApplicationDecision(ApplicationDecision {
+        event_id,
+        application_id: id,
+        state: state.to_owned(),
+        reason: reason.map(|r| r.trim().to_owned()),
+    });
+    tx.push_feed(&notice, Some(&unit.region), None)
 }
 
 /// Creates a unit. Its region and department must be in the numbering tables: the
@@ -348,17 +393,18 @@ pub fn resubmit_application(
         }
         let next = rules::resubmit(rec.row.state)?;
         tx.set_application_state(id, next, None)?;
+        tell_station(tx, id, &rec.unit, next, None)?;
         tx.log_decision(id, &account.username, "resubmit", None, None)?;
         Ok(tx.application(id)?.row)
     })
 }
 
 /// The eligibility check of application `row` today: the form's facts and the
-/// registry's record of the person's other live certificates (the one a 换证
+/// registry's record of the person's other live certificates (the one a 换证 or 补证
 /// replaces and the application's own do not count).
 fn eligibility_of(tx: &Tx<'_>, row: &ApplicationRow) -> Result<eligibility::Verdict> {
     let mut except: Vec<&str> = Vec::new();
-    except.extend(row.form.replaces.as_deref());
+    except.extend(row.form.follows());
     except.extend(row.number.as_deref());
     let others = tx.other_live_certificates(&row.form.id_number, &except)?;
     Ok(eligibility::check(&row.form.facts(others), tx.today()))
@@ -418,6 +464,7 @@ pub fn decide_application(
             reason,
         )?;
         if next != AppState::Approved {
+            tell_station(tx, id, &rec.unit, next, reason)?;
             return Ok(tx.application(id)?.row);
         }
         let province = storage.province();
@@ -431,7 +478,7 @@ pub fn decide_application(
         let period = checked.validity(today, province)?;
         let number = match &rec.row.number {
             Some(n) => n.clone(),
-            None => allocate_number(tx, rule, &rec.unit)?,
+            None => rule.format(&allocate_number(tx, rule, &rec.unit)?)?,
         };
         let holder = checked.holder();
         let certificate =
@@ -452,17 +499,32 @@ pub fn decide_application(
         tx.upsert_approved_certificate(&number, &holder.id_number, id, &certificate)?;
         let round = rec.round + 1;
         tx.set_application_number(id, &number, round)?;
-        // 换证: the old certificate is cancelled before the new one is issued.
-        if let Some(old) = &checked.form.replaces {
-            let change = StatusChanged {
-                number: old.clone(),
-                kind: StatusKind::Replace,
-                reason: "换证".into(),
-                detail: serde_json::json!({ "new_number": number, "application": id }),
-                effective_on: today,
-                new_number: Some(number.clone()),
+        // 换证/补证: the old certificate ends before the new one is issued. A
+        // station that made the 换证/补证 ended it already (cancel first, then
+        // apply); one filed here ends now.
+        let follows = checked.form.follows().map(str::to_owned);
+        if let Some(old) = &follows {
+            let kind = if checked.form.replaces.is_some() {
+                StatusKind::Replace
+            } else {
+                StatusKind::Reissue
             };
-            tx.apply_status(&hooks, "registry", &change)?;
+            if !tx.certificate_ended(old)? {
+                let change = StatusChanged {
+                    number: old.clone(),
+                    kind,
+                    reason: if kind == StatusKind::Replace {
+                        "换证"
+                    } else {
+                        "补证"
+                    }
+                    .into(),
+                    detail: serde_json::json!({ "new_number": number, "application": id }),
+                    effective_on: today,
+                    new_number: Some(number.clone()),
+                };
+                tx.apply_status(&hooks, "registry", &change)?;
+            }
         }
         let order = FeedBody::IssuanceOrder(Box::new(IssuanceOrder {
             order_id: format!("{id}-{round}"),
@@ -470,6 +532,7 @@ pub fn decide_application(
             holder,
             certificate,
             photo_jpeg: photo.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+            follows,
         }));
         tx.push_feed(&order, Some(&rec.unit.region), None)?;
         Ok(tx.application(id)?.row)
@@ -547,6 +610,7 @@ pub fn send_back_application(
             reason: reason.trim().to_owned(),
         });
         tx.push_feed(&withdrawn, Some(&rec.unit.region), None)?;
+        tell_station(tx, id, &rec.unit, next, Some(reason))?;
         Ok(tx.application(id)?.row)
     })
 }
