@@ -264,6 +264,13 @@ fn signer_certificate(public: Option<String>) -> Result<SignerCertificate, Keyri
     SignerCertificate::from_tlv(&raw).map_err(|e| KeyringError::Malformed(e.to_string()))
 }
 
+/// The reviewing body (发证机关) this station writes to cards: the bureau its document
+/// signer was certified for at `keys init` (the signer certificate's subject), so the
+/// name on a card and the key that signs it cannot disagree. `None` before keys init.
+pub fn bureau(store: &Store) -> Result<Option<String>, KeyringError> {
+    Ok(status(store)?.signer.map(|s| s.subject))
+}
+
 pub fn status(store: &Store) -> Result<KeyStatus, KeyringError> {
     let master = sealed(store, "master")?.is_some();
     let signer = match sealed(store, "signer")? {

@@ -18,9 +18,6 @@ pub struct StationArgs {
     /// File holding the key passphrase; without it cards can be verified but not written.
     #[arg(long, env = "ECARDD_PASSPHRASE_FILE")]
     pub passphrase_file: Option<PathBuf>,
-    /// Name written into review records.
-    #[arg(long, default_value = "司法局")]
-    pub bureau: String,
     /// Milliseconds a card gets to answer one command; then the operation fails with
     /// card_timeout (卡片无响应) and the reader waits for the card to be pulled.
     #[arg(long, env = "ECARDD_CARD_DEADLINE_MS", default_value_t = 5000)]
@@ -30,7 +27,6 @@ pub struct StationArgs {
 impl StationArgs {
     pub fn config(&self) -> StationConfig {
         StationConfig {
-            bureau_name: self.bureau.clone(),
             card_deadline: std::time::Duration::from_millis(self.card_deadline_ms),
             ..StationConfig::default()
         }
