@@ -150,6 +150,9 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Numbering(n) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "numbering", n.to_string())
             }
+            e @ WorkflowError::NoPhoto { .. } => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "photo_missing", e.to_string())
+            }
         }
     }
 }

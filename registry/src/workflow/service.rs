@@ -33,7 +33,18 @@ pub enum WorkflowError {
     Transition(#[from] TransitionError),
     #[error("{0}")]
     Numbering(#[from] NumberingError),
+    /// An application without the holder's photo: the chip photo is made from it, so
+    /// such an application could never become a card. Refused when it is filed and
+    /// when it is approved, not when a station comes to write the card.
+    #[error("{}", if *.approving { NO_PHOTO_APPROVING } else { NO_PHOTO_FILING })]
+    NoPhoto { approving: bool },
 }
+
+/// Why a filing without a photo is refused (also a station row's problem).
+pub const NO_PHOTO_FILING: &str =
+    "申请缺少本人照片：卡片芯片中的照片由申请照片生成，请附上照片后再提交";
+const NO_PHOTO_APPROVING: &str =
+    "申请缺少本人照片，不能批准：请退回申请单位补交照片（卡片芯片中的照片由它生成）";
 
 pub type Result<T, E = WorkflowError> = std::result::Result<T, E>;
 
@@ -171,6 +182,10 @@ fn file_station_row(
             let mut form = ApplicationForm::from_roster(&row, &defaults);
             form.photo_jpeg = sent.photo_base64;
             form.check(tx.today())
+        })
+        .and_then(|checked| match checked.photo {
+            Some(_) => Ok(checked),
+            None => Err(NO_PHOTO_FILING.to_owned()),
         });
     let checked = match form {
         Ok(f) => f,
@@ -269,6 +284,9 @@ pub fn submit_applications(
     forms: Vec<CheckedForm>,
 ) -> Result<Vec<i64>> {
     let unit = unit_of(storage, account)?;
+    if forms.iter().any(|f| f.photo.is_none()) {
+        return Err(WorkflowError::NoPhoto { approving: false });
+    }
     Ok(storage.transaction(|tx| {
         let mut ids = Vec::with_capacity(forms.len());
         for f in forms {
@@ -364,6 +382,11 @@ pub fn decide_application(
         }
         let path = review_path(rule, &rec.unit);
         let next = rules::decide(rec.row.state, path, level, approve, reason)?;
+        // At every level's approval, before anything is recorded: the application may
+        // have been filed before photos were required, or edited since.
+        if approve && tx.application_photo(id)?.is_none() {
+            return Err(WorkflowError::NoPhoto { approving: true });
+        }
         tx.set_application_state(id, next, if approve { None } else { reason.map(str::trim) })?;
         tx.log_decision(
             id,
