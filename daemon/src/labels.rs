@@ -537,6 +537,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("busy", "正在处理的登录或口令运算过多，请稍后重试"),
     ("card_timeout", "卡片无响应，请取出后重新插入"),
     ("keys_error", "本站密钥处理失败"),
+    ("keys_exist", "本站密钥已存在"),
+    ("keys_not_initialised", "本站尚未生成密钥"),
+    ("not_a_transfer_file", "不是主密钥传递文件"),
+    ("check_value_mismatch", "主密钥与校验值不符"),
     (
         "keystore_wrong_passphrase",
         "密钥口令错误，或密钥文件已被篡改",
