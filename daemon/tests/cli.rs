@@ -266,7 +266,7 @@ fn the_bureau_on_cards_is_the_one_keys_init_was_given() {
         &p("ecard.db"),
         Some("station-passphrase-long"),
         config(),
-        clock.clone(),
+        clock,
     )
     .expect("open with keys");
     assert_eq!(unlocked.config.bureau_name, "某市司法局");
