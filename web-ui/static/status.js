@@ -96,9 +96,9 @@ export function renderStatus(page, { signal, params }) {
   };
   function showFields() {
     const k = kind();
-    // Until a kind is chosen only the choice is shown.
-    for (const el of [reasonRow, destinationRow, replaceSet, reissueSet, toCardRow, confirmRow]) el.hidden = !k;
     if (!k) {
+      // Until a kind is chosen only the choice is shown.
+      for (const el of [reasonRow, destinationRow, replaceSet, reissueSet, toCardRow, confirmRow]) el.hidden = true;
       submit.textContent = "提交";
       submit.className = "btn";
       return;
