@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the PC/SC stack the tests need (pcscd + vpcd virtual reader, headers for
 # the pcsc crate, OpenSC as a third-party peer) and chromium + chromedriver for the
-# web UI's browser tests, and faketime (libfaketime) for the moved-clock run. Skips apt entirely when everything
-# is present, so local runs stay fast. Used by .ci/run and scripts/test.sh.
+# web UI's browser tests, npm for the axe-core accessibility engine those tests run
+# (scripts/install-axe-core.sh, at the end), and faketime (libfaketime) for the
+# moved-clock run. Skips apt entirely when everything is present, so local runs stay
+# fast. Used by .ci/run and scripts/test.sh.
 set -euo pipefail
 
 # chromium + chromium-driver: the web UI's browser tests (ui-tests/); a small CJK font
@@ -18,8 +20,13 @@ for pkg in "${PACKAGES[@]}"; do
     fi
 done
 
+# npm may come from elsewhere than apt (nodesource, nvm): any npm in PATH will do.
+if ! command -v npm >/dev/null; then
+    missing+=(npm)
+fi
+
 if [[ ${#missing[@]} -eq 0 ]]; then
-    exit 0
+    exec "$(dirname "$0")/install-axe-core.sh"
 fi
 
 echo "installing test dependencies: ${missing[*]}" >&2
@@ -30,4 +37,5 @@ fi
 "${SUDO[@]}" apt-get update
 # --no-install-recommends: pcsc-tools would otherwise pull in GTK.
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+    apt-get install -y --no-install-recommends "${missing[@]}"
+exec "$(dirname "$0")/install-axe-core.sh"

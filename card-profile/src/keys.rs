@@ -69,6 +69,30 @@ impl MasterKey {
     }
 }
 
+impl MasterKey {
+    /// The key check value (KCV) both sides of a hand-over compare (bureau and card
+    /// vendor) to know they hold the same key without showing it: the first 3 bytes,
+    /// as 6 upper-case hex digits, of AES-ECB encryption of one all-zero 16-byte
+    /// block under the master key (AES-128 for a 16-byte key, AES-256 for 32 bytes) —
+    /// the usual KCV of payment and smart-card HSMs, so a vendor's HSM shows the same.
+    pub fn check_value(&self) -> String {
+        use aes::cipher::{BlockEncrypt, KeyInit};
+        use aes::Aes256;
+        let mut block = aes::Block::default();
+        match self.0.len() {
+            16 => Aes128::new(aes::cipher::generic_array::GenericArray::from_slice(
+                &self.0,
+            ))
+            .encrypt_block(&mut block),
+            _ => Aes256::new(aes::cipher::generic_array::GenericArray::from_slice(
+                &self.0,
+            ))
+            .encrypt_block(&mut block),
+        }
+        hex::encode_upper(&block[..3])
+    }
+}
+
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MasterKey(..)")
@@ -161,6 +185,21 @@ impl std::fmt::Debug for ManagementKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Known answers: AES-128 of the zero block under the zero key is
+    /// 66e94bd4ef8a2c3b884cfa59ca342b2e, AES-256's dc95c078a2408989ad48a21492842087
+    /// (widely published known answers).
+    #[test]
+    fn the_check_value_is_the_first_three_bytes_of_aes_of_the_zero_block() {
+        assert_eq!(
+            MasterKey::from_bytes(&[0; 16]).unwrap().check_value(),
+            "66E94B"
+        );
+        assert_eq!(
+            MasterKey::from_bytes(&[0; 32]).unwrap().check_value(),
+            "DC95C0"
+        );
+    }
 
     #[test]
     fn cmac_matches_the_nist_sp800_38b_aes128_example() {

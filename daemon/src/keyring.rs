@@ -41,6 +41,8 @@ impl KeyringError {
     pub fn code(&self) -> &'static str {
         match self {
             KeyringError::Keystore(e) => e.code(),
+            KeyringError::AlreadyInitialised => "keys_exist",
+            KeyringError::NotInitialised => "keys_not_initialised",
             _ => "keys_error",
         }
     }
@@ -123,6 +125,10 @@ pub fn sign_trust_list(
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyStatus {
     pub master: bool,
+    /// The master key's check value (KCV, `MasterKey::check_value`), recorded at
+    /// `keys init`: compared with the card vendor's. `None` for keys made before it
+    /// was recorded.
+    pub master_check_value: Option<String>,
     pub signer: Option<SignerInfo>,
     pub trust: Vec<TrustAnchor>,
 }
@@ -184,12 +190,17 @@ pub fn init_station(
         today,
         (today + Months::new(12 * 10)).min(root.valid_until),
     )?;
+    let check_value = MasterKey::from_bytes(master.as_slice())
+        .map_err(|e| KeyringError::Malformed(e.to_string()))?
+        .check_value();
     let sealed_master = keystore::seal_with(MASTER_KEY, master.as_slice(), passphrase, kdf)?;
     let sealed_signer = keystore::seal_with(SIGNER_KEY, signer_key.pkcs8(), passphrase, kdf)?;
     let anchor = root.anchor();
     store.write(actor, |tx| {
         for (name, sealed, public) in [
-            ("master", &sealed_master, None),
+            // The master's check value is its public part: `keys status` shows it
+            // without the passphrase, to compare with the vendor's.
+            ("master", &sealed_master, Some(check_value.clone())),
             ("signer", &sealed_signer, Some(hex::encode(&cert.raw))),
         ] {
             store::insert_sealed_key(tx, name, &serde_json::to_string(sealed)?, public.as_deref())?;
@@ -264,8 +275,17 @@ fn signer_certificate(public: Option<String>) -> Result<SignerCertificate, Keyri
     SignerCertificate::from_tlv(&raw).map_err(|e| KeyringError::Malformed(e.to_string()))
 }
 
+/// The reviewing body (发证机关) this station writes to cards: the bureau its document
+/// signer was certified for at `keys init` (the signer certificate's subject), so the
+/// name on a card and the key that signs it cannot disagree. `None` before keys init.
+pub fn bureau(store: &Store) -> Result<Option<String>, KeyringError> {
+    Ok(status(store)?.signer.map(|s| s.subject))
+}
+
 pub fn status(store: &Store) -> Result<KeyStatus, KeyringError> {
-    let master = sealed(store, "master")?.is_some();
+    let stored_master = sealed(store, "master")?;
+    let master = stored_master.is_some();
+    let master_check_value = stored_master.and_then(|(_, kcv)| kcv);
     let signer = match sealed(store, "signer")? {
         Some((_, public)) => {
             let cert = signer_certificate(public)?;
@@ -280,12 +300,20 @@ pub fn status(store: &Store) -> Result<KeyStatus, KeyringError> {
     };
     Ok(KeyStatus {
         master,
+        master_check_value,
         signer,
         trust: anchors(store)?,
     })
 }
 
 /// Opens the sealed keys with the passphrase, for this process's lifetime.
+/// The bureau master key alone (for `keys export-master`).
+pub fn master_key(store: &Store, passphrase: &str) -> Result<MasterKey, KeyringError> {
+    let (sealed_master, _) = sealed(store, "master")?.ok_or(KeyringError::NotInitialised)?;
+    let bytes = sealed_master.open(MASTER_KEY, passphrase)?;
+    MasterKey::from_bytes(&bytes).map_err(|e| KeyringError::Malformed(e.to_string()))
+}
+
 pub fn unlock(store: &Store, passphrase: &str) -> Result<(StationKeys, TrustList), KeyringError> {
     let (sealed_master, _) = sealed(store, "master")?.ok_or(KeyringError::NotInitialised)?;
     let (sealed_signer, public) = sealed(store, "signer")?.ok_or(KeyringError::NotInitialised)?;

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod keyring;
 pub mod keystore;
 pub mod labels;
+pub mod master_handover;
 pub mod ops;
 pub mod readers;
 pub mod server;

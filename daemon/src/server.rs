@@ -64,6 +64,11 @@ pub fn open_station(
     clock: ecard_clock::Clock,
 ) -> Result<Station, Box<dyn std::error::Error + Send + Sync>> {
     let store = Arc::new(Store::open(db, clock)?);
+    // The bureau named on cards is the station's own (its keys'), never a default.
+    let mut config = config;
+    if let Some(bureau) = keyring::bureau(&store).map_err(|e| e.message_zh())? {
+        config.bureau_name = bureau;
+    }
     let readers = Readers::new(PcscReaders::start(config.card_deadline));
     Ok(match passphrase {
         Some(p) => {

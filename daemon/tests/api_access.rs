@@ -389,3 +389,61 @@ async fn the_demo_routes_exist_only_in_demo_mode() {
         assert_eq!(v["message"], "没有这个接口", "{path}: {v}");
     }
 }
+
+/// A body that is not the JSON a route takes (wrong content type, not JSON, a field
+/// missing), a path or query parameter that does not parse: each is answered
+/// `{code: "bad_request", message}` with a Chinese message, not axum's plain text.
+#[tokio::test]
+async fn a_malformed_request_is_answered_with_code_and_a_chinese_message() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let post = |content_type: &str, body: &str| {
+        Request::post("/api/v1/session")
+            .header("x-requested-with", "ecard")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let get = |path: &str| {
+        Request::get(format!("/api/v1{path}"))
+            .header(header::COOKIE, &issuer)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let cases = [
+        (
+            "wrong content type",
+            post("text/plain", r#"{"username":"a"}"#),
+            "Content-Type",
+        ),
+        (
+            "not JSON",
+            post("application/json", "{username"),
+            "不是有效的 JSON",
+        ),
+        (
+            "missing field",
+            post("application/json", r#"{"username":"a"}"#),
+            "缺少字段「password」",
+        ),
+        ("path parameter", get("/certificates/abc"), "地址"),
+    ];
+    for (what, req, words) in cases {
+        let (s, h, body) = a.raw(req).await;
+        assert!(s.is_client_error(), "{what}: {s}");
+        assert!(
+            h.get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json")),
+            "{what}: not JSON: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["code"], "bad_request", "{what}: {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.contains(words), "{what}: {message}");
+        for english in ["Failed", "deserialize", "Expected request", "Invalid URL"] {
+            assert!(!message.contains(english), "{what}: {message}");
+        }
+    }
+}

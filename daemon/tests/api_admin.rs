@@ -90,25 +90,99 @@ async fn operators_are_managed_by_admins_and_disabled_accounts_lose_their_sessio
     assert_eq!(v["max_revocation_age_days"], 14);
 }
 
-#[tokio::test]
-async fn a_refused_import_changes_nothing_and_offers_its_report() {
-    let a = api();
-    let issuer = a.login("zhizheng").await;
-    let before = a.snapshot();
+/// POST /import with `roster` as the uploaded roster file.
+fn import_request(issuer: &str, roster: &[u8]) -> Request<Body> {
     let boundary = "XBOUNDARY";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"r.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\nthis is not a spreadsheet\r\n--{boundary}--\r\n"
-    );
-    let req = Request::post("/api/v1/import")
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"roster\"; filename=\"r.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(roster);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::post("/api/v1/import")
         .header("x-requested-with", "ecard")
-        .header(header::COOKIE, &issuer)
+        .header(header::COOKIE, issuer)
         .header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={boundary}"),
         )
         .body(Body::from(body))
-        .unwrap();
-    let (s, _, body) = a.raw(req).await;
+        .unwrap()
+}
+
+/// A roster with the same person twice: a workbook the station reads and refuses.
+fn roster_with_a_duplicate() -> Vec<u8> {
+    use ecard_domain::citizen_id::CitizenId;
+    use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
+    use ecard_domain::roster::{ApplicationKind, RosterRow};
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    let citizen_id = CitizenId::parse("110105198001010016", today).unwrap();
+    let row = RosterRow {
+        kind: ApplicationKind::New,
+        excel_row: 0,
+        county: "演示县".into(),
+        name: "张重复".into(),
+        unit: "演示县市场监督管理局".into(),
+        certificate_number: None,
+        valid_until: None,
+        gender: citizen_id.gender(),
+        birth_date: citizen_id.birth_date(),
+        citizen_id,
+        ethnicity: Ethnicity::parse("汉族").unwrap(),
+        political_status: PoliticalStatus::ALL[0],
+        valid_from: None,
+        education: "大学本科".into(),
+        major: "法学".into(),
+        rank_code: "020201".into(),
+        law_major: true,
+        legal_qualification: false,
+        posts: vec![PostCode::ByAuthority],
+        exam_category: "综合法律知识考试".into(),
+        photo: None,
+    };
+    ecard_domain::forms::roster_xlsx(&[row.clone(), row]).unwrap()
+}
+
+#[tokio::test]
+async fn a_roster_that_is_not_xlsx_is_refused_with_what_to_do_and_no_error_table() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let before = a.snapshot();
+    let (s, _, body) = a
+        .raw(import_request(&issuer, b"this is not a spreadsheet"))
+        .await;
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("roster_not_xlsx")),
+        "{v}"
+    );
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.contains(".xlsx") && message.contains("模板"),
+        "{message}"
+    );
+    // No library text (「Zip error: invalid Zip archive…」): the only Latin letters are
+    // the file extension's and the names of the programs that save one.
+    let rest = ["xlsx", "Excel", "WPS"]
+        .iter()
+        .fold(message.to_owned(), |m, word| m.replace(word, ""));
+    assert!(!rest.chars().any(|c| c.is_ascii_alphabetic()), "{message}");
+    assert!(
+        v.get("errors").is_none() && v.get("report").is_none(),
+        "{v}"
+    );
+    assert_eq!(a.snapshot(), before);
+}
+
+#[tokio::test]
+async fn a_refused_import_changes_nothing_and_offers_its_report() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let before = a.snapshot();
+    let (s, _, body) = a
+        .raw(import_request(&issuer, &roster_with_a_duplicate()))
+        .await;
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         (s, v["code"].as_str()),

@@ -550,9 +550,10 @@ async fn bad_cards_and_readers_get_their_own_errors_and_change_nothing() {
             Some(json!({ "reader": 5 })),
         )
         .await;
+    // A body that is not the JSON the route takes: refused before the route runs.
     assert_eq!(
         (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_request"))
     );
     let (s, v) = a
         .call(
@@ -564,7 +565,7 @@ async fn bad_cards_and_readers_get_their_own_errors_and_change_nothing() {
         .await;
     assert_eq!(
         (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_request"))
     );
     let (s, v) = a
         .call(Method::GET, "/no-such-route", Some(&issuer), None)

@@ -233,3 +233,69 @@ fn a_bad_province_configuration_stops_the_start_naming_the_field() {
     assert!(stderr.contains("photo.min_bytes"), "{stderr}");
     assert!(stderr.contains("province.json"), "{stderr}");
 }
+
+/// The reviewing body written to cards is the bureau the station's keys were made
+/// for (`keys init --bureau`), not a command-line default: the station opened with
+/// its keys, and without them (for 设置), names that bureau.
+#[test]
+fn the_bureau_on_cards_is_the_one_keys_init_was_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = |name: &str| dir.path().join(name);
+    std::fs::write(p("root.pass"), "root-passphrase-long\n").expect("write");
+    std::fs::write(p("station.pass"), "station-passphrase-long\n").expect("write");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .env("ECARD_TODAY", "2026-06-01")
+            .output()
+            .expect("run ecardd");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    run(&[
+        &os("keys"),
+        &os("root"),
+        &os("init"),
+        &os("--name"),
+        &os("测试省根"),
+        &os("--out"),
+        p("root.json").as_os_str(),
+        &os("--passphrase-file"),
+        p("root.pass").as_os_str(),
+    ]);
+    run(&[
+        &os("keys"),
+        &os("init"),
+        &os("--db"),
+        p("ecard.db").as_os_str(),
+        &os("--bureau"),
+        &os("某市司法局"),
+        &os("--root"),
+        p("root.json").as_os_str(),
+        &os("--root-passphrase-file"),
+        p("root.pass").as_os_str(),
+        &os("--passphrase-file"),
+        p("station.pass").as_os_str(),
+    ]);
+    let config = || ecardd::ops::StationConfig {
+        bureau_name: "司法局".into(),
+        ..Default::default()
+    };
+    let clock =
+        ecard_clock::Clock::frozen_on(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"));
+    let unlocked = ecardd::server::open_station(
+        &p("ecard.db"),
+        Some("station-passphrase-long"),
+        config(),
+        clock,
+    )
+    .expect("open with keys");
+    assert_eq!(unlocked.config.bureau_name, "某市司法局");
+    let locked = ecardd::server::open_station(&p("ecard.db"), None, config(), clock)
+        .expect("open without keys");
+    assert_eq!(locked.config.bureau_name, "某市司法局");
+}

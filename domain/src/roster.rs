@@ -181,7 +181,15 @@ pub struct ImportReport {
     /// ([`crate::file_limits`]); its message is among `issues` too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<FileLimit>,
+    /// Set when the file is not an xlsx workbook at all (a .xls, a CSV, a renamed
+    /// file): there are no rows to report on, only what to do ([`NOT_XLSX`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_xlsx: bool,
 }
+
+/// What a clerk is told when the roster is not an xlsx workbook. The spreadsheet
+/// library's own reason (English, about zip archives) is no help to them.
+pub const NOT_XLSX: &str = "所选文件不是 .xlsx 格式的花名册，无法读取。请下载官方花名册模板填写，在 Excel 或 WPS 中“另存为” Excel 工作簿（.xlsx）后重新上传。";
 
 /// Headers of the downloadable error report.
 pub const REPORT_COLUMNS: [&str; 4] = ["工作表", "行号", "列", "问题"];
@@ -376,13 +384,9 @@ struct SheetRows {
 fn read_sheets(xlsx: &[u8], report: &mut ImportReport) -> Vec<SheetRows> {
     let mut wb: Xlsx<_> = match open_workbook_from_rs(Cursor::new(xlsx)) {
         Ok(wb) => wb,
-        Err(e) => {
-            report.push(
-                "",
-                None,
-                "",
-                format!("无法读取Excel文件（需为.xlsx格式）：{e}"),
-            );
+        Err(_) => {
+            report.push("", None, "", NOT_XLSX);
+            report.not_xlsx = true;
             return Vec::new();
         }
     };
@@ -402,7 +406,12 @@ fn read_sheets(xlsx: &[u8], report: &mut ImportReport) -> Vec<SheetRows> {
                 kind,
                 range,
             }),
-            Err(e) => report.push(name, None, "", format!("无法读取工作表：{e}")),
+            Err(_) => report.push(
+                name,
+                None,
+                "",
+                "无法读取此工作表，请用官方模板另存为 .xlsx 后重新上传",
+            ),
         }
     }
     if out.is_empty() && report.issues.is_empty() {

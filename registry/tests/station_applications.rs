@@ -111,7 +111,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
     let unknown = row("李四", " 华蓥市教育局 ", "110105198001010016");
     let batch = vec![
         submitted(1, &zhang, Some(&photo)),
-        submitted(2, &unknown, None),
+        submitted(2, &unknown, Some(&photo)),
     ];
     let ack = station.push_events(batch.clone()).await.unwrap();
     assert_eq!(
@@ -227,7 +227,7 @@ async fn a_roster_imported_at_a_station_is_reviewed_and_ordered_with_its_photo()
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"].as_i64(), Some(filed));
     assert_eq!(list[0]["state"], "submitted");
-    assert_eq!(list[0]["has_photo"], false);
+    assert_eq!(list[0]["has_photo"], true);
 }
 
 #[tokio::test]
@@ -247,7 +247,9 @@ async fn the_admin_attaches_a_row_whose_unit_is_spelled_differently() {
         .push_events(vec![submitted(
             1,
             &row("张三", "岳池教育局", "11010519850601002X"),
-            None,
+            Some(&ecard_domain::photo::synthetic::portrait_jpeg(
+                120, 160, 8, 60, 7,
+            )),
         )])
         .await
         .unwrap();
@@ -317,19 +319,23 @@ async fn a_reissue_made_at_a_station_is_reviewed_and_numbered_by_the_registry() 
     let city = account(&reg, json!({"username": "gac-justice", "role": "city", "region": "川X", "org_name": "广安市司法局"})).await;
     let (station, _) = reg.enroll("yuechi", Some("川X04"));
     let old = "川X04020007";
+    // A 补证 carries the holder's photo: an application without one is not filed.
+    let photo = base64::engine::general_purpose::STANDARD.encode(
+        ecard_domain::photo::synthetic::portrait_jpeg(120, 160, 8, 60, 7),
+    );
     let ack = station
         .push_events(vec![
             event(1, "card_issued", json!({"number": old, "serial": "00000000000000A1", "chip_key": "04", "sod": "30",
-                "issued_on": "2026-11-23", "id_number": "11010519491231002X"})),
+                "issued_on": "2026-11-23", "id_number": "11010519850601002X"})),
             event(2, "status_changed", json!({"number": old, "kind": "reissue", "reason": "证件遗失，声明作废",
                 "detail": {"lost_on": "2026-11-01", "void_declared_how": "报纸声明", "void_declared_on": "2026-11-03",
                            "void_reference": "广安日报2026-11-03第4版", "card_returned": false},
                 "effective_on": "2026-11-23", "new_number": null})),
             event(3, "succession_submitted", json!({"kind": "reissue", "old_number": old, "unit": "岳池县教育局",
-                "holder": {"name": "张三", "gender": "female", "ethnicity": "汉族", "birth_date": "1949-12-31",
-                           "id_number": "11010519491231002X"},
+                "holder": {"name": "张三", "gender": "female", "ethnicity": "汉族", "birth_date": "1985-06-01",
+                           "id_number": "11010519850601002X"},
                 "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
-                "reason": "证件遗失，声明作废", "photo_jpeg": null})),
+                "reason": "证件遗失，声明作废", "photo_jpeg": photo})),
         ])
         .await
         .unwrap();
@@ -391,4 +397,52 @@ async fn a_reissue_made_at_a_station_is_reviewed_and_numbered_by_the_registry() 
         )
         .unwrap();
     assert_eq!(state, "void", "left as the station recorded it");
+}
+
+/// A station's roster row without the holder's photo is not filed (the chip photo is
+/// made from it, so it could never become a card): it waits with the reason, for the
+/// station to send it again with a photo.
+#[tokio::test]
+async fn a_station_row_without_a_photo_is_not_filed_and_says_why() {
+    let reg = Registry::start();
+    let (s, b) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/units",
+            json!({"name": "岳池县教育局", "region": "川X04", "department": "02"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let county = account(&reg, json!({"username": "yc-justice", "role": "county", "region": "川X04", "org_name": "岳池县司法局"})).await;
+    let (station, _) = reg.enroll("yuechi", Some("川X04"));
+    let ack = station
+        .push_events(vec![submitted(
+            1,
+            &row("张三", "岳池县教育局", "11010519850601002X"),
+            None,
+        )])
+        .await
+        .unwrap();
+    assert_eq!(
+        ack.last_applied_seq, 1,
+        "the event is taken, the row is not filed"
+    );
+    assert!(apps(&reg, &county).await.is_empty());
+    let (_, waiting) = reg
+        .admin(
+            Method::GET,
+            "/api/v1/admin/station-applications",
+            Value::Null,
+        )
+        .await;
+    let waiting = waiting.as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert!(
+        waiting[0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("缺少本人照片"),
+        "{waiting:?}"
+    );
+    assert!(waiting[0]["application_id"].is_null());
 }

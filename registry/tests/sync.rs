@@ -592,3 +592,36 @@ async fn an_oversized_body_is_refused_with_code_and_message() {
     assert_eq!(body["code"], "body_too_large", "{body}");
     assert!(body["message"].as_str().unwrap().contains("上限"), "{body}");
 }
+
+/// A body that is not the JSON a route takes (wrong content type, not JSON, a field
+/// missing) is answered `{code: "bad_request", message}` in Chinese, not with axum's
+/// English sentence.
+#[tokio::test]
+async fn a_malformed_body_is_answered_bad_request_in_chinese() {
+    let reg = Registry::start();
+    let client = ecard_sync_protocol::client::http_client(&reg.url, reg.tls).unwrap();
+    let cases = [
+        ("text/plain", r#"{"name":"x"}"#, "Content-Type"),
+        ("application/json", "{name", "不是有效的 JSON"),
+        ("application/json", "{}", "缺少字段"),
+    ];
+    for (content_type, body, words) in cases {
+        let resp = client
+            .post(format!("{}/api/v1/admin/units", reg.url))
+            .bearer_auth(&reg.admin_token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_client_error(), "{body}: {}", resp.status());
+        let v: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(v["code"], "bad_request", "{body}: {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.contains(words), "{body}: {message}");
+        assert!(
+            !message.contains("Failed") && !message.contains("Expected"),
+            "{body}: {message}"
+        );
+    }
+}

@@ -374,8 +374,26 @@ async fn province_level_units_have_one_level_and_rosters_submit_in_bulk() {
         .call(&w.unit, Method::GET, "/api/v1/applications", Value::Null)
         .await;
     assert_eq!(list.as_array().unwrap().len(), 0, "all or nothing");
-    let good =
+    // Without the holders' photos the roster is refused, row by row.
+    let no_photos =
         json!({"defaults": defaults, "rows": [row(3, "岳池县教育局"), row(4, "岳池县教育局")]});
+    let (s, e) = w
+        .call(
+            &w.unit,
+            Method::POST,
+            "/api/v1/applications/bulk",
+            no_photos,
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("缺少本人照片"),
+        "{e}"
+    );
+    let photo = base64::engine::general_purpose::STANDARD
+        .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']);
+    let photos = json!({ "11010519491231002X": photo });
+    let good = json!({"defaults": defaults, "rows": [row(3, "岳池县教育局"), row(4, "岳池县教育局")], "photos": photos});
     let (s, r) = w
         .call(&w.unit, Method::POST, "/api/v1/applications/bulk", good)
         .await;
@@ -659,4 +677,46 @@ async fn a_replacement_for_a_new_unit_is_numbered_under_the_new_units_codes() {
     let (s, app) = w.act(&w.city, id, "approve", json!({})).await;
     assert_eq!((s, app["state"].as_str()), (200, Some("approved")), "{app}");
     assert_eq!(app["number"], "川X01210001", "{app}");
+}
+
+/// An application without the holder's photo is refused when the unit files it, and
+/// one that has none by the time it is approved (filed before photos were required)
+/// is refused at approval with nothing recorded — not when a station writes the card.
+#[tokio::test]
+async fn an_application_without_a_photo_is_refused_when_filed_and_when_approved() {
+    let w = world().await;
+    let mut no_photo = form("赵六");
+    no_photo.as_object_mut().unwrap().remove("photo_jpeg");
+    let (s, e) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications", no_photo)
+        .await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("photo_missing")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("照片"), "{e}");
+    let (_, list) = w
+        .call(&w.unit, Method::GET, "/api/v1/applications", Value::Null)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+
+    // Filed with a photo, which is then gone (an application from before the rule).
+    let id = w.submit("赵六").await;
+    rusqlite::Connection::open(w.reg.db())
+        .unwrap()
+        .execute(
+            "UPDATE applications SET photo_jpeg = NULL WHERE id = ?1",
+            [id],
+        )
+        .unwrap();
+    let (s, e) = w.act(&w.county, id, "approve", json!({})).await;
+    assert_eq!((s, e["code"].as_str()), (422, Some("photo_missing")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("退回"), "{e}");
+    let (_, app) = w
+        .call(
+            &w.county,
+            Method::GET,
+            &format!("/api/v1/applications/{id}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(app["state"], "submitted", "{app}");
+    assert!(app["number"].is_null(), "{app}");
 }

@@ -13,6 +13,7 @@
 //!   a province root, offline: the registry carries it but cannot make one.
 //! - [`state`]: a certificate's lifecycle state, and what each status change makes of it.
 //! - [`error`]: the error body every refusal carries, and this crate's error type.
+//! - [`refusal`]: the Chinese words for a request refused before a handler read it.
 //! - `client` (feature `client`): the station's HTTP client for a registry — the one
 //!   piece with I/O, so that a station links the protocol, not the registry server.
 
@@ -23,6 +24,7 @@ pub mod error;
 pub mod events;
 pub mod feed;
 pub mod index;
+pub mod refusal;
 pub mod revocation;
 pub mod signing;
 pub mod state;

@@ -280,6 +280,8 @@ pub struct Ui {
     pub base: String,
     pub shots: PathBuf,
     pub ecardd: Ecardd,
+    /// axe-core's source, injected into the page by `a11y_problems`.
+    axe: String,
     // Dropped after the client is closed (field order): kills chromedriver.
     _driver: Chromedriver,
 }
@@ -289,6 +291,7 @@ pub const WAIT: Duration = Duration::from_secs(20);
 impl Ui {
     pub async fn start() -> Result<Self> {
         let chromium = chromium_binary()?;
+        let axe = std::fs::read_to_string(axe_core_js()?)?;
         let driver = Chromedriver::start()?;
         let ecardd = Ecardd::start_demo()?;
         let caps = serde_json::json!({
@@ -328,6 +331,7 @@ impl Ui {
             base,
             shots,
             ecardd,
+            axe,
             _driver: driver,
         })
     }
@@ -568,12 +572,98 @@ impl Ui {
         let list = v
             .as_array()
             .ok_or_else(|| err(format!("accessibility script returned {v}")))?;
-        Ok(list
+        let mut problems: Vec<String> = list
             .iter()
             .map(|p| p.as_str().unwrap_or_default().to_string())
-            .collect())
+            .collect();
+        problems.extend(run_axe(&self.client, &self.axe).await?);
+        Ok(problems)
+    }
+
+    /// Sets the browser window's size (e.g. 320 px wide: 1280 px at 400 % zoom).
+    pub async fn set_width(&self, width: u32, height: u32) -> Result<()> {
+        self.client.set_window_size(width, height).await?;
+        Ok(())
+    }
+
+    /// How far the page scrolls sideways (document width beyond the viewport), in
+    /// CSS px, and the widest elements that stick out, for the failure message.
+    pub async fn sideways_overflow(&self) -> Result<(i64, String)> {
+        let v = self
+            .client
+            .execute(
+                r#"const w = document.documentElement.clientWidth;
+                   const over = document.documentElement.scrollWidth - w;
+                   const out = [...document.querySelectorAll('body *')]
+                     .filter((e) => e.getBoundingClientRect().right > w + 1 && e.getClientRects().length)
+                     .slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                       (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
+                       ' right=' + Math.round(e.getBoundingClientRect().right));
+                   return [over, out.join(', ')];"#,
+                vec![],
+            )
+            .await?;
+        let over = v.get(0).and_then(|x| x.as_i64()).unwrap_or(0);
+        let what = v
+            .get(1)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string();
+        Ok((over, what))
     }
 }
+
+/// axe-core's browser bundle: `$AXE_CORE_JS`, else
+/// `target/axe-core/node_modules/axe-core/axe.min.js` (scripts/install-axe-core.sh puts
+/// it there; scripts/install-test-deps.sh, .ci/run and scripts/test.sh call it).
+pub fn axe_core_js() -> Result<PathBuf> {
+    let path = match std::env::var_os("AXE_CORE_JS") {
+        Some(p) => PathBuf::from(p),
+        None => target_dir()?.join("axe-core/node_modules/axe-core/axe.min.js"),
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(err(format!(
+            "{} is missing: run scripts/install-axe-core.sh (it installs axe-core from npm once; later runs need no network)",
+            path.display()
+        )))
+    }
+}
+
+/// Runs axe-core's rules on the page as it is now; returns one line per violation
+/// (rule, impact, help, and the first offending elements).
+async fn run_axe(client: &Client, source: &str) -> Result<Vec<String>> {
+    // Through WebDriver, not a <script> element: the station's CSP forbids inline
+    // scripts, and the page must not need to be weakened for its test.
+    let loaded = client
+        .execute(
+            &format!("if (!window.axe) {{ {source}\n }} return typeof window.axe;"),
+            vec![],
+        )
+        .await?;
+    if loaded != serde_json::json!("object") {
+        return Err(err(format!(
+            "axe-core did not load into the page: {loaded}"
+        )));
+    }
+    let v = client.execute_async(AXE_SCRIPT, vec![]).await?;
+    let list = v
+        .as_array()
+        .ok_or_else(|| err(format!("axe-core returned {v}")))?;
+    Ok(list
+        .iter()
+        .map(|p| p.as_str().unwrap_or_default().to_string())
+        .collect())
+}
+
+const AXE_SCRIPT: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ['violations'] }).then((r) => {
+  done(r.violations.map((v) => v.id + ' (' + v.impact + '): ' + v.help + ' — ' +
+    v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' ' + n.failureSummary.replace(/\s+/g, ' ')).join(' | ')));
+}, (e) => done(['axe-core failed: ' + e]));
+"#;
 
 const A11Y_SCRIPT: &str = r#"
 const problems = [];
@@ -595,6 +685,13 @@ for (const b of document.querySelectorAll('button, a[href], [role=button]')) {
   if (!visible(b)) continue;
   const name = (b.getAttribute('aria-label') || b.textContent || b.getAttribute('title') || '').trim();
   if (!name) problems.push('button or link without an accessible name: ' + short(b));
+}
+// Symbols are for the eye: a screen reader must not read "white square" for a state.
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  if (/[▣□⟳]/.test(n.textContent) && !n.parentElement.closest('[aria-hidden=true]')) {
+    problems.push('symbol read aloud: ' + short(n.parentElement));
+  }
 }
 // Rendering slips: a JS value printed instead of text.
 const text = document.body.innerText;

@@ -22,7 +22,7 @@ const ROUTES = [
   { path: "issue", title: "制证", perms: ["issue"], render: renderIssue, probe: "jobs?state=interrupted" },
   { path: "verify", title: "验证", perms: ["verify"], render: renderVerify },
   { path: "review", title: "年审", perms: ["review"], render: renderReview },
-  { path: "status", title: "注销/暂停/换补证", perms: ["change_status"], render: renderStatus },
+  { path: "status", title: "注销/暂停/恢复/换补证", perms: ["change_status"], render: renderStatus },
   { path: "import", title: "导入", perms: ["import"], render: renderImport },
   { path: "applications", title: "本站申请", perms: ["view_records"], render: renderApplications, probe: "applications" },
   { path: "records", title: "记录", perms: ["view_records", "view_audit"], render: renderRecords, probe: "certificates" },

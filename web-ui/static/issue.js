@@ -74,7 +74,7 @@ export function renderIssue(page, { signal }) {
       h(
         "div",
         { class: "panel", "data-serial": r.serial, "data-number": r.number, "data-certificate": r.certificate_id },
-        h("h2", null, "✔ 写卡完成"),
+        h("h2", { tabindex: "-1", id: "issue-result-h" }, h("span", { "aria-hidden": "true" }, "✔ "), "写卡完成"),
         h("p", null, `${who ? `${who}，` : ""}证号 ${r.number}，卡号 ${r.serial}，写入后核验：${r.standing_label || r.standing}。`),
         r.resumed_without_rewrite ? h("p", null, "卡片此前已写完，本次只补完记录，未重写。") : null,
         h("p", { class: "muted" }, `卡片指令 ${r.apdus ?? "—"} 条。`),
@@ -91,6 +91,10 @@ export function renderIssue(page, { signal }) {
       const r = await post("issue", { certificate_id: c.id, reader });
       showIssued(r, c.name);
       await Promise.all([loadApproved(), loadInterrupted()]);
+      // The row (and its button, which had focus) is gone from the list: focus moves
+      // to the result instead of falling back to the page body.
+      const heading = document.getElementById("issue-result-h");
+      if (heading) heading.focus();
     });
   }
 

@@ -45,6 +45,14 @@ export const READER_EVENT = {
  * Demo buttons appear for simulated readers. Rows are updated in place when the
  * event stream reports a change, so keyboard focus is never thrown away.
  */
+/** A tag's text: the symbol is for the eye only (a screen reader would read
+ *  "white square"), the word carries the state. */
+function tagText(tag, symbol, word) {
+  clear(tag);
+  if (symbol) add(tag, h("span", { "aria-hidden": "true" }, `${symbol} `));
+  add(tag, word);
+}
+
 export function readerPanel({ signal, selectable = true, legend = "选择读卡器" }) {
   const group = uid("reader");
   const list = h("div", { class: "readers" });
@@ -54,12 +62,25 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
     ? h("fieldset", { class: "reader-panel" }, h("legend", null, legend), service, empty, list)
     : h("div", { class: "reader-panel" }, service, empty, list);
   const rows = new Map();
+  // A card put in or taken out changes the panel silently; the pages that act on a
+  // card (制证, 验证, 年审, 注销) say it aloud. The 读卡器 page has its own event log.
+  const spoken = h("p", { class: "sr-only", role: "status", "data-role": "reader-announce" });
+  if (selectable) {
+    add(root, spoken);
+    bus.addEventListener("reader-event", (e) => {
+      const d = e.detail;
+      if (d.event !== "card_inserted" && d.event !== "card_removed") return;
+      spoken.textContent = `「${d.reader}」${READER_EVENT[d.event]}`;
+    }, { signal });
+  }
 
   function makeRow(reader) {
     const name = reader.name;
     const cardTag = h("span", { class: "tag" });
     const busyTag = h("span", { class: "tag" });
-    const title = h("h3", null, name, reader.simulated ? h("span", { class: "tag tag-neutral" }, "模拟") : null);
+    // One level below the page's last heading: the 读卡器 page's panel sits under
+    // an h2, the pages that pick a reader put the panel right under their h1.
+    const title = h(selectable ? "h2" : "h3", { class: "reader-name" }, name, reader.simulated ? h("span", { class: "tag tag-neutral" }, "模拟") : null);
     const card = h("div", { class: "reader", dataset: { reader: name } }, h("div", { class: "reader-head" }, title, h("div", { class: "state" }, cardTag, busyTag)));
     let radioInput = null;
     if (selectable) {
@@ -147,9 +168,9 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
       const row = rows.get(r.name) || makeRow(r);
       if (!row.card.isConnected) add(list, row.card);
       row.cardTag.className = `tag ${r.card_present ? "tag-ok" : "tag-neutral"}`;
-      row.cardTag.textContent = r.card_present ? "▣ 有卡" : "□ 无卡";
+      tagText(row.cardTag, r.card_present ? "▣" : "□", r.card_present ? "有卡" : "无卡");
       row.busyTag.className = `tag ${r.busy ? "tag-warn" : "tag-neutral"}`;
-      row.busyTag.textContent = r.busy ? "⟳ 正在操作" : "空闲";
+      tagText(row.busyTag, r.busy ? "⟳" : null, r.busy ? "正在操作" : "空闲");
       fillTray(row.traySelect);
     }
     empty.hidden = state.readers.length > 0;
@@ -187,13 +208,16 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
 
 export function renderReaders(page, { signal }) {
   const panel = readerPanel({ signal, selectable: false });
-  const log = h("ol", { class: "event-log", role: "log", "aria-label": "读卡器事件", reversed: true });
+  // The live region wraps the list: role=log on the <ol> itself would take away its
+  // list semantics (axe-core: aria-allowed-role, listitem).
+  const log = h("ol", { class: "event-log", reversed: true });
+  const logRegion = h("div", { role: "log", "aria-label": "读卡器事件", "aria-live": "polite" }, log);
   const noEvents = h("p", { class: "muted" }, "尚无事件。插入或取出卡片后会显示在这里。");
   add(page, 
     h("h1", { tabindex: "-1" }, "读卡器"),
     h("p", null, "读卡器和卡片的状态实时更新。模拟读卡器（演示模式）可以放入空白卡、取出卡片或放回已写的卡片。"),
     h("section", { class: "panel", "aria-labelledby": "readers-h" }, h("h2", { id: "readers-h" }, "读卡器状态"), panel.el),
-    h("section", { class: "panel", "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "实时事件"), noEvents, log),
+    h("section", { class: "panel", "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "实时事件"), noEvents, logRegion),
   );
   const logLine = (text) => {
     noEvents.hidden = true;

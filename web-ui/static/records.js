@@ -10,7 +10,7 @@ function renderDetail(box, id) {
   return get(`certificates/${id}`).then((d) => {
     clear(box);
     const links = [];
-    if (can("change_status")) links.push(h("a", { href: `#/status?id=${d.id}` }, "注销 / 暂停 / 换补证"));
+    if (can("change_status")) links.push(h("a", { href: `#/status?id=${d.id}` }, "注销/暂停/恢复/换补证"));
     if (can("review")) links.push(h("a", { href: "#/review" }, "年审"));
     add(box, 
       h("h2", { id: "detail-h", tabindex: "-1" }, `证件记录 #${d.id}：${d.holder.name}（${d.state_label || label("certificate_state", d.state)}）`),
@@ -88,14 +88,16 @@ export function renderRecords(page, { params }) {
                   h(
                     "tr",
                     null,
-                    h("td", null, c.number),
-                    h("td", null, c.name),
-                    h("td", null, c.id_number),
+                    // Names, numbers and dates never break inside: a squeezed column
+                    // otherwise shows a name one character per line.
+                    h("td", { class: "nowrap" }, c.number),
+                    h("td", { class: "nowrap", "data-name": "" }, c.name),
+                    h("td", { class: "nowrap" }, c.id_number),
                     h("td", null, c.unit),
                     h("td", null, label("certificate_kind", c.kind)),
                     h("td", null, c.state_label || label("certificate_state", c.state)),
-                    h("td", null, c.valid_until),
-                    h("td", null, c.card_serial || "—"),
+                    h("td", { class: "nowrap" }, c.valid_until),
+                    h("td", { class: "nowrap" }, c.card_serial || "—"),
                     h("td", null, h("a", { href: `#/records?id=${c.id}`, "aria-label": `查看 ${c.name} 的详情` }, "详情")),
                   ),
                 ),

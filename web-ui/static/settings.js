@@ -21,7 +21,7 @@ function settingsSection() {
     const signer = keys.signer;
     add(box, 
       facts([
-        ["单位", s.bureau_name],
+        ["发证机关（写入卡片的审核单位，来自本站密钥）", s.bureau_name || "尚未生成本站密钥"],
         ["本站密钥", keys.unlocked ? "✔ 已解锁，可以制证和写卡" : "✖ 未解锁：只能核验，不能制证或写卡"],
         ["密钥存储", keys.stored_sealed ? "✔ 已加密保存在本站数据库" : "未保存在本站数据库（演示模式或外部密钥文件）"],
         ["签发证书", signer ? `✔ ${signer.subject}（有效期 ${signer.valid_from} 至 ${signer.valid_until}，上级密钥 ${signer.issuer_key_id}）` : "✖ 未配置"],

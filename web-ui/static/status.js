@@ -18,7 +18,9 @@ const SUBMIT = {
 export function renderStatus(page, { signal, params }) {
   const panel = readerPanel({ signal });
   const kindEntries = labelEntries("status_kind");
-  const initialKind = kindEntries.some(([k]) => k === params.get("kind")) ? params.get("kind") : "cancel";
+  // No kind is chosen for the user unless a link asked for one: 注销 cannot be undone,
+  // so it must never be what a hurried click submits.
+  const initialKind = kindEntries.some(([k]) => k === params.get("kind")) ? params.get("kind") : null;
 
   const kinds = h(
     "fieldset",
@@ -71,7 +73,7 @@ export function renderStatus(page, { signal, params }) {
   const cardReturnedRow = h("div", { class: "row inline" }, cardReturned.el);
   const toCardRow = h("div", { class: "row inline" }, toCard.el);
   const confirmRow = h("div", { class: "row inline" }, confirmBox.el);
-  const submit = h("button", { type: "submit", class: "btn btn-danger", id: "status-submit" }, SUBMIT[initialKind]);
+  const submit = h("button", { type: "submit", class: "btn btn-danger", id: "status-submit" }, SUBMIT[initialKind] || "提交");
   const writeCard = h(
     "button",
     { type: "button", class: "btn btn-secondary", id: "status-write-card" },
@@ -93,9 +95,19 @@ export function renderStatus(page, { signal, params }) {
     h("div", { class: "actions" }, submit, writeCard),
   );
 
-  const kind = () => form.querySelector('input[name="status-kind"]:checked').value;
+  const kind = () => {
+    const checked = form.querySelector('input[name="status-kind"]:checked');
+    return checked ? checked.value : null;
+  };
   function showFields() {
     const k = kind();
+    if (!k) {
+      // Until a kind is chosen only the choice is shown.
+      for (const el of [reasonRow, destinationRow, replaceSet, reissueSet, toCardRow, confirmRow]) el.hidden = true;
+      submit.textContent = "提交";
+      submit.className = "btn";
+      return;
+    }
     reasonRow.hidden = k === "reissue";
     destinationRow.hidden = k !== "cancel";
     replaceSet.hidden = k !== "replace";
@@ -137,6 +149,7 @@ export function renderStatus(page, { signal, params }) {
     busy(submit, writing ? "正在写卡…" : "正在提交…", async () => {
       const cert = picker.current();
       if (!cert) throw new Error("请先选择证件");
+      if (!k) throw new Error("请先选择变更类型");
       if (!confirmRow.hidden && !confirmBox.input.checked) throw new Error("请勾选「我已核对」后再提交");
       const body = { kind: k };
       const need = (input, name) => {
@@ -226,7 +239,8 @@ export function renderStatus(page, { signal, params }) {
   });
 
   add(page, 
-    h("h1", { tabindex: "-1" }, "注销 / 暂停 / 恢复 / 换证 / 补证"),
+    // The same words as the navigation's link to this page.
+    h("h1", { tabindex: "-1" }, "注销/暂停/恢复/换补证"),
     h("p", null, "选择证件和变更类型。卡片在读卡器中时，变更同时写入卡片。换证、补证先注销或声明作废原证，再向登记中心提交申请，经县级初审、市级复审后由登记中心编号下发，到达后制证。"),
     h("div", { class: "panel" }, panel.el),
     picker.el,

@@ -72,6 +72,12 @@ pub async fn upload(
             limit.code(),
             limit.to_string(),
         )),
+        // Not a workbook at all: what to do, and no table of rows there are none of.
+        Err(ImportError::Rejected(ImportReport { not_xlsx: true, .. })) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "roster_not_xlsx",
+            ecard_domain::roster::NOT_XLSX,
+        )),
         Err(ImportError::Rejected(report)) => {
             let xlsx = report.to_xlsx().map_err(internal)?;
             let id = crate::store::random_id()?;

@@ -34,6 +34,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::Router;
+use ecard_sync_protocol::refusal::{request_refusal_zh, BAD_REQUEST};
 use std::sync::{Arc, Mutex};
 
 /// A refused import's error report: (id, xlsx bytes).
@@ -102,8 +103,47 @@ pub struct ApiJson<T>(pub T);
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
-        ApiError::invalid(format!("请求格式错误：{}", e.body_text()))
+        ApiError::new(e.status(), BAD_REQUEST, request_refusal_zh(&e.body_text()))
     }
+}
+
+/// Refusals axum makes before a handler runs on an API route (a malformed path or
+/// query parameter, a wrong method, an unknown route) are plain English text; every
+/// API answer is `{code, message}` with a Chinese message, so they are answered so.
+async fn api_refusals_as_json(req: Request, next: Next) -> Response {
+    use axum::http::header::CONTENT_TYPE;
+    /// axum's rejection texts are one line; more than this is not one of them.
+    const REASON_BYTES: usize = 1024;
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "没有这个接口".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "该接口不接受这种请求方法".to_owned())
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "请求体过大，未处理".to_owned()),
+        _ => {
+            let body = axum::body::to_bytes(response.into_body(), REASON_BYTES)
+                .await
+                .unwrap_or_default();
+            (
+                BAD_REQUEST,
+                request_refusal_zh(String::from_utf8_lossy(&body).trim()),
+            )
+        }
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 pub(crate) fn xlsx_response(filename: &str, bytes: Vec<u8>) -> Response {
@@ -265,6 +305,7 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .nest("/api/v1", api)
         .fallback(static_files::serve)
         .layer(middleware::from_fn(require_ajax_header))
+        .layer(middleware::from_fn(api_refusals_as_json))
         // A roster with its photo archive; anything larger is refused before parsing.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024));
     let app = match hosts {

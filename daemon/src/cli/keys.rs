@@ -3,9 +3,11 @@
 use super::clock;
 use super::output::{print, say, Failure};
 use super::station::read_secret;
+use card_profile::keys::MasterKey;
 use clap::Subcommand;
 use ecardd::keyring;
 use ecardd::keystore::KdfParams;
+use ecardd::master_handover::{self, TransferFile};
 use ecardd::store::Store;
 use std::path::{Path, PathBuf};
 
@@ -30,11 +32,55 @@ pub enum KeysCmd {
         #[arg(long)]
         passphrase_file: PathBuf,
         /// The bureau's existing master key (hex, 16 or 32 bytes), for a second
-        /// station of the same bureau; without it a new one is generated.
-        #[arg(long)]
+        /// station of the same bureau; without it (and without --master-key-sealed)
+        /// a new one is generated, to be exported to the card vendor.
+        #[arg(long, conflicts_with = "master_key_sealed")]
         master_key_file: Option<PathBuf>,
+        /// The bureau's master key as a transfer file (from the card vendor's
+        /// `keys seal-master`, or another station's `keys export-master`).
+        #[arg(long, requires = "master_key_passphrase_file")]
+        master_key_sealed: Option<PathBuf>,
+        /// The transfer passphrase of --master-key-sealed (given by another channel).
+        #[arg(long)]
+        master_key_passphrase_file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Seal this station's master key into a transfer file for the card vendor (or a
+    /// second station), under a transfer passphrase given to them by another channel.
+    ExportMaster {
+        #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+        db: PathBuf,
+        /// The station's key passphrase.
+        #[arg(long, env = "ECARDD_PASSPHRASE_FILE")]
+        passphrase_file: PathBuf,
+        /// The transfer passphrase (12 characters or more, not the station's).
+        #[arg(long)]
+        transfer_passphrase_file: PathBuf,
+        /// The transfer file to write (refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// For a card vendor: seal a master key (hex file) into a transfer file for the
+    /// bureau's `keys init --master-key-sealed`.
+    SealMaster {
+        #[arg(long)]
+        master_key_file: PathBuf,
+        #[arg(long)]
+        transfer_passphrase_file: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// For a card vendor: open a transfer file, write the master key (hex) for the
+    /// personalisation system, and print its check value to compare with the bureau.
+    OpenMaster {
+        #[arg(long = "in")]
+        input: PathBuf,
+        #[arg(long)]
+        transfer_passphrase_file: PathBuf,
+        /// Where to write the master key in hex (created 0600; refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// What keys the station has (never the secrets).
     Status {
@@ -100,16 +146,24 @@ pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             root_passphrase_file,
             passphrase_file,
             master_key_file,
+            master_key_sealed,
+            master_key_passphrase_file,
             json,
         } => {
-            let master = match &master_key_file {
-                Some(p) => Some(
-                    card_profile::keys::MasterKey::from_hex(&read_secret(p)?).map_err(|e| {
-                        Failure::new("invalid_request", format!("主密钥文件格式错误：{e}"))
-                    })?,
-                ),
-                None => None,
+            let master = match (&master_key_file, &master_key_sealed) {
+                (Some(p), _) => Some(read_master_hex(p)?),
+                (None, Some(sealed)) => {
+                    let pass = master_key_passphrase_file.as_deref().ok_or_else(|| {
+                        Failure::new(
+                            "invalid_request",
+                            "请用 --master-key-passphrase-file 给出传递口令",
+                        )
+                    })?;
+                    Some(open_transfer(sealed, pass)?)
+                }
+                (None, None) => None,
             };
+            let generated = master.is_none();
             let text =
                 std::fs::read_to_string(&root).map_err(|e| Failure::new("io", e.to_string()))?;
             let file: keyring::RootKeyFile = serde_json::from_str(&text)
@@ -128,15 +182,80 @@ pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
                     existing_master: master.as_ref(),
                 },
             )?;
-            print(json, &status, |_| {
-                format!("本站密钥已生成并加密保存：{bureau}")
+            print(json, &status, |status| {
+                let kcv = status.master_check_value.as_deref().unwrap_or("—");
+                let mut t =
+                    format!("本站密钥已生成并加密保存：{bureau}\n主密钥校验值（KCV）：{kcv}");
+                if generated {
+                    t.push_str(&format!(
+                        "\n下一步：本站新生成了主密钥，制卡厂商须持有它才能预置空白卡。\n  \
+                         ecardd keys export-master --db {db} --passphrase-file <本站口令文件> \
+                         --transfer-passphrase-file <传递口令文件> --out <传递文件>\n  \
+                         将传递文件交给厂商，传递口令另行告知（当面或电话），\
+                         并与厂商核对校验值 {kcv}（docs/OPERATIONS.md「主密钥交接」）。",
+                        db = db.display()
+                    ));
+                } else {
+                    t.push_str(&format!(
+                        "\n下一步：与提供主密钥的一方（制卡厂商或本局另一站点）核对校验值 {kcv}。"
+                    ));
+                }
+                t
             });
+            Ok(())
+        }
+        KeysCmd::ExportMaster {
+            db,
+            passphrase_file,
+            transfer_passphrase_file,
+            out,
+        } => {
+            let store = Store::open(&db, clock())?;
+            let master = keyring::master_key(&store, &read_secret(&passphrase_file)?)?;
+            let kcv = write_transfer(&master, &transfer_passphrase_file, &out)?;
+            say!(
+                "主密钥已加密写入传递文件 {}\n主密钥校验值（KCV）：{kcv}\n\
+                 将文件交给制卡厂商，传递口令另行告知；厂商用 `ecardd keys open-master` 打开后核对校验值。",
+                out.display()
+            );
+            Ok(())
+        }
+        KeysCmd::SealMaster {
+            master_key_file,
+            transfer_passphrase_file,
+            out,
+        } => {
+            let master = read_master_hex(&master_key_file)?;
+            let kcv = write_transfer(&master, &transfer_passphrase_file, &out)?;
+            say!(
+                "主密钥已加密写入传递文件 {}\n主密钥校验值（KCV）：{kcv}\n\
+                 发证机关用 `ecardd keys init --master-key-sealed` 导入后核对校验值。",
+                out.display()
+            );
+            Ok(())
+        }
+        KeysCmd::OpenMaster {
+            input,
+            transfer_passphrase_file,
+            out,
+        } => {
+            let master = open_transfer(&input, &transfer_passphrase_file)?;
+            let hex = zeroize::Zeroizing::new(hex::encode_upper(master.expose()));
+            write_new_private(&out, hex.as_bytes())?;
+            say!(
+                "主密钥已写入 {}（十六进制）\n主密钥校验值（KCV）：{}\n请与发证机关核对校验值。",
+                out.display(),
+                master.check_value()
+            );
             Ok(())
         }
         KeysCmd::Status { db, json } => {
             let status = keyring::status(&Store::open(&db, clock())?)?;
             print(json, &status, |status| {
                 let mut t = format!("主密钥：{}", if status.master { "已生成" } else { "无" });
+                if let Some(kcv) = &status.master_check_value {
+                    t.push_str(&format!("（校验值 KCV {kcv}）"));
+                }
                 match &status.signer {
                     Some(s) => t.push_str(&format!(
                         "\n签发密钥：{}（{} 至 {}）",
@@ -150,6 +269,69 @@ pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// A master key in hex (16 or 32 bytes) from a file.
+fn read_master_hex(path: &Path) -> Result<MasterKey, Failure> {
+    MasterKey::from_hex(&read_secret(path)?)
+        .map_err(|e| Failure::new("invalid_request", format!("主密钥文件格式错误：{e}")))
+}
+
+/// The master key of a transfer file, opened with the passphrase in `passphrase_file`.
+fn open_transfer(path: &Path, passphrase_file: &Path) -> Result<MasterKey, Failure> {
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(master_handover::MAX_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut text)
+        })
+        .map_err(|e| Failure::new("io", format!("无法读取 {}：{e}", path.display())))?;
+    let file = TransferFile::parse(&text).map_err(handover_failure)?;
+    file.open(&read_secret(passphrase_file)?)
+        .map_err(handover_failure)
+}
+
+/// Seals `master` into a new transfer file at `out`; returns its check value.
+fn write_transfer(
+    master: &MasterKey,
+    passphrase_file: &Path,
+    out: &Path,
+) -> Result<String, Failure> {
+    let file = TransferFile::seal(master, &read_secret(passphrase_file)?, KdfParams::default())
+        .map_err(handover_failure)?;
+    let text =
+        serde_json::to_string_pretty(&file).map_err(|e| Failure::new("error", e.to_string()))?;
+    write_new_private(out, text.as_bytes())?;
+    Ok(file.check_value)
+}
+
+/// Writes a new file readable by its owner only; an existing file is never replaced.
+fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| {
+            let code = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                "exists"
+            } else {
+                "io"
+            };
+            Failure::new(
+                code,
+                format!("无法写入 {}（已存在的文件不会被覆盖）：{e}", path.display()),
+            )
+        })?;
+    f.write_all(bytes)
+        .map_err(|e| Failure::new("io", format!("无法写入 {}：{e}", path.display())))
+}
+
+fn handover_failure(e: master_handover::HandoverError) -> Failure {
+    Failure::new(e.code(), e.message_zh())
 }
 
 fn root_init(out: PathBuf, name: &str, passphrase_file: PathBuf) -> Result<(), Failure> {

@@ -97,7 +97,13 @@ impl From<ecardd::store::StoreError> for Failure {
 
 impl From<ecardd::keyring::KeyringError> for Failure {
     fn from(e: ecardd::keyring::KeyringError) -> Self {
-        Failure::new(e.code(), e.message_zh())
+        let mut failure = Failure::new(e.code(), e.message_zh());
+        // Keys that exist are a refusal, not a bad argument (docs/OPERATIONS.md,
+        // exit statuses): a setup script re-run on a set-up station can tell.
+        if matches!(e, ecardd::keyring::KeyringError::AlreadyInitialised) {
+            failure.exit = 2;
+        }
+        failure
     }
 }
 

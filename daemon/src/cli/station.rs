@@ -10,24 +10,33 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
+/// Global: accepted after a subcommand too (`ecardd sync enroll --passphrase-file F`),
+/// where a user puts them.
 #[derive(Args, Clone)]
 pub struct StationArgs {
     /// The station database.
-    #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "ECARDD_DB",
+        default_value = "/var/lib/ecard/ecard.db"
+    )]
     pub db: PathBuf,
     /// File holding the key passphrase; without it cards can be verified but not written.
-    #[arg(long, env = "ECARDD_PASSPHRASE_FILE")]
+    #[arg(long, global = true, env = "ECARDD_PASSPHRASE_FILE")]
     pub passphrase_file: Option<PathBuf>,
-    /// Name written into review records.
-    #[arg(long, default_value = "司法局")]
-    pub bureau: String,
     /// Milliseconds a card gets to answer one command; then the operation fails with
     /// card_timeout (卡片无响应) and the reader waits for the card to be pulled.
-    #[arg(long, env = "ECARDD_CARD_DEADLINE_MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        global = true,
+        env = "ECARDD_CARD_DEADLINE_MS",
+        default_value_t = 5000
+    )]
     pub card_deadline_ms: u64,
     /// The province configuration file (numbering tables, photo limits, review
     /// deadline, retirement rule, holidays); the shipped Sichuan one when absent.
-    #[arg(long, env = "ECARD_PROVINCE_CONFIG")]
+    #[arg(long, global = true, env = "ECARD_PROVINCE_CONFIG")]
     pub province_config: Option<PathBuf>,
 }
 
@@ -36,7 +45,6 @@ impl StationArgs {
     /// start with a message naming the file and the field.
     pub fn config(&self) -> Result<StationConfig, Failure> {
         Ok(StationConfig {
-            bureau_name: self.bureau.clone(),
             card_deadline: std::time::Duration::from_millis(self.card_deadline_ms),
             ..StationConfig::default()
         }

@@ -18,7 +18,7 @@ pub struct SyncArgs {
     /// Print the status (last success, backlog, revocation list) instead.
     #[arg(long)]
     status: bool,
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
     command: Option<SyncCmd>,

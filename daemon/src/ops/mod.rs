@@ -57,7 +57,10 @@ pub struct StationConfig {
     /// Older than this, the revocation list draws a warning at every verification.
     pub max_revocation_age_days: i64,
     pub review_policy: ReviewPolicy,
-    /// The name written into review records (the reviewing justice bureau).
+    /// The name written into review records (the reviewing justice bureau): the
+    /// subject of the station's signer certificate (`Station::new` sets it; a station
+    /// without unlocked keys gets it from `server::open_station`, for 设置); empty
+    /// before `keys init`.
     pub bureau_name: String,
     /// How long a card gets to answer one command before the operation fails with
     /// `card_timeout` (PC/SC readers; docs/RELIABILITY.md).
@@ -82,7 +85,7 @@ impl Default for StationConfig {
         Self {
             max_revocation_age_days: ecard_domain::field_check::DEFAULT_MAX_REVOCATION_AGE_DAYS,
             review_policy: ReviewPolicy::default(),
-            bureau_name: "司法局".into(),
+            bureau_name: String::new(),
             card_deadline: DEFAULT_CARD_DEADLINE,
             province: Arc::new(ProvinceConfig::sichuan()),
         }
@@ -137,8 +140,11 @@ impl Station {
         readers: Readers,
         keys: StationKeys,
         trust: TrustList,
-        config: StationConfig,
+        mut config: StationConfig,
     ) -> Self {
+        // The reviewing body written to cards is the bureau this station's signer
+        // was certified for: configured once, at `keys init`, never a default.
+        config.bureau_name = keys.signer.certificate.subject.clone();
         Self {
             store,
             readers,

@@ -163,6 +163,9 @@ impl From<WorkflowError> for ApiError {
                     .join("；");
                 Self::new(S::UNPROCESSABLE_ENTITY, code, message)
             }
+            e @ WorkflowError::NoPhoto { .. } => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "photo_missing", e.to_string())
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use card_profile::pki::SigningKey;
+use ecard_sync_protocol::refusal::{request_refusal_zh, BAD_REQUEST};
 use std::sync::Arc;
 
 /// Big enough for a full batch of 1000 events with their security objects, and a
@@ -75,8 +76,10 @@ fn build_router(state: AppState, pages: Option<Arc<crate::web::WebGuards>>) -> R
 }
 
 /// Refusals made before a handler runs (axum's extractors: a body over the limit,
-/// a body that is not the JSON a route takes, a wrong content type) are plain text;
-/// every answer of this API is `{code, message}`, so they are answered as such.
+/// a body that is not the JSON a route takes, a wrong content type, a malformed path
+/// or query) are plain English text; every answer of this API is `{code, message}`
+/// with a Chinese message, so they are answered as such (`bad_request`, or their own
+/// code for an unknown route, a wrong method, a body over the limit).
 async fn refusals_as_json(response: axum::response::Response) -> axum::response::Response {
     use axum::http::{header::CONTENT_TYPE, StatusCode};
     use axum::response::IntoResponse;
@@ -101,23 +104,14 @@ async fn refusals_as_json(response: axum::response::Response) -> axum::response:
         StatusCode::METHOD_NOT_ALLOWED => {
             ("method_not_allowed", "该接口不接受这种请求方法".to_owned())
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "请求须为 JSON（Content-Type: application/json）".to_owned(),
-        ),
         _ => {
-            // Keep what was wrong with the request: the extractor's own reason.
+            // What was wrong (a wrong content type, not JSON, a missing field…), in
+            // Chinese: the extractor's reason is an English sentence.
             let body = axum::body::to_bytes(response.into_body(), REASON_BYTES)
                 .await
                 .unwrap_or_default();
             let reason = String::from_utf8_lossy(&body);
-            let reason = reason.trim();
-            let message = if reason.is_empty() {
-                "请求格式错误，未处理".to_owned()
-            } else {
-                format!("请求格式错误，未处理：{reason}")
-            };
-            ("bad_request", message)
+            (BAD_REQUEST, request_refusal_zh(reason.trim()))
         }
     };
     ApiError::new(status, code, message).into_response()

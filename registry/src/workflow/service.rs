@@ -42,7 +42,18 @@ pub enum WorkflowError {
     /// The person may not hold a certificate (every reason, never empty).
     #[error("{}", .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("；"))]
     Ineligible(Vec<Ineligible>),
+    /// An application without the holder's photo: the chip photo is made from it, so
+    /// such an application could never become a card. Refused when it is filed and
+    /// when it is approved, not when a station comes to write the card.
+    #[error("{}", if *.approving { NO_PHOTO_APPROVING } else { NO_PHOTO_FILING })]
+    NoPhoto { approving: bool },
 }
+
+/// Why a filing without a photo is refused (also a station row's problem).
+pub const NO_PHOTO_FILING: &str =
+    "申请缺少本人照片：卡片芯片中的照片由申请照片生成，请附上照片后再提交";
+const NO_PHOTO_APPROVING: &str =
+    "申请缺少本人照片，不能批准：请退回申请单位补交照片（卡片芯片中的照片由它生成）";
 
 pub type Result<T, E = WorkflowError> = std::result::Result<T, E>;
 
@@ -198,7 +209,11 @@ fn file_station_row(
     } else {
         roster_form(&sent)
     }
-    .and_then(|form| form.check(tx.today(), tx.province()));
+    .and_then(|form| form.check(tx.today(), tx.province()))
+    .and_then(|checked| match checked.photo {
+        Some(_) => Ok(checked),
+        None => Err(NO_PHOTO_FILING.to_owned()),
+    });
     let checked = match form {
         Ok(f) => f,
         Err(message) => {
@@ -324,6 +339,9 @@ pub fn submit_applications(
     forms: Vec<CheckedForm>,
 ) -> Result<Vec<i64>> {
     let unit = unit_of(storage, account)?;
+    if forms.iter().any(|f| f.photo.is_none()) {
+        return Err(WorkflowError::NoPhoto { approving: false });
+    }
     Ok(storage.transaction(|tx| {
         let mut ids = Vec::with_capacity(forms.len());
         for f in forms {
@@ -447,6 +465,11 @@ pub fn decide_application(
         }
         let path = review_path(rule, &rec.unit);
         let next = rules::decide(rec.row.state, path, level, approve, reason)?;
+        // At every level's approval, before anything is recorded: the application may
+        // have been filed before photos were required, or edited since.
+        if approve && tx.application_photo(id)?.is_none() {
+            return Err(WorkflowError::NoPhoto { approving: true });
+        }
         // Eligibility is checked at every approving decision, on the day it is made
         // (an exam can age past three years while the application waits).
         if approve {
