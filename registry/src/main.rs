@@ -333,8 +333,8 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             Ok(())
         }
         Cmd::Key { key_file } => {
-            let key = ecard_registry::keys::load_or_generate_key(&key_file)
-                .map_err(|e| e.to_string())?;
+            let key =
+                ecard_registry::keys::load_or_generate_key(&key_file).map_err(|e| e.to_string())?;
             let public = key.public_key();
             println!(
                 "{}",

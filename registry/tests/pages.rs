@@ -641,7 +641,9 @@ async fn an_application_past_three_working_days_is_marked_overdue() {
             .unwrap();
         let form: ecard_registry::form::ApplicationForm =
             serde_json::from_value(form("赵六", "教育")).unwrap();
-        let checked = form.check(storage.clock().today(), storage.province()).unwrap();
+        let checked = form
+            .check(storage.clock().today(), storage.province())
+            .unwrap();
         ecard_registry::workflow::service::submit_applications(&storage, &acc, vec![checked])
             .unwrap();
     }
