@@ -145,12 +145,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         doc,
         "## Management key and EXTERNAL AUTHENTICATE (§5)\n\n\
          | item | hex |\n| --- | --- |\n\
+         | master key check value (KCV: AES of a zero block, first 3 bytes) | `{}` |\n\
          | K_card = HKDF-SHA256(master, salt \"ecard-mgmt-v1\", info = serial)[0..16] | `{}` |\n\
          | card challenge (GET CHALLENGE) | `{}` |\n\
          | host challenge | `{}` |\n\
          | host cryptogram = AES-CMAC(K_card, \"ECARD-EXTAUTH\" ‖ serial ‖ card challenge) | `{}` |\n\
          | card cryptogram = AES-CMAC(K_card, \"ECARD-CARDAUTH\" ‖ serial ‖ host challenge ‖ card challenge) | `{}` |\n\
          | EXTERNAL AUTHENTICATE APDU | `0082000120{}{}10` |\n",
+        master.check_value().to_lowercase(),
         hex::encode(k_card.expose()),
         example::CARD_CHALLENGE_HEX,
         example::HOST_CHALLENGE_HEX,

@@ -138,6 +138,10 @@ fn signed_objects_carry_the_inputs_and_verify() {
 fn management_key_and_cryptograms_match_the_vectors() {
     let doc = document();
     let master = MasterKey::from_hex(&row(&doc, "bureau master key")).unwrap();
+    assert_eq!(
+        master.check_value().to_lowercase(),
+        row(&doc, "master key check value")
+    );
     let k_card = master.derive(&SERIAL);
     assert_eq!(k_card.expose().to_vec(), row_hex(&doc, "K_card"));
     let card_challenge: [u8; 16] = row_hex(&doc, "card challenge").try_into().unwrap();

@@ -6,11 +6,12 @@
 //! only be short of the official one, so an item shows overdue early, never late).
 
 use chrono::NaiveDate;
-use ecard_domain::deadlines::working_days_between;
+use ecard_domain::deadlines::{add_working_days, working_days_between, DECISION_WORKING_DAYS};
 use serde::Serialize;
 
 /// Working days each review level has.
-pub const REVIEW_WORKING_DAYS: i64 = 3;
+/// 「3个工作日内完成审核」: the domain's one constant, as a count to subtract from.
+pub const REVIEW_WORKING_DAYS: i64 = DECISION_WORKING_DAYS as i64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ReviewDeadline {
@@ -29,18 +30,9 @@ pub fn review_deadline(
     today: NaiveDate,
     holidays: &[NaiveDate],
 ) -> ReviewDeadline {
+    // The one working-day rule (ecard_domain::deadlines), with the province's holidays.
     let elapsed = working_days_between(since, today, holidays);
-    let mut due_on = since;
-    // At most 3 working days plus any run of weekends and holidays: bounded.
-    for _ in 0..366 {
-        if working_days_between(since, due_on, holidays) >= REVIEW_WORKING_DAYS {
-            break;
-        }
-        match due_on.succ_opt() {
-            Some(d) => due_on = d,
-            None => break,
-        }
-    }
+    let due_on = add_working_days(since, DECISION_WORKING_DAYS, holidays);
     let left = REVIEW_WORKING_DAYS - elapsed;
     ReviewDeadline {
         since,

@@ -144,7 +144,16 @@ pub fn visible(
             continue;
         };
         let at = since.get(&row.id).cloned().flatten();
-        out.push((views::listed(row, unit, at.as_deref(), today), unit.clone()));
+        out.push((
+            views::listed(
+                row,
+                unit,
+                at.as_deref(),
+                today,
+                &storage.province().holidays,
+            ),
+            unit.clone(),
+        ));
     }
     Ok(out)
 }
@@ -285,7 +294,7 @@ async fn detail(
             Ok::<_, WorkflowError>(Detail {
                 unit_name: unit.name.clone(),
                 fields: views::form_fields(&row.form),
-                listed: views::listed(row, &unit, since.as_deref(), today),
+                listed: views::listed(row, &unit, since.as_deref(), today, &s.province().holidays),
                 history,
                 photo,
                 can_decide,
@@ -361,7 +370,13 @@ async fn listed_now(state: &WebState, row: ApplicationRow) -> Result<Listed, Web
         .db(move |s| s.unit_by_name(&name))
         .await?
         .ok_or_else(|| WebError::internal("application without its unit"))?;
-    Ok(views::listed(row, &unit, None, today))
+    Ok(views::listed(
+        row,
+        &unit,
+        None,
+        today,
+        &state.api.storage.province().holidays,
+    ))
 }
 
 async fn approve(

@@ -30,7 +30,13 @@ async fn listed(state: &WebState, row: crate::storage::ApplicationRow) -> Result
         .db(move |s| s.unit_by_name(&name))
         .await?
         .ok_or_else(|| WebError::internal("application without its unit"))?;
-    Ok(super::views::listed(row, &unit, None, today))
+    Ok(super::views::listed(
+        row,
+        &unit,
+        None,
+        today,
+        &state.api.storage.province().holidays,
+    ))
 }
 
 pub async fn file(

@@ -27,11 +27,13 @@ impl Kind {
         }
     }
 
-    /// The kind of a filed form. Today's forms say 换证 by naming the certificate
-    /// they replace; everything else is a new application.
+    /// The kind of a filed form: a 换证 names the certificate it replaces, a 补证
+    /// the one it re-issues; everything else is a new application.
     pub fn of(row: &ApplicationRow) -> Kind {
         if row.form.replaces.is_some() {
             Kind::Replacement
+        } else if row.form.reissues.is_some() {
+            Kind::Reissue
         } else {
             Kind::New
         }
@@ -62,6 +64,7 @@ pub fn listed(
     unit: &Unit,
     waiting_since: Option<&str>,
     today: NaiveDate,
+    holidays: &[NaiveDate],
 ) -> Listed {
     let waiting = matches!(row.state, AppState::Submitted | AppState::CountyApproved);
     let deadline = waiting
@@ -71,7 +74,7 @@ pub fn listed(
                 .or_else(|| date_of(&row.updated_at))
         })
         .flatten()
-        .map(|since| review_deadline(since, today, &[]));
+        .map(|since| review_deadline(since, today, holidays));
     let kind = Kind::of(&row);
     Listed {
         state_label: labels::state_zh(row.state),
