@@ -700,7 +700,7 @@ async fn first_card(
     )
     .unwrap();
     let form = serde_json::json!({
-        "name": "钱七", "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "name": "钱七", "id_number": "11010519850601002X", "ethnicity": "汉族",
         "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
         "photo_jpeg": base64::engine::general_purpose::STANDARD.encode(&photo),
     });

@@ -7,6 +7,7 @@
 
 mod common;
 
+use base64::Engine as _;
 use common::{feed_of, Registry};
 use ecard_registry::api::{router_with_pages, AppState};
 use ecard_registry::storage::Storage;
@@ -154,10 +155,26 @@ async fn world(reg: &Registry) -> Tokens {
     Tokens { other_county }
 }
 
+/// One person per name (eligibility refuses a second certificate to one person),
+/// each born in 1985, far from retirement.
+fn id_for(name: &str) -> &'static str {
+    match name {
+        "李四" => "110105198506020041",
+        "王五" => "110105198506030127",
+        "赵六" => "110105198506040229",
+        "钱七" => "110105198506050320",
+        _ => "11010519850601002X",
+    }
+}
+
 fn form(name: &str, category: &str) -> Value {
+    // The photo the chip photo is made from: an application without one is refused.
+    let photo = base64::engine::general_purpose::STANDARD
+        .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']);
     json!({
-        "name": name, "id_number": "11010519491231002X", "ethnicity": "汉族",
+        "name": name, "id_number": id_for(name), "ethnicity": "汉族",
         "certificate_kind": "enforcement", "posts": "01", "category": category, "area": "岳池县",
+        "photo_jpeg": photo,
     })
 }
 
@@ -329,7 +346,7 @@ async fn a_unit_files_the_county_rejects_the_unit_resubmits_both_bureaus_approve
     // The station writes the card and reports it: the statistics count it.
     let payload = json!({
         "number": order.certificate.number, "serial": "00000000000000A1", "chip_key": "04".repeat(65),
-        "sod": "30".repeat(200), "issued_on": "2026-11-23", "id_number": "11010519491231002X",
+        "sod": "30".repeat(200), "issued_on": "2026-11-23", "id_number": "11010519850601002X",
     });
     let body = ecard_sync_protocol::events::EventBody::decode("card_issued", &payload).unwrap();
     let event = ecard_sync_protocol::events::StationEvent::new(

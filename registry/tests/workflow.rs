@@ -392,7 +392,7 @@ async fn province_level_units_have_one_level_and_rosters_submit_in_bulk() {
     );
     let photo = base64::engine::general_purpose::STANDARD
         .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']);
-    let photos = json!({ "11010519491231002X": photo });
+    let photos = json!({ "11010519850601002X": photo });
     let good = json!({"defaults": defaults, "rows": [row(3, "岳池县教育局"), row(4, "岳池县教育局")], "photos": photos});
     let (s, r) = w
         .call(&w.unit, Method::POST, "/api/v1/applications/bulk", good)
@@ -634,7 +634,8 @@ async fn approval_refuses_an_ineligible_person_with_the_reason() {
 async fn a_replacement_for_a_new_unit_is_numbered_under_the_new_units_codes() {
     let w = world().await;
     let mut numbers = Vec::new();
-    for name in ["张一", "张二", "张三", "张四"] {
+    // Four people (one certificate each: eligibility refuses a second).
+    for name in ["张三", "李四", "王五", "赵六"] {
         let id = w.submit(name).await;
         numbers.push(
             w.approve_both(id).await["number"]
@@ -658,7 +659,7 @@ async fn a_replacement_for_a_new_unit_is_numbered_under_the_new_units_codes() {
     assert_eq!(status, 201, "{body}");
     let new_unit = account(&w.reg, json!({"username": "ga-health", "role": "unit", "unit": "广安区卫生健康局", "org_name": "广安区卫生健康局"})).await;
 
-    let mut body = form("张三");
+    let mut body = form("王五");
     body["replaces"] = json!(numbers[2]);
     let (status, app) = w
         .call(&new_unit, Method::POST, "/api/v1/applications", body)

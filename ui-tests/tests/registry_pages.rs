@@ -169,11 +169,28 @@ impl Browser {
         self.goto("new").await?;
         self.fill("#application-form input[name=name]", name)
             .await?;
-        self.fill(
-            "#application-form input[name=id_number]",
-            "11010519491231002X",
+        // One person per name, born 1985 (eligibility refuses a second certificate
+        // to one person, and the validity rule a retired one).
+        let id_number = match name {
+            "钱七" => "110105198506050320",
+            "孙八" => "110105198506030127",
+            _ => "11010519850601002X",
+        };
+        self.fill("#application-form input[name=id_number]", id_number)
+            .await?;
+        // The photo the chip photo is made from: an application without one is refused.
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let photo = dir.path().join("photo.jpg");
+        std::fs::write(
+            &photo,
+            ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 12, 80, 11),
         )
-        .await?;
+        .map_err(|e| e.to_string())?;
+        self.find("#application-form input[name=photo]")
+            .await?
+            .send_keys(&photo.display().to_string())
+            .await
+            .map_err(|e| format!("cannot choose the photo: {e}"))?;
         self.fill("#application-form input[name=posts]", "01")
             .await?;
         self.fill("#application-form input[name=category]", "教育")

@@ -155,7 +155,7 @@ pub fn issued_event(seq: u64, station: &str) -> StationEvent {
     let payload = serde_json::json!({
         "number": test_number(seq), "serial": format!("{:016X}", seq),
         "chip_key": "04".repeat(65), "sod": "30".repeat(200), "issued_on": "2026-11-23",
-        "id_number": "11010519491231002X",
+        "id_number": "11010519850601002X",
     });
     let body = EventBody::decode("card_issued", &payload).unwrap();
     StationEvent::new(
