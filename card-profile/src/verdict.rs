@@ -354,47 +354,6 @@ mod tests {
     }
 
     #[test]
-    fn review_schedule_follows_the_31_march_rule() {
-        // Reviews are named by the year they cover: the 2025 review is due by
-        // 31 March 2026 (DOMAIN.md).
-        let p = ReviewPolicy::default();
-        // Issued this year: exempt.
-        assert_eq!(
-            p.standing(d(2026, 2, 1), &[], d(2026, 11, 1)),
-            ReviewStanding::Exempt
-        );
-        // Issued last year, before the deadline: due, not overdue.
-        assert_eq!(
-            p.standing(d(2025, 6, 1), &[], d(2026, 3, 31)),
-            ReviewStanding::Due {
-                year: 2025,
-                deadline: d(2026, 3, 31)
-            }
-        );
-        // The day after the deadline without a review: overdue.
-        assert_eq!(
-            p.standing(d(2025, 6, 1), &[], d(2026, 4, 1)),
-            ReviewStanding::Overdue { year: 2025 }
-        );
-        assert_eq!(
-            p.standing(d(2025, 6, 1), &[2025], d(2026, 4, 1)),
-            ReviewStanding::UpToDate { year: 2025 }
-        );
-        // The review of the year before missing: overdue even in January.
-        assert_eq!(
-            p.standing(d(2024, 6, 1), &[], d(2026, 1, 10)),
-            ReviewStanding::Overdue { year: 2024 }
-        );
-        assert_eq!(
-            p.standing(d(2024, 6, 1), &[2024], d(2026, 1, 10)),
-            ReviewStanding::Due {
-                year: 2025,
-                deadline: d(2026, 3, 31)
-            }
-        );
-    }
-
-    #[test]
     fn integrity_failures_outrank_everything_else() {
         let failed = |check, findings| Check {
             check,
