@@ -135,6 +135,10 @@ async function route() {
     await r.render(page, params);
   } catch (e) {
     showError(e);
+    // A page that could not be drawn still says what it is (a page without a
+    // level-one heading leaves a screen reader's user with no landmark to start
+    // from); the reason is in the alert above it.
+    if (!page.querySelector("h1")) page.prepend(h("h1", null, "无法显示此页面"));
   }
   const h1 = page.querySelector("h1");
   if (h1) {

@@ -280,8 +280,8 @@ pub struct Ui {
     pub base: String,
     pub shots: PathBuf,
     pub ecardd: Ecardd,
-    /// axe-core's source, injected into the page by `a11y_problems`.
-    axe: String,
+    /// Our own accessibility checks and axe-core, run by `a11y_problems`.
+    a11y: A11yCheck,
     // Dropped after the client is closed (field order): kills chromedriver.
     _driver: Chromedriver,
 }
@@ -291,7 +291,7 @@ pub const WAIT: Duration = Duration::from_secs(20);
 impl Ui {
     pub async fn start() -> Result<Self> {
         let chromium = chromium_binary()?;
-        let axe = std::fs::read_to_string(axe_core_js()?)?;
+        let a11y = A11yCheck::load()?;
         let driver = Chromedriver::start()?;
         let ecardd = Ecardd::start_demo()?;
         let caps = serde_json::json!({
@@ -331,7 +331,7 @@ impl Ui {
             base,
             shots,
             ecardd,
-            axe,
+            a11y,
             _driver: driver,
         })
     }
@@ -563,21 +563,9 @@ impl Ui {
         Ok(out)
     }
 
-    /// Basic accessibility check of the page as it is now: `lang` on the document,
-    /// a label for every form control, `alt` on every image, an accessible name
-    /// for every button and link, unique ids; and no `null`/`undefined` printed
-    /// where text belongs. Returns the problems found.
+    /// Accessibility problems of the page as it is now (see [`A11yCheck::problems`]).
     pub async fn a11y_problems(&self) -> Result<Vec<String>> {
-        let v = self.client.execute(A11Y_SCRIPT, vec![]).await?;
-        let list = v
-            .as_array()
-            .ok_or_else(|| err(format!("accessibility script returned {v}")))?;
-        let mut problems: Vec<String> = list
-            .iter()
-            .map(|p| p.as_str().unwrap_or_default().to_string())
-            .collect();
-        problems.extend(run_axe(&self.client, &self.axe).await?);
-        Ok(problems)
+        self.a11y.problems(&self.client).await
     }
 
     /// Sets the browser window's size (e.g. 320 px wide: 1280 px at 400 % zoom).
@@ -631,30 +619,67 @@ pub fn axe_core_js() -> Result<PathBuf> {
     }
 }
 
-/// Runs axe-core's rules on the page as it is now; returns one line per violation
-/// (rule, impact, help, and the first offending elements).
-async fn run_axe(client: &Client, source: &str) -> Result<Vec<String>> {
-    // Through WebDriver, not a <script> element: the station's CSP forbids inline
-    // scripts, and the page must not need to be weakened for its test.
-    let loaded = client
-        .execute(
-            &format!("if (!window.axe) {{ {source}\n }} return typeof window.axe;"),
-            vec![],
-        )
-        .await?;
-    if loaded != serde_json::json!("object") {
-        return Err(err(format!(
-            "axe-core did not load into the page: {loaded}"
-        )));
+/// The accessibility check every browser test runs on every page it visits (the
+/// station's UI in browser.rs, the registry's pages in registry_pages.rs): our own
+/// basic checks and axe-core's rules, with axe-core's source read once at start.
+pub struct A11yCheck {
+    /// axe-core's browser bundle, injected into each page.
+    axe: String,
+}
+
+impl A11yCheck {
+    /// Reads axe-core's bundle ([`axe_core_js`]); missing is an error, never a skip.
+    pub fn load() -> Result<Self> {
+        Ok(Self {
+            axe: std::fs::read_to_string(axe_core_js()?)?,
+        })
     }
-    let v = client.execute_async(AXE_SCRIPT, vec![]).await?;
-    let list = v
-        .as_array()
-        .ok_or_else(|| err(format!("axe-core returned {v}")))?;
-    Ok(list
-        .iter()
-        .map(|p| p.as_str().unwrap_or_default().to_string())
-        .collect())
+
+    /// The page in `client` as it is now: `lang` on the document, a label for every
+    /// form control, `alt` on every image, an accessible name for every button and
+    /// link, unique ids, no `null`/`undefined` printed where text belongs, then
+    /// every axe-core violation. Returns one line per problem (empty: none).
+    pub async fn problems(&self, client: &Client) -> Result<Vec<String>> {
+        let v = client.execute(A11Y_SCRIPT, vec![]).await?;
+        let list = v
+            .as_array()
+            .ok_or_else(|| err(format!("accessibility script returned {v}")))?;
+        let mut problems: Vec<String> = list
+            .iter()
+            .map(|p| p.as_str().unwrap_or_default().to_string())
+            .collect();
+        problems.extend(self.axe_violations(client).await?);
+        Ok(problems)
+    }
+
+    /// Runs axe-core's rules on the page as it is now; returns one line per
+    /// violation (rule, impact, help, and the first offending elements).
+    pub async fn axe_violations(&self, client: &Client) -> Result<Vec<String>> {
+        // Through WebDriver, not a <script> element: the pages' CSP forbids inline
+        // scripts, and a page must not need to be weakened for its test.
+        let loaded = client
+            .execute(
+                &format!(
+                    "if (!window.axe) {{ {}\n }} return typeof window.axe;",
+                    self.axe
+                ),
+                vec![],
+            )
+            .await?;
+        if loaded != serde_json::json!("object") {
+            return Err(err(format!(
+                "axe-core did not load into the page: {loaded}"
+            )));
+        }
+        let v = client.execute_async(AXE_SCRIPT, vec![]).await?;
+        let list = v
+            .as_array()
+            .ok_or_else(|| err(format!("axe-core returned {v}")))?;
+        Ok(list
+            .iter()
+            .map(|p| p.as_str().unwrap_or_default().to_string())
+            .collect())
+    }
 }
 
 const AXE_SCRIPT: &str = r#"

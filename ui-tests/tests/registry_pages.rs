@@ -6,7 +6,9 @@
 //! through the sync channel; an application that waited past three working days
 //! is marked overdue; another county's reviewer sees none of it and is refused its
 //! page; the province opens 系统管理 and 统计. Every page is screenshotted into
-//! target/ui-screenshots/registry-*.png and checked for "null"/"undefined".
+//! target/ui-screenshots/registry-*.png and checked as the station's pages are
+//! (browser.rs): our basic accessibility checks, no "null"/"undefined" shown, and
+//! axe-core, which must find no violation (scripts/install-axe-core.sh installs it).
 //! Run under the hardware lock (`flock /tmp/ecard-hw.lock`), as every browser test.
 
 use card_profile::pki::SigningKey;
@@ -17,7 +19,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ui_tests::{chromium_binary, profile_dir, target_dir, Chromedriver, Result};
+use ui_tests::{chromium_binary, profile_dir, target_dir, A11yCheck, Chromedriver, Result};
 
 const PASSWORD: &str = "correct horse 7";
 const WAIT: Duration = Duration::from_secs(20);
@@ -30,12 +32,17 @@ struct Browser {
     client: Client,
     base: String,
     shots: PathBuf,
+    a11y: A11yCheck,
+    /// Accessibility problems found so far, by page: the walk goes on past a page
+    /// with problems, so that one run reports every page's (asserted at the end).
+    problems: std::sync::Mutex<Vec<String>>,
     _driver: Chromedriver,
 }
 
 impl Browser {
     async fn start(base: String) -> Result<Self> {
         let chromium = chromium_binary()?;
+        let a11y = A11yCheck::load()?;
         let driver = Chromedriver::start()?;
         let caps = serde_json::json!({
             "browserName": "chrome",
@@ -58,6 +65,8 @@ impl Browser {
             client,
             base,
             shots,
+            a11y,
+            problems: std::sync::Mutex::new(Vec::new()),
             _driver: driver,
         })
     }
@@ -131,15 +140,26 @@ impl Browser {
         Ok(())
     }
 
-    /// Screenshot, and the page must not show "null" or "undefined" anywhere.
+    /// Screenshot, and the accessibility check (ours, which includes no
+    /// "null"/"undefined" shown, and axe-core) of the page as it is now.
     async fn page_done(&self, name: &str) -> Result<()> {
         let png = self.client.screenshot().await?;
         std::fs::write(self.shots.join(format!("registry-{name}.png")), png)?;
-        let body = self.text("body").await?;
-        for bad in ["null", "undefined", "NaN", "[object Object]"] {
-            assert!(!body.contains(bad), "page {name} shows {bad:?}:\n{body}");
+        let found = self.a11y.problems(&self.client).await?;
+        if let Ok(mut all) = self.problems.lock() {
+            all.extend(found.into_iter().map(|p| format!("{name}: {p}")));
         }
         Ok(())
+    }
+
+    /// Every page's accessibility problems, at the end of the walk: none allowed.
+    fn assert_no_problems(&self) {
+        let problems = self.problems.lock().map(|p| p.clone()).unwrap_or_default();
+        assert!(
+            problems.is_empty(),
+            "accessibility problems on the registry's pages (our checks and axe-core):\n{}",
+            problems.join("\n")
+        );
     }
 
     async fn login(&self, username: &str) -> Result<()> {
@@ -363,6 +383,7 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     b.page_done("05-application").await?;
     b.click("#reject").await?;
     b.wait_text("#alert", "须填写原因").await?;
+    b.page_done("05-reject-without-reason").await?;
     b.fill("#reject-reason", "执法类别填写有误，应为教育行政执法")
         .await?;
     b.click("#reject").await?;
@@ -384,6 +405,7 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     );
     b.goto(&format!("app?id={id}")).await?;
     b.wait_text("#alert", "未找到").await?;
+    b.wait_text("h1", "无法显示此页面").await?;
     assert!(b.client.find(Locator::Css("#approve")).await.is_err());
     b.page_done("06-other-county-refused").await?;
 
@@ -485,6 +507,7 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     );
     b.page_done("12-stats").await?;
     let _ = other;
+    b.assert_no_problems();
     Ok(())
 }
 
