@@ -296,3 +296,47 @@ async fn marking_a_unit_records_exactly_its_due_certificates_once() {
     );
     assert_eq!(a.snapshot(), before);
 }
+
+#[tokio::test]
+async fn a_failed_review_is_not_overwritten_by_marking_its_unit() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let reviewer = a.login("nianshen").await;
+    let f1 = a.demo.approved[2];
+    issue(&a, &issuer, &[f1]).await;
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/reviews",
+            Some(&reviewer),
+            Some(json!({ "certificate_id": f1, "result": "failed" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let before = a.snapshot();
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/reviews/unit",
+            Some(&reviewer),
+            Some(json!({ "unit": FARMING, "year": 2026 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["conflict"], "nothing_due");
+    assert_eq!(a.snapshot(), before);
+    let result: String = a
+        .demo
+        .station
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT result FROM reviews WHERE certificate_id = ?1",
+                [f1],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(result, "failed");
+}
