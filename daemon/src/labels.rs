@@ -416,6 +416,9 @@ pub fn conflict_zh(c: &Conflict) -> String {
         ),
         Conflict::NoLiveCard { number } => format!("证件 {number} 没有在用的卡片"),
         Conflict::ReviewExists { year } => format!("{year} 年度的年审已有记录"),
+        Conflict::NothingDue { unit, year } => {
+            format!("「{unit}」没有待 {year} 年度年审的证件（均已年审，或不在该年度名单中）")
+        }
         Conflict::ReviewYear { error } => error.to_string(),
         Conflict::StatusChangeNotAllowed { state, kind } => format!(
             "证件状态为「{}」，不能{}",

@@ -132,6 +132,12 @@ fn routes() -> Vec<(Method, String, Option<Value>, Permission)> {
         ),
         (
             Method::POST,
+            "/reviews/unit".into(),
+            Some(json!({ "unit": "没有这个单位" })),
+            Permission::Review,
+        ),
+        (
+            Method::POST,
             "/certificates/999999/status".into(),
             Some(json!({ "kind": "suspend", "reason": "测试" })),
             Permission::ChangeStatus,

@@ -95,28 +95,57 @@ export function renderReview(page, { signal }) {
     });
   });
 
-  // Schedule.
+  // Schedule, of the whole year or one unit; a reviewer can mark a unit's due
+  // certificates at once (records only: each card is written when next presented).
   const sYear = h("input", { type: "number", id: "schedule-year", value: String(reviewYear), min: "2000", max: "2100" });
+  const sUnit = h("select", { id: "schedule-unit" }, h("option", { value: "" }, "全部单位"));
   const sBtn = h("button", { type: "submit", class: "btn btn-secondary" }, "查询");
-  const xlsx = h("a", { href: apiUrl(`reviews/schedule.xlsx?year=${reviewYear}`), download: "" }, "下载年审名单（xlsx）");
-  sYear.addEventListener("input", () => {
-    xlsx.href = apiUrl(`reviews/schedule.xlsx?year=${encodeURIComponent(sYear.value)}`);
+  const xlsx = h("a", { href: "", download: "" }, "下载年审名单（xlsx）");
+  const query = () => {
+    const q = `year=${encodeURIComponent(sYear.value)}`;
+    return sUnit.value ? `${q}&unit=${encodeURIComponent(sUnit.value)}` : q;
+  };
+  const syncXlsx = () => {
+    xlsx.href = apiUrl(`reviews/schedule.xlsx?${query()}`);
+  };
+  syncXlsx();
+  sYear.addEventListener("input", syncXlsx);
+  sUnit.addEventListener("change", () => {
+    syncXlsx();
+    loadSchedule();
   });
+  const markBtn = h("button", { type: "button", class: "btn", id: "schedule-mark-unit", hidden: true }, "整单位标记年审合格");
+  const confirmBox = h("div", { id: "schedule-mark-confirm", class: "panel", hidden: true });
   const sOut = h("div", { id: "schedule" });
   const sForm = h(
     "form",
     { class: "panel", "aria-labelledby": "sched-h", id: "schedule-form" },
     h("h2", { id: "sched-h" }, "年审名单"),
     field("年度", sYear),
-    h("div", { class: "actions" }, sBtn, xlsx),
+    field("执法单位", sUnit),
+    h("div", { class: "actions" }, sBtn, xlsx, can("review") ? markBtn : null),
+    confirmBox,
     sOut,
   );
+  let due = 0;
+  // The unit choices: every unit on the year's schedule, the chosen one kept.
+  const fillUnits = (units) => {
+    const chosen = sUnit.value;
+    clear(sUnit);
+    add(sUnit, h("option", { value: "" }, "全部单位"), (units || []).map((u) => h("option", { value: u }, u)));
+    sUnit.value = (units || []).includes(chosen) ? chosen : "";
+  };
   const loadSchedule = () =>
     busy(sBtn, "正在查询…", async () => {
-      const s = await get(`reviews/schedule?year=${encodeURIComponent(sYear.value)}`);
+      const s = await get(`reviews/schedule?${query()}`);
+      fillUnits(s.units);
+      syncXlsx();
+      due = s.items.filter((i) => i.status && (i.status.status === "due" || i.status.status === "overdue")).length;
+      markBtn.hidden = !sUnit.value || due === 0;
+      closeConfirm();
       clear(sOut);
       add(sOut, 
-        h("p", null, `${s.year} 年度年审，截止日期 ${s.deadline}。需年审 ${s.items.length} 人，已年审 ${s.items.filter((i) => i.reviewed_on).length} 人。`),
+        h("p", null, `${s.year} 年度年审${sUnit.value ? `（${sUnit.value}）` : ""}，截止日期 ${s.deadline}。需年审 ${s.items.length} 人，已年审 ${s.items.filter((i) => i.reviewed_on).length} 人。`),
         s.items.length
           ? table(
               null,
@@ -142,6 +171,46 @@ export function renderReview(page, { signal }) {
   sForm.addEventListener("submit", (e) => {
     e.preventDefault();
     loadSchedule();
+  });
+
+  function closeConfirm() {
+    clear(confirmBox);
+    confirmBox.hidden = true;
+  }
+  confirmBox.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      closeConfirm();
+      markBtn.focus();
+    }
+  });
+  markBtn.addEventListener("click", () => {
+    const unit = sUnit.value;
+    const y = Number(sYear.value);
+    if (!unit) return;
+    clear(confirmBox);
+    confirmBox.hidden = false;
+    const yes = h("button", { type: "button", class: "btn", id: "schedule-mark-confirm-yes" }, "确认标记");
+    const no = h("button", { type: "button", class: "btn btn-secondary", id: "schedule-mark-confirm-no" }, "取消");
+    no.addEventListener("click", () => {
+      closeConfirm();
+      markBtn.focus();
+    });
+    yes.addEventListener("click", () =>
+      busy(yes, "正在记录…", async () => {
+        const r = await post("reviews/unit", { unit, year: y });
+        closeConfirm();
+        await loadSchedule();
+        showNotice(`已为「${r.unit}」记录 ${r.recorded.length} 人的 ${r.year} 年度年审（合格，${r.date}），卡片在下次读卡年审时写入。`);
+      }),
+    );
+    add(
+      confirmBox,
+      h("div", { role: "group", "aria-labelledby": "schedule-mark-text" },
+        h("p", { id: "schedule-mark-text" }, `确认将「${unit}」名单中尚未年审的 ${due} 人全部记录为 ${y} 年度年审合格？只写入记录，卡片在下次读卡年审时写入。`),
+        h("div", { class: "actions" }, yes, no),
+      ),
+    );
+    no.focus();
   });
 
   add(page, 

@@ -175,6 +175,16 @@ pub async fn review(
     Ok(Json(ReviewView::new(&review, req.reader.is_some())))
 }
 
+/// Marks a whole unit's schedule at once: a passed review, records only, for every
+/// certificate of the unit still due (`ops::review`).
+pub async fn review_unit(
+    State(state): State<AppState>,
+    session: Granted<need::Review>,
+    ApiJson(req): ApiJson<crate::ops::UnitReviewRequest>,
+) -> Result<Json<crate::ops::UnitReview>, ApiError> {
+    Ok(Json(state.station.review_unit(session.actor(), &req)?))
+}
+
 #[derive(Deserialize)]
 pub struct StatusBody {
     #[serde(flatten)]

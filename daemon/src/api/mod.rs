@@ -268,6 +268,7 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/verify", post(cards::verify))
         .route("/verify/{id}/photo", get(cards::verify_photo))
         .route("/reviews", post(cards::review))
+        .route("/reviews/unit", post(cards::review_unit))
         .route("/reviews/schedule", get(records::review_schedule))
         .route("/reviews/schedule.xlsx", get(records::review_schedule_xlsx))
         .route("/import", post(import::upload))

@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ecard_domain::validity::{review_deadline, review_status, ReviewStatus};
+use ecard_domain::validity::review_deadline;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -209,40 +209,8 @@ pub async fn audit_verify(
 #[derive(Deserialize)]
 pub struct ScheduleQuery {
     year: Option<i32>,
-}
-
-struct ScheduleItem {
-    subject: store::ReviewSubject,
-    status: ReviewStatus,
-}
-
-fn schedule(state: &AppState, year: Option<i32>) -> Result<(i32, Vec<ScheduleItem>), ApiError> {
-    let today = state.station.today();
-    let policy = state.station.config.review_policy;
-    // Reviews are named by the year they cover; by default the one being worked
-    // on (the 2026 review until its deadline, 31 March 2027).
-    let year = year.unwrap_or(policy.campaign_year(today));
-    if !(2000..=2100).contains(&year) {
-        return Err(ApiError::invalid("年度超出范围"));
-    }
-    let items = state
-        .station
-        .store
-        .read(|c| store::review_subjects(c, year))?
-        .into_iter()
-        .map(|subject| {
-            let status = review_status(
-                subject.issue_date,
-                year,
-                subject.reviewed_on,
-                today,
-                &policy,
-            );
-            ScheduleItem { subject, status }
-        })
-        .filter(|i| i.status != ReviewStatus::Exempt)
-        .collect();
-    Ok((year, items))
+    /// One unit's certificates only (exactly as in the schedule's `units`).
+    unit: Option<String>,
 }
 
 pub async fn review_schedule(
@@ -250,9 +218,11 @@ pub async fn review_schedule(
     _session: Granted<need::ViewRecords>,
     Query(q): Query<ScheduleQuery>,
 ) -> Result<Json<ScheduleView>, ApiError> {
-    let (year, items) = schedule(&state, q.year)?;
+    let schedule = state.station.review_schedule(q.year, q.unit.as_deref())?;
+    let year = schedule.year;
     let deadline = Some(review_deadline(&state.station.config.review_policy, year));
-    let items = items
+    let items = schedule
+        .items
         .into_iter()
         .map(|i| {
             let s = i.subject;
@@ -271,6 +241,7 @@ pub async fn review_schedule(
     Ok(Json(ScheduleView {
         year,
         deadline,
+        units: schedule.units,
         items,
     }))
 }
@@ -280,9 +251,11 @@ pub async fn review_schedule_xlsx(
     session: Granted<need::ViewRecords>,
     Query(q): Query<ScheduleQuery>,
 ) -> Result<Response, ApiError> {
-    let (year, items) = schedule(&state, q.year)?;
+    let schedule = state.station.review_schedule(q.year, q.unit.as_deref())?;
+    let year = schedule.year;
     let today = state.station.today();
-    let list: Vec<_> = items
+    let list: Vec<_> = schedule
+        .items
         .into_iter()
         .filter_map(|i| {
             let s = i.subject;

@@ -445,6 +445,8 @@ pub struct ScheduleRow {
 pub struct ScheduleView {
     pub year: i32,
     pub deadline: Option<NaiveDate>,
+    /// Every unit on the year's schedule, sorted (the unit filter's choices).
+    pub units: Vec<String>,
     pub items: Vec<ScheduleRow>,
 }
 

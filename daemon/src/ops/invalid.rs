@@ -34,6 +34,10 @@ pub enum Invalid {
     AnchorFields,
     #[error("an operator cannot disable their own account")]
     DisableSelf,
+    #[error("schedule year outside 2000..=2100")]
+    ScheduleYear,
+    #[error("a unit's review needs the unit")]
+    UnitMissing,
 }
 
 impl Invalid {
@@ -58,6 +62,8 @@ impl Invalid {
             Invalid::AnchorKeyId => "根证书公钥与其标识不符".into(),
             Invalid::AnchorFields => "根证书的名称或有效期无效".into(),
             Invalid::DisableSelf => "不能停用自己的账户".into(),
+            Invalid::ScheduleYear => "年度超出范围".into(),
+            Invalid::UnitMissing => "请选择执法单位".into(),
         }
     }
 }

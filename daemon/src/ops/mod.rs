@@ -20,7 +20,9 @@ pub use error::OpError;
 pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
-pub use review::ReviewRequest;
+pub use review::{
+    ReviewRequest, Schedule, ScheduleItem, UnitReview, UnitReviewRequest, UnitReviewed,
+};
 pub use status::{CardWriteFailure, StatusOutcome, StatusRequest};
 pub use verify::{
     verify_exit_status, PhotoFollows, PhotoOutcome, VerdictFirst, VerifyOutcome,

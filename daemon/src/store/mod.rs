@@ -86,6 +86,8 @@ pub enum Conflict {
     NoLiveCard { number: String },
     /// The year's review is already on record.
     ReviewExists { year: i32 },
+    /// A unit's review marked at once found no certificate of the unit due.
+    NothingDue { unit: String, year: i32 },
     /// A review year outside issue year ..= this year (the domain's rule).
     ReviewYear {
         #[serde(skip)]
@@ -131,6 +133,7 @@ impl Conflict {
             Conflict::NotReviewable { .. } => "not_reviewable",
             Conflict::NoLiveCard { .. } => "no_live_card",
             Conflict::ReviewExists { .. } => "review_exists",
+            Conflict::NothingDue { .. } => "nothing_due",
             Conflict::ReviewYear { .. } => "review_year_out_of_range",
             Conflict::StatusChangeNotAllowed { .. } => "status_change_not_allowed",
             Conflict::StateChanged { .. } => "state_changed",
