@@ -41,7 +41,10 @@ export async function renderForm(page, params) {
       onsubmit: async (ev) => {
         ev.preventDefault();
         try {
+          // An edit starts from the whole stored form: fields this page does not show
+          // (a 补证's link, dates, exam and staffing facts) are kept, never erased.
           const body = {
+            ...f,
             name: c.name.value,
             id_number: c.id_number.value,
             ethnicity: c.ethnicity.value,
@@ -67,7 +70,7 @@ export async function renderForm(page, params) {
     field("执法类别", c.category),
     field("执法区域", c.area),
     field("原证件编号（换证时填写）", c.replaces),
-    field("照片", c.photo, existing ? "不选择则保留原照片" : "JPG，不超过 512KB"),
+    field("照片", c.photo, existing ? "不选择则保留原照片" : "JPG，大小和尺寸须符合本省规定（提交时检查）"),
     h("div", { class: "actions" }, h("button", { class: "btn", type: "submit", id: "save" }, existing ? "保存修改" : "提交申请")),
   );
   page.append(form);

@@ -84,13 +84,12 @@ async fn overview(
     let o = state
         .api
         .db(|s| {
-            let rule = ecard_domain::numbering::NumberingRule::sichuan_default()
-                .map_err(|e| StorageError::Invalid(e.to_string()))?;
+            let rule = &s.province().numbering;
             let units = s
                 .units()?
                 .into_iter()
                 .map(|u| UnitView {
-                    review_path: path_zh(service::review_path(&rule, &u)),
+                    review_path: path_zh(service::review_path(rule, &u)),
                     unit: u,
                 })
                 .collect();

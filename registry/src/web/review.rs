@@ -103,18 +103,21 @@ impl Checked {
     }
 }
 
-/// Is it `account`'s level's turn on this application now?
-pub fn my_turn(account: &Account, unit: &Unit, row: &ApplicationRow) -> bool {
+/// Is it `account`'s level's turn on this application now? `rule` is the province
+/// configuration's numbering rule, the one `decide_application` enforces.
+pub fn my_turn(
+    account: &Account,
+    unit: &Unit,
+    row: &ApplicationRow,
+    rule: &ecard_domain::numbering::NumberingRule,
+) -> bool {
     let Some(level) = rules::review_level(account.role) else {
-        return false;
-    };
-    let Ok(rule) = ecard_domain::numbering::NumberingRule::sichuan_default() else {
         return false;
     };
     rules::oversees(account, unit)
         && rules::decide(
             row.state,
-            service::review_path(&rule, unit),
+            service::review_path(rule, unit),
             level,
             true,
             None,
@@ -201,7 +204,8 @@ async fn queue(
     let account = who.account;
     let acc = account.clone();
     let all = state.api.db(move |s| visible(s, &acc, today)).await?;
-    let mut p = page(all, |l, u| my_turn(&account, u, &l.row), &filter);
+    let rule = &state.api.storage.province().numbering;
+    let mut p = page(all, |l, u| my_turn(&account, u, &l.row, rule), &filter);
     p.items.sort_by(|a, b| {
         let since = |l: &Listed| l.deadline.map(|d| d.since);
         since(a).cmp(&since(b)).then(a.row.id.cmp(&b.row.id))
@@ -287,8 +291,10 @@ async fn detail(
                     decision: d,
                 })
                 .collect();
-            let photo = s.photo_of_application(id)?.map(|p| views::photo_check(&p));
-            let can_decide = my_turn(&account, &unit, &row);
+            let photo = s
+                .photo_of_application(id)?
+                .map(|p| views::photo_check(&p, &s.province().photo));
+            let can_decide = my_turn(&account, &unit, &row, &s.province().numbering);
             let can_edit = account.role == crate::storage::Role::Unit && rules::editable(row.state);
             let can_send_back = rules::send_back(row.state, row.sent_back, false).is_ok();
             Ok::<_, WorkflowError>(Detail {

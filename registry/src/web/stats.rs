@@ -70,7 +70,7 @@ pub fn compute(
     account: &Account,
     today: NaiveDate,
 ) -> Result<Stats, WorkflowError> {
-    let rule = ecard_domain::numbering::NumberingRule::sichuan_default()?;
+    let rule = &storage.province().numbering;
     let units: Vec<Unit> = storage
         .units()?
         .into_iter()
@@ -98,7 +98,7 @@ pub fn compute(
     let (mut waiting, mut overdue) = (0, 0);
     for (l, u) in &listed {
         let e = by
-            .entry((level_label(&rule, u), l.state_label))
+            .entry((level_label(rule, u), l.state_label))
             .or_insert((l.row.state, 0));
         e.1 += 1;
         if let Some(d) = l.deadline {

@@ -97,9 +97,10 @@ pub struct PhotoCheck {
     pub problems: Vec<String>,
 }
 
-pub fn photo_check(bytes: &[u8]) -> PhotoCheck {
-    use ecard_domain::photo::{check_jpeg, PhotoRules, PhotoViolation};
-    let rules = PhotoRules::default();
+/// The photo checks a reviewer sees, under the province's limits (the ones filing
+/// applied), not the domain's defaults.
+pub fn photo_check(bytes: &[u8], rules: &ecard_domain::photo::PhotoRules) -> PhotoCheck {
+    use ecard_domain::photo::{check_jpeg, PhotoViolation};
     let mut problems = Vec::new();
     let dims = match check_jpeg(bytes, rules.max_bytes) {
         Ok(d) => Some(d),
