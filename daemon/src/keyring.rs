@@ -279,7 +279,9 @@ fn signer_certificate(public: Option<String>) -> Result<SignerCertificate, Keyri
 /// signer was certified for at `keys init` (the signer certificate's subject), so the
 /// name on a card and the key that signs it cannot disagree. `None` before keys init.
 pub fn bureau(store: &Store) -> Result<Option<String>, KeyringError> {
-    Ok(status(store)?.signer.map(|s| s.subject))
+    sealed(store, "signer")?
+        .map(|(_, public)| signer_certificate(public).map(|c| c.subject))
+        .transpose()
 }
 
 pub fn status(store: &Store) -> Result<KeyStatus, KeyringError> {
@@ -306,20 +308,17 @@ pub fn status(store: &Store) -> Result<KeyStatus, KeyringError> {
     })
 }
 
-/// Opens the sealed keys with the passphrase, for this process's lifetime.
-/// The bureau master key alone (for `keys export-master`).
+/// The bureau master key alone (for `keys export-master`, and `unlock`).
 pub fn master_key(store: &Store, passphrase: &str) -> Result<MasterKey, KeyringError> {
     let (sealed_master, _) = sealed(store, "master")?.ok_or(KeyringError::NotInitialised)?;
     let bytes = sealed_master.open(MASTER_KEY, passphrase)?;
     MasterKey::from_bytes(&bytes).map_err(|e| KeyringError::Malformed(e.to_string()))
 }
 
+/// Opens the sealed keys with the passphrase, for this process's lifetime.
 pub fn unlock(store: &Store, passphrase: &str) -> Result<(StationKeys, TrustList), KeyringError> {
-    let (sealed_master, _) = sealed(store, "master")?.ok_or(KeyringError::NotInitialised)?;
+    let master = master_key(store, passphrase)?;
     let (sealed_signer, public) = sealed(store, "signer")?.ok_or(KeyringError::NotInitialised)?;
-    let master_bytes = sealed_master.open(MASTER_KEY, passphrase)?;
-    let master =
-        MasterKey::from_bytes(&master_bytes).map_err(|e| KeyringError::Malformed(e.to_string()))?;
     let signer_pkcs8 = sealed_signer.open(SIGNER_KEY, passphrase)?;
     let signer = DocumentSigner::new(
         SigningKey::from_pkcs8(&signer_pkcs8)?,

@@ -64,11 +64,6 @@ pub fn open_station(
     clock: ecard_clock::Clock,
 ) -> Result<Station, Box<dyn std::error::Error + Send + Sync>> {
     let store = Arc::new(Store::open(db, clock)?);
-    // The bureau named on cards is the station's own (its keys'), never a default.
-    let mut config = config;
-    if let Some(bureau) = keyring::bureau(&store).map_err(|e| e.message_zh())? {
-        config.bureau_name = bureau;
-    }
     let readers = Readers::new(PcscReaders::start(config.card_deadline));
     Ok(match passphrase {
         Some(p) => {
@@ -76,6 +71,12 @@ pub fn open_station(
             Station::new(store, readers, keys, trust, config)
         }
         None => {
+            // The bureau named on cards is the station's own (its keys'), never a
+            // default; `Station::new` takes it from the unlocked signer.
+            let mut config = config;
+            if let Some(bureau) = keyring::bureau(&store).map_err(|e| e.message_zh())? {
+                config.bureau_name = bureau;
+            }
             let trust = keyring::trust_list(&store).map_err(|e| e.message_zh())?;
             Station::without_keys(store, readers, trust, config)
         }

@@ -6,8 +6,7 @@
 
 use super::invalid::Invalid;
 use super::{OpError, Station, StatusRequest};
-use crate::store::{self, Conflict};
-use ecard_sync_protocol::events::StatusKind;
+use crate::store;
 use serde::{Deserialize, Serialize};
 
 /// Longest list of holders one request may name (a unit's staff; keeps one request
@@ -75,15 +74,6 @@ impl Station {
                 "一次最多为{MAX_BULK_REPLACE}人换证"
             ))));
         }
-        for id in &ids {
-            let cert = self.store.read(|c| store::certificate(c, *id))?;
-            if !StatusKind::Replace.applies_to(cert.state) {
-                return Err(OpError::Conflict(Conflict::StatusChangeNotAllowed {
-                    state: cert.state,
-                    kind: StatusKind::Replace,
-                }));
-            }
-        }
         let change = StatusRequest::Replace {
             reason: req.reason.clone(),
             unit: Some(req.unit.trim().to_owned()),
@@ -92,6 +82,12 @@ impl Station {
             area: req.area.clone(),
             card_returned: false,
         };
+        // The whole list is checked before anything changes, by the status change's
+        // own rule (`StatusRequest::transition`).
+        for id in &ids {
+            let cert = self.store.read(|c| store::certificate(c, *id))?;
+            change.transition(cert.state).map_err(OpError::Conflict)?;
+        }
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
             let item = match self.change_status(actor, id, &change, None).await {
@@ -100,8 +96,20 @@ impl Station {
                     application_id: out.application_id,
                     error: None,
                 },
+                // The store failing (disk, database) stops the batch; the holders
+                // already done were each committed, so the answer still lists them,
+                // with this one's failure last, instead of losing them in an error.
                 Err(OpError::Store(e)) if !matches!(e, store::StoreError::Conflict(_)) => {
-                    return Err(OpError::Store(e))
+                    let e = OpError::Store(e);
+                    items.push(BulkReplaceItem {
+                        certificate_id: id,
+                        application_id: None,
+                        error: Some(super::CardWriteFailure {
+                            code: e.code(),
+                            message: e.message_zh(),
+                        }),
+                    });
+                    break;
                 }
                 Err(e) => BulkReplaceItem {
                     certificate_id: id,

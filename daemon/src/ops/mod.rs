@@ -84,14 +84,14 @@ impl StationConfig {
 
 impl Default for StationConfig {
     fn default() -> Self {
+        let province = Arc::new(ProvinceConfig::sichuan());
         Self {
             max_revocation_age_days: ecard_domain::field_check::DEFAULT_MAX_REVOCATION_AGE_DAYS,
-            review_policy: ReviewPolicy::default(),
+            review_policy: province.review,
             bureau_name: String::new(),
             card_deadline: DEFAULT_CARD_DEADLINE,
-            province: Arc::new(ProvinceConfig::sichuan()),
+            province,
         }
-        .with_province(Arc::new(ProvinceConfig::sichuan()))
     }
 }
 

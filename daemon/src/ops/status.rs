@@ -107,7 +107,7 @@ impl StatusRequest {
 
     /// The certificate state before → after, or why the change does not apply.
     /// (The one rule and table: `StatusKind::applies_to` / `state_after`.)
-    fn transition(&self, from: CertificateState) -> Result<CertificateState, Conflict> {
+    pub(crate) fn transition(&self, from: CertificateState) -> Result<CertificateState, Conflict> {
         let kind = self.kind();
         if kind.applies_to(from) {
             Ok(kind.state_after())
@@ -179,7 +179,7 @@ impl Station {
 
         let (change_id, application_id) = self.store.write(actor, |tx| {
             // What was checked above may have changed while the card was checked (a
-            // double-clicked 补证 must not approve two successors).
+            // double-clicked 补证 must not file two applications).
             let current = store::certificate(tx.conn(), certificate_id)?.state;
             if current != cert.state {
                 return Err(Conflict::StateChanged { state: current }.into());
