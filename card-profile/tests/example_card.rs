@@ -227,10 +227,12 @@ fn the_documented_card_with_one_byte_changed_is_invalid() {
     // The verification above is only worth something if a wrong card fails it.
     let doc = document();
     let mut state = Persistent::from_json(&block(&doc, "json card-state")).unwrap();
-    if let Some(holder) = state.files.get_mut(&FileId::Holder) {
-        let last = holder.len() - 1;
-        holder[last] ^= 0x01;
-    }
+    let holder = state
+        .files
+        .get_mut(&FileId::Holder)
+        .expect("EF.HOLDER in the documented state");
+    let last = holder.len() - 1;
+    holder[last] ^= 0x01;
     let trust = trust(&doc);
     let none = RevocationSet::new();
     let ctx = VerifyContext::new(&trust, example::verified_on(), &none);

@@ -254,12 +254,13 @@ async fn marking_a_unit_records_exactly_its_due_certificates_once() {
             None,
         )
         .await;
+    let items = market["items"].as_array().unwrap();
     assert!(
-        market["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|i| i["status"]["status"] == "done"),
+        !items.is_empty(),
+        "the unit's certificates are listed: {market}"
+    );
+    assert!(
+        items.iter().all(|i| i["status"]["status"] == "done"),
         "{market}"
     );
 

@@ -336,14 +336,34 @@ mod tests {
             prop_assert_eq!(v.ineligible.is_empty(), ok);
         }
 
-        /// Only formal staff pass the staffing check.
-        #[test]
-        fn only_formal_staff_pass(i in 0usize..6) {
-            let s = Staffing::ALL[i];
+    }
+
+    /// Only formal staff (公务员, 参公管理人员, 事业干部) pass the staffing check: a
+    /// written table of all six, not the rule restated.
+    #[test]
+    fn only_formal_staff_pass() {
+        let table = [
+            (Staffing::CivilServant, None),
+            (Staffing::ReferenceCivilServant, None),
+            (Staffing::InstitutionCadre, None),
+            (Staffing::Worker, Some("ineligible_not_formal_staff")),
+            (Staffing::Contract, Some("ineligible_not_formal_staff")),
+            (Staffing::Dispatched, Some("ineligible_not_formal_staff")),
+        ];
+        assert_eq!(table.len(), Staffing::ALL.len());
+        for (staffing, expected) in table {
             let mut f = eligible();
-            f.staffing = Some(s);
-            let formal = matches!(s, Staffing::CivilServant | Staffing::ReferenceCivilServant | Staffing::InstitutionCadre);
-            prop_assert_eq!(check(&f, d(2026, 1, 1)).ineligible.is_empty(), formal);
+            f.staffing = Some(staffing);
+            let codes: Vec<&str> = check(&f, d(2026, 1, 1))
+                .ineligible
+                .iter()
+                .map(|i| i.code())
+                .collect();
+            assert_eq!(
+                codes,
+                expected.into_iter().collect::<Vec<_>>(),
+                "{staffing:?}"
+            );
         }
     }
 }

@@ -762,17 +762,27 @@ mod tests {
                 let sched = |y: i32| review_status(issued, y, on(y), today, &p);
                 match p.standing(issued, &years, today) {
                     ReviewStanding::Exempt => prop_assert_eq!(sched(today.year() - 1), ReviewStatus::Exempt),
+                    // The card is held to last year's review ...
                     ReviewStanding::UpToDate { year } => {
+                        prop_assert_eq!(year, today.year() - 1);
                         let done = matches!(sched(year), ReviewStatus::Done { .. });
                         prop_assert!(done);
                     }
                     ReviewStanding::Due { year, deadline } => {
+                        prop_assert_eq!(year, today.year() - 1);
                         prop_assert_eq!(sched(year), ReviewStatus::Due { deadline });
                         prop_assert_eq!(deadline, review_deadline(&p, year));
+                        // ... unless the one before is still overdue: that one wins.
+                        let older_overdue = matches!(sched(year - 1), ReviewStatus::Overdue { .. });
+                        prop_assert!(!older_overdue);
                     }
                     ReviewStanding::Overdue { year } => {
                         let overdue = matches!(sched(year), ReviewStatus::Overdue { .. });
-                        prop_assert!(overdue || years.contains(&year) && year > today.year());
+                        prop_assert!(overdue);
+                        let last = today.year() - 1;
+                        let older_while_last_due = year == last - 1
+                            && matches!(sched(last), ReviewStatus::Due { .. });
+                        prop_assert!(year == last || older_while_last_due);
                     }
                 }
             }

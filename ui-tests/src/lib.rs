@@ -591,7 +591,11 @@ impl Ui {
                 vec![],
             )
             .await?;
-        let over = v.get(0).and_then(|x| x.as_i64()).unwrap_or(0);
+        // A result of another shape is a failed check, never "no overflow".
+        let over = v
+            .get(0)
+            .and_then(|x| x.as_i64())
+            .ok_or_else(|| format!("the overflow script returned {v:?}"))?;
         let what = v
             .get(1)
             .and_then(|x| x.as_str())
