@@ -153,15 +153,11 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Validity(v) => {
                 Self::new(S::UNPROCESSABLE_ENTITY, v.code(), v.to_string())
             }
-            // The first reason's code; the message lists them all.
-            WorkflowError::Ineligible(list) => {
+            // The first reason's code; the message (WorkflowError's Display) lists
+            // them all.
+            WorkflowError::Ineligible(ref list) => {
                 let code = list.first().map(|i| i.code()).unwrap_or("ineligible");
-                let message = list
-                    .iter()
-                    .map(|i| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join("；");
-                Self::new(S::UNPROCESSABLE_ENTITY, code, message)
+                Self::new(S::UNPROCESSABLE_ENTITY, code, e.to_string())
             }
             e @ WorkflowError::NoPhoto { .. } => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "photo_missing", e.to_string())

@@ -48,24 +48,17 @@ pub(super) fn record(
     event_id: &str,
     p: &ApplicationSubmitted,
 ) -> Result<i64> {
-    let kind = p.kind.as_str();
     let defaults = p.defaults.as_ref().map(serde_json::to_string).transpose()?;
-    tx.conn().execute(
-        "INSERT INTO station_applications (station_id, event_id, kind, unit_name, row_json, defaults_json,
-             photo_base64, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            station,
-            event_id,
-            kind,
-            p.unit(),
-            serde_json::to_string(&p.row)?,
-            defaults,
-            p.photo_jpeg.as_deref().map(str::trim),
-            tx.now()
-        ],
-    )?;
-    Ok(tx.conn().last_insert_rowid())
+    insert(
+        tx,
+        station,
+        event_id,
+        p.kind.as_str(),
+        p.unit(),
+        &serde_json::to_string(&p.row)?,
+        defaults.as_deref(),
+        p.photo_jpeg.as_deref(),
+    )
 }
 
 /// Records one `succession_submitted` event (a 换证/补证 made at the station) the
@@ -78,17 +71,42 @@ pub(super) fn record_succession(
 ) -> Result<i64> {
     let mut row = p.clone();
     let photo = row.photo_jpeg.take();
+    insert(
+        tx,
+        station,
+        event_id,
+        p.kind.as_str(),
+        p.unit.trim(),
+        &serde_json::to_string(&row)?,
+        None,
+        photo.as_deref(),
+    )
+}
+
+/// The one INSERT of a station's application, whichever event brought it.
+#[allow(clippy::too_many_arguments)]
+fn insert(
+    tx: &Tx<'_>,
+    station: &str,
+    event_id: &str,
+    kind: &str,
+    unit: &str,
+    row_json: &str,
+    defaults_json: Option<&str>,
+    photo_base64: Option<&str>,
+) -> Result<i64> {
     tx.conn().execute(
         "INSERT INTO station_applications (station_id, event_id, kind, unit_name, row_json, defaults_json,
              photo_base64, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             station,
             event_id,
-            p.kind.as_str(),
-            p.unit.trim(),
-            serde_json::to_string(&row)?,
-            photo.as_deref().map(str::trim),
+            kind,
+            unit,
+            row_json,
+            defaults_json,
+            photo_base64.map(str::trim),
             tx.now()
         ],
     )?;
