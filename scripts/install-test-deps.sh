@@ -39,4 +39,13 @@ fi
 # --no-install-recommends: pcsc-tools would otherwise pull in GTK.
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
+# Without systemd, pcscd's postinst starts it through its init script (before
+# vsmartcard-vpcd is configured, so with no virtual readers). The tests must own
+# their pcscd: a daemon left from install time either lists no vpcd reader or
+# holds vpcd's ports so that the tests' own pcscd cannot bind them (seen on CI:
+# "reader not listed (have [])" for a minute). Stop it when this run installed it.
+if [[ " ${missing[*]} " == *" pcscd "* ]] && [[ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]] \
+    && [[ -x /etc/init.d/pcscd ]]; then
+    "${SUDO[@]}" /etc/init.d/pcscd stop || true
+fi
 exec "$(dirname "$0")/install-axe-core.sh"

@@ -93,6 +93,67 @@ pub fn vpcd_listening(port: u16) -> bool {
     std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| t.contains(&needle))
 }
 
+/// Who listens on `port`, for the error that says why a vpcd reader is missing: vpcd
+/// cannot bind a port another process (typically a second pcscd, such as one the
+/// package's init script started at install time) already listens on, and pcscd then
+/// lists no reader for it.
+pub fn describe_listeners(port: u16) -> String {
+    let inodes = listening_inodes(port);
+    if inodes.is_empty() {
+        return "nobody".into();
+    }
+    let mut holders = Vec::new();
+    if let Ok(procs) = std::fs::read_dir("/proc") {
+        for entry in procs.flatten() {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            if !pid.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+                continue;
+            };
+            let holds = fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|target| {
+                    inodes
+                        .iter()
+                        .any(|inode| target.to_string_lossy() == format!("socket:[{inode}]"))
+                })
+            });
+            if holds {
+                let cmd = std::fs::read(entry.path().join("cmdline"))
+                    .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+                    .unwrap_or_default();
+                holders.push(format!("pid {pid} ({})", cmd.trim()));
+            }
+        }
+    }
+    if holders.is_empty() {
+        format!("socket inode(s) {inodes:?} of an unknown process")
+    } else {
+        holders.join(", ")
+    }
+}
+
+/// Inodes of the sockets in LISTEN state on `port` (IPv4).
+fn listening_inodes(port: u16) -> Vec<String> {
+    let needle = format!(":{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .map(|t| {
+            t.lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let cols: Vec<&str> = line.split_whitespace().collect();
+                    let listening = cols.get(1).is_some_and(|l| l.ends_with(&needle))
+                        && cols.get(3) == Some(&"0A");
+                    listening
+                        .then(|| cols.get(9).map(|s| s.to_string()))
+                        .flatten()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Whether vpcd still holds a card connection on `port` (any state but LISTEN and
 /// TIME_WAIT). pcscd can report the reader empty while vpcd still holds the old
 /// emulator's half-closed socket; a new emulator that connects then is never seen.
@@ -137,10 +198,13 @@ pub fn wait_ready(mut owned: Option<&mut OwnedPcscd>) -> Result<Context, Harness
 fn readiness() -> Result<Context, String> {
     let ctx = establish().map_err(|e| format!("pcscd: {e}"))?;
     let readers = list_readers(&ctx).map_err(|e| format!("list_readers: {e}"))?;
-    for want in VPCD_READERS {
+    for (slot, want) in VPCD_READERS.iter().enumerate() {
         if !readers.iter().any(|r| r == want) {
+            let port = VPCD_BASE_PORT + slot as u16;
             return Err(format!(
-                "reader {want:?} not listed (have {readers:?}); is vsmartcard-vpcd installed?"
+                "reader {want:?} not listed (have {readers:?}); is vsmartcard-vpcd installed? \
+                 port {port} is listened on by {}",
+                describe_listeners(port)
             ));
         }
     }
@@ -151,4 +215,22 @@ fn readiness() -> Result<Context, String> {
         }
     }
     Ok(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_is_named_by_its_pid() {
+        let listener = std::net::TcpListener::bind("0.0.0.0:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let said = describe_listeners(port);
+        assert!(
+            said.contains(&format!("pid {} ", std::process::id())),
+            "{said}"
+        );
+        drop(listener);
+        assert_eq!(describe_listeners(port), "nobody");
+    }
 }
