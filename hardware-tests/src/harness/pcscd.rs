@@ -185,14 +185,28 @@ pub fn wait_ready(mut owned: Option<&mut OwnedPcscd>) -> Result<Context, Harness
             Err(why) => why,
         };
         if Instant::now() >= deadline {
+            // CI keeps only the test's output: the end of pcscd's log goes into it.
+            let detail = match owned.as_deref() {
+                Some(p) => format!("{last}; pcscd said: {}", log_tail(p.log(), 12)),
+                None => last,
+            };
             return Err(HarnessError::NotReady {
                 waited: READY_TIMEOUT,
-                detail: last,
+                detail,
                 log: owned.map(|p| p.log().to_path_buf()),
             });
         }
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The last `lines` lines of a log, joined with " | ".
+fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read(path)
+        .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+        .unwrap_or_else(|e| format!("(cannot read: {e})"));
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join(" | ")
 }
 
 fn readiness() -> Result<Context, String> {
