@@ -1,0 +1,72 @@
+//! docs/SEAL-EXAMPLE.md is a seal a second implementation can be checked against:
+//! its text must verify under the keys the document gives, and say what the example
+//! card says.
+
+use card_profile::demo::example;
+use card_profile::pki::{key_id, SignerCertificate, TrustAnchor, TrustList};
+use card_seal::{check, SealPayload, Validity, Verdict};
+use chrono::NaiveDate;
+
+fn cell(doc: &str, row_starts: &str) -> String {
+    let line = doc
+        .lines()
+        .find(|l| l.starts_with(row_starts))
+        .unwrap_or_else(|| panic!("row {row_starts:?} in the document"));
+    line.rsplit('`').nth(1).expect("a `value` cell").to_string()
+}
+
+#[test]
+fn the_documented_seal_verifies_and_says_what_the_example_card_says() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/SEAL-EXAMPLE.md"
+    ))
+    .expect("docs/SEAL-EXAMPLE.md");
+    let root_key: [u8; 65] = hex::decode(cell(&doc, "| root public key"))
+        .expect("hex")
+        .try_into()
+        .expect("65 bytes");
+    let signer = SignerCertificate::from_tlv(
+        &hex::decode(cell(&doc, "| document signer certificate")).expect("hex"),
+    )
+    .expect("signer certificate");
+    let text = doc
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the seal's text block");
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+    let trust = TrustList::new(vec![TrustAnchor {
+        name: "演示省司法厅".into(),
+        key_id: key_id(&root_key),
+        public_key: root_key,
+        valid_from: d(2024, 1, 1),
+        valid_until: d(2044, 1, 1),
+    }]);
+    let data = example::issue_data();
+    match check(text, &trust, &[signer], example::verified_on()) {
+        Verdict::Genuine {
+            payload, validity, ..
+        } => {
+            assert_eq!(validity, Validity::Valid);
+            assert_eq!(payload.number, data.certificate.number);
+            assert_eq!(payload.name, data.holder.name);
+            assert_eq!(payload.unit, data.certificate.unit);
+            assert_eq!(payload.valid_until, data.certificate.valid_until);
+            assert_eq!(payload.card_serial, example::SERIAL);
+            assert_eq!(
+                payload.photo_hash,
+                SealPayload::photo_hash_of(example::PHOTO_JPEG)
+            );
+        }
+        other => panic!("the documented seal is {other:?}"),
+    }
+    // The whole payload row is the payload's own encoding.
+    let whole = doc
+        .lines()
+        .find(|l| l.starts_with("Whole payload"))
+        .and_then(|l| l.split('`').nth(1))
+        .expect("whole payload line");
+    let payload = SealPayload::from_cbor(&hex::decode(whole).expect("hex")).expect("payload");
+    assert_eq!(payload.name, "张三");
+}
