@@ -91,7 +91,7 @@ fn a_long_unit_name_fits_version_10_and_scans_back_genuine() {
     match check(
         &scanned,
         &trust(&p),
-        &[p.signer.certificate.clone()],
+        std::slice::from_ref(&p.signer.certificate),
         d(2027, 5, 1),
     ) {
         Verdict::Genuine {
@@ -262,7 +262,7 @@ proptest! {
         let mut changed = raw.clone();
         changed[i] ^= flip;
         let text = format!("EC1:{}", base45_encode(&changed));
-        let verdict = check(&text, &trust(p), &[p.signer.certificate.clone()], d(2027, 1, 1));
+        let verdict = check(&text, &trust(p), std::slice::from_ref(&p.signer.certificate), d(2027, 1, 1));
         prop_assert!(!matches!(verdict, Verdict::Genuine { .. }), "byte {} → {:?}", i, verdict);
     }
 
@@ -270,7 +270,7 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(body in "[0-9A-Z $%*+\\-./:]{0,420}") {
         let p = pki_once();
-        let verdict = check(&format!("EC1:{body}"), &trust(p), &[p.signer.certificate.clone()], d(2027, 1, 1));
+        let verdict = check(&format!("EC1:{body}"), &trust(p), std::slice::from_ref(&p.signer.certificate), d(2027, 1, 1));
         let refused = !matches!(verdict, Verdict::Genuine { .. } | Verdict::NotASeal);
         prop_assert!(refused, "{:?}", verdict);
     }
