@@ -3,15 +3,17 @@
 # the pcsc crate, OpenSC as a third-party peer) and chromium + chromedriver for the
 # web UI's browser tests, npm for the axe-core accessibility engine those tests run
 # (scripts/install-axe-core.sh, at the end), and faketime (libfaketime) for the
-# moved-clock run, and jq + curl for the tested walk of docs/OPERATIONS.md §0. Skips apt entirely when everything is present, so local runs stay
-# fast. Used by .ci/run and scripts/test.sh.
+# moved-clock run, jq + curl for the tested walk of docs/OPERATIONS.md §0, and
+# python3-cryptography + python3-cbor2 for the independent seal checker (card-seal).
+# Skips apt entirely when everything is present, so local runs stay fast. Used by
+# .ci/run and scripts/test.sh.
 set -euo pipefail
 
 # chromium + chromium-driver: the web UI's browser tests (ui-tests/); a small CJK font
 # so that the screenshots they save show the Chinese text.
 PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     chromium chromium-driver fonts-wqy-microhei faketime
-    jq curl)
+    jq curl python3-cryptography python3-cbor2)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
