@@ -4,7 +4,8 @@
 # web UI's browser tests, npm for the axe-core accessibility engine those tests run
 # (scripts/install-axe-core.sh, at the end), and faketime (libfaketime) for the
 # moved-clock run, jq + curl for the tested walk of docs/OPERATIONS.md §0, and
-# python3-cryptography + python3-cbor2 for the independent seal checker (card-seal).
+# python3-cryptography + python3-cbor2 for the independent seal checker (card-seal),
+# poppler-utils + zbar-tools to read the printed card face back (card-face).
 # Skips apt entirely when everything is present, so local runs stay fast. Used by
 # .ci/run and scripts/test.sh.
 set -euo pipefail
@@ -13,7 +14,7 @@ set -euo pipefail
 # so that the screenshots they save show the Chinese text.
 PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     chromium chromium-driver fonts-wqy-microhei faketime
-    jq curl python3-cryptography python3-cbor2)
+    jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
