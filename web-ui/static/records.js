@@ -12,6 +12,10 @@ function renderDetail(box, id) {
     const links = [];
     if (can("change_status")) links.push(h("a", { href: `#/status?id=${d.id}` }, "注销/暂停/恢复/换补证"));
     if (can("review")) links.push(h("a", { href: "#/review" }, "年审"));
+    // The face is printed for a card in use: its QR names that card's serial.
+    if (can("issue") && (d.cards || []).some((c) => c.state === "live" && !c.terminated)) {
+      links.push(h("a", { href: apiUrl(`certificates/${d.id}/face.pdf`), id: "face-pdf", target: "_blank", rel: "noopener" }, "打印卡面（PDF，含二维码）"));
+    }
     add(box, 
       h("h2", { id: "detail-h", tabindex: "-1" }, `证件记录 #${d.id}：${d.holder.name}（${d.state_label || label("certificate_state", d.state)}）`),
       links.length ? h("p", null, links.flatMap((a, i) => (i ? [" · ", a] : [a]))) : null,

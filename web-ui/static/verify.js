@@ -2,6 +2,7 @@
 import { get, post } from "./api.js";
 import { busy, showError } from "./core.js";
 import { readerPanel } from "./readers.js";
+import { sealPanel } from "./seal.js";
 import { add, h, clear, facts, table, label, postsLabel, STANDING_ICON, OUTCOME_ICON } from "./dom.js";
 
 export function holderFacts(holder) {
@@ -218,5 +219,6 @@ export function renderVerify(page, { signal }) {
     h("p", null, "把执法证放入读卡器，选择读卡器后点击「验证卡片」。结论先于照片给出；每一项核验都列在下方。"),
     form,
     result,
+    sealPanel(),
   );
 }

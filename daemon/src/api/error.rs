@@ -3,7 +3,7 @@
 
 use crate::auth::{AuthError, Role};
 use crate::keyring::KeyringError;
-use crate::ops::OpError;
+use crate::ops::{FaceProblem, OpError};
 use crate::readers::ReaderError;
 use crate::store::StoreError;
 use axum::http::StatusCode;
@@ -87,6 +87,13 @@ impl From<OpError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             OpError::Card(_) | OpError::VerificationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            OpError::Face(p) => match p {
+                FaceProblem::NoLiveCard => StatusCode::CONFLICT,
+                FaceProblem::SealTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+                FaceProblem::FontMissing { .. } | FaceProblem::Render(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "operation failed");

@@ -8,6 +8,7 @@ mod corrections;
 #[cfg(feature = "demo")]
 mod demo_hands;
 mod error;
+mod face;
 mod forms;
 mod hosts;
 mod import;
@@ -252,6 +253,8 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         )
         .route("/certificates/{id}", get(records::certificate))
         .route("/certificates/{id}/status", post(cards::change_status))
+        .route("/certificates/{id}/face.pdf", get(face::face_pdf))
+        .route("/seal/check", post(face::check_seal))
         .route("/certificates/bulk-replace", post(cards::bulk_replace))
         .route(
             "/certificates/{id}/status/write",

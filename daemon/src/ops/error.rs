@@ -38,6 +38,8 @@ pub enum OpError {
     KeysLocked,
     #[error("written card failed its verification")]
     VerificationFailed(Box<card_profile::verdict::Verdict>),
+    #[error("card face: {0}")]
+    Face(super::face::FaceProblem),
 }
 
 impl OpError {
@@ -113,6 +115,7 @@ impl OpError {
             OpError::KeysLocked => "keys_locked",
             OpError::CardVoided(_) => "card_voided",
             OpError::SerialKnown(_) => "card_serial_known",
+            OpError::Face(p) => p.code(),
         }
     }
 
@@ -162,6 +165,7 @@ impl OpError {
             OpError::CardVoided(s) => {
                 format!("卡片 {s} 已作废（在注销名单上），不能再写，请换一张空白卡")
             }
+            OpError::Face(p) => p.message_zh(),
         }
     }
 }
