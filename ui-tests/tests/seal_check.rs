@@ -52,11 +52,12 @@ fn ok_body(answer: &str) -> &str {
     body
 }
 
-fn scan_back(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("face.pdf");
+/// Renders the back page to `<dir>/back.png` (what a phone's photo of the card
+/// would show) and reads its QR with zbarimg.
+fn scan_back(pdf: &[u8], dir: &std::path::Path) -> String {
+    let path = dir.join("face.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let png = dir.path().join("back");
+    let png = dir.join("back");
     let ok = std::process::Command::new("pdftoppm")
         .args([
             "-f",
@@ -148,7 +149,8 @@ async fn walk(ui: &Ui) -> Result<()> {
     .await?;
     let pdf = base64_decode(ok_body(&pdf_b64));
     assert!(pdf.starts_with(b"%PDF-"));
-    let seal = scan_back(&pdf);
+    let dir = tempfile::tempdir().unwrap();
+    let seal = scan_back(&pdf, dir.path());
 
     let (verdict, label) = scan_into_verify_page(ui, &seal).await?;
     assert_eq!((verdict.as_str(), label.as_str()), ("genuine", "真实"));
@@ -169,6 +171,56 @@ async fn walk(ui: &Ui) -> Result<()> {
     ui.screenshot("seal-forged").await?;
     let problems = ui.a11y_problems().await?;
     assert!(problems.is_empty(), "forged: {problems:?}");
+
+    // The offline page, as a citizen's phone would have it: no login, a photo of
+    // the card's back decoded by the bundled jsQR, checked with WebCrypto.
+    ui.logout().await?;
+    let check_url = format!("{}check", ui.base);
+    ui.client.goto(&check_url).await?;
+    let trust = ui.find("#trust-info").await?.text().await?;
+    assert!(trust.contains("签发机关 1 个"), "{trust}");
+    let photo = dir.path().join("back.png");
+    ui.find("#file")
+        .await?
+        .send_keys(photo.to_str().unwrap())
+        .await?;
+    let verdict = ui
+        .wait_attr("#verdict", "data-verdict", Duration::from_secs(30))
+        .await?;
+    let shown = ui.find("#result").await?.text().await?;
+    assert_eq!(verdict, "genuine", "{shown}");
+    assert!(
+        shown.contains("真实") && shown.contains("在有效期内") && shown.contains("登记中心"),
+        "{shown}"
+    );
+    ui.screenshot("check-genuine").await?;
+    let problems = ui.a11y_problems().await?;
+    assert!(problems.is_empty(), "/check genuine: {problems:?}");
+
+    // A forged code: the changed text drawn as a QR image.
+    let forged_svg = dir.path().join("forged.svg");
+    std::fs::write(&forged_svg, card_seal::qr_svg(&changed).unwrap()).unwrap();
+    ui.client.goto(&check_url).await?;
+    ui.find("#file")
+        .await?
+        .send_keys(forged_svg.to_str().unwrap())
+        .await?;
+    let verdict = ui
+        .wait_attr("#verdict", "data-verdict", Duration::from_secs(30))
+        .await?;
+    let label = ui.find("#verdict-label").await?.text().await?;
+    assert_eq!((verdict.as_str(), label.as_str()), ("forged", "伪造"));
+    ui.screenshot("check-forged").await?;
+
+    // Pasted text that is not a seal.
+    ui.fill("#text", "https://example.org/").await?;
+    ui.find("#text").await?.send_keys("\n").await?;
+    ui.wait_text(
+        "#verdict-label",
+        "不是执法证二维码",
+        Duration::from_secs(10),
+    )
+    .await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 mod admin;
 mod cards;
+mod check_page;
 mod corrections;
 #[cfg(feature = "demo")]
 mod demo_hands;
@@ -215,7 +216,11 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();
     for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, axum::http::HeaderValue::from_static(value));
+        // A page with its own, narrower policy keeps it (`/check`: hashed inline
+        // scripts and nothing else).
+        if !headers.contains_key(name) {
+            headers.insert(name, axum::http::HeaderValue::from_static(value));
+        }
     }
     resp
 }
@@ -307,6 +312,7 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
     };
     let app = Router::new()
         .nest("/api/v1", api)
+        .route("/check", get(check_page::check_page))
         .fallback(static_files::serve)
         .layer(middleware::from_fn(require_ajax_header))
         .layer(middleware::from_fn(api_refusals_as_json))
