@@ -11,6 +11,7 @@ mod error;
 mod forms;
 mod hosts;
 mod import;
+mod lists;
 pub mod login_guard;
 mod photos;
 mod readers;
@@ -278,6 +279,10 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/import/reports/{file}", get(import::report))
         .route("/templates/roster.xlsx", get(import::template))
         .route("/forms/{file}", get(forms::form))
+        .route("/lists/filings", get(lists::filings))
+        .route("/lists/overdue", get(lists::overdue))
+        .route("/lists/expiring", get(lists::expiring))
+        .route("/lists/retiring", get(lists::retiring))
         .route("/sync/status", get(records::sync_status))
         .route("/audit", get(records::audit))
         .route("/audit/verify", get(records::audit_verify))

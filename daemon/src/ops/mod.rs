@@ -10,6 +10,7 @@ mod error;
 mod import;
 mod invalid;
 mod issue;
+mod lists;
 mod review;
 mod status;
 mod verify;
@@ -20,6 +21,7 @@ pub use error::OpError;
 pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
+pub use lists::{Expiring, FilingDue, Overdue, Retiring, DEFAULT_EXPIRING_DAYS, MAX_LIST_DAYS};
 pub use review::{
     ReviewRequest, Schedule, ScheduleItem, UnitReview, UnitReviewRequest, UnitReviewed,
 };
