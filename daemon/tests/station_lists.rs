@@ -301,3 +301,185 @@ async fn overdue_lists_certificates_without_the_review_whose_deadline_passed() {
     assert_eq!(overdue[0]["year"], 2025);
     assert_eq!(overdue[0]["deadline"], "2026-03-31");
 }
+
+const MARKET: &str = "演示市市场监督管理局";
+const FARMING: &str = "演示县农业农村局";
+
+async fn sheet(a: &Api, cookie: &str, path: &str) -> String {
+    let req = axum::http::Request::get(format!("/api/v1{path}"))
+        .header(axum::http::header::COOKIE, cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (s, _, xlsx) = a.raw(req).await;
+    assert_eq!(s, StatusCode::OK, "{path}");
+    sheet_text(&xlsx)
+}
+
+/// 附件1–4 of one 填报单位: its rows only and its name in the header; 附件3's
+/// 工作岗位及职务 is the 职务 given with the 换证 (not the post codes); 附件1 carries
+/// 换证, 补证 and 修改 rows beside 录入归集 and 注销.
+#[tokio::test]
+async fn filing_forms_are_one_per_unit_with_every_kind_of_row() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let [m1, _, f1, ..] = a.demo.approved[..] else {
+        panic!("demo certificates")
+    };
+    issue(&a, &issuer, m1).await;
+    issue(&a, &issuer, f1).await;
+    let number = |id: i64| {
+        a.demo
+            .station
+            .store
+            .read(|c| ecardd::store::certificate(c, id))
+            .unwrap()
+            .certificate
+            .number
+    };
+    let (n_m1, n_f1) = (number(m1), number(f1));
+
+    let (s, v) = a
+        .call(
+            Method::POST,
+            &format!("/certificates/{m1}/status"),
+            Some(&issuer),
+            Some(
+                json!({ "kind": "replace", "reason": "岗位调整", "position": "执法科科长",
+                "card_returned": true }),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = a
+        .call(
+            Method::POST,
+            &format!("/certificates/{f1}/status"),
+            Some(&issuer),
+            Some(json!({ "kind": "reissue", "lost_on": "2026-11-20",
+                "void_declared_how": "登报声明", "void_declared_on": "2026-11-21",
+                "void_reference": "某日报 2026-11-21 第2版" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // 修改: a correction of the farming holder's record, approved by another operator.
+    let store = &a.demo.station.store;
+    let mut holder = store
+        .read(|c| ecardd::store::issue_data(c, f1))
+        .unwrap()
+        .holder;
+    let old_name = holder.name.clone();
+    holder.name = format!("{old_name}改");
+    let imported = store
+        .write("zhizheng", |tx| {
+            ecardd::store::import_officer(tx, &holder, None)
+        })
+        .unwrap();
+    let correction = imported.correction.expect("a pending correction");
+    store
+        .write("nianshen", |tx| {
+            ecardd::store::decide_correction(tx, correction, true, None)
+        })
+        .unwrap();
+
+    let (s, units) = a.call(Method::GET, "/forms", Some(&issuer), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        units["items"].as_array().unwrap().contains(&json!(MARKET)),
+        "{units}"
+    );
+
+    let replacement = sheet(
+        &a,
+        &issuer,
+        &format!("/forms/replacement.xlsx?unit={}", enc(MARKET)),
+    )
+    .await;
+    assert!(replacement.contains(MARKET), "{replacement}");
+    assert!(replacement.contains("执法科科长"), "{replacement}");
+    assert!(
+        !replacement.contains("01,02") && !replacement.contains("依职权"),
+        "{replacement}"
+    );
+
+    let market = sheet(
+        &a,
+        &issuer,
+        &format!("/forms/filing.xlsx?unit={}", enc(MARKET)),
+    )
+    .await;
+    assert!(
+        market.contains("换证（原证注销）") && market.contains(&n_m1),
+        "{market}"
+    );
+    assert!(!market.contains(&n_f1), "another unit's row: {market}");
+
+    let farming = sheet(
+        &a,
+        &issuer,
+        &format!("/forms/filing.xlsx?unit={}", enc(FARMING)),
+    )
+    .await;
+    assert!(farming.contains(FARMING), "{farming}");
+    assert!(farming.contains("补证（原证作废）"), "{farming}");
+    assert!(
+        farming.contains("修改") && farming.contains(&format!("姓名：{old_name}→{old_name}改")),
+        "{farming}"
+    );
+    assert!(!farming.contains(&n_m1), "another unit's row: {farming}");
+
+    let reissue = sheet(
+        &a,
+        &issuer,
+        &format!("/forms/reissue.xlsx?unit={}", enc(MARKET)),
+    )
+    .await;
+    assert!(!reissue.contains(&n_f1), "{reissue}");
+}
+
+/// The 申领人员名单 (Sichuan): a unit's applications still with the bureaus, to print.
+#[tokio::test]
+async fn the_applicants_list_holds_the_units_pending_applications() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let f1 = a.demo.approved[2];
+    issue(&a, &issuer, f1).await;
+    let (s, v) = a
+        .call(
+            Method::POST,
+            &format!("/certificates/{f1}/status"),
+            Some(&issuer),
+            Some(json!({ "kind": "replace", "reason": "单位更名" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = a
+        .call(
+            Method::GET,
+            &format!("/forms/applicants?unit={}", enc(FARMING)),
+            Some(&issuer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["unit"], FARMING);
+    let list = items(&v);
+    assert_eq!(list.len(), 1, "{v}");
+    assert_eq!(list[0]["kind"], "replacement");
+    assert_eq!(list[0]["kind_label"], "换证");
+    assert!(list[0]["gender"].is_string());
+    let (s, v) = a
+        .call(
+            Method::GET,
+            &format!("/forms/applicants?unit={}", enc(MARKET)),
+            Some(&issuer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(items(&v).is_empty(), "{v}");
+    let (s, v) = a
+        .call(Method::GET, "/forms/applicants", Some(&issuer), None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["code"], "invalid_request");
+}

@@ -278,6 +278,8 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/corrections/{id}/reject", post(corrections::reject))
         .route("/import/reports/{file}", get(import::report))
         .route("/templates/roster.xlsx", get(import::template))
+        .route("/forms", get(forms::units))
+        .route("/forms/applicants", get(forms::applicants))
         .route("/forms/{file}", get(forms::form))
         .route("/lists/filings", get(lists::filings))
         .route("/lists/overdue", get(lists::overdue))

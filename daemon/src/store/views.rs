@@ -3,7 +3,7 @@
 
 use super::{CertificateState, Result};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -389,4 +389,48 @@ pub fn application_entries(conn: &Connection, limit: i64) -> Result<Vec<Applicat
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every unit the station holds a certificate of, sorted: the 填报单位 a filing form
+/// can be for.
+pub fn certificate_units(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT json_extract(data_json, '$.unit') AS u FROM certificates
+         WHERE u IS NOT NULL AND u <> '' ORDER BY u",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An approved correction of a holder's record (附件1 修改) and the number and unit
+/// of the holder's latest certificate, if any.
+#[derive(Debug, Clone)]
+pub struct ApprovedCorrection {
+    pub row: super::CorrectionRow,
+    pub certificate: Option<(String, String)>,
+}
+
+/// Corrections approved within `from ..= to` (by the day of the decision).
+pub fn approved_corrections(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ApprovedCorrection>> {
+    let mut out = Vec::new();
+    for row in super::corrections(conn, Some(super::CorrectionState::Approved))? {
+        let on = row.decided_at.as_deref().and_then(|d| d.get(..10));
+        if !on.is_some_and(|d| d >= from && d <= to) {
+            continue;
+        }
+        let certificate = conn
+            .query_row(
+                "SELECT number, COALESCE(json_extract(data_json, '$.unit'), '') FROM certificates
+                 WHERE officer_id = ?1 ORDER BY id DESC LIMIT 1",
+                [row.officer_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        out.push(ApprovedCorrection { row, certificate });
+    }
+    Ok(out)
 }
