@@ -16,7 +16,7 @@ export function renderForms(page) {
   const unit = h("select", { id: "forms-unit", required: true }, h("option", { value: "" }, "请选择填报单位"));
   const to = h("input", { type: "date", id: "forms-to", value: today() });
   const from = h("input", { type: "date", id: "forms-from" });
-  const phone = h("input", { type: "tel", id: "forms-phone", maxlength: "30" });
+  const phone = h("input", { type: "text", inputmode: "tel", autocomplete: "tel", id: "forms-phone", maxlength: "30" });
   const d = new Date(`${today()}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() - 31);
   from.value = d.toISOString().slice(0, 10);
