@@ -483,3 +483,90 @@ async fn the_applicants_list_holds_the_units_pending_applications() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(v["code"], "invalid_request");
 }
+
+/// Inserts a blank in R1 and writes `cert` on it; the card stays in the reader.
+async fn issue_and_keep(a: &Api, issuer: &str, cert: i64) {
+    a.insert_blank(issuer, R1).await;
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/issue",
+            Some(issuer),
+            Some(json!({ "certificate_id": cert, "reader": R1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// The field check at the station counts a review recorded here without the card
+/// (source: the station's records) and a review on the card (source: the card),
+/// and the answer says which.
+#[tokio::test]
+async fn the_field_check_counts_a_review_recorded_here_and_says_its_source() {
+    let a = api();
+    let issuer = a.login("zhizheng").await;
+    let reviewer = a.login("nianshen").await;
+    let [m1, m2, ..] = a.demo.approved[..] else {
+        panic!("demo certificates")
+    };
+    let verify = || async {
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/verify",
+                Some(&reviewer),
+                Some(json!({ "reader": R1 })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
+    };
+
+    issue_and_keep(&a, &issuer, m1).await;
+    assert_eq!(verify().await["counted_reviews"], json!([]));
+    // Recorded without the card: the card does not carry it, the check counts it.
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/reviews",
+            Some(&reviewer),
+            Some(json!({ "certificate_id": m1, "result": "passed", "year": 2026 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["written_to"].is_null(), "{v}");
+    let v = verify().await;
+    assert_eq!(v["reviews"], json!([]), "not on the card: {v}");
+    let counted = v["counted_reviews"].as_array().unwrap();
+    assert_eq!(counted.len(), 1, "{v}");
+    assert_eq!(counted[0]["year"], 2026);
+    assert_eq!(counted[0]["result"], "passed");
+    assert_eq!(counted[0]["source"], "station");
+    assert_eq!(counted[0]["source_label"], "本站记录（尚未写卡）");
+
+    // Written to the card with the review: the card's own counts.
+    let (s, _) = a
+        .call(
+            Method::POST,
+            &format!("/demo/readers/{}/eject", enc(R1)),
+            Some(&issuer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    issue_and_keep(&a, &issuer, m2).await;
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/reviews",
+            Some(&reviewer),
+            Some(json!({ "certificate_id": m2, "result": "passed", "year": 2026, "reader": R1 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = verify().await;
+    let counted = v["counted_reviews"].as_array().unwrap();
+    assert_eq!(counted.len(), 1, "{v}");
+    assert_eq!(counted[0]["source"], "card");
+    assert_eq!(counted[0]["source_label"], "卡内记录");
+}

@@ -123,6 +123,9 @@ pub struct VerdictView {
     pub holder: Option<Holder>,
     pub certificate: Option<Certificate>,
     pub reviews: Vec<Review>,
+    /// The reviews the annual-review check counted, each with its source (the card,
+    /// or this station's records when the card does not carry it yet).
+    pub counted_reviews: Vec<serde_json::Value>,
     pub status: Option<StatusRecord>,
     pub checks: Vec<CheckView>,
     pub warnings: Vec<String>,
@@ -156,6 +159,15 @@ impl From<&VerifyOutcome> for VerdictView {
             holder: v.holder.clone(),
             certificate: v.certificate.clone(),
             reviews: v.reviews.clone(),
+            counted_reviews: v
+                .counted_reviews
+                .iter()
+                .map(|r| {
+                    let mut j = serde_json::json!(r);
+                    j["source_label"] = labels::review_source_zh(r.source).into();
+                    j
+                })
+                .collect(),
             status: v.status.clone(),
             checks,
             warnings,

@@ -434,3 +434,47 @@ pub fn approved_corrections(
     }
     Ok(out)
 }
+
+/// The reviews this station recorded for certificate `number`, whether or not a
+/// card carries them yet (the field check counts the years its card lacks).
+pub fn recorded_reviews(
+    conn: &Connection,
+    number: &str,
+) -> Result<Vec<card_profile::verdict::RecordedReview>> {
+    use card_profile::records::ReviewResult;
+    use card_profile::verdict::{RecordedReview, ReviewSource};
+    let mut stmt = conn.prepare(
+        "SELECT r.year, r.review_date, r.result FROM reviews r
+         JOIN certificates c ON c.id = r.certificate_id
+         WHERE c.number = ?1 ORDER BY r.year",
+    )?;
+    let rows = stmt.query_map([number], |r| {
+        let year: i64 = r.get(0)?;
+        let date: String = r.get(1)?;
+        let result: String = r.get(2)?;
+        Ok((year, date, result))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (year, date, result) = row?;
+        // Rows the schema's CHECK admits; anything else is not a review to count.
+        let (Ok(year), Ok(date)) = (
+            u16::try_from(year),
+            NaiveDate::parse_from_str(&date, "%Y-%m-%d"),
+        ) else {
+            continue;
+        };
+        let result = match result.as_str() {
+            "passed" => ReviewResult::Passed,
+            "failed" => ReviewResult::Failed,
+            _ => continue,
+        };
+        out.push(RecordedReview {
+            year,
+            date,
+            result,
+            source: ReviewSource::Station,
+        });
+    }
+    Ok(out)
+}
