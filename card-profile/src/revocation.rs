@@ -3,6 +3,7 @@
 //! keeps it locally so that verification works offline.
 
 use crate::keys::Serial;
+use crate::verdict::RecordedReview;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -28,6 +29,13 @@ pub trait RevocationLookup {
     /// record put back (e.g. "active" over a suspension): the verdict fails.
     fn highest_status_sequence(&self, _serial: &Serial) -> Option<u32> {
         None
+    }
+
+    /// Annual reviews of this certificate the verifier's records hold that the card
+    /// may not carry yet (recorded at the station without the card at hand). The
+    /// field check counts them beside the card's own and says which it counted.
+    fn recorded_reviews(&self, _certificate_number: &str) -> Vec<RecordedReview> {
+        Vec::new()
     }
 }
 

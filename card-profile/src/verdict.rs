@@ -5,7 +5,7 @@
 use crate::keys::Serial;
 use crate::pki::ChainError;
 use crate::profile::{FileId, LifeCycle};
-use crate::records::{Certificate, Holder, Review, StatusRecord};
+use crate::records::{Certificate, Holder, Review, ReviewResult, StatusRecord};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -169,6 +169,29 @@ pub enum Standing {
     Unconfirmed,
 }
 
+/// Where a review the annual-review check counted comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewSource {
+    /// The card's own signed review record.
+    Card,
+    /// The verifying station's records: recorded there, not yet on this card.
+    Station,
+}
+
+/// A review from the verifier's records (`RevocationLookup::recorded_reviews`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedReview {
+    /// The year the review covers.
+    pub year: u16,
+    pub date: NaiveDate,
+    pub result: ReviewResult,
+    pub source: ReviewSource,
+}
+
+/// A review the annual-review check counted, and from where.
+pub type CountedReview = RecordedReview;
+
 /// Everything a verification found, with the data it read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
@@ -181,6 +204,10 @@ pub struct Verdict {
     pub certificate: Option<Certificate>,
     pub status: Option<StatusRecord>,
     pub reviews: Vec<Review>,
+    /// The reviews the annual-review check counted (one per year), each with its
+    /// source: the card, or the station's records when the card does not carry it yet.
+    #[serde(default)]
+    pub counted_reviews: Vec<CountedReview>,
     pub verified_on: NaiveDate,
 }
 

@@ -657,3 +657,93 @@ proptest! {
         prop_assert_ne!(verdict.standing, Standing::Valid);
     }
 }
+
+/// The verifier's records of reviews the card does not carry yet (recorded at the
+/// station without the card): the annual-review check counts them beside the card's
+/// own, a year on the card stays the card's, and the verdict says which source
+/// each counted review came from.
+#[test]
+fn reviews_in_the_verifiers_records_count_and_say_their_source() {
+    use card_profile::keys::Serial;
+    use card_profile::revocation::{Revocation, RevocationLookup};
+    use card_profile::verdict::{RecordedReview, ReviewSource};
+    struct Records(Vec<RecordedReview>, String);
+    impl RevocationLookup for Records {
+        fn lookup(&self, _serial: &Serial, _number: &str) -> Option<Revocation> {
+            None
+        }
+        fn recorded_reviews(&self, number: &str) -> Vec<RecordedReview> {
+            if number == self.1 {
+                self.0.clone()
+            } else {
+                Vec::new()
+            }
+        }
+    }
+    let pki = demo::pki(d(2025, 3, 1)).unwrap();
+    let mut link = blank_card(&pki, 9, SimOptions::default());
+    let mut data = officer();
+    // Issued in 2025: the 2025 review was due by 31 March 2026 (overdue on 1 June).
+    data.certificate.issue_date = d(2025, 3, 1);
+    data.certificate.valid_from = d(2025, 3, 1);
+    let number = data.certificate.number.clone();
+    let issued =
+        sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2025, 3, 1)).unwrap();
+    let recorded = |result| RecordedReview {
+        year: 2025,
+        date: d(2026, 3, 20),
+        result,
+        source: ReviewSource::Station,
+    };
+    let verdict_with = |link: &mut Link<SimChannel>, records: &Records| {
+        let ctx = VerifyContext::new(&pki.trust, today(), records);
+        sequences::verify(link, &ctx).unwrap().0
+    };
+
+    // Nothing anywhere: overdue.
+    let none = Records(Vec::new(), number.clone());
+    let v = verdict_with(&mut link, &none);
+    assert_eq!(v.standing, Standing::ReviewOverdue);
+    assert!(v.counted_reviews.is_empty());
+
+    // Recorded at the station, not on the card: counted, and said to be the station's.
+    let station = Records(vec![recorded(ReviewResult::Passed)], number.clone());
+    let v = verdict_with(&mut link, &station);
+    assert_eq!(v.standing, Standing::Valid, "{:#?}", v.checks);
+    assert_eq!(v.counted_reviews, vec![recorded(ReviewResult::Passed)]);
+    // Another certificate's record changes nothing.
+    let other = Records(vec![recorded(ReviewResult::Passed)], "川A019999".into());
+    assert_eq!(
+        verdict_with(&mut link, &other).standing,
+        Standing::ReviewOverdue
+    );
+    // A failed review in the records is a failed review.
+    let failed = Records(vec![recorded(ReviewResult::Failed)], number.clone());
+    assert_eq!(
+        verdict_with(&mut link, &failed).standing,
+        Standing::ReviewFailed
+    );
+
+    // On the card: the card's review counts, with the card as its source, and the
+    // records do not count a second review of that year.
+    let review = Review {
+        year: 2025,
+        date: d(2026, 3, 25),
+        result: ReviewResult::Passed,
+        reviewer: "演示市司法局".into(),
+        serial: issued.serial,
+        remark: None,
+    };
+    sequences::append_review(&mut link, &review, &pki.master, &pki.signer).unwrap();
+    let v = verdict_with(&mut link, &failed);
+    assert_eq!(v.standing, Standing::Valid, "{:#?}", v.checks);
+    assert_eq!(
+        v.counted_reviews,
+        vec![RecordedReview {
+            year: 2025,
+            date: d(2026, 3, 25),
+            result: ReviewResult::Passed,
+            source: ReviewSource::Card,
+        }]
+    );
+}

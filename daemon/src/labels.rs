@@ -13,7 +13,7 @@ use crate::store::{CardState, CertificateState, Conflict, CorrectionState, JobSt
 use card_profile::pki::ChainError;
 use card_profile::profile::FileId;
 use card_profile::records::{CardState as CardStatus, CertificateKind, Gender, ReviewResult};
-use card_profile::verdict::{CheckKind, Finding, Outcome, Standing};
+use card_profile::verdict::{CheckKind, Finding, Outcome, ReviewSource, Standing};
 use ecard_domain::codes::PostCode;
 use ecard_domain::validity::ReviewStatus;
 use ecard_sync_protocol::events::StatusKind;
@@ -304,6 +304,14 @@ vocabulary!(
         Interrupted => "已中断",
         Failed => "失败",
         Cancelled => "已取消",
+    }
+);
+
+vocabulary!(
+    /// Where a review the field check counted comes from.
+    review_source_zh, REVIEW_SOURCES: ReviewSource {
+        Card => "卡内记录",
+        Station => "本站记录（尚未写卡）",
     }
 );
 
@@ -850,6 +858,7 @@ pub fn table() -> Value {
         "job_state": words(JOB_STATES, job_state_zh),
         "status_kind": words(STATUS_KINDS, status_kind_zh),
         "review_result": words(REVIEW_RESULTS, review_result_zh),
+        "review_source": words(REVIEW_SOURCES, review_source_zh),
         "review_status": pairs(review_statuses().iter().map(|s| (review_status_key(s).to_owned(), review_status_zh(s).to_owned())).collect()),
         "certificate_kind": words(CERTIFICATE_KINDS, certificate_kind_zh),
         "gender": words(GENDERS, gender_zh),

@@ -101,6 +101,7 @@ async fn a_fake_card_is_not_terminated_and_the_cancellation_is_not_recorded_as_w
     let genuine = fake_in_reader(&f, 1, true).await;
     let serial = hex::encode_upper(genuine.serial());
     let cancel = StatusRequest::Cancel {
+        occurred_on: None,
         reason: "调离".into(),
         destination: "其他单位".into(),
     };

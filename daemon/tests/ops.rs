@@ -470,6 +470,7 @@ mod status_changes {
 
         // Cancelled: neither a review nor another issue, and no English either.
         let cancel = StatusRequest::Cancel {
+            occurred_on: None,
             reason: "调离".into(),
             destination: "某县".into(),
         };
@@ -517,6 +518,7 @@ mod status_changes {
         let f = fixture();
         issued(&f, 1).await;
         let cancel = StatusRequest::Cancel {
+            occurred_on: None,
             reason: "调离执法岗位".into(),
             destination: "调往某县档案馆".into(),
         };
@@ -585,6 +587,7 @@ mod status_changes {
         let f = fixture();
         let serial = issued(&f, 1).await;
         let cancel = StatusRequest::Cancel {
+            occurred_on: None,
             reason: "调离执法岗位".into(),
             destination: "调往某县档案馆".into(),
         };
@@ -612,6 +615,7 @@ mod status_changes {
         let f = fixture();
         issued(&f, 2).await;
         let cancel = StatusRequest::Cancel {
+            occurred_on: None,
             reason: "退休".into(),
             destination: "退休".into(),
         };
@@ -679,6 +683,7 @@ mod status_changes {
         let f = fixture();
         let serial = issued(&f, 1).await;
         let cancel = StatusRequest::Cancel {
+            occurred_on: None,
             reason: "调离执法岗位".into(),
             destination: "调往某县档案馆".into(),
         };
@@ -843,6 +848,7 @@ mod status_changes {
         issued(&f, 0).await;
         let audit_before = f.station.store.verify_audit_chain().unwrap().rows;
         let cancel = StatusRequest::Cancel {
+            occurred_on: None,
             reason: "调离".into(),
             destination: " ".into(),
         };
@@ -959,6 +965,8 @@ mod status_changes {
         let f = fixture();
         issued(&f, 0).await;
         let replace = StatusRequest::Replace {
+            position: None,
+            occurred_on: None,
             reason: "调入新单位".into(),
             unit: Some("岳池县卫生健康局".into()),
             posts: Some("01".into()),

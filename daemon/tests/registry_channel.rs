@@ -320,6 +320,7 @@ async fn an_older_revocation_list_replayed_on_the_way_is_refused() {
             "issuer",
             certs[0],
             &StatusRequest::Cancel {
+                occurred_on: None,
                 reason: "调离执法岗位".into(),
                 destination: "成都市".into(),
             },
@@ -492,7 +493,7 @@ async fn trust_anchors_change_only_with_a_province_root_signature() {
     assert_eq!(report.trust_lists_refused, 0);
     assert_eq!(anchors_of(&b), revoking);
     assert_eq!(
-        ecardd::sync::status(&b.station.store, today(), &[])
+        ecardd::sync::status(&b.station.store, today(), &Default::default())
             .unwrap()
             .trust_list_number,
         Some(2)

@@ -39,6 +39,7 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
             "issuer",
             cert,
             &StatusRequest::Cancel {
+                occurred_on: None,
                 reason: "调离执法岗位".into(),
                 destination: "调往档案馆".into(),
             },
@@ -63,7 +64,7 @@ async fn a_certificate_cancelled_at_a_is_refused_at_b_after_b_syncs() {
         "{:?}",
         v.failures().collect::<Vec<_>>()
     );
-    let status = sync::status(&b.station.store, today(), &[]).unwrap();
+    let status = sync::status(&b.station.store, today(), &Default::default()).unwrap();
     assert!(status.configured && status.last_success.is_some() && status.backlog == 0);
     assert_eq!(status.revocation_list_age_days, Some(0));
 }
@@ -133,6 +134,7 @@ async fn a_change_from_the_feed_can_be_written_to_the_card_here() {
             "issuer",
             cert_b,
             &StatusRequest::Cancel {
+                occurred_on: None,
                 reason: "调离执法岗位".into(),
                 destination: "调往档案馆".into(),
             },
@@ -191,7 +193,7 @@ async fn the_oldest_unsent_record_is_aged_in_working_days() {
         on
     };
     let on = backdate(7);
-    let s = sync::status(&a.station.store, today(), &[]).unwrap();
+    let s = sync::status(&a.station.store, today(), &Default::default()).unwrap();
     assert!(s.backlog >= 1);
     assert_eq!(s.oldest_unsent_on, Some(on.to_string()));
     assert_eq!(s.oldest_unsent_working_days, Some(5));
@@ -201,18 +203,23 @@ async fn the_oldest_unsent_record_is_aged_in_working_days() {
         chrono::Datelike::weekday(&holidays[0]),
         chrono::Weekday::Sat | chrono::Weekday::Sun
     ));
-    let with_holiday = sync::status(&a.station.store, today(), &holidays).unwrap();
+    let with_holiday = sync::status(
+        &a.station.store,
+        today(),
+        &ecard_domain::deadlines::Holidays::off_only(&holidays),
+    )
+    .unwrap();
     assert_eq!(with_holiday.oldest_unsent_working_days, Some(4));
     assert_eq!(s.deadline_working_days, 10);
     assert!(!s.deadline_at_risk);
     // Two weeks: 10 working days, the deadline.
     backdate(14);
-    let s = sync::status(&a.station.store, today(), &[]).unwrap();
+    let s = sync::status(&a.station.store, today(), &Default::default()).unwrap();
     assert_eq!(s.oldest_unsent_working_days, Some(10));
     assert!(s.deadline_at_risk);
 
     round_process(&a).unwrap();
-    let s = sync::status(&a.station.store, today(), &[]).unwrap();
+    let s = sync::status(&a.station.store, today(), &Default::default()).unwrap();
     assert_eq!(
         (s.backlog, s.oldest_unsent_on, s.deadline_at_risk),
         (0, None, false)
@@ -271,7 +278,7 @@ async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() 
     );
     let err = round(&a).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    let st = sync::status(&a.station.store, today(), &[]).unwrap();
+    let st = sync::status(&a.station.store, today(), &Default::default()).unwrap();
     assert!(st.backlog >= 5 && st.last_error.is_some(), "{st:?}");
 
     registry.restart();
@@ -290,7 +297,7 @@ async fn registry_down_station_works_on_and_every_record_arrives_exactly_once() 
         1
     );
     assert_eq!(
-        sync::status(&a.station.store, today(), &[])
+        sync::status(&a.station.store, today(), &Default::default())
             .unwrap()
             .backlog,
         0
@@ -347,7 +354,7 @@ async fn ecardd_sync_killed_mid_push_loses_and_doubles_nothing() {
     assert!(status.success(), "ecardd sync after the kill");
     assert_eq!(outbox(&a), registry.event_ids(&a.id));
     assert_eq!(
-        sync::status(&a.station.store, today(), &[])
+        sync::status(&a.station.store, today(), &Default::default())
             .unwrap()
             .backlog,
         0
@@ -605,7 +612,7 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
     let pushed = round(&a).await.unwrap();
     assert_eq!(pushed.pushed, 1, "{pushed:?}");
     assert_eq!(
-        sync::status(&a.station.store, today(), &[])
+        sync::status(&a.station.store, today(), &Default::default())
             .unwrap()
             .backlog,
         0
@@ -815,6 +822,8 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
     // and terminated, the certificate cancelled first, then the application.
     desk.insert_from_tray(R, &reissued_serial).unwrap();
     let replace = StatusRequest::Replace {
+        position: None,
+        occurred_on: None,
         reason: "调入岳池县卫生健康局".into(),
         unit: Some(new_unit.into()),
         posts: None,

@@ -35,6 +35,10 @@ pub enum FilingAction {
     Cancelled,
     /// 修改
     Modified,
+    /// 换证: the old number cancelled for a new certificate (「换证的要先注销再点"申领"」)
+    Replaced,
+    /// 补证: the lost certificate's number declared void for a new one
+    Reissued,
 }
 
 impl FilingAction {
@@ -43,6 +47,8 @@ impl FilingAction {
             FilingAction::Entered => "录入归集",
             FilingAction::Cancelled => "注销",
             FilingAction::Modified => "修改",
+            FilingAction::Replaced => "换证（原证注销）",
+            FilingAction::Reissued => "补证（原证作废）",
         }
     }
 }

@@ -14,12 +14,14 @@
 //!   "review_deadline": { "deadline_month": 3, "deadline_day": 31 },
 //!   "retirement": "builtin:default" or { ...as validity::RetirementRule::from_json takes it... },
 //!   "holidays": ["2026-10-01", "..."],
+//!   "workdays": ["2026-09-27", "..."],
 //!   "units_prefill_numbers": false }
 //! ```
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::deadlines::Holidays;
 use crate::numbering::NumberingRule;
 use crate::photo::{PhotoRules, MAX_PHOTO_SIDE};
 use crate::validity::{RetirementRule, ReviewPolicy};
@@ -48,8 +50,10 @@ pub struct ProvinceConfig {
     pub review: ReviewPolicy,
     /// Statutory retirement ages: they end a certificate's validity.
     pub retirement: RetirementRule,
-    /// Weekday public holidays (days off Monday–Friday) for working-day deadlines.
-    pub holidays: Vec<NaiveDate>,
+    /// The working-day calendar of the 3- and 10-working-day deadlines: weekday
+    /// public holidays (`holidays` in the file) and the weekend days worked in
+    /// exchange (调休, `workdays`).
+    pub holidays: Holidays,
     /// Whether units number their own certificates before upload (Fujian:
     /// 「按各执法单位证照编号规则生成编号后上传取证」); otherwise numbers are
     /// allocated centrally and a number typed into a roster is refused.
@@ -71,6 +75,9 @@ struct ProvinceFile {
     retirement: serde_json::Value,
     #[serde(default)]
     holidays: Vec<NaiveDate>,
+    /// 调休上班日: Saturdays and Sundays that are working days.
+    #[serde(default)]
+    workdays: Vec<NaiveDate>,
     #[serde(default)]
     units_prefill_numbers: bool,
 }
@@ -160,9 +167,14 @@ impl ProvinceConfig {
                 format!("节假日最多{MAX_HOLIDAYS}天"),
             ));
         }
-        let mut holidays = file.holidays;
-        holidays.sort();
-        holidays.dedup();
+        if file.workdays.len() > MAX_HOLIDAYS {
+            return Err(ProvinceConfigError::field(
+                "workdays",
+                format!("调休上班日最多{MAX_HOLIDAYS}天"),
+            ));
+        }
+        let holidays = Holidays::new(&file.holidays, &file.workdays)
+            .map_err(|e| ProvinceConfigError::field("workdays", e.to_string()))?;
         Ok(ProvinceConfig {
             province: file.province.trim().to_owned(),
             numbering,
@@ -290,7 +302,7 @@ mod tests {
         ))
         .expect("ok");
         assert_eq!(
-            c.holidays,
+            c.holidays.off,
             [
                 NaiveDate::from_ymd_opt(2026, 10, 1).expect("d"),
                 NaiveDate::from_ymd_opt(2026, 10, 2).expect("d")
@@ -308,5 +320,38 @@ mod tests {
         let err = ProvinceConfig::from_json(&with("holidays", serde_json::json!(["2026-02-30"])))
             .expect_err("bad date");
         assert_eq!(err.code(), "province_config_syntax");
+    }
+
+    /// 调休: the weekend days worked in exchange are read from `workdays`; a weekday
+    /// there, or a day both off and worked, is refused naming the field.
+    #[test]
+    fn workdays_are_weekend_days_worked_in_exchange() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).expect("d");
+        let mut v: serde_json::Value = serde_json::from_str(SICHUAN_JSON).expect("json");
+        v["holidays"] = serde_json::json!([
+            "2025-10-01",
+            "2025-10-02",
+            "2025-10-03",
+            "2025-10-06",
+            "2025-10-07",
+            "2025-10-08"
+        ]);
+        v["workdays"] = serde_json::json!(["2025-10-11", "2025-09-28"]);
+        let c = ProvinceConfig::from_json(&v.to_string()).expect("ok");
+        assert_eq!(c.holidays.worked, [d(9, 28), d(10, 11)]);
+        assert!(c.holidays.is_working_day(d(10, 11)));
+        assert_eq!(
+            crate::deadlines::add_working_days(d(9, 30), 3, &c.holidays),
+            d(10, 11)
+        );
+        for bad in [
+            serde_json::json!(["2025-09-29"]),
+            serde_json::json!(["2025-10-01"]),
+        ] {
+            v["workdays"] = bad.clone();
+            let err = ProvinceConfig::from_json(&v.to_string()).expect_err("refused");
+            assert_eq!(err.code(), "province_config_invalid", "{bad}");
+            assert!(err.to_string().contains("“workdays”"), "{err}");
+        }
     }
 }

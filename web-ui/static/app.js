@@ -11,6 +11,8 @@ import { renderImport } from "./import.js";
 import { renderRecords } from "./records.js";
 import { renderApplications } from "./applications.js";
 import { renderSettings } from "./settings.js";
+import { renderLists } from "./lists.js";
+import { renderForms } from "./forms.js";
 
 /**
  * Pages in navigation order. `perms`: any of them opens the page (the server checks
@@ -25,6 +27,8 @@ const ROUTES = [
   { path: "status", title: "注销/暂停/恢复/换补证", perms: ["change_status"], render: renderStatus },
   { path: "import", title: "导入", perms: ["import"], render: renderImport },
   { path: "applications", title: "本站申请", perms: ["view_records"], render: renderApplications, probe: "applications" },
+  { path: "lists", title: "待办提醒", perms: ["view_records"], render: renderLists, probe: "lists/overdue" },
+  { path: "forms", title: "报送表格", perms: ["view_records"], render: renderForms, probe: "forms" },
   { path: "records", title: "记录", perms: ["view_records", "view_audit"], render: renderRecords, probe: "certificates" },
   { path: "settings", title: "设置", perms: ["manage_keys", "manage_operators", "manage_trust"], render: renderSettings, probe: "settings" },
 ];

@@ -74,6 +74,7 @@ function provinceFacts(p) {
       ["年审截止日", `次年 ${p.review_deadline_month} 月 ${p.review_deadline_day} 日（如 2026 年度年审在 2027 年该日前完成）`],
       ["退休年龄（起算）", `男 ${p.retirement_male_years} 岁，女 ${p.retirement_female_years} 岁（按渐进式延迟退休规则递增）`],
       ["节假日（工作日计算）", p.holidays.length ? p.holidays.join("、") : "未配置（周一至周五均按工作日计算）"],
+      ["调休上班日", p.workdays && p.workdays.length ? p.workdays.join("、") : "未配置（周六、周日均不计工作日）"],
     ]),
   );
 }

@@ -42,6 +42,8 @@ export function renderStatus(page, { signal, params }) {
   };
   const category = h("input", { type: "text", id: "status-category" });
   const area = h("input", { type: "text", id: "status-area" });
+  const position = h("input", { type: "text", id: "status-position", maxlength: "100" });
+  const occurredOn = h("input", { type: "date", id: "status-occurred-on" });
   const lostOn = h("input", { type: "date", id: "status-lost-on" });
   const declaredHow = h("input", { type: "text", id: "status-declared-how" });
   const declaredOn = h("input", { type: "date", id: "status-declared-on" });
@@ -52,6 +54,8 @@ export function renderStatus(page, { signal, params }) {
 
   const reasonRow = field("原因", reason);
   const destinationRow = field("去向（注销时填写）", destination, "例如：调往某区档案馆");
+  // 3 个工作日内向市司法局办理注销、换发、补发手续: counted from the day it happened.
+  const occurredRow = field("情形发生日期（可选）", occurredOn, "离开原单位、岗位调动或单位更名之日；不填按今天计算 3 个工作日的报送期限");
   const replaceSet = h(
     "fieldset",
     null,
@@ -60,6 +64,7 @@ export function renderStatus(page, { signal, params }) {
     posts,
     field("执法类别", category),
     field("执法区域", area),
+    field("现任职务（换证表“工作岗位及职务”）", position, "例如：科员、大队长"),
   );
   const reissueSet = h(
     "fieldset",
@@ -87,6 +92,7 @@ export function renderStatus(page, { signal, params }) {
     kinds,
     reasonRow,
     destinationRow,
+    occurredRow,
     replaceSet,
     reissueSet,
     cardReturnedRow,
@@ -103,13 +109,14 @@ export function renderStatus(page, { signal, params }) {
     const k = kind();
     if (!k) {
       // Until a kind is chosen only the choice is shown.
-      for (const el of [reasonRow, destinationRow, replaceSet, reissueSet, toCardRow, confirmRow]) el.hidden = true;
+      for (const el of [reasonRow, destinationRow, occurredRow, replaceSet, reissueSet, toCardRow, confirmRow]) el.hidden = true;
       submit.textContent = "提交";
       submit.className = "btn";
       return;
     }
     reasonRow.hidden = k === "reissue";
     destinationRow.hidden = k !== "cancel";
+    occurredRow.hidden = !["cancel", "replace"].includes(k);
     replaceSet.hidden = k !== "replace";
     reissueSet.hidden = k !== "reissue";
     cardReturnedRow.hidden = !["replace", "reissue"].includes(k);
@@ -179,6 +186,8 @@ export function renderStatus(page, { signal, params }) {
         body.void_reference = need(voidReference, "声明凭证");
       }
       if (k === "replace" || k === "reissue") body.card_returned = cardReturned.input.checked;
+      if ((k === "cancel" || k === "replace") && occurredOn.value) body.occurred_on = occurredOn.value;
+      if (k === "replace" && position.value.trim()) body.position = position.value.trim();
       if (writing) {
         const reader = panel.selected();
         if (!reader) throw new Error("请先选择读卡器，或取消勾选「同时写入卡片」");
@@ -219,6 +228,15 @@ export function renderStatus(page, { signal, params }) {
               { id: "status-application" },
               `已向登记中心提交申请 #${r.application_id}：县级初审、市级复审通过后由登记中心编号，新证随审批结果下发，到达后在「制证」中写卡。`,
               h("a", { href: "#/applications" }, "查看本站申请"),
+            )
+          : null,
+        r.due_on
+          ? h(
+              "p",
+              { id: "status-due" },
+              `请于 ${r.due_on} 前向市司法局办理（3 个工作日）；报送登记中心后自动销项，逾期见`,
+              h("a", { href: "#/lists" }, "待办提醒"),
+              "。",
             )
           : null,
       ),

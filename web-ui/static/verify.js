@@ -86,6 +86,9 @@ export function renderVerdict(v) {
   const status = v.status
     ? `${label("card_status", v.status.state)}${v.status.reason ? `（${v.status.reason}）` : ""}${v.status.since || v.status.date ? `，自 ${v.status.since || v.status.date}` : ""}`
     : "—";
+  // Which reviews the annual-review check counted, and whether from the card or
+  // from this station's records (recorded here, not yet written to the card).
+  const counted = v.counted_reviews || [];
   const reviews = (v.reviews || []).map((r) =>
     h("tr", null, h("td", null, r.year), h("td", null, r.date), h("td", null, label("review_result", r.result)), h("td", null, r.reviewer || "—")),
   );
@@ -143,6 +146,14 @@ export function renderVerdict(v) {
       { class: "panel", "aria-labelledby": "reviews-h" },
       h("h2", { id: "reviews-h" }, "年审记录（卡内）"),
       reviews.length ? table(null, ["年度", "日期", "结论", "年审人"], reviews) : h("p", { class: "muted" }, "卡内没有年审记录"),
+      counted.length
+        ? h(
+            "p",
+            { id: "counted-reviews" },
+            "核验计入的年审：",
+            counted.map((r) => `${r.year} 年度${label("review_result", r.result)}（${r.source_label || label("review_source", r.source)}）`).join("；"),
+          )
+        : null,
     ),
   );
 }

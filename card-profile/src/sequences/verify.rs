@@ -14,7 +14,8 @@ use crate::sod::{SecurityObject, SignedObject};
 use crate::tlv::{self, Fields};
 use crate::transport::CardChannel;
 use crate::verdict::{
-    standing_of, CheckKind, Finding, Outcome, ReviewPolicy, ReviewStanding, Standing, Verdict,
+    standing_of, CheckKind, CountedReview, Finding, Outcome, RecordedReview, ReviewPolicy,
+    ReviewSource, ReviewStanding, Standing, Verdict,
 };
 use chrono::NaiveDate;
 
@@ -187,6 +188,7 @@ fn verify_selected<C: CardChannel>(
         certificate: None,
         status: None,
         reviews: Vec::new(),
+        counted_reviews: Vec::new(),
         verified_on: ctx.today,
     };
     v.set(
@@ -369,13 +371,16 @@ fn verify_selected<C: CardChannel>(
             None => review_findings.push(Finding::ReviewRecordInvalid { index }),
         }
     }
-    v.set(
-        CheckKind::AnnualReview,
-        match &cert {
-            None => not_checked(CheckKind::FileFormat),
-            Some(c) => review_outcome(c, &v.reviews, review_findings, ctx),
-        },
-    );
+    let review = match &cert {
+        None => not_checked(CheckKind::FileFormat),
+        Some(c) => {
+            let recorded = ctx.revocations.recorded_reviews(&c.number);
+            let (outcome, counted) = review_outcome(c, &v.reviews, &recorded, review_findings, ctx);
+            v.counted_reviews = counted;
+            outcome
+        }
+    };
+    v.set(CheckKind::AnnualReview, review);
 
     v.standing = standing_of(&v.checks);
     Ok(PendingPhoto {
@@ -453,26 +458,50 @@ fn check_review(raw: &[u8], trust: &TrustList, serial: [u8; 8]) -> Option<Review
     (genuine && review.serial == serial).then_some(review)
 }
 
+/// The annual-review check over the card's reviews and the verifier's records of
+/// reviews the card does not carry yet (a year on the card is the card's), with the
+/// reviews it counted and their source.
 fn review_outcome(
     cert: &Certificate,
-    reviews: &[Review],
+    on_card: &[Review],
+    recorded: &[RecordedReview],
+    findings: Vec<Finding>,
+    ctx: &VerifyContext<'_>,
+) -> (Outcome, Vec<CountedReview>) {
+    // Only years from the issue year to this year exist (the domain's rule): a
+    // record of any other year counts neither way.
+    let exists = |year: u16| {
+        ecard_domain::validity::check_review_year(Some(cert.issue_date), i32::from(year), ctx.today)
+            .is_ok()
+    };
+    let mut counted: Vec<CountedReview> = on_card
+        .iter()
+        .filter(|r| exists(r.year))
+        .map(|r| CountedReview {
+            year: r.year,
+            date: r.date,
+            result: r.result,
+            source: ReviewSource::Card,
+        })
+        .collect();
+    for r in recorded {
+        let known =
+            on_card.iter().any(|c| c.year == r.year) || counted.iter().any(|c| c.year == r.year);
+        if exists(r.year) && !known {
+            counted.push(r.clone());
+        }
+    }
+    counted.sort_by_key(|r| r.year);
+    let outcome = review_outcome_of(cert, &counted, findings, ctx);
+    (outcome, counted)
+}
+
+fn review_outcome_of(
+    cert: &Certificate,
+    reviews: &[CountedReview],
     mut findings: Vec<Finding>,
     ctx: &VerifyContext<'_>,
 ) -> Outcome {
-    // Only years from the issue year to this year exist (the domain's rule): a
-    // record of any other year counts neither way.
-    let counted: Vec<&Review> = reviews
-        .iter()
-        .filter(|r| {
-            ecard_domain::validity::check_review_year(
-                Some(cert.issue_date),
-                i32::from(r.year),
-                ctx.today,
-            )
-            .is_ok()
-        })
-        .collect();
-    let reviews = counted.as_slice();
     let passed: Vec<i32> = reviews
         .iter()
         .filter(|r| r.result == ReviewResult::Passed)

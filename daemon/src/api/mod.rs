@@ -13,6 +13,7 @@ mod face;
 mod forms;
 mod hosts;
 mod import;
+mod lists;
 pub mod login_guard;
 mod photos;
 mod readers;
@@ -285,7 +286,13 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/corrections/{id}/reject", post(corrections::reject))
         .route("/import/reports/{file}", get(import::report))
         .route("/templates/roster.xlsx", get(import::template))
+        .route("/forms", get(forms::units))
+        .route("/forms/applicants", get(forms::applicants))
         .route("/forms/{file}", get(forms::form))
+        .route("/lists/filings", get(lists::filings))
+        .route("/lists/overdue", get(lists::overdue))
+        .route("/lists/expiring", get(lists::expiring))
+        .route("/lists/retiring", get(lists::retiring))
         .route("/sync/status", get(records::sync_status))
         .route("/audit", get(records::audit))
         .route("/audit/verify", get(records::audit_verify))

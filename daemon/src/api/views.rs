@@ -123,6 +123,9 @@ pub struct VerdictView {
     pub holder: Option<Holder>,
     pub certificate: Option<Certificate>,
     pub reviews: Vec<Review>,
+    /// The reviews the annual-review check counted, each with its source (the card,
+    /// or this station's records when the card does not carry it yet).
+    pub counted_reviews: Vec<serde_json::Value>,
     pub status: Option<StatusRecord>,
     pub checks: Vec<CheckView>,
     pub warnings: Vec<String>,
@@ -156,6 +159,15 @@ impl From<&VerifyOutcome> for VerdictView {
             holder: v.holder.clone(),
             certificate: v.certificate.clone(),
             reviews: v.reviews.clone(),
+            counted_reviews: v
+                .counted_reviews
+                .iter()
+                .map(|r| {
+                    let mut j = serde_json::json!(r);
+                    j["source_label"] = labels::review_source_zh(r.source).into();
+                    j
+                })
+                .collect(),
             status: v.status.clone(),
             checks,
             warnings,
@@ -282,6 +294,8 @@ pub struct StatusView {
     pub card_write_failed: Option<CardWriteFailure>,
     /// 换证/补证: the application sent to the registry for review.
     pub application_id: Option<i64>,
+    /// 注销/换证/补证: the last day to file it with the bureau (3 working days).
+    pub due_on: Option<chrono::NaiveDate>,
 }
 
 impl From<&StatusOutcome> for StatusView {
@@ -293,6 +307,7 @@ impl From<&StatusOutcome> for StatusView {
             written_to: out.written_to.clone(),
             card_write_failed: out.card_write_failed.clone(),
             application_id: out.application_id,
+            due_on: out.due_on,
         }
     }
 }
@@ -307,6 +322,9 @@ impl StatusView {
             t.push_str(&format!(
                 "，已提交申请 #{n}，待县级初审、市级复审后由登记中心编号并下发制证"
             ));
+        }
+        if let Some(d) = &self.due_on {
+            t.push_str(&format!("；应于 {d} 前报送市司法局（3 个工作日）"));
         }
         t
     }

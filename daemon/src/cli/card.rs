@@ -177,6 +177,7 @@ pub fn revoke(a: RevokeArgs) -> Result<(), Failure> {
         RevokeKind::Suspend => StatusRequest::Suspend { reason: a.reason },
         RevokeKind::Lift => StatusRequest::Lift { reason: a.reason },
         RevokeKind::Cancel => StatusRequest::Cancel {
+            occurred_on: None,
             reason: a.reason,
             destination: a.destination.unwrap_or_default(),
         },

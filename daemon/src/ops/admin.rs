@@ -72,6 +72,8 @@ pub struct ProvinceView {
     pub retirement_male_years: u32,
     pub retirement_female_years: u32,
     pub holidays: Vec<NaiveDate>,
+    /// 调休上班日: weekend days that are working days.
+    pub workdays: Vec<NaiveDate>,
     pub units_prefill_numbers: bool,
 }
 
@@ -89,7 +91,8 @@ impl From<&ecard_domain::province::ProvinceConfig> for ProvinceView {
             review_deadline_day: p.review.deadline_day,
             retirement_male_years: p.retirement.male.base_years,
             retirement_female_years: p.retirement.female.base_years,
-            holidays: p.holidays.clone(),
+            holidays: p.holidays.off.clone(),
+            workdays: p.holidays.worked.clone(),
             units_prefill_numbers: p.units_prefill_numbers,
         }
     }

@@ -75,6 +75,8 @@ impl Station {
             ))));
         }
         let change = StatusRequest::Replace {
+            position: None,
+            occurred_on: None,
             reason: req.reason.clone(),
             unit: Some(req.unit.trim().to_owned()),
             posts: None,

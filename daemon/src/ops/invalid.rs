@@ -38,6 +38,10 @@ pub enum Invalid {
     ScheduleYear,
     #[error("a unit's review needs the unit")]
     UnitMissing,
+    #[error("the day the situation arose is after today")]
+    OccurredInFuture,
+    #[error("list window outside 1..=3650 days")]
+    ListWindow,
 }
 
 impl Invalid {
@@ -64,6 +68,8 @@ impl Invalid {
             Invalid::DisableSelf => "不能停用自己的账户".into(),
             Invalid::ScheduleYear => "年度超出范围".into(),
             Invalid::UnitMissing => "请选择执法单位".into(),
+            Invalid::OccurredInFuture => "情形发生日期不能晚于今天".into(),
+            Invalid::ListWindow => "天数应在 1 到 3650 之间".into(),
         }
     }
 }

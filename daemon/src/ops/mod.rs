@@ -11,6 +11,7 @@ mod face;
 mod import;
 mod invalid;
 mod issue;
+mod lists;
 mod review;
 mod status;
 mod verify;
@@ -22,6 +23,7 @@ pub use face::{FaceProblem, PrintedFacts, SealCheckView};
 pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
+pub use lists::{Expiring, FilingDue, Overdue, Retiring, DEFAULT_EXPIRING_DAYS, MAX_LIST_DAYS};
 pub use review::{
     ReviewRequest, Schedule, ScheduleItem, UnitReview, UnitReviewRequest, UnitReviewed,
 };

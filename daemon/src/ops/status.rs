@@ -19,6 +19,7 @@ use card_profile::channel::Link;
 use card_profile::records::CardState as OnCard;
 use card_profile::sequences::{self, StatusChange};
 use chrono::NaiveDate;
+use ecard_domain::deadlines;
 use ecard_sync_protocol::events::{
     EventBody, StatusChanged, StatusKind, SuccessionKind, SuccessionSubmitted,
 };
@@ -38,6 +39,10 @@ pub enum StatusRequest {
     Cancel {
         reason: String,
         destination: String,
+        /// The day the situation arose (left the unit, changed post): the 3 working
+        /// days run from it. Absent: the day it is recorded.
+        #[serde(default)]
+        occurred_on: Option<NaiveDate>,
     },
     /// 换证: the unit's name changed, or the holder moved unit or post. The old
     /// certificate is cancelled now; an application for the new one, with the
@@ -55,6 +60,13 @@ pub enum StatusRequest {
         /// The old card was handed back (the guides ask for it on 换证).
         #[serde(default)]
         card_returned: bool,
+        /// 职务 after the change (附件3 工作岗位及职务).
+        #[serde(default)]
+        position: Option<String>,
+        /// The day the situation arose (unit renamed, holder moved): the 3 working
+        /// days run from it. Absent: the day it is recorded.
+        #[serde(default)]
+        occurred_on: Option<NaiveDate>,
     },
     /// 补证: lost card; the old number is declared void (声明作废) now, with how,
     /// when and the 凭证 reference (e.g. the newspaper and issue); an application
@@ -82,6 +94,9 @@ pub struct StatusOutcome {
     /// For a 换证/补证: the station's application sent to the registry (the new
     /// certificate arrives with its approval).
     pub application_id: Option<i64>,
+    /// 注销/换证/补证: the last day to file it with the city bureau (3 working days,
+    /// `deadlines::add_working_days`); done when it reached the registry.
+    pub due_on: Option<NaiveDate>,
 }
 
 impl StatusRequest {
@@ -92,6 +107,18 @@ impl StatusRequest {
             StatusRequest::Cancel { .. } => StatusKind::Cancel,
             StatusRequest::Replace { .. } => StatusKind::Replace,
             StatusRequest::Reissue { .. } => StatusKind::Reissue,
+        }
+    }
+
+    /// The day the 3 working days of 「在 3 个工作日内向市司法局办理注销、换发、补发手续」
+    /// run from: when the situation arose (a 补证's loss date, the given day of a
+    /// 注销 or 换证), else `recorded`. None for suspension and lifting.
+    pub(crate) fn situation_on(&self, recorded: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            StatusRequest::Suspend { .. } | StatusRequest::Lift { .. } => None,
+            StatusRequest::Reissue { lost_on, .. } => Some(*lost_on),
+            StatusRequest::Cancel { occurred_on, .. }
+            | StatusRequest::Replace { occurred_on, .. } => Some(occurred_on.unwrap_or(recorded)),
         }
     }
 
@@ -161,9 +188,21 @@ impl Station {
                 return Err(OpError::Invalid(Invalid::VoidDeclarationMissing));
             }
         }
+        let today = self.today();
+        let situation_on = req.situation_on(today);
+        if situation_on.is_some_and(|d| d > today) {
+            return Err(OpError::Invalid(Invalid::OccurredInFuture));
+        }
+        // The one working-day rule, with the province's holidays and 调休.
+        let due_on = situation_on.map(|d| {
+            deadlines::add_working_days(
+                d,
+                deadlines::DECISION_WORKING_DAYS,
+                &self.config.province.holidays,
+            )
+        });
         let cert = self.store.read(|c| store::certificate(c, certificate_id))?;
         let new_state = req.transition(cert.state).map_err(OpError::Conflict)?;
-        let today = self.today();
         let cards = self
             .store
             .read(|c| store::cards_of_certificate(c, certificate_id))?;
@@ -216,7 +255,7 @@ impl Station {
             )?;
             // The old certificate's end goes first: the registry records it before
             // it files the application that follows it.
-            tx.outbox(&EventBody::StatusChanged(StatusChanged {
+            let change_event = tx.outbox(&EventBody::StatusChanged(StatusChanged {
                 number: cert.certificate.number.clone(),
                 kind: req.kind(),
                 reason: req.reason(),
@@ -224,12 +263,17 @@ impl Station {
                 effective_on: today,
                 new_number: None,
             }))?;
-            let application = match req {
+            let (application, last_event) = match req {
                 StatusRequest::Reissue { .. } | StatusRequest::Replace { .. } => {
-                    Some(file_succession(tx, &cert, req)?)
+                    let (id, event) = file_succession(tx, &cert, req)?;
+                    (Some(id), event)
                 }
-                _ => None,
+                _ => (None, change_event),
             };
+            // Filed with the bureau when the last of its events reached the registry.
+            if let Some(due_on) = due_on {
+                store::track_deadline(tx, change_id, due_on, &last_event)?;
+            }
             Ok((change_id, application))
         })?;
 
@@ -239,6 +283,7 @@ impl Station {
             written_to: None,
             card_write_failed: None,
             application_id,
+            due_on,
         };
         if let Some(reader) = reader {
             let change = StatusChange {
@@ -314,6 +359,7 @@ impl Station {
             written_to: Some(serial),
             card_write_failed: None,
             application_id: None,
+            due_on: None,
         })
     }
 
@@ -386,7 +432,11 @@ fn on_card_state(state: CertificateState) -> OnCard {
 
 fn detail_of(req: &StatusRequest) -> serde_json::Value {
     match req {
-        StatusRequest::Cancel { destination, .. } => json!({ "destination": destination }),
+        StatusRequest::Cancel {
+            destination,
+            occurred_on,
+            ..
+        } => json!({ "destination": destination, "occurred_on": occurred_on }),
         StatusRequest::Reissue {
             lost_on,
             void_declared_how,
@@ -406,6 +456,8 @@ fn detail_of(req: &StatusRequest) -> serde_json::Value {
             category,
             area,
             card_returned,
+            position,
+            occurred_on,
             ..
         } => json!({
             "unit": unit,
@@ -413,6 +465,8 @@ fn detail_of(req: &StatusRequest) -> serde_json::Value {
             "category": category,
             "area": area,
             "card_returned": card_returned,
+            "position": position.as_deref().map(str::trim),
+            "occurred_on": occurred_on,
         }),
         _ => json!({}),
     }
@@ -436,11 +490,12 @@ fn revoke_all(
 /// holder and data (with a 换证's changed fields), for the unit the holder belongs
 /// to now, sent to the registry (`succession_submitted`) and kept here as one of
 /// the station's applications. No number: the registry gives it on approval.
+/// Returns the application and the outbox event that carries it.
 fn file_succession(
     tx: &mut Tx<'_>,
     old: &store::CertificateRow,
     req: &StatusRequest,
-) -> store::Result<i64> {
+) -> store::Result<(i64, String)> {
     let mut cert = old.certificate.clone();
     let kind = match req {
         StatusRequest::Replace {
@@ -488,5 +543,5 @@ fn file_succession(
         &old.certificate.number,
         json!({ "application": id, "kind": kind.as_str(), "unit": application.unit }),
     )?;
-    Ok(id)
+    Ok((id, event_id))
 }

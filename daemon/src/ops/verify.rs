@@ -11,10 +11,13 @@ use super::{OpError, Station};
 use crate::readers::ReaderError;
 use crate::store;
 use card_profile::channel::Link;
+use card_profile::keys::Serial;
+use card_profile::revocation::{Revocation, RevocationLookup, RevocationSet};
 use card_profile::sequences::{self, CardError, VerifyContext};
-use card_profile::verdict::{Standing, Verdict};
+use card_profile::verdict::{RecordedReview, Standing, Verdict};
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +76,36 @@ impl PhotoFollows {
 
 pub const REVOCATION_LIST_DATE: &str = "revocation_list_date";
 
+/// What the field check asks of the station's records: the lists (in memory) and
+/// the reviews recorded here that the card may not carry yet (read when asked, for
+/// the one certificate being checked).
+struct StationRecords {
+    lists: Arc<RevocationSet>,
+    store: Arc<store::Store>,
+}
+
+impl RevocationLookup for StationRecords {
+    fn lookup(&self, serial: &Serial, number: &str) -> Option<Revocation> {
+        self.lists.lookup(serial, number)
+    }
+
+    fn suspension(&self, number: &str) -> Option<Revocation> {
+        self.lists.suspension(number)
+    }
+
+    fn highest_status_sequence(&self, serial: &Serial) -> Option<u32> {
+        self.lists.highest_status_sequence(serial)
+    }
+
+    fn recorded_reviews(&self, number: &str) -> Vec<RecordedReview> {
+        // A store that cannot be read adds nothing: the card's own reviews still
+        // count, and a missing one shows as missing (never a review made up).
+        self.store
+            .read(|c| store::recorded_reviews(c, number))
+            .unwrap_or_default()
+    }
+}
+
 /// `ecardd verify`'s exit status for a standing (docs/OPERATIONS.md): 0 only for a
 /// valid certificate; each other standing has its own status from 10 up, clear of
 /// the CLI's failure statuses 1–6.
@@ -109,7 +142,10 @@ impl Station {
     /// [`VerdictFirst::photo`]. The verdict never waits for the photo.
     pub async fn verify_first(&self, reader: &str) -> Result<VerdictFirst, OpError> {
         let trust = self.trust_list();
-        let revocations = self.revocations()?;
+        let revocations = StationRecords {
+            lists: self.revocations()?,
+            store: Arc::clone(&self.store),
+        };
         let list_date = self
             .store
             .setting(REVOCATION_LIST_DATE)?
@@ -128,7 +164,7 @@ impl Station {
                     let ctx = VerifyContext {
                         trust: &trust,
                         today,
-                        revocations: &*revocations,
+                        revocations: &revocations,
                         revocation_list_date: list_date,
                         max_revocation_age_days: max_age,
                         review_policy: policy,

@@ -5,6 +5,7 @@
 mod audit;
 mod changes;
 mod corrections;
+mod deadlines;
 mod jobs;
 mod keys;
 mod operators;
@@ -22,6 +23,7 @@ pub use corrections::{
     correction, corrections, decide_correction, import_officer, CorrectionRow, CorrectionState,
     ImportedOfficer,
 };
+pub use deadlines::{certificates_in_use, open_filings, track_deadline, InUse, OpenFiling};
 pub use jobs::{claim_job, claim_next_in_batch, interrupt_writing_jobs, open_job, withdraw_order};
 pub use keys::{
     delete_trust_anchor, insert_sealed_key, put_trust_anchor, replace_trust_anchors, sealed_key,

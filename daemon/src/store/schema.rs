@@ -13,6 +13,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V6),
         M::up(V7),
         M::up(V8),
+        M::up(V9),
     ])
 }
 
@@ -329,6 +330,17 @@ INSERT INTO applications_v8 (id, officer_id, kind, row_json, state, event_id, cr
     SELECT id, officer_id, kind, row_json, state, event_id, created_at FROM applications;
 DROP TABLE applications;
 ALTER TABLE applications_v8 RENAME TO applications;
+"#;
+
+/// V9: the 3-working-day rule for 注销/换发/补发 (「在 3 个工作日内向市司法局办理注销、
+/// 换发、补发手续」): a change this station records keeps its deadline (`due_on`,
+/// computed once by `ecard_domain::deadlines::add_working_days` with the province's
+/// calendar) and the outbox event that carries it to the registry (`event_id`: the
+/// application's for 换证/补证, the change's for 注销); it is done when that event
+/// was delivered. Older rows and changes from the feed have neither.
+const V9: &str = r#"
+ALTER TABLE status_changes ADD COLUMN due_on TEXT;
+ALTER TABLE status_changes ADD COLUMN event_id TEXT;
 "#;
 
 #[cfg(test)]

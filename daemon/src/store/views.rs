@@ -3,7 +3,7 @@
 
 use super::{CertificateState, Result};
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -389,4 +389,92 @@ pub fn application_entries(conn: &Connection, limit: i64) -> Result<Vec<Applicat
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every unit the station holds a certificate of, sorted: the 填报单位 a filing form
+/// can be for.
+pub fn certificate_units(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT json_extract(data_json, '$.unit') AS u FROM certificates
+         WHERE u IS NOT NULL AND u <> '' ORDER BY u",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An approved correction of a holder's record (附件1 修改) and the number and unit
+/// of the holder's latest certificate, if any.
+#[derive(Debug, Clone)]
+pub struct ApprovedCorrection {
+    pub row: super::CorrectionRow,
+    pub certificate: Option<(String, String)>,
+}
+
+/// Corrections approved within `from ..= to` (by the day of the decision).
+pub fn approved_corrections(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+) -> Result<Vec<ApprovedCorrection>> {
+    let mut out = Vec::new();
+    for row in super::corrections(conn, Some(super::CorrectionState::Approved))? {
+        let on = row.decided_at.as_deref().and_then(|d| d.get(..10));
+        if !on.is_some_and(|d| d >= from && d <= to) {
+            continue;
+        }
+        let certificate = conn
+            .query_row(
+                "SELECT number, COALESCE(json_extract(data_json, '$.unit'), '') FROM certificates
+                 WHERE officer_id = ?1 ORDER BY id DESC LIMIT 1",
+                [row.officer_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        out.push(ApprovedCorrection { row, certificate });
+    }
+    Ok(out)
+}
+
+/// The reviews this station recorded for certificate `number`, whether or not a
+/// card carries them yet (the field check counts the years its card lacks).
+pub fn recorded_reviews(
+    conn: &Connection,
+    number: &str,
+) -> Result<Vec<card_profile::verdict::RecordedReview>> {
+    use card_profile::records::ReviewResult;
+    use card_profile::verdict::{RecordedReview, ReviewSource};
+    let mut stmt = conn.prepare(
+        "SELECT r.year, r.review_date, r.result FROM reviews r
+         JOIN certificates c ON c.id = r.certificate_id
+         WHERE c.number = ?1 ORDER BY r.year",
+    )?;
+    let rows = stmt.query_map([number], |r| {
+        let year: i64 = r.get(0)?;
+        let date: String = r.get(1)?;
+        let result: String = r.get(2)?;
+        Ok((year, date, result))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (year, date, result) = row?;
+        // Rows the schema's CHECK admits; anything else is not a review to count.
+        let (Ok(year), Ok(date)) = (
+            u16::try_from(year),
+            NaiveDate::parse_from_str(&date, "%Y-%m-%d"),
+        ) else {
+            continue;
+        };
+        let result = match result.as_str() {
+            "passed" => ReviewResult::Passed,
+            "failed" => ReviewResult::Failed,
+            _ => continue,
+        };
+        out.push(RecordedReview {
+            year,
+            date,
+            result,
+            source: ReviewSource::Station,
+        });
+    }
+    Ok(out)
 }

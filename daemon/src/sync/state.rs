@@ -160,7 +160,7 @@ pub struct SyncStatus {
 pub fn status(
     store: &Store,
     today: chrono::NaiveDate,
-    holidays: &[chrono::NaiveDate],
+    holidays: &ecard_domain::deadlines::Holidays,
 ) -> Result<SyncStatus, SyncError> {
     let (backlog, oldest) = store.read(store::outbox_backlog)?;
     let oldest_on = oldest

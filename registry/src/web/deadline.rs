@@ -2,11 +2,12 @@
 //! Each level has 3 working days from the day the application reached it (its
 //! submission, resubmission, or the county's approval for the city). Working days
 //! are counted by `ecard_domain::deadlines::working_days_between` (weekends
-//! skipped); the holidays list is the caller's (none configured yet: the count can
-//! only be short of the official one, so an item shows overdue early, never late).
+//! and the province's weekday holidays skipped, its 调休 weekend working days counted).
 
 use chrono::NaiveDate;
-use ecard_domain::deadlines::{add_working_days, working_days_between, DECISION_WORKING_DAYS};
+use ecard_domain::deadlines::{
+    add_working_days, working_days_between, Holidays, DECISION_WORKING_DAYS,
+};
 use serde::Serialize;
 
 /// Working days each review level has.
@@ -25,11 +26,7 @@ pub struct ReviewDeadline {
 }
 
 /// The deadline of an application that reached its level on `since`, seen on `today`.
-pub fn review_deadline(
-    since: NaiveDate,
-    today: NaiveDate,
-    holidays: &[NaiveDate],
-) -> ReviewDeadline {
+pub fn review_deadline(since: NaiveDate, today: NaiveDate, holidays: &Holidays) -> ReviewDeadline {
     // The one working-day rule (ecard_domain::deadlines), with the province's holidays.
     let elapsed = working_days_between(since, today, holidays);
     let due_on = add_working_days(since, DECISION_WORKING_DAYS, holidays);
@@ -54,7 +51,7 @@ mod tests {
     fn three_working_days_skip_the_weekend_and_the_fourth_is_overdue() {
         // Filed on Thursday 2026-11-19: due Tuesday 24th (Fri, Mon, Tue).
         let since = d(2026, 11, 19);
-        let on = |today| review_deadline(since, today, &[]);
+        let on = |today| review_deadline(since, today, &Holidays::none());
         assert_eq!(on(since).working_days_left, 3);
         assert_eq!(on(since).due_on, d(2026, 11, 24));
         assert_eq!(
@@ -72,7 +69,7 @@ mod tests {
     #[test]
     fn a_holiday_moves_the_due_day() {
         let since = d(2026, 11, 19);
-        let r = review_deadline(since, since, &[d(2026, 11, 23)]);
+        let r = review_deadline(since, since, &Holidays::off_only(&[d(2026, 11, 23)]));
         assert_eq!(r.due_on, d(2026, 11, 25));
     }
 }

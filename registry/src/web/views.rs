@@ -64,7 +64,7 @@ pub fn listed(
     unit: &Unit,
     waiting_since: Option<&str>,
     today: NaiveDate,
-    holidays: &[NaiveDate],
+    holidays: &ecard_domain::deadlines::Holidays,
 ) -> Listed {
     let waiting = matches!(row.state, AppState::Submitted | AppState::CountyApproved);
     let deadline = waiting
