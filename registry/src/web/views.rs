@@ -3,7 +3,7 @@
 
 use super::deadline::{review_deadline, ReviewDeadline};
 use super::labels;
-use crate::storage::{AppState, ApplicationRow, Unit};
+use crate::storage::{ApplicationRow, Unit};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +18,15 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn zh(self) -> &'static str {
+    pub const ALL: [Kind; 4] = [Kind::New, Kind::Replacement, Kind::Reissue, Kind::Review];
+
+    /// The code a filter sends (`new`, `replacement`, …).
+    pub fn as_str(self) -> &'static str {
         match self {
-            Kind::New => "新申领",
-            Kind::Replacement => "换证",
-            Kind::Reissue => "补证",
-            Kind::Review => "年审",
+            Kind::New => "new",
+            Kind::Replacement => "replacement",
+            Kind::Reissue => "reissue",
+            Kind::Review => "review",
         }
     }
 
@@ -62,24 +65,15 @@ pub fn date_of(stamp: &str) -> Option<NaiveDate> {
 pub fn listed(
     row: ApplicationRow,
     unit: &Unit,
-    waiting_since: Option<&str>,
     today: NaiveDate,
     holidays: &[NaiveDate],
 ) -> Listed {
-    let waiting = matches!(row.state, AppState::Submitted | AppState::CountyApproved);
-    let deadline = waiting
-        .then(|| {
-            waiting_since
-                .and_then(date_of)
-                .or_else(|| date_of(&row.updated_at))
-        })
-        .flatten()
-        .map(|since| review_deadline(since, today, holidays));
+    let deadline = review_deadline(&row, today, holidays);
     let kind = Kind::of(&row);
     Listed {
         state_label: labels::state_zh(row.state),
         kind,
-        kind_label: kind.zh(),
+        kind_label: labels::kind_zh(kind),
         unit_id: unit.id,
         region: unit.region.clone(),
         deadline,
