@@ -546,6 +546,9 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess) -> Result<()> {
     b.open_application(&id).await?;
     b.wait_text("#history", "提交申请").await?;
     b.wait_text("#materials", "任职文件.pdf").await?;
+    // Every filed field under its name in words (no field key shown).
+    let facts = b.text("#page").await?;
+    assert!(!facts.contains("holds_national_certificate"), "{facts}");
     let href = b
         .find("#materials a")
         .await?
@@ -738,6 +741,11 @@ async fn at_the_station(ui: &Ui) -> Result<()> {
         result.contains("张三") && result.contains(&serial),
         "{result}"
     );
+    // The chip photo (made from the photo the unit filed) is read and its hash
+    // checks against the card's security object.
+    ui.find("#photo-slot img.photo").await?;
+    ui.find("#checks tr[data-check=\"file_hash\"][data-file=\"Photo\"][data-outcome=\"passed\"]")
+        .await?;
     ui.screenshot("registry-14-station-verified").await?;
     Ok(())
 }
