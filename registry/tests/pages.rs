@@ -793,6 +793,7 @@ async fn proof_materials_are_checked_by_content_bounded_and_shown_only_to_who_ov
     let listed = d["materials"].as_array().unwrap();
     assert_eq!(listed.len(), 10, "{d}");
     assert_eq!(listed[0]["file_name"], "任职文件.pdf");
+    assert_eq!(listed[0]["type_label"], "PDF 文件");
     let resp = raw(
         &reg,
         Some(&county.cookie),

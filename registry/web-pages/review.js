@@ -190,7 +190,6 @@ export async function renderApplication(page, params) {
   if (a.materials.length === 0) {
     page.append(h("p", { class: "muted" }, "本申请未附证明材料。"));
   } else {
-    const KIND = { "application/pdf": "PDF", "image/jpeg": "JPEG 图片", "image/png": "PNG 图片" };
     page.append(
       table(
         null,
@@ -200,7 +199,7 @@ export async function renderApplication(page, params) {
             "tr",
             { "data-material": m.id },
             h("td", null, h("a", { href: `v1/applications/${enc(id)}/materials/${enc(m.id)}`, target: "_blank", rel: "noopener" }, m.file_name)),
-            h("td", null, KIND[m.media_type] || m.media_type),
+            h("td", null, m.type_label),
             h("td", null, m.size >= 1024 ? `${Math.round(m.size / 1024)} KB` : `${m.size} 字节`),
             h("td", null, m.uploaded_by),
             h("td", null, when(m.created_at)),

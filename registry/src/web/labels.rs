@@ -35,6 +35,17 @@ pub fn kind_zh(kind: Kind) -> &'static str {
     }
 }
 
+/// A proof material's checked type (`workflow::materials::MaterialType`) in words.
+pub fn material_type_zh(media_type: &str) -> &'static str {
+    use crate::workflow::materials::MaterialType;
+    match MaterialType::parse(media_type) {
+        Some(MaterialType::Pdf) => "PDF 文件",
+        Some(MaterialType::Jpeg) => "JPEG 图片",
+        Some(MaterialType::Png) => "PNG 图片",
+        None => "未知类型",
+    }
+}
+
 /// Every kind with its words, for the kind filter.
 pub fn kinds() -> Vec<Choice> {
     Kind::ALL

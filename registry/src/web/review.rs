@@ -233,6 +233,14 @@ struct HistoryEntry {
     reason_text: Option<String>,
 }
 
+/// A proof material as the application's page lists it.
+#[derive(Serialize)]
+struct MaterialView {
+    #[serde(flatten)]
+    info: crate::storage::MaterialInfo,
+    type_label: &'static str,
+}
+
 /// One application as its page shows it.
 #[derive(Serialize)]
 struct Detail {
@@ -245,7 +253,7 @@ struct Detail {
     history: Vec<HistoryEntry>,
     photo: Option<PhotoCheck>,
     /// The proof materials filed with it (`…/materials/{id}` opens one).
-    materials: Vec<crate::storage::MaterialInfo>,
+    materials: Vec<MaterialView>,
     /// What this account may do with it now.
     can_decide: bool,
     can_edit: bool,
@@ -288,7 +296,13 @@ async fn detail(
             let photo = s
                 .photo_of_application(id)?
                 .map(|p| views::photo_check(&p, &s.province().photo));
-            let materials = crate::workflow::materials::list(s, &account, id)?;
+            let materials = crate::workflow::materials::list(s, &account, id)?
+                .into_iter()
+                .map(|info| MaterialView {
+                    type_label: labels::material_type_zh(&info.media_type),
+                    info,
+                })
+                .collect();
             let can_decide = my_turn(&account, &unit, &row, &s.province().numbering);
             let can_edit = account.role == crate::storage::Role::Unit && rules::editable(row.state);
             let can_send_back = rules::send_back(row.state, row.sent_back, false).is_ok();
