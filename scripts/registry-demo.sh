@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The registry's reviewers' pages with demo data (README "The registry's pages"):
 # a database in a temporary directory, two county-level units in two counties, their
-# bureaus, the city and the province, each with a page login (password: demo-<user>-pw,
+# bureaus, the city, the province and the registry's administrator, each with a page login (password: demo-<user>-pw,
 # at least 10 characters), two applications waiting for the
 # county, served on plain HTTP at http://127.0.0.1:8600/web/ (loopback only).
 set -euo pipefail
@@ -28,6 +28,7 @@ account yc-justice county 岳池县司法局 --region 川X04 >/dev/null
 account ga-justice county 广安区司法局 --region 川X01 >/dev/null
 account gac-justice city 广安市司法局 --region 川X >/dev/null
 account sc-justice province 四川省司法厅 >/dev/null
+account sc-admin admin 四川省司法厅 >/dev/null
 "$BIN" serve --db "$DB" --key-file "$DIR/registry.key" --listen "$LISTEN" --insecure-loopback-http &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT INT TERM
@@ -44,7 +45,8 @@ The registry's pages: http://$LISTEN/web/
 Logins (password = demo-<user>-pw):
   yc-edu       单位管理员 (岳池县教育局)     ga-jt        单位管理员 (广安区交通局)
   yc-justice   县级司法局 (岳池县, 川X04)    ga-justice   县级司法局 (广安区, 川X01)
-  gac-justice  市级司法局 (广安市, 川X)      sc-justice   省司法厅 (系统管理, 统计)
+  gac-justice  市级司法局 (广安市, 川X)      sc-justice   省司法厅 (省级审核, 统计)
+  sc-admin     系统管理员 (单位、账号、工作站)
 Ctrl-C stops it.
 MSG
 wait $SERVER

@@ -37,8 +37,7 @@
 
 use std::fmt;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use ecard_web_guard::password::PasswordError;
 use ring::digest::{digest, SHA256};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
@@ -188,32 +187,30 @@ pub fn check_password_policy(password: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Hash a new password (policy checked) into an argon2id PHC string.
+impl From<PasswordError> for AuthError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::TooShort { min } => AuthError::PasswordTooShort { min },
+            PasswordError::Random => AuthError::Random,
+            PasswordError::Hash(why) => AuthError::Hash(why),
+            PasswordError::MalformedHash => AuthError::MalformedHash,
+        }
+    }
+}
+
+/// Hash a new password (policy checked) into an argon2id PHC string (the one
+/// implementation the registry's accounts use too: `ecard_web_guard::password`).
 pub fn hash_password(password: &str) -> Result<String, AuthError> {
-    check_password_policy(password)?;
-    let mut salt = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut salt)
-        .map_err(|_| AuthError::Random)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AuthError::Hash(e.to_string()))?;
-    let phc = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| AuthError::Hash(e.to_string()))?;
-    Ok(phc.to_string())
+    Ok(ecard_web_guard::password::hash_password(
+        password,
+        MIN_PASSWORD_CHARS,
+    )?)
 }
 
 /// Check `password` against a stored argon2id PHC string. `Ok(false)` for a wrong
 /// password; `Err` only when the stored hash itself is bad.
 pub fn verify_password(phc: &str, password: &str) -> Result<bool, AuthError> {
-    let parsed = PasswordHash::new(phc).map_err(|_| AuthError::MalformedHash)?;
-    if parsed.algorithm != argon2::ARGON2ID_IDENT {
-        return Err(AuthError::MalformedHash);
-    }
-    match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::Password) => Ok(false),
-        Err(_) => Err(AuthError::MalformedHash),
-    }
+    Ok(ecard_web_guard::password::verify_password(phc, password)?)
 }
 
 /// A session token as handed to the client: 64 lowercase hex characters.

@@ -92,3 +92,55 @@ async fn an_order_whose_photo_is_not_a_jpeg_is_refused_and_the_feed_goes_on() {
     let again = round_process(&b).unwrap();
     assert_eq!(again["orders"], 0, "{again}");
 }
+
+/// An application filed at the registry's pages carries the filing photo (up to the
+/// province's limit), far more than EF.PHOTO holds: the station makes it fit the
+/// chip when the order arrives, as it does for an imported roster's photos, so that
+/// its card can be written; a photo that already fits is kept byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filing_photo_too_large_for_the_chip_is_made_to_fit_when_the_order_arrives() {
+    let (registry, pki, desk) = setup(0x5B00_0000_0000_0302);
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+    let officers = card_profile::demo::officers(today());
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let filed = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 12, 80, 11);
+    assert!(filed.len() > ecard_domain::photo::CHIP_PHOTO_MAX_BYTES);
+    let small = officers[1].photo_jpeg.clone();
+    assert!(small.len() <= ecard_domain::photo::CHIP_PHOTO_MAX_BYTES);
+    for (i, photo) in [&filed, &small].into_iter().enumerate() {
+        inject_order(
+            &registry,
+            IssuanceOrder {
+                order_id: format!("filed-{i}"),
+                application_id: 9100 + i as i64,
+                holder: officers[i].holder.clone(),
+                certificate: officers[i].certificate.clone(),
+                photo_jpeg: Some(b64(photo)),
+                follows: None,
+            },
+        );
+    }
+    let report = round_process(&b).unwrap();
+    assert_eq!(report["orders"], 2, "{report}");
+    let stored = |id_number: &str| -> Vec<u8> {
+        let id_number = id_number.to_owned();
+        b.station
+            .store
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT photo_jpeg FROM officers WHERE id_number = ?1",
+                    [id_number],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap()
+    };
+    let chip = stored(officers[0].holder.id_number.as_str());
+    assert!(
+        chip.len() <= ecard_domain::photo::CHIP_PHOTO_MAX_BYTES
+            && ecard_domain::photo::is_jpeg(&chip),
+        "{} bytes",
+        chip.len()
+    );
+    assert_eq!(stored(officers[1].holder.id_number.as_str()), small);
+}

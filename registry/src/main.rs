@@ -418,7 +418,7 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             };
             let password = password.trim_end_matches(['\r', '\n']);
             let phc = ecard_registry::web::password::hash_password(password)
-                .map_err(|e| e.message_zh())?;
+                .map_err(|e| ecard_registry::web::password::message_zh(&e))?;
             if !open(&db, clock, &province)?
                 .set_account_password(&username, &phc)
                 .map_err(|e| e.to_string())?
@@ -436,8 +436,9 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             unit,
             region,
         }) => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| format!("unknown role {role}: unit, county, city or province"))?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                format!("unknown role {role}: unit, county, city, province or admin")
+            })?;
             let created = admin_cli::add_account(
                 &open(&db, clock, &province)?,
                 &username,

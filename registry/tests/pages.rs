@@ -152,6 +152,11 @@ async fn world(reg: &Registry) -> Tokens {
         json!({"username": "sc-justice", "role": "province", "org_name": "四川省司法厅"}),
     )
     .await;
+    account(
+        reg,
+        json!({"username": "sc-admin", "role": "admin", "org_name": "四川省司法厅"}),
+    )
+    .await;
     Tokens { other_county }
 }
 
@@ -688,4 +693,299 @@ async fn an_application_past_three_working_days_is_marked_overdue() {
         let (_, stats) = get_at(&url, &cookie, "stats").await;
         assert_eq!(stats["overdue"], if overdue { 1 } else { 0 }, "{stats}");
     }
+}
+
+/// An upload of `bytes` under `name` to `path`, with the session `cookie` or the
+/// bearer `token`.
+async fn upload(
+    reg: &Registry,
+    auth: (&str, &str),
+    path: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let req = http_client(&reg.url, reg.tls)
+        .unwrap()
+        .post(format!("{}{path}", reg.url))
+        .query(&[("name", name)])
+        .header("x-requested-with", "ecard")
+        // The client's word for the type is never used.
+        .header("content-type", "application/pdf")
+        .header(auth.0, auth.1)
+        .body(bytes);
+    parse(req.send().await.unwrap()).await
+}
+
+fn pdf(len: usize) -> Vec<u8> {
+    let mut b = b"%PDF-1.4\n".to_vec();
+    b.resize(len, b' ');
+    b
+}
+
+#[tokio::test]
+async fn proof_materials_are_checked_by_content_bounded_and_shown_only_to_who_oversees_them() {
+    let reg = Registry::start();
+    let t = world(&reg).await;
+    let unit = login(&reg, "yc-edu").await;
+    let county = login(&reg, "yc-justice").await;
+    let other = login(&reg, "ga-justice").await;
+    let (_, filed) = unit.post("applications", form("李四", "教育")).await;
+    let id = filed["id"].as_i64().unwrap();
+    let path = format!("/web/v1/applications/{id}/materials");
+    let cookie = ("cookie", unit.cookie.as_str());
+
+    // A PDF by its bytes, under a name with a path and a quote: filed, name cleaned.
+    let (s, m) = upload(&reg, cookie, &path, "..\\scans/任职\"文件.pdf", pdf(2000)).await;
+    assert_eq!(s, 201, "{m}");
+    assert_eq!(m["media_type"], "application/pdf");
+    assert_eq!(m["file_name"], "任职文件.pdf");
+    assert_eq!(m["size"], 2000);
+    let mid = m["id"].as_i64().unwrap();
+    // HTML named .pdf and sent as application/pdf: refused by its content.
+    let (s, e) = upload(
+        &reg,
+        cookie,
+        &path,
+        "x.pdf",
+        b"<html><script>alert(1)</script>".to_vec(),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (415, Some("material_type")), "{e}");
+    // Over 5 MB: refused without being filed.
+    let (s, e) = upload(&reg, cookie, &path, "big.pdf", pdf(5 * 1024 * 1024 + 1)).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (413, Some("material_too_large")),
+        "{e}"
+    );
+    // A PNG by its bytes, named .txt: filed as a PNG.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let (s, m2) = upload(&reg, cookie, &path, "scan.txt", png.clone()).await;
+    assert_eq!(
+        (s, m2["media_type"].as_str()),
+        (201, Some("image/png")),
+        "{m2}"
+    );
+    // Up to ten per application.
+    for n in 2..10 {
+        let (s, e) = upload(&reg, cookie, &path, &format!("p{n}.pdf"), pdf(100)).await;
+        assert_eq!(s, 201, "{n}: {e}");
+    }
+    let (s, e) = upload(&reg, cookie, &path, "p11.pdf", pdf(100)).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("too_many_materials")),
+        "{e}"
+    );
+    // A reviewer may not upload (role before body).
+    let (s, _) = upload(
+        &reg,
+        ("cookie", county.cookie.as_str()),
+        &path,
+        "r.pdf",
+        pdf(100),
+    )
+    .await;
+    assert_eq!(s, 403);
+
+    // The county sees them on the application's page and opens them with safe headers.
+    let (_, d) = county.get(&format!("applications/{id}/detail")).await;
+    let listed = d["materials"].as_array().unwrap();
+    assert_eq!(listed.len(), 10, "{d}");
+    assert_eq!(listed[0]["file_name"], "任职文件.pdf");
+    assert_eq!(listed[0]["type_label"], "PDF 文件");
+    let resp = raw(
+        &reg,
+        Some(&county.cookie),
+        Method::GET,
+        &format!("{path}/{mid}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let h = resp.headers().clone();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let disposition = h["content-disposition"].to_str().unwrap();
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"material-{mid}.pdf\"; filename*=UTF-8''%E4%BB%BB%E8%81%8C%E6%96%87%E4%BB%B6.pdf")
+    );
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), pdf(2000));
+    let resp = raw(
+        &reg,
+        Some(&county.cookie),
+        Method::GET,
+        &format!("{path}/{}", m2["id"]),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    assert!(resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline;"));
+
+    // Another county: 404 for the material, as for the application, in the pages and the API.
+    let (s, e) = parse(
+        raw(
+            &reg,
+            Some(&other.cookie),
+            Method::GET,
+            &format!("{path}/{mid}"),
+            None,
+            &[],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("not_found")), "{e}");
+    let (s, _) = common::call(
+        &reg,
+        &t.other_county,
+        Method::GET,
+        &format!("/api/v1/applications/{id}/materials"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 404);
+    // A material id of another application is not found under this one.
+    let (_, second) = unit.post("applications", form("王五", "教育")).await;
+    let (s, _) = parse(
+        raw(
+            &reg,
+            Some(&county.cookie),
+            Method::GET,
+            &format!("/web/v1/applications/{}/materials/{mid}", second["id"]),
+            None,
+            &[],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    // Programs: the unit's bearer token files one, and lists them.
+    let token = account(&reg, json!({"username": "yc-edu-prog", "role": "unit", "unit": "岳池县教育局", "org_name": "岳池县教育局"})).await;
+    let bearer = format!("Bearer {token}");
+    let sid = second["id"].as_i64().unwrap();
+    let (s, m) = upload(
+        &reg,
+        ("authorization", &bearer),
+        &format!("/api/v1/applications/{sid}/materials"),
+        "photo.jpg",
+        vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16],
+    )
+    .await;
+    assert_eq!(
+        (s, m["media_type"].as_str()),
+        (201, Some("image/jpeg")),
+        "{m}"
+    );
+    let (s, list) = common::call(
+        &reg,
+        &token,
+        Method::GET,
+        &format!("/api/v1/applications/{sid}/materials"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(1)), "{list}");
+
+    // Once approved by the county, nothing more is added.
+    let (s, _) = county
+        .post(&format!("applications/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, e) = upload(
+        &reg,
+        cookie,
+        &format!("/web/v1/applications/{sid}/materials"),
+        "late.pdf",
+        pdf(10),
+    )
+    .await;
+    assert_eq!(s, 201, "{e}");
+    let (s, e) = upload(&reg, cookie, &path, "late.pdf", pdf(10)).await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("wrong_state")), "{e}");
+}
+
+#[tokio::test]
+async fn the_administrator_keeps_the_lists_and_the_reviewers_cannot_while_it_decides_nothing() {
+    let reg = Registry::start();
+    world(&reg).await;
+    reg.enroll("yuechi", Some("川X04"));
+    let unit = login(&reg, "yc-edu").await;
+    let (_, filed) = unit.post("applications", form("李四", "教育")).await;
+    let id = filed["id"].as_i64().unwrap();
+    let admin = login(&reg, "sc-admin").await;
+    let (s, me) = admin.get("session").await;
+    assert_eq!(
+        (s, me["role_label"].as_str()),
+        (200, Some("系统管理员")),
+        "{me}"
+    );
+
+    // The administrator: the lists, and a station disabled and enabled again.
+    let (s, o) = admin.get("admin/overview").await;
+    assert_eq!(s, 200, "{o}");
+    assert!(o["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["role"] == "admin"));
+    let (s, st) = admin
+        .post("admin/stations/yuechi/enabled", json!({"enabled": false}))
+        .await;
+    assert_eq!((s, st["disabled"].as_bool()), (200, Some(true)), "{st}");
+    let (s, _) = admin
+        .post("admin/stations/yuechi/enabled", json!({"enabled": true}))
+        .await;
+    assert_eq!(s, 200);
+
+    // Every reviewer, the province department included, and the unit: refused
+    // before the body is read, the station left as it is.
+    for who in ["sc-justice", "gac-justice", "yc-justice", "yc-edu"] {
+        let page = login(&reg, who).await;
+        let (s, e) = page.get("admin/overview").await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (403, Some("forbidden")),
+            "{who}: {e}"
+        );
+        let resp = reqwest_raw_body(
+            &reg,
+            &page.cookie,
+            "/web/v1/admin/stations/yuechi/enabled",
+            "not json",
+        )
+        .await;
+        assert_eq!(parse(resp).await.0, 403, "{who}");
+    }
+    let (_, o) = admin.get("admin/overview").await;
+    assert_eq!(o["stations"][0]["disabled"], false, "{o}");
+
+    // The administrator decides nothing and sees no application.
+    let (s, e) = admin
+        .post(&format!("applications/{id}/approve"), json!({}))
+        .await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("forbidden")), "{e}");
+    let (s, _) = admin.post("approve", json!({"ids": [id]})).await;
+    assert_eq!(s, 403);
+    let (s, _) = admin.get("queue").await;
+    assert_eq!(s, 403);
+    let (s, e) = admin.get(&format!("applications/{id}/detail")).await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("not_found")), "{e}");
+    let (_, all) = admin.get("applications").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 0, "{all}");
+    // Still waiting for its county.
+    let county = login(&reg, "yc-justice").await;
+    let (_, q) = county.get("queue").await;
+    assert_eq!(q["items"][0]["id"], id);
 }

@@ -18,7 +18,11 @@ export async function api(method, path, body, { quietAuth = false } = {}) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin" };
   if (method !== "GET") headers["X-Requested-With"] = "ecard";
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A file (a proof material) goes as its bytes; the server decides its type.
+    headers["Content-Type"] = "application/octet-stream";
+    init.body = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -48,6 +52,8 @@ export const get = (path, opts) => api("GET", path, undefined, opts);
 export const post = (path, body) => api("POST", path, body === undefined ? {} : body);
 export const put = (path, body) => api("PUT", path, body);
 export const del = (path) => api("DELETE", path);
+/** A file's bytes as the body (`file` is a File or Blob). */
+export const upload = (path, file) => api("POST", path, file);
 export const enc = encodeURIComponent;
 
 /** A query string from the non-empty fields of `obj`. */

@@ -15,7 +15,9 @@ const ROUTES = [
   { path: "list", title: "申请", roles: ["unit", ...REVIEWERS], render: renderList, unitTitle: "本单位申请" },
   { path: "new", title: "新申请", roles: ["unit"], render: renderForm },
   { path: "stats", title: "统计", roles: REVIEWERS, render: renderStats },
-  { path: "admin", title: "系统管理", roles: ["province"], render: renderAdmin },
+  // The registry's administrator has an account of its own (role `admin`): it
+  // keeps the lists and reviews nothing.
+  { path: "admin", title: "系统管理", roles: ["admin"], render: renderAdmin },
 ];
 const HIDDEN = [
   { path: "app", roles: ["unit", ...REVIEWERS], render: renderApplication },

@@ -3,27 +3,22 @@ import { enc, get, post, query } from "./api.js";
 import { facts, field, h, select, table, when } from "./dom.js";
 import { go, notice, showError, state } from "./app.js";
 
-const KINDS = [["", "全部类型"], ["new", "新申领"], ["replacement", "换证"], ["reissue", "补证"], ["review", "年审"]];
-const STATES = [
-  ["", "全部状态"],
-  ["submitted", "待审核"],
-  ["county_approved", "待审核（县级已初审）"],
-  ["approved", "已通过"],
-  ["rejected", "退回（审核未通过）"],
-  ["returned", "退回（应单位申请）"],
-];
-
 function deadlineCell(d) {
   if (!d) return "—";
-  if (d.overdue) return h("span", { class: "tag tag-bad" }, `已超期 ${-d.working_days_left} 个工作日`);
+  if (d.overdue) {
+    // Past its day with no working day since (a weekend): overdue, no count yet.
+    const late = d.working_days_left < 0 ? `已超期 ${-d.working_days_left} 个工作日` : "已超期";
+    return h("span", { class: "tag tag-bad" }, late);
+  }
   if (d.working_days_left === 0) return h("span", { class: "tag tag-warn" }, "今日到期");
   return h("span", { class: "tag tag-ok" }, `剩余 ${d.working_days_left} 个工作日`);
 }
 
-function filters(params, units, withState, onApply) {
-  const unit = select([["", "全部单位"], ...units.map((u) => [String(u.id), u.name])], { name: "unit" });
-  const kind = select(KINDS, { name: "kind" });
-  const st = withState ? select(STATES, { name: "state" }) : null;
+/** The filters; the kinds' and states' words come with the list (`data`). */
+function filters(params, data, withState, onApply) {
+  const unit = select([["", "全部单位"], ...data.units.map((u) => [String(u.id), u.name])], { name: "unit" });
+  const kind = select([["", "全部类型"], ...data.kinds.map((k) => [k.value, k.label])], { name: "kind" });
+  const st = withState ? select([["", "全部状态"], ...data.states.map((x) => [x.value, x.label])], { name: "state" }) : null;
   const from = h("input", { type: "date", name: "from" });
   const to = h("input", { type: "date", name: "to" });
   unit.value = params.get("unit") || "";
@@ -69,7 +64,7 @@ export async function renderQueue(page, params) {
   page.append(
     h("p", { class: "muted" }, `今天是 ${state.me.today}。每一级须在申请到达本级之日起 3 个工作日内完成审核（周末不计）。`),
   );
-  page.append(filters(params, data.units, false, (q) => go(`queue${q}`)));
+  page.append(filters(params, data, false, (q) => go(`queue${q}`)));
   if (data.items.length === 0) {
     page.append(h("p", null, "没有等待本级审核的申请。"));
     return;
@@ -134,7 +129,7 @@ export async function renderList(page, params) {
   const data = await get(`applications${filterQuery(params)}`);
   const unit = state.me.role === "unit";
   page.append(h("h1", null, unit ? `本单位申请（${state.me.unit_name || ""}）` : "辖区内的申请"));
-  page.append(filters(params, data.units, true, (q) => go(`list${q}`)));
+  page.append(filters(params, data, true, (q) => go(`list${q}`)));
   if (data.items.length === 0) {
     page.append(h("p", null, "没有符合条件的申请。"));
     return;
@@ -192,7 +187,28 @@ export async function renderApplication(page, params) {
     page.append(h("p", null, "未提交照片。"));
   }
   page.append(h("h2", null, "证明材料"));
-  page.append(h("p", { class: "muted" }, "本申请未附证明材料（中心尚不接收材料附件）。"));
+  if (a.materials.length === 0) {
+    page.append(h("p", { class: "muted" }, "本申请未附证明材料。"));
+  } else {
+    page.append(
+      table(
+        null,
+        ["文件", "类型", "大小", "上传人", "上传时间"],
+        a.materials.map((m) =>
+          h(
+            "tr",
+            { "data-material": m.id },
+            h("td", null, h("a", { href: `v1/applications/${enc(id)}/materials/${enc(m.id)}`, target: "_blank", rel: "noopener" }, m.file_name)),
+            h("td", null, m.type_label),
+            h("td", null, m.size >= 1024 ? `${Math.round(m.size / 1024)} KB` : `${m.size} 字节`),
+            h("td", null, m.uploaded_by),
+            h("td", null, when(m.created_at)),
+          ),
+        ),
+        { id: "materials" },
+      ),
+    );
+  }
   page.append(h("h2", null, "审核记录"));
   page.append(
     table(

@@ -1,5 +1,5 @@
 // A unit's application form: a new application (#/new) or a returned one (#/edit?id=3).
-import { enc, get, post, put } from "./api.js";
+import { enc, get, post, put, query, upload } from "./api.js";
 import { field, h, select } from "./dom.js";
 import { go, showError } from "./app.js";
 
@@ -29,6 +29,7 @@ export async function renderForm(page, params) {
     area: input("area", f.area, { required: true, maxlength: 100 }),
     replaces: input("replaces", f.replaces),
     photo: h("input", { type: "file", name: "photo", accept: "image/jpeg" }),
+    materials: h("input", { type: "file", name: "materials", multiple: true, accept: "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png" }),
   };
   c.certificate_kind.value = f.certificate_kind || "enforcement";
   page.append(h("h1", null, existing ? `修改申请 ${existing.id}：${existing.form.name}` : "新申请"));
@@ -56,7 +57,18 @@ export async function renderForm(page, params) {
           };
           if (c.photo.files.length) body.photo_jpeg = await readBase64(c.photo.files[0]);
           const saved = existing ? await put(`applications/${enc(existing.id)}`, body) : await post("applications", body);
-          go(`app?id=${saved.id}`, existing ? "已保存修改，请核对后重新提交。" : "申请已提交，等待审核。");
+          // The materials follow the saved application, one request each; one that
+          // is refused is named, the others and the application stay.
+          const refused = [];
+          for (const file of c.materials.files) {
+            try {
+              await upload(`applications/${enc(saved.id)}/materials${query({ name: file.name })}`, file);
+            } catch (e) {
+              refused.push(`“${file.name}”：${e.message}`);
+            }
+          }
+          const done = existing ? "已保存修改，请核对后重新提交。" : "申请已提交，等待审核。";
+          go(`app?id=${saved.id}`, refused.length ? `${done}以下证明材料未能上传：${refused.join("；")}` : done);
         } catch (e) {
           showError(e);
         }
@@ -71,6 +83,7 @@ export async function renderForm(page, params) {
     field("执法区域", c.area),
     field("原证件编号（换证时填写）", c.replaces),
     field("照片", c.photo, existing ? "不选择则保留原照片" : "JPG，大小和尺寸须符合本省规定（提交时检查）"),
+    field("证明材料", c.materials, existing ? "可追加 PDF、JPG 或 PNG 文件，已上传的保留；每份不超过 5 MB，每件申请最多 10 份" : "PDF、JPG 或 PNG 文件，可多选；每份不超过 5 MB，每件申请最多 10 份"),
     h("div", { class: "actions" }, h("button", { class: "btn", type: "submit", id: "save" }, existing ? "保存修改" : "提交申请")),
   );
   page.append(form);

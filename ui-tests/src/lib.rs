@@ -128,13 +128,39 @@ pub fn ecardd_binary() -> Result<PathBuf> {
 
 impl Ecardd {
     pub fn start_demo() -> Result<Self> {
+        Self::start(&["demo", "--listen", "127.0.0.1:0"], &[])
+    }
+
+    /// `ecardd serve` of a station made by its CLI, on its real readers (PC/SC),
+    /// with `env` (e.g. the tests' day in `ECARD_TODAY`).
+    pub fn serve(db: &Path, passphrase_file: &Path, env: &[(&str, &str)]) -> Result<Self> {
+        let db = db.display().to_string();
+        let passphrase = passphrase_file.display().to_string();
+        Self::start(
+            &[
+                "serve",
+                "--db",
+                &db,
+                "--passphrase-file",
+                &passphrase,
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            env,
+        )
+    }
+
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bin = ecardd_binary()?;
-        let log = log_dir()?.join(format!("ecardd-{}.log", std::process::id()));
+        let log = log_dir()?.join(format!("ecardd-{}-{n}.log", std::process::id()));
         let stderr = std::fs::File::create(&log)?;
         let mut guard = ChildGuard::spawn(
             "ecardd",
             Command::new(&bin)
-                .args(["demo", "--listen", "127.0.0.1:0"])
+                .args(args)
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(stderr),
@@ -290,10 +316,14 @@ pub const WAIT: Duration = Duration::from_secs(20);
 
 impl Ui {
     pub async fn start() -> Result<Self> {
+        Self::start_with(Ecardd::start_demo()?).await
+    }
+
+    /// A browser on the pages of `ecardd` (a demo, or a station's `serve`).
+    pub async fn start_with(ecardd: Ecardd) -> Result<Self> {
         let chromium = chromium_binary()?;
         let a11y = A11yCheck::load()?;
         let driver = Chromedriver::start()?;
-        let ecardd = Ecardd::start_demo()?;
         let caps = serde_json::json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -577,32 +607,38 @@ impl Ui {
     /// How far the page scrolls sideways (document width beyond the viewport), in
     /// CSS px, and the widest elements that stick out, for the failure message.
     pub async fn sideways_overflow(&self) -> Result<(i64, String)> {
-        let v = self
-            .client
-            .execute(
-                r#"const w = document.documentElement.clientWidth;
-                   const over = document.documentElement.scrollWidth - w;
-                   const out = [...document.querySelectorAll('body *')]
-                     .filter((e) => e.getBoundingClientRect().right > w + 1 && e.getClientRects().length)
-                     .slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
-                       (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
-                       ' right=' + Math.round(e.getBoundingClientRect().right));
-                   return [over, out.join(', ')];"#,
-                vec![],
-            )
-            .await?;
-        // A result of another shape is a failed check, never "no overflow".
-        let over = v
-            .get(0)
-            .and_then(|x| x.as_i64())
-            .ok_or_else(|| format!("the overflow script returned {v:?}"))?;
-        let what = v
-            .get(1)
-            .and_then(|x| x.as_str())
-            .unwrap_or_default()
-            .to_string();
-        Ok((over, what))
+        sideways_overflow(&self.client).await
     }
+}
+
+/// How far the page in `client` scrolls sideways (document width beyond the
+/// viewport), in CSS px, and the widest elements that stick out, for the failure
+/// message (the station's and the registry's reflow checks).
+pub async fn sideways_overflow(client: &Client) -> Result<(i64, String)> {
+    let v = client
+        .execute(
+            r#"const w = document.documentElement.clientWidth;
+               const over = document.documentElement.scrollWidth - w;
+               const out = [...document.querySelectorAll('body *')]
+                 .filter((e) => e.getBoundingClientRect().right > w + 1 && e.getClientRects().length)
+                 .slice(0, 5).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                   (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '') +
+                   ' right=' + Math.round(e.getBoundingClientRect().right));
+               return [over, out.join(', ')];"#,
+            vec![],
+        )
+        .await?;
+    // A result of another shape is a failed check, never "no overflow".
+    let over = v
+        .get(0)
+        .and_then(|x| x.as_i64())
+        .ok_or_else(|| format!("the overflow script returned {v:?}"))?;
+    let what = v
+        .get(1)
+        .and_then(|x| x.as_str())
+        .unwrap_or_default()
+        .to_string();
+    Ok((over, what))
 }
 
 /// axe-core's browser bundle: `$AXE_CORE_JS`, else

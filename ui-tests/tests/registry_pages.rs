@@ -11,18 +11,18 @@
 //! axe-core, which must find no violation (scripts/install-axe-core.sh installs it).
 //! Run under the hardware lock (`flock /tmp/ecard-hw.lock`), as every browser test.
 
-use card_profile::pki::SigningKey;
-use ecard_sync_protocol::client::RegistryClient;
-use ecard_sync_protocol::feed::FeedBody;
 use ecard_test_support::registry::{RegistryOptions, RegistryProcess};
 use fantoccini::{Client, ClientBuilder, Locator};
+use hardware_tests::{PcscHarness, SimSpec};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ui_tests::{chromium_binary, profile_dir, target_dir, A11yCheck, Chromedriver, Result};
+use ui_tests::{
+    chromium_binary, profile_dir, target_dir, A11yCheck, Chromedriver, Ecardd, Result, Ui,
+};
 
 const PASSWORD: &str = "correct horse 7";
 const WAIT: Duration = Duration::from_secs(20);
+const CARD_WAIT: Duration = Duration::from_secs(60);
 
 fn day(d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
@@ -152,6 +152,36 @@ impl Browser {
         Ok(())
     }
 
+    /// The page at 320 CSS px wide (1280 px at 400 % zoom), as the station's pages
+    /// are checked (browser.rs): no sideways scroll (WCAG 1.4.10), and the
+    /// accessibility check there too.
+    async fn reflows_at_320(&self, name: &str) -> Result<()> {
+        self.client.set_window_size(320, 800).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let inner = self
+            .client
+            .execute("return window.innerWidth;", vec![])
+            .await?;
+        assert!(
+            inner.as_i64().unwrap_or(9999) <= 330,
+            "the window did not narrow to 320 px: innerWidth {inner}"
+        );
+        let (over, what) = ui_tests::sideways_overflow(&self.client).await?;
+        let png = self.client.screenshot().await?;
+        std::fs::write(self.shots.join(format!("registry-{name}-320px.png")), png)?;
+        let mut found = self.a11y.problems(&self.client).await?;
+        if over > 0 {
+            found.push(format!(
+                "at 320 px the page scrolls sideways by {over} px ({what})"
+            ));
+        }
+        if let Ok(mut all) = self.problems.lock() {
+            all.extend(found.into_iter().map(|p| format!("{name} at 320 px: {p}")));
+        }
+        self.client.set_window_size(1366, 900).await?;
+        Ok(())
+    }
+
     /// Every page's accessibility problems, at the end of the walk: none allowed.
     fn assert_no_problems(&self) {
         let problems = self.problems.lock().map(|p| p.clone()).unwrap_or_default();
@@ -217,6 +247,20 @@ impl Browser {
             .await?;
         self.fill("#application-form input[name=area]", "岳池县")
             .await?;
+        // 张三's unit adds a proof material (a PDF by its bytes).
+        if name == "张三" {
+            let pdf = dir.path().join("任职文件.pdf");
+            std::fs::write(
+                &pdf,
+                b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+            )
+            .map_err(|e| e.to_string())?;
+            self.find("#application-form input[name=materials]")
+                .await?
+                .send_keys(&pdf.display().to_string())
+                .await
+                .map_err(|e| format!("cannot choose the material: {e}"))?;
+        }
         self.click("#save").await?;
         let h1 = self.wait_text("h1", name).await?;
         // "申请 3：张三"
@@ -246,8 +290,8 @@ fn cli(reg: &RegistryProcess, args: &[&str]) -> String {
 }
 
 /// Two county-level units in two counties, their bureaus, the city, the province,
-/// each with a page password; the unit's station enrolled.
-fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
+/// each with a page password.
+fn world(reg: &RegistryProcess) {
     cli(
         reg,
         &[
@@ -283,6 +327,7 @@ fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
         ("ga-justice", "county", "广安区司法局", None, Some("川X01")),
         ("gac-justice", "city", "广安市司法局", None, Some("川X")),
         ("sc-justice", "province", "四川省司法厅", None, None),
+        ("sc-admin", "admin", "四川省司法厅", None, None),
     ] {
         let mut args = vec![
             "admin",
@@ -313,8 +358,108 @@ fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
             ],
         );
     }
-    let key = Arc::new(SigningKey::generate().unwrap());
-    let pk = hex_upper(&key.public_key());
+}
+
+/// The unit's station, made by `ecardd`'s own CLI as a bureau makes one
+/// (docs/OPERATIONS.md §0): a province root, station keys with the demo master key
+/// (so that `ecard-sim` blanks fit), one issuer, enrolled with the registry and
+/// added there for 川X04.
+struct StationFiles {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    passphrase: PathBuf,
+}
+
+/// `ecardd args…` on `today`; panics with its output when it fails.
+fn ecardd(today: chrono::NaiveDate, args: &[&str]) -> String {
+    let out = std::process::Command::new(ui_tests::ecardd_binary().unwrap())
+        .env(
+            ecard_clock::TODAY_ENV,
+            ecard_clock::Clock::starting_on(today).env_value(),
+        )
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ecardd {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn station(reg: &RegistryProcess) -> StationFiles {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let s = |name: &str| p(name).display().to_string();
+    std::fs::write(p("root.pass"), "root-passphrase-1\n").unwrap();
+    std::fs::write(p("station.pass"), "station-passphrase-1\n").unwrap();
+    // `Ui::login` types "demo-" + the username.
+    std::fs::write(p("operator.pass"), "demo-zhizheng\n").unwrap();
+    std::fs::write(p("master.hex"), card_profile::demo::DEMO_MASTER_KEY_HEX).unwrap();
+    let db = s("station.db");
+    let on = day(19);
+    ecardd(
+        on,
+        &[
+            "keys",
+            "root",
+            "init",
+            "--out",
+            &s("root.json"),
+            "--name",
+            "四川省司法厅根证书",
+            "--passphrase-file",
+            &s("root.pass"),
+        ],
+    );
+    ecardd(
+        on,
+        &[
+            "keys",
+            "init",
+            "--db",
+            &db,
+            "--bureau",
+            "岳池县司法局",
+            "--root",
+            &s("root.json"),
+            "--root-passphrase-file",
+            &s("root.pass"),
+            "--passphrase-file",
+            &s("station.pass"),
+            "--master-key-file",
+            &s("master.hex"),
+        ],
+    );
+    let key = std::process::Command::new(registry_bin())
+        .args(["key", "--key-file"])
+        .arg(reg.dir.path().join("registry-key.p8"))
+        .output()
+        .unwrap();
+    let key: serde_json::Value = serde_json::from_slice(&key.stdout).unwrap();
+    let enrolled: serde_json::Value = serde_json::from_str(&ecardd(
+        on,
+        &[
+            "sync",
+            "enroll",
+            "--db",
+            &db,
+            "--passphrase-file",
+            &s("station.pass"),
+            "--registry",
+            &reg.url,
+            "--station-id",
+            "yuechi",
+            "--registry-key-id",
+            key["key_id"].as_str().unwrap(),
+            "--insecure-loopback-http",
+            "--json",
+        ],
+    ))
+    .unwrap();
     cli(
         reg,
         &[
@@ -323,27 +468,46 @@ fn world(reg: &RegistryProcess) -> Arc<SigningKey> {
             "--name",
             "yuechi",
             "--public-key",
-            &pk,
+            enrolled["public_key"].as_str().unwrap(),
             "--region",
             "川X04",
         ],
     );
-    key
+    ecardd(
+        on,
+        &[
+            "operator",
+            "add",
+            "--db",
+            &db,
+            "--username",
+            "zhizheng",
+            "--display-name",
+            "制证员",
+            "--role",
+            "issuer",
+            "--password-file",
+            &s("operator.pass"),
+        ],
+    );
+    StationFiles {
+        db: p("station.db"),
+        passphrase: p("station.pass"),
+        dir,
+    }
 }
 
-fn hex_upper(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey>) -> Result<()> {
+async fn walkthrough(b: &Browser, reg: &mut RegistryProcess) -> Result<()> {
     // Thursday 19th: the unit files one application (it will wait too long).
     b.client.goto(&format!("{}/web/", b.base)).await?;
     b.find("#login-username").await?;
     b.page_done("01-login").await?;
+    b.reflows_at_320("01-login").await?;
     b.login("yc-edu").await?;
     b.goto("new").await?;
     b.find("#application-form").await?;
     b.page_done("02-unit-form").await?;
+    b.reflows_at_320("02-unit-form").await?;
     let old = b.file("钱七").await?;
     // 广安区's unit files one in its own county.
     b.login("ga-jt").await?;
@@ -376,11 +540,36 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
         "another county's application in the queue"
     );
     b.page_done("04-county-queue").await?;
+    b.reflows_at_320("04-county-queue").await?;
 
     // The county rejects 张三: without a reason refused, with one it goes back.
     b.open_application(&id).await?;
     b.wait_text("#history", "提交申请").await?;
+    b.wait_text("#materials", "任职文件.pdf").await?;
+    // Every filed field under its name in words (no field key shown).
+    let facts = b.text("#page").await?;
+    assert!(!facts.contains("holds_national_certificate"), "{facts}");
+    let href = b
+        .find("#materials a")
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    assert!(
+        href.contains(&format!("applications/{id}/materials/")),
+        "{href}"
+    );
+    // The reviewer's browser fetches it as the link does: the bytes, as a PDF.
+    let got = b
+        .client
+        .execute_async(
+            "const done = arguments[1]; fetch(arguments[0]).then(async (r) => done([r.status, r.headers.get('content-type'), (await r.text()).slice(0, 8)]), (e) => done(String(e)));",
+            vec![serde_json::Value::String(href)],
+        )
+        .await?;
+    assert_eq!(got, serde_json::json!([200, "application/pdf", "%PDF-1.4"]));
     b.page_done("05-application").await?;
+    b.reflows_at_320("05-application").await?;
     b.click("#reject").await?;
     b.wait_text("#alert", "须填写原因").await?;
     b.page_done("05-reject-without-reason").await?;
@@ -456,40 +645,8 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
     b.wait_text("#history", "市级复审").await?;
     b.page_done("10-approved").await?;
 
-    // The orders reach the unit's station through the sync channel.
-    let station = RegistryClient::new(
-        &reg.url,
-        "yuechi",
-        key,
-        ecard_clock::Clock::starting_on(day(25)),
-        reg.tls,
-    )?;
-    let registry_key = station.registry_key().await?.public_key()?;
-    let items = station.feed(0, 100, &registry_key).await?.items;
-    let ordered: Vec<i64> = items
-        .iter()
-        .filter_map(|i| match &i.body {
-            FeedBody::IssuanceOrder(o) => Some(o.application_id),
-            _ => None,
-        })
-        .collect();
-    for want in [&id, &old] {
-        assert!(
-            ordered.contains(&want.parse::<i64>()?),
-            "order for {want} not in the feed: {ordered:?}"
-        );
-    }
-
-    // The province: 系统管理 (stations can be disabled and enabled) and 统计.
+    // The province department: 统计, and no 系统管理 (that is the administrator's).
     b.login("sc-justice").await?;
-    b.goto("admin").await?;
-    b.wait_text("#stations", "yuechi").await?;
-    b.wait_text("#units", "县级初审、市级复审").await?;
-    b.page_done("11-admin").await?;
-    b.click("#stations tr[data-station=yuechi] button").await?;
-    b.wait_text("#notice", "已停用站点 yuechi").await?;
-    b.click("#stations tr[data-station=yuechi] button").await?;
-    b.wait_text("#notice", "已启用站点 yuechi").await?;
     b.goto("stats").await?;
     b.wait_text("#by-state", "已通过").await?;
     let chart = b.find("img.chart").await?;
@@ -505,14 +662,96 @@ async fn walkthrough(b: &Browser, reg: &mut RegistryProcess, key: Arc<SigningKey
         serde_json::Value::Bool(true),
         "the SVG chart did not load"
     );
+    assert!(
+        b.client
+            .find(Locator::Css("#nav-list a[href='#/admin']"))
+            .await
+            .is_err(),
+        "a reviewer is offered 系统管理"
+    );
     b.page_done("12-stats").await?;
+    b.reflows_at_320("12-stats").await?;
+    // A reviewer who opens 系统管理 directly gets nothing of it (the server refuses).
+    b.goto("admin").await?;
+    b.wait_text("h1", "待审核").await?;
+    assert!(b.client.find(Locator::Css("#stations")).await.is_err());
+
+    // The registry's administrator: 系统管理 (stations disabled and enabled), and
+    // no application to decide.
+    b.login("sc-admin").await?;
+    b.goto("admin").await?;
+    b.wait_text("#stations", "yuechi").await?;
+    b.wait_text("#units", "县级初审、市级复审").await?;
+    b.wait_text("#accounts", "系统管理员").await?;
+    b.page_done("11-admin").await?;
+    b.reflows_at_320("11-admin").await?;
+    b.click("#stations tr[data-station=yuechi] button").await?;
+    b.wait_text("#notice", "已停用站点 yuechi").await?;
+    b.click("#stations tr[data-station=yuechi] button").await?;
+    b.wait_text("#notice", "已启用站点 yuechi").await?;
+    b.goto(&format!("app?id={old}")).await?;
+    b.wait_text("h1", "系统管理").await?;
     let _ = other;
     b.assert_no_problems();
     Ok(())
 }
 
+/// The station's side: the orders arrive with `ecardd sync`, an issuer writes
+/// 张三's card in the station's own pages through pcscd + vpcd + a blank `ecard-sim`
+/// card, and the card verifies 有效 there.
+async fn at_the_station(ui: &Ui) -> Result<()> {
+    const READER: &str = "Virtual PCD 00 00";
+    let radio = format!(".reader[data-reader=\"{READER}\"] input[type=radio]");
+    ui.client.goto(&ui.base).await?;
+    ui.login("zhizheng").await?;
+    ui.goto("issue").await?;
+    let table = ui.wait_text("#approved-table", "张三", WAIT).await?;
+    assert!(
+        table.contains("钱七"),
+        "both orders at the station: {table}"
+    );
+    ui.click(&radio).await?;
+    let write = ui
+        .client
+        .execute(
+            r#"const row = [...document.querySelectorAll('#approved-table tr[data-cert-row]')]
+                 .find((r) => r.textContent.includes('张三'));
+               return row ? row.getAttribute('data-cert-row') : null;"#,
+            vec![],
+        )
+        .await?;
+    let cert = write.as_str().ok_or("张三 has no row to write")?.to_owned();
+    ui.click(&format!("#approved-table button[data-issue=\"{cert}\"]"))
+        .await?;
+    let serial = ui
+        .wait_attr("#issue-result [data-serial]", "data-serial", CARD_WAIT)
+        .await?;
+    assert_eq!(serial.len(), 16, "card serial {serial:?}");
+    ui.wait_text("#issue-result", "有效", WAIT).await?;
+    ui.screenshot("registry-13-station-written").await?;
+    // The written card, read again at the verify page: 有效, for 张三.
+    ui.goto("verify").await?;
+    ui.click(&radio).await?;
+    ui.click("#verify-go").await?;
+    ui.wait_attr("#verdict", "data-standing", CARD_WAIT).await?;
+    let label = ui.find("#verdict-label").await?.text().await?;
+    assert_eq!(label, "有效");
+    let result = ui.find("#verify-result").await?.text().await?;
+    assert!(
+        result.contains("张三") && result.contains(&serial),
+        "{result}"
+    );
+    // The chip photo (made from the photo the unit filed) is read and its hash
+    // checks against the card's security object.
+    ui.find("#photo-slot img.photo").await?;
+    ui.find("#checks tr[data-check=\"file_hash\"][data-file=\"Photo\"][data-outcome=\"passed\"]")
+        .await?;
+    ui.screenshot("registry-14-station-verified").await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_unit_files_the_bureaus_review_and_the_station_gets_the_order() {
+async fn a_unit_files_the_bureaus_review_and_the_station_writes_the_card() {
     let mut reg = RegistryProcess::start(
         &registry_bin(),
         ecard_clock::Clock::starting_on(day(19)),
@@ -521,19 +760,65 @@ async fn a_unit_files_the_bureaus_review_and_the_station_gets_the_order() {
             admin_token: false,
         },
     );
-    let key = world(&reg);
+    world(&reg);
+    let station = station(&reg);
     let b = match Browser::start(reg.url.clone()).await {
         Ok(b) => b,
         Err(e) => panic!("cannot start the browser test: {e}"),
     };
-    let outcome = walkthrough(&b, &mut reg, key).await;
+    let outcome = walkthrough(&b, &mut reg).await;
     if outcome.is_err() {
         if let Ok(png) = b.client.screenshot().await {
             let _ = std::fs::write(b.shots.join("registry-failure.png"), png);
         }
     }
     let _ = b.client.clone().close().await;
+    drop(b);
     if let Err(e) = outcome {
         panic!("{e}\n(screenshot: target/ui-screenshots/registry-failure.png)");
+    }
+
+    // The approved orders reach the station through the signed feed.
+    let on = day(25);
+    let db = station.db.display().to_string();
+    let pass = station.passphrase.display().to_string();
+    ecardd(on, &["sync", "--db", &db, "--passphrase-file", &pass]);
+    // A blank card from the vendor in vpcd's first reader.
+    let mut pcsc = PcscHarness::start().unwrap();
+    let hex = card_profile::demo::DEMO_MASTER_KEY_HEX.trim();
+    let master: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let _card = pcsc
+        .start_card(
+            0,
+            SimSpec::new(station.dir.path().join("card.json"))
+                .serial(0xEC00_0000_0000_0025u64.to_be_bytes())
+                .master_key(master),
+        )
+        .unwrap();
+    let today = ecard_clock::Clock::starting_on(on).env_value();
+    let ecardd = Ecardd::serve(
+        &station.db,
+        &station.passphrase,
+        &[(ecard_clock::TODAY_ENV, today.as_str())],
+    )
+    .unwrap();
+    let log = ecardd.log.clone();
+    let ui = match Ui::start_with(ecardd).await {
+        Ok(ui) => ui,
+        Err(e) => panic!("cannot start the station's browser: {e}"),
+    };
+    let outcome = at_the_station(&ui).await;
+    if outcome.is_err() {
+        let _ = ui.screenshot("registry-station-failure").await;
+    }
+    let _ = ui.close().await;
+    if let Err(e) = outcome {
+        panic!(
+            "{e}\n(screenshot: target/ui-screenshots/registry-station-failure.png; ecardd log: {})",
+            log.display()
+        );
     }
 }

@@ -48,6 +48,26 @@ impl AllowedHosts {
     pub fn allows(&self, host: &str) -> bool {
         self.0.contains(&host.to_ascii_lowercase())
     }
+
+    /// Whether `req` names a host served here; `Err` with the name it gave (if
+    /// any), for the refusal's log line.
+    pub fn check<B>(&self, req: &http::Request<B>) -> Result<(), Option<String>> {
+        match requested_host(req) {
+            Some(host) if self.allows(&host) => Ok(()),
+            host => Err(host),
+        }
+    }
+}
+
+/// The host a request names: the URI's authority (HTTP/2, absolute-form) or `Host`.
+pub fn requested_host<B>(req: &http::Request<B>) -> Option<String> {
+    if let Some(authority) = req.uri().authority() {
+        return Some(authority.as_str().to_owned());
+    }
+    req.headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// `name:port` or `[v6]:port`, not a bare name or a bare `[v6]`.
@@ -89,6 +109,32 @@ mod tests {
         ] {
             assert!(!h.allows(refused), "{refused}");
         }
+    }
+
+    #[test]
+    fn a_request_is_checked_by_its_authority_or_its_host_header() {
+        let h = AllowedHosts::new("127.0.0.1:8080".parse().unwrap(), &[]);
+        let req = |uri: &str, host: Option<&str>| {
+            let mut b = http::Request::builder().uri(uri);
+            if let Some(host) = host {
+                b = b.header(http::header::HOST, host);
+            }
+            b.body(()).unwrap()
+        };
+        assert_eq!(h.check(&req("/web/", Some("localhost:8080"))), Ok(()));
+        assert_eq!(
+            h.check(&req("/web/", Some("evil.example:8080"))),
+            Err(Some("evil.example:8080".into()))
+        );
+        // An absolute-form URI's authority wins over a Host header.
+        assert_eq!(
+            h.check(&req(
+                "http://evil.example:8080/web/",
+                Some("localhost:8080")
+            )),
+            Err(Some("evil.example:8080".into()))
+        );
+        assert_eq!(h.check(&req("/web/", None)), Err(None));
     }
 
     #[test]

@@ -6,27 +6,17 @@
 
 use super::error::ApiError;
 use axum::extract::Request;
-use axum::http::header::HOST;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 pub use ecard_web_guard::hosts::AllowedHosts;
 
-/// The host a request names: the URI's authority (HTTP/2, absolute-form) or `Host`.
-fn requested_host(req: &Request) -> Option<String> {
-    if let Some(authority) = req.uri().authority() {
-        return Some(authority.as_str().to_owned());
-    }
-    req.headers()
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 pub async fn check(hosts: AllowedHosts, req: Request, next: Next) -> Response {
-    match requested_host(&req) {
-        Some(host) if hosts.allows(&host) => next.run(req).await,
-        host => {
+    // The check is the registry's too (ecard_web_guard::hosts); the refusal's words
+    // are the station's.
+    match hosts.check(&req) {
+        Ok(()) => next.run(req).await,
+        Err(host) => {
             tracing::warn!(host = ?host, path = %req.uri().path(), "request for a host not served here refused");
             ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -160,6 +160,15 @@ fn order_photo(order: &IssuanceOrder, max_bytes: usize) -> Result<Option<Vec<u8>
         .decode(b64)
         .map_err(|_| "照片不是有效的 base64 编码".to_owned())?;
     ecard_domain::photo::check_jpeg(&bytes, max_bytes).map_err(|v| v.to_string())?;
+    // An application filed at the registry (its pages, its API) carries the filing
+    // photo, up to the province's limit; EF.PHOTO takes far less. It is made to fit
+    // here, as an imported roster's photos are (ops::import), or no card could be
+    // written for it (数据超出卡片容量). A photo that already fits is kept as sent.
+    if bytes.len() > ecard_domain::photo::CHIP_PHOTO_MAX_BYTES {
+        return ecard_domain::photo::downscale_for_chip(&bytes)
+            .map(Some)
+            .map_err(|e| e.to_string());
+    }
     Ok(Some(bytes))
 }
 

@@ -2,6 +2,7 @@
 //! edge, from the error (STYLE: user-facing text is produced at the API).
 
 use crate::storage::StorageError;
+use crate::workflow::materials::MaterialError;
 use crate::workflow::service::WorkflowError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -161,6 +162,15 @@ impl From<WorkflowError> for ApiError {
             }
             e @ WorkflowError::NoPhoto { .. } => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "photo_missing", e.to_string())
+            }
+            WorkflowError::Material(m) => {
+                let status = match m {
+                    MaterialError::TooLarge => S::PAYLOAD_TOO_LARGE,
+                    MaterialError::TooMany => S::CONFLICT,
+                    MaterialError::Empty => S::UNPROCESSABLE_ENTITY,
+                    MaterialError::NotAllowedType => S::UNSUPPORTED_MEDIA_TYPE,
+                };
+                Self::new(status, m.code(), m.to_string())
             }
         }
     }

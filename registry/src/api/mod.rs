@@ -5,6 +5,7 @@ mod admin;
 pub use admin::cli as admin_cli;
 pub use admin::{CreatedAccount, NewAccount, NewStation};
 mod error;
+pub mod materials;
 mod sync;
 mod workflow;
 
@@ -68,6 +69,7 @@ fn build_router(state: AppState, pages: Option<Arc<crate::web::WebGuards>>) -> R
         .route("/healthz", get(|| async { "ok" }))
         .merge(sync::routes())
         .merge(workflow::routes())
+        .merge(materials::routes())
         .merge(admin::routes())
         .with_state(state)
         .merge(pages)

@@ -25,7 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/applications/{id}/send-back", post(send_back))
 }
 
-async fn account(state: &AppState, headers: &HeaderMap) -> Result<Account, ApiError> {
+pub(super) async fn account(state: &AppState, headers: &HeaderMap) -> Result<Account, ApiError> {
     let digest = token_digest(bearer(headers).ok_or_else(ApiError::unauthorized)?);
     state
         .db(move |s| s.account_by_token_digest(&digest))

@@ -13,6 +13,9 @@ pub enum Role {
     County,
     City,
     Province,
+    /// Administers the registry's lists on the pages (units, accounts, stations);
+    /// reviews nothing and oversees no application.
+    Admin,
 }
 
 impl Role {
@@ -22,13 +25,20 @@ impl Role {
             Role::County => "county",
             Role::City => "city",
             Role::Province => "province",
+            Role::Admin => "admin",
         }
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Unit, Role::County, Role::City, Role::Province]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Role::Unit,
+            Role::County,
+            Role::City,
+            Role::Province,
+            Role::Admin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 

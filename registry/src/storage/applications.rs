@@ -99,6 +99,26 @@ pub struct ApplicationRow {
     pub overdue: bool,
 }
 
+/// The day a bureau has to decide an application in `state` by, when it waits for
+/// one: 3 working days (`deadlines::add_working_days`, the province's holidays left
+/// out) from the day it entered the state, its last change `updated_at` (a pending
+/// application is not edited). The one place the registry applies the rule.
+pub fn decide_by(
+    state: AppState,
+    updated_at: &str,
+    holidays: &ecard_domain::deadlines::Holidays,
+) -> Option<chrono::NaiveDate> {
+    if !matches!(state, AppState::Submitted | AppState::CountyApproved) {
+        return None;
+    }
+    let since = chrono::NaiveDate::parse_from_str(updated_at.get(..10)?, "%Y-%m-%d").ok()?;
+    Some(ecard_domain::deadlines::add_working_days(
+        since,
+        ecard_domain::deadlines::DECISION_WORKING_DAYS,
+        holidays,
+    ))
+}
+
 /// An application with its unit and its approval round (the issuance order's id).
 pub struct ApplicationRecord {
     pub row: ApplicationRow,
@@ -152,18 +172,7 @@ impl Tx<'_> {
             unit_row,
         )?;
         let state = AppState::parse(&state).unwrap_or(AppState::Submitted);
-        // The state's start: the last change (a pending application is not edited).
-        let decide_by = matches!(state, AppState::Submitted | AppState::CountyApproved)
-            .then(|| updated_at.get(..10))
-            .flatten()
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .map(|since| {
-                ecard_domain::deadlines::add_working_days(
-                    since,
-                    ecard_domain::deadlines::DECISION_WORKING_DAYS,
-                    &self.province().holidays,
-                )
-            });
+        let decide_by = decide_by(state, &updated_at, &self.province().holidays);
         Ok(ApplicationRecord {
             row: ApplicationRow {
                 id,

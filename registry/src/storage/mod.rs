@@ -15,6 +15,7 @@ mod authority;
 mod feed;
 mod ingest;
 mod intake;
+mod materials;
 mod numbers;
 mod revocations;
 mod schema;
@@ -23,11 +24,12 @@ mod trust;
 mod web;
 
 pub use accounts::{Account, Role, Unit};
-pub use applications::{AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
+pub use applications::{decide_by, AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
 pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
+pub use materials::MaterialInfo;
 pub use stations::Station;
-pub use web::{AccountListing, Decision, MonthCount, WebSession};
+pub use web::{AccountListing, AppCount, Decision, MonthCount, WebSession};
 
 use ecard_clock::Clock;
 use ecard_domain::province::ProvinceConfig;

@@ -5,7 +5,14 @@
 use rusqlite_migration::{Migrations, M};
 
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up(V3),
+        M::up(V4),
+        M::up(V5),
+        M::up(V6),
+    ])
 }
 
 const V1: &str = r#"
@@ -230,10 +237,99 @@ CREATE TABLE web_sessions (
 CREATE INDEX web_sessions_account ON web_sessions(account_id);
 "#;
 
+/// Proof materials (证明材料) a unit files with an application (issue 20): the
+/// bytes, the type found in them (never the client's word), the cleaned name.
+/// Bounded in size and count by `workflow::materials`.
+const V5: &str = r#"
+CREATE TABLE proof_materials (
+    id             INTEGER PRIMARY KEY,
+    application_id INTEGER NOT NULL REFERENCES applications(id),
+    file_name      TEXT NOT NULL,
+    media_type     TEXT NOT NULL CHECK (media_type IN ('application/pdf','image/jpeg','image/png')),
+    bytes          BLOB NOT NULL,
+    uploaded_by    TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX proof_materials_application ON proof_materials(application_id);
+"#;
+
+/// The pages' administrator (`admin`), an account role of its own beside the
+/// reviewing bureaus. SQLite cannot change a CHECK in place: the table is made
+/// anew with its rows; the accounts' passwords and sessions refer to it by name
+/// and find the same ids again (their foreign keys are checked at commit).
+const V6: &str = r#"
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE accounts_v5 AS SELECT * FROM accounts;
+DROP TABLE accounts;
+CREATE TABLE accounts (
+    id           INTEGER PRIMARY KEY,
+    username     TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL CHECK (role IN ('unit','county','city','province','admin')),
+    unit_id      INTEGER REFERENCES units(id),
+    region       TEXT,
+    org_name     TEXT NOT NULL,
+    token_digest TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    CHECK (role <> 'unit' OR unit_id IS NOT NULL),
+    CHECK (role NOT IN ('county','city') OR region IS NOT NULL)
+);
+INSERT INTO accounts (id, username, role, unit_id, region, org_name, token_digest, created_at)
+    SELECT id, username, role, unit_id, region, org_name, token_digest, created_at FROM accounts_v5;
+DROP TABLE accounts_v5;
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn migrations_are_valid() {
         assert!(super::migrations().validate().is_ok());
+    }
+
+    /// V6 makes the accounts table anew: a registry's accounts keep their ids,
+    /// passwords and sessions (foreign keys on, as `Storage` runs), and `admin`
+    /// becomes a role.
+    #[test]
+    fn the_admin_role_migration_keeps_accounts_passwords_and_sessions() {
+        let mut c = rusqlite::Connection::open_in_memory().expect("db");
+        c.pragma_update(None, "foreign_keys", "ON").expect("fk");
+        super::migrations().to_version(&mut c, 5).expect("to v5");
+        c.execute_batch(
+            "INSERT INTO units (id, name, region, department, created_at) VALUES (1, 'u', '川X04', '02', 't');
+             INSERT INTO accounts (id, username, role, unit_id, org_name, token_digest, created_at)
+                 VALUES (7, 'yc-edu', 'unit', 1, 'o', 'd7', 't');
+             INSERT INTO account_passwords VALUES (7, '$argon2id$x', 't');
+             INSERT INTO web_sessions VALUES ('s', 7, 't', 't');",
+        )
+        .expect("v5 rows");
+        assert!(c
+            .execute(
+                "INSERT INTO accounts (username, role, org_name, token_digest, created_at) VALUES ('a', 'admin', 'o', 'da', 't')",
+                [],
+            )
+            .is_err());
+        super::migrations().to_latest(&mut c).expect("to latest");
+        let kept: (String, String) = c
+            .query_row(
+                "SELECT a.username, p.phc FROM accounts a JOIN account_passwords p ON p.account_id = a.id JOIN web_sessions s ON s.account_id = a.id WHERE a.id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("kept");
+        assert_eq!(kept, ("yc-edu".into(), "$argon2id$x".into()));
+        c.execute(
+            "INSERT INTO accounts (username, role, org_name, token_digest, created_at) VALUES ('a', 'admin', 'o', 'da', 't')",
+            [],
+        )
+        .expect("admin role");
+        // The constraints are back in force on the new table.
+        assert!(c
+            .execute("INSERT INTO account_passwords VALUES (99, 'x', 't')", [])
+            .is_err());
+        assert!(c
+            .execute(
+                "INSERT INTO accounts (username, role, org_name, token_digest, created_at) VALUES ('b', 'unit', 'o', 'db', 't')",
+                [],
+            )
+            .is_err());
     }
 }

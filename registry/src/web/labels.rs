@@ -1,6 +1,7 @@
 //! The Chinese words of the pages: one edge module makes them from the enums
 //! (STYLE: one label table), the JavaScript shows what it is given.
 
+use super::views::Kind;
 use crate::storage::{AppState, Role};
 
 pub fn role_zh(role: Role) -> &'static str {
@@ -9,6 +10,7 @@ pub fn role_zh(role: Role) -> &'static str {
         Role::County => "县级司法局",
         Role::City => "市级司法局",
         Role::Province => "省司法厅",
+        Role::Admin => "系统管理员",
     }
 }
 
@@ -22,6 +24,61 @@ pub fn state_zh(state: AppState) -> &'static str {
         AppState::Rejected => "退回（审核未通过）",
         AppState::Returned => "退回（应单位申请退回修改）",
     }
+}
+
+pub fn kind_zh(kind: Kind) -> &'static str {
+    match kind {
+        Kind::New => "新申领",
+        Kind::Replacement => "换证",
+        Kind::Reissue => "补证",
+        Kind::Review => "年审",
+    }
+}
+
+/// A proof material's checked type (`workflow::materials::MaterialType`) in words.
+pub fn material_type_zh(media_type: &str) -> &'static str {
+    use crate::workflow::materials::MaterialType;
+    match MaterialType::parse(media_type) {
+        Some(MaterialType::Pdf) => "PDF 文件",
+        Some(MaterialType::Jpeg) => "JPEG 图片",
+        Some(MaterialType::Png) => "PNG 图片",
+        None => "未知类型",
+    }
+}
+
+/// Every kind with its words, for the kind filter.
+pub fn kinds() -> Vec<Choice> {
+    Kind::ALL
+        .into_iter()
+        .map(|k| Choice {
+            value: k.as_str(),
+            label: kind_zh(k),
+        })
+        .collect()
+}
+
+/// Every state with its words, in the order the filters offer them.
+pub fn states() -> Vec<Choice> {
+    [
+        AppState::Submitted,
+        AppState::CountyApproved,
+        AppState::Approved,
+        AppState::Rejected,
+        AppState::Returned,
+    ]
+    .into_iter()
+    .map(|s| Choice {
+        value: s.as_str(),
+        label: state_zh(s),
+    })
+    .collect()
+}
+
+/// A filter's option: the code a request sends and the words shown.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
 }
 
 pub fn action_zh(action: &str) -> &str {

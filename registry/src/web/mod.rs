@@ -21,6 +21,7 @@
 mod admin;
 pub mod deadline;
 pub mod labels;
+mod materials;
 pub mod password;
 mod review;
 pub mod session;
@@ -31,7 +32,6 @@ pub mod views;
 
 use crate::api::{ApiError, AppState};
 use axum::extract::Request;
-use axum::http::header::HOST;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -121,21 +121,10 @@ async fn require_ajax_header(req: Request, next: Next) -> Response {
     }
 }
 
-/// The host a request names: the URI's authority (absolute-form) or `Host`.
-fn requested_host(req: &Request) -> Option<String> {
-    if let Some(authority) = req.uri().authority() {
-        return Some(authority.as_str().to_owned());
-    }
-    req.headers()
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
 async fn check_host(hosts: AllowedHosts, req: Request, next: Next) -> Response {
-    match requested_host(&req) {
-        Some(host) if hosts.allows(&host) => next.run(req).await,
-        host => {
+    match hosts.check(&req) {
+        Ok(()) => next.run(req).await,
+        Err(host) => {
             tracing::warn!(host = ?host, path = %req.uri().path(), "page request for a host not served here refused");
             ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -163,8 +152,11 @@ pub const SECURITY_HEADERS: [(&str, &str); 4] = [
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();
+    // A stricter policy an answer set itself (a proof material's sandbox) stays.
     for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, axum::http::HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(axum::http::HeaderValue::from_static(value));
     }
     resp
 }
@@ -182,6 +174,7 @@ pub fn routes(api: AppState, guards: Arc<WebGuards>) -> Router {
         )
         .merge(review::routes())
         .merge(unit::routes())
+        .merge(materials::routes())
         .merge(admin::routes())
         .merge(stats::routes())
         .fallback(|| async {

@@ -136,25 +136,13 @@ pub fn visible(
         .into_iter()
         .map(|u| (u.name.clone(), u))
         .collect();
-    let since: HashMap<i64, Option<String>> = storage
-        .waiting_since()?
-        .into_iter()
-        .map(|(id, _, at)| (id, at))
-        .collect();
     let mut out = Vec::new();
     for row in service::applications(storage, account)? {
         let Some(unit) = units.get(&row.unit) else {
             continue;
         };
-        let at = since.get(&row.id).cloned().flatten();
         out.push((
-            views::listed(
-                row,
-                unit,
-                at.as_deref(),
-                today,
-                &storage.province().holidays,
-            ),
+            views::listed(row, unit, today, &storage.province().holidays),
             unit.clone(),
         ));
     }
@@ -166,6 +154,10 @@ struct Page {
     items: Vec<Listed>,
     /// The units in the list's reach, for the unit filter.
     units: Vec<UnitChoice>,
+    /// The kind and state filters' options with their words (the one label table,
+    /// `labels`; the pages keep no copy).
+    kinds: Vec<labels::Choice>,
+    states: Vec<labels::Choice>,
 }
 
 #[derive(Serialize)]
@@ -190,7 +182,12 @@ fn page(all: Vec<(Listed, Unit)>, keep: impl Fn(&Listed, &Unit) -> bool, filter:
         .filter(|(l, u)| keep(l, u) && filter.keeps(l))
         .map(|(l, _)| l)
         .collect();
-    Page { items, units }
+    Page {
+        items,
+        units,
+        kinds: labels::kinds(),
+        states: labels::states(),
+    }
 }
 
 /// Waiting for this reviewer's level, oldest first (by the day it reached the level).
@@ -236,6 +233,14 @@ struct HistoryEntry {
     reason_text: Option<String>,
 }
 
+/// A proof material as the application's page lists it.
+#[derive(Serialize)]
+struct MaterialView {
+    #[serde(flatten)]
+    info: crate::storage::MaterialInfo,
+    type_label: &'static str,
+}
+
 /// One application as its page shows it.
 #[derive(Serialize)]
 struct Detail {
@@ -247,6 +252,8 @@ struct Detail {
     fields: Vec<views::Field>,
     history: Vec<HistoryEntry>,
     photo: Option<PhotoCheck>,
+    /// The proof materials filed with it (`…/materials/{id}` opens one).
+    materials: Vec<MaterialView>,
     /// What this account may do with it now.
     can_decide: bool,
     can_edit: bool,
@@ -270,11 +277,6 @@ async fn detail(
                     what: "unit",
                     id: row.unit.clone(),
                 })?;
-            let since = s
-                .waiting_since()?
-                .into_iter()
-                .find(|(a, _, _)| *a == id)
-                .and_then(|(_, _, at)| at);
             let history = s
                 .decisions(id)?
                 .into_iter()
@@ -294,15 +296,23 @@ async fn detail(
             let photo = s
                 .photo_of_application(id)?
                 .map(|p| views::photo_check(&p, &s.province().photo));
+            let materials = crate::workflow::materials::list(s, &account, id)?
+                .into_iter()
+                .map(|info| MaterialView {
+                    type_label: labels::material_type_zh(&info.media_type),
+                    info,
+                })
+                .collect();
             let can_decide = my_turn(&account, &unit, &row, &s.province().numbering);
             let can_edit = account.role == crate::storage::Role::Unit && rules::editable(row.state);
             let can_send_back = rules::send_back(row.state, row.sent_back, false).is_ok();
             Ok::<_, WorkflowError>(Detail {
                 unit_name: unit.name.clone(),
                 fields: views::form_fields(&row.form),
-                listed: views::listed(row, &unit, since.as_deref(), today, &s.province().holidays),
+                listed: views::listed(row, &unit, today, &s.province().holidays),
                 history,
                 photo,
+                materials,
                 can_decide,
                 can_edit,
                 can_send_back,
@@ -368,7 +378,7 @@ async fn decide(
     listed_now(state, row).await
 }
 
-async fn listed_now(state: &WebState, row: ApplicationRow) -> Result<Listed, WebError> {
+pub(super) async fn listed_now(state: &WebState, row: ApplicationRow) -> Result<Listed, WebError> {
     let today = state.api.today();
     let name = row.unit.clone();
     let unit = state
@@ -379,7 +389,6 @@ async fn listed_now(state: &WebState, row: ApplicationRow) -> Result<Listed, Web
     Ok(views::listed(
         row,
         &unit,
-        None,
         today,
         &state.api.storage.province().holidays,
     ))

@@ -102,7 +102,9 @@ pub mod who {
     pub struct Unit;
     /// The reviewing bureaus: 县级、市级司法局, 省司法厅.
     pub struct Reviewer;
-    /// The province department, which also administers the registry's lists.
+    /// The registry's administrator (units, accounts, stations): an account of its
+    /// own, not a reviewer's, so that a reviewer's session cannot change the lists
+    /// and an administrator's cannot decide applications.
     pub struct Admin;
     /// Anyone logged in (what each sees is decided by `rules::oversees`).
     pub struct Anyone;
@@ -119,7 +121,7 @@ pub mod who {
     }
     impl Roles for Admin {
         fn allows(role: Role) -> bool {
-            role == Role::Province
+            role == Role::Admin
         }
     }
     impl Roles for Anyone {

@@ -22,23 +22,6 @@ fn invalid(message: String) -> WebError {
     WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
 }
 
-async fn listed(state: &WebState, row: crate::storage::ApplicationRow) -> Result<Listed, WebError> {
-    let today = state.api.today();
-    let name = row.unit.clone();
-    let unit = state
-        .api
-        .db(move |s| s.unit_by_name(&name))
-        .await?
-        .ok_or_else(|| WebError::internal("application without its unit"))?;
-    Ok(super::views::listed(
-        row,
-        &unit,
-        None,
-        today,
-        &state.api.storage.province().holidays,
-    ))
-}
-
 pub async fn file(
     State(state): State<WebState>,
     who: As<who::Unit>,
@@ -56,7 +39,10 @@ pub async fn file(
             service::application(s, &account, id)
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(listed(&state, row).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(super::review::listed_now(&state, row).await?),
+    ))
 }
 
 async fn edit(
@@ -73,7 +59,7 @@ async fn edit(
         .api
         .db(move |s| service::edit_application(s, &account, id, checked))
         .await?;
-    Ok(Json(listed(&state, row).await?))
+    Ok(Json(super::review::listed_now(&state, row).await?))
 }
 
 async fn resubmit(
@@ -86,5 +72,5 @@ async fn resubmit(
         .api
         .db(move |s| service::resubmit_application(s, &account, id))
         .await?;
-    Ok(Json(listed(&state, row).await?))
+    Ok(Json(super::review::listed_now(&state, row).await?))
 }

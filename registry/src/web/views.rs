@@ -3,7 +3,7 @@
 
 use super::deadline::{review_deadline, ReviewDeadline};
 use super::labels;
-use crate::storage::{AppState, ApplicationRow, Unit};
+use crate::storage::{ApplicationRow, Unit};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -18,12 +18,15 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn zh(self) -> &'static str {
+    pub const ALL: [Kind; 4] = [Kind::New, Kind::Replacement, Kind::Reissue, Kind::Review];
+
+    /// The code a filter sends (`new`, `replacement`, …).
+    pub fn as_str(self) -> &'static str {
         match self {
-            Kind::New => "新申领",
-            Kind::Replacement => "换证",
-            Kind::Reissue => "补证",
-            Kind::Review => "年审",
+            Kind::New => "new",
+            Kind::Replacement => "replacement",
+            Kind::Reissue => "reissue",
+            Kind::Review => "review",
         }
     }
 
@@ -62,24 +65,15 @@ pub fn date_of(stamp: &str) -> Option<NaiveDate> {
 pub fn listed(
     row: ApplicationRow,
     unit: &Unit,
-    waiting_since: Option<&str>,
     today: NaiveDate,
     holidays: &ecard_domain::deadlines::Holidays,
 ) -> Listed {
-    let waiting = matches!(row.state, AppState::Submitted | AppState::CountyApproved);
-    let deadline = waiting
-        .then(|| {
-            waiting_since
-                .and_then(date_of)
-                .or_else(|| date_of(&row.updated_at))
-        })
-        .flatten()
-        .map(|since| review_deadline(since, today, holidays));
+    let deadline = review_deadline(&row, today, holidays);
     let kind = Kind::of(&row);
     Listed {
         state_label: labels::state_zh(row.state),
         kind,
-        kind_label: kind.zh(),
+        kind_label: labels::kind_zh(kind),
         unit_id: unit.id,
         region: unit.region.clone(),
         deadline,
@@ -161,6 +155,17 @@ fn field_label(key: &str) -> Option<&'static str> {
         "valid_from" => "有效期起",
         "valid_until" => "有效期至",
         "replaces" => "原证件编号（换证）",
+        "reissues" => "原证件编号（补证）",
+        "announced_on" => "考试合格确认公告日期",
+        "exam_category" => "考试类别",
+        "law_exam_on" => "通用法律知识考试时间",
+        "law_exam_score" => "通用法律知识考试成绩",
+        "specialty_exam_on" => "专业法律知识考试时间",
+        "specialty_exam_score" => "专业法律知识考试成绩",
+        "org_nature" => "工作单位机构性质",
+        "staffing" => "编制情况",
+        "position" => "现任职务",
+        "holds_national_certificate" => "持有国家部委行政执法证件",
         _ => return None,
     })
 }
@@ -209,10 +214,11 @@ pub fn form_fields(form: &crate::form::ApplicationForm) -> Vec<Field> {
         .filter_map(|k| map.get(k).map(|v| (k, v)))
         .filter(|(k, _)| k.as_str() != "photo_jpeg")
         .filter_map(|(k, v)| {
-            let value = if k == "certificate_kind" {
-                kind_zh(form.certificate_kind).to_owned()
-            } else {
-                text(v)?
+            let value = match (k.as_str(), form.staffing) {
+                ("certificate_kind", _) => kind_zh(form.certificate_kind).to_owned(),
+                // The domain's words, not the stored code.
+                ("staffing", Some(s)) => s.label_zh().to_owned(),
+                _ => text(v)?,
             };
             Some(Field {
                 key: k.clone(),
@@ -223,4 +229,37 @@ pub fn form_fields(form: &crate::form::ApplicationForm) -> Vec<Field> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_filed_field_reads_in_words_not_codes() {
+        let form: crate::form::ApplicationForm = serde_json::from_value(serde_json::json!({
+            "name": "张三", "id_number": "11010519850601002X", "ethnicity": "汉族",
+            "certificate_kind": "enforcement", "posts": "01", "category": "教育", "area": "岳池县",
+            "staffing": "civil_servant", "holds_national_certificate": false,
+            "law_exam_score": 80,
+        }))
+        .expect("form");
+        let fields = form_fields(&form);
+        let label = |key: &str| {
+            fields
+                .iter()
+                .find(|f| f.key == key)
+                .map(|f| (f.label.as_str(), f.value.as_str()))
+        };
+        assert_eq!(label("staffing"), Some(("编制情况", "公务员")));
+        assert_eq!(
+            label("holds_national_certificate"),
+            Some(("持有国家部委行政执法证件", "否"))
+        );
+        assert_eq!(
+            label("law_exam_score"),
+            Some(("通用法律知识考试成绩", "80"))
+        );
+        assert_eq!(label("certificate_kind"), Some(("证件类型", "行政执法证")));
+    }
 }

@@ -5,6 +5,7 @@
 //!   service calls [`crate::storage`]; storage reaches back only through the
 //!   [`crate::storage::IngestHooks`] port it defines.
 
+pub mod materials;
 pub mod rules;
 
 pub use rules::*;

@@ -41,7 +41,11 @@ impl TransitionError {
         match self {
             TransitionError::NotYourTurn => "当前不由您所在的层级审核该申请".into(),
             TransitionError::WrongState(s) => {
-                format!("申请当前状态为“{}”，不能进行该操作", state_zh(*s))
+                format!(
+                    "申请当前状态为“{}”，不能进行该操作",
+                    // The one table of the states' words (pages and API alike).
+                    crate::web::labels::state_zh(*s)
+                )
             }
             TransitionError::ReasonRequired => "退回申请须填写原因".into(),
             TransitionError::AlreadySentBack => "该申请已退回修改过一次，不能再次退回".into(),
@@ -60,16 +64,6 @@ impl TransitionError {
     }
 }
 
-pub fn state_zh(s: AppState) -> &'static str {
-    match s {
-        AppState::Submitted => "待审核",
-        AppState::CountyApproved => "县级已初审，待市级审核",
-        AppState::Approved => "已审核通过",
-        AppState::Rejected => "已驳回",
-        AppState::Returned => "已退回修改",
-    }
-}
-
 /// May a rejected or returned application be edited by its unit?
 pub fn editable(state: AppState) -> bool {
     matches!(state, AppState::Rejected | AppState::Returned)
@@ -78,7 +72,7 @@ pub fn editable(state: AppState) -> bool {
 /// The review level of a bureau account (`None` for units).
 pub fn review_level(role: Role) -> Option<Level> {
     match role {
-        Role::Unit => None,
+        Role::Unit | Role::Admin => None,
         Role::County => Some(Level::County),
         Role::City => Some(Level::City),
         Role::Province => Some(Level::Province),
@@ -93,6 +87,8 @@ pub fn oversees(account: &Account, unit: &Unit) -> bool {
         Role::County => !unit.province_level && unit.region == region,
         Role::City => !unit.province_level && unit.region.starts_with(region),
         Role::Province => unit.province_level,
+        // The registry's administrator keeps the lists, not the applications.
+        Role::Admin => false,
     }
 }
 

@@ -47,6 +47,9 @@ pub enum WorkflowError {
     /// when it is approved, not when a station comes to write the card.
     #[error("{}", if *.approving { NO_PHOTO_APPROVING } else { NO_PHOTO_FILING })]
     NoPhoto { approving: bool },
+    /// A proof material that may not be filed (type, size, count).
+    #[error(transparent)]
+    Material(#[from] super::materials::MaterialError),
 }
 
 /// Why a filing without a photo is refused (also a station row's problem).
@@ -62,7 +65,7 @@ fn rule(storage: &Storage) -> NumberingRule {
     storage.province().numbering.clone()
 }
 
-fn forbidden() -> WorkflowError {
+pub(super) fn forbidden() -> WorkflowError {
     StorageError::NotFound {
         what: "application",
         id: "(not visible to this account)".into(),
