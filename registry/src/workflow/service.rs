@@ -13,7 +13,7 @@ use base64::Engine;
 use card_profile::records::CertificateKind;
 use chrono::NaiveDate;
 use ecard_domain::eligibility::{self, Ineligible};
-use ecard_domain::numbering::{self, CertificateNumber, NumberingError, NumberingRule};
+use ecard_domain::numbering::{self, NumberParts, NumberingError, NumberingRule};
 use ecard_domain::roster::RosterRow;
 use ecard_domain::validity::ValidityError;
 use ecard_sync_protocol::events::{
@@ -94,7 +94,7 @@ pub fn review_path(rule: &NumberingRule, unit: &Unit) -> ReviewPath {
 /// The next central number for `unit`, recorded as allocated: the domain's one
 /// allocator, under the region and department codes of the unit the certificate is
 /// for (for a 换证, the holder's new unit).
-fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<CertificateNumber> {
+fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<NumberParts> {
     let last = tx.last_serial(&unit.region, &unit.department)?;
     let number = numbering::allocate(rule, &unit.region, &unit.department, last)?;
     tx.note_allocated(&number)?;
