@@ -300,6 +300,22 @@ impl PartialEq<&str> for CertificateNumber {
     }
 }
 
+#[cfg(feature = "sql")]
+impl rusqlite::types::ToSql for CertificateNumber {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+/// A stored number is checked as it is read, like one from the wire.
+#[cfg(feature = "sql")]
+impl rusqlite::types::FromSql for CertificateNumber {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Self::parse(text).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
 /// A certificate number split into its parts (under a province's rule).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NumberParts {

@@ -973,6 +973,44 @@ pub struct RosterForm {
     pub exam_category: String,
 }
 
+impl RosterForm {
+    /// A checked row as the form shows it, for editing an application that came
+    /// back; [`check_form`] of it gives the row again.
+    pub fn from_row(row: &RosterRow) -> Self {
+        let date = |d: Option<NaiveDate>| d.map(codes::format_date).unwrap_or_default();
+        let yes_no = |b: bool| if b { "是" } else { "否" }.to_owned();
+        RosterForm {
+            county: row.county.clone(),
+            name: row.name.clone(),
+            unit: row.unit.clone(),
+            certificate_number: row
+                .certificate_number
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            valid_until: date(row.valid_until),
+            citizen_id: row.citizen_id.to_string(),
+            gender: row.gender.label_zh().to_owned(),
+            ethnicity: row.ethnicity.as_str().to_owned(),
+            birth_date: codes::format_date(row.birth_date),
+            political_status: row.political_status.name_zh().to_owned(),
+            valid_from: date(row.valid_from),
+            education: row.education.clone(),
+            major: row.major.clone(),
+            rank_code: row.rank_code.clone(),
+            law_major: yes_no(row.law_major),
+            legal_qualification: yes_no(row.legal_qualification),
+            posts: row
+                .posts
+                .iter()
+                .map(|p| p.code())
+                .collect::<Vec<_>>()
+                .join(","),
+            exam_category: row.exam_category.clone(),
+        }
+    }
+}
+
 /// The sheet name a form's problems are reported under.
 pub const FORM_SHEET: &str = "表单";
 

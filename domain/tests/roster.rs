@@ -461,6 +461,9 @@ fn good_form(n: u32) -> ecard_domain::roster::RosterForm {
 fn a_form_is_refused_for_the_same_reasons_as_a_roster_row() {
     use ecard_domain::roster::{check_form, FORM_SHEET};
     let row = check_form(&good_form(4), None, &opts()).expect("a good form");
+    // A row shown in the form for editing checks back to the same row.
+    let shown = ecard_domain::roster::RosterForm::from_row(&row);
+    assert_eq!(check_form(&shown, None, &opts()), Ok(row.clone()));
     assert_eq!(row.kind, ApplicationKind::New);
     assert_eq!(row.citizen_id, id(4));
     assert_eq!(row.posts.len(), 2);

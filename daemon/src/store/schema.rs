@@ -13,6 +13,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V6),
         M::up(V7),
         M::up(V8),
+        M::up(V9),
     ])
 }
 
@@ -329,6 +330,15 @@ INSERT INTO applications_v8 (id, officer_id, kind, row_json, state, event_id, cr
     SELECT id, officer_id, kind, row_json, state, event_id, created_at FROM applications;
 DROP TABLE applications;
 ALTER TABLE applications_v8 RENAME TO applications;
+"#;
+
+/// V9: the unit's follow-ups to an application sent (docs/SYNC.md): a send-back it
+/// asked for and the bureau has not answered, the outbox event of its last
+/// follow-up, and the registry's words when it refused one.
+const V9: &str = r#"
+ALTER TABLE applications ADD COLUMN send_back_request TEXT;
+ALTER TABLE applications ADD COLUMN follow_up_event TEXT;
+ALTER TABLE applications ADD COLUMN note TEXT;
 "#;
 
 #[cfg(test)]

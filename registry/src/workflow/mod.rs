@@ -8,4 +8,5 @@
 pub mod rules;
 
 pub use rules::*;
+mod follow_up;
 pub mod service;
