@@ -863,7 +863,7 @@ async fn one_person_is_added_by_form_as_an_application() {
         )
         .await;
     assert_eq!(
-        (s, v["code"].as_str()),
+        (s, v["conflict"].as_str()),
         (StatusCode::CONFLICT, Some("application_state")),
         "{v}"
     );
@@ -876,7 +876,7 @@ async fn one_person_is_added_by_form_as_an_application() {
         )
         .await;
     assert_eq!(
-        (s, v["code"].as_str()),
+        (s, v["conflict"].as_str()),
         (StatusCode::CONFLICT, Some("application_state")),
         "{v}"
     );

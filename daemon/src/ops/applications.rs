@@ -126,12 +126,12 @@ impl Station {
             .transpose()?;
         self.store
             .write(actor, |tx| {
+                // The import's rule: a certified officer's record changes only
+                // through a reviewed correction (this application does not count).
                 if let Some(row) = &row {
-                    // The same rule as an import: a certified officer's record
-                    // changes only through a reviewed correction.
-                    store::import_officer(tx, &holder_of(row), chip.as_deref())?;
+                    store::record_applicant(tx, id, &holder_of(row), chip.as_deref())?;
                 } else if let Some(chip) = &chip {
-                    store::import_officer(tx, &officer.holder, Some(chip))?;
+                    store::record_applicant(tx, id, &officer.holder, Some(chip))?;
                 }
                 let event = tx.outbox(&EventBody::ApplicationAmended(ApplicationAmended {
                     application_event: app.event_id.clone(),
@@ -168,7 +168,7 @@ impl Station {
         let chip = self.checked_chip_photo(&officer.holder.id_number, photo)?;
         self.store
             .write(actor, |tx| {
-                store::import_officer(tx, &officer.holder, Some(&chip))?;
+                store::record_applicant(tx, id, &officer.holder, Some(&chip))?;
                 let event = tx.outbox(&EventBody::ApplicationAmended(ApplicationAmended {
                     application_event: app.event_id.clone(),
                     row: None,

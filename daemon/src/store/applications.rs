@@ -94,6 +94,31 @@ pub fn station_application(conn: &Connection, id: i64) -> Result<StationApplicat
     })
 }
 
+/// Records `holder` (and a photo) for the applicant of application `app`: as is
+/// when nothing but this application makes the officer's record protected (a live
+/// certificate, another pending application), else as a correction another
+/// operator decides (`import_officer`, the import's rule).
+pub fn record_applicant(
+    tx: &mut Tx<'_>,
+    app: i64,
+    holder: &card_profile::records::Holder,
+    photo: Option<&[u8]>,
+) -> Result<Option<i64>> {
+    let protected: bool = tx.conn().query_row(
+        "SELECT EXISTS (SELECT 1 FROM certificates c JOIN officers o ON o.id = c.officer_id
+                        WHERE o.id_number = ?1 AND c.state IN ('approved', 'issued', 'suspended'))
+             OR EXISTS (SELECT 1 FROM applications a JOIN officers o ON o.id = a.officer_id
+                        WHERE o.id_number = ?1 AND a.state = 'submitted' AND a.id <> ?2)",
+        params![holder.id_number, app],
+        |r| r.get(0),
+    )?;
+    if protected {
+        return Ok(super::import_officer(tx, holder, photo)?.correction);
+    }
+    super::upsert_officer(tx, holder, photo)?;
+    Ok(None)
+}
+
 /// The unit edited application `id` (a new row, or none: as it was) and sent it
 /// for review again with outbox event `follow_up`: 待审核, the reason cleared.
 pub fn application_resubmitted(
