@@ -294,6 +294,12 @@ impl PartialEq<str> for CertificateNumber {
     }
 }
 
+impl PartialEq<String> for CertificateNumber {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
 impl PartialEq<&str> for CertificateNumber {
     fn eq(&self, other: &&str) -> bool {
         self.0 == *other

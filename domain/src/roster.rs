@@ -1064,12 +1064,14 @@ pub fn check_form(
     // Left to right, as the import reports a row.
     ctx.issues
         .sort_by_key(|i| COLUMNS.iter().position(|c| *c == i.column));
-    let mut report = ImportReport::default();
-    report.issues = ctx
-        .issues
-        .into_iter()
-        .map(|i| ImportIssue { row: None, ..i })
-        .collect();
+    let mut report = ImportReport {
+        issues: ctx
+            .issues
+            .into_iter()
+            .map(|i| ImportIssue { row: None, ..i })
+            .collect(),
+        ..Default::default()
+    };
     let mut row = row.filter(|_| report.issues.is_empty());
     if let (Some(bytes), Some(r)) = (photo, row.as_mut()) {
         photo_of(r, bytes, opts, &mut report);
