@@ -289,6 +289,7 @@ async fn a_form_filed_at_the_station_is_returned_edited_resubmitted_approved_and
     assert_eq!(queue[0]["form"]["posts"], "01,02");
 
     // County, then city: approved at the station when the order arrives.
+    let mut approved_number = String::new();
     for token in [&county, &city] {
         let (s, r) = bureau(
             &registry,
@@ -299,6 +300,7 @@ async fn a_form_filed_at_the_station_is_returned_edited_resubmitted_approved_and
         )
         .await;
         assert_eq!(s, 200, "{r}");
+        approved_number = r["number"].as_str().unwrap_or_default().to_owned();
     }
     assert_eq!(round(&a).await.unwrap().orders, 1);
     let (_, one) = api
@@ -368,4 +370,56 @@ async fn a_form_filed_at_the_station_is_returned_edited_resubmitted_approved_and
         (Some("returned"), Some("学历填写有误"), None),
         "{one}"
     );
+    let cert = a
+        .station
+        .store
+        .read(|c| ecardd::store::certificate_by_number(c, approved_number.as_str()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cert.state,
+        ecardd::store::CertificateState::Void,
+        "the order was withdrawn"
+    );
+
+    // Edited again, approved again: the same number is approved again here.
+    let mut edited = one["form"].clone();
+    edited["education"] = json!("研究生");
+    let (s, v) = api
+        .call(
+            Method::PUT,
+            &format!("/applications/{id}"),
+            Some(json!({"form": edited})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    round(&a).await.unwrap();
+    for token in [&county, &city] {
+        let (s, r) = bureau(
+            &registry,
+            token,
+            reqwest::Method::POST,
+            &format!("/api/v1/applications/{reg_id}/approve"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["number"], approved_number.as_str(), "the number is kept");
+    }
+    assert_eq!(
+        round(&a).await.unwrap().orders,
+        1,
+        "the new order is applied, not skipped as known"
+    );
+    let (_, one) = api
+        .call(Method::GET, &format!("/applications/{id}"), None)
+        .await;
+    assert_eq!(one["state"], "approved", "{one}");
+    let cert = a
+        .station
+        .store
+        .read(|c| ecardd::store::certificate_by_number(c, approved_number.as_str()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(cert.state, ecardd::store::CertificateState::Approved);
 }

@@ -119,6 +119,33 @@ pub fn record_applicant(
     Ok(None)
 }
 
+/// An order the registry withdrew (a send-back before the card was written) is
+/// approved again after the unit's edit: the certificate `number` that
+/// `withdraw_order` left void — no card, no status change of its own — takes the
+/// new approval's data and is approved again. `None`: no such withdrawn
+/// certificate (an unknown number, or one that really ended).
+pub fn reapprove_withdrawn(
+    tx: &mut Tx<'_>,
+    certificate: &card_profile::records::Certificate,
+) -> Result<Option<i64>> {
+    let id: Option<i64> = tx
+        .conn()
+        .query_row(
+            "SELECT c.id FROM certificates c WHERE c.number = ?1 AND c.state = 'void'
+               AND NOT EXISTS (SELECT 1 FROM cards k WHERE k.certificate_id = c.id)
+               AND NOT EXISTS (SELECT 1 FROM status_changes s WHERE s.certificate_id = c.id)",
+            [&certificate.number],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else { return Ok(None) };
+    tx.conn().execute(
+        "UPDATE certificates SET data_json = ?2, state = 'approved', updated_at = ?3 WHERE id = ?1",
+        params![id, serde_json::to_string(certificate)?, tx.now()],
+    )?;
+    Ok(Some(id))
+}
+
 /// The unit edited application `id` (a new row, or none: as it was) and sent it
 /// for review again with outbox event `follow_up`: 待审核, the reason cleared.
 pub fn application_resubmitted(

@@ -15,8 +15,9 @@ mod sync_state;
 mod views;
 
 pub use applications::{
-    application_photo_added, application_resubmitted, follow_up_refused, record_applicant,
-    send_back_requested, station_application, ApplicationState, StationApplication,
+    application_photo_added, application_resubmitted, follow_up_refused, reapprove_withdrawn,
+    record_applicant, send_back_requested, station_application, ApplicationState,
+    StationApplication,
 };
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
 pub use changes::{
