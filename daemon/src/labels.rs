@@ -9,7 +9,9 @@
 //! until it has its word, and then it is in the table by itself.
 
 use crate::auth::Role;
-use crate::store::{CardState, CertificateState, Conflict, CorrectionState, JobState};
+use crate::store::{
+    CardState, CertificateState, Conflict, CorrectionState, FixedField, FollowUp, JobState,
+};
 use card_profile::pki::ChainError;
 use card_profile::profile::FileId;
 use card_profile::records::{CardState as CardStatus, CertificateKind, Gender, ReviewResult};
@@ -466,6 +468,32 @@ pub fn conflict_zh(c: &Conflict) -> String {
         Conflict::CorrectionStale { id } => {
             format!("人员信息在更正申请 {id} 提出后已有变更，请驳回后重新导入")
         }
+        Conflict::ApplicationState {
+            id,
+            state,
+            follow_up,
+        } => format!(
+            "申请 #{id} 当前为「{}」，{}",
+            application_word(APPLICATION_STATES, state.as_str()),
+            match follow_up {
+                FollowUp::Resubmit => "只有退回的申请可以修改后重新提交",
+                FollowUp::AddPhoto => "只有待审核的申请可以补交照片（退回的请修改后重新提交）",
+                FollowUp::RequestSendBack => "只有已批准的申请可以申请退回",
+            }
+        ),
+        Conflict::SendBackPending { id } => {
+            format!("申请 #{id} 已申请退回，正在等待审核机关处理")
+        }
+        Conflict::ApplicationFieldFixed { id, field } => format!(
+            "申请 #{id} {}",
+            match field {
+                FixedField::CitizenId => "的身份证号码不能修改：另一个人请新增申请",
+                FixedField::PrefilledNumber => "预填的证件编号不能修改：新的编号请新增申请",
+                FixedField::SuccessionForm => {
+                    "是换证或补证申请，只能补交照片后原样重新提交；内容有误请重新办理"
+                }
+            }
+        ),
     }
 }
 
@@ -620,6 +648,9 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("order.withdrawn", "登记中心撤回批准"),
     ("application.submitted", "提交换证/补证申请"),
     ("application.decided", "登记中心审核结果"),
+    ("application.resubmitted", "修改后重新提交申请"),
+    ("application.photo_added", "为待审核申请补交照片"),
+    ("application.send_back_requested", "申请退回已批准的申请"),
     ("order.photo_refused", "拒绝登记中心的批准（照片无效）"),
     ("revocations.updated", "更新注销名单"),
     ("revocations.dated", "注销名单日期"),

@@ -742,92 +742,143 @@ async fn a_renamed_unit_files_one_replacement_per_holder() {
     }
 }
 
-/// One person by form (not only by spreadsheet): the roster's row type, filed as an
-/// application to the registry like an imported row; a 换证 row is not accepted
-/// here (换证/补证 have their own path) and changes nothing.
+/// One person by form (not only by spreadsheet): the template's columns as typed,
+/// checked by the roster's own row check (the same reasons, by column), filed as an
+/// application to the registry like an imported row. A refused form changes
+/// nothing; a number typed in is refused where the registry numbers (Sichuan); the
+/// photo may come later, while the application is pending.
 #[tokio::test]
 async fn one_person_is_added_by_form_as_an_application() {
-    use ecard_domain::citizen_id::CitizenId;
-    use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
-    use ecard_domain::roster::{ApplicationKind, RosterRow};
+    use base64::Engine;
     let a = api();
     let issuer = a.login("zhizheng").await;
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-    let citizen_id = CitizenId::parse("110105198001010016", today).unwrap();
-    let mut row = RosterRow {
-        kind: ApplicationKind::New,
-        excel_row: 0,
-        county: "演示县".into(),
-        name: "孙八".into(),
-        unit: "演示县农业农村局".into(),
-        certificate_number: None,
-        valid_until: None,
-        gender: citizen_id.gender(),
-        birth_date: citizen_id.birth_date(),
-        citizen_id,
-        ethnicity: Ethnicity::parse("汉族").unwrap(),
-        political_status: PoliticalStatus::ALL[0],
-        valid_from: None,
-        education: "大学本科".into(),
-        major: "法学".into(),
-        rank_code: "020201".into(),
-        law_major: true,
-        legal_qualification: false,
-        posts: vec![PostCode::ByAuthority],
-        exam_category: "综合法律知识考试".into(),
-        photo: None,
-    };
+    let form = json!({
+        "county": "演示县", "name": "孙八", "unit": "演示县农业农村局",
+        "citizen_id": "110105198001010016", "ethnicity": "汉族", "political_status": "中共党员",
+        "education": "大学本科", "major": "法学", "rank_code": "020201",
+        "law_major": "是", "legal_qualification": "否", "posts": "01",
+        "exam_category": "综合法律知识考试",
+    });
+    let before = a.snapshot();
+    for (field, value, column) in [
+        ("citizen_id", "110105198001010017", "持证人身份证号码"),
+        ("certificate_number", "川X06210001", "证编号"),
+        ("posts", "99", "执法岗位"),
+    ] {
+        let mut bad = form.clone();
+        bad[field] = json!(value);
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/applications",
+                Some(&issuer),
+                Some(json!({ "form": bad })),
+            )
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("form_rejected")),
+            "{v}"
+        );
+        assert_eq!(v["errors"][0]["column"], column, "{v}");
+        assert_eq!(a.snapshot(), before, "a refused form changes nothing");
+    }
     let (s, v) = a
         .call(
             Method::POST,
             "/applications",
             Some(&issuer),
-            Some(json!({ "row": row })),
+            Some(json!({ "form": form })),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["imported"], 1, "{v}");
+    let id = v["application_ids"][0].as_i64().unwrap();
     let (_, list) = a
         .call(Method::GET, "/applications", Some(&issuer), None)
         .await;
     assert_eq!(list[0]["name"], "孙八", "{list}");
     assert_eq!(list[0]["kind_label"], "新申领");
     assert_eq!(list[0]["state_label"], "待审核");
+    assert_eq!(list[0]["has_photo"], false);
     assert_eq!(
         a.count("SELECT COUNT(*) FROM outbox WHERE kind = 'application_submitted'"),
         1
     );
+    // The form comes back as the page edits it.
+    let (s, one) = a
+        .call(
+            Method::GET,
+            &format!("/applications/{id}"),
+            Some(&issuer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{one}");
+    assert_eq!(one["form"]["posts"], "01");
+    assert_eq!(one["form"]["political_status"], "中共党员");
 
+    // The photo, later: checked as a roster photo file (Sichuan: within 100 KB).
+    let big = ecard_domain::photo::synthetic::portrait_jpeg(480, 560, 40, 90, 13);
+    assert!(big.len() > 100 * 1024);
+    let b64 = |p: &[u8]| base64::engine::general_purpose::STANDARD.encode(p);
     let before = a.snapshot();
-    row.kind = ApplicationKind::Replacement;
-    row.certificate_number = Some("川X06210001".into());
     let (s, v) = a
         .call(
             Method::POST,
-            "/applications",
+            &format!("/applications/{id}/photo"),
             Some(&issuer),
-            Some(json!({ "row": row })),
+            Some(json!({ "photo_jpeg": b64(&big) })),
         )
         .await;
     assert_eq!(
         (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("form_rejected")),
         "{v}"
     );
+    assert!(v["message"].as_str().unwrap().contains("100KB"), "{v}");
     assert_eq!(a.snapshot(), before);
-    // A citizen ID that fails its check digit is refused as the row is decoded.
-    let mut bad = serde_json::to_value(&row).unwrap();
-    bad["kind"] = json!("new");
-    bad["certificate_number"] = Value::Null;
-    bad["citizen_id"] = json!("110105198001010017");
-    let (s, _) = a
+    let small = ecard_domain::photo::synthetic::portrait_jpeg(410, 470, 8, 60, 3);
+    let (s, v) = a
         .call(
             Method::POST,
-            "/applications",
+            &format!("/applications/{id}/photo"),
             Some(&issuer),
-            Some(json!({ "row": bad })),
+            Some(json!({ "photo_jpeg": b64(&small) })),
         )
         .await;
-    assert!(s.is_client_error(), "{s}");
-    assert_eq!(a.snapshot(), before);
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["has_photo"], true, "{v}");
+    assert_eq!(
+        a.count("SELECT COUNT(*) FROM outbox WHERE kind = 'application_amended' AND json_extract(payload, '$.resubmit') = 0"),
+        1
+    );
+    // Pending: nothing to resubmit, no send-back to ask for.
+    let (s, v) = a
+        .call(
+            Method::PUT,
+            &format!("/applications/{id}"),
+            Some(&issuer),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["conflict"].as_str()),
+        (StatusCode::CONFLICT, Some("application_state")),
+        "{v}"
+    );
+    let (s, v) = a
+        .call(
+            Method::POST,
+            &format!("/applications/{id}/send-back"),
+            Some(&issuer),
+            Some(json!({ "reason": "职务填错" })),
+        )
+        .await;
+    assert_eq!(
+        (s, v["conflict"].as_str()),
+        (StatusCode::CONFLICT, Some("application_state")),
+        "{v}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("已批准"), "{v}");
 }

@@ -701,7 +701,7 @@ async fn a_lift_from_a_registry_without_the_pinned_key_never_reaches_the_field_c
     rogue.add_station("station-b", &b_public);
     let lift = FeedBody::StatusChange(ecard_sync_protocol::feed::StatusChangeNotice {
         change: ecard_sync_protocol::events::StatusChanged {
-            number,
+            number: number.parse().unwrap(),
             kind: ecard_sync_protocol::events::StatusKind::Lift,
             reason: "调查结束".into(),
             detail: serde_json::Value::Null,

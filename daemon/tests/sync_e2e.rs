@@ -316,7 +316,7 @@ async fn ecardd_sync_killed_mid_push_loses_and_doubles_nothing() {
         .write("test", |tx| {
             for year in 0..3000 {
                 tx.outbox(&EventBody::ReviewRecorded(ReviewRecorded {
-                    number: "川X010001".into(),
+                    number: "川X010001".parse().unwrap(),
                     year: 3000 + year,
                     date: today(),
                     result: ReviewResult::Passed,

@@ -27,7 +27,8 @@ fn rows(today: NaiveDate) -> Vec<RosterRow> {
                 county: "广安市".into(),
                 name: format!("人员{n}"),
                 unit: "广安市市场监督管理局".into(),
-                certificate_number: (n % 10 == 9).then(|| format!("川X23{:04}", n % 9000 + 1)),
+                certificate_number: (n % 10 == 9)
+                    .then(|| format!("川X23{:04}", n % 9000 + 1).parse().expect("number")),
                 valid_until: None,
                 gender: citizen_id.gender(),
                 birth_date: citizen_id.birth_date(),

@@ -421,7 +421,10 @@ fn write_roster_sheet(
             row.name.clone(),
             format!("{}.jpg", row.citizen_id),
             row.unit.clone(),
-            row.certificate_number.clone().unwrap_or_default(),
+            row.certificate_number
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
             opt_date(row.valid_until),
             row.citizen_id.to_string(),
             row.gender.label_zh().to_string(),

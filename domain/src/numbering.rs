@@ -176,8 +176,8 @@ pub fn allocate(
     region: &str,
     department: &str,
     last_used: Option<u32>,
-) -> Result<CertificateNumber, NumberingError> {
-    let number = CertificateNumber {
+) -> Result<NumberParts, NumberingError> {
+    let number = NumberParts {
         region: region.to_string(),
         department: department.to_string(),
         serial: next_serial(last_used, &rule.skip)?,
@@ -201,15 +201,136 @@ pub struct NumberingRule {
     pub skip: SkipRules,
 }
 
-/// A certificate number split into its parts.
+/// A certificate number as it travels between station and registry and as the
+/// stores take it: never a bare string. Checked when parsed (and when decoded from
+/// JSON, so a malformed number from the wire is refused as the message is read):
+/// 1–[`MAX_NUMBER_LEN`] bytes, no whitespace or control characters. Whether it is a
+/// number of a province's rule is [`NumberingRule::parse`]'s question (the tables
+/// are a deployment's), asked where that rule is known.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CertificateNumber(String);
+
+/// Longest certificate number accepted anywhere (bytes).
+pub const MAX_NUMBER_LEN: usize = 64;
+
+/// Why a text is not a certificate number. `Display` is the Chinese message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadNumber {
+    #[error("证件编号为空")]
+    Empty,
+    #[error("证件编号超过{MAX_NUMBER_LEN}字节")]
+    TooLong,
+    #[error("证件编号“{0}”含有空白或控制字符")]
+    BadCharacter(String),
+}
+
+impl CertificateNumber {
+    /// Checks `text` (surrounding whitespace is dropped first: a cell or a form
+    /// field often carries it).
+    pub fn parse(text: &str) -> Result<Self, BadNumber> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(BadNumber::Empty);
+        }
+        if t.len() > MAX_NUMBER_LEN {
+            return Err(BadNumber::TooLong);
+        }
+        if t.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(BadNumber::BadCharacter(
+                t.chars().filter(|c| !c.is_control()).take(64).collect(),
+            ));
+        }
+        Ok(Self(t.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for CertificateNumber {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for CertificateNumber {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CertificateNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for CertificateNumber {
+    type Err = BadNumber;
+    fn from_str(s: &str) -> Result<Self, BadNumber> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for CertificateNumber {
+    type Error = BadNumber;
+    fn try_from(s: String) -> Result<Self, BadNumber> {
+        Self::parse(&s)
+    }
+}
+
+impl From<CertificateNumber> for String {
+    fn from(n: CertificateNumber) -> String {
+        n.0
+    }
+}
+
+impl PartialEq<str> for CertificateNumber {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<String> for CertificateNumber {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<&str> for CertificateNumber {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+#[cfg(feature = "sql")]
+impl rusqlite::types::ToSql for CertificateNumber {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+/// A stored number is checked as it is read, like one from the wire.
+#[cfg(feature = "sql")]
+impl rusqlite::types::FromSql for CertificateNumber {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Self::parse(text).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
+/// A certificate number split into its parts (under a province's rule).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CertificateNumber {
+pub struct NumberParts {
     pub region: String,
     pub department: String,
     pub serial: u32,
 }
 
-impl CertificateNumber {
+impl NumberParts {
     /// Region code + department code: the pair a serial counts under.
     pub fn prefix(&self) -> String {
         format!("{}{}", self.region, self.department)
@@ -279,7 +400,7 @@ impl NumberingRule {
     }
 
     /// Formats a number; the codes must be in the tables and the serial allowed.
-    pub fn format(&self, n: &CertificateNumber) -> Result<String, NumberingError> {
+    pub fn format(&self, n: &NumberParts) -> Result<String, NumberingError> {
         if self.region(&n.region).is_none() {
             return Err(NumberingError::UnknownRegion(n.region.clone()));
         }
@@ -304,7 +425,7 @@ impl NumberingRule {
     }
 
     /// Parses and validates a number against the rule.
-    pub fn parse(&self, input: &str) -> Result<CertificateNumber, NumberingError> {
+    pub fn parse(&self, input: &str) -> Result<NumberParts, NumberingError> {
         let s = input.trim();
         let tail_len = self.department_digits + self.serial_digits;
         let total = s.chars().count();
@@ -347,11 +468,17 @@ impl NumberingRule {
         if self.skip.is_skipped(serial) {
             return Err(NumberingError::SkippedSerial(serial));
         }
-        Ok(CertificateNumber {
+        Ok(NumberParts {
             region: region.code.clone(),
             department: dept.to_string(),
             serial,
         })
+    }
+
+    /// [`NumberingRule::format`] as the checked text type.
+    pub fn number(&self, n: &NumberParts) -> Result<CertificateNumber, NumberingError> {
+        let text = self.format(n)?;
+        CertificateNumber::parse(&text).map_err(|e| NumberingError::Config(e.to_string()))
     }
 
     /// The text of the next number for a (region, department) pair; see [`allocate`].
@@ -374,11 +501,31 @@ mod tests {
     }
 
     #[test]
+    fn a_number_from_json_is_checked_as_it_is_decoded() {
+        let n: CertificateNumber = serde_json::from_str("\"川X010099\"").expect("valid");
+        assert_eq!(n.as_str(), "川X010099");
+        assert_eq!(serde_json::to_string(&n).expect("encode"), "\"川X010099\"");
+        for bad in ["\"\"", "\"川X 0100\"", "\"川X\\u00000001\"", "42", "null"] {
+            assert!(
+                serde_json::from_str::<CertificateNumber>(bad).is_err(),
+                "{bad} must be refused"
+            );
+        }
+        let long = format!("\"{}\"", "1".repeat(MAX_NUMBER_LEN + 1));
+        let e = serde_json::from_str::<CertificateNumber>(&long).expect_err("too long");
+        assert!(e.to_string().contains("超过"), "{e}");
+        assert_eq!(
+            CertificateNumber::parse(" 川X010099 ").expect("trimmed"),
+            "川X010099"
+        );
+    }
+
+    #[test]
     fn guide_examples_parse() {
         let r = rule();
         assert_eq!(
             r.parse("川X010099"),
-            Ok(CertificateNumber {
+            Ok(NumberParts {
                 region: "川X".into(),
                 department: "01".into(),
                 serial: 99
@@ -386,7 +533,7 @@ mod tests {
         );
         assert_eq!(
             r.parse("川X06210010"),
-            Ok(CertificateNumber {
+            Ok(NumberParts {
                 region: "川X06".into(),
                 department: "21".into(),
                 serial: 10
@@ -532,7 +679,7 @@ mod tests {
     #[test]
     fn format_refuses_unknown_codes_and_skipped_serials() {
         let r = rule();
-        let n = |reg: &str, d: &str, s| CertificateNumber {
+        let n = |reg: &str, d: &str, s| NumberParts {
             region: reg.into(),
             department: d.into(),
             serial: s,
@@ -572,7 +719,7 @@ mod tests {
                         let n = next_serial(tx.0, &r.skip).expect("serial");
                         tx.0 = Some(n);
                         let num = r
-                            .format(&CertificateNumber {
+                            .format(&NumberParts {
                                 region: "川X".into(),
                                 department: "01".into(),
                                 serial: n,
@@ -662,7 +809,7 @@ mod tests {
                 region_i in 0usize..7, dept_i in 0usize..17, serial in 1u32..=9999
             ) {
                 let r = rule();
-                let n = CertificateNumber {
+                let n = NumberParts {
                     region: r.regions[region_i].code.clone(),
                     department: r.departments[dept_i].code.clone(),
                     serial,

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::citizen_id::{CitizenId, Gender};
 use crate::codes::{self, Ethnicity, PoliticalStatus, PostCode};
 use crate::file_limits::{self, FileLimit, PhotoBudget};
+use crate::numbering::{CertificateNumber, NumberingRule};
 use crate::photo::{self, PhotoRules};
 use crate::validity::{self, RetirementRule, ValidityError};
 
@@ -125,8 +126,10 @@ pub struct RosterRow {
     pub county: String,
     pub name: String,
     pub unit: String,
-    /// New: always `None`. Replacement: the current (old) certificate number.
-    pub certificate_number: Option<String>,
+    /// New: `None`, or the number the unit gave it where the province's units number
+    /// their own (`ImportOptions::prefilled_numbers`). Replacement: the current (old)
+    /// certificate number.
+    pub certificate_number: Option<CertificateNumber>,
     pub valid_until: Option<NaiveDate>,
     pub citizen_id: CitizenId,
     pub gender: Gender,
@@ -261,6 +264,12 @@ pub struct ImportOptions {
     /// The province's retirement rule: it ends a certificate's validity
     /// (`validity::period_for`).
     pub retirement: RetirementRule,
+    /// `Some(rule)` where the province's units number their own certificates
+    /// (`ProvinceConfig::units_prefill_numbers`; Fujian:
+    /// 「按各执法单位证照编号规则生成编号后上传取证」): a number in the new-applicant
+    /// sheet is accepted when the rule parses it. `None` where the registry numbers:
+    /// such a number is refused.
+    pub prefilled_numbers: Option<NumberingRule>,
 }
 
 impl ImportOptions {
@@ -269,6 +278,7 @@ impl ImportOptions {
             today,
             photo_rules: PhotoRules::default(),
             retirement: RetirementRule::shipped(),
+            prefilled_numbers: None,
         }
     }
 
@@ -278,6 +288,9 @@ impl ImportOptions {
             today,
             photo_rules: province.photo,
             retirement: province.retirement.clone(),
+            prefilled_numbers: province
+                .units_prefill_numbers
+                .then(|| province.numbering.clone()),
         }
     }
 }
@@ -481,6 +494,7 @@ struct RowCtx<'a> {
     row: u32,
     issues: Vec<ImportIssue>,
     retirement: &'a RetirementRule,
+    prefilled_numbers: Option<&'a NumberingRule>,
 }
 
 impl RowCtx<'_> {
@@ -499,6 +513,50 @@ impl RowCtx<'_> {
             self.bad(col, "不能为空");
         }
         t
+    }
+}
+
+/// The 证编号 cell: a replacement's old number; for a new applicant, empty where
+/// the registry numbers, or the unit's own number where the province's rule says
+/// the units number (checked against that rule).
+fn number_cell(
+    cell: &Data,
+    kind: ApplicationKind,
+    ctx: &mut RowCtx<'_>,
+) -> Option<CertificateNumber> {
+    let text = cell_text(cell);
+    let parsed = match text.as_deref().map(CertificateNumber::parse) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(e)) => {
+            ctx.bad(col::NUMBER, e.to_string());
+            return None;
+        }
+    };
+    match (kind, parsed) {
+        (ApplicationKind::New, Some(n)) => {
+            match ctx.prefilled_numbers {
+                None => {
+                    ctx.bad(
+                    col::NUMBER,
+                    format!("本省新申领人员的证编号由登记中心按编号规则统一分配，请留空（填写了“{n}”）"),
+                );
+                    None
+                }
+                Some(rule) => match rule.parse(&n) {
+                    Ok(_) => Some(n),
+                    Err(e) => {
+                        ctx.bad(col::NUMBER, e.to_string());
+                        None
+                    }
+                },
+            }
+        }
+        (ApplicationKind::Replacement, None) => {
+            ctx.bad(col::NUMBER, "换证人员须填写原证件编号");
+            None
+        }
+        (_, n) => n,
     }
 }
 
@@ -536,15 +594,7 @@ fn parse_row(
         },
     };
 
-    let certificate_number = cell_text(cells[col::NUMBER]);
-    match (kind, &certificate_number) {
-        (ApplicationKind::New, Some(n)) => ctx.bad(
-            col::NUMBER,
-            format!("新申领人员的证编号由系统按编号规则自动分配，请留空（填写了“{n}”）"),
-        ),
-        (ApplicationKind::Replacement, None) => ctx.bad(col::NUMBER, "换证人员须填写原证件编号"),
-        _ => {}
-    }
+    let certificate_number = number_cell(cells[col::NUMBER], kind, ctx);
 
     let date = |ctx: &mut RowCtx<'_>, c: usize| match cell_date(cells[c]) {
         Ok(d) => d,
@@ -814,6 +864,7 @@ pub fn import(
                 row: r + 1,
                 issues: Vec::new(),
                 retirement: &opts.retirement,
+                prefilled_numbers: opts.prefilled_numbers.as_ref(),
             };
             match parse_row(&cells, sheet.kind, &mut ctx, opts.today) {
                 Some(row) => rows.push(row),
@@ -874,6 +925,179 @@ pub fn import(
         Ok(rows)
     } else {
         Err(report)
+    }
+}
+
+/// One new applicant typed into a form (the station's 逐人填报): the template's
+/// columns as text, exactly as a person would type them into the spreadsheet.
+/// [`check_form`] checks it with the roster's own row check, so a form and a roster
+/// row are refused for the same reasons in the same words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RosterForm {
+    /// 县(市、区)
+    pub county: String,
+    /// 持证人姓名
+    pub name: String,
+    /// 所属执法主体或受委托组织名称
+    pub unit: String,
+    /// 证编号: empty unless the province's units number their own.
+    pub certificate_number: String,
+    /// 证有效期截止日 (YYYY-MM-DD; empty: the validity rule's)
+    pub valid_until: String,
+    /// 持证人身份证号码
+    pub citizen_id: String,
+    /// 性别 (男/女; empty: from the ID)
+    pub gender: String,
+    /// 民族
+    pub ethnicity: String,
+    /// 出生日期 (empty: from the ID)
+    pub birth_date: String,
+    /// 政治面貌
+    pub political_status: String,
+    /// 证有效期起始日 (the exam-pass announcement date, YYYY-MM-DD)
+    pub valid_from: String,
+    /// 最高学历
+    pub education: String,
+    /// 最高学历专业
+    pub major: String,
+    /// 职级代码
+    pub rank_code: String,
+    /// 是否法学专业 (是/否)
+    pub law_major: String,
+    /// 是否具有法律职业资格 (是/否)
+    pub legal_qualification: String,
+    /// 执法岗位 (post codes, e.g. "01,02")
+    pub posts: String,
+    /// 考试类别
+    pub exam_category: String,
+}
+
+impl RosterForm {
+    /// A checked row as the form shows it, for editing an application that came
+    /// back; [`check_form`] of it gives the row again.
+    pub fn from_row(row: &RosterRow) -> Self {
+        let date = |d: Option<NaiveDate>| d.map(codes::format_date).unwrap_or_default();
+        let yes_no = |b: bool| if b { "是" } else { "否" }.to_owned();
+        RosterForm {
+            county: row.county.clone(),
+            name: row.name.clone(),
+            unit: row.unit.clone(),
+            certificate_number: row
+                .certificate_number
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            valid_until: date(row.valid_until),
+            citizen_id: row.citizen_id.to_string(),
+            gender: row.gender.label_zh().to_owned(),
+            ethnicity: row.ethnicity.as_str().to_owned(),
+            birth_date: codes::format_date(row.birth_date),
+            political_status: row.political_status.name_zh().to_owned(),
+            valid_from: date(row.valid_from),
+            education: row.education.clone(),
+            major: row.major.clone(),
+            rank_code: row.rank_code.clone(),
+            law_major: yes_no(row.law_major),
+            legal_qualification: yes_no(row.legal_qualification),
+            posts: row
+                .posts
+                .iter()
+                .map(|p| p.code())
+                .collect::<Vec<_>>()
+                .join(","),
+            exam_category: row.exam_category.clone(),
+        }
+    }
+}
+
+/// The sheet name a form's problems are reported under.
+pub const FORM_SHEET: &str = "表单";
+
+/// Checks one new applicant typed into a form, and the photo when one is given, by
+/// the same rules as a roster row and its photo file (one check, [`parse_row`] and
+/// [`photo::check_photo`]): the row, or every problem (column and reason).
+pub fn check_form(
+    form: &RosterForm,
+    photo: Option<&[u8]>,
+    opts: &ImportOptions,
+) -> Result<RosterRow, ImportReport> {
+    let text = |t: &str| {
+        if t.trim().is_empty() {
+            Data::Empty
+        } else {
+            Data::String(t.to_owned())
+        }
+    };
+    let mut cells: Vec<Data> = vec![Data::Empty; COLUMNS.len()];
+    for (c, t) in [
+        (col::COUNTY, &form.county),
+        (col::NAME, &form.name),
+        (col::UNIT, &form.unit),
+        (col::NUMBER, &form.certificate_number),
+        (col::VALID_UNTIL, &form.valid_until),
+        (col::ID, &form.citizen_id),
+        (col::GENDER, &form.gender),
+        (col::ETHNICITY, &form.ethnicity),
+        (col::BIRTH, &form.birth_date),
+        (col::POLITICAL, &form.political_status),
+        (col::VALID_FROM, &form.valid_from),
+        (col::EDUCATION, &form.education),
+        (col::MAJOR, &form.major),
+        (col::RANK, &form.rank_code),
+        (col::LAW_MAJOR, &form.law_major),
+        (col::LEGAL_QUAL, &form.legal_qualification),
+        (col::POSTS, &form.posts),
+        (col::EXAM, &form.exam_category),
+    ] {
+        cells[c] = text(t);
+    }
+    let refs: Vec<&Data> = cells.iter().collect();
+    let mut ctx = RowCtx {
+        sheet: FORM_SHEET,
+        row: 0,
+        issues: Vec::new(),
+        retirement: &opts.retirement,
+        prefilled_numbers: opts.prefilled_numbers.as_ref(),
+    };
+    let row = parse_row(&refs, ApplicationKind::New, &mut ctx, opts.today);
+    // Left to right, as the import reports a row.
+    ctx.issues
+        .sort_by_key(|i| COLUMNS.iter().position(|c| *c == i.column));
+    let mut report = ImportReport {
+        issues: ctx
+            .issues
+            .into_iter()
+            .map(|i| ImportIssue { row: None, ..i })
+            .collect(),
+        ..Default::default()
+    };
+    let mut row = row.filter(|_| report.issues.is_empty());
+    if let (Some(bytes), Some(r)) = (photo, row.as_mut()) {
+        photo_of(r, bytes, opts, &mut report);
+    }
+    match row {
+        Some(r) if report.issues.is_empty() => Ok(r),
+        _ => Err(report),
+    }
+}
+
+/// Checks a photo for `row`'s holder as a roster photo file named after the ID
+/// (`{citizen ID}.jpg`) is checked; on success it becomes the row's photo.
+pub fn photo_of(
+    row: &mut RosterRow,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    report: &mut ImportReport,
+) {
+    let name = format!("{}.jpg", row.citizen_id);
+    match photo::check_photo(&name, bytes, &opts.photo_rules, opts.today) {
+        Ok(_) => row.photo = Some(bytes.to_vec()),
+        Err(violations) => {
+            for v in violations {
+                report.push("照片", None, &name, v.to_string());
+            }
+        }
     }
 }
 

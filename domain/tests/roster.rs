@@ -263,7 +263,7 @@ fn not_an_xlsx_is_reported_not_panicked() {
 fn duplicate_id_across_sheets_refused() {
     let rows = vec![row(1, ApplicationKind::New), {
         let mut r = row(1, ApplicationKind::Replacement);
-        r.certificate_number = Some("川X230001".into());
+        r.certificate_number = Some("川X230001".parse().expect("number"));
         r
     }];
     let bytes = roster_xlsx(&rows).expect("write");
@@ -400,4 +400,110 @@ fn photo_limits_come_from_the_province_configuration() {
         "{:?}",
         report.issues
     );
+}
+
+/// Sichuan (the registry numbers) with `units_prefill_numbers` switched on: the
+/// Fujian way (「按各执法单位证照编号规则生成编号后上传取证」), same tables.
+fn units_number() -> ImportOptions {
+    use ecard_domain::province::{ProvinceConfig, SICHUAN_JSON};
+    let json = SICHUAN_JSON.replace(
+        "\"units_prefill_numbers\": false",
+        "\"units_prefill_numbers\": true",
+    );
+    let province = ProvinceConfig::from_json(&json).expect("config");
+    assert!(province.units_prefill_numbers, "the switch is in the file");
+    ImportOptions::for_province(today(), &province)
+}
+
+#[test]
+fn a_prefilled_number_is_accepted_where_units_number_and_checked_by_the_rule() {
+    let mut r = number_row(3);
+    r[5] = s("川X018888");
+    let rows = import(&workbook(&[r]), Photos::None, &units_number()).expect("accepted");
+    assert_eq!(
+        rows[0].certificate_number.as_ref().map(|n| n.as_str()),
+        Some("川X018888")
+    );
+    // Where the registry numbers, the same row is refused, saying so.
+    let mut r = number_row(3);
+    r[5] = s("川X018888");
+    let report = import(&workbook(&[r]), Photos::None, &opts()).expect_err("refused");
+    assert_eq!(report.issues[0].column, "证编号");
+    assert!(report.issues[0].reason.contains("登记中心"), "{report}");
+    // Not a number of the province's rule: refused even where units number.
+    let mut r = number_row(3);
+    r[5] = s("闽A019999");
+    let report = import(&workbook(&[r]), Photos::None, &units_number()).expect_err("refused");
+    assert_eq!(report.issues[0].column, "证编号");
+    assert!(report.issues[0].reason.contains("地区代码"), "{report}");
+}
+
+fn good_form(n: u32) -> ecard_domain::roster::RosterForm {
+    let id = id(n);
+    ecard_domain::roster::RosterForm {
+        county: "岳池县".into(),
+        name: "蔡某".into(),
+        unit: "岳池县教育局".into(),
+        citizen_id: id.as_str().into(),
+        ethnicity: "汉族".into(),
+        political_status: "中共党员".into(),
+        law_major: "是".into(),
+        legal_qualification: "否".into(),
+        posts: "01,02".into(),
+        exam_category: "综合法律知识考试".into(),
+        ..Default::default()
+    }
+}
+
+/// One person typed into the station's form is checked by the roster's own row
+/// check: the same problems, the same columns and words as in a spreadsheet.
+#[test]
+fn a_form_is_refused_for_the_same_reasons_as_a_roster_row() {
+    use ecard_domain::roster::{check_form, FORM_SHEET};
+    let row = check_form(&good_form(4), None, &opts()).expect("a good form");
+    // A row shown in the form for editing checks back to the same row.
+    let shown = ecard_domain::roster::RosterForm::from_row(&row);
+    assert_eq!(check_form(&shown, None, &opts()), Ok(row.clone()));
+    assert_eq!(row.kind, ApplicationKind::New);
+    assert_eq!(row.citizen_id, id(4));
+    assert_eq!(row.posts.len(), 2);
+
+    let mut bad = good_form(4);
+    bad.citizen_id = "452122197502156642".into(); // the guide's sample: bad check digit
+    bad.political_status = "14".into();
+    bad.certificate_number = "川X018888".into();
+    let report = check_form(&bad, None, &opts()).expect_err("refused");
+    let cols: Vec<&str> = report.issues.iter().map(|i| i.column.as_str()).collect();
+    assert_eq!(cols, ["证编号", "持证人身份证号码", "政治面貌"], "{report}");
+    assert!(report
+        .issues
+        .iter()
+        .all(|i| i.sheet == FORM_SHEET && i.row.is_none()));
+    // The same cells in a spreadsheet row: the same reasons, word for word.
+    let mut cells = number_row(4);
+    cells[5] = s("川X018888");
+    cells[7] = s("452122197502156642");
+    cells[11] = s("14");
+    let sheet = import(&workbook(&[cells]), Photos::None, &opts()).expect_err("refused");
+    let reasons = |r: &ecard_domain::roster::ImportReport| {
+        r.issues
+            .iter()
+            .map(|i| i.reason.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(reasons(&report), reasons(&sheet));
+}
+
+#[test]
+fn a_forms_photo_is_checked_as_a_roster_photo_file() {
+    use ecard_domain::province::ProvinceConfig;
+    use ecard_domain::roster::check_form;
+    let sichuan = ImportOptions::for_province(today(), &ProvinceConfig::sichuan());
+    let big = good_photo(1);
+    let report = check_form(&good_form(1), Some(&big), &sichuan).expect_err("over 100 KB");
+    assert_eq!(report.issues[0].column, format!("{}.jpg", id(1)));
+    assert!(report.issues[0].reason.contains("100KB"), "{report}");
+    let small = portrait_jpeg(410, 470, 8, 60, 3);
+    let row = check_form(&good_form(1), Some(&small), &sichuan).expect("a fitting photo");
+    assert_eq!(row.photo.as_deref(), Some(small.as_slice()));
 }

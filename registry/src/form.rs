@@ -286,7 +286,9 @@ impl ApplicationForm {
     pub fn from_roster(row: &RosterRow, defaults: &RosterDefaults) -> Self {
         ApplicationForm {
             replaces: match row.kind {
-                ApplicationKind::Replacement => row.certificate_number.clone(),
+                ApplicationKind::Replacement => {
+                    row.certificate_number.as_ref().map(ToString::to_string)
+                }
                 ApplicationKind::New => None,
             },
             reissues: None,

@@ -446,3 +446,284 @@ async fn a_station_row_without_a_photo_is_not_filed_and_says_why() {
     );
     assert!(waiting[0]["application_id"].is_null());
 }
+
+/// A unit (岳池县教育局) with its county and city reviewers and a station of its
+/// county: what the follow-up tests share.
+struct Desk {
+    reg: Registry,
+    county: String,
+    city: String,
+    station: ecard_sync_protocol::client::RegistryClient,
+}
+
+async fn desk(reg: Registry) -> Desk {
+    let (s, b) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/units",
+            json!({"name": "岳池县教育局", "region": "川X04", "department": "02"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let county = account(&reg, json!({"username": "yc-justice", "role": "county", "region": "川X04", "org_name": "岳池县司法局"})).await;
+    let city = account(&reg, json!({"username": "gac-justice", "role": "city", "region": "川X", "org_name": "广安市司法局"})).await;
+    let (station, _) = reg.enroll("yuechi", Some("川X04"));
+    Desk {
+        reg,
+        county,
+        city,
+        station,
+    }
+}
+
+fn photo_b64(seed: u64) -> String {
+    base64::engine::general_purpose::STANDARD.encode(ecard_domain::photo::synthetic::portrait_jpeg(
+        120, 160, 8, 60, seed,
+    ))
+}
+
+async fn push(d: &Desk, events: Vec<StationEvent>) -> ecard_sync_protocol::events::EventAck {
+    d.station.push_events(events).await.unwrap()
+}
+
+async fn decisions(d: &Desk) -> Vec<(String, Option<String>)> {
+    feed_of(&d.station, 0, 100)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|i| match i.body {
+            FeedBody::ApplicationDecision(x) => Some((x.state, x.reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// 退回 by the county, the unit edits the row at its station and resubmits it
+/// (`application_amended`): the registry keeps the application (same id), takes the
+/// new row, puts it back in the county's queue (待审核) and tells the station.
+/// Before the 退回 the same edit is refused, and changes nothing.
+#[tokio::test]
+async fn a_returned_application_edited_at_the_station_goes_back_to_the_county() {
+    let d = desk(Registry::start()).await;
+    let photo = ecard_domain::photo::synthetic::portrait_jpeg(120, 160, 8, 60, 7);
+    let mut zhang = row("张三", "岳池县教育局", "11010519850601002X");
+    let ack = push(&d, vec![submitted(1, &zhang, Some(&photo))]).await;
+    assert_eq!((ack.applied, ack.refused.len()), (1, 0));
+    let id = apps(&d.reg, &d.county).await[0]["id"].as_i64().unwrap();
+
+    zhang.posts = vec![PostCode::ByAuthority, PostCode::ALL[1]];
+    zhang.education = "研究生".into();
+    let amended = json!({"application_event": "import-0001", "row": serde_json::to_value(&zhang).unwrap(),
+                         "photo_jpeg": null, "resubmit": true});
+    // Still 待审核: only a returned application may be edited.
+    let ack = push(&d, vec![event(2, "application_amended", amended.clone())]).await;
+    assert_eq!(ack.refused.len(), 1, "{ack:?}");
+    assert_eq!(ack.refused[0].code, "application_state");
+    assert!(ack.refused[0].message.contains("退回"), "{ack:?}");
+
+    let (s, r) = common::call(
+        &d.reg,
+        &d.county,
+        Method::POST,
+        &format!("/api/v1/applications/{id}/reject"),
+        json!({"reason": "执法岗位填写不全"}),
+    )
+    .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("rejected")), "{r}");
+    let ack = push(&d, vec![event(3, "application_amended", amended)]).await;
+    assert_eq!((ack.applied, ack.refused.len()), (1, 0), "{ack:?}");
+    let list = apps(&d.reg, &d.county).await;
+    assert_eq!(list.len(), 1, "the same application, not a second one");
+    assert_eq!(list[0]["id"].as_i64(), Some(id));
+    assert_eq!(list[0]["state"], "submitted");
+    assert_eq!(list[0]["form"]["posts"], "01,02");
+    assert_eq!(list[0]["has_photo"], true, "the photo filed first is kept");
+    assert_eq!(
+        decisions(&d).await,
+        [
+            ("rejected".to_owned(), Some("执法岗位填写不全".to_owned())),
+            ("submitted".to_owned(), None)
+        ]
+    );
+    // The county decides again, then the city: approved with the edited posts.
+    assert_eq!(
+        act(&d.reg, &d.county, id, "approve").await["state"],
+        "county_approved"
+    );
+    let approved = act(&d.reg, &d.city, id, "approve").await;
+    assert_eq!(approved["state"], "approved");
+
+    // Another station's follow-up to this application is not found.
+    let (other, _) = d.reg.enroll("wusheng", Some("川X06"));
+    let ack = other
+        .push_events(vec![event(
+            1,
+            "send_back_requested",
+            json!({"application_event": "import-0001", "reason": "我要退回"}),
+        )])
+        .await
+        .unwrap();
+    assert_eq!(ack.refused[0].code, "not_your_application", "{ack:?}");
+}
+
+/// A row filed without a photo waits at the registry (an application without one
+/// could never become a card); the photo added later at the station files it.
+#[tokio::test]
+async fn a_photo_added_later_files_the_application_that_waited_for_it() {
+    let d = desk(Registry::start()).await;
+    let ack = push(
+        &d,
+        vec![submitted(
+            1,
+            &row("张三", "岳池县教育局", "11010519850601002X"),
+            None,
+        )],
+    )
+    .await;
+    assert_eq!(ack.applied, 1);
+    assert!(
+        apps(&d.reg, &d.county).await.is_empty(),
+        "waits for its photo"
+    );
+    let ack = push(&d, vec![event(2, "application_amended", json!({"application_event": "import-0001", "photo_jpeg": photo_b64(3), "resubmit": false}))]).await;
+    assert_eq!((ack.applied, ack.refused.len()), (1, 0), "{ack:?}");
+    let list = apps(&d.reg, &d.county).await;
+    assert_eq!(list.len(), 1, "filed once the photo came");
+    assert_eq!(
+        (list[0]["state"].as_str(), list[0]["has_photo"].as_bool()),
+        (Some("submitted"), Some(true))
+    );
+    // After approval a photo is no longer the station's to change.
+    let id = list[0]["id"].as_i64().unwrap();
+    act(&d.reg, &d.county, id, "approve").await;
+    act(&d.reg, &d.city, id, "approve").await;
+    let ack = push(&d, vec![event(3, "application_amended", json!({"application_event": "import-0001", "photo_jpeg": photo_b64(4), "resubmit": false}))]).await;
+    assert_eq!(ack.refused[0].code, "application_state", "{ack:?}");
+}
+
+/// The unit asks from its station that an approved application be sent back; the
+/// bureau sees the request with its reason and does it, once; the station is told
+/// (退回 with the reason, the order withdrawn). A second request is refused.
+#[tokio::test]
+async fn a_send_back_requested_at_the_station_is_done_by_the_bureau_once() {
+    let d = desk(Registry::start()).await;
+    let photo = ecard_domain::photo::synthetic::portrait_jpeg(120, 160, 8, 60, 7);
+    push(
+        &d,
+        vec![submitted(
+            1,
+            &row("张三", "岳池县教育局", "11010519850601002X"),
+            Some(&photo),
+        )],
+    )
+    .await;
+    let id = apps(&d.reg, &d.county).await[0]["id"].as_i64().unwrap();
+    let request = |seq| {
+        event(
+            seq,
+            "send_back_requested",
+            json!({"application_event": "import-0001", "reason": "职务填写错误"}),
+        )
+    };
+    // Not approved yet: nothing to send back.
+    let ack = push(&d, vec![request(2)]).await;
+    assert_eq!(ack.refused[0].code, "application_state", "{ack:?}");
+    act(&d.reg, &d.county, id, "approve").await;
+    let approved = act(&d.reg, &d.city, id, "approve").await;
+    assert!(approved.get("send_back_requested").is_none(), "{approved}");
+
+    let ack = push(&d, vec![request(3)]).await;
+    assert_eq!((ack.applied, ack.refused.len()), (1, 0), "{ack:?}");
+    let listed = apps(&d.reg, &d.city).await;
+    assert_eq!(
+        listed[0]["state"], "approved",
+        "a request, not the send-back itself"
+    );
+    assert_eq!(listed[0]["send_back_requested"], "职务填写错误");
+    let ack = push(&d, vec![request(4)]).await;
+    assert!(
+        ack.refused[0].message.contains("等待"),
+        "asked once: {ack:?}"
+    );
+
+    let (s, r) = common::call(
+        &d.reg,
+        &d.city,
+        Method::POST,
+        &format!("/api/v1/applications/{id}/send-back"),
+        json!({"reason": "职务填写错误"}),
+    )
+    .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("returned")), "{r}");
+    assert!(r.get("send_back_requested").is_none(), "answered: {r}");
+    let page = feed_of(&d.station, 0, 100).await.unwrap();
+    assert!(page.items.iter().any(|i| matches!(&i.body, FeedBody::OrderWithdrawn(w) if w.number == approved["number"].as_str().unwrap())));
+    assert_eq!(
+        decisions(&d).await.last(),
+        Some(&("returned".to_owned(), Some("职务填写错误".to_owned())))
+    );
+    // Once: after the resubmission and a new approval, no second send-back.
+    let mut zhang = row("张三", "岳池县教育局", "11010519850601002X");
+    zhang.education = "研究生".into();
+    push(
+        &d,
+        vec![event(
+            5,
+            "application_amended",
+            json!({"application_event": "import-0001", "row": zhang, "resubmit": true}),
+        )],
+    )
+    .await;
+    act(&d.reg, &d.county, id, "approve").await;
+    let again = act(&d.reg, &d.city, id, "approve").await;
+    assert_eq!(again["number"], approved["number"], "the number is kept");
+    let ack = push(&d, vec![request(6)]).await;
+    assert!(ack.refused[0].message.contains("一次"), "{ack:?}");
+}
+
+/// Where the registry numbers (Sichuan), a number the unit filled in is refused;
+/// where the units number (`units_prefill_numbers`, the Fujian way), it is the
+/// certificate's number at approval, and a second claim to it is refused.
+#[tokio::test]
+async fn a_prefilled_number_counts_only_where_units_number_and_only_once() {
+    let photo = ecard_domain::photo::synthetic::portrait_jpeg(120, 160, 8, 60, 7);
+    let mut zhang = row("张三", "岳池县教育局", "11010519850601002X");
+    zhang.certificate_number = Some("川X04020033".parse().unwrap());
+
+    let sichuan = desk(Registry::start()).await;
+    let ack = push(&sichuan, vec![submitted(1, &zhang, Some(&photo))]).await;
+    assert_eq!(ack.refused[0].code, "number_prefilled", "{ack:?}");
+    assert!(apps(&sichuan.reg, &sichuan.county).await.is_empty());
+
+    let json = ecard_domain::province::SICHUAN_JSON.replace(
+        "\"units_prefill_numbers\": false",
+        "\"units_prefill_numbers\": true",
+    );
+    let d = desk(Registry::start_with_province(&json)).await;
+    let mut li = row("李四", "岳池县教育局", "110105198001010016");
+    li.certificate_number = zhang.certificate_number.clone();
+    let ack = push(
+        &d,
+        vec![
+            submitted(1, &zhang, Some(&photo)),
+            submitted(2, &li, Some(&photo)),
+        ],
+    )
+    .await;
+    assert_eq!(ack.applied, 1, "{ack:?}");
+    assert_eq!(ack.refused.len(), 1, "{ack:?}");
+    assert_eq!(
+        (ack.refused[0].seq, ack.refused[0].code.as_str()),
+        (2, "number_claimed")
+    );
+    let list = apps(&d.reg, &d.county).await;
+    assert_eq!(list.len(), 1);
+    let id = list[0]["id"].as_i64().unwrap();
+    act(&d.reg, &d.county, id, "approve").await;
+    let approved = act(&d.reg, &d.city, id, "approve").await;
+    assert_eq!(
+        approved["number"], "川X04020033",
+        "the unit's number, not an allocated one"
+    );
+}

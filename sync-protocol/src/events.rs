@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 
 /// Most events one batch may carry: keeps one registry transaction short.
 pub const MAX_BATCH_EVENTS: usize = 1000;
-/// Longest certificate number accepted anywhere in the protocol (bytes).
-pub const MAX_NUMBER_LEN: usize = 64;
+/// Every certificate number in a message is this type: checked as it is decoded.
+pub use ecard_domain::numbering::CertificateNumber;
+/// Longest certificate number accepted anywhere in the protocol (bytes): the
+/// domain's, where [`CertificateNumber`] checks it.
+pub use ecard_domain::numbering::MAX_NUMBER_LEN;
 /// Longest free text (reasons, remarks) in bytes.
 pub const MAX_TEXT_LEN: usize = 2000;
 
@@ -112,7 +115,7 @@ impl EventAck {
 /// `card_issued`: a card was written and verified at the station.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardIssued {
-    pub number: String,
+    pub number: CertificateNumber,
     /// Card serial, 16 hex digits.
     pub serial: String,
     /// The chip's public key (hex).
@@ -134,7 +137,7 @@ pub struct CardVoided {
 /// `review_recorded`: an annual review (年审).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewRecorded {
-    pub number: String,
+    pub number: CertificateNumber,
     pub year: u16,
     pub date: NaiveDate,
     pub result: ReviewResult,
@@ -192,7 +195,7 @@ impl StatusKind {
 /// `status_changed`: suspend, lift, cancel, replace or re-issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChanged {
-    pub number: String,
+    pub number: CertificateNumber,
     pub kind: StatusKind,
     pub reason: String,
     /// Kind-specific detail (destination, how/when declared void, ...).
@@ -200,7 +203,7 @@ pub struct StatusChanged {
     pub detail: serde_json::Value,
     pub effective_on: NaiveDate,
     /// Re-issue: the number of the new certificate.
-    pub new_number: Option<String>,
+    pub new_number: Option<CertificateNumber>,
 }
 
 /// Which roster sheet an application came from: the domain's one type.
@@ -249,19 +252,7 @@ impl ApplicationSubmitted {
     }
 
     fn check(&self) -> Result<(), ProtocolError> {
-        if serde_json::to_string(&self.row)?.len() > MAX_ROW_LEN {
-            return Err(ProtocolError::field(
-                "row",
-                format!("longer than {MAX_ROW_LEN} bytes"),
-            ));
-        }
-        let unit = self.unit();
-        if unit.is_empty() || unit.len() > MAX_UNIT_LEN {
-            return Err(ProtocolError::field(
-                "row.unit",
-                "the unit name must be a non-empty string",
-            ));
-        }
+        check_row(&self.row)?;
         check_photo(self.photo_jpeg.as_deref())?;
         if let Some(d) = &self.defaults {
             check_text("defaults.category", &d.category, MAX_TEXT_LEN)?;
@@ -300,7 +291,7 @@ impl SuccessionKind {
 pub struct SuccessionSubmitted {
     pub kind: SuccessionKind,
     /// The certificate it follows.
-    pub old_number: String,
+    pub old_number: CertificateNumber,
     /// The unit the new certificate is for (所属执法主体).
     pub unit: String,
     pub holder: card_profile::records::Holder,
@@ -324,7 +315,6 @@ pub struct SuccessionSubmitted {
 
 impl SuccessionSubmitted {
     fn check(&self) -> Result<(), ProtocolError> {
-        check_number(&self.old_number)?;
         let unit = self.unit.trim();
         if unit.is_empty() || unit.len() > MAX_UNIT_LEN {
             return Err(ProtocolError::field(
@@ -353,6 +343,84 @@ impl SuccessionSubmitted {
     }
 }
 
+/// `application_amended`: the station's follow-up to an application it sent
+/// (`application_submitted` or `succession_submitted`, named by that event's id):
+/// the unit edited one that came back (退回) and sends it for review again, or adds
+/// the photo it was filed without while it is still pending (before approval).
+/// The registry applies it only to that station's own application, in a state
+/// that allows it (docs/SYNC.md); anything else is refused in the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationAmended {
+    /// The event that carried the application.
+    pub application_event: String,
+    /// The corrected roster row (an `application_submitted` only); `None` keeps it.
+    #[serde(default)]
+    pub row: Option<Box<RosterRow>>,
+    /// The holder's photo (chip-sized JPEG), base64; `None` keeps the one filed.
+    #[serde(default)]
+    pub photo_jpeg: Option<String>,
+    /// Back to the bureaus for review: only an application that came back (退回).
+    /// `false`: nothing but a photo, for one still pending.
+    pub resubmit: bool,
+}
+
+impl ApplicationAmended {
+    fn check(&self) -> Result<(), ProtocolError> {
+        check_event_id(&self.application_event)?;
+        if let Some(row) = &self.row {
+            check_row(row)?;
+        }
+        check_photo(self.photo_jpeg.as_deref())?;
+        if !self.resubmit && (self.row.is_some() || self.photo_jpeg.is_none()) {
+            return Err(ProtocolError::field(
+                "resubmit",
+                "without resubmit only a photo may be added",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `send_back_requested`: the unit asks, from its station, that an approved
+/// application be sent back for editing before its card is written
+/// (「可由单位管理员在系统上申请退回，待复审的司法行政机关退回后…」). The reviewing
+/// bureau decides: the send-back, done once, reaches the station as an
+/// `application_decision` (`returned`, with the reason) and an `order_withdrawn`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendBackRequested {
+    /// The event that carried the application.
+    pub application_event: String,
+    /// Why (shown to the bureau).
+    pub reason: String,
+}
+
+impl SendBackRequested {
+    fn check(&self) -> Result<(), ProtocolError> {
+        check_event_id(&self.application_event)?;
+        if self.reason.trim().is_empty() {
+            return Err(ProtocolError::field("reason", "a reason is required"));
+        }
+        check_text("reason", &self.reason, MAX_TEXT_LEN)
+    }
+}
+
+fn check_row(row: &RosterRow) -> Result<(), ProtocolError> {
+    if serde_json::to_string(row)?.len() > MAX_ROW_LEN {
+        return Err(ProtocolError::field(
+            "row",
+            format!("longer than {MAX_ROW_LEN} bytes"),
+        ));
+    }
+    let unit = row.unit.trim();
+    if unit.is_empty() || unit.len() > MAX_UNIT_LEN {
+        return Err(ProtocolError::field(
+            "row.unit",
+            "the unit name must be a non-empty string",
+        ));
+    }
+    Ok(())
+}
+
 fn check_photo(photo: Option<&str>) -> Result<(), ProtocolError> {
     if let Some(p) = photo {
         if p.len() > MAX_PHOTO_BASE64_LEN
@@ -378,6 +446,8 @@ pub enum EventBody {
     StatusChanged(StatusChanged),
     ApplicationSubmitted(ApplicationSubmitted),
     SuccessionSubmitted(Box<SuccessionSubmitted>),
+    ApplicationAmended(ApplicationAmended),
+    SendBackRequested(SendBackRequested),
 }
 
 pub mod kinds {
@@ -387,6 +457,8 @@ pub mod kinds {
     pub const STATUS_CHANGED: &str = "status_changed";
     pub const APPLICATION_SUBMITTED: &str = "application_submitted";
     pub const SUCCESSION_SUBMITTED: &str = "succession_submitted";
+    pub const APPLICATION_AMENDED: &str = "application_amended";
+    pub const SEND_BACK_REQUESTED: &str = "send_back_requested";
 }
 
 impl EventBody {
@@ -398,6 +470,8 @@ impl EventBody {
             EventBody::StatusChanged(_) => kinds::STATUS_CHANGED,
             EventBody::ApplicationSubmitted(_) => kinds::APPLICATION_SUBMITTED,
             EventBody::SuccessionSubmitted(_) => kinds::SUCCESSION_SUBMITTED,
+            EventBody::ApplicationAmended(_) => kinds::APPLICATION_AMENDED,
+            EventBody::SendBackRequested(_) => kinds::SEND_BACK_REQUESTED,
         }
     }
 
@@ -410,6 +484,8 @@ impl EventBody {
             EventBody::StatusChanged(p) => serde_json::to_value(p),
             EventBody::ApplicationSubmitted(p) => serde_json::to_value(p),
             EventBody::SuccessionSubmitted(p) => serde_json::to_value(p),
+            EventBody::ApplicationAmended(p) => serde_json::to_value(p),
+            EventBody::SendBackRequested(p) => serde_json::to_value(p),
         }
         .unwrap_or(serde_json::Value::Null)
     }
@@ -419,7 +495,6 @@ impl EventBody {
         Ok(match kind {
             kinds::CARD_ISSUED => {
                 let mut p = CardIssued::deserialize(payload)?;
-                check_number(&p.number)?;
                 p.serial = normalize_serial(&p.serial)?;
                 check_hex("chip_key", &p.chip_key)?;
                 check_hex("sod", &p.sod)?;
@@ -434,7 +509,6 @@ impl EventBody {
             }
             kinds::REVIEW_RECORDED => {
                 let p = ReviewRecorded::deserialize(payload)?;
-                check_number(&p.number)?;
                 if let Some(r) = &p.remark {
                     check_text("remark", r, MAX_TEXT_LEN)?;
                 }
@@ -442,11 +516,7 @@ impl EventBody {
             }
             kinds::STATUS_CHANGED => {
                 let p = StatusChanged::deserialize(payload)?;
-                check_number(&p.number)?;
                 check_text("reason", &p.reason, MAX_TEXT_LEN)?;
-                if let Some(n) = &p.new_number {
-                    check_number(n)?;
-                }
                 EventBody::StatusChanged(p)
             }
             kinds::APPLICATION_SUBMITTED => {
@@ -458,6 +528,16 @@ impl EventBody {
                 let p = SuccessionSubmitted::deserialize(payload)?;
                 p.check()?;
                 EventBody::SuccessionSubmitted(Box::new(p))
+            }
+            kinds::APPLICATION_AMENDED => {
+                let p = ApplicationAmended::deserialize(payload)?;
+                p.check()?;
+                EventBody::ApplicationAmended(p)
+            }
+            kinds::SEND_BACK_REQUESTED => {
+                let p = SendBackRequested::deserialize(payload)?;
+                p.check()?;
+                EventBody::SendBackRequested(p)
             }
             other => {
                 return Err(ProtocolError::UnknownEventKind(
@@ -516,16 +596,16 @@ pub fn normalize_serial(serial: &str) -> Result<String, ProtocolError> {
     Ok(serial.to_ascii_uppercase())
 }
 
-/// A certificate number: non-empty, at most [`MAX_NUMBER_LEN`] bytes, no control
-/// characters or spaces (the numbering rule itself is the registry's business).
+/// A certificate number held as text where the message's type is not ours (the
+/// card's `Certificate`, a revocation entry that is a serial or a number): checked
+/// by [`CertificateNumber::parse`], the one check; the number itself, not a trimmed
+/// copy, must pass.
 pub fn check_number(number: &str) -> Result<(), ProtocolError> {
-    if number.is_empty()
-        || number.len() > MAX_NUMBER_LEN
-        || number.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
-        return Err(ProtocolError::field("number", "not a certificate number"));
+    match CertificateNumber::parse(number) {
+        Ok(n) if n.as_str() == number => Ok(()),
+        Ok(_) => Err(ProtocolError::field("number", "证件编号前后不能有空白字符")),
+        Err(e) => Err(ProtocolError::field("number", e.to_string())),
     }
-    Ok(())
 }
 
 fn check_hex(field: &'static str, s: &str) -> Result<(), ProtocolError> {
@@ -553,7 +633,7 @@ mod tests {
 
     fn issued() -> EventBody {
         EventBody::CardIssued(CardIssued {
-            number: "川X010001".into(),
+            number: "川X010001".parse().expect("number"),
             serial: "00112233AABBCCDD".into(),
             chip_key: "04ab".into(),
             sod: "77".into(),
@@ -667,6 +747,75 @@ mod tests {
             );
         }
         assert!(EventBody::decode("status_changed", &json!({"number": "A1", "kind": "explode", "reason": "", "effective_on": "2026-11-23", "new_number": null})).is_err());
+    }
+
+    /// A malformed number from the wire is refused as the payload is decoded, with
+    /// the domain's words for what is wrong; nothing downstream sees a bare string.
+    #[test]
+    fn a_malformed_number_is_refused_with_a_clear_error() {
+        for (payload, needle) in [
+            (
+                json!({"number": "", "year": 2027, "date": "2027-03-01", "result": "passed", "remark": null}),
+                "证件编号为空",
+            ),
+            (
+                json!({"number": "川X 010001", "kind": "cancel", "reason": "", "effective_on": "2026-11-23", "new_number": null}),
+                "空白或控制字符",
+            ),
+            (
+                json!({"number": "川X010001", "kind": "reissue", "reason": "", "effective_on": "2026-11-23", "new_number": "9".repeat(65)}),
+                "超过64字节",
+            ),
+        ] {
+            let kind = if payload.get("year").is_some() {
+                "review_recorded"
+            } else {
+                "status_changed"
+            };
+            match EventBody::decode(kind, &payload) {
+                Err(e) => assert!(e.to_string().contains(needle), "{e}"),
+                Ok(b) => panic!("{b:?} must be refused"),
+            }
+        }
+        assert!(
+            check_number(" 川X010001").is_err(),
+            "the text itself must be a number"
+        );
+    }
+
+    #[test]
+    fn follow_ups_to_an_application_decode_and_are_checked() {
+        let amended = json!({"application_event": "0123abcd", "row": roster_row("岳池县教育局"), "photo_jpeg": null, "resubmit": true});
+        match EventBody::decode("application_amended", &amended) {
+            Ok(EventBody::ApplicationAmended(a)) => {
+                assert!(a.resubmit && a.row.is_some());
+                let again = EventBody::ApplicationAmended(a);
+                assert_eq!(EventBody::decode(again.kind(), &again.payload()), Ok(again));
+            }
+            other => panic!("{other:?}"),
+        }
+        let photo_only =
+            json!({"application_event": "e1", "photo_jpeg": "/9j/4AAQ", "resubmit": false});
+        assert!(EventBody::decode("application_amended", &photo_only).is_ok());
+        for bad in [
+            // Without resubmit only a photo may be added.
+            json!({"application_event": "e1", "row": roster_row("某局"), "photo_jpeg": "/9j/", "resubmit": false}),
+            json!({"application_event": "e1", "photo_jpeg": null, "resubmit": false}),
+            json!({"application_event": "not an id!", "photo_jpeg": "/9j/", "resubmit": false}),
+            json!({"application_event": "e1", "photo_jpeg": "not base64!", "resubmit": true}),
+        ] {
+            assert!(
+                EventBody::decode("application_amended", &bad).is_err(),
+                "{bad}"
+            );
+        }
+        let req = json!({"application_event": "e1", "reason": "职务填错"});
+        assert!(matches!(
+            EventBody::decode("send_back_requested", &req),
+            Ok(EventBody::SendBackRequested(_))
+        ));
+        let blank = json!({"application_event": "e1", "reason": "  "});
+        assert!(EventBody::decode("send_back_requested", &blank).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! replayed from an earlier request, or meant for another station, is refused.
 
 use crate::envelope::{self, Fault};
-use crate::events::{check_number, StatusChanged};
+use crate::events::{check_number, CertificateNumber, StatusChanged};
 use crate::trust::SignedTrustList;
 use crate::{check_version, ProtocolError, PublicKey, SigningKey, PROTOCOL_VERSION};
 use card_profile::records::{Certificate, Holder};
@@ -112,13 +112,13 @@ pub struct IssuanceOrder {
     /// 换证/补证 (added within v1, optional): the number of the certificate this one
     /// follows, so that the station links the two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follows: Option<String>,
+    pub follows: Option<CertificateNumber>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderWithdrawn {
     pub order_id: String,
-    pub number: String,
+    pub number: CertificateNumber,
     pub reason: String,
 }
 
@@ -179,8 +179,8 @@ impl FeedPage {
             last = item.cursor;
             match &item.body {
                 FeedBody::IssuanceOrder(o) => check_number(&o.certificate.number)?,
-                FeedBody::OrderWithdrawn(w) => check_number(&w.number)?,
-                FeedBody::StatusChange(s) => check_number(&s.change.number)?,
+                // Their numbers are `CertificateNumber`s, checked as they decoded.
+                FeedBody::OrderWithdrawn(_) | FeedBody::StatusChange(_) => {}
                 FeedBody::TrustListUpdate(_) => {}
                 FeedBody::ApplicationDecision(d) => {
                     crate::events::check_event_id(&d.event_id)?;
@@ -325,7 +325,7 @@ mod tests {
                     created_at: "t".into(),
                     body: FeedBody::StatusChange(StatusChangeNotice {
                         change: StatusChanged {
-                            number: "川X010001".into(),
+                            number: "川X010001".parse().unwrap(),
                             kind: StatusKind::Cancel,
                             reason: "调离".into(),
                             detail: serde_json::json!({"destination": "成都"}),
@@ -388,7 +388,7 @@ mod tests {
             created_at: "t".into(),
             body: FeedBody::StatusChange(StatusChangeNotice {
                 change: StatusChanged {
-                    number: "川X010001".into(),
+                    number: "川X010001".parse().unwrap(),
                     kind: StatusKind::Suspend,
                     reason: "调查".into(),
                     detail: serde_json::Value::Null,

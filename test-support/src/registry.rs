@@ -33,6 +33,9 @@ pub struct RegistryProcess {
     pub tls: RegistryTls,
     /// Its database, key and token files.
     pub dir: tempfile::TempDir,
+    /// The province configuration it runs with (`ECARD_PROVINCE_CONFIG`); the
+    /// shipped Sichuan one when `None`.
+    province: Option<PathBuf>,
 }
 
 impl RegistryProcess {
@@ -46,6 +49,32 @@ impl RegistryProcess {
             url: String::new(),
             tls: RegistryTls::InsecureLoopbackHttp,
             dir: tempfile::tempdir().expect("temporary directory"),
+            province: None,
+        };
+        r.spawn_on("127.0.0.1:0");
+        r
+    }
+
+    /// [`RegistryProcess::start`] with the province configuration `json` (written
+    /// into its directory; its CLI runs with it too).
+    pub fn start_with_province(
+        bin: &Path,
+        clock: Clock,
+        options: RegistryOptions,
+        json: &str,
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("province.json");
+        std::fs::write(&file, json).expect("write the province configuration");
+        let mut r = Self {
+            bin: bin.to_owned(),
+            clock,
+            options,
+            child: None,
+            url: String::new(),
+            tls: RegistryTls::InsecureLoopbackHttp,
+            dir,
+            province: Some(file),
         };
         r.spawn_on("127.0.0.1:0");
         r
@@ -74,6 +103,9 @@ impl RegistryProcess {
             .arg(self.dir.path().join("registry-key.p8"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        if let Some(p) = &self.province {
+            cmd.env("ECARD_PROVINCE_CONFIG", p);
+        }
         if self.options.admin_token {
             cmd.arg("--admin-token-file")
                 .arg(self.dir.path().join("admin.token"));
@@ -139,8 +171,11 @@ impl RegistryProcess {
 
     /// Runs its CLI against its database (`--db` appended), on the same day.
     pub fn cli(&self, args: &[&str]) -> Output {
-        Command::new(&self.bin)
-            .args(args)
+        let mut cmd = Command::new(&self.bin);
+        if let Some(p) = &self.province {
+            cmd.env("ECARD_PROVINCE_CONFIG", p);
+        }
+        cmd.args(args)
             .env(ecard_clock::TODAY_ENV, self.clock.env_value())
             .arg("--db")
             .arg(self.db())

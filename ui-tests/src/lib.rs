@@ -128,29 +128,42 @@ pub fn ecardd_binary() -> Result<PathBuf> {
 
 impl Ecardd {
     pub fn start_demo() -> Result<Self> {
-        Self::start(&["demo", "--listen", "127.0.0.1:0"], &[])
+        Self::start_with(&["demo", "--listen", "127.0.0.1:0"], &[])
+    }
+
+    /// `ecardd serve` of the station database `db` (unlocked with the passphrase
+    /// file), on a free loopback port, with `extra` arguments (e.g. the sync
+    /// interval) and `env` (e.g. `ECARD_TODAY`).
+    pub fn start_serve(
+        db: &Path,
+        passphrase_file: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
+        let (db, pass) = (
+            db.display().to_string(),
+            passphrase_file.display().to_string(),
+        );
+        let mut args = vec![
+            "serve",
+            "--db",
+            &db,
+            "--passphrase-file",
+            &pass,
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        Self::start_with(&args, env)
     }
 
     /// `ecardd serve` of a station made by its CLI, on its real readers (PC/SC),
     /// with `env` (e.g. the tests' day in `ECARD_TODAY`).
     pub fn serve(db: &Path, passphrase_file: &Path, env: &[(&str, &str)]) -> Result<Self> {
-        let db = db.display().to_string();
-        let passphrase = passphrase_file.display().to_string();
-        Self::start(
-            &[
-                "serve",
-                "--db",
-                &db,
-                "--passphrase-file",
-                &passphrase,
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            env,
-        )
+        Self::start_serve(db, passphrase_file, &[], env)
     }
 
-    fn start(args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bin = ecardd_binary()?;
@@ -319,7 +332,8 @@ impl Ui {
         Self::start_with(Ecardd::start_demo()?).await
     }
 
-    /// A browser on the pages of `ecardd` (a demo, or a station's `serve`).
+    /// The browser on the UI of an `ecardd` already started (e.g.
+    /// [`Ecardd::start_serve`] of a station enrolled with a registry).
     pub async fn start_with(ecardd: Ecardd) -> Result<Self> {
         let chromium = chromium_binary()?;
         let a11y = A11yCheck::load()?;
@@ -527,12 +541,17 @@ impl Ui {
         Ok(path)
     }
 
-    /// Logs in through the login form and waits for the navigation.
+    /// Logs in through the login form (the demo's password) and waits for the
+    /// navigation.
     pub async fn login(&self, username: &str) -> Result<()> {
+        self.login_with(username, &format!("demo-{username}")).await
+    }
+
+    /// [`Ui::login`] with the account's own password.
+    pub async fn login_with(&self, username: &str, password: &str) -> Result<()> {
         self.goto("login").await?;
         self.fill("#login-username", username).await?;
-        self.fill("#login-password", &format!("demo-{username}"))
-            .await?;
+        self.fill("#login-password", password).await?;
         self.click("#login-submit").await?;
         let deadline = Instant::now() + WAIT;
         while !self.exists("#nav-list a").await? {

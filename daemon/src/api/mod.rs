@@ -3,6 +3,7 @@
 //! that the CLI calls too. docs/API.md lists every route with an example.
 
 mod admin;
+mod applications;
 mod cards;
 mod check_page;
 mod corrections;
@@ -255,7 +256,16 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/certificates", get(records::certificates))
         .route(
             "/applications",
-            get(records::applications).post(records::add_application),
+            get(records::applications).post(applications::file),
+        )
+        .route(
+            "/applications/{id}",
+            get(applications::one).put(applications::resubmit),
+        )
+        .route("/applications/{id}/photo", post(applications::photo))
+        .route(
+            "/applications/{id}/send-back",
+            post(applications::send_back),
         )
         .route("/certificates/{id}", get(records::certificate))
         .route("/certificates/{id}/status", post(cards::change_status))

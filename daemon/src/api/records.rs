@@ -33,41 +33,6 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
-#[derive(serde::Deserialize)]
-pub struct ApplicationBody {
-    /// One person, as a roster row (`ecard_domain::roster::RosterRow`).
-    row: ecard_domain::roster::RosterRow,
-    /// Base64 JPEG (the registration photo; downscaled for the chip).
-    #[serde(default)]
-    photo_jpeg: Option<String>,
-}
-
-/// Adds one person by form: filed like an imported roster row (one application to
-/// the registry). 201 `{imported, application_ids, corrections}`.
-pub async fn add_application(
-    State(state): State<AppState>,
-    session: Granted<need::Import>,
-    crate::api::ApiJson(body): crate::api::ApiJson<ApplicationBody>,
-) -> Result<(axum::http::StatusCode, Json<crate::ops::ImportOutcome>), ApiError> {
-    use base64::Engine;
-    let photo = body
-        .photo_jpeg
-        .as_deref()
-        .map(|p| base64::engine::general_purpose::STANDARD.decode(p.trim()))
-        .transpose()
-        .map_err(|_| ApiError::invalid("照片不是有效的 Base64 编码".to_owned()))?;
-    match state
-        .station
-        .file_application(session.actor(), body.row, photo.as_deref())
-    {
-        Ok(out) => Ok((axum::http::StatusCode::CREATED, Json(out))),
-        Err(crate::ops::ImportError::Rejected(report)) => {
-            Err(ApiError::invalid(report.to_string()))
-        }
-        Err(crate::ops::ImportError::Op(e)) => Err(e.into()),
-    }
-}
-
 /// The station's applications to the registry, newest first, with their kind and
 /// state in words (待审核 until the registry's approved order arrives, then 已批准).
 pub async fn applications(

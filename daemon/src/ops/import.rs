@@ -33,7 +33,7 @@ pub enum ImportError {
     Op(#[from] OpError),
 }
 
-fn holder_of(row: &RosterRow) -> Holder {
+pub(super) fn holder_of(row: &RosterRow) -> Holder {
     Holder {
         name: row.name.clone(),
         gender: row.gender,
@@ -85,50 +85,38 @@ impl Station {
         self.file_rows(actor, &rows, &chip_photos)
     }
 
-    /// One person by form (not only by spreadsheet): the same row type as the
-    /// roster, checked again as it is decoded (citizen ID, codes, dates), filed the
-    /// same way as an imported row.
+    /// One new applicant by form (not only by spreadsheet): the template's columns
+    /// as typed, checked by the roster's own row check and its photo check
+    /// (`roster::check_form`, the same rules and words as an import), filed the
+    /// same way as an imported row. The photo may come later
+    /// (`Station::add_application_photo`).
     pub fn file_application(
         &self,
         actor: &str,
-        row: RosterRow,
+        form: &roster::RosterForm,
         photo: Option<&[u8]>,
     ) -> Result<ImportOutcome, ImportError> {
-        let mut report = ImportReport::default();
-        if row.kind != roster::ApplicationKind::New || row.certificate_number.is_some() {
-            report.issues.push(roster::ImportIssue {
-                sheet: "表单".into(),
-                row: None,
-                column: "证编号".into(),
-                reason: "逐人填报只用于新申领；换证、补证请在「注销/暂停/换补证」中办理".into(),
-            });
-        }
-        if row.name.trim().is_empty() || row.unit.trim().is_empty() {
-            report.issues.push(roster::ImportIssue {
-                sheet: "表单".into(),
-                row: None,
-                column: "姓名/所属执法主体".into(),
-                reason: "姓名和所属执法主体不能为空".into(),
-            });
-        }
-        let chip = match photo
+        let opts = ImportOptions::for_province(self.today(), &self.config.province);
+        let row = roster::check_form(form, photo, &opts).map_err(ImportError::Rejected)?;
+        let chip = match row
+            .photo
+            .as_deref()
             .map(ecard_domain::photo::downscale_for_chip)
             .transpose()
         {
             Ok(p) => p,
             Err(e) => {
-                report.issues.push(roster::ImportIssue {
-                    sheet: "照片".into(),
-                    row: None,
-                    column: row.citizen_id.to_string(),
-                    reason: e.to_string(),
-                });
-                None
+                return Err(ImportError::Rejected(ImportReport {
+                    issues: vec![roster::ImportIssue {
+                        sheet: "照片".into(),
+                        row: None,
+                        column: row.citizen_id.to_string(),
+                        reason: e.to_string(),
+                    }],
+                    ..Default::default()
+                }))
             }
         };
-        if !report.issues.is_empty() {
-            return Err(ImportError::Rejected(report));
-        }
         self.file_rows(actor, &[row], &[chip])
     }
 

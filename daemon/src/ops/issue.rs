@@ -182,7 +182,7 @@ impl Station {
                     });
                     tx.audit("card.issued", &cert.certificate.number, detail)?;
                     tx.outbox(&EventBody::CardIssued(CardIssued {
-                        number: cert.certificate.number.clone(),
+                        number: cert.number()?,
                         serial: w.serial.clone(),
                         chip_key: w.chip_key.clone(),
                         sod: w.sod.clone(),

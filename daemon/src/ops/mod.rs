@@ -4,6 +4,7 @@
 //! its audit and outbox rows.
 
 mod admin;
+mod applications;
 mod bulk_replace;
 mod corrections;
 mod error;

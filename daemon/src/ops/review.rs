@@ -145,7 +145,8 @@ fn record_review_in(
         json!({ "year": year, "result": review.result }),
     )?;
     tx.outbox(&EventBody::ReviewRecorded(ReviewRecorded {
-        number: number.to_owned(),
+        number: ecard_domain::numbering::CertificateNumber::parse(number)
+            .map_err(store::StoreError::from)?,
         year,
         date: review.date,
         result: review.result,

@@ -256,7 +256,7 @@ impl Station {
             // The old certificate's end goes first: the registry records it before
             // it files the application that follows it.
             let change_event = tx.outbox(&EventBody::StatusChanged(StatusChanged {
-                number: cert.certificate.number.clone(),
+                number: cert.number()?,
                 kind: req.kind(),
                 reason: req.reason(),
                 detail: detail.clone(),
@@ -522,7 +522,7 @@ fn file_succession(
     let photo = store::officer_photo(tx.conn(), old.officer_id)?;
     let application = SuccessionSubmitted {
         kind,
-        old_number: old.certificate.number.clone(),
+        old_number: old.number()?,
         unit: cert.unit.clone(),
         holder,
         certificate_kind: cert.kind,

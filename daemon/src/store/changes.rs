@@ -99,7 +99,9 @@ pub fn application_decided(
     reason: Option<&str>,
 ) -> Result<bool> {
     let changed = tx.conn().execute(
-        "UPDATE applications SET state = ?2, reason = ?3 WHERE event_id = ?1",
+        // A send-back the unit asked for is answered by any decision that follows.
+        "UPDATE applications SET state = ?2, reason = ?3, send_back_request = NULL, note = NULL
+         WHERE event_id = ?1",
         params![event_id, state, reason],
     )?;
     if changed > 0 {

@@ -2,6 +2,7 @@
 //! change is one transaction together with its audit row and, where the registry
 //! must hear of it, its outbox row ([`Store::write`]).
 
+mod applications;
 mod audit;
 mod changes;
 mod corrections;
@@ -14,6 +15,11 @@ mod schema;
 mod sync_state;
 mod views;
 
+pub use applications::{
+    application_photo_added, application_resubmitted, follow_up_refused, reapprove_withdrawn,
+    record_applicant, send_back_requested, station_application, ApplicationState,
+    StationApplication,
+};
 pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
 pub use changes::{
     application_decided, applications_approved, insert_application, insert_review,
@@ -62,6 +68,10 @@ pub enum StoreError {
     Random,
     #[error("store lock poisoned")]
     Poisoned,
+    /// A certificate number in the records that is not one (what goes out on the
+    /// wire is a `CertificateNumber`, checked).
+    #[error("stored certificate number is invalid: {0}")]
+    BadNumber(#[from] ecard_domain::numbering::BadNumber),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -124,6 +134,38 @@ pub enum Conflict {
     CorrectionOwnRequest { id: i64 },
     /// The officer's record changed since the correction was made.
     CorrectionStale { id: i64 },
+    /// The application is not in a state that allows this follow-up (edit and
+    /// resubmit only after 退回, a photo only while pending, a send-back request
+    /// only once approved).
+    ApplicationState {
+        id: i64,
+        state: ApplicationState,
+        follow_up: FollowUp,
+    },
+    /// A send-back was asked for already and the bureau has not answered.
+    SendBackPending { id: i64 },
+    /// An edit may not change this of the application (the person, the kind, a
+    /// number the unit filled in): that is another application.
+    ApplicationFieldFixed { id: i64, field: FixedField },
+}
+
+/// What the unit does to an application it sent (for the words of a refusal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUp {
+    Resubmit,
+    AddPhoto,
+    RequestSendBack,
+}
+
+/// What an edit of an application may not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixedField {
+    CitizenId,
+    PrefilledNumber,
+    /// A 换证/补证 is resubmitted as it was (a photo may be added).
+    SuccessionForm,
 }
 
 impl Conflict {
@@ -150,6 +192,9 @@ impl Conflict {
             Conflict::CorrectionDecided { .. } => "correction_decided",
             Conflict::CorrectionOwnRequest { .. } => "correction_own_request",
             Conflict::CorrectionStale { .. } => "correction_stale",
+            Conflict::ApplicationState { .. } => "application_state",
+            Conflict::SendBackPending { .. } => "send_back_pending",
+            Conflict::ApplicationFieldFixed { .. } => "application_field_fixed",
         }
     }
 }

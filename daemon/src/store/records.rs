@@ -96,6 +96,15 @@ pub struct CertificateRow {
     pub updated_at: String,
 }
 
+impl CertificateRow {
+    /// The certificate's number as the checked type events and the registry take.
+    pub fn number(&self) -> Result<ecard_domain::numbering::CertificateNumber> {
+        Ok(ecard_domain::numbering::CertificateNumber::parse(
+            &self.certificate.number,
+        )?)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CardRow {
     pub id: i64,

@@ -14,6 +14,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V7),
         M::up(V8),
         M::up(V9),
+        M::up(V10),
     ])
 }
 
@@ -341,6 +342,15 @@ ALTER TABLE applications_v8 RENAME TO applications;
 const V9: &str = r#"
 ALTER TABLE status_changes ADD COLUMN due_on TEXT;
 ALTER TABLE status_changes ADD COLUMN event_id TEXT;
+"#;
+
+/// V10: the unit's follow-ups to an application sent (docs/SYNC.md): a send-back it
+/// asked for and the bureau has not answered, the outbox event of its last
+/// follow-up, and the registry's words when it refused one.
+const V10: &str = r#"
+ALTER TABLE applications ADD COLUMN send_back_request TEXT;
+ALTER TABLE applications ADD COLUMN follow_up_event TEXT;
+ALTER TABLE applications ADD COLUMN note TEXT;
 "#;
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Read-only views the API and the CLI list: joined rows shaped for people, not for
 //! the operations (those use records.rs).
 
-use super::{CertificateState, Result};
+use super::{CertificateState, Result, StoreError};
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -361,21 +361,46 @@ pub struct ApplicationEntry {
     /// The bureau's reason when it was 退回.
     pub reason: Option<String>,
     pub created_at: String,
+    /// A send-back the unit asked for that the bureau has not answered yet.
+    pub send_back_request: Option<String>,
+    /// Why the registry did not take the last follow-up (its own words).
+    pub note: Option<String>,
+    /// The holder's photo is on record (one can be added while pending).
+    pub has_photo: bool,
+    /// A new applicant's number the unit filled in (where units number).
+    pub prefilled_number: Option<String>,
 }
 
 /// The station's applications, newest first (at most `limit`).
 pub fn application_entries(conn: &Connection, limit: i64) -> Result<Vec<ApplicationEntry>> {
+    entries(conn, None, limit)
+}
+
+/// Application `id` as the list shows it.
+pub fn application_entry(conn: &Connection, id: i64) -> Result<ApplicationEntry> {
+    entries(conn, Some(id), 1)?
+        .pop()
+        .ok_or_else(|| StoreError::NotFound {
+            what: "application",
+            id: id.to_string(),
+        })
+}
+
+fn entries(conn: &Connection, id: Option<i64>, limit: i64) -> Result<Vec<ApplicationEntry>> {
     let mut stmt = conn.prepare(
         "SELECT a.id, a.kind, a.state, o.name, o.id_number,
                 COALESCE(json_extract(a.row_json, '$.unit'), ''),
-                COALESCE(c.number, json_extract(a.row_json, '$.certificate_number')),
-                a.created_at, a.reason
+                COALESCE(c.number, CASE WHEN a.kind = 'replacement'
+                                        THEN json_extract(a.row_json, '$.certificate_number') END),
+                a.created_at, a.reason, a.send_back_request, a.note, o.photo_jpeg IS NOT NULL,
+                CASE WHEN a.kind = 'new' THEN json_extract(a.row_json, '$.certificate_number') END
          FROM applications a
          JOIN officers o ON o.id = a.officer_id
          LEFT JOIN certificates c ON c.id = a.follows_id
+         WHERE ?2 IS NULL OR a.id = ?2
          ORDER BY a.id DESC LIMIT ?1",
     )?;
-    let rows = stmt.query_map([limit], |r| {
+    let rows = stmt.query_map(rusqlite::params![limit, id], |r| {
         Ok(ApplicationEntry {
             id: r.get(0)?,
             kind: r.get(1)?,
@@ -386,6 +411,10 @@ pub fn application_entries(conn: &Connection, limit: i64) -> Result<Vec<Applicat
             follows_number: r.get(6)?,
             created_at: r.get(7)?,
             reason: r.get(8)?,
+            send_back_request: r.get(9)?,
+            note: r.get(10)?,
+            has_photo: r.get(11)?,
+            prefilled_number: r.get(12)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -179,7 +179,26 @@ fn issuance_order(
     order: &IssuanceOrder,
     max_photo: usize,
 ) -> store::Result<Order> {
-    if store::certificate_by_number(tx.conn(), &order.certificate.number)?.is_some() {
+    let known = store::certificate_by_number(tx.conn(), &order.certificate.number)?;
+    // A send-back withdrew the order before its card was written; the unit edited
+    // and resubmitted the application, the bureaus approved it again (a new
+    // order id, the same number): the certificate is approved again.
+    let reopened = match &known {
+        Some(c) if c.state == CertificateState::Void => {
+            store::reapprove_withdrawn(tx, &order.certificate)?
+        }
+        _ => None,
+    };
+    if let Some(id) = reopened {
+        store::applications_approved(tx, known.map_or(0, |c| c.officer_id))?;
+        tx.audit(
+            "certificate.approved",
+            &order.certificate.number,
+            json!({ "order": order.order_id, "certificate_id": id, "source": "registry", "again": true }),
+        )?;
+        return Ok(Order::Applied);
+    }
+    if known.is_some() {
         return Ok(Order::Known);
     }
     let photo = match order_photo(order, max_photo) {

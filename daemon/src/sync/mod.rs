@@ -162,6 +162,8 @@ async fn push(
                         &r.event_id,
                         serde_json::json!({ "seq": r.seq, "code": r.code, "message": r.message }),
                     )?;
+                    // An application, or a follow-up to one, shows why in 本站申请.
+                    store::follow_up_refused(tx, &r.event_id, &r.message)?;
                 }
             }
             store::mark_sent(tx, acked)?;

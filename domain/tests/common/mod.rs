@@ -29,7 +29,9 @@ pub fn row(n: u32, kind: ApplicationKind) -> RosterRow {
         unit: "广安市市场监督管理局".into(),
         certificate_number: match kind {
             ApplicationKind::New => None,
-            ApplicationKind::Replacement => Some(format!("川X23{:04}", n % 9000 + 1)),
+            ApplicationKind::Replacement => {
+                Some(format!("川X23{:04}", n % 9000 + 1).parse().expect("number"))
+            }
         },
         // The one validity rule's end date (the import fills it in when empty).
         valid_until: Some(NaiveDate::from_ymd_opt(2030, 7, 20).expect("d")),

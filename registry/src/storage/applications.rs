@@ -6,6 +6,7 @@ use super::accounts::{unit_row, UNIT_COLUMNS};
 use super::{Result, StorageError, Tx, Unit};
 use crate::form::{ApplicationForm, CheckedForm};
 use card_profile::records::{Certificate, Holder};
+use ecard_domain::numbering::CertificateNumber;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -84,7 +85,7 @@ pub struct ApplicationRow {
     /// Last rejection or send-back reason.
     pub reason: Option<String>,
     pub sent_back: u32,
-    pub number: Option<String>,
+    pub number: Option<CertificateNumber>,
     pub form: ApplicationForm,
     pub has_photo: bool,
     pub created_at: String,
@@ -97,6 +98,10 @@ pub struct ApplicationRow {
     /// `decide_by` has passed.
     #[serde(default)]
     pub overdue: bool,
+    /// The unit asked (from its station) that this approved application be sent
+    /// back, with this reason, and the reviewing bureau has not done it yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_back_requested: Option<String>,
 }
 
 /// The day a bureau has to decide an application in `state` by, when it waits for
@@ -141,7 +146,7 @@ impl Tx<'_> {
                         r.get::<_, String>(1)?,
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, u32>(3)?,
-                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<CertificateNumber>>(4)?,
                         r.get::<_, String>(5)?,
                         r.get::<_, bool>(6)?,
                         r.get::<_, String>(7)?,
@@ -173,8 +178,10 @@ impl Tx<'_> {
         )?;
         let state = AppState::parse(&state).unwrap_or(AppState::Submitted);
         let decide_by = decide_by(state, &updated_at, &self.province().holidays);
+        let send_back_requested = self.pending_send_back_request(id)?;
         Ok(ApplicationRecord {
             row: ApplicationRow {
+                send_back_requested,
                 id,
                 unit: unit.name.clone(),
                 state,
@@ -191,6 +198,42 @@ impl Tx<'_> {
             unit,
             round,
         })
+    }
+
+    /// The reason of a send-back the unit requested that no send-back has answered
+    /// since (a request after the last send-back or approval).
+    fn pending_send_back_request(&self, id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT reason FROM decisions WHERE application_id = ?1 AND action = 'send_back_requested'
+                   AND id > COALESCE((SELECT MAX(id) FROM decisions WHERE application_id = ?1
+                                       AND action IN ('send_back', 'approve')), 0)
+                 ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Does a certificate or an application (a number the unit filled in, or one
+    /// given at approval) hold `number` already?
+    pub(crate) fn number_held(&self, number: &CertificateNumber) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM certificates WHERE number = ?1)
+                 OR EXISTS (SELECT 1 FROM applications WHERE number = ?1)",
+            [number],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The photo of application `id` (a photo added before approval).
+    pub(crate) fn set_application_photo(&self, id: i64, photo: &[u8]) -> Result<()> {
+        self.conn().execute(
+            "UPDATE applications SET photo_jpeg = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, photo, self.now()],
+        )?;
+        Ok(())
     }
 
     /// Every application id, newest first.
@@ -269,7 +312,12 @@ impl Tx<'_> {
         )?)
     }
 
-    pub(crate) fn set_application_number(&self, id: i64, number: &str, round: i64) -> Result<()> {
+    pub(crate) fn set_application_number(
+        &self,
+        id: i64,
+        number: &CertificateNumber,
+        round: i64,
+    ) -> Result<()> {
         self.conn().execute(
             "UPDATE applications SET number = ?2, round = ?3 WHERE id = ?1",
             params![id, number, round],
@@ -317,7 +365,7 @@ impl Tx<'_> {
     /// `registry`); a re-approval updates its data.
     pub(crate) fn upsert_approved_certificate(
         &self,
-        number: &str,
+        number: &CertificateNumber,
         id_number: &str,
         application: i64,
         certificate: &Certificate,

@@ -54,6 +54,15 @@ pub mod codes {
     pub const NUMBER_NOT_ALLOCATED: &str = "number_not_allocated";
     pub const REVIEW_CLAIMED: &str = "review_claimed";
     pub const REVIEW_YEAR_OUT_OF_RANGE: &str = "review_year_out_of_range";
+    /// A new applicant's number filled in by the unit where the registry numbers.
+    pub const NUMBER_PREFILLED: &str = "number_prefilled";
+    /// A follow-up names an application the station did not send.
+    pub const NOT_YOUR_APPLICATION: &str = "not_your_application";
+    /// A follow-up the application's state does not allow (edit only after 退回,
+    /// a photo only before approval, a send-back only of an approved one, once).
+    pub const APPLICATION_STATE: &str = "application_state";
+    /// The amended application does not make a valid form.
+    pub const APPLICATION_INVALID: &str = "application_invalid";
 }
 use codes::*;
 
@@ -110,13 +119,52 @@ pub(super) fn check(
     body: &EventBody,
 ) -> Result<Option<Refusal>> {
     match body {
-        // Never refused for its content: the unit's bureaus decide it (docs/SYNC.md).
-        EventBody::ApplicationSubmitted(_) | EventBody::SuccessionSubmitted(_) => Ok(None),
+        // Never refused for its content: the unit's bureaus decide it (docs/SYNC.md)
+        // — except a number the unit filled in (it claims a number).
+        EventBody::ApplicationSubmitted(p) => prefilled(tx, hooks, sender, p),
+        EventBody::SuccessionSubmitted(_) => Ok(None),
+        // Checked and applied by the workflow (`IngestHooks::station_follow_up`).
+        EventBody::ApplicationAmended(_) | EventBody::SendBackRequested(_) => Ok(None),
         EventBody::CardIssued(p) => issued(tx, hooks, sender, p),
         EventBody::CardVoided(p) => voided(tx, sender, p),
         EventBody::ReviewRecorded(p) => review(tx, hooks, sender, p),
         EventBody::StatusChanged(p) => status(tx, hooks, sender, p),
     }
+}
+
+/// A new applicant's number the unit filled in: only where the province's units
+/// number their own (`units_prefill_numbers`; Fujian:
+/// 「按各执法单位证照编号规则生成编号后上传取证」), a number of the rule, within the
+/// station's region, and never one already claimed.
+fn prefilled(
+    tx: &Tx<'_>,
+    hooks: &dyn IngestHooks,
+    sender: &Sender<'_>,
+    p: &ecard_sync_protocol::events::ApplicationSubmitted,
+) -> Result<Option<Refusal>> {
+    use ecard_domain::roster::ApplicationKind;
+    let (ApplicationKind::New, Some(number)) = (p.row.kind, &p.row.certificate_number) else {
+        return Ok(None);
+    };
+    if !tx.province().units_prefill_numbers {
+        return Ok(refuse(
+            NUMBER_PREFILLED,
+            format!("本省证件编号由登记中心统一分配，新申领人员不能预填编号（填写了{number}）"),
+        ));
+    }
+    if let Err(e) = tx.province().numbering.parse(number) {
+        return Ok(refuse(NUMBER_PREFILLED, e.to_string()));
+    }
+    if let Some(r) = owns_number(tx, hooks, sender, number, None)? {
+        return Ok(Some(r));
+    }
+    if tx.number_held(number)? {
+        return Ok(refuse(
+            NUMBER_CLAIMED,
+            format!("证号{number}已有人使用或已被其他申请预填，不能重复申领"),
+        ));
+    }
+    Ok(None)
 }
 
 /// `None` when `number` is the sender's; the refusal otherwise. A number the
@@ -169,7 +217,7 @@ fn issued(
         .query_row([&p.serial], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     if let Some((number, station, state)) = card {
-        if station != sender.id || (number != p.number && !number.is_empty()) {
+        if station != sender.id || (number != p.number.as_str() && !number.is_empty()) {
             return Ok(refuse(
                 SERIAL_CLAIMED,
                 format!("卡号{}已由其他站点或为其他证号登记，不能再次登记", p.serial),

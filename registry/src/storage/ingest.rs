@@ -88,11 +88,12 @@ impl Storage {
                             e.into()
                         }
                     })?;
-                match authority::check(tx, hooks, &sender, body)? {
-                    None => {
-                        apply(tx, hooks, station, &ev.event_id, body)?;
-                        applied += 1;
-                    }
+                let refusal = match authority::check(tx, hooks, &sender, body)? {
+                    None => apply(tx, hooks, station, &ev.event_id, body)?,
+                    Some(r) => Some(r),
+                };
+                match refusal {
+                    None => applied += 1,
                     Some(r) => refused.push(record_refusal(tx, station, ev, &r)?),
                 }
                 last = ev.seq;
@@ -150,7 +151,7 @@ impl Storage {
             if !known {
                 return Err(StorageError::NotFound {
                     what: "certificate",
-                    id: change.number.clone(),
+                    id: change.number.to_string(),
                 });
             }
             tx.apply_status(hooks, "registry", change)
@@ -218,7 +219,25 @@ fn stored_refusal(tx: &Tx<'_>, station: &str, ev: &StationEvent) -> Result<Optio
         .optional()?)
 }
 
+/// Applies `body`; a follow-up to an application may still be refused by the
+/// workflow (then nothing of it was written).
 fn apply(
+    tx: &mut Tx<'_>,
+    hooks: &dyn IngestHooks,
+    station: &str,
+    event_id: &str,
+    body: &EventBody,
+) -> Result<Option<authority::Refusal>> {
+    if matches!(
+        body,
+        EventBody::ApplicationAmended(_) | EventBody::SendBackRequested(_)
+    ) {
+        return hooks.station_follow_up(tx, station, body);
+    }
+    apply_recorded(tx, hooks, station, event_id, body).map(|()| None)
+}
+
+fn apply_recorded(
     tx: &mut Tx<'_>,
     hooks: &dyn IngestHooks,
     station: &str,
@@ -226,6 +245,8 @@ fn apply(
     body: &EventBody,
 ) -> Result<()> {
     match body {
+        // Handled by `apply`.
+        EventBody::ApplicationAmended(_) | EventBody::SendBackRequested(_) => Ok(()),
         EventBody::ApplicationSubmitted(p) => {
             let id = intake::record(tx, station, event_id, p)?;
             hooks.station_application(tx, id, p.unit())
@@ -392,7 +413,7 @@ impl Tx<'_> {
                 Some(_) => {
                     return Err(StorageError::Exists {
                         what: "certificate",
-                        id: new_number.clone(),
+                        id: new_number.to_string(),
                     })
                 }
                 None => {
@@ -435,6 +456,14 @@ mod tests {
                 .parse(number)
                 .ok()
                 .map(|p| p.region)
+        }
+        fn station_follow_up(
+            &self,
+            _: &mut Tx<'_>,
+            _: &str,
+            _: &EventBody,
+        ) -> Result<Option<authority::Refusal>> {
+            Ok(None)
         }
     }
 

@@ -147,6 +147,53 @@ impl Tx<'_> {
         )?)
     }
 
+    /// The station application `station` sent with event `event_id`: its id, the
+    /// workflow application filed from it, and the event's kind. `None` when that
+    /// station sent no such application (another station's is not found either).
+    pub(crate) fn station_application_by_event(
+        &self,
+        station: &str,
+        event_id: &str,
+    ) -> Result<Option<(i64, Option<i64>, String)>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT s.id, s.application_id, e.kind FROM station_applications s
+                 JOIN events e ON e.event_id = s.event_id
+                 WHERE s.station_id = ?1 AND s.event_id = ?2",
+                params![station, event_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
+    /// The unit station application `id` names now.
+    pub(crate) fn station_row_unit(&self, id: i64) -> Result<String> {
+        Ok(self.conn().query_row(
+            "SELECT unit_name FROM station_applications WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// What the station sent, amended: a new row (and the unit it names) and/or a
+    /// new photo; `None` keeps each.
+    pub(crate) fn amend_station_row(
+        &self,
+        id: i64,
+        row: Option<(&str, &str)>,
+        photo_base64: Option<&str>,
+    ) -> Result<()> {
+        let (unit, row_json) = row.unzip();
+        self.conn().execute(
+            "UPDATE station_applications SET unit_name = COALESCE(?2, unit_name),
+                 row_json = COALESCE(?3, row_json), photo_base64 = COALESCE(?4, photo_base64)
+             WHERE id = ?1",
+            params![id, unit, row_json, photo_base64.map(str::trim)],
+        )?;
+        Ok(())
+    }
+
     /// Why station application `id` waits for the admin.
     pub(crate) fn set_station_problem(&self, id: i64, problem: &str) -> Result<()> {
         self.conn().execute(

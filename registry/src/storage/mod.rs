@@ -25,6 +25,8 @@ mod web;
 
 pub use accounts::{Account, Role, Unit};
 pub use applications::{decide_by, AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
+/// A station event refused for what it says (the workflow refuses follow-ups too).
+pub use authority::{codes as refusal_codes, Refusal};
 pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
 pub use materials::MaterialInfo;
@@ -134,6 +136,15 @@ pub trait IngestHooks {
     /// The region code a certificate number names under the numbering rule
     /// (`None`: not a number of the rule): what a station may introduce.
     fn number_region(&self, number: &str) -> Option<String>;
+    /// A station's follow-up to an application it sent (`application_amended`,
+    /// `send_back_requested`): applied, or the refusal, in which case nothing was
+    /// changed (the workflow checks everything before it writes).
+    fn station_follow_up(
+        &self,
+        tx: &mut Tx<'_>,
+        station: &str,
+        body: &ecard_sync_protocol::events::EventBody,
+    ) -> Result<Option<Refusal>>;
 }
 
 impl Storage {

@@ -6,7 +6,7 @@
 //! line of defence.
 
 use super::{Result, Tx};
-use ecard_domain::numbering::CertificateNumber;
+use ecard_domain::numbering::NumberParts;
 use rusqlite::{params, OptionalExtension};
 
 impl Tx<'_> {
@@ -24,7 +24,7 @@ impl Tx<'_> {
 
     /// Records `number` as allocated: its serial is the last one used under its
     /// region and department (never lowered).
-    pub(crate) fn note_allocated(&self, number: &CertificateNumber) -> Result<()> {
+    pub(crate) fn note_allocated(&self, number: &NumberParts) -> Result<()> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO number_serials (prefix, last_serial) VALUES (?1, ?2)

@@ -9,4 +9,5 @@ pub mod materials;
 pub mod rules;
 
 pub use rules::*;
+mod follow_up;
 pub mod service;

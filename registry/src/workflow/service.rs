@@ -13,7 +13,9 @@ use base64::Engine;
 use card_profile::records::CertificateKind;
 use chrono::NaiveDate;
 use ecard_domain::eligibility::{self, Ineligible};
-use ecard_domain::numbering::{self, CertificateNumber, NumberingError, NumberingRule};
+use ecard_domain::numbering::{
+    self, CertificateNumber, NumberParts, NumberingError, NumberingRule,
+};
 use ecard_domain::roster::RosterRow;
 use ecard_domain::validity::ValidityError;
 use ecard_sync_protocol::events::{
@@ -97,7 +99,7 @@ pub fn review_path(rule: &NumberingRule, unit: &Unit) -> ReviewPath {
 /// The next central number for `unit`, recorded as allocated: the domain's one
 /// allocator, under the region and department codes of the unit the certificate is
 /// for (for a 换证, the holder's new unit).
-fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<CertificateNumber> {
+fn allocate_number(tx: &Tx<'_>, rule: &NumberingRule, unit: &Unit) -> Result<NumberParts> {
     let last = tx.last_serial(&unit.region, &unit.department)?;
     let number = numbering::allocate(rule, &unit.region, &unit.department, last)?;
     tx.note_allocated(&number)?;
@@ -143,6 +145,15 @@ impl IngestHooks for Hooks {
     fn number_region(&self, number: &str) -> Option<String> {
         self.rule.parse(number).ok().map(|p| p.region)
     }
+
+    fn station_follow_up(
+        &self,
+        tx: &mut Tx<'_>,
+        station: &str,
+        body: &EventBody,
+    ) -> Result<Option<crate::storage::Refusal>, StorageError> {
+        super::follow_up::apply(tx, station, body)
+    }
 }
 
 fn hooks(storage: &Storage) -> Hooks {
@@ -167,7 +178,7 @@ pub fn record_status_change(storage: &Storage, change: &StatusChanged) -> Result
 }
 
 /// The form of a roster row a station imported.
-fn roster_form(sent: &StationRow) -> Result<ApplicationForm, String> {
+pub(super) fn roster_form(sent: &StationRow) -> Result<ApplicationForm, String> {
     let row = serde_json::from_str::<RosterRow>(&sent.row_json)
         .map_err(|e| format!("站点提交的花名册行无法识别：{e}"))?;
     let defaults = match &sent.defaults_json {
@@ -189,6 +200,18 @@ fn roster_form(sent: &StationRow) -> Result<ApplicationForm, String> {
     Ok(form)
 }
 
+/// The number a unit filled in for a new applicant of a station's roster row.
+fn prefilled_number(sent: &StationRow) -> Option<CertificateNumber> {
+    if sent.event_kind != kinds::APPLICATION_SUBMITTED {
+        return None;
+    }
+    let row = serde_json::from_str::<RosterRow>(&sent.row_json).ok()?;
+    match row.kind {
+        ecard_domain::roster::ApplicationKind::New => row.certificate_number,
+        ecard_domain::roster::ApplicationKind::Replacement => None,
+    }
+}
+
 /// The form of a 换证/补证 a station made.
 fn succession_form(sent: &StationRow) -> Result<ApplicationForm, String> {
     let s = serde_json::from_str::<SuccessionSubmitted>(&sent.row_json)
@@ -201,7 +224,7 @@ fn succession_form(sent: &StationRow) -> Result<ApplicationForm, String> {
 /// Files station application `id` for `unit`, exactly as if the unit had submitted
 /// it: state `submitted`, logged as `station:<id>`. `Ok(Err(message))` when its row
 /// cannot be made into a valid form (the message is kept as the problem).
-fn file_station_row(
+pub(super) fn file_station_row(
     tx: &Tx<'_>,
     id: i64,
     unit: &Unit,
@@ -225,6 +248,11 @@ fn file_station_row(
         }
     };
     let app = tx.insert_submitted(unit.id, &checked)?;
+    // A number the unit gave (where the province's units number: authority
+    // checked it at ingest) is the certificate's; approval allocates none.
+    if let Some(number) = prefilled_number(&sent) {
+        tx.set_application_number(app, &number, 0)?;
+    }
     tx.log_decision(
         app,
         &format!("station:{}", sent.station),
@@ -239,7 +267,7 @@ fn file_station_row(
 /// Tells the station an application came from what the bureaus did with it (the
 /// approval itself reaches it as the issuance order): only that station holds the
 /// event id, the others of the region skip the item.
-fn tell_station(
+pub(super) fn tell_station(
     tx: &Tx<'_>,
     id: i64,
     unit: &Unit,
@@ -504,7 +532,7 @@ pub fn decide_application(
         let period = checked.validity(today, province)?;
         let number = match &rec.row.number {
             Some(n) => n.clone(),
-            None => rule.format(&allocate_number(tx, rule, &rec.unit)?)?,
+            None => rule.number(&allocate_number(tx, rule, &rec.unit)?)?,
         };
         let holder = checked.holder();
         let certificate =
@@ -528,7 +556,12 @@ pub fn decide_application(
         // 换证/补证: the old certificate ends before the new one is issued. A
         // station that made the 换证/补证 ended it already (cancel first, then
         // apply); one filed here ends now.
-        let follows = checked.form.follows().map(str::to_owned);
+        let follows = checked
+            .form
+            .follows()
+            .map(CertificateNumber::parse)
+            .transpose()
+            .map_err(|e| invalid(e.to_string()))?;
         if let Some(old) = &follows {
             let kind = if checked.form.replaces.is_some() {
                 StatusKind::Replace
@@ -545,7 +578,7 @@ pub fn decide_application(
                         "补证"
                     }
                     .into(),
-                    detail: serde_json::json!({ "new_number": number, "application": id }),
+                    detail: serde_json::json!({ "new_number": number.as_str(), "application": id }),
                     effective_on: today,
                     new_number: Some(number.clone()),
                 };
@@ -630,12 +663,15 @@ pub fn send_back_application(
             rules::review_level(account.role),
             Some(reason),
         )?;
-        let withdrawn = FeedBody::OrderWithdrawn(OrderWithdrawn {
-            order_id: format!("{id}-{}", rec.round),
-            number: rec.row.number.clone().unwrap_or_default(),
-            reason: reason.trim().to_owned(),
-        });
-        tx.push_feed(&withdrawn, Some(&rec.unit.region), None)?;
+        // An approved application always has its number; the order to drop names it.
+        if let Some(number) = rec.row.number.clone() {
+            let withdrawn = FeedBody::OrderWithdrawn(OrderWithdrawn {
+                order_id: format!("{id}-{}", rec.round),
+                number,
+                reason: reason.trim().to_owned(),
+            });
+            tx.push_feed(&withdrawn, Some(&rec.unit.region), None)?;
+        }
         tell_station(tx, id, &rec.unit, next, Some(reason))?;
         Ok(tx.application(id)?.row)
     })

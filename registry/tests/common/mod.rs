@@ -59,6 +59,23 @@ impl Registry {
         }
     }
 
+    /// [`Registry::start`] with the province configuration `json`.
+    pub fn start_with_province(json: &str) -> Self {
+        let process = RegistryProcess::start_with_province(
+            Path::new(BIN),
+            clock(),
+            RegistryOptions {
+                admin_token: true,
+                ..RegistryOptions::default()
+            },
+            json,
+        );
+        Self {
+            admin_token: process.admin_token(),
+            process,
+        }
+    }
+
     /// Starts the binary again (after `kill`), on a new port, with the same files.
     pub fn spawn(&mut self) {
         self.process.spawn_on("127.0.0.1:0");
