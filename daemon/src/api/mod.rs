@@ -5,6 +5,7 @@
 mod admin;
 mod cards;
 mod corrections;
+mod doctor;
 #[cfg(feature = "demo")]
 mod demo_hands;
 mod error;
@@ -243,6 +244,8 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
                 .delete(session::logout),
         )
         .route("/labels", get(records::labels))
+        .route("/health", get(doctor::health))
+        .route("/doctor", get(doctor::doctor))
         .route("/readers", get(readers::list))
         .route("/events", get(readers::events))
         .route("/certificates", get(records::certificates))
