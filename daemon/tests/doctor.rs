@@ -46,8 +46,16 @@ fn no_pcscd_and_a_corrupt_database_are_faults_with_exit_status_8() {
     let (status, report) = doctor(&db);
     assert_eq!(status, 8, "{report}");
     assert_eq!(report["worst"], "fault");
-    assert_eq!(level_of(&report, "pcscd_unreachable").as_deref(), Some("fault"), "{report}");
-    assert_eq!(level_of(&report, "database_unreadable").as_deref(), Some("fault"), "{report}");
+    assert_eq!(
+        level_of(&report, "pcscd_unreachable").as_deref(),
+        Some("fault"),
+        "{report}"
+    );
+    assert_eq!(
+        level_of(&report, "database_unreadable").as_deref(),
+        Some("fault"),
+        "{report}"
+    );
     // Every line says what to do in both languages.
     for f in report["findings"].as_array().expect("findings") {
         if f["level"] != "ok" {
@@ -62,9 +70,8 @@ fn no_pcscd_and_a_corrupt_database_are_faults_with_exit_status_8() {
 fn an_edited_audit_row_is_a_fault() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ecard.db");
-    let clock = ecard_clock::Clock::frozen_on(
-        chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"),
-    );
+    let clock =
+        ecard_clock::Clock::frozen_on(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date"));
     {
         let store = Store::open(&db, clock).expect("open");
         for n in 0..3 {
@@ -77,17 +84,32 @@ fn an_edited_audit_row_is_a_fault() {
         }
     }
     let (status, report) = doctor(&db);
-    assert_eq!(level_of(&report, "audit_ok").as_deref(), Some("ok"), "{report}");
-    assert_eq!(level_of(&report, "database_ok").as_deref(), Some("ok"), "{report}");
+    assert_eq!(
+        level_of(&report, "audit_ok").as_deref(),
+        Some("ok"),
+        "{report}"
+    );
+    assert_eq!(
+        level_of(&report, "database_ok").as_deref(),
+        Some("ok"),
+        "{report}"
+    );
     assert_eq!(status, 8, "no pcscd is still a fault: {report}");
 
     let conn = rusqlite::Connection::open(&db).expect("open raw");
-    conn.execute("UPDATE audit_log SET detail = '{\"n\":99}' WHERE seq = 2", [])
-        .expect("edit a row");
+    conn.execute(
+        "UPDATE audit_log SET detail = '{\"n\":99}' WHERE seq = 2",
+        [],
+    )
+    .expect("edit a row");
     drop(conn);
     let (status, report) = doctor(&db);
     assert_eq!(status, 8);
-    assert_eq!(level_of(&report, "audit_broken").as_deref(), Some("fault"), "{report}");
+    assert_eq!(
+        level_of(&report, "audit_broken").as_deref(),
+        Some("fault"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -95,6 +117,10 @@ fn a_missing_database_is_a_warning_and_is_not_created() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("ecard.db");
     let (_, report) = doctor(&db);
-    assert_eq!(level_of(&report, "database_missing").as_deref(), Some("warning"), "{report}");
+    assert_eq!(
+        level_of(&report, "database_missing").as_deref(),
+        Some("warning"),
+        "{report}"
+    );
     assert!(!db.exists(), "the doctor created the database");
 }

@@ -51,10 +51,7 @@ pub fn init(format: LogFormat, filter_var: &str, default_filter: &str) {
     // `try_init`: a second call (tests) keeps the first subscriber instead of panicking.
     let _ = match format.resolve(journal) {
         LogFormat::Json => builder.json().with_current_span(false).try_init(),
-        LogFormat::Journald => builder
-            .with_ansi(false)
-            .event_format(Journald)
-            .try_init(),
+        LogFormat::Journald => builder.with_ansi(false).event_format(Journald).try_init(),
         LogFormat::Text | LogFormat::Auto => builder
             .with_ansi(std::io::stderr().is_terminal())
             .try_init(),

@@ -30,10 +30,25 @@ pub struct Finding {
 }
 
 fn ok(check: &'static str, code: &'static str, zh: String, en: String) -> Finding {
-    Finding { check, level: Level::Ok, code, zh, en, fix_zh: None, fix_en: None }
+    Finding {
+        check,
+        level: Level::Ok,
+        code,
+        zh,
+        en,
+        fix_zh: None,
+        fix_en: None,
+    }
 }
 
-fn bad(check: &'static str, level: Level, code: &'static str, zh: String, en: String, fix: (&str, &str)) -> Finding {
+fn bad(
+    check: &'static str,
+    level: Level,
+    code: &'static str,
+    zh: String,
+    en: String,
+    fix: (&str, &str),
+) -> Finding {
     Finding {
         check,
         level,
@@ -81,7 +96,10 @@ const RESTORE: (&str, &str) = (
 pub enum DatabaseFacts {
     Missing,
     Unreadable(String),
-    Opened { integrity: Vec<String>, trust_list: Option<u64> },
+    Opened {
+        integrity: Vec<String>,
+        trust_list: Option<u64>,
+    },
 }
 
 pub fn database(d: &DatabaseFacts, path: &str) -> Vec<Finding> {
@@ -92,7 +110,10 @@ pub fn database(d: &DatabaseFacts, path: &str) -> Vec<Finding> {
             "database_missing",
             format!("数据库 {path} 尚不存在"),
             format!("the database {path} does not exist yet"),
-            ("启动服务（首次启动时创建），或检查 --db", "start the service (the first start creates it), or check --db"),
+            (
+                "启动服务（首次启动时创建），或检查 --db",
+                "start the service (the first start creates it), or check --db",
+            ),
         )],
         DatabaseFacts::Unreadable(why) => vec![bad(
             "database",
@@ -102,22 +123,45 @@ pub fn database(d: &DatabaseFacts, path: &str) -> Vec<Finding> {
             format!("cannot open the database {path}: {why}"),
             RESTORE,
         )],
-        DatabaseFacts::Opened { integrity, trust_list } => {
+        DatabaseFacts::Opened {
+            integrity,
+            trust_list,
+        } => {
             let mut out = vec![if integrity.len() == 1 && integrity[0] == "ok" {
-                ok("database", "database_ok", format!("数据库完整：{path}"), format!("database integrity ok: {path}"))
+                ok(
+                    "database",
+                    "database_ok",
+                    format!("数据库完整：{path}"),
+                    format!("database integrity ok: {path}"),
+                )
             } else {
                 let first = integrity.first().cloned().unwrap_or_default();
-                bad("database", Level::Fault, "database_corrupt", format!("数据库损坏：{first}"), format!("the database is corrupt: {first}"), RESTORE)
+                bad(
+                    "database",
+                    Level::Fault,
+                    "database_corrupt",
+                    format!("数据库损坏：{first}"),
+                    format!("the database is corrupt: {first}"),
+                    RESTORE,
+                )
             }];
             out.push(match trust_list {
-                Some(n) => ok("trust_list", "trust_list_ok", format!("已发布第 {n} 号信任列表"), format!("trust list number {n} is published")),
+                Some(n) => ok(
+                    "trust_list",
+                    "trust_list_ok",
+                    format!("已发布第 {n} 号信任列表"),
+                    format!("trust list number {n} is published"),
+                ),
                 None => bad(
                     "trust_list",
                     Level::Warning,
                     "trust_list_missing",
                     "尚未发布信任列表：新站点无法取得根证书".into(),
                     "no trust list is published: stations cannot take the province's roots".into(),
-                    ("ecard-registry trust-list publish --file 签名的列表", "ecard-registry trust-list publish --file <signed list>"),
+                    (
+                        "ecard-registry trust-list publish --file 签名的列表",
+                        "ecard-registry trust-list publish --file <signed list>",
+                    ),
                 ),
             });
             out
@@ -152,16 +196,34 @@ pub fn signing_key(k: &Result<Option<String>, String>) -> Finding {
 /// or generated at first start).
 pub fn tls(t: &Result<Option<String>, String>) -> Finding {
     match t {
-        Ok(Some(pin)) => ok("tls", "tls_ok", format!("TLS 证书指纹 sha256:{pin}"), format!("TLS certificate pin sha256:{pin}")),
+        Ok(Some(pin)) => ok(
+            "tls",
+            "tls_ok",
+            format!("TLS 证书指纹 sha256:{pin}"),
+            format!("TLS certificate pin sha256:{pin}"),
+        ),
         Ok(None) => bad(
             "tls",
             Level::Warning,
             "tls_missing",
             "没有 TLS 证书（首次以 TLS 启动时生成）".into(),
             "no TLS certificate (made at the first start with TLS)".into(),
-            ("启动服务；把 ecard-registry tls-pin 打印的指纹交给各站", "start the service; give the pin ecard-registry tls-pin prints to every station"),
+            (
+                "启动服务；把 ecard-registry tls-pin 打印的指纹交给各站",
+                "start the service; give the pin ecard-registry tls-pin prints to every station",
+            ),
         ),
-        Err(why) => bad("tls", Level::Fault, "tls_unreadable", format!("TLS 证书无法读取：{why}"), format!("the TLS certificate cannot be read: {why}"), ("从备份恢复证书和私钥", "restore the certificate and its key from a backup")),
+        Err(why) => bad(
+            "tls",
+            Level::Fault,
+            "tls_unreadable",
+            format!("TLS 证书无法读取：{why}"),
+            format!("the TLS certificate cannot be read: {why}"),
+            (
+                "从备份恢复证书和私钥",
+                "restore the certificate and its key from a backup",
+            ),
+        ),
     }
 }
 
@@ -173,26 +235,52 @@ pub fn clock(today: NaiveDate, moved: bool) -> Finding {
             "clock_implausible",
             format!("系统日期 {today} 不可信"),
             format!("the system date {today} is implausible"),
-            ("校准系统时间（timedatectl set-ntp true）", "set the system time (timedatectl set-ntp true)"),
+            (
+                "校准系统时间（timedatectl set-ntp true）",
+                "set the system time (timedatectl set-ntp true)",
+            ),
         );
     }
     if moved {
-        return bad("clock", Level::Warning, "clock_moved", format!("日期被 ECARD_TODAY 设为 {today}"), format!("the date is moved to {today} by ECARD_TODAY"), ("生产环境去掉 ECARD_TODAY", "unset ECARD_TODAY in production"));
+        return bad(
+            "clock",
+            Level::Warning,
+            "clock_moved",
+            format!("日期被 ECARD_TODAY 设为 {today}"),
+            format!("the date is moved to {today} by ECARD_TODAY"),
+            (
+                "生产环境去掉 ECARD_TODAY",
+                "unset ECARD_TODAY in production",
+            ),
+        );
     }
-    ok("clock", "clock_ok", format!("日期 {today}"), format!("date {today}"))
+    ok(
+        "clock",
+        "clock_ok",
+        format!("日期 {today}"),
+        format!("date {today}"),
+    )
 }
 
 /// Whether something accepts connections on the listen address (`None`: not asked).
 pub fn listening(addr: &str, answer: Option<Result<(), String>>) -> Option<Finding> {
     Some(match answer? {
-        Ok(()) => ok("listening", "listening_ok", format!("{addr} 有服务在监听"), format!("something listens on {addr}")),
+        Ok(()) => ok(
+            "listening",
+            "listening_ok",
+            format!("{addr} 有服务在监听"),
+            format!("something listens on {addr}"),
+        ),
         Err(why) => bad(
             "listening",
             Level::Fault,
             "not_listening",
             format!("{addr} 无人监听：{why}"),
             format!("nothing listens on {addr}: {why}"),
-            ("systemctl start ecard-registry；journalctl -u ecard-registry 查看原因", "systemctl start ecard-registry; see journalctl -u ecard-registry"),
+            (
+                "systemctl start ecard-registry；journalctl -u ecard-registry 查看原因",
+                "systemctl start ecard-registry; see journalctl -u ecard-registry",
+            ),
         ),
     })
 }
@@ -212,7 +300,9 @@ pub fn tls_facts(cert: &Path) -> Result<Option<String>, String> {
     if !cert.exists() {
         return Ok(None);
     }
-    crate::tls::pin_of(cert).map(|p| Some(hex::encode(p))).map_err(|e| e.to_string())
+    crate::tls::pin_of(cert)
+        .map(|p| Some(hex::encode(p)))
+        .map_err(|e| e.to_string())
 }
 
 /// Opens the database without creating it: integrity first, then the trust list.
@@ -220,24 +310,13 @@ pub fn database_facts(path: &Path) -> DatabaseFacts {
     if !path.exists() {
         return DatabaseFacts::Missing;
     }
-    let conn = match rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE) {
-        Ok(c) => c,
-        Err(e) => return DatabaseFacts::Unreadable(e.to_string()),
-    };
-    let integrity = conn
-        .prepare("PRAGMA integrity_check(20)")
-        .and_then(|mut s| s.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>());
-    let integrity = match integrity {
-        Ok(lines) => lines,
-        Err(e) => return DatabaseFacts::Unreadable(e.to_string()),
-    };
-    let trust_list = conn
-        .query_row("SELECT list_json FROM trust_list WHERE id = 1", [], |r| r.get::<_, String>(0))
-        .ok()
-        .and_then(|j| serde_json::from_str::<ecard_sync_protocol::trust::SignedTrustList>(&j).ok())
-        .and_then(|s| s.peek().ok())
-        .map(|l| l.number);
-    DatabaseFacts::Opened { integrity, trust_list }
+    match crate::storage::inspect::inspect(path) {
+        Ok(i) => DatabaseFacts::Opened {
+            integrity: i.integrity,
+            trust_list: i.trust_list,
+        },
+        Err(e) => DatabaseFacts::Unreadable(e),
+    }
 }
 
 /// The whole report.
@@ -275,31 +354,82 @@ mod tests {
 
     #[test]
     fn each_finding_kind() {
-        let opened = |i: &[&str], t| DatabaseFacts::Opened { integrity: i.iter().map(|s| s.to_string()).collect(), trust_list: t };
+        let opened = |i: &[&str], t| DatabaseFacts::Opened {
+            integrity: i.iter().map(|s| s.to_string()).collect(),
+            trust_list: t,
+        };
         let db = |f: DatabaseFacts| database(&f, "/x").iter().map(c).collect::<Vec<_>>();
-        assert_eq!(db(DatabaseFacts::Missing), [("database_missing", Level::Warning)]);
-        assert_eq!(db(DatabaseFacts::Unreadable("file is not a database".into())), [("database_unreadable", Level::Fault)]);
-        assert_eq!(db(opened(&["ok"], Some(3))), [("database_ok", Level::Ok), ("trust_list_ok", Level::Ok)]);
-        assert_eq!(db(opened(&["row 1 missing from index"], None)), [("database_corrupt", Level::Fault), ("trust_list_missing", Level::Warning)]);
-        assert_eq!(c(&signing_key(&Ok(Some("ab".into())))), ("signing_key_ok", Level::Ok));
-        assert_eq!(c(&signing_key(&Ok(None))), ("signing_key_missing", Level::Warning));
-        assert_eq!(c(&signing_key(&Err("bad".into()))), ("signing_key_unreadable", Level::Fault));
+        assert_eq!(
+            db(DatabaseFacts::Missing),
+            [("database_missing", Level::Warning)]
+        );
+        assert_eq!(
+            db(DatabaseFacts::Unreadable("file is not a database".into())),
+            [("database_unreadable", Level::Fault)]
+        );
+        assert_eq!(
+            db(opened(&["ok"], Some(3))),
+            [("database_ok", Level::Ok), ("trust_list_ok", Level::Ok)]
+        );
+        assert_eq!(
+            db(opened(&["row 1 missing from index"], None)),
+            [
+                ("database_corrupt", Level::Fault),
+                ("trust_list_missing", Level::Warning)
+            ]
+        );
+        assert_eq!(
+            c(&signing_key(&Ok(Some("ab".into())))),
+            ("signing_key_ok", Level::Ok)
+        );
+        assert_eq!(
+            c(&signing_key(&Ok(None))),
+            ("signing_key_missing", Level::Warning)
+        );
+        assert_eq!(
+            c(&signing_key(&Err("bad".into()))),
+            ("signing_key_unreadable", Level::Fault)
+        );
         assert_eq!(c(&tls(&Ok(Some("ab".into())))), ("tls_ok", Level::Ok));
         assert_eq!(c(&tls(&Ok(None))), ("tls_missing", Level::Warning));
-        assert_eq!(c(&tls(&Err("bad".into()))), ("tls_unreadable", Level::Fault));
+        assert_eq!(
+            c(&tls(&Err("bad".into()))),
+            ("tls_unreadable", Level::Fault)
+        );
         assert_eq!(c(&clock(d("2026-01-01"), false)), ("clock_ok", Level::Ok));
-        assert_eq!(c(&clock(d("2026-01-01"), true)), ("clock_moved", Level::Warning));
-        assert_eq!(c(&clock(d("2000-01-01"), false)), ("clock_implausible", Level::Fault));
+        assert_eq!(
+            c(&clock(d("2026-01-01"), true)),
+            ("clock_moved", Level::Warning)
+        );
+        assert_eq!(
+            c(&clock(d("2000-01-01"), false)),
+            ("clock_implausible", Level::Fault)
+        );
         assert!(listening("a", None).is_none());
-        assert_eq!(listening("a", Some(Ok(()))).map(|f| c(&f)), Some(("listening_ok", Level::Ok)));
-        assert_eq!(listening("a", Some(Err("refused".into()))).map(|f| c(&f)), Some(("not_listening", Level::Fault)));
+        assert_eq!(
+            listening("a", Some(Ok(()))).map(|f| c(&f)),
+            Some(("listening_ok", Level::Ok))
+        );
+        assert_eq!(
+            listening("a", Some(Err("refused".into()))).map(|f| c(&f)),
+            Some(("not_listening", Level::Fault))
+        );
     }
 
     #[test]
     fn the_worst_finding_sets_the_exit_status() {
-        assert_eq!(Report::new(vec![clock(d("2026-01-01"), false)]).exit_status(), 0);
-        assert_eq!(Report::new(vec![clock(d("2026-01-01"), true)]).exit_status(), EXIT_WARNING);
-        assert_eq!(Report::new(vec![clock(d("2026-01-01"), true), tls(&Err("x".into()))]).exit_status(), EXIT_FAULT);
+        assert_eq!(
+            Report::new(vec![clock(d("2026-01-01"), false)]).exit_status(),
+            0
+        );
+        assert_eq!(
+            Report::new(vec![clock(d("2026-01-01"), true)]).exit_status(),
+            EXIT_WARNING
+        );
+        assert_eq!(
+            Report::new(vec![clock(d("2026-01-01"), true), tls(&Err("x".into()))]).exit_status(),
+            EXIT_FAULT
+        );
     }
 
     #[test]

@@ -21,7 +21,13 @@ struct Cli {
     province_config: Option<PathBuf>,
     /// How log lines are written to standard error: `auto` is `journald` under
     /// systemd and `text` on a terminal.
-    #[arg(long, global = true, env = "ECARD_REGISTRY_LOG_FORMAT", value_enum, default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        env = "ECARD_REGISTRY_LOG_FORMAT",
+        value_enum,
+        default_value = "auto"
+    )]
     log_format: ecard_logging::LogFormat,
     #[command(subcommand)]
     cmd: Cmd,
@@ -33,7 +39,11 @@ enum Cmd {
     /// trust list, clock, listening): ok / warning / fault per line with what to do.
     /// Exit status 0 all ok, 7 a warning at worst, 8 a fault.
     Doctor {
-        #[arg(long, env = "ECARD_REGISTRY_DB", default_value = "/var/lib/ecard-registry/registry.db")]
+        #[arg(
+            long,
+            env = "ECARD_REGISTRY_DB",
+            default_value = "/var/lib/ecard-registry/registry.db"
+        )]
         db: PathBuf,
         #[arg(long, default_value = "/var/lib/ecard-registry/list-key.p8")]
         key_file: PathBuf,
@@ -330,7 +340,9 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
     match cli.cmd {
         Cmd::Doctor { .. } => Ok(()),
         Cmd::Man { out_dir } => std::fs::create_dir_all(&out_dir)
-            .and_then(|()| clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &out_dir))
+            .and_then(|()| {
+                clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &out_dir)
+            })
             .map_err(|e| format!("{}: {e}", out_dir.display())),
         Cmd::Completions { shell } => {
             clap_complete::generate(
@@ -556,7 +568,14 @@ fn main() -> ExitCode {
     if clock.is_moved() {
         tracing::warn!(today = %clock.today(), "clock moved by {}", ecard_clock::TODAY_ENV);
     }
-    if let Cmd::Doctor { db, key_file, tls_cert, listen, json } = &cli.cmd {
+    if let Cmd::Doctor {
+        db,
+        key_file,
+        tls_cert,
+        listen,
+        json,
+    } = &cli.cmd
+    {
         return doctor(db, key_file, tls_cert.clone(), *listen, *json, clock);
     }
     match run(cli, clock) {

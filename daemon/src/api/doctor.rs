@@ -23,7 +23,7 @@ pub async fn doctor(
     let station = state.station.clone();
     // The integrity check and the audit walk read the whole database: off the runtime.
     let db = tokio::task::spawn_blocking(move || {
-        match station.store.read(|c| Ok(probe::integrity_lines(c)?)) {
+        match station.store.read(crate::store::integrity_check) {
             Ok(lines) => probe::database_facts(&station.store, lines, false),
             Err(e) => DatabaseFacts::Unreadable(e.to_string()),
         }

@@ -5,9 +5,9 @@
 mod admin;
 mod cards;
 mod corrections;
-mod doctor;
 #[cfg(feature = "demo")]
 mod demo_hands;
+mod doctor;
 mod error;
 mod forms;
 mod hosts;

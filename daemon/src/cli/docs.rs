@@ -9,12 +9,7 @@ use std::path::Path;
 pub fn man(out_dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(out_dir)
         .and_then(|()| clap_mangen::generate_to(Cli::command(), out_dir))
-        .map_err(|e| {
-            Failure::new(
-                "io",
-                format!("无法写入手册页到 {}：{e}", out_dir.display()),
-            )
-        })
+        .map_err(|e| Failure::new("io", format!("无法写入手册页到 {}：{e}", out_dir.display())))
 }
 
 pub fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {

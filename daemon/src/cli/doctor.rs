@@ -34,7 +34,11 @@ pub fn doctor(a: DoctorArgs) -> Result<(), Failure> {
     };
     let max_age = store
         .as_ref()
-        .and_then(|s| s.setting(ecardd::ops::MAX_REVOCATION_AGE_SETTING).ok().flatten())
+        .and_then(|s| {
+            s.setting(ecardd::ops::MAX_REVOCATION_AGE_SETTING)
+                .ok()
+                .flatten()
+        })
         .and_then(|v| v.parse().ok())
         .unwrap_or(a.station.config()?.max_revocation_age_days);
     let db_path = a.station.db.display().to_string();
@@ -50,12 +54,8 @@ pub fn doctor(a: DoctorArgs) -> Result<(), Failure> {
         max_revocation_age_days: max_age,
         ask_registry: !a.offline,
     };
-    let report = super::station::runtime()?.block_on(probe::report(
-        situation,
-        db,
-        store.as_ref(),
-        unlocked,
-    ));
+    let report =
+        super::station::runtime()?.block_on(probe::report(situation, db, store.as_ref(), unlocked));
     print(a.json, &report, human);
     match report.exit_status() {
         0 => Ok(()),

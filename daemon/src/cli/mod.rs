@@ -22,7 +22,13 @@ use output::Failure;
 pub struct Cli {
     /// How log lines are written to standard error: `auto` is `journald` under
     /// systemd and `text` on a terminal.
-    #[arg(long, global = true, env = "ECARDD_LOG_FORMAT", value_enum, default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        env = "ECARDD_LOG_FORMAT",
+        value_enum,
+        default_value = "auto"
+    )]
     pub log_format: ecard_logging::LogFormat,
     #[command(subcommand)]
     command: Cmd,

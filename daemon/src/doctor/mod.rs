@@ -48,7 +48,12 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn ok(check: &'static str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    fn ok(
+        check: &'static str,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         Self {
             check,
             level: Level::Ok,
@@ -110,13 +115,21 @@ impl Report {
 /// pcscd answers (a PC/SC context could be established).
 pub fn pcscd(up: bool) -> Finding {
     if up {
-        return Finding::ok("pcscd", "pcscd_ok", "智能卡服务（pcscd）可用", "pcscd is reachable");
+        return Finding::ok(
+            "pcscd",
+            "pcscd_ok",
+            "智能卡服务（pcscd）可用",
+            "pcscd is reachable",
+        );
     }
     Finding::bad(
         "pcscd",
         Level::Fault,
         "pcscd_unreachable",
-        ("智能卡服务（pcscd）不可用，无法读写卡".into(), "pcscd is not reachable: no card can be read or written".into()),
+        (
+            "智能卡服务（pcscd）不可用，无法读写卡".into(),
+            "pcscd is not reachable: no card can be read or written".into(),
+        ),
         (
             "安装并启动 pcscd：apt-get install pcscd；systemctl enable --now pcscd.socket",
             "install and start pcscd: apt-get install pcscd; systemctl enable --now pcscd.socket",
@@ -173,8 +186,14 @@ pub fn drivers(installed: &[String]) -> Finding {
             "drivers",
             Level::Fault,
             "no_driver",
-            ("没有安装读卡器驱动".into(), "no reader driver is installed".into()),
-            ("安装 libccid：apt-get install libccid", "install libccid: apt-get install libccid"),
+            (
+                "没有安装读卡器驱动".into(),
+                "no reader driver is installed".into(),
+            ),
+            (
+                "安装 libccid：apt-get install libccid",
+                "install libccid: apt-get install libccid",
+            ),
         );
     }
     if !installed.iter().any(|d| d == CCID_BUNDLE) {
@@ -183,10 +202,19 @@ pub fn drivers(installed: &[String]) -> Finding {
             Level::Warning,
             "no_ccid_driver",
             (
-                format!("未安装 USB 读卡器通用驱动（CCID）；已有：{}", installed.join("，")),
-                format!("the USB CCID driver is not installed; found: {}", installed.join(", ")),
+                format!(
+                    "未安装 USB 读卡器通用驱动（CCID）；已有：{}",
+                    installed.join("，")
+                ),
+                format!(
+                    "the USB CCID driver is not installed; found: {}",
+                    installed.join(", ")
+                ),
             ),
-            ("安装 libccid：apt-get install libccid", "install libccid: apt-get install libccid"),
+            (
+                "安装 libccid：apt-get install libccid",
+                "install libccid: apt-get install libccid",
+            ),
         );
     }
     Finding::ok(
@@ -222,7 +250,10 @@ pub fn keys(k: &KeyFacts, today: NaiveDate) -> Vec<Finding> {
             "keys",
             Level::Warning,
             "keys_not_initialised",
-            ("本站尚未生成密钥：只能验证，不能制卡".into(), "the station has no keys yet: it can verify but not write cards".into()),
+            (
+                "本站尚未生成密钥：只能验证，不能制卡".into(),
+                "the station has no keys yet: it can verify but not write cards".into(),
+            ),
             (
                 "以服务用户运行 ecardd keys init（docs/OPERATIONS.md 第 4 节）",
                 "run ecardd keys init as the service user (docs/OPERATIONS.md section 4)",
@@ -235,15 +266,27 @@ pub fn keys(k: &KeyFacts, today: NaiveDate) -> Vec<Finding> {
             "keys",
             Level::Fault,
             "signer_expired",
-            (format!("签名证书已于 {until} 过期：无法制卡"), format!("the document signer expired on {until}: cards cannot be written")),
-            ("请省级根证书为本站重新签发签名证书", "have the province root certify a new document signer"),
+            (
+                format!("签名证书已于 {until} 过期：无法制卡"),
+                format!("the document signer expired on {until}: cards cannot be written"),
+            ),
+            (
+                "请省级根证书为本站重新签发签名证书",
+                "have the province root certify a new document signer",
+            ),
         )),
         Some(until) if (until - today).num_days() <= SIGNER_WARN_DAYS => out.push(Finding::bad(
             "keys",
             Level::Warning,
             "signer_expiring",
-            (format!("签名证书将于 {until} 到期"), format!("the document signer expires on {until}")),
-            ("请尽早安排重新签发签名证书", "arrange a new document signer before then"),
+            (
+                format!("签名证书将于 {until} 到期"),
+                format!("the document signer expires on {until}"),
+            ),
+            (
+                "请尽早安排重新签发签名证书",
+                "arrange a new document signer before then",
+            ),
         )),
         Some(until) => out.push(Finding::ok(
             "keys",
@@ -255,7 +298,10 @@ pub fn keys(k: &KeyFacts, today: NaiveDate) -> Vec<Finding> {
             "keys",
             Level::Fault,
             "signer_missing",
-            ("有主密钥但没有签名证书".into(), "a master key but no document signer is stored".into()),
+            (
+                "有主密钥但没有签名证书".into(),
+                "a master key but no document signer is stored".into(),
+            ),
             ("从备份恢复数据库", "restore the database from a backup"),
         )),
     }
@@ -264,8 +310,14 @@ pub fn keys(k: &KeyFacts, today: NaiveDate) -> Vec<Finding> {
             "keys",
             Level::Fault,
             "no_trust_anchor",
-            ("信任列表为空：任何卡都无法验证".into(), "the trust list is empty: no card can be verified".into()),
-            ("ecardd sync 取得省级信任列表，或在 设置 中添加根证书", "run ecardd sync to take the province's trust list, or add the root on 设置"),
+            (
+                "信任列表为空：任何卡都无法验证".into(),
+                "the trust list is empty: no card can be verified".into(),
+            ),
+            (
+                "ecardd sync 取得省级信任列表，或在 设置 中添加根证书",
+                "run ecardd sync to take the province's trust list, or add the root on 设置",
+            ),
         ));
     }
     match k.unlocked {
@@ -315,15 +367,27 @@ pub fn database(d: &DatabaseFacts, path: &str) -> Vec<Finding> {
             "database",
             Level::Warning,
             "database_missing",
-            (format!("数据库 {path} 尚不存在"), format!("the database {path} does not exist yet")),
-            ("启动服务（首次启动时创建），或检查 --db / ECARDD_DB", "start the service (the first start creates it), or check --db / ECARDD_DB"),
+            (
+                format!("数据库 {path} 尚不存在"),
+                format!("the database {path} does not exist yet"),
+            ),
+            (
+                "启动服务（首次启动时创建），或检查 --db / ECARDD_DB",
+                "start the service (the first start creates it), or check --db / ECARDD_DB",
+            ),
         )],
         DatabaseFacts::Unreadable(why) => vec![Finding::bad(
             "database",
             Level::Fault,
             "database_unreadable",
-            (format!("无法打开数据库 {path}：{why}"), format!("cannot open the database {path}: {why}")),
-            ("停止服务，从最近的备份恢复（docs/OPERATIONS.md 第 6 节）", "stop the service and restore the latest backup (docs/OPERATIONS.md section 6)"),
+            (
+                format!("无法打开数据库 {path}：{why}"),
+                format!("cannot open the database {path}: {why}"),
+            ),
+            (
+                "停止服务，从最近的备份恢复（docs/OPERATIONS.md 第 6 节）",
+                "stop the service and restore the latest backup (docs/OPERATIONS.md section 6)",
+            ),
         )],
         DatabaseFacts::Opened {
             integrity,
@@ -333,7 +397,12 @@ pub fn database(d: &DatabaseFacts, path: &str) -> Vec<Finding> {
         } => {
             let mut out = Vec::new();
             if integrity.len() == 1 && integrity[0] == "ok" {
-                out.push(Finding::ok("database", "database_ok", format!("数据库完整：{path}"), format!("database integrity ok: {path}")));
+                out.push(Finding::ok(
+                    "database",
+                    "database_ok",
+                    format!("数据库完整：{path}"),
+                    format!("database integrity ok: {path}"),
+                ));
             } else {
                 let first = integrity.first().cloned().unwrap_or_default();
                 out.push(Finding::bad(
@@ -349,7 +418,10 @@ pub fn database(d: &DatabaseFacts, path: &str) -> Vec<Finding> {
                     "database",
                     Level::Warning,
                     "database_mode",
-                    ("数据库文件可被其他用户读取".into(), "other users can read the database file".into()),
+                    (
+                        "数据库文件可被其他用户读取".into(),
+                        "other users can read the database file".into(),
+                    ),
                     ("chmod 0600 数据库文件", "chmod 0600 the database file"),
                 ));
             }
@@ -376,8 +448,14 @@ pub fn clock(today: NaiveDate, newest_record: Option<NaiveDate>, moved: bool) ->
             "clock",
             Level::Fault,
             "clock_implausible",
-            (format!("系统日期 {today} 不可信"), format!("the system date {today} is implausible")),
-            ("校准系统时间（timedatectl set-ntp true）", "set the system time (timedatectl set-ntp true)"),
+            (
+                format!("系统日期 {today} 不可信"),
+                format!("the system date {today} is implausible"),
+            ),
+            (
+                "校准系统时间（timedatectl set-ntp true）",
+                "set the system time (timedatectl set-ntp true)",
+            ),
         );
     }
     if let Some(newest) = newest_record.filter(|n| *n > today) {
@@ -397,11 +475,22 @@ pub fn clock(today: NaiveDate, newest_record: Option<NaiveDate>, moved: bool) ->
             "clock",
             Level::Warning,
             "clock_moved",
-            (format!("日期被 ECARD_TODAY 设为 {today}（仅用于测试）"), format!("the date is moved to {today} by ECARD_TODAY (tests only)")),
-            ("生产站点上去掉 ECARD_TODAY", "unset ECARD_TODAY on a production station"),
+            (
+                format!("日期被 ECARD_TODAY 设为 {today}（仅用于测试）"),
+                format!("the date is moved to {today} by ECARD_TODAY (tests only)"),
+            ),
+            (
+                "生产站点上去掉 ECARD_TODAY",
+                "unset ECARD_TODAY on a production station",
+            ),
         );
     }
-    Finding::ok("clock", "clock_ok", format!("日期 {today}"), format!("date {today}"))
+    Finding::ok(
+        "clock",
+        "clock_ok",
+        format!("日期 {today}"),
+        format!("date {today}"),
+    )
 }
 
 use chrono::Datelike;

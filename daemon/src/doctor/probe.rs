@@ -40,7 +40,9 @@ pub fn installed_drivers(driver_dir: &Path, conf_dir: &Path) -> Vec<String> {
 pub fn open_database(path: &Path, clock: Clock) -> (DatabaseFacts, Option<Store>) {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (DatabaseFacts::Missing, None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (DatabaseFacts::Missing, None)
+        }
         Err(e) => return (DatabaseFacts::Unreadable(e.to_string()), None),
     };
     if let Some(me) = effective_uid() {
@@ -80,7 +82,11 @@ pub fn open_database(path: &Path, clock: Clock) -> (DatabaseFacts, Option<Store>
 }
 
 /// The facts of an open store (the running station's, for the API).
-pub fn database_facts(store: &Store, integrity: Vec<String>, readable_by_others: bool) -> DatabaseFacts {
+pub fn database_facts(
+    store: &Store,
+    integrity: Vec<String>,
+    readable_by_others: bool,
+) -> DatabaseFacts {
     match store.verify_audit_chain() {
         Ok(chain) => DatabaseFacts::Opened {
             integrity,
@@ -100,14 +106,7 @@ pub fn integrity_check(path: &Path) -> Result<Vec<String>, String> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| e.to_string())?;
-    integrity_lines(&conn).map_err(|e| e.to_string())
-}
-
-/// The integrity check's lines, at most 20 (a badly damaged file lists thousands).
-pub fn integrity_lines(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("PRAGMA integrity_check(20)")?;
-    let lines = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    lines.collect()
+    store::integrity_check(&conn).map_err(|e| e.to_string())
 }
 
 /// This process's effective user: the owner of `/proc/self`.
@@ -128,10 +127,7 @@ pub fn key_facts(store: &Store, unlocked: Option<bool>) -> Result<KeyFacts, Stri
 
 /// The day of the newest audit row (the clock must not be behind it).
 pub fn newest_record(store: &Store) -> Option<chrono::NaiveDate> {
-    let at: Option<String> = store
-        .read(|c| Ok(c.query_row("SELECT MAX(at) FROM audit_log", [], |r| r.get(0))?))
-        .ok()
-        .flatten();
+    let at = store.read(store::newest_at).ok().flatten();
     at.as_deref()
         .and_then(|t| t.get(..10))
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -175,7 +171,10 @@ async fn ask_key(url: &str, tls: RegistryTls, pinned: &RegistryKey) -> Result<Pr
     let http = http_client(url, tls).map_err(|e| e.to_string())?;
     let base = url.trim_end_matches('/');
     let resp = http
-        .get(format!("{base}{}", ecard_sync_protocol::paths::REGISTRY_KEY))
+        .get(format!(
+            "{base}{}",
+            ecard_sync_protocol::paths::REGISTRY_KEY
+        ))
         .timeout(PROBE_TIMEOUT)
         .send()
         .await
@@ -240,8 +239,14 @@ pub async fn report(
         Ok(k) => findings.extend(super::keys(&k, today)),
         Err(why) => findings.extend(super::database(&DatabaseFacts::Unreadable(why), s.db_path)),
     }
-    findings.push(super::clock(today, newest_record(store), s.clock.is_moved()));
-    findings.push(super::registry(&registry_facts(store, s.ask_registry).await));
+    findings.push(super::clock(
+        today,
+        newest_record(store),
+        s.clock.is_moved(),
+    ));
+    findings.push(super::registry(
+        &registry_facts(store, s.ask_registry).await,
+    ));
     findings.push(super::revocation_list(
         revocation_age(store, today),
         s.max_revocation_age_days,
