@@ -42,6 +42,10 @@ pub async fn doctor(
         clock: station.store.clock(),
         max_revocation_age_days: station.max_revocation_age_days(),
         ask_registry: true,
+        open_signer_until: station
+            .keys
+            .as_ref()
+            .map(|k| k.signer.certificate.valid_until),
     };
     let unlocked = station.keys.is_some().then_some(true);
     Ok(Json(

@@ -28,10 +28,14 @@ pub fn doctor(a: DoctorArgs) -> Result<(), Failure> {
     let reader_names = readers.list().into_iter().map(|r| r.name).collect();
     let (db, store) = probe::open_database(&a.station.db, clock);
     // The passphrase, when given, must open the keys (argon2id: a few seconds).
-    let unlocked = match (&store, a.station.passphrase()?) {
-        (Some(s), Some(p)) => Some(ecardd::keyring::unlock(s, &p).is_ok()),
+    let opened = match (&store, a.station.passphrase()?) {
+        (Some(s), Some(p)) => Some(ecardd::keyring::unlock(s, &p).ok()),
         _ => None,
     };
+    let unlocked = opened.as_ref().map(Option::is_some);
+    let open_signer_until = opened
+        .flatten()
+        .map(|(keys, _)| keys.signer.certificate.valid_until);
     let max_age = store
         .as_ref()
         .and_then(|s| {
@@ -53,6 +57,7 @@ pub fn doctor(a: DoctorArgs) -> Result<(), Failure> {
         clock,
         max_revocation_age_days: max_age,
         ask_registry: !a.offline,
+        open_signer_until,
     };
     let report =
         super::station::runtime()?.block_on(probe::report(situation, db, store.as_ref(), unlocked));

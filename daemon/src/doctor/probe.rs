@@ -114,12 +114,21 @@ fn effective_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
-/// The keys' facts; `unlocked` as the caller knows it.
-pub fn key_facts(store: &Store, unlocked: Option<bool>) -> Result<KeyFacts, String> {
+/// The keys' facts; `unlocked` as the caller knows it, `open_signer_until` the end
+/// of the signer the process holds open (keys not sealed in the store: demo mode).
+pub fn key_facts(
+    store: &Store,
+    unlocked: Option<bool>,
+    open_signer_until: Option<chrono::NaiveDate>,
+) -> Result<KeyFacts, String> {
     let status = keyring::status(store).map_err(|e| e.message_zh())?;
     Ok(KeyFacts {
-        initialised: status.master,
-        signer_valid_until: status.signer.as_ref().map(|s| s.valid_until),
+        initialised: status.master || open_signer_until.is_some(),
+        signer_valid_until: status
+            .signer
+            .as_ref()
+            .map(|s| s.valid_until)
+            .or(open_signer_until),
         trust_anchors: status.trust.len(),
         unlocked,
     })
@@ -215,6 +224,8 @@ pub struct Situation<'a> {
     pub max_revocation_age_days: i64,
     /// Ask the registry over the network.
     pub ask_registry: bool,
+    /// The end of the document signer this process holds open, if it does.
+    pub open_signer_until: Option<chrono::NaiveDate>,
 }
 
 /// The whole report. `keys_unlocked`: see [`KeyFacts::unlocked`].
@@ -235,7 +246,7 @@ pub async fn report(
         findings.push(super::clock(today, None, s.clock.is_moved()));
         return Report::new(findings);
     };
-    match key_facts(store, keys_unlocked) {
+    match key_facts(store, keys_unlocked, s.open_signer_until) {
         Ok(k) => findings.extend(super::keys(&k, today)),
         Err(why) => findings.extend(super::database(&DatabaseFacts::Unreadable(why), s.db_path)),
     }
