@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod keyring;
 pub mod keystore;
 pub mod labels;

@@ -7,13 +7,8 @@ use ecard_clock::Clock;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ECARDD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let cli = cli::Cli::parse();
+    ecard_logging::init(cli.log_format, "ECARDD_LOG", "warn");
     match Clock::from_env() {
         Ok(c) => {
             if c.is_moved() {
@@ -26,7 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    match cli::Cli::parse().run() {
+    match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {

@@ -279,3 +279,49 @@ async fn removing_a_root_from_the_trust_list_makes_its_cards_fail_and_adding_it_
     let (_, batches) = a.call(Method::GET, "/batches", Some(&issuer), None).await;
     assert_eq!(batches, json!([]));
 }
+
+#[tokio::test]
+async fn health_needs_no_login_and_the_doctor_report_is_for_administrators() {
+    let a = api();
+    let (s, v) = a.call(Method::GET, "/health", None, None).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (s, _) = a.call(Method::GET, "/doctor", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let inspector = a.login("jiancha").await;
+    let (s, _) = a.call(Method::GET, "/doctor", Some(&inspector), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    let admin = a.login("guanli").await;
+    let (s, v) = a.call(Method::GET, "/doctor", Some(&admin), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let level = |code: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .map(|f| f["level"].as_str().unwrap().to_owned())
+    };
+    // The demo station: simulated readers answer, its keys are open, its store and
+    // audit chain are sound, it is not enrolled with a registry.
+    for code in ["pcscd_ok", "database_ok", "audit_ok", "keys_unlocked"] {
+        assert_eq!(level(code).as_deref(), Some("ok"), "{code}: {v}");
+    }
+    assert_eq!(
+        level("registry_not_enrolled").as_deref(),
+        Some("warning"),
+        "{v}"
+    );
+    let worst = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| match f["level"].as_str().unwrap() {
+            "ok" => 0,
+            "warning" => 1,
+            _ => 2,
+        })
+        .max()
+        .unwrap();
+    assert_eq!(v["worst"], ["ok", "warning", "fault"][worst]);
+}

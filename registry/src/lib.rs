@@ -16,6 +16,7 @@
 //! `client`): stations do not link this crate.
 
 pub mod api;
+pub mod doctor;
 pub mod form;
 pub mod keys;
 pub mod server;

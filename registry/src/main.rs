@@ -19,12 +19,51 @@ struct Cli {
     /// deadline, retirement rule, holidays); the shipped Sichuan one when absent.
     #[arg(long, global = true, env = "ECARD_PROVINCE_CONFIG")]
     province_config: Option<PathBuf>,
+    /// How log lines are written to standard error: `auto` is `journald` under
+    /// systemd and `text` on a terminal.
+    #[arg(
+        long,
+        global = true,
+        env = "ECARD_REGISTRY_LOG_FORMAT",
+        value_enum,
+        default_value = "auto"
+    )]
+    log_format: ecard_logging::LogFormat,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Check this registry's setup (database, list-signing key, TLS certificate,
+    /// trust list, clock, listening): ok / warning / fault per line with what to do.
+    /// Exit status 0 all ok, 7 a warning at worst, 8 a fault.
+    Doctor {
+        #[arg(
+            long,
+            env = "ECARD_REGISTRY_DB",
+            default_value = "/var/lib/ecard-registry/registry.db"
+        )]
+        db: PathBuf,
+        #[arg(long, default_value = "/var/lib/ecard-registry/list-key.p8")]
+        key_file: PathBuf,
+        /// Default: the database path with extension `tls.crt`.
+        #[arg(long)]
+        tls_cert: Option<PathBuf>,
+        /// Check that something accepts connections here (the serve --listen address).
+        #[arg(long, env = "ECARD_REGISTRY_LISTEN")]
+        listen: Option<SocketAddr>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the manual pages (section 1, one per command) into a directory.
+    #[command(hide = true)]
+    Man {
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions { shell: clap_complete::Shell },
     /// Serve the sync and workflow API.
     Serve {
         #[arg(long)]
@@ -252,10 +291,68 @@ fn load_province(path: Option<&Path>) -> Result<Arc<ProvinceConfig>, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// `ecard-registry doctor`: prints the report, exits by its worst finding.
+fn doctor(
+    db: &Path,
+    key_file: &Path,
+    tls_cert: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    json: bool,
+    clock: Clock,
+) -> ExitCode {
+    use ecard_registry::doctor::{report, Level, Situation};
+    let tls_cert = tls_cert.unwrap_or_else(|| db.with_extension("tls.crt"));
+    let listen = listen.map(|a| {
+        let answer = std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(5))
+            .map(drop)
+            .map_err(|e| e.to_string());
+        (a.to_string(), answer)
+    });
+    let r = report(Situation {
+        db,
+        key_file,
+        tls_cert: &tls_cert,
+        today: clock.today(),
+        clock_moved: clock.is_moved(),
+        listen,
+    });
+    if json {
+        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+    } else {
+        for f in &r.findings {
+            let (zh, tag) = match f.level {
+                Level::Ok => ("正常", "ok"),
+                Level::Warning => ("注意", "warning"),
+                Level::Fault => ("故障", "fault"),
+            };
+            println!("{zh} {tag:<7} {:<15} {} | {}", f.check, f.zh, f.en);
+            if let (Some(fz), Some(fe)) = (&f.fix_zh, &f.fix_en) {
+                println!("{:<28} 处理：{fz} | fix: {fe}", "");
+            }
+        }
+    }
+    ExitCode::from(r.exit_status())
+}
+
 fn run(cli: Cli, clock: Clock) -> Result<(), String> {
     let province = load_province(cli.province_config.as_deref())?;
     tracing::info!(province = %province.province, "province configuration loaded");
     match cli.cmd {
+        Cmd::Doctor { .. } => Ok(()),
+        Cmd::Man { out_dir } => std::fs::create_dir_all(&out_dir)
+            .and_then(|()| {
+                clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &out_dir)
+            })
+            .map_err(|e| format!("{}: {e}", out_dir.display())),
+        Cmd::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "ecard-registry",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         Cmd::Serve {
             db,
             listen,
@@ -457,12 +554,9 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let cli = Cli::parse();
+    // The filter stays RUST_LOG (info by default), as before the formats.
+    ecard_logging::init(cli.log_format, "RUST_LOG", "info");
     // The one place the registry reads the system clock (ECARD_TODAY moves it for
     // tests; see ecard_clock).
     let clock = match Clock::from_env() {
@@ -475,7 +569,17 @@ fn main() -> ExitCode {
     if clock.is_moved() {
         tracing::warn!(today = %clock.today(), "clock moved by {}", ecard_clock::TODAY_ENV);
     }
-    match run(Cli::parse(), clock) {
+    if let Cmd::Doctor {
+        db,
+        key_file,
+        tls_cert,
+        listen,
+        json,
+    } = &cli.cmd
+    {
+        return doctor(db, key_file, tls_cert.clone(), *listen, *json, clock);
+    }
+    match run(cli, clock) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ecard-registry: {e}");

@@ -333,9 +333,39 @@ function operatorsSection() {
   return h("section", { class: "panel", "aria-labelledby": "ops-h" }, h("h2", { id: "ops-h" }, "操作员"), list, form);
 }
 
+// 本站自检: the same report as `ecardd doctor` (GET /api/v1/doctor), one row per
+// finding with what to do; run again on demand (it asks the registry over the network).
+function doctorSection() {
+  const box = h("div", { id: "doctor-box", "aria-live": "polite" }, h("p", { class: "muted" }, "正在检查…"));
+  const again = h("button", { type: "button", class: "btn" }, "重新检查");
+  const word = { ok: "✔ 正常", warning: "⚠ 注意", fault: "✖ 故障" };
+  function show(r) {
+    clear(box);
+    add(box,
+      h("p", { id: "doctor-worst" }, r.worst === "ok" ? "✔ 各项正常" : r.worst === "warning" ? "⚠ 有需要注意的项" : "✖ 有故障，请按提示处理"),
+      table(null, ["结果", "项目", "情况", "处理"], r.findings.map((f) =>
+        h("tr", { "data-code": f.code, "data-level": f.level },
+          h("td", null, word[f.level] || f.level),
+          h("td", null, f.check),
+          h("td", null, f.zh, h("br"), h("span", { class: "muted", lang: "en" }, f.en)),
+          h("td", null, f.fix_zh || "—")))),
+    );
+  }
+  function load() {
+    return get("doctor").then(show).catch((e) => {
+      clear(box);
+      add(box, h("p", null, `无法自检：${e.message}`));
+    });
+  }
+  again.addEventListener("click", () => busy(again, "正在检查…", load));
+  load();
+  return h("section", { class: "panel", "aria-labelledby": "doctor-h" }, h("h2", { id: "doctor-h" }, "本站自检"), box, h("div", { class: "actions" }, again));
+}
+
 export function renderSettings(page) {
   add(page, h("h1", { tabindex: "-1" }, "设置"));
   if (can("manage_keys") || can("manage_trust")) add(page, settingsSection());
+  if (can("manage_keys")) add(page, doctorSection());
   if (can("manage_trust")) add(page, trustSection());
   if (can("view_records") || can("sync")) add(page, syncSection());
   if (can("manage_operators")) add(page, operatorsSection());

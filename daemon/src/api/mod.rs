@@ -9,6 +9,7 @@ mod check_page;
 mod corrections;
 #[cfg(feature = "demo")]
 mod demo_hands;
+mod doctor;
 mod error;
 mod face;
 mod forms;
@@ -251,6 +252,8 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
                 .delete(session::logout),
         )
         .route("/labels", get(records::labels))
+        .route("/health", get(doctor::health))
+        .route("/doctor", get(doctor::doctor))
         .route("/readers", get(readers::list))
         .route("/events", get(readers::events))
         .route("/certificates", get(records::certificates))

@@ -4,6 +4,8 @@
 
 mod admin;
 mod card;
+mod docs;
+mod doctor;
 mod import;
 mod keys;
 pub mod output;
@@ -18,6 +20,16 @@ use output::Failure;
 #[derive(Parser)]
 #[command(name = "ecardd", about = "ecard station daemon")]
 pub struct Cli {
+    /// How log lines are written to standard error: `auto` is `journald` under
+    /// systemd and `text` on a terminal.
+    #[arg(
+        long,
+        global = true,
+        env = "ECARDD_LOG_FORMAT",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub log_format: ecard_logging::LogFormat,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -66,6 +78,18 @@ enum Cmd {
         #[command(subcommand)]
         command: admin::AuditCmd,
     },
+    /// Check this station's setup (pcscd, readers, keys, database, clock, registry,
+    /// revocation list): one line per check, ok / warning / fault with what to do.
+    /// Exit status 0 all ok, 7 a warning at worst, 8 a fault.
+    Doctor(doctor::DoctorArgs),
+    /// Write the manual pages (section 1, one per command) into a directory.
+    #[command(hide = true)]
+    Man {
+        #[arg(long)]
+        out_dir: std::path::PathBuf,
+    },
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions { shell: clap_complete::Shell },
 }
 
 impl Cli {
@@ -84,6 +108,9 @@ impl Cli {
             Cmd::Keys { command } => keys::keys(command),
             Cmd::Operator { command } => admin::operator(command),
             Cmd::Audit { command } => admin::audit(command),
+            Cmd::Doctor(a) => doctor::doctor(a),
+            Cmd::Man { out_dir } => docs::man(&out_dir),
+            Cmd::Completions { shell } => docs::completions(shell),
         }
     }
 }

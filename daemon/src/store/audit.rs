@@ -136,6 +136,20 @@ pub fn verify_chain(conn: &Connection) -> Result<ChainReport> {
     })
 }
 
+/// The stamp of the newest audit row (`None` on an empty log): the doctor's check
+/// that the clock was not set back behind what is recorded.
+pub fn newest_at(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT MAX(at) FROM audit_log", [], |r| r.get(0))?)
+}
+
+/// `PRAGMA integrity_check`'s lines, at most 20 (a badly damaged file lists
+/// thousands); `["ok"]` when the file is sound.
+pub fn integrity_check(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("PRAGMA integrity_check(20)")?;
+    let lines = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    Ok(lines.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The newest `limit` rows, or the newest `limit` older than `before` (a page further
 /// back), newest first.
 pub fn recent(conn: &Connection, limit: i64, before: Option<i64>) -> Result<Vec<AuditEntry>> {

@@ -20,7 +20,9 @@ pub use applications::{
     record_applicant, send_back_requested, station_application, ApplicationState,
     StationApplication,
 };
-pub use audit::{recent as recent_audit, verify_chain, AuditEntry, ChainReport};
+pub use audit::{
+    integrity_check, newest_at, recent as recent_audit, verify_chain, AuditEntry, ChainReport,
+};
 pub use changes::{
     application_decided, applications_approved, insert_application, insert_review,
     insert_status_change, insert_succession, review_written, status_change_written,

@@ -11,7 +11,7 @@
 mod apply;
 mod state;
 
-pub use state::{enroll, open, status, Enrolment, SyncStatus};
+pub use state::{enroll, open, status, Enrolment, SyncStatus, REGISTRY_TLS};
 
 use crate::ops::{OpError, Station};
 use crate::store::{self, StoreError};

@@ -14,6 +14,7 @@ mod applications;
 mod authority;
 mod feed;
 mod ingest;
+pub mod inspect;
 mod intake;
 mod materials;
 mod numbers;
