@@ -70,7 +70,14 @@ mod tests {
     fn three_working_days_skip_the_weekend_and_the_fourth_is_overdue() {
         // Filed on Thursday 2026-11-19: due Tuesday 24th (Fri, Mon, Tue).
         let since = d(2026, 11, 19);
-        let on = |today| review_deadline(&row(since, today, &Holidays::none()), today, &Holidays::none()).expect("waiting");
+        let on = |today| {
+            review_deadline(
+                &row(since, today, &Holidays::none()),
+                today,
+                &Holidays::none(),
+            )
+            .expect("waiting")
+        };
         assert_eq!(on(since).working_days_left, 3);
         assert_eq!(on(since).due_on, d(2026, 11, 24));
         assert_eq!(
