@@ -265,8 +265,8 @@ fn a_reissue_and_a_replacement_go_through_county_and_city_review_to_new_cards_at
     // 补证: the card is lost; the number is void at once, the application goes out.
     let resp = api.post(
         &format!("/api/v1/certificates/{old_id}/status"),
-        &json!({ "kind": "reissue", "lost_on": "2026-11-10", "void_declared_how": "四川日报遗失声明",
-                 "void_declared_on": "2026-11-12", "void_reference": "四川日报 2026-11-12 第4版",
+        &json!({ "kind": "reissue", "lost_on": "2026-05-11", "void_declared_how": "四川日报遗失声明",
+                 "void_declared_on": "2026-05-13", "void_reference": "四川日报 2026-05-13 第4版",
                  "card_returned": false }),
     );
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
