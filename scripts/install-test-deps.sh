@@ -16,6 +16,21 @@ PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     chromium chromium-driver fonts-wqy-microhei faketime
     jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools)
 
+# vpcd listens on 35963 and 35964, inside Linux's ephemeral port range: an outgoing
+# connection (a browser's, a registry client's) that happened to get one of them as
+# its local port blocks vpcd's bind while it lingers (TIME_WAIT: a minute), and
+# pcscd then lists no virtual reader ("Address already in use" in pcscd's log; seen
+# on CI). Reserving the two ports keeps them out of the ephemeral range.
+if [[ "$(cat /proc/sys/net/ipv4/ip_local_reserved_ports 2>/dev/null)" != *35963* ]]; then
+    if [[ $(id -u) -eq 0 ]]; then
+        sysctl -q -w net.ipv4.ip_local_reserved_ports=35963-35964 \
+            || echo "warning: cannot reserve vpcd's ports 35963-35964" >&2
+    else
+        sudo sysctl -q -w net.ipv4.ip_local_reserved_ports=35963-35964 \
+            || echo "warning: cannot reserve vpcd's ports 35963-35964" >&2
+    fi
+fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)

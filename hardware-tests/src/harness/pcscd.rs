@@ -217,7 +217,8 @@ fn readiness() -> Result<Context, String> {
             let port = VPCD_BASE_PORT + slot as u16;
             return Err(format!(
                 "reader {want:?} not listed (have {readers:?}); is vsmartcard-vpcd installed? \
-                 port {port} is listened on by {}",
+                 port {port} is listened on by {} (a connection using it as its local port \
+                 blocks vpcd too: scripts/install-test-deps.sh reserves 35963-35964)",
                 describe_listeners(port)
             ));
         }
