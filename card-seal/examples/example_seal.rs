@@ -157,19 +157,6 @@ fn map_items(cbor: &[u8]) -> Vec<&[u8]> {
 }
 
 fn base45_bytes(text: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
     let body = text.strip_prefix(card_seal::PREFIX).ok_or("prefix")?;
-    let v = body
-        .bytes()
-        .map(|b| A.iter().position(|&a| a == b).ok_or("alphabet"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::new();
-    for g in v.chunks(3) {
-        let n: usize = g.iter().rev().fold(0, |acc, &x| acc * 45 + x);
-        if g.len() == 3 {
-            out.push(u8::try_from(n / 256)?);
-        }
-        out.push(u8::try_from(n % 256)?);
-    }
-    Ok(out)
+    Ok(card_seal::base45::decode(body)?)
 }

@@ -8,7 +8,7 @@
 //! certificate was later suspended, cancelled or missed its annual review: the
 //! checker says so (`Verdict::printed_only`), and asks the registry when online.
 
-mod base45;
+pub mod base45;
 mod cbor;
 pub mod cose;
 pub mod payload;

@@ -97,9 +97,7 @@ impl Station {
             .rev()
             .find(|card| card.state == CardState::Live && !card.terminated)
             .ok_or(OpError::Face(FaceProblem::NoLiveCard))?;
-        let serial: card_profile::keys::Serial = hex::decode(&card.serial)
-            .ok()
-            .and_then(|b| b.try_into().ok())
+        let serial = super::issue::parse_serial(&card.serial)
             .ok_or(OpError::Invalid(super::invalid::Invalid::StoredSerial))?;
         let cert = &data.certificate;
         let today = self.today();

@@ -563,7 +563,7 @@ fn void_serial(
 
 /// A serial as recorded (upper hex) back to its bytes; a record that does not parse
 /// matches no card.
-fn parse_serial(text: &str) -> Option<card_profile::keys::Serial> {
+pub(super) fn parse_serial(text: &str) -> Option<card_profile::keys::Serial> {
     hex::decode(text).ok().and_then(|b| b.try_into().ok())
 }
 
