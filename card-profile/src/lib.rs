@@ -16,6 +16,7 @@ pub mod revocation;
 pub mod sequences;
 pub mod sod;
 pub mod status;
+pub mod suite;
 pub mod tlv;
 pub mod transport;
 pub mod verdict;
