@@ -5,11 +5,13 @@
 //! info = card serial)`, 16 bytes, used as an AES-128 key. The cryptogram is the full
 //! AES-CMAC (NIST SP 800-38B) of `"ECARD-EXTAUTH" || serial || challenge`, as
 //! GlobalPlatform SCP03 authenticates the host with a CMAC over a card nonce.
+//!
+//! In the SM suite (#17) the same construction runs with HKDF over HMAC-SM3 and
+//! SM4-CMAC: the key travels with its suite, so no sequence names an algorithm.
 
 use crate::profile::{CHALLENGE_LEN, CRYPTOGRAM_LEN, HOST_CHALLENGE_LEN, SERIAL_LEN};
+use crate::suite::Suite;
 use aes::Aes128;
-use cmac::{Cmac, Mac};
-use ring::hkdf;
 use thiserror::Error;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -31,16 +33,32 @@ pub enum KeyError {
     NotHex,
 }
 
-/// The bureau master key from which every card's management key is derived.
+/// The bureau master key from which every card's management key is derived, in the
+/// bureau's suite.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct MasterKey(Vec<u8>);
+pub struct MasterKey(Vec<u8>, #[zeroize(skip)] Suite);
 
 impl MasterKey {
+    /// A P-256-suite master key (AES, HKDF-SHA256).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         match bytes.len() {
-            16 | 32 => Ok(Self(bytes.to_vec())),
+            16 | 32 => Ok(Self(bytes.to_vec(), Suite::P256)),
             n => Err(KeyError::MasterKeyLength(n)),
         }
+    }
+
+    /// The same key in another suite. An SM-suite master key is 16 bytes (SM4 has
+    /// one key size); its check value is SM4's.
+    pub fn in_suite(mut self, suite: Suite) -> Result<Self, KeyError> {
+        if suite == Suite::Sm && self.0.len() != 16 {
+            return Err(KeyError::MasterKeyLength(self.0.len()));
+        }
+        self.1 = suite;
+        Ok(self)
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.1
     }
 
     pub fn from_hex(text: &str) -> Result<Self, KeyError> {
@@ -53,19 +71,8 @@ impl MasterKey {
     }
 
     pub fn derive(&self, serial: &Serial) -> ManagementKey {
-        struct Len16;
-        impl hkdf::KeyType for Len16 {
-            fn len(&self) -> usize {
-                16
-            }
-        }
-        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, DIVERSIFICATION_SALT).extract(&self.0);
-        let mut out = [0u8; 16];
-        // HKDF-expand to 16 bytes cannot fail (limit is 255 * 32 bytes).
-        if let Ok(okm) = prk.expand(&[serial.as_slice()], Len16) {
-            let _ = okm.fill(&mut out);
-        }
-        ManagementKey(out)
+        let okm = self.1.hkdf16(&self.0, DIVERSIFICATION_SALT, serial);
+        ManagementKey(*okm, self.1)
     }
 }
 
@@ -78,6 +85,9 @@ impl MasterKey {
     pub fn check_value(&self) -> String {
         use aes::cipher::{BlockEncrypt, KeyInit};
         use aes::Aes256;
+        if let (Suite::Sm, Ok(key)) = (self.1, <&[u8; 16]>::try_from(self.0.as_slice())) {
+            return hex::encode_upper(Suite::Sm.check_value16(key));
+        }
         let mut block = aes::Block::default();
         match self.0.len() {
             16 => Aes128::new(aes::cipher::generic_array::GenericArray::from_slice(
@@ -99,16 +109,25 @@ impl std::fmt::Debug for MasterKey {
     }
 }
 
-/// One card's AES-128 management key.
+/// One card's 128-bit management key: AES-128, or SM4 in the SM suite.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct ManagementKey([u8; 16]);
+pub struct ManagementKey([u8; 16], #[zeroize(skip)] Suite);
 
 impl ManagementKey {
+    /// A P-256-suite (AES-128) management key.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        Self::from_bytes_in(Suite::P256, bytes)
+    }
+
+    pub fn from_bytes_in(suite: Suite, bytes: &[u8]) -> Result<Self, KeyError> {
         bytes
             .try_into()
-            .map(Self)
+            .map(|k| Self(k, suite))
             .map_err(|_| KeyError::ManagementKeyLength(bytes.len()))
+    }
+
+    pub fn suite(&self) -> Suite {
+        self.1
     }
 
     pub fn expose(&self) -> &[u8; 16] {
@@ -121,12 +140,8 @@ impl ManagementKey {
         serial: &Serial,
         challenge: &[u8; CHALLENGE_LEN],
     ) -> [u8; CRYPTOGRAM_LEN] {
-        // A 16-byte key is always a valid AES-128 key.
-        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
-        mac.update(EXTAUTH_LABEL);
-        mac.update(serial);
-        mac.update(challenge);
-        mac.finalize().into_bytes().into()
+        self.1
+            .cmac(&self.0, &[EXTAUTH_LABEL, serial.as_slice(), challenge.as_slice()])
     }
 
     /// The card's cryptogram in mutual authentication: proves to the host that the
@@ -137,12 +152,10 @@ impl ManagementKey {
         host_challenge: &[u8; HOST_CHALLENGE_LEN],
         card_challenge: &[u8; CHALLENGE_LEN],
     ) -> [u8; CRYPTOGRAM_LEN] {
-        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
-        mac.update(CARDAUTH_LABEL);
-        mac.update(serial);
-        mac.update(host_challenge);
-        mac.update(card_challenge);
-        mac.finalize().into_bytes().into()
+        self.1.cmac(
+            &self.0,
+            &[CARDAUTH_LABEL, serial.as_slice(), host_challenge, card_challenge],
+        )
     }
 
     /// Constant-time check of the card's cryptogram by the host.
@@ -153,12 +166,11 @@ impl ManagementKey {
         card_challenge: &[u8; CHALLENGE_LEN],
         received: &[u8],
     ) -> bool {
-        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
-        mac.update(CARDAUTH_LABEL);
-        mac.update(serial);
-        mac.update(host_challenge);
-        mac.update(card_challenge);
-        mac.verify_slice(received).is_ok()
+        self.1.cmac_check(
+            &self.0,
+            &[CARDAUTH_LABEL, serial.as_slice(), host_challenge, card_challenge],
+            received,
+        )
     }
 
     /// Constant-time check of a cryptogram received by the card.
@@ -168,11 +180,11 @@ impl ManagementKey {
         challenge: &[u8; CHALLENGE_LEN],
         received: &[u8],
     ) -> bool {
-        let mut mac = <Cmac<Aes128> as Mac>::new(&self.0.into());
-        mac.update(EXTAUTH_LABEL);
-        mac.update(serial);
-        mac.update(challenge);
-        mac.verify_slice(received).is_ok()
+        self.1.cmac_check(
+            &self.0,
+            &[EXTAUTH_LABEL, serial.as_slice(), challenge.as_slice()],
+            received,
+        )
     }
 }
 
@@ -200,6 +212,8 @@ mod tests {
             "DC95C0"
         );
     }
+
+    use cmac::{Cmac, Mac};
 
     #[test]
     fn cmac_matches_the_nist_sp800_38b_aes128_example() {
@@ -248,6 +262,31 @@ mod tests {
         assert_ne!(answer, key.cryptogram(&serial, &card));
         let other = MasterKey::from_bytes(&[8; 32]).unwrap().derive(&serial);
         assert!(!other.check_card_cryptogram(&serial, &host, &card, &answer));
+    }
+
+    #[test]
+    fn an_sm_master_key_derives_sm4_keys_that_differ_from_the_aes_ones() {
+        let serial = [9; 8];
+        let p = MasterKey::from_bytes(&[7; 16]).unwrap();
+        let sm = p.clone().in_suite(Suite::Sm).unwrap();
+        let (kp, ks) = (p.derive(&serial), sm.derive(&serial));
+        assert_eq!(ks.suite(), Suite::Sm);
+        assert_ne!(kp.expose(), ks.expose());
+        let c = [3u8; 16];
+        let crypt = ks.cryptogram(&serial, &c);
+        assert!(ks.check_cryptogram(&serial, &c, &crypt));
+        // The same key bytes under AES do not accept an SM4 cryptogram.
+        let as_aes = ManagementKey::from_bytes(ks.expose()).unwrap();
+        assert!(!as_aes.check_cryptogram(&serial, &c, &crypt));
+        // SM4's key check value: the first bytes of GB/T 32907's example
+        // ciphertext when the key is the example's.
+        let k = hex::decode("0123456789abcdeffedcba9876543210").unwrap();
+        let m = MasterKey::from_bytes(&k).unwrap();
+        assert_ne!(m.check_value(), m.clone().in_suite(Suite::Sm).unwrap().check_value());
+        assert_eq!(
+            MasterKey::from_bytes(&[7; 32]).unwrap().in_suite(Suite::Sm).err(),
+            Some(KeyError::MasterKeyLength(32))
+        );
     }
 
     #[test]

@@ -7,25 +7,29 @@ use crate::date;
 use crate::profile::tags;
 use crate::tlv::{self, Builder, Fields, TlvError};
 use chrono::NaiveDate;
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, KeyPair, UnparsedPublicKey};
+pub use crate::suite::Suite;
+use crate::suite::{SuiteError, SuiteKey};
+use ring::signature::{self, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zeroize::Zeroizing;
 
-/// An uncompressed P-256 point.
+/// An uncompressed point `04‖X‖Y` on P-256 or, in the SM suite, the SM2 curve.
 pub type PublicKey = [u8; 65];
-/// A fixed-size ECDSA P-256 signature r ‖ s.
+/// A fixed-size signature r ‖ s (ECDSA P-256 or SM2).
 pub type Signature = [u8; 64];
-/// First 8 bytes of SHA-256 over a public key.
+/// First 8 bytes of SHA-256 over a public key, in both suites: an identifier for
+/// finding a key, never a security function (docs/SUITES.md).
 pub type KeyId = [u8; 8];
 
 const SIGNER_CERT_VERSION: u8 = 1;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum PkiError {
-    #[error("key material is not a valid P-256 PKCS#8 key")]
+    #[error("key material is not a valid PKCS#8 key of the suite")]
     BadPrivateKey,
+    #[error("a key of one algorithm suite was paired with a certificate of another")]
+    SuiteMismatch,
     #[error("public key is not an uncompressed P-256 point")]
     BadPublicKey,
     #[error("random generator failed")]
@@ -51,35 +55,50 @@ pub fn key_id(public_key: &PublicKey) -> KeyId {
     id
 }
 
-/// Checks an ECDSA P-256 / SHA-256 fixed signature.
+/// Checks an ECDSA P-256 / SHA-256 fixed signature (the P-256 suite; code that
+/// holds a suite calls [`Suite::verify`]).
 pub fn verify_signature(public_key: &[u8], message: &[u8], sig: &[u8]) -> bool {
     UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, public_key)
         .verify(message, sig)
         .is_ok()
 }
 
-/// A P-256 signing key kept as PKCS#8 (zeroized on drop) plus the parsed pair.
+/// A signing key of one suite, kept as PKCS#8 (zeroized on drop) plus the parsed key.
 pub struct SigningKey {
     pkcs8: Zeroizing<Vec<u8>>,
-    pair: EcdsaKeyPair,
+    key: SuiteKey,
+}
+
+impl From<SuiteError> for PkiError {
+    fn from(e: SuiteError) -> Self {
+        match e {
+            SuiteError::BadPrivateKey | SuiteError::Unknown(_) => PkiError::BadPrivateKey,
+            SuiteError::Random => PkiError::Random,
+            SuiteError::Signing => PkiError::Signing,
+        }
+    }
 }
 
 impl SigningKey {
+    /// A fresh P-256 key.
     pub fn generate() -> Result<Self, PkiError> {
-        let rng = SystemRandom::new();
-        let doc = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| PkiError::Random)?;
-        Self::from_pkcs8(doc.as_ref())
+        Self::generate_in(Suite::P256)
     }
 
+    pub fn generate_in(suite: Suite) -> Result<Self, PkiError> {
+        let pkcs8 = suite.generate_pkcs8()?;
+        Self::from_pkcs8_in(suite, &pkcs8)
+    }
+
+    /// A P-256 key from PKCS#8.
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, PkiError> {
-        let rng = SystemRandom::new();
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng)
-                .map_err(|_| PkiError::BadPrivateKey)?;
+        Self::from_pkcs8_in(Suite::P256, pkcs8)
+    }
+
+    pub fn from_pkcs8_in(suite: Suite, pkcs8: &[u8]) -> Result<Self, PkiError> {
         Ok(Self {
+            key: SuiteKey::from_pkcs8(suite, pkcs8)?,
             pkcs8: Zeroizing::new(pkcs8.to_vec()),
-            pair,
         })
     }
 
@@ -88,18 +107,16 @@ impl SigningKey {
         &self.pkcs8
     }
 
+    pub fn suite(&self) -> Suite {
+        self.key.suite()
+    }
+
     pub fn public_key(&self) -> PublicKey {
-        let mut out = [0u8; 65];
-        out.copy_from_slice(self.pair.public_key().as_ref());
-        out
+        self.key.public_key()
     }
 
     pub fn sign(&self, message: &[u8]) -> Result<Signature, PkiError> {
-        let sig = self
-            .pair
-            .sign(&SystemRandom::new(), message)
-            .map_err(|_| PkiError::Signing)?;
-        sig.as_ref().try_into().map_err(|_| PkiError::Signing)
+        Ok(self.key.sign(message)?)
     }
 }
 
@@ -127,10 +144,12 @@ impl RootKey {
             public_key,
             valid_from: self.valid_from,
             valid_until: self.valid_until,
+            suite: self.key.suite(),
         }
     }
 
-    /// Issues a document-signer certificate for `subject`'s public key.
+    /// Issues a document-signer certificate for `subject`'s public key, in the
+    /// root's suite (a chain never mixes suites).
     pub fn issue_signer(
         &self,
         subject: &str,
@@ -145,6 +164,7 @@ impl RootKey {
             .field(tags::SIGNER_CERT_KEY, signer_key)
             .field(tags::SIGNER_CERT_VALID_FROM, &date::encode(valid_from))
             .field(tags::SIGNER_CERT_VALID_UNTIL, &date::encode(valid_until))
+            .field_opt(tags::SIGNER_CERT_SUITE, suite_field(self.key.suite()).as_ref().map(|b| b.as_slice()))
             .wrap(tags::SIGNER_CERT_BODY);
         let sig = self.key.sign(&body)?;
         let raw = Builder::new()
@@ -167,7 +187,16 @@ pub struct SignerCertificate {
     pub public_key: PublicKey,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
+    /// The suite of the chain: the root signed this body in it, and the subject's
+    /// key signs, and hashes files, in it.
+    pub suite: Suite,
     pub signature: Signature,
+}
+
+/// The certificate's suite field: absent for P-256, so its certificates keep the
+/// bytes they had before suites existed.
+fn suite_field(suite: Suite) -> Option<[u8; 1]> {
+    (suite != Suite::P256).then(|| [suite.tag_byte()])
 }
 
 impl SignerCertificate {
@@ -192,8 +221,28 @@ impl SignerCertificate {
                 tags::SIGNER_CERT_KEY,
                 tags::SIGNER_CERT_VALID_FROM,
                 tags::SIGNER_CERT_VALID_UNTIL,
+                tags::SIGNER_CERT_SUITE,
             ],
         )?;
+        let suite = match f.optional(tags::SIGNER_CERT_SUITE) {
+            None => Suite::P256,
+            Some(t) => match t.value {
+                // P-256 is written by leaving the field out; an explicit 1 would
+                // give one certificate two encodings.
+                [b] if *b != Suite::P256.tag_byte() => {
+                    Suite::from_tag_byte(*b).ok_or(TlvError::BadValue {
+                        tag: tags::SIGNER_CERT_SUITE,
+                        reason: "unknown algorithm suite",
+                    })?
+                }
+                _ => {
+                    return Err(TlvError::BadValue {
+                        tag: tags::SIGNER_CERT_SUITE,
+                        reason: "unknown algorithm suite",
+                    })
+                }
+            },
+        };
         if f.byte(tags::SIGNER_CERT_VERSION)? != SIGNER_CERT_VERSION {
             return Err(TlvError::BadValue {
                 tag: tags::SIGNER_CERT_VERSION,
@@ -208,6 +257,7 @@ impl SignerCertificate {
             public_key: f.fixed(tags::SIGNER_CERT_KEY)?,
             valid_from: f.date(tags::SIGNER_CERT_VALID_FROM)?,
             valid_until: f.date(tags::SIGNER_CERT_VALID_UNTIL)?,
+            suite,
             signature: outer.fixed(tags::SIGNATURE)?,
         })
     }
@@ -225,6 +275,9 @@ impl DocumentSigner {
     pub fn new(key: SigningKey, certificate: SignerCertificate) -> Result<Self, PkiError> {
         if key.public_key() != certificate.public_key {
             return Err(PkiError::BadPublicKey);
+        }
+        if key.suite() != certificate.suite {
+            return Err(PkiError::SuiteMismatch);
         }
         Ok(Self { key, certificate })
     }
@@ -250,6 +303,13 @@ pub struct TrustAnchor {
     pub public_key: PublicKey,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
+    /// The root's suite; absent in JSON means P-256 (trust lists from before #17).
+    #[serde(default, skip_serializing_if = "is_p256")]
+    pub suite: Suite,
+}
+
+fn is_p256(s: &Suite) -> bool {
+    *s == Suite::P256
 }
 
 mod hex_key {
@@ -276,6 +336,9 @@ pub enum ChainError {
     UnknownIssuer,
     #[error("signer certificate signature is invalid")]
     BadSignature,
+    /// The certificate says one suite and its root is in another.
+    #[error("signer certificate suite differs from its root's")]
+    SuiteMismatch,
     #[error("signer certificate not valid on {on} (valid {from} to {until})")]
     SignerOutOfValidity {
         on: NaiveDate,
@@ -340,7 +403,13 @@ impl TrustList {
             .iter()
             .find(|a| a.key_id == cert.issuer && key_id(&a.public_key) == a.key_id)
             .ok_or(ChainError::UnknownIssuer)?;
-        if !verify_signature(&anchor.public_key, &cert.body, &cert.signature) {
+        if cert.suite != anchor.suite {
+            return Err(ChainError::SuiteMismatch);
+        }
+        if !anchor
+            .suite
+            .verify(&anchor.public_key, &cert.body, &cert.signature)
+        {
             return Err(ChainError::BadSignature);
         }
         if signed_on < cert.valid_from || signed_on > cert.valid_until {

@@ -261,6 +261,9 @@ pub mod tags {
     pub const SIGNER_CERT_KEY: Tag = Tag(0x86);
     pub const SIGNER_CERT_VALID_FROM: Tag = Tag(0x5F25);
     pub const SIGNER_CERT_VALID_UNTIL: Tag = Tag(0x5F24);
+    /// The chain's algorithm suite (#17, docs/SUITES.md): one byte, 2 = SM;
+    /// absent = P-256, so P-256 certificates keep their bytes.
+    pub const SIGNER_CERT_SUITE: Tag = Tag(0x87);
     pub const SIGNATURE: Tag = Tag(0x5F37);
 
     /// GENERATE ASYMMETRIC KEY PAIR response: 7F49 { 86 uncompressed point }.

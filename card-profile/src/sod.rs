@@ -5,7 +5,7 @@
 
 use crate::date;
 use crate::keys::Serial;
-use crate::pki::{self, DocumentSigner, PkiError, PublicKey, Signature, SignerCertificate};
+use crate::pki::{DocumentSigner, PkiError, PublicKey, Signature, SignerCertificate};
 use crate::profile::{tags, FileId};
 use crate::tlv::{self, Builder, Fields, Tag, TlvError};
 use chrono::NaiveDate;
@@ -38,7 +38,9 @@ impl SignedObject {
     /// The signature checks against the embedded signer certificate's key. Whether that
     /// certificate is trusted is the trust list's question.
     pub fn signature_valid(&self) -> bool {
-        pki::verify_signature(&self.signer.public_key, &self.content, &self.signature)
+        self.signer
+            .suite
+            .verify(&self.signer.public_key, &self.content, &self.signature)
     }
 
     pub fn content_tlv(&self) -> Result<tlv::Tlv<'_>, TlvError> {
@@ -65,12 +67,14 @@ impl SecurityObject {
         files: &[(FileId, &[u8])],
         signer: &DocumentSigner,
     ) -> Result<Vec<u8>, PkiError> {
+        // Files are hashed in the signer's suite: SHA-256 or SM3.
+        let suite = signer.certificate.suite;
         let mut hashes = Builder::new();
         for (file, content) in files {
             hashes = hashes.raw(
                 &Builder::new()
                     .field(tags::SOD_HASH_FID, &file.fid().to_be_bytes())
-                    .field(tags::SOD_HASH_VALUE, &pki::sha256(content))
+                    .field(tags::SOD_HASH_VALUE, &suite.hash(content))
                     .wrap(tags::SOD_HASH_ENTRY),
             );
         }
@@ -185,7 +189,7 @@ mod tests {
         assert_eq!(sod.serial, [1; 8]);
         assert_eq!(sod.chip_key, chip);
         assert_eq!(sod.signed_on, day);
-        assert_eq!(sod.hash_of(FileId::Cert), Some(&pki::sha256(b"def")));
+        assert_eq!(sod.hash_of(FileId::Cert), Some(&crate::pki::sha256(b"def")));
         assert_eq!(sod.hash_of(FileId::Photo), None);
 
         // One flipped bit in the signed content breaks the signature.

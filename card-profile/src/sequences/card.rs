@@ -6,7 +6,8 @@ use crate::apdu::{Command, Ins, Response};
 use crate::channel::{Capabilities, Link};
 use crate::chip_auth;
 use crate::keys::{ManagementKey, Serial};
-use crate::pki::{self, PublicKey};
+use crate::pki::PublicKey;
+use crate::suite::Suite;
 use crate::profile::{
     self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, CRYPTOGRAM_LEN, HOST_CHALLENGE_LEN,
     MANAGEMENT_KEY_REF, MAX_RECORDS,
@@ -213,8 +214,8 @@ impl<'l, C: CardChannel> Card<'l, C> {
     /// checked here. Run before anything is written to a card believed issued, so a
     /// copy of its data on another chip gets nothing. A card that refuses or signs
     /// wrongly is [`CardError::NotAuthentic`]; a transport failure stays what it is.
-    pub fn prove_chip(&mut self, chip_key: &PublicKey) -> Result<(), CardError> {
-        match self.chip_check(chip_key)? {
+    pub fn prove_chip(&mut self, suite: Suite, chip_key: &PublicKey) -> Result<(), CardError> {
+        match self.chip_check(suite, chip_key)? {
             ChipCheck::Passed => Ok(()),
             ChipCheck::BadSignature | ChipCheck::Refused(_) => Err(CardError::NotAuthentic),
         }
@@ -224,13 +225,17 @@ impl<'l, C: CardChannel> Card<'l, C> {
     /// `chip_key`: the one chip check, which a write turns into a refusal
     /// ([`Self::prove_chip`]) and a verification into a finding. Only a transport
     /// failure is an `Err`.
-    pub(crate) fn chip_check(&mut self, chip_key: &PublicKey) -> Result<ChipCheck, CardError> {
+    pub(crate) fn chip_check(
+        &mut self,
+        suite: Suite,
+        chip_key: &PublicKey,
+    ) -> Result<ChipCheck, CardError> {
         let mut challenge = [0u8; CHIP_CHALLENGE_LEN];
         SystemRandom::new()
             .fill(&mut challenge)
             .map_err(|_| CardError::Random)?;
         match self.internal_authenticate(&challenge) {
-            Ok(sig) if pki::verify_signature(chip_key, &chip_auth::message(&challenge), &sig) => {
+            Ok(sig) if suite.verify(chip_key, &chip_auth::message(&challenge), &sig) => {
                 Ok(ChipCheck::Passed)
             }
             Ok(_) => Ok(ChipCheck::BadSignature),

@@ -86,7 +86,7 @@ pub fn issue<C: CardChannel, E>(
         // genuine card's serial voided).
         let sod = card.read_file(FileId::Sod)?;
         let chip_key = chip_key_of(&sod)?;
-        card.prove_chip(&chip_key)?;
+        card.prove_chip(job.signer.certificate.suite, &chip_key)?;
         claim(&found).map_err(IssueError::Claim)?;
         (sod, chip_key)
     } else {

@@ -5,7 +5,8 @@
 
 use super::{Card, CardError};
 use crate::channel::Link;
-use crate::pki::{self, TrustList};
+use crate::pki::TrustList;
+use crate::suite::Suite;
 use crate::profile::{tags, FileId, LifeCycle};
 use crate::records::{self, CardState, Certificate, Holder, Review, ReviewResult, StatusRecord};
 use crate::revocation::RevocationLookup;
@@ -56,6 +57,8 @@ impl<'a> VerifyContext<'a> {
 pub struct PendingPhoto {
     pub verdict: Verdict,
     expected_hash: Option<[u8; 32]>,
+    /// The suite the photo's hash is in: the security object's signer's.
+    suite: Suite,
 }
 
 impl PendingPhoto {
@@ -75,7 +78,7 @@ impl PendingPhoto {
                 return Ok((self.verdict, None));
             }
         };
-        let outcome = if pki::sha256(&raw) == expected {
+        let outcome = if self.suite.hash(&raw) == expected {
             Outcome::Passed
         } else {
             failed(Finding::HashMismatch {
@@ -226,6 +229,9 @@ fn verify_selected<C: CardChannel>(
 
     // Passive authentication.
     let mut expected_photo = None;
+    let photo_suite = sod
+        .as_ref()
+        .map_or(Suite::P256, |sod| sod.signed.signer.suite);
     match &sod {
         Some(sod) => {
             v.set(
@@ -259,7 +265,7 @@ fn verify_selected<C: CardChannel>(
                 let outcome = match (sod.hash_of(file), raw) {
                     (None, _) => failed(Finding::HashMissing { file }),
                     (Some(_), Err(f)) => failed(f.clone()),
-                    (Some(h), Ok(raw)) if pki::sha256(raw) == *h => Outcome::Passed,
+                    (Some(h), Ok(raw)) if sod.signed.signer.suite.hash(raw) == *h => Outcome::Passed,
                     (Some(_), Ok(_)) => failed(Finding::HashMismatch { file }),
                 };
                 v.set(CheckKind::FileHash(file), outcome);
@@ -284,7 +290,7 @@ fn verify_selected<C: CardChannel>(
                 if info.life_cycle == LifeCycle::Terminated {
                     failed(Finding::Terminated)
                 } else {
-                    chip_authenticate(card, &sod.chip_key)?
+                    chip_authenticate(card, sod.signed.signer.suite, &sod.chip_key)?
                 },
             );
         }
@@ -386,14 +392,16 @@ fn verify_selected<C: CardChannel>(
     Ok(PendingPhoto {
         verdict: v,
         expected_hash: expected_photo,
+        suite: photo_suite,
     })
 }
 
 fn chip_authenticate<C: CardChannel>(
     card: &mut Card<'_, C>,
+    suite: Suite,
     chip_key: &[u8; 65],
 ) -> Result<Outcome, CardError> {
-    Ok(match card.chip_check(chip_key)? {
+    Ok(match card.chip_check(suite, chip_key)? {
         ChipCheck::Passed => Outcome::Passed,
         ChipCheck::BadSignature => failed(Finding::ChipAuthenticationFailed),
         ChipCheck::Refused(e) => failed(Finding::ChipAuthenticationRefused {
