@@ -7,6 +7,7 @@ use crate::keys::MasterKey;
 use crate::pki::{DocumentSigner, PkiError, RootKey, SigningKey, TrustList};
 use crate::records::{Certificate, CertificateKind, Gender, Holder};
 use crate::sequences::IssueData;
+use crate::suite::Suite;
 use chrono::{Datelike, Months, NaiveDate};
 
 /// The synthetic chip portrait (JPEG, under 8 KiB).
@@ -16,6 +17,9 @@ pub const PORTRAIT_JPEG: &[u8] = include_bytes!("../assets/demo-portrait.jpg");
 pub const DEMO_MASTER_KEY_HEX: &str =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
+/// The demo SM-suite master key (SM4 has one 16-byte key size). Public, demo only.
+pub const DEMO_SM_MASTER_KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f";
+
 /// A root, a document signer certified by it, the master key and the trust list.
 pub struct DemoPki {
     pub root: RootKey,
@@ -24,16 +28,21 @@ pub struct DemoPki {
     pub trust: TrustList,
 }
 
-/// Generates fresh demo keys valid around `today`.
+/// Generates fresh demo keys valid around `today`, in the P-256 suite.
 pub fn pki(today: NaiveDate) -> Result<DemoPki, PkiError> {
+    pki_in(Suite::P256, today)
+}
+
+/// Generates fresh demo keys valid around `today`, in `suite`.
+pub fn pki_in(suite: Suite, today: NaiveDate) -> Result<DemoPki, PkiError> {
     let years = |n: u32| Months::new(12 * n);
     let root = RootKey {
         name: "演示省司法厅根证书".into(),
-        key: SigningKey::generate()?,
+        key: SigningKey::generate_in(suite)?,
         valid_from: today - years(5),
         valid_until: today + years(20),
     };
-    let key = SigningKey::generate()?;
+    let key = SigningKey::generate_in(suite)?;
     let cert = root.issue_signer(
         "演示市司法局",
         &key.public_key(),
@@ -42,7 +51,11 @@ pub fn pki(today: NaiveDate) -> Result<DemoPki, PkiError> {
     )?;
     let signer = DocumentSigner::new(key, cert)?;
     let trust = TrustList::new(vec![root.anchor()]);
-    let master = MasterKey::from_hex(DEMO_MASTER_KEY_HEX).map_err(|_| PkiError::BadPrivateKey)?;
+    let master = match suite {
+        Suite::P256 => MasterKey::from_hex(DEMO_MASTER_KEY_HEX),
+        Suite::Sm => MasterKey::from_hex(DEMO_SM_MASTER_KEY_HEX).and_then(|m| m.in_suite(suite)),
+    }
+    .map_err(|_| PkiError::BadPrivateKey)?;
     Ok(DemoPki {
         root,
         signer,

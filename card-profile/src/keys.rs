@@ -140,8 +140,10 @@ impl ManagementKey {
         serial: &Serial,
         challenge: &[u8; CHALLENGE_LEN],
     ) -> [u8; CRYPTOGRAM_LEN] {
-        self.1
-            .cmac(&self.0, &[EXTAUTH_LABEL, serial.as_slice(), challenge.as_slice()])
+        self.1.cmac(
+            &self.0,
+            &[EXTAUTH_LABEL, serial.as_slice(), challenge.as_slice()],
+        )
     }
 
     /// The card's cryptogram in mutual authentication: proves to the host that the
@@ -154,7 +156,12 @@ impl ManagementKey {
     ) -> [u8; CRYPTOGRAM_LEN] {
         self.1.cmac(
             &self.0,
-            &[CARDAUTH_LABEL, serial.as_slice(), host_challenge, card_challenge],
+            &[
+                CARDAUTH_LABEL,
+                serial.as_slice(),
+                host_challenge,
+                card_challenge,
+            ],
         )
     }
 
@@ -168,7 +175,12 @@ impl ManagementKey {
     ) -> bool {
         self.1.cmac_check(
             &self.0,
-            &[CARDAUTH_LABEL, serial.as_slice(), host_challenge, card_challenge],
+            &[
+                CARDAUTH_LABEL,
+                serial.as_slice(),
+                host_challenge,
+                card_challenge,
+            ],
             received,
         )
     }
@@ -282,9 +294,15 @@ mod tests {
         // ciphertext when the key is the example's.
         let k = hex::decode("0123456789abcdeffedcba9876543210").unwrap();
         let m = MasterKey::from_bytes(&k).unwrap();
-        assert_ne!(m.check_value(), m.clone().in_suite(Suite::Sm).unwrap().check_value());
+        assert_ne!(
+            m.check_value(),
+            m.clone().in_suite(Suite::Sm).unwrap().check_value()
+        );
         assert_eq!(
-            MasterKey::from_bytes(&[7; 32]).unwrap().in_suite(Suite::Sm).err(),
+            MasterKey::from_bytes(&[7; 32])
+                .unwrap()
+                .in_suite(Suite::Sm)
+                .err(),
             Some(KeyError::MasterKeyLength(32))
         );
     }

@@ -5,10 +5,10 @@
 
 use crate::date;
 use crate::profile::tags;
-use crate::tlv::{self, Builder, Fields, TlvError};
-use chrono::NaiveDate;
 pub use crate::suite::Suite;
 use crate::suite::{SuiteError, SuiteKey};
+use crate::tlv::{self, Builder, Fields, TlvError};
+use chrono::NaiveDate;
 use ring::signature::{self, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -164,7 +164,10 @@ impl RootKey {
             .field(tags::SIGNER_CERT_KEY, signer_key)
             .field(tags::SIGNER_CERT_VALID_FROM, &date::encode(valid_from))
             .field(tags::SIGNER_CERT_VALID_UNTIL, &date::encode(valid_until))
-            .field_opt(tags::SIGNER_CERT_SUITE, suite_field(self.key.suite()).as_ref().map(|b| b.as_slice()))
+            .field_opt(
+                tags::SIGNER_CERT_SUITE,
+                suite_field(self.key.suite()).as_ref().map(|b| b.as_slice()),
+            )
             .wrap(tags::SIGNER_CERT_BODY);
         let sig = self.key.sign(&body)?;
         let raw = Builder::new()

@@ -236,8 +236,8 @@ impl SuiteKey {
             .map_err(|_| SuiteError::BadPrivateKey),
             Suite::Sm => {
                 use sm2::pkcs8::DecodePrivateKey;
-                let sk = sm2::SecretKey::from_pkcs8_der(pkcs8)
-                    .map_err(|_| SuiteError::BadPrivateKey)?;
+                let sk =
+                    sm2::SecretKey::from_pkcs8_der(pkcs8).map_err(|_| SuiteError::BadPrivateKey)?;
                 sm2::dsa::SigningKey::new(SM2_ID, &sk)
                     .map(|k| SuiteKey::Sm(Box::new(k)))
                     .map_err(|_| SuiteError::BadPrivateKey)
@@ -282,7 +282,8 @@ impl SuiteKey {
                 .try_into()
                 .map_err(|_| SuiteError::Signing),
             SuiteKey::Sm(k) => {
-                let sig: sm2::dsa::Signature = k.try_sign(message).map_err(|_| SuiteError::Signing)?;
+                let sig: sm2::dsa::Signature =
+                    k.try_sign(message).map_err(|_| SuiteError::Signing)?;
                 Ok(sig.to_bytes().into())
             }
         }
@@ -342,7 +343,6 @@ const fn hex32(s: &str) -> [u8; 32] {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {

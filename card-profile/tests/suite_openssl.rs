@@ -18,15 +18,20 @@ fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
 /// `04‖X‖Y` → a PEM public key OpenSSL reads: the SPKI prefix for id-ecPublicKey
 /// with the SM2 curve OID, then the point.
 fn sm2_public_pem(dir: &Path, public: &[u8; 65]) -> std::path::PathBuf {
-    let mut der =
-        hex::decode("3059301306072a8648ce3d020106082a811ccf5501822d034200").expect("hex");
+    let mut der = hex::decode("3059301306072a8648ce3d020106082a811ccf5501822d034200").expect("hex");
     der.extend_from_slice(public);
     std::fs::write(dir.join("pub.der"), &der).expect("write");
     let out = openssl(
-        &["pkey", "-pubin", "-inform", "DER", "-in", "pub.der", "-out", "pub.pem"],
+        &[
+            "pkey", "-pubin", "-inform", "DER", "-in", "pub.der", "-out", "pub.pem",
+        ],
         dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     dir.join("pub.pem")
 }
 
@@ -67,8 +72,8 @@ fn raw_signature(der: &[u8]) -> [u8; 64] {
 #[test]
 fn openssl_verifies_an_sm2_signature_made_by_ecard() {
     let dir = tempfile::tempdir().expect("tmp");
-    let key = SuiteKey::from_pkcs8(Suite::Sm, &Suite::Sm.generate_pkcs8().expect("gen"))
-        .expect("key");
+    let key =
+        SuiteKey::from_pkcs8(Suite::Sm, &Suite::Sm.generate_pkcs8().expect("gen")).expect("key");
     let message = "二〇二六年度年审 ecard security object".as_bytes();
     std::fs::write(dir.path().join("msg"), message).expect("write");
     let sig = key.sign(message).expect("sign");
@@ -104,21 +109,44 @@ fn ecard_verifies_an_sm2_signature_made_by_openssl_with_a_key_ecard_wrote() {
     std::fs::write(dir.path().join("key.der"), &*pkcs8).expect("write");
     // OpenSSL reads ecard's PKCS#8 key and derives the same public point.
     let out = openssl(
-        &["pkey", "-inform", "DER", "-in", "key.der", "-pubout", "-outform", "DER"],
+        &[
+            "pkey", "-inform", "DER", "-in", "key.der", "-pubout", "-outform", "DER",
+        ],
         dir.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(&out.stdout[out.stdout.len() - 65..], &key.public_key()[..]);
 
     std::fs::write(dir.path().join("msg"), b"message signed by openssl").expect("write");
     let out = openssl(
         &[
-            "pkeyutl", "-sign", "-inkey", "key.der", "-keyform", "DER", "-rawin", "-digest",
-            "sm3", "-pkeyopt", &format!("distid:{SM2_ID}"), "-in", "msg", "-out", "sig.der",
+            "pkeyutl",
+            "-sign",
+            "-inkey",
+            "key.der",
+            "-keyform",
+            "DER",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            &format!("distid:{SM2_ID}"),
+            "-in",
+            "msg",
+            "-out",
+            "sig.der",
         ],
         dir.path(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let der = std::fs::read(dir.path().join("sig.der")).expect("read");
     let rs = raw_signature(&der);
     assert!(Suite::Sm.verify(&key.public_key(), b"message signed by openssl", &rs));
@@ -132,7 +160,11 @@ fn openssl_computes_the_same_sm3_hash() {
     let data: Vec<u8> = (0..20_011u32).map(|i| (i * 7 + i / 251) as u8).collect();
     std::fs::write(dir.path().join("file"), &data).expect("write");
     let out = openssl(&["dgst", "-sm3", "-r", "file"], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let theirs = text.split_whitespace().next().expect("digest");
     assert_eq!(theirs, hex::encode(Suite::Sm.hash(&data)));

@@ -181,19 +181,17 @@ impl SimCard {
     /// AUTHENTICATE with success, as a fake card would.
     pub fn counterfeit_of(genuine: &SimCard, knows_management_key: bool) -> SimCard {
         let mut state = genuine.state.clone();
-        let rng = SystemRandom::new();
+        let suite = state.management_key.suite();
         // A fake that silently kept the genuine chip key or management key would
         // turn the tests that prove refusal into tests of the opposite.
         #[allow(clippy::expect_used)]
-        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &rng,
-        )
-        .expect("the system random number generator works");
-        state.chip_key = Some(crate::state::ChipKey(pkcs8.as_ref().to_vec()));
+        let key = crate::state::ChipKey::generate(suite)
+            .expect("the system random number generator works");
+        state.chip_key = Some(key);
         if !knows_management_key {
             #[allow(clippy::expect_used)]
-            let key = ManagementKey::from_bytes(&[0; 16]).expect("16 bytes is a management key");
+            let key = ManagementKey::from_bytes_in(suite, &[0; 16])
+                .expect("16 bytes is a management key");
             state.management_key = key;
         }
         let mut card = Self::from_state(state, genuine.options);

@@ -9,7 +9,8 @@
 //! {
 //!   "format": 1,
 //!   "serial": "0102030405060708",
-//!   "management_key": "<32 hex digits: the card's diversified AES-128 key>",
+//!   "suite": "sm",   (absent = "p256"; the bureau's algorithm suite, #17)
+//!   "management_key": "<32 hex digits: the card's diversified AES-128 or SM4 key>",
 //!   "life_cycle": "Blank" | "Personalizing" | "Activated" | "Terminated",
 //!   "tries_left": 10,
 //!   "chip_key_pkcs8": null | "<hex of the chip key's PKCS#8 document>",
@@ -31,8 +32,7 @@ use card_profile::keys::{ManagementKey, Serial};
 use card_profile::profile::{
     FileId, LifeCycle, MANAGEMENT_KEY_TRIES, MAX_RECORDS, MAX_RECORD_LEN, SERIAL_LEN,
 };
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use card_profile::suite::{Suite, SuiteKey};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -83,22 +83,25 @@ pub enum StateError {
     BadRecord { index: usize, len: usize },
     #[error("card state tries_left {0} exceeds {MANAGEMENT_KEY_TRIES}")]
     BadTries(u8),
-    #[error("card state chip key is not a P-256 PKCS#8 key")]
+    #[error("card state chip key is not a PKCS#8 key of the card's suite")]
     BadChipKey,
 }
 
-/// The chip key's PKCS#8 document. Debug output never shows it.
+/// The chip key's PKCS#8 document, in the card's suite (the suite of its
+/// management key: a vendor pre-personalises a card for one bureau's suite).
+/// Debug output never shows it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ChipKey(pub(crate) Vec<u8>);
+pub struct ChipKey(pub(crate) Vec<u8>, pub(crate) Suite);
 
 impl ChipKey {
-    pub(crate) fn key_pair(&self) -> Result<EcdsaKeyPair, StateError> {
-        EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_FIXED_SIGNING,
-            &self.0,
-            &SystemRandom::new(),
-        )
-        .map_err(|_| StateError::BadChipKey)
+    /// A fresh key generated "on the card".
+    pub(crate) fn generate(suite: Suite) -> Result<Self, StateError> {
+        let pkcs8 = suite.generate_pkcs8().map_err(|_| StateError::BadChipKey)?;
+        Ok(Self(pkcs8.to_vec(), suite))
+    }
+
+    pub(crate) fn key_pair(&self) -> Result<SuiteKey, StateError> {
+        SuiteKey::from_pkcs8(self.1, &self.0).map_err(|_| StateError::BadChipKey)
     }
 }
 
@@ -128,12 +131,18 @@ pub struct Persistent {
 struct StateFile {
     format: u32,
     serial: String,
+    #[serde(default, skip_serializing_if = "is_p256")]
+    suite: Suite,
     management_key: String,
     life_cycle: LifeCycle,
     tries_left: u8,
     chip_key_pkcs8: Option<String>,
     files: BTreeMap<FileId, String>,
     records: Vec<String>,
+}
+
+fn is_p256(s: &Suite) -> bool {
+    *s == Suite::P256
 }
 
 fn unhex(field: &str, text: &str) -> Result<Vec<u8>, StateError> {
@@ -210,6 +219,7 @@ impl Persistent {
         StateFile {
             format: FORMAT,
             serial: hex::encode_upper(self.serial),
+            suite: self.management_key.suite(),
             management_key: hex::encode_upper(self.management_key.expose()),
             life_cycle: self.life_cycle,
             tries_left: self.tries_left,
@@ -235,10 +245,12 @@ impl Persistent {
                 })?;
         let key_bytes = unhex("management_key", &file.management_key)?;
         let management_key =
-            ManagementKey::from_bytes(&key_bytes).map_err(|_| StateError::Length {
-                field: "management_key".into(),
-                expected: 16,
-                actual: key_bytes.len(),
+            ManagementKey::from_bytes_in(file.suite, &key_bytes).map_err(|_| {
+                StateError::Length {
+                    field: "management_key".into(),
+                    expected: 16,
+                    actual: key_bytes.len(),
+                }
             })?;
         if file.tries_left > MANAGEMENT_KEY_TRIES {
             return Err(StateError::BadTries(file.tries_left));
@@ -277,7 +289,7 @@ impl Persistent {
         let chip_key = match &file.chip_key_pkcs8 {
             None => None,
             Some(text) => {
-                let key = ChipKey(unhex("chip_key_pkcs8", text)?);
+                let key = ChipKey(unhex("chip_key_pkcs8", text)?, file.suite);
                 key.key_pair()?;
                 Some(key)
             }

@@ -7,12 +7,12 @@ use crate::channel::{Capabilities, Link};
 use crate::chip_auth;
 use crate::keys::{ManagementKey, Serial};
 use crate::pki::PublicKey;
-use crate::suite::Suite;
 use crate::profile::{
     self, capability, tags, FileId, LifeCycle, CHALLENGE_LEN, CRYPTOGRAM_LEN, HOST_CHALLENGE_LEN,
     MANAGEMENT_KEY_REF, MAX_RECORDS,
 };
 use crate::status::Status;
+use crate::suite::Suite;
 use crate::tlv::{self, Fields};
 use crate::transport::CardChannel;
 use ring::rand::{SecureRandom, SystemRandom};

@@ -44,6 +44,7 @@ pub fn append_review<C: CardChannel>(
     master: &MasterKey,
     signer: &DocumentSigner,
 ) -> Result<(), CardError> {
+    super::same_suite(master, signer)?;
     let card = Card::select(link)?;
     require(
         &card,
@@ -83,6 +84,7 @@ pub fn set_status_above<C: CardChannel>(
     master: &MasterKey,
     signer: &DocumentSigner,
 ) -> Result<StatusRecord, CardError> {
+    super::same_suite(master, signer)?;
     let mut card = Card::select(link)?;
     require(
         &card,

@@ -99,3 +99,17 @@ impl CardError {
         }
     }
 }
+
+/// The bureau's master key and its document signer must be in one suite: a station
+/// configured with an SM signer and an AES master key (or the reverse) is refused
+/// before any card is touched, rather than failing halfway through a write.
+pub(crate) fn same_suite(
+    master: &crate::keys::MasterKey,
+    signer: &crate::pki::DocumentSigner,
+) -> Result<(), CardError> {
+    if master.suite() == signer.certificate.suite {
+        Ok(())
+    } else {
+        Err(CardError::Signing(PkiError::SuiteMismatch))
+    }
+}

@@ -39,6 +39,7 @@ pub fn personalize<C: CardChannel>(
     today: NaiveDate,
 ) -> Result<Issued, CardError> {
     let start = link.traffic();
+    super::same_suite(master, signer)?;
     // Encode and size-check everything before touching the card.
     let holder = data.holder.to_tlv();
     let cert = data.certificate.to_tlv();

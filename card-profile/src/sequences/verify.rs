@@ -6,12 +6,12 @@
 use super::{Card, CardError};
 use crate::channel::Link;
 use crate::pki::TrustList;
-use crate::suite::Suite;
 use crate::profile::{tags, FileId, LifeCycle};
 use crate::records::{self, CardState, Certificate, Holder, Review, ReviewResult, StatusRecord};
 use crate::revocation::RevocationLookup;
 use crate::sequences::card::ChipCheck;
 use crate::sod::{SecurityObject, SignedObject};
+use crate::suite::Suite;
 use crate::tlv::{self, Fields};
 use crate::transport::CardChannel;
 use crate::verdict::{
@@ -265,7 +265,9 @@ fn verify_selected<C: CardChannel>(
                 let outcome = match (sod.hash_of(file), raw) {
                     (None, _) => failed(Finding::HashMissing { file }),
                     (Some(_), Err(f)) => failed(f.clone()),
-                    (Some(h), Ok(raw)) if sod.signed.signer.suite.hash(raw) == *h => Outcome::Passed,
+                    (Some(h), Ok(raw)) if sod.signed.signer.suite.hash(raw) == *h => {
+                        Outcome::Passed
+                    }
                     (Some(_), Ok(_)) => failed(Finding::HashMismatch { file }),
                 };
                 v.set(CheckKind::FileHash(file), outcome);

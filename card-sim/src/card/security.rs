@@ -12,7 +12,6 @@ use card_profile::profile::{
 use card_profile::status::Status;
 use card_profile::tlv::Builder;
 use ring::rand::SecureRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
 /// P1 of GENERATE ASYMMETRIC KEY PAIR: generate a new key, or read the public key.
 const GENERATE: u8 = 0x80;
@@ -110,12 +109,11 @@ impl SimCard {
                     return Err(Status::ConditionsNotSatisfied);
                 }
                 self.check_t0_le(cmd, public_key_template(&[0; POINT_LEN]).len())?;
-                let pkcs8 =
-                    EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &self.rng)
-                        .map_err(|_| Status::Unknown)?;
-                let key = ChipKey(pkcs8.as_ref().to_vec());
+                // The chip key is generated in the card's suite (P-256 or SM2).
+                let key = ChipKey::generate(self.state.management_key.suite())
+                    .map_err(|_| Status::Unknown)?;
                 let pair = key.key_pair().map_err(|_| Status::Unknown)?;
-                let response = public_key_template(pair.public_key().as_ref());
+                let response = public_key_template(&pair.public_key());
                 // Key and life cycle change together.
                 self.state.chip_key = Some(key);
                 self.leave_blank();
@@ -128,9 +126,7 @@ impl SimCard {
                     .as_ref()
                     .ok_or(Status::ReferencedDataNotFound)?;
                 let pair = key.key_pair().map_err(|_| Status::Unknown)?;
-                Ok(Response::ok(public_key_template(
-                    pair.public_key().as_ref(),
-                )))
+                Ok(Response::ok(public_key_template(&pair.public_key())))
             }
             _ => Err(Status::IncorrectP1P2),
         }
@@ -152,8 +148,8 @@ impl SimCard {
         }
         let pair = key.key_pair().map_err(|_| Status::Unknown)?;
         let signature = pair
-            .sign(&self.rng, &chip_auth::message(&cmd.data))
+            .sign(&chip_auth::message(&cmd.data))
             .map_err(|_| Status::Unknown)?;
-        Ok(Response::ok(signature.as_ref().to_vec()))
+        Ok(Response::ok(signature.to_vec()))
     }
 }
