@@ -219,7 +219,7 @@ impl Suite {
 
 /// A private signing key in one suite.
 pub enum SuiteKey {
-    P256(ring::signature::EcdsaKeyPair),
+    P256(Box<ring::signature::EcdsaKeyPair>),
     Sm(Box<sm2::dsa::SigningKey>),
 }
 
@@ -232,7 +232,7 @@ impl SuiteKey {
                 pkcs8,
                 &ring::rand::SystemRandom::new(),
             )
-            .map(SuiteKey::P256)
+            .map(|k| SuiteKey::P256(Box::new(k)))
             .map_err(|_| SuiteError::BadPrivateKey),
             Suite::Sm => {
                 use sm2::pkcs8::DecodePrivateKey;
@@ -284,7 +284,7 @@ impl SuiteKey {
             SuiteKey::Sm(k) => {
                 let sig: sm2::dsa::Signature =
                     k.try_sign(message).map_err(|_| SuiteError::Signing)?;
-                Ok(sig.to_bytes().into())
+                Ok(sig.to_bytes())
             }
         }
     }

@@ -42,6 +42,7 @@ fn the_documented_seal_verifies_and_says_what_the_example_card_says() {
         public_key: root_key,
         valid_from: d(2024, 1, 1),
         valid_until: d(2044, 1, 1),
+        suite: card_profile::suite::Suite::P256,
     }]);
     let data = example::issue_data();
     match check(text, &trust, &[signer], example::verified_on()) {

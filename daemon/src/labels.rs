@@ -202,6 +202,7 @@ fn chain_zh(e: &ChainError) -> String {
     match e {
         ChainError::UnknownIssuer => "签发机关证书不是由受信任的根证书签发（未知签发者）".into(),
         ChainError::BadSignature => "签发机关证书的签名无效".into(),
+        ChainError::SuiteMismatch => "签发机关证书与根证书的密码算法不一致".into(),
         ChainError::SignerOutOfValidity { on, from, until } => {
             format!("签发机关证书在 {on} 不在有效期内（{from} 至 {until}）")
         }

@@ -211,6 +211,21 @@ impl Station {
         self.trust.read().map(|t| t.clone()).unwrap_or_default()
     }
 
+    /// The station's algorithm suite (#17): its document signer's; on a station
+    /// without unlocked keys, its trust list's (a deployment runs one suite).
+    /// Cards this station issued carry chip keys of this suite.
+    pub fn suite(&self) -> card_profile::suite::Suite {
+        match &self.keys {
+            Some(k) => k.signer.certificate.suite,
+            None => self
+                .trust
+                .read()
+                .ok()
+                .and_then(|t| t.anchors.first().map(|a| a.suite))
+                .unwrap_or_default(),
+        }
+    }
+
     /// Replaces the trust list verification uses (after the store's anchors changed).
     pub fn set_trust_list(&self, trust: TrustList) {
         if let Ok(mut t) = self.trust.write() {
@@ -282,6 +297,7 @@ impl From<&crate::store::CardRow> for KnownCard {
 /// copy of a card's data on another chip is never written to or recorded as written.
 fn select_known<C: card_profile::transport::CardChannel>(
     link: &mut card_profile::channel::Link<C>,
+    suite: card_profile::suite::Suite,
     cards: &[KnownCard],
 ) -> Result<String, OpError> {
     use card_profile::sequences::Card;
@@ -296,6 +312,6 @@ fn select_known<C: card_profile::transport::CardChannel>(
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or(OpError::Invalid(Invalid::StoredChipKey))?;
-    card.prove_chip(&chip_key)?;
+    card.prove_chip(suite, &chip_key)?;
     Ok(serial)
 }

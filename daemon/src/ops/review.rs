@@ -72,9 +72,10 @@ impl Station {
             // card in the reader.
             self.keys()?;
             let expected = [KnownCard::from(&live)];
+            let suite = self.suite();
             self.readers
                 .run(reader, move |chan| {
-                    select_known(&mut Link::new(chan), &expected)
+                    select_known(&mut Link::new(chan), suite, &expected)
                 })
                 .await??;
         }
@@ -108,10 +109,11 @@ impl Station {
             let station = self.clone();
             let card_review = review.clone();
             let expected = [KnownCard::from(&live)];
+            let suite = self.suite();
             self.readers
                 .run(reader, move |chan| {
                     let mut link = Link::new(chan);
-                    select_known(&mut link, &expected)?;
+                    select_known(&mut link, suite, &expected)?;
                     sequences::append_review(
                         &mut link,
                         &card_review,

@@ -367,9 +367,10 @@ impl Station {
     /// proves that card's chip key.
     async fn card_of(&self, reader: &str, cards: &[KnownCard]) -> Result<String, OpError> {
         let cards = cards.to_vec();
+        let suite = self.suite();
         self.readers
             .run(reader, move |chan| {
-                select_known(&mut Link::new(chan), &cards)
+                select_known(&mut Link::new(chan), suite, &cards)
             })
             .await?
     }
@@ -388,11 +389,12 @@ impl Station {
         let terminate = change.state == OnCard::Revoked;
         let cards = cards.to_vec();
         let station = self.clone();
+        let suite = self.suite();
         let (serial, written) = self
             .readers
             .run(reader, move |chan| {
                 let mut link = Link::new(chan);
-                let serial = select_known(&mut link, &cards)?;
+                let serial = select_known(&mut link, suite, &cards)?;
                 let keys = station.keys()?;
                 // Numbered above every sequence this station has seen for the card,
                 // not only above the card's own (which may have been rolled back).
