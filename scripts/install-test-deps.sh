@@ -5,7 +5,8 @@
 # (scripts/install-axe-core.sh, at the end), and faketime (libfaketime) for the
 # moved-clock run, jq + curl for the tested walk of docs/OPERATIONS.md §0, and
 # python3-cryptography + python3-cbor2 for the independent seal checker (card-seal),
-# poppler-utils + zbar-tools to read the printed card face back (card-face).
+# poppler-utils + zbar-tools to read the printed card face back (card-face),
+# openssl for the SM2/SM3 cross-checks (card-profile/tests/suite_openssl.rs).
 # Skips apt entirely when everything is present, so local runs stay fast. Used by
 # .ci/run and scripts/test.sh.
 set -euo pipefail
@@ -15,6 +16,8 @@ set -euo pipefail
 PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     chromium chromium-driver fonts-wqy-microhei faketime
     jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools)
+# openssl: the third-party check of the 国密 suite (SM2/SM3 cross-checks, #17).
+PACKAGES+=(openssl)
 
 # vpcd listens on 35963 and 35964, inside Linux's ephemeral port range: an outgoing
 # connection (a browser's, a registry client's) that happened to get one of them as
