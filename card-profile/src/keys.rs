@@ -307,6 +307,25 @@ mod tests {
         );
     }
 
+    /// Known answers computed outside Rust (docs/SUITES.md): HKDF over HMAC-SM3 by
+    /// Python's `hmac` with OpenSSL's SM3, and the SM4-CMAC cryptogram by
+    /// `openssl mac -cipher SM4-CBC ... CMAC`.
+    #[test]
+    fn sm_diversification_and_cryptogram_match_python_and_openssl() {
+        let master = MasterKey::from_hex("000102030405060708090a0b0c0d0e0f")
+            .unwrap()
+            .in_suite(Suite::Sm)
+            .unwrap();
+        let serial = [1, 2, 3, 4, 5, 6, 7, 8];
+        let key = master.derive(&serial);
+        assert_eq!(hex::encode(key.expose()), "6af2234beefde4315146ea5fcacdb3ad");
+        let challenge: [u8; 16] = std::array::from_fn(|i| i as u8);
+        assert_eq!(
+            hex::encode(key.cryptogram(&serial, &challenge)),
+            "62c9c729fa143ba78c2112ed4c8b0e57"
+        );
+    }
+
     #[test]
     fn master_key_length_is_checked() {
         assert_eq!(
