@@ -318,7 +318,10 @@ mod tests {
             .unwrap();
         let serial = [1, 2, 3, 4, 5, 6, 7, 8];
         let key = master.derive(&serial);
-        assert_eq!(hex::encode(key.expose()), "6af2234beefde4315146ea5fcacdb3ad");
+        assert_eq!(
+            hex::encode(key.expose()),
+            "6af2234beefde4315146ea5fcacdb3ad"
+        );
         let challenge: [u8; 16] = std::array::from_fn(|i| i as u8);
         assert_eq!(
             hex::encode(key.cryptogram(&serial, &challenge)),

@@ -35,6 +35,10 @@ struct Args {
     /// Bureau master key, 32 or 64 hex digits (for a new card).
     #[arg(long)]
     master_key: Option<String>,
+    /// The bureau's algorithm suite for a new card: p256 (AES management key) or
+    /// sm (SM4 management key, SM2 chip key; docs/SUITES.md).
+    #[arg(long, default_value = "p256")]
+    suite: card_profile::suite::Suite,
     /// Short APDUs only: extended length is refused with 6700.
     #[arg(long)]
     short_only: bool,
@@ -82,7 +86,9 @@ fn open_card(args: &Args, options: SimOptions) -> Result<SimCard, String> {
     };
     let serial = parse_serial(serial)?;
     // The key error never echoes the key.
-    let master = MasterKey::from_hex(master).map_err(|e| format!("--master-key: {e}"))?;
+    let master = MasterKey::from_hex(master)
+        .and_then(|m| m.in_suite(args.suite))
+        .map_err(|e| format!("--master-key: {e}"))?;
     let mut card = SimCard::from_master_key(serial, &master, options);
     card.attach_state_file(&args.state)
         .map_err(|e| e.to_string())?;

@@ -29,6 +29,8 @@ pub struct SimSpec {
     /// Stay in the reader but stop answering from the k-th APDU on.
     pub silent_from: Option<(u32, card_sim::Silence)>,
     pub fake_authentication: bool,
+    /// The bureau's algorithm suite the card was pre-personalised for (#17).
+    pub suite: card_profile::suite::Suite,
 }
 
 impl SimSpec {
@@ -42,7 +44,13 @@ impl SimSpec {
             tear_at: None,
             silent_from: None,
             fake_authentication: false,
+            suite: card_profile::suite::Suite::P256,
         }
+    }
+
+    pub fn suite(mut self, suite: card_profile::suite::Suite) -> Self {
+        self.suite = suite;
+        self
     }
 
     pub fn serial(mut self, serial: [u8; 8]) -> Self {
@@ -101,6 +109,9 @@ impl SimSpec {
         }
         if let Some(key) = &self.master_key {
             args.extend(["--master-key".to_string(), hex::encode_upper(key)]);
+        }
+        if self.suite != card_profile::suite::Suite::P256 {
+            args.extend(["--suite".to_string(), self.suite.code().to_string()]);
         }
         if self.short_only {
             args.push("--short-only".to_string());
