@@ -36,10 +36,18 @@ pub enum IssueError {
     TooLarge,
     #[error("签名失败：{0}")]
     Signing(#[from] PkiError),
+    /// COSE registers no SM2 algorithm and WebCrypto has none, so a seal is ES256
+    /// only; an SM-suite bureau gets this instead of a seal no checker could read
+    /// (docs/SUITES.md).
+    #[error("国密（SM2）签发机关暂不能签发卡面二维码：二维码签章目前只支持 ECDSA P-256")]
+    SuiteUnsupported,
 }
 
 /// Signs `payload` with the document signer and returns the seal's text.
 pub fn issue(payload: &SealPayload, signer: &DocumentSigner) -> Result<String, IssueError> {
+    if signer.certificate.suite != card_profile::suite::Suite::P256 {
+        return Err(IssueError::SuiteUnsupported);
+    }
     let protected = cose::protected_header(kid_of(&signer.certificate));
     let payload_bytes = payload.to_cbor();
     let signature = signer

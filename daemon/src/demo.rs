@@ -12,6 +12,7 @@ use crate::readers::Readers;
 use crate::store::{self, Store};
 use card_profile::demo;
 use card_profile::records::ReviewResult;
+use card_profile::suite::Suite;
 use ecard_clock::Clock;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,11 +45,20 @@ pub struct DemoStation {
 /// Builds the demo station on `clock` (its keys, officers and dates start on the
 /// clock's today).
 pub fn build(clock: Clock) -> Result<DemoStation, Box<dyn std::error::Error + Send + Sync>> {
+    build_in(clock, Suite::P256)
+}
+
+/// The demo station in `suite` (`ecardd demo --suite sm`: SM2/SM3/SM4 keys, and blank
+/// cards pre-personalised with SM4 management keys; docs/SUITES.md).
+pub fn build_in(
+    clock: Clock,
+    suite: Suite,
+) -> Result<DemoStation, Box<dyn std::error::Error + Send + Sync>> {
     let today = clock.today();
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("ecard-demo.db");
     let store = Arc::new(Store::open(&db, clock)?);
-    let pki = demo::pki(today)?;
+    let pki = demo::pki_in(suite, today)?;
     let sim = Arc::new(SimReaders::new(
         &READERS,
         50,
@@ -106,13 +116,15 @@ pub fn build(clock: Clock) -> Result<DemoStation, Box<dyn std::error::Error + Se
 pub async fn serve(
     listen: SocketAddr,
     clock: Clock,
+    suite: Suite,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let demo = build(clock)?;
+    let demo = build_in(clock, suite)?;
     let state = AppState::with_demo(demo.station.clone(), demo.sim.clone())?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     println!("ecardd 演示模式（无硬件，数据在临时目录，退出即删除）");
     println!("  数据库: {}", demo.db.display());
+    println!("  密码算法: {}", suite_zh(suite));
     println!(
         "  读卡器: {}（模拟，{} 张空白卡）",
         READERS.join("、"),
@@ -136,8 +148,11 @@ pub async fn serve(
 }
 
 /// The terminal walk-through: issue → verify → annual review through the real operations.
-pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let demo = build(clock)?;
+pub async fn walkthrough(
+    clock: Clock,
+    suite: Suite,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let demo = build_in(clock, suite)?;
     let (station, sim, store, ids) = (
         &demo.station,
         &demo.sim,
@@ -146,6 +161,7 @@ pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error +
     );
     println!("ecardd 演示模式（无硬件，终端演示）");
     println!("  数据库: {}", demo.db.display());
+    println!("  密码算法: {}", suite_zh(suite));
     println!("\n已批准待制证：{} 人", ids.len());
 
     for (i, id) in ids.iter().enumerate() {
@@ -197,4 +213,12 @@ pub async fn walkthrough(clock: Clock) -> Result<(), Box<dyn std::error::Error +
         }
     );
     Ok(())
+}
+
+/// The suite as the demo names it to people.
+fn suite_zh(suite: Suite) -> &'static str {
+    match suite {
+        Suite::P256 => "ECDSA P-256 / SHA-256 / AES",
+        Suite::Sm => "国密 SM2 / SM3 / SM4",
+    }
 }

@@ -13,6 +13,7 @@ use card_profile::keys::MasterKey;
 use card_profile::pki::{
     DocumentSigner, PkiError, RootKey, SignerCertificate, SigningKey, TrustAnchor, TrustList,
 };
+use card_profile::suite::Suite;
 use chrono::{Months, NaiveDate};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
@@ -69,16 +70,18 @@ pub struct RootKeyFile {
 
 const ROOT_KEY: &str = "province-root-key";
 
-/// Generates a province root key valid 20 years from `today`.
+/// Generates a province root key valid 20 years from `today`, in `suite` (the
+/// province's algorithm suite: every station under it follows; docs/SUITES.md).
 pub fn init_root(
     name: &str,
     passphrase: &str,
     today: NaiveDate,
     kdf: KdfParams,
+    suite: Suite,
 ) -> Result<RootKeyFile, KeyringError> {
     let root = RootKey {
         name: name.to_owned(),
-        key: SigningKey::generate()?,
+        key: SigningKey::generate_in(suite)?,
         valid_from: today,
         valid_until: today + Months::new(12 * 20),
     };
@@ -91,7 +94,7 @@ pub fn init_root(
 impl RootKeyFile {
     pub fn unlock(&self, passphrase: &str) -> Result<RootKey, KeyringError> {
         let pkcs8 = self.sealed.open(ROOT_KEY, passphrase)?;
-        let key = SigningKey::from_pkcs8(&pkcs8)?;
+        let key = SigningKey::from_pkcs8_in(self.anchor.suite, &pkcs8)?;
         if key.public_key() != self.anchor.public_key {
             return Err(KeyringError::Malformed(
                 "root key does not match its anchor".into(),
@@ -171,19 +174,26 @@ pub fn init_station(
     if status(store)?.master {
         return Err(KeyringError::AlreadyInitialised);
     }
+    // The station runs its root's suite: an SM province gets SM2 signers and a
+    // 16-byte SM4 master key.
+    let suite = root.key.suite();
     // A bureau has one master key for all its stations (its blank cards are
     // ordered with management keys derived from it): the second station imports it.
     let master: zeroize::Zeroizing<Vec<u8>> = match existing_master {
         Some(m) => zeroize::Zeroizing::new(m.expose().to_vec()),
         None => {
-            let mut fresh = zeroize::Zeroizing::new(vec![0u8; 32]);
+            let len = match suite {
+                Suite::P256 => 32,
+                Suite::Sm => 16,
+            };
+            let mut fresh = zeroize::Zeroizing::new(vec![0u8; len]);
             SystemRandom::new()
                 .fill(fresh.as_mut_slice())
                 .map_err(|_| KeyringError::Random)?;
             fresh
         }
     };
-    let signer_key = SigningKey::generate()?;
+    let signer_key = SigningKey::generate_in(suite)?;
     let cert = root.issue_signer(
         bureau,
         &signer_key.public_key(),
@@ -191,6 +201,7 @@ pub fn init_station(
         (today + Months::new(12 * 10)).min(root.valid_until),
     )?;
     let check_value = MasterKey::from_bytes(master.as_slice())
+        .and_then(|m| m.in_suite(suite))
         .map_err(|e| KeyringError::Malformed(e.to_string()))?
         .check_value();
     let sealed_master = keystore::seal_with(MASTER_KEY, master.as_slice(), passphrase, kdf)?;
@@ -308,11 +319,18 @@ pub fn status(store: &Store) -> Result<KeyStatus, KeyringError> {
     })
 }
 
-/// The bureau master key alone (for `keys export-master`, and `unlock`).
+/// The bureau master key alone (for `keys export-master`, and `unlock`), in the
+/// suite of the station's signer certificate.
 pub fn master_key(store: &Store, passphrase: &str) -> Result<MasterKey, KeyringError> {
     let (sealed_master, _) = sealed(store, "master")?.ok_or(KeyringError::NotInitialised)?;
+    let suite = match sealed(store, "signer")? {
+        Some((_, public)) => signer_certificate(public)?.suite,
+        None => Suite::P256,
+    };
     let bytes = sealed_master.open(MASTER_KEY, passphrase)?;
-    MasterKey::from_bytes(&bytes).map_err(|e| KeyringError::Malformed(e.to_string()))
+    MasterKey::from_bytes(&bytes)
+        .and_then(|m| m.in_suite(suite))
+        .map_err(|e| KeyringError::Malformed(e.to_string()))
 }
 
 /// Opens the sealed keys with the passphrase, for this process's lifetime.
@@ -320,9 +338,10 @@ pub fn unlock(store: &Store, passphrase: &str) -> Result<(StationKeys, TrustList
     let master = master_key(store, passphrase)?;
     let (sealed_signer, public) = sealed(store, "signer")?.ok_or(KeyringError::NotInitialised)?;
     let signer_pkcs8 = sealed_signer.open(SIGNER_KEY, passphrase)?;
+    let certificate = signer_certificate(public)?;
     let signer = DocumentSigner::new(
-        SigningKey::from_pkcs8(&signer_pkcs8)?,
-        signer_certificate(public)?,
+        SigningKey::from_pkcs8_in(certificate.suite, &signer_pkcs8)?,
+        certificate,
     )?;
     Ok((StationKeys { master, signer }, trust_list(store)?))
 }
@@ -353,7 +372,8 @@ mod tests {
     #[test]
     fn init_then_unlock_gives_a_signer_the_trust_list_accepts() {
         let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
-        let root_file = init_root("测试省根", "root-passphrase-1", day(), cheap()).unwrap();
+        let root_file =
+            init_root("测试省根", "root-passphrase-1", day(), cheap(), Suite::P256).unwrap();
         let root = root_file.unlock("root-passphrase-1").unwrap();
         let st = init_station(&store, "t", spec("测试市司法局", &root)).unwrap();
         assert!(st.master);
@@ -372,10 +392,35 @@ mod tests {
         assert_eq!(keys2.master.expose(), keys.master.expose());
     }
 
+    /// An SM province (#17): the root, the station's signer and its master key are
+    /// all in the SM suite, survive sealing and unlocking, and chain.
+    #[test]
+    fn an_sm_root_gives_an_sm_station() {
+        let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
+        let root_file =
+            init_root("国密省根", "root-passphrase-1", day(), cheap(), Suite::Sm).unwrap();
+        assert_eq!(root_file.anchor.suite, Suite::Sm);
+        // The anchor's JSON names its suite, so a station reading it later knows it.
+        let json = serde_json::to_string(&root_file).unwrap();
+        let back: RootKeyFile = serde_json::from_str(&json).unwrap();
+        let root = back.unlock("root-passphrase-1").unwrap();
+        assert_eq!(root.key.suite(), Suite::Sm);
+        let st = init_station(&store, "t", spec("国密市司法局", &root)).unwrap();
+        assert_eq!(st.trust[0].suite, Suite::Sm);
+        let (keys, trust) = unlock(&store, "station-passphrase").unwrap();
+        assert_eq!(keys.signer.certificate.suite, Suite::Sm);
+        assert_eq!(keys.signer.key.suite(), Suite::Sm);
+        assert_eq!(keys.master.suite(), Suite::Sm);
+        assert_eq!(keys.master.expose().len(), 16);
+        assert!(trust.check_signer(&keys.signer.certificate, day()).is_ok());
+        // The check value shown at `keys status` is SM4's, the one unlocking gives.
+        assert_eq!(st.master_check_value, Some(keys.master.check_value()));
+    }
+
     #[test]
     fn wrong_passphrase_and_second_init_are_refused() {
         let store = Store::open_in_memory(ecard_clock::Clock::system()).unwrap();
-        let root = init_root("根", "root-passphrase-1", day(), cheap())
+        let root = init_root("根", "root-passphrase-1", day(), cheap(), Suite::P256)
             .unwrap()
             .unlock("root-passphrase-1")
             .unwrap();
@@ -389,7 +434,7 @@ mod tests {
             Err(KeyringError::AlreadyInitialised)
         ));
         assert!(matches!(
-            init_root("根", "a-long-passphrase", day(), cheap())
+            init_root("根", "a-long-passphrase", day(), cheap(), Suite::P256)
                 .unwrap()
                 .unlock("q"),
             Err(KeyringError::Keystore(KeystoreError::WrongPassphrase))

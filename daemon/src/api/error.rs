@@ -89,7 +89,9 @@ impl From<OpError> for ApiError {
             OpError::Card(_) | OpError::VerificationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             OpError::Face(p) => match p {
                 FaceProblem::NoLiveCard => StatusCode::CONFLICT,
-                FaceProblem::SealTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+                FaceProblem::SealTooLarge | FaceProblem::SealSuite => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 FaceProblem::FontMissing { .. } | FaceProblem::Render(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }

@@ -100,6 +100,10 @@ pub enum RootCmd {
         name: String,
         #[arg(long)]
         passphrase_file: PathBuf,
+        /// The province's algorithm suite: p256, or sm (SM2/SM3/SM4, for a 密评
+        /// deployment; docs/SUITES.md). Every station under the root follows it.
+        #[arg(long, default_value = "p256")]
+        suite: card_profile::suite::Suite,
     },
     /// On the province's offline machine: sign a trust list (JSON `{"anchors": […],
     /// "revoked_signers": […]}`) with the root, numbered above the stations' current
@@ -127,8 +131,9 @@ pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
                     out,
                     name,
                     passphrase_file,
+                    suite,
                 },
-        } => root_init(out, &name, passphrase_file),
+        } => root_init(out, &name, passphrase_file, suite),
         KeysCmd::Root {
             command:
                 RootCmd::SignTrustList {
@@ -334,7 +339,12 @@ fn handover_failure(e: master_handover::HandoverError) -> Failure {
     Failure::new(e.code(), e.message_zh())
 }
 
-fn root_init(out: PathBuf, name: &str, passphrase_file: PathBuf) -> Result<(), Failure> {
+fn root_init(
+    out: PathBuf,
+    name: &str,
+    passphrase_file: PathBuf,
+    suite: card_profile::suite::Suite,
+) -> Result<(), Failure> {
     if out.exists() {
         return Err(Failure::new(
             "exists",
@@ -346,6 +356,7 @@ fn root_init(out: PathBuf, name: &str, passphrase_file: PathBuf) -> Result<(), F
         &read_secret(&passphrase_file)?,
         clock().today(),
         KdfParams::default(),
+        suite,
     )?;
     let text =
         serde_json::to_string_pretty(&file).map_err(|e| Failure::new("error", e.to_string()))?;

@@ -56,15 +56,19 @@ pub struct DemoArgs {
     /// Run issue → verify → review once on the terminal instead of serving.
     #[arg(long)]
     walkthrough: bool,
+    /// The algorithm suite of the demo's keys and cards: p256, or sm for the national
+    /// algorithms SM2/SM3/SM4 (docs/SUITES.md).
+    #[arg(long, default_value = "p256")]
+    suite: card_profile::suite::Suite,
 }
 
 #[cfg(feature = "demo")]
 pub fn demo(a: DemoArgs) -> Result<(), Failure> {
     let rt = runtime()?;
     if a.walkthrough {
-        rt.block_on(ecardd::demo::walkthrough(clock()))?;
+        rt.block_on(ecardd::demo::walkthrough(clock(), a.suite))?;
     } else {
-        rt.block_on(ecardd::demo::serve(a.listen, clock()))?;
+        rt.block_on(ecardd::demo::serve(a.listen, clock(), a.suite))?;
     }
     Ok(())
 }

@@ -23,6 +23,9 @@ pub enum FaceProblem {
     FontMissing { path: String, error: String },
     #[error("rendering failed: {0}")]
     Render(String),
+    /// The station runs the SM suite; the printed seal is ES256 only (docs/SUITES.md).
+    #[error("the printed seal has no SM2 form")]
+    SealSuite,
 }
 
 impl FaceProblem {
@@ -32,6 +35,7 @@ impl FaceProblem {
             FaceProblem::SealTooLarge => "seal_too_large",
             FaceProblem::FontMissing { .. } => "face_font_missing",
             FaceProblem::Render(_) => "face_render_failed",
+            FaceProblem::SealSuite => "seal_suite_unsupported",
         }
     }
 
@@ -47,6 +51,10 @@ impl FaceProblem {
                 format!("找不到卡面字体 {path}（请安装 fonts-wqy-microhei）")
             }
             FaceProblem::Render(_) => "卡面生成失败".into(),
+            FaceProblem::SealSuite => {
+                "本站使用国密算法（SM2），卡面二维码签章目前只支持 ECDSA P-256，暂不能打印带二维码的卡面"
+                    .into()
+            }
         }
     }
 }
@@ -118,6 +126,7 @@ impl Station {
         .map_err(|e| match e {
             card_seal::IssueError::TooLarge => OpError::Face(FaceProblem::SealTooLarge),
             card_seal::IssueError::Signing(e) => OpError::Face(FaceProblem::Render(e.to_string())),
+            card_seal::IssueError::SuiteUnsupported => OpError::Face(FaceProblem::SealSuite),
         })?;
         let font = std::fs::read(card_face::DEFAULT_FONT).map_err(|e| {
             OpError::Face(FaceProblem::FontMissing {
