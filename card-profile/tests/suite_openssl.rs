@@ -182,3 +182,60 @@ fn sm4_million_fold_example() {
     }
     assert_eq!(hex::encode(block), "595298c7c6fd271f0402f804c33d3f66");
 }
+
+/// A whole SM card's security object checked by OpenSSL alone: the SM2 signature
+/// over EF.SOD's content under the document signer's key from the certificate on
+/// the card, and each file's SM3 hash recomputed by `openssl dgst -sm3`.
+#[test]
+fn openssl_checks_an_sm_cards_security_object_and_file_hashes() {
+    use card_profile::channel::Link;
+    use card_profile::profile::FileId;
+    use card_profile::sod::SecurityObject;
+    use card_sim::{SimCard, SimChannel, SimOptions};
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+    let pki = card_profile::demo::pki_in(Suite::Sm, today).expect("keys");
+    let mut link = Link::new(SimChannel::new(SimCard::from_master_key(
+        [0x53; 8],
+        &pki.master,
+        SimOptions::default(),
+    )));
+    let data = card_profile::demo::officers(today).swap_remove(0);
+    card_profile::sequences::personalize(&mut link, &data, &pki.master, &pki.signer, today)
+        .expect("personalize");
+    let card = link.channel_mut().card();
+    let sod = SecurityObject::parse(card.file(FileId::Sod)).expect("sod");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("content"), &sod.signed.content).expect("write");
+    std::fs::write(
+        dir.path().join("sig.der"),
+        der_signature(&sod.signed.signature),
+    )
+    .expect("write");
+    sm2_public_pem(dir.path(), &sod.signed.signer.public_key);
+    let out = openssl(
+        &[
+            "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-digest", "sm3",
+            "-pkeyopt", &format!("distid:{SM2_ID}"), "-in", "content", "-sigfile", "sig.der",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "openssl refused EF.SOD's SM2 signature: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [FileId::Ver, FileId::Holder, FileId::Cert, FileId::Photo] {
+        let name = format!("{file:?}");
+        std::fs::write(dir.path().join(&name), card.file(file)).expect("write");
+        let out = openssl(&["dgst", "-sm3", "-r", &name], dir.path());
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        let theirs = text.split_whitespace().next().expect("digest");
+        assert_eq!(
+            Some(theirs.to_owned()),
+            sod.hash_of(file).map(hex::encode),
+            "{name}"
+        );
+    }
+}
