@@ -215,8 +215,20 @@ fn openssl_checks_an_sm_cards_security_object_and_file_hashes() {
     sm2_public_pem(dir.path(), &sod.signed.signer.public_key);
     let out = openssl(
         &[
-            "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-digest", "sm3",
-            "-pkeyopt", &format!("distid:{SM2_ID}"), "-in", "content", "-sigfile", "sig.der",
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            "pub.pem",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            &format!("distid:{SM2_ID}"),
+            "-in",
+            "content",
+            "-sigfile",
+            "sig.der",
         ],
         dir.path(),
     );

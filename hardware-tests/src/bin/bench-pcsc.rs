@@ -1,7 +1,10 @@
 //! Personalization and verification through the real PC/SC stack (pcscd + vpcd +
 //! ecard-sim), with what the same bytes would cost on a real reader.
 //!
-//!     cargo build --release -p card-sim && cargo run --release -p hardware-tests --bin bench-pcsc [-- ROUNDS]
+//!     cargo build --release -p card-sim && cargo run --release -p hardware-tests --bin bench-pcsc [-- ROUNDS [SUITE...]]
+//!
+//! SUITE is `p256` (the default) or `sm` (SM2/SM3/SM4, #17); several run one after
+//! the other in the same process, so their figures come from one run.
 //!
 //! For each transport mode it prints APDUs, bytes each way, the fewest APDUs that
 //! could carry those bytes, the measured time per operation through pcscd, and the
@@ -12,6 +15,7 @@ use card_profile::channel::{Link, Traffic};
 use card_profile::demo;
 use card_profile::revocation::RevocationSet;
 use card_profile::sequences::{self, VerifyContext};
+use card_profile::suite::Suite;
 use card_profile::transport::CardChannel;
 use card_profile::verdict::Standing;
 use hardware_tests::{PcscHarness, SimSpec};
@@ -67,80 +71,96 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10);
+    let suites: Vec<Suite> = std::env::args()
+        .skip(2)
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
+    let suites = if suites.is_empty() {
+        vec![Suite::P256]
+    } else {
+        suites
+    };
     let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?;
-    let pki = demo::pki(today)?;
     let data =
         demo::officers(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?).swap_remove(0);
-    let master = hex::decode(demo::DEMO_MASTER_KEY_HEX)?;
     let dir = tempfile::tempdir()?;
     let mut harness = PcscHarness::start()?;
     println!("rounds: {rounds}; photo {} B", data.photo_jpeg.len());
 
-    for (mode, short_only) in [("extended length", false), ("short APDUs + chaining", true)] {
-        let (max_data, max_ne) = if short_only {
-            (255, 256)
-        } else {
-            (65_535, 65_536)
-        };
-        let mut perso = Vec::new();
-        let mut verdict_first = Vec::new();
-        let mut verify_full = Vec::new();
-        for i in 0..rounds {
-            let mut spec = SimSpec::new(dir.path().join(format!("{mode}-{i}.json")))
-                .serial((0xB000 + i as u64).to_be_bytes())
-                .master_key(master.clone());
-            if short_only {
-                spec = spec.short_only();
-            }
-            let sim = harness.start_card(0, spec)?;
-            let mut channel = harness.connect(0)?;
-            let (traffic, time) = channel.transaction(|c: &mut dyn CardChannel| {
-                let mut link = Link::new(c);
-                let start = Instant::now();
-                let issued =
-                    sequences::personalize(&mut link, &data, &pki.master, &pki.signer, today);
-                (issued.map(|i| i.traffic), start.elapsed())
-            })?;
-            perso.push(Sample {
-                traffic: traffic?,
-                time,
-            });
-            for _ in 0..2 {
-                let none = RevocationSet::new();
-                let ctx = VerifyContext::new(&pki.trust, today, &none);
-                let (first, full) = channel.transaction(|c: &mut dyn CardChannel| {
+    for suite in suites {
+        let pki = demo::pki_in(suite, today)?;
+        let master = hex::decode(match suite {
+            Suite::P256 => demo::DEMO_MASTER_KEY_HEX,
+            Suite::Sm => demo::DEMO_SM_MASTER_KEY_HEX,
+        })?;
+        for (mode, short_only) in [("extended length", false), ("short APDUs + chaining", true)] {
+            let (max_data, max_ne) = if short_only {
+                (255, 256)
+            } else {
+                (65_535, 65_536)
+            };
+            let mut perso = Vec::new();
+            let mut verdict_first = Vec::new();
+            let mut verify_full = Vec::new();
+            for i in 0..rounds {
+                let mut spec =
+                    SimSpec::new(dir.path().join(format!("{}-{mode}-{i}.json", suite.code())))
+                        .serial((0xB000 + i as u64).to_be_bytes())
+                        .master_key(master.clone())
+                        .suite(suite);
+                if short_only {
+                    spec = spec.short_only();
+                }
+                let sim = harness.start_card(0, spec)?;
+                let mut channel = harness.connect(0)?;
+                let (traffic, time) = channel.transaction(|c: &mut dyn CardChannel| {
                     let mut link = Link::new(c);
                     let start = Instant::now();
-                    let (mut card, pending) = sequences::verify_without_photo(&mut link, &ctx)?;
-                    let standing = pending.verdict.standing;
-                    let first = Sample {
-                        traffic: card.link().traffic(),
-                        time: start.elapsed(),
-                    };
-                    let (verdict, _) = pending.fetch(&mut card)?;
-                    let full = Sample {
-                        traffic: link.traffic(),
-                        time: start.elapsed(),
-                    };
-                    assert_eq!(standing, Standing::Valid);
-                    assert_eq!(verdict.standing, Standing::Valid);
-                    Ok::<_, sequences::CardError>((first, full))
-                })??;
-                verdict_first.push(first);
-                verify_full.push(full);
+                    let issued =
+                        sequences::personalize(&mut link, &data, &pki.master, &pki.signer, today);
+                    (issued.map(|i| i.traffic), start.elapsed())
+                })?;
+                perso.push(Sample {
+                    traffic: traffic?,
+                    time,
+                });
+                for _ in 0..2 {
+                    let none = RevocationSet::new();
+                    let ctx = VerifyContext::new(&pki.trust, today, &none);
+                    let (first, full) = channel.transaction(|c: &mut dyn CardChannel| {
+                        let mut link = Link::new(c);
+                        let start = Instant::now();
+                        let (mut card, pending) = sequences::verify_without_photo(&mut link, &ctx)?;
+                        let standing = pending.verdict.standing;
+                        let first = Sample {
+                            traffic: card.link().traffic(),
+                            time: start.elapsed(),
+                        };
+                        let (verdict, _) = pending.fetch(&mut card)?;
+                        let full = Sample {
+                            traffic: link.traffic(),
+                            time: start.elapsed(),
+                        };
+                        assert_eq!(standing, Standing::Valid);
+                        assert_eq!(verdict.standing, Standing::Valid);
+                        Ok::<_, sequences::CardError>((first, full))
+                    })??;
+                    verdict_first.push(first);
+                    verify_full.push(full);
+                }
+                drop(channel);
+                sim.remove()?;
             }
-            drop(channel);
-            sim.remove()?;
+            println!("--- {} / {mode}", suite.code());
+            report("personalize", max_data, max_ne, &perso);
+            report(
+                "verify: verdict (before photo)",
+                max_data,
+                max_ne,
+                &verdict_first,
+            );
+            report("verify: with photo", max_data, max_ne, &verify_full);
         }
-        println!("--- {mode}");
-        report("personalize", max_data, max_ne, &perso);
-        report(
-            "verify: verdict (before photo)",
-            max_data,
-            max_ne,
-            &verdict_first,
-        );
-        report("verify: with photo", max_data, max_ne, &verify_full);
     }
     Ok(())
 }
