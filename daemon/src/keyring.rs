@@ -6,7 +6,7 @@
 //! writes it, sealed, to a file of its own, which a province keeps offline; the
 //! station only receives the anchor (public key) and its signer certificate.
 
-use crate::keystore::{self, KdfParams, KeystoreError, SealedKey, MASTER_KEY, SIGNER_KEY};
+use crate::keystore::{self, Cipher, KdfParams, KeystoreError, SealedKey, MASTER_KEY, SIGNER_KEY};
 use crate::ops::StationKeys;
 use crate::store::{self, Store, StoreError};
 use card_profile::keys::MasterKey;
@@ -87,7 +87,13 @@ pub fn init_root(
     };
     Ok(RootKeyFile {
         anchor: root.anchor(),
-        sealed: keystore::seal_with(ROOT_KEY, root.key.pkcs8(), passphrase, kdf)?,
+        sealed: keystore::seal_in(
+            Cipher::of(suite),
+            ROOT_KEY,
+            root.key.pkcs8(),
+            passphrase,
+            kdf,
+        )?,
     })
 }
 
@@ -204,8 +210,10 @@ pub fn init_station(
         .and_then(|m| m.in_suite(suite))
         .map_err(|e| KeyringError::Malformed(e.to_string()))?
         .check_value();
-    let sealed_master = keystore::seal_with(MASTER_KEY, master.as_slice(), passphrase, kdf)?;
-    let sealed_signer = keystore::seal_with(SIGNER_KEY, signer_key.pkcs8(), passphrase, kdf)?;
+    // Keys at rest in the suite's cipher: SM4-GCM for an SM station.
+    let cipher = Cipher::of(suite);
+    let sealed_master = keystore::seal_in(cipher, MASTER_KEY, master.as_slice(), passphrase, kdf)?;
+    let sealed_signer = keystore::seal_in(cipher, SIGNER_KEY, signer_key.pkcs8(), passphrase, kdf)?;
     let anchor = root.anchor();
     store.write(actor, |tx| {
         for (name, sealed, public) in [
@@ -412,6 +420,8 @@ mod tests {
         assert_eq!(keys.signer.key.suite(), Suite::Sm);
         assert_eq!(keys.master.suite(), Suite::Sm);
         assert_eq!(keys.master.expose().len(), 16);
+        let (master_sealed, _) = sealed(&store, "master").unwrap().unwrap();
+        assert!(master_sealed.to_json().unwrap().contains("sm4-gcm"));
         assert!(trust.check_signer(&keys.signer.certificate, day()).is_ok());
         // The check value shown at `keys status` is SM4's, the one unlocking gives.
         assert_eq!(st.master_check_value, Some(keys.master.check_value()));

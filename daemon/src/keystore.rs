@@ -24,10 +24,17 @@
 //! only lengths and parameters. Nothing here logs. (ring's internal AES key schedule
 //! is not zeroized by ring; it lives only for the duration of one call.)
 //!
+//! In the SM suite (#17, docs/SUITES.md) the AEAD is SM4-GCM (RFC 8998; RustCrypto's
+//! generic GCM over `sm4`) under the first 16 bytes of the KEK, and the sealed key
+//! says so (`"cipher": "sm4-gcm"`; absent = AES-256-GCM, so older files read as
+//! before). The cipher's name is in the AAD: a file whose `cipher` was changed does
+//! not open.
+//!
 //! On-disk form (serde, e.g. JSON):
 //! ```json
 //! { "version": 1,
 //!   "kdf": { "algorithm": "argon2id", "m_cost_kib": 19456, "t_cost": 2, "p_cost": 1 },
+//!   "cipher": "sm4-gcm",   (SM suite only)
 //!   "salt": "<32 hex>", "nonce": "<24 hex>", "ciphertext": "<hex: ciphertext || 16-byte tag>" }
 //! ```
 
@@ -204,11 +211,102 @@ impl KdfParams {
     }
 }
 
+/// The AEAD a key is sealed with: the suite's block cipher in GCM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Cipher {
+    #[default]
+    #[serde(rename = "aes-256-gcm")]
+    Aes256Gcm,
+    #[serde(rename = "sm4-gcm")]
+    Sm4Gcm,
+}
+
+impl Cipher {
+    /// The cipher of a suite's keys at rest.
+    pub fn of(suite: card_profile::suite::Suite) -> Self {
+        match suite {
+            card_profile::suite::Suite::P256 => Cipher::Aes256Gcm,
+            card_profile::suite::Suite::Sm => Cipher::Sm4Gcm,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == Cipher::Aes256Gcm
+    }
+
+    /// The AAD: the format label, the cipher for SM4 (AES files keep their AAD), and
+    /// the key's name.
+    fn aad(self, name: &str) -> Vec<u8> {
+        let mut a = AAD_PREFIX.to_vec();
+        if self == Cipher::Sm4Gcm {
+            a.extend_from_slice(b"sm4-gcm\0");
+        }
+        a.extend_from_slice(name.as_bytes());
+        a
+    }
+
+    /// Encrypts `buf` in place and appends the tag.
+    fn seal(
+        self,
+        kek: &[u8; KEK_LEN],
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Result<(), KeystoreError> {
+        match self {
+            Cipher::Aes256Gcm => aead_key(kek)?
+                .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf)
+                .map_err(|_| KeystoreError::Kdf("AES-GCM seal failed".into())),
+            Cipher::Sm4Gcm => {
+                use aes_gcm::aead::AeadInPlace;
+                sm4_gcm(kek)
+                    .encrypt_in_place(&nonce.into(), aad, buf)
+                    .map_err(|_| KeystoreError::Kdf("SM4-GCM seal failed".into()))
+            }
+        }
+    }
+
+    /// Decrypts `buf` (ciphertext ‖ tag) in place; the plaintext's length.
+    fn open(
+        self,
+        kek: &[u8; KEK_LEN],
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        buf: &mut Vec<u8>,
+    ) -> Result<usize, KeystoreError> {
+        match self {
+            Cipher::Aes256Gcm => Ok(aead_key(kek)?
+                .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf)
+                .map_err(|_| KeystoreError::WrongPassphrase)?
+                .len()),
+            Cipher::Sm4Gcm => {
+                use aes_gcm::aead::AeadInPlace;
+                sm4_gcm(kek)
+                    .decrypt_in_place(&nonce.into(), aad, buf)
+                    .map_err(|_| KeystoreError::WrongPassphrase)?;
+                Ok(buf.len())
+            }
+        }
+    }
+}
+
+type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
+
+/// SM4-GCM under the KEK's first 16 bytes (SM4 has one key size; argon2's output is
+/// uniform, so a prefix is as strong as a separate 16-byte output).
+fn sm4_gcm(kek: &[u8; KEK_LEN]) -> Sm4Gcm {
+    use aes_gcm::KeyInit;
+    let key: &[u8; 16] = kek[..16].try_into().unwrap_or(&[0; 16]);
+    Sm4Gcm::new(key.into())
+}
+
 /// A secret sealed under a passphrase. Safe to store and to print with `{:?}`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedKey {
     version: u32,
     kdf: KdfParams,
+    #[serde(default, skip_serializing_if = "Cipher::is_default")]
+    cipher: Cipher,
     #[serde(with = "hex")]
     salt: Vec<u8>,
     #[serde(with = "hex")]
@@ -233,8 +331,19 @@ pub fn seal(name: &str, secret: &[u8], passphrase: &str) -> Result<SealedKey, Ke
     seal_with(name, secret, passphrase, KdfParams::default())
 }
 
-/// Seal `secret` under `passphrase` with explicit argon2id parameters.
+/// Seal `secret` under `passphrase` with explicit argon2id parameters (AES-256-GCM).
 pub fn seal_with(
+    name: &str,
+    secret: &[u8],
+    passphrase: &str,
+    params: KdfParams,
+) -> Result<SealedKey, KeystoreError> {
+    seal_in(Cipher::Aes256Gcm, name, secret, passphrase, params)
+}
+
+/// Seal `secret` with `cipher` (the suite's: [`Cipher::of`]).
+pub fn seal_in(
+    cipher: Cipher,
     name: &str,
     secret: &[u8],
     passphrase: &str,
@@ -256,22 +365,17 @@ pub fn seal_with(
     rng.fill(&mut nonce).map_err(|_| KeystoreError::Random)?;
 
     let kek = params.derive_kek(passphrase, &salt)?;
-    let key = aead_key(&kek)?;
 
     // Room for the tag up front: growing the Vec would leave a plaintext copy in the
     // freed allocation.
     let mut buf = Zeroizing::new(Vec::with_capacity(secret.len() + TAG_LEN));
     buf.extend_from_slice(secret);
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(aad(name)),
-        &mut *buf,
-    )
-    .map_err(|_| KeystoreError::Kdf("AES-GCM seal failed".into()))?;
+    cipher.seal(&kek, nonce, &cipher.aad(name), &mut buf)?;
 
     Ok(SealedKey {
         version: FORMAT_VERSION,
         kdf: params,
+        cipher,
         salt: salt.to_vec(),
         nonce: nonce.to_vec(),
         ciphertext: buf.to_vec(),
@@ -299,16 +403,10 @@ impl SealedKey {
         }
 
         let kek = self.kdf.derive_kek(passphrase, &self.salt)?;
-        let key = aead_key(&kek)?;
         let mut buf = Zeroizing::new(self.ciphertext.clone());
-        let len = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(name)),
-                &mut buf,
-            )
-            .map_err(|_| KeystoreError::WrongPassphrase)?
-            .len();
+        let len = self
+            .cipher
+            .open(&kek, nonce, &self.cipher.aad(name), &mut buf)?;
         buf.truncate(len);
         Ok(buf)
     }
@@ -332,13 +430,6 @@ impl SealedKey {
     }
 }
 
-fn aad(name: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(AAD_PREFIX.len() + name.len());
-    aad.extend_from_slice(AAD_PREFIX);
-    aad.extend_from_slice(name.as_bytes());
-    aad
-}
-
 fn aead_key(kek: &[u8; KEK_LEN]) -> Result<LessSafeKey, KeystoreError> {
     let unbound = UnboundKey::new(&AES_256_GCM, kek)
         .map_err(|_| KeystoreError::Kdf("AES-256-GCM key setup failed".into()))?;
@@ -348,6 +439,68 @@ fn aead_key(kek: &[u8; KEK_LEN]) -> Result<LessSafeKey, KeystoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 8998 appendix A.1, the SM4-GCM example: the generic GCM over `sm4`
+    /// is SM4-GCM as the TLS 1.3 ShangMi suite defines it.
+    #[test]
+    fn sm4_gcm_matches_rfc_8998() {
+        use aes_gcm::aead::AeadInPlace;
+        use aes_gcm::KeyInit;
+        let h = |s: &str| hex::decode(s).unwrap();
+        let key = h("0123456789ABCDEFFEDCBA9876543210");
+        let nonce = h("00001234567800000000ABCD");
+        let aad = h("FEEDFACEDEADBEEFFEEDFACEDEADBEEFABADDAD2");
+        let mut buf = h(concat!(
+            "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCCDDDDDDDDDDDDDDDD",
+            "EEEEEEEEEEEEEEEEFFFFFFFFFFFFFFFFEEEEEEEEEEEEEEEEAAAAAAAAAAAAAAAA"
+        ));
+        let cipher = Sm4Gcm::new_from_slice(&key).unwrap();
+        cipher
+            .encrypt_in_place(nonce.as_slice().into(), &aad, &mut buf)
+            .unwrap();
+        assert_eq!(
+            hex::encode_upper(&buf),
+            concat!(
+                "17F399F08C67D5EE19D0DC9969C4BB7D5FD46FD3756489069157B282BB200735",
+                "D82710CA5C22F0CCFA7CBF93D496AC15A56834CBCF98C397B4024A2691233B8D",
+                "83DE3541E4C2B58177E065A9BF7B62EC"
+            )
+        );
+    }
+
+    #[test]
+    fn an_sm4_sealed_key_opens_and_says_its_cipher_and_a_changed_cipher_does_not() {
+        let params = KdfParams::new(256, 1, 1).unwrap();
+        let sealed = seal_in(
+            Cipher::Sm4Gcm,
+            SIGNER_KEY,
+            b"pkcs8 bytes",
+            "a-long-passphrase",
+            params,
+        )
+        .unwrap();
+        let json = sealed.to_json().unwrap();
+        assert!(json.contains("\"cipher\": \"sm4-gcm\""), "{json}");
+        let back = SealedKey::from_json(&json).unwrap();
+        assert_eq!(
+            &*back.open(SIGNER_KEY, "a-long-passphrase").unwrap(),
+            b"pkcs8 bytes"
+        );
+        assert!(matches!(
+            back.open(SIGNER_KEY, "another-passphrase"),
+            Err(KeystoreError::WrongPassphrase)
+        ));
+        // Claiming AES for SM4 ciphertext (or the reverse) opens nothing.
+        let mut downgraded = back.clone();
+        downgraded.cipher = Cipher::Aes256Gcm;
+        assert!(matches!(
+            downgraded.open(SIGNER_KEY, "a-long-passphrase"),
+            Err(KeystoreError::WrongPassphrase)
+        ));
+        // AES-sealed keys keep their JSON: no cipher field.
+        let aes = seal_with(SIGNER_KEY, b"x", "a-long-passphrase", params).unwrap();
+        assert!(!aes.to_json().unwrap().contains("\"cipher\""));
+    }
 
     const SECRET: &[u8] = &[
         0x5e, 0xc2, 0xe7, 0x01, 0x99, 0xaa, 0x42, 0x13, 0x37, 0xc0, 0xff, 0xee, 0x10, 0x20, 0x30,
