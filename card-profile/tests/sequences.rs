@@ -4,65 +4,19 @@
 //! 61xx/6Cxx). The same sequences run through pcscd in hardware-tests.
 
 use card_profile::channel::Link;
-use card_profile::demo::{self, DemoPki};
+use card_profile::demo;
 use card_profile::keys::MasterKey;
 use card_profile::profile::{FileId, LifeCycle};
 use card_profile::records::{CardState, Review, ReviewResult};
 use card_profile::revocation::RevocationSet;
-use card_profile::sequences::{self, CardError, IssueData, StatusChange, VerifyContext};
-use card_profile::verdict::{CheckKind, Finding, Outcome, ReviewPolicy, Standing, Verdict};
+use card_profile::sequences::{self, CardError, StatusChange, VerifyContext};
+use card_profile::verdict::{CheckKind, Finding, Outcome, ReviewPolicy, Standing};
 use card_sim::{SimCard, SimChannel, SimOptions};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-const TODAY: (i32, u32, u32) = (2026, 6, 1);
-
-fn today() -> NaiveDate {
-    d(TODAY.0, TODAY.1, TODAY.2)
-}
-
-fn modes() -> [(&'static str, SimOptions); 3] {
-    [
-        ("extended", SimOptions::default()),
-        (
-            "short+chaining",
-            SimOptions {
-                extended_length: false,
-                ..SimOptions::default()
-            },
-        ),
-        (
-            "t0",
-            SimOptions {
-                extended_length: false,
-                t0_style: true,
-                command_chaining: false,
-            },
-        ),
-    ]
-}
-
-fn blank_card(pki: &DemoPki, serial: u64, options: SimOptions) -> Link<SimChannel> {
-    Link::new(SimChannel::new(SimCard::from_master_key(
-        serial.to_be_bytes(),
-        &pki.master,
-        options,
-    )))
-}
-
-fn officer() -> IssueData {
-    demo::officers(d(2026, 1, 5)).swap_remove(0)
-}
-
-fn verify_on(link: &mut Link<SimChannel>, pki: &DemoPki, day: NaiveDate) -> Verdict {
-    let none = RevocationSet::new();
-    let ctx = VerifyContext::new(&pki.trust, day, &none);
-    sequences::verify(link, &ctx).expect("verify").0
-}
+mod common;
+use common::*;
 
 #[test]
 fn personalize_then_verify_in_every_transport_mode() {

@@ -15,6 +15,19 @@ fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
         .expect("openssl runs (scripts/install-test-deps.sh installs it)")
 }
 
+/// `openssl pkeyutl -verify` of an SM2 signature (DER, `sig`) over the file `msg`
+/// under `pub.pem`, with the GM/T 0009 ID.
+fn openssl_sm2_verify(dir: &Path, msg: &str, sig: &str) -> std::process::Output {
+    let distid = format!("distid:{SM2_ID}");
+    openssl(
+        &[
+            "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-digest", "sm3",
+            "-pkeyopt", &distid, "-in", msg, "-sigfile", sig,
+        ],
+        dir,
+    )
+}
+
 /// `04‖X‖Y` → a PEM public key OpenSSL reads: the SPKI prefix for id-ecPublicKey
 /// with the SM2 curve OID, then the point.
 fn sm2_public_pem(dir: &Path, public: &[u8; 65]) -> std::path::PathBuf {
@@ -79,16 +92,7 @@ fn openssl_verifies_an_sm2_signature_made_by_ecard() {
     let sig = key.sign(message).expect("sign");
     std::fs::write(dir.path().join("sig.der"), der_signature(&sig)).expect("write");
     sm2_public_pem(dir.path(), &key.public_key());
-    let distid = format!("distid:{SM2_ID}");
-    let verify = |msg: &str| {
-        openssl(
-            &[
-                "pkeyutl", "-verify", "-pubin", "-inkey", "pub.pem", "-rawin", "-digest", "sm3",
-                "-pkeyopt", &distid, "-in", msg, "-sigfile", "sig.der",
-            ],
-            dir.path(),
-        )
-    };
+    let verify = |msg: &str| openssl_sm2_verify(dir.path(), msg, "sig.der");
     let good = verify("msg");
     assert!(
         good.status.success(),
@@ -213,25 +217,7 @@ fn openssl_checks_an_sm_cards_security_object_and_file_hashes() {
     )
     .expect("write");
     sm2_public_pem(dir.path(), &sod.signed.signer.public_key);
-    let out = openssl(
-        &[
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            "pub.pem",
-            "-rawin",
-            "-digest",
-            "sm3",
-            "-pkeyopt",
-            &format!("distid:{SM2_ID}"),
-            "-in",
-            "content",
-            "-sigfile",
-            "sig.der",
-        ],
-        dir.path(),
-    );
+    let out = openssl_sm2_verify(dir.path(), "content", "sig.der");
     assert!(
         out.status.success(),
         "openssl refused EF.SOD's SM2 signature: {}",

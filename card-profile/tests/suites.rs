@@ -10,34 +10,16 @@ use card_profile::pki::{ChainError, PkiError, SigningKey};
 use card_profile::profile::{FileId, LifeCycle};
 use card_profile::records::{CardState, Review, ReviewResult};
 use card_profile::revocation::RevocationSet;
-use card_profile::sequences::{self, CardError, IssueData, StatusChange, VerifyContext};
+use card_profile::sequences::{self, CardError, StatusChange, VerifyContext};
 use card_profile::suite::Suite;
 use card_profile::verdict::{CheckKind, Finding, Outcome, Standing, Verdict};
 use card_sim::{SimCard, SimChannel, SimOptions};
-use chrono::NaiveDate;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-fn today() -> NaiveDate {
-    d(2026, 6, 1)
-}
-
-fn officer() -> IssueData {
-    demo::officers(d(2026, 1, 5)).swap_remove(0)
-}
-
-fn blank(pki: &DemoPki, serial: u64, options: SimOptions) -> Link<SimChannel> {
-    Link::new(SimChannel::new(SimCard::from_master_key(
-        serial.to_be_bytes(),
-        &pki.master,
-        options,
-    )))
-}
+mod common;
+use common::{blank_card, d, modes, officer, today};
 
 fn issued(pki: &DemoPki, serial: u64) -> Link<SimChannel> {
-    let mut link = blank(pki, serial, SimOptions::default());
+    let mut link = blank_card(pki, serial, SimOptions::default());
     sequences::personalize(
         &mut link,
         &officer(),
@@ -55,29 +37,14 @@ fn verify(link: &mut Link<SimChannel>, pki: &DemoPki) -> Verdict {
     sequences::verify(link, &ctx).unwrap().0
 }
 
-fn short_and_t0() -> [SimOptions; 3] {
-    [
-        SimOptions::default(),
-        SimOptions {
-            extended_length: false,
-            ..SimOptions::default()
-        },
-        SimOptions {
-            extended_length: false,
-            t0_style: true,
-            command_chaining: false,
-        },
-    ]
-}
-
 #[test]
 fn a_card_is_issued_and_verified_valid_in_each_suite_and_transport() {
     for suite in Suite::ALL {
         let pki = demo::pki_in(suite, today()).unwrap();
         assert_eq!(pki.signer.certificate.suite, suite);
         assert_eq!(pki.master.suite(), suite);
-        for options in short_and_t0() {
-            let mut link = blank(&pki, 1, options);
+        for (_, options) in modes() {
+            let mut link = blank_card(&pki, 1, options);
             let data = officer();
             let issued =
                 sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5))
@@ -171,7 +138,7 @@ fn a_torn_write_at_any_apdu_never_verifies_in_the_sm_suite() {
     let data = officer();
     let total = issued(&pki, 7).traffic().apdus;
     for k in 0..total {
-        let mut link = blank(&pki, 7, SimOptions::default());
+        let mut link = blank_card(&pki, 7, SimOptions::default());
         link.channel_mut().tear_at(k as u64);
         let err = sequences::personalize(&mut link, &data, &pki.master, &pki.signer, d(2026, 1, 5))
             .unwrap_err();
@@ -249,7 +216,7 @@ fn a_card_of_the_other_suite_is_of_an_unknown_root_and_keys_do_not_mix() {
         Some(ChainError::SuiteMismatch)
     );
     // A station whose master key and signer are of different suites writes nothing.
-    let mut card = blank(&p, 8, SimOptions::default());
+    let mut card = blank_card(&p, 8, SimOptions::default());
     let err =
         sequences::personalize(&mut card, &officer(), &p.master, &s.signer, today()).unwrap_err();
     assert_eq!(err, CardError::Signing(PkiError::SuiteMismatch));
