@@ -9,7 +9,6 @@ pub use crate::suite::Suite;
 use crate::suite::{SuiteError, SuiteKey};
 use crate::tlv::{self, Builder, Fields, TlvError};
 use chrono::NaiveDate;
-use ring::signature::{self, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -55,12 +54,12 @@ pub fn key_id(public_key: &PublicKey) -> KeyId {
     id
 }
 
-/// Checks an ECDSA P-256 / SHA-256 fixed signature (the P-256 suite; code that
-/// holds a suite calls [`Suite::verify`]).
+/// Checks a raw r‖s signature in the suite the public key belongs to
+/// ([`Suite::of_point`]): ECDSA P-256 / SHA-256, or SM2 / SM3. Sync's envelopes and
+/// request signatures go through here, so a registry and its stations run in the
+/// suite of their keys.
 pub fn verify_signature(public_key: &[u8], message: &[u8], sig: &[u8]) -> bool {
-    UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, public_key)
-        .verify(message, sig)
-        .is_ok()
+    Suite::of_point(public_key).verify(public_key, message, sig)
 }
 
 /// A signing key of one suite, kept as PKCS#8 (zeroized on drop) plus the parsed key.
@@ -93,6 +92,14 @@ impl SigningKey {
     /// A P-256 key from PKCS#8.
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, PkiError> {
         Self::from_pkcs8_in(Suite::P256, pkcs8)
+    }
+
+    /// A key of either suite from PKCS#8 (its curve OID says which).
+    pub fn from_pkcs8_any(pkcs8: &[u8]) -> Result<Self, PkiError> {
+        Ok(Self {
+            key: SuiteKey::from_pkcs8_any(pkcs8)?,
+            pkcs8: Zeroizing::new(pkcs8.to_vec()),
+        })
     }
 
     pub fn from_pkcs8_in(suite: Suite, pkcs8: &[u8]) -> Result<Self, PkiError> {

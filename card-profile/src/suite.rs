@@ -85,6 +85,19 @@ impl Suite {
         }
     }
 
+    /// The suite a public point belongs to: `Sm` when it lies on the SM2 curve, else
+    /// `P256` (whose verification then refuses a point that is on neither). A
+    /// 65-byte point on both curves would have to satisfy two curve equations over
+    /// two different primes at once (a chance of about 2⁻²⁵⁶), so a pinned or
+    /// enrolled key names its suite by itself and no suite travels beside it.
+    pub fn of_point(public_key: &[u8]) -> Suite {
+        if public_key.len() == 65 && sm2::PublicKey::from_sec1_bytes(public_key).is_ok() {
+            Suite::Sm
+        } else {
+            Suite::P256
+        }
+    }
+
     /// The suite's hash: SHA-256 or SM3.
     pub fn hash(self, data: &[u8]) -> [u8; 32] {
         match self {
@@ -224,6 +237,11 @@ pub enum SuiteKey {
 }
 
 impl SuiteKey {
+    /// Parses a PKCS#8 private key of either suite (the curve OID inside says which).
+    pub fn from_pkcs8_any(pkcs8: &[u8]) -> Result<Self, SuiteError> {
+        Self::from_pkcs8(Suite::P256, pkcs8).or_else(|_| Self::from_pkcs8(Suite::Sm, pkcs8))
+    }
+
     /// Parses a PKCS#8 private key of the suite.
     pub fn from_pkcs8(suite: Suite, pkcs8: &[u8]) -> Result<Self, SuiteError> {
         match suite {
@@ -464,6 +482,18 @@ mod tests {
         assert_eq!(&*p, old.expose());
         let s = Suite::Sm.hkdf16(&[7; 32], b"ecard-mgmt-v1", &serial);
         assert_ne!(*s, *p);
+    }
+
+    #[test]
+    fn a_point_names_its_suite_and_any_pkcs8_key_is_read() {
+        for suite in Suite::ALL {
+            let pkcs8 = suite.generate_pkcs8().expect("gen");
+            let key = SuiteKey::from_pkcs8_any(&pkcs8).expect("either");
+            assert_eq!(key.suite(), suite);
+            assert_eq!(Suite::of_point(&key.public_key()), suite);
+        }
+        assert_eq!(Suite::of_point(b"not a point"), Suite::P256);
+        assert!(SuiteKey::from_pkcs8_any(b"junk").is_err());
     }
 
     #[test]

@@ -161,6 +161,7 @@ fn a_reissue_and_a_replacement_go_through_county_and_city_review_to_new_cards_at
         RegistryOptions {
             plain_http: true,
             admin_token: true,
+            ..RegistryOptions::default()
         },
     );
     let db = station.db.display().to_string();

@@ -288,7 +288,7 @@ pub fn listening(addr: &str, answer: Option<Result<(), String>>) -> Option<Findi
 /// Reads the key file without generating one.
 pub fn key_facts(path: &Path) -> Result<Option<String>, String> {
     match std::fs::read(path) {
-        Ok(bytes) => card_profile::pki::SigningKey::from_pkcs8(&bytes)
+        Ok(bytes) => card_profile::pki::SigningKey::from_pkcs8_any(&bytes)
             .map(|k| Some(hex::encode(card_profile::pki::key_id(&k.public_key()))))
             .map_err(|e| e.to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

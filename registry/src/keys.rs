@@ -43,16 +43,27 @@ fn create_private(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     f.sync_all().map_err(io(path))
 }
 
-/// Loads the registry key, generating it when the file does not exist.
+/// Loads the registry key (of either suite), generating a P-256 one when the file
+/// does not exist.
 pub fn load_or_generate_key(path: &Path) -> Result<SigningKey, KeyError> {
+    load_or_generate_key_in(path, card_profile::suite::Suite::P256)
+}
+
+/// Loads the registry key, generating one in `suite` when the file does not exist.
+/// The registry's key sets the deployment's suite: stations enrol in the suite of
+/// the key they pin (docs/SUITES.md).
+pub fn load_or_generate_key_in(
+    path: &Path,
+    suite: card_profile::suite::Suite,
+) -> Result<SigningKey, KeyError> {
     let key_err = |source| KeyError::Key {
         path: path.display().to_string(),
         source,
     };
     match std::fs::read(path) {
-        Ok(bytes) => SigningKey::from_pkcs8(&bytes).map_err(key_err),
+        Ok(bytes) => SigningKey::from_pkcs8_any(&bytes).map_err(key_err),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SigningKey::generate().map_err(key_err)?;
+            let key = SigningKey::generate_in(suite).map_err(key_err)?;
             create_private(path, key.pkcs8())?;
             Ok(key)
         }

@@ -117,6 +117,11 @@ enum Cmd {
     Key {
         #[arg(long)]
         key_file: PathBuf,
+        /// The suite of a key made here: p256, or sm (SM2; a 国密 deployment, whose
+        /// stations then enrol in SM2/SM3/SM4; docs/SUITES.md). A key that exists is
+        /// read whatever its suite.
+        #[arg(long, default_value = "p256")]
+        suite: card_profile::suite::Suite,
     },
 }
 
@@ -255,7 +260,7 @@ fn set_disabled(
 
 fn sign_trust_list(root_key: &Path, list: &Path, number: u64) -> Result<String, String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
-    let root = card_profile::pki::SigningKey::from_pkcs8(&read(root_key)?)
+    let root = card_profile::pki::SigningKey::from_pkcs8_any(&read(root_key)?)
         .map_err(|e| format!("{}: {e}", root_key.display()))?;
     let trust: card_profile::pki::TrustList =
         serde_json::from_slice(&read(list)?).map_err(|e| format!("{}: {e}", list.display()))?;
@@ -429,9 +434,9 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             println!("{key}");
             Ok(())
         }
-        Cmd::Key { key_file } => {
-            let key =
-                ecard_registry::keys::load_or_generate_key(&key_file).map_err(|e| e.to_string())?;
+        Cmd::Key { key_file, suite } => {
+            let key = ecard_registry::keys::load_or_generate_key_in(&key_file, suite)
+                .map_err(|e| e.to_string())?;
             let public = key.public_key();
             println!(
                 "{}",

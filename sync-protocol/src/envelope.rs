@@ -1,6 +1,8 @@
 //! The one shape of every signed document a registry or a province root hands a
-//! station: the document's JSON as text (`body`), the signer's key id, and an ECDSA
-//! P-256 / SHA-256 signature (r‖s, hex) over `context ‖ body`.
+//! station: the document's JSON as text (`body`), the signer's key id, and a
+//! signature (r‖s, hex) over `context ‖ body`: ECDSA P-256 / SHA-256, or SM2 / SM3
+//! when the signing key is an SM2 one (a 国密 deployment; the pinned key's curve
+//! says which, `Suite::of_point`).
 //!
 //! The context is a fixed per-document prefix (domain separation): a signature made
 //! for one kind of document can never be presented as another made with the same

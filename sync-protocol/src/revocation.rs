@@ -83,7 +83,7 @@ pub struct SignedRevocationList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistryKey {
     pub key_id: String,
-    /// Uncompressed P-256 point, hex.
+    /// Uncompressed point, hex: P-256, or SM2 in a 国密 deployment.
     pub public_key: String,
 }
 

@@ -17,7 +17,8 @@
 //! (refusing a replay within the window) is the server's job, since it needs storage.
 
 use crate::{ProtocolError, SigningKey};
-use card_profile::pki::{sha256, verify_signature};
+use card_profile::pki::verify_signature;
+use card_profile::suite::Suite;
 use ring::rand::{SecureRandom, SystemRandom};
 use thiserror::Error;
 
@@ -125,8 +126,10 @@ impl RequestAuth {
     }
 }
 
-/// The exact bytes a station signs.
+/// The exact bytes a station signs. The body's digest is in the station key's suite
+/// (SHA-256, or SM3 for an SM2 key), so a 国密 deployment uses no other hash.
 pub fn signing_string(
+    suite: Suite,
     station_id: &str,
     method: &str,
     path_and_query: &str,
@@ -137,7 +140,7 @@ pub fn signing_string(
     format!(
         "{SIGNING_PREFIX}\n{station_id}\n{}\n{path_and_query}\n{timestamp}\n{nonce}\n{}",
         method.to_ascii_uppercase(),
-        hex::encode(sha256(body))
+        hex::encode(suite.hash(body))
     )
     .into_bytes()
 }
@@ -176,7 +179,15 @@ pub fn sign_request_with_nonce(
     timestamp: i64,
     nonce: &str,
 ) -> Result<RequestAuth, ProtocolError> {
-    let message = signing_string(station_id, method, path_and_query, timestamp, nonce, body);
+    let message = signing_string(
+        key.suite(),
+        station_id,
+        method,
+        path_and_query,
+        timestamp,
+        nonce,
+        body,
+    );
     let signature = key.sign(&message).map_err(|_| ProtocolError::Signing)?;
     Ok(RequestAuth {
         station_id: station_id.to_owned(),
@@ -198,6 +209,7 @@ pub fn verify_request(
     now_unix: i64,
 ) -> Result<(), AuthError> {
     let message = signing_string(
+        Suite::of_point(public_key),
         &auth.station_id,
         method,
         path_and_query,
@@ -230,6 +242,41 @@ mod tests {
     fn parse(auth: &RequestAuth) -> Result<RequestAuth, AuthError> {
         let map: HashMap<&str, String> = auth.headers().into_iter().collect();
         RequestAuth::from_headers(|n| map.get(n).map(String::as_str))
+    }
+
+    /// An SM2 station key (a 国密 deployment): the request verifies by the key's own
+    /// suite, the body digest in the signing string is SM3, and a changed body or a
+    /// P-256 reading of the same signature fails.
+    #[test]
+    fn an_sm2_station_key_signs_requests_with_an_sm3_body_digest() {
+        let key = SigningKey::generate_in(Suite::Sm).expect("key");
+        let auth = signed(&key);
+        let pk = key.public_key();
+        assert_eq!(
+            verify_request(&auth, &pk, "POST", "/sync/v1/events", b"{}", NOW),
+            Ok(())
+        );
+        assert_eq!(
+            verify_request(&auth, &pk, "POST", "/sync/v1/events", b"{ }", NOW),
+            Err(AuthError::BadSignature)
+        );
+        let text = signing_string(Suite::Sm, "s", "POST", "/p", 1, "n", b"{}");
+        assert!(String::from_utf8_lossy(&text).ends_with(&hex::encode(Suite::Sm.hash(b"{}"))));
+        let p256_text = signing_string(Suite::P256, "s", "POST", "/p", 1, "n", b"{}");
+        assert_ne!(text, p256_text);
+        assert!(!Suite::P256.verify(
+            &pk,
+            &signing_string(
+                Suite::Sm,
+                "station-a",
+                "POST",
+                "/sync/v1/events",
+                NOW,
+                &auth.nonce,
+                b"{}"
+            ),
+            &auth.signature
+        ));
     }
 
     #[test]

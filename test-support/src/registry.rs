@@ -20,6 +20,9 @@ pub struct RegistryOptions {
     pub plain_http: bool,
     /// Write an admin token file (`admin.token` in its directory).
     pub admin_token: bool,
+    /// The suite of the registry key made before its first start
+    /// (`ecard-registry key --suite`): stations enrolling with it follow it.
+    pub suite: card_profile::suite::Suite,
 }
 
 pub struct RegistryProcess {
@@ -94,6 +97,19 @@ impl RegistryProcess {
 
     /// Starts the process on `listen` and waits for its announcement lines.
     pub fn spawn_on(&mut self, listen: &str) {
+        let key_file = self.dir.path().join("registry-key.p8");
+        if self.options.suite != card_profile::suite::Suite::P256 && !key_file.exists() {
+            let out = Command::new(&self.bin)
+                .args(["key", "--suite", self.options.suite.code(), "--key-file"])
+                .arg(&key_file)
+                .output()
+                .expect("run ecard-registry key");
+            assert!(
+                out.status.success(),
+                "ecard-registry key: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let mut cmd = Command::new(&self.bin);
         cmd.env(ecard_clock::TODAY_ENV, self.clock.env_value())
             .env("RUST_LOG", "warn")

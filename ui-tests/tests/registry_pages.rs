@@ -758,6 +758,7 @@ async fn a_unit_files_the_bureaus_review_and_the_station_writes_the_card() {
         RegistryOptions {
             plain_http: true,
             admin_token: false,
+            ..RegistryOptions::default()
         },
     );
     world(&reg);

@@ -272,6 +272,7 @@ async fn a_clerk_files_by_form_edits_the_returned_application_and_sees_it_approv
         RegistryOptions {
             plain_http: true,
             admin_token: false,
+            ..RegistryOptions::default()
         },
     );
     let (county, city) = bureaus(&reg);

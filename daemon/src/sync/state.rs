@@ -3,9 +3,10 @@
 //! revocation list number, and the last attempt's outcome.
 
 use super::SyncError;
-use crate::keystore::{self, KdfParams, SealedKey};
+use crate::keystore::{self, Cipher, KdfParams, SealedKey};
 use crate::store::{self, Store};
 use card_profile::pki::SigningKey;
+use card_profile::suite::Suite;
 use ecard_domain::deadlines;
 use ecard_sync_protocol::client::{RegistryClient, RegistryTls};
 use ecard_sync_protocol::revocation::RegistryKey;
@@ -60,8 +61,14 @@ pub fn enroll(
             found: registry_key.key_id.clone(),
         });
     }
-    let key = SigningKey::generate().map_err(|e| SyncError::Malformed(e.to_string()))?;
-    let sealed = keystore::seal_with(STATION_KEY, key.pkcs8(), passphrase, kdf)?;
+    // The station's request key is in the suite of the registry it pins: an SM2
+    // registry key makes an SM2 station key, sealed with SM4-GCM (docs/SUITES.md).
+    let suite = registry_key
+        .public_key()
+        .map(|k| Suite::of_point(&k))
+        .map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let key = SigningKey::generate_in(suite).map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let sealed = keystore::seal_in(Cipher::of(suite), STATION_KEY, key.pkcs8(), passphrase, kdf)?;
     let sealed_json = sealed
         .to_json()
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
@@ -88,7 +95,8 @@ pub fn open(store: &Store, passphrase: &str) -> Result<(RegistryClient, [u8; 65]
         .map_err(|e| SyncError::Malformed(e.to_string()))?;
     // A wrong passphrase is the keystore's refusal, not damaged sync settings.
     let pkcs8 = sealed.open(STATION_KEY, passphrase)?;
-    let key = SigningKey::from_pkcs8(&pkcs8).map_err(|e| SyncError::Malformed(e.to_string()))?;
+    let key =
+        SigningKey::from_pkcs8_any(&pkcs8).map_err(|e| SyncError::Malformed(e.to_string()))?;
     let registry: RegistryKey =
         serde_json::from_str(&r.registry_key).map_err(store::StoreError::from)?;
     let registry_key = registry

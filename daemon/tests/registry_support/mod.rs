@@ -87,6 +87,18 @@ impl Registry {
         ))
     }
 
+    /// A registry whose key is SM2 (a 国密 deployment, docs/SUITES.md).
+    pub fn start_sm() -> Self {
+        Self(RegistryProcess::start(
+            &registry_bin(),
+            clock(),
+            RegistryOptions {
+                suite: card_profile::suite::Suite::Sm,
+                ..RegistryOptions::default()
+            },
+        ))
+    }
+
     /// A client for the registry's operator APIs under the station's transport rules.
     pub fn http(&self) -> reqwest::Client {
         ecard_sync_protocol::client::http_client(&self.url, self.tls).unwrap()
@@ -114,7 +126,7 @@ impl Registry {
     /// file (out of band: what a station is given to enrol with).
     pub fn key_id(&self) -> String {
         let pkcs8 = std::fs::read(self.dir.path().join("registry-key.p8")).unwrap();
-        let key = card_profile::pki::SigningKey::from_pkcs8(&pkcs8).unwrap();
+        let key = card_profile::pki::SigningKey::from_pkcs8_any(&pkcs8).unwrap();
         hex::encode(card_profile::pki::key_id(&key.public_key()))
     }
 
@@ -168,7 +180,7 @@ pub async fn station(
         ecard_test_support::approve(&store, &card_profile::demo::officers(today()));
     }
     let signer = card_profile::pki::DocumentSigner::new(
-        card_profile::pki::SigningKey::from_pkcs8(pki.signer.key.pkcs8()).unwrap(),
+        card_profile::pki::SigningKey::from_pkcs8_any(pki.signer.key.pkcs8()).unwrap(),
         pki.signer.certificate.clone(),
     )
     .unwrap();
@@ -260,6 +272,14 @@ pub fn setup(first_serial: u64) -> (Registry, card_profile::demo::DemoPki, Arc<S
 /// [`setup`] with a plain-HTTP loopback registry (for a proxy in between).
 pub fn setup_plain(first_serial: u64) -> (Registry, card_profile::demo::DemoPki, Arc<SimReaders>) {
     setup_with(Registry::start_plain(), first_serial)
+}
+
+/// [`setup`] in the SM suite: an SM2 registry key, SM demo keys and cards.
+pub fn setup_sm(first_serial: u64) -> (Registry, card_profile::demo::DemoPki, Arc<SimReaders>) {
+    let registry = Registry::start_sm();
+    let pki = card_profile::demo::pki_in(card_profile::suite::Suite::Sm, today()).unwrap();
+    let desk = Arc::new(SimReaders::new(&[R], 10, pki.master.clone(), first_serial));
+    (registry, pki, desk)
 }
 
 fn setup_with(
