@@ -20,6 +20,9 @@
 //! (`MasterKey::check_value`: first 3 bytes of AES of the zero block under the key):
 //! both sides compare it aloud after opening the file; opening refuses a file whose
 //! key does not give the check value written in it.
+//!
+//! An SM-suite bureau's key (#17) travels with `"suite": "sm"`: its check value is
+//! SM4's and the file is sealed with SM4-GCM (absent = P-256: AES, as before).
 
 use crate::keystore::{self, KdfParams, KeystoreError, SealedKey};
 use card_profile::keys::MasterKey;
@@ -72,8 +75,15 @@ impl HandoverError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TransferFile {
     pub format: String,
+    /// The key's suite: its check value is computed in it (AES or SM4).
+    #[serde(default, skip_serializing_if = "is_p256")]
+    pub suite: card_profile::suite::Suite,
     pub check_value: String,
     pub sealed: SealedKey,
+}
+
+fn is_p256(s: &card_profile::suite::Suite) -> bool {
+    *s == card_profile::suite::Suite::P256
 }
 
 impl TransferFile {
@@ -85,8 +95,15 @@ impl TransferFile {
     ) -> Result<Self, HandoverError> {
         Ok(Self {
             format: FORMAT.to_owned(),
+            suite: master.suite(),
             check_value: master.check_value(),
-            sealed: keystore::seal_with(TRANSFER_KEY, master.expose(), passphrase, kdf)?,
+            sealed: keystore::seal_in(
+                keystore::Cipher::of(master.suite()),
+                TRANSFER_KEY,
+                master.expose(),
+                passphrase,
+                kdf,
+            )?,
         })
     }
 
@@ -110,6 +127,7 @@ impl TransferFile {
     pub fn open(&self, passphrase: &str) -> Result<MasterKey, HandoverError> {
         let bytes = self.sealed.open(TRANSFER_KEY, passphrase)?;
         let master = MasterKey::from_bytes(&bytes)
+            .and_then(|m| m.in_suite(self.suite))
             .map_err(|e| HandoverError::NotATransferFile(e.to_string()))?;
         if !master
             .check_value()
@@ -144,6 +162,32 @@ mod tests {
         ));
     }
 
+    /// An SM bureau's key (#17): SM4 check value, SM4-GCM sealing, and the suite
+    /// comes back with the key.
+    #[test]
+    fn an_sm_key_travels_with_its_suite_and_sm4_check_value() {
+        use card_profile::suite::Suite;
+        let master = MasterKey::from_bytes(&[7; 16])
+            .unwrap()
+            .in_suite(Suite::Sm)
+            .unwrap();
+        let file = TransferFile::seal(&master, "transfer-passphrase", cheap()).unwrap();
+        assert_eq!(file.suite, Suite::Sm);
+        assert_ne!(
+            file.check_value,
+            MasterKey::from_bytes(&[7; 16]).unwrap().check_value()
+        );
+        let text = serde_json::to_string(&file).unwrap();
+        assert!(
+            text.contains("\"suite\":\"sm\"") && text.contains("sm4-gcm"),
+            "{text}"
+        );
+        let back = TransferFile::parse(text.as_bytes()).unwrap();
+        let opened = back.open("transfer-passphrase").unwrap();
+        assert_eq!(opened.suite(), Suite::Sm);
+        assert_eq!(opened.check_value(), master.check_value());
+    }
+
     #[test]
     fn a_file_with_another_check_value_is_refused() {
         let master = MasterKey::from_bytes(&[7; 16]).unwrap();
@@ -166,6 +210,7 @@ mod tests {
         .unwrap();
         let file = TransferFile {
             format: FORMAT.into(),
+            suite: Default::default(),
             check_value: MasterKey::from_bytes(&[7; 16]).unwrap().check_value(),
             sealed,
         };

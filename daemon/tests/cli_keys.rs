@@ -276,3 +276,70 @@ fn station_flags_work_after_the_subcommand_and_every_command_honours_ecardd_db()
         );
     }
 }
+
+/// A 国密 province (#17): `keys root init --suite sm`, then `keys init` under it
+/// gives an SM station: its check value is SM4's (the same at `keys status` and in
+/// the vendor's transfer file, which says its suite), and the vendor's `open-master`
+/// gives the 16-byte key with that check value.
+#[test]
+fn an_sm_root_makes_an_sm_station_whose_key_goes_to_the_vendor_with_an_sm4_check_value() {
+    let d = Dir::new();
+    let out = run(&[
+        "keys",
+        "root",
+        "init",
+        "--suite",
+        "sm",
+        "--name",
+        "国密省根",
+        "--out",
+        &s(&d.p("root.json")),
+        "--passphrase-file",
+        &s(&d.p("root.pass")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let root = std::fs::read_to_string(d.p("root.json")).expect("root file");
+    assert!(
+        root.contains("\"suite\": \"sm\"") && root.contains("sm4-gcm"),
+        "{root}"
+    );
+
+    let made = d.init("a.db", &[]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let check = kcv(&made);
+    let export = run(&[
+        "keys",
+        "export-master",
+        "--db",
+        &s(&d.p("a.db")),
+        "--passphrase-file",
+        &s(&d.p("station.pass")),
+        "--transfer-passphrase-file",
+        &s(&d.p("transfer.pass")),
+        "--out",
+        &s(&d.p("for-vendor.json")),
+    ]);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    assert_eq!(kcv(&export), check);
+    let file = std::fs::read_to_string(d.p("for-vendor.json")).expect("transfer file");
+    assert!(file.contains("\"suite\": \"sm\""), "{file}");
+    let opened = run(&[
+        "keys",
+        "open-master",
+        "--in",
+        &s(&d.p("for-vendor.json")),
+        "--transfer-passphrase-file",
+        &s(&d.p("transfer.pass")),
+        "--out",
+        &s(&d.p("master.hex")),
+    ]);
+    assert!(opened.status.success(), "{}", text(&opened.stderr));
+    assert_eq!(kcv(&opened), check);
+    let hex = std::fs::read_to_string(d.p("master.hex")).expect("master.hex");
+    assert_eq!(hex.trim().len(), 32, "{hex}");
+    // The same bytes as an AES key have another check value: the SM4 one was shown.
+    let aes = card_profile::keys::MasterKey::from_hex(hex.trim())
+        .expect("hex")
+        .check_value();
+    assert_ne!(aes, check);
+}

@@ -70,6 +70,9 @@ pub enum KeysCmd {
         transfer_passphrase_file: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// The bureau's suite: p256 (AES key) or sm (a 16-byte SM4 key).
+        #[arg(long, default_value = "p256")]
+        suite: card_profile::suite::Suite,
     },
     /// For a card vendor: open a transfer file, write the master key (hex) for the
     /// personalisation system, and print its check value to compare with the bureau.
@@ -229,8 +232,16 @@ pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
             master_key_file,
             transfer_passphrase_file,
             out,
+            suite,
         } => {
-            let master = read_master_hex(&master_key_file)?;
+            let master = read_master_hex(&master_key_file)?
+                .in_suite(suite)
+                .map_err(|_| {
+                    Failure::new(
+                        "invalid_request",
+                        "国密（SM4）主密钥须为 16 字节（32 位十六进制）",
+                    )
+                })?;
             let kcv = write_transfer(&master, &transfer_passphrase_file, &out)?;
             say!(
                 "主密钥已加密写入传递文件 {}\n主密钥校验值（KCV）：{kcv}\n\
