@@ -3,6 +3,13 @@
 //! station's trust list (roots, its document signer's certificate, revoked signers)
 //! — so that anyone can save it to a phone and check a card face without a network.
 //! No login: it shows nothing but public keys.
+//!
+//! The signers it carries are this station's and every other bureau's the
+//! registry's feed brought (`Station::seal_signers`), so a face printed anywhere in
+//! the province checks. When the station is enrolled with a registry, the page
+//! also carries the registry's origin: after a genuine verdict it asks
+//! `GET /public/v1/check` there for the certificate's state now (the one thing a
+//! printed seal cannot say), and the CSP's `connect-src` allows that origin only.
 
 use super::AppState;
 use axum::extract::State;
@@ -32,13 +39,33 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// `scheme://host[:port]` of the registry URL, or `None` for anything else: it goes
+/// into a CSP header and a `fetch`, so only the characters a host and port use pass.
+pub fn registry_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    (!authority.is_empty() && authority.len() <= 255 && authority.chars().all(allowed))
+        .then(|| format!("{scheme}://{authority}"))
+}
+
 pub async fn check_page(State(state): State<AppState>) -> Response {
     let station = &state.station;
     let trust = station.trust_list();
     let signers: Vec<String> = station
-        .keys()
-        .map(|k| vec![hex::encode(&k.signer.certificate.raw)])
-        .unwrap_or_default();
+        .seal_signers()
+        .iter()
+        .map(|c| hex::encode(&c.raw))
+        .collect();
+    let registry = station
+        .store
+        .read(crate::store::sync_identity)
+        .ok()
+        .flatten()
+        .and_then(|id| registry_origin(&id.registry_url));
     let data = json!({
         "roots": trust.anchors.iter().map(|a| json!({
             "name": a.name,
@@ -52,6 +79,7 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
             "revoked_on": r.revoked_on,
         })).collect::<Vec<_>>(),
         "generated_on": station.today(),
+        "registry": registry,
     });
     // Inside a <script> data block "</" would end it early; JSON allows "<\/".
     let data = data.to_string().replace("</", "<\\/");
@@ -59,8 +87,12 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
         .replace("{{TRUST}}", &data)
         .replace("{{JSQR}}", JSQR)
         .replace("{{CHECK}}", CHECKER);
+    let connect = registry
+        .as_deref()
+        .map(|origin| format!("; connect-src {origin}"))
+        .unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; script-src {} {}; style-src {}; img-src blob: data:; media-src blob: mediastream:; frame-ancestors 'none'",
+        "default-src 'none'; script-src {} {}; style-src {}; img-src blob: data:; media-src blob: mediastream:; frame-ancestors 'none'{connect}",
         csp_hash(JSQR),
         csp_hash(CHECKER),
         csp_hash(between(TEMPLATE, "<style>", "</style>")),
@@ -74,4 +106,35 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
         html,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_origin;
+
+    #[test]
+    fn only_a_plain_origin_reaches_the_page_and_its_policy() {
+        assert_eq!(
+            registry_origin("https://registry.example.org:8443/sync").as_deref(),
+            Some("https://registry.example.org:8443")
+        );
+        assert_eq!(
+            registry_origin("http://127.0.0.1:9000").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(
+            registry_origin("https://[::1]:8443/").as_deref(),
+            Some("https://[::1]:8443")
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "https://x; script-src *",
+            "https://user@host",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(registry_origin(bad), None, "{bad}");
+        }
+    }
 }

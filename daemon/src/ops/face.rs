@@ -9,8 +9,10 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::{OpError, Station};
+use crate::keyring;
 use crate::labels;
 use crate::store::{self, CardState};
+use card_profile::pki::SignerCertificate;
 
 /// Why no face could be made.
 #[derive(Debug, Error)]
@@ -82,9 +84,17 @@ pub struct PrintedFacts {
 }
 
 impl Station {
-    /// The face (front and back) of a certificate's live card as PDF, with a seal
-    /// signed today by this station's document signer.
-    pub fn card_face(&self, certificate_id: i64) -> Result<Vec<u8>, OpError> {
+    /// The seal for a certificate's live card, signed today by this station's
+    /// document signer (docs/SEAL.md): the text the face's QR code holds.
+    pub fn seal_text(&self, certificate_id: i64) -> Result<String, OpError> {
+        Ok(self.face_parts(certificate_id)?.1)
+    }
+
+    /// The record and a fresh seal for its live card.
+    fn face_parts(
+        &self,
+        certificate_id: i64,
+    ) -> Result<(card_profile::sequences::IssueData, String), OpError> {
         let keys = self.keys()?;
         let (data, cards) = self.store.read(|c| {
             Ok((
@@ -119,6 +129,14 @@ impl Station {
             card_seal::IssueError::TooLarge => OpError::Face(FaceProblem::SealTooLarge),
             card_seal::IssueError::Signing(e) => OpError::Face(FaceProblem::Render(e.to_string())),
         })?;
+        Ok((data, seal))
+    }
+
+    /// The face (front and back) of a certificate's live card as PDF, with a seal
+    /// signed today by this station's document signer.
+    pub fn card_face(&self, certificate_id: i64) -> Result<Vec<u8>, OpError> {
+        let (data, seal) = self.face_parts(certificate_id)?;
+        let cert = &data.certificate;
         let font = std::fs::read(card_face::DEFAULT_FONT).map_err(|e| {
             OpError::Face(FaceProblem::FontMissing {
                 path: card_face::DEFAULT_FONT.into(),
@@ -148,14 +166,37 @@ impl Station {
         })
     }
 
-    /// Checks a scanned seal (a 2D scanner types it like a keyboard) against this
-    /// station's trust list and its own document signer.
-    pub fn check_seal(&self, text: &str) -> SealCheckView {
+    /// The document signers a seal may name at this station: its own, and every
+    /// other bureau's the registry's feed brought (issue #16), each only when a root
+    /// of the station's trust list signed it. Dates and the province's revoked
+    /// signers are the seal check's, on the day the seal was signed.
+    pub fn seal_signers(&self) -> Vec<SignerCertificate> {
         let trust = self.trust_list();
-        let signers: Vec<_> = self
+        let mut out: Vec<SignerCertificate> = self
             .keys()
             .map(|k| vec![k.signer.certificate.clone()])
             .unwrap_or_default();
+        let learnt = self
+            .store
+            .read(keyring::document_signers_in)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "stored document signers unreadable");
+                Vec::new()
+            });
+        for cert in learnt {
+            if !out.iter().any(|c| c.raw == cert.raw) {
+                out.push(cert);
+            }
+        }
+        out.retain(|c| keyring::chains_to(&trust, c));
+        out
+    }
+
+    /// Checks a scanned seal (a 2D scanner types it like a keyboard) against this
+    /// station's trust list and the document signers it knows (`seal_signers`).
+    pub fn check_seal(&self, text: &str) -> SealCheckView {
+        let trust = self.trust_list();
+        let signers = self.seal_signers();
         let verdict = card_seal::check(text, &trust, &signers, self.today());
         let (validity, validity_label) = match &verdict {
             Verdict::Genuine { validity, .. } => match validity {

@@ -153,3 +153,30 @@ mod tests {
         assert_eq!(correction_zh("not json"), "not json");
     }
 }
+
+/// The public seal check's words for a certificate's state (`GET /public/v1/check`).
+pub fn public_state_zh(state: crate::storage::PublicState) -> &'static str {
+    use crate::storage::PublicState as S;
+    match state {
+        S::Valid => "有效",
+        S::Suspended => "已暂停",
+        S::Cancelled => "已注销",
+        S::Replaced => "已换证（原证已注销）",
+        S::Void => "已作废",
+        S::CardVoid => "此卡已作废（证件已制发新卡）",
+        S::NotYetRecorded => "登记中心尚未收到制证记录",
+        S::NotFound => "不存在",
+        S::Expired => "已过有效期",
+    }
+}
+
+/// Where a certificate stands with its annual review, as the public check says it.
+pub fn review_standing_zh(standing: &ecard_domain::validity::ReviewStanding) -> String {
+    use ecard_domain::validity::ReviewStanding as R;
+    match standing {
+        R::Exempt => "本年度发证，尚无年审要求".into(),
+        R::UpToDate { year } => format!("{year}年度已年审"),
+        R::Due { year, deadline } => format!("{year}年度待年审（截止{deadline}）"),
+        R::Overdue { year } => format!("{year}年度逾期未年审"),
+    }
+}
