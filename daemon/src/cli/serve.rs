@@ -56,13 +56,17 @@ pub struct DemoArgs {
     /// Run issue → verify → review once on the terminal instead of serving.
     #[arg(long)]
     walkthrough: bool,
+    /// With --walkthrough: write the first written card's printable face (PDF,
+    /// front and back with the signed QR) to this file.
+    #[arg(long, requires = "walkthrough")]
+    face_pdf: Option<std::path::PathBuf>,
 }
 
 #[cfg(feature = "demo")]
 pub fn demo(a: DemoArgs) -> Result<(), Failure> {
     let rt = runtime()?;
     if a.walkthrough {
-        rt.block_on(ecardd::demo::walkthrough(clock()))?;
+        rt.block_on(ecardd::demo::walkthrough(clock(), a.face_pdf.as_deref()))?;
     } else {
         rt.block_on(ecardd::demo::serve(a.listen, clock()))?;
     }

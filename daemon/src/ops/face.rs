@@ -135,6 +135,11 @@ impl Station {
     /// The face (front and back) of a certificate's live card as PDF, with a seal
     /// signed today by this station's document signer.
     pub fn card_face(&self, certificate_id: i64) -> Result<Vec<u8>, OpError> {
+        self.card_face_and_seal(certificate_id).map(|(pdf, _)| pdf)
+    }
+
+    /// [`Station::card_face`] and the seal text its QR code holds.
+    pub fn card_face_and_seal(&self, certificate_id: i64) -> Result<(Vec<u8>, String), OpError> {
         let (data, seal) = self.face_parts(certificate_id)?;
         let cert = &data.certificate;
         let font = std::fs::read(card_face::DEFAULT_FONT).map_err(|e| {
@@ -156,14 +161,15 @@ impl Station {
             valid_from: cert.valid_from,
             valid_until: cert.valid_until,
             photo_jpeg: data.photo_jpeg,
-            seal,
+            seal: seal.clone(),
         };
-        card_face::render(&[face], &font).map_err(|e| {
+        let pdf = card_face::render(&[face], &font).map_err(|e| {
             OpError::Face(match e {
                 FaceError::Seal(_) => FaceProblem::SealTooLarge,
                 other => FaceProblem::Render(other.to_string()),
             })
-        })
+        })?;
+        Ok((pdf, seal))
     }
 
     /// The document signers a seal may name at this station: its own, and every
