@@ -235,6 +235,8 @@
       into.textContent = "";
       if (resp.ok && body.code === "ok") {
         into.dataset.status = body.status;
+        // Anything but 有效 is what the holder's printed card does not show: say it loudly.
+        if (body.status !== "valid") into.classList.add("reg-bad");
         into.append(el("span", { class: "reg-word" }, `登记中心：${body.word}`));
         if (body.review && body.review.word) into.append(el("span", null, `（${body.review.word}）`));
         into.append(el("span", { class: "note" }, ` 查询日期 ${body.checked_on}`));
