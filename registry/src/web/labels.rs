@@ -139,21 +139,6 @@ pub fn correction_zh(logged: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_logged_correction_reads_as_words_not_json() {
-        let logged = r#"{"new":{"birth_date":"1949-12-31","gender":"female","name":"张三","photo_sha256":"ab"},"old":{"birth_date":"1949-12-31","gender":"male","name":"钱七","photo_sha256":null}}"#;
-        assert_eq!(
-            correction_zh(logged),
-            "姓名：钱七 → 张三；性别：男 → 女；照片已更换"
-        );
-        assert_eq!(correction_zh("not json"), "not json");
-    }
-}
-
 /// The public seal check's words for a certificate's state (`GET /public/v1/check`).
 pub fn public_state_zh(state: crate::storage::PublicState) -> &'static str {
     use crate::storage::PublicState as S;
@@ -178,5 +163,35 @@ pub fn review_standing_zh(standing: &ecard_domain::validity::ReviewStanding) -> 
         R::UpToDate { year } => format!("{year}年度已年审"),
         R::Due { year, deadline } => format!("{year}年度待年审（截止{deadline}）"),
         R::Overdue { year } => format!("{year}年度逾期未年审"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_correction_reads_as_words_not_json() {
+        let logged = r#"{"new":{"birth_date":"1949-12-31","gender":"female","name":"张三","photo_sha256":"ab"},"old":{"birth_date":"1949-12-31","gender":"male","name":"钱七","photo_sha256":null}}"#;
+        assert_eq!(
+            correction_zh(logged),
+            "姓名：钱七 → 张三；性别：男 → 女；照片已更换"
+        );
+        assert_eq!(correction_zh("not json"), "not json");
+    }
+
+    #[test]
+    fn every_public_state_has_its_own_word_and_code() {
+        use crate::storage::PublicState;
+        let words: std::collections::BTreeSet<_> = PublicState::ALL
+            .iter()
+            .map(|s| public_state_zh(*s))
+            .collect();
+        let codes: std::collections::BTreeSet<_> =
+            PublicState::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(words.len(), PublicState::ALL.len());
+        assert_eq!(codes.len(), PublicState::ALL.len());
+        assert_eq!(public_state_zh(PublicState::Cancelled), "已注销");
+        assert_eq!(public_state_zh(PublicState::NotFound), "不存在");
     }
 }
