@@ -135,3 +135,107 @@ impl Storage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use card_profile::pki::{DocumentSigner, RootKey, SigningKey};
+    use chrono::NaiveDate;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    fn signer(root: &RootKey) -> DocumentSigner {
+        let key = SigningKey::generate().expect("key");
+        let cert = root
+            .issue_signer(
+                "甲市司法局",
+                &key.public_key(),
+                d(2020, 1, 1),
+                d(2036, 1, 1),
+            )
+            .expect("cert");
+        DocumentSigner::new(key, cert).expect("signer")
+    }
+
+    fn sod(serial: u8, signer: &DocumentSigner) -> String {
+        let chip = SigningKey::generate().expect("chip").public_key();
+        hex::encode(
+            SecurityObject::build(&[serial; 8], &chip, d(2026, 11, 23), &[], signer).expect("sod"),
+        )
+    }
+
+    /// A registry that had cards before it kept signers learns theirs at its next
+    /// start, once each, and feeds them; an SOD that does not parse, or whose
+    /// signature fails under its own certificate, teaches nothing.
+    #[test]
+    fn signers_of_cards_reported_before_the_table_existed_are_learnt_once() {
+        let storage =
+            Storage::open_in_memory(ecard_clock::Clock::starting_on(d(2026, 11, 23))).expect("db");
+        let root = RootKey {
+            name: "根".into(),
+            key: SigningKey::generate().expect("root"),
+            valid_from: d(2020, 1, 1),
+            valid_until: d(2040, 1, 1),
+        };
+        let (a, b) = (signer(&root), signer(&root));
+        let mut forged = hex::decode(sod(9, &a)).expect("hex");
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        let rows = [
+            ("station-a", sod(1, &a)),
+            ("station-a", sod(2, &a)),
+            ("station-b", sod(3, &b)),
+            ("station-b", "30".repeat(20)),
+            ("station-b", hex::encode(forged)),
+            ("station-b", String::new()),
+        ];
+        storage
+            .write(|tx| {
+                for (i, (station, sod)) in rows.iter().enumerate() {
+                    tx.conn().execute(
+                        "INSERT INTO cards (serial, number, chip_key, sod, issued_on, station_id, state)
+                         VALUES (?1, 'n', '04', ?2, '2026-11-23', ?3, 'live')",
+                        params![format!("{i:016X}"), sod, station],
+                    )?;
+                }
+                Ok(())
+            })
+            .expect("cards");
+        storage.learn_signers_of_earlier_cards().expect("learn");
+        let mut known: Vec<_> = storage
+            .document_signers()
+            .expect("signers")
+            .into_iter()
+            .map(|c| c.raw)
+            .collect();
+        known.sort();
+        let mut expected = vec![a.certificate.raw.clone(), b.certificate.raw.clone()];
+        expected.sort();
+        assert_eq!(known, expected);
+        let kid: [u8; 4] = key_id(&b.certificate.public_key)[..4]
+            .try_into()
+            .expect("4");
+        assert_eq!(
+            storage.signers_with_kid(&kid).expect("kid"),
+            vec![b.certificate.clone()]
+        );
+        let fed: i64 = storage
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT COUNT(*) FROM feed WHERE kind = 'document_signer'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .expect("feed");
+        assert_eq!(fed, 2);
+        // Once: a second start learns nothing more and feeds nothing more.
+        storage.learn_signers_of_earlier_cards().expect("again");
+        let fed_again: i64 = storage
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM feed", [], |r| r.get(0))?))
+            .expect("feed");
+        assert_eq!(fed_again, 2);
+    }
+}
