@@ -325,6 +325,14 @@ fn signer_certificate(public: Option<String>) -> Result<SignerCertificate, Keyri
     SignerCertificate::from_tlv(&raw).map_err(|e| KeyringError::Malformed(e.to_string()))
 }
 
+/// This station's document-signer certificate as stored at `keys init` (readable
+/// without the passphrase: it is public), or `None` before it.
+pub fn own_signer_certificate(store: &Store) -> Result<Option<SignerCertificate>, KeyringError> {
+    sealed(store, "signer")?
+        .map(|(_, public)| signer_certificate(public))
+        .transpose()
+}
+
 /// The reviewing body (发证机关) this station writes to cards: the bureau its document
 /// signer was certified for at `keys init` (the signer certificate's subject), so the
 /// name on a card and the key that signs it cannot disagree. `None` before keys init.

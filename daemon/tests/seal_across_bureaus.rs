@@ -40,10 +40,14 @@ fn bureau_b(pki: &DemoPki) -> DemoPki {
 
 /// `GET /check` from A's router: (Content-Security-Policy, page).
 async fn check_page(s: &StationUnderTest) -> (String, String) {
+    check_page_of(s.station.clone()).await
+}
+
+async fn check_page_of(station: ecardd::ops::Station) -> (String, String) {
     use axum::body::Body;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-    let state = ecardd::api::AppState::new(s.station.clone()).unwrap();
+    let state = ecardd::api::AppState::new(station).unwrap();
     let resp = ecardd::api::router(state)
         .oneshot(
             axum::http::Request::get("/check")
@@ -114,6 +118,27 @@ async fn a_seal_printed_at_bureau_b_checks_genuine_at_bureau_a_after_sync() {
         csp.ends_with(&format!("; connect-src {}", registry.url)),
         "{csp}"
     );
+    // Phones reach the registry at another address than the station's sync: the
+    // configured public URL is what the page asks, and all its policy allows.
+    let mut public = a.station.clone();
+    public.config.public_registry_url = Some("https://check.example.org/ignored/path".into());
+    let (csp, html) = check_page_of(public).await;
+    assert!(html.contains("\"registry\":\"https://check.example.org\""));
+    assert!(
+        csp.ends_with("; connect-src https://check.example.org"),
+        "{csp}"
+    );
+    // A station started without its passphrase (verify-only) checks with the
+    // signers it learnt all the same.
+    let locked = ecardd::ops::Station::without_keys(
+        a.station.store.clone(),
+        a.station.readers.clone(),
+        a.station.trust_list(),
+        Default::default(),
+    );
+    let signers = locked.seal_signers();
+    assert!(signers.contains(&pki_b.signer.certificate));
+    assert_eq!(locked.check_seal(&seal).verdict, "genuine");
     // A second round learns nothing new (the item was applied once).
     let again = round_process(&a).unwrap();
     assert_eq!(again["document_signers"], 0, "{again}");
@@ -129,4 +154,20 @@ async fn a_seal_printed_at_bureau_b_checks_genuine_at_bureau_a_after_sync() {
     a.station.set_trust_list(trust);
     let at_a = a.station.check_seal(&seal);
     assert_eq!(at_a.verdict, "forged", "{at_a:?}");
+}
+
+/// `--public-registry-url` must be a plain origin: it goes into the page's policy.
+#[test]
+fn a_public_registry_url_that_is_no_origin_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecardd"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("station.db"))
+        .args(["--public-registry-url", "https://x; script-src *"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--public-registry-url"), "{stderr}");
+    assert!(!dir.path().join("station.db").exists());
 }

@@ -39,19 +39,6 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// `scheme://host[:port]` of the registry URL, or `None` for anything else: it goes
-/// into a CSP header and a `fetch`, so only the characters a host and port use pass.
-pub fn registry_origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme != "https" && scheme != "http" {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
-    (!authority.is_empty() && authority.len() <= 255 && authority.chars().all(allowed))
-        .then(|| format!("{scheme}://{authority}"))
-}
-
 pub async fn check_page(State(state): State<AppState>) -> Response {
     let station = &state.station;
     let trust = station.trust_list();
@@ -60,12 +47,7 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
         .iter()
         .map(|c| hex::encode(&c.raw))
         .collect();
-    let registry = station
-        .store
-        .read(crate::store::sync_identity)
-        .ok()
-        .flatten()
-        .and_then(|id| registry_origin(&id.registry_url));
+    let registry = station.public_registry_origin();
     let data = json!({
         "roots": trust.anchors.iter().map(|a| json!({
             "name": a.name,
@@ -106,35 +88,4 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
         html,
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::registry_origin;
-
-    #[test]
-    fn only_a_plain_origin_reaches_the_page_and_its_policy() {
-        assert_eq!(
-            registry_origin("https://registry.example.org:8443/sync").as_deref(),
-            Some("https://registry.example.org:8443")
-        );
-        assert_eq!(
-            registry_origin("http://127.0.0.1:9000").as_deref(),
-            Some("http://127.0.0.1:9000")
-        );
-        assert_eq!(
-            registry_origin("https://[::1]:8443/").as_deref(),
-            Some("https://[::1]:8443")
-        );
-        for bad in [
-            "ftp://x",
-            "https://",
-            "https://a b",
-            "https://x; script-src *",
-            "https://user@host",
-            "javascript:alert(1)",
-        ] {
-            assert_eq!(registry_origin(bad), None, "{bad}");
-        }
-    }
 }

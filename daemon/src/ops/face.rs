@@ -83,7 +83,34 @@ pub struct PrintedFacts {
     pub signer: String,
 }
 
+/// `scheme://host[:port]` of the registry URL, or `None` for anything else: it goes
+/// into a CSP header and a `fetch`, so only the characters a host and port use pass.
+pub fn registry_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    (!authority.is_empty() && authority.len() <= 255 && authority.chars().all(allowed))
+        .then(|| format!("{scheme}://{authority}"))
+}
+
 impl Station {
+    /// The registry origin the `/check` page asks (issue #16): the one configured for
+    /// phones (`--public-registry-url`), else the one this station is enrolled with;
+    /// `None` when neither (the page then only checks offline).
+    pub fn public_registry_origin(&self) -> Option<String> {
+        if let Some(url) = &self.config.public_registry_url {
+            return registry_origin(url);
+        }
+        self.store
+            .read(crate::store::sync_identity)
+            .ok()
+            .flatten()
+            .and_then(|id| registry_origin(&id.registry_url))
+    }
+
     /// The seal for a certificate's live card, signed today by this station's
     /// document signer (docs/SEAL.md): the text the face's QR code holds.
     pub fn seal_text(&self, certificate_id: i64) -> Result<String, OpError> {
@@ -178,10 +205,13 @@ impl Station {
     /// signers are the seal check's, on the day the seal was signed.
     pub fn seal_signers(&self) -> Vec<SignerCertificate> {
         let trust = self.trust_list();
-        let mut out: Vec<SignerCertificate> = self
-            .keys()
-            .map(|k| vec![k.signer.certificate.clone()])
-            .unwrap_or_default();
+        // Its own, also when the keys stay locked (a verify-only start): the
+        // certificate is public and stored beside the sealed key.
+        let own = match self.keys() {
+            Ok(k) => Some(k.signer.certificate.clone()),
+            Err(_) => keyring::own_signer_certificate(&self.store).ok().flatten(),
+        };
+        let mut out: Vec<SignerCertificate> = own.into_iter().collect();
         let learnt = self
             .store
             .read(keyring::document_signers_in)
@@ -241,6 +271,37 @@ impl Station {
             detail,
             note: printed.as_ref().map(|_| Verdict::printed_only()),
             printed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_origin;
+
+    #[test]
+    fn only_a_plain_origin_reaches_the_page_and_its_policy() {
+        assert_eq!(
+            registry_origin("https://registry.example.org:8443/sync").as_deref(),
+            Some("https://registry.example.org:8443")
+        );
+        assert_eq!(
+            registry_origin("http://127.0.0.1:9000").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(
+            registry_origin("https://[::1]:8443/").as_deref(),
+            Some("https://[::1]:8443")
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "https://x; script-src *",
+            "https://user@host",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(registry_origin(bad), None, "{bad}");
         }
     }
 }
