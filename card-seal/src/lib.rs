@@ -146,6 +146,19 @@ impl Verdict {
     }
 }
 
+/// The signer's key id a seal's text names (its COSE kid), when the text parses
+/// that far: what a checker holding many signers looks them up by. Nothing is
+/// verified.
+pub fn named_kid(text: &str) -> Option<[u8; KID_LEN]> {
+    let text = text.trim();
+    if text.len() > MAX_TEXT {
+        return None;
+    }
+    let body = text.strip_prefix(PREFIX)?;
+    let sign1 = Sign1::from_cbor(&base45::decode(body).ok()?).ok()?;
+    Some(sign1.kid)
+}
+
 /// Checks a seal's text: signature, signer chain (on the day the seal was issued),
 /// then the printed dates against `today`.
 pub fn check(

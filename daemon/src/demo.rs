@@ -148,9 +148,12 @@ pub async fn serve(
 }
 
 /// The terminal walk-through: issue → verify → annual review through the real operations.
+/// `face_pdf`: where to write the printable face (front and back, with the signed
+/// QR) of the first card written (`ecardd demo --walkthrough --face-pdf PATH`).
 pub async fn walkthrough(
     clock: Clock,
     suite: Suite,
+    face_pdf: Option<&std::path::Path>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let demo = build_in(clock, suite)?;
     let (station, sim, store, ids) = (
@@ -202,6 +205,22 @@ pub async fn walkthrough(
         "\n年审已写入卡片和记录：{} 年度，{}",
         review.year, review.date
     );
+    match face_pdf {
+        Some(path) => match station.card_face_and_seal(ids[0]) {
+            Ok((pdf, seal)) => {
+                std::fs::write(path, pdf)?;
+                let check = station.check_seal(&seal);
+                println!("\n卡面（正反两面，可打印）已写入：{}", path.display());
+                println!("  背面二维码内容：{seal}");
+                println!(
+                    "  背面二维码核验：{}（扫码核验页：ecardd demo 启动后的 /check）",
+                    check.verdict_label
+                );
+            }
+            Err(e) => println!("\n卡面未生成：{}", e.message_zh()),
+        },
+        None => println!("\n打印卡面：加 --face-pdf 文件路径 将第一张卡的卡面写成 PDF"),
+    }
     let report = store.verify_audit_chain()?;
     println!(
         "审计日志：{} 条，哈希链{}",

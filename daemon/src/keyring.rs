@@ -257,6 +257,56 @@ pub fn trust_list_number(conn: &rusqlite::Connection) -> store::Result<Option<u6
 /// Setting: the revoked document signers of that list (JSON, `[RevokedSigner]`).
 pub const REVOKED_SIGNERS: &str = "trust.revoked_signers";
 
+/// Setting: other bureaus' document-signer certificates from the feed (JSON, hex
+/// strings; issue #16): what a seal printed at another bureau is checked with.
+pub const DOCUMENT_SIGNERS: &str = "trust.document_signers";
+/// At most this many are kept (a province has a few hundred bureaus): the feed
+/// cannot grow the setting, or the /check page that carries them, without bound.
+pub const MAX_DOCUMENT_SIGNERS: usize = 5000;
+
+/// The document signers learnt from the feed, as stored (not yet checked against
+/// the roots: every use checks the chain on the day a seal was signed).
+pub fn document_signers_in(c: &rusqlite::Connection) -> store::Result<Vec<SignerCertificate>> {
+    Ok(stored_signer_hex(c)?
+        .iter()
+        .filter_map(|h| hex::decode(h).ok())
+        .filter_map(|raw| SignerCertificate::from_tlv(&raw).ok())
+        .collect())
+}
+
+fn stored_signer_hex(c: &rusqlite::Connection) -> store::Result<Vec<String>> {
+    Ok(match store::setting_in(c, DOCUMENT_SIGNERS)? {
+        Some(json) => serde_json::from_str(&json)?,
+        None => Vec::new(),
+    })
+}
+
+/// Keeps a document signer from the feed; false when it was known already or the
+/// list is full.
+pub fn add_document_signer(
+    tx: &mut store::Tx<'_>,
+    cert: &SignerCertificate,
+) -> store::Result<bool> {
+    let mut held = stored_signer_hex(tx.conn())?;
+    let hex = hex::encode(&cert.raw);
+    if held.contains(&hex) || held.len() >= MAX_DOCUMENT_SIGNERS {
+        return Ok(false);
+    }
+    held.push(hex);
+    tx.set_setting(DOCUMENT_SIGNERS, &serde_json::to_string(&held)?)?;
+    Ok(true)
+}
+
+/// True when `cert` was signed by one of `trust`'s roots (dates and revocation
+/// are the checker's, on the day of the signature): the signers worth carrying.
+pub fn chains_to(trust: &TrustList, cert: &SignerCertificate) -> bool {
+    trust.anchors.iter().any(|a| {
+        a.key_id == cert.issuer
+            && card_profile::pki::key_id(&a.public_key) == a.key_id
+            && card_profile::pki::verify_signature(&a.public_key, &cert.body, &cert.signature)
+    })
+}
+
 pub fn trust_list(store: &Store) -> Result<TrustList, KeyringError> {
     Ok(store.read(trust_list_in)?)
 }
@@ -292,6 +342,14 @@ fn signer_certificate(public: Option<String>) -> Result<SignerCertificate, Keyri
     let raw = hex::decode(public.unwrap_or_default())
         .map_err(|e| KeyringError::Malformed(e.to_string()))?;
     SignerCertificate::from_tlv(&raw).map_err(|e| KeyringError::Malformed(e.to_string()))
+}
+
+/// This station's document-signer certificate as stored at `keys init` (readable
+/// without the passphrase: it is public), or `None` before it.
+pub fn own_signer_certificate(store: &Store) -> Result<Option<SignerCertificate>, KeyringError> {
+    sealed(store, "signer")?
+        .map(|(_, public)| signer_certificate(public))
+        .transpose()
 }
 
 /// The reviewing body (发证机关) this station writes to cards: the bureau its document

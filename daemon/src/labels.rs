@@ -641,6 +641,7 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
         "拒绝信任列表（非本站信任根签名或非更新）",
     ),
     ("trust.anchors_replaced", "按信任列表替换全部信任根"),
+    ("trust.signer_learnt", "收到其他发证机关的签名证书"),
     ("sync.enrolled", "登记到登记中心"),
     ("sync.pushed", "记录已报送登记中心"),
     ("sync.failed", "与登记中心同步失败"),

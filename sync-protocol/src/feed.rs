@@ -80,6 +80,9 @@ pub enum FeedBody {
     /// What the bureaus decided on an application a station sent (added within v1):
     /// returned to the unit with the reason, or resubmitted.
     ApplicationDecision(ApplicationDecision),
+    /// A bureau's document-signer certificate (added within v1, issue #16): so that
+    /// a card face's seal signed by one bureau checks at every station.
+    DocumentSigner(DocumentSignerNotice),
 }
 
 /// States of a station's application the station is told about (its approval
@@ -139,6 +142,34 @@ pub struct TrustListUpdate {
     pub signed: SignedTrustList,
 }
 
+/// Hex characters a signer certificate may take on the wire (one is ~250 bytes).
+pub const MAX_SIGNER_CERT_HEX: usize = 2048;
+
+/// A document-signer certificate the registry has seen: the one inside the EF.SOD of
+/// the first card a station reported written with it. It needs no signature of the
+/// registry to be believed — the province root signed it, and every checker (the
+/// station's seal check, the /check page, the registry's public check) verifies that
+/// chain and the trust list's revoked signers before it trusts a seal it signed. The
+/// feed only spreads it, so a seal printed by one bureau is known at all the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentSignerNotice {
+    /// The certificate as on the card (`7F21 …`, docs/PROFILE.md §4), hex.
+    pub certificate: String,
+}
+
+impl DocumentSignerNotice {
+    /// The certificate, parsed (not yet checked against any root).
+    pub fn parse(&self) -> Result<card_profile::pki::SignerCertificate, ProtocolError> {
+        if self.certificate.len() > MAX_SIGNER_CERT_HEX {
+            return Err(ProtocolError::field("certificate", "too long"));
+        }
+        let raw = hex::decode(&self.certificate)
+            .map_err(|_| ProtocolError::field("certificate", "not hex"))?;
+        card_profile::pki::SignerCertificate::from_tlv(&raw)
+            .map_err(|_| ProtocolError::field("certificate", "not a signer certificate"))
+    }
+}
+
 impl FeedPage {
     pub fn new(
         station: &str,
@@ -182,6 +213,9 @@ impl FeedPage {
                 // Their numbers are `CertificateNumber`s, checked as they decoded.
                 FeedBody::OrderWithdrawn(_) | FeedBody::StatusChange(_) => {}
                 FeedBody::TrustListUpdate(_) => {}
+                FeedBody::DocumentSigner(n) => {
+                    n.parse()?;
+                }
                 FeedBody::ApplicationDecision(d) => {
                     crate::events::check_event_id(&d.event_id)?;
                     if !APPLICATION_DECISION_STATES.contains(&d.state.as_str()) {

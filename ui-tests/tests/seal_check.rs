@@ -193,6 +193,11 @@ async fn walk(ui: &Ui) -> Result<()> {
         shown.contains("真实") && shown.contains("登记中心"),
         "{shown}"
     );
+    // The demo is enrolled with no registry: the page says what it cannot know.
+    assert!(
+        shown.contains("卡面二维码不能显示年审和注销情况"),
+        "{shown}"
+    );
     // The page judges the printed dates by the device's own clock (a phone has no
     // other); the browser's clock is not the station's under the moved-clock run,
     // so the expected word is worked out from the browser's day.

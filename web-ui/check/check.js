@@ -1,7 +1,10 @@
 // 执法证二维码核验: checks a card face's signed QR (docs/SEAL.md) offline, in the
 // browser, against the trust list this page carries. Reads the code through the
 // camera (BarcodeDetector where the browser has it) or from a photo of the card
-// (the bundled jsQR decoder). No network is used.
+// (the bundled jsQR decoder). The check itself uses no network; after a genuine
+// verdict, when the station that made this page is enrolled with a registry, the
+// page asks the registry's public check (GET /public/v1/check, the seal as the
+// question) for the certificate's state now, which no printed code can show.
 "use strict";
 (function () {
   const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
@@ -194,6 +197,7 @@
       const until = day(f.get(6));
       return {
         verdict: "genuine",
+        text,
         validity: today < from ? "尚未生效" : today > until ? "已过有效期" : "在有效期内",
         facts: [
           ["姓名", gb.decode(f.get(2))],
@@ -213,6 +217,40 @@
   const LABEL = { genuine: "真实", forged: "伪造", unconfirmed: "无法确认", not_a_seal: "不是执法证二维码" };
   const NOTE = "二维码只能证明制证时的信息；证件此后是否被暂停、注销或未通过年审，须联网向登记中心查询或用读卡器验证芯片。";
   const UNCONFIRMED = "本页不认识签发该二维码的机关（本页的信任列表可能已过时），请联网查询或用读卡器验证芯片。";
+  const OFFLINE = "卡面二维码不能显示年审和注销情况，联网后可向登记中心查询，或用读卡器验证芯片。";
+
+  // The registry's answer for a genuine seal: its state now, in words it gives.
+  async function askRegistry(text, into) {
+    if (!trust.registry) {
+      into.textContent = OFFLINE;
+      return;
+    }
+    into.textContent = "正在向登记中心查询证件当前状态……";
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 10000);
+    try {
+      const url = `${trust.registry}/public/v1/check?seal=${encodeURIComponent(text)}`;
+      const resp = await fetch(url, { credentials: "omit", cache: "no-store", signal: stop.signal });
+      const body = await resp.json();
+      into.textContent = "";
+      if (resp.ok && body.code === "ok") {
+        into.dataset.status = body.status;
+        // Anything but 有效 is what the holder's printed card does not show: say it loudly.
+        if (body.status !== "valid") into.classList.add("reg-bad");
+        into.append(el("span", { class: "reg-word" }, `登记中心：${body.word}`));
+        if (body.review && body.review.word) into.append(el("span", null, `（${body.review.word}）`));
+        into.append(el("span", { class: "note" }, ` 查询日期 ${body.checked_on}`));
+      } else {
+        into.dataset.status = body.code || "error";
+        into.textContent = `登记中心未给出状态：${body.message || resp.status}`;
+      }
+    } catch (e) {
+      into.dataset.status = "offline";
+      into.textContent = `无法连接登记中心。${OFFLINE}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
@@ -230,7 +268,9 @@
     if (r.facts) {
       const dl = el("dl");
       for (const [k, v] of r.facts) dl.append(el("dt", null, k), el("dd", null, v));
-      box.append(dl, el("p", { class: "note" }, NOTE));
+      const now = el("p", { id: "registry-status", class: "registry", "aria-live": "polite" });
+      box.append(dl, now, el("p", { class: "note" }, NOTE));
+      askRegistry(r.text, now);
     }
     if (r.verdict === "unconfirmed") box.append(el("p", { class: "note" }, UNCONFIRMED));
     if (r.verdict === "forged") box.append(el("p", { class: "note" }, "该二维码不是本局签发的原样二维码，证件可能被伪造或涂改。"));
@@ -307,5 +347,6 @@
   });
 
   document.getElementById("trust-info").textContent =
-    `本页信任列表：${trust.roots.map((r) => r.name).join("、") || "（空）"}；签发机关 ${trust.signers.length} 个；生成于 ${trust.generated_on}。`;
+    `本页信任列表：${trust.roots.map((r) => r.name).join("、") || "（空）"}；签发机关 ${trust.signers.length} 个；生成于 ${trust.generated_on}。` +
+    (trust.registry ? `联网时向登记中心 ${trust.registry} 查询当前状态。` : "本页未配置登记中心，只能离线核验。");
 })();

@@ -3,6 +3,13 @@
 //! station's trust list (roots, its document signer's certificate, revoked signers)
 //! — so that anyone can save it to a phone and check a card face without a network.
 //! No login: it shows nothing but public keys.
+//!
+//! The signers it carries are this station's and every other bureau's the
+//! registry's feed brought (`Station::seal_signers`), so a face printed anywhere in
+//! the province checks. When the station is enrolled with a registry, the page
+//! also carries the registry's origin: after a genuine verdict it asks
+//! `GET /public/v1/check` there for the certificate's state now (the one thing a
+//! printed seal cannot say), and the CSP's `connect-src` allows that origin only.
 
 use super::AppState;
 use axum::extract::State;
@@ -36,9 +43,11 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
     let station = &state.station;
     let trust = station.trust_list();
     let signers: Vec<String> = station
-        .keys()
-        .map(|k| vec![hex::encode(&k.signer.certificate.raw)])
-        .unwrap_or_default();
+        .seal_signers()
+        .iter()
+        .map(|c| hex::encode(&c.raw))
+        .collect();
+    let registry = station.public_registry_origin();
     let data = json!({
         "roots": trust.anchors.iter().map(|a| json!({
             "name": a.name,
@@ -52,6 +61,7 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
             "revoked_on": r.revoked_on,
         })).collect::<Vec<_>>(),
         "generated_on": station.today(),
+        "registry": registry,
     });
     // Inside a <script> data block "</" would end it early; JSON allows "<\/".
     let data = data.to_string().replace("</", "<\\/");
@@ -59,8 +69,12 @@ pub async fn check_page(State(state): State<AppState>) -> Response {
         .replace("{{TRUST}}", &data)
         .replace("{{JSQR}}", JSQR)
         .replace("{{CHECK}}", CHECKER);
+    let connect = registry
+        .as_deref()
+        .map(|origin| format!("; connect-src {origin}"))
+        .unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; script-src {} {}; style-src {}; img-src blob: data:; media-src blob: mediastream:; frame-ancestors 'none'",
+        "default-src 'none'; script-src {} {}; style-src {}; img-src blob: data:; media-src blob: mediastream:; frame-ancestors 'none'{connect}",
         csp_hash(JSQR),
         csp_hash(CHECKER),
         csp_hash(between(TEMPLATE, "<style>", "</style>")),

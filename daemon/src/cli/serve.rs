@@ -60,13 +60,21 @@ pub struct DemoArgs {
     /// algorithms SM2/SM3/SM4 (docs/SUITES.md).
     #[arg(long, default_value = "p256")]
     suite: card_profile::suite::Suite,
+    /// With --walkthrough: write the first written card's printable face (PDF,
+    /// front and back with the signed QR) to this file.
+    #[arg(long, requires = "walkthrough")]
+    face_pdf: Option<std::path::PathBuf>,
 }
 
 #[cfg(feature = "demo")]
 pub fn demo(a: DemoArgs) -> Result<(), Failure> {
     let rt = runtime()?;
     if a.walkthrough {
-        rt.block_on(ecardd::demo::walkthrough(clock(), a.suite))?;
+        rt.block_on(ecardd::demo::walkthrough(
+            clock(),
+            a.suite,
+            a.face_pdf.as_deref(),
+        ))?;
     } else {
         rt.block_on(ecardd::demo::serve(a.listen, clock(), a.suite))?;
     }

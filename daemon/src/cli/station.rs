@@ -38,14 +38,28 @@ pub struct StationArgs {
     /// deadline, retirement rule, holidays); the shipped Sichuan one when absent.
     #[arg(long, global = true, env = "ECARD_PROVINCE_CONFIG")]
     pub province_config: Option<PathBuf>,
+    /// The registry's address as phones reach it (`https://host[:port]`, with a
+    /// certificate they trust): what the /check page asks for a certificate's state
+    /// now. Default: the registry this station is enrolled with.
+    #[arg(long, global = true, env = "ECARDD_PUBLIC_REGISTRY_URL")]
+    pub public_registry_url: Option<String>,
 }
 
 impl StationArgs {
     /// The station's configuration; a province file that cannot be used stops the
     /// start with a message naming the file and the field.
     pub fn config(&self) -> Result<StationConfig, Failure> {
+        if let Some(url) = &self.public_registry_url {
+            if ecardd::ops::registry_origin(url).is_none() {
+                return Err(Failure::new(
+                    "bad_public_registry_url",
+                    format!("--public-registry-url {url} 不是 https://主机[:端口] 形式的地址"),
+                ));
+            }
+        }
         Ok(StationConfig {
             card_deadline: std::time::Duration::from_millis(self.card_deadline_ms),
+            public_registry_url: self.public_registry_url.clone(),
             ..StationConfig::default()
         }
         .with_province(load_province(self.province_config.as_deref())?))

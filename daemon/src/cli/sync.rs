@@ -129,7 +129,14 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
         format!(
             "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}），注销名单新增 {} 条",
             r.pushed, r.feed_items, r.orders, r.status_changes, r.revocations_added
-        ) + &if r.trust_lists_refused > 0 {
+        ) + &if r.document_signers > 0 {
+            format!(
+                "\n收到其他发证机关的签名证书 {} 个（其卡面二维码在本站可核验）",
+                r.document_signers
+            )
+        } else {
+            String::new()
+        } + &if r.trust_lists_refused > 0 {
             format!(
                 "\n⚠ 拒绝了 {} 份信任列表（非本站信任根签名或不是更新的列表），原信任列表不变，详见审计日志",
                 r.trust_lists_refused

@@ -9,8 +9,10 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::{OpError, Station};
+use crate::keyring;
 use crate::labels;
 use crate::store::{self, CardState};
+use card_profile::pki::SignerCertificate;
 
 /// Why no face could be made.
 #[derive(Debug, Error)]
@@ -89,10 +91,45 @@ pub struct PrintedFacts {
     pub signer: String,
 }
 
+/// `scheme://host[:port]` of the registry URL, or `None` for anything else: it goes
+/// into a CSP header and a `fetch`, so only the characters a host and port use pass.
+pub fn registry_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    (!authority.is_empty() && authority.len() <= 255 && authority.chars().all(allowed))
+        .then(|| format!("{scheme}://{authority}"))
+}
+
 impl Station {
-    /// The face (front and back) of a certificate's live card as PDF, with a seal
-    /// signed today by this station's document signer.
-    pub fn card_face(&self, certificate_id: i64) -> Result<Vec<u8>, OpError> {
+    /// The registry origin the `/check` page asks (issue #16): the one configured for
+    /// phones (`--public-registry-url`), else the one this station is enrolled with;
+    /// `None` when neither (the page then only checks offline).
+    pub fn public_registry_origin(&self) -> Option<String> {
+        if let Some(url) = &self.config.public_registry_url {
+            return registry_origin(url);
+        }
+        self.store
+            .read(crate::store::sync_identity)
+            .ok()
+            .flatten()
+            .and_then(|id| registry_origin(&id.registry_url))
+    }
+
+    /// The seal for a certificate's live card, signed today by this station's
+    /// document signer (docs/SEAL.md): the text the face's QR code holds.
+    pub fn seal_text(&self, certificate_id: i64) -> Result<String, OpError> {
+        Ok(self.face_parts(certificate_id)?.1)
+    }
+
+    /// The record and a fresh seal for its live card.
+    fn face_parts(
+        &self,
+        certificate_id: i64,
+    ) -> Result<(card_profile::sequences::IssueData, String), OpError> {
         let keys = self.keys()?;
         let (data, cards) = self.store.read(|c| {
             Ok((
@@ -128,6 +165,19 @@ impl Station {
             card_seal::IssueError::Signing(e) => OpError::Face(FaceProblem::Render(e.to_string())),
             card_seal::IssueError::SuiteUnsupported => OpError::Face(FaceProblem::SealSuite),
         })?;
+        Ok((data, seal))
+    }
+
+    /// The face (front and back) of a certificate's live card as PDF, with a seal
+    /// signed today by this station's document signer.
+    pub fn card_face(&self, certificate_id: i64) -> Result<Vec<u8>, OpError> {
+        self.card_face_and_seal(certificate_id).map(|(pdf, _)| pdf)
+    }
+
+    /// [`Station::card_face`] and the seal text its QR code holds.
+    pub fn card_face_and_seal(&self, certificate_id: i64) -> Result<(Vec<u8>, String), OpError> {
+        let (data, seal) = self.face_parts(certificate_id)?;
+        let cert = &data.certificate;
         let font = std::fs::read(card_face::DEFAULT_FONT).map_err(|e| {
             OpError::Face(FaceProblem::FontMissing {
                 path: card_face::DEFAULT_FONT.into(),
@@ -147,24 +197,51 @@ impl Station {
             valid_from: cert.valid_from,
             valid_until: cert.valid_until,
             photo_jpeg: data.photo_jpeg,
-            seal,
+            seal: seal.clone(),
         };
-        card_face::render(&[face], &font).map_err(|e| {
+        let pdf = card_face::render(&[face], &font).map_err(|e| {
             OpError::Face(match e {
                 FaceError::Seal(_) => FaceProblem::SealTooLarge,
                 other => FaceProblem::Render(other.to_string()),
             })
-        })
+        })?;
+        Ok((pdf, seal))
+    }
+
+    /// The document signers a seal may name at this station: its own, and every
+    /// other bureau's the registry's feed brought (issue #16), each only when a root
+    /// of the station's trust list signed it. Dates and the province's revoked
+    /// signers are the seal check's, on the day the seal was signed.
+    pub fn seal_signers(&self) -> Vec<SignerCertificate> {
+        let trust = self.trust_list();
+        // Its own, also when the keys stay locked (a verify-only start): the
+        // certificate is public and stored beside the sealed key.
+        let own = match self.keys() {
+            Ok(k) => Some(k.signer.certificate.clone()),
+            Err(_) => keyring::own_signer_certificate(&self.store).ok().flatten(),
+        };
+        let mut out: Vec<SignerCertificate> = own.into_iter().collect();
+        let learnt = self
+            .store
+            .read(keyring::document_signers_in)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "stored document signers unreadable");
+                Vec::new()
+            });
+        for cert in learnt {
+            if !out.iter().any(|c| c.raw == cert.raw) {
+                out.push(cert);
+            }
+        }
+        out.retain(|c| keyring::chains_to(&trust, c));
+        out
     }
 
     /// Checks a scanned seal (a 2D scanner types it like a keyboard) against this
-    /// station's trust list and its own document signer.
+    /// station's trust list and the document signers it knows (`seal_signers`).
     pub fn check_seal(&self, text: &str) -> SealCheckView {
         let trust = self.trust_list();
-        let signers: Vec<_> = self
-            .keys()
-            .map(|k| vec![k.signer.certificate.clone()])
-            .unwrap_or_default();
+        let signers = self.seal_signers();
         let verdict = card_seal::check(text, &trust, &signers, self.today());
         let (validity, validity_label) = match &verdict {
             Verdict::Genuine { validity, .. } => match validity {
@@ -203,6 +280,37 @@ impl Station {
             detail,
             note: printed.as_ref().map(|_| Verdict::printed_only()),
             printed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_origin;
+
+    #[test]
+    fn only_a_plain_origin_reaches_the_page_and_its_policy() {
+        assert_eq!(
+            registry_origin("https://registry.example.org:8443/sync").as_deref(),
+            Some("https://registry.example.org:8443")
+        );
+        assert_eq!(
+            registry_origin("http://127.0.0.1:9000").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(
+            registry_origin("https://[::1]:8443/").as_deref(),
+            Some("https://[::1]:8443")
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a b",
+            "https://x; script-src *",
+            "https://user@host",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(registry_origin(bad), None, "{bad}");
         }
     }
 }

@@ -20,7 +20,7 @@ mod verify;
 pub use admin::{NewOperator, OperatorChange, SettingsView};
 pub use bulk_replace::{BulkReplaceItem, BulkReplaceRequest, MAX_BULK_REPLACE};
 pub use error::OpError;
-pub use face::{FaceProblem, PrintedFacts, SealCheckView};
+pub use face::{registry_origin, FaceProblem, PrintedFacts, SealCheckView};
 pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
@@ -76,6 +76,10 @@ pub struct StationConfig {
     /// holidays), loaded at start (`--province-config`); shown on 设置.
     /// `review_policy` is its review deadline.
     pub province: Arc<ProvinceConfig>,
+    /// The registry the `/check` page asks for a certificate's state now
+    /// (`--public-registry-url`: the address phones reach, with a certificate they
+    /// trust); the enrolled registry's URL when `None` (issue #16).
+    pub public_registry_url: Option<String>,
 }
 
 impl StationConfig {
@@ -96,6 +100,7 @@ impl Default for StationConfig {
             bureau_name: String::new(),
             card_deadline: DEFAULT_CARD_DEADLINE,
             province,
+            public_registry_url: None,
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct Applied {
     pub trust_lists_refused: usize,
     /// Issuance orders not applied: their photo is not a JPEG that decodes.
     pub orders_refused: usize,
+    /// Other bureaus' document signers learnt (their card faces' seals now check here).
+    pub document_signers: usize,
 }
 
 fn refused(e: ProtocolError) -> SyncError {
@@ -74,6 +76,11 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                 }
                 FeedBody::ApplicationDecision(d) => {
                     store::application_decided(tx, &d.event_id, &d.state, d.reason.as_deref())?;
+                }
+                FeedBody::DocumentSigner(n) => {
+                    if document_signer(tx, n)? {
+                        applied.document_signers += 1;
+                    }
                 }
                 FeedBody::TrustListUpdate(t) => match trust_list_update(tx, &t.signed, today)? {
                     Some(list) => new_trust = Some(list),
@@ -139,6 +146,31 @@ fn trust_list_update(
         }),
     )?;
     Ok(Some(list.trust_list))
+}
+
+/// Another bureau's document signer (issue #16): kept when new, with an audit row.
+/// Its chain is checked where it is used, against the trust list of that day.
+fn document_signer(
+    tx: &mut Tx<'_>,
+    notice: &ecard_sync_protocol::feed::DocumentSignerNotice,
+) -> store::Result<bool> {
+    // The page's decode parsed it already; a failure here changes nothing.
+    let Ok(cert) = notice.parse() else {
+        return Ok(false);
+    };
+    if !keyring::add_document_signer(tx, &cert)? {
+        return Ok(false);
+    }
+    tx.audit(
+        "trust.signer_learnt",
+        &cert.subject,
+        json!({
+            "key_id": hex::encode(card_profile::pki::key_id(&cert.public_key)),
+            "issuer": hex::encode(cert.issuer),
+            "valid_until": cert.valid_until,
+        }),
+    )?;
+    Ok(true)
 }
 
 enum Order {

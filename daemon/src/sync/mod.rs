@@ -116,6 +116,9 @@ pub struct RoundReport {
     /// Issuance orders refused because their photo is not a JPEG that decodes
     /// (`order.photo_refused` in the audit log).
     pub orders_refused: usize,
+    /// Other bureaus' document-signer certificates learnt from the feed (their
+    /// card faces' seals now check here as genuine).
+    pub document_signers: usize,
 }
 
 /// One round: push everything unsent, pull the whole feed, refresh the revocation list.
@@ -196,6 +199,7 @@ async fn pull_feed(
         report.status_changes += counts.status_changes;
         report.trust_lists_refused += counts.trust_lists_refused;
         report.orders_refused += counts.orders_refused;
+        report.document_signers += counts.document_signers;
         if !page.has_more || page.next_cursor <= cursor {
             return Ok(());
         }

@@ -6,6 +6,8 @@ pub use admin::cli as admin_cli;
 pub use admin::{CreatedAccount, NewAccount, NewStation};
 mod error;
 pub mod materials;
+mod public;
+pub mod rate_limit;
 mod sync;
 mod workflow;
 
@@ -71,6 +73,7 @@ fn build_router(state: AppState, pages: Option<Arc<crate::web::WebGuards>>) -> R
         .merge(workflow::routes())
         .merge(materials::routes())
         .merge(admin::routes())
+        .merge(public::routes())
         .with_state(state)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -4,6 +4,7 @@
 //! or none of it, and a re-sent batch is recognised by its sequence numbers.
 
 use super::authority::{self, Refusal, Sender};
+use super::signers;
 use super::{
     feed, intake, is_constraint, revocations, IngestHooks, Result, Storage, StorageError, Tx,
 };
@@ -298,6 +299,7 @@ fn apply_issued(
                  updated_at = excluded.updated_at",
         )?
         .execute(params![p.number, p.id_number, station, at])?;
+    signers::learn_from_sod(tx, station, &p.sod)?;
     hooks.number_seen(tx, &p.number)
 }
 

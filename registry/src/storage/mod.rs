@@ -18,8 +18,10 @@ pub mod inspect;
 mod intake;
 mod materials;
 mod numbers;
+mod public;
 mod revocations;
 mod schema;
+mod signers;
 mod stations;
 mod trust;
 mod web;
@@ -31,6 +33,7 @@ pub use authority::{codes as refusal_codes, Refusal};
 pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
 pub use materials::MaterialInfo;
+pub use public::{PublicState, PublicStatus};
 pub use stations::Station;
 pub use web::{AccountListing, AppCount, Decision, MonthCount, WebSession};
 
@@ -179,11 +182,13 @@ impl Storage {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrations().to_latest(&mut conn)?;
-        Ok(Self {
+        let storage = Self {
             conn: Mutex::new(conn),
             clock,
             province: Arc::new(ProvinceConfig::sichuan()),
-        })
+        };
+        storage.learn_signers_of_earlier_cards()?;
+        Ok(storage)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>> {

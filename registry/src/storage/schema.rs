@@ -12,6 +12,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V4),
         M::up(V5),
         M::up(V6),
+        M::up(V7),
     ])
 }
 
@@ -276,6 +277,22 @@ CREATE TABLE accounts (
 INSERT INTO accounts (id, username, role, unit_id, region, org_name, token_digest, created_at)
     SELECT id, username, role, unit_id, region, org_name, token_digest, created_at FROM accounts_v5;
 DROP TABLE accounts_v5;
+"#;
+
+/// Every bureau's document-signer certificate the registry has seen (issue #16):
+/// the one inside the EF.SOD of the first card a station reported written with it.
+/// The public seal check finds a seal's signer here by its 4-byte COSE kid; the feed
+/// spreads each new one to every station (`document_signer` items).
+const V7: &str = r#"
+CREATE TABLE document_signers (
+    key_id      TEXT PRIMARY KEY,                -- card_profile::pki::key_id of its key, hex
+    kid         TEXT NOT NULL,                   -- the first 4 bytes of key_id: a seal's COSE kid
+    certificate TEXT NOT NULL,                   -- 7F21 … as on the card, hex
+    subject     TEXT NOT NULL,
+    station_id  TEXT NOT NULL,                   -- the station that reported it first
+    seen_at     TEXT NOT NULL
+);
+CREATE INDEX document_signers_kid ON document_signers(kid);
 "#;
 
 #[cfg(test)]

@@ -139,6 +139,33 @@ pub fn correction_zh(logged: &str) -> String {
     }
 }
 
+/// The public seal check's words for a certificate's state (`GET /public/v1/check`).
+pub fn public_state_zh(state: crate::storage::PublicState) -> &'static str {
+    use crate::storage::PublicState as S;
+    match state {
+        S::Valid => "有效",
+        S::Suspended => "已暂停",
+        S::Cancelled => "已注销",
+        S::Replaced => "已换证（原证已注销）",
+        S::Void => "已作废",
+        S::CardVoid => "此卡已作废（证件已制发新卡）",
+        S::NotYetRecorded => "登记中心尚未收到制证记录",
+        S::NotFound => "不存在",
+        S::Expired => "已过有效期",
+    }
+}
+
+/// Where a certificate stands with its annual review, as the public check says it.
+pub fn review_standing_zh(standing: &ecard_domain::validity::ReviewStanding) -> String {
+    use ecard_domain::validity::ReviewStanding as R;
+    match standing {
+        R::Exempt => "本年度发证，尚无年审要求".into(),
+        R::UpToDate { year } => format!("{year}年度已年审"),
+        R::Due { year, deadline } => format!("{year}年度待年审（截止{deadline}）"),
+        R::Overdue { year } => format!("{year}年度逾期未年审"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +178,20 @@ mod tests {
             "姓名：钱七 → 张三；性别：男 → 女；照片已更换"
         );
         assert_eq!(correction_zh("not json"), "not json");
+    }
+
+    #[test]
+    fn every_public_state_has_its_own_word_and_code() {
+        use crate::storage::PublicState;
+        let words: std::collections::BTreeSet<_> = PublicState::ALL
+            .iter()
+            .map(|s| public_state_zh(*s))
+            .collect();
+        let codes: std::collections::BTreeSet<_> =
+            PublicState::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(words.len(), PublicState::ALL.len());
+        assert_eq!(codes.len(), PublicState::ALL.len());
+        assert_eq!(public_state_zh(PublicState::Cancelled), "已注销");
+        assert_eq!(public_state_zh(PublicState::NotFound), "不存在");
     }
 }
