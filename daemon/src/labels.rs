@@ -504,6 +504,7 @@ pub const NOTE_CODES: &[&str] = &[
     PROCESS_RESTARTED,
     VOID_VERIFICATION_FAILED,
     VOID_REPLACED_BY_ANOTHER_CARD,
+    VOID_WRITE_FAILED,
 ];
 /// A job left `writing` by a process that stopped.
 pub const PROCESS_RESTARTED: &str = "process_restarted";
@@ -511,6 +512,8 @@ pub const PROCESS_RESTARTED: &str = "process_restarted";
 pub const VOID_VERIFICATION_FAILED: &str = "card_voided.verification_failed";
 /// A card voided because an interrupted job moved on to another card.
 pub const VOID_REPLACED_BY_ANOTHER_CARD: &str = "card_voided.replaced_by_another_card";
+/// A card spoiled at a card printer's encoder: its chip write failed (废卡).
+pub const VOID_WRITE_FAILED: &str = "card_voided.write_failed";
 
 /// The words for a stored code: a note code, an error code (`OpError::code`) or
 /// `verification_failed.<standing>`; anything else (a reason a person typed, an old
@@ -520,6 +523,7 @@ pub fn reason_zh(stored: &str) -> Cow<'_, str> {
         PROCESS_RESTARTED => return "进程重启时写卡未完成".into(),
         VOID_VERIFICATION_FAILED => return "写卡后核验未通过，卡片作废".into(),
         VOID_REPLACED_BY_ANOTHER_CARD => return "制证中断后改用新卡，原卡作废".into(),
+        VOID_WRITE_FAILED => return "打印机写芯片失败，废卡作废".into(),
         _ => {}
     }
     if let Some(standing) = stored.strip_prefix("verification_failed.") {
@@ -594,6 +598,20 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("password_hash_failed", "密码处理失败"),
     ("random_failed", "系统随机数生成失败"),
     ("session_invalid", "登录凭据无效，请重新登录"),
+    ("print_no_queue", "尚未选择制证打印机"),
+    ("print_bad_queue_name", "打印队列名称无效"),
+    ("print_client_missing", "本机未安装 CUPS 打印客户端"),
+    ("print_server_unreachable", "无法连接打印服务（CUPS）"),
+    ("print_unknown_queue", "打印队列不存在"),
+    ("print_queue_not_accepting", "打印队列已停用"),
+    ("print_refused", "打印服务拒绝了打印任务"),
+    ("print_timeout", "打印服务无响应，打印未确认"),
+    ("print_too_large", "卡面文件过大，未打印"),
+    ("reader_not_paired", "读卡器未与制证打印机配对"),
+    ("no_live_card", "该证件没有在用的卡片"),
+    ("seal_too_large", "二维码放不下"),
+    ("face_font_missing", "找不到卡面字体"),
+    ("face_render_failed", "卡面生成失败"),
 ];
 
 pub fn error_code_zh(code: &str) -> Option<&'static str> {

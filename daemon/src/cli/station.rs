@@ -38,6 +38,10 @@ pub struct StationArgs {
     /// deadline, retirement rule, holidays); the shipped Sichuan one when absent.
     #[arg(long, global = true, env = "ECARD_PROVINCE_CONFIG")]
     pub province_config: Option<PathBuf>,
+    /// The CUPS server card faces are printed through: host:port or a socket path
+    /// (default: the CUPS client's own, /etc/cups/client.conf or the local socket).
+    #[arg(long, global = true, env = "ECARDD_CUPS_SERVER")]
+    pub cups_server: Option<String>,
 }
 
 impl StationArgs {
@@ -46,6 +50,7 @@ impl StationArgs {
     pub fn config(&self) -> Result<StationConfig, Failure> {
         Ok(StationConfig {
             card_deadline: std::time::Duration::from_millis(self.card_deadline_ms),
+            cups_server: self.cups_server.clone().filter(|s| !s.is_empty()),
             ..StationConfig::default()
         }
         .with_province(load_province(self.province_config.as_deref())?))

@@ -85,7 +85,7 @@ impl Station {
     /// The face (front and back) of a certificate's live card as PDF, with a seal
     /// signed today by this station's document signer.
     pub fn card_face(&self, certificate_id: i64) -> Result<Vec<u8>, OpError> {
-        let keys = self.keys()?;
+        self.keys()?;
         let (data, cards) = self.store.read(|c| {
             Ok((
                 store::issue_data(c, certificate_id)?,
@@ -99,6 +99,18 @@ impl Station {
             .ok_or(OpError::Face(FaceProblem::NoLiveCard))?;
         let serial = super::issue::parse_serial(&card.serial)
             .ok_or(OpError::Invalid(super::invalid::Invalid::StoredSerial))?;
+        self.render_face(&data, serial)
+    }
+
+    /// The face of the card with `serial` carrying `data` (the certificate's issue
+    /// data), with a seal signed today. Print-first printing calls this before the
+    /// chip is written: the serial is the blank card's, read at the encoder.
+    pub(super) fn render_face(
+        &self,
+        data: &card_profile::sequences::IssueData,
+        serial: card_profile::keys::Serial,
+    ) -> Result<Vec<u8>, OpError> {
+        let keys = self.keys()?;
         let cert = &data.certificate;
         let today = self.today();
         let seal = card_seal::issue(
@@ -137,7 +149,7 @@ impl Station {
             issued_on: cert.issue_date,
             valid_from: cert.valid_from,
             valid_until: cert.valid_until,
-            photo_jpeg: data.photo_jpeg,
+            photo_jpeg: data.photo_jpeg.clone(),
             seal,
         };
         card_face::render(&[face], &font).map_err(|e| {

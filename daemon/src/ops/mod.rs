@@ -13,6 +13,7 @@ mod import;
 mod invalid;
 mod issue;
 mod lists;
+mod print;
 mod review;
 mod status;
 mod verify;
@@ -25,6 +26,7 @@ pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use lists::{Expiring, FilingDue, Overdue, Retiring, DEFAULT_EXPIRING_DAYS, MAX_LIST_DAYS};
+pub use print::{PrintedFace, PrintingChange, PrintingView};
 pub use review::{
     ReviewRequest, Schedule, ScheduleItem, UnitReview, UnitReviewRequest, UnitReviewed,
 };
@@ -76,6 +78,11 @@ pub struct StationConfig {
     /// holidays), loaded at start (`--province-config`); shown on 设置.
     /// `review_policy` is its review deadline.
     pub province: Arc<ProvinceConfig>,
+    /// The CUPS server faces are printed through (`--cups-server`): `host:port` or a
+    /// socket path; `None` is the CUPS client's own default.
+    pub cups_server: Option<String>,
+    /// How long CUPS gets to accept a print job (crate::printing).
+    pub print_deadline: std::time::Duration,
 }
 
 impl StationConfig {
@@ -96,6 +103,8 @@ impl Default for StationConfig {
             bureau_name: String::new(),
             card_deadline: DEFAULT_CARD_DEADLINE,
             province,
+            cups_server: None,
+            print_deadline: crate::printing::DEFAULT_PRINT_DEADLINE,
         }
     }
 }
