@@ -23,6 +23,18 @@ const TEAR_AT: u32 = 12;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_whose_chip_write_fails_is_spoiled_and_only_issued_cards_are_printed() {
+    print_and_encode_with_a_torn_card(PrintOrder::EncodeFirst).await;
+}
+
+/// Print first: the torn card's face was printed before its chip was written; the
+/// batch records that face as spoiled with the card. Three faces come out, and the
+/// one naming the torn card's serial is the spoiled job's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_first_records_the_face_of_a_spoiled_card_as_spoiled() {
+    print_and_encode_with_a_torn_card(PrintOrder::PrintFirst).await;
+}
+
+async fn print_and_encode_with_a_torn_card(order: PrintOrder) {
     let Some(cups) = CupsServer::start() else {
         return;
     };
@@ -45,7 +57,7 @@ async fn a_card_whose_chip_write_fails_is_spoiled_and_only_issued_cards_are_prin
                 pairings: vec![PrinterPairing {
                     reader: reader.to_owned(),
                     queue: cups.queue().to_owned(),
-                    order: PrintOrder::EncodeFirst,
+                    order,
                 }],
             },
         )
@@ -102,7 +114,11 @@ async fn a_card_whose_chip_write_fails_is_spoiled_and_only_issued_cards_are_prin
     }
     drop(card);
     // The last card's face is handed to CUPS just after its job is recorded verified.
-    let printed = cups.wait_printed(2, Duration::from_secs(60));
+    let faces = match order {
+        PrintOrder::EncodeFirst => 2,
+        PrintOrder::PrintFirst => 3,
+    };
+    let printed = cups.wait_printed(faces, Duration::from_secs(60));
     let deadline = Instant::now() + Duration::from_secs(30);
     while station
         .store
@@ -128,10 +144,16 @@ async fn a_card_whose_chip_write_fails_is_spoiled_and_only_issued_cards_are_prin
     assert_eq!(spoiled.card_serial.as_deref(), Some(torn_serial.as_str()));
     assert_eq!(spoiled.state, JobState::Failed);
     assert_eq!(spoiled.error.as_deref(), Some("card_removed"));
-    assert_eq!(
-        spoiled.face_print, None,
-        "encode first: a spoiled card is never printed"
-    );
+    match order {
+        PrintOrder::EncodeFirst => assert_eq!(
+            spoiled.face_print, None,
+            "encode first: a spoiled card is never printed"
+        ),
+        PrintOrder::PrintFirst => assert!(
+            spoiled.face_print.is_some(),
+            "print first: the spoiled card's face was printed and is recorded"
+        ),
+    }
 
     // Its serial is void; its certificate was issued on the next card.
     let reason: String = station
@@ -169,8 +191,9 @@ async fn a_card_whose_chip_write_fails_is_spoiled_and_only_issued_cards_are_prin
         .expect("count");
     assert_eq!(cards, 2, "the spoiled card is no card of anyone");
 
-    // The printer gave out exactly the issued cards' faces.
-    assert_eq!(printed.len(), 2, "{printed:?}");
+    // The printer gave out the issued cards' faces (and, printing first, the
+    // spoiled card's, recorded as spoiled above).
+    assert_eq!(printed.len(), faces, "{printed:?}");
     let mut on_faces = Vec::new();
     for pdf in &printed {
         let (pages, w, h) = read_back::pages_and_size(pdf);
@@ -183,6 +206,9 @@ async fn a_card_whose_chip_write_fails_is_spoiled_and_only_issued_cards_are_prin
         let check = station.check_seal(&seal);
         assert_eq!(check.verdict, "genuine", "{check:?}");
         let facts = check.printed.expect("printed facts");
+        // The spoiled card's face (print first) still bears a genuine seal; the
+        // station says its card is void.
+        assert_eq!(check.card_voided, facts.card_serial == torn_serial);
         assert!(read_back::text(pdf).contains(&facts.name));
         on_faces.push(facts.card_serial);
     }
@@ -192,8 +218,15 @@ async fn a_card_whose_chip_write_fails_is_spoiled_and_only_issued_cards_are_prin
         .map(|j| j.card_serial.clone().expect("serial"))
         .collect();
     issued_serials.sort();
+    if order == PrintOrder::PrintFirst {
+        issued_serials.push(torn_serial.clone());
+        issued_serials.sort();
+    }
     assert_eq!(on_faces, issued_serials);
-    assert!(!on_faces.contains(&torn_serial));
+    assert_eq!(
+        on_faces.contains(&torn_serial),
+        order == PrintOrder::PrintFirst
+    );
     assert_eq!(
         station
             .store

@@ -66,6 +66,11 @@ pub struct SealCheckView {
     pub printed: Option<PrintedFacts>,
     /// What a printed seal cannot say (always shown with a genuine verdict).
     pub note: Option<&'static str>,
+    /// The card the seal names is on this station's void list (a face printed
+    /// before its chip write failed, print-and-encode): the seal is genuine, the card
+    /// is not to be accepted. Only what this station knows; `false` says nothing.
+    pub card_voided: bool,
+    pub card_voided_label: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -198,7 +203,14 @@ impl Station {
             }),
             _ => None,
         };
+        let card_voided = printed.as_ref().is_some_and(|p| {
+            self.store
+                .read(|c| store::serial_revoked(c, &p.card_serial))
+                .unwrap_or(false)
+        });
         SealCheckView {
+            card_voided,
+            card_voided_label: card_voided.then_some("该卡已作废（在本站注销名单上），不得使用"),
             verdict: verdict.code(),
             verdict_label: verdict.label_zh(),
             validity,
