@@ -5,7 +5,9 @@
 # (scripts/install-axe-core.sh, at the end), and faketime (libfaketime) for the
 # moved-clock run, jq + curl for the tested walk of docs/OPERATIONS.md §0, and
 # python3-cryptography + python3-cbor2 for the independent seal checker (card-seal),
-# poppler-utils + zbar-tools to read the printed card face back (card-face).
+# poppler-utils + zbar-tools to read the printed card face back (card-face), and
+# cups + cups-client + cups-bsd + printer-driver-cups-pdf for the printing tests
+# (a cupsd of the test's own with a cups-pdf queue, test-support/src/cups.rs).
 # Skips apt entirely when everything is present, so local runs stay fast. Used by
 # .ci/run and scripts/test.sh.
 set -euo pipefail
@@ -14,7 +16,8 @@ set -euo pipefail
 # so that the screenshots they save show the Chinese text.
 PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     chromium chromium-driver fonts-wqy-microhei faketime
-    jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools)
+    jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools
+    cups cups-client cups-bsd printer-driver-cups-pdf)
 
 # vpcd listens on 35963 and 35964, inside Linux's ephemeral port range: an outgoing
 # connection (a browser's, a registry client's) that happened to get one of them as
@@ -65,5 +68,11 @@ fi
 if [[ " ${missing[*]} " == *" pcscd "* ]] && [[ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]] \
     && [[ -x /etc/init.d/pcscd ]]; then
     "${SUDO[@]}" /etc/init.d/pcscd stop || true
+fi
+# The same for cups: the printing tests start their own cupsd on a socket of their
+# own (no clash), but a system cupsd left from install time serves nobody here.
+if [[ " ${missing[*]} " == *" cups "* ]] && [[ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]] \
+    && [[ -x /etc/init.d/cups ]]; then
+    "${SUDO[@]}" /etc/init.d/cups stop || true
 fi
 exec "$(dirname "$0")/install-axe-core.sh"
