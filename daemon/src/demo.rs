@@ -106,8 +106,12 @@ pub fn build(clock: Clock) -> Result<DemoStation, Box<dyn std::error::Error + Se
 pub async fn serve(
     listen: SocketAddr,
     clock: Clock,
+    cups_server: Option<String>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let demo = build(clock)?;
+    let mut demo = build(clock)?;
+    // The demo prints through a real CUPS when given one (a card printer to try, or
+    // the browser test's own cupsd); its readers stay simulated.
+    demo.station.config.cups_server = cups_server;
     let state = AppState::with_demo(demo.station.clone(), demo.sim.clone())?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;

@@ -56,6 +56,9 @@ pub struct DemoArgs {
     /// Run issue → verify → review once on the terminal instead of serving.
     #[arg(long)]
     walkthrough: bool,
+    /// The CUPS server faces are printed through (host:port or a socket path).
+    #[arg(long, env = "ECARDD_CUPS_SERVER")]
+    cups_server: Option<String>,
 }
 
 #[cfg(feature = "demo")]
@@ -64,7 +67,11 @@ pub fn demo(a: DemoArgs) -> Result<(), Failure> {
     if a.walkthrough {
         rt.block_on(ecardd::demo::walkthrough(clock()))?;
     } else {
-        rt.block_on(ecardd::demo::serve(a.listen, clock()))?;
+        rt.block_on(ecardd::demo::serve(
+            a.listen,
+            clock(),
+            a.cups_server.filter(|s| !s.is_empty()),
+        ))?;
     }
     Ok(())
 }
