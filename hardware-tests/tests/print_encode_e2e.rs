@@ -134,6 +134,18 @@ async fn print_and_encode_with_a_torn_card(order: PrintOrder) {
     let p = station.batch_progress(batch).expect("progress");
     assert_eq!((p.done, p.spoiled, p.failed), (2, 1, 0), "{p:?}");
     assert!(p.print_encode);
+    let summary = station
+        .store
+        .read(|c| store::batch_summaries(c, 10))
+        .expect("batches")
+        .into_iter()
+        .find(|b| b.batch_id == batch)
+        .expect("the batch is listed");
+    assert_eq!(
+        (summary.done, summary.spoiled, summary.failed, summary.open),
+        (2, 1, 0, 0)
+    );
+    assert!(summary.print_encode);
     let jobs = station
         .store
         .read(|c| store::jobs(c, Some(batch), &[]))

@@ -209,7 +209,8 @@ export function renderIssue(page, { signal }) {
     if (b.open > 0) parts.push(`未完成 ${b.open}`);
     if (b.interrupted > 0) parts.push(`⚠ 中断 ${b.interrupted}`);
     if (b.failed > 0) parts.push(`✖ 失败 ${b.failed}`);
-    if (!parts.length) return b.done === b.total ? "✔ 全部完成" : "已结束";
+    if (b.spoiled > 0) parts.push(`✖ 废卡 ${b.spoiled}`);
+    if (!parts.length) return b.done + b.spoiled === b.total ? "✔ 全部完成" : "已结束";
     return parts.join("，");
   }
   async function loadBatches() {

@@ -249,7 +249,11 @@ pub struct BatchSummary {
     pub done: i64,
     pub open: i64,
     pub interrupted: i64,
+    /// Failed or cancelled, spoiled cards not counted.
     pub failed: i64,
+    /// 废卡 (print-and-encode batches).
+    pub spoiled: i64,
+    pub print_encode: bool,
 }
 
 /// Batches, newest first, with their job counts.
@@ -259,7 +263,8 @@ pub fn batch_summaries(conn: &Connection, limit: i64) -> Result<Vec<BatchSummary
                 SUM(j.state IN ('written','verified','synced')),
                 SUM(j.state IN ('queued','writing','interrupted')),
                 SUM(j.state = 'interrupted'),
-                SUM(j.state IN ('failed','cancelled'))
+                SUM(j.state IN ('failed','cancelled') AND j.spoiled = 0),
+                SUM(j.spoiled), b.print_encode
          FROM batches b LEFT JOIN jobs j ON j.batch_id = b.id
          GROUP BY b.id ORDER BY b.id DESC LIMIT ?1",
     )?;
@@ -274,6 +279,8 @@ pub fn batch_summaries(conn: &Connection, limit: i64) -> Result<Vec<BatchSummary
             open: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
             interrupted: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
             failed: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+            spoiled: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+            print_encode: r.get::<_, i64>(10)? != 0,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
