@@ -191,3 +191,123 @@ async fn a_cups_server_that_is_not_there_is_a_clear_error_not_a_hang() {
     assert_eq!(s, StatusCode::CONFLICT, "{err}");
     assert_eq!(err["code"], "reader_not_paired", "{err}");
 }
+
+/// Print-and-encode at the demo's simulated encoder, encode first: with the
+/// station's own root taken off its trust list, the written card fails its
+/// verification and is spoiled (serial voided, 废卡, nothing printed, the
+/// certificate queued again); with the root back, the next blank card is issued
+/// and only its face comes out of the printer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_failing_its_verification_at_the_encoder_is_spoiled_and_not_printed() {
+    let Some(cups) = CupsServer::start() else {
+        return;
+    };
+    let address = cups.address();
+    let a = api_with(|c| c.cups_server = Some(address.clone()));
+    let admin = a.login("guanli").await;
+    let issuer = a.login("zhizheng").await;
+    let cert = a.demo.approved[1];
+    let (s, _) = a
+        .call(
+            Method::PUT,
+            "/settings/printing",
+            Some(&admin),
+            Some(json!({ "pairings": [
+                { "reader": R1, "queue": cups.queue(), "order": "encode_first" }] })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let station = &a.demo.station;
+    // The demo's trust list is the process's (not stored): set it as a sync would.
+    let trust = station.trust_list();
+    let mut without_root = trust.clone();
+    without_root.anchors.clear();
+    station.set_trust_list(without_root);
+
+    let (s, started) = a
+        .call(
+            Method::POST,
+            "/batches",
+            Some(&issuer),
+            Some(json!({ "certificate_ids": [cert], "readers": [R1], "print_encode": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{started}");
+    let batch = started["batch_id"].as_i64().unwrap();
+    let path = format!("/batches/{batch}");
+    a.insert_blank(&issuer, R1).await;
+    let view = wait_batch(&a, &issuer, &path, |b| b["spoiled"] == 1).await;
+    assert_eq!(view["print_encode"], true);
+    let spoiled = &view["jobs"][0];
+    assert_eq!(spoiled["spoiled"], true, "{view}");
+    assert_eq!(spoiled["state"], "failed");
+    assert_eq!(spoiled["face_print"], json!(null), "never printed");
+    assert!(
+        spoiled["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("verification_failed."),
+        "{spoiled}"
+    );
+    let serial = spoiled["card_serial"].as_str().unwrap().to_owned();
+    assert_eq!(
+        a.count(&format!(
+            "SELECT COUNT(*) FROM revocations WHERE serial = '{serial}' \
+             AND reason = 'card_voided.verification_failed'"
+        )),
+        1
+    );
+    assert_eq!(view["jobs"][1]["certificate_id"], cert, "queued again");
+    assert_eq!(view["jobs"][1]["state"], "queued");
+
+    // The spoiled card leaves the printer; the root is back; the next card.
+    let (s, _) = a
+        .call(
+            Method::POST,
+            &format!("/demo/readers/{}/eject", enc(R1)),
+            Some(&issuer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    station.set_trust_list(trust);
+    a.insert_blank(&issuer, R1).await;
+    let view = wait_batch(&a, &issuer, &path, |b| {
+        b["done"] == 1 && !b["jobs"][1]["face_print"].is_null()
+    })
+    .await;
+    assert_eq!(
+        (view["spoiled"].clone(), view["failed"].clone()),
+        (json!(1), json!(0))
+    );
+    let issued = &view["jobs"][1];
+    assert_eq!(issued["state"], "verified", "{view}");
+    let files = cups.wait_printed(1, Duration::from_secs(60));
+    assert_eq!(files.len(), 1, "only the issued card's face: {files:?}");
+    let seal = read_back::qr(&files[0], 2).expect("QR");
+    let check = station.check_seal(&seal);
+    assert_eq!(check.verdict, "genuine");
+    assert_eq!(
+        check.printed.unwrap().card_serial,
+        issued["card_serial"].as_str().unwrap()
+    );
+    assert!(!check.card_voided);
+}
+
+async fn wait_batch(
+    a: &Api,
+    cookie: &str,
+    path: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, view) = a.call(Method::GET, path, Some(cookie), None).await;
+        assert_eq!(s, StatusCode::OK, "{view}");
+        if done(&view) {
+            return view;
+        }
+        assert!(std::time::Instant::now() < deadline, "batch stuck: {view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
