@@ -634,6 +634,10 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("job.card", "制证任务换卡"),
     ("jobs.recovered", "恢复中断的制证任务"),
     ("batch.created", "创建制证批次"),
+    ("card.spoiled", "废卡（写芯片失败，卡号作废，换下一张卡）"),
+    ("face.printed", "卡面送打印机"),
+    ("face.print_failed", "卡面打印失败"),
+    ("printing.changed", "修改制证打印机设置"),
     ("certificate.approved", "证件已批准"),
     ("certificate.status_written", "状态写入卡片"),
     ("review.recorded", "记录年审"),
@@ -718,6 +722,14 @@ pub fn audit_actions() -> Vec<(String, String)> {
 }
 
 /// An audit action's words; an action this version does not know is shown as is.
+/// A card printer's order (设置 → 制证打印机, print-and-encode batches).
+pub fn print_order_zh(order: crate::store::PrintOrder) -> &'static str {
+    match order {
+        crate::store::PrintOrder::EncodeFirst => "先写芯片后打印",
+        crate::store::PrintOrder::PrintFirst => "先打印后写芯片",
+    }
+}
+
 pub fn audit_action_zh(action: &str) -> Cow<'_, str> {
     if let Some((_, w)) = AUDIT_ACTIONS.iter().find(|(a, _)| *a == action) {
         return (*w).into();
@@ -739,6 +751,12 @@ pub fn audit_action_zh(action: &str) -> Cow<'_, str> {
 const DETAIL_KEYS: &[(&str, &str)] = &[
     ("role", "角色"),
     ("display_name", "姓名"),
+    ("queue", "打印队列"),
+    ("print_job", "打印任务"),
+    ("pairings", "读卡器与打印机配对"),
+    ("order", "工作顺序"),
+    ("print_encode", "边写卡边打印"),
+    ("requeued_as", "改由制证任务"),
     ("job", "制证任务"),
     ("number", "证号"),
     ("new_number", "新证号"),
@@ -845,6 +863,7 @@ fn detail_value_zh(key: &str, v: &Value) -> String {
                     .map(|c| card_status_zh(*c))
             }),
         "kind" => StatusKind::parse(s).map(status_kind_zh),
+        "order" => crate::store::PrintOrder::parse(s).map(print_order_zh),
         "source" => match s {
             "local" => Some("本站"),
             "registry" => Some("登记中心"),

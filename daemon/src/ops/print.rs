@@ -54,12 +54,9 @@ pub struct PrintedFace {
     pub print_job: String,
 }
 
-/// The words for an order (one place; the UI shows these).
+/// The words for an order: the one vocabulary's (`labels::print_order_zh`).
 pub fn order_zh(order: PrintOrder) -> &'static str {
-    match order {
-        PrintOrder::EncodeFirst => "先写芯片后打印",
-        PrintOrder::PrintFirst => "先打印后写芯片",
-    }
+    crate::labels::print_order_zh(order)
 }
 
 impl Station {
