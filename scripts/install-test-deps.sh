@@ -6,6 +6,8 @@
 # moved-clock run, jq + curl for the tested walk of docs/OPERATIONS.md §0, and
 # python3-cryptography + python3-cbor2 for the independent seal checker (card-seal),
 # poppler-utils + zbar-tools to read the printed card face back (card-face),
+# cups + cups-client + cups-bsd + printer-driver-cups-pdf for the printing tests
+# (a cupsd of the test's own with a cups-pdf queue, test-support/src/cups.rs), and
 # openssl for the SM2/SM3 cross-checks (card-profile/tests/suite_openssl.rs).
 # Skips apt entirely when everything is present, so local runs stay fast. Used by
 # .ci/run and scripts/test.sh.
@@ -15,7 +17,8 @@ set -euo pipefail
 # so that the screenshots they save show the Chinese text.
 PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     chromium chromium-driver fonts-wqy-microhei faketime
-    jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools)
+    jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools
+    cups cups-client cups-bsd printer-driver-cups-pdf)
 # openssl: the third-party check of the 国密 suite (SM2/SM3 cross-checks, #17).
 PACKAGES+=(openssl)
 
@@ -68,5 +71,11 @@ fi
 if [[ " ${missing[*]} " == *" pcscd "* ]] && [[ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]] \
     && [[ -x /etc/init.d/pcscd ]]; then
     "${SUDO[@]}" /etc/init.d/pcscd stop || true
+fi
+# The same for cups: the printing tests start their own cupsd on a socket of their
+# own (no clash), but a system cupsd left from install time serves nobody here.
+if [[ " ${missing[*]} " == *" cups "* ]] && [[ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]] \
+    && [[ -x /etc/init.d/cups ]]; then
+    "${SUDO[@]}" /etc/init.d/cups stop || true
 fi
 exec "$(dirname "$0")/install-axe-core.sh"

@@ -117,8 +117,12 @@ pub async fn serve(
     listen: SocketAddr,
     clock: Clock,
     suite: Suite,
+    cups_server: Option<String>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let demo = build_in(clock, suite)?;
+    let mut demo = build_in(clock, suite)?;
+    // The demo prints through a real CUPS when given one (a card printer to try, or
+    // the browser test's own cupsd); its readers stay simulated.
+    demo.station.config.cups_server = cups_server;
     let state = AppState::with_demo(demo.station.clone(), demo.sim.clone())?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;

@@ -505,6 +505,7 @@ pub const NOTE_CODES: &[&str] = &[
     PROCESS_RESTARTED,
     VOID_VERIFICATION_FAILED,
     VOID_REPLACED_BY_ANOTHER_CARD,
+    VOID_WRITE_FAILED,
 ];
 /// A job left `writing` by a process that stopped.
 pub const PROCESS_RESTARTED: &str = "process_restarted";
@@ -512,6 +513,8 @@ pub const PROCESS_RESTARTED: &str = "process_restarted";
 pub const VOID_VERIFICATION_FAILED: &str = "card_voided.verification_failed";
 /// A card voided because an interrupted job moved on to another card.
 pub const VOID_REPLACED_BY_ANOTHER_CARD: &str = "card_voided.replaced_by_another_card";
+/// A card spoiled at a card printer's encoder: its chip write failed (废卡).
+pub const VOID_WRITE_FAILED: &str = "card_voided.write_failed";
 
 /// The words for a stored code: a note code, an error code (`OpError::code`) or
 /// `verification_failed.<standing>`; anything else (a reason a person typed, an old
@@ -521,6 +524,7 @@ pub fn reason_zh(stored: &str) -> Cow<'_, str> {
         PROCESS_RESTARTED => return "进程重启时写卡未完成".into(),
         VOID_VERIFICATION_FAILED => return "写卡后核验未通过，卡片作废".into(),
         VOID_REPLACED_BY_ANOTHER_CARD => return "制证中断后改用新卡，原卡作废".into(),
+        VOID_WRITE_FAILED => return "打印机写芯片失败，废卡作废".into(),
         _ => {}
     }
     if let Some(standing) = stored.strip_prefix("verification_failed.") {
@@ -595,6 +599,20 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("password_hash_failed", "密码处理失败"),
     ("random_failed", "系统随机数生成失败"),
     ("session_invalid", "登录凭据无效，请重新登录"),
+    ("print_no_queue", "尚未选择制证打印机"),
+    ("print_bad_queue_name", "打印队列名称无效"),
+    ("print_client_missing", "本机未安装 CUPS 打印客户端"),
+    ("print_server_unreachable", "无法连接打印服务（CUPS）"),
+    ("print_unknown_queue", "打印队列不存在"),
+    ("print_queue_not_accepting", "打印队列已停用"),
+    ("print_refused", "打印服务拒绝了打印任务"),
+    ("print_timeout", "打印服务无响应，打印未确认"),
+    ("print_too_large", "卡面文件过大，未打印"),
+    ("reader_not_paired", "读卡器未与制证打印机配对"),
+    ("no_live_card", "该证件没有在用的卡片"),
+    ("seal_too_large", "二维码放不下"),
+    ("face_font_missing", "找不到卡面字体"),
+    ("face_render_failed", "卡面生成失败"),
 ];
 
 pub fn error_code_zh(code: &str) -> Option<&'static str> {
@@ -617,6 +635,10 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("job.card", "制证任务换卡"),
     ("jobs.recovered", "恢复中断的制证任务"),
     ("batch.created", "创建制证批次"),
+    ("card.spoiled", "废卡（写芯片失败，卡号作废，换下一张卡）"),
+    ("face.printed", "卡面送打印机"),
+    ("face.print_failed", "卡面打印失败"),
+    ("printing.changed", "修改制证打印机设置"),
     ("certificate.approved", "证件已批准"),
     ("certificate.status_written", "状态写入卡片"),
     ("review.recorded", "记录年审"),
@@ -702,6 +724,14 @@ pub fn audit_actions() -> Vec<(String, String)> {
 }
 
 /// An audit action's words; an action this version does not know is shown as is.
+/// A card printer's order (设置 → 制证打印机, print-and-encode batches).
+pub fn print_order_zh(order: crate::store::PrintOrder) -> &'static str {
+    match order {
+        crate::store::PrintOrder::EncodeFirst => "先写芯片后打印",
+        crate::store::PrintOrder::PrintFirst => "先打印后写芯片",
+    }
+}
+
 pub fn audit_action_zh(action: &str) -> Cow<'_, str> {
     if let Some((_, w)) = AUDIT_ACTIONS.iter().find(|(a, _)| *a == action) {
         return (*w).into();
@@ -723,6 +753,12 @@ pub fn audit_action_zh(action: &str) -> Cow<'_, str> {
 const DETAIL_KEYS: &[(&str, &str)] = &[
     ("role", "角色"),
     ("display_name", "姓名"),
+    ("queue", "打印队列"),
+    ("print_job", "打印任务"),
+    ("pairings", "读卡器与打印机配对"),
+    ("order", "工作顺序"),
+    ("print_encode", "边写卡边打印"),
+    ("requeued_as", "改由制证任务"),
     ("job", "制证任务"),
     ("number", "证号"),
     ("new_number", "新证号"),
@@ -829,6 +865,7 @@ fn detail_value_zh(key: &str, v: &Value) -> String {
                     .map(|c| card_status_zh(*c))
             }),
         "kind" => StatusKind::parse(s).map(status_kind_zh),
+        "order" => crate::store::PrintOrder::parse(s).map(print_order_zh),
         "source" => match s {
             "local" => Some("本站"),
             "registry" => Some("登记中心"),

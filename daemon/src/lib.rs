@@ -10,6 +10,7 @@ pub mod keystore;
 pub mod labels;
 pub mod master_handover;
 pub mod ops;
+pub mod printing;
 pub mod readers;
 pub mod server;
 pub mod store;

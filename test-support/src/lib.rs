@@ -5,6 +5,7 @@
 //! one is 无法确认) changes every fixture at once.
 #![allow(clippy::expect_used)]
 
+pub mod cups;
 pub mod registry;
 
 use card_profile::demo;

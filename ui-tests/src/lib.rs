@@ -131,6 +131,11 @@ impl Ecardd {
         Self::start_with(&["demo", "--listen", "127.0.0.1:0"], &[])
     }
 
+    /// `ecardd demo` with `env` (e.g. `ECARDD_CUPS_SERVER`, the test's own cupsd).
+    pub fn start_demo_with_env(env: &[(&str, &str)]) -> Result<Self> {
+        Self::start_with(&["demo", "--listen", "127.0.0.1:0"], env)
+    }
+
     /// `ecardd serve` of the station database `db` (unlocked with the passphrase
     /// file), on a free loopback port, with `extra` arguments (e.g. the sync
     /// interval) and `env` (e.g. `ECARD_TODAY`).

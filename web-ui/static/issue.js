@@ -121,6 +121,7 @@ export function renderIssue(page, { signal }) {
       fillReaderChecks();
     }
   }, { signal });
+  const printEncode = checkbox("边写卡边打印卡面（所选读卡器须是制证打印机的内置写卡器，由管理员在「设置」中配对）", { id: "batch-print-encode" });
   const startBatch = h("button", { type: "submit", class: "btn", id: "batch-start" }, "开始批量制证");
   const batchForm = h(
     "form",
@@ -129,6 +130,7 @@ export function renderIssue(page, { signal }) {
     h("p", null, "在上表勾选人员，选择一台或多台读卡器。每台读卡器依次等待空白卡：放入空白卡即写下一张。"),
     field("批次名称", batchName),
     h("fieldset", null, h("legend", null, "使用的读卡器"), readerChecks),
+    printEncode.el,
     h("div", { class: "actions" }, startBatch),
   );
   batchForm.addEventListener("submit", (e) => {
@@ -138,7 +140,12 @@ export function renderIssue(page, { signal }) {
       if (!ids.length) throw new Error("请先在待制证列表中勾选至少一人");
       const readers = [...chosenForBatch];
       if (!readers.length) throw new Error("请至少选择一台读卡器");
-      const r = await post("batches", { name: batchName.value.trim(), certificate_ids: ids, readers });
+      const r = await post("batches", {
+        name: batchName.value.trim(),
+        certificate_ids: ids,
+        readers,
+        print_encode: printEncode.input.checked,
+      });
       picked.clear();
       showNotice(`批次 ${r.batch_id} 已开始，请向读卡器放入空白卡`);
       await loadBatch(r.batch_id);
@@ -168,21 +175,26 @@ export function renderIssue(page, { signal }) {
     resume.addEventListener("click", () => resumeBatch(id, resume));
     add(batchBox, 
       h("h2", { id: "bp-h", tabindex: "-1" }, `批次 ${b.batch_id} 进度`),
-      h("p", { id: "bp-summary" }, `共 ${b.total} 张：完成 ${b.done}，排队 ${b.queued}，写卡中 ${b.writing}，中断 ${b.interrupted}，失败 ${b.failed}`),
+      h("p", { id: "bp-summary" }, `共 ${b.total} 张：完成 ${b.done}，排队 ${b.queued}，写卡中 ${b.writing}，中断 ${b.interrupted}，失败 ${b.failed}` +
+        (b.print_encode ? `，废卡 ${b.spoiled}（边写卡边打印）` : "")),
+      b.spoiled > 0
+        ? h("p", { id: "bp-spoiled", role: "note" }, `⚠ ${b.spoiled} 张废卡：写芯片失败或写后核验未通过，卡号已列入注销名单，不得发放；相应人员已改用下一张空白卡。`)
+        : null,
       progress,
       table(
         null,
-        ["证号", "姓名", "状态", "读卡器", "卡号", "错误"],
+        ["证号", "姓名", "状态", "读卡器", "卡号", "卡面", "错误"],
         (b.jobs || []).map((j) =>
           h(
             "tr",
-            { "data-job": j.id, "data-state": j.state },
+            { "data-job": j.id, "data-state": j.state, "data-spoiled": j.spoiled ? "1" : "0" },
             h("td", null, j.number),
             h("td", null, j.name),
-            h("td", null, j.state_label || label("job_state", j.state)),
+            h("td", null, j.spoiled ? "✖ 废卡（卡号已作废，不得发放）" : j.state_label || label("job_state", j.state)),
             h("td", null, j.reader || "—"),
             h("td", null, j.card_serial || "—"),
-            h("td", null, j.error || "—"),
+            h("td", null, j.face_print ? (j.spoiled ? `已打印，随卡作废（${j.face_print}）` : `已打印（${j.face_print}）`) : "—"),
+            h("td", null, j.error_label || j.error || "—"),
           ),
         ),
       ),
@@ -197,7 +209,8 @@ export function renderIssue(page, { signal }) {
     if (b.open > 0) parts.push(`未完成 ${b.open}`);
     if (b.interrupted > 0) parts.push(`⚠ 中断 ${b.interrupted}`);
     if (b.failed > 0) parts.push(`✖ 失败 ${b.failed}`);
-    if (!parts.length) return b.done === b.total ? "✔ 全部完成" : "已结束";
+    if (b.spoiled > 0) parts.push(`✖ 废卡 ${b.spoiled}`);
+    if (!parts.length) return b.done + b.spoiled === b.total ? "✔ 全部完成" : "已结束";
     return parts.join("，");
   }
   async function loadBatches() {

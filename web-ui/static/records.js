@@ -1,5 +1,5 @@
 // 记录: certificate search and detail, revocation list, audit log (admins).
-import { apiUrl, get } from "./api.js";
+import { apiUrl, get, post } from "./api.js";
 import { busy, can, showError, showNotice } from "./core.js";
 import { holderFacts, certificateFacts } from "./verify.js";
 import { add, h, clear, field, select, table, label, labelEntries } from "./dom.js";
@@ -15,6 +15,14 @@ function renderDetail(box, id) {
     // The face is printed for a card in use: its QR names that card's serial.
     if (can("issue") && (d.cards || []).some((c) => c.state === "live" && !c.terminated)) {
       links.push(h("a", { href: apiUrl(`certificates/${d.id}/face.pdf`), id: "face-pdf", target: "_blank", rel: "noopener" }, "打印卡面（PDF，含二维码）"));
+      // Straight to the card printer chosen in 设置 (CUPS).
+      const print = h("button", { type: "button", class: "btn btn-small btn-secondary", id: "face-print" }, "送制证打印机打印卡面");
+      print.addEventListener("click", () =>
+        busy(print, "正在发送…", async () => {
+          const r = await post(`certificates/${d.id}/print`);
+          showNotice(`卡面已送打印机「${r.queue}」（打印任务 ${r.print_job}）`);
+        }));
+      links.push(print);
     }
     add(box, 
       h("h2", { id: "detail-h", tabindex: "-1" }, `证件记录 #${d.id}：${d.holder.name}（${d.state_label || label("certificate_state", d.state)}）`),

@@ -17,6 +17,9 @@ function sealResult(v) {
       null,
       h("div", { class: "label", id: "seal-verdict-label" }, v.verdict_label),
       v.validity_label ? h("div", { class: "sub" }, `印制的有效期：${v.validity_label}`) : null,
+      v.card_voided_label
+        ? h("div", { class: "sub error", id: "seal-card-voided", role: "alert" }, v.card_voided_label)
+        : null,
       p
         ? facts([
             ["姓名", p.name],

@@ -362,9 +362,88 @@ function doctorSection() {
   return h("section", { class: "panel", "aria-labelledby": "doctor-h" }, h("h2", { id: "doctor-h" }, "本站自检"), box, h("div", { class: "actions" }, again));
 }
 
+// 制证打印机: the CUPS queue single faces go to, and which reader is which card
+// printer's built-in encoder, in which order that printer works (print-and-encode
+// batches). GET/PUT /settings/printing; the queues are the ones CUPS offers now.
+function printingSection() {
+  const box = h("div", { id: "printing-box" }, h("p", { class: "muted" }, "正在加载…"));
+  const queue = h("select", { id: "printing-queue" });
+  const pairs = h("div", { id: "printing-pairs" });
+  const save = h("button", { type: "submit", class: "btn", id: "printing-save" }, "保存打印设置");
+  const form = h(
+    "form",
+    { "aria-labelledby": "printing-form-h", id: "printing-form" },
+    h("h3", { id: "printing-form-h" }, "打印卡面"),
+    field("制证打印机（CUPS 打印队列）", queue, "「打印卡面」按钮把卡面送到这台打印机"),
+    h("h3", null, "读卡器与打印机配对"),
+    h("p", null, "制证打印机内置的写卡器在本站显示为一台读卡器。为它选择所属的打印机和打印机的工作顺序；边写卡边打印的批次只能使用已配对的读卡器。"),
+    pairs,
+    h("div", { class: "actions" }, save),
+  );
+  let orders = [];
+  let queues = [];
+  let rows = [];
+  const options = (list, current, none) => {
+    const all = [...list];
+    if (current && !all.includes(current)) all.push(current);
+    return [["", none], ...all.map((q) => [q, q === current && !list.includes(q) ? `${q}（CUPS 中未找到）` : q])];
+  };
+  function fill(sel, opts, value) {
+    clear(sel);
+    for (const [v, t] of opts) add(sel, h("option", { value: v }, t));
+    sel.value = value || "";
+  }
+  function show(v, readers) {
+    orders = v.orders || [];
+    queues = v.queues || [];
+    clear(box);
+    add(box,
+      v.queues_error
+        ? h("p", { class: "error", id: "printing-queues-error", role: "alert" }, `无法列出打印队列：${v.queues_error.message}`)
+        : h("p", { class: "muted" }, queues.length ? `CUPS 中有 ${queues.length} 个打印队列。` : "CUPS 中还没有打印队列（见 docs/OPERATIONS.md「制证打印机」）。"),
+    );
+    fill(queue, options(queues, v.queue, "（未选择）"), v.queue);
+    const byReader = new Map((v.pairings || []).map((p) => [p.reader, p]));
+    const names = [...new Set([...readers, ...byReader.keys()])];
+    rows = names.map((name, i) => {
+      const p = byReader.get(name);
+      const q = h("select", { id: `pair-queue-${i}`, "data-reader": name, "aria-label": `${name} 所属的打印机` });
+      fill(q, options(queues, p && p.queue, "不配对"), p && p.queue);
+      const o = h("select", { id: `pair-order-${i}`, "aria-label": `${name} 的打印机工作顺序` });
+      fill(o, orders.map((x) => [x.order, x.label]), p ? p.order : "encode_first");
+      return { name, q, o };
+    });
+    clear(pairs);
+    add(pairs, rows.length
+      ? table(null, ["读卡器", "所属打印机", "工作顺序"], rows.map((r) => h("tr", { "data-reader": r.name }, h("td", null, r.name), h("td", null, r.q), h("td", null, r.o))))
+      : h("p", null, "本站没有读卡器。"));
+  }
+  async function load() {
+    const [v, r] = await Promise.all([get("settings/printing"), get("readers").catch(() => ({ readers: [] }))]);
+    show(v, (r.readers || []).map((x) => x.name));
+  }
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(save, "正在保存…", async () => {
+      const pairings = rows
+        .filter((r) => r.q.value)
+        .map((r) => ({ reader: r.name, queue: r.q.value, order: r.o.value }));
+      await put("settings/printing", { queue: queue.value || null, pairings });
+      await load();
+      showNotice("打印设置已保存");
+    });
+  });
+  load().catch((e) => {
+    clear(box);
+    add(box, h("p", null, `无法加载打印设置：${e.message}`));
+  });
+  return h("section", { class: "panel", "aria-labelledby": "printing-h", id: "printing" }, h("h2", { id: "printing-h" }, "制证打印机"), box, form);
+}
+
 export function renderSettings(page) {
   add(page, h("h1", { tabindex: "-1" }, "设置"));
   if (can("manage_keys") || can("manage_trust")) add(page, settingsSection());
+  if (can("manage_keys")) add(page, printingSection());
   if (can("manage_keys")) add(page, doctorSection());
   if (can("manage_trust")) add(page, trustSection());
   if (can("view_records") || can("sync")) add(page, syncSection());

@@ -6,7 +6,9 @@ use super::error::ApiError;
 use super::session::OperatorView;
 use super::session::{need, Granted};
 use super::{ApiJson, AppState};
-use crate::ops::{NewOperator, OpError, OperatorChange, SettingsView};
+use crate::ops::{
+    NewOperator, OpError, OperatorChange, PrintingChange, PrintingView, SettingsView,
+};
 use crate::store;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -37,6 +39,36 @@ pub async fn update_settings(
             .set_max_revocation_age(session.actor(), days)?;
     }
     Ok(Json(state.station.settings()?))
+}
+
+/// `GET /settings/printing`: the queue, the reader–printer pairings and the queues
+/// CUPS offers now (asking CUPS blocks: off the async workers).
+pub async fn printing(
+    State(state): State<AppState>,
+    _session: Granted<need::ManageKeys>,
+) -> Result<Json<PrintingView>, ApiError> {
+    let station = state.station.clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || station.printing_settings())
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "print_refused",
+                    "读取打印设置中止",
+                )
+            })??,
+    ))
+}
+
+/// `PUT /settings/printing` `{queue, pairings: [{reader, queue, order}]}`.
+pub async fn update_printing(
+    State(state): State<AppState>,
+    session: Granted<need::ManageKeys>,
+    ApiJson(req): ApiJson<PrintingChange>,
+) -> Result<Json<PrintingView>, ApiError> {
+    state.station.set_printing(session.actor(), &req)?;
+    printing(State(state), session).await
 }
 
 pub async fn operators(

@@ -39,6 +39,9 @@ pub struct BatchBody {
     name: Option<String>,
     certificate_ids: Vec<i64>,
     readers: Vec<String>,
+    /// Print each card's face at the paired card printer as it is encoded.
+    #[serde(default)]
+    print_encode: bool,
 }
 
 pub async fn start_batch(
@@ -50,10 +53,18 @@ pub async fn start_batch(
         .name
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| format!("{} 批次", state.station.today()));
-    let id =
+    let id = if req.print_encode {
+        state.station.start_print_encode_batch(
+            session.actor(),
+            &name,
+            &req.certificate_ids,
+            &req.readers,
+        )?
+    } else {
         state
             .station
-            .start_batch(session.actor(), &name, &req.certificate_ids, &req.readers)?;
+            .start_batch(session.actor(), &name, &req.certificate_ids, &req.readers)?
+    };
     Ok((StatusCode::CREATED, Json(BatchRef { batch_id: id })))
 }
 

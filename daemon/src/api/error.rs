@@ -4,6 +4,7 @@
 use crate::auth::{AuthError, Role};
 use crate::keyring::KeyringError;
 use crate::ops::{FaceProblem, OpError};
+use crate::printing::PrintError;
 use crate::readers::ReaderError;
 use crate::store::StoreError;
 use axum::http::StatusCode;
@@ -95,6 +96,17 @@ impl From<OpError> for ApiError {
                 FaceProblem::FontMissing { .. } | FaceProblem::Render(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
+            },
+            OpError::Print(p) => match p {
+                PrintError::BadQueueName(_) | PrintError::TooLarge(_) => StatusCode::BAD_REQUEST,
+                PrintError::NoQueueChosen
+                | PrintError::ReaderNotPaired(_)
+                | PrintError::UnknownQueue(_)
+                | PrintError::QueueNotAccepting(_) => StatusCode::CONFLICT,
+                PrintError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+                PrintError::ClientMissing(_)
+                | PrintError::ServerUnreachable(_)
+                | PrintError::Refused(_) => StatusCode::BAD_GATEWAY,
             },
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

@@ -3,7 +3,7 @@
 use super::error::ApiError;
 use super::session::{need, Granted};
 use super::{ApiJson, AppState};
-use crate::ops::SealCheckView;
+use crate::ops::{PrintedFace, SealCheckView};
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +38,28 @@ pub async fn face_pdf(
         pdf,
     )
         .into_response())
+}
+
+/// `POST /certificates/{id}/print`: the face on the card printer's queue chosen in
+/// 设置; answers CUPS's job id once CUPS has accepted the job.
+pub async fn print_face(
+    State(state): State<AppState>,
+    session: Granted<need::Issue>,
+    Path(id): Path<i64>,
+) -> Result<Json<PrintedFace>, ApiError> {
+    let station = state.station.clone();
+    let actor = session.actor().to_owned();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || station.print_face(&actor, id))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "print_refused",
+                    "打印中止",
+                )
+            })??,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -273,6 +273,7 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route("/certificates/{id}", get(records::certificate))
         .route("/certificates/{id}/status", post(cards::change_status))
         .route("/certificates/{id}/face.pdf", get(face::face_pdf))
+        .route("/certificates/{id}/print", post(face::print_face))
         .route("/seal/check", post(face::check_seal))
         .route("/certificates/bulk-replace", post(cards::bulk_replace))
         .route(
@@ -312,6 +313,10 @@ fn build_router(state: AppState, hosts: Option<AllowedHosts>) -> Router {
         .route(
             "/settings",
             get(admin::settings).put(admin::update_settings),
+        )
+        .route(
+            "/settings/printing",
+            get(admin::printing).put(admin::update_printing),
         )
         .route(
             "/operators",

@@ -64,6 +64,9 @@ pub struct DemoArgs {
     /// front and back with the signed QR) to this file.
     #[arg(long, requires = "walkthrough")]
     face_pdf: Option<std::path::PathBuf>,
+    /// The CUPS server faces are printed through (host:port or a socket path).
+    #[arg(long, env = "ECARDD_CUPS_SERVER")]
+    cups_server: Option<String>,
 }
 
 #[cfg(feature = "demo")]
@@ -76,7 +79,12 @@ pub fn demo(a: DemoArgs) -> Result<(), Failure> {
             a.face_pdf.as_deref(),
         ))?;
     } else {
-        rt.block_on(ecardd::demo::serve(a.listen, clock(), a.suite))?;
+        rt.block_on(ecardd::demo::serve(
+            a.listen,
+            clock(),
+            a.suite,
+            a.cups_server.filter(|s| !s.is_empty()),
+        ))?;
     }
     Ok(())
 }

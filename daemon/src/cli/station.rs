@@ -43,6 +43,10 @@ pub struct StationArgs {
     /// now. Default: the registry this station is enrolled with.
     #[arg(long, global = true, env = "ECARDD_PUBLIC_REGISTRY_URL")]
     pub public_registry_url: Option<String>,
+    /// The CUPS server card faces are printed through: host:port or a socket path
+    /// (default: the CUPS client's own, /etc/cups/client.conf or the local socket).
+    #[arg(long, global = true, env = "ECARDD_CUPS_SERVER")]
+    pub cups_server: Option<String>,
 }
 
 impl StationArgs {
@@ -60,6 +64,7 @@ impl StationArgs {
         Ok(StationConfig {
             card_deadline: std::time::Duration::from_millis(self.card_deadline_ms),
             public_registry_url: self.public_registry_url.clone(),
+            cups_server: self.cups_server.clone().filter(|s| !s.is_empty()),
             ..StationConfig::default()
         }
         .with_province(load_province(self.province_config.as_deref())?))

@@ -40,6 +40,8 @@ pub enum OpError {
     VerificationFailed(Box<card_profile::verdict::Verdict>),
     #[error("card face: {0}")]
     Face(super::face::FaceProblem),
+    #[error("printing: {0}")]
+    Print(#[from] crate::printing::PrintError),
 }
 
 impl OpError {
@@ -67,6 +69,9 @@ impl OpError {
             self,
             OpError::CardNotBlank
                 | OpError::KeysLocked
+                // Print-first: the face is printed before the first write.
+                | OpError::Print(_)
+                | OpError::Face(_)
                 | OpError::CardVoided(_)
                 | OpError::SerialKnown(_)
                 | OpError::Card(
@@ -116,6 +121,7 @@ impl OpError {
             OpError::CardVoided(_) => "card_voided",
             OpError::SerialKnown(_) => "card_serial_known",
             OpError::Face(p) => p.code(),
+            OpError::Print(p) => p.code(),
         }
     }
 
@@ -166,6 +172,7 @@ impl OpError {
                 format!("卡片 {s} 已作废（在注销名单上），不能再写，请换一张空白卡")
             }
             OpError::Face(p) => p.message_zh(),
+            OpError::Print(p) => p.message_zh(),
         }
     }
 }

@@ -76,6 +76,11 @@ pub struct SealCheckView {
     pub printed: Option<PrintedFacts>,
     /// What a printed seal cannot say (always shown with a genuine verdict).
     pub note: Option<&'static str>,
+    /// The card the seal names is on this station's void list (a face printed
+    /// before its chip write failed, print-and-encode): the seal is genuine, the card
+    /// is not to be accepted. Only what this station knows; `false` says nothing.
+    pub card_voided: bool,
+    pub card_voided_label: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,7 +135,7 @@ impl Station {
         &self,
         certificate_id: i64,
     ) -> Result<(card_profile::sequences::IssueData, String), OpError> {
-        let keys = self.keys()?;
+        self.keys()?;
         let (data, cards) = self.store.read(|c| {
             Ok((
                 store::issue_data(c, certificate_id)?,
@@ -144,9 +149,19 @@ impl Station {
             .ok_or(OpError::Face(FaceProblem::NoLiveCard))?;
         let serial = super::issue::parse_serial(&card.serial)
             .ok_or(OpError::Invalid(super::invalid::Invalid::StoredSerial))?;
+        let seal = self.seal_for(&data, serial)?;
+        Ok((data, seal))
+    }
+
+    /// A seal over `data` for the card with `serial`, signed today.
+    fn seal_for(
+        &self,
+        data: &card_profile::sequences::IssueData,
+        serial: card_profile::keys::Serial,
+    ) -> Result<String, OpError> {
+        let keys = self.keys()?;
         let cert = &data.certificate;
-        let today = self.today();
-        let seal = card_seal::issue(
+        card_seal::issue(
             &SealPayload {
                 number: cert.number.clone(),
                 name: data.holder.name.clone(),
@@ -154,7 +169,7 @@ impl Station {
                 kind: cert.kind,
                 valid_from: cert.valid_from,
                 valid_until: cert.valid_until,
-                issued_on: today,
+                issued_on: self.today(),
                 card_serial: serial,
                 photo_hash: SealPayload::photo_hash_of(&data.photo_jpeg),
             },
@@ -164,8 +179,7 @@ impl Station {
             card_seal::IssueError::TooLarge => OpError::Face(FaceProblem::SealTooLarge),
             card_seal::IssueError::Signing(e) => OpError::Face(FaceProblem::Render(e.to_string())),
             card_seal::IssueError::SuiteUnsupported => OpError::Face(FaceProblem::SealSuite),
-        })?;
-        Ok((data, seal))
+        })
     }
 
     /// The face (front and back) of a certificate's live card as PDF, with a seal
@@ -177,35 +191,19 @@ impl Station {
     /// [`Station::card_face`] and the seal text its QR code holds.
     pub fn card_face_and_seal(&self, certificate_id: i64) -> Result<(Vec<u8>, String), OpError> {
         let (data, seal) = self.face_parts(certificate_id)?;
-        let cert = &data.certificate;
-        let font = std::fs::read(card_face::DEFAULT_FONT).map_err(|e| {
-            OpError::Face(FaceProblem::FontMissing {
-                path: card_face::DEFAULT_FONT.into(),
-                error: e.to_string(),
-            })
-        })?;
-        let face = CardFace {
-            kind: cert.kind,
-            number: cert.number.clone(),
-            name: data.holder.name.clone(),
-            unit: cert.unit.clone(),
-            posts: labels::posts_zh(&cert.posts),
-            category: cert.category.clone(),
-            area: cert.area.clone(),
-            issuer: cert.issuer.clone(),
-            issued_on: cert.issue_date,
-            valid_from: cert.valid_from,
-            valid_until: cert.valid_until,
-            photo_jpeg: data.photo_jpeg,
-            seal: seal.clone(),
-        };
-        let pdf = card_face::render(&[face], &font).map_err(|e| {
-            OpError::Face(match e {
-                FaceError::Seal(_) => FaceProblem::SealTooLarge,
-                other => FaceProblem::Render(other.to_string()),
-            })
-        })?;
+        let pdf = render_pdf(&data, seal.clone())?;
         Ok((pdf, seal))
+    }
+
+    /// The face of the card with `serial` carrying `data` (the certificate's issue
+    /// data), with a seal signed today. Print-first printing calls this before the
+    /// chip is written: the serial is the blank card's, read at the encoder.
+    pub(super) fn render_face(
+        &self,
+        data: &card_profile::sequences::IssueData,
+        serial: card_profile::keys::Serial,
+    ) -> Result<Vec<u8>, OpError> {
+        render_pdf(data, self.seal_for(data, serial)?)
     }
 
     /// The document signers a seal may name at this station: its own, and every
@@ -272,7 +270,14 @@ impl Station {
             }),
             _ => None,
         };
+        let card_voided = printed.as_ref().is_some_and(|p| {
+            self.store
+                .read(|c| store::serial_revoked(c, &p.card_serial))
+                .unwrap_or(false)
+        });
         SealCheckView {
+            card_voided,
+            card_voided_label: card_voided.then_some("该卡已作废（在本站注销名单上），不得使用"),
             verdict: verdict.code(),
             verdict_label: verdict.label_zh(),
             validity,
@@ -282,6 +287,38 @@ impl Station {
             printed,
         }
     }
+}
+
+/// The CR80 PDF of `data` with `seal` in its QR code.
+fn render_pdf(data: &card_profile::sequences::IssueData, seal: String) -> Result<Vec<u8>, OpError> {
+    let cert = &data.certificate;
+    let font = std::fs::read(card_face::DEFAULT_FONT).map_err(|e| {
+        OpError::Face(FaceProblem::FontMissing {
+            path: card_face::DEFAULT_FONT.into(),
+            error: e.to_string(),
+        })
+    })?;
+    let face = CardFace {
+        kind: cert.kind,
+        number: cert.number.clone(),
+        name: data.holder.name.clone(),
+        unit: cert.unit.clone(),
+        posts: labels::posts_zh(&cert.posts),
+        category: cert.category.clone(),
+        area: cert.area.clone(),
+        issuer: cert.issuer.clone(),
+        issued_on: cert.issue_date,
+        valid_from: cert.valid_from,
+        valid_until: cert.valid_until,
+        photo_jpeg: data.photo_jpeg.clone(),
+        seal,
+    };
+    card_face::render(&[face], &font).map_err(|e| {
+        OpError::Face(match e {
+            FaceError::Seal(_) => FaceProblem::SealTooLarge,
+            other => FaceProblem::Render(other.to_string()),
+        })
+    })
 }
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ pub enum Invalid {
     OccurredInFuture,
     #[error("list window outside 1..=3650 days")]
     ListWindow,
+    #[error("reader {0} is paired twice")]
+    PairingRepeated(String),
+    #[error("a pairing names no reader")]
+    PairingReaderMissing,
 }
 
 impl Invalid {
@@ -70,6 +74,8 @@ impl Invalid {
             Invalid::UnitMissing => "请选择执法单位".into(),
             Invalid::OccurredInFuture => "情形发生日期不能晚于今天".into(),
             Invalid::ListWindow => "天数应在 1 到 3650 之间".into(),
+            Invalid::PairingRepeated(r) => format!("读卡器「{r}」只能与一台打印机配对"),
+            Invalid::PairingReaderMissing => "请为每个配对选择读卡器".into(),
         }
     }
 }

@@ -10,7 +10,8 @@
 use super::invalid::Invalid;
 use super::{OpError, Station};
 use crate::labels;
-use crate::store::{self, CertificateState, Conflict, JobState, Tx};
+use crate::printing::PrintError;
+use crate::store::{self, CertificateState, Conflict, JobState, PrintOrder, PrinterPairing, Tx};
 use card_profile::channel::Link;
 use card_profile::pki::TrustList;
 use card_profile::revocation::RevocationSet;
@@ -54,6 +55,11 @@ pub struct BatchProgress {
     pub interrupted: usize,
     pub done: usize,
     pub failed: usize,
+    /// 废卡: cards spoiled in a print-and-encode batch (their serials voided; each
+    /// certificate went on to the next card, so it is counted again).
+    pub spoiled: usize,
+    /// The batch prints each card's face as it encodes it.
+    pub print_encode: bool,
 }
 
 struct Written {
@@ -98,18 +104,26 @@ impl Station {
         job_id: i64,
         reader: &str,
     ) -> Result<IssueOutcome, OpError> {
-        self.write_job_claimed(actor, job_id, reader, false).await
+        self.write_job_claimed(actor, job_id, reader, false, None)
+            .await
     }
 
     /// `claimed`: the caller (a batch worker's `claim_next`) has already moved the
     /// job to `writing` for this reader; otherwise it is claimed here, atomically,
     /// from `queued` or `interrupted` — never from another writer.
+    ///
+    /// `print`: the reader is this card printer's encoder (a print-and-encode
+    /// batch): the face is printed before the first write (print first) or after the
+    /// card verified (encode first), and a card whose write or verification fails is
+    /// spoiled — serial voided, job marked 废卡, the certificate queued for the next
+    /// card of the batch — instead of waiting to be resumed.
     async fn write_job_claimed(
         &self,
         actor: &str,
         job_id: i64,
         reader: &str,
         claimed: bool,
+        print: Option<&PrinterPairing>,
     ) -> Result<IssueOutcome, OpError> {
         // Before any card is touched or recorded: a verify-only station would record
         // a blank card's serial, fail for want of keys and void that card next time.
@@ -136,6 +150,10 @@ impl Station {
         let station = self.clone();
         let actor_owned = actor.to_owned();
         let previous_serial = job.card_serial.clone();
+        let face_data = print.map(|_| data.clone());
+        let print_first = print
+            .filter(|p| p.order == PrintOrder::PrintFirst)
+            .map(|p| p.queue.clone());
         let result = self
             .readers
             .run(reader, move |chan| {
@@ -145,6 +163,7 @@ impl Station {
                     job_id,
                     previous_serial.as_deref(),
                     &data,
+                    print_first.as_deref(),
                 )
             })
             .await
@@ -198,6 +217,12 @@ impl Station {
                     Some(&w.serial),
                     None,
                 );
+                if let (Some(p), Some(data)) = (print, face_data) {
+                    if p.order == PrintOrder::EncodeFirst {
+                        self.print_after_encoding(actor, job_id, reader, &p.queue, data, &w.serial)
+                            .await;
+                    }
+                }
                 Ok(outcome)
             }
             Ok(w) => {
@@ -229,6 +254,9 @@ impl Station {
                         &cert.certificate.number,
                         json!({ "job": job_id, "serial": w.serial, "why": why }),
                     )?;
+                    if print.is_some() {
+                        spoil(tx, &job, &w.serial, &why)?;
+                    }
                     Ok(())
                 })?;
                 self.emit(
@@ -251,6 +279,24 @@ impl Station {
                 };
                 let job_now = self.store.read(|c| store::job(c, job_id))?;
                 self.set_job(actor, &job_now, state, Some(reader), None, Some(&e))?;
+                // At a printer's encoder a card the write failed on is not put back:
+                // it is spoiled (its serial, recorded before the first write, voided).
+                if let (Some(_), false, Some(serial)) =
+                    (print, unsuitable, job_now.card_serial.as_deref())
+                {
+                    let why = e.code();
+                    self.store.write(actor, |tx| {
+                        void_serial(tx, serial, labels::VOID_WRITE_FAILED, self.today())?;
+                        spoil(tx, &job_now, serial, why)
+                    })?;
+                    self.emit(
+                        &job_now,
+                        JobState::Failed,
+                        Some(reader),
+                        Some(serial),
+                        Some(format!("废卡：{}", e.message_zh())),
+                    );
+                }
                 Err(e)
             }
         }
@@ -266,6 +312,7 @@ impl Station {
         job_id: i64,
         previous_serial: Option<&str>,
         data: &IssueData,
+        print_first: Option<&str>,
     ) -> Result<Written, OpError> {
         let mut link = Link::new(chan);
         let keys = self.keys()?;
@@ -290,7 +337,13 @@ impl Station {
             verify: &ctx,
         };
         let issued = sequences::issue(&mut link, &job, |found| {
-            self.claim_card(actor, job_id, previous_serial, found)
+            self.claim_card(
+                actor,
+                job_id,
+                previous_serial,
+                found,
+                print_first.map(|q| (q, data)),
+            )
         })
         .map_err(|e| match e {
             IssueError::Card(e) => OpError::Card(e),
@@ -318,6 +371,7 @@ impl Station {
         job_id: i64,
         previous_serial: Option<&str>,
         found: &Found,
+        print_first: Option<(&str, &IssueData)>,
     ) -> Result<(), OpError> {
         let serial = hex::encode_upper(found.info.serial);
         if self.store.read(|c| store::serial_revoked(c, &serial))? {
@@ -334,7 +388,26 @@ impl Station {
         {
             return Err(OpError::SerialKnown(serial));
         }
+        // Print first: the face (its seal names this serial) is printed now, before
+        // the first write; a failed print leaves the card untouched. The job's own
+        // card, resumed, is not printed twice.
+        let mut printed = None;
+        if let Some((queue, data)) = print_first {
+            let already = own
+                && self
+                    .store
+                    .read(|c| store::face_print_of(c, job_id))?
+                    .is_some();
+            if !already {
+                let pdf = self.render_face(data, found.info.serial)?;
+                let title = format!("卡面 {}", data.certificate.number);
+                printed = Some(self.print_to(queue, &title, &pdf)?);
+            }
+        }
         self.store.write(actor, |tx| {
+            if let Some(print_job) = &printed {
+                store::note_face_print(tx, job_id, print_job)?;
+            }
             if let Some(prev) = previous_serial.filter(|p| *p != serial) {
                 void_serial(
                     tx,
@@ -408,20 +481,50 @@ impl Station {
         certificate_ids: &[i64],
         readers: &[String],
     ) -> Result<i64, OpError> {
+        self.start_batch_with(actor, name, certificate_ids, readers, false)
+    }
+
+    /// A batch at card printers' encoders: each reader must be paired with its
+    /// printer in 设置; each card is encoded and its face printed in that printer's
+    /// order, and a card whose chip write fails is spoiled (see `write_job_claimed`).
+    pub fn start_print_encode_batch(
+        &self,
+        actor: &str,
+        name: &str,
+        certificate_ids: &[i64],
+        readers: &[String],
+    ) -> Result<i64, OpError> {
+        self.start_batch_with(actor, name, certificate_ids, readers, true)
+    }
+
+    fn start_batch_with(
+        &self,
+        actor: &str,
+        name: &str,
+        certificate_ids: &[i64],
+        readers: &[String],
+        print_encode: bool,
+    ) -> Result<i64, OpError> {
         if certificate_ids.is_empty() {
             return Err(OpError::Invalid(Invalid::EmptyBatch));
         }
         self.check_batch_readers(readers)?;
+        if print_encode {
+            self.check_paired(readers)?;
+        }
         self.keys()?;
         let batch_id = self.store.write(actor, |tx| {
             let batch = store::insert_batch(tx, name)?;
+            if print_encode {
+                store::set_batch_print_encode(tx, batch)?;
+            }
             for id in certificate_ids {
                 store::open_job(tx, *id, Some(batch))?;
             }
             tx.audit(
                 "batch.created",
                 &batch.to_string(),
-                json!({ "name": name, "certificates": certificate_ids }),
+                json!({ "name": name, "certificates": certificate_ids, "print_encode": print_encode }),
             )?;
             Ok(batch)
         })?;
@@ -446,11 +549,87 @@ impl Station {
             }));
         }
         self.check_batch_readers(readers)?;
+        if self
+            .store
+            .read(|c| store::batch_print_encode(c, batch_id))?
+        {
+            self.check_paired(readers)?;
+        }
         self.keys()?;
         for reader in readers {
             self.spawn_batch_worker(actor.to_owned(), batch_id, reader.clone());
         }
         Ok(())
+    }
+
+    /// Every reader of a print-and-encode batch is a paired printer's encoder.
+    fn check_paired(&self, readers: &[String]) -> Result<(), OpError> {
+        for reader in readers {
+            if self
+                .store
+                .read(|c| store::printer_pairing(c, reader))?
+                .is_none()
+            {
+                return Err(PrintError::ReaderNotPaired(reader.clone()).into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Encode first: the card verified and is recorded; now its face is printed.
+    /// A failed print leaves a good card without a face: the job keeps the print
+    /// error's code (the batch page shows it) and the face can be printed again
+    /// from the certificate (`POST /certificates/{id}/print`).
+    async fn print_after_encoding(
+        &self,
+        actor: &str,
+        job_id: i64,
+        reader: &str,
+        queue: &str,
+        data: IssueData,
+        serial: &str,
+    ) {
+        let station = self.clone();
+        let queue = queue.to_owned();
+        let serial_bytes = parse_serial(serial);
+        let printed = tokio::task::spawn_blocking(move || {
+            let serial = serial_bytes.ok_or(OpError::Invalid(Invalid::StoredSerial))?;
+            let pdf = station.render_face(&data, serial)?;
+            station.print_to(&queue, &format!("卡面 {}", data.certificate.number), &pdf)
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(OpError::Print(PrintError::Refused(
+                "print task failed".into(),
+            )))
+        });
+        let recorded = match &printed {
+            Ok(print_job) => self
+                .store
+                .write(actor, |tx| store::note_face_print(tx, job_id, print_job)),
+            Err(e) => self.store.write(actor, |tx| {
+                store::update_job(
+                    tx,
+                    job_id,
+                    JobState::Verified,
+                    Some(reader),
+                    None,
+                    Some(e.code()),
+                )?;
+                tx.audit(
+                    "face.print_failed",
+                    &job_id.to_string(),
+                    json!({ "job": job_id, "error": e.code() }),
+                )?;
+                Ok(())
+            }),
+        };
+        if let Err(e) = &printed {
+            tracing::warn!(job_id, error = %e, "face not printed after encoding");
+        }
+        if let Err(e) = recorded {
+            tracing::error!(job_id, error = %e, "face print not recorded");
+        }
     }
 
     /// A batch needs at least one reader, and only readers this station has.
@@ -474,6 +653,10 @@ impl Station {
 
     async fn batch_worker(&self, actor: &str, batch_id: i64, reader: &str) {
         let mut events = self.readers.subscribe();
+        let print_encode = self
+            .store
+            .read(|c| store::batch_print_encode(c, batch_id))
+            .unwrap_or(false);
         loop {
             if self
                 .batch_progress(batch_id)
@@ -490,7 +673,31 @@ impl Station {
             let Ok(Some(job_id)) = self.claim_next(actor, batch_id, reader) else {
                 return;
             };
-            let result = self.write_job_claimed(actor, job_id, reader, true).await;
+            // Read per card: 设置 may have changed the printer's order meanwhile.
+            let pairing = if print_encode {
+                match self.store.read(|c| store::printer_pairing(c, reader)) {
+                    Ok(Some(p)) => Some(p),
+                    _ => {
+                        // Unpaired since the batch started: hand the job back and stop.
+                        let _ = self.store.write(actor, |tx| {
+                            store::update_job(
+                                tx,
+                                job_id,
+                                JobState::Queued,
+                                None,
+                                None,
+                                Some(PrintError::ReaderNotPaired(reader.to_owned()).code()),
+                            )
+                        });
+                        return;
+                    }
+                }
+            } else {
+                None
+            };
+            let result = self
+                .write_job_claimed(actor, job_id, reader, true, pairing.as_ref())
+                .await;
             tracing::info!(batch_id, job_id, reader, ok = result.is_ok(), "batch card");
             if result.as_ref().is_err_and(OpError::is_card_removed) {
                 continue;
@@ -527,12 +734,22 @@ impl Station {
 
     pub fn batch_progress(&self, batch_id: i64) -> Result<BatchProgress, OpError> {
         let jobs = self.store.read(|c| store::jobs(c, Some(batch_id), &[]))?;
+        let print_encode = match self.store.read(|c| store::batch_print_encode(c, batch_id)) {
+            Ok(v) => v,
+            Err(store::StoreError::NotFound { .. }) => false,
+            Err(e) => return Err(e.into()),
+        };
         let mut p = BatchProgress {
             batch_id,
             total: jobs.len(),
+            print_encode,
             ..BatchProgress::default()
         };
         for j in jobs {
+            if j.spoiled {
+                p.spoiled += 1;
+                continue;
+            }
             match j.state {
                 JobState::Queued => p.queued += 1,
                 JobState::Writing => p.writing += 1,
@@ -543,6 +760,20 @@ impl Station {
         }
         Ok(p)
     }
+}
+
+/// A spoiled card's job (its serial already voided by the caller, in the same
+/// transaction): failed, 废卡, and its certificate queued again in the same batch
+/// for the next blank card.
+fn spoil(tx: &mut Tx<'_>, job: &store::JobRow, serial: &str, why: &str) -> store::Result<()> {
+    store::spoil_job(tx, job.id, why)?;
+    let next = store::open_job(tx, job.certificate_id, job.batch_id)?;
+    tx.audit(
+        "card.spoiled",
+        serial,
+        json!({ "job": job.id, "why": why, "requeued_as": next }),
+    )?;
+    Ok(())
 }
 
 fn void_serial(

@@ -13,6 +13,7 @@ mod import;
 mod invalid;
 mod issue;
 mod lists;
+mod print;
 mod review;
 mod status;
 mod verify;
@@ -25,6 +26,7 @@ pub use import::{ImportError, ImportOutcome};
 pub use invalid::Invalid;
 pub use issue::{BatchProgress, IssueOutcome, JobEvent};
 pub use lists::{Expiring, FilingDue, Overdue, Retiring, DEFAULT_EXPIRING_DAYS, MAX_LIST_DAYS};
+pub use print::{PrintedFace, PrintingChange, PrintingView};
 pub use review::{
     ReviewRequest, Schedule, ScheduleItem, UnitReview, UnitReviewRequest, UnitReviewed,
 };
@@ -80,6 +82,11 @@ pub struct StationConfig {
     /// (`--public-registry-url`: the address phones reach, with a certificate they
     /// trust); the enrolled registry's URL when `None` (issue #16).
     pub public_registry_url: Option<String>,
+    /// The CUPS server faces are printed through (`--cups-server`): `host:port` or a
+    /// socket path; `None` is the CUPS client's own default.
+    pub cups_server: Option<String>,
+    /// How long CUPS gets to accept a print job (crate::printing).
+    pub print_deadline: std::time::Duration,
 }
 
 impl StationConfig {
@@ -101,6 +108,8 @@ impl Default for StationConfig {
             card_deadline: DEFAULT_CARD_DEADLINE,
             province,
             public_registry_url: None,
+            cups_server: None,
+            print_deadline: crate::printing::DEFAULT_PRINT_DEADLINE,
         }
     }
 }

@@ -10,6 +10,7 @@ mod deadlines;
 mod jobs;
 mod keys;
 mod operators;
+mod printing;
 mod records;
 mod schema;
 mod sync_state;
@@ -38,6 +39,7 @@ pub use keys::{
     trust_anchor_texts,
 };
 pub use operators::*;
+pub use printing::*;
 pub use records::*;
 pub use sync_state::{
     advance_feed_cursor, count_revocations, enrol, feed_cursor, is_unsent, mark_sent,

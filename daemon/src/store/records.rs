@@ -127,6 +127,10 @@ pub struct JobRow {
     pub error: Option<String>,
     pub attempts: i64,
     pub updated_at: String,
+    /// The CUPS job that printed this job's card face (print-and-encode batches).
+    pub face_print: Option<String>,
+    /// The card was spoiled (废卡): its serial is voided, the certificate queued again.
+    pub spoiled: bool,
 }
 
 /// A stored certificate state code, or a column error.
@@ -213,6 +217,8 @@ fn job_from(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         error: r.get("error")?,
         attempts: r.get("attempts")?,
         updated_at: r.get("updated_at")?,
+        face_print: r.get("face_print")?,
+        spoiled: r.get::<_, i64>("spoiled")? != 0,
     })
 }
 

@@ -15,6 +15,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V8),
         M::up(V9),
         M::up(V10),
+        M::up(V11),
     ])
 }
 
@@ -351,6 +352,22 @@ const V10: &str = r#"
 ALTER TABLE applications ADD COLUMN send_back_request TEXT;
 ALTER TABLE applications ADD COLUMN follow_up_event TEXT;
 ALTER TABLE applications ADD COLUMN note TEXT;
+"#;
+
+/// V11: printing (issue #16, docs/CARD-FACE.md). Which card printer's encoder each
+/// reader is, and in which order that printer prints and encodes; a batch that
+/// prints as it encodes; per job, the CUPS job of the face printed for its card and
+/// whether that card was spoiled (废卡: its serial voided, never handed out).
+const V11: &str = r#"
+CREATE TABLE printer_pairings (
+    reader      TEXT PRIMARY KEY,
+    queue       TEXT NOT NULL,
+    print_order TEXT NOT NULL CHECK (print_order IN ('encode_first','print_first')),
+    updated_at  TEXT NOT NULL
+);
+ALTER TABLE batches ADD COLUMN print_encode INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN face_print TEXT;
+ALTER TABLE jobs ADD COLUMN spoiled INTEGER NOT NULL DEFAULT 0;
 "#;
 
 #[cfg(test)]

@@ -132,6 +132,10 @@ pub struct JobView {
     pub card_serial: Option<String>,
     pub error: Option<String>,
     pub updated_at: String,
+    /// The CUPS job of the face printed for this job's card.
+    pub face_print: Option<String>,
+    /// 废卡: the card was spoiled and its serial voided.
+    pub spoiled: bool,
 }
 
 /// Jobs filtered by batch, certificate and/or state, oldest first.
@@ -143,7 +147,7 @@ pub fn job_views(
 ) -> Result<Vec<JobView>> {
     let mut stmt = conn.prepare(
         "SELECT j.id, j.certificate_id, j.batch_id, c.number, o.name, j.state, j.reader,
-                j.card_serial, j.error, j.updated_at
+                j.card_serial, j.error, j.updated_at, j.face_print, j.spoiled
          FROM jobs j JOIN certificates c ON c.id = j.certificate_id JOIN officers o ON o.id = c.officer_id
          WHERE (?1 IS NULL OR j.batch_id = ?1) AND (?2 IS NULL OR j.certificate_id = ?2)
            AND (?3 IS NULL OR j.state = ?3)
@@ -161,6 +165,8 @@ pub fn job_views(
             card_serial: r.get(7)?,
             error: r.get(8)?,
             updated_at: r.get(9)?,
+            face_print: r.get(10)?,
+            spoiled: r.get::<_, i64>(11)? != 0,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -243,7 +249,11 @@ pub struct BatchSummary {
     pub done: i64,
     pub open: i64,
     pub interrupted: i64,
+    /// Failed or cancelled, spoiled cards not counted.
     pub failed: i64,
+    /// 废卡 (print-and-encode batches).
+    pub spoiled: i64,
+    pub print_encode: bool,
 }
 
 /// Batches, newest first, with their job counts.
@@ -253,7 +263,8 @@ pub fn batch_summaries(conn: &Connection, limit: i64) -> Result<Vec<BatchSummary
                 SUM(j.state IN ('written','verified','synced')),
                 SUM(j.state IN ('queued','writing','interrupted')),
                 SUM(j.state = 'interrupted'),
-                SUM(j.state IN ('failed','cancelled'))
+                SUM(j.state IN ('failed','cancelled') AND j.spoiled = 0),
+                SUM(j.spoiled), b.print_encode
          FROM batches b LEFT JOIN jobs j ON j.batch_id = b.id
          GROUP BY b.id ORDER BY b.id DESC LIMIT ?1",
     )?;
@@ -268,6 +279,8 @@ pub fn batch_summaries(conn: &Connection, limit: i64) -> Result<Vec<BatchSummary
             open: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
             interrupted: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
             failed: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+            spoiled: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+            print_encode: r.get::<_, i64>(10)? != 0,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

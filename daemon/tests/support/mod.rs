@@ -30,7 +30,13 @@ pub struct Api {
 }
 
 pub fn api() -> Api {
-    let demo = demo::build(ecard_clock::Clock::starting_on(today())).unwrap();
+    api_with(|_| {})
+}
+
+/// The demo station with its configuration changed by `f` (e.g. the CUPS server).
+pub fn api_with(f: impl FnOnce(&mut ecardd::ops::StationConfig)) -> Api {
+    let mut demo = demo::build(ecard_clock::Clock::starting_on(today())).unwrap();
+    f(&mut demo.station.config);
     let state = AppState::with_demo(demo.station.clone(), demo.sim.clone()).unwrap();
     Api {
         app: api::router(state),

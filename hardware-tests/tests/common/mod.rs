@@ -627,6 +627,11 @@ impl EventStream {
 /// A station of the demo bureau over ecardd's PC/SC readers: its keys, the demo
 /// officers approved, a revocation list of the tests' day.
 pub fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
+    station_with(dir, StationConfig::default())
+}
+
+/// `station` with its configuration given (e.g. the CUPS server it prints through).
+pub fn station_with(dir: &tempfile::TempDir, config: StationConfig) -> (Station, Vec<i64>) {
     let store = Arc::new(Store::open(&dir.path().join("station.db"), clock()).expect("store"));
     // A revocation list of today, as the first sync leaves: without one every
     // field check is 无法确认 (ecard_domain::field_check).
@@ -642,7 +647,7 @@ pub fn station(dir: &tempfile::TempDir) -> (Station, Vec<i64>) {
             signer: pki.signer,
         },
         trust,
-        StationConfig::default(),
+        config,
     );
     (station, certs)
 }
