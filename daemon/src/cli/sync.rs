@@ -127,8 +127,8 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
     let report = runtime()?.block_on(ecardd::sync::round(&station, &client, &registry_key))?;
     print(a.json, &report, |r| {
         format!(
-            "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}），注销名单新增 {} 条",
-            r.pushed, r.feed_items, r.orders, r.status_changes, r.revocations_added
+            "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}，他处年审 {}），注销名单新增 {} 条",
+            r.pushed, r.feed_items, r.orders, r.status_changes, r.reviews, r.revocations_added
         ) + &if r.trust_lists_refused > 0 {
             format!(
                 "\n⚠ 拒绝了 {} 份信任列表（非本站信任根签名或不是更新的列表），原信任列表不变，详见审计日志",

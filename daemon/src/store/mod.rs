@@ -25,7 +25,8 @@ pub use audit::{
 };
 pub use changes::{
     application_decided, applications_approved, insert_application, insert_review,
-    insert_status_change, insert_succession, review_written, status_change_written,
+    insert_status_change, insert_succession, review_received, review_written,
+    status_change_written,
 };
 pub use corrections::{
     correction, corrections, decide_correction, import_officer, CorrectionRow, CorrectionState,

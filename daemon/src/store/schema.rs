@@ -15,6 +15,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V8),
         M::up(V9),
         M::up(V10),
+        M::up(V11),
     ])
 }
 
@@ -351,6 +352,24 @@ const V10: &str = r#"
 ALTER TABLE applications ADD COLUMN send_back_request TEXT;
 ALTER TABLE applications ADD COLUMN follow_up_event TEXT;
 ALTER TABLE applications ADD COLUMN note TEXT;
+"#;
+
+/// V11: annual reviews recorded elsewhere (another station, or the registry) that
+/// reached this station through the feed (`review_recorded` items), by certificate
+/// number: the station need not hold the certificate for the field check to count
+/// them (DOMAIN-RULES "annual review"). Kept apart from `reviews`, which holds what
+/// this station recorded and may write to a card.
+const V11: &str = r#"
+CREATE TABLE registry_reviews (
+    number      TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    review_date TEXT NOT NULL,
+    result      TEXT NOT NULL CHECK (result IN ('passed','failed')),
+    remark      TEXT,
+    origin      TEXT NOT NULL,              -- the station id that recorded it, or `registry`
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (number, year)
+);
 "#;
 
 #[cfg(test)]

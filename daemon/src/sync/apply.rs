@@ -27,6 +27,8 @@ use serde_json::json;
 pub struct Applied {
     pub orders: usize,
     pub status_changes: usize,
+    /// Annual reviews recorded elsewhere, received for the field check.
+    pub reviews: usize,
     /// Trust-list updates not applied (not signed by a held root, or not newer).
     pub trust_lists_refused: usize,
     /// Issuance orders not applied: their photo is not a JPEG that decodes.
@@ -70,6 +72,12 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                     if n.origin != me {
                         status_change(tx, n)?;
                         applied.status_changes += 1;
+                    }
+                }
+                FeedBody::ReviewRecorded(n) => {
+                    if n.origin != me {
+                        store::review_received(tx, n)?;
+                        applied.reviews += 1;
                     }
                 }
                 FeedBody::ApplicationDecision(d) => {

@@ -12,6 +12,7 @@ fn kind_of(body: &FeedBody) -> &'static str {
         FeedBody::StatusChange(_) => "status_change",
         FeedBody::TrustListUpdate(_) => "trust_list_update",
         FeedBody::ApplicationDecision(_) => "application_decision",
+        FeedBody::ReviewRecorded(_) => "review_recorded",
     }
 }
 

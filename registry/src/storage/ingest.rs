@@ -12,7 +12,7 @@ use ecard_sync_protocol::events::{
     CardIssued, CardVoided, EventAck, EventBody, EventRefusal, ReviewRecorded, StationEvent,
     StatusChanged, StatusKind,
 };
-use ecard_sync_protocol::feed::{FeedBody, StatusChangeNotice};
+use ecard_sync_protocol::feed::{FeedBody, ReviewNotice, StatusChangeNotice};
 use ecard_sync_protocol::revocation::EntryKind;
 use ecard_sync_protocol::PROTOCOL_VERSION;
 use rusqlite::{params, OptionalExtension};
@@ -327,6 +327,14 @@ fn apply_review(tx: &mut Tx<'_>, station: &str, p: &ReviewRecorded) -> Result<()
                  result = excluded.result, remark = excluded.remark, station_id = excluded.station_id",
         )?
         .execute(params![p.number, p.year, p.date.to_string(), result, p.remark, station])?;
+    // Every other station learns it: a card reviewed here without being at hand is
+    // checked in the field elsewhere, and that check counts the review (DOMAIN-RULES
+    // "annual review"). The station that recorded it does not get it back.
+    let notice = FeedBody::ReviewRecorded(ReviewNotice {
+        review: p.clone(),
+        origin: station.to_owned(),
+    });
+    feed::push(tx, &notice, None, Some(station))?;
     Ok(())
 }
 
