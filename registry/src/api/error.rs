@@ -134,6 +134,15 @@ impl From<StorageError> for ApiError {
             ),
             StorageError::Replayed => AuthError::Replayed.into(),
             StorageError::Invalid(m) => Self::new(S::UNPROCESSABLE_ENTITY, "invalid", m),
+            StorageError::BadTransition {
+                number,
+                state,
+                kind,
+            } => Self::new(
+                S::CONFLICT,
+                "bad_transition",
+                crate::web::labels::transition_refused_zh(&number, state, kind),
+            ),
             other @ (StorageError::Sql(_)
             | StorageError::Migration(_)
             | StorageError::Json(_)

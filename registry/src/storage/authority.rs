@@ -28,6 +28,7 @@ use super::{IngestHooks, Result, Tx};
 use ecard_sync_protocol::events::{
     CardIssued, CardVoided, EventBody, ReviewRecorded, StatusChanged, StatusKind,
 };
+use ecard_sync_protocol::state::CertificateState;
 use rusqlite::{params, OptionalExtension};
 
 /// Why an event was refused: `code` for programs (docs/SYNC.md), `message` in Chinese.
@@ -340,19 +341,21 @@ fn status(
         return Ok(Some(r));
     }
     if let Some(c) = &known {
-        let state = c.state.as_str();
-        if ENDED.contains(&state) {
+        if ENDED.contains(&c.state.as_str()) {
             return Ok(ended(&p.number));
         }
-        let allowed = match p.kind {
-            StatusKind::Suspend => matches!(state, "approved" | "issued"),
-            StatusKind::Lift => state == "suspended",
-            StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue => true,
-        };
-        if !allowed {
+        // The one table of which change applies to which state (the protocol's,
+        // the station checks the same): a station's event gets no looser rule here.
+        let Some(state) = CertificateState::parse(&c.state) else {
             return Ok(refuse(
                 BAD_TRANSITION,
-                format!("证号{}当前状态为{state}，不能{}", p.number, p.kind.as_str()),
+                format!("证号{}的状态记录无法识别，不能变更", p.number),
+            ));
+        };
+        if !p.kind.applies_to(state) {
+            return Ok(refuse(
+                BAD_TRANSITION,
+                crate::web::labels::transition_refused_zh(&p.number, state, p.kind),
             ));
         }
         if p.kind == StatusKind::Lift {

@@ -143,15 +143,31 @@ impl Storage {
         hooks: &dyn IngestHooks,
     ) -> Result<()> {
         self.write(|tx| {
-            let known: bool = tx.conn().query_row(
-                "SELECT EXISTS (SELECT 1 FROM certificates WHERE number = ?1)",
-                [&change.number],
-                |r| r.get(0),
-            )?;
-            if !known {
+            let state: Option<String> = tx
+                .conn()
+                .query_row(
+                    "SELECT state FROM certificates WHERE number = ?1",
+                    [&change.number],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(state) = state else {
                 return Err(StorageError::NotFound {
                     what: "certificate",
                     id: change.number.to_string(),
+                });
+            };
+            // The same table as a station's change (`StatusKind::applies_to`): the
+            // administrator gets no way round it (an ended certificate stays ended).
+            let state =
+                ecard_sync_protocol::state::CertificateState::parse(&state).ok_or_else(|| {
+                    StorageError::Invalid(format!("证号{}的状态记录无法识别", change.number))
+                })?;
+            if !change.kind.applies_to(state) {
+                return Err(StorageError::BadTransition {
+                    number: change.number.to_string(),
+                    state,
+                    kind: change.kind,
                 });
             }
             tx.apply_status(hooks, "registry", change)

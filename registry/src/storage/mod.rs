@@ -62,6 +62,14 @@ pub enum StorageError {
     EventIdReused(String),
     #[error("nonce already used")]
     Replayed,
+    /// A status change that does not apply to the certificate's state
+    /// (`StatusKind::applies_to`, the one table).
+    #[error("status change {kind:?} does not apply to certificate {number} in state {state:?}")]
+    BadTransition {
+        number: String,
+        state: ecard_sync_protocol::state::CertificateState,
+        kind: ecard_sync_protocol::events::StatusKind,
+    },
     /// Bad input from a user; the text is the Chinese message.
     #[error("{0}")]
     Invalid(String),
