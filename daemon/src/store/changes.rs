@@ -100,7 +100,8 @@ pub fn application_decided(
 ) -> Result<bool> {
     let changed = tx.conn().execute(
         // A send-back the unit asked for is answered by any decision that follows.
-        "UPDATE applications SET state = ?2, reason = ?3, send_back_request = NULL, note = NULL
+        "UPDATE applications SET state = ?2, reason = ?3, send_back_request = NULL, note = NULL,
+             resubmitted_from = NULL
          WHERE event_id = ?1",
         params![event_id, state, reason],
     )?;

@@ -370,6 +370,11 @@ CREATE TABLE registry_reviews (
     received_at TEXT NOT NULL,
     PRIMARY KEY (number, year)
 );
+
+-- The state and reason an application had before the unit resubmitted it, with the
+-- outbox event of that resubmission: when the registry refuses that event, the
+-- application goes back to them (退回 again, with the registry's words as its note).
+ALTER TABLE applications ADD COLUMN resubmitted_from TEXT;
 "#;
 
 #[cfg(test)]
