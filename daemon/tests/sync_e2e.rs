@@ -584,6 +584,9 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
         legal_qualification: false,
         posts: vec![PostCode::ByAuthority],
         exam_category: "综合法律知识考试".into(),
+        law_exam_on: None,
+        law_exam_score: None,
+        staffing: None,
         photo: None,
     };
     let xlsx = ecard_domain::forms::roster_xlsx(&[row]).unwrap();

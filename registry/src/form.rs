@@ -308,16 +308,17 @@ impl ApplicationForm {
             entrusting_nature: None,
             valid_from: row.valid_from,
             valid_until: row.valid_until,
-            // The roster's 证有效期起始日 is the announcement date; its other
-            // eligibility facts are not in the template (columns are fixed).
+            // The roster's 证有效期起始日 is the announcement date.
             announced_on: row.valid_from,
             exam_category: Some(row.exam_category.trim().to_owned()).filter(|c| !c.is_empty()),
-            law_exam_on: None,
-            law_exam_score: None,
+            // The template's eligibility columns, when the row has them (else the
+            // reviewer sees the facts unverified).
+            law_exam_on: row.law_exam_on,
+            law_exam_score: row.law_exam_score,
             specialty_exam_on: None,
             specialty_exam_score: None,
             org_nature: None,
-            staffing: None,
+            staffing: row.staffing,
             position: None,
             holds_national_certificate: false,
             photo_jpeg: None,
