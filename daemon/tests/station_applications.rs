@@ -373,7 +373,7 @@ async fn a_form_filed_at_the_station_is_returned_edited_resubmitted_approved_and
     let cert = a
         .station
         .store
-        .read(|c| ecardd::store::certificate_by_number(c, approved_number.as_str()))
+        .read(|c| ecardd::store::certificate_by_number(c, &approved_number.parse().unwrap()))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -418,7 +418,7 @@ async fn a_form_filed_at_the_station_is_returned_edited_resubmitted_approved_and
     let cert = a
         .station
         .store
-        .read(|c| ecardd::store::certificate_by_number(c, approved_number.as_str()))
+        .read(|c| ecardd::store::certificate_by_number(c, &approved_number.parse().unwrap()))
         .unwrap()
         .unwrap();
     assert_eq!(cert.state, ecardd::store::CertificateState::Approved);

@@ -498,7 +498,7 @@ async fn written_at_b(
     let cert = b
         .station
         .store
-        .read(|c| store::certificate_by_number(c, number))
+        .read(|c| store::certificate_by_number(c, &number.parse().unwrap()))
         .unwrap()
         .expect("the approved certificate at B");
     assert_eq!(cert.state, CertificateState::Approved);
@@ -728,7 +728,7 @@ async fn first_card(
     let cert = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &number))
+        .read(|c| store::certificate_by_number(c, &number.parse().unwrap()))
         .unwrap()
         .unwrap();
     let serial = issue_one(a, desk, cert.id).await;
@@ -767,7 +767,7 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
     let old = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n1))
+        .read(|c| store::certificate_by_number(c, &n1.parse().unwrap()))
         .unwrap()
         .unwrap();
     let reissue = StatusRequest::Reissue {
@@ -810,7 +810,7 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
     let new = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n2))
+        .read(|c| store::certificate_by_number(c, &n2.parse().unwrap()))
         .unwrap()
         .expect("the approved 补证 at A");
     assert_eq!(new.state, CertificateState::Approved);
@@ -855,7 +855,7 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
     let moved = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n3))
+        .read(|c| store::certificate_by_number(c, &n3.parse().unwrap()))
         .unwrap()
         .expect("the approved 换证 at A");
     assert_eq!(moved.certificate.unit, new_unit);
@@ -894,7 +894,7 @@ async fn a_station_sees_its_application_returned_with_the_reason_then_approved()
     let old = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n1))
+        .read(|c| store::certificate_by_number(c, &n1.parse().unwrap()))
         .unwrap()
         .unwrap();
     let reissue = StatusRequest::Reissue {

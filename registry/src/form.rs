@@ -12,7 +12,7 @@ use ecard_domain::eligibility::{self, ExamResult, Facts, Staffing};
 use ecard_domain::province::ProvinceConfig;
 use ecard_domain::roster::{ApplicationKind, RosterRow};
 use ecard_domain::validity::{self, ValidityError, ValidityPeriod};
-use ecard_sync_protocol::events::{SuccessionKind, SuccessionSubmitted};
+use ecard_sync_protocol::events::{CertificateNumber, SuccessionKind, SuccessionSubmitted};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -358,7 +358,7 @@ impl CheckedForm {
     /// for `period` ([`CheckedForm::validity`]).
     pub fn certificate(
         &self,
-        number: &str,
+        number: &CertificateNumber,
         unit: &str,
         issuer: &str,
         today: NaiveDate,
@@ -369,7 +369,7 @@ impl CheckedForm {
             valid_until,
         } = period;
         Certificate {
-            number: number.to_owned(),
+            number: number.clone(),
             kind: self.form.certificate_kind,
             unit: unit.to_owned(),
             entrusting_authority: self.form.entrusting_authority.clone(),
@@ -457,7 +457,13 @@ pub(crate) mod tests {
         let h = c.holder();
         assert_eq!(h.gender, Gender::Female);
         let period = c.validity(today(), &sichuan()).expect("period");
-        let cert = c.certificate("川X050001", "广安市教育局", "广安市司法局", today(), period);
+        let cert = c.certificate(
+            &"川X050001".parse().expect("number"),
+            "广安市教育局",
+            "广安市司法局",
+            today(),
+            period,
+        );
         // Five years from the announcement date, same month and day.
         assert_eq!(cert.valid_from, d(2025, 9, 1));
         assert_eq!(cert.valid_until, d(2030, 9, 1));

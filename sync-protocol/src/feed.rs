@@ -11,7 +11,7 @@
 //! replayed from an earlier request, or meant for another station, is refused.
 
 use crate::envelope::{self, Fault};
-use crate::events::{check_number, CertificateNumber, ReviewRecorded, StatusChanged};
+use crate::events::{CertificateNumber, ReviewRecorded, StatusChanged};
 use crate::trust::SignedTrustList;
 use crate::{check_version, ProtocolError, PublicKey, SigningKey, PROTOCOL_VERSION};
 use card_profile::records::{Certificate, Holder};
@@ -195,9 +195,11 @@ impl FeedPage {
             }
             last = item.cursor;
             match &item.body {
-                FeedBody::IssuanceOrder(o) => check_number(&o.certificate.number)?,
-                // Their numbers are `CertificateNumber`s, checked as they decoded.
-                FeedBody::OrderWithdrawn(_) | FeedBody::StatusChange(_) => {}
+                // Their numbers (the order's certificate's too) are
+                // `CertificateNumber`s, checked as they decoded.
+                FeedBody::IssuanceOrder(_)
+                | FeedBody::OrderWithdrawn(_)
+                | FeedBody::StatusChange(_) => {}
                 FeedBody::TrustListUpdate(_) => {}
                 FeedBody::ReviewRecorded(n) => {
                     if n.origin.is_empty() || n.origin.len() > MAX_ORIGIN_LEN {
@@ -320,7 +322,7 @@ mod tests {
                 id_number: "510102199001011234".into(),
             },
             certificate: Certificate {
-                number: "川X010001".into(),
+                number: "川X010001".parse().expect("number"),
                 kind: CertificateKind::Enforcement,
                 unit: "广安市教育局".into(),
                 entrusting_authority: None,

@@ -103,7 +103,7 @@ impl Station {
         let today = self.today();
         let seal = card_seal::issue(
             &SealPayload {
-                number: cert.number.clone(),
+                number: cert.number.to_string(),
                 name: data.holder.name.clone(),
                 unit: cert.unit.clone(),
                 kind: cert.kind,
@@ -127,7 +127,7 @@ impl Station {
         })?;
         let face = CardFace {
             kind: cert.kind,
-            number: cert.number.clone(),
+            number: cert.number.to_string(),
             name: data.holder.name.clone(),
             unit: cert.unit.clone(),
             posts: labels::posts_zh(&cert.posts),

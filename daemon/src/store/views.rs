@@ -224,7 +224,7 @@ pub fn review_subjects(conn: &Connection, year: i32) -> Result<Vec<ReviewSubject
             name: r.get(1)?,
             id_number: r.get(2)?,
             unit: cert.unit,
-            number: cert.number,
+            number: cert.number.to_string(),
             issue_date: cert.issue_date,
             valid_until: cert.valid_until,
             reviewed_on: reviewed.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
@@ -470,7 +470,7 @@ pub fn approved_corrections(
 /// recorded here is not repeated). The field check counts the years its card lacks.
 pub fn recorded_reviews(
     conn: &Connection,
-    number: &str,
+    number: &ecard_sync_protocol::events::CertificateNumber,
 ) -> Result<Vec<card_profile::verdict::RecordedReview>> {
     use card_profile::verdict::ReviewSource;
     let mut out = reviews_from(

@@ -223,7 +223,7 @@ fn issuance_order(
     };
     let officer = store::upsert_officer(tx, &order.holder, photo.as_deref())?;
     // 换证/补证: linked to the certificate it follows when that one is known here.
-    let follows = match order.follows.as_deref() {
+    let follows = match order.follows.as_ref() {
         Some(old) => store::certificate_by_number(tx.conn(), old)?
             .filter(|c| c.officer_id == officer)
             .map(|c| c.id),
@@ -321,9 +321,16 @@ pub fn revocation_list(station: &Station, list: &RevocationList) -> Result<usize
         for e in &list.entries {
             let (serial, number) = match e.kind {
                 EntryKind::Serial => (Some(e.value.as_str()), None),
-                EntryKind::Number => (None, Some(e.value.as_str())),
+                // Checked as the list was decoded (`check_number`); parsed here, at
+                // the store's boundary.
+                EntryKind::Number => {
+                    match ecard_sync_protocol::events::CertificateNumber::parse(&e.value) {
+                        Ok(n) if n.as_str() == e.value => (None, Some(n)),
+                        _ => continue,
+                    }
+                }
             };
-            store::insert_revocation(tx, serial, number, &e.reason, e.since, "registry")?;
+            store::insert_revocation(tx, serial, number.as_ref(), &e.reason, e.since, "registry")?;
         }
         let after = store::count_revocations(tx.conn())?;
         store::set_revocation_number(tx, list.number, &list.issued_at)?;

@@ -471,7 +471,11 @@ mod tests {
         fn station_application(&self, _: &mut Tx<'_>, _: i64, _: &str) -> Result<()> {
             Ok(())
         }
-        fn number_seen(&self, _: &Tx<'_>, _: &str) -> Result<()> {
+        fn number_seen(
+            &self,
+            _: &Tx<'_>,
+            _: &ecard_sync_protocol::events::CertificateNumber,
+        ) -> Result<()> {
             Ok(())
         }
         fn number_region(&self, number: &str) -> Option<String> {

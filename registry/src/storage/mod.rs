@@ -141,7 +141,11 @@ pub trait IngestHooks {
     /// the unit `unit`: file it, or note why it waits.
     fn station_application(&self, tx: &mut Tx<'_>, id: i64, unit: &str) -> Result<()>;
     /// A certificate number allocated elsewhere (a station, a replacement) was seen.
-    fn number_seen(&self, tx: &Tx<'_>, number: &str) -> Result<()>;
+    fn number_seen(
+        &self,
+        tx: &Tx<'_>,
+        number: &ecard_sync_protocol::events::CertificateNumber,
+    ) -> Result<()>;
     /// The region code a certificate number names under the numbering rule
     /// (`None`: not a number of the rule): what a station may introduce.
     fn number_region(&self, number: &str) -> Option<String>;

@@ -134,7 +134,7 @@ impl IngestHooks for Hooks {
         Ok(())
     }
 
-    fn number_seen(&self, tx: &Tx<'_>, number: &str) -> Result<(), StorageError> {
+    fn number_seen(&self, tx: &Tx<'_>, number: &CertificateNumber) -> Result<(), StorageError> {
         let Ok(parsed) = self.rule.parse(number) else {
             // Not a number of this rule (another province's, or free-form): nothing to avoid.
             return Ok(());
@@ -605,7 +605,7 @@ fn officer_change(
     tx: &Tx<'_>,
     holder: &card_profile::records::Holder,
     photo: Option<&[u8]>,
-    number: &str,
+    number: &CertificateNumber,
 ) -> Result<Option<serde_json::Value>, StorageError> {
     let Some((old, old_photo)) = tx.certified_officer(&holder.id_number, number)? else {
         return Ok(None);
