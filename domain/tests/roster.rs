@@ -548,7 +548,8 @@ fn eligibility_columns_are_read_and_checked_by_the_same_rule_as_the_form() {
 
     // Each failure in its column, in the rule's words; the same through the form.
     let today = opts().today;
-    let cases: Vec<(Cell, Cell, &str, Vec<(&str, String)>)> = vec![
+    type Case<'a> = (Cell, Cell, &'a str, Vec<(&'a str, String)>);
+    let cases: Vec<Case> = vec![
         (
             s("2025-07-20"),
             s("59"),
