@@ -58,7 +58,9 @@ async fn main() {
                         )?;
                     } else {
                         let number: ecard_sync_protocol::events::CertificateNumber =
-                            format!("川Z{:08}", i).parse().expect("a well-formed number");
+                            format!("川Z{:08}", i)
+                                .parse()
+                                .expect("a well-formed number");
                         store::insert_revocation(
                             tx,
                             None,

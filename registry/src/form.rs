@@ -73,6 +73,11 @@ pub struct ApplicationForm {
     /// Holds a national-ministry enforcement certificate (国家部委行政执法证件).
     #[serde(default)]
     pub holds_national_certificate: bool,
+    /// 证编号 the unit gave a new applicant, only where the province's units number
+    /// their own (`units_prefill_numbers`; Fujian). Checked when filed
+    /// (`storage::prefilled_number`, as a station's roster row), kept by an edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<CertificateNumber>,
     /// Base64 JPEG. Stored apart from the form; absent in stored forms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_jpeg: Option<String>,
@@ -278,6 +283,7 @@ impl ApplicationForm {
             staffing: None,
             position: None,
             holds_national_certificate: false,
+            number: None,
             photo_jpeg: s.photo_jpeg.clone(),
         }
     }
@@ -321,6 +327,7 @@ impl ApplicationForm {
             staffing: row.staffing,
             position: None,
             holds_national_certificate: false,
+            number: None,
             photo_jpeg: None,
         }
     }
@@ -434,6 +441,7 @@ pub(crate) mod tests {
             staffing: Some(Staffing::CivilServant),
             position: Some("科员".into()),
             holds_national_certificate: false,
+            number: None,
             photo_jpeg: None,
         }
     }

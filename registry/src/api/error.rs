@@ -169,6 +169,14 @@ impl From<WorkflowError> for ApiError {
                 let code = list.first().map(|i| i.code()).unwrap_or("ineligible");
                 Self::new(S::UNPROCESSABLE_ENTITY, code, e.to_string())
             }
+            WorkflowError::Prefilled(r) => {
+                let status = if r.code == crate::storage::refusal_codes::NUMBER_CLAIMED {
+                    S::CONFLICT
+                } else {
+                    S::UNPROCESSABLE_ENTITY
+                };
+                Self::new(status, r.code, r.message)
+            }
             e @ WorkflowError::NoPhoto { .. } => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "photo_missing", e.to_string())
             }

@@ -28,6 +28,7 @@ pub use accounts::{Account, Role, Unit};
 pub use applications::{decide_by, AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
 /// A station event refused for what it says (the workflow refuses follow-ups too).
 pub use authority::{codes as refusal_codes, Refusal};
+pub(crate) use authority::{prefilled_number, unit_codes};
 pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
 pub use materials::MaterialInfo;
