@@ -1064,6 +1064,38 @@ async fn the_units_form_takes_a_prefilled_number_only_where_units_number_with_th
         (409, Some("number_claimed")),
         "{e}"
     );
+    // Returned and edited: the number stays (a new number is a new application).
+    let (s, r) = county
+        .post(
+            &format!("applications/{id}/reject"),
+            json!({"reason": "执法类别填写有误"}),
+        )
+        .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("rejected")), "{r}");
+    let (s, e) = unit
+        .call(
+            Method::PUT,
+            &format!("applications/{id}"),
+            Some(with_number("张三", "川X04020034")),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (422, Some("number_prefilled")),
+        "{e}"
+    );
+    let (s, e) = unit
+        .call(
+            Method::PUT,
+            &format!("applications/{id}"),
+            Some(with_number("张三", "川X04020033")),
+        )
+        .await;
+    assert_eq!(s, 200, "{e}");
+    let (s, r) = unit
+        .post(&format!("applications/{id}/resubmit"), json!({}))
+        .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("submitted")), "{r}");
     county
         .post(&format!("applications/{id}/approve"), json!({}))
         .await;
