@@ -50,7 +50,7 @@ fn the_example_face_prints_its_text_and_a_qr_that_checks_genuine() {
     let c = &data.certificate;
     let seal = issue(
         &SealPayload {
-            number: c.number.clone(),
+            number: c.number.to_string(),
             name: data.holder.name.clone(),
             unit: c.unit.clone(),
             kind: c.kind,
@@ -65,7 +65,7 @@ fn the_example_face_prints_its_text_and_a_qr_that_checks_genuine() {
     .expect("seal");
     let face = CardFace {
         kind: c.kind,
-        number: c.number.clone(),
+        number: c.number.to_string(),
         name: data.holder.name.clone(),
         unit: c.unit.clone(),
         posts: "行政检查、行政处罚".into(),

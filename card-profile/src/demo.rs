@@ -137,7 +137,7 @@ pub fn officers(issued: NaiveDate) -> Vec<IssueData> {
                     id_number: s.id.into(),
                 },
                 certificate: Certificate {
-                    number: s.number.into(),
+                    number: s.number.parse().expect("the demo numbers are well-formed"),
                     kind: s.kind,
                     unit: s.unit.into(),
                     entrusting_authority: entrusted.then(|| "演示县人民政府".into()),
@@ -204,7 +204,7 @@ pub mod example {
                 id_number: "110105198506151236".into(),
             },
             certificate: Certificate {
-                number: "川X010099".into(),
+                number: "川X010099".parse().expect("a well-formed number"),
                 kind: CertificateKind::Enforcement,
                 unit: "演示市市场监督管理局".into(),
                 entrusting_authority: None,

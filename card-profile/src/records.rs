@@ -6,6 +6,7 @@ use crate::keys::Serial;
 use crate::profile::tags;
 use crate::tlv::{self, Builder, Fields, TlvError};
 use chrono::NaiveDate;
+use ecard_domain::numbering::CertificateNumber;
 use serde::{Deserialize, Serialize};
 
 /// The domain's one Gender and CertificateKind: the card writes their codes.
@@ -61,7 +62,8 @@ impl Holder {
 /// EF.CERT: the certificate itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Certificate {
-    pub number: String,
+    /// Parsed at the boundary (the card's bytes, JSON): never a bare string.
+    pub number: CertificateNumber,
     pub kind: CertificateKind,
     pub unit: String,
     /// 委托机关 and its nature: only for entrusted certificates.
@@ -121,7 +123,19 @@ impl Certificate {
             ],
         )?;
         Ok(Self {
-            number: f.text(tags::CERT_NUMBER)?,
+            number: {
+                let text = f.text(tags::CERT_NUMBER)?;
+                // The number itself must pass, not a trimmed copy.
+                match CertificateNumber::parse(&text) {
+                    Ok(n) if n.as_str() == text => n,
+                    _ => {
+                        return Err(TlvError::BadValue {
+                            tag: tags::CERT_NUMBER,
+                            reason: "not a certificate number",
+                        })
+                    }
+                }
+            },
             kind: CertificateKind::from_code(f.byte(tags::CERT_KIND)?).ok_or(
                 TlvError::BadValue {
                     tag: tags::CERT_KIND,
@@ -363,7 +377,7 @@ pub(crate) mod samples {
 
     pub fn certificate() -> Certificate {
         Certificate {
-            number: "川X010099".into(),
+            number: "川X010099".parse().expect("number"),
             kind: CertificateKind::Entrusted,
             unit: "某市市场监督管理局".into(),
             entrusting_authority: Some("某市人民政府".into()),
@@ -392,6 +406,38 @@ mod tests {
         assert_eq!(Certificate::from_tlv(&c.to_tlv()).unwrap(), c);
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<Certificate>(&json).unwrap(), c);
+    }
+
+    /// The card's number is parsed as it is read (`CertificateNumber`), from the
+    /// card's bytes and from JSON alike: one with whitespace or control characters
+    /// in it is no certificate, not a string to check later.
+    #[test]
+    fn a_malformed_number_on_the_card_or_in_json_is_refused_as_it_is_read() {
+        let c = samples::certificate();
+        let good = c.to_tlv();
+        let find = |hay: &[u8], needle: &[u8]| {
+            hay.windows(needle.len()).position(|w| w == needle).unwrap()
+        };
+        for bad in ["川X 10099", "川X\t10099", "川X01009 "] {
+            assert_eq!(bad.len(), c.number.len());
+            let mut bytes = good.clone();
+            let at = find(&bytes, c.number.as_bytes());
+            bytes[at..at + bad.len()].copy_from_slice(bad.as_bytes());
+            assert!(
+                matches!(
+                    Certificate::from_tlv(&bytes),
+                    Err(TlvError::BadValue {
+                        tag: tags::CERT_NUMBER,
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+        let json = serde_json::to_string(&c)
+            .unwrap()
+            .replace("川X010099", "川X 10099");
+        assert!(serde_json::from_str::<Certificate>(&json).is_err());
     }
 
     #[test]

@@ -177,6 +177,9 @@ pub enum ReviewSource {
     Card,
     /// The verifying station's records: recorded there, not yet on this card.
     Station,
+    /// Recorded at another station or at the registry and received through the
+    /// registry's feed, not yet on this card.
+    Registry,
 }
 
 /// A review from the verifier's records (`RevocationLookup::recorded_reviews`).

@@ -513,7 +513,7 @@ fn a_stale_or_missing_revocation_list_leaves_the_standing_unconfirmed() {
     // On a stale list that names the number: revoked, not "unconfirmed".
     let mut lists = RevocationSet::new();
     lists.revoke_number(
-        &data.certificate.number,
+        data.certificate.number.as_str(),
         card_profile::revocation::Revocation {
             reason: "注销".into(),
             since: d(2026, 5, 1),
@@ -655,13 +655,13 @@ fn reviews_in_the_verifiers_records_count_and_say_their_source() {
     };
 
     // Nothing anywhere: overdue.
-    let none = Records(Vec::new(), number.clone());
+    let none = Records(Vec::new(), number.to_string());
     let v = verdict_with(&mut link, &none);
     assert_eq!(v.standing, Standing::ReviewOverdue);
     assert!(v.counted_reviews.is_empty());
 
     // Recorded at the station, not on the card: counted, and said to be the station's.
-    let station = Records(vec![recorded(ReviewResult::Passed)], number.clone());
+    let station = Records(vec![recorded(ReviewResult::Passed)], number.to_string());
     let v = verdict_with(&mut link, &station);
     assert_eq!(v.standing, Standing::Valid, "{:#?}", v.checks);
     assert_eq!(v.counted_reviews, vec![recorded(ReviewResult::Passed)]);
@@ -672,7 +672,7 @@ fn reviews_in_the_verifiers_records_count_and_say_their_source() {
         Standing::ReviewOverdue
     );
     // A failed review in the records is a failed review.
-    let failed = Records(vec![recorded(ReviewResult::Failed)], number.clone());
+    let failed = Records(vec![recorded(ReviewResult::Failed)], number.to_string());
     assert_eq!(
         verdict_with(&mut link, &failed).standing,
         Standing::ReviewFailed

@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let signer = DocumentSigner::new(signer_key, cert)?;
     let data = example::issue_data();
     let payload = SealPayload {
-        number: data.certificate.number.clone(),
+        number: data.certificate.number.to_string(),
         name: data.holder.name.clone(),
         unit: data.certificate.unit.clone(),
         kind: data.certificate.kind,

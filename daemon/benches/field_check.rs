@@ -57,7 +57,10 @@ async fn main() {
                             "registry",
                         )?;
                     } else {
-                        let number = format!("川Z{:08}", i);
+                        let number: ecard_sync_protocol::events::CertificateNumber =
+                            format!("川Z{:08}", i)
+                                .parse()
+                                .expect("a well-formed number");
                         store::insert_revocation(
                             tx,
                             None,

@@ -315,6 +315,7 @@ vocabulary!(
     review_source_zh, REVIEW_SOURCES: ReviewSource {
         Card => "卡内记录",
         Station => "本站记录（尚未写卡）",
+        Registry => "登记中心转来（他处登记，尚未写卡）",
     }
 );
 
@@ -672,7 +673,12 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("order.withdrawn", "登记中心撤回批准"),
     ("application.submitted", "提交换证/补证申请"),
     ("application.decided", "登记中心审核结果"),
+    ("review.received", "收到他处登记的年审"),
     ("application.resubmitted", "修改后重新提交申请"),
+    (
+        "application.resubmit_refused",
+        "登记中心未受理重新提交，申请恢复为退回",
+    ),
     ("application.photo_added", "为待审核申请补交照片"),
     ("application.send_back_requested", "申请退回已批准的申请"),
     ("order.photo_refused", "拒绝登记中心的批准（照片无效）"),

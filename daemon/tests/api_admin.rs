@@ -138,6 +138,9 @@ fn roster_with_a_duplicate() -> Vec<u8> {
         legal_qualification: false,
         posts: vec![PostCode::ByAuthority],
         exam_category: "综合法律知识考试".into(),
+        law_exam_on: None,
+        law_exam_score: None,
+        staffing: None,
         photo: None,
     };
     ecard_domain::forms::roster_xlsx(&[row.clone(), row]).unwrap()

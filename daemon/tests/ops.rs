@@ -503,8 +503,8 @@ mod status_changes {
             .unwrap()
             .certificate
             .number;
-        assert!(words.contains(&number), "{words}");
-        assert_no_english(&words.replace(&number, ""));
+        assert!(words.contains(number.as_str()), "{words}");
+        assert_no_english(&words.replace(number.as_str(), ""));
         let err = f
             .station
             .change_status("issuer", f.certs[0], &lift, None)

@@ -373,7 +373,7 @@ async fn a_form_filed_at_the_station_is_returned_edited_resubmitted_approved_and
     let cert = a
         .station
         .store
-        .read(|c| ecardd::store::certificate_by_number(c, approved_number.as_str()))
+        .read(|c| ecardd::store::certificate_by_number(c, &approved_number.parse().unwrap()))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -418,8 +418,103 @@ async fn a_form_filed_at_the_station_is_returned_edited_resubmitted_approved_and
     let cert = a
         .station
         .store
-        .read(|c| ecardd::store::certificate_by_number(c, approved_number.as_str()))
+        .read(|c| ecardd::store::certificate_by_number(c, &approved_number.parse().unwrap()))
         .unwrap()
         .unwrap();
     assert_eq!(cert.state, ecardd::store::CertificateState::Approved);
+}
+
+/// When the registry refuses a resubmission, the station does not stay 待审核 while
+/// the registry holds the application 退回: it rolls back to 退回 with the reviewer's
+/// reason, shows the registry's words, and the unit may edit and resubmit again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resubmission_the_registry_refuses_rolls_the_station_back_to_returned() {
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0A01);
+    let (county, _city) = bureaus(&registry);
+    let a = station("station-a", &pki, &desk, &registry, false).await;
+    let api = Api::open(&a).await;
+    let photo = ecard_domain::photo::synthetic::portrait_jpeg(410, 470, 8, 60, 3);
+    let (s, filed) = api
+        .call(
+            Method::POST,
+            "/applications",
+            Some(json!({
+                "form": form(),
+                "photo_jpeg": base64::engine::general_purpose::STANDARD.encode(&photo),
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{filed}");
+    let id = filed["application_ids"][0].as_i64().unwrap();
+    round(&a).await.unwrap();
+    let (_, queue) = bureau(
+        &registry,
+        &county,
+        reqwest::Method::GET,
+        "/api/v1/applications",
+        None,
+    )
+    .await;
+    let reg_id = queue[0]["id"].as_i64().unwrap();
+    let (s, r) = bureau(
+        &registry,
+        &county,
+        reqwest::Method::POST,
+        &format!("/api/v1/applications/{reg_id}/reject"),
+        Some(json!({"reason": "执法岗位填写不全"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    round(&a).await.unwrap();
+
+    let (_, one) = api
+        .call(Method::GET, &format!("/applications/{id}"), None)
+        .await;
+    let mut edited = one["form"].clone();
+    edited["posts"] = json!("01,02");
+    let (s, v) = api
+        .call(
+            Method::PUT,
+            &format!("/applications/{id}"),
+            Some(json!({"form": edited})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "submitted", "{v}");
+    // Meanwhile the application moved on at the registry in a way this station has
+    // not heard of (say the unit resubmitted it there, and its notice is not in the
+    // feed yet): the registry refuses the station's resubmission as not 退回.
+    rusqlite::Connection::open(registry.db())
+        .unwrap()
+        .execute(
+            "UPDATE applications SET state = 'county_approved' WHERE id = ?1",
+            [reg_id],
+        )
+        .unwrap();
+    let report = round(&a).await.unwrap();
+    assert_eq!(report.refused, 1, "{report:?}");
+    let (_, one) = api
+        .call(Method::GET, &format!("/applications/{id}"), None)
+        .await;
+    assert_eq!(
+        (one["state"].as_str(), one["reason"].as_str()),
+        (Some("rejected"), Some("执法岗位填写不全")),
+        "back to 退回 with the reviewer's reason: {one}"
+    );
+    let note = one["note"].as_str().unwrap_or_default();
+    assert!(note.contains("只有退回的申请可以修改后重新提交"), "{one}");
+    assert_eq!(
+        one["form"]["posts"], "01,02",
+        "the unit's edit is kept to work on"
+    );
+    // It may be edited and resubmitted again.
+    let (s, v) = api
+        .call(
+            Method::PUT,
+            &format!("/applications/{id}"),
+            Some(json!({"form": one["form"].clone()})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "submitted", "{v}");
 }

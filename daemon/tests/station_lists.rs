@@ -60,7 +60,7 @@ fn approve_another(
     o.holder.id_number = id;
     o.holder.birth_date = birth;
     o.holder.name = format!("测试{serial}");
-    o.certificate.number = format!("川X01{:04}", 8000 + serial);
+    o.certificate.number = format!("川X01{:04}", 8000 + serial).parse().unwrap();
     o.certificate.issue_date = from;
     o.certificate.valid_from = from;
     o.certificate.valid_until = until;
@@ -408,10 +408,13 @@ async fn filing_forms_are_one_per_unit_with_every_kind_of_row() {
     )
     .await;
     assert!(
-        market.contains("换证（原证注销）") && market.contains(&n_m1),
+        market.contains("换证（原证注销）") && market.contains(n_m1.as_str()),
         "{market}"
     );
-    assert!(!market.contains(&n_f1), "another unit's row: {market}");
+    assert!(
+        !market.contains(n_f1.as_str()),
+        "another unit's row: {market}"
+    );
 
     let farming = sheet(
         &a,
@@ -425,7 +428,10 @@ async fn filing_forms_are_one_per_unit_with_every_kind_of_row() {
         farming.contains("修改") && farming.contains(&format!("姓名：{old_name}→{old_name}改")),
         "{farming}"
     );
-    assert!(!farming.contains(&n_m1), "another unit's row: {farming}");
+    assert!(
+        !farming.contains(n_m1.as_str()),
+        "another unit's row: {farming}"
+    );
 
     let reissue = sheet(
         &a,
@@ -433,7 +439,7 @@ async fn filing_forms_are_one_per_unit_with_every_kind_of_row() {
         &format!("/forms/reissue.xlsx?unit={}", enc(MARKET)),
     )
     .await;
-    assert!(!reissue.contains(&n_f1), "{reissue}");
+    assert!(!reissue.contains(n_f1.as_str()), "{reissue}");
 }
 
 /// The 申领人员名单 (Sichuan): a unit's applications still with the bureaus, to print.

@@ -498,7 +498,7 @@ async fn written_at_b(
     let cert = b
         .station
         .store
-        .read(|c| store::certificate_by_number(c, number))
+        .read(|c| store::certificate_by_number(c, &number.parse().unwrap()))
         .unwrap()
         .expect("the approved certificate at B");
     assert_eq!(cert.state, CertificateState::Approved);
@@ -584,6 +584,9 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
         legal_qualification: false,
         posts: vec![PostCode::ByAuthority],
         exam_category: "综合法律知识考试".into(),
+        law_exam_on: None,
+        law_exam_score: None,
+        staffing: None,
         photo: None,
     };
     let xlsx = ecard_domain::forms::roster_xlsx(&[row]).unwrap();
@@ -725,7 +728,7 @@ async fn first_card(
     let cert = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &number))
+        .read(|c| store::certificate_by_number(c, &number.parse().unwrap()))
         .unwrap()
         .unwrap();
     let serial = issue_one(a, desk, cert.id).await;
@@ -764,7 +767,7 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
     let old = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n1))
+        .read(|c| store::certificate_by_number(c, &n1.parse().unwrap()))
         .unwrap()
         .unwrap();
     let reissue = StatusRequest::Reissue {
@@ -807,7 +810,7 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
     let new = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n2))
+        .read(|c| store::certificate_by_number(c, &n2.parse().unwrap()))
         .unwrap()
         .expect("the approved 补证 at A");
     assert_eq!(new.state, CertificateState::Approved);
@@ -852,7 +855,7 @@ async fn a_reissue_and_a_replacement_made_at_a_are_reviewed_numbered_centrally_a
     let moved = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n3))
+        .read(|c| store::certificate_by_number(c, &n3.parse().unwrap()))
         .unwrap()
         .expect("the approved 换证 at A");
     assert_eq!(moved.certificate.unit, new_unit);
@@ -891,7 +894,7 @@ async fn a_station_sees_its_application_returned_with_the_reason_then_approved()
     let old = a
         .station
         .store
-        .read(|c| store::certificate_by_number(c, &n1))
+        .read(|c| store::certificate_by_number(c, &n1.parse().unwrap()))
         .unwrap()
         .unwrap();
     let reissue = StatusRequest::Reissue {
@@ -951,4 +954,166 @@ async fn a_station_sees_its_application_returned_with_the_reason_then_approved()
     assert_eq!(round(&a).await.unwrap().orders, 1);
     let e = entry(&a);
     assert_eq!((e.state.as_str(), e.reason), ("approved", None));
+}
+
+/// The counted reviews of the card with `serial` at `station`: (year, source) pairs.
+async fn counted_at(
+    station: &ecardd::ops::Station,
+    desk: &SimReaders,
+    serial: &str,
+) -> Vec<(u16, String)> {
+    desk.insert_from_tray(R, serial).unwrap();
+    let v = station.verify(R).await.unwrap().verdict;
+    desk.eject(R).unwrap();
+    v.counted_reviews
+        .iter()
+        .map(|r| {
+            (
+                r.year,
+                serde_json::to_value(r.source)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A review (年审) recorded at A without the card at hand goes to the registry, and
+/// from there through the feed to B: B's field check of the card (which does not
+/// carry it) counts it and says it came from the registry. All through a real
+/// `ecard-registry` process and real `ecardd sync` rounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_recorded_at_a_reaches_the_field_check_at_b_from_the_registry() {
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0401);
+    let a = station("station-a", &pki, &desk, &registry, true).await;
+    let b = station("station-b", &pki, &desk, &registry, false).await;
+    let cert = cert_ids(&a)[0];
+    let serial = issue_one(&a, &desk, cert).await;
+    round_process(&a).unwrap();
+    round_process(&b).unwrap();
+    assert_eq!(counted_at(&b.station, &desk, &serial).await, vec![]);
+
+    let year = u16::try_from(chrono::Datelike::year(&today())).unwrap();
+    a.station
+        .review(
+            "reviewer",
+            &ReviewRequest {
+                certificate_id: cert,
+                year: Some(year),
+                result: ReviewResult::Passed,
+                remark: None,
+                reader: None,
+            },
+        )
+        .await
+        .unwrap();
+    round_process(&a).unwrap();
+    let pulled = round_process(&b).unwrap();
+    assert_eq!(pulled["reviews"], 1, "{pulled}");
+    assert_eq!(
+        counted_at(&b.station, &desk, &serial).await,
+        vec![(year, "registry".to_owned())]
+    );
+    // A counts its own record as its own (it never gets its review back).
+    assert_eq!(
+        counted_at(&a.station, &desk, &serial).await,
+        vec![(year, "station".to_owned())]
+    );
+    let pulled = round_process(&a).unwrap();
+    assert_eq!(pulled["reviews"], 0, "{pulled}");
+}
+
+/// Applying review items: one recorded at the registry (or elsewhere) is kept by
+/// number, whether or not this station holds the certificate, and counted with the
+/// source `registry`; the same year again replaces it; an item naming this station
+/// as its origin is not applied; a year recorded here stays this station's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_items_from_the_feed_are_stored_by_number_and_said_to_come_from_the_registry() {
+    use ecard_sync_protocol::feed::{FeedBody, ReviewNotice};
+    let (registry, pki, desk) = setup(0x5A00_0000_0000_0501);
+    let b = station("station-b", &pki, &desk, &registry, true).await;
+    let cert = cert_ids(&b)[0];
+    issue_one(&b, &desk, cert).await;
+    let number = b
+        .station
+        .store
+        .read(|c| store::certificate(c, cert))
+        .unwrap()
+        .certificate
+        .number;
+    let inject = |year: u16, result: &str, origin: &str| {
+        let body = FeedBody::ReviewRecorded(ReviewNotice {
+            review: ReviewRecorded {
+                number: number.parse().unwrap(),
+                year,
+                date: today(),
+                result: serde_json::from_value(serde_json::json!(result)).unwrap(),
+                remark: None,
+            },
+            origin: origin.to_owned(),
+        });
+        let c = rusqlite::Connection::open(registry.db()).unwrap();
+        c.execute(
+            "INSERT INTO feed (kind, region, origin, body_json, created_at) VALUES ('review_recorded', NULL, NULL, ?1, '2026-11-23T00:00:00.000Z')",
+            [serde_json::to_string(&body).unwrap()],
+        )
+        .unwrap();
+    };
+    let recorded = || {
+        b.station
+            .store
+            .read(|c| store::recorded_reviews(c, &number))
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.year, r.result, r.source))
+            .collect::<Vec<_>>()
+    };
+    use card_profile::verdict::ReviewSource;
+    inject(2025, "failed", "registry");
+    inject(2025, "passed", "station-c");
+    inject(2024, "passed", "station-b");
+    let report = round(&b).await.unwrap();
+    assert_eq!(report.reviews, 2, "{report:?}");
+    assert_eq!(
+        recorded(),
+        vec![(2025, ReviewResult::Passed, ReviewSource::Registry)],
+        "the later item replaced the earlier; the station's own was not applied"
+    );
+    // A year recorded here is this station's, whatever the feed says of it.
+    b.station
+        .review(
+            "reviewer",
+            &ReviewRequest {
+                certificate_id: cert,
+                year: Some(2026),
+                result: ReviewResult::Passed,
+                remark: None,
+                reader: None,
+            },
+        )
+        .await
+        .unwrap();
+    inject(2026, "failed", "registry");
+    round(&b).await.unwrap();
+    assert_eq!(
+        recorded(),
+        vec![
+            (2026, ReviewResult::Passed, ReviewSource::Station),
+            (2025, ReviewResult::Passed, ReviewSource::Registry)
+        ]
+    );
+    let audit: i64 = b
+        .station
+        .store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'review.received'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(audit, 3);
 }

@@ -43,6 +43,9 @@ fn rows(today: NaiveDate) -> Vec<RosterRow> {
                 legal_qualification: false,
                 posts: vec![PostCode::ByAuthority, PostCode::OnApplication],
                 exam_category: "综合法律知识考试".into(),
+                law_exam_on: None,
+                law_exam_score: None,
+                staffing: None,
                 photo: None,
             }
         })

@@ -65,6 +65,13 @@ impl Staffing {
         )
     }
 
+    /// By its name as a form or a spreadsheet cell gives it (surrounding whitespace
+    /// ignored).
+    pub fn parse_zh(text: &str) -> Option<Self> {
+        let t = text.trim();
+        Self::ALL.into_iter().find(|s| s.label_zh() == t)
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             Staffing::CivilServant => "公务员",

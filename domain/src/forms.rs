@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::citizen_id::CitizenId;
 use crate::codes::{format_date, format_posts};
 use crate::roster::{
-    ApplicationKind, RosterRow, XlsxWriteError, COLUMNS, SHEET_NEW, SHEET_REPLACEMENT,
-    TEMPLATE_TITLE,
+    ApplicationKind, RosterRow, XlsxWriteError, COLUMNS, EXTRA_COLUMNS, SHEET_NEW,
+    SHEET_REPLACEMENT, TEMPLATE_TITLE,
 };
 use crate::validity::{review_status, ReviewPolicy, ReviewStatus};
 
@@ -378,7 +378,7 @@ pub fn reissue_form(
     )
 }
 
-const TEMPLATE_NOTES: [&str; 8] = [
+const TEMPLATE_NOTES: [&str; 9] = [
     "①照片无需嵌入表格，只需填写名称，名称必须与照片文件名称一致，照片一律用身份证号码命名，如：身份证号码.jpg。",
     "②日期格式：YYYY-MM-DD，如：2001-01-22。",
     "③政治面貌只需填写代码（01中共党员、02中共预备党员、03共青团员、04民革党员、05民建党员、06民盟党员、07民进党员、08农工党党员、09致公党党员、10九三学社社员、11台盟盟员、12无党派民主人士、13群众）。",
@@ -387,6 +387,7 @@ const TEMPLATE_NOTES: [&str; 8] = [
     "⑥民族填写全称，如：汉族、蒙古族。",
     "⑦新申领人员的证编号留空，由系统按编号规则分配；换证人员填写在“换证人员”工作表，证编号填写原证件编号。",
     "⑧请勿增删、调整表头各列。",
+    "⑨“通用法律知识考试时间”“通用法律知识考试成绩”“编制情况”三列在官方模板各列之后，用于核对申领条件：考试须在近三年内、成绩60分以上；编制情况填公务员、参公管理人员、事业干部之一（机关工勤人员、合同聘用人员、劳务派遣人员不能申领）。未填写的由审核机关核实。",
 ];
 
 fn write_roster_sheet(
@@ -397,7 +398,7 @@ fn write_roster_sheet(
 ) -> Result<(), XlsxWriteError> {
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
-    let last = COLUMNS.len() as u16 - 1;
+    let last = (COLUMNS.len() + EXTRA_COLUMNS.len()) as u16 - 1;
     ws.merge_range(
         0,
         0,
@@ -406,7 +407,7 @@ fn write_roster_sheet(
         &format!("（盖章）    市（区）{TEMPLATE_TITLE}"),
         &f.title,
     )?;
-    for (c, h) in COLUMNS.iter().enumerate() {
+    for (c, h) in COLUMNS.iter().chain(EXTRA_COLUMNS.iter()).enumerate() {
         ws.write_string_with_format(1, c as u16, *h, &f.header)?;
         ws.set_column_format(c as u16, &Format::new().set_num_format("@"))?;
         ws.set_column_width(c as u16, if c == 7 { 22.0 } else { 14.0 })?;
@@ -439,6 +440,13 @@ fn write_roster_sheet(
             yes(row.legal_qualification),
             format_posts(&row.posts),
             row.exam_category.clone(),
+            opt_date(row.law_exam_on),
+            row.law_exam_score
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            row.staffing
+                .map(|s| s.label_zh().to_owned())
+                .unwrap_or_default(),
         ];
         for (c, v) in values.iter().enumerate() {
             if !v.is_empty() {

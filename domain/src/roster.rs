@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::citizen_id::{CitizenId, Gender};
 use crate::codes::{self, Ethnicity, PoliticalStatus, PostCode};
+use crate::eligibility::{self, ExamResult, Facts, Ineligible, Staffing};
 use crate::file_limits::{self, FileLimit, PhotoBudget};
 use crate::numbering::{CertificateNumber, NumberingRule};
 use crate::photo::{self, PhotoRules};
@@ -54,6 +55,31 @@ pub const COLUMNS: [&str; 20] = [
     "执法岗位",
     "考试类别",
 ];
+
+/// The eligibility columns the station's template adds after the official 20
+/// (issue 12: a row filed from the template arrived 「unverified」 without them).
+/// Optional in a file: a roster on the official 20-column template still reads,
+/// its rows without these facts (the reviewer sees them unverified); where present,
+/// in any order after 考试类别, each at most once. Checked by the same eligibility
+/// rule as the registry's form (`eligibility::check`).
+pub const EXTRA_COLUMNS: [&str; 3] = ["通用法律知识考试时间", "通用法律知识考试成绩", "编制情况"];
+
+/// Every column a row may carry: the template's, then [`EXTRA_COLUMNS`].
+pub fn column_name(c: usize) -> &'static str {
+    COLUMNS
+        .get(c)
+        .or_else(|| EXTRA_COLUMNS.get(c - COLUMNS.len()))
+        .copied()
+        .unwrap_or("")
+}
+
+fn column_position(name: &str) -> usize {
+    COLUMNS
+        .iter()
+        .chain(EXTRA_COLUMNS.iter())
+        .position(|c| *c == name)
+        .unwrap_or(usize::MAX)
+}
 
 /// Misspellings in the published Fujian template (seed 003), accepted as aliases.
 const COLUMN_ALIASES: [(usize, &str); 2] =
@@ -91,6 +117,11 @@ mod col {
     pub const LEGAL_QUAL: usize = 17;
     pub const POSTS: usize = 18;
     pub const EXAM: usize = 19;
+    pub const LAW_EXAM_ON: usize = 20;
+    pub const LAW_EXAM_SCORE: usize = 21;
+    pub const STAFFING: usize = 22;
+    /// Cells of a row: the template's and the extra columns.
+    pub const ALL: usize = 23;
 }
 
 /// Which sheet a row came from. One type for the roster, the station's records and
@@ -144,6 +175,14 @@ pub struct RosterRow {
     pub legal_qualification: bool,
     pub posts: Vec<PostCode>,
     pub exam_category: String,
+    /// 通用法律知识考试时间 and 成绩 (extra columns; `None` when not given).
+    #[serde(default)]
+    pub law_exam_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub law_exam_score: Option<u16>,
+    /// 编制情况 (extra column).
+    #[serde(default)]
+    pub staffing: Option<Staffing>,
     /// The checked photo (present when photos were supplied to [`import`]).
     #[serde(skip)]
     pub photo: Option<Vec<u8>>,
@@ -434,7 +473,15 @@ fn read_sheets(xlsx: &[u8], report: &mut ImportReport) -> Vec<SheetRows> {
 }
 
 /// Finds the header row and checks the columns. Returns (header row, first col).
-fn find_header(sheet: &SheetRows, report: &mut ImportReport) -> Option<(u32, u32)> {
+/// Where a sheet's header is: its row, its first column, and the column of each of
+/// [`EXTRA_COLUMNS`] the sheet has.
+struct Header {
+    row: u32,
+    first: u32,
+    extra: [Option<u32>; EXTRA_COLUMNS.len()],
+}
+
+fn find_header(sheet: &SheetRows, report: &mut ImportReport) -> Option<Header> {
     let (r0, _) = sheet.range.start()?;
     let (r_end, c_end) = sheet.range.end()?;
     let empty = Data::Empty;
@@ -476,17 +523,32 @@ fn find_header(sheet: &SheetRows, report: &mut ImportReport) -> Option<(u32, u32
             report.push(&sheet.name, Some(hr + 1), expected, reason);
         }
     }
+    let mut extra = [None; EXTRA_COLUMNS.len()];
     for c in c0 + COLUMNS.len() as u32..=c_end {
-        if let Some(extra) = cell_text(get(hr, c)) {
-            report.push(
-                &sheet.name,
-                Some(hr + 1),
-                &extra,
-                format!("第{}列“{extra}”是模板以外的列，请删除", col_letter(c)),
-            );
+        if let Some(text) = cell_text(get(hr, c)) {
+            let n = norm_header(&text);
+            match EXTRA_COLUMNS.iter().position(|e| *e == n) {
+                Some(i) if extra[i].is_none() => extra[i] = Some(c),
+                Some(_) => report.push(
+                    &sheet.name,
+                    Some(hr + 1),
+                    &text,
+                    format!("第{}列“{text}”重复，请删除", col_letter(c)),
+                ),
+                None => report.push(
+                    &sheet.name,
+                    Some(hr + 1),
+                    &text,
+                    format!("第{}列“{text}”是模板以外的列，请删除", col_letter(c)),
+                ),
+            }
         }
     }
-    (report.issues.len() == before).then_some((hr, c0))
+    (report.issues.len() == before).then_some(Header {
+        row: hr,
+        first: c0,
+        extra,
+    })
 }
 
 struct RowCtx<'a> {
@@ -502,7 +564,7 @@ impl RowCtx<'_> {
         self.issues.push(ImportIssue {
             sheet: self.sheet.to_string(),
             row: Some(self.row),
-            column: COLUMNS[col].to_string(),
+            column: column_name(col).to_string(),
             reason: reason.into(),
         });
     }
@@ -699,6 +761,9 @@ fn parse_row(
         }
     };
 
+    let (law_exam_on, law_exam_score, staffing) =
+        eligibility_cells(cells, kind, posts.as_deref(), ctx, today);
+
     if let (Some(p), Some(id)) = (cell_text(cells[col::PHOTO]), &citizen_id) {
         let stem = p
             .strip_suffix(".jpg")
@@ -738,8 +803,104 @@ fn parse_row(
         legal_qualification: legal_qualification?,
         posts: posts?,
         exam_category: cell_text(cells[col::EXAM]).unwrap_or_default(),
+        law_exam_on,
+        law_exam_score,
+        staffing,
         photo: None,
     })
+}
+
+/// The eligibility columns of a row: 通用法律知识考试时间 and 成绩 (both or neither;
+/// a whole score 0–100) and 编制情况 (its name, e.g. 公务员), then — for a new
+/// applicant — the one eligibility rule (`eligibility::check`, the registry's form
+/// check too) on what they say: a failed, expired or future exam and staff not
+/// formal are refused with its reason. Missing facts are not (the reviewer sees
+/// them unverified); a 换证 keeps the eligibility its old certificate was granted on.
+fn eligibility_cells(
+    cells: &[&Data],
+    kind: ApplicationKind,
+    posts: Option<&[PostCode]>,
+    ctx: &mut RowCtx<'_>,
+    today: NaiveDate,
+) -> (Option<NaiveDate>, Option<u16>, Option<Staffing>) {
+    let exam_on = match cell_date(cells[col::LAW_EXAM_ON]) {
+        Ok(d) => d,
+        Err(e) => {
+            ctx.bad(col::LAW_EXAM_ON, e);
+            None
+        }
+    };
+    let score_text = cell_text(cells[col::LAW_EXAM_SCORE]);
+    let score = match score_text.as_deref() {
+        None => None,
+        Some(t) => match t.parse::<u16>() {
+            Ok(n) if n <= 100 => Some(n),
+            _ => {
+                ctx.bad(
+                    col::LAW_EXAM_SCORE,
+                    format!("通用法律知识考试成绩“{t}”应为0到100之间的整数分"),
+                );
+                None
+            }
+        },
+    };
+    let date_given = cell_text(cells[col::LAW_EXAM_ON]).is_some();
+    match (date_given, score_text.is_some()) {
+        (true, false) => ctx.bad(
+            col::LAW_EXAM_SCORE,
+            "填写了通用法律知识考试时间时须同时填写成绩",
+        ),
+        (false, true) => ctx.bad(
+            col::LAW_EXAM_ON,
+            "填写了通用法律知识考试成绩时须同时填写考试时间",
+        ),
+        _ => {}
+    }
+    let staffing = cell_text(cells[col::STAFFING]).and_then(|t| {
+        let found = Staffing::parse_zh(&t);
+        if found.is_none() {
+            ctx.bad(
+                col::STAFFING,
+                format!(
+                    "编制情况“{t}”应为：{}",
+                    Staffing::ALL.map(Staffing::label_zh).join("、")
+                ),
+            );
+        }
+        found
+    });
+    if kind == ApplicationKind::New {
+        let facts = Facts {
+            staffing,
+            // Posts are checked as their own column; an empty list is refused there.
+            posts: posts.map(<[PostCode]>::to_vec).unwrap_or_default(),
+            law_exam: exam_on
+                .zip(score)
+                .map(|(taken_on, score)| ExamResult { taken_on, score }),
+            holds_national_certificate: false,
+            other_live_certificates: Vec::new(),
+        };
+        for e in eligibility::check(&facts, today).ineligible {
+            let c = match e {
+                Ineligible::LawExamFailed { .. } => col::LAW_EXAM_SCORE,
+                Ineligible::LawExamExpired { .. } | Ineligible::LawExamInFuture { .. } => {
+                    col::LAW_EXAM_ON
+                }
+                Ineligible::NotFormalStaff(_) => col::STAFFING,
+                // Not from these columns: posts are required above; the rest is the
+                // registry's to know.
+                Ineligible::NoEnforcementPost
+                | Ineligible::NationalCertificateHeld
+                | Ineligible::AlreadyCertified(_) => continue,
+            };
+            ctx.bad(c, e.to_string());
+        }
+    }
+    (
+        exam_on.filter(|_| score.is_some()),
+        score.filter(|_| exam_on.is_some()),
+        staffing,
+    )
 }
 
 /// Reads the photo files, keyed by normalised ID; problems go to `report`.
@@ -845,15 +1006,20 @@ pub fn import(
     let mut rows = Vec::new();
     let empty = Data::Empty;
     for sheet in &sheets {
-        let Some((hr, c0)) = find_header(sheet, &mut report) else {
+        let Some(header) = find_header(sheet, &mut report) else {
             continue;
         };
+        let (hr, c0) = (header.row, header.first);
         let Some((r_end, _)) = sheet.range.end() else {
             continue;
         };
         for r in hr + 1..=r_end {
             let cells: Vec<&Data> = (0..COLUMNS.len() as u32)
                 .map(|i| sheet.range.get_value((r, c0 + i)).unwrap_or(&empty))
+                .chain(header.extra.iter().map(|c| {
+                    c.and_then(|c| sheet.range.get_value((r, c)))
+                        .unwrap_or(&empty)
+                }))
                 .collect();
             // Empty template rows (maybe with only 序号 pre-filled) are skipped.
             if cells[1..].iter().all(|d| cell_text(d).is_none()) {
@@ -870,8 +1036,7 @@ pub fn import(
                 Some(row) => rows.push(row),
                 None => {
                     // Report a row's problems from left to right, as the user reads it.
-                    ctx.issues
-                        .sort_by_key(|i| COLUMNS.iter().position(|c| *c == i.column));
+                    ctx.issues.sort_by_key(|i| column_position(&i.column));
                     report.issues.append(&mut ctx.issues)
                 }
             }
@@ -971,6 +1136,12 @@ pub struct RosterForm {
     pub posts: String,
     /// 考试类别
     pub exam_category: String,
+    /// 通用法律知识考试时间 (YYYY-MM-DD; with the score, or both empty)
+    pub law_exam_on: String,
+    /// 通用法律知识考试成绩 (whole points)
+    pub law_exam_score: String,
+    /// 编制情况 (公务员, 参公管理人员, 事业干部, …)
+    pub staffing: String,
 }
 
 impl RosterForm {
@@ -1007,6 +1178,15 @@ impl RosterForm {
                 .collect::<Vec<_>>()
                 .join(","),
             exam_category: row.exam_category.clone(),
+            law_exam_on: date(row.law_exam_on),
+            law_exam_score: row
+                .law_exam_score
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            staffing: row
+                .staffing
+                .map(|s| s.label_zh().to_owned())
+                .unwrap_or_default(),
         }
     }
 }
@@ -1029,7 +1209,7 @@ pub fn check_form(
             Data::String(t.to_owned())
         }
     };
-    let mut cells: Vec<Data> = vec![Data::Empty; COLUMNS.len()];
+    let mut cells: Vec<Data> = vec![Data::Empty; col::ALL];
     for (c, t) in [
         (col::COUNTY, &form.county),
         (col::NAME, &form.name),
@@ -1049,6 +1229,9 @@ pub fn check_form(
         (col::LEGAL_QUAL, &form.legal_qualification),
         (col::POSTS, &form.posts),
         (col::EXAM, &form.exam_category),
+        (col::LAW_EXAM_ON, &form.law_exam_on),
+        (col::LAW_EXAM_SCORE, &form.law_exam_score),
+        (col::STAFFING, &form.staffing),
     ] {
         cells[c] = text(t);
     }
@@ -1062,8 +1245,7 @@ pub fn check_form(
     };
     let row = parse_row(&refs, ApplicationKind::New, &mut ctx, opts.today);
     // Left to right, as the import reports a row.
-    ctx.issues
-        .sort_by_key(|i| COLUMNS.iter().position(|c| *c == i.column));
+    ctx.issues.sort_by_key(|i| column_position(&i.column));
     let mut report = ImportReport {
         issues: ctx
             .issues

@@ -29,12 +29,17 @@ fn read_sheet(bytes: &[u8], sheet: &str) -> calamine::Range<Data> {
 
 /// Writes a sheet with a title row, the header and the given raw rows.
 fn workbook(rows: &[Vec<Cell>]) -> Vec<u8> {
+    workbook_with(&COLUMNS, rows)
+}
+
+/// [`workbook`] with the given header cells.
+fn workbook_with(headers: &[&str], rows: &[Vec<Cell>]) -> Vec<u8> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("Sheet1").expect("name");
     ws.write_string(0, 0, "（盖章） 市(区)行政执法人员基本信息数据元采集表")
         .expect("w");
-    for (c, h) in COLUMNS.iter().enumerate() {
+    for (c, h) in headers.iter().enumerate() {
         ws.write_string(1, c as u16, *h).expect("w");
     }
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
@@ -506,4 +511,165 @@ fn a_forms_photo_is_checked_as_a_roster_photo_file() {
     let small = portrait_jpeg(410, 470, 8, 60, 3);
     let row = check_form(&good_form(1), Some(&small), &sichuan).expect("a fitting photo");
     assert_eq!(row.photo.as_deref(), Some(small.as_slice()));
+}
+
+/// The template's eligibility columns (通用法律知识考试时间/成绩, 编制情况, after the
+/// official 20): read into the row, checked by the one eligibility rule the
+/// registry's form uses — a failed, expired or future exam and staff not formal are
+/// refused with the rule's own words, in a spreadsheet and in the form alike; a
+/// roster on the official 20 columns still reads, the facts left to the reviewer.
+#[test]
+fn eligibility_columns_are_read_and_checked_by_the_same_rule_as_the_form() {
+    use ecard_domain::eligibility::{Ineligible, Staffing};
+    use ecard_domain::roster::{check_form, EXTRA_COLUMNS};
+    let headers: Vec<&str> = COLUMNS
+        .iter()
+        .chain(EXTRA_COLUMNS.iter())
+        .copied()
+        .collect();
+    let with = |n: u32, exam_on: Cell, score: Cell, staffing: &str| {
+        let mut cells = number_row(n);
+        cells.extend([exam_on, score, s(staffing)]);
+        cells
+    };
+    let taken = NaiveDate::from_ymd_opt(2025, 7, 20).expect("d");
+    let rows = import(
+        &workbook_with(
+            &headers,
+            &[with(1, Cell::D(taken), Cell::N(78.0), "公务员")],
+        ),
+        Photos::None,
+        &opts(),
+    )
+    .expect("an eligible row");
+    assert_eq!(rows[0].law_exam_on, Some(taken));
+    assert_eq!(rows[0].law_exam_score, Some(78));
+    assert_eq!(rows[0].staffing, Some(Staffing::CivilServant));
+
+    // Each failure in its column, in the rule's words; the same through the form.
+    let today = opts().today;
+    type Case<'a> = (Cell, Cell, &'a str, Vec<(&'a str, String)>);
+    let cases: Vec<Case> = vec![
+        (
+            s("2025-07-20"),
+            s("59"),
+            "合同聘用人员",
+            vec![
+                (
+                    "通用法律知识考试成绩",
+                    Ineligible::LawExamFailed { score: 59, pass: 60 }.to_string(),
+                ),
+                (
+                    "编制情况",
+                    Ineligible::NotFormalStaff(Staffing::Contract).to_string(),
+                ),
+            ],
+        ),
+        (
+            s("2023-05-31"),
+            s("80"),
+            "事业干部",
+            vec![(
+                "通用法律知识考试时间",
+                Ineligible::LawExamExpired {
+                    taken_on: NaiveDate::from_ymd_opt(2023, 5, 31).expect("d"),
+                    earliest: ecard_domain::eligibility::earliest_exam_date(today),
+                }
+                .to_string(),
+            )],
+        ),
+        (
+            s("2025-07-20"),
+            Cell::E,
+            "临时工",
+            vec![
+                (
+                    "通用法律知识考试成绩",
+                    "填写了通用法律知识考试时间时须同时填写成绩".to_owned(),
+                ),
+                (
+                    "编制情况",
+                    "编制情况“临时工”应为：公务员、参公管理人员、事业干部、机关工勤人员、合同聘用人员、劳务派遣人员".to_owned(),
+                ),
+            ],
+        ),
+        (
+            Cell::E,
+            s("101"),
+            "",
+            vec![
+                (
+                    "通用法律知识考试时间",
+                    "填写了通用法律知识考试成绩时须同时填写考试时间".to_owned(),
+                ),
+                (
+                    "通用法律知识考试成绩",
+                    "通用法律知识考试成绩“101”应为0到100之间的整数分".to_owned(),
+                ),
+            ],
+        ),
+    ];
+    for (exam_on, score, staffing, expected) in cases {
+        let text = |c: &Cell| match c {
+            Cell::S(t) => t.clone(),
+            _ => String::new(),
+        };
+        let mut form = good_form(2);
+        form.law_exam_on = text(&exam_on);
+        form.law_exam_score = text(&score);
+        form.staffing = staffing.to_owned();
+        let report = import(
+            &workbook_with(&headers, &[with(2, exam_on, score, staffing)]),
+            Photos::None,
+            &opts(),
+        )
+        .expect_err("refused");
+        let got: Vec<(&str, String)> = report
+            .issues
+            .iter()
+            .map(|i| (i.column.as_str(), i.reason.clone()))
+            .collect();
+        assert_eq!(got, expected, "{report}");
+        let by_form = check_form(&form, None, &opts()).expect_err("refused by the form too");
+        let got: Vec<(&str, String)> = by_form
+            .issues
+            .iter()
+            .map(|i| (i.column.as_str(), i.reason.clone()))
+            .collect();
+        assert_eq!(got, expected, "{by_form}");
+    }
+
+    // The official 20 columns: no facts, nothing refused for them.
+    let rows = import(&workbook(&[number_row(3)]), Photos::None, &opts()).expect("reads");
+    assert_eq!((rows[0].law_exam_score, rows[0].staffing), (None, None));
+    // An unknown extra column is still refused.
+    let mut odd = headers.clone();
+    odd[21] = "考试分数";
+    let report = import(
+        &workbook_with(&odd, &[with(4, Cell::D(taken), Cell::N(78.0), "公务员")]),
+        Photos::None,
+        &opts(),
+    )
+    .expect_err("refused");
+    assert!(report.issues[0].reason.contains("模板以外的列"), "{report}");
+
+    // The station's template writes them; a filled roster reads back the same.
+    let mut row = rows[0].clone();
+    row.law_exam_on = Some(taken);
+    row.law_exam_score = Some(91);
+    row.staffing = Some(Staffing::ReferenceCivilServant);
+    let back = import(
+        &roster_xlsx(std::slice::from_ref(&row)).expect("xlsx"),
+        Photos::None,
+        &opts(),
+    )
+    .expect("reads back");
+    assert_eq!(
+        (
+            back[0].law_exam_on,
+            back[0].law_exam_score,
+            back[0].staffing
+        ),
+        (Some(taken), Some(91), Some(Staffing::ReferenceCivilServant))
+    );
 }

@@ -191,6 +191,9 @@ fn fill_roster(media: &Path) {
         legal_qualification: false,
         posts: vec![PostCode::ByAuthority],
         exam_category: "综合法律知识考试".into(),
+        law_exam_on: None,
+        law_exam_score: None,
+        staffing: None,
         photo: None,
     };
     let xlsx = ecard_domain::forms::roster_xlsx(&[row]).expect("roster");

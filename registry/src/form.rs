@@ -12,7 +12,7 @@ use ecard_domain::eligibility::{self, ExamResult, Facts, Staffing};
 use ecard_domain::province::ProvinceConfig;
 use ecard_domain::roster::{ApplicationKind, RosterRow};
 use ecard_domain::validity::{self, ValidityError, ValidityPeriod};
-use ecard_sync_protocol::events::{SuccessionKind, SuccessionSubmitted};
+use ecard_sync_protocol::events::{CertificateNumber, SuccessionKind, SuccessionSubmitted};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +73,11 @@ pub struct ApplicationForm {
     /// Holds a national-ministry enforcement certificate (国家部委行政执法证件).
     #[serde(default)]
     pub holds_national_certificate: bool,
+    /// 证编号 the unit gave a new applicant, only where the province's units number
+    /// their own (`units_prefill_numbers`; Fujian). Checked when filed
+    /// (`storage::prefilled_number`, as a station's roster row), kept by an edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<CertificateNumber>,
     /// Base64 JPEG. Stored apart from the form; absent in stored forms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo_jpeg: Option<String>,
@@ -278,6 +283,7 @@ impl ApplicationForm {
             staffing: None,
             position: None,
             holds_national_certificate: false,
+            number: None,
             photo_jpeg: s.photo_jpeg.clone(),
         }
     }
@@ -308,18 +314,20 @@ impl ApplicationForm {
             entrusting_nature: None,
             valid_from: row.valid_from,
             valid_until: row.valid_until,
-            // The roster's 证有效期起始日 is the announcement date; its other
-            // eligibility facts are not in the template (columns are fixed).
+            // The roster's 证有效期起始日 is the announcement date.
             announced_on: row.valid_from,
             exam_category: Some(row.exam_category.trim().to_owned()).filter(|c| !c.is_empty()),
-            law_exam_on: None,
-            law_exam_score: None,
+            // The template's eligibility columns, when the row has them (else the
+            // reviewer sees the facts unverified).
+            law_exam_on: row.law_exam_on,
+            law_exam_score: row.law_exam_score,
             specialty_exam_on: None,
             specialty_exam_score: None,
             org_nature: None,
-            staffing: None,
+            staffing: row.staffing,
             position: None,
             holds_national_certificate: false,
+            number: None,
             photo_jpeg: None,
         }
     }
@@ -357,7 +365,7 @@ impl CheckedForm {
     /// for `period` ([`CheckedForm::validity`]).
     pub fn certificate(
         &self,
-        number: &str,
+        number: &CertificateNumber,
         unit: &str,
         issuer: &str,
         today: NaiveDate,
@@ -368,7 +376,7 @@ impl CheckedForm {
             valid_until,
         } = period;
         Certificate {
-            number: number.to_owned(),
+            number: number.clone(),
             kind: self.form.certificate_kind,
             unit: unit.to_owned(),
             entrusting_authority: self.form.entrusting_authority.clone(),
@@ -433,6 +441,7 @@ pub(crate) mod tests {
             staffing: Some(Staffing::CivilServant),
             position: Some("科员".into()),
             holds_national_certificate: false,
+            number: None,
             photo_jpeg: None,
         }
     }
@@ -456,7 +465,13 @@ pub(crate) mod tests {
         let h = c.holder();
         assert_eq!(h.gender, Gender::Female);
         let period = c.validity(today(), &sichuan()).expect("period");
-        let cert = c.certificate("川X050001", "广安市教育局", "广安市司法局", today(), period);
+        let cert = c.certificate(
+            &"川X050001".parse().expect("number"),
+            "广安市教育局",
+            "广安市司法局",
+            today(),
+            period,
+        );
         // Five years from the announcement date, same month and day.
         assert_eq!(cert.valid_from, d(2025, 9, 1));
         assert_eq!(cert.valid_until, d(2030, 9, 1));

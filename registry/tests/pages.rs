@@ -989,3 +989,123 @@ async fn the_administrator_keeps_the_lists_and_the_reviewers_cannot_while_it_dec
     let (_, q) = county.get("queue").await;
     assert_eq!(q["items"][0]["id"], id);
 }
+
+/// The unit's own form at the registry takes a prefilled 证编号 where the province's
+/// units number their own (Fujian: 「按各执法单位证照编号规则生成编号后上传取证」), with
+/// the station path's refusals: `number_prefilled` where the registry numbers, or for
+/// a number not under the unit's own codes; `number_claimed` for a number another
+/// application holds. The unit's number becomes the certificate's at approval.
+#[tokio::test]
+async fn the_units_form_takes_a_prefilled_number_only_where_units_number_with_the_station_paths_refusals(
+) {
+    let with_number = |name: &str, number: &str| {
+        let mut f = form(name, "教育");
+        f["number"] = json!(number);
+        f
+    };
+    // Sichuan: the registry numbers.
+    let reg = Registry::start();
+    world(&reg).await;
+    let unit = login(&reg, "yc-edu").await;
+    let (_, me) = unit.get("session").await;
+    assert_eq!(me["units_prefill_numbers"], false, "{me}");
+    let (s, e) = unit
+        .post("applications", with_number("张三", "川X04020033"))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (422, Some("number_prefilled")),
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("登记中心统一分配"),
+        "{e}"
+    );
+
+    // Units number their own.
+    let json = ecard_domain::province::SICHUAN_JSON.replace(
+        "\"units_prefill_numbers\": false",
+        "\"units_prefill_numbers\": true",
+    );
+    let reg = Registry::start_with_province(&json);
+    world(&reg).await;
+    let unit = login(&reg, "yc-edu").await;
+    let county = login(&reg, "yc-justice").await;
+    let city = login(&reg, "gac-justice").await;
+    let (_, me) = unit.get("session").await;
+    assert_eq!(me["units_prefill_numbers"], true, "{me}");
+    // Another unit's codes (广安区, 川X01): not this unit's to give.
+    let (s, e) = unit
+        .post("applications", with_number("张三", "川X01020001"))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (422, Some("number_prefilled")),
+        "{e}"
+    );
+    // Not a number of the rule.
+    let (s, e) = unit.post("applications", with_number("张三", "X-1")).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (422, Some("number_prefilled")),
+        "{e}"
+    );
+    let (s, filed) = unit
+        .post("applications", with_number("张三", "川X04020033"))
+        .await;
+    assert_eq!(s, 201, "{filed}");
+    let id = filed["id"].as_i64().unwrap();
+    // The same number for another person: refused loudly.
+    let (s, e) = unit
+        .post("applications", with_number("李四", "川X04020033"))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (409, Some("number_claimed")),
+        "{e}"
+    );
+    // Returned and edited: the number stays (a new number is a new application).
+    let (s, r) = county
+        .post(
+            &format!("applications/{id}/reject"),
+            json!({"reason": "执法类别填写有误"}),
+        )
+        .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("rejected")), "{r}");
+    let (s, e) = unit
+        .call(
+            Method::PUT,
+            &format!("applications/{id}"),
+            Some(with_number("张三", "川X04020034")),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (422, Some("number_prefilled")),
+        "{e}"
+    );
+    let (s, e) = unit
+        .call(
+            Method::PUT,
+            &format!("applications/{id}"),
+            Some(with_number("张三", "川X04020033")),
+        )
+        .await;
+    assert_eq!(s, 200, "{e}");
+    let (s, r) = unit
+        .post(&format!("applications/{id}/resubmit"), json!({}))
+        .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("submitted")), "{r}");
+    county
+        .post(&format!("applications/{id}/approve"), json!({}))
+        .await;
+    let (s, r) = city
+        .post(&format!("applications/{id}/approve"), json!({}))
+        .await;
+    assert_eq!((s, r["state"].as_str()), (200, Some("approved")), "{r}");
+    let (_, detail) = unit.get(&format!("applications/{id}/detail")).await;
+    assert_eq!(
+        detail["number"], "川X04020033",
+        "the unit's number, not an allocated one: {detail}"
+    );
+}

@@ -41,6 +41,9 @@ fn row(name: &str, unit: &str, id: &str) -> RosterRow {
         legal_qualification: false,
         posts: vec![PostCode::ByAuthority],
         exam_category: "综合法律知识考试".into(),
+        law_exam_on: None,
+        law_exam_score: None,
+        staffing: None,
         photo: None,
     }
 }

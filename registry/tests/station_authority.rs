@@ -326,3 +326,90 @@ async fn a_second_claim_to_a_number_is_refused_loudly() {
     assert!(codes_logged.contains(&"number_not_allocated"), "{list}");
     assert!(codes_logged.contains(&"number_claimed"), "{list}");
 }
+
+/// One table of which status change applies to which state
+/// (`StatusKind::applies_to`), on both paths into the registry: a station's event
+/// and the administrator's change. A lift of a certificate that is not suspended, a
+/// second suspension, a change to an ended certificate: refused with
+/// `bad_transition` (the station's event acknowledged and refused, the
+/// administrator's answered 409), nothing recorded.
+#[tokio::test]
+async fn a_status_change_that_does_not_apply_to_the_state_is_refused_on_both_paths() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("yuechi", Some("川X04"));
+    a.push_events(vec![issued("a", 1, N1, S1), issued("a", 2, N2, S2)])
+        .await
+        .unwrap();
+    // The station's path.
+    let before = snapshot(&reg);
+    let ack = a
+        .push_events(vec![status("a", 3, N1, "lift", None)])
+        .await
+        .unwrap();
+    assert_eq!(codes(&ack), vec![(3, "bad_transition")]);
+    assert_eq!(snapshot(&reg), before, "a refused change changes nothing");
+    let refusal = &ack.refused[0].message;
+    assert!(
+        refusal.contains("已发证") && refusal.contains("恢复"),
+        "{refusal}"
+    );
+    let ack = a
+        .push_events(vec![
+            status("a", 4, N1, "suspend", None),
+            status("a", 5, N1, "suspend", None),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(codes(&ack), vec![(5, "bad_transition")]);
+    assert_eq!(ack.applied, 1);
+
+    // The administrator's path: the same table.
+    let change = |number: &str, kind: &str| {
+        json!({"number": number, "kind": kind, "reason": "管理员处理", "detail": {},
+               "effective_on": "2026-11-23", "new_number": null})
+    };
+    let before = snapshot(&reg);
+    let (status_code, body) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/status-changes",
+            change(N2, "lift"),
+        )
+        .await;
+    assert_eq!(
+        (status_code, body["code"].as_str()),
+        (409, Some("bad_transition")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("已发证"),
+        "{body}"
+    );
+    assert_eq!(snapshot(&reg), before);
+    let (status_code, body) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/status-changes",
+            change(N2, "cancel"),
+        )
+        .await;
+    assert_eq!(status_code, 204, "{body}");
+    let before = snapshot(&reg);
+    let (status_code, body) = reg
+        .admin(
+            Method::POST,
+            "/api/v1/admin/status-changes",
+            change(N2, "suspend"),
+        )
+        .await;
+    assert_eq!(
+        (status_code, body["code"].as_str()),
+        (409, Some("bad_transition")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("已注销"),
+        "{body}"
+    );
+    assert_eq!(snapshot(&reg), before);
+}

@@ -409,6 +409,51 @@ async fn status_changes_and_trust_list_reach_the_other_stations_through_the_feed
     assert_eq!(p2.items[0].cursor, page.items[1].cursor);
 }
 
+/// A review recorded at station A (年审, without the card at hand) reaches every other
+/// station through the feed as a typed review item naming A; A does not get it back.
+#[tokio::test]
+async fn a_review_recorded_at_one_station_reaches_the_others_through_the_feed() {
+    let reg = Registry::start();
+    let (a, _) = reg.enroll("station-a", Some("川X"));
+    let (b, _) = reg.enroll("station-b", Some("川X"));
+    let review = EventBody::decode(
+        "review_recorded",
+        &json!({"number": test_number(1), "year": 2026, "date": "2026-11-24", "result": "passed", "remark": "合格"}),
+    )
+    .unwrap();
+    let mut evs = events(1, 1, "a");
+    evs.push(StationEvent::new("a-review-2", 2, &review, "t"));
+    let ack = a.push_events(evs).await.unwrap();
+    assert_eq!(ack.refused.len(), 0, "{ack:?}");
+
+    let page = feed_of(&b, 0, 100).await.unwrap();
+    let reviews: Vec<_> = page
+        .items
+        .iter()
+        .filter_map(|i| match &i.body {
+            FeedBody::ReviewRecorded(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reviews.len(), 1, "{page:?}");
+    assert_eq!(reviews[0].review.number.as_str(), test_number(1));
+    assert_eq!(reviews[0].review.year, 2026);
+    assert_eq!(
+        reviews[0].review.result,
+        card_profile::records::ReviewResult::Passed
+    );
+    assert_eq!(reviews[0].review.remark.as_deref(), Some("合格"));
+    assert_eq!(reviews[0].origin, "station-a");
+    let page_a = feed_of(&a, 0, 100).await.unwrap();
+    assert!(
+        !page_a
+            .items
+            .iter()
+            .any(|i| matches!(i.body, FeedBody::ReviewRecorded(_))),
+        "{page_a:?}"
+    );
+}
+
 #[tokio::test]
 async fn feed_pages_are_signed_for_the_asking_station_and_request() {
     let reg = Registry::start();

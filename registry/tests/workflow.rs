@@ -361,6 +361,9 @@ async fn province_level_units_have_one_level_and_rosters_submit_in_bulk() {
         legal_qualification: false,
         posts: vec![PostCode::ByAuthority],
         exam_category: "综合".into(),
+        law_exam_on: None,
+        law_exam_score: None,
+        staffing: None,
         photo: None,
     };
     let defaults = json!({"certificate_kind": "enforcement", "category": "教育", "area": "岳池县"});
@@ -720,4 +723,55 @@ async fn an_application_without_a_photo_is_refused_when_filed_and_when_approved(
         .await;
     assert_eq!(app["state"], "submitted", "{app}");
     assert!(app["number"].is_null(), "{app}");
+}
+
+/// A roster row with the template's eligibility columns (通用法律知识考试时间/成绩,
+/// 编制情况) carries them into the application: the reviewer sees nothing unverified,
+/// and a row whose facts fail is refused at filing with the rule's reason.
+#[tokio::test]
+async fn a_roster_row_with_the_eligibility_columns_arrives_verified() {
+    let w = world().await;
+    let row = |score: u16| {
+        let mut r: RosterRow = serde_json::from_value(json!({
+            "kind": "new", "excel_row": 3, "county": "岳池县", "name": "孙八",
+            "unit": "岳池县教育局", "certificate_number": null, "valid_until": null,
+            "citizen_id": "11010519850601002X", "gender": "female", "ethnicity": "汉族",
+            "birth_date": "1985-06-01", "political_status": PoliticalStatus::ALL[0],
+            "valid_from": null, "education": "本科", "major": "法学", "rank_code": "020201",
+            "law_major": true, "legal_qualification": false, "posts": [PostCode::ByAuthority],
+            "exam_category": "综合",
+        }))
+        .unwrap();
+        r.law_exam_on = Some(NaiveDate::from_ymd_opt(2025, 7, 20).unwrap());
+        r.law_exam_score = Some(score);
+        r.staffing = Some(ecard_domain::eligibility::Staffing::CivilServant);
+        r
+    };
+    let photo = base64::engine::general_purpose::STANDARD
+        .encode([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F']);
+    let defaults = json!({"certificate_kind": "enforcement", "category": "教育", "area": "岳池县"});
+    let bulk = |score: u16| {
+        json!({"defaults": defaults, "rows": [row(score)],
+               "photos": { "11010519850601002X": photo }})
+    };
+    let (s, e) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications/bulk", bulk(59))
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("未达到60分"), "{e}");
+    let (s, r) = w
+        .call(&w.unit, Method::POST, "/api/v1/applications/bulk", bulk(78))
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let id = r["ids"][0].as_i64().unwrap();
+    let (_, findings) = w
+        .call(
+            &w.county,
+            Method::GET,
+            &format!("/api/v1/applications/{id}/eligibility"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(findings["ineligible"], json!([]), "{findings}");
+    assert_eq!(findings["unverified"], json!([]), "{findings}");
 }

@@ -1,7 +1,7 @@
 // A unit's application form: a new application (#/new) or a returned one (#/edit?id=3).
 import { enc, get, post, put, query, upload } from "./api.js";
 import { field, h, select } from "./dom.js";
-import { go, showError } from "./app.js";
+import { go, showError, state } from "./app.js";
 
 const CERT_KINDS = [["enforcement", "行政执法证"], ["entrusted", "委托行政执法证"], ["supervision", "行政执法监督证"]];
 
@@ -28,10 +28,13 @@ export async function renderForm(page, params) {
     category: input("category", f.category, { required: true, maxlength: 100 }),
     area: input("area", f.area, { required: true, maxlength: 100 }),
     replaces: input("replaces", f.replaces),
+    // Only where the province's units number their own (Fujian); kept by an edit.
+    number: input("number", f.number, { maxlength: 64, readonly: existing && f.number ? true : undefined }),
     photo: h("input", { type: "file", name: "photo", accept: "image/jpeg" }),
     materials: h("input", { type: "file", name: "materials", multiple: true, accept: "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png" }),
   };
   c.certificate_kind.value = f.certificate_kind || "enforcement";
+  const prefill = Boolean(state.me && state.me.units_prefill_numbers);
   page.append(h("h1", null, existing ? `修改申请 ${existing.id}：${existing.form.name}` : "新申请"));
   if (existing && existing.reason) page.append(h("p", { class: "refusal" }, `退回原因：${existing.reason}`));
   const form = h(
@@ -55,6 +58,7 @@ export async function renderForm(page, params) {
             area: c.area.value,
             replaces: c.replaces.value.trim() || null,
           };
+          if (prefill) body.number = c.number.value.trim() || null;
           if (c.photo.files.length) body.photo_jpeg = await readBase64(c.photo.files[0]);
           const saved = existing ? await put(`applications/${enc(existing.id)}`, body) : await post("applications", body);
           // The materials follow the saved application, one request each; one that
@@ -82,6 +86,7 @@ export async function renderForm(page, params) {
     field("执法类别", c.category),
     field("执法区域", c.area),
     field("原证件编号（换证时填写）", c.replaces),
+    prefill ? field("证编号（本省由执法单位按编号规则自行编号）", c.number, "新申领人员填写本单位按编号规则生成的编号；换证、补证不填") : null,
     field("照片", c.photo, existing ? "不选择则保留原照片" : "JPG，大小和尺寸须符合本省规定（提交时检查）"),
     field("证明材料", c.materials, existing ? "可追加 PDF、JPG 或 PNG 文件，已上传的保留；每份不超过 5 MB，每件申请最多 10 份" : "PDF、JPG 或 PNG 文件，可多选；每份不超过 5 MB，每件申请最多 10 份"),
     h("div", { class: "actions" }, h("button", { class: "btn", type: "submit", id: "save" }, existing ? "保存修改" : "提交申请")),

@@ -713,6 +713,9 @@ mod tests {
             legal_qualification: false,
             posts: vec![PostCode::ALL[0]],
             exam_category: "通用法律知识".into(),
+            law_exam_on: None,
+            law_exam_score: None,
+            staffing: None,
             photo: None,
         };
         serde_json::to_value(row).expect("encode")

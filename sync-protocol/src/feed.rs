@@ -11,7 +11,7 @@
 //! replayed from an earlier request, or meant for another station, is refused.
 
 use crate::envelope::{self, Fault};
-use crate::events::{check_number, CertificateNumber, StatusChanged};
+use crate::events::{CertificateNumber, ReviewRecorded, StatusChanged};
 use crate::trust::SignedTrustList;
 use crate::{check_version, ProtocolError, PublicKey, SigningKey, PROTOCOL_VERSION};
 use card_profile::records::{Certificate, Holder};
@@ -83,7 +83,24 @@ pub enum FeedBody {
     /// A bureau's document-signer certificate (added within v1, issue #16): so that
     /// a card face's seal signed by one bureau checks at every station.
     DocumentSigner(DocumentSignerNotice),
+    /// An annual review (年审) recorded at another station or at the registry (added
+    /// within v1): the field check at a station counts it, saying it came from the
+    /// registry, for a card that does not carry it yet.
+    ReviewRecorded(ReviewNotice),
 }
+
+/// A review as its station reported it, and where it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewNotice {
+    /// The review (the same type and fields as the station's `review_recorded` event).
+    #[serde(flatten)]
+    pub review: ReviewRecorded,
+    /// The station id that recorded it, or `registry`.
+    pub origin: String,
+}
+
+/// Longest `origin` a feed item may name (a station id or `registry`).
+pub const MAX_ORIGIN_LEN: usize = 128;
 
 /// States of a station's application the station is told about (its approval
 /// arrives as the issuance order itself).
@@ -209,12 +226,26 @@ impl FeedPage {
             }
             last = item.cursor;
             match &item.body {
-                FeedBody::IssuanceOrder(o) => check_number(&o.certificate.number)?,
-                // Their numbers are `CertificateNumber`s, checked as they decoded.
-                FeedBody::OrderWithdrawn(_) | FeedBody::StatusChange(_) => {}
+                // Their numbers (the order's certificate's too) are
+                // `CertificateNumber`s, checked as they decoded.
+                FeedBody::IssuanceOrder(_)
+                | FeedBody::OrderWithdrawn(_)
+                | FeedBody::StatusChange(_) => {}
                 FeedBody::TrustListUpdate(_) => {}
                 FeedBody::DocumentSigner(n) => {
                     n.parse()?;
+                }
+                FeedBody::ReviewRecorded(n) => {
+                    if n.origin.is_empty() || n.origin.len() > MAX_ORIGIN_LEN {
+                        return Err(ProtocolError::field("origin", "empty or too long"));
+                    }
+                    if n.review
+                        .remark
+                        .as_deref()
+                        .is_some_and(|r| r.len() > crate::events::MAX_TEXT_LEN)
+                    {
+                        return Err(ProtocolError::field("remark", "too long"));
+                    }
                 }
                 FeedBody::ApplicationDecision(d) => {
                     crate::events::check_event_id(&d.event_id)?;
@@ -325,7 +356,7 @@ mod tests {
                 id_number: "510102199001011234".into(),
             },
             certificate: Certificate {
-                number: "川X010001".into(),
+                number: "川X010001".parse().expect("number"),
                 kind: CertificateKind::Enforcement,
                 unit: "广安市教育局".into(),
                 entrusting_authority: None,
@@ -388,6 +419,39 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).expect("utf8");
         assert!(text.contains(r#""type":"issuance_order""#), "{text}");
         assert_eq!(FeedPage::decode(&bytes), Ok(page));
+    }
+
+    fn review_item(number: &str, origin: &str, remark: Option<String>) -> String {
+        format!(
+            r#"{{"version":1,"station":"station-b","after":0,"nonce":"","next_cursor":1,"has_more":false,
+               "items":[{{"cursor":1,"created_at":"t","type":"review_recorded","number":"{number}",
+               "year":2026,"date":"2027-02-01","result":"passed","remark":{},"origin":"{origin}"}}]}}"#,
+            serde_json::to_string(&remark).expect("remark")
+        )
+    }
+
+    #[test]
+    fn a_review_item_is_typed_and_checked_as_it_is_decoded() {
+        let page = FeedPage::decode(review_item("川X010001", "station-a", None).as_bytes())
+            .expect("decode");
+        let FeedBody::ReviewRecorded(n) = &page.items[0].body else {
+            panic!("a review item: {page:?}")
+        };
+        assert_eq!(n.review.number.as_str(), "川X010001");
+        assert_eq!(n.review.year, 2026);
+        assert_eq!(n.review.result, card_profile::records::ReviewResult::Passed);
+        assert_eq!(n.origin, "station-a");
+        // Round trip with the same tag.
+        let text = serde_json::to_string(&page).expect("encode");
+        assert!(text.contains(r#""type":"review_recorded""#), "{text}");
+        assert_eq!(FeedPage::decode(text.as_bytes()), Ok(page));
+        // A malformed number, an empty origin, an oversized remark: refused.
+        assert!(FeedPage::decode(review_item("川X 01", "station-a", None).as_bytes()).is_err());
+        assert!(FeedPage::decode(review_item("川X010001", "", None).as_bytes()).is_err());
+        let long = "长".repeat(crate::events::MAX_TEXT_LEN);
+        assert!(
+            FeedPage::decode(review_item("川X010001", "station-a", Some(long)).as_bytes()).is_err()
+        );
     }
 
     #[test]

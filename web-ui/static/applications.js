@@ -28,6 +28,10 @@ const FIELDS = [
   ["legal_qualification", "是否具有法律职业资格", true, "是 / 否"],
   ["posts", "执法岗位", true, "岗位代码，多个用逗号分隔，如 01,02"],
   ["exam_category", "考试类别", false],
+  // The template's eligibility columns (ecard_domain::roster::EXTRA_COLUMNS).
+  ["law_exam_on", "通用法律知识考试时间", false, "近三年内，YYYY-MM-DD；与成绩同时填写"],
+  ["law_exam_score", "通用法律知识考试成绩", false, "整数分，60分以上"],
+  ["staffing", "编制情况", false, "公务员、参公管理人员或事业干部"],
   ["certificate_number", "证编号", false, "仅限由执法单位自行编号的省份填写；由登记中心编号的省份请留空"],
 ];
 

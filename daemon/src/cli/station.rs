@@ -151,11 +151,14 @@ pub fn open_station(args: &StationArgs) -> Result<Station, Failure> {
 
 /// A certificate named by its number, or by its record id.
 pub fn certificate_id(station: &Station, key: &str) -> Result<i64, Failure> {
-    if let Some(row) = station
-        .store
-        .read(|c| store::certificate_by_number(c, key))?
-    {
-        return Ok(row.id);
+    // Parsed at the boundary: text that is no number may still be a record id.
+    if let Ok(number) = ecard_sync_protocol::events::CertificateNumber::parse(key) {
+        if let Some(row) = station
+            .store
+            .read(|c| store::certificate_by_number(c, &number))?
+        {
+            return Ok(row.id);
+        }
     }
     key.parse::<i64>()
         .ok()

@@ -127,8 +127,8 @@ pub fn sync(a: SyncArgs) -> Result<(), Failure> {
     let report = runtime()?.block_on(ecardd::sync::round(&station, &client, &registry_key))?;
     print(a.json, &report, |r| {
         format!(
-            "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}），注销名单新增 {} 条",
-            r.pushed, r.feed_items, r.orders, r.status_changes, r.revocations_added
+            "同步完成：上报 {} 条，收到 {} 项（制证任务 {}，状态变更 {}，他处年审 {}），注销名单新增 {} 条",
+            r.pushed, r.feed_items, r.orders, r.status_changes, r.reviews, r.revocations_added
         ) + &if r.document_signers > 0 {
             format!(
                 "\n收到其他发证机关的签名证书 {} 个（其卡面二维码在本站可核验）",

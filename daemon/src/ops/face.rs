@@ -163,7 +163,7 @@ impl Station {
         let cert = &data.certificate;
         card_seal::issue(
             &SealPayload {
-                number: cert.number.clone(),
+                number: cert.number.to_string(),
                 name: data.holder.name.clone(),
                 unit: cert.unit.clone(),
                 kind: cert.kind,
@@ -300,7 +300,7 @@ fn render_pdf(data: &card_profile::sequences::IssueData, seal: String) -> Result
     })?;
     let face = CardFace {
         kind: cert.kind,
-        number: cert.number.clone(),
+        number: cert.number.to_string(),
         name: data.holder.name.clone(),
         unit: cert.unit.clone(),
         posts: labels::posts_zh(&cert.posts),

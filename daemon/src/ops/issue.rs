@@ -175,7 +175,7 @@ impl Station {
                 let outcome = IssueOutcome {
                     job_id,
                     certificate_id: job.certificate_id,
-                    number: cert.certificate.number.clone(),
+                    number: cert.certificate.number.to_string(),
                     serial: w.serial.clone(),
                     verdict: w.verdict.clone(),
                     resumed_without_rewrite: w.resumed,

@@ -135,7 +135,7 @@ impl Station {
 /// the one recording of a review, whether one certificate or a unit's schedule.
 fn record_review_in(
     tx: &mut store::Tx<'_>,
-    number: &str,
+    number: &ecard_sync_protocol::events::CertificateNumber,
     certificate_id: i64,
     review: &Review,
 ) -> store::Result<i64> {
@@ -330,7 +330,7 @@ impl Station {
                 record_review_in(tx, &cert.certificate.number, cert.id, &review)?;
                 recorded.push(UnitReviewed {
                     certificate_id: cert.id,
-                    number: cert.certificate.number,
+                    number: cert.certificate.number.to_string(),
                     name,
                 });
             }

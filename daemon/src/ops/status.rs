@@ -476,7 +476,7 @@ fn detail_of(req: &StatusRequest) -> serde_json::Value {
 
 fn revoke_all(
     tx: &mut Tx<'_>,
-    number: &str,
+    number: &ecard_sync_protocol::events::CertificateNumber,
     cards: &[&store::CardRow],
     reason: &str,
     today: NaiveDate,

@@ -100,8 +100,12 @@ impl RevocationLookup for StationRecords {
     fn recorded_reviews(&self, number: &str) -> Vec<RecordedReview> {
         // A store that cannot be read adds nothing: the card's own reviews still
         // count, and a missing one shows as missing (never a review made up).
+        // The number as the card gives it; one that is not a number has no records.
+        let Ok(number) = ecard_sync_protocol::events::CertificateNumber::parse(number) else {
+            return Vec::new();
+        };
         self.store
-            .read(|c| store::recorded_reviews(c, number))
+            .read(|c| store::recorded_reviews(c, &number))
             .unwrap_or_default()
     }
 }

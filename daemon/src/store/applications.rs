@@ -156,8 +156,10 @@ pub fn application_resubmitted(
 ) -> Result<()> {
     let row_json = row.map(serde_json::to_string).transpose()?;
     tx.conn().execute(
+        // The state and reason it had are kept with the event, for a refusal.
         "UPDATE applications SET state = 'submitted', reason = NULL, note = NULL,
-             row_json = COALESCE(?2, row_json), follow_up_event = ?3
+             row_json = COALESCE(?2, row_json), follow_up_event = ?3,
+             resubmitted_from = json_object('state', state, 'reason', reason, 'event', ?3)
          WHERE id = ?1",
         params![id, row_json, follow_up],
     )?;
@@ -203,7 +205,36 @@ pub fn send_back_requested(tx: &mut Tx<'_>, id: i64, reason: &str, follow_up: &s
 /// follow-up to one: the application keeps the registry's words as its note, and a
 /// send-back request it made is no longer pending. `false` when the event was no
 /// application's.
+///
+/// A refused **resubmission** rolls the application back: the registry still holds
+/// it as 退回, so the station shows 退回 again with the reviewer's reason it had,
+/// the registry's words as the note, and the unit may edit and resubmit it again.
+/// (Before, it stayed 待审核 at the station while the registry held it 退回.) The
+/// unit's edit stays as the row it works on.
 pub fn follow_up_refused(tx: &mut Tx<'_>, event_id: &str, message: &str) -> Result<bool> {
+    let rolled_back: Option<(i64, String)> = tx
+        .conn()
+        .query_row(
+            "SELECT id, json_extract(resubmitted_from, '$.state') FROM applications
+             WHERE follow_up_event = ?1 AND json_extract(resubmitted_from, '$.event') = ?1
+               AND state = 'submitted'",
+            [event_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((id, state)) = &rolled_back {
+        tx.conn().execute(
+            "UPDATE applications SET state = json_extract(resubmitted_from, '$.state'),
+                 reason = json_extract(resubmitted_from, '$.reason'), resubmitted_from = NULL
+             WHERE id = ?1 AND json_extract(resubmitted_from, '$.state') IN ('rejected', 'returned')",
+            [id],
+        )?;
+        tx.audit(
+            "application.resubmit_refused",
+            &id.to_string(),
+            json!({ "event": event_id, "state": state, "message": message }),
+        )?;
+    }
     let changed = tx.conn().execute(
         "UPDATE applications SET note = ?2, send_back_request = NULL
          WHERE follow_up_event = ?1 OR event_id = ?1",

@@ -100,7 +100,8 @@ pub fn application_decided(
 ) -> Result<bool> {
     let changed = tx.conn().execute(
         // A send-back the unit asked for is answered by any decision that follows.
-        "UPDATE applications SET state = ?2, reason = ?3, send_back_request = NULL, note = NULL
+        "UPDATE applications SET state = ?2, reason = ?3, send_back_request = NULL, note = NULL,
+             resubmitted_from = NULL
          WHERE event_id = ?1",
         params![event_id, state, reason],
     )?;
@@ -112,6 +113,42 @@ pub fn application_decided(
         )?;
     }
     Ok(changed > 0)
+}
+
+/// An annual review recorded at another station or the registry, received through
+/// the feed (`review_recorded`): kept by number (this station need not hold the
+/// certificate) for the field check. The same year again replaces it (the registry
+/// keeps one review per number and year, and tells again when it changes).
+pub fn review_received(tx: &mut Tx<'_>, n: &ecard_sync_protocol::feed::ReviewNotice) -> Result<()> {
+    use card_profile::records::ReviewResult;
+    let r = &n.review;
+    let result = match r.result {
+        ReviewResult::Passed => "passed",
+        ReviewResult::Failed => "failed",
+    };
+    let at = tx.now();
+    tx.conn().execute(
+        "INSERT INTO registry_reviews (number, year, review_date, result, remark, origin, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (number, year) DO UPDATE SET review_date = excluded.review_date,
+             result = excluded.result, remark = excluded.remark, origin = excluded.origin,
+             received_at = excluded.received_at",
+        params![
+            r.number,
+            r.year,
+            r.date.to_string(),
+            result,
+            r.remark,
+            n.origin,
+            at
+        ],
+    )?;
+    tx.audit(
+        "review.received",
+        &r.number,
+        json!({ "year": r.year, "result": result, "origin": n.origin }),
+    )?;
+    Ok(())
 }
 
 /// Status change `change_id` is on the card `serial` (terminated when it revoked),

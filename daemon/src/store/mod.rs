@@ -26,7 +26,8 @@ pub use audit::{
 };
 pub use changes::{
     application_decided, applications_approved, insert_application, insert_review,
-    insert_status_change, insert_succession, review_written, status_change_written,
+    insert_status_change, insert_succession, review_received, review_written,
+    status_change_written,
 };
 pub use corrections::{
     correction, corrections, decide_correction, import_officer, CorrectionRow, CorrectionState,
@@ -49,6 +50,7 @@ pub use sync_state::{
 pub use views::*;
 
 use ecard_clock::Clock;
+use ecard_sync_protocol::events::CertificateNumber;
 use ecard_sync_protocol::events::EventBody;
 use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::{Connection, OptionalExtension};
@@ -88,18 +90,18 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub enum Conflict {
     /// Only an approved certificate without a card can be issued.
     NotIssuable {
-        number: String,
+        number: CertificateNumber,
         state: CertificateState,
     },
     /// The job is being written by another reader or is finished.
     JobNotResumable { job_id: i64 },
     /// Only a certificate in use (issued) can be reviewed.
     NotReviewable {
-        number: String,
+        number: CertificateNumber,
         state: CertificateState,
     },
     /// The certificate has no card in use.
-    NoLiveCard { number: String },
+    NoLiveCard { number: CertificateNumber },
     /// The year's review is already on record.
     ReviewExists { year: i32 },
     /// A unit's review marked at once found no certificate of the unit due.
@@ -117,15 +119,15 @@ pub enum Conflict {
     /// The certificate's state changed while the change was prepared.
     StateChanged { state: CertificateState },
     /// No status change is on record to write to the card.
-    NoStatusChange { number: String },
+    NoStatusChange { number: CertificateNumber },
     /// None of the certificate's cards can take its status.
-    NoCardToWrite { number: String },
+    NoCardToWrite { number: CertificateNumber },
     /// The officer has no photo for the chip.
     NoChipPhoto { id_number: String },
     /// The user name is taken.
     UsernameTaken { username: String },
     /// The certificate number is already on record.
-    NumberTaken { number: String },
+    NumberTaken { number: CertificateNumber },
     /// The certificate already has a live card, or the card is already recorded.
     CardAlreadyRecorded { certificate_id: i64, serial: String },
     /// The certificate already has an open job.

@@ -5,6 +5,7 @@ use super::{Result, StoreError, Tx};
 use card_profile::records::{Certificate, Gender, Holder};
 use card_profile::sequences::IssueData;
 use chrono::NaiveDate;
+use ecard_sync_protocol::events::CertificateNumber;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
@@ -359,7 +360,10 @@ pub fn certificate(conn: &Connection, id: i64) -> Result<CertificateRow> {
     })
 }
 
-pub fn certificate_by_number(conn: &Connection, number: &str) -> Result<Option<CertificateRow>> {
+pub fn certificate_by_number(
+    conn: &Connection,
+    number: &CertificateNumber,
+) -> Result<Option<CertificateRow>> {
     Ok(conn
         .query_row(
             "SELECT * FROM certificates WHERE number = ?1",
@@ -534,7 +538,7 @@ pub fn jobs(conn: &Connection, batch_id: Option<i64>, states: &[JobState]) -> Re
 pub fn insert_revocation(
     tx: &mut Tx<'_>,
     serial: Option<&str>,
-    number: Option<&str>,
+    number: Option<&CertificateNumber>,
     reason: &str,
     since: NaiveDate,
     source: &str,
@@ -550,7 +554,7 @@ pub fn insert_revocation(
 /// or superseded by a cancellation, replacement or re-issue).
 pub fn set_suspension(
     tx: &mut Tx<'_>,
-    number: &str,
+    number: &CertificateNumber,
     suspension: Option<(&str, NaiveDate)>,
     source: &str,
 ) -> Result<()> {

@@ -16,6 +16,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V9),
         M::up(V10),
         M::up(V11),
+        M::up(V12),
     ])
 }
 
@@ -368,6 +369,29 @@ CREATE TABLE printer_pairings (
 ALTER TABLE batches ADD COLUMN print_encode INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN face_print TEXT;
 ALTER TABLE jobs ADD COLUMN spoiled INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// V12: annual reviews recorded elsewhere (another station, or the registry) that
+/// reached this station through the feed (`review_recorded` items), by certificate
+/// number: the station need not hold the certificate for the field check to count
+/// them (DOMAIN-RULES "annual review"). Kept apart from `reviews`, which holds what
+/// this station recorded and may write to a card.
+const V12: &str = r#"
+CREATE TABLE registry_reviews (
+    number      TEXT NOT NULL,
+    year        INTEGER NOT NULL,
+    review_date TEXT NOT NULL,
+    result      TEXT NOT NULL CHECK (result IN ('passed','failed')),
+    remark      TEXT,
+    origin      TEXT NOT NULL,              -- the station id that recorded it, or `registry`
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (number, year)
+);
+
+-- The state and reason an application had before the unit resubmitted it, with the
+-- outbox event of that resubmission: when the registry refuses that event, the
+-- application goes back to them (退回 again, with the registry's words as its note).
+ALTER TABLE applications ADD COLUMN resubmitted_from TEXT;
 "#;
 
 #[cfg(test)]

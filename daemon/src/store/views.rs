@@ -230,7 +230,7 @@ pub fn review_subjects(conn: &Connection, year: i32) -> Result<Vec<ReviewSubject
             name: r.get(1)?,
             id_number: r.get(2)?,
             unit: cert.unit,
-            number: cert.number,
+            number: cert.number.to_string(),
             issue_date: cert.issue_date,
             valid_until: cert.valid_until,
             reviewed_on: reviewed.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
@@ -477,19 +477,45 @@ pub fn approved_corrections(
     Ok(out)
 }
 
-/// The reviews this station recorded for certificate `number`, whether or not a
-/// card carries them yet (the field check counts the years its card lacks).
+/// The reviews the station knows for certificate `number` that a card may not carry
+/// yet: first those recorded here (source `station`), then those recorded at another
+/// station or the registry and received through the feed (source `registry`; a year
+/// recorded here is not repeated). The field check counts the years its card lacks.
 pub fn recorded_reviews(
     conn: &Connection,
-    number: &str,
+    number: &ecard_sync_protocol::events::CertificateNumber,
 ) -> Result<Vec<card_profile::verdict::RecordedReview>> {
-    use card_profile::records::ReviewResult;
-    use card_profile::verdict::{RecordedReview, ReviewSource};
-    let mut stmt = conn.prepare(
+    use card_profile::verdict::ReviewSource;
+    let mut out = reviews_from(
+        conn,
         "SELECT r.year, r.review_date, r.result FROM reviews r
          JOIN certificates c ON c.id = r.certificate_id
          WHERE c.number = ?1 ORDER BY r.year",
+        number,
+        ReviewSource::Station,
     )?;
+    for r in reviews_from(
+        conn,
+        "SELECT year, review_date, result FROM registry_reviews WHERE number = ?1 ORDER BY year",
+        number,
+        ReviewSource::Registry,
+    )? {
+        if !out.iter().any(|o| o.year == r.year) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+fn reviews_from(
+    conn: &Connection,
+    sql: &str,
+    number: &str,
+    source: card_profile::verdict::ReviewSource,
+) -> Result<Vec<card_profile::verdict::RecordedReview>> {
+    use card_profile::records::ReviewResult;
+    use card_profile::verdict::RecordedReview;
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map([number], |r| {
         let year: i64 = r.get(0)?;
         let date: String = r.get(1)?;
@@ -515,7 +541,7 @@ pub fn recorded_reviews(
             year,
             date,
             result,
-            source: ReviewSource::Station,
+            source,
         });
     }
     Ok(out)

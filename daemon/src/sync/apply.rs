@@ -27,6 +27,8 @@ use serde_json::json;
 pub struct Applied {
     pub orders: usize,
     pub status_changes: usize,
+    /// Annual reviews recorded elsewhere, received for the field check.
+    pub reviews: usize,
     /// Trust-list updates not applied (not signed by a held root, or not newer).
     pub trust_lists_refused: usize,
     /// Issuance orders not applied: their photo is not a JPEG that decodes.
@@ -72,6 +74,12 @@ pub fn feed_page(station: &Station, page: &FeedPage) -> Result<Applied, SyncErro
                     if n.origin != me {
                         status_change(tx, n)?;
                         applied.status_changes += 1;
+                    }
+                }
+                FeedBody::ReviewRecorded(n) => {
+                    if n.origin != me {
+                        store::review_received(tx, n)?;
+                        applied.reviews += 1;
                     }
                 }
                 FeedBody::ApplicationDecision(d) => {
@@ -247,7 +255,7 @@ fn issuance_order(
     };
     let officer = store::upsert_officer(tx, &order.holder, photo.as_deref())?;
     // 换证/补证: linked to the certificate it follows when that one is known here.
-    let follows = match order.follows.as_deref() {
+    let follows = match order.follows.as_ref() {
         Some(old) => store::certificate_by_number(tx.conn(), old)?
             .filter(|c| c.officer_id == officer)
             .map(|c| c.id),
@@ -345,9 +353,16 @@ pub fn revocation_list(station: &Station, list: &RevocationList) -> Result<usize
         for e in &list.entries {
             let (serial, number) = match e.kind {
                 EntryKind::Serial => (Some(e.value.as_str()), None),
-                EntryKind::Number => (None, Some(e.value.as_str())),
+                // Checked as the list was decoded (`check_number`); parsed here, at
+                // the store's boundary.
+                EntryKind::Number => {
+                    match ecard_sync_protocol::events::CertificateNumber::parse(&e.value) {
+                        Ok(n) if n.as_str() == e.value => (None, Some(n)),
+                        _ => continue,
+                    }
+                }
             };
-            store::insert_revocation(tx, serial, number, &e.reason, e.since, "registry")?;
+            store::insert_revocation(tx, serial, number.as_ref(), &e.reason, e.since, "registry")?;
         }
         let after = store::count_revocations(tx.conn())?;
         store::set_revocation_number(tx, list.number, &list.issued_at)?;

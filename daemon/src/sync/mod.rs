@@ -106,6 +106,8 @@ pub struct RoundReport {
     pub feed_items: usize,
     pub orders: usize,
     pub status_changes: usize,
+    /// Annual reviews recorded at another station or the registry, received.
+    pub reviews: usize,
     pub revocations_added: usize,
     pub revocation_number: Option<u64>,
     /// Events the registry acknowledged but refused (not this station's to do):
@@ -197,6 +199,7 @@ async fn pull_feed(
         report.feed_items += page.items.len();
         report.orders += counts.orders;
         report.status_changes += counts.status_changes;
+        report.reviews += counts.reviews;
         report.trust_lists_refused += counts.trust_lists_refused;
         report.orders_refused += counts.orders_refused;
         report.document_signers += counts.document_signers;

@@ -57,6 +57,9 @@ pub fn row(n: u32, kind: ApplicationKind) -> RosterRow {
             vec![PostCode::OnApplication]
         },
         exam_category: "综合法律知识考试".into(),
+        law_exam_on: None,
+        law_exam_score: None,
+        staffing: None,
         photo: None,
     }
 }

@@ -134,6 +134,15 @@ impl From<StorageError> for ApiError {
             ),
             StorageError::Replayed => AuthError::Replayed.into(),
             StorageError::Invalid(m) => Self::new(S::UNPROCESSABLE_ENTITY, "invalid", m),
+            StorageError::BadTransition {
+                number,
+                state,
+                kind,
+            } => Self::new(
+                S::CONFLICT,
+                "bad_transition",
+                crate::web::labels::transition_refused_zh(&number, state, kind),
+            ),
             other @ (StorageError::Sql(_)
             | StorageError::Migration(_)
             | StorageError::Json(_)
@@ -159,6 +168,14 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::Ineligible(ref list) => {
                 let code = list.first().map(|i| i.code()).unwrap_or("ineligible");
                 Self::new(S::UNPROCESSABLE_ENTITY, code, e.to_string())
+            }
+            WorkflowError::Prefilled(r) => {
+                let status = if r.code == crate::storage::refusal_codes::NUMBER_CLAIMED {
+                    S::CONFLICT
+                } else {
+                    S::UNPROCESSABLE_ENTITY
+                };
+                Self::new(status, r.code, r.message)
             }
             e @ WorkflowError::NoPhoto { .. } => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "photo_missing", e.to_string())

@@ -331,7 +331,7 @@ impl Tx<'_> {
     pub(crate) fn certified_officer(
         &self,
         id_number: &str,
-        number: &str,
+        number: &CertificateNumber,
     ) -> Result<Option<(Holder, Option<Vec<u8>>)>> {
         let found: Option<(Option<String>, Option<Vec<u8>>)> = self
             .conn()
@@ -380,7 +380,7 @@ impl Tx<'_> {
     }
 
     /// Has the certificate `number` left the `approved` state (its card written)?
-    pub(crate) fn certificate_past_approval(&self, number: &str) -> Result<bool> {
+    pub(crate) fn certificate_past_approval(&self, number: &CertificateNumber) -> Result<bool> {
         Ok(self
             .conn()
             .query_row(
@@ -414,7 +414,7 @@ impl Tx<'_> {
 
     /// Has certificate `number` ended (cancelled, void, replaced)? An unknown
     /// number has not.
-    pub(crate) fn certificate_ended(&self, number: &str) -> Result<bool> {
+    pub(crate) fn certificate_ended(&self, number: &CertificateNumber) -> Result<bool> {
         Ok(self
             .conn()
             .query_row(

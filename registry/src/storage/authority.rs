@@ -25,9 +25,11 @@
 //! nothing of the event.
 
 use super::{IngestHooks, Result, Tx};
+use ecard_sync_protocol::events::CertificateNumber;
 use ecard_sync_protocol::events::{
     CardIssued, CardVoided, EventBody, ReviewRecorded, StatusChanged, StatusKind,
 };
+use ecard_sync_protocol::state::CertificateState;
 use rusqlite::{params, OptionalExtension};
 
 /// Why an event was refused: `code` for programs (docs/SYNC.md), `message` in Chinese.
@@ -146,16 +148,32 @@ fn prefilled(
     let (ApplicationKind::New, Some(number)) = (p.row.kind, &p.row.certificate_number) else {
         return Ok(None);
     };
+    prefilled_number(tx, number, |_| owns_number(tx, hooks, sender, number, None))
+}
+
+/// The one check of a number a unit filled in for a new applicant, on every path
+/// that takes one: a station's roster row or form (above) and the registry's own
+/// unit form (`workflow::service::submit_applications`). Only where the province's
+/// units number their own (else `number_prefilled`), a number of the province's
+/// rule (`number_prefilled`), the unit's own (`owner`: the station's region, or the
+/// unit's codes), never one a certificate or another application holds
+/// (`number_claimed`, loudly).
+pub(crate) fn prefilled_number(
+    tx: &Tx<'_>,
+    number: &CertificateNumber,
+    owner: impl FnOnce(&ecard_domain::numbering::NumberParts) -> Result<Option<Refusal>>,
+) -> Result<Option<Refusal>> {
     if !tx.province().units_prefill_numbers {
         return Ok(refuse(
             NUMBER_PREFILLED,
             format!("本省证件编号由登记中心统一分配，新申领人员不能预填编号（填写了{number}）"),
         ));
     }
-    if let Err(e) = tx.province().numbering.parse(number) {
-        return Ok(refuse(NUMBER_PREFILLED, e.to_string()));
-    }
-    if let Some(r) = owns_number(tx, hooks, sender, number, None)? {
+    let parts = match tx.province().numbering.parse(number) {
+        Ok(p) => p,
+        Err(e) => return Ok(refuse(NUMBER_PREFILLED, e.to_string())),
+    };
+    if let Some(r) = owner(&parts)? {
         return Ok(Some(r));
     }
     if tx.number_held(number)? {
@@ -165,6 +183,29 @@ fn prefilled(
         ));
     }
     Ok(None)
+}
+
+/// `owner` of [`prefilled_number`] for a unit filing at the registry: the number is
+/// made under the unit's own region and department codes
+/// (「地区代码和部门代码是固定的」).
+pub(crate) fn unit_codes(
+    unit: &super::Unit,
+) -> impl FnOnce(&ecard_domain::numbering::NumberParts) -> Result<Option<Refusal>> + '_ {
+    move |parts| {
+        Ok(
+            if parts.region == unit.region && parts.department == unit.department {
+                None
+            } else {
+                refuse(
+                    NUMBER_PREFILLED,
+                    format!(
+                        "预填的证件编号应使用本单位的地区代码{}和部门代码{}",
+                        unit.region, unit.department
+                    ),
+                )
+            },
+        )
+    }
 }
 
 /// `None` when `number` is the sender's; the refusal otherwise. A number the
@@ -340,19 +381,21 @@ fn status(
         return Ok(Some(r));
     }
     if let Some(c) = &known {
-        let state = c.state.as_str();
-        if ENDED.contains(&state) {
+        if ENDED.contains(&c.state.as_str()) {
             return Ok(ended(&p.number));
         }
-        let allowed = match p.kind {
-            StatusKind::Suspend => matches!(state, "approved" | "issued"),
-            StatusKind::Lift => state == "suspended",
-            StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue => true,
-        };
-        if !allowed {
+        // The one table of which change applies to which state (the protocol's,
+        // the station checks the same): a station's event gets no looser rule here.
+        let Some(state) = CertificateState::parse(&c.state) else {
             return Ok(refuse(
                 BAD_TRANSITION,
-                format!("证号{}当前状态为{state}，不能{}", p.number, p.kind.as_str()),
+                format!("证号{}的状态记录无法识别，不能变更", p.number),
+            ));
+        };
+        if !p.kind.applies_to(state) {
+            return Ok(refuse(
+                BAD_TRANSITION,
+                crate::web::labels::transition_refused_zh(&p.number, state, p.kind),
             ));
         }
         if p.kind == StatusKind::Lift {

@@ -13,6 +13,7 @@ fn kind_of(body: &FeedBody) -> &'static str {
         FeedBody::TrustListUpdate(_) => "trust_list_update",
         FeedBody::ApplicationDecision(_) => "application_decision",
         FeedBody::DocumentSigner(_) => "document_signer",
+        FeedBody::ReviewRecorded(_) => "review_recorded",
     }
 }
 

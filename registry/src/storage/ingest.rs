@@ -13,7 +13,7 @@ use ecard_sync_protocol::events::{
     CardIssued, CardVoided, EventAck, EventBody, EventRefusal, ReviewRecorded, StationEvent,
     StatusChanged, StatusKind,
 };
-use ecard_sync_protocol::feed::{FeedBody, StatusChangeNotice};
+use ecard_sync_protocol::feed::{FeedBody, ReviewNotice, StatusChangeNotice};
 use ecard_sync_protocol::revocation::EntryKind;
 use ecard_sync_protocol::PROTOCOL_VERSION;
 use rusqlite::{params, OptionalExtension};
@@ -144,15 +144,31 @@ impl Storage {
         hooks: &dyn IngestHooks,
     ) -> Result<()> {
         self.write(|tx| {
-            let known: bool = tx.conn().query_row(
-                "SELECT EXISTS (SELECT 1 FROM certificates WHERE number = ?1)",
-                [&change.number],
-                |r| r.get(0),
-            )?;
-            if !known {
+            let state: Option<String> = tx
+                .conn()
+                .query_row(
+                    "SELECT state FROM certificates WHERE number = ?1",
+                    [&change.number],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(state) = state else {
                 return Err(StorageError::NotFound {
                     what: "certificate",
                     id: change.number.to_string(),
+                });
+            };
+            // The same table as a station's change (`StatusKind::applies_to`): the
+            // administrator gets no way round it (an ended certificate stays ended).
+            let state =
+                ecard_sync_protocol::state::CertificateState::parse(&state).ok_or_else(|| {
+                    StorageError::Invalid(format!("证号{}的状态记录无法识别", change.number))
+                })?;
+            if !change.kind.applies_to(state) {
+                return Err(StorageError::BadTransition {
+                    number: change.number.to_string(),
+                    state,
+                    kind: change.kind,
                 });
             }
             tx.apply_status(hooks, "registry", change)
@@ -329,6 +345,14 @@ fn apply_review(tx: &mut Tx<'_>, station: &str, p: &ReviewRecorded) -> Result<()
                  result = excluded.result, remark = excluded.remark, station_id = excluded.station_id",
         )?
         .execute(params![p.number, p.year, p.date.to_string(), result, p.remark, station])?;
+    // Every other station learns it: a card reviewed here without being at hand is
+    // checked in the field elsewhere, and that check counts the review (DOMAIN-RULES
+    // "annual review"). The station that recorded it does not get it back.
+    let notice = FeedBody::ReviewRecorded(ReviewNotice {
+        review: p.clone(),
+        origin: station.to_owned(),
+    });
+    feed::push(tx, &notice, None, Some(station))?;
     Ok(())
 }
 
@@ -449,7 +473,11 @@ mod tests {
         fn station_application(&self, _: &mut Tx<'_>, _: i64, _: &str) -> Result<()> {
             Ok(())
         }
-        fn number_seen(&self, _: &Tx<'_>, _: &str) -> Result<()> {
+        fn number_seen(
+            &self,
+            _: &Tx<'_>,
+            _: &ecard_sync_protocol::events::CertificateNumber,
+        ) -> Result<()> {
             Ok(())
         }
         fn number_region(&self, number: &str) -> Option<String> {

@@ -30,6 +30,7 @@ pub use accounts::{Account, Role, Unit};
 pub use applications::{decide_by, AppState, ApplicationRecord, ApplicationRow, Level, NewUnit};
 /// A station event refused for what it says (the workflow refuses follow-ups too).
 pub use authority::{codes as refusal_codes, Refusal};
+pub(crate) use authority::{prefilled_number, unit_codes};
 pub use ingest::RefusedEvent;
 pub use intake::{StationApplication, StationRow};
 pub use materials::MaterialInfo;
@@ -65,6 +66,14 @@ pub enum StorageError {
     EventIdReused(String),
     #[error("nonce already used")]
     Replayed,
+    /// A status change that does not apply to the certificate's state
+    /// (`StatusKind::applies_to`, the one table).
+    #[error("status change {kind:?} does not apply to certificate {number} in state {state:?}")]
+    BadTransition {
+        number: String,
+        state: ecard_sync_protocol::state::CertificateState,
+        kind: ecard_sync_protocol::events::StatusKind,
+    },
     /// Bad input from a user; the text is the Chinese message.
     #[error("{0}")]
     Invalid(String),
@@ -136,7 +145,11 @@ pub trait IngestHooks {
     /// the unit `unit`: file it, or note why it waits.
     fn station_application(&self, tx: &mut Tx<'_>, id: i64, unit: &str) -> Result<()>;
     /// A certificate number allocated elsewhere (a station, a replacement) was seen.
-    fn number_seen(&self, tx: &Tx<'_>, number: &str) -> Result<()>;
+    fn number_seen(
+        &self,
+        tx: &Tx<'_>,
+        number: &ecard_sync_protocol::events::CertificateNumber,
+    ) -> Result<()>;
     /// The region code a certificate number names under the numbering rule
     /// (`None`: not a number of the rule): what a station may introduce.
     fn number_region(&self, number: &str) -> Option<String>;

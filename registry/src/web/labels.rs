@@ -26,6 +26,44 @@ pub fn state_zh(state: AppState) -> &'static str {
     }
 }
 
+/// A certificate's state (the protocol's one vocabulary) in words.
+pub fn certificate_state_zh(state: ecard_sync_protocol::state::CertificateState) -> &'static str {
+    use ecard_sync_protocol::state::CertificateState as S;
+    match state {
+        S::Approved => "已批准（未制卡）",
+        S::Issued => "已发证",
+        S::Suspended => "已暂停",
+        S::Cancelled => "已注销",
+        S::Void => "已作废",
+        S::Replaced => "已换证",
+    }
+}
+
+/// A status change in words (as the refusal of one names it).
+pub fn status_kind_zh(kind: ecard_sync_protocol::events::StatusKind) -> &'static str {
+    use ecard_sync_protocol::events::StatusKind as K;
+    match kind {
+        K::Suspend => "暂停",
+        K::Lift => "恢复",
+        K::Cancel => "注销",
+        K::Replace => "换证",
+        K::Reissue => "补证",
+    }
+}
+
+/// Why status change `kind` does not apply to a certificate in `state`.
+pub fn transition_refused_zh(
+    number: &str,
+    state: ecard_sync_protocol::state::CertificateState,
+    kind: ecard_sync_protocol::events::StatusKind,
+) -> String {
+    format!(
+        "证号{number}当前状态为{}，不能{}",
+        certificate_state_zh(state),
+        status_kind_zh(kind)
+    )
+}
+
 pub fn kind_zh(kind: Kind) -> &'static str {
     match kind {
         Kind::New => "新申领",

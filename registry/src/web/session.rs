@@ -172,6 +172,9 @@ pub struct Me {
     pub region: Option<String>,
     /// The registry's date (its one clock), never the browser's.
     pub today: chrono::NaiveDate,
+    /// The province's units number their own new applicants (Fujian): the unit's
+    /// form offers 证编号.
+    pub units_prefill_numbers: bool,
 }
 
 async fn me_of(state: &WebState, account: Account) -> Result<Me, WebError> {
@@ -187,6 +190,7 @@ async fn me_of(state: &WebState, account: Account) -> Result<Me, WebError> {
         unit_name,
         region: account.region,
         today: state.api.today(),
+        units_prefill_numbers: state.api.storage.province().units_prefill_numbers,
     })
 }
 

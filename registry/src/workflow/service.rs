@@ -52,6 +52,10 @@ pub enum WorkflowError {
     /// A proof material that may not be filed (type, size, count).
     #[error(transparent)]
     Material(#[from] super::materials::MaterialError),
+    /// A number the unit filled in that may not be taken (`number_prefilled`,
+    /// `number_claimed`: the station path's refusals, `storage::prefilled_number`).
+    #[error("{}", .0.message)]
+    Prefilled(crate::storage::Refusal),
 }
 
 /// Why a filing without a photo is refused (also a station row's problem).
@@ -134,7 +138,7 @@ impl IngestHooks for Hooks {
         Ok(())
     }
 
-    fn number_seen(&self, tx: &Tx<'_>, number: &str) -> Result<(), StorageError> {
+    fn number_seen(&self, tx: &Tx<'_>, number: &CertificateNumber) -> Result<(), StorageError> {
         let Ok(parsed) = self.rule.parse(number) else {
             // Not a number of this rule (another province's, or free-form): nothing to avoid.
             return Ok(());
@@ -373,15 +377,34 @@ pub fn submit_applications(
     if forms.iter().any(|f| f.photo.is_none()) {
         return Err(WorkflowError::NoPhoto { approving: false });
     }
-    Ok(storage.transaction(|tx| {
+    storage.transaction(|tx| {
         let mut ids = Vec::with_capacity(forms.len());
         for f in forms {
+            // A number the unit gave: the station path's check, under the unit's
+            // own codes; it becomes the certificate's at approval.
+            let number = f.form.number.clone();
+            if let Some(n) = &number {
+                if f.form.replaces.is_some() || f.form.reissues.is_some() {
+                    return Err(WorkflowError::Prefilled(crate::storage::Refusal {
+                        code: crate::storage::refusal_codes::NUMBER_PREFILLED,
+                        message: "换证、补证的新证号由登记中心在批准时分配，请不要预填".into(),
+                    }));
+                }
+                if let Some(r) =
+                    crate::storage::prefilled_number(tx, n, crate::storage::unit_codes(&unit))?
+                {
+                    return Err(WorkflowError::Prefilled(r));
+                }
+            }
             let id = tx.insert_submitted(unit.id, &f)?;
+            if let Some(n) = &number {
+                tx.set_application_number(id, n, 0)?;
+            }
             tx.log_decision(id, &account.username, "submit", None, None)?;
             ids.push(id);
         }
-        Ok::<_, StorageError>(ids)
-    })?)
+        Ok(ids)
+    })
 }
 
 pub fn application(storage: &Storage, account: &Account, id: i64) -> Result<ApplicationRow> {
@@ -423,6 +446,14 @@ pub fn edit_application(
         }
         if !rules::editable(rec.row.state) {
             return Err(TransitionError::WrongState(rec.row.state).into());
+        }
+        // A number the unit gave is kept (a new number is a new application), as
+        // on the station path.
+        if form.form.number.is_some() && form.form.number != rec.row.number {
+            return Err(WorkflowError::Prefilled(crate::storage::Refusal {
+                code: crate::storage::refusal_codes::NUMBER_PREFILLED,
+                message: "修改不能改变预填的证件编号".into(),
+            }));
         }
         tx.update_application_form(id, &form)?;
         tx.log_decision(id, &account.username, "edit", None, None)?;
@@ -605,7 +636,7 @@ fn officer_change(
     tx: &Tx<'_>,
     holder: &card_profile::records::Holder,
     photo: Option<&[u8]>,
-    number: &str,
+    number: &CertificateNumber,
 ) -> Result<Option<serde_json::Value>, StorageError> {
     let Some((old, old_photo)) = tx.certified_officer(&holder.id_number, number)? else {
         return Ok(None);
