@@ -141,6 +141,8 @@ fn roster_with_a_duplicate() -> Vec<u8> {
         law_exam_on: None,
         law_exam_score: None,
         staffing: None,
+        org_nature: None,
+        position: None,
         photo: None,
     };
     ecard_domain::forms::roster_xlsx(&[row.clone(), row]).unwrap()

@@ -87,6 +87,8 @@ fn roster_of(holder: &Holder, name: &str) -> Vec<u8> {
         law_exam_on: None,
         law_exam_score: None,
         staffing: None,
+        org_nature: None,
+        position: None,
         photo: None,
     };
     ecard_domain::forms::roster_xlsx(&[row]).unwrap()

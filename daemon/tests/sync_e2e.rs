@@ -587,6 +587,8 @@ async fn a_roster_imported_at_a_is_approved_in_the_registry_and_written_at_b() {
         law_exam_on: None,
         law_exam_score: None,
         staffing: None,
+        org_nature: None,
+        position: None,
         photo: None,
     };
     let xlsx = ecard_domain::forms::roster_xlsx(&[row]).unwrap();

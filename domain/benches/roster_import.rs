@@ -46,6 +46,8 @@ fn rows(today: NaiveDate) -> Vec<RosterRow> {
                 law_exam_on: None,
                 law_exam_score: None,
                 staffing: None,
+                org_nature: None,
+                position: None,
                 photo: None,
             }
         })

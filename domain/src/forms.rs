@@ -447,6 +447,8 @@ fn write_roster_sheet(
             row.staffing
                 .map(|s| s.label_zh().to_owned())
                 .unwrap_or_default(),
+            row.org_nature.clone().unwrap_or_default(),
+            row.position.clone().unwrap_or_default(),
         ];
         for (c, v) in values.iter().enumerate() {
             if !v.is_empty() {

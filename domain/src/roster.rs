@@ -62,7 +62,16 @@ pub const COLUMNS: [&str; 20] = [
 /// its rows without these facts (the reviewer sees them unverified); where present,
 /// in any order after 考试类别, each at most once. Checked by the same eligibility
 /// rule as the registry's form (`eligibility::check`).
-pub const EXTRA_COLUMNS: [&str; 3] = ["通用法律知识考试时间", "通用法律知识考试成绩", "编制情况"];
+pub const EXTRA_COLUMNS: [&str; 5] = [
+    "通用法律知识考试时间",
+    "通用法律知识考试成绩",
+    "编制情况",
+    "工作单位机构性质",
+    "现任职务",
+];
+
+/// The longest 机构性质 or 现任职务 a row may carry (the registry's form's limit).
+pub const MAX_FACT_CHARS: usize = 50;
 
 /// Every column a row may carry: the template's, then [`EXTRA_COLUMNS`].
 pub fn column_name(c: usize) -> &'static str {
@@ -120,8 +129,10 @@ mod col {
     pub const LAW_EXAM_ON: usize = 20;
     pub const LAW_EXAM_SCORE: usize = 21;
     pub const STAFFING: usize = 22;
+    pub const ORG_NATURE: usize = 23;
+    pub const POSITION: usize = 24;
     /// Cells of a row: the template's and the extra columns.
-    pub const ALL: usize = 23;
+    pub const ALL: usize = 25;
 }
 
 /// Which sheet a row came from. One type for the roster, the station's records and
@@ -183,6 +194,12 @@ pub struct RosterRow {
     /// 编制情况 (extra column).
     #[serde(default)]
     pub staffing: Option<Staffing>,
+    /// 工作单位机构性质 (extra column; e.g. 行政机关, 法律法规授权组织, 受委托组织).
+    #[serde(default)]
+    pub org_nature: Option<String>,
+    /// 现任职务 (extra column; the position held, e.g. 科员, not the post codes).
+    #[serde(default)]
+    pub position: Option<String>,
     /// The checked photo (present when photos were supplied to [`import`]).
     #[serde(skip)]
     pub photo: Option<Vec<u8>>,
@@ -763,6 +780,8 @@ fn parse_row(
 
     let (law_exam_on, law_exam_score, staffing) =
         eligibility_cells(cells, kind, posts.as_deref(), ctx, today);
+    let org_nature = fact_cell(cells, col::ORG_NATURE, ctx);
+    let position = fact_cell(cells, col::POSITION, ctx);
 
     if let (Some(p), Some(id)) = (cell_text(cells[col::PHOTO]), &citizen_id) {
         let stem = p
@@ -806,8 +825,24 @@ fn parse_row(
         law_exam_on,
         law_exam_score,
         staffing,
+        org_nature,
+        position,
         photo: None,
     })
+}
+
+/// A free-text fact of the 信息收集表 (机构性质, 现任职务): at most
+/// [`MAX_FACT_CHARS`] characters, no line breaks.
+fn fact_cell(cells: &[&Data], c: usize, ctx: &mut RowCtx<'_>) -> Option<String> {
+    let t = cell_text(cells[c])?;
+    if t.chars().count() > MAX_FACT_CHARS || t.contains(['\n', '\r']) {
+        ctx.bad(
+            c,
+            format!("{}最多{MAX_FACT_CHARS}个字，且不能换行", column_name(c)),
+        );
+        return None;
+    }
+    Some(t)
 }
 
 /// The eligibility columns of a row: 通用法律知识考试时间 and 成绩 (both or neither;
@@ -1142,6 +1177,12 @@ pub struct RosterForm {
     pub law_exam_score: String,
     /// 编制情况 (公务员, 参公管理人员, 事业干部, …)
     pub staffing: String,
+    /// 工作单位机构性质
+    #[serde(default)]
+    pub org_nature: String,
+    /// 现任职务
+    #[serde(default)]
+    pub position: String,
 }
 
 impl RosterForm {
@@ -1187,6 +1228,8 @@ impl RosterForm {
                 .staffing
                 .map(|s| s.label_zh().to_owned())
                 .unwrap_or_default(),
+            org_nature: row.org_nature.clone().unwrap_or_default(),
+            position: row.position.clone().unwrap_or_default(),
         }
     }
 }
@@ -1232,6 +1275,8 @@ pub fn check_form(
         (col::LAW_EXAM_ON, &form.law_exam_on),
         (col::LAW_EXAM_SCORE, &form.law_exam_score),
         (col::STAFFING, &form.staffing),
+        (col::ORG_NATURE, &form.org_nature),
+        (col::POSITION, &form.position),
     ] {
         cells[c] = text(t);
     }

@@ -154,6 +154,55 @@ fn template_with_rows_round_trips_through_calamine() {
     );
 }
 
+/// 工作单位机构性质 and 现任职务 (the 信息收集表 facts the registry's form shows,
+/// issue 12): read from their columns after the official 20, carried by the form,
+/// and over-long text refused in its column.
+#[test]
+fn org_nature_and_position_columns_are_read_and_bounded() {
+    use ecard_domain::roster::{check_form, RosterForm, EXTRA_COLUMNS, MAX_FACT_CHARS};
+    let headers: Vec<&str> = COLUMNS
+        .iter()
+        .chain(EXTRA_COLUMNS.iter())
+        .copied()
+        .collect();
+    let with = |n: u32, nature: &str, position: &str| {
+        let mut cells = number_row(n);
+        cells.extend([Cell::E, Cell::E, Cell::E, s(nature), s(position)]);
+        cells
+    };
+    let rows = import(
+        &workbook_with(&headers, &[with(1, "法律法规授权组织", "大队长")]),
+        Photos::None,
+        &opts(),
+    )
+    .expect("a row");
+    assert_eq!(rows[0].org_nature.as_deref(), Some("法律法规授权组织"));
+    assert_eq!(rows[0].position.as_deref(), Some("大队长"));
+
+    let long = "长".repeat(MAX_FACT_CHARS + 1);
+    let report = import(
+        &workbook_with(&headers, &[with(1, &long, "科员")]),
+        Photos::None,
+        &opts(),
+    )
+    .expect_err("too long");
+    assert!(
+        report
+            .issues
+            .iter()
+            .any(|i| i.column == "工作单位机构性质" && i.reason.contains("最多50个字")),
+        "{report:?}"
+    );
+
+    // The form carries them the same way, and a row gives its form back.
+    let form = RosterForm::from_row(&rows[0]);
+    assert_eq!(form.org_nature, "法律法规授权组织");
+    assert_eq!(form.position, "大队长");
+    let again = check_form(&form, None, &opts()).expect("the same row");
+    assert_eq!(again.org_nature, rows[0].org_nature);
+    assert_eq!(again.position, rows[0].position);
+}
+
 #[test]
 fn empty_template_has_the_exact_columns() {
     let bytes = ecard_domain::forms::roster_template().expect("template");

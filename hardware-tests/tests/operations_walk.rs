@@ -194,6 +194,8 @@ fn fill_roster(media: &Path) {
         law_exam_on: None,
         law_exam_score: None,
         staffing: None,
+        org_nature: None,
+        position: None,
         photo: None,
     };
     let xlsx = ecard_domain::forms::roster_xlsx(&[row]).expect("roster");

@@ -44,6 +44,8 @@ fn row(name: &str, unit: &str, id: &str) -> RosterRow {
         law_exam_on: None,
         law_exam_score: None,
         staffing: None,
+        org_nature: None,
+        position: None,
         photo: None,
     }
 }

@@ -364,6 +364,8 @@ async fn province_level_units_have_one_level_and_rosters_submit_in_bulk() {
         law_exam_on: None,
         law_exam_score: None,
         staffing: None,
+        org_nature: None,
+        position: None,
         photo: None,
     };
     let defaults = json!({"certificate_kind": "enforcement", "category": "教育", "area": "岳池县"});
@@ -745,6 +747,8 @@ async fn a_roster_row_with_the_eligibility_columns_arrives_verified() {
         r.law_exam_on = Some(NaiveDate::from_ymd_opt(2025, 7, 20).unwrap());
         r.law_exam_score = Some(score);
         r.staffing = Some(ecard_domain::eligibility::Staffing::CivilServant);
+        r.org_nature = Some("法律法规授权组织".into());
+        r.position = Some("大队长".into());
         r
     };
     let photo = base64::engine::general_purpose::STANDARD
@@ -774,4 +778,19 @@ async fn a_roster_row_with_the_eligibility_columns_arrives_verified() {
         .await;
     assert_eq!(findings["ineligible"], json!([]), "{findings}");
     assert_eq!(findings["unverified"], json!([]), "{findings}");
+    // The 信息收集表's free-text facts arrive on the reviewer's form too.
+    let (s, app) = w
+        .call(
+            &w.county,
+            Method::GET,
+            &format!("/api/v1/applications/{id}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, 200, "{app}");
+    let text = app.to_string();
+    assert!(
+        text.contains("法律法规授权组织") && text.contains("大队长"),
+        "{app}"
+    );
 }

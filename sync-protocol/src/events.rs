@@ -716,6 +716,8 @@ mod tests {
             law_exam_on: None,
             law_exam_score: None,
             staffing: None,
+            org_nature: None,
+            position: None,
             photo: None,
         };
         serde_json::to_value(row).expect("encode")

@@ -32,6 +32,8 @@ const FIELDS = [
   ["law_exam_on", "通用法律知识考试时间", false, "近三年内，YYYY-MM-DD；与成绩同时填写"],
   ["law_exam_score", "通用法律知识考试成绩", false, "整数分，60分以上"],
   ["staffing", "编制情况", false, "公务员、参公管理人员或事业干部"],
+  ["org_nature", "工作单位机构性质", false, "如：行政机关、法律法规授权组织、受委托组织"],
+  ["position", "现任职务", false, "如：科员、大队长（不是执法岗位代码）"],
   ["certificate_number", "证编号", false, "仅限由执法单位自行编号的省份填写；由登记中心编号的省份请留空"],
 ];
 

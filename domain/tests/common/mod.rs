@@ -60,6 +60,10 @@ pub fn row(n: u32, kind: ApplicationKind) -> RosterRow {
         law_exam_on: None,
         law_exam_score: None,
         staffing: None,
+        // Every other row carries the 信息收集表's two free-text facts, so that the
+        // template's round trip covers their columns.
+        org_nature: n.is_multiple_of(2).then(|| "行政机关".to_owned()),
+        position: n.is_multiple_of(2).then(|| "科员".to_owned()),
         photo: None,
     }
 }
