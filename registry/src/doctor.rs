@@ -5,40 +5,13 @@
 //! the same JSON shape as `ecardd doctor`. The checks are plain functions of facts.
 
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Ok,
-    Warning,
-    Fault,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub check: &'static str,
-    pub level: Level,
-    pub code: &'static str,
-    pub zh: String,
-    pub en: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix_zh: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix_en: Option<String>,
-}
+// The report's shape is `ecardd doctor`'s (one crate, one JSON for both).
+pub use ecard_doctor_report::{Finding, Level, Report, EXIT_FAULT, EXIT_WARNING};
 
 fn ok(check: &'static str, code: &'static str, zh: String, en: String) -> Finding {
-    Finding {
-        check,
-        level: Level::Ok,
-        code,
-        zh,
-        en,
-        fix_zh: None,
-        fix_en: None,
-    }
+    Finding::ok(check, code, zh, en)
 }
 
 fn bad(
@@ -49,40 +22,7 @@ fn bad(
     en: String,
     fix: (&str, &str),
 ) -> Finding {
-    Finding {
-        check,
-        level,
-        code,
-        zh,
-        en,
-        fix_zh: Some(fix.0.to_owned()),
-        fix_en: Some(fix.1.to_owned()),
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub worst: Level,
-    pub findings: Vec<Finding>,
-}
-
-/// Exit statuses, as `ecardd doctor`'s: 0 all ok, 7 a warning at worst, 8 a fault.
-pub const EXIT_WARNING: u8 = 7;
-pub const EXIT_FAULT: u8 = 8;
-
-impl Report {
-    pub fn new(findings: Vec<Finding>) -> Self {
-        let worst = findings.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
-        Self { worst, findings }
-    }
-
-    pub fn exit_status(&self) -> u8 {
-        match self.worst {
-            Level::Ok => 0,
-            Level::Warning => EXIT_WARNING,
-            Level::Fault => EXIT_FAULT,
-        }
-    }
+    Finding::bad(check, level, code, (zh, en), fix)
 }
 
 const RESTORE: (&str, &str) = (
