@@ -621,19 +621,67 @@ fn the_registry_serves_plain_http_only_on_loopback() {
 
 /// A body over the limit is refused before it is read whole, answered as every
 /// refusal is: `{code, message}` (axum's own rejection is plain text).
-#[tokio::test]
-async fn an_oversized_body_is_refused_with_code_and_message() {
-    let reg = Registry::start();
-    let client = ecard_sync_protocol::client::http_client(&reg.url, reg.tls).unwrap();
-    let resp = client
-        .post(format!("{}/sync/v1/events", reg.url))
-        .header("content-type", "application/json")
-        .body(vec![b' '; 33 * 1024 * 1024])
-        .send()
-        .await
+///
+/// Over a raw connection that announces 33 MiB and sends none of it: the answer
+/// must come from the announced length alone. (Sending the whole 33 MiB
+/// with a client raced the answer: the registry answered and closed while the client
+/// was still writing, and the client saw a broken pipe instead of the 413 — seen on
+/// CI.) Plain HTTP on loopback, so the bytes are the test's own; TLS does not change
+/// the limit.
+#[test]
+fn an_oversized_body_is_refused_with_code_and_message() {
+    use std::io::{Read, Write};
+    let reg = ecard_test_support::registry::RegistryProcess::start(
+        std::path::Path::new(common::BIN),
+        clock(),
+        ecard_test_support::registry::RegistryOptions {
+            plain_http: true,
+            ..Default::default()
+        },
+    );
+    let addr = reg.url.trim_start_matches("http://").to_owned();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .unwrap();
-    assert_eq!(resp.status().as_u16(), 413);
-    let body: serde_json::Value = resp.json().await.unwrap();
+    let announced = 33 * 1024 * 1024;
+    write!(
+        conn,
+        "POST /sync/v1/events HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {announced}\r\n\r\n"
+    )
+    .unwrap();
+    // Read the answer: headers, then the body by its length (or to the close).
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    let (head, body) = loop {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "closed without an answer: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        raw.extend_from_slice(&buf[..n]);
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..at]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("an answer with a length");
+            let mut body = raw[at + 4..].to_vec();
+            while body.len() < length {
+                let n = conn.read(&mut buf).unwrap();
+                assert!(n > 0, "closed in the middle of the answer");
+                body.extend_from_slice(&buf[..n]);
+            }
+            break (head, body);
+        }
+    };
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["code"], "body_too_large", "{body}");
     assert!(body["message"].as_str().unwrap().contains("上限"), "{body}");
 }

@@ -77,7 +77,29 @@ fn build_router(state: AppState, pages: Option<Arc<crate::web::WebGuards>>) -> R
         .with_state(state)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(axum::middleware::map_response(refusals_as_json))
+}
+
+/// A request that announces a body over the limit (`Content-Length`) is refused at
+/// once, before a byte of it is read: the sender learns it from the answer rather
+/// than after uploading 32 MiB (and a client still writing cannot miss the answer
+/// for a broken pipe). A body without a length is still cut at the limit as read.
+async fn refuse_announced_oversize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        // Plain 413: `refusals_as_json` answers it as `body_too_large`.
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    next.run(request).await
 }
 
 /// Refusals made before a handler runs (axum's extractors: a body over the limit,
