@@ -296,8 +296,10 @@ type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, aes_gcm::aead::consts::U12>;
 /// uniform, so a prefix is as strong as a separate 16-byte output).
 fn sm4_gcm(kek: &[u8; KEK_LEN]) -> Sm4Gcm {
     use aes_gcm::KeyInit;
-    let key: &[u8; 16] = kek[..16].try_into().unwrap_or(&[0; 16]);
-    Sm4Gcm::new(key.into())
+    // The first 16 of the KEK's 32 bytes, by index (no fallible slice conversion,
+    // so no fallback key can ever be used).
+    let key: Zeroizing<[u8; 16]> = Zeroizing::new(std::array::from_fn(|i| kek[i]));
+    Sm4Gcm::new((&*key).into())
 }
 
 /// A secret sealed under a passphrase. Safe to store and to print with `{:?}`.

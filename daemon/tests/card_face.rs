@@ -24,35 +24,7 @@ fn scan_back_page(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("face.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let png = dir.path().join("back");
-    let ok = std::process::Command::new("pdftoppm")
-        .args([
-            "-f",
-            "2",
-            "-l",
-            "2",
-            "-r",
-            "600",
-            "-gray",
-            "-png",
-            "-singlefile",
-        ])
-        .arg(&path)
-        .arg(&png)
-        .status()
-        .expect("pdftoppm (poppler-utils)");
-    assert!(ok.success());
-    let out = std::process::Command::new("zbarimg")
-        .args(["--quiet", "--raw"])
-        .arg(format!("{}.png", png.display()))
-        .output()
-        .expect("zbarimg (zbar-tools)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+    ecard_test_support::cups::read_back::qr(&path, 2).expect("zbarimg reads the back's QR")
 }
 
 #[tokio::test]

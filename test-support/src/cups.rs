@@ -310,10 +310,16 @@ pub mod read_back {
     }
 
     /// The QR code of page `page`, rendered at 600 dpi by `pdftoppm` and decoded by
-    /// `zbarimg`.
+    /// `zbarimg`: how every test reads a printed face back (the card face's, the
+    /// demo's, the printer's output).
     pub fn qr(pdf: &Path, page: u32) -> Option<String> {
         let dir = tempfile::tempdir().expect("tempdir");
-        let png = dir.path().join("page");
+        qr_in_png(&render_page(pdf, page, &dir.path().join("page")))
+    }
+
+    /// Page `page` of `pdf` as a 600 dpi grey PNG at `<stem>.png` (what a phone's
+    /// photo of the card would show); its path.
+    pub fn render_page(pdf: &Path, page: u32, stem: &Path) -> std::path::PathBuf {
         let p = page.to_string();
         let ok = Command::new("pdftoppm")
             .args([
@@ -328,13 +334,18 @@ pub mod read_back {
                 "-singlefile",
             ])
             .arg(pdf)
-            .arg(&png)
+            .arg(stem)
             .status()
             .expect("pdftoppm (poppler-utils)");
         assert!(ok.success(), "pdftoppm failed");
+        std::path::PathBuf::from(format!("{}.png", stem.display()))
+    }
+
+    /// The QR code zbarimg reads in `png`, or `None` when it finds none.
+    pub fn qr_in_png(png: &Path) -> Option<String> {
         let out = Command::new("zbarimg")
             .args(["--quiet", "--raw"])
-            .arg(format!("{}.png", png.display()))
+            .arg(png)
             .output()
             .expect("zbarimg (zbar-tools)");
         out.status

@@ -55,37 +55,11 @@ fn ok_body(answer: &str) -> &str {
 /// Renders the back page to `<dir>/back.png` (what a phone's photo of the card
 /// would show) and reads its QR with zbarimg.
 fn scan_back(pdf: &[u8], dir: &std::path::Path) -> String {
+    use ecard_test_support::cups::read_back;
     let path = dir.join("face.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let png = dir.join("back");
-    let ok = std::process::Command::new("pdftoppm")
-        .args([
-            "-f",
-            "2",
-            "-l",
-            "2",
-            "-r",
-            "600",
-            "-gray",
-            "-png",
-            "-singlefile",
-        ])
-        .arg(&path)
-        .arg(&png)
-        .status()
-        .expect("pdftoppm (poppler-utils)");
-    assert!(ok.success());
-    let out = std::process::Command::new("zbarimg")
-        .args(["--quiet", "--raw"])
-        .arg(format!("{}.png", png.display()))
-        .output()
-        .expect("zbarimg (zbar-tools)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+    let png = read_back::render_page(&path, 2, &dir.join("back"));
+    read_back::qr_in_png(&png).expect("zbarimg reads the back's QR")
 }
 
 async fn scan_into_verify_page(ui: &Ui, text: &str) -> Result<(String, String)> {
