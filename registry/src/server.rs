@@ -65,7 +65,11 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         .as_ref()
         .map(crate::tls::load_or_generate)
         .transpose()?;
-    let storage = Storage::open_url(&cfg.db, cfg.clock)
+    // Off the async threads, like every storage call: PostgreSQL's client blocks.
+    let (db, clock) = (cfg.db.clone(), cfg.clock);
+    let storage = tokio::task::spawn_blocking(move || Storage::open_url(&db, clock))
+        .await
+        .map_err(|e| ServeError::Serve(std::io::Error::other(e)))?
         .map_err(|source| ServeError::Storage {
             path: cfg.db.display(),
             source,

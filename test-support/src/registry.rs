@@ -39,6 +39,9 @@ pub struct RegistryProcess {
     /// The province configuration it runs with (`ECARD_PROVINCE_CONFIG`); the
     /// shipped Sichuan one when `None`.
     province: Option<PathBuf>,
+    /// Its PostgreSQL database when the run has a server (`crate::postgres`);
+    /// `registry.db` in `dir` otherwise. Dropped after the process.
+    postgres: Option<crate::postgres::TestDatabase>,
 }
 
 impl RegistryProcess {
@@ -53,6 +56,7 @@ impl RegistryProcess {
             tls: RegistryTls::InsecureLoopbackHttp,
             dir: tempfile::tempdir().expect("temporary directory"),
             province: None,
+            postgres: crate::postgres::fresh_database(),
         };
         r.spawn_on("127.0.0.1:0");
         r
@@ -78,13 +82,30 @@ impl RegistryProcess {
             tls: RegistryTls::InsecureLoopbackHttp,
             dir,
             province: Some(file),
+            postgres: crate::postgres::fresh_database(),
         };
         r.spawn_on("127.0.0.1:0");
         r
     }
 
+    /// Its SQLite file (on a PostgreSQL run: where it would be; see
+    /// [`RegistryProcess::database`]).
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("registry.db")
+    }
+
+    /// What it runs with as `--database`: `sqlite:<dir>/registry.db`, or the URL
+    /// of its own PostgreSQL database on a PostgreSQL run.
+    pub fn database(&self) -> String {
+        match &self.postgres {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite:{}", self.db().display()),
+        }
+    }
+
+    /// Its PostgreSQL database, on a PostgreSQL run.
+    pub fn postgres(&self) -> Option<&crate::postgres::TestDatabase> {
+        self.postgres.as_ref()
     }
 
     /// The admin token it wrote (with `admin_token`).
@@ -113,8 +134,13 @@ impl RegistryProcess {
         let mut cmd = Command::new(&self.bin);
         cmd.env(ecard_clock::TODAY_ENV, self.clock.env_value())
             .env("RUST_LOG", "warn")
-            .args(["serve", "--listen", listen, "--db"])
-            .arg(self.db())
+            .args(["serve", "--listen", listen, "--database"])
+            .arg(self.database())
+            // Beside the SQLite file (its defaults), whichever the database.
+            .arg("--tls-cert")
+            .arg(self.dir.path().join("registry.tls.crt"))
+            .arg("--tls-key")
+            .arg(self.dir.path().join("registry.tls.key"))
             .arg("--key-file")
             .arg(self.dir.path().join("registry-key.p8"))
             .stdout(Stdio::piped())
@@ -122,10 +148,14 @@ impl RegistryProcess {
         if let Some(p) = &self.province {
             cmd.env("ECARD_PROVINCE_CONFIG", p);
         }
-        if self.options.admin_token {
-            cmd.arg("--admin-token-file")
-                .arg(self.dir.path().join("admin.token"));
-        }
+        // The default is beside the SQLite file, which a PostgreSQL run does not have.
+        let token = if self.options.admin_token {
+            "admin.token"
+        } else {
+            "registry.admin-token"
+        };
+        cmd.arg("--admin-token-file")
+            .arg(self.dir.path().join(token));
         if self.options.plain_http {
             cmd.arg("--insecure-loopback-http");
         }
@@ -185,7 +215,7 @@ impl RegistryProcess {
         self.spawn_on(&addr);
     }
 
-    /// Runs its CLI against its database (`--db` appended), on the same day.
+    /// Runs its CLI against its database (`--database` appended), on the same day.
     pub fn cli(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(&self.bin);
         if let Some(p) = &self.province {
@@ -193,8 +223,8 @@ impl RegistryProcess {
         }
         cmd.args(args)
             .env(ecard_clock::TODAY_ENV, self.clock.env_value())
-            .arg("--db")
-            .arg(self.db())
+            .arg("--database")
+            .arg(self.database())
             .output()
             .expect("run ecard-registry")
     }

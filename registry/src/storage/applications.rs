@@ -355,7 +355,7 @@ impl Tx<'_> {
         self.conn().execute(
             "INSERT INTO officers (id_number, holder_json, photo_jpeg, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (id_number) DO UPDATE SET holder_json = excluded.holder_json,
-                 photo_jpeg = COALESCE(excluded.photo_jpeg, photo_jpeg), updated_at = excluded.updated_at",
+                 photo_jpeg = COALESCE(excluded.photo_jpeg, officers.photo_jpeg), updated_at = excluded.updated_at",
             params![holder.id_number, serde_json::to_string(holder)?, photo, self.now()],
         )?;
         Ok(())

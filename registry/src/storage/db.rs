@@ -33,7 +33,7 @@ const MIGRATION_LOCK: i64 = WRITER_LOCK + 1;
 pub enum DbError {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{0}")]
+    #[error("{}", postgres_message(.0))]
     Postgres(#[from] postgres::Error),
     #[error("the query returned no row")]
     NoRow,
@@ -46,6 +46,23 @@ pub enum DbError {
 }
 
 pub type DbResult<T> = std::result::Result<T, DbError>;
+
+/// The server's own words (SQLSTATE, message, detail): `postgres::Error`'s Display
+/// says only "db error".
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!(
+            "PostgreSQL {}: {}{}",
+            d.code().code(),
+            d.message(),
+            d.detail().map(|x| format!(" ({x})")).unwrap_or_default()
+        ),
+        None => match std::error::Error::source(e) {
+            Some(s) => format!("{e}: {s}"),
+            None => e.to_string(),
+        },
+    }
+}
 
 impl DbError {
     /// A UNIQUE / PRIMARY KEY / CHECK / foreign key violation: what the input
@@ -384,7 +401,11 @@ impl Pg {
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.prepare(&to_postgres_markers(sql))?;
+        let st = self.client.prepare(&to_postgres_markers(sql)).map_err(|e| {
+            // Which statement the server could not take: said once, where it fails.
+            tracing::error!(sql, error = %postgres_message(&e), "PostgreSQL refused a statement");
+            e
+        })?;
         self.statements.insert(sql.to_owned(), st.clone());
         Ok(st)
     }

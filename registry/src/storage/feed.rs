@@ -51,7 +51,8 @@ impl Storage {
             let mut st = c.prepare_cached(
                 "SELECT cursor, created_at, body_json FROM feed
                  WHERE cursor > ?1
-                   AND (region IS NULL OR (?2 IS NOT NULL AND substr(region, 1, length(?2)) = ?2))
+                   AND (region IS NULL OR (CAST(?2 AS TEXT) IS NOT NULL
+                        AND substr(region, 1, length(CAST(?2 AS TEXT))) = CAST(?2 AS TEXT)))
                    AND (origin IS NULL OR origin <> ?3)
                  ORDER BY cursor LIMIT ?4",
             )?;

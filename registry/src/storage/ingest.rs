@@ -310,8 +310,8 @@ fn apply_issued(
             "INSERT INTO certificates (number, id_number, state, origin, created_at, updated_at)
              VALUES (?1, ?2, 'issued', ?3, ?4, ?4)
              ON CONFLICT (number) DO UPDATE SET
-                 state = CASE WHEN state = 'approved' THEN 'issued' ELSE state END,
-                 id_number = COALESCE(id_number, excluded.id_number),
+                 state = CASE WHEN certificates.state = 'approved' THEN 'issued' ELSE certificates.state END,
+                 id_number = COALESCE(certificates.id_number, excluded.id_number),
                  updated_at = excluded.updated_at",
         )?
         .execute(params![p.number, p.id_number, station, at])?;

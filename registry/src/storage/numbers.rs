@@ -28,7 +28,9 @@ impl Tx<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO number_serials (prefix, last_serial) VALUES (?1, ?2)
-                 ON CONFLICT(prefix) DO UPDATE SET last_serial = MAX(last_serial, excluded.last_serial)",
+                 ON CONFLICT(prefix) DO UPDATE SET last_serial = CASE
+                     WHEN excluded.last_serial > number_serials.last_serial THEN excluded.last_serial
+                     ELSE number_serials.last_serial END",
             )?
             .execute(params![number.prefix(), number.serial])?;
         Ok(())
