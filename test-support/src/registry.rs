@@ -42,6 +42,8 @@ pub struct RegistryProcess {
     /// Its PostgreSQL database when the run has a server (`crate::postgres`);
     /// `registry.db` in `dir` otherwise. Dropped after the process.
     postgres: Option<crate::postgres::TestDatabase>,
+    /// Another process's PostgreSQL database it shares ([`RegistryProcess::start_beside`]).
+    shared_database: Option<String>,
 }
 
 impl RegistryProcess {
@@ -57,6 +59,7 @@ impl RegistryProcess {
             dir: tempfile::tempdir().expect("temporary directory"),
             province: None,
             postgres: crate::postgres::fresh_database(),
+            shared_database: None,
         };
         r.spawn_on("127.0.0.1:0");
         r
@@ -83,6 +86,7 @@ impl RegistryProcess {
             dir,
             province: Some(file),
             postgres: crate::postgres::fresh_database(),
+            shared_database: None,
         };
         r.spawn_on("127.0.0.1:0");
         r
@@ -97,10 +101,42 @@ impl RegistryProcess {
     /// What it runs with as `--database`: `sqlite:<dir>/registry.db`, or the URL
     /// of its own PostgreSQL database on a PostgreSQL run.
     pub fn database(&self) -> String {
-        match &self.postgres {
-            Some(pg) => pg.url.clone(),
-            None => format!("sqlite:{}", self.db().display()),
+        match (&self.postgres, &self.shared_database) {
+            (Some(pg), _) => pg.url.clone(),
+            (None, Some(url)) => url.clone(),
+            (None, None) => format!("sqlite:{}", self.db().display()),
         }
+    }
+
+    /// A second registry process on `first`'s PostgreSQL database, with its
+    /// list-signing key (as two processes behind a load balancer run): its own
+    /// address, TLS certificate and admin token file. PostgreSQL runs only.
+    pub fn start_beside(first: &RegistryProcess) -> Self {
+        let url = first
+            .postgres
+            .as_ref()
+            .map(|pg| pg.url.clone())
+            .expect("a second registry process needs the first one's PostgreSQL database");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::copy(
+            first.dir.path().join("registry-key.p8"),
+            dir.path().join("registry-key.p8"),
+        )
+        .expect("copy the registry key");
+        let mut r = Self {
+            bin: first.bin.clone(),
+            clock: first.clock,
+            options: first.options,
+            child: None,
+            url: String::new(),
+            tls: RegistryTls::InsecureLoopbackHttp,
+            dir,
+            province: first.province.clone(),
+            postgres: None,
+            shared_database: Some(url),
+        };
+        r.spawn_on("127.0.0.1:0");
+        r
     }
 
     /// Its PostgreSQL database, on a PostgreSQL run.

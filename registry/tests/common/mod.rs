@@ -78,6 +78,16 @@ impl Registry {
         }
     }
 
+    /// A second registry process on this one's PostgreSQL database, with its key
+    /// (two processes behind a load balancer).
+    pub fn start_beside(first: &Registry) -> Self {
+        let process = RegistryProcess::start_beside(&first.process);
+        Self {
+            admin_token: process.admin_token(),
+            process,
+        }
+    }
+
     /// Starts the binary again (after `kill`), on a new port, with the same files.
     pub fn spawn(&mut self) {
         self.process.spawn_on("127.0.0.1:0");
