@@ -7,7 +7,7 @@
 //! through the admin API, has one source station push records that put review and
 //! status-change items into the feed, then runs two bounded phases in which every
 //! station is a tokio task with its own key and its own `RegistryClient`
-//! (connection) and polls back to back, as fast as answers come:
+//! (connection) and polls, by default back to back (as fast as answers come):
 //!
 //! - `steady`: from the head of the feed (the everyday poll: nothing new, an empty
 //!   signed page);
@@ -20,7 +20,11 @@
 //! and requests per second; nothing is asserted about time.
 //!
 //! Options (defaults): `--stations 2000 --polls 10 --seconds 60 --items 3000
-//! --limit 200 --plain --verify`. `--limit` is ecardd's page size
+//! --limit 200 --interval-ms 0 --plain --verify --only steady|catch-up` (flags
+//! off, both phases). `--interval-ms N`: each station pauses N ms between polls
+//! (stations spread over the first interval), an offered load of about
+//! stations × 1000 / N requests per second instead of as many as the registry
+//! answers; the pauses are not part of the latencies. `--limit` is ecardd's page size
 //! (`ecardd::sync::FEED_PAGE`). `--verify`: check every page's registry signature
 //! as a station does (client CPU on the same 2 cores; off, the page is only
 //! decoded, to follow its cursor). Environment: `ECARD_BENCH_DATABASE` (`sqlite:PATH`
@@ -55,6 +59,12 @@ struct Options {
     limit: u32,
     plain: bool,
     verify: bool,
+    /// Pause between one station's polls, in ms (0: back to back, the station
+    /// asks again as soon as it has its answer). Stations start spread evenly over
+    /// one interval.
+    interval_ms: u64,
+    /// `steady`, `catch-up` or both (`None`): one phase alone, e.g. under a profiler.
+    only: Option<String>,
 }
 
 impl Options {
@@ -67,6 +77,8 @@ impl Options {
             limit: 200,
             plain: false,
             verify: false,
+            only: None,
+            interval_ms: 0,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -80,9 +92,14 @@ impl Options {
                 "--polls" => o.polls = number("--polls").max(1) as usize,
                 "--seconds" => o.seconds = number("--seconds").max(1),
                 "--items" => o.items = number("--items") as usize,
+                "--interval-ms" => o.interval_ms = number("--interval-ms"),
                 "--limit" => o.limit = number("--limit").clamp(1, 500) as u32,
                 "--plain" => o.plain = true,
                 "--verify" => o.verify = true,
+                "--only" => match args.next().as_deref() {
+                    Some(p @ ("steady" | "catch-up")) => o.only = Some(p.to_owned()),
+                    _ => panic!("--only needs steady or catch-up"),
+                },
                 // `cargo bench` passes `--bench` to a bench without harness.
                 "--bench" => {}
                 other => panic!("unknown option {other}"),
@@ -302,10 +319,16 @@ async fn station_polls(
     o: Arc<Options>,
     key: PublicKey,
     deadline: Instant,
+    offset: Duration,
 ) -> Tally {
     let mut t = Tally::default();
     let mut cursor = start;
+    let interval = Duration::from_millis(o.interval_ms);
+    tokio::time::sleep(offset).await;
     for n in 0..o.polls {
+        if n > 0 {
+            tokio::time::sleep(interval).await;
+        }
         if Instant::now() >= deadline {
             break;
         }
@@ -379,7 +402,8 @@ async fn phase(
     let began = Instant::now();
     let deadline = began + Duration::from_secs(o.seconds);
     let mut set = tokio::task::JoinSet::new();
-    for c in clients {
+    for (i, c) in clients.iter().enumerate() {
+        let offset = Duration::from_millis(o.interval_ms * i as u64 / clients.len() as u64);
         set.spawn(station_polls(
             c.clone(),
             start,
@@ -387,6 +411,7 @@ async fn phase(
             o.clone(),
             key,
             deadline,
+            offset,
         ));
     }
     let tallies = set.join_all().await;
@@ -405,9 +430,14 @@ async fn phase(
     let ok = all.first.len() + all.later.len();
     let requests = ok + all.failed.len();
     println!(
-        "\n## {name}: {} stations, ≤ {} polls each, ≤ {} s, limit {}, {}",
+        "\n## {name}: {} stations, ≤ {} polls each {}, ≤ {} s, limit {}, {}",
         clients.len(),
         o.polls,
+        if o.interval_ms == 0 {
+            "back to back".to_owned()
+        } else {
+            format!("{} ms apart", o.interval_ms)
+        },
         o.seconds,
         o.limit,
         if o.verify {
@@ -493,13 +523,18 @@ fn main() {
             }
         }
         println!(
-            "registry {} ({}), open-file limit {soft}/{hard}; {} stations enrolled through the admin API in {enrolled:.1} s; source pushed {} events in {pushed:.1} s; feed: {seen} items for a station, head cursor {head}",
+            "registry pid {} at {} ({}), open-file limit {soft}/{hard}; {} stations enrolled through the admin API in {enrolled:.1} s; source pushed {} events in {pushed:.1} s; feed: {seen} items for a station, head cursor {head}",
+            reg.child.id(),
             reg.url,
             std::env::var("ECARD_BENCH_DATABASE").unwrap_or_else(|_| "SQLite file, --db".into()),
             clients.len(),
             events.len(),
         );
-        phase("steady (from the head)", &clients, head, false, &o, key, &reg).await;
-        phase("catch-up (from cursor 0)", &clients, 0, true, &o, key, &reg).await;
+        if o.only.as_deref() != Some("catch-up") {
+            phase("steady (from the head)", &clients, head, false, &o, key, &reg).await;
+        }
+        if o.only.as_deref() != Some("steady") {
+            phase("catch-up (from cursor 0)", &clients, 0, true, &o, key, &reg).await;
+        }
     });
 }
