@@ -21,7 +21,9 @@
 //!
 //! Options (defaults): `--stations 2000 --polls 10 --seconds 60 --items 3000
 //! --limit 200 --interval-ms 0 --plain --verify --only steady|catch-up` (flags
-//! off, both phases). `--interval-ms N`: each station pauses N ms between polls
+//! off, both phases). `--registry-open-files N`: start the registry with that soft
+//! open-file limit (1024 is systemd's default) to see what it does when it runs
+//! out. `--interval-ms N`: each station pauses N ms between polls
 //! (stations spread over the first interval), an offered load of about
 //! stations × 1000 / N requests per second instead of as many as the registry
 //! answers; the pauses are not part of the latencies. `--limit` is ecardd's page size
@@ -63,6 +65,9 @@ struct Options {
     /// asks again as soon as it has its answer). Stations start spread evenly over
     /// one interval.
     interval_ms: u64,
+    /// The registry's soft open-file limit (`--registry-open-files N`), e.g. 1024,
+    /// systemd's default soft limit; `None`: the bench's own, raised to the hard one.
+    registry_open_files: Option<u64>,
     /// `steady`, `catch-up` or both (`None`): one phase alone, e.g. under a profiler.
     only: Option<String>,
 }
@@ -79,6 +84,7 @@ impl Options {
             verify: false,
             only: None,
             interval_ms: 0,
+            registry_open_files: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -93,6 +99,9 @@ impl Options {
                 "--seconds" => o.seconds = number("--seconds").max(1),
                 "--items" => o.items = number("--items") as usize,
                 "--interval-ms" => o.interval_ms = number("--interval-ms"),
+                "--registry-open-files" => {
+                    o.registry_open_files = Some(number("--registry-open-files").max(64))
+                }
                 "--limit" => o.limit = number("--limit").clamp(1, 500) as u32,
                 "--plain" => o.plain = true,
                 "--verify" => o.verify = true,
@@ -119,7 +128,9 @@ struct Registry {
 }
 
 impl Registry {
-    fn start(plain: bool) -> Self {
+    /// `open_files`: the soft limit the process starts with (a child inherits the
+    /// bench's limits: it is set for the spawn and raised again after it).
+    fn start(plain: bool, open_files: Option<u64>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let p = |name: &str| dir.path().join(name);
         let mut cmd = Command::new(BIN);
@@ -139,13 +150,18 @@ impl Registry {
         if plain {
             cmd.arg("--insecure-loopback-http");
         }
-        let mut child = cmd
+        let (soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
+        if let Some(n) = open_files {
+            rlimit::setrlimit(rlimit::Resource::NOFILE, n.min(hard), hard).unwrap();
+        }
+        let spawned = cmd
             .env("RUST_LOG", "warn")
             .env(ecard_clock::TODAY_ENV, clock().env_value())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+            .spawn();
+        rlimit::setrlimit(rlimit::Resource::NOFILE, soft, hard).unwrap();
+        let mut child = spawned.unwrap();
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let (mut url, mut tls) = (String::new(), RegistryTls::InsecureLoopbackHttp);
         let mut line = String::new();
@@ -487,7 +503,7 @@ fn main() {
     let o = Arc::new(Options::from_args());
     raise_fd_limit(o.stations);
     let (soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
-    let reg = Registry::start(o.plain);
+    let reg = Registry::start(o.plain, o.registry_open_files);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -523,10 +539,11 @@ fn main() {
             }
         }
         println!(
-            "registry pid {} at {} ({}), open-file limit {soft}/{hard}; {} stations enrolled through the admin API in {enrolled:.1} s; source pushed {} events in {pushed:.1} s; feed: {seen} items for a station, head cursor {head}",
+            "registry pid {} at {} ({}), open-file limit {soft}/{hard} (registry: {}); {} stations enrolled through the admin API in {enrolled:.1} s; source pushed {} events in {pushed:.1} s; feed: {seen} items for a station, head cursor {head}",
             reg.child.id(),
             reg.url,
             std::env::var("ECARD_BENCH_DATABASE").unwrap_or_else(|_| "SQLite file, --db".into()),
+            o.registry_open_files.map_or("the same".to_owned(), |n| format!("{n} soft")),
             clients.len(),
             events.len(),
         );
