@@ -271,7 +271,7 @@ fn source_events(items: usize) -> Vec<StationEvent> {
 }
 
 /// Enrols the stations through the admin API (`POST /api/v1/admin/stations`), a
-/// few at a time; returns a client and key for each.
+/// few at a time; returns a client (with its own key) for each, in order.
 async fn enrol(reg: &Registry, ids: Vec<(String, Option<&'static str>)>) -> Vec<RegistryClient> {
     let http = ecard_sync_protocol::client::http_client(&reg.url, reg.tls).unwrap();
     let (url, token, tls) = (reg.url.clone(), reg.admin_token.clone(), reg.tls);
@@ -485,6 +485,18 @@ async fn phase(
     }
 }
 
+/// Which database the registry uses, for the report: a URL's scheme only (it may
+/// carry a password).
+fn database_shown() -> String {
+    match std::env::var("ECARD_BENCH_DATABASE") {
+        Ok(db) if db.contains("://") => {
+            format!("{}://…", db.split("://").next().unwrap_or_default())
+        }
+        Ok(db) if !db.trim().is_empty() => db,
+        _ => "SQLite file, --db".into(),
+    }
+}
+
 /// Raises the soft descriptor limit to the hard one: every station holds a
 /// connection (the registry, a child, inherits the raised limit and holds the
 /// other ends).
@@ -542,7 +554,7 @@ fn main() {
             "registry pid {} at {} ({}), open-file limit {soft}/{hard} (registry: {}); {} stations enrolled through the admin API in {enrolled:.1} s; source pushed {} events in {pushed:.1} s; feed: {seen} items for a station, head cursor {head}",
             reg.child.id(),
             reg.url,
-            std::env::var("ECARD_BENCH_DATABASE").unwrap_or_else(|_| "SQLite file, --db".into()),
+            database_shown(),
             o.registry_open_files.map_or("the same".to_owned(), |n| format!("{n} soft")),
             clients.len(),
             events.len(),
