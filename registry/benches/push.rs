@@ -83,7 +83,10 @@ fn event(seq: u64, numbers: &[String]) -> StationEvent {
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("registry.db");
+    // `ECARD_BENCH_DATABASE=postgres://…` (an empty database of its own;
+    // scripts/postgres-cluster.sh makes a server): the same run on PostgreSQL.
+    let database = std::env::var("ECARD_BENCH_DATABASE")
+        .unwrap_or_else(|_| format!("sqlite:{}", dir.path().join("registry.db").display()));
     let key = Arc::new(SigningKey::generate().unwrap());
     // The bench's one clock, handed to the registry it starts (ECARD_TODAY).
     let clock = clock();
@@ -98,8 +101,8 @@ fn main() {
             "--region",
             "川X",
         ])
-        .arg("--db")
-        .arg(&db)
+        .arg("--database")
+        .arg(&database)
         .output()
         .unwrap();
     assert!(
@@ -114,8 +117,10 @@ fn main() {
             "127.0.0.1:0",
             "--insecure-loopback-http",
         ])
-        .arg("--db")
-        .arg(&db)
+        .arg("--database")
+        .arg(&database)
+        .arg("--admin-token-file")
+        .arg(dir.path().join("admin-token"))
         .arg("--key-file")
         .arg(dir.path().join("registry.key"))
         .env("RUST_LOG", "warn")
@@ -160,7 +165,8 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     assert_eq!((last, applied), (EVENTS, EVENTS));
     println!(
-        "pushed {EVENTS} events in batches of {MAX_BATCH_EVENTS} over loopback: {secs:.2} s ({:.0} events/s)",
+        "{}: pushed {EVENTS} events in batches of {MAX_BATCH_EVENTS} over loopback: {secs:.2} s ({:.0} events/s)",
+        database.split(':').next().unwrap_or("?"),
         EVENTS as f64 / secs
     );
     let _ = child.kill();

@@ -23,7 +23,7 @@ const BATCH: u64 = 6;
 fn station_event(k: u64, seq: u64) -> StationEvent {
     let id = format!("s{k}-{seq:06}");
     let own = |s: u64| test_number(k * 1000 + s);
-    let body = if seq % 10 == 0 {
+    let body = if seq.is_multiple_of(10) {
         EventBody::decode(
             "status_changed",
             &json!({"number": own(seq - 1), "kind": "cancel", "reason": "调离",

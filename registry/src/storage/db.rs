@@ -24,7 +24,7 @@ use thiserror::Error;
 
 /// The PostgreSQL advisory lock key every write transaction takes (ASCII "ecard"
 /// as a number): one writer at a time across every registry process.
-pub const WRITER_LOCK: i64 = 0x65_63_61_72_64;
+pub const WRITER_LOCK: i64 = 0x0065_6361_7264;
 /// Held (session-scoped) while migrations run, so two processes starting at once
 /// do not both create the schema.
 const MIGRATION_LOCK: i64 = WRITER_LOCK + 1;
@@ -379,7 +379,8 @@ pub struct Conn {
 
 enum Inner {
     Sqlite(rusqlite::Connection),
-    Postgres(RefCell<Pg>),
+    // Boxed: the client and its statement cache are large beside SQLite's handle.
+    Postgres(Box<RefCell<Pg>>),
 }
 
 struct Pg {
@@ -401,11 +402,13 @@ impl Pg {
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.prepare(&to_postgres_markers(sql)).map_err(|e| {
-            // Which statement the server could not take: said once, where it fails.
-            tracing::error!(sql, error = %postgres_message(&e), "PostgreSQL refused a statement");
-            e
-        })?;
+        let st = self
+            .client
+            .prepare(&to_postgres_markers(sql))
+            .inspect_err(|e| {
+                // Which statement the server could not take: said once, where it fails.
+                tracing::error!(sql, error = %postgres_message(e), "PostgreSQL refused a statement");
+            })?;
         self.statements.insert(sql.to_owned(), st.clone());
         Ok(st)
     }
@@ -427,11 +430,11 @@ impl Conn {
         config.application_name("ecard-registry");
         let client = Pg::connect(&config)?;
         Ok(Self {
-            inner: Inner::Postgres(RefCell::new(Pg {
+            inner: Inner::Postgres(Box::new(RefCell::new(Pg {
                 config,
                 client,
                 statements: HashMap::new(),
-            })),
+            }))),
         })
     }
 
