@@ -21,6 +21,9 @@ PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     cups cups-client cups-bsd printer-driver-cups-pdf)
 # openssl: the third-party check of the 国密 suite (SM2/SM3 cross-checks, #17).
 PACKAGES+=(openssl)
+# postgresql: the registry's tests on its PostgreSQL back end (#15), in a throwaway
+# cluster of their own (scripts/postgres-cluster.sh, scripts/test-registry-postgres.sh).
+PACKAGES+=(postgresql)
 
 # vpcd listens on 35963 and 35964, inside Linux's ephemeral port range: an outgoing
 # connection (a browser's, a registry client's) that happened to get one of them as
@@ -77,5 +80,11 @@ fi
 if [[ " ${missing[*]} " == *" cups "* ]] && [[ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]] \
     && [[ -x /etc/init.d/cups ]]; then
     "${SUDO[@]}" /etc/init.d/cups stop || true
+fi
+# And PostgreSQL: the package makes and starts a cluster "main"; the tests run
+# their own and leave no server running.
+if [[ " ${missing[*]} " == *" postgresql "* ]] && [[ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]] \
+    && [[ -x /etc/init.d/postgresql ]]; then
+    "${SUDO[@]}" /etc/init.d/postgresql stop || true
 fi
 exec "$(dirname "$0")/install-axe-core.sh"

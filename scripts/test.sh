@@ -9,4 +9,9 @@ cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh
 cargo build --workspace --bins
-cargo test --workspace --no-fail-fast "$@"
+status=0
+cargo test --workspace --no-fail-fast "$@" || status=$?
+# The registry's suite once more on its PostgreSQL back end (#15), in a cluster
+# of its own that is gone afterwards.
+scripts/test-registry-postgres.sh "$@" || status=$?
+exit "$status"

@@ -4,6 +4,7 @@
 //! address. Each line ok / warning / fault in Chinese and English with what to do;
 //! the same JSON shape as `ecardd doctor`. The checks are plain functions of facts.
 
+use crate::storage::db::DatabaseUrl;
 use chrono::{Datelike, NaiveDate};
 use std::path::Path;
 
@@ -246,7 +247,20 @@ pub fn tls_facts(cert: &Path) -> Result<Option<String>, String> {
 }
 
 /// Opens the database without creating it: integrity first, then the trust list.
-pub fn database_facts(path: &Path) -> DatabaseFacts {
+pub fn database_facts(db: &DatabaseUrl) -> DatabaseFacts {
+    let path = match db {
+        DatabaseUrl::Sqlite(path) => path,
+        DatabaseUrl::Postgres(url) => {
+            return match crate::storage::inspect::inspect_postgres(url) {
+                Ok(None) => DatabaseFacts::Missing,
+                Ok(Some(i)) => DatabaseFacts::Opened {
+                    integrity: i.integrity,
+                    trust_list: i.trust_list,
+                },
+                Err(e) => DatabaseFacts::Unreadable(e),
+            }
+        }
+    };
     if !path.exists() {
         return DatabaseFacts::Missing;
     }
@@ -261,7 +275,7 @@ pub fn database_facts(path: &Path) -> DatabaseFacts {
 
 /// The whole report.
 pub struct Situation<'a> {
-    pub db: &'a Path,
+    pub db: &'a DatabaseUrl,
     pub key_file: &'a Path,
     pub tls_cert: &'a Path,
     pub today: NaiveDate,
@@ -270,7 +284,7 @@ pub struct Situation<'a> {
 }
 
 pub fn report(s: Situation<'_>) -> Report {
-    let mut findings = database(&database_facts(s.db), &s.db.display().to_string());
+    let mut findings = database(&database_facts(s.db), &s.db.display());
     findings.push(signing_key(&key_facts(s.key_file)));
     findings.push(tls(&tls_facts(s.tls_cert)));
     findings.push(clock(s.today, s.clock_moved));
@@ -376,9 +390,10 @@ mod tests {
     fn a_corrupt_file_and_a_missing_one() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("registry.db");
-        assert!(matches!(database_facts(&db), DatabaseFacts::Missing));
+        let url = DatabaseUrl::Sqlite(db.clone());
+        assert!(matches!(database_facts(&url), DatabaseFacts::Missing));
         std::fs::write(&db, b"this is not a database, only forty bytes.").expect("write");
-        assert!(matches!(database_facts(&db), DatabaseFacts::Unreadable(_)));
+        assert!(matches!(database_facts(&url), DatabaseFacts::Unreadable(_)));
         let key = dir.path().join("list-key.p8");
         assert_eq!(key_facts(&key), Ok(None));
         std::fs::write(&key, b"garbage").expect("write");

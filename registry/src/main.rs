@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use ecard_clock::Clock;
 use ecard_registry::api::admin_cli;
 use ecard_registry::server::{serve, ServeConfig};
+use ecard_registry::storage::db::DatabaseUrl;
 use ecard_registry::storage::{NewUnit, Role, Storage};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -39,12 +40,15 @@ enum Cmd {
     /// trust list, clock, listening): ok / warning / fault per line with what to do.
     /// Exit status 0 all ok, 7 a warning at worst, 8 a fault.
     Doctor {
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
         #[arg(
-            long,
+            long = "database",
+            visible_alias = "db",
             env = "ECARD_REGISTRY_DB",
-            default_value = "/var/lib/ecard-registry/registry.db"
+            default_value = "/var/lib/ecard-registry/registry.db",
+            value_parser = DatabaseUrl::parse
         )]
-        db: PathBuf,
+        db: DatabaseUrl,
         #[arg(long, default_value = "/var/lib/ecard-registry/list-key.p8")]
         key_file: PathBuf,
         /// Default: the database path with extension `tls.crt`.
@@ -66,8 +70,9 @@ enum Cmd {
     Completions { shell: clap_complete::Shell },
     /// Serve the sync and workflow API.
     Serve {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         #[arg(long, default_value = "127.0.0.1:8600")]
         listen: SocketAddr,
         /// The registry's revocation-list signing key (PKCS#8); generated if missing.
@@ -145,8 +150,9 @@ enum TrustListCmd {
     },
     /// Publishes a signed trust list to every station through the feed.
     Publish {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         #[arg(long)]
         file: PathBuf,
     },
@@ -156,8 +162,9 @@ enum TrustListCmd {
 enum StationCmd {
     /// Enroll a station with its public key.
     Add {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         /// Station id (letters, digits, - _ .), sent in every request.
         #[arg(long)]
         name: String,
@@ -170,21 +177,24 @@ enum StationCmd {
     },
     /// List enrolled stations.
     List {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
     },
     /// Stop accepting a station's requests (a lost or retired machine, a leaked
     /// key); its records stay. Takes effect at its next request, without a restart.
     Disable {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         #[arg(long)]
         name: String,
     },
     /// Accept a disabled station's requests again.
     Enable {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         #[arg(long)]
         name: String,
     },
@@ -199,8 +209,9 @@ enum StationCmd {
 enum AdminCmd {
     /// Create a unit (its region and department codes make its certificate numbers).
     AddUnit {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         #[arg(long)]
         name: String,
         #[arg(long)]
@@ -212,8 +223,9 @@ enum AdminCmd {
     },
     /// Create an operator account; prints its bearer token once.
     AddAccount {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         #[arg(long)]
         username: String,
         /// unit | county | city | province
@@ -232,8 +244,9 @@ enum AdminCmd {
     /// for programs). The password is read from --password-file or from stdin,
     /// never from the command line.
     SetPassword {
-        #[arg(long)]
-        db: PathBuf,
+        /// The database: a SQLite file (`sqlite:PATH` or a path) or `postgres://…`.
+        #[arg(long = "database", visible_alias = "db", value_parser = DatabaseUrl::parse)]
+        db: DatabaseUrl,
         #[arg(long)]
         username: String,
         #[arg(long)]
@@ -242,7 +255,7 @@ enum AdminCmd {
 }
 
 fn set_disabled(
-    db: &Path,
+    db: &DatabaseUrl,
     clock: Clock,
     province: &Arc<ProvinceConfig>,
     name: &str,
@@ -279,8 +292,8 @@ fn sign_trust_list(root_key: &Path, list: &Path, number: u64) -> Result<String, 
     serde_json::to_string_pretty(&signed).map_err(|e| e.to_string())
 }
 
-fn open(db: &Path, clock: Clock, province: &Arc<ProvinceConfig>) -> Result<Storage, String> {
-    Storage::open(db, clock)
+fn open(db: &DatabaseUrl, clock: Clock, province: &Arc<ProvinceConfig>) -> Result<Storage, String> {
+    Storage::open_url(db, clock)
         .map(|s| s.with_province(Arc::clone(province)))
         .map_err(|e| format!("{}: {e}", db.display()))
 }
@@ -298,7 +311,7 @@ fn load_province(path: Option<&Path>) -> Result<Arc<ProvinceConfig>, String> {
 
 /// `ecard-registry doctor`: prints the report, exits by its worst finding.
 fn doctor(
-    db: &Path,
+    db: &DatabaseUrl,
     key_file: &Path,
     tls_cert: Option<PathBuf>,
     listen: Option<SocketAddr>,
@@ -306,7 +319,7 @@ fn doctor(
     clock: Clock,
 ) -> ExitCode {
     use ecard_registry::doctor::{report, Level, Situation};
-    let tls_cert = tls_cert.unwrap_or_else(|| db.with_extension("tls.crt"));
+    let tls_cert = tls_cert.unwrap_or_else(|| db.file_base().with_extension("tls.crt"));
     let listen = listen.map(|a| {
         let answer = std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(5))
             .map(drop)
@@ -370,15 +383,15 @@ fn run(cli: Cli, clock: Clock) -> Result<(), String> {
             allowed_hosts,
         } => {
             let admin_token_file =
-                admin_token_file.unwrap_or_else(|| db.with_extension("admin-token"));
+                admin_token_file.unwrap_or_else(|| db.file_base().with_extension("admin-token"));
             let tls = (!insecure_loopback_http).then(|| {
                 let mut names = tls_names;
                 if names.is_empty() {
                     names = vec!["localhost".into(), listen.ip().to_string()];
                 }
                 ecard_registry::tls::TlsFiles {
-                    cert: tls_cert.unwrap_or_else(|| db.with_extension("tls.crt")),
-                    key: tls_key.unwrap_or_else(|| db.with_extension("tls.key")),
+                    cert: tls_cert.unwrap_or_else(|| db.file_base().with_extension("tls.crt")),
+                    key: tls_key.unwrap_or_else(|| db.file_base().with_extension("tls.key")),
                     names,
                 }
             });

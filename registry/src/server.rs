@@ -14,7 +14,8 @@ use thiserror::Error;
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub db: PathBuf,
+    /// The records: a SQLite file or a PostgreSQL database (`--database`).
+    pub db: crate::storage::db::DatabaseUrl,
     pub listen: SocketAddr,
     pub key_file: PathBuf,
     pub admin_token_file: PathBuf,
@@ -64,9 +65,13 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         .as_ref()
         .map(crate::tls::load_or_generate)
         .transpose()?;
-    let storage = Storage::open(&cfg.db, cfg.clock)
+    // Off the async threads, like every storage call: PostgreSQL's client blocks.
+    let (db, clock) = (cfg.db.clone(), cfg.clock);
+    let storage = tokio::task::spawn_blocking(move || Storage::open_url(&db, clock))
+        .await
+        .map_err(|e| ServeError::Serve(std::io::Error::other(e)))?
         .map_err(|source| ServeError::Storage {
-            path: cfg.db.display().to_string(),
+            path: cfg.db.display(),
             source,
         })?
         .with_province(Arc::clone(&cfg.province));

@@ -628,11 +628,32 @@ async fn get_at(url: &str, cookie: &str, path: &str) -> (u16, Value) {
     parse(resp).await
 }
 
+/// The database an in-process registry of this test uses: its own PostgreSQL
+/// database on a PostgreSQL run (kept while the second value lives), a SQLite file
+/// in `dir` otherwise.
+fn test_database(
+    dir: &tempfile::TempDir,
+) -> (
+    ecard_registry::storage::db::DatabaseUrl,
+    Option<ecard_test_support::postgres::TestDatabase>,
+) {
+    use ecard_registry::storage::db::DatabaseUrl;
+    match ecard_test_support::postgres::fresh_database() {
+        Some(pg) => (DatabaseUrl::Postgres(pg.url.clone()), Some(pg)),
+        None => (DatabaseUrl::Sqlite(dir.path().join("r.db")), None),
+    }
+}
+
 #[tokio::test]
 async fn an_idle_session_ends() {
     let day = common::test_day();
-    let storage = Storage::open_in_memory(ecard_clock::Clock::starting_on(day)).unwrap();
-    seed(&storage);
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _pg) = test_database(&dir);
+    let storage = common::off_runtime(|| {
+        let storage = Storage::open_url(&db, ecard_clock::Clock::starting_on(day)).unwrap();
+        seed(&storage);
+        storage
+    });
     let url = serve_in_process(storage, chrono::TimeDelta::milliseconds(1500)).await;
     let cookie = login_at(&url, "yc-justice").await;
     assert_eq!(get_at(&url, &cookie, "session").await.0, 200);
@@ -648,10 +669,10 @@ async fn an_idle_session_ends() {
 #[tokio::test]
 async fn an_application_past_three_working_days_is_marked_overdue() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("r.db");
+    let (db, _pg) = test_database(&dir);
     // Filed on Thursday 2026-11-19 ...
-    {
-        let storage = Storage::open(
+    common::off_runtime(|| {
+        let storage = Storage::open_url(
             &db,
             ecard_clock::Clock::frozen_on(chrono::NaiveDate::from_ymd_opt(2026, 11, 19).unwrap()),
         )
@@ -668,16 +689,18 @@ async fn an_application_past_three_working_days_is_marked_overdue() {
             .unwrap();
         ecard_registry::workflow::service::submit_applications(&storage, &acc, vec![checked])
             .unwrap();
-    }
+    });
     // ... seen on Tuesday 24th (due: Fri, Mon, Tue) and Wednesday 25th (overdue).
     for (day, left, overdue) in [(24, 0, false), (25, -1, true)] {
-        let storage = Storage::open(
-            &db,
-            ecard_clock::Clock::starting_on(
-                chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
-            ),
-        )
-        .unwrap();
+        let storage = common::off_runtime(|| {
+            Storage::open_url(
+                &db,
+                ecard_clock::Clock::starting_on(
+                    chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+                ),
+            )
+            .unwrap()
+        });
         let url = serve_in_process(storage, chrono::TimeDelta::minutes(30)).await;
         let cookie = login_at(&url, "yc-justice").await;
         let (s, q) = get_at(&url, &cookie, "queue").await;

@@ -12,6 +12,7 @@ use common::{feed_of, Registry};
 use ecard_domain::citizen_id::CitizenId;
 use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
 use ecard_domain::roster::{ApplicationKind, RosterRow};
+use ecard_registry::storage::db::params;
 use ecard_sync_protocol::events::{EventBody, StationEvent};
 use ecard_sync_protocol::feed::FeedBody;
 use reqwest::Method;
@@ -349,7 +350,7 @@ async fn a_reissue_made_at_a_station_is_reviewed_and_numbered_by_the_registry() 
         .open_db()
         .query_row(
             "SELECT state FROM certificates WHERE number = ?1",
-            [old],
+            params![old],
             |r| r.get(0),
         )
         .unwrap();
@@ -397,7 +398,7 @@ async fn a_reissue_made_at_a_station_is_reviewed_and_numbered_by_the_registry() 
         .open_db()
         .query_row(
             "SELECT state FROM certificates WHERE number = ?1",
-            [old],
+            params![old],
             |r| r.get(0),
         )
         .unwrap();

@@ -8,6 +8,7 @@
 mod common;
 
 use common::Registry;
+use ecard_registry::storage::db::params;
 use ecard_sync_protocol::client::RegistryClient;
 use ecard_sync_protocol::events::{EventAck, EventBody, StationEvent};
 use reqwest::Method;
@@ -90,7 +91,7 @@ fn snapshot(reg: &Registry) -> Vec<Vec<String>> {
     let db = reg.open_db();
     let rows = |sql: &str| -> Vec<String> {
         let mut st = db.prepare(sql).unwrap();
-        st.query_map([], |r| r.get::<_, String>(0))
+        st.query_map(params![], |r| r.get::<_, String>(0))
             .unwrap()
             .map(Result::unwrap)
             .collect()
@@ -308,7 +309,7 @@ async fn a_second_claim_to_a_number_is_refused_loudly() {
         .open_db()
         .query_row(
             "SELECT COUNT(*) FROM certificates WHERE number = ?1",
-            [N2],
+            params![N2],
             |r| r.get(0),
         )
         .unwrap();

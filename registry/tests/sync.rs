@@ -5,6 +5,7 @@ mod common;
 
 use card_profile::pki::SigningKey;
 use common::{clock, events, feed_of, test_number, Registry};
+use ecard_registry::storage::db::params;
 use ecard_sync_protocol::client::{ClientError, RegistryClient, RegistryTls};
 use ecard_sync_protocol::events::{EventBatch, EventBody, StationEvent};
 use ecard_sync_protocol::feed::FeedBody;
@@ -55,7 +56,7 @@ async fn enrolled_station_pushes_and_a_resent_batch_is_applied_once() {
     reg.kill();
     let db = reg.open_db();
     let n: i64 = db
-        .query_row("SELECT COUNT(*) FROM cards", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM cards", params![], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 8);
 }
@@ -163,7 +164,7 @@ async fn replayed_unknown_forged_and_stale_requests_are_refused_and_change_nothi
     reg.kill();
     let n: i64 = reg
         .open_db()
-        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM events", params![], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 2);
 }
@@ -247,7 +248,7 @@ async fn registry_killed_mid_ingest_loses_and_doubles_nothing() {
     reg.kill();
 
     let db = reg.open_db();
-    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| -> i64 { db.query_row(sql, params![], |r| r.get(0)).unwrap() };
     assert_eq!(count("SELECT COUNT(*) FROM events"), TOTAL as i64);
     assert_eq!(
         count("SELECT COUNT(DISTINCT event_id) FROM events"),
@@ -261,7 +262,7 @@ async fn registry_killed_mid_ingest_loses_and_doubles_nothing() {
         .prepare("SELECT seq, event_id, payload FROM events ORDER BY seq")
         .unwrap();
     let rows = st
-        .query_map([], |r| {
+        .query_map(params![], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,

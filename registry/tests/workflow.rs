@@ -10,6 +10,7 @@ use common::{feed_of, Registry};
 use ecard_domain::citizen_id::CitizenId;
 use ecard_domain::codes::{Ethnicity, PoliticalStatus, PostCode};
 use ecard_domain::roster::{ApplicationKind, RosterRow};
+use ecard_registry::storage::db::params;
 use ecard_sync_protocol::client::RegistryClient;
 use ecard_sync_protocol::feed::{FeedBody, FeedItem};
 use reqwest::Method;
@@ -439,12 +440,10 @@ async fn approving_a_changed_record_of_a_certified_officer_logs_old_and_new() {
                 "SELECT actor, reason FROM decisions WHERE application_id = ?1 AND action = ?2",
             )
             .unwrap();
-        stmt.query_map(rusqlite::params![second, action], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        stmt.query_map(params![second, action], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     };
     assert!(
         logged("officer_corrected").is_empty(),
@@ -705,11 +704,11 @@ async fn an_application_without_a_photo_is_refused_when_filed_and_when_approved(
 
     // Filed with a photo, which is then gone (an application from before the rule).
     let id = w.submit("赵六").await;
-    rusqlite::Connection::open(w.reg.db())
-        .unwrap()
+    w.reg
+        .open_db_rw()
         .execute(
             "UPDATE applications SET photo_jpeg = NULL WHERE id = ?1",
-            [id],
+            params![id],
         )
         .unwrap();
     let (s, e) = w.act(&w.county, id, "approve", json!({})).await;

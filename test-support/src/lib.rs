@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used)]
 
 pub mod cups;
+pub mod postgres;
 pub mod registry;
 
 use card_profile::demo;

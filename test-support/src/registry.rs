@@ -39,6 +39,11 @@ pub struct RegistryProcess {
     /// The province configuration it runs with (`ECARD_PROVINCE_CONFIG`); the
     /// shipped Sichuan one when `None`.
     province: Option<PathBuf>,
+    /// Its PostgreSQL database when the run has a server (`crate::postgres`);
+    /// `registry.db` in `dir` otherwise. Dropped after the process.
+    postgres: Option<crate::postgres::TestDatabase>,
+    /// Another process's PostgreSQL database it shares ([`RegistryProcess::start_beside`]).
+    shared_database: Option<String>,
 }
 
 impl RegistryProcess {
@@ -53,6 +58,8 @@ impl RegistryProcess {
             tls: RegistryTls::InsecureLoopbackHttp,
             dir: tempfile::tempdir().expect("temporary directory"),
             province: None,
+            postgres: crate::postgres::fresh_database(),
+            shared_database: None,
         };
         r.spawn_on("127.0.0.1:0");
         r
@@ -78,13 +85,63 @@ impl RegistryProcess {
             tls: RegistryTls::InsecureLoopbackHttp,
             dir,
             province: Some(file),
+            postgres: crate::postgres::fresh_database(),
+            shared_database: None,
         };
         r.spawn_on("127.0.0.1:0");
         r
     }
 
+    /// Its SQLite file (on a PostgreSQL run: where it would be; see
+    /// [`RegistryProcess::database`]).
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("registry.db")
+    }
+
+    /// What it runs with as `--database`: `sqlite:<dir>/registry.db`, or the URL
+    /// of its own PostgreSQL database on a PostgreSQL run.
+    pub fn database(&self) -> String {
+        match (&self.postgres, &self.shared_database) {
+            (Some(pg), _) => pg.url.clone(),
+            (None, Some(url)) => url.clone(),
+            (None, None) => format!("sqlite:{}", self.db().display()),
+        }
+    }
+
+    /// A second registry process on `first`'s PostgreSQL database, with its
+    /// list-signing key (as two processes behind a load balancer run): its own
+    /// address, TLS certificate and admin token file. PostgreSQL runs only.
+    pub fn start_beside(first: &RegistryProcess) -> Self {
+        let url = first
+            .postgres
+            .as_ref()
+            .map(|pg| pg.url.clone())
+            .expect("a second registry process needs the first one's PostgreSQL database");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::copy(
+            first.dir.path().join("registry-key.p8"),
+            dir.path().join("registry-key.p8"),
+        )
+        .expect("copy the registry key");
+        let mut r = Self {
+            bin: first.bin.clone(),
+            clock: first.clock,
+            options: first.options,
+            child: None,
+            url: String::new(),
+            tls: RegistryTls::InsecureLoopbackHttp,
+            dir,
+            province: first.province.clone(),
+            postgres: None,
+            shared_database: Some(url),
+        };
+        r.spawn_on("127.0.0.1:0");
+        r
+    }
+
+    /// Its PostgreSQL database, on a PostgreSQL run.
+    pub fn postgres(&self) -> Option<&crate::postgres::TestDatabase> {
+        self.postgres.as_ref()
     }
 
     /// The admin token it wrote (with `admin_token`).
@@ -113,8 +170,13 @@ impl RegistryProcess {
         let mut cmd = Command::new(&self.bin);
         cmd.env(ecard_clock::TODAY_ENV, self.clock.env_value())
             .env("RUST_LOG", "warn")
-            .args(["serve", "--listen", listen, "--db"])
-            .arg(self.db())
+            .args(["serve", "--listen", listen, "--database"])
+            .arg(self.database())
+            // Beside the SQLite file (its defaults), whichever the database.
+            .arg("--tls-cert")
+            .arg(self.dir.path().join("registry.tls.crt"))
+            .arg("--tls-key")
+            .arg(self.dir.path().join("registry.tls.key"))
             .arg("--key-file")
             .arg(self.dir.path().join("registry-key.p8"))
             .stdout(Stdio::piped())
@@ -122,10 +184,14 @@ impl RegistryProcess {
         if let Some(p) = &self.province {
             cmd.env("ECARD_PROVINCE_CONFIG", p);
         }
-        if self.options.admin_token {
-            cmd.arg("--admin-token-file")
-                .arg(self.dir.path().join("admin.token"));
-        }
+        // The default is beside the SQLite file, which a PostgreSQL run does not have.
+        let token = if self.options.admin_token {
+            "admin.token"
+        } else {
+            "registry.admin-token"
+        };
+        cmd.arg("--admin-token-file")
+            .arg(self.dir.path().join(token));
         if self.options.plain_http {
             cmd.arg("--insecure-loopback-http");
         }
@@ -185,7 +251,7 @@ impl RegistryProcess {
         self.spawn_on(&addr);
     }
 
-    /// Runs its CLI against its database (`--db` appended), on the same day.
+    /// Runs its CLI against its database (`--database` appended), on the same day.
     pub fn cli(&self, args: &[&str]) -> Output {
         let mut cmd = Command::new(&self.bin);
         if let Some(p) = &self.province {
@@ -193,8 +259,8 @@ impl RegistryProcess {
         }
         cmd.args(args)
             .env(ecard_clock::TODAY_ENV, self.clock.env_value())
-            .arg("--db")
-            .arg(self.db())
+            .arg("--database")
+            .arg(self.database())
             .output()
             .expect("run ecard-registry")
     }

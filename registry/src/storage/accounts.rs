@@ -1,8 +1,8 @@
 //! Units (the bodies that apply) and registry operator accounts with bearer tokens.
 //! Only a token's SHA-256 is stored.
 
+use super::db::{params, OptionalExtension};
 use super::{is_constraint, NewUnit, Result, Storage, StorageError, Tx};
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +61,7 @@ pub struct Account {
     pub org_name: String,
 }
 
-pub(super) fn unit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unit> {
+pub(super) fn unit_row(r: &super::db::Row) -> super::db::DbResult<Unit> {
     Ok(Unit {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -71,7 +71,7 @@ pub(super) fn unit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unit> {
     })
 }
 
-fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+fn account_row(r: &super::db::Row) -> super::db::DbResult<Account> {
     let role: String = r.get(2)?;
     Ok(Account {
         id: r.get(0)?,
@@ -89,10 +89,11 @@ pub(super) const UNIT_COLUMNS: &str = "id, name, region, department, province_le
 impl Tx<'_> {
     /// Inserts a unit (its name trimmed); a taken name is `Exists`.
     pub(crate) fn insert_unit(&self, unit: &NewUnit) -> Result<Unit> {
-        self.conn()
-            .execute(
-                "INSERT INTO units (name, region, department, province_level, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        let id: i64 = self.conn()
+            .query_row(
+                "INSERT INTO units (name, region, department, province_level, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
                 params![unit.name.trim(), unit.region, unit.department, unit.province_level, self.now()],
+                |r| r.get(0),
             )
             .map_err(|e| {
                 if is_constraint(&e) {
@@ -102,7 +103,7 @@ impl Tx<'_> {
                 }
             })?;
         Ok(Unit {
-            id: self.conn().last_insert_rowid(),
+            id,
             name: unit.name.trim().to_owned(),
             region: unit.region.clone(),
             department: unit.department.clone(),
@@ -116,7 +117,7 @@ impl Storage {
         self.read(|c| {
             c.query_row(
                 &format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = ?1"),
-                [id],
+                params![id],
                 unit_row,
             )
             .optional()?
@@ -131,7 +132,7 @@ impl Storage {
         self.read(|c| {
             Ok(c.query_row(
                 &format!("SELECT {UNIT_COLUMNS} FROM units WHERE name = ?1"),
-                [name],
+                params![name],
                 unit_row,
             )
             .optional()?)
@@ -166,11 +167,12 @@ impl Storage {
             self.unit(id)?;
         }
         let id = self.write(|tx| {
-            tx.conn()
-                .execute(
+            let id: i64 = tx.conn()
+                .query_row(
                     "INSERT INTO accounts (username, role, unit_id, region, org_name, token_digest, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                     params![username, role.as_str(), unit_id, region, org_name, token_digest, tx.now()],
+                    |r| r.get(0),
                 )
                 .map_err(|e| {
                     if is_constraint(&e) {
@@ -179,12 +181,12 @@ impl Storage {
                         e.into()
                     }
                 })?;
-            Ok(tx.conn().last_insert_rowid())
+            Ok(id)
         })?;
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT id, username, role, unit_id, region, org_name FROM accounts WHERE id = ?1",
-                [id],
+                params![id],
                 account_row,
             )?)
         })
@@ -194,7 +196,7 @@ impl Storage {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT id, username, role, unit_id, region, org_name FROM accounts WHERE token_digest = ?1",
-                [digest],
+                params![digest],
                 account_row,
             )
             .optional()?)

@@ -3,11 +3,11 @@
 //! state follows, is decided in `crate::workflow`.
 
 use super::accounts::{unit_row, UNIT_COLUMNS};
+use super::db::{params, OptionalExtension};
 use super::{Result, StorageError, Tx, Unit};
 use crate::form::{ApplicationForm, CheckedForm};
 use card_profile::records::{Certificate, Holder};
 use ecard_domain::numbering::CertificateNumber;
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// Where an application stands (the transitions are `crate::workflow::rules`).
@@ -139,7 +139,7 @@ impl Tx<'_> {
                 "SELECT a.id, a.state, a.reason, a.sent_back, a.number, a.form_json, a.photo_jpeg IS NOT NULL,
                         a.created_at, a.updated_at, a.round, a.unit_id
                  FROM applications a WHERE a.id = ?1",
-                [id],
+                params![id],
                 |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
@@ -173,7 +173,7 @@ impl Tx<'_> {
         ) = found;
         let unit = self.conn().query_row(
             &format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = ?1"),
-            [unit_id],
+            params![unit_id],
             unit_row,
         )?;
         let state = AppState::parse(&state).unwrap_or(AppState::Submitted);
@@ -210,7 +210,7 @@ impl Tx<'_> {
                    AND id > COALESCE((SELECT MAX(id) FROM decisions WHERE application_id = ?1
                                        AND action IN ('send_back', 'approve')), 0)
                  ORDER BY id DESC LIMIT 1",
-                [id],
+                params![id],
                 |r| r.get(0),
             )
             .optional()?)
@@ -222,7 +222,7 @@ impl Tx<'_> {
         Ok(self.conn().query_row(
             "SELECT EXISTS (SELECT 1 FROM certificates WHERE number = ?1)
                  OR EXISTS (SELECT 1 FROM applications WHERE number = ?1)",
-            [number],
+            params![number],
             |r| r.get(0),
         )?)
     }
@@ -241,7 +241,7 @@ impl Tx<'_> {
         Ok(self
             .conn()
             .prepare("SELECT id FROM applications ORDER BY id DESC")?
-            .query_map([], |r| r.get(0))?
+            .query_map(params![], |r| r.get(0))?
             .collect::<Result<_, _>>()?)
     }
 
@@ -265,12 +265,12 @@ impl Tx<'_> {
     /// Inserts one application in state `submitted` for `unit_id`.
     pub(crate) fn insert_submitted(&self, unit_id: i64, form: &CheckedForm) -> Result<i64> {
         let at = self.now().to_owned();
-        self.conn().execute(
+        Ok(self.conn().query_row(
             "INSERT INTO applications (unit_id, form_json, photo_jpeg, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'submitted', ?4, ?4)",
+             VALUES (?1, ?2, ?3, 'submitted', ?4, ?4) RETURNING id",
             params![unit_id, serde_json::to_string(&form.form)?, form.photo, at],
-        )?;
-        Ok(self.conn().last_insert_rowid())
+            |r| r.get(0),
+        )?)
     }
 
     /// A new form; a new photo replaces the old, no photo keeps it.
@@ -299,7 +299,7 @@ impl Tx<'_> {
     pub(crate) fn count_send_back(&self, id: i64) -> Result<()> {
         self.conn().execute(
             "UPDATE applications SET sent_back = sent_back + 1 WHERE id = ?1",
-            [id],
+            params![id],
         )?;
         Ok(())
     }
@@ -307,7 +307,7 @@ impl Tx<'_> {
     pub(crate) fn application_photo(&self, id: i64) -> Result<Option<Vec<u8>>> {
         Ok(self.conn().query_row(
             "SELECT photo_jpeg FROM applications WHERE id = ?1",
-            [id],
+            params![id],
             |r| r.get(0),
         )?)
     }
@@ -355,7 +355,7 @@ impl Tx<'_> {
         self.conn().execute(
             "INSERT INTO officers (id_number, holder_json, photo_jpeg, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (id_number) DO UPDATE SET holder_json = excluded.holder_json,
-                 photo_jpeg = COALESCE(excluded.photo_jpeg, photo_jpeg), updated_at = excluded.updated_at",
+                 photo_jpeg = COALESCE(excluded.photo_jpeg, officers.photo_jpeg), updated_at = excluded.updated_at",
             params![holder.id_number, serde_json::to_string(holder)?, photo, self.now()],
         )?;
         Ok(())
@@ -385,7 +385,7 @@ impl Tx<'_> {
             .conn()
             .query_row(
                 "SELECT state <> 'approved' FROM certificates WHERE number = ?1",
-                [number],
+                params![number],
                 |r| r.get(0),
             )
             .optional()?
@@ -404,8 +404,8 @@ impl Tx<'_> {
              AND state IN ('approved', 'issued', 'suspended') ORDER BY number",
         )?;
         let numbers = stmt
-            .query_map([id_number], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map(params![id_number], |r| r.get::<_, String>(0))?
+            .collect::<super::db::DbResult<Vec<_>>>()?;
         Ok(numbers
             .into_iter()
             .filter(|n| !except.contains(&n.as_str()))
@@ -419,7 +419,7 @@ impl Tx<'_> {
             .conn()
             .query_row(
                 "SELECT state IN ('cancelled','void','replaced') FROM certificates WHERE number = ?1",
-                [number],
+                params![number],
                 |r| r.get(0),
             )
             .optional()?

@@ -24,13 +24,13 @@
 //! A refusal is a [`Refusal`] with a stable code; the caller records it and applies
 //! nothing of the event.
 
+use super::db::{params, OptionalExtension};
 use super::{IngestHooks, Result, Tx};
 use ecard_sync_protocol::events::CertificateNumber;
 use ecard_sync_protocol::events::{
     CardIssued, CardVoided, EventBody, ReviewRecorded, StatusChanged, StatusKind,
 };
 use ecard_sync_protocol::state::CertificateState;
-use rusqlite::{params, OptionalExtension};
 
 /// Why an event was refused: `code` for programs (docs/SYNC.md), `message` in Chinese.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +100,7 @@ fn cert(tx: &Tx<'_>, number: &str) -> Result<Option<Cert>> {
              LEFT JOIN units u ON u.id = a.unit_id
              WHERE c.number = ?1",
         )?
-        .query_row([number], |r| {
+        .query_row(params![number], |r| {
             Ok(Cert {
                 state: r.get(0)?,
                 origin: r.get(1)?,
@@ -255,7 +255,9 @@ fn issued(
     let card: Option<(String, String, String)> = tx
         .conn()
         .prepare_cached("SELECT number, station_id, state FROM cards WHERE serial = ?1")?
-        .query_row([&p.serial], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row(params![&p.serial], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
     if let Some((number, station, state)) = card {
         if station != sender.id || (number != p.number.as_str() && !number.is_empty()) {
@@ -304,7 +306,7 @@ fn voided(tx: &Tx<'_>, sender: &Sender<'_>, p: &CardVoided) -> Result<Option<Ref
     let station: Option<String> = tx
         .conn()
         .prepare_cached("SELECT station_id FROM cards WHERE serial = ?1")?
-        .query_row([&p.serial], |r| r.get(0))
+        .query_row(params![&p.serial], |r| r.get(0))
         .optional()?;
     // An unknown serial is a card the station gave up before it was issued (a job
     // moved on to another card): voiding it claims it for the sender.
@@ -336,7 +338,7 @@ fn review(
     let issued_on: Option<String> = tx
         .conn()
         .prepare_cached("SELECT MIN(issued_on) FROM cards WHERE number = ?1 AND issued_on <> ''")?
-        .query_row([&p.number], |r| r.get(0))?;
+        .query_row(params![&p.number], |r| r.get(0))?;
     let issued_on = issued_on.and_then(|d| d.parse().ok());
     if let Err(e) =
         ecard_domain::validity::check_review_year(issued_on, i32::from(p.year), tx.today())
@@ -405,7 +407,7 @@ fn status(
                     "SELECT origin FROM status_changes WHERE number = ?1 AND kind = 'suspend'
                      ORDER BY id DESC LIMIT 1",
                 )?
-                .query_row([&p.number], |r| r.get(0))
+                .query_row(params![&p.number], |r| r.get(0))
                 .optional()?;
             if by.as_deref() != Some(sender.id) {
                 return Ok(refuse(

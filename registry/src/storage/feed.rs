@@ -1,9 +1,10 @@
-//! The feed: one global, strictly increasing cursor (SQLite AUTOINCREMENT; writers
-//! are serialised, so a reader never sees cursor n+1 committed before n).
+//! The feed: one global, strictly increasing cursor (SQLite AUTOINCREMENT, a
+//! PostgreSQL identity; writers are serialised by the writer lock, so a reader
+//! never sees cursor n+1 committed before n).
 
+use super::db::params;
 use super::{Result, Station, Storage, Tx};
 use ecard_sync_protocol::feed::{FeedBody, FeedItem, FeedPage};
-use rusqlite::params;
 
 fn kind_of(body: &FeedBody) -> &'static str {
     match body {
@@ -25,12 +26,19 @@ pub(super) fn push(
     region: Option<&str>,
     origin: Option<&str>,
 ) -> Result<u64> {
-    tx.conn()
-        .prepare_cached(
-            "INSERT INTO feed (kind, region, origin, body_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![kind_of(body), region, origin, serde_json::to_string(body)?, tx.now()])?;
-    Ok(tx.conn().last_insert_rowid().max(0) as u64)
+    let cursor: i64 = tx.conn().query_row(
+        "INSERT INTO feed (kind, region, origin, body_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         RETURNING cursor",
+        params![
+            kind_of(body),
+            region,
+            origin,
+            serde_json::to_string(body)?,
+            tx.now()
+        ],
+        |r| r.get(0),
+    )?;
+    Ok(cursor.max(0) as u64)
 }
 
 impl Storage {
@@ -43,7 +51,8 @@ impl Storage {
             let mut st = c.prepare_cached(
                 "SELECT cursor, created_at, body_json FROM feed
                  WHERE cursor > ?1
-                   AND (region IS NULL OR (?2 IS NOT NULL AND substr(region, 1, length(?2)) = ?2))
+                   AND (region IS NULL OR (CAST(?2 AS TEXT) IS NOT NULL
+                        AND substr(region, 1, length(CAST(?2 AS TEXT))) = CAST(?2 AS TEXT)))
                    AND (origin IS NULL OR origin <> ?3)
                  ORDER BY cursor LIMIT ?4",
             )?;
@@ -72,10 +81,11 @@ impl Storage {
             } else {
                 // Nothing more for this station up to the newest item: skip past
                 // the items meant for others so the next poll starts there.
-                let top: i64 =
-                    c.query_row("SELECT COALESCE(MAX(cursor), 0) FROM feed", [], |r| {
-                        r.get(0)
-                    })?;
+                let top: i64 = c.query_row(
+                    "SELECT COALESCE(MAX(cursor), 0) FROM feed",
+                    params![],
+                    |r| r.get(0),
+                )?;
                 (top.max(0) as u64).max(after)
             };
             Ok(FeedPage::new(

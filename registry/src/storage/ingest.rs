@@ -4,6 +4,7 @@
 //! or none of it, and a re-sent batch is recognised by its sequence numbers.
 
 use super::authority::{self, Refusal, Sender};
+use super::db::{params, OptionalExtension};
 use super::signers;
 use super::{
     feed, intake, is_constraint, revocations, IngestHooks, Result, Storage, StorageError, Tx,
@@ -16,7 +17,6 @@ use ecard_sync_protocol::events::{
 use ecard_sync_protocol::feed::{FeedBody, ReviewNotice, StatusChangeNotice};
 use ecard_sync_protocol::revocation::EntryKind;
 use ecard_sync_protocol::PROTOCOL_VERSION;
-use rusqlite::{params, OptionalExtension};
 
 impl Storage {
     /// Applies a decoded batch from `station`. Events at or below the station's
@@ -41,7 +41,7 @@ impl Storage {
                 .conn()
                 .query_row(
                     "SELECT last_applied_seq, region FROM stations WHERE id = ?1",
-                    [station],
+                    params![station],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?
@@ -121,7 +121,7 @@ impl Storage {
                  ORDER BY at DESC, station_id, seq DESC LIMIT ?1",
             )?;
             let rows = st
-                .query_map([i64::from(limit)], |r| {
+                .query_map(params![i64::from(limit)], |r| {
                     Ok(RefusedEvent {
                         station: r.get(0)?,
                         seq: r.get::<_, i64>(1)?.max(0) as u64,
@@ -148,7 +148,7 @@ impl Storage {
                 .conn()
                 .query_row(
                     "SELECT state FROM certificates WHERE number = ?1",
-                    [&change.number],
+                    params![&change.number],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -310,8 +310,8 @@ fn apply_issued(
             "INSERT INTO certificates (number, id_number, state, origin, created_at, updated_at)
              VALUES (?1, ?2, 'issued', ?3, ?4, ?4)
              ON CONFLICT (number) DO UPDATE SET
-                 state = CASE WHEN state = 'approved' THEN 'issued' ELSE state END,
-                 id_number = COALESCE(id_number, excluded.id_number),
+                 state = CASE WHEN certificates.state = 'approved' THEN 'issued' ELSE certificates.state END,
+                 id_number = COALESCE(certificates.id_number, excluded.id_number),
                  updated_at = excluded.updated_at",
         )?
         .execute(params![p.number, p.id_number, station, at])?;
@@ -397,14 +397,14 @@ impl Tx<'_> {
                     .prepare_cached(
                         "UPDATE cards SET state = 'suspended' WHERE number = ?1 AND state = 'live'",
                     )?
-                    .execute([&p.number])?;
+                    .execute(params![&p.number])?;
             }
             StatusKind::Lift => {
                 tx.conn()
                     .prepare_cached(
                         "UPDATE cards SET state = 'live' WHERE number = ?1 AND state = 'suspended'",
                     )?
-                    .execute([&p.number])?;
+                    .execute(params![&p.number])?;
             }
             StatusKind::Cancel | StatusKind::Replace | StatusKind::Reissue => {
                 let serials: Vec<String> = tx
@@ -412,7 +412,7 @@ impl Tx<'_> {
                 .prepare_cached(
                     "SELECT serial FROM cards WHERE number = ?1 AND state IN ('live','suspended')",
                 )?
-                .query_map([&p.number], |r| r.get(0))?
+                .query_map(params![&p.number], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
                 revocations::add(tx, EntryKind::Number, &p.number, &p.reason, p.effective_on)?;
                 for s in &serials {
@@ -420,7 +420,7 @@ impl Tx<'_> {
                 }
                 tx.conn()
                 .prepare_cached("UPDATE cards SET state = 'revoked' WHERE number = ?1 AND state IN ('live','suspended')")?
-                .execute([&p.number])?;
+                .execute(params![&p.number])?;
             }
         }
         if let Some(new_number) = &p.new_number {
@@ -432,7 +432,7 @@ impl Tx<'_> {
             let holder: Option<String> = tx
                 .conn()
                 .prepare_cached("SELECT origin FROM certificates WHERE number = ?1")?
-                .query_row([new_number], |r| r.get(0))
+                .query_row(params![new_number], |r| r.get(0))
                 .optional()?;
             match holder {
                 Some(o) if o == origin => {}
@@ -518,7 +518,7 @@ mod tests {
     }
 
     fn count(s: &Storage, sql: &str) -> i64 {
-        s.read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+        s.read(|c| Ok(c.query_row(sql, params![], |r| r.get(0))?))
             .expect("count")
     }
 

@@ -5,9 +5,9 @@
 //! workflow application, or the reason it waits for the admin.
 
 use super::accounts::{unit_row, UNIT_COLUMNS};
+use super::db::{params, OptionalExtension};
 use super::{Result, Storage, Tx, Unit};
 use ecard_sync_protocol::events::{ApplicationSubmitted, SuccessionSubmitted};
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// One application imported at a station, as the admin sees it.
@@ -34,7 +34,7 @@ fn unit_named(tx: &Tx<'_>, name: &str) -> Result<Option<Unit>> {
         .conn()
         .query_row(
             &format!("SELECT {UNIT_COLUMNS} FROM units WHERE name = ?1"),
-            [name],
+            params![name],
             unit_row,
         )
         .optional()?)
@@ -95,10 +95,10 @@ fn insert(
     defaults_json: Option<&str>,
     photo_base64: Option<&str>,
 ) -> Result<i64> {
-    tx.conn().execute(
+    Ok(tx.conn().query_row(
         "INSERT INTO station_applications (station_id, event_id, kind, unit_name, row_json, defaults_json,
              photo_base64, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         params![
             station,
             event_id,
@@ -109,8 +109,8 @@ fn insert(
             photo_base64.map(str::trim),
             tx.now()
         ],
-    )?;
-    Ok(tx.conn().last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 /// What a station sent for one application, as recorded.
@@ -134,7 +134,7 @@ impl Tx<'_> {
             "SELECT s.station_id, s.row_json, s.defaults_json, s.photo_base64, e.kind
              FROM station_applications s JOIN events e ON e.event_id = s.event_id
              WHERE s.id = ?1",
-            [id],
+            params![id],
             |r| {
                 Ok(StationRow {
                     station: r.get(0)?,
@@ -171,7 +171,7 @@ impl Tx<'_> {
     pub(crate) fn station_row_unit(&self, id: i64) -> Result<String> {
         Ok(self.conn().query_row(
             "SELECT unit_name FROM station_applications WHERE id = ?1",
-            [id],
+            params![id],
             |r| r.get(0),
         )?)
     }
@@ -210,7 +210,7 @@ impl Tx<'_> {
             .conn()
             .query_row(
                 "SELECT event_id FROM station_applications WHERE application_id = ?1",
-                [app],
+                params![app],
                 |r| r.get(0),
             )
             .optional()?)
@@ -232,7 +232,7 @@ impl Tx<'_> {
             .prepare(
                 "SELECT id FROM station_applications WHERE application_id IS NULL AND unit_name = ?1 ORDER BY id",
             )?
-            .query_map([unit_name], |r| r.get(0))?
+            .query_map(params![unit_name], |r| r.get(0))?
             .collect::<Result<_, _>>()?)
     }
 
@@ -242,7 +242,7 @@ impl Tx<'_> {
             .conn()
             .query_row(
                 "SELECT application_id FROM station_applications WHERE id = ?1",
-                [id],
+                params![id],
                 |r| r.get(0),
             )
             .optional()?)
@@ -251,13 +251,13 @@ impl Tx<'_> {
     pub(crate) fn station_application(&self, id: i64) -> Result<StationApplication> {
         Ok(self.conn().query_row(
             &format!("SELECT {COLUMNS} FROM station_applications WHERE id = ?1"),
-            [id],
+            params![id],
             station_application_row,
         )?)
     }
 }
 
-fn station_application_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StationApplication> {
+fn station_application_row(r: &super::db::Row) -> super::db::DbResult<StationApplication> {
     let row_json: String = r.get(5)?;
     let row: serde_json::Value = serde_json::from_str(&row_json).unwrap_or_default();
     // A roster row names the person at the top; a 换证/补证 in its `holder`.
@@ -297,7 +297,7 @@ impl Storage {
                 }
             );
             Ok(c.prepare(&sql)?
-                .query_map([], station_application_row)?
+                .query_map(params![], station_application_row)?
                 .collect::<Result<_, _>>()?)
         })
     }

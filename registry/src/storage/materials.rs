@@ -2,8 +2,8 @@
 //! their checked type and a display name. SQL only; what may be filed (type by
 //! content, size, count, who, when) is `crate::workflow::materials`'.
 
+use super::db::{params, OptionalExtension};
 use super::{Result, StorageError, Tx};
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// One filed material, without its bytes.
@@ -24,7 +24,7 @@ pub struct MaterialInfo {
 const COLUMNS: &str =
     "id, application_id, file_name, media_type, length(bytes), uploaded_by, created_at";
 
-fn info_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MaterialInfo> {
+fn info_row(r: &super::db::Row) -> super::db::DbResult<MaterialInfo> {
     Ok(MaterialInfo {
         id: r.get(0)?,
         application_id: r.get(1)?,
@@ -41,7 +41,7 @@ impl Tx<'_> {
     pub(crate) fn material_count(&self, app: i64) -> Result<usize> {
         let n: i64 = self.conn().query_row(
             "SELECT COUNT(*) FROM proof_materials WHERE application_id = ?1",
-            [app],
+            params![app],
             |r| r.get(0),
         )?;
         Ok(n.max(0) as usize)
@@ -55,12 +55,12 @@ impl Tx<'_> {
         bytes: &[u8],
         uploaded_by: &str,
     ) -> Result<MaterialInfo> {
-        self.conn().execute(
+        let id: i64 = self.conn().query_row(
             "INSERT INTO proof_materials (application_id, file_name, media_type, bytes, uploaded_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![app, file_name, media_type, bytes, uploaded_by, self.now()],
+            |r| r.get(0),
         )?;
-        let id = self.conn().last_insert_rowid();
         self.material_info(app, id)?
             .ok_or_else(|| StorageError::NotFound {
                 what: "material",
@@ -88,7 +88,7 @@ impl Tx<'_> {
             .prepare(&format!(
                 "SELECT {COLUMNS} FROM proof_materials WHERE application_id = ?1 ORDER BY id"
             ))?
-            .query_map([app], info_row)?
+            .query_map(params![app], info_row)?
             .collect::<Result<_, _>>()?)
     }
 
@@ -100,7 +100,7 @@ impl Tx<'_> {
         };
         let bytes: Vec<u8> = self.conn().query_row(
             "SELECT bytes FROM proof_materials WHERE id = ?1",
-            [id],
+            params![id],
             |r| r.get(0),
         )?;
         Ok(Some((info, bytes)))

@@ -12,6 +12,7 @@
 mod accounts;
 mod applications;
 mod authority;
+pub mod db;
 mod feed;
 mod ingest;
 pub mod inspect;
@@ -38,10 +39,10 @@ pub use public::{PublicState, PublicStatus};
 pub use stations::Station;
 pub use web::{AccountListing, AppCount, Decision, MonthCount, WebSession};
 
+use db::{Conn, DatabaseUrl, DbError, TxKind};
 use ecard_clock::Clock;
 use ecard_domain::province::ProvinceConfig;
 use ecard_sync_protocol::feed::FeedBody;
-use rusqlite::Connection;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use thiserror::Error;
@@ -49,7 +50,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum StorageError {
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(#[from] DbError),
     #[error("migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored JSON is invalid: {0}")]
@@ -84,12 +85,18 @@ pub enum StorageError {
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
 /// True when `e` is a UNIQUE / PRIMARY KEY / CHECK violation.
-fn is_constraint(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+fn is_constraint(e: &DbError) -> bool {
+    e.is_constraint()
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sql(DbError::Sqlite(e))
+    }
 }
 
 pub struct Storage {
-    conn: Mutex<Connection>,
+    conn: Mutex<Conn>,
     /// The process's one clock: every date and timestamp the registry writes.
     clock: Clock,
     /// The province's rules (numbering, photos, retirement, review deadline),
@@ -99,7 +106,7 @@ pub struct Storage {
 
 /// A write transaction. Revocation entries added through it are numbered on commit.
 pub struct Tx<'c> {
-    tx: rusqlite::Transaction<'c>,
+    conn: &'c Conn,
     revocations_added: bool,
     /// This change's time (RFC 3339 UTC, ms) and date, taken once from the clock.
     now: String,
@@ -108,8 +115,8 @@ pub struct Tx<'c> {
 }
 
 impl Tx<'_> {
-    fn conn(&self) -> &Connection {
-        &self.tx
+    fn conn(&self) -> &Conn {
+        self.conn
     }
 
     fn now(&self) -> &str {
@@ -165,12 +172,32 @@ pub trait IngestHooks {
 }
 
 impl Storage {
+    /// A SQLite database file (made when missing).
     pub fn open(path: &Path, clock: Clock) -> Result<Self> {
-        Self::init(Connection::open(path)?, clock)
+        Self::init_sqlite(rusqlite::Connection::open(path)?, clock)
     }
 
     pub fn open_in_memory(clock: Clock) -> Result<Self> {
-        Self::init(Connection::open_in_memory()?, clock)
+        Self::init_sqlite(rusqlite::Connection::open_in_memory()?, clock)
+    }
+
+    /// The database `url` names (`--database`): a SQLite file or a PostgreSQL
+    /// database, migrated to the current schema.
+    pub fn open_url(url: &DatabaseUrl, clock: Clock) -> Result<Self> {
+        match url {
+            DatabaseUrl::Sqlite(path) => Self::open(path, clock),
+            DatabaseUrl::Postgres(url) => {
+                let conn = Conn::postgres(url)?;
+                schema::postgres::check_collation(&conn)?;
+                db::migrate_postgres(&conn, schema::postgres::MIGRATIONS)?;
+                Self::init(conn, clock)
+            }
+        }
+    }
+
+    /// True when the records are on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.lock().is_ok_and(|c| c.is_postgres())
     }
 
     /// The registry's one clock.
@@ -189,12 +216,16 @@ impl Storage {
         &self.province
     }
 
-    fn init(mut conn: Connection, clock: Clock) -> Result<Self> {
+    fn init_sqlite(mut conn: rusqlite::Connection, clock: Clock) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         schema::migrations().to_latest(&mut conn)?;
+        Self::init(Conn::sqlite(conn), clock)
+    }
+
+    fn init(conn: Conn, clock: Clock) -> Result<Self> {
         let storage = Self {
             conn: Mutex::new(conn),
             clock,
@@ -204,7 +235,7 @@ impl Storage {
         Ok(storage)
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
+    fn lock(&self) -> Result<MutexGuard<'_, Conn>> {
         self.conn.lock().map_err(|_| StorageError::Poisoned)
     }
 
@@ -219,32 +250,41 @@ impl Storage {
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.lock()?;
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(StorageError::from)?;
+        let conn = self.lock()?;
+        conn.begin(TxKind::Write).map_err(StorageError::from)?;
         let moment = self.clock.frozen_now();
         let mut wrapped = Tx {
-            tx,
+            conn: &conn,
             revocations_added: false,
             now: moment.stamp(),
             today: moment.today(),
             province: Arc::clone(&self.province),
         };
-        let out = f(&mut wrapped)?;
-        if wrapped.revocations_added {
-            revocations::number_pending(&wrapped)?;
+        let done = f(&mut wrapped).and_then(|out| {
+            if wrapped.revocations_added {
+                revocations::number_pending(&wrapped)?;
+            }
+            conn.commit().map_err(StorageError::from)?;
+            Ok(out)
+        });
+        if done.is_err() {
+            conn.rollback();
         }
-        wrapped.tx.commit().map_err(StorageError::from)?;
-        Ok(out)
+        done
     }
 
-    /// Read access inside one transaction (a consistent snapshot under WAL).
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// Read access inside one transaction (a consistent snapshot: SQLite's WAL,
+    /// PostgreSQL's REPEATABLE READ).
+    fn read<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        let conn = self.lock()?;
+        conn.begin(TxKind::Read)?;
+        let out = f(&conn).and_then(|out| {
+            conn.commit()?;
+            Ok(out)
+        });
+        if out.is_err() {
+            conn.rollback();
+        }
+        out
     }
 }

@@ -5,9 +5,9 @@
 //! inside the same IMMEDIATE transaction; `certificates.number UNIQUE` is the last
 //! line of defence.
 
+use super::db::{params, OptionalExtension};
 use super::{Result, Tx};
 use ecard_domain::numbering::NumberParts;
-use rusqlite::{params, OptionalExtension};
 
 impl Tx<'_> {
     /// The highest serial recorded for `region` + `department`.
@@ -16,7 +16,7 @@ impl Tx<'_> {
             .conn()
             .query_row(
                 "SELECT last_serial FROM number_serials WHERE prefix = ?1",
-                [format!("{region}{department}")],
+                params![format!("{region}{department}")],
                 |r| r.get(0),
             )
             .optional()?)
@@ -28,7 +28,9 @@ impl Tx<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO number_serials (prefix, last_serial) VALUES (?1, ?2)
-                 ON CONFLICT(prefix) DO UPDATE SET last_serial = MAX(last_serial, excluded.last_serial)",
+                 ON CONFLICT(prefix) DO UPDATE SET last_serial = CASE
+                     WHEN excluded.last_serial > number_serials.last_serial THEN excluded.last_serial
+                     ELSE number_serials.last_serial END",
             )?
             .execute(params![number.prefix(), number.serial])?;
         Ok(())

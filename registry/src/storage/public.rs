@@ -3,8 +3,8 @@
 //! reviews — nothing about the holder. Asked only after the seal verified, with
 //! the number and card serial the seal itself carries.
 
+use super::db::{params, OptionalExtension};
 use super::{Result, Storage};
-use rusqlite::OptionalExtension;
 
 /// A certificate's state as the public check says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +77,11 @@ impl Storage {
         self.read(|c| {
             let cert: Option<String> = c
                 .prepare_cached("SELECT state FROM certificates WHERE number = ?1")?
-                .query_row([number], |r| r.get(0))
+                .query_row(params![number], |r| r.get(0))
                 .optional()?;
             let card: Option<(String, String)> = c
                 .prepare_cached("SELECT number, state FROM cards WHERE serial = ?1")?
-                .query_row([serial], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![serial], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let card_given_up = card.is_some_and(|(n, s)| {
                 (n == number || n.is_empty()) && (s == "void" || s == "revoked")
@@ -102,13 +102,13 @@ impl Storage {
                 .prepare_cached(
                     "SELECT year FROM reviews WHERE number = ?1 AND result = 'passed' ORDER BY year",
                 )?
-                .query_map([number], |r| r.get::<_, i32>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .query_map(params![number], |r| r.get::<_, i32>(0))?
+                .collect::<super::db::DbResult<Vec<_>>>()?;
             let issued_on: Option<String> = c
                 .prepare_cached(
                     "SELECT MIN(issued_on) FROM cards WHERE number = ?1 AND issued_on <> ''",
                 )?
-                .query_row([number], |r| r.get(0))?;
+                .query_row(params![number], |r| r.get(0))?;
             Ok(PublicStatus {
                 state,
                 reviewed_years,

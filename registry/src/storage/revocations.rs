@@ -1,10 +1,10 @@
 //! The revocation list: entries (card serials, certificate numbers) that only ever
 //! grow, each stamped with the list number of the change that added it.
 
+use super::db::{params, Conn};
 use super::{Result, Storage, StorageError, Tx};
 use chrono::NaiveDate;
 use ecard_sync_protocol::revocation::{EntryKind, RevocationEntry, RevocationList};
-use rusqlite::{params, Connection};
 
 fn kind_str(kind: EntryKind) -> &'static str {
     match kind {
@@ -36,33 +36,37 @@ pub(super) fn add(
 
 /// Gives the entries added in this transaction the next list number.
 pub(super) fn number_pending(tx: &Tx<'_>) -> Result<()> {
-    tx.conn().execute(
-        "INSERT INTO revocation_lists (issued_at) VALUES (?1)",
-        [tx.now()],
+    // The next number after the highest, under the writer lock: one gapless
+    // sequence (a rolled-back change takes no number), on either back end.
+    let number: i64 = tx.conn().query_row(
+        "INSERT INTO revocation_lists (number, issued_at)
+         SELECT COALESCE(MAX(number), 0) + 1, ?1 FROM revocation_lists
+         RETURNING number",
+        params![tx.now()],
+        |r| r.get(0),
     )?;
-    let number = tx.conn().last_insert_rowid();
     tx.conn().execute(
         "UPDATE revocations SET added_in = ?1 WHERE added_in IS NULL",
-        [number],
+        params![number],
     )?;
     Ok(())
 }
 
-fn current_number(c: &Connection) -> Result<u64> {
+fn current_number(c: &Conn) -> Result<u64> {
     let n: i64 = c.query_row(
         "SELECT COALESCE(MAX(number), 0) FROM revocation_lists",
-        [],
+        params![],
         |r| r.get(0),
     )?;
     Ok(n.max(0) as u64)
 }
 
-fn entries_after(c: &Connection, after: u64) -> Result<Vec<RevocationEntry>> {
+fn entries_after(c: &Conn, after: u64) -> Result<Vec<RevocationEntry>> {
     let mut st = c.prepare(
         "SELECT kind, value, reason, since, added_in FROM revocations
          WHERE added_in > ?1 ORDER BY added_in, kind, value",
     )?;
-    let rows = st.query_map([after as i64], |r| {
+    let rows = st.query_map(params![after as i64], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,

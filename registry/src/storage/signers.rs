@@ -8,12 +8,12 @@
 //! verifies under it, and every checker verifies its chain to a province root and
 //! the revoked signers of the root-signed trust list before it believes a seal.
 
+use super::db::{params, OptionalExtension};
 use super::{feed, Result, Storage, Tx};
 use card_profile::pki::{key_id, SignerCertificate, TrustList};
 use card_profile::sod::SecurityObject;
 use ecard_sync_protocol::feed::{DocumentSignerNotice, FeedBody};
 use ecard_sync_protocol::trust::SignedTrustList;
-use rusqlite::{params, OptionalExtension};
 
 /// Records the signer of the card whose EF.SOD (hex) `sod_hex` a station reported,
 /// when it is new, and puts it in the feed for the other stations. An SOD that does
@@ -71,8 +71,8 @@ impl Storage {
         self.read(|c| {
             let rows = c
                 .prepare_cached("SELECT certificate FROM document_signers WHERE kid = ?1")?
-                .query_map([hex::encode(kid)], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .query_map(params![hex::encode(kid)], |r| r.get::<_, String>(0))?
+                .collect::<super::db::DbResult<Vec<_>>>()?;
             Ok(certificates(rows))
         })
     }
@@ -84,8 +84,8 @@ impl Storage {
                 .prepare_cached(
                     "SELECT certificate FROM document_signers ORDER BY seen_at, key_id",
                 )?
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .query_map(params![], |r| r.get::<_, String>(0))?
+                .collect::<super::db::DbResult<Vec<_>>>()?;
             Ok(certificates(rows))
         })
     }
@@ -95,9 +95,11 @@ impl Storage {
     pub fn held_trust_list(&self) -> Result<TrustList> {
         self.read(|c| {
             let json: Option<String> = c
-                .query_row("SELECT list_json FROM trust_list WHERE id = 1", [], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT list_json FROM trust_list WHERE id = 1",
+                    params![],
+                    |r| r.get(0),
+                )
                 .optional()?;
             Ok(json
                 .and_then(|j| serde_json::from_str::<SignedTrustList>(&j).ok())
@@ -112,16 +114,25 @@ impl Storage {
     pub(super) fn learn_signers_of_earlier_cards(&self) -> Result<()> {
         let pending: Vec<(String, String)> = self.read(|c| {
             let known: i64 =
-                c.query_row("SELECT COUNT(*) FROM document_signers", [], |r| r.get(0))?;
+                c.query_row("SELECT COUNT(*) FROM document_signers", params![], |r| {
+                    r.get(0)
+                })?;
             if known > 0 {
                 return Ok(Vec::new());
             }
             // One card per station and signer is enough; the SODs differ, so all
             // live cards are read — once, at the first start after the migration.
+            // In the order the cards were recorded: SQLite's rowid, PostgreSQL's
+            // `recorded` identity.
+            let sql = if c.is_postgres() {
+                "SELECT station_id, sod FROM cards WHERE sod <> '' ORDER BY recorded"
+            } else {
+                "SELECT station_id, sod FROM cards WHERE sod <> '' ORDER BY rowid"
+            };
             let rows = c
-                .prepare("SELECT station_id, sod FROM cards WHERE sod <> '' ORDER BY rowid")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .prepare(sql)?
+                .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<super::db::DbResult<Vec<_>>>()?;
             Ok(rows)
         })?;
         if pending.is_empty() {
@@ -225,7 +236,7 @@ mod tests {
             .read(|c| {
                 Ok(c.query_row(
                     "SELECT COUNT(*) FROM feed WHERE kind = 'document_signer'",
-                    [],
+                    params![],
                     |r| r.get(0),
                 )?)
             })
@@ -234,7 +245,7 @@ mod tests {
         // Once: a second start learns nothing more and feeds nothing more.
         storage.learn_signers_of_earlier_cards().expect("again");
         let fed_again: i64 = storage
-            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM feed", [], |r| r.get(0))?))
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM feed", params![], |r| r.get(0))?))
             .expect("feed");
         assert_eq!(fed_again, 2);
     }

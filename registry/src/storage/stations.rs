@@ -1,8 +1,8 @@
 //! Enrolled stations and the nonces they have used.
 
+use super::db::{params, OptionalExtension};
 use super::{is_constraint, Result, Storage, StorageError};
 use ecard_sync_protocol::signing::MAX_CLOCK_SKEW_SECS;
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,7 +16,7 @@ pub struct Station {
     pub created_at: String,
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Station> {
+fn row(r: &super::db::Row) -> super::db::DbResult<Station> {
     Ok(Station {
         id: r.get(0)?,
         public_key: r.get(1)?,
@@ -65,7 +65,7 @@ impl Storage {
         self.read(|c| {
             Ok(c.query_row(
                 &format!("SELECT {COLUMNS} FROM stations WHERE id = ?1"),
-                [id],
+                params![id],
                 row,
             )
             .optional()?)
@@ -75,7 +75,9 @@ impl Storage {
     pub fn stations(&self) -> Result<Vec<Station>> {
         self.read(|c| {
             let mut st = c.prepare(&format!("SELECT {COLUMNS} FROM stations ORDER BY id"))?;
-            let rows = st.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
+            let rows = st
+                .query_map(params![], row)?
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
     }
@@ -109,7 +111,7 @@ impl Storage {
         self.write(|tx| {
             tx.conn().execute(
                 "DELETE FROM nonces WHERE seen_at < ?1",
-                [now_unix - 2 * MAX_CLOCK_SKEW_SECS],
+                params![now_unix - 2 * MAX_CLOCK_SKEW_SECS],
             )?;
             tx.conn()
                 .execute(

@@ -4,11 +4,11 @@
 //! list not signed by a root it carries, a number not above the current one), so an
 //! admin mistake shows at upload rather than as a refusal at every station.
 
+use super::db::{params, OptionalExtension};
 use super::{feed, Result, Storage, StorageError};
 use chrono::NaiveDate;
 use ecard_sync_protocol::feed::{FeedBody, TrustListUpdate};
 use ecard_sync_protocol::trust::SignedTrustList;
-use rusqlite::OptionalExtension;
 
 impl Storage {
     /// Replaces the trust list and announces it to all stations; returns the cursor.
@@ -21,7 +21,7 @@ impl Storage {
         self.write(|tx| {
             let current: Option<String> = tx
                 .conn()
-                .query_row("SELECT list_json FROM trust_list WHERE id = 1", [], |r| r.get(0))
+                .query_row("SELECT list_json FROM trust_list WHERE id = 1", params![], |r| r.get(0))
                 .optional()?;
             // A row from before lists were signed carries no number: any signed list follows it.
             let current = current.and_then(|j| serde_json::from_str::<SignedTrustList>(&j).ok());
@@ -46,7 +46,7 @@ impl Storage {
             tx.conn().execute(
                 "INSERT INTO trust_list (id, list_json, updated_at) VALUES (1, ?1, ?2)
                  ON CONFLICT (id) DO UPDATE SET list_json = excluded.list_json, updated_at = excluded.updated_at",
-                rusqlite::params![serde_json::to_string(signed)?, tx.now()],
+                super::db::params![serde_json::to_string(signed)?, tx.now()],
             )?;
             let body = FeedBody::TrustListUpdate(TrustListUpdate {
                 signed: signed.clone(),

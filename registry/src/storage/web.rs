@@ -5,8 +5,8 @@
 //! what is decided in `crate::web` with `crate::workflow::rules`.
 
 use super::accounts::{unit_row, UNIT_COLUMNS};
+use super::db::{params, OptionalExtension};
 use super::{Account, AppState, Result, Role, Storage, Unit};
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// One entry of an application's history (the `decisions` log).
@@ -55,7 +55,7 @@ pub struct MonthCount {
     pub count: u64,
 }
 
-fn account_of(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Account> {
+fn account_of(r: &super::db::Row, at: usize) -> super::db::DbResult<Account> {
     let role: String = r.get(at + 2)?;
     Ok(Account {
         id: r.get(at)?,
@@ -78,7 +78,7 @@ impl Storage {
                 .conn()
                 .query_row(
                     "SELECT id FROM accounts WHERE username = ?1",
-                    [username],
+                    params![username],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -89,7 +89,7 @@ impl Storage {
                 params![id, phc, tx.now()],
             )?;
             tx.conn()
-                .execute("DELETE FROM web_sessions WHERE account_id = ?1", [id])?;
+                .execute("DELETE FROM web_sessions WHERE account_id = ?1", params![id])?;
             Ok(true)
         })
     }
@@ -102,7 +102,7 @@ impl Storage {
                     "SELECT {ACCOUNT_COLUMNS}, p.phc FROM accounts a
                      JOIN account_passwords p ON p.account_id = a.id WHERE a.username = ?1"
                 ),
-                [username],
+                params![username],
                 |r| Ok((account_of(r, 0)?, r.get(6)?)),
             )
             .optional()?)
@@ -119,7 +119,7 @@ impl Storage {
             // Ended sessions are swept here, where sessions are made, not on every read.
             tx.conn().execute(
                 "DELETE FROM web_sessions WHERE expires_at < ?1",
-                [tx.now()],
+                params![tx.now()],
             )?;
             tx.conn().execute(
                 "INSERT INTO web_sessions (digest, account_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -164,8 +164,10 @@ impl Storage {
 
     pub fn delete_web_session(&self, digest: &str) -> Result<()> {
         self.write(|tx| {
-            tx.conn()
-                .execute("DELETE FROM web_sessions WHERE digest = ?1", [digest])?;
+            tx.conn().execute(
+                "DELETE FROM web_sessions WHERE digest = ?1",
+                params![digest],
+            )?;
             Ok(())
         })
     }
@@ -176,7 +178,7 @@ impl Storage {
             Ok(c.prepare(
                 "SELECT actor, action, level, reason, at FROM decisions WHERE application_id = ?1 ORDER BY id",
             )?
-            .query_map([id], |r| {
+            .query_map(params![id], |r| {
                 Ok(Decision {
                     actor: r.get(0)?,
                     action: r.get(1)?,
@@ -198,7 +200,7 @@ impl Storage {
                 "SELECT unit_id, state, substr(updated_at, 1, 10), COUNT(*) FROM applications
                  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
             )?
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 let state: String = r.get(1)?;
                 Ok(AppCount {
                     unit_id: r.get(0)?,
@@ -217,7 +219,7 @@ impl Storage {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT photo_jpeg FROM applications WHERE id = ?1",
-                [id],
+                params![id],
                 |r| r.get(0),
             )
             .optional()?
@@ -230,7 +232,7 @@ impl Storage {
             Ok(c.prepare(&format!(
                 "SELECT {UNIT_COLUMNS} FROM units ORDER BY region, name"
             ))?
-            .query_map([], unit_row)?
+            .query_map(params![], unit_row)?
             .collect::<Result<_, _>>()?)
         })
     }
@@ -242,7 +244,7 @@ impl Storage {
                  LEFT JOIN units u ON u.id = a.unit_id
                  LEFT JOIN account_passwords p ON p.account_id = a.id ORDER BY a.role, a.username"
             ))?
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 Ok(AccountListing {
                     account: account_of(r, 0)?,
                     unit_name: r.get(6)?,
@@ -258,7 +260,7 @@ impl Storage {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT list_json, updated_at FROM trust_list WHERE id = 1",
-                [],
+                params![],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
@@ -270,7 +272,7 @@ impl Storage {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT number, issued_at FROM revocation_lists ORDER BY number DESC LIMIT 1",
-                [],
+                params![],
                 |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
             )
             .optional()?)
@@ -300,7 +302,7 @@ impl Storage {
                   GROUP BY 1, 2
                 ORDER BY 2, 1, 3";
             Ok(c.prepare(sql)?
-                .query_map([], |r| {
+                .query_map(params![], |r| {
                     Ok(MonthCount {
                         unit_id: r.get(0)?,
                         month: r.get(1)?,

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use card_profile::pki::SigningKey;
+pub use ecard_registry::storage::db::Conn;
+use ecard_registry::storage::db::{DbResult, Row, ToValue, Value as DbValue};
 use ecard_sync_protocol::client::{http_client, RegistryClient};
 use ecard_sync_protocol::events::{EventBody, StationEvent};
 use ecard_test_support::registry::{RegistryOptions, RegistryProcess};
@@ -76,6 +78,16 @@ impl Registry {
         }
     }
 
+    /// A second registry process on this one's PostgreSQL database, with its key
+    /// (two processes behind a load balancer).
+    pub fn start_beside(first: &Registry) -> Self {
+        let process = RegistryProcess::start_beside(&first.process);
+        Self {
+            admin_token: process.admin_token(),
+            process,
+        }
+    }
+
     /// Starts the binary again (after `kill`), on a new port, with the same files.
     pub fn spawn(&mut self) {
         self.process.spawn_on("127.0.0.1:0");
@@ -101,10 +113,27 @@ impl Registry {
         )
     }
 
-    /// Opens the database read-only (for content checks after the process stopped).
-    pub fn open_db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(self.db(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap()
+    /// Opens its database, SQLite or PostgreSQL (for content checks; read-only on
+    /// SQLite), through the registry's own storage layer.
+    pub fn open_db(&self) -> TestDb {
+        TestDb::new(match self.postgres() {
+            Some(pg) => off_runtime(|| Conn::postgres(&pg.url)).unwrap(),
+            None => Conn::sqlite(
+                rusqlite::Connection::open_with_flags(
+                    self.db(),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap(),
+            ),
+        })
+    }
+
+    /// Opens its database for a test's own change (an old row, a lost photo).
+    pub fn open_db_rw(&self) -> TestDb {
+        TestDb::new(match self.postgres() {
+            Some(pg) => off_runtime(|| Conn::postgres(&pg.url)).unwrap(),
+            None => Conn::sqlite(rusqlite::Connection::open(self.db()).unwrap()),
+        })
     }
 
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
@@ -200,4 +229,91 @@ pub async fn feed_of(
 ) -> Result<ecard_sync_protocol::feed::FeedPage, ecard_sync_protocol::client::ClientError> {
     let key = client.registry_key().await?.public_key()?;
     client.feed(after, limit, &key).await
+}
+
+/// Runs `f` on a thread of its own: PostgreSQL's synchronous client may not block
+/// inside the tests' async runtime (the registry itself calls it on blocking
+/// threads only).
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+/// The registry's database opened by a test, SQLite or PostgreSQL, with the calls
+/// of [`Conn`] run off the async runtime.
+pub struct TestDb(std::sync::Mutex<Option<Conn>>);
+
+impl TestDb {
+    fn new(conn: Conn) -> Self {
+        Self(std::sync::Mutex::new(Some(conn)))
+    }
+
+    fn run<T: Send>(&self, f: impl FnOnce(&Conn) -> T + Send) -> T {
+        let mut slot = self.0.lock().unwrap();
+        let conn = slot.take().unwrap();
+        let (conn, out) = off_runtime(move || {
+            let out = f(&conn);
+            (conn, out)
+        });
+        *slot = Some(conn);
+        out
+    }
+
+    fn values(params: &[&dyn ToValue]) -> Vec<DbValue> {
+        params.iter().map(|p| p.to_value()).collect()
+    }
+
+    pub fn query_row<T: Send>(
+        &self,
+        sql: &str,
+        params: &[&dyn ToValue],
+        f: impl FnOnce(&Row) -> DbResult<T> + Send,
+    ) -> DbResult<T> {
+        let values = Self::values(params);
+        self.run(move |c| {
+            let refs: Vec<&dyn ToValue> = values.iter().map(|v| v as &dyn ToValue).collect();
+            c.query_row(sql, &refs, f)
+        })
+    }
+
+    pub fn execute(&self, sql: &str, params: &[&dyn ToValue]) -> DbResult<usize> {
+        let values = Self::values(params);
+        self.run(move |c| {
+            let refs: Vec<&dyn ToValue> = values.iter().map(|v| v as &dyn ToValue).collect();
+            c.execute(sql, &refs)
+        })
+    }
+
+    pub fn prepare<'a>(&'a self, sql: &'a str) -> DbResult<TestStmt<'a>> {
+        Ok(TestStmt { db: self, sql })
+    }
+}
+
+impl Drop for TestDb {
+    /// Closing a PostgreSQL client blocks too.
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.get_mut().ok().and_then(Option::take) {
+            off_runtime(move || drop(conn));
+        }
+    }
+}
+
+pub struct TestStmt<'a> {
+    db: &'a TestDb,
+    sql: &'a str,
+}
+
+impl TestStmt<'_> {
+    pub fn query_map<T: Send>(
+        &mut self,
+        params: &[&dyn ToValue],
+        f: impl FnMut(&Row) -> DbResult<T> + Send,
+    ) -> DbResult<std::vec::IntoIter<DbResult<T>>> {
+        let values = TestDb::values(params);
+        let sql = self.sql;
+        self.db.run(move |c| {
+            let refs: Vec<&dyn ToValue> = values.iter().map(|v| v as &dyn ToValue).collect();
+            c.query_map(sql, &refs, f)
+                .map(|rows| rows.collect::<Vec<_>>().into_iter())
+        })
+    }
 }
