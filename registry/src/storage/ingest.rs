@@ -523,7 +523,7 @@ mod tests {
     }
 
     fn storage() -> Storage {
-        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
+        let s = super::super::test_storage(ecard_clock::Clock::system());
         s.add_station("a", "04", Some("川X")).expect("a");
         s.add_station("b", "04", Some("川X")).expect("b");
         s

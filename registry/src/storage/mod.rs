@@ -288,3 +288,19 @@ impl Storage {
         out
     }
 }
+
+/// A fresh store for the storage's unit tests: a PostgreSQL database of its own on
+/// a PostgreSQL run (`ECARD_TEST_POSTGRES`, scripts/test-registry-postgres.sh), an
+/// in-memory SQLite one otherwise. The PostgreSQL database is left to the
+/// throwaway cluster (dropping it would need the test to keep a guard alive).
+#[cfg(test)]
+pub(crate) fn test_storage(clock: Clock) -> Storage {
+    match ecard_test_support::postgres::fresh_database() {
+        Some(pg) => {
+            let url = DatabaseUrl::Postgres(pg.url.clone());
+            std::mem::forget(pg);
+            Storage::open_url(&url, clock).expect("test database")
+        }
+        None => Storage::open_in_memory(clock).expect("db"),
+    }
+}

@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn each_change_gets_a_number_and_deltas_follow() {
-        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
+        let s = super::super::test_storage(ecard_clock::Clock::system());
         assert_eq!(s.revocation_list_number().expect("n"), 0);
         s.revoke(&[(EntryKind::Number, "川X010001".into(), "注销".into(), day())])
             .expect("1");

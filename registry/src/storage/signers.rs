@@ -182,8 +182,7 @@ mod tests {
     /// signature fails under its own certificate, teaches nothing.
     #[test]
     fn signers_of_cards_reported_before_the_table_existed_are_learnt_once() {
-        let storage =
-            Storage::open_in_memory(ecard_clock::Clock::starting_on(d(2026, 11, 23))).expect("db");
+        let storage = super::super::test_storage(ecard_clock::Clock::starting_on(d(2026, 11, 23)));
         let root = RootKey {
             name: "根".into(),
             key: SigningKey::generate().expect("root"),

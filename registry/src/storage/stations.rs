@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn station_round_trip_and_duplicate_refused() {
-        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
+        let s = super::super::test_storage(ecard_clock::Clock::system());
         let st = s.add_station("st-a", "04ab", Some("川X")).expect("add");
         assert_eq!(st.last_applied_seq, 0);
         assert!(matches!(
@@ -148,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_nonce_is_accepted_once() {
-        let s = Storage::open_in_memory(ecard_clock::Clock::system()).expect("db");
+        let s = super::super::test_storage(ecard_clock::Clock::system());
         s.add_station("st-a", "04ab", None).expect("add");
         s.remember_nonce("st-a", "n1", 1000, 1000).expect("first");
         assert!(matches!(
