@@ -299,7 +299,7 @@ impl RevocationSetBuilder {
         let mut set = self.set;
         // Stable sorts keep the order given among equal keys, so the last of a
         // run is the last given; `dedup_by` hands (later, kept) and drops later.
-        set.serials.sort_by(|a, b| a.0.cmp(&b.0));
+        set.serials.sort_by_key(|a| a.0);
         set.serials.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
             if same {
