@@ -61,10 +61,10 @@ struct NumberRow {
 /// A station holds the province's whole list (issue #15 measured 1,000,000
 /// entries). Each card serial costs 16 bytes (`[u8; 8]` and date and reason
 /// index), each certificate number 16 bytes plus its own bytes, kept together in
-/// one buffer; reasons are interned. The hashed set this replaced cost ~150 bytes
-/// per entry (a `HashMap` bucket rounded to a power of two, and two heap strings
-/// per entry). A lookup is ~20 comparisons, well under a microsecond, once per
-/// field check.
+/// one buffer; reasons are interned (25 bytes per entry measured in ecardd,
+/// docs/PERFORMANCE.md). The hashed set this replaced cost ~150 bytes per entry
+/// (`HashMap` buckets rounded up to a power of two, and a heap string for every
+/// reason and every number). A lookup is ~20 comparisons, once per field check.
 ///
 /// Build a long list with [`RevocationSetBuilder`] (one sort at the end); the
 /// `revoke_*` methods insert in place and suit a few entries (tests, one change).
