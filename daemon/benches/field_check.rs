@@ -95,6 +95,13 @@ async fn main() {
         d.station.verify(READER).await.unwrap();
         cached.push(t.elapsed());
     }
+    let set = d.station.revocations().unwrap();
+    println!(
+        "the in-memory set: {} revocations, ~{:.1} MiB on the heap ({:.1} bytes each)",
+        set.len(),
+        set.heap_bytes() as f64 / (1024.0 * 1024.0),
+        set.heap_bytes() as f64 / set.len().max(1) as f64
+    );
     println!(
         "field check with {entries} revocations, simulated reader (card I/O ~1 ms in process):"
     );

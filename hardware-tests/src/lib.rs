@@ -3,8 +3,10 @@
 //!
 //! - [`pcsc_channel`]: `CardChannel` over PC/SC; the only module that calls `pcsc`.
 //! - [`harness`]: one `PcscHarness` per test — lock, pcscd, sims, channels.
+//! - [`memory`]: where a process's resident memory is (smaps), for the benches.
 
 pub mod harness;
+pub mod memory;
 pub mod pcsc_channel;
 
 pub use harness::{HarnessError, PcscHarness, PhysicalCard, SimProcess, SimSpec};

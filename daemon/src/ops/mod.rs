@@ -147,6 +147,9 @@ impl Station {
             match cached.as_ref() {
                 Some((g, set)) if *g == generation => Ok(Arc::clone(set)),
                 _ => {
+                    // Let go of the old set first: with a long list, holding both
+                    // while the new one is built doubles the peak.
+                    *cached = None;
                     let set = Arc::new(crate::store::revocation_set(c)?);
                     *cached = Some((generation, Arc::clone(&set)));
                     Ok(set)

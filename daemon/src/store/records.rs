@@ -661,26 +661,31 @@ pub fn serial_known_elsewhere(conn: &Connection, serial: &str, job_id: i64) -> R
 }
 
 /// The whole local revocation list, and the suspensions in force, as a lookup set.
+/// The rows are counted first so the set's rows are allocated once at their size,
+/// and read without a `String` per column (a list may hold a million entries).
 pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::RevocationSet> {
-    let mut set = card_profile::revocation::RevocationSet::new();
+    let (serials, numbers): (i64, i64) = conn.query_row(
+        "SELECT count(serial), count(number) FROM revocations",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut set = card_profile::revocation::RevocationSetBuilder::with_capacity(
+        usize::try_from(serials).unwrap_or(0),
+        usize::try_from(numbers).unwrap_or(0),
+    );
     let mut stmt = conn.prepare("SELECT serial, number, reason, since FROM revocations")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let serial: Option<String> = r.get(0)?;
-        let number: Option<String> = r.get(1)?;
-        let since: String = r.get(3)?;
-        let rev = card_profile::revocation::Revocation {
-            reason: r.get(2)?,
-            since: parse_date(&since)?,
-        };
-        if let Some(bytes) = serial
-            .and_then(|s| hex::decode(s).ok())
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        {
-            set.revoke_serial(bytes, rev.clone());
+        let reason = text_at(r, 2)?.unwrap_or_default();
+        let since = parse_date(text_at(r, 3)?.unwrap_or_default())?;
+        let mut serial = [0u8; 8];
+        if let Some(text) = text_at(r, 0)? {
+            if hex::decode_to_slice(text, &mut serial).is_ok() {
+                set.revoke_serial(serial, reason, since);
+            }
         }
-        if let Some(n) = number {
-            set.revoke_number(n, rev);
+        if let Some(number) = text_at(r, 1)? {
+            set.revoke_number(number, reason, since);
         }
     }
     let mut stmt = conn.prepare("SELECT number, reason, since FROM suspensions")?;
@@ -704,7 +709,15 @@ pub fn revocation_set(conn: &Connection) -> Result<card_profile::revocation::Rev
             set.note_status_sequence(bytes, r.get(1)?);
         }
     }
-    Ok(set)
+    Ok(set.build())
+}
+
+/// Column `i` as text borrowed from the row (`None` for NULL), without a copy.
+fn text_at<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    let value = r.get_ref(i)?;
+    value
+        .as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)))
 }
 
 /// The highest EF.STATUS sequence this station has seen or written for `serial`.
