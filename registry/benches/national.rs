@@ -155,15 +155,16 @@ fn seed(conn: &Conn, a: &Args) -> Vec<(&'static str, Duration)> {
     }))
     .unwrap();
     let mut times = Vec::new();
-    let mut step = |name: &'static str, sql: &str, params: &[&dyn ecard_registry::storage::db::ToValue]| {
-        let t = Instant::now();
-        let rows = conn
-            .execute(sql, params)
-            .unwrap_or_else(|e| panic!("seeding {name}: {e}"));
-        let d = t.elapsed();
-        eprintln!("  {name}: {rows} rows, {:.1} s", d.as_secs_f64());
-        times.push((name, d));
-    };
+    let mut step =
+        |name: &'static str, sql: &str, params: &[&dyn ecard_registry::storage::db::ToValue]| {
+            let t = Instant::now();
+            let rows = conn
+                .execute(sql, params)
+                .unwrap_or_else(|e| panic!("seeding {name}: {e}"));
+            let d = t.elapsed();
+            eprintln!("  {name}: {rows} rows, {:.1} s", d.as_secs_f64());
+            times.push((name, d));
+        };
     conn.begin(TxKind::Write).unwrap();
     step(
         "certificates",
@@ -305,9 +306,10 @@ fn database_bytes(conn: &Conn, url: &DatabaseUrl) -> u64 {
 fn main() {
     let a = args();
     let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::parse(&std::env::var("ECARD_BENCH_DATABASE").unwrap_or_else(|_| {
-        format!("sqlite:{}", dir.path().join("registry.db").display())
-    }))
+    let url = DatabaseUrl::parse(
+        &std::env::var("ECARD_BENCH_DATABASE")
+            .unwrap_or_else(|_| format!("sqlite:{}", dir.path().join("registry.db").display())),
+    )
     .unwrap();
     let backend = if matches!(url, DatabaseUrl::Postgres(_)) {
         "postgresql"
@@ -359,7 +361,8 @@ fn main() {
         eprintln!("  ANALYZE: {:.1} s", t.elapsed().as_secs_f64());
     } else {
         // Fold the WAL into the file so the size below is the database's.
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
     }
     let bytes = database_bytes(&conn, &url);
     println!(
@@ -452,11 +455,7 @@ fn main() {
     let mut applied = 0;
     for batch in events.chunks(MAX_BATCH_EVENTS) {
         let ack = ecard_registry::workflow::service::ingest(&s, "bench", batch).unwrap();
-        assert!(
-            ack.refused.is_empty(),
-            "refused: {:?}",
-            ack.refused.first()
-        );
+        assert!(ack.refused.is_empty(), "refused: {:?}", ack.refused.first());
         applied += ack.applied;
     }
     let secs = t.elapsed().as_secs_f64();
