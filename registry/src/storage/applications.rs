@@ -236,13 +236,33 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Every application id, newest first.
-    pub(crate) fn application_ids(&self) -> Result<Vec<i64>> {
+    /// Every unit.
+    pub(crate) fn all_units(&self) -> Result<Vec<Unit>> {
         Ok(self
             .conn()
-            .prepare("SELECT id FROM applications ORDER BY id DESC")?
-            .query_map(params![], |r| r.get(0))?
+            .prepare(&format!("SELECT {UNIT_COLUMNS} FROM units"))?
+            .query_map(params![], unit_row)?
             .collect::<Result<_, _>>()?)
+    }
+
+    /// The ids of the applications of `units`, newest first (one indexed lookup
+    /// per unit: a reviewer's list reads its own units' applications, not the
+    /// whole registry's).
+    pub(crate) fn application_ids_of_units(&self, units: &[i64]) -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        for unit in units {
+            let of_unit = self
+                .conn()
+                .query_map(
+                    "SELECT id FROM applications WHERE unit_id = ?1",
+                    params![unit],
+                    |r| r.get::<_, i64>(0),
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            ids.extend(of_unit);
+        }
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(ids)
     }
 
     /// Logs a decision on application `app` by `actor` (an operator's username, or

@@ -15,6 +15,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V5),
         M::up(V6),
         M::up(V7),
+        M::up(V8),
     ])
 }
 
@@ -295,6 +296,13 @@ CREATE TABLE document_signers (
     seen_at     TEXT NOT NULL
 );
 CREATE INDEX document_signers_kid ON document_signers(kid);
+"#;
+
+/// A reviewer's list reads the applications of its own units (issue #15: at
+/// national scale a scan of every application took seconds). PostgreSQL's V1 has
+/// the same index.
+const V8: &str = r#"
+CREATE INDEX applications_unit ON applications(unit_id);
 "#;
 
 /// The PostgreSQL schema (issue #15): the tables, columns, keys and checks of the
