@@ -138,24 +138,7 @@ fn main() -> Result<(), BoxError> {
 
     // One card written by the daemon; it stays in reader 0 for every phase.
     let card_state = dir.path().join("written.json");
-    {
-        let mut daemon = Daemon::start(&station);
-        let api = Api::login(daemon.addr);
-        let blank = hardware_tests::SimSpec::new(&card_state)
-            .serial(0xEC00_0000_0000_3001u64.to_be_bytes())
-            .master_key(master_key_bytes());
-        let card = harness.start_card(0, blank)?;
-        api.wait_card(reader, true, Duration::from_secs(10));
-        let resp = api.post(
-            "/api/v1/issue",
-            &serde_json::json!({ "certificate_id": station.certificate_ids[0], "reader": reader }),
-        );
-        if resp.status != 200 {
-            return Err(format!("issue: {}", String::from_utf8_lossy(&resp.body)).into());
-        }
-        card.remove()?;
-        daemon.stop();
-    }
+    write_card_through_daemon(&mut harness, &station, &card_state, 0)?;
     let _card = harness.start_card(0, hardware_tests::SimSpec::new(&card_state))?;
     println!(
         "ecardd: {}; extra environment: {:?}",

@@ -671,3 +671,32 @@ pub fn wait_reader(station: &Station, reader: &str, card: bool) {
         station.readers.list()
     );
 }
+
+/// Writes one card through a daemon of `station` (`POST /api/v1/issue` for its first
+/// certificate, in `slot`, a blank `ecard-sim` keeping its state in `card_state`),
+/// then stops the daemon and takes the card out: what the benches start from.
+pub fn write_card_through_daemon(
+    harness: &mut hardware_tests::PcscHarness,
+    station: &StationFiles,
+    card_state: &Path,
+    slot: u8,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let reader = hardware_tests::harness::VPCD_READERS[usize::from(slot)];
+    let mut daemon = Daemon::start(station);
+    let api = Api::login(daemon.addr);
+    let blank = hardware_tests::SimSpec::new(card_state)
+        .serial(0xEC00_0000_0000_3001u64.to_be_bytes())
+        .master_key(master_key_bytes());
+    let card = harness.start_card(slot, blank)?;
+    api.wait_card(reader, true, std::time::Duration::from_secs(10));
+    let resp = api.post(
+        "/api/v1/issue",
+        &serde_json::json!({ "certificate_id": station.certificate_ids[0], "reader": reader }),
+    );
+    if resp.status != 200 {
+        return Err(format!("issue: {}", String::from_utf8_lossy(&resp.body)).into());
+    }
+    card.remove()?;
+    daemon.stop();
+    Ok(())
+}

@@ -177,34 +177,27 @@ macro_rules! int_to_value {
 }
 int_to_value!(i64, i32, i16, u32, u16, u8);
 
-impl ToValue for u64 {
-    fn to_value(&self) -> Value {
-        // Cursors, sequence numbers and counts: far below 2^63 in any registry;
-        // a larger one is stored as the largest, never as a negative.
-        Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
-    }
-}
-impl FromValue for u64 {
-    fn from_value(v: &Value) -> Result<Self, String> {
-        match v {
-            Value::Int(i) => u64::try_from(*i).map_err(|e| format!("{i}: {e}")),
-            other => Err(format!("expected an integer, found {other:?}")),
+/// Cursors, sequence numbers and counts: far below 2^63 in any registry; a larger
+/// one is stored as the largest, never as a negative.
+macro_rules! wide_int_to_value {
+    ($($t:ty),*) => {$(
+        impl ToValue for $t {
+            fn to_value(&self) -> Value {
+                Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
         }
-    }
-}
-impl ToValue for usize {
-    fn to_value(&self) -> Value {
-        Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
-    }
-}
-impl FromValue for usize {
-    fn from_value(v: &Value) -> Result<Self, String> {
-        match v {
-            Value::Int(i) => usize::try_from(*i).map_err(|e| format!("{i}: {e}")),
-            other => Err(format!("expected an integer, found {other:?}")),
+        impl FromValue for $t {
+            fn from_value(v: &Value) -> Result<Self, String> {
+                match v {
+                    Value::Int(i) => <$t>::try_from(*i).map_err(|e| format!("{i}: {e}")),
+                    other => Err(format!("expected an integer, found {other:?}")),
+                }
+            }
         }
-    }
+    )*};
 }
+wide_int_to_value!(u64, usize);
+
 impl ToValue for bool {
     fn to_value(&self) -> Value {
         Value::Int(i64::from(*self))
