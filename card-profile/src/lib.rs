@@ -9,6 +9,7 @@ pub mod chip_auth;
 pub mod date;
 pub mod demo;
 pub mod keys;
+pub mod piv;
 pub mod pki;
 pub mod profile;
 pub mod records;

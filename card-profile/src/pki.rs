@@ -278,6 +278,10 @@ impl SignerCertificate {
 pub struct DocumentSigner {
     pub key: SigningKey,
     pub certificate: SignerCertificate,
+    /// The same key's X.509 certificate from the root (DER), which PIV cards need:
+    /// it signs their 9E certificate and CHUID, and travels in the CHUID's
+    /// signature so that outside tools can check the chain (docs/PROFILE-PIV.md §3).
+    pub x509: Option<Vec<u8>>,
 }
 
 impl DocumentSigner {
@@ -289,7 +293,17 @@ impl DocumentSigner {
         if key.suite() != certificate.suite {
             return Err(PkiError::SuiteMismatch);
         }
-        Ok(Self { key, certificate })
+        Ok(Self {
+            key,
+            certificate,
+            x509: None,
+        })
+    }
+
+    /// The signer with its X.509 certificate (see [`Self::x509`]).
+    pub fn with_x509(mut self, der: Vec<u8>) -> Self {
+        self.x509 = Some(der);
+        self
     }
 
     /// Signs a content template and wraps it as `template { content, 7F21 cert, 5F37 sig }`.

@@ -284,3 +284,27 @@ mod tests {
         }
     }
 }
+
+/// Which kind of card carries the certificate (docs/PROFILE-PIV.md §1): the
+/// application of docs/PROFILE.md, or a standard PIV card (SP 800-73-4). The host
+/// tells them apart by what answers SELECT; the verdict and the operations are the
+/// same for both.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    #[default]
+    Native,
+    Piv,
+}
+
+impl Family {
+    /// The stable code (API, records).
+    pub const fn code(self) -> &'static str {
+        match self {
+            Family::Native => "native",
+            Family::Piv => "piv",
+        }
+    }
+}

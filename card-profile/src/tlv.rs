@@ -245,6 +245,12 @@ impl Builder {
     pub fn wrap(self, tag: Tag) -> Vec<u8> {
         encode(tag, &self.buf)
     }
+
+    /// The fields as they are, without a template around them (a PIV data object's
+    /// value is a sequence of objects).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
 }
 
 /// The children of a constructed object, checked against the tags its template allows.

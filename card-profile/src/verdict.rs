@@ -116,6 +116,20 @@ pub enum Finding {
     ReviewRecordInvalid {
         index: usize,
     },
+    /// A PIV card keeps the facial image behind the holder's PIN: the field check
+    /// did not read the photo (a warning, not a failure).
+    PhotoNeedsPin,
+    /// The PIV card's CHUID (its GUID, the serial) is missing or not signed by the
+    /// signer of the security object.
+    ChuidInvalid,
+    /// The PIV card's Card Authentication certificate (5FC101) is missing, not
+    /// issued by the signer of the security object, or names another key.
+    ChipCertificateInvalid,
+    /// A PIV card whose certificates were issued by someone outside the trust list
+    /// (a token set up by another system): `issuer` as its certificate names it.
+    UnknownIssuer {
+        issuer: String,
+    },
     /// A check that depends on another that failed.
     NotChecked {
         because: CheckKind,
@@ -198,6 +212,9 @@ pub type CountedReview = RecordedReview;
 /// Everything a verification found, with the data it read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// Which kind of card was read (native or PIV).
+    #[serde(default)]
+    pub family: crate::profile::Family,
     pub standing: Standing,
     pub checks: Vec<Check>,
     #[serde(with = "crate::records::hex_serial")]

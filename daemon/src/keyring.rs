@@ -206,6 +206,15 @@ pub fn init_station(
         today,
         (today + Months::new(12 * 10)).min(root.valid_until),
     )?;
+    // The same certificate as X.509, for PIV cards and the tools that read them
+    // (docs/PROFILE-PIV.md §3): P-256 only, as the PIV family is.
+    let signer_x509 = match suite {
+        Suite::P256 => Some(
+            card_profile::x509::signer_certificate(root, &cert)
+                .map_err(|e| KeyringError::Malformed(e.to_string()))?,
+        ),
+        Suite::Sm => None,
+    };
     let check_value = MasterKey::from_bytes(master.as_slice())
         .and_then(|m| m.in_suite(suite))
         .map_err(|e| KeyringError::Malformed(e.to_string()))?
@@ -225,6 +234,9 @@ pub fn init_station(
             store::insert_sealed_key(tx, name, &serde_json::to_string(sealed)?, public.as_deref())?;
         }
         add_anchor(tx, &anchor)?;
+        if let Some(der) = &signer_x509 {
+            tx.set_setting(SIGNER_X509, &hex::encode(der))?;
+        }
         tx.audit(
             "keys.initialised",
             bureau,
@@ -409,7 +421,64 @@ pub fn unlock(store: &Store, passphrase: &str) -> Result<(StationKeys, TrustList
         SigningKey::from_pkcs8_in(certificate.suite, &signer_pkcs8)?,
         certificate,
     )?;
+    let signer = match signer_x509(store, &signer.certificate)? {
+        Some(der) => signer.with_x509(der),
+        None => signer,
+    };
     Ok((StationKeys { master, signer }, trust_list(store)?))
+}
+
+/// The setting that holds the document signer's X.509 certificate (hex DER).
+pub const SIGNER_X509: &str = "signer_x509";
+
+/// The signer's X.509 certificate, when the station has one for this very key.
+fn signer_x509(
+    store: &Store,
+    certificate: &SignerCertificate,
+) -> Result<Option<Vec<u8>>, KeyringError> {
+    let Some(text) = store.setting(SIGNER_X509)? else {
+        return Ok(None);
+    };
+    let der = hex::decode(text.trim())
+        .map_err(|_| KeyringError::Malformed("signer X.509 certificate".into()))?;
+    let key = card_profile::x509::CardAuthCertificate::parse(&der)
+        .map_err(|e| KeyringError::Malformed(e.to_string()))?
+        .chip_key;
+    if key != certificate.public_key {
+        return Err(KeyringError::Malformed(
+            "the signer's X.509 certificate is for another key".into(),
+        ));
+    }
+    Ok(Some(der))
+}
+
+/// Makes (or makes again) the signer's X.509 certificate with the root key, for a
+/// station whose keys were made before PIV cards were supported
+/// (`ecardd keys signer-x509`).
+pub fn certify_signer_x509(
+    store: &Store,
+    actor: &str,
+    root: &RootKey,
+) -> Result<Vec<u8>, KeyringError> {
+    let (_, public) = sealed(store, "signer")?.ok_or(KeyringError::NotInitialised)?;
+    let certificate = signer_certificate(public)?;
+    if certificate.issuer != card_profile::pki::key_id(&root.key.public_key()) {
+        return Err(KeyringError::Malformed(
+            "this root did not certify the station's signer".into(),
+        ));
+    }
+    let der = card_profile::x509::signer_certificate(root, &certificate)
+        .map_err(|e| KeyringError::Malformed(e.to_string()))?;
+    store.write(actor, |tx| {
+        tx.set_setting(SIGNER_X509, &hex::encode(&der))?;
+        tx.audit(
+            "keys.signer_x509",
+            &certificate.subject,
+            json!({ "root": hex::encode(certificate.issuer) }),
+        )?;
+        Ok(())
+    })?;
+    Ok(der)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::store::{
     CardState, CertificateState, Conflict, CorrectionState, FixedField, FollowUp, JobState,
 };
 use card_profile::pki::ChainError;
-use card_profile::profile::FileId;
+use card_profile::profile::{Family, FileId};
 use card_profile::records::{CardState as CardStatus, CertificateKind, Gender, ReviewResult};
 use card_profile::verdict::{CheckKind, Finding, Outcome, ReviewSource, Standing};
 use ecard_domain::codes::PostCode;
@@ -105,8 +105,9 @@ fn outcomes() -> [Outcome; 4] {
 /// its outcome and findings, in words.
 pub fn verdict_text(v: &card_profile::verdict::Verdict) -> String {
     let mut text = format!(
-        "核验结果：{}（卡号 {}）",
+        "核验结果：{}（{}，卡号 {}）",
         standing_zh(v.standing),
+        family_zh(v.family),
         hex::encode_upper(v.serial)
     );
     if let Some(h) = &v.holder {
@@ -258,11 +259,25 @@ pub fn finding_zh(f: &Finding) -> String {
         }
         Finding::ReviewFailed { year } => format!("{year} 年度年审不合格"),
         Finding::ReviewRecordInvalid { index } => format!("第 {} 条年审记录无效", index + 1),
+        Finding::PhotoNeedsPin => "PIV 标准卡的照片须持证人输入 PIN 后读取，本次未核对照片".into(),
+        Finding::ChuidInvalid => "卡片标识（CHUID）缺失或签名无效".into(),
+        Finding::ChipCertificateInvalid => "芯片认证证书缺失、签发者不符或与芯片密钥不一致".into(),
+        Finding::UnknownIssuer { issuer } => {
+            format!("非本系统签发的 PIV 卡（证书签发者：{issuer}）")
+        }
         Finding::NotChecked { because } => {
             format!("未检查（因「{}」未通过）", check_zh(*because))
         }
     }
 }
+
+vocabulary!(
+    /// Which kind of card was read (docs/PROFILE-PIV.md §1).
+    family_zh, FAMILIES: Family {
+        Native => "本系统卡",
+        Piv => "PIV 标准卡",
+    }
+);
 
 vocabulary!(
     /// Where a certificate stands in the station's records.
@@ -557,6 +572,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     ("wrong_card_state", "卡片状态不允许该操作"),
     ("data_too_large", "数据超出卡片容量"),
+    ("card_locked", "PIV 卡的管理密钥不是本局的（他人设置的卡）"),
+    ("card_admin_key_fixed", "PIV 卡无法更换出厂管理密钥"),
+    ("piv_suite_unsupported", "PIV 标准卡不支持国密算法"),
+    ("signer_x509_missing", "签发机关证书缺少 X.509 形式"),
     ("card_error", "卡片操作失败"),
     ("not_found", "找不到记录"),
     ("conflict", "操作与当前记录冲突"),
@@ -931,6 +950,7 @@ pub fn table() -> Value {
         "certificate_state": words(CERTIFICATE_STATES, certificate_state_zh),
         "card_state": words(CARD_STATES, card_state_zh),
         "card_status": words(CARD_STATUSES, card_status_zh),
+        "family": words(FAMILIES, family_zh),
         "job_state": words(JOB_STATES, job_state_zh),
         "status_kind": words(STATUS_KINDS, status_kind_zh),
         "review_result": words(REVIEW_RESULTS, review_result_zh),

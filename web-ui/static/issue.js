@@ -75,7 +75,7 @@ export function renderIssue(page, { signal }) {
         "div",
         { class: "panel", "data-serial": r.serial, "data-number": r.number, "data-certificate": r.certificate_id },
         h("h2", { tabindex: "-1", id: "issue-result-h" }, h("span", { "aria-hidden": "true" }, "✔ "), "写卡完成"),
-        h("p", null, `${who ? `${who}，` : ""}证号 ${r.number}，卡号 ${r.serial}，写入后核验：${r.standing_label || r.standing}。`),
+        h("p", null, `${who ? `${who}，` : ""}证号 ${r.number}，${r.family_label ? `${r.family_label}，` : ""}卡号 ${r.serial}，写入后核验：${r.standing_label || r.standing}。`),
         r.resumed_without_rewrite ? h("p", null, "卡片此前已写完，本次只补完记录，未重写。") : null,
         h("p", { class: "muted" }, `卡片指令 ${r.apdus ?? "—"} 条。`),
         h("p", null, h("a", { href: "#/verify" }, "去验证这张卡"), " · ", h("a", { href: `#/records?id=${r.certificate_id}` }, "查看证件记录")),

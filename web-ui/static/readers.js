@@ -103,6 +103,15 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
           showNotice(`已在「${name}」放入一张空白卡`);
         }),
       );
+      // A PIV card as a bureau buys it (factory keys; docs/PROFILE-PIV.md).
+      const insertPiv = h("button", { type: "button", class: "btn btn-secondary btn-small", "data-action": "insert-blank-piv" }, "放入空白 PIV 卡");
+      insertPiv.addEventListener("click", () =>
+        busy(insertPiv, "正在放入…", async () => {
+          await post(`demo/readers/${enc(name)}/insert-blank-piv`);
+          await refreshReaders();
+          showNotice(`已在「${name}」放入一张空白 PIV 标准卡`);
+        }),
+      );
       const eject = h("button", { type: "button", class: "btn btn-secondary btn-small", "data-action": "eject" }, "取出卡片");
       eject.addEventListener("click", () =>
         busy(eject, "正在取出…", async () => {
@@ -127,6 +136,7 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
           "div",
           { class: "demo-controls" },
           insertBlank,
+          insertPiv,
           eject,
           h("label", { for: traySelect.id }, "托盘中的已写卡片"),
           traySelect,

@@ -74,7 +74,7 @@ function checkRow(c) {
 }
 
 function verdictSub(v) {
-  return `卡号 ${v.serial || "—"} · 核验日期 ${v.verified_on || "—"}`;
+  return `${v.family_label || label("family", v.family) || ""}${v.family_label || v.family ? " · " : ""}卡号 ${v.serial || "—"} · 核验日期 ${v.verified_on || "—"}`;
 }
 
 function photoImg(src, holder) {

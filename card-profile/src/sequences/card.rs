@@ -37,6 +37,8 @@ pub struct CardInfo {
     pub life_cycle: LifeCycle,
     pub profile_version: u8,
     pub capabilities: Capabilities,
+    /// Which kind of card answered: the native application or a PIV card.
+    pub family: super::Family,
 }
 
 impl CardInfo {
@@ -75,6 +77,7 @@ impl CardInfo {
                 command_chaining: caps & capability::COMMAND_CHAINING != 0,
                 max_command_data: max as usize,
             },
+            family: super::Family::Native,
         })
     }
 }
@@ -88,12 +91,22 @@ pub struct Card<'l, C> {
 impl<'l, C: CardChannel> Card<'l, C> {
     /// SELECTs the application by AID and adopts the capabilities its FCI announces.
     pub fn select(link: &'l mut Link<C>) -> Result<Self, CardError> {
-        let cmd = Command::new(Ins::Select)
+        let cmd = Self::select_command();
+        let resp = link.send(&cmd)?;
+        Self::adopt(link, resp)
+    }
+
+    /// The SELECT command of the native application.
+    pub(crate) fn select_command() -> Command {
+        Command::new(Ins::Select)
             .p1(0x04)
             .p2(0x00)
             .data(profile::AID.to_vec())
-            .ne(256);
-        let resp = link.send(&cmd)?;
+            .ne(256)
+    }
+
+    /// Takes the application on from the card's answer to [`Self::select_command`].
+    pub(crate) fn adopt(link: &'l mut Link<C>, resp: Response) -> Result<Self, CardError> {
         // A terminated application still answers, with a warning status.
         if !resp.status.is_success() {
             return Err(CardError::from_status("SELECT", resp.status));

@@ -4,7 +4,7 @@
 //! the `claim` step the caller supplies, so the card steps stay here and the records
 //! stay with the caller.
 
-use super::{personalize, verify, Card, CardError, CardInfo, IssueData, VerifyContext};
+use super::{personalize, verify, CardError, CardInfo, IssueData, Selected, VerifyContext};
 use crate::channel::Link;
 use crate::keys::{MasterKey, Serial};
 use crate::pki::{DocumentSigner, PublicKey};
@@ -71,7 +71,10 @@ pub fn issue<C: CardChannel, E>(
     job: &IssueJob<'_>,
     claim: impl FnOnce(&Found) -> Result<(), E>,
 ) -> Result<IssuedCard, IssueError<E>> {
-    let mut card = Card::select(link)?;
+    let mut card = match Selected::select(link)? {
+        Selected::Native(card) => card,
+        Selected::Piv(card) => return super::piv::issue(card, job, claim),
+    };
     let info = *card.info();
     let resumed = match info.life_cycle {
         LifeCycle::Blank | LifeCycle::Personalizing => false,

@@ -1,7 +1,7 @@
 //! Changes to a card after issue: annual reviews, status changes, termination, and
 //! the wipe of a card that was never activated.
 
-use super::{Card, CardError};
+use super::{Card, CardError, Selected};
 use crate::channel::Link;
 use crate::keys::MasterKey;
 use crate::pki::DocumentSigner;
@@ -45,7 +45,10 @@ pub fn append_review<C: CardChannel>(
     signer: &DocumentSigner,
 ) -> Result<(), CardError> {
     super::same_suite(master, signer)?;
-    let card = Card::select(link)?;
+    let card = match Selected::select(link)? {
+        Selected::Native(card) => card,
+        Selected::Piv(card) => return super::piv::append_review(card, review, master, signer),
+    };
     require(
         &card,
         "append review",
@@ -85,7 +88,12 @@ pub fn set_status_above<C: CardChannel>(
     signer: &DocumentSigner,
 ) -> Result<StatusRecord, CardError> {
     super::same_suite(master, signer)?;
-    let mut card = Card::select(link)?;
+    let mut card = match Selected::select(link)? {
+        Selected::Native(card) => card,
+        Selected::Piv(card) => {
+            return super::piv::set_status_above(card, change, seen, master, signer)
+        }
+    };
     require(
         &card,
         "set status",
@@ -119,7 +127,10 @@ pub fn set_status_above<C: CardChannel>(
 
 /// TERMINATE DF: the card refuses chip authentication and writes from now on.
 pub fn terminate<C: CardChannel>(link: &mut Link<C>, master: &MasterKey) -> Result<(), CardError> {
-    let card = Card::select(link)?;
+    let card = match Selected::select(link)? {
+        Selected::Native(card) => card,
+        Selected::Piv(card) => return super::piv::terminate(card, master),
+    };
     require(
         &card,
         "terminate",
@@ -133,7 +144,10 @@ pub fn terminate<C: CardChannel>(link: &mut Link<C>, master: &MasterKey) -> Resu
 /// WIPE: returns a card that was never activated (e.g. torn during personalization)
 /// to blank. Refused on activated cards by the card itself, and checked here first.
 pub fn wipe<C: CardChannel>(link: &mut Link<C>, master: &MasterKey) -> Result<(), CardError> {
-    let card = Card::select(link)?;
+    let card = match Selected::select(link)? {
+        Selected::Native(card) => card,
+        Selected::Piv(card) => return super::piv::wipe(card, master),
+    };
     require(
         &card,
         "wipe",

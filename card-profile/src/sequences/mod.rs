@@ -7,9 +7,14 @@ mod card;
 mod issue;
 mod maintenance;
 mod personalize;
+pub mod piv;
+mod selected;
 mod verify;
 
+pub use crate::profile::Family;
 pub use card::{AdminCard, Card, CardInfo};
+pub use piv::{PivAdmin, PivCard};
+pub use selected::Selected;
 pub use issue::{issue, Found, IssueError, IssueJob, IssuedCard};
 pub use maintenance::{append_review, set_status, set_status_above, terminate, wipe, StatusChange};
 pub use personalize::{personalize, IssueData, Issued};
@@ -67,6 +72,25 @@ pub enum CardError {
     Signing(#[from] PkiError),
     #[error("random generator failed")]
     Random,
+    /// A PIV card refused every 9B key this bureau could have given it (and, on a
+    /// card not yet issued, the factory keys): another system's card.
+    #[error("the card refused the PIV card management key (9B)")]
+    AdminKeyRejected,
+    /// The card keeps the factory 9B key and cannot be given the bureau's (it has no
+    /// SET MANAGEMENT KEY): anyone could rewrite it, so it is not issued.
+    #[error("the PIV card's management key cannot be changed from the factory key")]
+    AdminKeyNotChangeable,
+    /// The PIV family runs in the P-256 suite only (docs/PROFILE-PIV.md).
+    #[error("PIV cards are not offered for the SM suite")]
+    PivSuite,
+    #[error("{object} of {len} bytes exceeds its bound")]
+    ObjectTooLarge { object: &'static str, len: usize },
+    /// The document signer has no X.509 certificate from the root, which the 9E
+    /// certificate and the CHUID signature of a PIV card need.
+    #[error("the document signer has no X.509 certificate")]
+    NoX509Signer,
+    #[error("X.509: {0}")]
+    X509(String),
 }
 
 impl CardError {

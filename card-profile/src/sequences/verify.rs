@@ -3,10 +3,11 @@
 //! revocation list and annual review. The verdict is ready before the photo is read;
 //! the photo's hash is checked when it arrives ([`PendingPhoto::fetch`]).
 
-use super::{Card, CardError};
+use super::selected::{Application, Selected};
+use super::CardError;
 use crate::channel::Link;
 use crate::pki::TrustList;
-use crate::profile::{tags, FileId, LifeCycle};
+use crate::profile::{tags, Family, FileId, LifeCycle};
 use crate::records::{self, CardState, Certificate, Holder, Review, ReviewResult, StatusRecord};
 use crate::revocation::RevocationLookup;
 use crate::sequences::card::ChipCheck;
@@ -64,19 +65,40 @@ pub struct PendingPhoto {
 impl PendingPhoto {
     /// Reads EF.PHOTO and settles its hash check. Returns the JPEG when the file parses.
     pub fn fetch<C: CardChannel>(
+        self,
+        card: &mut Selected<'_, C>,
+    ) -> Result<(Verdict, Option<Vec<u8>>), CardError> {
+        self.fetch_from(card)
+    }
+
+    fn fetch_from(
         mut self,
-        card: &mut Card<'_, C>,
+        card: &mut impl Application,
     ) -> Result<(Verdict, Option<Vec<u8>>), CardError> {
         let check = CheckKind::FileHash(FileId::Photo);
         let Some(expected) = self.expected_hash else {
             return Ok((self.verdict, None));
         };
-        let raw = match read_soft(card, FileId::Photo)? {
-            Ok(raw) => raw,
-            Err(finding) => {
-                self.verdict.set(check, failed(finding));
+        let raw = match card.read_file(FileId::Photo) {
+            // A PIV card keeps the facial image behind the holder's PIN (SP 800-73-4
+            // Part 1, Table 8): the field check has no PIN, so the photo is not
+            // checked here, which is no sign of a fake.
+            Err(CardError::NotAuthenticated) if card.info().family == Family::Piv => {
+                self.verdict.set(
+                    check,
+                    Outcome::Warning {
+                        findings: vec![Finding::PhotoNeedsPin],
+                    },
+                );
                 return Ok((self.verdict, None));
             }
+            other => match soft(other, FileId::Photo)? {
+                Ok(raw) => raw,
+                Err(finding) => {
+                    self.verdict.set(check, failed(finding));
+                    return Ok((self.verdict, None));
+                }
+            },
         };
         let outcome = if self.suite.hash(&raw) == expected {
             Outcome::Passed
@@ -106,12 +128,12 @@ pub fn verify<C: CardChannel>(
     pending.fetch(&mut card)
 }
 
-/// Everything but the photo: the verdict an inspector sees first.
+/// Everything but the photo: the verdict an inspector sees first. Either family.
 pub fn verify_without_photo<'l, C: CardChannel>(
     link: &'l mut Link<C>,
     ctx: &VerifyContext<'_>,
-) -> Result<(Card<'l, C>, PendingPhoto), CardError> {
-    let mut card = Card::select(link)?;
+) -> Result<(Selected<'l, C>, PendingPhoto), CardError> {
+    let mut card = Selected::select(link)?;
     let pending = verify_selected(&mut card, ctx)?;
     Ok((card, pending))
 }
@@ -128,11 +150,18 @@ fn not_checked(because: CheckKind) -> Outcome {
 
 /// Reads a file; a card-side problem with the data becomes a finding, a transport
 /// problem (card pulled out) aborts the verification.
-fn read_soft<C: CardChannel>(
-    card: &mut Card<'_, C>,
+fn read_soft(
+    card: &mut impl Application,
     file: FileId,
 ) -> Result<Result<Vec<u8>, Finding>, CardError> {
-    match card.read_file(file) {
+    soft(card.read_file(file), file)
+}
+
+fn soft(
+    read: Result<Vec<u8>, CardError>,
+    file: FileId,
+) -> Result<Result<Vec<u8>, Finding>, CardError> {
+    match read {
         Ok(raw) if raw.is_empty() => Ok(Err(Finding::FileMissing { file })),
         Ok(raw) => Ok(Ok(raw)),
         Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
@@ -177,12 +206,13 @@ fn malformed(file: FileId, e: impl ToString) -> Finding {
     }
 }
 
-fn verify_selected<C: CardChannel>(
-    card: &mut Card<'_, C>,
+fn verify_selected(
+    card: &mut impl Application,
     ctx: &VerifyContext<'_>,
 ) -> Result<PendingPhoto, CardError> {
     let info = *card.info();
     let mut v = Verdict {
+        family: info.family,
         standing: Standing::Invalid,
         checks: Vec::new(),
         serial: info.serial,
@@ -226,6 +256,7 @@ fn verify_selected<C: CardChannel>(
     );
     v.holder = holder;
     v.certificate = cert.clone();
+    let evidence = card.family_evidence(sod.as_ref(), ctx.trust)?;
 
     // Passive authentication.
     let mut expected_photo = None;
@@ -251,10 +282,12 @@ fn verify_selected<C: CardChannel>(
             );
             v.set(
                 CheckKind::SerialBinding,
-                if sod.serial == info.serial && ver_serial == Some(info.serial) {
-                    Outcome::Passed
-                } else {
-                    failed(Finding::SerialMismatch)
+                match &evidence.serial_binding {
+                    _ if sod.serial != info.serial || ver_serial != Some(info.serial) => {
+                        failed(Finding::SerialMismatch)
+                    }
+                    Some(finding) => failed(finding.clone()),
+                    None => Outcome::Passed,
                 },
             );
             for (file, raw) in [
@@ -291,6 +324,8 @@ fn verify_selected<C: CardChannel>(
                 CheckKind::ChipAuthentication,
                 if info.life_cycle == LifeCycle::Terminated {
                     failed(Finding::Terminated)
+                } else if let Some(finding) = &evidence.chip_certificate {
+                    failed(finding.clone())
                 } else {
                     chip_authenticate(card, sod.signed.signer.suite, &sod.chip_key)?
                 },
@@ -308,6 +343,10 @@ fn verify_selected<C: CardChannel>(
                 CheckKind::ChipAuthentication,
             ] {
                 v.set(kind, not_checked(CheckKind::FileFormat));
+            }
+            // A PIV card someone else issued: say whose, when its certificate tells.
+            if let Some(issuer) = evidence.issuer {
+                v.set(CheckKind::SignerChain, failed(issuer));
             }
         }
     }
@@ -398,8 +437,8 @@ fn verify_selected<C: CardChannel>(
     })
 }
 
-fn chip_authenticate<C: CardChannel>(
-    card: &mut Card<'_, C>,
+fn chip_authenticate(
+    card: &mut impl Application,
     suite: Suite,
     chip_key: &[u8; 65],
 ) -> Result<Outcome, CardError> {

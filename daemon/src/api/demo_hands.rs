@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/demo/readers/{name}/insert-blank", post(insert_blank))
+        .route("/demo/readers/{name}/insert-blank-piv", post(insert_blank_piv))
         .route("/demo/readers/{name}/eject", post(eject))
         .route("/demo/readers/{name}/insert", post(insert_from_tray))
         .route("/demo/tray", get(tray))
@@ -41,6 +42,19 @@ pub async fn insert_blank(
     Ok(Json(DemoCardView {
         serial: Some(serial),
     }))
+}
+
+/// A blank PIV card as a bureau buys one: factory 9B key, no CHUID yet, so it has
+/// no serial until it is issued.
+pub async fn insert_blank_piv(
+    State(state): State<AppState>,
+    _session: Granted<need::ReadReaders>,
+    Path(name): Path<String>,
+) -> Result<Json<DemoCardView>, ApiError> {
+    demo(&state)?
+        .insert_blank_piv(&name)
+        .map_err(|e| ApiError::from(crate::ops::OpError::Reader(e)))?;
+    Ok(Json(DemoCardView { serial: None }))
 }
 
 pub async fn eject(

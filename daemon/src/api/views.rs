@@ -7,7 +7,7 @@ use crate::labels;
 use crate::ops::{CardWriteFailure, IssueOutcome, PhotoOutcome, StatusOutcome, VerifyOutcome};
 use crate::store::{self, CertificateState};
 use base64::Engine;
-use card_profile::profile::FileId;
+use card_profile::profile::{Family, FileId};
 use card_profile::records::{Certificate, Holder, Review, StatusRecord};
 use card_profile::verdict::{Check, CheckKind, Outcome, Standing};
 use chrono::NaiveDate;
@@ -20,6 +20,9 @@ pub struct IssueView {
     pub certificate_id: i64,
     pub number: String,
     pub serial: String,
+    /// Which kind of card was written (`native` | `piv`).
+    pub family: Family,
+    pub family_label: &'static str,
     pub standing: Standing,
     pub standing_label: &'static str,
     pub resumed_without_rewrite: bool,
@@ -33,6 +36,8 @@ impl From<&IssueOutcome> for IssueView {
             certificate_id: out.certificate_id,
             number: out.number.clone(),
             serial: out.serial.clone(),
+            family: out.verdict.family,
+            family_label: labels::family_zh(out.verdict.family),
             standing: out.verdict.standing,
             standing_label: labels::standing_zh(out.verdict.standing),
             resumed_without_rewrite: out.resumed_without_rewrite,
@@ -44,8 +49,8 @@ impl From<&IssueOutcome> for IssueView {
 impl IssueView {
     pub fn text(&self) -> String {
         format!(
-            "已制证 {} → 卡号 {}，核验：{}",
-            self.number, self.serial, self.standing_label
+            "已制证 {} → {} {}，核验：{}",
+            self.number, self.family_label, self.serial, self.standing_label
         )
     }
 }
@@ -119,6 +124,9 @@ pub struct VerdictView {
     pub standing_note: &'static str,
     pub posts_label: Option<String>,
     pub serial: String,
+    /// Which kind of card was read (`native` | `piv`).
+    pub family: Family,
+    pub family_label: &'static str,
     pub verified_on: NaiveDate,
     pub holder: Option<Holder>,
     pub certificate: Option<Certificate>,
@@ -155,6 +163,8 @@ impl From<&VerifyOutcome> for VerdictView {
             standing_note: labels::standing_note_zh(v.standing),
             posts_label: v.certificate.as_ref().map(|c| labels::posts_zh(&c.posts)),
             serial: hex::encode_upper(v.serial),
+            family: v.family,
+            family_label: labels::family_zh(v.family),
             verified_on: v.verified_on,
             holder: v.holder.clone(),
             certificate: v.certificate.clone(),
@@ -226,6 +236,8 @@ impl PhotoView {
             (Some(c), Some(bytes)) if c.outcome == "passed" => {
                 format!("照片：{}通过（{bytes} 字节）", c.label)
             }
+            // A PIV card's photo is behind the holder's PIN: not read, not failed.
+            (Some(c), _) if c.outcome == "warning" => "照片：未读取".to_string(),
             _ => "照片：未通过校验，不予显示".to_string(),
         };
         for f in self.check.iter().flat_map(|c| &c.findings) {

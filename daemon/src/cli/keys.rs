@@ -85,6 +85,20 @@ pub enum KeysCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Certify this station's document signer as X.509 with the root (PIV cards
+    /// need it; stations whose keys predate them: docs/PROFILE-PIV.md §3). Writes
+    /// it to --out as PEM too, for `openssl verify`.
+    SignerX509 {
+        #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
+        db: PathBuf,
+        /// Root key file from `ecardd keys root init`.
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        root_passphrase_file: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// What keys the station has (never the secrets).
     Status {
         #[arg(long, env = "ECARDD_DB", default_value = "/var/lib/ecard/ecard.db")]
@@ -124,6 +138,16 @@ pub enum RootCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The root's self-signed X.509 certificate (PEM), the anchor outside PIV tools
+    /// check a PIV card's chain up to (`openssl verify -CAfile`).
+    X509 {
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long)]
+        passphrase_file: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
@@ -147,6 +171,36 @@ pub fn keys(cmd: KeysCmd) -> Result<(), Failure> {
                     out,
                 },
         } => sign_trust_list(&root, &passphrase_file, &list, number, &out),
+        KeysCmd::Root {
+            command:
+                RootCmd::X509 {
+                    root,
+                    passphrase_file,
+                    out,
+                },
+        } => {
+            let root_key = unlock_root(&root, &passphrase_file)?;
+            let der = card_profile::x509::root_certificate(&root_key)
+                .map_err(|e| Failure::new("keys_error", format!("根证书 X.509 生成失败：{e}")))?;
+            write_pem(&out, &der)?;
+            say!("根证书（X.509）已写入 {}", out.display());
+            Ok(())
+        }
+        KeysCmd::SignerX509 {
+            db,
+            root,
+            root_passphrase_file,
+            out,
+        } => {
+            let root_key = unlock_root(&root, &root_passphrase_file)?;
+            let store = Store::open(&db, clock())?;
+            let der = keyring::certify_signer_x509(&store, "cli", &root_key)?;
+            if let Some(out) = &out {
+                write_pem(out, &der)?;
+            }
+            say!("本站签发机关证书的 X.509 形式已生成并保存，可在 PIV 标准卡上制证");
+            Ok(())
+        }
         KeysCmd::Init {
             db,
             bureau,
@@ -348,6 +402,27 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 
 fn handover_failure(e: master_handover::HandoverError) -> Failure {
     Failure::new(e.code(), e.message_zh())
+}
+
+fn unlock_root(path: &Path, passphrase_file: &Path) -> Result<card_profile::pki::RootKey, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::new("io", format!("{}: {e}", path.display())))?;
+    let file: keyring::RootKeyFile = serde_json::from_str(&text)
+        .map_err(|e| Failure::new("invalid_request", format!("根密钥文件格式错误：{e}")))?;
+    Ok(file.unlock(&read_secret(passphrase_file)?)?)
+}
+
+/// A certificate as PEM (RFC 7468), what openssl and the PIV tools read.
+fn write_pem(path: &Path, der: &[u8]) -> Result<(), Failure> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut text = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        text.push_str(&String::from_utf8_lossy(line));
+        text.push('\n');
+    }
+    text.push_str("-----END CERTIFICATE-----\n");
+    std::fs::write(path, text).map_err(|e| Failure::new("io", format!("{}: {e}", path.display())))
 }
 
 fn root_init(

@@ -79,6 +79,10 @@ impl OpError {
                         | CardError::ManagementKeyBlocked
                         | CardError::ManagementKeyNotProven
                         | CardError::NotAnEcard
+                        | CardError::AdminKeyRejected
+                        | CardError::AdminKeyNotChangeable
+                        | CardError::PivSuite
+                        | CardError::NoX509Signer
                 )
                 | OpError::Reader(
                     ReaderError::NoCard(_)
@@ -106,7 +110,13 @@ impl OpError {
                 "card_not_authentic"
             }
             OpError::Card(CardError::WrongLifeCycle { .. }) => "wrong_card_state",
-            OpError::Card(CardError::FileTooLarge { .. }) => "data_too_large",
+            OpError::Card(CardError::FileTooLarge { .. } | CardError::ObjectTooLarge { .. }) => {
+                "data_too_large"
+            }
+            OpError::Card(CardError::AdminKeyRejected) => "card_locked",
+            OpError::Card(CardError::AdminKeyNotChangeable) => "card_admin_key_fixed",
+            OpError::Card(CardError::PivSuite) => "piv_suite_unsupported",
+            OpError::Card(CardError::NoX509Signer) => "signer_x509_missing",
             OpError::Card(_) => "card_error",
             OpError::Store(StoreError::NotFound { .. }) => "not_found",
             OpError::Store(StoreError::Conflict(_)) | OpError::Conflict(_) => "conflict",
@@ -217,5 +227,18 @@ fn card_zh(e: &CardError) -> String {
         }
         CardError::Signing(_) => "签名失败".into(),
         CardError::Random => "随机数生成失败".into(),
+        CardError::AdminKeyRejected => {
+            "PIV 卡拒绝本局的卡片管理密钥（9B）：不是本局的卡，或已被其他系统设置".into()
+        }
+        CardError::AdminKeyNotChangeable => {
+            "该 PIV 卡无法更换出厂管理密钥，为防他人改写，不予制证".into()
+        }
+        CardError::PivSuite => "PIV 标准卡仅支持 P-256 算法，国密算法的本站不能在其上制证".into(),
+        CardError::ObjectTooLarge { .. } => "数据超出 PIV 卡对象容量".into(),
+        CardError::NoX509Signer => {
+            "本站签发机关证书缺少 X.509 形式，PIV 卡无法制证（请运行 `ecardd keys signer-x509`）"
+                .into()
+        }
+        CardError::X509(_) => "生成 X.509 证书失败".into(),
     }
 }

@@ -317,8 +317,8 @@ fn select_known<C: card_profile::transport::CardChannel>(
     suite: card_profile::suite::Suite,
     cards: &[KnownCard],
 ) -> Result<String, OpError> {
-    use card_profile::sequences::Card;
-    let mut card = Card::select(link)?;
+    use card_profile::sequences::Selected;
+    let mut card = Selected::select(link)?;
     let serial = hex::encode_upper(card.serial());
     let known = cards
         .iter()

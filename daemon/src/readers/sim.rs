@@ -109,6 +109,12 @@ impl SimReaders {
         Ok(hex::encode_upper(serial))
     }
 
+    /// Puts a blank PIV card, as sold (factory keys, no objects), into `reader`.
+    /// It comes from no stack: PIV cards are bought, not pre-personalised.
+    pub fn insert_blank_piv(&self, reader: &str) -> Result<(), ReaderError> {
+        self.insert_card(reader, SimCard::blank_piv(card_sim::PivSetup::default(), self.options))
+    }
+
     /// Takes the card out of `reader` and lays it on the tray. An operation still
     /// finishing on it (the photo read after a verdict) is waited for briefly.
     pub fn eject(&self, reader: &str) -> Result<Option<String>, ReaderError> {
