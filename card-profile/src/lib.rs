@@ -20,3 +20,4 @@ pub mod suite;
 pub mod tlv;
 pub mod transport;
 pub mod verdict;
+pub mod x509;
