@@ -74,7 +74,6 @@ fn issue(tbs: TbsCertificate, key: &SigningKey) -> Result<Vec<u8>, X509Error> {
     Ok(cert.to_der()?)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn tbs(
     serial_number: SerialNumber,
     issuer: Name,

@@ -3,18 +3,17 @@
 //! A card is hostile input: the size is bounded, nothing panics, and a signature is
 //! checked over the TBSCertificate bytes exactly as they came.
 
-use super::oids::{ECDSA_WITH_SHA_256, PIV_CARD_AUTH};
+use super::oids::PIV_CARD_AUTH;
 use super::{ec, names, raw, validity, X509Error};
 use crate::pki::PublicKey;
 use chrono::NaiveDate;
-use der::asn1::BitString;
 use der::{Decode, Encode, Tag};
-use spki::AlgorithmIdentifierOwned;
 use x509_cert::certificate::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, ExtendedKeyUsage, SubjectAltName};
 
 /// A decoded certificate with the bytes its signature covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Parsed {
     pub cert: Certificate,
     /// The TBSCertificate as it was in the input.
@@ -42,24 +41,14 @@ impl Parsed {
     /// the outer and inner algorithm identifiers must both say so.
     pub(super) fn issued_by(&self, issuer_key: &PublicKey) -> bool {
         let expected = ec::ecdsa_with_sha256();
-        signature_algorithm_is(&self.cert.signature_algorithm, &expected)
-            && signature_algorithm_is(&self.cert.tbs_certificate.signature, &expected)
-            && match signature_bytes(&self.cert.signature) {
-                Some(sig) => ec::verify_der(issuer_key, &self.tbs, sig),
-                None => false,
-            }
+        self.cert.signature_algorithm == expected
+            && self.cert.tbs_certificate.signature == expected
+            && self
+                .cert
+                .signature
+                .as_bytes()
+                .is_some_and(|sig| ec::verify_der(issuer_key, &self.tbs, sig))
     }
-}
-
-fn signature_algorithm_is(
-    got: &AlgorithmIdentifierOwned,
-    expected: &AlgorithmIdentifierOwned,
-) -> bool {
-    got.oid == ECDSA_WITH_SHA_256 && got == expected
-}
-
-fn signature_bytes(bits: &BitString) -> Option<&[u8]> {
-    bits.as_bytes()
 }
 
 /// Whether the certificate `der` was signed (ECDSA P-256 / SHA-256) by the holder of
@@ -97,11 +86,8 @@ pub struct CardAuthCertificate {
     /// The same names as text, in certificate order (`CN=…, serialNumber=…`).
     pub issuer: String,
     pub subject: String,
-    /// The whole certificate as it was read.
-    pub der: Vec<u8>,
-    tbs: Vec<u8>,
-    signature_ok_shape: bool,
-    signature: Vec<u8>,
+    /// The certificate as read: its bytes and what its signature covers.
+    parsed: Parsed,
 }
 
 impl CardAuthCertificate {
@@ -125,10 +111,6 @@ impl CardAuthCertificate {
                 _ => None,
             })
         });
-        let expected = ec::ecdsa_with_sha256();
-        let signature_ok_shape =
-            signature_algorithm_is(&parsed.cert.signature_algorithm, &expected)
-                && signature_algorithm_is(&tbs.signature, &expected);
         Ok(Self {
             chip_key,
             certificate_number: names::common_name(&tbs.subject),
@@ -142,19 +124,19 @@ impl CardAuthCertificate {
             subject_der: tbs.subject.to_der()?,
             issuer: names::display(&tbs.issuer),
             subject: names::display(&tbs.subject),
-            signature: signature_bytes(&parsed.cert.signature)
-                .unwrap_or_default()
-                .to_vec(),
-            der: parsed.der,
-            tbs: parsed.tbs,
-            signature_ok_shape,
+            parsed,
         })
     }
 
     /// Whether the holder of `issuer_public_key` (the document signer) signed this
     /// certificate: ECDSA P-256 / SHA-256 over the TBSCertificate as it was read.
     pub fn verify_issued_by(&self, issuer_public_key: &PublicKey) -> bool {
-        self.signature_ok_shape && ec::verify_der(issuer_public_key, &self.tbs, &self.signature)
+        self.parsed.issued_by(issuer_public_key)
+    }
+
+    /// The whole certificate as it was read.
+    pub fn der(&self) -> &[u8] {
+        &self.parsed.der
     }
 
     /// Whether the certificate is valid on the day `on` (both end days included).
