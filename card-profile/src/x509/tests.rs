@@ -82,12 +82,20 @@ fn the_root_certificate_is_self_signed_and_a_critical_ca() {
         names::display(&tbs.subject),
         "C=CN, O=四川省司法厅, CN=四川省司法厅"
     );
-    assert_eq!(tbs.serial_number.as_bytes(), {
-        let id = pki::key_id(&key);
-        // der strips nothing but leading zeros; a key id starting 00 is rare.
-        let first = id.iter().position(|b| *b != 0).unwrap_or(7);
-        id[first..].to_vec()
-    });
+    // The serial is the key id read as an unsigned integer: the INTEGER's bytes
+    // carry a leading 00 when the id's first bit is set, and lose the id's own
+    // leading zero bytes.
+    let unsigned = |b: &[u8]| {
+        b.iter()
+            .copied()
+            .skip_while(|x| *x == 0)
+            .collect::<Vec<u8>>()
+    };
+    assert_eq!(
+        unsigned(tbs.serial_number.as_bytes()),
+        unsigned(&pki::key_id(&key))
+    );
+    assert!(tbs.serial_number.as_bytes()[0] < 0x80, "positive");
     let (critical, bc) = tbs.get::<BasicConstraints>().expect("ok").expect("present");
     assert!(critical && bc.ca && bc.path_len_constraint.is_none());
     let (critical, ku) = tbs.get::<KeyUsage>().expect("ok").expect("present");
