@@ -8,7 +8,8 @@
 # poppler-utils + zbar-tools to read the printed card face back (card-face),
 # cups + cups-client + cups-bsd + printer-driver-cups-pdf for the printing tests
 # (a cupsd of the test's own with a cups-pdf queue, test-support/src/cups.rs), and
-# openssl for the SM2/SM3 cross-checks (card-profile/tests/suite_openssl.rs).
+# openssl for the SM2/SM3 cross-checks (card-profile/tests/suite_openssl.rs) and the
+# PIV chain's X.509/CMS checks (card-profile/tests/x509_openssl.rs).
 # Skips apt entirely when everything is present, so local runs stay fast. Used by
 # .ci/run and scripts/test.sh.
 set -euo pipefail
@@ -19,7 +20,8 @@ PACKAGES=(pcscd libpcsclite-dev pkgconf vsmartcard-vpcd pcsc-tools opensc
     chromium chromium-driver fonts-wqy-microhei faketime
     jq curl python3-cryptography python3-cbor2 poppler-utils zbar-tools
     cups cups-client cups-bsd printer-driver-cups-pdf)
-# openssl: the third-party check of the 国密 suite (SM2/SM3 cross-checks, #17).
+# openssl: the third-party check of the 国密 suite (SM2/SM3 cross-checks, #17) and of
+# the PIV family's X.509 chain and CHUID signature (#13).
 PACKAGES+=(openssl)
 # postgresql: the registry's tests on its PostgreSQL back end (#15), in a throwaway
 # cluster of their own (scripts/postgres-cluster.sh, scripts/test-registry-postgres.sh).

@@ -21,3 +21,4 @@ pub mod suite;
 pub mod tlv;
 pub mod transport;
 pub mod verdict;
+pub mod x509;
