@@ -50,6 +50,15 @@ pub fn pki_in(suite: Suite, today: NaiveDate) -> Result<DemoPki, PkiError> {
         today + years(10),
     )?;
     let signer = DocumentSigner::new(key, cert)?;
+    // PIV cards need the signer as X.509 too (P-256 only, as the PIV family is).
+    let signer = match suite {
+        Suite::P256 => {
+            let der = crate::x509::signer_certificate(&root, &signer.certificate)
+                .map_err(|_| PkiError::BadPublicKey)?;
+            signer.with_x509(der)
+        }
+        Suite::Sm => signer,
+    };
     let trust = TrustList::new(vec![root.anchor()]);
     let master = match suite {
         Suite::P256 => MasterKey::from_hex(DEMO_MASTER_KEY_HEX),

@@ -155,7 +155,7 @@ fn personalize<C: CardChannel>(
 
     let chip_key = admin.generate_key(key_ref::CARD_AUTH)?;
     let subject = CardAuthSubject {
-        certificate_number: data.certificate.number.clone(),
+        certificate_number: data.certificate.number.to_string(),
         guid: *guid,
     };
     let certificate = x509::card_auth_certificate(
