@@ -13,7 +13,7 @@
 //! TCK         XOR of T0 through the last historical byte
 //! ```
 
-use crate::card::SimOptions;
+use crate::SimOptions;
 
 const TS_DIRECT: u8 = 0x3B;
 /// Y1 = 8: only TD1 is present.

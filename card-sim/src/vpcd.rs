@@ -11,9 +11,9 @@
 //! set) and TCP_QUICKACK before every read (the kernel clears it again by itself).
 
 use crate::atr::atr;
-use crate::card::SimCard;
 use crate::fault::{Silence, SilencePlan, TearPlan};
 use crate::state::StateError;
+use crate::SimCard;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use thiserror::Error;
