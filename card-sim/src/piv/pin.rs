@@ -84,6 +84,11 @@ impl Reference {
         self.tries_left
     }
 
+    /// The same PIN or PUK (counters aside).
+    pub fn same_value(&self, other: &Reference) -> bool {
+        self.value == other.value
+    }
+
     pub fn blocked(&self) -> bool {
         self.tries_left == 0
     }
