@@ -4,7 +4,7 @@
 //! applications: the native ecard profile (docs/PROFILE.md) or PIV (SP 800-73-4).
 //!
 //! - [`SimCard`] (in `sim`): the card, whichever application it runs, and its state file.
-//! - [`card`]: the native application; [`piv`]: the PIV application.
+//! - `card`: the native application; [`piv`]: the PIV application.
 //! - `transport`: command chaining and GET RESPONSE, shared by both.
 //! - [`state`]: persistent state as a JSON file (tests tamper with it on purpose).
 //! - [`fault`] + [`channel`]: the in-process reader, with "tear at APDU k".
@@ -13,7 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod atr;
-pub mod card;
+mod card;
 pub mod channel;
 pub mod fault;
 mod options;

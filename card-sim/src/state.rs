@@ -172,7 +172,8 @@ fn unhex(field: &str, text: &str) -> Result<Vec<u8>, StateError> {
 }
 
 impl Persistent {
-    /// Saves atomically (see [`write_atomically`]).
+    /// Saves atomically: the new file replaces the old one by rename, so a crash
+    /// leaves either the old or the new state, like the card's own atomic updates.
     pub fn save(&self, path: &Path) -> Result<(), StateError> {
         write_atomically(path, &self.to_json())
     }
