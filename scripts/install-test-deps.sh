@@ -26,6 +26,9 @@ PACKAGES+=(openssl)
 # postgresql: the registry's tests on its PostgreSQL back end (#15), in a throwaway
 # cluster of their own (scripts/postgres-cluster.sh, scripts/test-registry-postgres.sh).
 PACKAGES+=(postgresql)
+# yubico-piv-tool: the third-party checks of the PIV card family (#13): it sets up
+# and reads a PIV card through pcscd (hardware-tests/tests/piv_third_party.rs).
+PACKAGES+=(yubico-piv-tool)
 
 # vpcd listens on 35963 and 35964, inside Linux's ephemeral port range: an outgoing
 # connection (a browser's, a registry client's) that happened to get one of them as

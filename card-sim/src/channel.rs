@@ -1,8 +1,8 @@
 //! [`SimChannel`]: the software card as a [`CardChannel`], with an APDU trace,
 //! traffic counters and fault injection (tear at APDU k).
 
-use crate::card::SimCard;
 use crate::fault::TearPlan;
+use crate::SimCard;
 use card_profile::transport::{CardChannel, TransportError};
 
 /// Traffic through the channel: what benchmarks and tests report.

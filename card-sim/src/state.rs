@@ -3,11 +3,14 @@
 //!
 //! # File layout
 //!
-//! One JSON object; every byte string is lower- or upper-case hex:
+//! One JSON object; every byte string is lower- or upper-case hex. `"family"` says
+//! which application the card runs: absent or `"native"` = the ecard profile below,
+//! `"piv"` = a PIV card ([`crate::piv::PivState`] documents its fields).
 //!
 //! ```json
 //! {
 //!   "format": 1,
+//!   "family": "native", (optional)
 //!   "serial": "0102030405060708",
 //!   "suite": "sm",   (absent = "p256"; the bureau's algorithm suite, #17)
 //!   "management_key": "<32 hex digits: the card's diversified AES-128 or SM4 key>",
@@ -28,6 +31,8 @@
 //! The file is a simulator artefact and holds key material in clear; it stands for
 //! the inside of a chip and must never hold a production key.
 
+use crate::piv::state::PivStateFile;
+use crate::piv::PivState;
 use card_profile::keys::{ManagementKey, Serial};
 use card_profile::profile::{
     FileId, LifeCycle, MANAGEMENT_KEY_TRIES, MAX_RECORDS, MAX_RECORD_LEN, SERIAL_LEN,
@@ -40,7 +45,18 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Version of the JSON layout above.
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
+
+/// Which application a card runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// The ecard profile (docs/PROFILE.md).
+    #[default]
+    Native,
+    /// A PIV card (SP 800-73-4, docs/PROFILE-PIV.md).
+    Piv,
+}
 
 #[derive(Debug, Error)]
 pub enum StateError {
@@ -85,6 +101,10 @@ pub enum StateError {
     BadTries(u8),
     #[error("card state chip key is not a PKCS#8 key of the card's suite")]
     BadChipKey,
+    #[error("card state is of a {found:?} card, expected a {expected:?} one")]
+    Family { expected: Family, found: Family },
+    #[error("PIV card state: {0}")]
+    Piv(String),
 }
 
 /// The chip key's PKCS#8 document, in the card's suite (the suite of its
@@ -130,6 +150,8 @@ pub struct Persistent {
 #[serde(deny_unknown_fields)]
 struct StateFile {
     format: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    family: Option<Family>,
     serial: String,
     #[serde(default, skip_serializing_if = "is_p256")]
     suite: Suite,
@@ -153,44 +175,18 @@ impl Persistent {
     /// Saves atomically: the new file replaces the old one by rename, so a crash
     /// leaves either the old or the new state, like the card's own atomic updates.
     pub fn save(&self, path: &Path) -> Result<(), StateError> {
-        let write_err = |source| StateError::Write {
-            path: path.to_owned(),
-            source,
-        };
-        let mut text = serde_json::to_string_pretty(&self.to_file())
-            .map_err(|e| write_err(std::io::Error::other(e)))?;
-        text.push('\n');
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "card".to_owned());
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(write_err)
+        write_atomically(path, &self.to_json())
     }
 
+    /// Loads a native card's state; a PIV card's file is [`StateError::Family`].
     pub fn load(path: &Path) -> Result<Self, StateError> {
-        let text = std::fs::read_to_string(path).map_err(|source| StateError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let file: StateFile = serde_json::from_str(&text).map_err(|source| StateError::Json {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_file(file)
+        match CardState::load(path)? {
+            CardState::Native(state) => Ok(state),
+            CardState::Piv(_) => Err(StateError::Family {
+                expected: Family::Native,
+                found: Family::Piv,
+            }),
+        }
     }
 
     /// The JSON text of the state (what [`Persistent::save`] writes).
@@ -200,11 +196,13 @@ impl Persistent {
     }
 
     pub fn from_json(text: &str) -> Result<Self, StateError> {
-        let file: StateFile = serde_json::from_str(text).map_err(|source| StateError::Json {
-            path: PathBuf::new(),
-            source,
-        })?;
-        Self::from_file(file)
+        match CardState::from_json(text)? {
+            CardState::Native(state) => Ok(state),
+            CardState::Piv(_) => Err(StateError::Family {
+                expected: Family::Native,
+                found: Family::Piv,
+            }),
+        }
     }
 
     fn to_file(&self) -> StateFile {
@@ -218,6 +216,7 @@ impl Persistent {
             .collect();
         StateFile {
             format: FORMAT,
+            family: None,
             serial: hex::encode_upper(self.serial),
             suite: self.management_key.suite(),
             management_key: hex::encode_upper(self.management_key.expose()),
@@ -232,6 +231,12 @@ impl Persistent {
     fn from_file(file: StateFile) -> Result<Self, StateError> {
         if file.format != FORMAT {
             return Err(StateError::Format(file.format));
+        }
+        if let Some(found @ Family::Piv) = file.family {
+            return Err(StateError::Family {
+                expected: Family::Native,
+                found,
+            });
         }
         let serial_bytes = unhex("serial", &file.serial)?;
         let serial: Serial =
@@ -304,4 +309,102 @@ impl Persistent {
             chip_key,
         })
     }
+}
+
+/// The persistent state of either kind of card: what a state file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardState {
+    Native(Persistent),
+    Piv(PivState),
+}
+
+/// Just the `family` field, read before the rest decides the layout.
+#[derive(Deserialize)]
+struct FamilyProbe {
+    #[serde(default)]
+    family: Family,
+}
+
+impl CardState {
+    pub fn family(&self) -> Family {
+        match self {
+            CardState::Native(_) => Family::Native,
+            CardState::Piv(_) => Family::Piv,
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self, StateError> {
+        let text = std::fs::read_to_string(path).map_err(|source| StateError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, StateError> {
+        Self::parse(text, Path::new(""))
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Self, StateError> {
+        let json = |source| StateError::Json {
+            path: path.to_owned(),
+            source,
+        };
+        let probe: FamilyProbe = serde_json::from_str(text).map_err(json)?;
+        match probe.family {
+            Family::Native => {
+                let file: StateFile = serde_json::from_str(text).map_err(json)?;
+                Persistent::from_file(file).map(CardState::Native)
+            }
+            Family::Piv => {
+                let file: PivStateFile = serde_json::from_str(text).map_err(json)?;
+                PivState::from_file(file).map(CardState::Piv)
+            }
+        }
+    }
+
+    /// The JSON text of the state (what [`CardState::save`] writes).
+    pub fn to_json(&self) -> String {
+        // Serializing strings, numbers, maps and unit enum variants cannot fail.
+        match self {
+            CardState::Native(state) => state.to_json(),
+            CardState::Piv(state) => {
+                serde_json::to_string_pretty(&state.to_file()).unwrap_or_default()
+            }
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), StateError> {
+        write_atomically(path, &self.to_json())
+    }
+}
+
+/// Writes `text` (and a newline) so that the new file replaces the old one by
+/// rename: a crash leaves either the old or the new state, like the card's own
+/// atomic updates.
+fn write_atomically(path: &Path, text: &str) -> Result<(), StateError> {
+    let write_err = |source| StateError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "card".to_owned());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(write_err)
 }

@@ -10,10 +10,10 @@
 //! delayed ACK would stall every APDU by ~44 ms. TCP_NODELAY is set once (it stays
 //! set) and TCP_QUICKACK before every read (the kernel clears it again by itself).
 
-use crate::atr::atr;
-use crate::card::SimCard;
+use crate::atr::atr_of;
 use crate::fault::{Silence, SilencePlan, TearPlan};
 use crate::state::StateError;
+use crate::SimCard;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use thiserror::Error;
@@ -145,7 +145,7 @@ pub fn serve(
             // Power off, power on and reset all start the card with fresh RAM.
             [CTRL_POWER_OFF] | [CTRL_POWER_ON] | [CTRL_RESET] => card.power_cycle(),
             [CTRL_GET_ATR] => {
-                if let Err(e) = write_frame(stream, &atr(&card.options())) {
+                if let Err(e) = write_frame(stream, &atr_of(card)) {
                     return disconnect_or(e);
                 }
             }

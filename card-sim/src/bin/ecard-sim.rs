@@ -1,12 +1,14 @@
-//! `ecard-sim`: the software ecard behind vpcd, so pcscd sees a reader with a card.
+//! `ecard-sim`: the software card behind vpcd, so pcscd sees a reader with a card:
+//! a native ecard, or with `--piv` a PIV card (SP 800-73-4).
 //!
 //! Exit status: 0 when vpcd closes the connection or on SIGTERM/SIGINT; 3 when
 //! `--tear-at` pulled the card out; 1 on any error (2 for bad arguments). Only one
 //! line goes to stderr on connect; stdout stays quiet; key material is never printed.
 
 use card_profile::keys::{MasterKey, Serial};
+use card_sim::piv::{AdminAlg, AdminKey, PivSetup, DEFAULT_ADMIN_KEY};
 use card_sim::vpcd::{self, Ending, DEFAULT_VPCD};
-use card_sim::{Silence, SilencePlan, SimCard, SimOptions, TearPlan};
+use card_sim::{Family, Silence, SilencePlan, SimCard, SimOptions, TearPlan};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +64,23 @@ struct Args {
     /// holding the management key (what a station must refuse to write to).
     #[arg(long)]
     fake_authentication: bool,
+    /// A new state file becomes a factory-blank PIV card (SP 800-73-4) instead of a
+    /// native ecard: PIN 123456, PUK 12345678, no objects, no keys. `--serial` is
+    /// optional (random when absent); `--master-key` does not apply.
+    #[arg(long)]
+    piv: bool,
+    /// Algorithm of a new PIV card's 9B management key.
+    #[arg(
+        long,
+        default_value = "3des",
+        requires = "piv",
+        value_name = "3des|aes128|aes192|aes256"
+    )]
+    piv_admin_alg: AdminAlg,
+    /// A new PIV card's 9B key in hex. Default: the factory key 0102…08 ×3 (for
+    /// 3des and aes192, as YubiKeys ship); aes128 and aes256 need one.
+    #[arg(long, requires = "piv", value_name = "HEX")]
+    piv_admin_key: Option<String>,
     /// Keep retrying the connection to vpcd for this many seconds.
     #[arg(long, default_value_t = 5)]
     wait: u64,
@@ -76,7 +95,17 @@ fn parse_serial(text: &str) -> Result<Serial, String> {
 
 fn open_card(args: &Args, options: SimOptions) -> Result<SimCard, String> {
     if args.state.exists() {
-        return SimCard::load(&args.state, options).map_err(|e| e.to_string());
+        let card = SimCard::load(&args.state, options).map_err(|e| e.to_string())?;
+        if args.piv && card.family() != Family::Piv {
+            return Err(format!(
+                "{} holds a native card; --piv applies to new state files only",
+                args.state.display()
+            ));
+        }
+        return Ok(card);
+    }
+    if args.piv {
+        return new_piv_card(args, options);
     }
     let (Some(serial), Some(master)) = (&args.serial, &args.master_key) else {
         return Err(format!(
@@ -90,6 +119,41 @@ fn open_card(args: &Args, options: SimOptions) -> Result<SimCard, String> {
         .and_then(|m| m.in_suite(args.suite))
         .map_err(|e| format!("--master-key: {e}"))?;
     let mut card = SimCard::from_master_key(serial, &master, options);
+    card.attach_state_file(&args.state)
+        .map_err(|e| e.to_string())?;
+    Ok(card)
+}
+
+/// A factory-blank PIV card saved to `--state`.
+fn new_piv_card(args: &Args, options: SimOptions) -> Result<SimCard, String> {
+    if args.master_key.is_some() {
+        return Err("--master-key does not apply to a PIV card (use --piv-admin-key)".into());
+    }
+    let serial = match &args.serial {
+        Some(text) => parse_serial(text)?,
+        None => {
+            let mut serial = [0u8; 8];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut serial)
+                .map_err(|_| "the random number generator failed".to_owned())?;
+            serial
+        }
+    };
+    let alg = args.piv_admin_alg;
+    // The key error never echoes the key.
+    let key = match &args.piv_admin_key {
+        Some(text) => {
+            hex::decode(text.trim()).map_err(|_| "--piv-admin-key is not hex".to_owned())?
+        }
+        None if alg.key_len() == DEFAULT_ADMIN_KEY.len() => DEFAULT_ADMIN_KEY.to_vec(),
+        None => {
+            return Err(format!(
+                "--piv-admin-alg {} needs --piv-admin-key",
+                alg.name()
+            ))
+        }
+    };
+    let admin_key = AdminKey::new(alg, &key).map_err(|e| format!("--piv-admin-key: {e}"))?;
+    let mut card = SimCard::blank_piv(PivSetup { serial, admin_key }, options);
     card.attach_state_file(&args.state)
         .map_err(|e| e.to_string())?;
     Ok(card)
@@ -121,7 +185,11 @@ fn run(args: Args) -> Result<Ending, String> {
     let mut stream =
         connect(&args.vpcd, Duration::from_secs(args.wait)).map_err(|e| e.to_string())?;
     eprintln!(
-        "ecard-sim: serial {} connected to {}",
+        "ecard-sim: {}serial {} connected to {}",
+        match card.family() {
+            Family::Native => "",
+            Family::Piv => "PIV card, ",
+        },
         hex::encode_upper(card.serial()),
         args.vpcd
     );

@@ -1,12 +1,12 @@
 //! READ/UPDATE BINARY and READ RECORD/APPEND RECORD with the access conditions of
 //! PROFILE.md §1.2.
 
-use super::SimCard;
+use super::NativeCard;
 use card_profile::apdu::{Command, Response, SHORT_MAX_NE};
 use card_profile::profile::{FileId, LifeCycle, MAX_RECORDS, MAX_RECORD_LEN};
 use card_profile::status::Status;
 
-impl SimCard {
+impl NativeCard {
     /// The file and offset a READ/UPDATE BINARY addresses: P1 = 8s → SFI s, offset P2
     /// (and s becomes the current EF); otherwise a 15-bit offset in the current EF.
     fn binary_target(&mut self, cmd: &Command) -> Result<(FileId, usize), Status> {

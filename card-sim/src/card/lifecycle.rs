@@ -1,7 +1,7 @@
 //! ACTIVATE FILE, TERMINATE DF and WIPE: the life-cycle transitions of PROFILE.md
 //! §1.1. Each one checks everything first and then changes the state in one step.
 
-use super::SimCard;
+use super::NativeCard;
 use card_profile::apdu::{Command, Response};
 use card_profile::profile::{FileId, LifeCycle};
 use card_profile::status::Status;
@@ -15,7 +15,7 @@ const REQUIRED_FOR_ACTIVATION: [FileId; 5] = [
     FileId::Status,
 ];
 
-impl SimCard {
+impl NativeCard {
     /// Common checks of the three commands: no parameters, no data, the management key.
     fn check_admin(&self, cmd: &Command) -> Result<(), Status> {
         if (cmd.p1, cmd.p2) != (0, 0) {

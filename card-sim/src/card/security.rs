@@ -1,7 +1,7 @@
 //! GET CHALLENGE / EXTERNAL AUTHENTICATE (management key, PROFILE.md §5) and the chip
 //! key: GENERATE ASYMMETRIC KEY PAIR and INTERNAL AUTHENTICATE (§6).
 
-use super::SimCard;
+use super::NativeCard;
 use crate::state::ChipKey;
 use card_profile::apdu::{Command, Response};
 use card_profile::chip_auth;
@@ -25,7 +25,7 @@ fn public_key_template(point: &[u8]) -> Vec<u8> {
         .wrap(tags::PUBLIC_KEY)
 }
 
-impl SimCard {
+impl NativeCard {
     pub(super) fn get_challenge(&mut self, cmd: &Command) -> Result<Response, Status> {
         if (cmd.p1, cmd.p2) != (0, 0) {
             return Err(Status::IncorrectP1P2);

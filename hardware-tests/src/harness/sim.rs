@@ -31,6 +31,10 @@ pub struct SimSpec {
     pub fake_authentication: bool,
     /// The bureau's algorithm suite the card was pre-personalised for (#17).
     pub suite: card_profile::suite::Suite,
+    /// A new state file becomes a factory-blank PIV card (`ecard-sim --piv`).
+    pub piv: bool,
+    /// The 9B key of a new PIV card; `None`: the factory 3DES key.
+    pub piv_admin_key: Option<card_sim::AdminKey>,
 }
 
 impl SimSpec {
@@ -45,7 +49,24 @@ impl SimSpec {
             silent_from: None,
             fake_authentication: false,
             suite: card_profile::suite::Suite::P256,
+            piv: false,
+            piv_admin_key: None,
         }
+    }
+
+    /// A factory-blank PIV card (PIN 123456, PUK 12345678, 9B = the factory 3DES
+    /// key) with its state file at `state`; F8 answers the last four serial bytes.
+    pub fn piv(state: impl Into<PathBuf>, serial: [u8; 8]) -> Self {
+        let mut spec = Self::new(state).serial(serial);
+        spec.piv = true;
+        spec
+    }
+
+    /// The 9B key of a new PIV card.
+    pub fn piv_admin_key(mut self, key: card_sim::AdminKey) -> Self {
+        self.piv = true;
+        self.piv_admin_key = Some(key);
+        self
     }
 
     pub fn suite(mut self, suite: card_profile::suite::Suite) -> Self {
@@ -112,6 +133,17 @@ impl SimSpec {
         }
         if self.suite != card_profile::suite::Suite::P256 {
             args.extend(["--suite".to_string(), self.suite.code().to_string()]);
+        }
+        if self.piv {
+            args.push("--piv".to_string());
+        }
+        if let Some(key) = &self.piv_admin_key {
+            args.extend([
+                "--piv-admin-alg".to_string(),
+                key.alg().name().to_string(),
+                "--piv-admin-key".to_string(),
+                hex::encode_upper(key.expose()),
+            ]);
         }
         if self.short_only {
             args.push("--short-only".to_string());
