@@ -77,7 +77,8 @@ fn a_card_as_sold_is_issued_and_verifies_valid_without_a_pin() {
     for (name, options) in modes() {
         let mut link = piv_card(options);
         let data = officer(0);
-        let issued = issue(&mut link, &pki, &data, None).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let issued =
+            issue(&mut link, &pki, &data, None).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(issued.verdict.family, Family::Piv, "{name}");
         assert_eq!(
             issued.verdict.standing,
@@ -107,7 +108,11 @@ fn a_card_as_sold_is_issued_and_verifies_valid_without_a_pin() {
             CheckKind::SerialBinding,
             CheckKind::ChipAuthentication,
         ] {
-            assert_eq!(verdict.check(kind), Some(&Outcome::Passed), "{name} {kind:?}");
+            assert_eq!(
+                verdict.check(kind),
+                Some(&Outcome::Passed),
+                "{name} {kind:?}"
+            );
         }
     }
 }
@@ -171,17 +176,34 @@ fn review_suspend_lift_cancel_and_terminate() {
         reason: "测试".into(),
         date: today(),
     };
-    let s = sequences::set_status(&mut link, &change(CardState::Suspended), &pki.master, &pki.signer)
-        .unwrap();
+    let s = sequences::set_status(
+        &mut link,
+        &change(CardState::Suspended),
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
     assert_eq!(s.sequence, 2);
     assert_eq!(verify(&mut link, &pki).standing, Standing::Suspended);
-    sequences::set_status(&mut link, &change(CardState::Active), &pki.master, &pki.signer).unwrap();
+    sequences::set_status(
+        &mut link,
+        &change(CardState::Active),
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
     let v = verify(&mut link, &pki);
     assert_eq!(v.standing, Standing::Valid);
     // The review survived the status rewrites.
     assert_eq!(v.reviews.len(), 1);
 
-    sequences::set_status(&mut link, &change(CardState::Revoked), &pki.master, &pki.signer).unwrap();
+    sequences::set_status(
+        &mut link,
+        &change(CardState::Revoked),
+        &pki.master,
+        &pki.signer,
+    )
+    .unwrap();
     sequences::terminate(&mut link, &pki.master).unwrap();
     let v = verify(&mut link, &pki);
     assert_eq!(v.life_cycle, LifeCycle::Terminated);
@@ -272,7 +294,7 @@ fn a_card_with_a_foreign_admin_key_is_refused_before_anything_is_recorded() {
     let pki = demo::pki(today()).unwrap();
     let mut link = Link::new(SimChannel::new(SimCard::blank_piv(
         PivSetup {
-            admin_key: card_sim::AdminKey::new(card_sim::AdminAlg::Tdes, &[0x11; 24]).unwrap(),
+            admin_key: card_sim::AdminKey::new(card_sim::AdminAlg::TripleDes, &[0x11; 24]).unwrap(),
             ..PivSetup::factory([9; 8])
         },
         SimOptions::default(),
@@ -293,7 +315,10 @@ fn a_card_with_a_foreign_admin_key_is_refused_before_anything_is_recorded() {
         claimed = true;
         Ok::<(), ()>(())
     });
-    assert!(matches!(out, Err(IssueError::Card(CardError::AdminKeyRejected))));
+    assert!(matches!(
+        out,
+        Err(IssueError::Card(CardError::AdminKeyRejected))
+    ));
     assert!(!claimed);
 }
 
@@ -329,6 +354,8 @@ fn an_sm_bureau_cannot_issue_piv_cards() {
     let mut link = piv_card(SimOptions::default());
     assert!(matches!(
         issue(&mut link, &pki, &officer(0), None),
-        Err(IssueError::Card(CardError::PivSuite | CardError::NoX509Signer))
+        Err(IssueError::Card(
+            CardError::PivSuite | CardError::NoX509Signer
+        ))
     ));
 }

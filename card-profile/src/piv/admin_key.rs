@@ -182,13 +182,12 @@ impl AdminKey {
         // The key length was checked at construction, so `new_from_slice` cannot fail.
         macro_rules! run {
             ($cipher:ty) => {{
-                let c = <$cipher>::new_from_slice(&self.key).map_err(|_| {
-                    AdminKeyError::Length {
+                let c =
+                    <$cipher>::new_from_slice(&self.key).map_err(|_| AdminKeyError::Length {
                         alg: self.alg.name(),
                         expected: self.alg.key_len(),
                         got: self.key.len(),
-                    }
-                })?;
+                    })?;
                 let mut b = GenericArray::clone_from_slice(block);
                 if encrypt {
                     c.encrypt_block(&mut b)

@@ -16,8 +16,8 @@ const ERROR_DETECTION: Tag = Tag(0xFE);
 /// The FASC-N with every field 9 ("no agency", SP 800-73-4 allows it when the GUID
 /// identifies the card), as yubico-piv-tool's `set-chuid` writes it.
 pub const NO_AGENCY_FASC_N: [u8; 25] = [
-    0xD4, 0xE7, 0x39, 0xDA, 0x73, 0x9C, 0xED, 0x39, 0xCE, 0x73, 0x9D, 0x83, 0x68, 0x58, 0x21,
-    0x08, 0x42, 0x10, 0x84, 0x21, 0xC8, 0x42, 0x10, 0xC3, 0xEB,
+    0xD4, 0xE7, 0x39, 0xDA, 0x73, 0x9C, 0xED, 0x39, 0xCE, 0x73, 0x9D, 0x83, 0x68, 0x58, 0x21, 0x08,
+    0x42, 0x10, 0x84, 0x21, 0xC8, 0x42, 0x10, 0xC3, 0xEB,
 ];
 
 /// A parsed CHUID.
@@ -72,12 +72,12 @@ impl Chuid {
             let offset = value.len() - rest.len();
             match t.tag {
                 GUID if guid.is_none() => {
-                    guid = Some(<[u8; 16]>::try_from(t.value).map_err(|_| {
-                        TlvError::BadValue {
+                    guid = Some(
+                        <[u8; 16]>::try_from(t.value).map_err(|_| TlvError::BadValue {
                             tag: GUID,
                             reason: "GUID is not 16 bytes",
-                        }
-                    })?)
+                        })?,
+                    )
                 }
                 EXPIRY if expiry.is_none() => {
                     expiry = std::str::from_utf8(t.value)

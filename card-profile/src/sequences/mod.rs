@@ -13,11 +13,11 @@ mod verify;
 
 pub use crate::profile::Family;
 pub use card::{AdminCard, Card, CardInfo};
-pub use piv::{PivAdmin, PivCard};
-pub use selected::Selected;
 pub use issue::{issue, Found, IssueError, IssueJob, IssuedCard};
 pub use maintenance::{append_review, set_status, set_status_above, terminate, wipe, StatusChange};
 pub use personalize::{personalize, IssueData, Issued};
+pub use piv::{PivAdmin, PivCard};
+pub use selected::Selected;
 pub use verify::{verify, verify_without_photo, PendingPhoto, VerifyContext};
 
 use crate::channel::ChannelError;

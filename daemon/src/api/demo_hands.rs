@@ -18,7 +18,10 @@ use std::sync::Arc;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/demo/readers/{name}/insert-blank", post(insert_blank))
-        .route("/demo/readers/{name}/insert-blank-piv", post(insert_blank_piv))
+        .route(
+            "/demo/readers/{name}/insert-blank-piv",
+            post(insert_blank_piv),
+        )
         .route("/demo/readers/{name}/eject", post(eject))
         .route("/demo/readers/{name}/insert", post(insert_from_tray))
         .route("/demo/tray", get(tray))

@@ -4,6 +4,7 @@
 
 use super::{CardOp, ReaderBackend, ReaderError, ReaderEvent, ReaderInfo};
 use card_profile::keys::MasterKey;
+use card_profile::piv::{Chuid, Container};
 use card_profile::profile::LifeCycle;
 use card_profile::transport::{CardChannel, TransportError};
 use card_sim::{SimCard, SimOptions};
@@ -112,7 +113,10 @@ impl SimReaders {
     /// Puts a blank PIV card, as sold (factory keys, no objects), into `reader`.
     /// It comes from no stack: PIV cards are bought, not pre-personalised.
     pub fn insert_blank_piv(&self, reader: &str) -> Result<(), ReaderError> {
-        self.insert_card(reader, SimCard::blank_piv(card_sim::PivSetup::default(), self.options))
+        self.insert_card(
+            reader,
+            SimCard::blank_piv(card_sim::PivSetup::factory(piv_serial()), self.options),
+        )
     }
 
     /// Takes the card out of `reader` and lays it on the tray. An operation still
@@ -133,7 +137,7 @@ impl SimReaders {
             return Ok(None);
         };
         card.power_cycle();
-        let serial = hex::encode_upper(card.serial());
+        let serial = hex::encode_upper(ecard_serial(&card));
         st.tray.insert(serial.clone(), card);
         let _ = self.events.send(ReaderEvent::CardRemoved {
             reader: reader.into(),
@@ -173,7 +177,7 @@ impl SimReaders {
                     .iter()
                     .map(|(serial, card)| TrayCard {
                         serial: serial.clone(),
-                        life_cycle: match card.life_cycle() {
+                        life_cycle: match ecard_life_cycle(card) {
                             LifeCycle::Activated => "已制证",
                             LifeCycle::Terminated => "已终止",
                             LifeCycle::Personalizing => "写卡未完成",
@@ -223,6 +227,55 @@ impl SimReaders {
     pub fn blanks_left(&self) -> u32 {
         self.lock().map(|st| st.blanks_left).unwrap_or(0)
     }
+}
+
+/// The serial ecard knows a card by: a native card's own, a PIV card's from the
+/// GUID of its CHUID (before it has one, its vendor serial, so that two blank PIV
+/// cards on the tray stay two).
+fn ecard_serial(card: &SimCard) -> [u8; 8] {
+    match card.piv() {
+        None => card.serial(),
+        Some(piv) => piv
+            .object(Container::Chuid.tag())
+            .and_then(|v| Chuid::parse(v).ok())
+            .map_or(card.serial(), |c| c.serial()),
+    }
+}
+
+/// The life cycle as ecard reads it (docs/PROFILE-PIV.md §2): on a PIV card, from
+/// ecard's own objects.
+fn ecard_life_cycle(card: &SimCard) -> LifeCycle {
+    let Some(piv) = card.piv() else {
+        return card.life_cycle();
+    };
+    let has = |c: Container| piv.object(c.tag()).is_some_and(|v| !v.is_empty());
+    let terminated = piv
+        .object(Container::EcardState.tag())
+        .and_then(|v| card_profile::piv::objects::split(v).ok())
+        .is_some_and(|all| {
+            all.iter().any(|t| {
+                t.tag == card_profile::piv::objects::LIFE_CYCLE_MARKER
+                    && t.value == [card_profile::piv::objects::TERMINATED]
+            })
+        });
+    if terminated {
+        LifeCycle::Terminated
+    } else if has(Container::EcardSecurityObject) {
+        LifeCycle::Activated
+    } else if has(Container::EcardData) || has(Container::EcardState) {
+        LifeCycle::Personalizing
+    } else {
+        LifeCycle::Blank
+    }
+}
+
+/// A PIV card's own serial (what a YubiKey answers to F8): random, as a shop's are.
+fn piv_serial() -> [u8; 8] {
+    use ring::rand::SecureRandom;
+    let mut serial = [0u8; 8];
+    // A failed generator leaves zeros: a demo card's vendor serial is never trusted.
+    let _ = ring::rand::SystemRandom::new().fill(&mut serial);
+    serial
 }
 
 /// The channel handed to an operation: the card itself, moved out of its slot

@@ -410,7 +410,11 @@ impl<'l, C: CardChannel> PivAdmin<'l, C> {
     /// Replaces the 9B key (YubiKey's SET MANAGEMENT KEY, INS FF). `Ok(false)`: the
     /// card does not take this algorithm (or has no such command).
     pub fn set_admin_key(&mut self, key: &AdminKey) -> Result<bool, CardError> {
-        let mut data = vec![key.algorithm().id(), key_ref::ADMIN, key.expose().len() as u8];
+        let mut data = vec![
+            key.algorithm().id(),
+            key_ref::ADMIN,
+            key.expose().len() as u8,
+        ];
         data.extend_from_slice(key.expose());
         let cmd = Command::new(SET_MANAGEMENT_KEY)
             .p1(0xFF)

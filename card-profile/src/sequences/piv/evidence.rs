@@ -33,9 +33,7 @@ pub(crate) fn evidence<C: CardChannel>(
         // No ecard security object: a PIV card ecard did not issue. Say whose it is
         // when its certificate tells.
         if card.info().life_cycle == LifeCycle::Blank {
-            found.issuer = certificate.map(|c| Finding::UnknownIssuer {
-                issuer: c.issuer,
-            });
+            found.issuer = certificate.map(|c| Finding::UnknownIssuer { issuer: c.issuer });
         }
         return Ok(found);
     };

@@ -29,11 +29,7 @@ pub(crate) fn issue<C: CardChannel, E>(
     if job.master.suite() != Suite::P256 {
         return Err(CardError::PivSuite.into());
     }
-    let signer_x509 = job
-        .signer
-        .x509
-        .as_deref()
-        .ok_or(CardError::NoX509Signer)?;
+    let signer_x509 = job.signer.x509.as_deref().ok_or(CardError::NoX509Signer)?;
     let info = *card.info();
     let resumed = match info.life_cycle {
         LifeCycle::Blank | LifeCycle::Personalizing => false,

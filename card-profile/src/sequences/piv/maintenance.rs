@@ -91,10 +91,7 @@ pub(crate) fn append_review<C: CardChannel>(
         });
     }
     let current = admin.card().object(Container::EcardState).to_vec();
-    admin.put(
-        Container::EcardState,
-        &state_with(&current, &record, None),
-    )
+    admin.put(Container::EcardState, &state_with(&current, &record, None))
 }
 
 pub(crate) fn set_status_above<C: CardChannel>(
@@ -167,7 +164,10 @@ pub(crate) fn terminate<C: CardChannel>(
 
 /// Returns a PIV card that was never activated to blank: ecard's objects deleted.
 /// Its CHUID and 9B key stay: the card is the bureau's.
-pub(crate) fn wipe<C: CardChannel>(card: PivCard<'_, C>, master: &MasterKey) -> Result<(), CardError> {
+pub(crate) fn wipe<C: CardChannel>(
+    card: PivCard<'_, C>,
+    master: &MasterKey,
+) -> Result<(), CardError> {
     require(
         &card,
         "wipe",
@@ -192,6 +192,9 @@ mod tests {
         let next = state_with(&current, &status(9), Some(tags::STATUS));
         assert_eq!(next, [status(9), review(2), review(3)].concat());
         let appended = state_with(&next, &review(4), None);
-        assert_eq!(appended, [status(9), review(2), review(3), review(4)].concat());
+        assert_eq!(
+            appended,
+            [status(9), review(2), review(3), review(4)].concat()
+        );
     }
 }
