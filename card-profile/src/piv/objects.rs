@@ -13,13 +13,15 @@ pub enum Container {
     CardAuthCertificate,
     /// 5FC108 Cardholder Facial Image: PIN-protected by the standard.
     FacialImage,
-    /// 5FFF30 ecard's fixed data: EF.VER, EF.HOLDER and EF.CERT as the native profile
-    /// encodes them, one after the other. Written once, at issue.
+    /// 5FC10D (retired key certificate 1) ecard's fixed data: EF.VER, EF.HOLDER and
+    /// EF.CERT as the native profile encodes them, one after the other. Written once,
+    /// at issue.
     EcardData,
-    /// 5FFF31 ecard's security object (the native EF.SOD): the signed hash list.
+    /// 5FC10E (retired key certificate 2) ecard's security object (the native
+    /// EF.SOD): the signed hash list.
     EcardSecurityObject,
-    /// 5FFF32 ecard's changing data: EF.STATUS, the review records, and the
-    /// life-cycle marker of a terminated card.
+    /// 5FC10F (retired key certificate 3) ecard's changing data: EF.STATUS, the
+    /// review records, and the life-cycle marker of a terminated card.
     EcardState,
 }
 
@@ -29,9 +31,13 @@ impl Container {
             Container::Chuid => 0x5FC102,
             Container::CardAuthCertificate => 0x5FC101,
             Container::FacialImage => 0x5FC108,
-            Container::EcardData => 0x5FFF30,
-            Container::EcardSecurityObject => 0x5FFF31,
-            Container::EcardState => 0x5FFF32,
+            // Standard containers, always readable on contact, that every PIV card
+            // has: a card that knows only SP 800-73-4's tags (Nitrokey's
+            // piv-authenticator answered 6A80 to the vendor range 5FFFxx) takes
+            // them. ecard generates no retired keys, so they are free.
+            Container::EcardData => 0x5FC10D,
+            Container::EcardSecurityObject => 0x5FC10E,
+            Container::EcardState => 0x5FC10F,
         }
     }
 
@@ -51,7 +57,8 @@ impl Container {
             Container::FacialImage => 24 * 1024,
             Container::EcardData => 4 * 1024,
             Container::EcardSecurityObject => 2 * 1024,
-            // Status plus up to MAX_RECORDS review records of MAX_RECORD_LEN.
+            // Status plus the review records; a card holds 1,905 bytes or more here
+            // (SP 800-73-4's minimum capacity for the container) and refuses more.
             Container::EcardState => 12 * 1024,
         }
     }
@@ -157,6 +164,6 @@ mod tests {
     fn every_file_has_one_container() {
         assert_eq!(Container::of_file(FileId::Holder), Container::EcardData);
         assert_eq!(Container::of_file(FileId::Reviews), Container::EcardState);
-        assert_eq!(Container::EcardData.tag_bytes(), [0x5F, 0xFF, 0x30]);
+        assert_eq!(Container::EcardData.tag_bytes(), [0x5F, 0xC1, 0x0D]);
     }
 }
