@@ -135,8 +135,7 @@ async fn a_blank_piv_card_is_issued_verified_reviewed_and_cancelled_through_the_
     assert_ne!(check["outcome"], "failed", "{p}");
     assert_eq!(check["findings"][0]["kind"], "photo_needs_pin", "{p}");
     assert_eq!(
-        check["findings"][0]["message"],
-        "PIV 标准卡的照片须持证人输入 PIN 后读取，本次未核对照片",
+        check["findings"][0]["message"], "PIV 标准卡的照片须持证人输入 PIN 后读取，本次未核对照片",
         "{p}"
     );
 
@@ -162,7 +161,11 @@ async fn a_blank_piv_card_is_issued_verified_reviewed_and_cancelled_through_the_
     assert_eq!(s, StatusCode::NO_CONTENT, "{back}");
     assert!(tray(&a, &issuer).await.is_empty());
     let v = verify(&a, &inspector).await;
-    assert_eq!((v["family"].as_str(), v["standing"].as_str()), (Some("piv"), Some("valid")), "{v}");
+    assert_eq!(
+        (v["family"].as_str(), v["standing"].as_str()),
+        (Some("piv"), Some("valid")),
+        "{v}"
+    );
     assert_eq!(v["serial"], serial.as_str());
 
     // The annual review is written onto the PIV card, and the verdict counts it

@@ -139,9 +139,8 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
           insertBlank,
           insertPiv,
           eject,
-          h("label", { for: traySelect.id }, "托盘中的卡片"),
-          traySelect,
-          putBack,
+          // The tray's label, list and button wrap as one, never the label alone.
+          h("span", { class: "tray-group" }, h("label", { for: traySelect.id }, "托盘中的卡片"), traySelect, putBack),
         ),
       );
     }
