@@ -174,6 +174,18 @@ async fn walkthrough(ui: &Ui) -> Result<()> {
     );
     ui.scroll_to(&reader_css("select[data-role=tray]")).await?;
     page_done(ui, "piv-04-tray").await?;
+    // The longer tray entry does not make the page scroll sideways at 320 CSS px
+    // (1280 px at 400 % zoom).
+    ui.set_width(320, 800).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (over, what) = ui.sideways_overflow().await?;
+    ui.scroll_to(&reader_css("select[data-role=tray]")).await?;
+    page_done(ui, "piv-04-tray-320px").await?;
+    ui.set_width(1366, 768).await?;
+    assert!(
+        over <= 0,
+        "at 320 px the page with a PIV card on the tray scrolls sideways by {over} px ({what})"
+    );
     ui.find(&option).await?.click().await?;
     ui.click(&reader_css("button[data-action=insert]")).await?;
     ui.wait_text(&reader_css(".state"), "有卡", CARD_WAIT)
