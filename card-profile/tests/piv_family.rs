@@ -359,3 +359,45 @@ fn an_sm_bureau_cannot_issue_piv_cards() {
         ))
     ));
 }
+
+#[test]
+fn a_card_the_vendor_keyed_for_the_bureau_is_issued_under_its_own_guid() {
+    // The vendor wrote a CHUID (GUID) and set 9B to the bureau's key for it
+    // (docs/PROFILE-PIV.md §4): ecard keeps the GUID and never needs the factory key.
+    let pki = demo::pki(today()).unwrap();
+    let guid = [0x42, 0x17, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+    let serial: [u8; 8] = guid[..8].try_into().unwrap();
+    let key = card_profile::piv::AdminKey::derive(
+        &pki.master,
+        &serial,
+        card_profile::piv::AdminAlgorithm::Aes128,
+    )
+    .unwrap();
+    let mut link = Link::new(SimChannel::new(SimCard::blank_piv(
+        PivSetup {
+            admin_key: card_sim::AdminKey::new(card_sim::AdminAlg::Aes128, key.expose()).unwrap(),
+            ..PivSetup::factory([3; 8])
+        },
+        SimOptions::default(),
+    )));
+    {
+        let card = PivCard::select(&mut link).unwrap();
+        let mut admin = card.authenticate(&key).unwrap();
+        let content = card_profile::piv::Chuid::signed_content(&guid, today());
+        admin
+            .put(
+                Container::Chuid,
+                &card_profile::piv::Chuid::encode(&content, &[]),
+            )
+            .unwrap();
+    }
+    let issued = issue(&mut link, &pki, &officer(0), None).unwrap();
+    assert_eq!(issued.serial, serial);
+    assert_eq!(issued.verdict.standing, Standing::Valid);
+    // The factory key was never set, and is still refused.
+    let card = PivCard::select(&mut link).unwrap();
+    assert_eq!(
+        card.authenticate(&AdminKey::factory()).err(),
+        Some(CardError::AdminKeyRejected)
+    );
+}

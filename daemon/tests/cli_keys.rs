@@ -343,3 +343,86 @@ fn an_sm_root_makes_an_sm_station_whose_key_goes_to_the_vendor_with_an_sm4_check
         .check_value();
     assert_ne!(aes, check);
 }
+
+/// `keys init` keeps the signer's X.509 certificate (PIV cards need it); `keys root
+/// x509` and `keys signer-x509 --out` give the PEM files openssl checks a PIV card's
+/// chain with; `keys signer-x509` refuses a root that did not certify the signer.
+#[test]
+fn the_x509_chain_for_piv_cards_comes_from_keys_init_and_checks_with_openssl() {
+    let dir = Dir::new();
+    dir.root();
+    let out = dir.init("a.db", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let conn = rusqlite::Connection::open(dir.p("a.db")).expect("db");
+    let stored: String = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'signer_x509'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("keys init stored the signer's X.509 certificate");
+    assert!(hex::decode(&stored).is_ok_and(|d| d.first() == Some(&0x30)));
+
+    let out = run(&[
+        "keys",
+        "root",
+        "x509",
+        "--root",
+        &s(&dir.p("root.json")),
+        "--passphrase-file",
+        &s(&dir.p("root.pass")),
+        "--out",
+        &s(&dir.p("root.pem")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&[
+        "keys",
+        "signer-x509",
+        "--db",
+        &s(&dir.p("a.db")),
+        "--root",
+        &s(&dir.p("root.json")),
+        "--root-passphrase-file",
+        &s(&dir.p("root.pass")),
+        "--out",
+        &s(&dir.p("signer.pem")),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let verify = Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(dir.p("root.pem"))
+        .arg(dir.p("signer.pem"))
+        .output()
+        .expect("openssl");
+    assert!(
+        text(&verify.stdout).contains("signer.pem: OK"),
+        "{}{}",
+        text(&verify.stdout),
+        text(&verify.stderr)
+    );
+
+    // Another province's root did not certify this station's signer.
+    let other = run(&[
+        "keys",
+        "root",
+        "init",
+        "--name",
+        "别省根",
+        "--out",
+        &s(&dir.p("other.json")),
+        "--passphrase-file",
+        &s(&dir.p("root.pass")),
+    ]);
+    assert!(other.status.success());
+    let out = run(&[
+        "keys",
+        "signer-x509",
+        "--db",
+        &s(&dir.p("a.db")),
+        "--root",
+        &s(&dir.p("other.json")),
+        "--root-passphrase-file",
+        &s(&dir.p("root.pass")),
+    ]);
+    assert!(!out.status.success());
+}

@@ -435,6 +435,77 @@ async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
     );
 }
 
+/// A batch does not care which family a blank card is (docs/PROFILE-PIV.md): one
+/// reader is fed native blanks, the other PIV cards as sold, and every certificate
+/// is written and verifies 有效 in its family.
+#[tokio::test]
+async fn a_batch_writes_native_and_piv_blanks_alike() {
+    use card_profile::profile::Family;
+    let f = fixture();
+    let piv_reader = "读卡器 2";
+    let readers = vec![R.to_string(), piv_reader.to_string()];
+    let batch = f
+        .station
+        .start_batch("issuer", "混合批次", &f.certs, &readers)
+        .unwrap();
+    for _ in 0..300 {
+        let p = f.station.batch_progress(batch).unwrap();
+        if p.done == f.certs.len() {
+            break;
+        }
+        for r in &readers {
+            let info = f
+                .station
+                .readers
+                .list()
+                .into_iter()
+                .find(|i| &i.name == r)
+                .unwrap();
+            if !info.card_present && !info.busy {
+                let _ = if r == piv_reader {
+                    f.sim.insert_blank_piv(r)
+                } else {
+                    f.sim.insert_blank(r).map(drop)
+                };
+            } else if !info.busy {
+                let written = f
+                    .station
+                    .store
+                    .read(|c| {
+                        Ok(c.query_row(
+                            "SELECT COUNT(*) FROM jobs WHERE reader = ?1 AND state = 'verified'",
+                            [r],
+                            |row| row.get::<_, i64>(0),
+                        )?)
+                    })
+                    .unwrap();
+                if written > 0 {
+                    let _ = f.sim.eject(r);
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let p = f.station.batch_progress(batch).unwrap();
+    assert_eq!(p.done, f.certs.len(), "{p:?}");
+    let _ = f.sim.eject(R);
+    let _ = f.sim.eject(piv_reader);
+    let mut families = Vec::new();
+    for card in f.sim.tray() {
+        f.sim.insert_from_tray(R, &card.serial).unwrap();
+        let out = f.station.verify(R).await.unwrap();
+        // A blank card left in a reader when the batch ended is not a written one.
+        if out.verdict.life_cycle != card_profile::profile::LifeCycle::Blank {
+            assert_eq!(out.verdict.standing, Standing::Valid, "{}", card.serial);
+            families.push(out.verdict.family);
+        }
+        f.sim.eject(R).unwrap();
+    }
+    assert_eq!(families.len(), f.certs.len(), "{families:?}");
+    assert!(families.contains(&Family::Native), "{families:?}");
+    assert!(families.contains(&Family::Piv), "{families:?}");
+}
+
 mod status_changes {
     use super::*;
     use ecard_sync_protocol::events::StatusKind;

@@ -152,11 +152,44 @@ impl PcscHarness {
         slot: u8,
         spec: SimSpec,
     ) -> Result<SimProcess, HarnessError> {
+        let port = VPCD_BASE_PORT + u16::from(slot);
+        self.plug(slot, |slot| spawn_sim(bin, slot, port, &spec))
+    }
+
+    /// Plugs a card emulator that is not `ecard-sim` into vpcd slot `slot`, e.g.
+    /// Nitrokey's piv-authenticator through its vpicc runner. `command` is spawned as
+    /// given: it must connect to vpcd at `127.0.0.1:3596x` (35963 for slot 0) by
+    /// itself. Its output goes to `target/<profile>/hardware-tests/`; the returned
+    /// process is stopped like a sim (SIGTERM, then SIGKILL) on drop of the harness.
+    pub fn start_external_card(
+        &mut self,
+        slot: u8,
+        mut command: std::process::Command,
+    ) -> Result<SimProcess, HarnessError> {
+        self.plug(slot, |slot| {
+            let (log, out, err) = process::log_file(&format!("external-card-slot{slot}"))
+                .map_err(HarnessError::Spawn)?;
+            let child = command
+                .stdin(std::process::Stdio::null())
+                .stdout(out)
+                .stderr(err)
+                .spawn()
+                .map_err(HarnessError::Spawn)?;
+            Ok((child, log))
+        })
+    }
+
+    /// Waits for `slot` to be free, spawns the emulator and waits until pcscd
+    /// reports its card (or the emulator exits).
+    fn plug(
+        &mut self,
+        slot: u8,
+        spawn: impl FnOnce(u8) -> Result<(std::process::Child, PathBuf), HarnessError>,
+    ) -> Result<SimProcess, HarnessError> {
         let reader = reader_for_slot(slot)?;
         // The previous card must be gone and pcscd settled (see `wait_slot_free`).
         self.wait_slot_free(slot)?;
-        let port = VPCD_BASE_PORT + u16::from(slot);
-        let (child, log) = spawn_sim(bin, slot, port, &spec)?;
+        let (child, log) = spawn(slot)?;
         let pid = child.id();
         let child: SharedChild = Arc::new(Mutex::new(child));
         self.sims.push(Arc::clone(&child));

@@ -169,7 +169,9 @@ fn outside_tools_check_the_card_ecard_wrote() {
         .expect("pkcs15-tool --read-certificate 04");
     // It is the certificate of this officer's number, for this card's GUID.
     let subject = Tool::new("openssl", work)
-        .args(["x509", "-in", "card.pem", "-noout", "-subject", "-nameopt", "utf8"])
+        .args([
+            "x509", "-in", "card.pem", "-noout", "-subject", "-nameopt", "utf8",
+        ])
         .ok()
         .expect("openssl x509 -subject");
     let number = data.certificate.number.to_string();

@@ -3,8 +3,11 @@
 //!
 //!     cargo build --release -p card-sim && cargo run --release -p hardware-tests --bin bench-pcsc [-- ROUNDS [SUITE...]]
 //!
-//! SUITE is `p256` (the default) or `sm` (SM2/SM3/SM4, #17); several run one after
-//! the other in the same process, so their figures come from one run.
+//! SUITE is `p256` (the default) or `sm` (SM2/SM3/SM4, #17), or `piv`: the P-256
+//! suite on a PIV card as sold (`ecard-sim --piv`, #13), issued with
+//! `sequences::issue` (which reads the card back: its figures include one full
+//! verification). Several run one after the other in the same process, so their
+//! figures come from one run.
 //!
 //! For each transport mode it prints APDUs, bytes each way, the fewest APDUs that
 //! could carry those bytes, the measured time per operation through pcscd, and the
@@ -71,11 +74,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10);
-    let suites: Vec<Suite> = std::env::args()
-        .skip(2)
+    let words: Vec<String> = std::env::args().skip(2).collect();
+    let piv = words.iter().any(|w| w == "piv");
+    let suites: Vec<Suite> = words
+        .iter()
+        .filter(|w| *w != "piv")
         .map(|a| a.parse())
         .collect::<Result<_, _>>()?;
-    let suites = if suites.is_empty() {
+    let suites = if suites.is_empty() && !piv {
         vec![Suite::P256]
     } else {
         suites
@@ -161,6 +167,106 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             report("verify: with photo", max_data, max_ne, &verify_full);
         }
+    }
+    if piv {
+        bench_piv(&mut harness, dir.path(), rounds, &data, today)?;
+    }
+    Ok(())
+}
+
+/// The PIV family: a card as sold, issued (factory key → the bureau's, CHUID, 9E
+/// key and certificate, ecard's objects, read back), then verified twice. The
+/// photo is behind the holder's PIN on a PIV card, so "with photo" is the one
+/// GET DATA that the card refuses.
+fn bench_piv(
+    harness: &mut PcscHarness,
+    dir: &std::path::Path,
+    rounds: usize,
+    data: &sequences::IssueData,
+    today: chrono::NaiveDate,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let pki = demo::pki(today)?;
+    for (mode, short_only) in [("extended length", false), ("short APDUs + chaining", true)] {
+        let (max_data, max_ne) = if short_only {
+            (255, 256)
+        } else {
+            (65_535, 65_536)
+        };
+        let mut issue = Vec::new();
+        let mut verdict_first = Vec::new();
+        let mut verify_full = Vec::new();
+        for i in 0..rounds {
+            let mut spec = SimSpec::piv(
+                dir.join(format!("piv-{mode}-{i}.json")),
+                (0xC000 + i as u64).to_be_bytes(),
+            );
+            if short_only {
+                spec = spec.short_only();
+            }
+            let sim = harness.start_card(0, spec)?;
+            let mut channel = harness.connect(0)?;
+            let none = RevocationSet::new();
+            let ctx = VerifyContext::new(&pki.trust, today, &none);
+            let (traffic, time) = channel.transaction(|c: &mut dyn CardChannel| {
+                let mut link = Link::new(c);
+                let start = Instant::now();
+                let job = sequences::IssueJob {
+                    data,
+                    master: &pki.master,
+                    signer: &pki.signer,
+                    today,
+                    previous_serial: None,
+                    verify: &ctx,
+                };
+                let issued = sequences::issue(&mut link, &job, |_| Ok::<(), ()>(()));
+                let elapsed = start.elapsed();
+                (
+                    issued.map(|i| (link.traffic(), i.verdict.standing)),
+                    elapsed,
+                )
+            })?;
+            let (traffic, standing) = traffic.map_err(|e| format!("PIV issue: {e:?}"))?;
+            assert_eq!(standing, Standing::Valid);
+            issue.push(Sample { traffic, time });
+            for _ in 0..2 {
+                let (first, full) = channel.transaction(|c: &mut dyn CardChannel| {
+                    let mut link = Link::new(c);
+                    let start = Instant::now();
+                    let (mut card, pending) = sequences::verify_without_photo(&mut link, &ctx)?;
+                    let standing = pending.verdict.standing;
+                    let first = Sample {
+                        traffic: card.link().traffic(),
+                        time: start.elapsed(),
+                    };
+                    let (verdict, _) = pending.fetch(&mut card)?;
+                    let full = Sample {
+                        traffic: link.traffic(),
+                        time: start.elapsed(),
+                    };
+                    assert_eq!(standing, Standing::Valid);
+                    assert_eq!(verdict.standing, Standing::Valid);
+                    Ok::<_, sequences::CardError>((first, full))
+                })??;
+                verdict_first.push(first);
+                verify_full.push(full);
+            }
+            drop(channel);
+            sim.remove()?;
+        }
+        println!("--- piv / {mode}");
+        report("issue (incl. read-back verify)", max_data, max_ne, &issue);
+        report(
+            "verify: verdict (before photo)",
+            max_data,
+            max_ne,
+            &verdict_first,
+        );
+        report(
+            "verify: + photo (refused, PIN)",
+            max_data,
+            max_ne,
+            &verify_full,
+        );
     }
     Ok(())
 }

@@ -54,12 +54,18 @@ pub(crate) fn issue<C: CardChannel, E>(
         .map_err(IssueError::Claim)?;
         (info.serial, chip_key, sod, card)
     } else {
-        let guid = match card.chuid() {
-            Some(chuid) => chuid.guid,
-            None => fresh_guid()?,
+        // A card with a CHUID may have been given the bureau's key for its GUID by
+        // the vendor (docs/PROFILE-PIV.md §4); one without has no GUID yet, so only
+        // the factory key can be on it, and no other key is tried (a card that
+        // counts wrong 9B keys would spend a try on each).
+        let (guid, mut keys) = match card.chuid() {
+            Some(chuid) => (
+                chuid.guid,
+                bureau_keys(job.master, &first_eight(&chuid.guid))?,
+            ),
+            None => (fresh_guid()?, Vec::new()),
         };
         let serial: Serial = first_eight(&guid);
-        let mut keys = bureau_keys(job.master, &serial)?;
         if info.life_cycle == LifeCycle::Blank {
             keys.extend(factory_keys());
         }
