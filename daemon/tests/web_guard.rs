@@ -24,7 +24,7 @@ fn assert_security_headers(what: &str, h: &HeaderMap) {
     for (name, value) in [
         (
             "content-security-policy",
-            "default-src 'self'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
         ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),

@@ -73,7 +73,7 @@ export function renderIssue(page, { signal }) {
     add(result, 
       h(
         "div",
-        { class: "panel", "data-serial": r.serial, "data-number": r.number, "data-certificate": r.certificate_id },
+        { class: "panel", "data-serial": r.serial, "data-number": r.number, "data-certificate": r.certificate_id, "data-family": r.family || "" },
         h("h2", { tabindex: "-1", id: "issue-result-h" }, h("span", { "aria-hidden": "true" }, "✔ "), "写卡完成"),
         h("p", null, `${who ? `${who}，` : ""}证号 ${r.number}，${r.family_label ? `${r.family_label}，` : ""}卡号 ${r.serial}，写入后核验：${r.standing_label || r.standing}。`),
         r.resumed_without_rewrite ? h("p", null, "卡片此前已写完，本次只补完记录，未重写。") : null,

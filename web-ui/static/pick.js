@@ -35,7 +35,7 @@ export function certificatePicker({ panel, onPick, stateFilter = "" }) {
       if (!reader) throw new Error("请先选择读卡器");
       const v = await post("verify", { reader });
       if (!v.record) throw new Error(`卡片 ${v.serial} 在本站没有证件记录，请改用查找`);
-      await pick(v.record.certificate_id, `已读卡（${v.standing_label}）`);
+      await pick(v.record.certificate_id, `已读卡（${v.family_label ? `${v.family_label}，` : ""}${v.standing_label}）`);
     }),
   );
 

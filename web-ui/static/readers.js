@@ -22,13 +22,13 @@ function refreshTray() {
   return trayInFlight;
 }
 
-/** The simulated card's life cycle as the tray reports it. */
-const LIFE_CYCLE = {
-  Activated: "已写卡",
-  Terminated: "已终止",
-  Personalizing: "未写完",
-  Blank: "空白",
-};
+/** A card on the tray: its serial, which family it is (a PIV card and a native card
+ *  look alike on the tray) and how far it was written, as the station words them
+ *  (GET /demo/tray). */
+function trayText(t) {
+  const about = [t.family_label, t.life_cycle].filter(Boolean).join("，");
+  return about ? `${t.serial}（${about}）` : t.serial;
+}
 
 export const READER_EVENT = {
   reader_added: "读卡器已接入",
@@ -115,17 +115,18 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
       const eject = h("button", { type: "button", class: "btn btn-secondary btn-small", "data-action": "eject" }, "取出卡片");
       eject.addEventListener("click", () =>
         busy(eject, "正在取出…", async () => {
-          await post(`demo/readers/${enc(name)}/eject`);
+          const out = await post(`demo/readers/${enc(name)}/eject`);
           await Promise.all([refreshReaders(), refreshTray()]);
-          showNotice(`已从「${name}」取出卡片，放入托盘`);
+          // The serial is the one the tray lists the card by (a PIV card's from its CHUID).
+          showNotice(out && out.serial ? `已从「${name}」取出卡片 ${out.serial}，放入托盘` : `「${name}」中没有卡片`);
         }),
       );
       traySelect = h("select", { id: uid("tray"), "data-role": "tray" });
-      const putBack = h("button", { type: "button", class: "btn btn-secondary btn-small", "data-action": "insert" }, "放回已写卡片");
+      const putBack = h("button", { type: "button", class: "btn btn-secondary btn-small", "data-action": "insert" }, "放回所选卡片");
       putBack.addEventListener("click", () =>
         busy(putBack, "正在放回…", async () => {
           const serial = traySelect.value;
-          if (!serial) throw new Error("托盘中没有已写卡片，请先取出一张卡");
+          if (!serial) throw new Error("托盘中没有卡片，请先取出一张卡");
           await post(`demo/readers/${enc(name)}/insert`, { serial });
           await Promise.all([refreshReaders(), refreshTray()]);
           showNotice(`已将卡片 ${serial} 放回「${name}」`);
@@ -138,9 +139,8 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
           insertBlank,
           insertPiv,
           eject,
-          h("label", { for: traySelect.id }, "托盘中的已写卡片"),
-          traySelect,
-          putBack,
+          // The tray's label, list and button wrap as one, never the label alone.
+          h("span", { class: "tray-group" }, h("label", { for: traySelect.id }, "托盘中的卡片"), traySelect, putBack),
         ),
       );
     }
@@ -154,7 +154,7 @@ export function readerPanel({ signal, selectable = true, legend = "选择读卡�
     const keep = sel.value;
     clear(sel);
     if (tray.length === 0) add(sel, h("option", { value: "" }, "（托盘为空）"));
-    for (const t of tray) add(sel, h("option", { value: t.serial }, `${t.serial}${LIFE_CYCLE[t.life_cycle] ? `（${LIFE_CYCLE[t.life_cycle]}）` : ""}`));
+    for (const t of tray) add(sel, h("option", { value: t.serial, "data-family": t.family || "" }, trayText(t)));
     if (tray.some((t) => t.serial === keep)) sel.value = keep;
   }
 
@@ -225,7 +225,7 @@ export function renderReaders(page, { signal }) {
   const noEvents = h("p", { class: "muted" }, "尚无事件。插入或取出卡片后会显示在这里。");
   add(page, 
     h("h1", { tabindex: "-1" }, "读卡器"),
-    h("p", null, "读卡器和卡片的状态实时更新。模拟读卡器（演示模式）可以放入空白卡、取出卡片或放回已写的卡片。"),
+    h("p", null, "读卡器和卡片的状态实时更新。模拟读卡器（演示模式）可以放入空白卡（本系统卡或 PIV 标准卡）、取出卡片，或把托盘中的卡片放回。"),
     h("section", { class: "panel", "aria-labelledby": "readers-h" }, h("h2", { id: "readers-h" }, "读卡器状态"), panel.el),
     h("section", { class: "panel", "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "实时事件"), noEvents, logRegion),
   );

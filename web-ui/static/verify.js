@@ -81,6 +81,22 @@ function photoImg(src, holder) {
   return h("img", { class: "photo", src, alt: `持证人照片（卡内）：${holder ? holder.name : ""}` });
 }
 
+/**
+ * A photo the check did not read, which is no sign of a fake: a PIV card keeps the
+ * holder's photo behind the holder's PIN (docs/PROFILE-PIV.md), and a field check
+ * asks for no PIN. Said plainly, not as an error, so the inspector compares the
+ * printed face and the person instead.
+ */
+function photoUnread(findings, why) {
+  const needsPin = findings.some((f) => f.kind === "photo_needs_pin");
+  return h(
+    "div",
+    { class: "photo-unread", id: "photo-unread", "data-finding": needsPin ? "photo_needs_pin" : "" },
+    h("p", { class: "photo-unread-head" }, needsPin ? "照片：需持证人输入 PIN，未读取" : "照片：未读取"),
+    why ? h("p", { class: "photo-unread-why" }, why) : null,
+  );
+}
+
 export function renderVerdict(v) {
   const checks = (v.checks || []).map(checkRow);
   const status = v.status
@@ -94,7 +110,7 @@ export function renderVerdict(v) {
   );
   return h(
     "div",
-    { class: "verdict-result" },
+    { class: "verdict-result", "data-family": v.family || "" },
     verdictBanner(v.standing, v.standing_label, verdictSub(v)),
     v.warnings && v.warnings.length
       ? h(
@@ -180,10 +196,13 @@ async function followPhoto(v, signal) {
   const slot = document.getElementById("photo-slot");
   if (!slot) return;
   clear(slot);
+  const findings = (p.check && p.check.findings) || [];
+  const why = findings.map((f) => f.message || f.kind).join("；");
   if (p.photo) {
     add(slot, photoImg(p.photo, v.holder));
+  } else if (p.check && p.check.outcome === "warning") {
+    add(slot, photoUnread(findings, why));
   } else {
-    const why = p.check && p.check.findings && p.check.findings.length ? p.check.findings.map((f) => f.message).join("；") : "";
     add(
       slot,
       h("p", { class: "photo-refused", id: "photo-refused", role: "alert" }, `⚠ 卡内照片未通过完整性校验，不予显示${why ? `：${why}` : ""}`),

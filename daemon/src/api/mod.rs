@@ -204,11 +204,13 @@ async fn require_ajax_header(req: Request, next: Next) -> Response {
 /// the UI loads only its own files and is never framed, a browser never guesses a
 /// type (an uploaded photo is not run as a script), and no URL leaks in a Referer.
 /// The UI has no inline script or style (web-ui/static), so `default-src 'self'`
-/// costs it nothing.
+/// costs it nothing. Images may also be `data:` URLs: the verdict carries the chip
+/// photo as one (`VerdictView::photo`), and without `img-src data:` the browser drew
+/// its alt text instead (as the registry's pages allow, registry/src/web).
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     (
         "content-security-policy",
-        "default-src 'self'; frame-ancestors 'none'",
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     ),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),

@@ -5,7 +5,7 @@
 use super::{CardOp, ReaderBackend, ReaderError, ReaderEvent, ReaderInfo};
 use card_profile::keys::MasterKey;
 use card_profile::piv::{Chuid, Container};
-use card_profile::profile::LifeCycle;
+use card_profile::profile::{Family, LifeCycle};
 use card_profile::transport::{CardChannel, TransportError};
 use card_sim::{SimCard, SimOptions};
 use serde::Serialize;
@@ -39,10 +39,14 @@ impl State {
     }
 }
 
-/// A card on the tray, as the UI lists it.
+/// A card on the tray, as the UI lists it: the serial it is put back by, which
+/// family it is (a PIV card and a native card look alike on the tray), and how far
+/// it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrayCard {
     pub serial: String,
+    pub family: Family,
+    pub family_label: &'static str,
     pub life_cycle: String,
 }
 
@@ -177,6 +181,8 @@ impl SimReaders {
                     .iter()
                     .map(|(serial, card)| TrayCard {
                         serial: serial.clone(),
+                        family: family(card),
+                        family_label: crate::labels::family_zh(family(card)),
                         life_cycle: match ecard_life_cycle(card) {
                             LifeCycle::Activated => "已制证",
                             LifeCycle::Terminated => "已终止",
@@ -239,6 +245,15 @@ fn ecard_serial(card: &SimCard) -> [u8; 8] {
             .object(Container::Chuid.tag())
             .and_then(|v| Chuid::parse(v).ok())
             .map_or(card.serial(), |c| c.serial()),
+    }
+}
+
+/// The card's family as ecard names it (card-sim has its own enum for its state file).
+fn family(card: &SimCard) -> Family {
+    if card.piv().is_some() {
+        Family::Piv
+    } else {
+        Family::Native
     }
 }
 
