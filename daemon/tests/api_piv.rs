@@ -104,6 +104,19 @@ async fn a_blank_piv_card_is_issued_verified_reviewed_and_cancelled_through_the_
     let serial = issued["serial"].as_str().unwrap().to_owned();
     assert_eq!(serial.len(), 16, "{issued}");
 
+    // The records keep which kind of card it is (schema V13).
+    let (s, record) = a
+        .call(
+            Method::GET,
+            &format!("/certificates/{cert}"),
+            Some(&issuer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{record}");
+    assert_eq!(record["cards"][0]["serial"], serial.as_str(), "{record}");
+    assert_eq!(record["cards"][0]["family"], "piv", "{record}");
+
     let v = verify(&a, &inspector).await;
     assert_eq!(v["family"], "piv", "{v}");
     assert_eq!(v["family_label"], "PIV 标准卡", "{v}");

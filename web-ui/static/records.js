@@ -46,7 +46,7 @@ function renderDetail(box, id) {
       ),
       h("h3", null, "卡片"),
       d.cards && d.cards.length
-        ? table(null, ["卡号", "状态", "写卡时间"], d.cards.map((c) => h("tr", null, h("td", null, c.serial), h("td", null, label("card_state", c.state)), h("td", null, c.written_at || "—"))))
+        ? table(null, ["卡号", "卡类", "状态", "写卡时间"], d.cards.map((c) => h("tr", { "data-family": c.family || "" }, h("td", null, c.serial), h("td", null, label("family", c.family) || "—"), h("td", null, label("card_state", c.state)), h("td", null, c.written_at || "—"))))
         : h("p", { class: "muted" }, "尚未写卡"),
       h("h3", null, "年审"),
       d.reviews && d.reviews.length

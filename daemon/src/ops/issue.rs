@@ -182,7 +182,14 @@ impl Station {
                     apdus: w.apdus,
                 };
                 self.store.write(actor, |tx| {
-                    store::insert_card(tx, &w.serial, job.certificate_id, &w.chip_key, &w.sod)?;
+                    store::insert_card(
+                        tx,
+                        &w.serial,
+                        job.certificate_id,
+                        &w.chip_key,
+                        &w.sod,
+                        w.verdict.family,
+                    )?;
                     if let Some(sequence) = w.verdict.trusted_status_sequence() {
                         store::note_status_sequence(tx, &w.serial, sequence)?;
                     }
@@ -197,6 +204,7 @@ impl Station {
                     )?;
                     let detail = json!({
                         "job": job_id, "number": cert.certificate.number, "serial": w.serial,
+                        "family": w.verdict.family.code(),
                         "reader": reader, "resumed": w.resumed,
                     });
                     tx.audit("card.issued", &cert.certificate.number, detail)?;

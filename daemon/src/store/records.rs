@@ -2,6 +2,7 @@
 //! [`Tx`] so that they run inside [`Store::write`](super::Store::write) with their audit row.
 
 use super::{Result, StoreError, Tx};
+use card_profile::profile::Family;
 use card_profile::records::{Certificate, Gender, Holder};
 use card_profile::sequences::IssueData;
 use chrono::NaiveDate;
@@ -115,6 +116,8 @@ pub struct CardRow {
     pub state: CardState,
     pub written_at: String,
     pub terminated: bool,
+    /// Which kind of card it is (`native` | `piv`).
+    pub family: Family,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -203,7 +206,21 @@ fn card_from(r: &Row<'_>) -> rusqlite::Result<CardRow> {
         state: CardState::parse(&state)?,
         written_at: r.get("written_at")?,
         terminated: r.get::<_, i64>("terminated")? != 0,
+        family: family_of(&r.get::<_, String>("family")?)?,
     })
+}
+
+/// The family column's code (the schema allows these two only).
+fn family_of(code: &str) -> rusqlite::Result<Family> {
+    match code {
+        "native" => Ok(Family::Native),
+        "piv" => Ok(Family::Piv),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown card family {other}").into(),
+        )),
+    }
 }
 
 fn job_from(r: &Row<'_>) -> rusqlite::Result<JobRow> {
@@ -420,12 +437,20 @@ pub fn insert_card(
     certificate_id: i64,
     chip_key: &str,
     sod: &str,
+    family: Family,
 ) -> Result<i64> {
     tx.conn()
         .query_row(
-            "INSERT INTO cards (serial, certificate_id, chip_key, sod, state, written_at)
-             VALUES (?1, ?2, ?3, ?4, 'live', ?5) RETURNING id",
-            params![serial, certificate_id, chip_key, sod, tx.now()],
+            "INSERT INTO cards (serial, certificate_id, chip_key, sod, state, written_at, family)
+             VALUES (?1, ?2, ?3, ?4, 'live', ?5, ?6) RETURNING id",
+            params![
+                serial,
+                certificate_id,
+                chip_key,
+                sod,
+                tx.now(),
+                family.code()
+            ],
             |r| r.get(0),
         )
         .map_err(super::on_conflict(|| {

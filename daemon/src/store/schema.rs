@@ -17,6 +17,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(V10),
         M::up(V11),
         M::up(V12),
+        M::up(V13),
     ])
 }
 
@@ -394,6 +395,13 @@ CREATE TABLE registry_reviews (
 ALTER TABLE applications ADD COLUMN resubmitted_from TEXT;
 "#;
 
+/// Which kind of card each written card is (#13, docs/PROFILE-PIV.md): every card
+/// written before PIV cards existed is a native one.
+const V13: &str = r#"
+ALTER TABLE cards ADD COLUMN family TEXT NOT NULL DEFAULT 'native'
+    CHECK (family IN ('native','piv'));
+"#;
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -403,6 +411,32 @@ mod tests {
     /// A station that suspended certificates before V4 keeps them suspended for
     /// field checks after the upgrade: the latest suspension of each suspended
     /// certificate is carried into `suspensions`, a lifted one is not.
+    /// Cards written before V13 are native cards; the column takes only the two
+    /// families.
+    #[test]
+    fn v13_makes_earlier_cards_native() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO officers (id, id_number, name, gender, ethnicity, birth_date, created_at)
+             VALUES (1, '11010519491231002X', '张三', 'female', '汉族', '1949-12-31', 't');
+             INSERT INTO certificates (id, number, officer_id, data_json, state, created_at, updated_at)
+             VALUES (1, '川X010001', 1, '{}', 'issued', 't', 't');
+             INSERT INTO cards (serial, certificate_id, chip_key, sod, state, written_at)
+             VALUES ('00000000000000A1', 1, '04', '', 'live', 't');",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let family: String = conn
+            .query_row("SELECT family FROM cards", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(family, "native");
+        assert!(conn.execute("UPDATE cards SET family = 'piv'", []).is_ok());
+        assert!(conn
+            .execute("UPDATE cards SET family = 'smart'", [])
+            .is_err());
+    }
+
     #[test]
     fn v4_carries_the_suspensions_already_recorded() {
         let mut conn = Connection::open_in_memory().unwrap();
