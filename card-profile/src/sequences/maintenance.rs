@@ -25,7 +25,16 @@ fn require(
     allowed: &[LifeCycle],
     expected: &'static str,
 ) -> Result<(), CardError> {
-    let found = card.info().life_cycle;
+    require_life_cycle(card.info().life_cycle, command, allowed, expected)
+}
+
+/// The one life-cycle check before a change, for either family.
+pub(crate) fn require_life_cycle(
+    found: LifeCycle,
+    command: &'static str,
+    allowed: &[LifeCycle],
+    expected: &'static str,
+) -> Result<(), CardError> {
     if allowed.contains(&found) {
         Ok(())
     } else {
@@ -34,6 +43,33 @@ fn require(
             expected,
             found,
         })
+    }
+}
+
+/// The status record that follows the card's current one (`current`, as read) for
+/// `change`: numbered above both that record and `seen`. A status that does not
+/// parse (a damaged card being revoked) restarts the sequence rather than blocking
+/// the revocation. Either family.
+pub(crate) fn next_status(
+    current: &[u8],
+    change: &StatusChange,
+    seen: u32,
+    serial: crate::keys::Serial,
+) -> StatusRecord {
+    let previous = SignedObject::parse(current, tags::STATUS, tags::STATUS_CONTENT)
+        .ok()
+        .and_then(|s| {
+            s.content_tlv()
+                .ok()
+                .and_then(|t| StatusRecord::from_content(t).ok())
+        })
+        .map_or(0, |r| r.sequence);
+    StatusRecord {
+        state: change.state,
+        reason: change.reason.clone(),
+        date: change.date,
+        sequence: previous.max(seen).saturating_add(1),
+        serial,
     }
 }
 
@@ -101,24 +137,7 @@ pub fn set_status_above<C: CardChannel>(
         "a personalized card",
     )?;
     let serial = card.serial();
-    // Continue the card's sequence; a status file that does not parse (a damaged card
-    // being revoked) restarts it rather than blocking the revocation.
-    let current = card.read_file(FileId::Status)?;
-    let previous = SignedObject::parse(&current, tags::STATUS, tags::STATUS_CONTENT)
-        .ok()
-        .and_then(|s| {
-            s.content_tlv()
-                .ok()
-                .and_then(|t| StatusRecord::from_content(t).ok())
-        })
-        .map_or(0, |r| r.sequence);
-    let record = StatusRecord {
-        state: change.state,
-        reason: change.reason.clone(),
-        date: change.date,
-        sequence: previous.max(seen).saturating_add(1),
-        serial,
-    };
+    let record = next_status(&card.read_file(FileId::Status)?, change, seen, serial);
     let bytes = signer.sign_object(tags::STATUS, &record.content_tlv())?;
     let mut admin = card.authenticate(&master.derive(&serial))?;
     admin.write_file(FileId::Status, &bytes)?;

@@ -133,24 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for _ in 0..2 {
                     let none = RevocationSet::new();
                     let ctx = VerifyContext::new(&pki.trust, today, &none);
-                    let (first, full) = channel.transaction(|c: &mut dyn CardChannel| {
-                        let mut link = Link::new(c);
-                        let start = Instant::now();
-                        let (mut card, pending) = sequences::verify_without_photo(&mut link, &ctx)?;
-                        let standing = pending.verdict.standing;
-                        let first = Sample {
-                            traffic: card.link().traffic(),
-                            time: start.elapsed(),
-                        };
-                        let (verdict, _) = pending.fetch(&mut card)?;
-                        let full = Sample {
-                            traffic: link.traffic(),
-                            time: start.elapsed(),
-                        };
-                        assert_eq!(standing, Standing::Valid);
-                        assert_eq!(verdict.standing, Standing::Valid);
-                        Ok::<_, sequences::CardError>((first, full))
-                    })??;
+                    let (first, full) = verify_once(&mut channel, &ctx)?;
                     verdict_first.push(first);
                     verify_full.push(full);
                 }
@@ -172,6 +155,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bench_piv(&mut harness, dir.path(), rounds, &data, today)?;
     }
     Ok(())
+}
+
+/// One verification in one PC/SC transaction: the verdict before the photo, then
+/// with it (either family; both must be 有效).
+fn verify_once(
+    channel: &mut card_pcsc::PcscChannel,
+    ctx: &VerifyContext<'_>,
+) -> Result<(Sample, Sample), Box<dyn std::error::Error>> {
+    Ok(channel.transaction(|c: &mut dyn CardChannel| {
+        let mut link = Link::new(c);
+        let start = Instant::now();
+        let (mut card, pending) = sequences::verify_without_photo(&mut link, ctx)?;
+        let standing = pending.verdict.standing;
+        let first = Sample {
+            traffic: card.link().traffic(),
+            time: start.elapsed(),
+        };
+        let (verdict, _) = pending.fetch(&mut card)?;
+        let full = Sample {
+            traffic: link.traffic(),
+            time: start.elapsed(),
+        };
+        assert_eq!(standing, Standing::Valid);
+        assert_eq!(verdict.standing, Standing::Valid);
+        Ok::<_, sequences::CardError>((first, full))
+    })??)
 }
 
 /// The PIV family: a card as sold, issued (factory key → the bureau's, CHUID, 9E
@@ -229,24 +238,7 @@ fn bench_piv(
             assert_eq!(standing, Standing::Valid);
             issue.push(Sample { traffic, time });
             for _ in 0..2 {
-                let (first, full) = channel.transaction(|c: &mut dyn CardChannel| {
-                    let mut link = Link::new(c);
-                    let start = Instant::now();
-                    let (mut card, pending) = sequences::verify_without_photo(&mut link, &ctx)?;
-                    let standing = pending.verdict.standing;
-                    let first = Sample {
-                        traffic: card.link().traffic(),
-                        time: start.elapsed(),
-                    };
-                    let (verdict, _) = pending.fetch(&mut card)?;
-                    let full = Sample {
-                        traffic: link.traffic(),
-                        time: start.elapsed(),
-                    };
-                    assert_eq!(standing, Standing::Valid);
-                    assert_eq!(verdict.standing, Standing::Valid);
-                    Ok::<_, sequences::CardError>((first, full))
-                })??;
+                let (first, full) = verify_once(&mut channel, &ctx)?;
                 verdict_first.push(first);
                 verify_full.push(full);
             }

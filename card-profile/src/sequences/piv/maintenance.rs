@@ -9,8 +9,8 @@ use crate::piv::{key_ref, objects, Container};
 use crate::pki::DocumentSigner;
 use crate::profile::{tags, FileId, LifeCycle, MAX_RECORDS};
 use crate::records::{Review, StatusRecord};
+use crate::sequences::maintenance::{next_status, require_life_cycle};
 use crate::sequences::{CardError, StatusChange};
-use crate::sod::SignedObject;
 use crate::status::Status;
 use crate::tlv::Builder;
 use crate::transport::CardChannel;
@@ -21,16 +21,7 @@ fn require<C: CardChannel>(
     allowed: &[LifeCycle],
     expected: &'static str,
 ) -> Result<(), CardError> {
-    let found = card.info().life_cycle;
-    if allowed.contains(&found) {
-        Ok(())
-    } else {
-        Err(CardError::WrongLifeCycle {
-            command,
-            expected,
-            found,
-        })
-    }
+    require_life_cycle(card.info().life_cycle, command, allowed, expected)
 }
 
 fn open<'l, C: CardChannel>(
@@ -108,22 +99,7 @@ pub(crate) fn set_status_above<C: CardChannel>(
         "a personalized card",
     )?;
     let serial = card.serial();
-    let current = card.read_file(FileId::Status)?;
-    let previous = SignedObject::parse(&current, tags::STATUS, tags::STATUS_CONTENT)
-        .ok()
-        .and_then(|s| {
-            s.content_tlv()
-                .ok()
-                .and_then(|t| StatusRecord::from_content(t).ok())
-        })
-        .map_or(0, |r| r.sequence);
-    let record = StatusRecord {
-        state: change.state,
-        reason: change.reason.clone(),
-        date: change.date,
-        sequence: previous.max(seen).saturating_add(1),
-        serial,
-    };
+    let record = next_status(&card.read_file(FileId::Status)?, change, seen, serial);
     let bytes = signer.sign_object(tags::STATUS, &record.content_tlv())?;
     let mut admin = open(card, master)?;
     let state = admin.card().object(Container::EcardState).to_vec();
