@@ -2,7 +2,6 @@
 //! its bytes, and the one-block cipher the authentication flows use (SP 800-78-4
 //! Table 6-1: 3DES with a 24-byte key, AES-128/192/256).
 
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -57,18 +56,22 @@ impl AdminAlg {
     }
 
     pub const fn key_len(self) -> usize {
-        match self {
-            AdminAlg::TripleDes | AdminAlg::Aes192 => 24,
-            AdminAlg::Aes128 => 16,
-            AdminAlg::Aes256 => 32,
-        }
+        self.host().key_len()
     }
 
     /// The witness and challenge length: one cipher block.
     pub const fn block_len(self) -> usize {
+        self.host().block_len()
+    }
+
+    /// The host's name for the same algorithm.
+    pub const fn host(self) -> card_profile::piv::AdminAlgorithm {
+        use card_profile::piv::AdminAlgorithm as Host;
         match self {
-            AdminAlg::TripleDes => 8,
-            _ => 16,
+            AdminAlg::TripleDes => Host::Tdes,
+            AdminAlg::Aes128 => Host::Aes128,
+            AdminAlg::Aes192 => Host::Aes192,
+            AdminAlg::Aes256 => Host::Aes256,
         }
     }
 
@@ -112,9 +115,7 @@ pub struct AdminKey {
 }
 
 /// The factory 9B key of YubiKeys and Nitrokeys: `01..08` three times (3DES).
-pub const DEFAULT_ADMIN_KEY: [u8; 24] = [
-    1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
-];
+pub const DEFAULT_ADMIN_KEY: [u8; 24] = card_profile::piv::admin_key::FACTORY_KEY;
 
 impl AdminKey {
     pub fn new(alg: AdminAlg, key: &[u8]) -> Result<Self, AdminKeyError> {
@@ -158,45 +159,15 @@ impl AdminKey {
         self.cipher(block, false)
     }
 
+    /// The one block cipher of the 9B flows is the host's
+    /// (`card_profile::piv::AdminKey`): card and host cannot disagree on it.
     fn cipher(&self, block: &[u8], encrypt: bool) -> Option<Vec<u8>> {
-        if block.len() != self.alg.block_len() {
-            return None;
+        let host = card_profile::piv::AdminKey::new(self.alg.host(), &self.key).ok()?;
+        if encrypt {
+            host.encrypt_block(block).ok()
+        } else {
+            host.decrypt_block(block).ok()
         }
-        let mut out = block.to_vec();
-        // The key length was checked in `new`, so `new_from_slice` cannot fail here;
-        // `ok()?` keeps this path panic-free all the same.
-        match self.alg {
-            AdminAlg::TripleDes => run(
-                des::TdesEde3::new_from_slice(&self.key).ok()?,
-                &mut out,
-                encrypt,
-            ),
-            AdminAlg::Aes128 => run(
-                aes::Aes128::new_from_slice(&self.key).ok()?,
-                &mut out,
-                encrypt,
-            ),
-            AdminAlg::Aes192 => run(
-                aes::Aes192::new_from_slice(&self.key).ok()?,
-                &mut out,
-                encrypt,
-            ),
-            AdminAlg::Aes256 => run(
-                aes::Aes256::new_from_slice(&self.key).ok()?,
-                &mut out,
-                encrypt,
-            ),
-        }
-        Some(out)
-    }
-}
-
-fn run<C: BlockEncrypt + BlockDecrypt>(cipher: C, block: &mut [u8], encrypt: bool) {
-    let block = aes::cipher::generic_array::GenericArray::from_mut_slice(block);
-    if encrypt {
-        cipher.encrypt_block(block);
-    } else {
-        cipher.decrypt_block(block);
     }
 }
 
