@@ -376,21 +376,22 @@ fn assert_no_english(words: &str) {
     );
 }
 
-#[tokio::test]
-async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
-    let f = fixture();
-    let readers = vec![R.to_string(), "读卡器 2".to_string()];
-    let batch = f
-        .station
-        .start_batch("issuer", "第一批", &f.certs, &readers)
-        .unwrap();
-    // The operator keeps feeding blank cards and taking written ones out.
-    for _ in 0..200 {
+/// The operator at a batch: each empty reader gets a blank card from `insert`, a
+/// reader whose card was written is emptied, until the batch is done or `rounds`
+/// passes of 20 ms are over.
+async fn feed_batch(
+    f: &Fixture,
+    batch: i64,
+    readers: &[String],
+    rounds: usize,
+    insert: impl Fn(&str),
+) {
+    for _ in 0..rounds {
         let p = f.station.batch_progress(batch).unwrap();
         if p.done == f.certs.len() {
             break;
         }
-        for r in &readers {
+        for r in readers {
             let info = f
                 .station
                 .readers
@@ -399,9 +400,9 @@ async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
                 .find(|i| &i.name == r)
                 .unwrap();
             if !info.card_present && !info.busy {
-                let _ = f.sim.insert_blank(r);
+                insert(r);
             } else if !info.busy {
-                let serial_written = f
+                let written = f
                     .station
                     .store
                     .read(|c| {
@@ -412,13 +413,28 @@ async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
                         )?)
                     })
                     .unwrap();
-                if serial_written > 0 {
+                if written > 0 {
                     let _ = f.sim.eject(r);
                 }
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test]
+async fn batch_writes_every_certificate_as_blank_cards_arrive_at_two_readers() {
+    let f = fixture();
+    let readers = vec![R.to_string(), "读卡器 2".to_string()];
+    let batch = f
+        .station
+        .start_batch("issuer", "第一批", &f.certs, &readers)
+        .unwrap();
+    // The operator keeps feeding blank cards and taking written ones out.
+    feed_batch(&f, batch, &readers, 200, |r| {
+        let _ = f.sim.insert_blank(r);
+    })
+    .await;
     let p = f.station.batch_progress(batch).unwrap();
     assert_eq!(p.done, f.certs.len(), "{p:?}");
     assert_eq!(
@@ -448,44 +464,14 @@ async fn a_batch_writes_native_and_piv_blanks_alike() {
         .station
         .start_batch("issuer", "混合批次", &f.certs, &readers)
         .unwrap();
-    for _ in 0..300 {
-        let p = f.station.batch_progress(batch).unwrap();
-        if p.done == f.certs.len() {
-            break;
-        }
-        for r in &readers {
-            let info = f
-                .station
-                .readers
-                .list()
-                .into_iter()
-                .find(|i| &i.name == r)
-                .unwrap();
-            if !info.card_present && !info.busy {
-                let _ = if r == piv_reader {
-                    f.sim.insert_blank_piv(r)
-                } else {
-                    f.sim.insert_blank(r).map(drop)
-                };
-            } else if !info.busy {
-                let written = f
-                    .station
-                    .store
-                    .read(|c| {
-                        Ok(c.query_row(
-                            "SELECT COUNT(*) FROM jobs WHERE reader = ?1 AND state = 'verified'",
-                            [r],
-                            |row| row.get::<_, i64>(0),
-                        )?)
-                    })
-                    .unwrap();
-                if written > 0 {
-                    let _ = f.sim.eject(r);
-                }
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    feed_batch(&f, batch, &readers, 300, |r| {
+        let _ = if r == piv_reader {
+            f.sim.insert_blank_piv(r)
+        } else {
+            f.sim.insert_blank(r).map(drop)
+        };
+    })
+    .await;
     let p = f.station.batch_progress(batch).unwrap();
     assert_eq!(p.done, f.certs.len(), "{p:?}");
     let _ = f.sim.eject(R);

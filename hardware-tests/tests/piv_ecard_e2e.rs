@@ -28,18 +28,30 @@ fn piv_spec(dir: &Path, name: &str) -> SimSpec {
     )
 }
 
+/// `sequences::issue` onto the card in slot 0 through pcscd, read back against the
+/// demo trust list (no claim step: there are no records here).
+fn issue_in_slot_0(
+    harness: &PcscHarness,
+    pki: &card_profile::demo::DemoPki,
+    data: &card_profile::sequences::IssueData,
+) -> Result<card_profile::sequences::IssuedCard, card_profile::sequences::IssueError<()>> {
+    with_link(harness, 0, |link| {
+        let none = card_profile::revocation::RevocationSet::new();
+        let ctx = card_profile::sequences::VerifyContext::new(&pki.trust, today(), &none);
+        let job = card_profile::sequences::IssueJob {
+            data,
+            master: &pki.master,
+            signer: &pki.signer,
+            today: today(),
+            previous_serial: None,
+            verify: &ctx,
+        };
+        card_profile::sequences::issue(link, &job, |_| Ok(()))
+    })
+}
+
 fn pem(der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    )
+    card_profile::x509::to_pem(der).expect("PEM")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,20 +142,7 @@ fn outside_tools_check_the_card_ecard_wrote() {
         .expect("PIV card");
     let pki = pki();
     let data = officer(0);
-    let issued = with_link(&harness, 0, |link| {
-        let none = card_profile::revocation::RevocationSet::new();
-        let ctx = card_profile::sequences::VerifyContext::new(&pki.trust, today(), &none);
-        let job = card_profile::sequences::IssueJob {
-            data: &data,
-            master: &pki.master,
-            signer: &pki.signer,
-            today: today(),
-            previous_serial: None,
-            verify: &ctx,
-        };
-        card_profile::sequences::issue(link, &job, |_| Ok::<(), ()>(()))
-    })
-    .expect("issue");
+    let issued = issue_in_slot_0(&harness, &pki, &data).expect("issue");
     assert_eq!(issued.verdict.standing, Standing::Valid);
 
     let work = dir.path();
@@ -295,19 +294,7 @@ fn a_card_set_up_by_yubico_piv_tool_is_a_piv_card_of_an_unknown_issuer() {
     // And ecard does not write to it: its 9B key is neither the bureau's nor the
     // factory's.
     let data = officer(0);
-    let out = with_link(&harness, 0, |link| {
-        let none = card_profile::revocation::RevocationSet::new();
-        let ctx = card_profile::sequences::VerifyContext::new(&pki.trust, today(), &none);
-        let job = card_profile::sequences::IssueJob {
-            data: &data,
-            master: &pki.master,
-            signer: &pki.signer,
-            today: today(),
-            previous_serial: None,
-            verify: &ctx,
-        };
-        card_profile::sequences::issue(link, &job, |_| Ok::<(), ()>(()))
-    });
+    let out = issue_in_slot_0(&harness, &pki, &data);
     assert!(
         matches!(
             out,

@@ -3,8 +3,8 @@
 //! reads and signs with it without a PIN; openssl verifies what it signed.
 //! No OPENSC_DRIVER and no opensc.conf: OpenSC picks its PIV driver from the ATR.
 //!
-//! Each test puts a fresh card into slot 0. A missing tool makes a test print
-//! "skipped: …" and return (scripts/install-test-deps.sh installs them all).
+//! Each test puts a fresh card into slot 0. A missing tool fails the test
+//! (scripts/install-test-deps.sh installs them all).
 
 use card_sim::piv::objects::{CERT_9E, CHUID};
 use card_sim::{CardState, SimCard, SimOptions};
@@ -20,12 +20,14 @@ const READER: &str = VPCD_READERS[0];
 const SERIAL: [u8; 8] = [0, 0, 0, 0, 0x00, 0x12, 0xD6, 0x87];
 const NEW_MGM_KEY: &str = "0F0E0D0C0B0A09080706050403020100F0E1D2C3B4A59687";
 
-fn missing(tools: &[&str]) -> bool {
+/// The test command installs every tool (scripts/install-test-deps.sh): a missing
+/// one fails the test rather than letting it pass without checking anything.
+fn require_tools(tools: &[&str]) {
     let absent: Vec<_> = tools.iter().filter(|t| !piv_tools::installed(t)).collect();
-    if !absent.is_empty() {
-        eprintln!("skipped: {absent:?} not installed (scripts/install-test-deps.sh)");
-    }
-    !absent.is_empty()
+    assert!(
+        absent.is_empty(),
+        "{absent:?} not installed (scripts/install-test-deps.sh)"
+    );
 }
 
 /// A blank PIV card in slot 0, its state file in `dir`.
@@ -62,9 +64,7 @@ fn status_field<'a>(status: &'a str, label: &str) -> Option<&'a str> {
 
 #[test]
 fn yubico_piv_tool_status_lists_a_blank_card() {
-    if missing(&["yubico-piv-tool"]) {
-        return;
-    }
+    require_tools(&["yubico-piv-tool"]);
     let mut harness = PcscHarness::start().expect("harness");
     let dir = tempfile::tempdir().expect("tempdir");
     let _card = blank_piv(&mut harness, dir.path());
@@ -95,9 +95,7 @@ fn yubico_piv_tool_status_lists_a_blank_card() {
 
 #[test]
 fn a_card_set_up_by_yubico_piv_tool_shows_its_9e_certificate_and_chuid() {
-    if missing(&["yubico-piv-tool", "openssl"]) {
-        return;
-    }
+    require_tools(&["yubico-piv-tool", "openssl"]);
     let mut harness = PcscHarness::start().expect("harness");
     let dir = tempfile::tempdir().expect("tempdir");
     let (_card, state) = blank_piv(&mut harness, dir.path());
@@ -165,9 +163,7 @@ fn a_card_set_up_by_yubico_piv_tool_shows_its_9e_certificate_and_chuid() {
 
 #[test]
 fn set_mgm_key_replaces_the_9b_key_and_the_old_one_is_refused() {
-    if missing(&["yubico-piv-tool", "openssl"]) {
-        return;
-    }
+    require_tools(&["yubico-piv-tool", "openssl"]);
     let mut harness = PcscHarness::start().expect("harness");
     let dir = tempfile::tempdir().expect("tempdir");
     let (_card, state) = blank_piv(&mut harness, dir.path());
@@ -210,9 +206,7 @@ fn set_mgm_key_replaces_the_9b_key_and_the_old_one_is_refused() {
 
 #[test]
 fn opensc_lists_and_reads_back_the_imported_9e_certificate() {
-    if missing(&["yubico-piv-tool", "openssl", "pkcs15-tool", "opensc-tool"]) {
-        return;
-    }
+    require_tools(&["yubico-piv-tool", "openssl", "pkcs15-tool", "opensc-tool"]);
     let mut harness = PcscHarness::start().expect("harness");
     let dir = tempfile::tempdir().expect("tempdir");
     let _card = blank_piv(&mut harness, dir.path());
@@ -275,9 +269,7 @@ fn opensc_lists_and_reads_back_the_imported_9e_certificate() {
 
 #[test]
 fn opensc_signs_with_9e_without_a_pin_and_openssl_verifies() {
-    if missing(&["yubico-piv-tool", "openssl", "pkcs15-crypt"]) {
-        return;
-    }
+    require_tools(&["yubico-piv-tool", "openssl", "pkcs15-crypt"]);
     let mut harness = PcscHarness::start().expect("harness");
     let dir = tempfile::tempdir().expect("tempdir");
     let (_card, state) = blank_piv(&mut harness, dir.path());
@@ -342,9 +334,7 @@ fn opensc_signs_with_9e_without_a_pin_and_openssl_verifies() {
 
 #[test]
 fn piv_tool_authenticates_with_9b_writes_an_object_and_yubico_piv_tool_reads_it() {
-    if missing(&["piv-tool", "yubico-piv-tool"]) {
-        return;
-    }
+    require_tools(&["piv-tool", "yubico-piv-tool"]);
     let mut harness = PcscHarness::start().expect("harness");
     let dir = tempfile::tempdir().expect("tempdir");
     let (_card, state) = blank_piv(&mut harness, dir.path());

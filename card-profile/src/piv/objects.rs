@@ -1,7 +1,7 @@
 //! Which PIV data object holds what (docs/PROFILE-PIV.md §2), and the certificate
 //! container's encoding (SP 800-73-4 Part 1, Table 10: `70 cert | 71 CertInfo | FE`).
 
-use crate::profile::{tags as ecard_tags, FileId};
+use crate::profile::{tags as ecard_tags, FileId, LifeCycle};
 use crate::tlv::{self, Builder, Tag, TlvError};
 
 /// A PIV data object ecard reads or writes, by its BER-TLV tag.
@@ -89,6 +89,30 @@ impl Container {
 pub const LIFE_CYCLE_MARKER: Tag = ecard_tags::FCI_LIFE_CYCLE;
 /// The marker's value on a terminated card (ISO 7816-4 LCS "terminated").
 pub const TERMINATED: u8 = 0x0C;
+
+/// A PIV card's life cycle as ecard reads it from its own objects
+/// (docs/PROFILE-PIV.md §3), `value` giving each object's value (empty: absent):
+/// the terminated marker in the state object → terminated; a security object →
+/// activated; ecard data or state without one → personalizing (an interrupted
+/// issue); none → blank.
+pub fn life_cycle<'a>(value: impl Fn(Container) -> &'a [u8]) -> LifeCycle {
+    let terminated = split(value(Container::EcardState)).is_ok_and(|all| {
+        all.iter()
+            .any(|t| t.tag == LIFE_CYCLE_MARKER && t.value == [TERMINATED])
+    });
+    if terminated {
+        LifeCycle::Terminated
+    } else if !value(Container::EcardSecurityObject).is_empty() {
+        LifeCycle::Activated
+    } else if [Container::EcardData, Container::EcardState]
+        .iter()
+        .any(|c| !value(*c).is_empty())
+    {
+        LifeCycle::Personalizing
+    } else {
+        LifeCycle::Blank
+    }
+}
 
 const CERTIFICATE: Tag = Tag(0x70);
 const CERT_INFO: Tag = Tag(0x71);

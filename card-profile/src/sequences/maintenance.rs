@@ -1,7 +1,8 @@
 //! Changes to a card after issue: annual reviews, status changes, termination, and
 //! the wipe of a card that was never activated.
 
-use super::{Card, CardError, Selected};
+use super::selected::Application;
+use super::{CardError, Selected};
 use crate::channel::Link;
 use crate::keys::MasterKey;
 use crate::pki::DocumentSigner;
@@ -19,38 +20,11 @@ pub struct StatusChange {
     pub date: NaiveDate,
 }
 
-fn require(
-    card: &Card<'_, impl CardChannel>,
-    command: &'static str,
-    allowed: &[LifeCycle],
-    expected: &'static str,
-) -> Result<(), CardError> {
-    require_life_cycle(card.info().life_cycle, command, allowed, expected)
-}
-
-/// The one life-cycle check before a change, for either family.
-pub(crate) fn require_life_cycle(
-    found: LifeCycle,
-    command: &'static str,
-    allowed: &[LifeCycle],
-    expected: &'static str,
-) -> Result<(), CardError> {
-    if allowed.contains(&found) {
-        Ok(())
-    } else {
-        Err(CardError::WrongLifeCycle {
-            command,
-            expected,
-            found,
-        })
-    }
-}
-
 /// The status record that follows the card's current one (`current`, as read) for
 /// `change`: numbered above both that record and `seen`. A status that does not
 /// parse (a damaged card being revoked) restarts the sequence rather than blocking
 /// the revocation. Either family.
-pub(crate) fn next_status(
+fn next_status(
     current: &[u8],
     change: &StatusChange,
     seen: u32,
@@ -73,7 +47,28 @@ pub(crate) fn next_status(
     }
 }
 
+/// The one life-cycle check before a change, for either family.
+fn require(
+    card: &Selected<'_, impl CardChannel>,
+    command: &'static str,
+    allowed: &[LifeCycle],
+    expected: &'static str,
+) -> Result<(), CardError> {
+    let found = card.info().life_cycle;
+    if allowed.contains(&found) {
+        Ok(())
+    } else {
+        Err(CardError::WrongLifeCycle {
+            command,
+            expected,
+            found,
+        })
+    }
+}
+
 /// Appends a signed annual-review record. The review's serial must be this card's.
+/// The checks and the signature are the same for both families; only the write
+/// differs (a record of EF.REVIEWS, or the PIV state object).
 pub fn append_review<C: CardChannel>(
     link: &mut Link<C>,
     review: &Review,
@@ -81,10 +76,7 @@ pub fn append_review<C: CardChannel>(
     signer: &DocumentSigner,
 ) -> Result<(), CardError> {
     super::same_suite(master, signer)?;
-    let card = match Selected::select(link)? {
-        Selected::Native(card) => card,
-        Selected::Piv(card) => return super::piv::append_review(card, review, master, signer),
-    };
+    let card = Selected::select(link)?;
     require(
         &card,
         "append review",
@@ -98,8 +90,12 @@ pub fn append_review<C: CardChannel>(
         });
     }
     let record = signer.sign_object(tags::REVIEW, &review.content_tlv())?;
-    let mut admin = card.authenticate(&master.derive(&review.serial))?;
-    admin.append_record(FileId::Reviews, &record)
+    match card {
+        Selected::Native(card) => card
+            .authenticate(&master.derive(&review.serial))?
+            .append_record(FileId::Reviews, &record),
+        Selected::Piv(card) => super::piv::append_review_record(card, &record, master),
+    }
 }
 
 /// Rewrites EF.STATUS with the next sequence number. Returns the record written.
@@ -124,12 +120,7 @@ pub fn set_status_above<C: CardChannel>(
     signer: &DocumentSigner,
 ) -> Result<StatusRecord, CardError> {
     super::same_suite(master, signer)?;
-    let mut card = match Selected::select(link)? {
-        Selected::Native(card) => card,
-        Selected::Piv(card) => {
-            return super::piv::set_status_above(card, change, seen, master, signer)
-        }
-    };
+    let mut card = Selected::select(link)?;
     require(
         &card,
         "set status",
@@ -137,19 +128,23 @@ pub fn set_status_above<C: CardChannel>(
         "a personalized card",
     )?;
     let serial = card.serial();
-    let record = next_status(&card.read_file(FileId::Status)?, change, seen, serial);
+    let current = Application::read_file(&mut card, FileId::Status)?;
+    let record = next_status(&current, change, seen, serial);
     let bytes = signer.sign_object(tags::STATUS, &record.content_tlv())?;
-    let mut admin = card.authenticate(&master.derive(&serial))?;
-    admin.write_file(FileId::Status, &bytes)?;
+    match card {
+        Selected::Native(card) => card
+            .authenticate(&master.derive(&serial))?
+            .write_file(FileId::Status, &bytes)?,
+        Selected::Piv(card) => super::piv::write_status(card, &bytes, master)?,
+    }
     Ok(record)
 }
 
-/// TERMINATE DF: the card refuses chip authentication and writes from now on.
+/// Terminates the application: on a native card TERMINATE DF (the card refuses
+/// chip authentication and writes from now on); on a PIV card see
+/// [`super::piv`] (the 9E key is replaced).
 pub fn terminate<C: CardChannel>(link: &mut Link<C>, master: &MasterKey) -> Result<(), CardError> {
-    let card = match Selected::select(link)? {
-        Selected::Native(card) => card,
-        Selected::Piv(card) => return super::piv::terminate(card, master),
-    };
+    let card = Selected::select(link)?;
     require(
         &card,
         "terminate",
@@ -157,16 +152,16 @@ pub fn terminate<C: CardChannel>(link: &mut Link<C>, master: &MasterKey) -> Resu
         "a personalized card",
     )?;
     let serial = card.serial();
-    card.authenticate(&master.derive(&serial))?.terminate()
+    match card {
+        Selected::Native(card) => card.authenticate(&master.derive(&serial))?.terminate(),
+        Selected::Piv(card) => super::piv::terminate(card, master),
+    }
 }
 
 /// WIPE: returns a card that was never activated (e.g. torn during personalization)
 /// to blank. Refused on activated cards by the card itself, and checked here first.
 pub fn wipe<C: CardChannel>(link: &mut Link<C>, master: &MasterKey) -> Result<(), CardError> {
-    let card = match Selected::select(link)? {
-        Selected::Native(card) => card,
-        Selected::Piv(card) => return super::piv::wipe(card, master),
-    };
+    let card = Selected::select(link)?;
     require(
         &card,
         "wipe",
@@ -174,5 +169,8 @@ pub fn wipe<C: CardChannel>(link: &mut Link<C>, master: &MasterKey) -> Result<()
         "a card that was never activated",
     )?;
     let serial = card.serial();
-    card.authenticate(&master.derive(&serial))?.wipe()
+    match card {
+        Selected::Native(card) => card.authenticate(&master.derive(&serial))?.wipe(),
+        Selected::Piv(card) => super::piv::wipe(card, master),
+    }
 }

@@ -26,7 +26,6 @@ pub(crate) trait Application {
     fn family_evidence(
         &mut self,
         sod: Option<&SecurityObject>,
-        trust: &crate::pki::TrustList,
     ) -> Result<FamilyEvidence, CardError>;
 }
 
@@ -55,11 +54,7 @@ impl<C: CardChannel> Application for Card<'_, C> {
     fn chip_check(&mut self, suite: Suite, chip_key: &PublicKey) -> Result<ChipCheck, CardError> {
         Card::chip_check(self, suite, chip_key)
     }
-    fn family_evidence(
-        &mut self,
-        _: Option<&SecurityObject>,
-        _: &crate::pki::TrustList,
-    ) -> Result<FamilyEvidence, CardError> {
+    fn family_evidence(&mut self, _: Option<&SecurityObject>) -> Result<FamilyEvidence, CardError> {
         Ok(FamilyEvidence::default())
     }
 }
@@ -80,9 +75,8 @@ impl<C: CardChannel> Application for PivCard<'_, C> {
     fn family_evidence(
         &mut self,
         sod: Option<&SecurityObject>,
-        trust: &crate::pki::TrustList,
     ) -> Result<FamilyEvidence, CardError> {
-        super::piv::evidence(self, sod, trust)
+        super::piv::evidence(self, sod)
     }
 }
 
@@ -160,11 +154,10 @@ impl<C: CardChannel> Application for Selected<'_, C> {
     fn family_evidence(
         &mut self,
         sod: Option<&SecurityObject>,
-        trust: &crate::pki::TrustList,
     ) -> Result<FamilyEvidence, CardError> {
         match self {
-            Selected::Native(c) => Application::family_evidence(c, sod, trust),
-            Selected::Piv(c) => Application::family_evidence(c, sod, trust),
+            Selected::Native(c) => Application::family_evidence(c, sod),
+            Selected::Piv(c) => Application::family_evidence(c, sod),
         }
     }
 }

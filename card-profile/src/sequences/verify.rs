@@ -256,7 +256,7 @@ fn verify_selected(
     );
     v.holder = holder;
     v.certificate = cert.clone();
-    let evidence = card.family_evidence(sod.as_ref(), ctx.trust)?;
+    let evidence = card.family_evidence(sod.as_ref())?;
 
     // Passive authentication.
     let mut expected_photo = None;

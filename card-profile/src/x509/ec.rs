@@ -99,7 +99,7 @@ pub(super) fn sign_der(key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, X509
 /// malformed key or signature is simply "not valid". The signature must be exactly
 /// one DER `Ecdsa-Sig-Value` (ring checks that, and der re-checks it here so both
 /// agree on what a signature is).
-pub(super) fn verify_der(public_key: &PublicKey, message: &[u8], sig: &[u8]) -> bool {
+pub(crate) fn verify_der(public_key: &PublicKey, message: &[u8], sig: &[u8]) -> bool {
     if EcdsaSigValue::from_der(sig).is_err() {
         return false;
     }

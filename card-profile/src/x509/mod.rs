@@ -16,7 +16,7 @@
 
 mod build;
 mod chuid_cms;
-mod ec;
+pub(crate) mod ec;
 mod error;
 mod names;
 pub mod oids;
@@ -33,6 +33,13 @@ pub use parse::{certificate_issued_by, CardAuthCertificate};
 /// hold at most a few KiB (certificates 1905 bytes, the CHUID 2916); anything much
 /// larger is not a PIV object and is refused before decoding.
 pub const MAX_DER_LEN: usize = 16 * 1024;
+
+/// A DER certificate as PEM (RFC 7468, "CERTIFICATE", LF line ends): what openssl
+/// and the PIV tools read (`ecardd keys root x509`, `keys signer-x509 --out`).
+pub fn to_pem(der: &[u8]) -> Result<String, X509Error> {
+    der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der)
+        .map_err(|e| X509Error::Der(der::Error::from(e)))
+}
 
 #[cfg(test)]
 mod tests;

@@ -412,16 +412,10 @@ fn unlock_root(path: &Path, passphrase_file: &Path) -> Result<card_profile::pki:
     Ok(file.unlock(&read_secret(passphrase_file)?)?)
 }
 
-/// A certificate as PEM (RFC 7468), what openssl and the PIV tools read.
+/// A certificate as PEM, what openssl and the PIV tools read.
 fn write_pem(path: &Path, der: &[u8]) -> Result<(), Failure> {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut text = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        text.push_str(&String::from_utf8_lossy(line));
-        text.push('\n');
-    }
-    text.push_str("-----END CERTIFICATE-----\n");
+    let text = card_profile::x509::to_pem(der)
+        .map_err(|e| Failure::new("keys_error", format!("PEM 编码失败：{e}")))?;
     std::fs::write(path, text).map_err(|e| Failure::new("io", format!("{}: {e}", path.display())))
 }
 

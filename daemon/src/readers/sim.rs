@@ -260,27 +260,9 @@ fn family(card: &SimCard) -> Family {
 /// The life cycle as ecard reads it (docs/PROFILE-PIV.md §2): on a PIV card, from
 /// ecard's own objects.
 fn ecard_life_cycle(card: &SimCard) -> LifeCycle {
-    let Some(piv) = card.piv() else {
-        return card.life_cycle();
-    };
-    let has = |c: Container| piv.object(c.tag()).is_some_and(|v| !v.is_empty());
-    let terminated = piv
-        .object(Container::EcardState.tag())
-        .and_then(|v| card_profile::piv::objects::split(v).ok())
-        .is_some_and(|all| {
-            all.iter().any(|t| {
-                t.tag == card_profile::piv::objects::LIFE_CYCLE_MARKER
-                    && t.value == [card_profile::piv::objects::TERMINATED]
-            })
-        });
-    if terminated {
-        LifeCycle::Terminated
-    } else if has(Container::EcardSecurityObject) {
-        LifeCycle::Activated
-    } else if has(Container::EcardData) || has(Container::EcardState) {
-        LifeCycle::Personalizing
-    } else {
-        LifeCycle::Blank
+    match card.piv() {
+        None => card.life_cycle(),
+        Some(piv) => card_profile::piv::objects::life_cycle(|c| piv.object(c.tag()).unwrap_or(&[])),
     }
 }
 

@@ -119,25 +119,7 @@ impl<'l, C: CardChannel> PivCard<'l, C> {
     }
 
     fn life_cycle(&self) -> LifeCycle {
-        let terminated = objects::split(self.object(Container::EcardState))
-            .ok()
-            .is_some_and(|all| {
-                all.iter().any(|t| {
-                    t.tag == objects::LIFE_CYCLE_MARKER && t.value == [objects::TERMINATED]
-                })
-            });
-        if terminated {
-            LifeCycle::Terminated
-        } else if !self.object(Container::EcardSecurityObject).is_empty() {
-            LifeCycle::Activated
-        } else if [Container::EcardData, Container::EcardState]
-            .iter()
-            .any(|c| !self.object(*c).is_empty())
-        {
-            LifeCycle::Personalizing
-        } else {
-            LifeCycle::Blank
-        }
+        objects::life_cycle(|c| self.object(c))
     }
 
     pub fn info(&self) -> &CardInfo {
@@ -178,18 +160,12 @@ impl<'l, C: CardChannel> PivCard<'l, C> {
         if file == FileId::Photo {
             return self.load(Container::FacialImage).map(<[u8]>::to_vec);
         }
-        let container = Container::of_file(file);
-        let value = self.load(container)?.to_vec();
-        let all = objects::split(&value).map_err(|error| CardError::Malformed {
-            what: container.name(),
-            error,
-        })?;
-        let mut found = all.iter().filter(|t| t.tag == file.template());
+        let mut found = self.read_records(file)?.into_iter();
         match (found.next(), found.next()) {
-            (Some(t), None) => Ok(t.raw.to_vec()),
+            (Some(t), None) => Ok(t),
             (None, _) => Ok(Vec::new()),
             (Some(_), Some(_)) => Err(CardError::Malformed {
-                what: container.name(),
+                what: Container::of_file(file).name(),
                 error: tlv::TlvError::Duplicate {
                     parent: data_tags::DATA,
                     tag: file.template(),
@@ -198,11 +174,11 @@ impl<'l, C: CardChannel> PivCard<'l, C> {
         }
     }
 
-    /// Every review record, in the order written.
+    /// Every object of the file's template in its container, in the order written
+    /// (the review records; for the other files, zero or one).
     pub fn read_records(&mut self, file: FileId) -> Result<Vec<Vec<u8>>, CardError> {
         let container = Container::of_file(file);
-        let value = self.load(container)?.to_vec();
-        let all = objects::split(&value).map_err(|error| CardError::Malformed {
+        let all = objects::split(self.load(container)?).map_err(|error| CardError::Malformed {
             what: container.name(),
             error,
         })?;
@@ -224,17 +200,11 @@ impl<'l, C: CardChannel> PivCard<'l, C> {
             .map_err(|_| CardError::Random)?;
         let message = chip_auth::message(&challenge);
         match self.sign_digest(key_ref::CARD_AUTH, &crate::pki::sha256(&message)) {
-            Ok(sig) => {
-                let key = ring::signature::UnparsedPublicKey::new(
-                    &ring::signature::ECDSA_P256_SHA256_ASN1,
-                    chip_key,
-                );
-                Ok(if key.verify(&message, &sig).is_ok() {
-                    ChipCheck::Passed
-                } else {
-                    ChipCheck::BadSignature
-                })
+            // The same DER signature check as the X.509 and CMS signatures.
+            Ok(sig) if crate::x509::ec::verify_der(chip_key, &message, &sig) => {
+                Ok(ChipCheck::Passed)
             }
+            Ok(_) => Ok(ChipCheck::BadSignature),
             Err(CardError::Channel(e)) => Err(CardError::Channel(e)),
             Err(other) => Ok(ChipCheck::Refused(other)),
         }

@@ -16,7 +16,6 @@ use crate::x509::{CardAuthCertificate, ChuidSignature};
 pub(crate) fn evidence<C: CardChannel>(
     card: &mut PivCard<'_, C>,
     sod: Option<&SecurityObject>,
-    _trust: &crate::pki::TrustList,
 ) -> Result<FamilyEvidence, CardError> {
     let mut found = FamilyEvidence::default();
     let terminated = card.info().life_cycle == LifeCycle::Terminated;

@@ -6,23 +6,10 @@ use super::card::{bureau_keys, factory_keys, PivAdmin, PivCard};
 use super::issue::wipe_objects;
 use crate::keys::MasterKey;
 use crate::piv::{key_ref, objects, Container};
-use crate::pki::DocumentSigner;
-use crate::profile::{tags, FileId, LifeCycle, MAX_RECORDS};
-use crate::records::{Review, StatusRecord};
-use crate::sequences::maintenance::{next_status, require_life_cycle};
-use crate::sequences::{CardError, StatusChange};
-use crate::status::Status;
+use crate::profile::{tags, FileId, MAX_RECORDS};
+use crate::sequences::CardError;
 use crate::tlv::Builder;
 use crate::transport::CardChannel;
-
-fn require<C: CardChannel>(
-    card: &PivCard<'_, C>,
-    command: &'static str,
-    allowed: &[LifeCycle],
-    expected: &'static str,
-) -> Result<(), CardError> {
-    require_life_cycle(card.info().life_cycle, command, allowed, expected)
-}
 
 fn open<'l, C: CardChannel>(
     card: PivCard<'l, C>,
@@ -55,25 +42,13 @@ fn state_with(current: &[u8], record: &[u8], replace: Option<crate::tlv::Tag>) -
     out
 }
 
-pub(crate) fn append_review<C: CardChannel>(
+/// Appends a signed review record (already checked and signed by the caller,
+/// `sequences::append_review`) to ecard's state object.
+pub(crate) fn append_review_record<C: CardChannel>(
     card: PivCard<'_, C>,
-    review: &Review,
+    record: &[u8],
     master: &MasterKey,
-    signer: &DocumentSigner,
 ) -> Result<(), CardError> {
-    require(
-        &card,
-        "append review",
-        &[LifeCycle::Activated],
-        "an activated card",
-    )?;
-    if review.serial != card.serial() {
-        return Err(CardError::Refused {
-            command: "append review",
-            status: Status::IncorrectData,
-        });
-    }
-    let record = signer.sign_object(tags::REVIEW, &review.content_tlv())?;
     let mut admin = open(card, master)?;
     if admin.card().read_records(FileId::Reviews)?.len() >= MAX_RECORDS {
         return Err(CardError::ObjectTooLarge {
@@ -82,32 +57,22 @@ pub(crate) fn append_review<C: CardChannel>(
         });
     }
     let current = admin.card().object(Container::EcardState).to_vec();
-    admin.put(Container::EcardState, &state_with(&current, &record, None))
+    admin.put(Container::EcardState, &state_with(&current, record, None))
 }
 
-pub(crate) fn set_status_above<C: CardChannel>(
-    mut card: PivCard<'_, C>,
-    change: &StatusChange,
-    seen: u32,
+/// Replaces the status record (signed by the caller, `sequences::set_status_above`)
+/// in ecard's state object, keeping the reviews.
+pub(crate) fn write_status<C: CardChannel>(
+    card: PivCard<'_, C>,
+    status: &[u8],
     master: &MasterKey,
-    signer: &DocumentSigner,
-) -> Result<StatusRecord, CardError> {
-    require(
-        &card,
-        "set status",
-        &[LifeCycle::Personalizing, LifeCycle::Activated],
-        "a personalized card",
-    )?;
-    let serial = card.serial();
-    let record = next_status(&card.read_file(FileId::Status)?, change, seen, serial);
-    let bytes = signer.sign_object(tags::STATUS, &record.content_tlv())?;
+) -> Result<(), CardError> {
     let mut admin = open(card, master)?;
     let state = admin.card().object(Container::EcardState).to_vec();
     admin.put(
         Container::EcardState,
-        &state_with(&state, &bytes, Some(tags::STATUS)),
-    )?;
-    Ok(record)
+        &state_with(&state, status, Some(tags::STATUS)),
+    )
 }
 
 /// Terminates the certificate on the card: the state object says so, the 9E
@@ -118,12 +83,6 @@ pub(crate) fn terminate<C: CardChannel>(
     card: PivCard<'_, C>,
     master: &MasterKey,
 ) -> Result<(), CardError> {
-    require(
-        &card,
-        "terminate",
-        &[LifeCycle::Personalizing, LifeCycle::Activated],
-        "a personalized card",
-    )?;
     let mut admin = open(card, master)?;
     let state = admin.card().object(Container::EcardState).to_vec();
     let marker = Builder::new()
@@ -144,12 +103,6 @@ pub(crate) fn wipe<C: CardChannel>(
     card: PivCard<'_, C>,
     master: &MasterKey,
 ) -> Result<(), CardError> {
-    require(
-        &card,
-        "wipe",
-        &[LifeCycle::Blank, LifeCycle::Personalizing],
-        "a card that was never activated",
-    )?;
     let mut keys = bureau_keys(master, &card.serial())?;
     keys.extend(factory_keys());
     let (mut admin, _) = card.authenticate_any(&keys)?;

@@ -10,4 +10,4 @@ mod maintenance;
 pub use card::{bureau_keys, factory_keys, PivAdmin, PivCard};
 pub(crate) use evidence::evidence;
 pub(crate) use issue::issue;
-pub(crate) use maintenance::{append_review, set_status_above, terminate, wipe};
+pub(crate) use maintenance::{append_review_record, terminate, wipe, write_status};
